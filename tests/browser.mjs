@@ -1,0 +1,44 @@
+// Shared helpers for the end-to-end tests: launch Debian's Chromium through playwright-core,
+// collect console errors and every request, and keep screenshots as artifacts.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8000';
+export const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROME ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** Opens a page that records console errors, page errors and requests leaving the origin. */
+export async function openPage(browser, hash = '', viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  const foreign = [];
+  const origin = new URL(BASE_URL).origin;
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.protocol !== 'blob:' && u.origin !== origin) foreign.push(r.url());
+  });
+  await page.goto(`${BASE_URL}/${hash}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  return { page, context, errors, foreign };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}

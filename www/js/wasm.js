@@ -1,0 +1,24 @@
+// Loads the fastest wasm build this browser accepts: the relaxed-simd build where
+// WebAssembly.validate says yes, else the simd128 build. Every module imports the API from here.
+
+let api = null;
+let flavour = null;
+
+async function fetchBytes(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Initialises the wasm once and returns `{ api, flavour }` (flavour is "relaxed" or "simd128"). */
+export async function loadWasm() {
+  if (api) return { api, flavour };
+  const base = new URL('../pkg/', import.meta.url);
+  const relaxed = await fetchBytes(new URL('relaxed/convscope_bg.wasm', base));
+  flavour = WebAssembly.validate(relaxed) ? 'relaxed' : 'simd128';
+  const mod = await import(new URL(`${flavour}/convscope.js`, base).href);
+  const bytes = flavour === 'relaxed' ? relaxed : await fetchBytes(new URL('simd128/convscope_bg.wasm', base));
+  await mod.default({ module_or_path: bytes });
+  api = mod;
+  return { api, flavour };
+}

@@ -1,0 +1,45 @@
+//! Every developer task is one command: `cargo xtask build | serve | test | bench | train`.
+
+mod build;
+mod serve;
+mod test;
+mod util;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  build              build both wasm flavours (simd128, relaxed-simd) into www/pkg/
+  serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
+  test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build::build(),
+        Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
+        Some("test") => test::test(),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn parse_port(args: &[String]) -> util::Result<u16> {
+    match args {
+        [] => Ok(8000),
+        [flag, n] if flag == "--port" => n
+            .parse()
+            .map_err(|_| format!("--port takes a number from 0 to 65535, got `{n}`")),
+        _ => Err(format!(
+            "serve takes only --port N, got `{}`",
+            args.join(" ")
+        )),
+    }
+}
