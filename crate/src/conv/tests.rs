@@ -680,7 +680,8 @@ fn invalid_parameters_are_errors_naming_them() {
 fn conv_timings() {
     use std::time::Instant;
     let mut rng = Rng::new(99);
-    let shapes: [(&str, [usize; 4], [usize; 4], Conv2dParams, bool); 5] = [
+    type Shape = (&'static str, [usize; 4], [usize; 4], Conv2dParams, bool);
+    let shapes: [Shape; 5] = [
         (
             "1x28x28->8 5x5 pad2",
             [1, 1, 28, 28],
