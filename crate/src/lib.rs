@@ -12,6 +12,8 @@
 
 pub mod error;
 pub mod gemm;
+pub mod mnist;
+pub mod nn;
 pub mod tensor;
 pub mod wasm;
 
