@@ -24,9 +24,12 @@ function numel(shape) {
 /** A weight tensor from `model.weights(name)`, whatever form it comes in, as {data, shape}. */
 export function readTensor(t) {
   if (!t) return null;
-  if (t instanceof Float32Array) return { data: t, shape: [t.length] };
-  const data = typeof t.toArray === 'function' ? t.toArray() : t.data;
-  return { data, shape: Array.from(t.shape ?? [data.length], Number) };
+  // Copied once: a view into wasm memory would be detached when that memory grows.
+  if (t instanceof Float32Array) return { data: Float32Array.from(t), shape: [t.length] };
+  const data = Float32Array.from(typeof t.toArray === 'function' ? t.toArray() : t.data);
+  const shape = Array.from(t.shape ?? [data.length], Number);
+  if (typeof t.free === 'function') t.free();
+  return { data, shape };
 }
 
 export class NetInfo {

@@ -53,6 +53,15 @@ export function decodeStrokes(text) {
   return strokes.length ? strokes : null;
 }
 
+/**
+ * A stroke exactly as the URL will store it: thinned, then every coordinate snapped to the
+ * 2-px grid of the encoding. The pad redraws itself from these, so a shared link gives back
+ * the very same pixels, hence the same numbers.
+ */
+export function snap(stroke) {
+  return thin(stroke).map(([x, y]) => [2 * clampByte(x / 2), 2 * clampByte(y / 2)]);
+}
+
 /** Simplifies a stroke for storage: drops points closer than `tol` pad pixels to the last kept. */
 export function thin(stroke, tol = 4) {
   if (stroke.length < 3) return stroke.slice();

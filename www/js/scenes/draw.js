@@ -9,7 +9,7 @@ import { Heatmap } from '../views/heatmap.js';
 import { LayerStack } from '../views/layers.js';
 import { explain, receptiveField } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
-import { encodeStrokes, decodeStrokes, thin, example } from '../strokes.js';
+import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 
 const TIMES_KEPT = 15;
 
@@ -22,6 +22,7 @@ export class DrawScene extends Scene {
     this.input = null;
     this.pick = null;
     this.times = [];
+    this.pending = false; // a finished stroke still to share with the other scenes and the URL
     this.exampleIndex = 0;
     this.version = -1; // the shared drawing this pad shows
     this.build();
@@ -103,6 +104,12 @@ export class DrawScene extends Scene {
     this.fwd?.free?.();
     this.fwd = null;
     this.input = input ?? null;
+    if (this.pending && this.pad.live.size === 0) {
+      this.pending = false;
+      this.shared.setDigit(this.input, this.pad.empty ? null : this.pad.paths);
+      this.version = this.shared.version;
+      this.ctx.changed();
+    }
     if (!input) {
       this.prediction.dataset.digit = '';
       this.predDigit.textContent = '?';
@@ -168,31 +175,30 @@ export class DrawScene extends Scene {
     this.inputMap.mark(inputRect ? [inputRect] : []);
   }
 
+  /** A stroke ended: snap the drawing to what the URL stores, then infer and share it. */
   committed() {
-    this.shared.setDigit(this.input, this.pad.paths.map((s) => thin(s)));
-    this.version = this.shared.version;
-    this.ctx.changed();
+    if (this.pad.live.size) return;
+    this.pad.setPaths(this.pad.paths.map(snap));
+    this.pending = true;
+    this.pad.changed();
   }
 
   clear() {
-    this.pad.clear();
+    this.pad.clear(false);
     this.pick = null;
-    this.infer();
     this.committed();
   }
 
   example() {
     const d = this.exampleIndex++ % 10;
     const jitter = [[0.5, 0.5, 0.72], [0.42, 0.55, 0.55], [0.58, 0.45, 0.85], [0.5, 0.6, 0.45]][d % 4];
-    this.pad.clear(false);
-    this.pad.drawStrokes(example(d, { cx: jitter[0], cy: jitter[1], size: jitter[2] }));
-    this.infer();
+    this.pad.setPaths(example(d, { cx: jitter[0], cy: jitter[1], size: jitter[2] }));
     this.committed();
   }
 
   getState() {
     const s = {};
-    if (!this.pad.empty) s.d = encodeStrokes(this.pad.paths.map((p) => thin(p)));
+    if (!this.pad.empty) s.d = encodeStrokes(this.pad.paths);
     if (this.pick && this.net) {
       const p = this.pick;
       s.cell = `${this.net.layers[p.layer].name}.${p.c}.${p.y}.${p.x}`;
@@ -202,10 +208,7 @@ export class DrawScene extends Scene {
 
   async setState(params) {
     const strokes = decodeStrokes(params.d);
-    if (strokes) {
-      this.pad.clear(false);
-      this.pad.drawStrokes(strokes);
-    }
+    if (strokes) this.pad.setPaths(strokes);
     await this.ready;
     if (strokes) {
       this.infer();
@@ -228,8 +231,7 @@ export class DrawScene extends Scene {
     // Another scene may have set the drawing (a shared #templates link, say): show it here.
     if (this.shared.version !== this.version && this.shared.strokes) {
       this.version = this.shared.version;
-      this.pad.clear(false);
-      this.pad.drawStrokes(this.shared.strokes);
+      this.pad.setPaths(this.shared.strokes);
       await this.ready;
       this.infer();
     }

@@ -7,7 +7,7 @@ import { Scene, el } from './base.js';
 import { Heatmap, absMax } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
-import { example, encodeStrokes, decodeStrokes } from '../strokes.js';
+import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
 
 /** Index of the largest value (which neuron answered most). */
 function argmax(v) {
@@ -168,7 +168,7 @@ export class TemplatesScene extends Scene {
 
   async example() {
     const d = Math.floor((this.shared.version * 7) % 10);
-    const strokes = example(d);
+    const strokes = example(d).map(snap);
     this.useStrokes(strokes);
     this.ctx.changed();
   }

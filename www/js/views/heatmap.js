@@ -7,14 +7,12 @@ export function colour(v, scale, signed) {
   if (!signed) {
     // Paper to ink, like the pad: 0 is the page's paper, the largest value near-black.
     const u = Math.max(0, t);
-    return [Math.round(251 - 222 * u), Math.round(250 - 219 * u), Math.round(247 - 211 * u)];
+    return [Math.round(255 - 233 * u), Math.round(255 - 231 * u), Math.round(255 - 226 * u)];
   }
-  if (t >= 0) {
-    const c = Math.round(255 * (1 - t));
-    return [Math.round(255 - 35 * t), Math.round(c * 0.85 + 40 * t), Math.round(c * 0.8 + 40 * t)];
-  }
-  const c = Math.round(255 * (1 + t));
-  return [Math.round(c * 0.8 + 35 * -t), Math.round(c * 0.9 + 90 * -t), Math.round(255 - 45 * -t)];
+  // White at 0, red for positive, blue for negative (the page's --pos and --neg).
+  const [r, g, b] = t >= 0 ? [214, 48, 39] : [38, 98, 206];
+  const u = Math.abs(t);
+  return [Math.round(255 + (r - 255) * u), Math.round(255 + (g - 255) * u), Math.round(255 + (b - 255) * u)];
 }
 
 /** Largest |value| in a range of an array (the colour scale). */

@@ -77,13 +77,15 @@ export class Pad {
     inkLine(this.ctx, a, b);
   }
 
-  /** Draws polylines given in pad coordinates (used by the examples). */
-  drawStrokes(strokes) {
+  /** Replaces the drawing with these strokes (redrawn from scratch; no change event). */
+  setPaths(strokes) {
+    this.ctx.fillStyle = PAPER;
+    this.ctx.fillRect(0, 0, PAD_SIZE, PAD_SIZE);
+    this.paths = [];
     for (const s of strokes) {
       for (let i = 0; i < s.length; i++) this.line(s[Math.max(0, i - 1)], s[i]);
       this.paths.push(s.map((p) => p.slice()));
     }
-    this.changed();
   }
 
   /** True when nothing has been drawn since the last clear. */
