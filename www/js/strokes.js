@@ -90,7 +90,25 @@ const EXAMPLES = {
   9: [[[0.66, 0.3], [0.56, 0.16], [0.4, 0.18], [0.34, 0.34], [0.44, 0.46], [0.6, 0.42], [0.67, 0.3], [0.64, 0.56], [0.6, 0.88]]],
 };
 
+/** A smooth curve through the points (Catmull–Rom, `n` steps per segment), as a hand would draw it. */
+function smooth(pts, n = 6) {
+  if (pts.length < 3) return pts;
+  const out = [];
+  const p = (i) => pts[Math.max(0, Math.min(pts.length - 1, i))];
+  for (let i = 0; i < pts.length - 1; i++) {
+    const [a, b, c, d] = [p(i - 1), p(i), p(i + 1), p(i + 2)];
+    for (let s = 0; s < n; s++) {
+      const t = s / n;
+      const t2 = t * t;
+      const t3 = t2 * t;
+      out.push([0, 1].map((k) => 0.5 * ((2 * b[k]) + (-a[k] + c[k]) * t + (2 * a[k] - 5 * b[k] + 4 * c[k] - d[k]) * t2 + (-a[k] + 3 * b[k] - 3 * c[k] + d[k]) * t3)));
+    }
+  }
+  out.push(pts[pts.length - 1]);
+  return out;
+}
+
 /** Example digit `d` as strokes in pad coordinates, scaled by `size` (0..1) around (cx, cy). */
 export function example(d, { size = 0.72, cx = 0.5, cy = 0.5 } = {}) {
-  return EXAMPLES[d].map((s) => s.map(([x, y]) => [PAD * (cx + (x - 0.5) * size), PAD * (cy + (y - 0.5) * size)]));
+  return EXAMPLES[d].map((s) => smooth(s).map(([x, y]) => [PAD * (cx + (x - 0.5) * size), PAD * (cy + (y - 0.5) * size)]));
 }
