@@ -40,6 +40,7 @@ export class Heatmap {
     this.canvas.className = 'heatmap';
     this.canvas.setAttribute('role', 'img');
     if (label) this.canvas.setAttribute('aria-label', label);
+    else this.canvas.setAttribute('aria-hidden', 'true'); // decorative: its container says what it is
     if (title) this.canvas.title = title;
     this.box.style.width = `${size}px`;
     this.box.append(this.canvas);
