@@ -49,13 +49,13 @@ export class TemplatesScene extends Scene {
     const cslp = card('Single-layer perceptron', 'tpl-slp');
     this.slpMap = new Heatmap(cslp, { label: 'Weights of the winning slp neuron', signed: true, size: 168 });
     this.slpCap = el('figcaption', { text: 'the winning neuron\'s 784 weights' });
-    this.slpCos = el('p.cos#cos-slp', { 'data-cos': '' });
+    this.slpCos = el('p#cos-slp.cos', { 'data-cos': '' });
     cslp.append(this.slpCap, this.slpCos);
 
     const cmlp = card('MLP hidden layer', 'tpl-mlp');
     this.mlpMap = new Heatmap(cmlp, { label: 'Weights of the most active mlp hidden neuron', signed: true, size: 168 });
     this.mlpCap = el('figcaption', { text: 'the most active of 128 hidden neurons' });
-    this.mlpCos = el('p.cos#cos-mlp', { 'data-cos': '' });
+    this.mlpCos = el('p#cos-mlp.cos', { 'data-cos': '' });
     cmlp.append(this.mlpCap, this.mlpCos);
 
     this.empty = el('div.card.empty-note', {},
