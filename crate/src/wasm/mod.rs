@@ -5,6 +5,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod ops;
+
 use crate::tensor;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
