@@ -13,6 +13,7 @@
 pub mod error;
 pub mod gemm;
 pub mod tensor;
+pub mod trace;
 pub mod wasm;
 
 pub use error::{Error, Result};
