@@ -10,8 +10,11 @@
 //!
 //! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm`.
 
+pub mod conv;
 pub mod error;
 pub mod gemm;
+pub mod ops;
+pub mod reference;
 pub mod tensor;
 pub mod trace;
 pub mod wasm;

@@ -7,6 +7,8 @@ mod trace;
 
 use wasm_bindgen::prelude::*;
 
+mod ops;
+
 use crate::tensor;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
