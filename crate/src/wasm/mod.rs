@@ -7,6 +7,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::tensor;
 
+mod bench_gemm;
+
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
 #[wasm_bindgen(js_name = Tensor)]
 pub struct JsTensor {
