@@ -8,6 +8,7 @@
 //! notes/gemm.md — 4×8 wins over 2×16 and 3×12 for mul+add; 6×8 / 4×12 spill.
 
 use core::arch::wasm32::*;
+use std::marker::PhantomData;
 
 use super::kernel::GemmKernel;
 
@@ -187,12 +188,13 @@ pub(crate) unsafe fn dot4<F: MulAdd>(k: usize, x: *const f32, cols: [*const f32;
     out
 }
 
-/// The simd128 micro-kernel: 4×8, mul + add.
-pub(crate) struct Simd128;
+/// An R×(4V) register-tile kernel with multiply-add `F`: the simd128 and relaxed kernels are
+/// instances, and the benchmark instantiates others to compare tile shapes.
+pub(crate) struct Tile<F, const R: usize, const V: usize>(PhantomData<F>);
 
-impl GemmKernel for Simd128 {
-    const MR: usize = 4;
-    const NR: usize = 8;
+impl<F: MulAdd, const R: usize, const V: usize> GemmKernel for Tile<F, R, V> {
+    const MR: usize = R;
+    const NR: usize = 4 * V;
 
     #[inline(never)]
     unsafe fn kernel(
@@ -205,7 +207,10 @@ impl GemmKernel for Simd128 {
         rsc: usize,
         csc: usize,
     ) {
-        // safety: forwarded contract of GemmKernel::kernel with MR = 4, NR = 8.
-        unsafe { tile::<SeparateMulAdd, 4, 2>(k, alpha, a, b, beta, c, rsc, csc) }
+        // safety: forwarded contract of GemmKernel::kernel with MR = R, NR = 4V.
+        unsafe { tile::<F, R, V>(k, alpha, a, b, beta, c, rsc, csc) }
     }
 }
+
+/// The simd128 micro-kernel: 4×8, mul + add.
+pub(crate) type Simd128 = Tile<SeparateMulAdd, 4, 2>;

@@ -11,6 +11,8 @@ mod ops;
 
 use crate::tensor;
 
+mod bench_gemm;
+
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
 #[wasm_bindgen(js_name = Tensor)]
 pub struct JsTensor {
