@@ -81,6 +81,24 @@ pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) ->
     })
 }
 
+/// Only `(dW, db)` of [`conv2d`]: for a first layer, whose input needs no gradient, this skips
+/// the `col2im` of dX.
+pub fn conv2d_backward_weight(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    p: &Conv2dParams,
+) -> Result<(Tensor, Tensor)> {
+    let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
+    check_same("dy", dy.shape(), &plan.small_shape())?;
+    let mut col = engine::col_scratch(&plan);
+    let mut dw = unwritten(w.len());
+    engine::weight_grad(&plan, x.data(), dy.data(), &mut dw, &mut col)?;
+    let [n, c, oh, ow] = plan.small_shape();
+    let db = engine::channel_sums(dy.data(), n, c, oh * ow);
+    Ok((Tensor::new(dw, w.shape())?, Tensor::new(db, &[c])?))
+}
+
 /// Transposed 2-D convolution, PyTorch's `conv_transpose2d`: the adjoint of [`conv2d`] with the
 /// same weight and parameters (seed 002). `x [N, C_in, H, W]`, `w [C_in, C_out/groups, kH, kW]`,
 /// optional `bias [C_out]` → `[N, C_out, H_out, W_out]` with

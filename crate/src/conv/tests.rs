@@ -139,6 +139,8 @@ fn conv2d_backward_matches_finite_differences() {
         assert_close(&format!("dx {c:?}"), g.dx.data(), &dx, 1e-4);
         assert_close(&format!("dw {c:?}"), g.dw.data(), &dw, 1e-4);
         assert_close(&format!("db {c:?}"), g.db.data(), &db, 1e-4);
+        let (dw2, db2) = conv2d_backward_weight(&x, &w, &dy, &c.p).unwrap();
+        assert_eq!((&dw2, &db2), (&g.dw, &g.db));
     }
 }
 
