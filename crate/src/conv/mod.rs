@@ -3,6 +3,7 @@
 //! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
 //! (seed 004); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
 
+pub mod direct;
 pub mod engine;
 pub mod geometry;
 pub mod pool;
