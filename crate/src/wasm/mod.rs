@@ -5,6 +5,9 @@
 
 use wasm_bindgen::prelude::*;
 
+mod model;
+mod ops;
+
 use crate::tensor;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.

@@ -1,0 +1,93 @@
+//! Single-image inference without allocation: a conv layer whose geometry is validated once,
+//! whose weights are laid out once, and whose im2col scratch is kept between calls. The model's
+//! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
+
+use super::engine;
+use super::geometry::{Conv2dParams, ConvPlan};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
+#[derive(Debug, Clone)]
+pub struct PreparedConv2d {
+    plan: ConvPlan,
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    col: Vec<f32>,
+}
+
+impl PreparedConv2d {
+    /// Validates `w` (`[C_out, C_in/groups, kH, kW]`), `bias` (`[C_out]`) and `p` for an input of
+    /// `input_chw = [C_in, H, W]`.
+    pub fn new(
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        p: &Conv2dParams,
+        input_chw: [usize; 3],
+    ) -> Result<Self> {
+        let [c, h, wd] = input_chw;
+        let plan = ConvPlan::conv2d(&[1, c, h, wd], w.shape(), p)?;
+        let bias = match bias {
+            None => None,
+            Some(b) if b.shape() == [plan.small_channels] => Some(b.data().to_vec()),
+            Some(b) => {
+                return Err(Error::param(
+                    "bias",
+                    b.shape(),
+                    format!("expected shape [{}]", plan.small_channels),
+                ))
+            }
+        };
+        Ok(PreparedConv2d {
+            plan,
+            weight: w.data().to_vec(),
+            bias,
+            col: engine::col_scratch(&plan),
+        })
+    }
+
+    /// Input length `C_in·H·W`.
+    pub fn input_len(&self) -> usize {
+        self.plan.win.image_len() * self.plan.groups
+    }
+
+    /// Output shape `[C_out, H_out, W_out]`.
+    pub fn output_chw(&self) -> [usize; 3] {
+        let [_, c, h, w] = self.plan.small_shape();
+        [c, h, w]
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_chw().iter().product()
+    }
+
+    pub fn plan(&self) -> &ConvPlan {
+        &self.plan
+    }
+
+    /// `out = conv2d(x) + bias` for one image; no allocation. Every cell of `out` is written.
+    pub fn forward_into(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        if x.len() != self.input_len() {
+            return Err(Error::shape(format!(
+                "input has {} elements, the layer expects {}",
+                x.len(),
+                self.input_len()
+            )));
+        }
+        if out.len() != self.output_len() {
+            return Err(Error::shape(format!(
+                "output has {} elements, the layer produces {}",
+                out.len(),
+                self.output_len()
+            )));
+        }
+        engine::image_to_small(
+            &self.plan,
+            x,
+            &self.weight,
+            self.bias.as_deref(),
+            out,
+            &mut self.col,
+        )
+    }
+}
