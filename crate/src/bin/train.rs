@@ -135,6 +135,7 @@ fn run() -> Result<(), String> {
     );
     let start = Instant::now();
     let mut last_draw = Instant::now();
+    let mut last_line = Instant::now();
     let total = cfg.epochs * train_set.len();
     let tty = std::io::stderr().is_terminal();
     train(&mut model, &train_set, &cfg, |p: &Progress| {
@@ -169,7 +170,8 @@ fn run() -> Result<(), String> {
             if end {
                 eprintln!();
             }
-        } else if end {
+        } else if end || last_line.elapsed().as_secs() >= 20 {
+            last_line = Instant::now();
             eprintln!("{line}");
         }
         let _ = std::io::stderr().flush();

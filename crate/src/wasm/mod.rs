@@ -7,6 +7,7 @@ mod trace;
 
 use wasm_bindgen::prelude::*;
 
+mod model;
 mod ops;
 
 use crate::tensor;
