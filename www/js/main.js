@@ -1,18 +1,30 @@
-// The page's entry point: load the wasm, show which build runs, then start the scenes.
+// The page's entry point: load the wasm, show which build runs, then hand each scene its
+// section. The router keeps the active scene and its settings in the URL hash.
 import { loadWasm } from './wasm.js';
+import { Router } from './router.js';
+import { Shared } from './shared.js';
+import { SCENES } from './scenes/index.js';
 
 async function main() {
   const status = document.getElementById('build');
+  let api;
+  let flavour;
   try {
-    const { api, flavour } = await loadWasm();
-    status.textContent = `wasm: ${flavour} (${api.simdLevel()})`;
-    status.dataset.flavour = flavour;
-    document.body.dataset.ready = 'true';
+    ({ api, flavour } = await loadWasm());
   } catch (err) {
     status.textContent = `could not start: ${err.message}`;
     status.dataset.flavour = 'error';
     console.error(err);
+    return;
   }
+  status.textContent = `wasm · ${flavour === 'relaxed' ? 'relaxed-simd' : 'simd128'}`;
+  status.title = `Running the ${flavour} build (simdLevel() = ${api.simdLevel()})`;
+  status.dataset.flavour = flavour;
+
+  const shared = new Shared(api);
+  const router = new Router(SCENES, { api, flavour, shared });
+  await router.start();
+  document.body.dataset.ready = 'true';
 }
 
 main();

@@ -1,9 +1,158 @@
-//! General matrix multiply. The one public entry point is [`sgemm`].
+//! General matrix multiply: `C ← α·A·B + β·C` in f32 with arbitrary row and column strides.
 //!
-//! PLACEHOLDER: a plain triple loop with the final signature, so that the layers above can be
-//! written against it. The packed, blocked SIMD implementation replaces the body.
+//! Layout of this module (each file one role):
+//! - `kernel.rs`: the [`GemmKernel`](kernel::GemmKernel) trait (MR, NR, one tile function);
+//! - `portable.rs`, `simd128.rs`, `relaxed.rs`: one micro-kernel each;
+//! - `packing.rs`: A into MR-tall panels, B into NR-wide panels, zero-padded;
+//! - `driver.rs`: cache blocking (kc, mc, nc) and edge tiles;
+//! - `matvec.rs`: the M = 1 / N = 1 path;
+//! - `packed.rs`: [`PackedB`], weights packed once and reused across calls.
+//!
+//! The kernel is chosen in one place, [`selected_kernel`]: a forced kernel if one is set and
+//! available, else the best this build has, the portable one last.
+
+mod driver;
+mod kernel;
+mod matvec;
+mod packed;
+mod packing;
+mod portable;
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+mod relaxed;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};
+use driver::BSource;
+use kernel::GemmKernel;
+
+/// Runs `$body` with the type alias `$K` bound to the kernel struct of `$kind`, falling back
+/// to the portable kernel for kinds this build does not have.
+macro_rules! with_kernel {
+    ($kind:expr, $K:ident => $body:expr) => {
+        match $kind {
+            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+            $crate::gemm::KernelKind::Relaxed => {
+                type $K = $crate::gemm::relaxed::Relaxed;
+                $body
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            $crate::gemm::KernelKind::Simd128 => {
+                type $K = $crate::gemm::simd128::Simd128;
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                type $K = $crate::gemm::portable::Portable;
+                $body
+            }
+        }
+    };
+}
+use with_kernel;
+
+/// A micro-kernel family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelKind {
+    /// Plain Rust, vectorised by the compiler; always available.
+    Portable,
+    /// wasm simd128, multiply then add (4×8 tile).
+    Simd128,
+    /// wasm relaxed-simd fused multiply-add (3×12 tile).
+    Relaxed,
+}
+
+impl KernelKind {
+    /// `"portable"`, `"simd128"` or `"relaxed"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelKind::Portable => "portable",
+            KernelKind::Simd128 => "simd128",
+            KernelKind::Relaxed => "relaxed",
+        }
+    }
+
+    /// The inverse of [`KernelKind::name`].
+    pub fn from_name(name: &str) -> Result<KernelKind> {
+        match name {
+            "portable" => Ok(KernelKind::Portable),
+            "simd128" => Ok(KernelKind::Simd128),
+            "relaxed" => Ok(KernelKind::Relaxed),
+            _ => Err(Error::param(
+                "kernel",
+                name,
+                "must be \"portable\", \"simd128\" or \"relaxed\"",
+            )),
+        }
+    }
+
+    /// Whether this build contains the kernel.
+    pub fn is_available(self) -> bool {
+        available_kernels().contains(&self)
+    }
+
+    /// The tile width (NR) of this kind's micro-kernel: what a [`PackedB`] is packed for.
+    pub(crate) fn nr(self) -> usize {
+        with_kernel!(self, K => K::NR)
+    }
+}
+
+/// The kernels compiled into this build, best first.
+pub fn available_kernels() -> &'static [KernelKind] {
+    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+        &[
+            KernelKind::Relaxed,
+            KernelKind::Simd128,
+            KernelKind::Portable,
+        ]
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        &[KernelKind::Simd128, KernelKind::Portable]
+    } else {
+        &[KernelKind::Portable]
+    }
+}
+
+/// 0 = no override, else 1 + the index of the forced kind.
+static FORCED: AtomicU8 = AtomicU8::new(0);
+
+/// Forces every later GEMM onto one kernel (`None` restores the automatic choice). A kind this
+/// build lacks is ignored by [`selected_kernel`]. Used by the benchmark and the tests.
+pub fn force_kernel(kind: Option<KernelKind>) {
+    let v = match kind {
+        None => 0,
+        Some(KernelKind::Portable) => 1,
+        Some(KernelKind::Simd128) => 2,
+        Some(KernelKind::Relaxed) => 3,
+    };
+    FORCED.store(v, Ordering::Relaxed);
+}
+
+/// The kernel the next GEMM will use: the forced one if available, else the best available,
+/// the portable fallback last.
+pub fn selected_kernel() -> KernelKind {
+    let forced = match FORCED.load(Ordering::Relaxed) {
+        1 => Some(KernelKind::Portable),
+        2 => Some(KernelKind::Simd128),
+        3 => Some(KernelKind::Relaxed),
+        _ => None,
+    };
+    if let Some(k) = forced.filter(|k| k.is_available()) {
+        return k;
+    }
+    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+        KernelKind::Relaxed
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        KernelKind::Simd128
+    } else {
+        KernelKind::Portable
+    }
+}
 
 /// Which SIMD level this build was compiled for: `"relaxed"`, `"simd128"` or `"none"`.
 pub fn simd_level() -> &'static str {
@@ -48,9 +197,73 @@ pub(crate) fn check_view(
     }
 }
 
+/// Checks that no two elements of C's `rows × cols` view are the same float (a GEMM into
+/// overlapping outputs has no meaning, and the kernels write C as distinct elements).
+pub(crate) fn check_distinct(rows: usize, cols: usize, rs: usize, cs: usize) -> Result<()> {
+    let ok = rows <= 1 && (cols <= 1 || cs >= 1)
+        || cols <= 1 && rs >= 1
+        || cs >= 1 && rs > (cols - 1) * cs
+        || rs >= 1 && cs > (rows - 1) * rs;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::param(
+            "C strides",
+            (rs, cs),
+            format!("a {rows}×{cols} output view must not have overlapping elements"),
+        ))
+    }
+}
+
+/// Validates the three views; returns the strides as `usize`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_all(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (usize, isize, isize),
+    b: Option<(usize, isize, isize)>,
+    c: (usize, isize, isize),
+) -> Result<()> {
+    check_view("A", a.0, m, k, a.1, a.2)?;
+    if let Some(b) = b {
+        check_view("B", b.0, k, n, b.1, b.2)?;
+    }
+    check_view("C", c.0, m, n, c.1, c.2)?;
+    if m > 0 && n > 0 {
+        check_distinct(m, n, c.1 as usize, c.2 as usize)?;
+    }
+    Ok(())
+}
+
+/// `C ← β·C` (β = 0 writes zeros without reading): the whole product when k = 0 or α = 0.
+///
+/// # Safety
+/// The m × n view of C at `c` is valid.
+pub(crate) unsafe fn scale_c(m: usize, n: usize, beta: f32, c: *mut f32, rsc: usize, csc: usize) {
+    for i in 0..m {
+        for j in 0..n {
+            // safety: (i, j) lies inside the caller's valid view.
+            let dst = unsafe { &mut *c.add(i * rsc + j * csc) };
+            *dst = if beta == 0.0 { 0.0 } else { beta * *dst };
+        }
+    }
+}
+
 /// C ← α·A·B + β·C, where A is m×k, B is k×n and C is m×n, each addressed through a row
 /// stride and a column stride (so a transpose is just swapped strides, no copy).
-/// When β = 0, C is only written, never read (NaN in C does not propagate).
+/// When β = 0, C is only written, never read (NaN in C does not propagate); when α = 0 or
+/// k = 0, A and B are not read.
+///
+/// ```
+/// # use convscope::gemm::sgemm;
+/// // [2×3]·[3×2], row-major.
+/// let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+/// let mut c = [f32::NAN; 4];
+/// sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+/// assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -68,9 +281,55 @@ pub fn sgemm(
     rsc: isize,
     csc: isize,
 ) -> Result<()> {
-    check_view("A", a.len(), m, k, rsa, csa)?;
-    check_view("B", b.len(), k, n, rsb, csb)?;
-    check_view("C", c.len(), m, n, rsc, csc)?;
+    sgemm_with(
+        selected_kernel(),
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        rsa,
+        csa,
+        b,
+        rsb,
+        csb,
+        beta,
+        c,
+        rsc,
+        csc,
+    )
+}
+
+/// [`sgemm`] with an explicit kernel (a kind this build lacks runs the portable kernel).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sgemm_with(
+    kind: KernelKind,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    rsa: isize,
+    csa: isize,
+    b: &[f32],
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: &mut [f32],
+    rsc: isize,
+    csc: isize,
+) -> Result<()> {
+    check_all(
+        m,
+        k,
+        n,
+        (a.len(), rsa, csa),
+        Some((b.len(), rsb, csb)),
+        (c.len(), rsc, csc),
+    )?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
     let (rsa, csa, rsb, csb, rsc, csc) = (
         rsa as usize,
         csa as usize,
@@ -79,19 +338,58 @@ pub fn sgemm(
         rsc as usize,
         csc as usize,
     );
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = 0.0f32;
-            for p in 0..k {
-                acc += a[i * rsa + p * csa] * b[p * rsb + j * csb];
-            }
-            let cij = &mut c[i * rsc + j * csc];
-            *cij = if beta == 0.0 {
-                alpha * acc
-            } else {
-                alpha * acc + beta * *cij
-            };
-        }
+    let cp = c.as_mut_ptr();
+    if k == 0 || alpha == 0.0 {
+        // safety: the C view was checked against c.len().
+        unsafe { scale_c(m, n, beta, cp, rsc, csc) };
+        return Ok(());
     }
+    if m == 1 {
+        // One row: y(1×n) = x(1×k)·B.
+        let g = matvec::Gemv {
+            k,
+            n,
+            alpha,
+            x: a.as_ptr(),
+            incx: csa,
+            b: b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            y: cp,
+            incy: csc,
+        };
+        // safety: every view was checked above; C's elements are distinct.
+        unsafe { g.run(kind) };
+        return Ok(());
+    }
+    if n == 1 {
+        // One column: yᵀ(1×m) = bᵀ(1×k)·Aᵀ, with Aᵀ a k×m view of A (strides swapped).
+        let g = matvec::Gemv {
+            k,
+            n: m,
+            alpha,
+            x: b.as_ptr(),
+            incx: rsb,
+            b: a.as_ptr(),
+            rsb: csa,
+            csb: rsa,
+            beta,
+            y: cp,
+            incy: rsc,
+        };
+        // safety: every view was checked above; C's elements are distinct.
+        unsafe { g.run(kind) };
+        return Ok(());
+    }
+    let bsrc = BSource::View {
+        ptr: b.as_ptr(),
+        rs: rsb,
+        cs: csb,
+    };
+    with_kernel!(kind, K => {
+        // safety: every view was checked above; C's elements are distinct.
+        unsafe { driver::gemm::<K>(m, k, n, alpha, a.as_ptr(), rsa, csa, bsrc, beta, cp, rsc, csc) }
+    });
     Ok(())
 }

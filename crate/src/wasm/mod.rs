@@ -4,8 +4,11 @@
 //! on bad input, so the instance keeps working after any number of errors.
 
 mod bench;
+mod trace;
 
 use wasm_bindgen::prelude::*;
+
+mod ops;
 
 use crate::tensor;
 

@@ -1,0 +1,158 @@
+//! The three GEMMs every convolution is made of (seed 004), written once on a [`ConvPlan`]
+//! and shared by `conv2d`, `conv_transpose2d` and their backward passes:
+//!
+//! | function | computes | used as |
+//! |---|---|---|
+//! | [`image_to_small`] | `small[o, p] = Σ_k W[o, k] · col(image)[k, p]` | conv2d forward, conv_transpose2d dX |
+//! | [`small_to_image`] | `image = col2im(Wᵀ · small)` | conv_transpose2d forward, conv2d dX |
+//! | [`weight_grad`] | `dW[o, k] = Σ_n Σ_p small[o, p] · col(image)[k, p]` | dW of both |
+//!
+//! The column matrix is `[K, P]` row-major (cheap to build: each row is a shifted copy of an
+//! image row). The forward GEMM reads it transposed through strides, `C[P, O] = col[P, K]·Wᵀ[K, O]`
+//! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
+//! still gives the GEMM a long M = P.
+
+use super::geometry::{col2im, im2col, ConvPlan};
+use crate::error::Result;
+use crate::gemm::sgemm;
+
+/// Scratch large enough for one group's column matrix (empty for pointwise convs).
+pub fn col_scratch(plan: &ConvPlan) -> Vec<f32> {
+    if plan.win.is_pointwise() {
+        Vec::new()
+    } else {
+        vec![0.0; plan.win.col_len()]
+    }
+}
+
+/// `small = conv(image; w)` (+ bias per small channel). Every cell of `small` is written.
+pub fn image_to_small(
+    plan: &ConvPlan,
+    image: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    small: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let win = &plan.win;
+    let (k, p) = (win.rows(), win.cols());
+    let opg = plan.small_per_group();
+    let img_g = win.image_len();
+    for n in 0..plan.batch {
+        for g in 0..plan.groups {
+            let img = &image[(n * plan.groups + g) * img_g..][..img_g];
+            let a: &[f32] = if win.is_pointwise() {
+                img
+            } else {
+                im2col(win, img, col)?;
+                col
+            };
+            let wg = &w[g * opg * k..(g + 1) * opg * k];
+            let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
+            sgemm(
+                p, k, opg, 1.0, a, 1, p as isize, wg, 1, k as isize, 0.0, out, 1, p as isize,
+            )?;
+        }
+        if let Some(b) = bias {
+            let out = &mut small[n * plan.small_channels * p..][..plan.small_channels * p];
+            for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
+                for v in plane {
+                    *v += bv;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `image = conv_transpose(small; w)` (+ bias per image channel): the adjoint of
+/// [`image_to_small`]. Every cell of `image` is written (it is cleared first).
+pub fn small_to_image(
+    plan: &ConvPlan,
+    small: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    image: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let win = &plan.win;
+    let (k, p) = (win.rows(), win.cols());
+    let opg = plan.small_per_group();
+    let img_g = win.image_len();
+    for n in 0..plan.batch {
+        for g in 0..plan.groups {
+            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            let wg = &w[g * opg * k..(g + 1) * opg * k];
+            let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
+            // C[K, P] = A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes.
+            if win.is_pointwise() {
+                sgemm(
+                    k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, img, p as isize, 1,
+                )?;
+            } else {
+                sgemm(
+                    k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, col, p as isize, 1,
+                )?;
+                img.fill(0.0);
+                col2im(win, col, img)?;
+            }
+        }
+        if let Some(b) = bias {
+            let hw = win.height * win.width;
+            let out = &mut image[n * plan.image_channels * hw..][..plan.image_channels * hw];
+            for (plane, &bv) in out.chunks_exact_mut(hw).zip(b) {
+                for v in plane {
+                    *v += bv;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dw[o, k] = Σ_n Σ_p small[n, o, p] · col(image_n)[k, p]`. Every cell of `dw` is written.
+pub fn weight_grad(
+    plan: &ConvPlan,
+    image: &[f32],
+    small: &[f32],
+    dw: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let win = &plan.win;
+    let (k, p) = (win.rows(), win.cols());
+    let opg = plan.small_per_group();
+    let img_g = win.image_len();
+    for n in 0..plan.batch {
+        let beta = if n == 0 { 0.0 } else { 1.0 };
+        for g in 0..plan.groups {
+            let img = &image[(n * plan.groups + g) * img_g..][..img_g];
+            let b: &[f32] = if win.is_pointwise() {
+                img
+            } else {
+                im2col(win, img, col)?;
+                col
+            };
+            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
+            // C[O, K] = A[O, P] · B[P, K]: A = small planes, B = colᵀ.
+            sgemm(
+                opg, p, k, 1.0, sm, p as isize, 1, b, 1, p as isize, beta, dwg, k as isize, 1,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Sum of each channel of an NCHW tensor over batch and pixels (the bias gradient).
+pub fn channel_sums(data: &[f32], batch: usize, channels: usize, hw: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; channels];
+    for n in 0..batch {
+        for (c, o) in out.iter_mut().enumerate() {
+            let plane = &data[(n * channels + c) * hw..][..hw];
+            // pairwise-ish: sum in f64 so large planes stay accurate
+            *o += plane.iter().map(|&v| v as f64).sum::<f64>() as f32;
+        }
+    }
+    out
+}

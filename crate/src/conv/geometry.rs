@@ -1,0 +1,586 @@
+//! Where the windows of a convolution fall: parameters, output sizes (PyTorch's formulas),
+//! validation, and the two data movers `im2col` / `col2im`, which are adjoints of each other
+//! (seed 004).
+//!
+//! One picture serves both directions. A convolution slides a window over an *image* (the
+//! large side) and produces one value per window position (the *small* side). `conv2d` maps
+//! image → small; `conv_transpose2d` is its adjoint and maps small → image (seed 002). So a
+//! [`ConvPlan`] names the image side and the small side instead of "input" and "output".
+
+use crate::error::{Error, Result};
+use crate::tensor::{checked_numel, MAX_ELEMENTS};
+
+/// Parameters of `conv2d` and `conv_transpose2d` (PyTorch's `Conv2d` / `ConvTranspose2d`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dParams {
+    /// Step between windows, `[h, w]`.
+    pub stride: [usize; 2],
+    /// Zero padding per side: `[top, left, bottom, right]`.
+    pub padding: [usize; 4],
+    /// Spacing between kernel taps, `[h, w]` (1 = dense kernel).
+    pub dilation: [usize; 2],
+    /// Channel groups: input and output channels are split into `groups` independent convs.
+    pub groups: usize,
+    /// Transposed conv only: extra rows/columns at the bottom/right of the output, `[h, w]`.
+    pub output_padding: [usize; 2],
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Conv2dParams {
+            stride: [1, 1],
+            padding: [0; 4],
+            dilation: [1, 1],
+            groups: 1,
+            output_padding: [0, 0],
+        }
+    }
+}
+
+impl Conv2dParams {
+    /// Same stride in both directions.
+    pub fn stride(mut self, s: usize) -> Self {
+        self.stride = [s, s];
+        self
+    }
+    /// Same padding on all four sides.
+    pub fn pad(mut self, p: usize) -> Self {
+        self.padding = [p; 4];
+        self
+    }
+    /// Same dilation in both directions.
+    pub fn dilation(mut self, d: usize) -> Self {
+        self.dilation = [d, d];
+        self
+    }
+    pub fn groups(mut self, g: usize) -> Self {
+        self.groups = g;
+        self
+    }
+    pub fn output_padding(mut self, op: usize) -> Self {
+        self.output_padding = [op, op];
+        self
+    }
+}
+
+/// Parameters of `max_pool2d` (PyTorch's `MaxPool2d`). Padding counts as −∞.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dParams {
+    pub kernel: [usize; 2],
+    /// PyTorch's default stride is the kernel size: use [`Pool2dParams::new`].
+    pub stride: [usize; 2],
+    /// Symmetric padding `[h, w]`, at most half the kernel size.
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    /// Round the output size up instead of down (a window starting in the right padding is dropped).
+    pub ceil_mode: bool,
+}
+
+impl Pool2dParams {
+    /// A `kh × kw` pool with stride = kernel, no padding, no dilation, floor mode.
+    pub fn new(kernel: [usize; 2]) -> Self {
+        Pool2dParams {
+            kernel,
+            stride: kernel,
+            padding: [0, 0],
+            dilation: [1, 1],
+            ceil_mode: false,
+        }
+    }
+}
+
+/// Output size of a convolution along one axis:
+/// `floor((input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride) + 1`,
+/// or `None` when the (dilated) kernel is larger than the padded input or a size overflows.
+pub fn output_size(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    pad_begin: usize,
+    pad_end: usize,
+    dilation: usize,
+) -> Option<usize> {
+    if stride == 0 || kernel == 0 || dilation == 0 {
+        return None;
+    }
+    let padded = input.checked_add(pad_begin)?.checked_add(pad_end)?;
+    let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+    Some(padded.checked_sub(span)? / stride + 1)
+}
+
+/// Output size of a transposed convolution along one axis:
+/// `stride·(input−1) + output_padding + dilation·(kernel−1) + 1 − pad_begin − pad_end`,
+/// or `None` when it is below 1 or overflows.
+pub fn transpose_output_size(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    pad_begin: usize,
+    pad_end: usize,
+    dilation: usize,
+    output_padding: usize,
+) -> Option<usize> {
+    if input == 0 || kernel == 0 {
+        return None;
+    }
+    let full = stride
+        .checked_mul(input - 1)?
+        .checked_add(output_padding)?
+        .checked_add(dilation.checked_mul(kernel - 1)?)?
+        .checked_add(1)?;
+    let out = full.checked_sub(pad_begin)?.checked_sub(pad_end)?;
+    (out >= 1).then_some(out)
+}
+
+/// Output size of a max pool along one axis (PyTorch's `pooling_output_shape`): floor or ceil of
+/// `(input + 2·pad − dilation·(kernel−1) − 1) / stride` plus one; in ceil mode, a last window
+/// that would start inside the right padding is dropped. `None` if no window fits.
+pub fn pool_output_size(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+    ceil_mode: bool,
+) -> Option<usize> {
+    if stride == 0 || kernel == 0 || dilation == 0 {
+        return None;
+    }
+    let padded = input.checked_add(pad.checked_mul(2)?)?;
+    let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+    let room = padded.checked_sub(span)?;
+    let mut out = if ceil_mode {
+        room.div_ceil(stride) + 1
+    } else {
+        room / stride + 1
+    };
+    if ceil_mode && (out - 1) * stride >= input + pad {
+        out -= 1;
+    }
+    Some(out)
+}
+
+/// The windows of one channel group: an image of `channels × height × width`, a kernel, and
+/// `out[0] × out[1]` window positions. The column matrix of `im2col` is `[K, P]`, row-major,
+/// with `K = channels·kh·kw` (channel, then kernel row, then kernel column) and
+/// `P = out[0]·out[1]` (window positions in raster order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    /// Padding before the image: `[top, left]` (bottom/right padding only shows in `out`).
+    pub pad: [usize; 2],
+    pub dilation: [usize; 2],
+    pub out: [usize; 2],
+}
+
+impl Window {
+    /// K: rows of the column matrix.
+    pub fn rows(&self) -> usize {
+        self.channels * self.kernel[0] * self.kernel[1]
+    }
+    /// P: columns of the column matrix (window positions).
+    pub fn cols(&self) -> usize {
+        self.out[0] * self.out[1]
+    }
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn col_len(&self) -> usize {
+        self.rows() * self.cols()
+    }
+
+    /// A 1×1, stride-1, unpadded window: the column matrix *is* the image (seed 000: a 1×1
+    /// conv is a dense layer over channels), so no im2col is needed.
+    pub fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1]
+            && self.stride == [1, 1]
+            && self.pad == [0, 0]
+            && self.out == [self.height, self.width]
+    }
+
+    /// For kernel column `kx`: the window positions `ox` in `[lo, hi)` whose input column
+    /// `ox·stride − pad + kx·dilation` lies inside the image, and that input column at `lo`.
+    #[inline]
+    fn valid_cols(&self, kx: usize) -> (usize, usize, usize) {
+        let (s, w, ow) = (self.stride[1], self.width, self.out[1]);
+        let off = kx * self.dilation[1]; // input column = ox·s + off − pad
+        let pad = self.pad[1];
+        // first ox with ox·s + off ≥ pad
+        let lo = if off >= pad {
+            0
+        } else {
+            (pad - off).div_ceil(s)
+        };
+        // first ox with ox·s + off − pad ≥ w, i.e. ox·s ≥ w + pad − off
+        let hi = if w + pad <= off {
+            0
+        } else {
+            (w + pad - off).div_ceil(s)
+        };
+        let lo = lo.min(ow);
+        let hi = hi.min(ow).max(lo);
+        if lo == hi {
+            return (lo, hi, 0);
+        }
+        (lo, hi, lo * s + off - pad)
+    }
+}
+
+/// Copies every window of `image` (`[channels, height, width]`) into the column matrix
+/// `col` (`[K, P]`, see [`Window`]); taps that fall in the padding become 0. Every cell of
+/// `col` is written.
+pub fn im2col(win: &Window, image: &[f32], col: &mut [f32]) -> Result<()> {
+    check_len("image", image.len(), win.image_len())?;
+    check_len("col", col.len(), win.col_len())?;
+    let [oh, ow] = win.out;
+    let [kh, kw] = win.kernel;
+    let (h, w) = (win.height, win.width);
+    let p = oh * ow;
+    let mut rows = col.chunks_exact_mut(p.max(1));
+    for c in 0..win.channels {
+        let plane = &image[c * h * w..(c + 1) * h * w];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let row = rows.next().expect("K rows");
+                let (lo, hi, ix0) = win.valid_cols(kx);
+                for oy in 0..oh {
+                    let dst = &mut row[oy * ow..(oy + 1) * ow];
+                    let iy = (oy * win.stride[0] + ky * win.dilation[0]).wrapping_sub(win.pad[0]);
+                    if iy >= h {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    dst[..lo].fill(0.0);
+                    dst[hi..].fill(0.0);
+                    let src = &plane[iy * w..(iy + 1) * w];
+                    let n = hi - lo;
+                    if win.stride[1] == 1 {
+                        dst[lo..hi].copy_from_slice(&src[ix0..ix0 + n]);
+                    } else {
+                        let s = win.stride[1];
+                        for (j, d) in dst[lo..hi].iter_mut().enumerate() {
+                            *d = src[ix0 + j * s];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The adjoint of [`im2col`]: adds every column-matrix cell back onto the image pixel it came
+/// from (`+=` where windows overlap; padding taps are dropped). `image` is accumulated into,
+/// not cleared.
+pub fn col2im(win: &Window, col: &[f32], image: &mut [f32]) -> Result<()> {
+    check_len("image", image.len(), win.image_len())?;
+    check_len("col", col.len(), win.col_len())?;
+    let [oh, ow] = win.out;
+    let [kh, kw] = win.kernel;
+    let (h, w) = (win.height, win.width);
+    let p = oh * ow;
+    let mut rows = col.chunks_exact(p.max(1));
+    for c in 0..win.channels {
+        let plane = &mut image[c * h * w..(c + 1) * h * w];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let row = rows.next().expect("K rows");
+                let (lo, hi, ix0) = win.valid_cols(kx);
+                for oy in 0..oh {
+                    let iy = (oy * win.stride[0] + ky * win.dilation[0]).wrapping_sub(win.pad[0]);
+                    if iy >= h {
+                        continue;
+                    }
+                    let src = &row[oy * ow + lo..oy * ow + hi];
+                    let dst = &mut plane[iy * w..(iy + 1) * w];
+                    if win.stride[1] == 1 {
+                        for (d, s) in dst[ix0..ix0 + src.len()].iter_mut().zip(src) {
+                            *d += s;
+                        }
+                    } else {
+                        let s = win.stride[1];
+                        for (j, v) in src.iter().enumerate() {
+                            dst[ix0 + j * s] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
+    if got != want {
+        return Err(Error::shape(format!(
+            "{what} has {got} elements, expected {want}"
+        )));
+    }
+    Ok(())
+}
+
+/// A validated convolution: batch, groups, total channels on each side, and the window of one
+/// group. The weight is always `[small_channels, image_channels / groups, kh, kw]`: OIHW for
+/// `conv2d` (image = input), `[C_in, C_out/groups, kh, kw]` for `conv_transpose2d`
+/// (image = output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvPlan {
+    pub batch: usize,
+    pub groups: usize,
+    pub image_channels: usize,
+    pub small_channels: usize,
+    pub win: Window,
+}
+
+impl ConvPlan {
+    pub fn image_shape(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.image_channels,
+            self.win.height,
+            self.win.width,
+        ]
+    }
+    pub fn small_shape(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.small_channels,
+            self.win.out[0],
+            self.win.out[1],
+        ]
+    }
+    pub fn weight_shape(&self) -> [usize; 4] {
+        [
+            self.small_channels,
+            self.win.channels,
+            self.win.kernel[0],
+            self.win.kernel[1],
+        ]
+    }
+    /// Small-side channels per group.
+    pub fn small_per_group(&self) -> usize {
+        self.small_channels / self.groups
+    }
+
+    /// Validates `conv2d(x: [N, C_in, H, W], w: [C_out, C_in/groups, kH, kW])`.
+    pub fn conv2d(x: &[usize], w: &[usize], p: &Conv2dParams) -> Result<ConvPlan> {
+        let [n, c_in, h, wd] = dims4("input", x)?;
+        let [c_out, cpg, kh, kw] = dims4("weight", w)?;
+        check_common(p)?;
+        if p.output_padding != [0, 0] {
+            return Err(Error::param(
+                "output_padding",
+                p.output_padding,
+                "only applies to conv_transpose2d; must be [0, 0] for conv2d",
+            ));
+        }
+        check_groups(p.groups, c_in, "input", c_out, "output")?;
+        if cpg != c_in / p.groups {
+            return Err(Error::param(
+                "weight",
+                w,
+                format!(
+                    "expected [C_out, C_in/groups = {}, kH, kW] for an input with {c_in} channels and groups = {}",
+                    c_in / p.groups,
+                    p.groups
+                ),
+            ));
+        }
+        let [pt, pl, pb, pr] = p.padding;
+        let oh = output_size(h, kh, p.stride[0], pt, pb, p.dilation[0]);
+        let ow = output_size(wd, kw, p.stride[1], pl, pr, p.dilation[1]);
+        let (oh, ow) = match (oh, ow) {
+            (Some(oh), Some(ow)) => (oh, ow),
+            _ => {
+                return Err(Error::param(
+                    "kernel_size",
+                    [kh, kw],
+                    format!(
+                        "the kernel (dilation {:?}) is larger than the padded input {}×{} (input {h}×{wd}, padding {:?})",
+                        p.dilation,
+                        h.saturating_add(pt).saturating_add(pb),
+                        wd.saturating_add(pl).saturating_add(pr),
+                        p.padding
+                    ),
+                ))
+            }
+        };
+        let plan = ConvPlan {
+            batch: n,
+            groups: p.groups,
+            image_channels: c_in,
+            small_channels: c_out,
+            win: Window {
+                channels: cpg,
+                height: h,
+                width: wd,
+                kernel: [kh, kw],
+                stride: p.stride,
+                pad: [pt, pl],
+                dilation: p.dilation,
+                out: [oh, ow],
+            },
+        };
+        plan.check_sizes()?;
+        Ok(plan)
+    }
+
+    /// Validates `conv_transpose2d(x: [N, C_in, H, W], w: [C_in, C_out/groups, kH, kW])`.
+    pub fn conv_transpose2d(x: &[usize], w: &[usize], p: &Conv2dParams) -> Result<ConvPlan> {
+        let [n, c_in, h, wd] = dims4("input", x)?;
+        let [wc_in, opg, kh, kw] = dims4("weight", w)?;
+        check_common(p)?;
+        for i in 0..2 {
+            if p.output_padding[i] >= p.stride[i].max(p.dilation[i]) {
+                return Err(Error::param(
+                    "output_padding",
+                    p.output_padding,
+                    format!(
+                        "must be smaller than max(stride, dilation) = {:?} in each direction",
+                        [
+                            p.stride[0].max(p.dilation[0]),
+                            p.stride[1].max(p.dilation[1])
+                        ]
+                    ),
+                ));
+            }
+        }
+        if p.groups == 0 {
+            return Err(Error::param("groups", 0, "must be at least 1"));
+        }
+        if !c_in.is_multiple_of(p.groups) {
+            return Err(Error::param(
+                "groups",
+                p.groups,
+                format!("must divide the input channels ({c_in})"),
+            ));
+        }
+        if wc_in != c_in {
+            return Err(Error::param(
+                "weight",
+                w,
+                format!("expected [C_in = {c_in}, C_out/groups, kH, kW]"),
+            ));
+        }
+        let c_out = opg.checked_mul(p.groups).ok_or_else(|| {
+            Error::param(
+                "weight",
+                w,
+                "output channels overflow (C_out/groups × groups)",
+            )
+        })?;
+        let [pt, pl, pb, pr] = p.padding;
+        let oh = transpose_output_size(
+            h,
+            kh,
+            p.stride[0],
+            pt,
+            pb,
+            p.dilation[0],
+            p.output_padding[0],
+        );
+        let ow = transpose_output_size(
+            wd,
+            kw,
+            p.stride[1],
+            pl,
+            pr,
+            p.dilation[1],
+            p.output_padding[1],
+        );
+        let (oh, ow) = match (oh, ow) {
+            (Some(oh), Some(ow)) => (oh, ow),
+            _ => {
+                return Err(Error::param(
+                    "padding",
+                    p.padding,
+                    format!(
+                        "leaves no output: a {h}×{wd} input with kernel {:?}, stride {:?}, dilation {:?}, output_padding {:?} gives an output smaller than 1×1",
+                        [kh, kw], p.stride, p.dilation, p.output_padding
+                    ),
+                ))
+            }
+        };
+        let plan = ConvPlan {
+            batch: n,
+            groups: p.groups,
+            image_channels: c_out,
+            small_channels: c_in,
+            win: Window {
+                channels: opg,
+                height: oh,
+                width: ow,
+                kernel: [kh, kw],
+                stride: p.stride,
+                pad: [pt, pl],
+                dilation: p.dilation,
+                out: [h, wd],
+            },
+        };
+        plan.check_sizes()?;
+        Ok(plan)
+    }
+
+    /// Every buffer the plan needs must be a sane size (so wasm never aborts on allocation).
+    fn check_sizes(&self) -> Result<()> {
+        checked_numel(&self.image_shape())?;
+        checked_numel(&self.small_shape())?;
+        checked_numel(&self.weight_shape())?;
+        let col = self.win.rows().checked_mul(self.win.cols());
+        match col {
+            Some(c) if c <= MAX_ELEMENTS => Ok(()),
+            _ => Err(Error::shape(format!(
+                "the im2col buffer ({} × {} per group) would exceed {MAX_ELEMENTS} elements",
+                self.win.rows(),
+                self.win.cols()
+            ))),
+        }
+    }
+}
+
+fn dims4(what: &str, s: &[usize]) -> Result<[usize; 4]> {
+    match *s {
+        [a, b, c, d] => {
+            checked_numel(s)?;
+            Ok([a, b, c, d])
+        }
+        _ => Err(Error::shape(format!(
+            "{what} must have 4 dimensions (NCHW), got shape {s:?}"
+        ))),
+    }
+}
+
+fn check_common(p: &Conv2dParams) -> Result<()> {
+    if p.stride.contains(&0) {
+        return Err(Error::param("stride", p.stride, "must be at least 1"));
+    }
+    if p.dilation.contains(&0) {
+        return Err(Error::param("dilation", p.dilation, "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn check_groups(groups: usize, a: usize, a_name: &str, b: usize, b_name: &str) -> Result<()> {
+    if groups == 0 {
+        return Err(Error::param("groups", 0, "must be at least 1"));
+    }
+    if !a.is_multiple_of(groups) {
+        return Err(Error::param(
+            "groups",
+            groups,
+            format!("must divide the {a_name} channels ({a})"),
+        ));
+    }
+    if !b.is_multiple_of(groups) {
+        return Err(Error::param(
+            "groups",
+            groups,
+            format!("must divide the {b_name} channels ({b})"),
+        ));
+    }
+    Ok(())
+}

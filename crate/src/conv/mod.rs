@@ -1,0 +1,128 @@
+//! Convolution layers with PyTorch's semantics, NCHW activations and OIHW weights:
+//! [`conv2d`] (a cross-correlation, seed 003), [`conv_transpose2d`] (its adjoint, seed 002),
+//! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
+//! (seed 004); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
+
+pub mod engine;
+pub mod geometry;
+pub mod pool;
+pub mod prepared;
+
+pub use geometry::{col2im, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
+pub use pool::{max_pool2d, max_pool2d_backward};
+pub use prepared::PreparedConv2d;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// Gradients of a convolution with respect to its input, weight and bias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvGrads {
+    pub dx: Tensor,
+    pub dw: Tensor,
+    /// Always computed (shape `[C_out]`); ignore it if the layer has no bias.
+    pub db: Tensor,
+}
+
+/// An output buffer the kernels must fill completely: NaN-filled, so a cell a kernel forgets
+/// to write shows up as NaN in every test instead of a plausible 0.
+pub(crate) fn unwritten(n: usize) -> Vec<f32> {
+    vec![f32::NAN; n]
+}
+
+fn check_bias(bias: Option<&Tensor>, channels: usize) -> Result<Option<&[f32]>> {
+    match bias {
+        None => Ok(None),
+        Some(b) if b.shape() == [channels] => Ok(Some(b.data())),
+        Some(b) => Err(Error::param(
+            "bias",
+            b.shape(),
+            format!("expected shape [{channels}] (one value per output channel)"),
+        )),
+    }
+}
+
+fn check_same(what: &'static str, got: &[usize], want: &[usize; 4]) -> Result<()> {
+    if got != want {
+        return Err(Error::param(what, got, format!("expected shape {want:?}")));
+    }
+    Ok(())
+}
+
+/// 2-D cross-correlation, PyTorch's `conv2d`: `x [N, C_in, H, W]`, `w [C_out, C_in/groups,
+/// kH, kW]`, optional `bias [C_out]` → `[N, C_out, H_out, W_out]` with
+/// `H_out = floor((H + pad_top + pad_bottom − dilation·(kH−1) − 1) / stride) + 1`.
+pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
+    let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
+    let bias = check_bias(bias, plan.small_channels)?;
+    let shape = plan.small_shape();
+    let mut out = unwritten(shape.iter().product());
+    let mut col = engine::col_scratch(&plan);
+    engine::image_to_small(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
+    Tensor::new(out, &shape)
+}
+
+/// Gradients of [`conv2d`] given the output gradient `dy`:
+/// `dX = col2im(Wᵀ·dY)`, `dW = dY·colᵀ`, `db = Σ dY` (seed 004).
+pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) -> Result<ConvGrads> {
+    let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
+    check_same("dy", dy.shape(), &plan.small_shape())?;
+    let mut col = engine::col_scratch(&plan);
+    let mut dx = unwritten(x.len());
+    engine::small_to_image(&plan, dy.data(), w.data(), None, &mut dx, &mut col)?;
+    let mut dw = unwritten(w.len());
+    engine::weight_grad(&plan, x.data(), dy.data(), &mut dw, &mut col)?;
+    let [n, c, oh, ow] = plan.small_shape();
+    let db = engine::channel_sums(dy.data(), n, c, oh * ow);
+    Ok(ConvGrads {
+        dx: Tensor::new(dx, x.shape())?,
+        dw: Tensor::new(dw, w.shape())?,
+        db: Tensor::new(db, &[c])?,
+    })
+}
+
+/// Transposed 2-D convolution, PyTorch's `conv_transpose2d`: the adjoint of [`conv2d`] with the
+/// same weight and parameters (seed 002). `x [N, C_in, H, W]`, `w [C_in, C_out/groups, kH, kW]`,
+/// optional `bias [C_out]` → `[N, C_out, H_out, W_out]` with
+/// `H_out = stride·(H−1) + output_padding + dilation·(kH−1) + 1 − pad_top − pad_bottom`.
+pub fn conv_transpose2d(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    let plan = ConvPlan::conv_transpose2d(x.shape(), w.shape(), p)?;
+    let bias = check_bias(bias, plan.image_channels)?;
+    let shape = plan.image_shape();
+    let mut out = unwritten(shape.iter().product());
+    let mut col = engine::col_scratch(&plan);
+    engine::small_to_image(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
+    Tensor::new(out, &shape)
+}
+
+/// Gradients of [`conv_transpose2d`]: `dX = conv2d(dY; W)`, `dW[ci, k] = Σ x[ci, p]·col(dY)[k, p]`,
+/// `db = Σ dY`.
+pub fn conv_transpose2d_backward(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    p: &Conv2dParams,
+) -> Result<ConvGrads> {
+    let plan = ConvPlan::conv_transpose2d(x.shape(), w.shape(), p)?;
+    check_same("dy", dy.shape(), &plan.image_shape())?;
+    let mut col = engine::col_scratch(&plan);
+    let mut dx = unwritten(x.len());
+    engine::image_to_small(&plan, dy.data(), w.data(), None, &mut dx, &mut col)?;
+    let mut dw = unwritten(w.len());
+    engine::weight_grad(&plan, dy.data(), x.data(), &mut dw, &mut col)?;
+    let [n, c, oh, ow] = plan.image_shape();
+    let db = engine::channel_sums(dy.data(), n, c, oh * ow);
+    Ok(ConvGrads {
+        dx: Tensor::new(dx, x.shape())?,
+        dw: Tensor::new(dw, w.shape())?,
+        db: Tensor::new(db, &[c])?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

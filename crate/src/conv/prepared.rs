@@ -1,0 +1,122 @@
+//! Single-image inference without allocation: a conv layer whose geometry is validated once,
+//! whose weights are packed once for the GEMM (`PackedB`), and whose im2col scratch is kept between calls. The model's
+//! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
+
+use super::engine;
+use super::geometry::{im2col, Conv2dParams, ConvPlan};
+use crate::error::{Error, Result};
+use crate::gemm::{sgemm_packed, PackedB};
+use crate::tensor::Tensor;
+
+/// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
+#[derive(Debug, Clone)]
+pub struct PreparedConv2d {
+    plan: ConvPlan,
+    /// One packed `W_gᵀ` (`K × C_out/groups`) per group, packed once at construction.
+    packed: Vec<PackedB>,
+    bias: Option<Vec<f32>>,
+    col: Vec<f32>,
+}
+
+impl PreparedConv2d {
+    /// Validates `w` (`[C_out, C_in/groups, kH, kW]`), `bias` (`[C_out]`) and `p` for an input of
+    /// `input_chw = [C_in, H, W]`.
+    pub fn new(
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        p: &Conv2dParams,
+        input_chw: [usize; 3],
+    ) -> Result<Self> {
+        let [c, h, wd] = input_chw;
+        let plan = ConvPlan::conv2d(&[1, c, h, wd], w.shape(), p)?;
+        let bias = match bias {
+            None => None,
+            Some(b) if b.shape() == [plan.small_channels] => Some(b.data().to_vec()),
+            Some(b) => {
+                return Err(Error::param(
+                    "bias",
+                    b.shape(),
+                    format!("expected shape [{}]", plan.small_channels),
+                ))
+            }
+        };
+        let (k, opg) = (plan.win.rows(), plan.small_per_group());
+        let packed = (0..plan.groups)
+            .map(|g| {
+                PackedB::new(
+                    k,
+                    opg,
+                    &w.data()[g * opg * k..(g + 1) * opg * k],
+                    1,
+                    k as isize,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PreparedConv2d {
+            plan,
+            packed,
+            bias,
+            col: engine::col_scratch(&plan),
+        })
+    }
+
+    /// Input length `C_in·H·W`.
+    pub fn input_len(&self) -> usize {
+        self.plan.win.image_len() * self.plan.groups
+    }
+
+    /// Output shape `[C_out, H_out, W_out]`.
+    pub fn output_chw(&self) -> [usize; 3] {
+        let [_, c, h, w] = self.plan.small_shape();
+        [c, h, w]
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_chw().iter().product()
+    }
+
+    pub fn plan(&self) -> &ConvPlan {
+        &self.plan
+    }
+
+    /// `out = conv2d(x) + bias` for one image; no allocation. Every cell of `out` is written.
+    pub fn forward_into(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        if x.len() != self.input_len() {
+            return Err(Error::shape(format!(
+                "input has {} elements, the layer expects {}",
+                x.len(),
+                self.input_len()
+            )));
+        }
+        if out.len() != self.output_len() {
+            return Err(Error::shape(format!(
+                "output has {} elements, the layer produces {}",
+                out.len(),
+                self.output_len()
+            )));
+        }
+        let plan = &self.plan;
+        let win = &plan.win;
+        let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
+        for (g, wg) in self.packed.iter().enumerate() {
+            let img = &x[g * img_g..(g + 1) * img_g];
+            let a: &[f32] = if win.is_pointwise() {
+                img
+            } else {
+                im2col(win, img, &mut self.col)?;
+                &self.col
+            };
+            // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], written straight into the CHW output planes.
+            let c = &mut out[g * opg * p..(g + 1) * opg * p];
+            sgemm_packed(p, 1.0, a, 1, p as isize, wg, 0.0, c, 1, p as isize)?;
+        }
+        if let Some(b) = &self.bias {
+            for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
+                for v in plane {
+                    *v += bv;
+                }
+            }
+        }
+        Ok(())
+    }
+}

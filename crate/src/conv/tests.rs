@@ -1,0 +1,773 @@
+//! Every fast path against the naive f64 loops in `crate::reference`, plus the identities the
+//! articles state (adjoints, delta kernel, dense = whole-input conv) and finite differences.
+
+use super::pool::NO_ARGMAX;
+use super::*;
+use crate::reference::{self as r, to_f64, Rng};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn t(data: Vec<f32>, shape: &[usize]) -> Tensor {
+    Tensor::new(data, shape).unwrap()
+}
+
+fn rand_t(rng: &mut Rng, shape: &[usize]) -> Tensor {
+    t(rng.vec(shape.iter().product()), shape)
+}
+
+/// |got − want| ≤ tol·(1 + |want|) everywhere, and no NaN.
+#[track_caller]
+fn assert_close(what: &str, got: &[f32], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            g as f64 == w || (g as f64 - w).abs() <= tol * (1.0 + w.abs()),
+            "{what}[{i}]: got {g}, want {w}"
+        );
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Central finite differences of `L(v) = f(v)` at every element of `v` (f64, so the check is
+/// tight enough to catch any wrong gradient).
+fn numeric_grad(v: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    numeric_grad_eps(v, 1e-3, f)
+}
+
+/// Finite differences with step `eps`; piecewise-linear functions (max pool) want a tiny one so
+/// that no perturbation changes which element wins.
+fn numeric_grad_eps(v: &[f64], eps: f64, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let mut v = v.to_vec();
+    (0..v.len())
+        .map(|i| {
+            let keep = v[i];
+            v[i] = keep + eps;
+            let up = f(&v);
+            v[i] = keep - eps;
+            let down = f(&v);
+            v[i] = keep;
+            (up - down) / (2.0 * eps)
+        })
+        .collect()
+}
+
+/// A random valid conv configuration (small enough for finite differences).
+#[derive(Debug)]
+struct Case {
+    x: [usize; 4],
+    w: [usize; 4],
+    p: Conv2dParams,
+}
+
+fn random_conv(rng: &mut Rng) -> Case {
+    loop {
+        let groups = [1, 1, 2, 3][rng.range(0, 3)];
+        let depthwise = rng.range(0, 4) == 0;
+        let cpg = if depthwise { 1 } else { rng.range(1, 3) };
+        let opg = if depthwise {
+            rng.range(1, 2)
+        } else {
+            rng.range(1, 3)
+        };
+        let (h, w) = (rng.range(1, 9), rng.range(1, 9));
+        let (kh, kw) = (rng.range(1, 4), rng.range(1, 4));
+        let p = Conv2dParams {
+            stride: [rng.range(1, 3), rng.range(1, 3)],
+            padding: [
+                rng.range(0, 2),
+                rng.range(0, 2),
+                rng.range(0, 2),
+                rng.range(0, 2),
+            ],
+            dilation: [rng.range(1, 2), rng.range(1, 2)],
+            groups,
+            output_padding: [0, 0],
+        };
+        let case = Case {
+            x: [rng.range(1, 2), cpg * groups, h, w],
+            w: [opg * groups, cpg, kh, kw],
+            p,
+        };
+        if ConvPlan::conv2d(&case.x, &case.w, &case.p).is_ok() {
+            return case;
+        }
+    }
+}
+
+#[test]
+fn conv2d_matches_reference_on_random_shapes() {
+    let mut rng = Rng::new(1);
+    for _ in 0..150 {
+        let c = random_conv(&mut rng);
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[0]]);
+        let got = conv2d(&x, &w, Some(&b), &c.p).unwrap();
+        let (want, shape) = r::conv2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            Some(&to_f64(b.data())),
+            &c.p,
+        );
+        assert_eq!(got.shape(), shape, "{c:?}");
+        assert_close(&format!("{c:?}"), got.data(), &want, 1e-5);
+    }
+}
+
+#[test]
+fn conv2d_backward_matches_finite_differences() {
+    let mut rng = Rng::new(2);
+    for _ in 0..40 {
+        let c = random_conv(&mut rng);
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let (_, ys) = r::conv2d(&to_f64(x.data()), c.x, &to_f64(w.data()), c.w, None, &c.p);
+        let dy = rand_t(&mut rng, &ys);
+        let g = conv2d_backward(&x, &w, &dy, &c.p).unwrap();
+        let (xf, wf, dyf) = (to_f64(x.data()), to_f64(w.data()), to_f64(dy.data()));
+        let loss = |x: &[f64], w: &[f64], b: Option<&[f64]>| {
+            dot(&r::conv2d(x, c.x, w, c.w, b, &c.p).0, &dyf)
+        };
+        let dx = numeric_grad(&xf, |x| loss(x, &wf, None));
+        let dw = numeric_grad(&wf, |w| loss(&xf, w, None));
+        let db = numeric_grad(&vec![0.0; c.w[0]], |b| loss(&xf, &wf, Some(b)));
+        assert_close(&format!("dx {c:?}"), g.dx.data(), &dx, 1e-4);
+        assert_close(&format!("dw {c:?}"), g.dw.data(), &dw, 1e-4);
+        assert_close(&format!("db {c:?}"), g.db.data(), &db, 1e-4);
+    }
+}
+
+/// A random valid transposed-conv configuration.
+fn random_transpose(rng: &mut Rng) -> Case {
+    loop {
+        let groups = [1, 1, 2, 3][rng.range(0, 3)];
+        let cpg = rng.range(1, 3);
+        let opg = rng.range(1, 3);
+        let stride = [rng.range(1, 3), rng.range(1, 3)];
+        let dilation = [rng.range(1, 2), rng.range(1, 3)];
+        let p = Conv2dParams {
+            stride,
+            padding: [
+                rng.range(0, 2),
+                rng.range(0, 2),
+                rng.range(0, 2),
+                rng.range(0, 2),
+            ],
+            dilation,
+            groups,
+            output_padding: [
+                rng.range(0, stride[0].max(dilation[0]) - 1),
+                rng.range(0, stride[1].max(dilation[1]) - 1),
+            ],
+        };
+        let case = Case {
+            x: [
+                rng.range(1, 2),
+                cpg * groups,
+                rng.range(1, 7),
+                rng.range(1, 7),
+            ],
+            w: [cpg * groups, opg, rng.range(1, 4), rng.range(1, 4)],
+            p,
+        };
+        if ConvPlan::conv_transpose2d(&case.x, &case.w, &case.p).is_ok() {
+            return case;
+        }
+    }
+}
+
+#[test]
+fn conv_transpose2d_matches_reference_on_random_shapes() {
+    let mut rng = Rng::new(3);
+    for _ in 0..150 {
+        let c = random_transpose(&mut rng);
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[1] * c.p.groups]);
+        let got = conv_transpose2d(&x, &w, Some(&b), &c.p).unwrap();
+        let (want, shape) = r::conv_transpose2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            Some(&to_f64(b.data())),
+            &c.p,
+        );
+        assert_eq!(got.shape(), shape, "{c:?}");
+        assert_close(&format!("{c:?}"), got.data(), &want, 1e-5);
+    }
+}
+
+#[test]
+fn conv_transpose2d_backward_matches_finite_differences() {
+    let mut rng = Rng::new(4);
+    for _ in 0..40 {
+        let c = random_transpose(&mut rng);
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let (_, ys) =
+            r::conv_transpose2d(&to_f64(x.data()), c.x, &to_f64(w.data()), c.w, None, &c.p);
+        let dy = rand_t(&mut rng, &ys);
+        let g = conv_transpose2d_backward(&x, &w, &dy, &c.p).unwrap();
+        let (xf, wf, dyf) = (to_f64(x.data()), to_f64(w.data()), to_f64(dy.data()));
+        let loss = |x: &[f64], w: &[f64], b: Option<&[f64]>| {
+            dot(&r::conv_transpose2d(x, c.x, w, c.w, b, &c.p).0, &dyf)
+        };
+        let dx = numeric_grad(&xf, |x| loss(x, &wf, None));
+        let dw = numeric_grad(&wf, |w| loss(&xf, w, None));
+        let db = numeric_grad(&vec![0.0; ys[1]], |b| loss(&xf, &wf, Some(b)));
+        assert_close(&format!("dx {c:?}"), g.dx.data(), &dx, 1e-4);
+        assert_close(&format!("dw {c:?}"), g.dw.data(), &dw, 1e-4);
+        assert_close(&format!("db {c:?}"), g.db.data(), &db, 1e-4);
+    }
+}
+
+/// im2col straight from the definition of the column matrix.
+fn naive_im2col(win: &Window, image: &[f32]) -> Vec<f32> {
+    let mut col = Vec::new();
+    for c in 0..win.channels {
+        for ky in 0..win.kernel[0] {
+            for kx in 0..win.kernel[1] {
+                for oy in 0..win.out[0] {
+                    for ox in 0..win.out[1] {
+                        let iy =
+                            (oy * win.stride[0] + ky * win.dilation[0]) as i64 - win.pad[0] as i64;
+                        let ix =
+                            (ox * win.stride[1] + kx * win.dilation[1]) as i64 - win.pad[1] as i64;
+                        let inside =
+                            iy >= 0 && ix >= 0 && iy < win.height as i64 && ix < win.width as i64;
+                        col.push(if inside {
+                            image[(c * win.height + iy as usize) * win.width + ix as usize]
+                        } else {
+                            0.0
+                        });
+                    }
+                }
+            }
+        }
+    }
+    col
+}
+
+#[test]
+fn im2col_matches_definition_and_col2im_is_its_adjoint() {
+    let mut rng = Rng::new(5);
+    for _ in 0..200 {
+        let c = random_conv(&mut rng);
+        let win = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win;
+        let image = rng.vec(win.image_len());
+        let mut col = vec![f32::NAN; win.col_len()];
+        im2col(&win, &image, &mut col).unwrap();
+        assert_eq!(col, naive_im2col(&win, &image), "{win:?}");
+        // ⟨im2col(x), C⟩ = ⟨x, col2im(C)⟩
+        let cm = rng.vec(win.col_len());
+        let mut back = vec![0.0; win.image_len()];
+        col2im(&win, &cm, &mut back).unwrap();
+        let lhs = dot(&to_f64(&col), &to_f64(&cm));
+        let rhs = dot(&to_f64(&image), &to_f64(&back));
+        assert!(
+            (lhs - rhs).abs() < 1e-4 * (1.0 + lhs.abs()),
+            "{win:?}: {lhs} vs {rhs}"
+        );
+    }
+}
+
+#[test]
+fn conv_transpose2d_is_the_adjoint_of_conv2d() {
+    // ⟨conv2d(x; W), y⟩ = ⟨x, conv_transpose2d(y; W)⟩ with the same W and parameters; the
+    // output_padding recovers the rows the conv's floor division dropped.
+    let mut rng = Rng::new(6);
+    for _ in 0..100 {
+        let c = random_conv(&mut rng);
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let y = conv2d(&x, &w, None, &c.p).unwrap();
+        let [_, _, oh, ow] = y.dims4("y").unwrap();
+        let mut pt = c.p;
+        for i in 0..2 {
+            let span = c.p.dilation[i] * (c.w[2 + i] - 1) + 1;
+            let full = c.x[2 + i] + c.p.padding[i] + c.p.padding[i + 2];
+            pt.output_padding[i] = full - span - (if i == 0 { oh } else { ow } - 1) * c.p.stride[i];
+        }
+        let v = rand_t(&mut rng, y.shape());
+        let back = match conv_transpose2d(&v, &w, None, &pt) {
+            Ok(b) => b,
+            // output_padding may exceed max(stride, dilation) - 1 when the conv drops more
+            // than a stride's worth of rows (large padding); PyTorch refuses those too.
+            Err(Error::Param {
+                name: "output_padding",
+                ..
+            }) => continue,
+            Err(e) => panic!("{c:?}: {e}"),
+        };
+        assert_eq!(back.shape(), x.shape(), "{c:?}");
+        let lhs = dot(&to_f64(y.data()), &to_f64(v.data()));
+        let rhs = dot(&to_f64(x.data()), &to_f64(back.data()));
+        assert!(
+            (lhs - rhs).abs() < 1e-4 * (1.0 + lhs.abs()),
+            "{c:?}: {lhs} vs {rhs}"
+        );
+    }
+}
+
+#[test]
+fn delta_kernel_is_the_identity() {
+    // seed 002: the delta kernel leaves the image unchanged; with stride n it samples every
+    // n-th pixel, and its transposed conv inserts n−1 zeros between pixels.
+    let mut rng = Rng::new(7);
+    let x = rand_t(&mut rng, &[2, 3, 7, 6]);
+    let mut w = vec![0.0; 3 * 3 * 9];
+    for c in 0..3 {
+        w[(c * 3 + c) * 9 + 4] = 1.0;
+    }
+    let w = t(w, &[3, 3, 3, 3]);
+    let y = conv2d(&x, &w, None, &Conv2dParams::default().pad(1)).unwrap();
+    assert_eq!(y, x);
+    let yt = conv_transpose2d(&x, &w, None, &Conv2dParams::default().pad(1)).unwrap();
+    assert_eq!(yt, x);
+
+    let delta = t(vec![1.0], &[1, 1, 1, 1]);
+    let img = rand_t(&mut rng, &[1, 1, 6, 6]);
+    let down = conv2d(&img, &delta, None, &Conv2dParams::default().stride(2)).unwrap();
+    assert_eq!(down.shape(), [1, 1, 3, 3]);
+    for (i, &v) in down.data().iter().enumerate() {
+        assert_eq!(v, img.data()[(i / 3) * 12 + (i % 3) * 2]);
+    }
+    let up = conv_transpose2d(&down, &delta, None, &Conv2dParams::default().stride(2)).unwrap();
+    assert_eq!(up.shape(), [1, 1, 5, 5]);
+    for (i, &v) in up.data().iter().enumerate() {
+        let (y, x) = (i / 5, i % 5);
+        let want = if y % 2 == 0 && x % 2 == 0 {
+            down.data()[(y / 2) * 3 + x / 2]
+        } else {
+            0.0
+        };
+        assert_eq!(v, want, "({y}, {x})");
+    }
+}
+
+#[test]
+fn dense_layer_is_a_conv_covering_the_whole_input() {
+    // seed 000: a fully connected layer is the correlation at shift 0 only.
+    let mut rng = Rng::new(8);
+    let x = rand_t(&mut rng, &[3, 2, 5, 4]);
+    let w = rand_t(&mut rng, &[7, 2, 5, 4]);
+    let b = rand_t(&mut rng, &[7]);
+    let conv = conv2d(&x, &w, Some(&b), &Conv2dParams::default()).unwrap();
+    assert_eq!(conv.shape(), [3, 7, 1, 1]);
+    let dense = crate::ops::linear(
+        &x.clone().reshape(&[3, 40]).unwrap(),
+        &w.clone().reshape(&[7, 40]).unwrap(),
+        Some(&b),
+    )
+    .unwrap();
+    let want = to_f64(dense.data());
+    assert_close("dense", conv.data(), &want, 1e-5);
+}
+
+#[test]
+fn pointwise_conv_is_a_dense_layer_over_channels() {
+    let mut rng = Rng::new(9);
+    let x = rand_t(&mut rng, &[2, 5, 3, 4]);
+    let w = rand_t(&mut rng, &[6, 5, 1, 1]);
+    let y = conv2d(&x, &w, None, &Conv2dParams::default()).unwrap();
+    for n in 0..2 {
+        for o in 0..6 {
+            for p in 0..12 {
+                let want: f64 = (0..5)
+                    .map(|c| x.data()[(n * 5 + c) * 12 + p] as f64 * w.data()[o * 5 + c] as f64)
+                    .sum();
+                let got = y.data()[(n * 6 + o) * 12 + p] as f64;
+                assert!((got - want).abs() < 1e-5, "{n} {o} {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn prepared_conv_matches_conv2d_and_writes_every_cell() {
+    let mut rng = Rng::new(10);
+    for _ in 0..40 {
+        let mut c = random_conv(&mut rng);
+        c.x[0] = 1;
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[0]]);
+        let mut layer = PreparedConv2d::new(&w, Some(&b), &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+        for _ in 0..2 {
+            let x = rand_t(&mut rng, &c.x);
+            let mut out = vec![f32::NAN; layer.output_len()];
+            layer.forward_into(x.data(), &mut out).unwrap();
+            let (want, _) = r::conv2d(
+                &to_f64(x.data()),
+                c.x,
+                &to_f64(w.data()),
+                c.w,
+                Some(&to_f64(b.data())),
+                &c.p,
+            );
+            assert_close(&format!("{c:?}"), &out, &want, 1e-5);
+        }
+        assert!(layer.forward_into(&[0.0; 3], &mut [0.0; 1]).is_err());
+    }
+}
+
+#[test]
+fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
+    let mut rng = Rng::new(11);
+    let mut done = 0;
+    while done < 150 {
+        let k = [rng.range(1, 4), rng.range(1, 4)];
+        let p = Pool2dParams {
+            kernel: k,
+            stride: [rng.range(1, 3), rng.range(1, 3)],
+            padding: [rng.range(0, k[0] / 2), rng.range(0, k[1] / 2)],
+            dilation: [rng.range(1, 2), rng.range(1, 2)],
+            ceil_mode: rng.range(0, 1) == 1,
+        };
+        let xs = [
+            rng.range(1, 2),
+            rng.range(1, 3),
+            rng.range(1, 9),
+            rng.range(1, 9),
+        ];
+        let x = rand_t(&mut rng, &xs);
+        let Ok((y, arg)) = max_pool2d(&x, &p) else {
+            continue;
+        };
+        done += 1;
+        let (want, warg, shape) = r::max_pool2d(&to_f64(x.data()), xs, &p);
+        assert_eq!(y.shape(), shape, "{p:?} {xs:?}");
+        assert_eq!(arg, warg, "{p:?} {xs:?}");
+        assert_close("pool", y.data(), &want, 0.0);
+        // backward against finite differences of the reference
+        let dy = rand_t(&mut rng, y.shape());
+        let dx = max_pool2d_backward(&dy, &arg, x.shape()).unwrap();
+        let dyf = to_f64(dy.data());
+        let num = numeric_grad_eps(&to_f64(x.data()), 1e-9, |v| {
+            // windows entirely in the padding are −∞ and carry no gradient
+            let y: Vec<f64> = r::max_pool2d(v, xs, &p)
+                .0
+                .iter()
+                .map(|&v| if v.is_finite() { v } else { 0.0 })
+                .collect();
+            dot(&y, &dyf)
+        });
+        assert_close("pool dx", dx.data(), &num, 1e-6);
+    }
+}
+
+#[test]
+fn max_pool2d_semantics() {
+    // 4×4, 2×2 default stride: the classic example.
+    let x = t((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]);
+    let (y, arg) = max_pool2d(&x, &Pool2dParams::new([2, 2])).unwrap();
+    assert_eq!(y.data(), [5.0, 7.0, 13.0, 15.0]);
+    assert_eq!(arg, [5, 7, 13, 15]);
+    // 5×5 with ceil_mode: 3×3 windows of stride 2 → ceil((5−3)/2)+1 = 2 (floor also 2);
+    // 6 wide: floor 2, ceil 3 (last window starts at 4 < 6, kept).
+    let x = t(vec![1.0; 30], &[1, 1, 5, 6]);
+    let mut p = Pool2dParams {
+        stride: [2, 2],
+        ..Pool2dParams::new([3, 3])
+    };
+    assert_eq!(max_pool2d(&x, &p).unwrap().0.shape(), [1, 1, 2, 2]);
+    p.ceil_mode = true;
+    assert_eq!(max_pool2d(&x, &p).unwrap().0.shape(), [1, 1, 2, 3]);
+    // a window starting in the right padding is dropped: input 5, k 2, s 2, pad 1:
+    // (5+2−2)/2 = 2.5 → ceil 4 windows, but the 4th starts at 6−1 = 5 ≥ 5 → 3.
+    let x = t(vec![1.0; 5], &[1, 1, 1, 5]);
+    let p = Pool2dParams {
+        padding: [0, 1],
+        ceil_mode: true,
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &p).unwrap().0.shape(), [1, 1, 1, 3]);
+    // padding is −∞, not 0: all-negative inputs stay negative.
+    let x = t(vec![-5.0, -6.0, -7.0, -8.0], &[1, 1, 2, 2]);
+    let p = Pool2dParams {
+        stride: [1, 1],
+        padding: [1, 1],
+        ..Pool2dParams::new([3, 3])
+    };
+    let (y, _) = max_pool2d(&x, &p).unwrap();
+    assert_eq!(y.data(), [-5.0; 4]);
+    // NaN wins, as in PyTorch.
+    let x = t(vec![1.0, f32::NAN, 3.0, 2.0], &[1, 2, 2]);
+    let (y, arg) = max_pool2d(&x, &Pool2dParams::new([2, 2])).unwrap();
+    assert!(y.data()[0].is_nan());
+    assert_eq!(arg, [1]);
+    // a window entirely in the padding: −∞, no gradient.
+    let x = t(vec![3.0], &[1, 1, 1, 1]);
+    let p = Pool2dParams {
+        stride: [1, 1],
+        padding: [0, 1],
+        dilation: [1, 2],
+        ..Pool2dParams::new([1, 2])
+    };
+    let (y, arg) = max_pool2d(&x, &p).unwrap();
+    assert_eq!(y.data(), [f32::NEG_INFINITY]);
+    assert_eq!(arg, [NO_ARGMAX]);
+    let dx = max_pool2d_backward(&t(vec![1.0], &[1, 1, 1, 1]), &arg, &[1, 1, 1, 1]).unwrap();
+    assert_eq!(dx.data(), [0.0]);
+}
+
+#[track_caller]
+fn assert_param<T: std::fmt::Debug>(r: Result<T>, name: &str, value: &str) {
+    match r {
+        Err(Error::Param {
+            name: n, value: v, ..
+        }) if n == name && v.contains(value) => {}
+        other => panic!("expected an error on {name} = {value}, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_parameters_are_errors_naming_them() {
+    let x = t(vec![0.0; 2 * 4 * 5 * 5], &[2, 4, 5, 5]);
+    let w = t(vec![0.0; 6 * 4 * 9], &[6, 4, 3, 3]);
+    let d = Conv2dParams::default();
+    assert_param(conv2d(&x, &w, None, &d.stride(0)), "stride", "[0, 0]");
+    assert_param(
+        conv2d(
+            &x,
+            &w,
+            None,
+            &Conv2dParams {
+                stride: [1, 0],
+                ..d
+            },
+        ),
+        "stride",
+        "[1, 0]",
+    );
+    assert_param(conv2d(&x, &w, None, &d.dilation(0)), "dilation", "[0, 0]");
+    assert_param(
+        conv2d(&x, &w, None, &d.dilation(3)),
+        "kernel_size",
+        "[3, 3]",
+    );
+    let big = t(vec![0.0; 6 * 4 * 36], &[6, 4, 6, 6]);
+    assert_param(conv2d(&x, &big, None, &d), "kernel_size", "[6, 6]");
+    assert!(conv2d(
+        &x,
+        &big,
+        None,
+        &Conv2dParams {
+            padding: [1, 1, 0, 0],
+            ..d
+        }
+    )
+    .is_ok());
+    assert_param(conv2d(&x, &w, None, &d.groups(0)), "groups", "0");
+    assert_param(conv2d(&x, &w, None, &d.groups(3)), "groups", "3");
+    let w4 = t(vec![0.0; 6 * 9], &[6, 1, 3, 3]);
+    assert_param(conv2d(&x, &w4, None, &d.groups(4)), "groups", "4"); // 6 outputs, 4 groups
+    assert_param(conv2d(&x, &w4, None, &d), "weight", "[6, 1, 3, 3]");
+    assert_param(
+        conv2d(&x, &w, None, &d.output_padding(1)),
+        "output_padding",
+        "[1, 1]",
+    );
+    let b = t(vec![0.0; 5], &[5]);
+    assert_param(conv2d(&x, &w, Some(&b), &d), "bias", "[5]");
+    let dy = t(vec![0.0; 10], &[10]);
+    assert_param(conv2d_backward(&x, &w, &dy, &d), "dy", "[10]");
+    // wrong rank
+    let x3 = t(vec![0.0; 100], &[4, 5, 5]);
+    assert!(matches!(conv2d(&x3, &w, None, &d), Err(Error::Shape(_))));
+    // absurd: padding so large the output would overflow
+    assert!(conv2d(&x, &w, None, &d.pad(usize::MAX / 2)).is_err());
+    assert!(conv2d(&x, &w, None, &d.pad(1 << 20)).is_err());
+    assert!(conv2d(&x, &w, None, &d.stride(usize::MAX)).is_ok());
+
+    // transposed
+    let wt = t(vec![0.0; 4 * 2 * 9], &[4, 2, 3, 3]);
+    assert_param(
+        conv_transpose2d(&x, &wt, None, &d.stride(2).output_padding(2)),
+        "output_padding",
+        "[2, 2]",
+    );
+    assert!(conv_transpose2d(&x, &wt, None, &d.stride(2).output_padding(1)).is_ok());
+    // dilation also allows output_padding (PyTorch: < max(stride, dilation))
+    assert!(conv_transpose2d(&x, &wt, None, &d.dilation(3).output_padding(2)).is_ok());
+    assert_param(
+        conv_transpose2d(&x, &wt, None, &d.stride(0)),
+        "stride",
+        "[0, 0]",
+    );
+    assert_param(
+        conv_transpose2d(&x, &wt, None, &d.dilation(0)),
+        "dilation",
+        "[0, 0]",
+    );
+    assert_param(conv_transpose2d(&x, &wt, None, &d.groups(3)), "groups", "3");
+    assert_param(
+        conv_transpose2d(&x, &wt, None, &d.pad(4)),
+        "padding",
+        "[4, 4, 4, 4]",
+    );
+    let wt_bad = t(vec![0.0; 3 * 2 * 9], &[3, 2, 3, 3]);
+    assert_param(
+        conv_transpose2d(&x, &wt_bad, None, &d),
+        "weight",
+        "[3, 2, 3, 3]",
+    );
+    assert_param(conv_transpose2d(&x, &wt, Some(&b), &d), "bias", "[5]");
+    assert_param(conv_transpose2d_backward(&x, &wt, &dy, &d), "dy", "[10]");
+    let wt_huge = t(vec![0.0; 4], &[4, 1, 1, 1]);
+    assert!(conv_transpose2d(&x, &wt_huge, None, &d.stride(1 << 30)).is_err());
+
+    // pooling
+    let p = Pool2dParams::new([2, 2]);
+    assert_param(
+        max_pool2d(&x, &Pool2dParams::new([0, 2])),
+        "kernel_size",
+        "[0, 2]",
+    );
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                stride: [0, 1],
+                ..p
+            },
+        ),
+        "stride",
+        "[0, 1]",
+    );
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                dilation: [1, 0],
+                ..p
+            },
+        ),
+        "dilation",
+        "[1, 0]",
+    );
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                padding: [2, 0],
+                ..p
+            },
+        ),
+        "padding",
+        "[2, 0]",
+    );
+    assert_param(
+        max_pool2d(&x, &Pool2dParams::new([6, 2])),
+        "kernel_size",
+        "[6, 2]",
+    );
+    assert_param(max_pool2d_backward(&dy, &[0; 3], &[10]), "argmax", "3");
+    assert_param(max_pool2d_backward(&dy, &[99; 10], &[10]), "argmax", "99");
+    assert!(max_pool2d(&t(vec![0.0; 4], &[4]), &p).is_err());
+}
+
+/// Rough timings of the benchmark's conv shapes (not an assertion: run with
+/// `cargo test --profile ci conv_timings -- --ignored --nocapture`).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn conv_timings() {
+    use std::time::Instant;
+    let mut rng = Rng::new(99);
+    type Shape = (&'static str, [usize; 4], [usize; 4], Conv2dParams, bool);
+    let shapes: [Shape; 5] = [
+        (
+            "1x28x28->8 5x5 pad2",
+            [1, 1, 28, 28],
+            [8, 1, 5, 5],
+            Conv2dParams::default().pad(2),
+            false,
+        ),
+        (
+            "8x14x14->16 5x5 pad2",
+            [1, 8, 14, 14],
+            [16, 8, 5, 5],
+            Conv2dParams::default().pad(2),
+            false,
+        ),
+        (
+            "32x64x64->64 3x3 pad1",
+            [1, 32, 64, 64],
+            [64, 32, 3, 3],
+            Conv2dParams::default().pad(1),
+            false,
+        ),
+        (
+            "64x32x32->64 1x1",
+            [1, 64, 32, 32],
+            [64, 64, 1, 1],
+            Conv2dParams::default(),
+            false,
+        ),
+        (
+            "T 16x14x14->8 4x4 s2 p1",
+            [1, 16, 14, 14],
+            [16, 8, 4, 4],
+            Conv2dParams::default().stride(2).pad(1),
+            true,
+        ),
+    ];
+    for (name, xs, ws, p, transposed) in shapes {
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let run = || {
+            if transposed {
+                conv_transpose2d(&x, &w, None, &p).unwrap()
+            } else {
+                conv2d(&x, &w, None, &p).unwrap()
+            }
+        };
+        let y = run();
+        let flops = if transposed {
+            2 * x.len() * ws[1] * ws[2] * ws[3]
+        } else {
+            2 * y.len() * ws[1] * ws[2] * ws[3]
+        };
+        let reps = (200_000_000 / flops).clamp(5, 2000);
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(run());
+        }
+        let dt = t0.elapsed().as_secs_f64() / reps as f64;
+        let mut line = format!(
+            "{name:28} {:9.1} µs {:6.2} GFLOPS",
+            dt * 1e6,
+            flops as f64 / dt / 1e9
+        );
+        if !transposed {
+            let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
+            let mut layer = PreparedConv2d::new(&w, None, &p, [xs[1], xs[2], xs[3]]).unwrap();
+            let mut out = vec![0.0; layer.output_len()];
+            let mut col = vec![0.0; plan.win.col_len()];
+            let t0 = Instant::now();
+            for _ in 0..reps {
+                layer.forward_into(x.data(), &mut out).unwrap();
+            }
+            let dp = t0.elapsed().as_secs_f64() / reps as f64;
+            let t0 = Instant::now();
+            for _ in 0..reps {
+                if !plan.win.is_pointwise() {
+                    im2col(&plan.win, x.data(), &mut col).unwrap();
+                }
+            }
+            let di = t0.elapsed().as_secs_f64() / reps as f64;
+            line += &format!(
+                " | prepared {:8.1} µs | im2col {:8.1} µs",
+                dp * 1e6,
+                di * 1e6
+            );
+        }
+        println!("{line}");
+    }
+}

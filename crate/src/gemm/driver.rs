@@ -1,0 +1,185 @@
+//! The blocked GEMM driver (the five loops around the micro-kernel, after BLIS / Goto):
+//! B is split into kc × nc blocks packed into NR-wide panels (or comes pre-packed from a
+//! `PackedB`), A into mc × kc blocks packed into MR-tall panels; the micro-kernel runs on
+//! every MR × NR tile, and edge tiles go through a scratch tile so kernels only see full tiles.
+
+use std::cell::Cell;
+
+use super::kernel::GemmKernel;
+use super::packing::{pack_a, pack_b};
+
+/// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the kernel
+/// sweeps the A block.
+pub(crate) const KC: usize = 256;
+/// Rows of an A block (72·256·4 = 72 KB, in L2); a multiple of every MR we use (2, 3, 4).
+pub(crate) const MC: usize = 72;
+/// Columns of a B block (rounded down to a multiple of NR); kc·nc·4 = 1 MB.
+pub(crate) const NC: usize = 1024;
+/// The largest MR·NR of any kernel (the scratch tile for edges).
+const MAX_TILE: usize = 64;
+
+thread_local! {
+    // Packing buffers reused across calls: a 64³ GEMM takes ~10 µs, so neither an allocation
+    // nor zero-filling a fresh buffer per call is free. (wasm is single-threaded; natively each
+    // test thread gets its own.)
+    static A_BUF: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static B_BUF: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Takes a thread-local buffer, makes it at least `len` long, runs `f`, and puts it back.
+fn with_buf<R>(
+    key: &'static std::thread::LocalKey<Cell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    let mut buf = key.with(|c| c.take());
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let r = f(&mut buf[..len]);
+    key.with(|c| c.set(buf));
+    r
+}
+
+/// Where B comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum BSource<'a> {
+    /// A strided view: packed block by block here.
+    View {
+        ptr: *const f32,
+        rs: usize,
+        cs: usize,
+    },
+    /// Already packed for this kernel's NR over the whole depth k (panel stride k·NR).
+    Packed(&'a [f32]),
+}
+
+/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with kernel `K`.
+///
+/// # Safety
+/// Every `a + i*rsa + p*csa` (i < m, p < k) is readable; B's view likewise (k × n), or the
+/// packed slice holds `ceil(n/NR)·k·NR` floats packed for `K::NR`; every `c + i*rsc + j*csc`
+/// (i < m, j < n) is a distinct writable float.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm<K: GemmKernel>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: BSource<'_>,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    debug_assert!(mr * nr <= MAX_TILE);
+    let nc_max = (NC / nr) * nr;
+    let mc_max = (MC / mr) * mr;
+    let kc_max = KC.min(k);
+    let a_len = mc_max.min(m.div_ceil(mr) * mr) * kc_max;
+    let b_len = match b {
+        BSource::View { .. } => nc_max.min(n.div_ceil(nr) * nr) * kc_max,
+        BSource::Packed(_) => 0,
+    };
+    with_buf(&A_BUF, a_len, |abuf| {
+        with_buf(&B_BUF, b_len, |bbuf| {
+            // LOOP 5: split n in nc parts.
+            for jc in (0..n).step_by(nc_max) {
+                let ncur = nc_max.min(n - jc);
+                // LOOP 4: split k in kc parts; C accumulates after the first part.
+                for pc in (0..k).step_by(KC) {
+                    let kcur = KC.min(k - pc);
+                    let beta_p = if pc == 0 { beta } else { 1.0 };
+                    let (bpanels, bstride): (*const f32, usize) = match b {
+                        BSource::View { ptr, rs, cs } => {
+                            // safety: the block (pc.., jc..) of size kcur × ncur lies inside
+                            // the caller's valid k × n view.
+                            unsafe {
+                                pack_b::<K>(kcur, ncur, ptr.add(pc * rs + jc * cs), rs, cs, bbuf)
+                            };
+                            (bbuf.as_ptr(), kcur * nr)
+                        }
+                        BSource::Packed(data) => {
+                            // safety: jc is a multiple of NR, so panel jc/NR starts at
+                            // (jc/NR)·k·NR, and pc·NR < k·NR stays inside it.
+                            (
+                                unsafe { data.as_ptr().add((jc / nr) * k * nr + pc * nr) },
+                                k * nr,
+                            )
+                        }
+                    };
+                    // LOOP 3: split m in mc parts.
+                    for ic in (0..m).step_by(mc_max) {
+                        let mcur = mc_max.min(m - ic);
+                        // safety: the block (ic.., pc..) of size mcur × kcur lies inside A.
+                        unsafe {
+                            pack_a::<K>(mcur, kcur, a.add(ic * rsa + pc * csa), rsa, csa, abuf)
+                        };
+                        // LOOP 2: NR-wide panels of the B block.
+                        for jr in (0..ncur).step_by(nr) {
+                            let ncols = nr.min(ncur - jr);
+                            // safety: panel jr/NR of the packed B block (see above).
+                            let bp = unsafe { bpanels.add((jr / nr) * bstride) };
+                            // LOOP 1: MR-tall panels of the A block.
+                            for ir in (0..mcur).step_by(mr) {
+                                let nrows = mr.min(mcur - ir);
+                                let ap = abuf[(ir / mr) * kcur * mr..].as_ptr();
+                                // safety: (ic+ir, jc+jr) is inside the m × n view of C.
+                                let cp = unsafe { c.add((ic + ir) * rsc + (jc + jr) * csc) };
+                                if nrows == mr && ncols == nr {
+                                    // safety: full tile; panels hold kcur·MR and kcur·NR
+                                    // floats; the C tile lies in the caller's view.
+                                    unsafe { K::kernel(kcur, alpha, ap, bp, beta_p, cp, rsc, csc) };
+                                } else {
+                                    // safety: as above, but the kernel writes a full tile into
+                                    // the local scratch and only the valid part reaches C.
+                                    unsafe {
+                                        edge_tile::<K>(
+                                            kcur, alpha, ap, bp, beta_p, cp, rsc, csc, nrows, ncols,
+                                        )
+                                    };
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    });
+}
+
+/// Runs the kernel on a scratch tile, then writes the `rows × cols` valid corner into C.
+///
+/// # Safety
+/// Panels as for [`GemmKernel::kernel`]; the `rows × cols` tile at `c` is valid.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+unsafe fn edge_tile<K: GemmKernel>(
+    k: usize,
+    alpha: f32,
+    a: *const f32,
+    b: *const f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    rows: usize,
+    cols: usize,
+) {
+    let mut tile = [0.0f32; MAX_TILE];
+    // safety: the scratch tile holds MR·NR ≤ MAX_TILE floats, row stride NR, column stride 1;
+    // β = 0 so it is only written.
+    unsafe { K::kernel(k, alpha, a, b, 0.0, tile.as_mut_ptr(), K::NR, 1) };
+    for i in 0..rows {
+        for j in 0..cols {
+            // safety: i < rows, j < cols is inside the caller's valid C tile.
+            let dst = unsafe { &mut *c.add(i * rsc + j * csc) };
+            let v = tile[i * K::NR + j];
+            *dst = if beta == 0.0 { v } else { v + beta * *dst };
+        }
+    }
+}

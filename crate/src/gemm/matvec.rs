@@ -1,0 +1,313 @@
+//! Matrix-vector products for M = 1 or N = 1 (one image through a dense layer). The packed
+//! GEMM wastes most of its tile there (one useful row of MR) and packs B for a single use;
+//! here B is streamed once, straight from its own layout:
+//! - rows contiguous (`csb = 1`): `y = Σ_p x[p]·B[p, :]`, 32 columns of accumulators at a time;
+//! - columns contiguous (`rsb = 1`, e.g. `x·Wᵀ` with W = [out, in]): four dot products at once;
+//! - anything else: a scalar loop.
+//!
+//! `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]` for j < n; x has k elements with stride `incx`.
+
+use super::kernel::store_scaled;
+use super::portable;
+use super::KernelKind;
+
+/// A strided k × n view of B and strided x, y (see the module docs).
+#[derive(Clone, Copy)]
+pub(crate) struct Gemv {
+    pub k: usize,
+    pub n: usize,
+    pub alpha: f32,
+    pub x: *const f32,
+    pub incx: usize,
+    pub b: *const f32,
+    pub rsb: usize,
+    pub csb: usize,
+    pub beta: f32,
+    pub y: *mut f32,
+    pub incy: usize,
+}
+
+/// Copies strided x into a contiguous vector (k floats; cheap next to the k·n product).
+///
+/// # Safety
+/// `x + p*incx` readable for p < k.
+unsafe fn contiguous_x(k: usize, x: *const f32, incx: usize) -> Vec<f32> {
+    // safety: forwarded from the caller.
+    (0..k).map(|p| unsafe { *x.add(p * incx) }).collect()
+}
+
+impl Gemv {
+    /// # Safety
+    /// `x` as above; every `b + p*rsb + j*csb` (p < k, j < n) readable; every `y + j*incy`
+    /// (j < n) a distinct writable float. k, n ≥ 1.
+    pub(crate) unsafe fn run(self, kind: KernelKind) {
+        // safety: forwarded from the caller.
+        let xs = unsafe { contiguous_x(self.k, self.x, self.incx) };
+        match kind {
+            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+            KernelKind::Relaxed => {
+                // safety: forwarded from the caller.
+                unsafe { self.run_simd::<super::relaxed::RelaxedMulAdd>(&xs) }
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            KernelKind::Simd128 => {
+                // safety: forwarded from the caller.
+                unsafe { self.run_simd::<super::simd128::SeparateMulAdd>(&xs) }
+            }
+            _ => {
+                // safety: forwarded from the caller.
+                unsafe { self.run_portable(&xs) }
+            }
+        }
+    }
+
+    /// # Safety
+    /// Element j of y is valid (j < n).
+    #[inline(always)]
+    unsafe fn put(&self, j: usize, v: f32) {
+        // safety: forwarded from the caller.
+        let dst = unsafe { &mut *self.y.add(j * self.incy) };
+        store_scaled(dst, v, self.alpha, self.beta);
+    }
+
+    /// Rows `0..k` of columns `j0..j0+w` of B as one slice with row stride rsb (csb = 1).
+    ///
+    /// # Safety
+    /// csb = 1 and j0 + w ≤ n.
+    unsafe fn rows_block(&self, j0: usize, w: usize) -> &[f32] {
+        // safety: the last element read is (k-1)·rsb + j0 + w - 1, inside the view.
+        unsafe { std::slice::from_raw_parts(self.b.add(j0), (self.k - 1) * self.rsb + w) }
+    }
+
+    /// Column j of B as a slice (rsb = 1).
+    ///
+    /// # Safety
+    /// rsb = 1 and j < n.
+    unsafe fn column(&self, j: usize) -> &[f32] {
+        // safety: elements j·csb .. j·csb + k are column j of the view.
+        unsafe { std::slice::from_raw_parts(self.b.add(j * self.csb), self.k) }
+    }
+
+    /// # Safety
+    /// As [`Gemv::run`]; `xs` is x made contiguous.
+    unsafe fn run_portable(&self, xs: &[f32]) {
+        let (k, n) = (self.k, self.n);
+        if self.csb == 1 {
+            let mut j = 0;
+            while j + 32 <= n {
+                // safety: j + 32 ≤ n.
+                let acc =
+                    portable::axpy_rows::<32>(xs, unsafe { self.rows_block(j, 32) }, self.rsb);
+                for (l, &v) in acc.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+                j += 32;
+            }
+            if j < n {
+                let mut acc = [0.0f32; 32];
+                let acc = &mut acc[..n - j];
+                // safety: j + acc.len() = n.
+                portable::axpy_rows_dyn(xs, unsafe { self.rows_block(j, n - j) }, self.rsb, acc);
+                for (l, &v) in acc.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+            }
+        } else if self.rsb == 1 {
+            for j in 0..n {
+                // safety: j < n.
+                let s = portable::dot(xs, unsafe { self.column(j) });
+                // safety: j < n.
+                unsafe { self.put(j, s) };
+            }
+        } else {
+            // safety: forwarded from the caller.
+            unsafe { self.run_scalar(xs) }
+        }
+        let _ = k;
+    }
+
+    /// # Safety
+    /// As [`Gemv::run`].
+    unsafe fn run_scalar(&self, xs: &[f32]) {
+        for j in 0..self.n {
+            let mut s = 0.0f32;
+            for (p, &xp) in xs.iter().enumerate() {
+                // safety: p < k, j < n.
+                s += xp * unsafe { *self.b.add(p * self.rsb + j * self.csb) };
+            }
+            // safety: j < n.
+            unsafe { self.put(j, s) };
+        }
+    }
+
+    /// # Safety
+    /// As [`Gemv::run`]; `xs` is x made contiguous.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe fn run_simd<F: super::simd128::MulAdd>(&self, xs: &[f32]) {
+        use super::simd128::{axpy_rows, dot4};
+        use core::arch::wasm32::{v128, v128_store};
+        let (k, n) = (self.k, self.n);
+        let xp = xs.as_ptr();
+        if self.csb == 1 {
+            let mut j = 0;
+            // Eight vector accumulators (32 columns): 8 independent add chains and one load
+            // per multiply-add.
+            while j + 32 <= n {
+                // safety: xs holds k floats; columns j..j+32 of every row are in the view.
+                let acc = unsafe { axpy_rows::<F, 8, 1>(k, xp, self.b.add(j), self.rsb) };
+                let mut lanes = [0.0f32; 32];
+                for (v, &a) in acc.iter().enumerate() {
+                    // safety: lanes holds 32 floats.
+                    unsafe { v128_store(lanes.as_mut_ptr().add(4 * v) as *mut v128, a) };
+                }
+                for (l, &v) in lanes.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+                j += 32;
+            }
+            // Narrow tails: 4 columns, 4 rows in flight.
+            while j + 4 <= n {
+                // safety: as above with 4 columns.
+                let acc = unsafe { axpy_rows::<F, 1, 4>(k, xp, self.b.add(j), self.rsb) };
+                let mut lanes = [0.0f32; 4];
+                // safety: lanes holds 4 floats.
+                unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, acc[0]) };
+                for (l, &v) in lanes.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+                j += 4;
+            }
+            if j < n {
+                let mut acc = [0.0f32; 4];
+                let acc = &mut acc[..n - j];
+                // safety: j + acc.len() = n.
+                portable::axpy_rows_dyn(xs, unsafe { self.rows_block(j, n - j) }, self.rsb, acc);
+                for (l, &v) in acc.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+            }
+        } else if self.rsb == 1 {
+            let mut j = 0;
+            while j + 4 <= n {
+                // safety: columns j..j+4 exist, each k contiguous floats.
+                let cols = unsafe { [0, 1, 2, 3].map(|c| self.b.add((j + c) * self.csb)) };
+                // safety: xs and every column hold k floats.
+                let s = unsafe { dot4::<F>(k, xp, cols) };
+                for (l, &v) in s.iter().enumerate() {
+                    // safety: j + l < n.
+                    unsafe { self.put(j + l, v) };
+                }
+                j += 4;
+            }
+            for j in j..n {
+                // safety: j < n.
+                let s = portable::dot(xs, unsafe { self.column(j) });
+                // safety: j < n.
+                unsafe { self.put(j, s) };
+            }
+        } else {
+            // safety: forwarded from the caller.
+            unsafe { self.run_scalar(xs) }
+        }
+    }
+}
+
+/// M = 1 against a `PackedB` (panels of `nr` columns, k-major, panel stride k·nr):
+/// `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]`.
+///
+/// # Safety
+/// `x + p*incx` readable for p < k; `data` holds ceil(n/nr)·k·nr floats; `y + j*incy` writable
+/// for j < n; k, n ≥ 1.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemv_packed(
+    kind: KernelKind,
+    k: usize,
+    n: usize,
+    nr: usize,
+    alpha: f32,
+    x: *const f32,
+    incx: usize,
+    data: &[f32],
+    beta: f32,
+    y: *mut f32,
+    incy: usize,
+) {
+    // safety: forwarded from the caller.
+    let xs = unsafe { contiguous_x(k, x, incx) };
+    let mut lanes = [0.0f32; 16];
+    for (panel, pd) in data.chunks_exact(k * nr).take(n.div_ceil(nr)).enumerate() {
+        let j0 = panel * nr;
+        let sums = &mut lanes[..nr.min(16)];
+        sums.fill(0.0);
+        // safety: the panel is k·nr contiguous floats with row stride nr.
+        let done = unsafe { packed_panel_simd(kind, &xs, pd, nr, sums) };
+        if !done {
+            portable::axpy_rows_dyn(&xs, pd, nr, sums);
+        }
+        for (l, &v) in sums.iter().enumerate().take(n - j0) {
+            // safety: j0 + l < n.
+            let dst = unsafe { &mut *y.add((j0 + l) * incy) };
+            store_scaled(dst, v, alpha, beta);
+        }
+    }
+}
+
+/// One packed panel with SIMD where the kind and width have a specialisation (8 columns: 4
+/// rows in flight, 12 columns: 3 rows in flight, so 8–9 independent chains); false otherwise.
+///
+/// # Safety
+/// `pd` holds xs.len()·nr floats, `sums` holds nr floats.
+#[allow(unused_variables)]
+unsafe fn packed_panel_simd(
+    kind: KernelKind,
+    xs: &[f32],
+    pd: &[f32],
+    nr: usize,
+    sums: &mut [f32],
+) -> bool {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use super::simd128::{axpy_rows, MulAdd, SeparateMulAdd};
+        use core::arch::wasm32::{v128, v128_store};
+        /// # Safety
+        /// As the enclosing function.
+        unsafe fn go<F: MulAdd>(xs: &[f32], pd: &[f32], nr: usize, sums: &mut [f32]) -> bool {
+            let (k, x, b) = (xs.len(), xs.as_ptr(), pd.as_ptr());
+            // safety: the panel holds k rows of nr floats; `sums` holds nr floats.
+            unsafe {
+                match nr {
+                    8 => {
+                        let acc = axpy_rows::<F, 2, 4>(k, x, b, 8);
+                        for (v, &a) in acc.iter().enumerate() {
+                            v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
+                        }
+                        true
+                    }
+                    12 => {
+                        let acc = axpy_rows::<F, 3, 3>(k, x, b, 12);
+                        for (v, &a) in acc.iter().enumerate() {
+                            v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        }
+        match kind {
+            #[cfg(target_feature = "relaxed-simd")]
+            // safety: forwarded.
+            KernelKind::Relaxed => unsafe { go::<super::relaxed::RelaxedMulAdd>(xs, pd, nr, sums) },
+            // safety: forwarded.
+            KernelKind::Simd128 => unsafe { go::<SeparateMulAdd>(xs, pd, nr, sums) },
+            _ => false,
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    false
+}

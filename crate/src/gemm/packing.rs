@@ -1,0 +1,94 @@
+//! Packing: copies a block of A into MR-row micro-panels and a block of B into NR-column
+//! micro-panels, both k-major and zero-padded to full tiles, so that a micro-kernel streams
+//! its two panels contiguously and never needs an edge case.
+//!
+//! Layouts (a "panel stride" is the distance between consecutive panels):
+//! - A block (mc × kc): panel `i` holds rows `i·MR ..`, element (r, p) at `i·kc·MR + p·MR + r`.
+//! - B block (kc × nc): panel `j` holds columns `j·NR ..`, element (p, c) at `j·kc·NR + p·NR + c`.
+
+use super::kernel::GemmKernel;
+
+/// Packs the `mc × kc` block of A at `a` (strides `rsa`, `csa`) into `dst[.. ceil(mc/MR)·kc·MR]`.
+///
+/// # Safety
+/// Every `a + r*rsa + p*csa` for r < mc, p < kc is readable.
+pub(crate) unsafe fn pack_a<K: GemmKernel>(
+    mc: usize,
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    dst: &mut [f32],
+) {
+    let mr_full = K::MR;
+    for (panel, out) in dst
+        .chunks_exact_mut(kc * mr_full)
+        .take(mc.div_ceil(mr_full))
+        .enumerate()
+    {
+        let r0 = panel * mr_full;
+        let rows = mr_full.min(mc - r0);
+        if rows == mr_full && rsa == 1 {
+            // Column-major A (e.g. a transposed row-major matrix): MR contiguous floats per p.
+            for (p, o) in out.chunks_exact_mut(mr_full).enumerate() {
+                // safety: rows r0..r0+MR of column p lie in the readable view.
+                let src = unsafe { std::slice::from_raw_parts(a.add(r0 + p * csa), mr_full) };
+                o.copy_from_slice(src);
+            }
+        } else {
+            for (p, o) in out.chunks_exact_mut(mr_full).enumerate() {
+                for (r, v) in o.iter_mut().enumerate() {
+                    *v = if r < rows {
+                        // safety: r0 + r < mc and p < kc.
+                        unsafe { *a.add((r0 + r) * rsa + p * csa) }
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Packs the `kc × nc` block of B at `b` (strides `rsb`, `csb`) into
+/// `dst[.. ceil(nc/NR)·kc·NR]`.
+///
+/// # Safety
+/// Every `b + p*rsb + c*csb` for p < kc, c < nc is readable.
+pub(crate) unsafe fn pack_b<K: GemmKernel>(
+    kc: usize,
+    nc: usize,
+    b: *const f32,
+    rsb: usize,
+    csb: usize,
+    dst: &mut [f32],
+) {
+    let nr_full = K::NR;
+    for (panel, out) in dst
+        .chunks_exact_mut(kc * nr_full)
+        .take(nc.div_ceil(nr_full))
+        .enumerate()
+    {
+        let c0 = panel * nr_full;
+        let cols = nr_full.min(nc - c0);
+        if cols == nr_full && csb == 1 {
+            // Row-major B (the usual weights layout): NR contiguous floats per p.
+            for (p, o) in out.chunks_exact_mut(nr_full).enumerate() {
+                // safety: columns c0..c0+NR of row p lie in the readable view.
+                let src = unsafe { std::slice::from_raw_parts(b.add(p * rsb + c0), nr_full) };
+                o.copy_from_slice(src);
+            }
+        } else {
+            for (p, o) in out.chunks_exact_mut(nr_full).enumerate() {
+                for (c, v) in o.iter_mut().enumerate() {
+                    *v = if c < cols {
+                        // safety: p < kc and c0 + c < nc.
+                        unsafe { *b.add(p * rsb + (c0 + c) * csb) }
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
+}

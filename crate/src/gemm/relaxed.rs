@@ -1,0 +1,44 @@
+//! The relaxed-simd micro-kernel: the simd128 tile body with `f32x4_relaxed_madd` (a fused
+//! multiply-add on x64 with FMA) instead of a multiply and an add.
+//!
+//! Why 3×12 (R = 3, V = 3): an FMA has ~4 cycles of latency and two issue ports, so ≥ 8
+//! independent accumulator chains are needed; 3×12 has 9 and uses 9 + 3 B + 1 A + 1 temp = 14
+//! of V8's 15 x64 SIMD registers. Measured numbers: notes/gemm.md.
+
+use core::arch::wasm32::*;
+
+use super::kernel::GemmKernel;
+use super::simd128::{tile, MulAdd};
+
+/// `f32x4_relaxed_madd(a, b, c)` = a·b + c, fused where the hardware can.
+pub(crate) struct RelaxedMulAdd;
+
+impl MulAdd for RelaxedMulAdd {
+    #[inline(always)]
+    fn madd(a: v128, b: v128, c: v128) -> v128 {
+        f32x4_relaxed_madd(a, b, c)
+    }
+}
+
+/// The relaxed micro-kernel: 3×12 with relaxed FMA.
+pub(crate) struct Relaxed;
+
+impl GemmKernel for Relaxed {
+    const MR: usize = 3;
+    const NR: usize = 12;
+
+    #[inline(never)]
+    unsafe fn kernel(
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        c: *mut f32,
+        rsc: usize,
+        csc: usize,
+    ) {
+        // safety: forwarded contract of GemmKernel::kernel with MR = 3, NR = 12.
+        unsafe { tile::<RelaxedMulAdd, 3, 3>(k, alpha, a, b, beta, c, rsc, csc) }
+    }
+}

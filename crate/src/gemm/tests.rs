@@ -1,0 +1,498 @@
+//! GEMM tests: every kernel this build has, against a naive f64 reference, natively and in
+//! wasm. Outputs that the product overwrites start as NaN, so an unwritten cell fails.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use super::packed::sgemm_packed_with;
+use super::*;
+
+/// A small seeded generator (xorshift64*), so every run sees the same shapes and values.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn f32(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    }
+    fn vec(&mut self, len: usize) -> Vec<f32> {
+        (0..len).map(|_| self.f32()).collect()
+    }
+}
+
+/// A strided matrix view inside a buffer: element (i, j) at `off + i·rs + j·cs`.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    rs: usize,
+    cs: usize,
+    len: usize,
+}
+
+/// Row-major, column-major, or either with padding between rows/columns.
+fn layout(rng: &mut Rng, rows: usize, cols: usize) -> Layout {
+    let pad = if rng.below(3) == 0 {
+        1 + rng.below(3)
+    } else {
+        0
+    };
+    let (rs, cs) = if rng.below(2) == 0 {
+        (cols + pad, 1)
+    } else {
+        (1, rows + pad)
+    };
+    Layout {
+        rs,
+        cs,
+        len: (rows - 1) * rs + (cols - 1) * cs + 1,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    beta: f32,
+    la: Layout,
+    lb: Layout,
+    lc: Layout,
+}
+
+fn reference(case: &Case, a: &[f32], b: &[f32], c: &mut [f32]) -> Vec<f64> {
+    // Returns a per-element error bound scale: Σ|α·a·b| + |β·c|.
+    let Case {
+        m,
+        k,
+        n,
+        alpha,
+        beta,
+        la,
+        lb,
+        lc,
+    } = *case;
+    let mut scale = vec![0.0f64; c.len()];
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut sa) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                let x = a[i * la.rs + p * la.cs] as f64 * b[p * lb.rs + j * lb.cs] as f64;
+                s += x;
+                sa += x.abs();
+            }
+            let idx = i * lc.rs + j * lc.cs;
+            let old = if beta == 0.0 { 0.0 } else { c[idx] as f64 };
+            c[idx] = (alpha as f64 * s + beta as f64 * old) as f32;
+            scale[idx] = (alpha as f64).abs() * sa + (beta as f64 * old).abs();
+        }
+    }
+    scale
+}
+
+/// Runs one case through sgemm (and, with `packed`, through PackedB) with kernel `kind` and
+/// compares every element of C, including the untouched padding, with the reference.
+fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
+    let Case {
+        m,
+        k,
+        n,
+        alpha,
+        beta,
+        la,
+        lb,
+        lc,
+    } = case;
+    let a = rng.vec(la.len);
+    let b = rng.vec(lb.len);
+    // Elements of C outside the view must survive; elements inside start as NaN when β = 0.
+    let mut c0 = rng.vec(lc.len);
+    if beta == 0.0 {
+        for i in 0..m {
+            for j in 0..n {
+                c0[i * lc.rs + j * lc.cs] = f32::NAN;
+            }
+        }
+    }
+    let mut want = c0.clone();
+    let scale = reference(&case, &a, &b, &mut want);
+    let mut got = c0.clone();
+    let (rsc, csc) = (lc.rs as isize, lc.cs as isize);
+    if packed {
+        let pb = PackedB::new_for(kind, k, n, &b, lb.rs as isize, lb.cs as isize).unwrap();
+        sgemm_packed_with(
+            kind,
+            m,
+            alpha,
+            &a,
+            la.rs as isize,
+            la.cs as isize,
+            &pb,
+            beta,
+            &mut got,
+            rsc,
+            csc,
+        )
+        .unwrap();
+    } else {
+        sgemm_with(
+            kind,
+            m,
+            k,
+            n,
+            alpha,
+            &a,
+            la.rs as isize,
+            la.cs as isize,
+            &b,
+            lb.rs as isize,
+            lb.cs as isize,
+            beta,
+            &mut got,
+            rsc,
+            csc,
+        )
+        .unwrap();
+    }
+    let tol_k = 4.0 * (k.max(1) as f64) * f32::EPSILON as f64;
+    for idx in 0..lc.len {
+        let (g, w) = (got[idx], want[idx]);
+        let ok = if w.is_nan() {
+            false
+        } else {
+            (g as f64 - w as f64).abs() <= tol_k * scale[idx] + 1e-6
+        };
+        assert!(
+            ok,
+            "{kind:?} packed={packed} {case:?}: C[{idx}] = {g}, want {w}"
+        );
+    }
+}
+
+fn random_case(rng: &mut Rng, m: usize, k: usize, n: usize) -> Case {
+    let (alpha, beta) = match rng.below(4) {
+        0 => (1.0, 0.0),
+        1 => (1.0, 1.0),
+        2 => (-0.5, 0.0),
+        _ => (1.5, -2.0),
+    };
+    Case {
+        m,
+        k,
+        n,
+        alpha,
+        beta,
+        la: layout(rng, m, k),
+        lb: layout(rng, k, n),
+        lc: layout(rng, m, n),
+    }
+}
+
+#[test]
+fn random_shapes_match_reference() {
+    let mut rng = Rng(0x5eed_0001);
+    for &kind in available_kernels() {
+        for _ in 0..60 {
+            let (m, k, n) = (1 + rng.below(40), 1 + rng.below(40), 1 + rng.below(40));
+            let case = random_case(&mut rng, m, k, n);
+            check_case(&mut rng, kind, case, false);
+        }
+    }
+}
+
+#[test]
+fn edge_shapes_match_reference() {
+    // Single rows/columns, k = 1, k beyond kc (two blocks and a tail), m beyond mc,
+    // n beyond nc, sizes that are not multiples of any tile.
+    let shapes = [
+        (1, 1, 1),
+        (1, 37, 129),
+        (1, 300, 5),
+        (29, 41, 1),
+        (300, 3, 1),
+        (7, 1, 13),
+        (1, 1, 40),
+        (13, 600, 11),
+        (150, 20, 17),
+        (5, 3, 1100),
+        (73, 257, 25),
+        (4, 8, 8),
+        (3, 12, 12),
+        (2, 2, 2),
+    ];
+    let mut rng = Rng(0x5eed_0002);
+    for &kind in available_kernels() {
+        for &(m, k, n) in &shapes {
+            for _ in 0..2 {
+                let case = random_case(&mut rng, m, k, n);
+                check_case(&mut rng, kind, case, false);
+                check_case(&mut rng, kind, case, true);
+            }
+        }
+    }
+}
+
+#[test]
+fn all_layouts_and_scalars() {
+    // Every combination of row-/column-major A, B, C and of (α, β), on one odd shape.
+    let mut rng = Rng(0x5eed_0003);
+    let (m, k, n) = (11, 19, 23);
+    for &kind in available_kernels() {
+        for bits in 0..8 {
+            let lay = |r: usize, c: usize, col_major: bool| {
+                let (rs, cs) = if col_major { (1, r + 2) } else { (c + 3, 1) };
+                Layout {
+                    rs,
+                    cs,
+                    len: (r - 1) * rs + (c - 1) * cs + 1,
+                }
+            };
+            for &(alpha, beta) in &[(1.0, 0.0), (2.0, 0.5), (-1.0, 1.0), (0.25, -3.0)] {
+                let case = Case {
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    beta,
+                    la: lay(m, k, bits & 1 != 0),
+                    lb: lay(k, n, bits & 2 != 0),
+                    lc: lay(m, n, bits & 4 != 0),
+                };
+                check_case(&mut rng, kind, case, false);
+                check_case(&mut rng, kind, case, true);
+            }
+        }
+    }
+}
+
+#[test]
+fn nchw_output_through_strides() {
+    // X[HW, Cin]·W[Cin, Cout] written as NCHW [Cout, HW]: rsc = 1, csc = HW.
+    let mut rng = Rng(0x5eed_0004);
+    let (hw, cin, cout) = (49, 6, 10);
+    for &kind in available_kernels() {
+        let case = Case {
+            m: hw,
+            k: cin,
+            n: cout,
+            alpha: 1.0,
+            beta: 0.0,
+            la: Layout {
+                rs: cin,
+                cs: 1,
+                len: hw * cin,
+            },
+            lb: Layout {
+                rs: cout,
+                cs: 1,
+                len: cin * cout,
+            },
+            lc: Layout {
+                rs: 1,
+                cs: hw,
+                len: hw * cout,
+            },
+        };
+        check_case(&mut rng, kind, case, false);
+        check_case(&mut rng, kind, case, true);
+    }
+}
+
+#[test]
+fn identity_is_exact() {
+    // A·I == A bit for bit (every product is x·1 or x·0), for shapes around the tiles.
+    let mut rng = Rng(0x5eed_0005);
+    for &kind in available_kernels() {
+        for &(m, k) in &[(1, 1), (5, 9), (13, 13), (72, 300), (2, 33)] {
+            let a = rng.vec(m * k);
+            let mut eye = vec![0.0f32; k * k];
+            for i in 0..k {
+                eye[i * k + i] = 1.0;
+            }
+            let mut c = vec![f32::NAN; m * k];
+            sgemm_with(
+                kind, m, k, k, 1.0, &a, k as isize, 1, &eye, k as isize, 1, 0.0, &mut c,
+                k as isize, 1,
+            )
+            .unwrap();
+            assert_eq!(c, a, "{kind:?} A·I, {m}×{k}");
+            // I·Aᵀ read through strides is Aᵀ.
+            let mut eye_m = vec![0.0f32; m * m];
+            for i in 0..m {
+                eye_m[i * m + i] = 1.0;
+            }
+            let mut ct = vec![f32::NAN; k * m];
+            let pb = PackedB::new_for(kind, m, m, &eye_m, m as isize, 1).unwrap();
+            sgemm_packed_with(
+                kind, k, 1.0, &a, 1, k as isize, &pb, 0.0, &mut ct, m as isize, 1,
+            )
+            .unwrap();
+            for i in 0..m {
+                for j in 0..k {
+                    assert_eq!(ct[j * m + i], a[i * k + j], "{kind:?} Aᵀ·I at ({j},{i})");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn packed_b_reuse_equals_sgemm() {
+    let mut rng = Rng(0x5eed_0006);
+    for &kind in available_kernels() {
+        let (k, n) = (300, 45);
+        let b = rng.vec(k * n);
+        let pb = PackedB::new_for(kind, k, n, &b, n as isize, 1).unwrap();
+        assert_eq!((pb.k(), pb.n(), pb.kind()), (k, n, kind));
+        assert_eq!(pb.unpack(), b);
+        for &m in &[1usize, 2, 7, 64] {
+            let a = rng.vec(m * k);
+            let mut plain = vec![f32::NAN; m * n];
+            sgemm_with(
+                kind, m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut plain,
+                n as isize, 1,
+            )
+            .unwrap();
+            for _ in 0..2 {
+                let mut c = vec![f32::NAN; m * n];
+                sgemm_packed_with(
+                    kind, m, 1.0, &a, k as isize, 1, &pb, 0.0, &mut c, n as isize, 1,
+                )
+                .unwrap();
+                for (x, y) in c.iter().zip(&plain) {
+                    assert!(
+                        (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                        "{kind:?} m={m}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn packed_b_for_another_kernel_still_right() {
+    // Packed for one kind, used with every other: same answer (repacked or shared panels).
+    let mut rng = Rng(0x5eed_0007);
+    let (m, k, n) = (9, 20, 30);
+    let a = rng.vec(m * k);
+    let b = rng.vec(k * n);
+    let mut want = vec![0.0f32; m * n];
+    sgemm_with(
+        KernelKind::Portable,
+        m,
+        k,
+        n,
+        1.0,
+        &a,
+        k as isize,
+        1,
+        &b,
+        n as isize,
+        1,
+        0.0,
+        &mut want,
+        n as isize,
+        1,
+    )
+    .unwrap();
+    for &packed_for in available_kernels() {
+        let pb = PackedB::new_for(packed_for, k, n, &b, n as isize, 1).unwrap();
+        for &run in available_kernels() {
+            let mut c = vec![f32::NAN; m * n];
+            sgemm_packed_with(
+                run, m, 1.0, &a, k as isize, 1, &pb, 0.0, &mut c, n as isize, 1,
+            )
+            .unwrap();
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() <= 1e-4, "{packed_for:?}→{run:?}: {x} vs {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn zero_k_and_zero_alpha_scale_c() {
+    for &kind in available_kernels() {
+        // k = 0: C = β·C; β = 0 overwrites NaN with 0.
+        let mut c = vec![f32::NAN; 6];
+        sgemm_with(kind, 2, 0, 3, 1.0, &[], 1, 1, &[], 1, 1, 0.0, &mut c, 3, 1).unwrap();
+        assert_eq!(c, vec![0.0; 6]);
+        let mut c = vec![2.0f32; 6];
+        sgemm_with(kind, 2, 0, 3, 1.0, &[], 1, 1, &[], 1, 1, 0.5, &mut c, 3, 1).unwrap();
+        assert_eq!(c, vec![1.0; 6]);
+        // α = 0: A and B are not read (NaN there does not leak).
+        let nan = vec![f32::NAN; 6];
+        let mut c = vec![4.0f32; 4];
+        sgemm_with(
+            kind, 2, 3, 2, 0.0, &nan, 3, 1, &nan, 2, 1, 0.25, &mut c, 2, 1,
+        )
+        .unwrap();
+        assert_eq!(c, vec![1.0; 4]);
+        // m = 0 or n = 0: nothing to do, nothing touched.
+        let mut c = vec![7.0f32; 2];
+        sgemm_with(kind, 0, 3, 2, 1.0, &[], 3, 1, &nan, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+        assert_eq!(c, vec![7.0; 2]);
+    }
+}
+
+#[test]
+fn bad_views_are_errors_not_panics() {
+    let a = vec![1.0f32; 6];
+    let b = vec![1.0f32; 6];
+    let mut c = vec![0.0f32; 4];
+    // A too short (2×4 needs 8), B too short, C too short, strides beyond the slice.
+    assert!(sgemm(2, 4, 2, 1.0, &a, 4, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm(2, 3, 3, 1.0, &a, 3, 1, &b, 3, 1, 0.0, &mut c, 3, 1).is_err());
+    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c[..3], 2, 1).is_err());
+    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 3, 1).is_err());
+    // Negative strides, overlapping outputs, absurd sizes.
+    assert!(sgemm(2, 3, 2, 1.0, &a, -3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 0, 1).is_err());
+    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 1, 1).is_err());
+    assert!(sgemm(usize::MAX, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm(2, 3, 2, 1.0, &a, isize::MAX, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    // PackedB: short B; sgemm_packed: short A or C.
+    assert!(PackedB::new(4, 2, &b, 2, 1).is_err());
+    let pb = PackedB::new(3, 2, &b, 2, 1).unwrap();
+    assert!(sgemm_packed(3, 1.0, &a, 3, 1, &pb, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c[..3], 2, 1).is_err());
+    assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c, 2, 1).is_ok());
+    // The error names the problem.
+    let e = sgemm(2, 4, 2, 1.0, &a, 4, 1, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap_err();
+    assert!(e.to_string().contains("A:"), "{e}");
+}
+
+#[test]
+fn kernel_choice_and_override() {
+    let kinds = available_kernels();
+    assert_eq!(kinds.last(), Some(&KernelKind::Portable));
+    assert_eq!(selected_kernel(), kinds[0]);
+    for &k in kinds {
+        force_kernel(Some(k));
+        assert_eq!(selected_kernel(), k);
+    }
+    // A kind this build lacks is ignored.
+    for k in [
+        KernelKind::Portable,
+        KernelKind::Simd128,
+        KernelKind::Relaxed,
+    ] {
+        force_kernel(Some(k));
+        assert!(selected_kernel().is_available());
+        assert_eq!(KernelKind::from_name(k.name()).unwrap(), k);
+    }
+    force_kernel(None);
+    assert_eq!(selected_kernel(), kinds[0]);
+    assert!(KernelKind::from_name("avx").is_err());
+    let level = simd_level();
+    assert_eq!(level == "relaxed", kinds.contains(&KernelKind::Relaxed));
+    assert_eq!(level != "none", kinds.contains(&KernelKind::Simd128));
+}

@@ -1,0 +1,72 @@
+// One scene visible at a time. The URL hash is `#<scene>` or `#<scene>?<settings>`, where the
+// settings are URLSearchParams from the scene's getState(); a copied link restores them.
+//
+// A scene is a class: constructor(section, ctx), getState() → {key: string}, setState(params),
+// show(), hide(), onKey(event) → true when handled. ctx = { api, flavour, shared, changed },
+// where changed() tells the router the scene's state moved so the hash is rewritten.
+
+export class Router {
+  constructor(sceneClasses, ctx) {
+    this.classes = new Map(sceneClasses.map((c) => [c.id, c]));
+    this.ctx = ctx;
+    this.scenes = new Map();
+    this.active = null;
+    this.writing = false;
+  }
+
+  async start() {
+    window.addEventListener('hashchange', () => { if (!this.writing) this.route(); });
+    document.addEventListener('keydown', (e) => this.key(e));
+    await this.route();
+  }
+
+  parse() {
+    const raw = decodeURIComponent(location.hash.slice(1));
+    const [id, query = ''] = raw.split('?');
+    return { id: this.classes.has(id) ? id : 'draw', params: Object.fromEntries(new URLSearchParams(query)) };
+  }
+
+  scene(id) {
+    if (!this.scenes.has(id)) {
+      const section = document.getElementById(`scene-${id}`);
+      const Cls = this.classes.get(id);
+      const ctx = { ...this.ctx, changed: () => this.changed(id) };
+      this.scenes.set(id, new Cls(section, ctx));
+    }
+    return this.scenes.get(id);
+  }
+
+  async route() {
+    const { id, params } = this.parse();
+    const scene = this.scene(id);
+    if (this.active && this.active !== scene) this.active.hide();
+    for (const a of document.querySelectorAll('nav a')) {
+      a.setAttribute('aria-current', a.getAttribute('href') === `#${id}` ? 'page' : 'false');
+    }
+    for (const s of document.querySelectorAll('.scene')) s.hidden = s.dataset.scene !== id;
+    this.active = scene;
+    if (Object.keys(params).length) await scene.setState(params);
+    await scene.show();
+  }
+
+  /** Rewrites the hash from the active scene's state without adding history entries. */
+  changed(id) {
+    if (!this.active || this.active !== this.scenes.get(id)) return;
+    const q = new URLSearchParams(this.active.getState()).toString();
+    const hash = `#${id}${q ? `?${q}` : ''}`;
+    if (location.hash !== hash) {
+      this.writing = true;
+      history.replaceState(null, '', hash);
+      this.writing = false;
+    }
+  }
+
+  key(e) {
+    const t = e.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) {
+      if (!(t instanceof HTMLInputElement && t.type === 'range')) return;
+    }
+    if (e.target instanceof HTMLButtonElement && e.key === ' ') return;
+    if (this.active?.onKey?.(e)) e.preventDefault();
+  }
+}

@@ -1,0 +1,8 @@
+// The scenes, in the order of the navigation bar.
+import { DrawScene } from './draw.js';
+import { CorrelateScene } from './correlate.js';
+import { TransposeScene } from './transpose.js';
+import { DenseScene } from './dense.js';
+import { TemplatesScene } from './templates.js';
+
+export const SCENES = [DrawScene, CorrelateScene, TransposeScene, DenseScene, TemplatesScene];
