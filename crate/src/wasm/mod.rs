@@ -3,6 +3,7 @@
 //! `JsError` (our [`crate::Error`] implements `std::error::Error`), and no entry point panics
 //! on bad input, so the instance keeps working after any number of errors.
 
+mod bench;
 mod trace;
 
 use wasm_bindgen::prelude::*;
