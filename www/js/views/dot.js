@@ -159,10 +159,12 @@ export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
     }
     sum = total + bias.data[x];
     head.append(el('span.formula', { text: `Σ over ${n} (${prevName} × weights of neuron ${x}) + bias` }));
-    const side = n === 784 ? 28 : null;
+    // Drawn as the image it came from when the row is a flattened 28 × 28 input, else as a strip.
+    const src = i > 0 && net.layers[i - 1].kind === 'flatten' ? net.layers[i - 1].in : null;
+    const side = src && src.c === 1 && src.h * src.w === n ? src.h : null;
     const strip = (data, title, signed) => {
-      const f = el('figure.vfig');
-      new Heatmap(f, { label: title, signed, size: side ? 112 : 480 })
+      const f = el(`figure.vfig${side ? '' : '.wide'}`);
+      new Heatmap(f, { label: title, signed, size: side ? 112 : 520, strip: !side })
         .update({ data, h: side ?? 1, w: side ?? n });
       f.append(el('figcaption', { text: title }));
       return f;
