@@ -54,7 +54,9 @@ export class NetInfo {
     if (this.params.has(name)) return this.params.get(name);
     const raw = this.model.weights(name);
     let out;
-    if (raw && (raw.weight || raw.bias)) {
+    if (Array.isArray(raw)) {
+      out = { weight: readTensor(raw[0]), bias: readTensor(raw[1]) };
+    } else if (raw && (raw.weight || raw.bias)) {
       out = { weight: readTensor(raw.weight), bias: readTensor(raw.bias) };
     } else {
       out = { weight: readTensor(raw), bias: readTensor(this.model.weights(`${name}.bias`)) };
