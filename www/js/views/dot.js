@@ -126,9 +126,10 @@ export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
       }
       node.append(list, el('p.hint', { text: 'Pick a channel to see its numbers. Largest contribution first shown.' }), numbers);
     }
+    const terms = rows.map((r, j) => (j === 0 ? fmt4(r.part) : `${r.part < 0 ? ' − ' : ' + '}${fmt4(Math.abs(r.part))}`)).join('');
     node.append(el('p.total', {},
-      el('span', { text: `${rows.map((r) => fmt4(r.part)).join(' + ')}` }),
-      el('span', { text: ` + bias ${fmt4(b)} = ` }),
+      el('span', { text: terms }),
+      el('span', { text: ` ${b < 0 ? '−' : '+'} bias ${fmt4(Math.abs(b))} = ` }),
       el('strong.sum', { text: fmt4(sum) })));
   } else if (l.kind === 'relu') {
     const v = at(c, y, x) ?? prevData[x];
