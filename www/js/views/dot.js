@@ -129,7 +129,7 @@ export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
     const terms = rows.map((r, j) => (j === 0 ? fmt4(r.part) : `${r.part < 0 ? ' − ' : ' + '}${fmt4(Math.abs(r.part))}`)).join('');
     node.append(el('p.total', {},
       el('span', { text: terms }),
-      el('span', { text: ` ${b < 0 ? '−' : '+'} bias ${fmt4(Math.abs(b))} = ` }),
+      el('span', { text: ` + bias (${fmt4(b)}) = ` }),
       el('strong.sum', { text: fmt4(sum) })));
   } else if (l.kind === 'relu') {
     const v = at(c, y, x) ?? prevData[x];
