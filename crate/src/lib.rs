@@ -13,9 +13,12 @@
 pub mod conv;
 pub mod error;
 pub mod gemm;
+pub mod mnist;
+pub mod nn;
 pub mod ops;
 pub mod reference;
 pub mod tensor;
+pub mod trace;
 pub mod wasm;
 
 pub use error::{Error, Result};

@@ -3,6 +3,8 @@
 //! `JsError` (our [`crate::Error`] implements `std::error::Error`), and no entry point panics
 //! on bad input, so the instance keeps working after any number of errors.
 
+mod trace;
+
 use wasm_bindgen::prelude::*;
 
 mod ops;

@@ -266,6 +266,10 @@ fn js_err(e: Error) -> JsError {
 fn describe(v: &JsValue) -> String {
     if let Some(s) = v.as_string() {
         format!("a string {s:?}")
+    } else if let Some(x) = v.as_f64() {
+        Opt::Num(x).to_string()
+    } else if let Some(b) = v.as_bool() {
+        b.to_string()
     } else if v.is_function() {
         "a function".into()
     } else if v.is_object() {
