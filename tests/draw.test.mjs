@@ -95,10 +95,11 @@ async function activationFromApi(page, layer, c, y, x) {
     const pad = document.querySelector('#pad');
     const rgba = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
     const fwd = model.forward(api.preprocess(rgba, pad.width, pad.height));
+    // layers()[i] describes activation(i); the input is entry 0.
     const i = Array.from(model.layers()).findIndex((l) => l.name === name);
-    const shape = Array.from(fwd.shape(i + 1)).filter((_, j, s) => !(j === 0 && s.length > 1 && s[0] === 1));
+    const shape = Array.from(fwd.shape(i));
     const [h, w] = shape.length === 3 ? shape.slice(1) : [1, shape[0]];
-    const v = fwd.activation(i + 1)[(ch * h + yy) * w + xx];
+    const v = fwd.activation(i)[(ch * h + yy) * w + xx];
     fwd.free?.();
     model.free?.();
     return v;
