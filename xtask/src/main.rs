@@ -3,6 +3,7 @@
 mod build;
 mod serve;
 mod test;
+mod train;
 mod util;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -11,6 +12,7 @@ commands:
   build              build both wasm flavours (simd128, relaxed-simd) into www/pkg/
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
+  train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
 fn main() {
@@ -19,6 +21,7 @@ fn main() {
         Some("build") => build::build(),
         Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
         Some("test") => test::test(),
+        Some("train") => train::train(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
