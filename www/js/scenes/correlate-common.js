@@ -27,27 +27,22 @@ export function formulaTranspose(terms, axis, sym) {
 }
 
 /**
- * The first kernel of the cnn model's first conv layer, or null when the model (or its
- * weights API) is not available. Only called when the person picks "learned".
+ * Kernel `index` of the cnn model's first conv layer (`model.weights(name)` gives
+ * `{ data, shape: [out, in, k, k] }`), or null when the model is not available. Only called
+ * when the person picks "learned", so a page without a shipped model makes no request.
  */
-export async function learnedKernel(shared) {
+export async function learnedKernel(shared, index = 0) {
   try {
     const model = await shared.model('cnn');
-    const names = typeof model.weightNames === 'function' ? model.weightNames() : ['conv1.weight', '0.weight', 'conv.0.weight'];
-    for (const name of names) {
-      if (!/conv.*weight|^0\.weight/.test(name)) continue;
-      let w;
-      try { w = model.weights(name); } catch { continue; }
-      if (!w) continue;
-      const shape = w.shape ?? [];
-      const data = typeof w.toArray === 'function' ? w.toArray() : w;
-      if (shape.length === 4 && shape[2] === shape[3] && shape[2] <= 11) {
-        const k = shape[2];
-        return { name: `${name}[0]`, k, values: Float32Array.from(data.subarray(0, k * k)) };
-      }
-    }
+    const conv = model.layers().find((l) => l.kind === 'conv2d');
+    if (!conv) return null;
+    const w = model.weights(conv.name);
+    const [out, cin, kh, kw] = w.shape;
+    if (kh !== kw || kh > 11) return null;
+    const i = Math.max(0, Math.min(out - 1, index));
+    const size = cin * kh * kw;
+    return { name: `${conv.name}[${i}]`, k: kh, count: out, index: i, values: Float32Array.from(w.data.subarray(i * size, i * size + kh * kw)) };
   } catch {
-    // No model shipped yet: the caller says so in the page.
+    return null;
   }
-  return null;
 }

@@ -26,7 +26,8 @@ export class Player {
       SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2 }, `${name}×`)));
     this.label = el('output.cs-step', { id: `${prefix}-step`, 'aria-live': 'off' });
     this.node = el('div.cs-player', { role: 'group', 'aria-label': `${label} controls` },
-      this.back, this.play, this.fwd, this.scrub, this.label, el('label.cs-inline', {}, 'speed ', this.speed));
+      this.back, this.play, this.fwd, this.scrub, this.label, el('label.cs-inline', {}, 'speed ', this.speed),
+      el('span.cs-keys', { 'aria-hidden': 'true' }, 'keys: space ▶/❚❚, ← → step'));
     container.append(this.node);
   }
 
@@ -47,6 +48,17 @@ export class Player {
   }
 
   get playing() { return this.timer !== null; }
+
+  /**
+   * Tells the router the state moved: at once when paused, at most every half second while
+   * playing (Chromium throttles pages that rewrite their URL hundreds of times a second).
+   */
+  changed(notify) {
+    this.notify = notify;
+    if (!this.playing) { notify(); return; }
+    if (this.pending) return;
+    this.pending = setTimeout(() => { this.pending = null; notify(); }, 500);
+  }
 
   toggle() { if (this.playing) this.pause(); else this.start(); }
 
@@ -75,7 +87,9 @@ export class Player {
 
   pause() {
     if (this.timer !== null) cancelAnimationFrame(this.timer);
+    const was = this.timer !== null;
     this.timer = null;
+    if (was && this.notify) this.notify();
     this.play.textContent = '▶ Play';
     this.play.setAttribute('aria-label', 'Play');
     this.play.setAttribute('aria-pressed', 'false');
@@ -94,7 +108,15 @@ export class Player {
 export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange }) {
   const input = el('input', {
     id, type: 'number', min, max, value, step: 1, inputmode: 'numeric', 'aria-label': label,
-    onchange: () => onchange(Number(input.value)),
+    onchange: () => {
+      // Only values inside the current range (set from the wasm validity predicate) get through.
+      const v = Math.round(Number(input.value));
+      if (input.value === '' || !Number.isFinite(v)) { input.value = input.dataset.last ?? value; return; }
+      const clamped = Math.min(Number(input.max), Math.max(Number(input.min), v));
+      input.value = String(clamped);
+      input.dataset.last = String(clamped);
+      onchange(clamped);
+    },
   });
   return input;
 }

@@ -19,7 +19,7 @@ export class CorrelateScene extends Scene {
     super(root, ctx);
     this.s = {
       input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, kv: null,
-      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, t: 0,
+      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, t: 0, li: 0,
     };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.s.input === 'digit') this.rebuild(); this.digitOption.disabled = false; });
@@ -40,6 +40,7 @@ export class CorrelateScene extends Scene {
     this.digitOption.disabled = !this.shared.digit;
     this.sizeIn = numberInput('corr-size', 'Input size (cells per side)', { min: 3, max: 16, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
     this.kernelSel = select('corr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => this.pickKernel(v));
+    this.liIn = numberInput('corr-learned', 'Learned kernel number', { min: 0, max: 7, value: 0, onchange: (v) => { this.s.li = v; this.pickKernel('learned'); } });
     this.ksIn = numberInput('corr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.s.kv = null; if (this.s.kernel === 'custom') this.s.kernel = 'delta'; this.rebuild(); } });
     this.geo = {
       stride: [0, 1].map((a) => numberInput(`corr-stride-${'hw'[a]}`, `Stride ${['rows', 'columns'][a]}`, { min: 1, max: 4, value: 1, onchange: (v) => { this.s.stride[a] = v; this.rebuild(); } })),
@@ -49,7 +50,7 @@ export class CorrelateScene extends Scene {
     this.flipBox = el('input', { id: 'corr-flip', type: 'checkbox', onchange: () => { this.s.flip = this.flipBox.checked; this.rebuild(); } });
     c.append(
       field('Input', this.inputSel, this.sizeIn),
-      field('Kernel', this.kernelSel, this.ksIn),
+      field('Kernel', this.kernelSel, this.ksIn, this.liIn),
       field('Stride (rows, cols)', ...this.geo.stride),
       field('Padding (top, left, bottom, right)', ...this.geo.padding),
       field('Dilation (rows, cols)', ...this.geo.dilation),
@@ -85,12 +86,14 @@ export class CorrelateScene extends Scene {
 
   pickKernel(v) {
     this.s.kernel = v;
+    if (v !== 'learned') this.note.textContent = '';
     if (v !== 'custom') this.s.kv = null;
     if (v === 'learned') {
       this.note.textContent = 'loading the cnn model…';
-      learnedKernel(this.shared).then((k) => {
+      learnedKernel(this.shared, this.s.li).then((k) => {
         this.learned = k;
-        this.note.textContent = k ? `learned kernel: ${k.name}` : 'no trained cnn model is available yet; showing a delta kernel';
+        if (k) { this.s.li = k.index; this.liIn.max = k.count - 1; }
+        this.note.textContent = k ? `learned kernel ${k.name} of the cnn's first conv layer: a ${k.k}×${k.k} pattern it found useful for digits` : 'no trained cnn model is available yet; showing a delta kernel';
         this.rebuild();
       });
       return;
@@ -134,6 +137,8 @@ export class CorrelateScene extends Scene {
     this.kernelSel.value = s.kernel;
     this.ksIn.value = ker.k;
     this.ksIn.disabled = FIXED3.has(s.kernel) || s.kernel === 'learned';
+    this.liIn.hidden = s.kernel !== 'learned';
+    this.liIn.value = s.li;
     this.flipBox.checked = s.flip;
 
     const t = api.traceCorrelate(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.dilation, s.flip);
@@ -201,7 +206,7 @@ export class CorrelateScene extends Scene {
       el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]) }, fmt(tr.output[t], 3)),
       el('span', {}, ` → output[${i}, ${j}]`));
     this.showIm2colRow(t);
-    this.ctx.changed();
+    this.player.changed(this.ctx.changed);
   }
 
   buildIm2col() {
@@ -238,10 +243,12 @@ export class CorrelateScene extends Scene {
       s: s.stride.join(','), p: s.padding.join(','), d: s.dilation.join(','), f: s.flip ? 1 : 0, t: s.t,
     };
     if (s.kernel === 'custom' && s.kv) st.kv = s.kv.join(',');
+    if (s.kernel === 'learned') st.li = s.li;
     return st;
   }
 
   setState(p) {
+    this.restored = true;
     const s = this.s;
     if (INPUTS.some(([v]) => v === p.in)) s.input = p.in;
     if (p.n && Number.isInteger(+p.n) && +p.n >= 3 && +p.n <= 16) s.n = +p.n;
@@ -256,11 +263,13 @@ export class CorrelateScene extends Scene {
     s.padding = parseInts(p.p, 4, 0, 6) ?? s.padding;
     s.dilation = parseInts(p.d, 2, 1, 6) ?? s.dilation;
     s.flip = p.f === '1';
+    if (p.li && Number.isInteger(+p.li) && +p.li >= 0 && +p.li < 64) s.li = +p.li;
     if (p.t && Number.isInteger(+p.t) && +p.t >= 0) s.t = +p.t;
     if (this.shown) this.rebuild();
   }
 
   show() {
+    if (!this.shown && !this.restored && this.shared.digit) this.s.input = 'digit';
     this.shown = true;
     this.digitOption.disabled = !this.shared.digit;
     if (this.s.kernel === 'learned' && !this.learned) this.pickKernel('learned');

@@ -206,7 +206,7 @@ export class TransposeScene extends Scene {
       this.eqOut.mark('cs-cur', []);
       this.eqText.textContent = 'This stamp lands entirely in the cropped border.';
     }
-    this.ctx.changed();
+    this.player.changed(this.ctx.changed);
   }
 
   adjoint(img, ker) {
