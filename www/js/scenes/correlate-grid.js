@@ -36,11 +36,11 @@ export class Grid {
    * @param container where the grid goes
    * @param opts { id, label, caption, signed, maxWidth (px), maxCell (px) }
    */
-  constructor(container, { id, label = '', caption = '', signed = 'auto', maxWidth = 340, maxCell = 34 } = {}) {
+  constructor(container, { id, label = '', caption = '', signed = 'auto', maxWidth = 340, maxCell = 34, flat = false } = {}) {
     this.figure = document.createElement('figure');
     this.figure.className = 'cs-figure';
     this.node = document.createElement('div');
-    this.node.className = 'cs-grid';
+    this.node.className = flat ? 'cs-grid cs-flat' : 'cs-grid';
     if (id) this.node.id = id;
     this.node.setAttribute('role', 'group');
     if (label) this.node.setAttribute('aria-label', label);
@@ -70,6 +70,7 @@ export class Grid {
     this.w = w;
     this.marks.clear();
     const cell = Math.max(4, Math.min(this.maxCell, Math.floor(this.maxWidth / Math.max(w, 1))));
+    this.cellPx = cell;
     this.node.style.setProperty('--cols', w);
     this.node.style.setProperty('--cell', `${cell}px`);
     this.node.classList.toggle('cs-small', cell < 22);
@@ -105,7 +106,7 @@ export class Grid {
         }
         continue;
       }
-      const str = fmt(v, digits);
+      const str = fmt(v, this.cellPx < 32 ? Math.min(digits, 1) : digits);
       if (c.dataset.value === String(v) && c.dataset.scale === `${s}${sign}`) continue;
       c.dataset.value = String(v);
       c.dataset.scale = `${s}${sign}`;
@@ -113,7 +114,7 @@ export class Grid {
       c.style.backgroundColor = `rgb(${r},${g},${b})`;
       c.classList.toggle('cs-dark', r * 0.3 + g * 0.59 + b * 0.11 < 120);
       c.textContent = text ? str : '';
-      c.title = str;
+      c.title = fmt(v, 3);
     }
   }
 

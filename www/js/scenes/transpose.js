@@ -100,7 +100,7 @@ export class TransposeScene extends Scene {
       el('p.cs-muted', { id: 'rt-note' }));
     const row = el('div.cs-stage.cs-rt');
     rt.append(row);
-    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 150 });
+    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true });
     this.rtIn = fig('rt-input', 'input 28×28');
     this.rtDown = fig('rt-down', 'Conv2d: downscaled');
     this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
