@@ -18,6 +18,7 @@ pub mod nn;
 pub mod ops;
 pub mod reference;
 pub mod tensor;
+pub mod trace;
 pub mod wasm;
 
 pub use error::{Error, Result};

@@ -1,0 +1,432 @@
+//! The sliding correlation, one window at a time: what `Conv2d` computes for one channel
+//! (seed 003: cross-correlation, not the flipped convolution), with every step recorded.
+//! The recorded windows are exactly the im2col table of seed 004: one row per output cell,
+//! one column per kernel tap.
+
+use super::{check_image, flip_kernel, AxisTerms, Geometry, MAX_KERNEL, MAX_SIDE};
+use crate::error::{Error, Result};
+
+/// Largest `steps × taps` a trace stores (4 numbers each).
+pub const MAX_TRACE: usize = 1 << 21;
+
+/// The output size along one axis, with its terms; an error names the parameter when the
+/// dilated kernel does not fit in the padded input.
+pub fn axis_terms(
+    input: usize,
+    (pad_begin, pad_end): (usize, usize),
+    dilation: usize,
+    kernel: usize,
+    stride: usize,
+) -> Result<AxisTerms> {
+    let padded = input + pad_begin + pad_end;
+    let reach = dilation * (kernel - 1) + 1;
+    if reach > padded {
+        return Err(Error::param(
+            "kernel_size",
+            kernel,
+            format!(
+                "the dilated kernel spans {reach} cells but the padded input has only {padded}"
+            ),
+        ));
+    }
+    let span = padded - reach;
+    Ok(AxisTerms {
+        input,
+        pad_begin,
+        pad_end,
+        dilation,
+        kernel,
+        stride,
+        output_padding: 0,
+        span,
+        output: span / stride + 1,
+    })
+}
+
+/// The validity predicate the scene's controls are limited by (the same conditions under
+/// which `conv::conv2d` returns an error). Returns the output-size terms of both axes.
+pub fn check(h: usize, w: usize, kh: usize, kw: usize, g: &Geometry) -> Result<[AxisTerms; 2]> {
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Err(Error::shape(format!(
+            "input is {h}×{w}; each side must be between 1 and {MAX_SIDE}"
+        )));
+    }
+    if kh == 0 || kw == 0 || kh > MAX_KERNEL || kw > MAX_KERNEL {
+        return Err(Error::shape(format!(
+            "kernel is {kh}×{kw}; each side must be between 1 and {MAX_KERNEL}"
+        )));
+    }
+    g.check_common()?;
+    let rows = axis_terms(h, g.pads(0), g.dilation[0], kh, g.stride[0])?;
+    let cols = axis_terms(w, g.pads(1), g.dilation[1], kw, g.stride[1])?;
+    Ok([rows, cols])
+}
+
+/// The range `[min, max]` each control can reach with the others held, among `0..=cap`
+/// (padding) or `1..=cap` (stride, dilation), in the order stride h, stride w, padding top,
+/// left, bottom, right, dilation h, dilation w. Found by asking [`check`] about every
+/// candidate, as ezyang's visualiser does. A control whose every value is invalid gets
+/// `[current, current]`.
+pub fn ranges(
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    g: &Geometry,
+    cap: usize,
+) -> Vec<[usize; 2]> {
+    type Setter = fn(&mut Geometry, usize);
+    let setters: [(Setter, usize, usize); 8] = [
+        (|g, v| g.stride[0] = v, 1, g.stride[0]),
+        (|g, v| g.stride[1] = v, 1, g.stride[1]),
+        (|g, v| g.padding[0] = v, 0, g.padding[0]),
+        (|g, v| g.padding[1] = v, 0, g.padding[1]),
+        (|g, v| g.padding[2] = v, 0, g.padding[2]),
+        (|g, v| g.padding[3] = v, 0, g.padding[3]),
+        (|g, v| g.dilation[0] = v, 1, g.dilation[0]),
+        (|g, v| g.dilation[1] = v, 1, g.dilation[1]),
+    ];
+    setters
+        .iter()
+        .map(|&(set, lo, current)| {
+            let ok: Vec<usize> = (lo..=cap.max(lo))
+                .filter(|&v| {
+                    let mut t = *g;
+                    set(&mut t, v);
+                    check(h, w, kh, kw, &t).is_ok()
+                })
+                .collect();
+            match (ok.first(), ok.last()) {
+                (Some(&a), Some(&b)) => [a, b],
+                _ => [current, current],
+            }
+        })
+        .collect()
+}
+
+/// The nearest valid geometry: while the dilated kernel does not fit along an axis, first
+/// lower the dilation, then pad the end. Used when the input or the kernel changes size.
+pub fn settle(h: usize, w: usize, kh: usize, kw: usize, g: &Geometry) -> Geometry {
+    let mut g = *g;
+    for axis in 0..2 {
+        g.stride[axis] = g.stride[axis].clamp(1, MAX_SIDE);
+        g.dilation[axis] = g.dilation[axis].clamp(1, MAX_SIDE);
+        let (input, k) = if axis == 0 { (h, kh) } else { (w, kw) };
+        loop {
+            let (pb, pe) = g.pads(axis);
+            if g.dilation[axis] * (k.max(1) - 1) < input + pb + pe || pe >= MAX_SIDE {
+                break;
+            }
+            if g.dilation[axis] > 1 {
+                g.dilation[axis] -= 1;
+            } else {
+                g.padding[axis + 2] += 1;
+            }
+        }
+    }
+    g
+}
+
+/// Every step of a sliding correlation over one `h × w` image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrTrace {
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub geometry: Geometry,
+    /// True when the kernel was turned by 180° first (a true convolution).
+    pub flipped: bool,
+    /// The kernel actually slid (flipped when `flipped`), `kh × kw`.
+    pub kernel: Vec<f32>,
+    pub terms: [AxisTerms; 2],
+    pub out_h: usize,
+    pub out_w: usize,
+    /// The zero-padded input, `padded_h × padded_w`.
+    pub padded_h: usize,
+    pub padded_w: usize,
+    pub padded: Vec<f32>,
+    /// For each padded cell: its index in the input, or −1 for a padding cell.
+    pub padded_source: Vec<i32>,
+    /// Per step (output cell, row-major) and tap (kernel cell, row-major): the padded cell
+    /// under that tap. `steps × taps`.
+    pub window: Vec<u32>,
+    /// The same, as an input index, −1 where the tap lies on padding.
+    pub source: Vec<i32>,
+    /// The im2col table: the input value under each tap (0 on padding). `steps × taps`.
+    pub cols: Vec<f32>,
+    /// `cols[s][t] · kernel[t]`.
+    pub products: Vec<f32>,
+    /// The sum of each step's products: the output cell. `out_h × out_w`.
+    pub output: Vec<f32>,
+}
+
+impl CorrTrace {
+    pub fn steps(&self) -> usize {
+        self.out_h * self.out_w
+    }
+
+    pub fn taps(&self) -> usize {
+        self.kh * self.kw
+    }
+}
+
+/// Records every window of the correlation of `x` (`h × w`) with `k` (`kh × kw`); with
+/// `flip`, the kernel is turned by 180° first, which makes it a true convolution.
+#[allow(clippy::too_many_arguments)]
+pub fn trace(
+    x: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32],
+    kh: usize,
+    kw: usize,
+    g: &Geometry,
+    flip: bool,
+) -> Result<CorrTrace> {
+    let terms = check(h, w, kh, kw, g)?;
+    check_image("input", x, h, w, MAX_SIDE)?;
+    check_image("kernel", k, kh, kw, MAX_KERNEL)?;
+    let (out_h, out_w) = (terms[0].output, terms[1].output);
+    let taps = kh * kw;
+    let steps = out_h * out_w;
+    if steps * taps > MAX_TRACE {
+        return Err(Error::shape(format!(
+            "the trace would hold {steps} windows of {taps} taps; at most {MAX_TRACE} fit"
+        )));
+    }
+    let kernel = if flip {
+        flip_kernel(k, kh, kw)
+    } else {
+        k.to_vec()
+    };
+    let [pt, pl, pb, pr] = g.padding;
+    let (padded_h, padded_w) = (h + pt + pb, w + pl + pr);
+    let mut padded = vec![0.0; padded_h * padded_w];
+    let mut padded_source = vec![-1i32; padded_h * padded_w];
+    for r in 0..h {
+        for c in 0..w {
+            let p = (r + pt) * padded_w + c + pl;
+            padded[p] = x[r * w + c];
+            padded_source[p] = (r * w + c) as i32;
+        }
+    }
+    let mut window = Vec::with_capacity(steps * taps);
+    let mut source = Vec::with_capacity(steps * taps);
+    let mut cols = Vec::with_capacity(steps * taps);
+    let mut products = Vec::with_capacity(steps * taps);
+    let mut output = Vec::with_capacity(steps);
+    for i in 0..out_h {
+        for j in 0..out_w {
+            let mut sum = 0.0f32;
+            for a in 0..kh {
+                for b in 0..kw {
+                    let py = i * g.stride[0] + a * g.dilation[0];
+                    let px = j * g.stride[1] + b * g.dilation[1];
+                    let p = py * padded_w + px;
+                    let v = padded[p];
+                    let prod = v * kernel[a * kw + b];
+                    window.push(p as u32);
+                    source.push(padded_source[p]);
+                    cols.push(v);
+                    products.push(prod);
+                    sum += prod;
+                }
+            }
+            output.push(sum);
+        }
+    }
+    Ok(CorrTrace {
+        h,
+        w,
+        kh,
+        kw,
+        geometry: *g,
+        flipped: flip,
+        kernel,
+        terms,
+        out_h,
+        out_w,
+        padded_h,
+        padded_w,
+        padded,
+        padded_source,
+        window,
+        source,
+        cols,
+        products,
+        output,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::trace::Rng;
+
+    fn rand(n: usize, seed: u32) -> Vec<f32> {
+        let mut r = Rng::new(seed);
+        (0..n).map(|_| r.next_eighth()).collect()
+    }
+
+    /// The definition, written independently of `trace`: out[i][j] = Σ x[i·s + a·d − p][…]·k[a][b].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn naive(
+        x: &[f32],
+        h: usize,
+        w: usize,
+        k: &[f32],
+        kh: usize,
+        kw: usize,
+        g: &Geometry,
+    ) -> (Vec<f32>, usize, usize) {
+        let [t, _] = check(h, w, kh, kw, g).unwrap();
+        let oh = t.output;
+        let ow = check(h, w, kh, kw, g).unwrap()[1].output;
+        let mut out = vec![f32::NAN; oh * ow];
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut s = 0.0;
+                for a in 0..kh {
+                    for b in 0..kw {
+                        let r =
+                            (i * g.stride[0] + a * g.dilation[0]) as isize - g.padding[0] as isize;
+                        let c =
+                            (j * g.stride[1] + b * g.dilation[1]) as isize - g.padding[1] as isize;
+                        if r >= 0 && c >= 0 && (r as usize) < h && (c as usize) < w {
+                            s += x[r as usize * w + c as usize] * k[a * kw + b];
+                        }
+                    }
+                }
+                out[i * ow + j] = s;
+            }
+        }
+        (out, oh, ow)
+    }
+
+    #[test]
+    fn delta_kernel_is_the_identity() {
+        // Seed 002: a 3×3 delta with padding 1 gives the input back.
+        let x = rand(7 * 5, 1);
+        let mut k = vec![0.0; 9];
+        k[4] = 1.0;
+        let g = Geometry {
+            padding: [1; 4],
+            ..Default::default()
+        };
+        let t = trace(&x, 7, 5, &k, 3, 3, &g, false).unwrap();
+        assert_eq!((t.out_h, t.out_w), (7, 5));
+        assert_eq!(t.output, x);
+    }
+
+    #[test]
+    fn trace_matches_the_definition_on_random_settings() {
+        let mut r = Rng::new(42);
+        let mut pick = |n: usize| ((r.next_eighth() + 1.0) * 8.0) as usize % n;
+        for case in 0..300 {
+            let (h, w) = (1 + pick(9), 1 + pick(9));
+            let (kh, kw) = (1 + pick(4), 1 + pick(4));
+            let g = Geometry {
+                stride: [1 + pick(3), 1 + pick(3)],
+                padding: [pick(3), pick(3), pick(3), pick(3)],
+                dilation: [1 + pick(3), 1 + pick(3)],
+                output_padding: [0, 0],
+            };
+            let x = rand(h * w, case);
+            let k = rand(kh * kw, case + 1000);
+            let flip = case % 2 == 1;
+            match trace(&x, h, w, &k, kh, kw, &g, flip) {
+                Ok(t) => {
+                    let kk = if flip {
+                        flip_kernel(&k, kh, kw)
+                    } else {
+                        k.clone()
+                    };
+                    let (want, oh, ow) = naive(&x, h, w, &kk, kh, kw, &g);
+                    assert_eq!((t.out_h, t.out_w), (oh, ow));
+                    for (a, b) in t.output.iter().zip(&want) {
+                        assert!((a - b).abs() < 1e-5, "case {case}: {a} vs {b}");
+                    }
+                    // Each step's row of the im2col table holds the input under the window.
+                    for s in 0..t.steps() {
+                        for tap in 0..t.taps() {
+                            let i = s * t.taps() + tap;
+                            let v = if t.source[i] < 0 {
+                                0.0
+                            } else {
+                                x[t.source[i] as usize]
+                            };
+                            assert_eq!(t.cols[i], v);
+                            assert_eq!(t.padded[t.window[i] as usize], v);
+                            assert_eq!(t.products[i], v * t.kernel[tap]);
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Invalid exactly when the dilated kernel does not fit.
+                    let fits = |n: usize, p: usize, d: usize, k: usize| d * (k - 1) < n + p;
+                    assert!(
+                        !fits(h, g.padding[0] + g.padding[2], g.dilation[0], kh)
+                            || !fits(w, g.padding[1] + g.padding[3], g.dilation[1], kw),
+                        "case {case}: unexpected {e}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_only_reach_valid_settings() {
+        let g = Geometry {
+            dilation: [2, 1],
+            ..Default::default()
+        };
+        let r = ranges(5, 6, 3, 3, &g, 8);
+        assert_eq!(r[0], [1, 8]); // any stride
+        assert_eq!(r[2], [0, 8]); // any padding
+        assert_eq!(r[6], [1, 2]); // dilation 3 needs 7 rows
+        assert_eq!(r[7], [1, 2]);
+        for (idx, [lo, hi]) in r.iter().enumerate() {
+            for v in [*lo, *hi] {
+                let mut t = g;
+                match idx {
+                    0 | 1 => t.stride[idx] = v,
+                    2..=5 => t.padding[idx - 2] = v,
+                    _ => t.dilation[idx - 6] = v,
+                }
+                assert!(check(5, 6, 3, 3, &t).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn settle_makes_settings_valid() {
+        let g = Geometry {
+            dilation: [5, 5],
+            ..Default::default()
+        };
+        let s = settle(4, 4, 3, 3, &g);
+        assert!(check(4, 4, 3, 3, &s).is_ok());
+        assert_eq!(s.dilation, [1, 1]);
+        let s = settle(1, 1, 3, 3, &Geometry::default());
+        assert!(check(1, 1, 3, 3, &s).is_ok());
+        assert_eq!(s.padding, [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let g = Geometry::default();
+        assert!(trace(&[1.0; 4], 2, 2, &[1.0; 9], 3, 3, &g, false).is_err());
+        assert!(trace(&[1.0; 3], 2, 2, &[1.0], 1, 1, &g, false).is_err());
+        assert!(trace(&[f32::NAN; 4], 2, 2, &[1.0], 1, 1, &g, false).is_err());
+        let z = Geometry {
+            stride: [0, 1],
+            ..g
+        };
+        assert!(trace(&[1.0; 4], 2, 2, &[1.0], 1, 1, &z, false).is_err());
+        assert!(trace(&[1.0; 4], 2, 2, &[1.0], 0, 1, &g, false).is_err());
+    }
+}
