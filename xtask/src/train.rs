@@ -8,6 +8,7 @@ use crate::util::{self, Result};
 
 const FLAGS_WITH_VALUE: &[&str] = &[
     "--model", "--epochs", "--seed", "--out", "--batch", "--lr", "--dtype", "--data", "--eval",
+    "--init",
 ];
 const SWITCHES: &[&str] = &["--no-augment"];
 

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use convscope::mnist;
-use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
 use convscope::nn::infer::Inference;
+use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
 use convscope::nn::{Arch, Model};
 use safetensors::Dtype;
 
@@ -28,6 +28,7 @@ struct Args {
     data: PathBuf,
     eval: Option<PathBuf>,
     f16: bool,
+    init: Option<PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -43,6 +44,7 @@ fn parse() -> Result<Args, String> {
         data: root.join("data/mnist"),
         eval: None,
         f16: true,
+        init: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +71,7 @@ fn parse() -> Result<Args, String> {
             "--out" => a.out = Some(val()?.into()),
             "--data" => a.data = val()?.into(),
             "--eval" => a.eval = Some(val()?.into()),
+            "--init" => a.init = Some(val()?.into()),
             "--no-augment" => a.augment = false,
             "--dtype" => {
                 a.f16 = match val()?.as_str() {
@@ -80,7 +83,7 @@ fn parse() -> Result<Args, String> {
             "-h" | "--help" => {
                 return Err(
                     "usage: train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH] \
-                     [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR] | --eval PATH"
+                     [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR] [--init PATH] | --eval PATH"
                         .into(),
                 )
             }
@@ -154,7 +157,14 @@ fn run() -> Result<(), String> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../data/models/{}.safetensors", a.arch.name()))
     });
-    let mut model = Model::init(a.arch, a.seed);
+    let mut model = match &a.init {
+        // Fine-tune from a file (its architecture wins over --model).
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|err| format!("{}: {err}", p.display()))?;
+            Model::from_safetensors(&bytes).map_err(e)?
+        }
+        None => Model::init(a.arch, a.seed),
+    };
     eprintln!(
         "training {} ({} parameters) for {} epochs, batch {}, lr {}, seed {}, augmentation {}",
         a.arch.name(),

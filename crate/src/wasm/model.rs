@@ -245,3 +245,65 @@ pub fn preprocess(
         None => JsValue::NULL,
     })
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use super::*;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const CNN: &[u8] = include_bytes!("../../../data/models/cnn.safetensors");
+
+    fn message(e: JsError) -> String {
+        JsValue::from(e)
+            .dyn_into::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn load_forward_and_views() {
+        let m = JsModel::load(CNN).unwrap();
+        assert_eq!(m.arch(), "cnn");
+        let layers: js_sys::Array = m.layers().dyn_into().unwrap();
+        assert_eq!(layers.length(), 12);
+        let f = m.forward(&[0.25; 784]).unwrap();
+        assert_eq!(f.num_layers(), 12);
+        assert_eq!(f.name(1).unwrap(), "conv1");
+        assert_eq!(f.shape(3).unwrap(), vec![8, 14, 14]);
+        assert_eq!(f.activation(1).unwrap().length(), 8 * 28 * 28);
+        assert_eq!(f.activation(0).unwrap().get_index(5), 0.25);
+        let p = f.probabilities().unwrap();
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(f.top().unwrap() < 10);
+        assert!(message(f.activation(12).unwrap_err()).contains("numLayers() = 12"));
+        let _g = m.forward(&[0.5; 784]).unwrap();
+        assert!(message(f.top().unwrap_err()).contains("stale"));
+        let w: js_sys::Object = m.weights("conv1").unwrap().dyn_into().unwrap();
+        let data = js_sys::Reflect::get(&w, &"data".into()).unwrap();
+        assert_eq!(
+            data.dyn_into::<js_sys::Float32Array>().unwrap().length(),
+            200
+        );
+        assert!(message(m.weights("conv9").unwrap_err()).contains("conv1, conv2, fc1, fc2"));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(message(JsModel::load(&CNN[..1000]).err().unwrap()).contains("truncated"));
+        assert!(message(JsModel::load(b"nonsense").err().unwrap()).contains("weights error"));
+        let m = JsModel::load(CNN).unwrap();
+        assert!(message(m.forward(&[0.0; 10]).err().unwrap()).contains("784"));
+        let mut px = [0.0f32; 784];
+        px[100] = f32::INFINITY;
+        assert!(message(m.forward(&px).err().unwrap()).contains("pixel 100"));
+        assert!(preprocess(&[0; 16], 2, 2).unwrap().is_null());
+        assert!(message(preprocess(&[0; 15], 2, 2).unwrap_err()).contains("15 bytes"));
+        let mut rgba = vec![0u8; 40 * 40 * 4];
+        for y in 5..30 {
+            rgba[(y * 40 + 20) * 4 + 3] = 255;
+        }
+        let px: js_sys::Float32Array = preprocess(&rgba, 40, 40).unwrap().dyn_into().unwrap();
+        assert_eq!(px.length(), 784);
+    }
+}
