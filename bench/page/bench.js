@@ -2,12 +2,16 @@
 // `window.runBench(options)`, which returns every measurement as one JSON-able object.
 //
 // Ours: the relaxed-simd build (www/pkg/relaxed), timed inside wasm by the bench* exports
-// (crate/src/wasm/bench.rs), so JS↔wasm call overhead is not counted.
+// (crate/src/wasm/bench.rs), so JS↔wasm call overhead is not counted. Columns relaxed / simd128 /
+// portable force that GEMM micro-kernel and call the plain `sgemm` / `conv2d` /
+// `conv_transpose2d` (weights packed on every call); `relaxed+packed` packs the weights once
+// (`sgemm_packed`, `PreparedConv2d`), as TF.js's XNNPACK operators do.
 // TF.js: @tensorflow/tfjs-backend-wasm (XNNPACK), single-threaded SIMD binary, timed around the
 // calls a user makes (`tf.matMul`, `tf.fused.conv2d`, `tf.conv2dTranspose`), call overhead
 // included; each batch ends with `dataSync()` on its last output to force completion.
 
 import init, * as ours from '/pkg/relaxed/convscope.js';
+import './model.js';
 
 const log = (...a) => {
   const s = a.join(' ');
@@ -121,8 +125,9 @@ function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
 async function measureRow(r, opts) {
   const fl = flops(r);
   const runners = {};
-  for (const impl of [...OURS, 'ndarray']) {
+  for (const impl of [...OURS, 'relaxed+packed', 'ndarray']) {
     if (impl === 'ndarray' && r.kind !== 'gemm') continue;
+    if (impl === 'relaxed+packed' && r.kind === 'convT') continue;
     runners[impl] = oursRunner(r, impl);
   }
   runners.tfjs = tfRunner(r);
@@ -210,7 +215,14 @@ window.runBench = async (options = {}) => {
   limit.fmaAfter = peak(true);
   log(`one-core limit again: relaxed FMA ${limit.fmaAfter?.toFixed(1)} GFLOPS`);
   let model = null;
-  if (options.model !== false && window.benchModel) model = await window.benchModel(ours, log);
+  if (options.model !== false) {
+    try {
+      model = await window.benchModel(ours, log, { calls: options.modelCalls ?? 10000 });
+    } catch (e) {
+      model = { pending: `error: ${e.message ?? e}` };
+      log(`cnn forward failed: ${e.message ?? e}`);
+    }
+  }
   return { env, limit, rows, model, options: opts };
 };
 

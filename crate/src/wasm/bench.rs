@@ -9,48 +9,15 @@
 //! `impl_` selects the implementation: `"relaxed"`, `"simd128"`, `"portable"` (our GEMM with
 //! that micro-kernel forced, see [`crate::gemm::force_kernel`]), `"auto"` (whatever our GEMM
 //! picks) or, for GEMM only, `"ndarray"` (`ndarray`'s `.dot()`, matrixmultiply's kernel compiled
-//! into this same wasm).
+//! into this same wasm). A `+packed` suffix (`"relaxed+packed"`) uses the paths that pack the
+//! weights once and reuse them across calls: `gemm::sgemm_packed` with a `PackedB` made before
+//! timing, and `conv::PreparedConv2d` (what the model's forward pass uses).
 
 use wasm_bindgen::prelude::*;
 
+use crate::conv::{self, Conv2dParams, PreparedConv2d};
+use crate::gemm::{self, KernelKind, PackedB};
 use crate::Tensor;
-// PLACEHOLDER: the contract's names, until the gemm and conv helpers' work is on main.
-use pending::{self as conv, self as gemm, Conv2dParams, KernelKind};
-
-mod pending {
-    pub use crate::gemm::sgemm;
-    use crate::{Error, Result, Tensor};
-
-    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-    pub enum KernelKind {
-        Portable,
-        Simd128,
-        Relaxed,
-    }
-    pub fn available_kernels() -> &'static [KernelKind] {
-        &[]
-    }
-    pub fn force_kernel(_: Option<KernelKind>) {}
-
-    #[derive(Default)]
-    #[allow(dead_code)]
-    pub struct Conv2dParams {
-        pub stride: [usize; 2],
-        pub padding: [usize; 4],
-        pub dilation: [usize; 2],
-    }
-    pub fn conv2d(_: &Tensor, _: &Tensor, _: Option<&Tensor>, _: &Conv2dParams) -> Result<Tensor> {
-        Err(Error::shape("conv2d is not on main yet"))
-    }
-    pub fn conv_transpose2d(
-        _: &Tensor,
-        _: &Tensor,
-        _: Option<&Tensor>,
-        _: &Conv2dParams,
-    ) -> Result<Tensor> {
-        Err(Error::shape("conv_transpose2d is not on main yet"))
-    }
-}
 
 #[wasm_bindgen]
 extern "C" {
@@ -72,8 +39,9 @@ fn noise(len: usize, seed: u32) -> Vec<f32> {
 }
 
 /// Forces our GEMM micro-kernel for the following calls; `false` when this build lacks it.
+/// A `+packed` suffix is ignored here (see [`packed`]).
 fn select(impl_: &str) -> Result<bool, JsError> {
-    let kind = match impl_ {
+    let kind = match impl_.trim_end_matches("+packed") {
         "auto" => None,
         "relaxed" => Some(KernelKind::Relaxed),
         "simd128" => Some(KernelKind::Simd128),
@@ -87,6 +55,11 @@ fn select(impl_: &str) -> Result<bool, JsError> {
     }
     gemm::force_kernel(kind);
     Ok(true)
+}
+
+/// Whether `impl_` asks for the weights-packed-once path.
+fn packed(impl_: &str) -> bool {
+    impl_.ends_with("+packed")
 }
 
 /// Runs `f` `warmup` times, then `reps` batches of `inner` calls; returns ms per call per batch.
@@ -163,9 +136,16 @@ pub fn bench_gemm(
     }
     let mut c = vec![0.0f32; m * n];
     let (k_, n_) = (k as isize, n as isize);
-    let t = time(warmup, reps, inner, || {
-        gemm::sgemm(m, k, n, 1.0, &a, k_, 1, &b, n_, 1, 0.0, &mut c, n_, 1)
-    });
+    let t = if packed(impl_) {
+        let pb = PackedB::new(k, n, &b, n_, 1)?;
+        time(warmup, reps, inner, || {
+            gemm::sgemm_packed(m, 1.0, &a, k_, 1, &pb, 0.0, &mut c, n_, 1)
+        })
+    } else {
+        time(warmup, reps, inner, || {
+            gemm::sgemm(m, k, n, 1.0, &a, k_, 1, &b, n_, 1, 0.0, &mut c, n_, 1)
+        })
+    };
     gemm::force_kernel(None);
     std::hint::black_box(&c);
     Ok(t?)
@@ -205,9 +185,19 @@ pub fn bench_conv2d(
         return Ok(Vec::new());
     }
     let mut sink = 0.0f32;
-    let t = time(warmup, reps, inner, || {
-        conv::conv2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
-    });
+    let t = if packed(impl_) {
+        let mut layer = PreparedConv2d::new(&wt, Some(&bias), &p, [c, h, w])?;
+        let mut out = vec![f32::NAN; layer.output_len()];
+        let t = time(warmup, reps, inner, || {
+            layer.forward_into(x.data(), &mut out)
+        });
+        sink += out[0];
+        t
+    } else {
+        time(warmup, reps, inner, || {
+            conv::conv2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
+        })
+    };
     gemm::force_kernel(None);
     std::hint::black_box(sink);
     Ok(t?)
@@ -234,7 +224,7 @@ pub fn bench_conv_transpose2d(
     let wt = Tensor::new(noise(c * co * kh * kw, 7), &[c, co, kh, kw])?;
     let bias = Tensor::new(noise(co, 8), &[co])?;
     let p = params(stride, pad);
-    if !select(impl_)? {
+    if packed(impl_) || !select(impl_)? {
         return Ok(Vec::new());
     }
     let mut sink = 0.0f32;
@@ -286,13 +276,13 @@ mod peak {
         const H: usize = CHAINS / 2;
         let mut p = [f32x4_splat(0.0); H];
         let mut acc = [f32x4_splat(0.0); H];
-        for i in 0..H {
-            p[i] = f32x4_splat(1.0 + i as f32 * 1e-3);
+        for (i, v) in p.iter_mut().enumerate() {
+            *v = f32x4_splat(1.0 + i as f32 * 1e-3);
         }
         for _ in 0..iters {
-            for i in 0..H {
-                acc[i] = f32x4_add(acc[i], p[i]);
-                p[i] = f32x4_mul(p[i], x);
+            for (a, v) in acc.iter_mut().zip(p.iter_mut()) {
+                *a = f32x4_add(*a, *v);
+                *v = f32x4_mul(*v, x);
             }
         }
         let mut out = [f32x4_splat(0.0); CHAINS];
