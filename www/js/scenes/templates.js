@@ -81,7 +81,7 @@ export class TemplatesScene extends Scene {
       el('h3', { text: 'Why the weights become pictures' }),
       el('p', {}, 'During training each weight matrix moves by ', el('code', { text: 'dW = Xᵀ · dout' }),
         ': the layer\'s inputs X, weighted by how wrong each output was. A neuron that must answer "3" keeps adding a little of every 3 it misses, and subtracting a little of every non-3 that fooled it, so its weights drift toward the average 3 minus what the other digits share.'),
-      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. Hidden neurons of the MLP learn parts and strokes rather than whole digits, so their pictures are rougher.' })));
+      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. An slp template also holds negative evidence (the blue that tells the other digits apart), so its cosine with any one digit stays small, but compare the ten: the winner\'s is usually the largest. Hidden neurons of the MLP answer parts and strokes, so the most active one often resembles a piece of your digit more closely.' })));
     this.status = el('p.status', { role: 'status', text: 'loading the slp and mlp models…' });
     r.append(this.status);
   }
