@@ -27,7 +27,7 @@ const PLACES = [
   { size: 0.95, cx: 0.5, cy: 0.52 },
 ];
 
-test('MNIST test digits drawn as mouse strokes are recognised at different places and sizes', async () => {
+test('MNIST test digits drawn as mouse strokes are recognised at different places and sizes', async (t) => {
   const { page, context, errors, foreign } = await openPage(browser, '#draw');
   await ready(page);
   const results = [];
@@ -46,6 +46,7 @@ test('MNIST test digits drawn as mouse strokes are recognised at different place
     }
   }
   const wrong = results.filter((r) => r.got !== String(r.d));
+  t.diagnostic(`${results.length - wrong.length}/${results.length} read correctly${wrong.length ? `; misread: ${JSON.stringify(wrong)}` : ''}`);
   // Each digit is checked; at most one miss in twenty is tolerated (the preprocessing target is 98%).
   assert.ok(wrong.length <= 1, `misread: ${JSON.stringify(wrong)}`);
   assert.deepEqual(errors, [], 'console errors');
