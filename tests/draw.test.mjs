@@ -158,7 +158,7 @@ test('screenshots of the draw scene (desktop and phone) with a digit and an expl
   for (const [name, viewport] of [['draw-desktop', { width: 1280, height: 900 }], ['draw-phone', { width: 375, height: 812 }]]) {
     const { page, context, errors, foreign } = await openPage(browser, '#draw', viewport);
     await ready(page);
-    await drawStrokes(page, skeletonStrokes(indexOf(5)), PLACES[0]);
+    await drawStrokes(page, skeletonStrokes(indexOf(5, 1)), PLACES[0]);
     await settle(page);
     await clickCell(page, 'conv1', 2, 12, 12);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
