@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p convscope --bin train -- [--model cnn|slp|mlp] [--epochs N]
-//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--data DIR]
+//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR]
 //! cargo run --release -p convscope --bin train -- --eval data/models/cnn.safetensors
 //! ```
 //! Normally run through `cargo xtask train`.
@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use convscope::mnist;
 use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
+use convscope::nn::infer::Inference;
 use convscope::nn::{Arch, Model};
+use safetensors::Dtype;
 
 struct Args {
     arch: Arch,
@@ -25,6 +27,7 @@ struct Args {
     augment: bool,
     data: PathBuf,
     eval: Option<PathBuf>,
+    f16: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -39,6 +42,7 @@ fn parse() -> Result<Args, String> {
         augment: true,
         data: root.join("data/mnist"),
         eval: None,
+        f16: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,10 +70,17 @@ fn parse() -> Result<Args, String> {
             "--data" => a.data = val()?.into(),
             "--eval" => a.eval = Some(val()?.into()),
             "--no-augment" => a.augment = false,
+            "--dtype" => {
+                a.f16 = match val()?.as_str() {
+                    "f16" => true,
+                    "f32" => false,
+                    v => return Err(format!("--dtype takes f16 or f32, got `{v}`")),
+                }
+            }
             "-h" | "--help" => {
                 return Err(
                     "usage: train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH] \
-                     [--batch B] [--lr LR] [--no-augment] [--data DIR] | --eval PATH"
+                     [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR] | --eval PATH"
                         .into(),
                 )
             }
@@ -90,7 +101,28 @@ fn run() -> Result<(), String> {
     let test = mnist::load(&a.data, "t10k").map_err(e)?;
     if let Some(path) = &a.eval {
         let bytes = std::fs::read(path).map_err(|err| format!("{}: {err}", path.display()))?;
-        let m = Model::from_safetensors(&bytes).map_err(e)?;
+        let mut m = Model::from_safetensors(&bytes).map_err(e)?;
+        if let Some(out) = &a.out {
+            // Rewrite (e.g. F32 → F16), then evaluate what was written.
+            let dtype = if a.f16 { Dtype::F16 } else { Dtype::F32 };
+            let bytes = m.to_safetensors_as(dtype).map_err(e)?;
+            std::fs::write(out, &bytes).map_err(|err| format!("{}: {err}", out.display()))?;
+            m = Model::from_safetensors(&bytes).map_err(e)?;
+            println!("wrote {} ({} bytes, {dtype:?})", out.display(), bytes.len());
+        }
+        // Single-image inference speed (the page's path): every test image once.
+        let mut inf = Inference::new(&m).map_err(e)?;
+        let mut px = [0.0f32; 784];
+        let t = Instant::now();
+        for i in 0..test.len() {
+            test.image_f32(i, &mut px);
+            inf.run(&px).map_err(e)?;
+        }
+        println!(
+            "single-image forward (native, this machine, shared): {:.1} µs mean over {} images",
+            t.elapsed().as_secs_f64() * 1e6 / test.len() as f64,
+            test.len()
+        );
         let t = Instant::now();
         let acc = accuracy(&m, &test).map_err(e)?;
         println!(
@@ -178,14 +210,17 @@ fn run() -> Result<(), String> {
     })
     .map_err(e)?;
     let train_secs = start.elapsed().as_secs_f64();
+    let dtype = if a.f16 { Dtype::F16 } else { Dtype::F32 };
+    let bytes = model.to_safetensors_as(dtype).map_err(e)?;
+    // Evaluate what is written (F16 rounding included).
+    let model = Model::from_safetensors(&bytes).map_err(e)?;
     let acc = accuracy(&model, &test).map_err(e)?;
-    let bytes = model.to_safetensors().map_err(e)?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     }
     std::fs::write(&out, &bytes).map_err(|err| format!("{}: {err}", out.display()))?;
     println!(
-        "{}: {} epochs in {} ({:.0} samples/s); test accuracy {:.2}% on {} images; wrote {} ({} bytes)",
+        "{}: {} epochs in {} ({:.0} samples/s); test accuracy {:.2}% on {} images; wrote {} ({} bytes, {:?})",
         a.arch.name(),
         cfg.epochs,
         fmt_secs(train_secs),
@@ -193,7 +228,8 @@ fn run() -> Result<(), String> {
         acc * 100.0,
         test.len(),
         out.display(),
-        bytes.len()
+        bytes.len(),
+        dtype
     );
     Ok(())
 }
