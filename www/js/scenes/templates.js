@@ -4,7 +4,7 @@
 // with their cosine similarity; and all ten slp templates.
 
 import { Scene, el } from './base.js';
-import { Heatmap, absMax } from '../views/heatmap.js';
+import { Heatmap, robustScale } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
@@ -81,7 +81,7 @@ export class TemplatesScene extends Scene {
       el('h3', { text: 'Why the weights become pictures' }),
       el('p', {}, 'During training each weight matrix moves by ', el('code', { text: 'dW = Xᵀ · dout' }),
         ': the layer\'s inputs X, weighted by how wrong each output was. A neuron that must answer "3" keeps adding a little of every 3 it misses, and subtracting a little of every non-3 that fooled it, so its weights drift toward the average 3 minus what the other digits share.'),
-      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. Hidden neurons of the MLP learn parts and strokes rather than whole digits, so their pictures are rougher.' })));
+      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. An slp template also holds negative evidence (the blue that tells the other digits apart), so its cosine with any one digit stays small, but compare the ten: the winner\'s is usually the largest. Hidden neurons of the MLP answer parts and strokes, so the most active one often resembles a piece of your digit more closely.' })));
     this.status = el('p.status', { role: 'status', text: 'loading the slp and mlp models…' });
     r.append(this.status);
   }
@@ -99,7 +99,7 @@ export class TemplatesScene extends Scene {
     this.status.remove();
     const fc = this.slp.layers.find((l) => l.kind === 'linear');
     this.slpW = fc.params.weight;
-    const scale = absMax(this.slpW.data);
+    const scale = robustScale(this.slpW.data);
     this.tiles.forEach(({ m }, d) => m.update({ data: this.slpW.data, h: 28, w: 28, offset: d * 784, scale }));
     this.mlpFc = this.mlp.layers.findIndex((l) => l.kind === 'linear');
   }
@@ -147,7 +147,7 @@ export class TemplatesScene extends Scene {
     const ps = Float32Array.from(fs.probabilities());
     fs.free?.();
     const wS = this.slpW.data.subarray(win * 784, (win + 1) * 784);
-    this.slpMap.update({ data: wS, h: 28, w: 28 });
+    this.slpMap.update({ data: wS, h: 28, w: 28, scale: robustScale(wS) });
     const rows = Array.from({ length: 10 }, (_, d) => this.slpW.data.subarray(d * 784, (d + 1) * 784));
     const cos = this.cosines(x, rows);
     const cS = cos[win];
@@ -169,7 +169,7 @@ export class TemplatesScene extends Scene {
     fm.free?.();
     const n = argmax(hidden);
     const wM = this.mlp.layers[this.mlpFc].params.weight.data.subarray(n * 784, (n + 1) * 784);
-    this.mlpMap.update({ data: wM, h: 28, w: 28 });
+    this.mlpMap.update({ data: wM, h: 28, w: 28, scale: robustScale(wM) });
     const [cM] = this.cosines(x, [wM]);
     this.mlpCap.textContent = `hidden neuron ${n} of 128 (activation ${hidden[n].toFixed(2)}); the MLP answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
