@@ -13,6 +13,8 @@
 pub mod conv;
 pub mod error;
 pub mod gemm;
+pub mod mnist;
+pub mod nn;
 pub mod ops;
 pub mod reference;
 pub mod tensor;

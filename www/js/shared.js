@@ -8,6 +8,9 @@ export class Shared extends EventTarget {
     this.models = new Map();
     /** The last drawn digit, preprocessed: Float32Array(784) in 0..1, or null. */
     this.digit = null;
+    /** The strokes of that digit (pad coordinates), when it was drawn on the pad; `version` counts changes. */
+    this.strokes = null;
+    this.version = 0;
     this.reducedMotion = matchMedia('(prefers-reduced-motion: reduce)').matches;
   }
 
@@ -25,8 +28,11 @@ export class Shared extends EventTarget {
     return this.models.get(name);
   }
 
-  setDigit(pixels) {
+  /** Sets the shared digit (`pixels`: Float32Array(784) or null) and, optionally, its strokes. */
+  setDigit(pixels, strokes = null) {
     this.digit = pixels;
+    this.strokes = pixels ? strokes : null;
+    this.version++;
     this.dispatchEvent(new CustomEvent('digit', { detail: pixels }));
   }
 }

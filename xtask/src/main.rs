@@ -1,8 +1,10 @@
 //! Every developer task is one command: `cargo xtask build | serve | test | bench | train`.
 
+mod bench;
 mod build;
 mod serve;
 mod test;
+mod train;
 mod util;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -11,6 +13,8 @@ commands:
   build              build both wasm flavours (simd128, relaxed-simd) into www/pkg/
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
+  bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
+  train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
 fn main() {
@@ -19,6 +23,8 @@ fn main() {
         Some("build") => build::build(),
         Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
         Some("test") => test::test(),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("train") => train::train(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

@@ -100,8 +100,11 @@ fn random_conv(rng: &mut Rng) -> Case {
 #[test]
 fn conv2d_matches_reference_on_random_shapes() {
     let mut rng = Rng::new(1);
+    let mut direct_cases = 0;
     for _ in 0..150 {
         let c = random_conv(&mut rng);
+        let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
+        direct_cases += direct::scratch_len(&plan.win).is_some() as usize;
         let x = rand_t(&mut rng, &c.x);
         let w = rand_t(&mut rng, &c.w);
         let b = rand_t(&mut rng, &[c.w[0]]);
@@ -117,6 +120,11 @@ fn conv2d_matches_reference_on_random_shapes() {
         assert_eq!(got.shape(), shape, "{c:?}");
         assert_close(&format!("{c:?}"), got.data(), &want, 1e-5);
     }
+    // both paths (direct for few taps, im2col + GEMM) are exercised
+    assert!(
+        (20..130).contains(&direct_cases),
+        "{direct_cases} direct cases"
+    );
 }
 
 #[test]
@@ -139,6 +147,8 @@ fn conv2d_backward_matches_finite_differences() {
         assert_close(&format!("dx {c:?}"), g.dx.data(), &dx, 1e-4);
         assert_close(&format!("dw {c:?}"), g.dw.data(), &dw, 1e-4);
         assert_close(&format!("db {c:?}"), g.db.data(), &db, 1e-4);
+        let (dw2, db2) = conv2d_backward_weight(&x, &w, &dy, &c.p).unwrap();
+        assert_eq!((&dw2, &db2), (&g.dw, &g.db));
     }
 }
 
@@ -402,8 +412,15 @@ fn prepared_conv_matches_conv2d_and_writes_every_cell() {
             let x = rand_t(&mut rng, &c.x);
             let mut out = vec![f32::NAN; layer.output_len()];
             layer.forward_into(x.data(), &mut out).unwrap();
-            let want = conv2d(&x, &w, Some(&b), &c.p).unwrap();
-            assert_eq!(out, want.data(), "{c:?}");
+            let (want, _) = r::conv2d(
+                &to_f64(x.data()),
+                c.x,
+                &to_f64(w.data()),
+                c.w,
+                Some(&to_f64(b.data())),
+                &c.p,
+            );
+            assert_close(&format!("{c:?}"), &out, &want, 1e-5);
         }
         assert!(layer.forward_into(&[0.0; 3], &mut [0.0; 1]).is_err());
     }
@@ -663,4 +680,104 @@ fn invalid_parameters_are_errors_naming_them() {
     assert_param(max_pool2d_backward(&dy, &[0; 3], &[10]), "argmax", "3");
     assert_param(max_pool2d_backward(&dy, &[99; 10], &[10]), "argmax", "99");
     assert!(max_pool2d(&t(vec![0.0; 4], &[4]), &p).is_err());
+}
+
+/// Rough timings of the benchmark's conv shapes (not an assertion: run with
+/// `cargo test --profile ci conv_timings -- --ignored --nocapture`).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn conv_timings() {
+    use std::time::Instant;
+    let mut rng = Rng::new(99);
+    type Shape = (&'static str, [usize; 4], [usize; 4], Conv2dParams, bool);
+    let shapes: [Shape; 5] = [
+        (
+            "1x28x28->8 5x5 pad2",
+            [1, 1, 28, 28],
+            [8, 1, 5, 5],
+            Conv2dParams::default().pad(2),
+            false,
+        ),
+        (
+            "8x14x14->16 5x5 pad2",
+            [1, 8, 14, 14],
+            [16, 8, 5, 5],
+            Conv2dParams::default().pad(2),
+            false,
+        ),
+        (
+            "32x64x64->64 3x3 pad1",
+            [1, 32, 64, 64],
+            [64, 32, 3, 3],
+            Conv2dParams::default().pad(1),
+            false,
+        ),
+        (
+            "64x32x32->64 1x1",
+            [1, 64, 32, 32],
+            [64, 64, 1, 1],
+            Conv2dParams::default(),
+            false,
+        ),
+        (
+            "T 16x14x14->8 4x4 s2 p1",
+            [1, 16, 14, 14],
+            [16, 8, 4, 4],
+            Conv2dParams::default().stride(2).pad(1),
+            true,
+        ),
+    ];
+    for (name, xs, ws, p, transposed) in shapes {
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let run = || {
+            if transposed {
+                conv_transpose2d(&x, &w, None, &p).unwrap()
+            } else {
+                conv2d(&x, &w, None, &p).unwrap()
+            }
+        };
+        let y = run();
+        let flops = if transposed {
+            2 * x.len() * ws[1] * ws[2] * ws[3]
+        } else {
+            2 * y.len() * ws[1] * ws[2] * ws[3]
+        };
+        let reps = (200_000_000 / flops).clamp(5, 2000);
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(run());
+        }
+        let dt = t0.elapsed().as_secs_f64() / reps as f64;
+        let mut line = format!(
+            "{name:28} {:9.1} µs {:6.2} GFLOPS",
+            dt * 1e6,
+            flops as f64 / dt / 1e9
+        );
+        if !transposed {
+            let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
+            let mut layer = PreparedConv2d::new(&w, None, &p, [xs[1], xs[2], xs[3]]).unwrap();
+            let mut out = vec![0.0; layer.output_len()];
+            let mut col = vec![0.0; plan.win.col_len()];
+            let t0 = Instant::now();
+            for _ in 0..reps {
+                layer.forward_into(x.data(), &mut out).unwrap();
+            }
+            let dp = t0.elapsed().as_secs_f64() / reps as f64;
+            let t0 = Instant::now();
+            for _ in 0..reps {
+                if !plan.win.is_pointwise() {
+                    im2col(&plan.win, x.data(), &mut col).unwrap();
+                }
+            }
+            let di = t0.elapsed().as_secs_f64() / reps as f64;
+            line += &format!(
+                " | prepared {:8.1} µs | im2col {:8.1} µs",
+                dp * 1e6,
+                di * 1e6
+            );
+        }
+        println!("{line}");
+    }
 }

@@ -22,10 +22,12 @@ export class Scene {
   onKey(_e) { return false; }
 }
 
-/** `el('div.class', {attrs}, ...children)`: a tiny element builder. */
+/** `el('div#id.class', {attrs}, ...children)`: a tiny element builder. */
 export function el(tag, attrs = {}, ...children) {
-  const [name, ...classes] = tag.split('.');
+  const [head, ...classes] = tag.split('.');
+  const [name, id] = head.split('#');
   const node = document.createElement(name);
+  if (id) node.id = id;
   if (classes.length) node.className = classes.join(' ');
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;

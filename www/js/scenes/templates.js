@@ -1,11 +1,204 @@
-// Scene "Templates": being built (see issue 5).
+// Scene "Templates" (seed 001): a dense layer's weights are not a black box. For the drawn
+// digit, the weights of the neuron that answered most, in the single-layer perceptron (slp,
+// 784→10) and in the MLP's hidden layer (784→128), drawn as 28×28 images beside the input,
+// with their cosine similarity; and all ten slp templates.
+
 import { Scene, el } from './base.js';
+import { Heatmap, absMax } from '../views/heatmap.js';
+import { NetInfo } from '../netinfo.js';
+import { rasterise, PAD_SIZE } from '../views/pad.js';
+import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
+
+/** Index of the largest value (which neuron answered most). */
+function argmax(v) {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
 
 export class TemplatesScene extends Scene {
   static id = 'templates';
 
   constructor(root, ctx) {
     super(root, ctx);
-    root.append(el('h2', { text: 'Templates' }));
+    this.build();
+    this.ready = this.load();
+    this.shared.addEventListener('digit', () => { if (!this.root.hidden) this.update(); });
+  }
+
+  build() {
+    const r = this.root;
+    r.append(el('div.intro', {},
+      el('h2', { text: 'Weights that look like digits' }),
+      el('p', { text: 'A dense neuron takes the dot product of its weights with the input, and a dot product is a similarity: it is large when the two look alike. Training nudges each neuron\'s weights toward the inputs it must answer, so the neuron that wins for your digit holds a picture of that digit.' })));
+
+    const row = el('div.tpl-row');
+    r.append(row);
+    const card = (title, id) => {
+      const c = el('figure.card.tpl-card', { id });
+      c.append(el('h3', { text: title }));
+      row.append(c);
+      return c;
+    };
+    const cin = card('Your digit', 'tpl-input');
+    this.inputMap = new Heatmap(cin, { label: 'Your digit, 28 × 28', signed: false, size: 168 });
+    this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
+    this.inputCap = el('figcaption', { text: '28 × 28 input' });
+    cin.append(this.inputCap);
+
+    const cslp = card('Single-layer perceptron', 'tpl-slp');
+    this.slpMap = new Heatmap(cslp, { label: 'Weights of the winning slp neuron', signed: true, size: 168 });
+    this.slpCap = el('figcaption', { text: 'the winning neuron\'s 784 weights' });
+    this.slpCos = el('p#cos-slp.cos', { 'data-cos': '' });
+    cslp.append(this.slpCap, this.slpCos);
+
+    const cmlp = card('MLP hidden layer', 'tpl-mlp');
+    this.mlpMap = new Heatmap(cmlp, { label: 'Weights of the most active mlp hidden neuron', signed: true, size: 168 });
+    this.mlpCap = el('figcaption', { text: 'the most active of 128 hidden neurons' });
+    this.mlpCos = el('p#cos-mlp.cos', { 'data-cos': '' });
+    cmlp.append(this.mlpCap, this.mlpCos);
+
+    this.empty = el('div.card.empty-note', {},
+      el('p', { text: 'Nothing drawn yet. ' }, el('a', { href: '#draw', text: 'Draw a digit' }), ' or'),
+      el('button#tpl-example', { type: 'button', text: 'use an example', 'aria-label': 'Use an example digit', onclick: () => this.example() }));
+    r.append(this.empty);
+
+    r.append(el('h3.tpl-h', { text: 'All ten slp neurons' }),
+      el('p.small', { text: 'The slp has one neuron per digit, each with 784 weights: red where ink raises its score, blue where ink lowers it. Under each: its probability for your digit and the cosine between your digit and its weights. The winner is outlined.' }));
+    this.grid = el('div#templates.tpl-grid', { role: 'list', 'aria-label': 'The ten slp templates' });
+    this.tiles = [];
+    for (let d = 0; d < 10; d++) {
+      const f = el('figure.tpl', { role: 'listitem', 'data-class': String(d) });
+      const m = new Heatmap(f, { label: `slp weights of digit ${d}`, signed: true, size: 84 });
+      const cap = el('figcaption', { text: String(d) });
+      f.append(cap);
+      this.grid.append(f);
+      this.tiles.push({ f, m, cap });
+    }
+    r.append(this.grid);
+
+    r.append(el('div.card.why', {},
+      el('h3', { text: 'Why the weights become pictures' }),
+      el('p', {}, 'During training each weight matrix moves by ', el('code', { text: 'dW = Xᵀ · dout' }),
+        ': the layer\'s inputs X, weighted by how wrong each output was. A neuron that must answer "3" keeps adding a little of every 3 it misses, and subtracting a little of every non-3 that fooled it, so its weights drift toward the average 3 minus what the other digits share.'),
+      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. Hidden neurons of the MLP learn parts and strokes rather than whole digits, so their pictures are rougher.' })));
+    this.status = el('p.status', { role: 'status', text: 'loading the slp and mlp models…' });
+    r.append(this.status);
+  }
+
+  async load() {
+    try {
+      const [slp, mlp] = await Promise.all([this.shared.model('slp'), this.shared.model('mlp')]);
+      this.slp = new NetInfo(slp);
+      this.mlp = new NetInfo(mlp);
+    } catch (err) {
+      this.status.textContent = `The models could not be loaded: ${err.message}`;
+      console.error(err);
+      return;
+    }
+    this.status.remove();
+    const fc = this.slp.layers.find((l) => l.kind === 'linear');
+    this.slpW = fc.params.weight;
+    const scale = absMax(this.slpW.data);
+    this.tiles.forEach(({ m }, d) => m.update({ data: this.slpW.data, h: 28, w: 28, offset: d * 784, scale }));
+    this.mlpFc = this.mlp.layers.findIndex((l) => l.kind === 'linear');
+  }
+
+  /**
+   * Cosine similarity of `x` with each of `rows` (Float32Arrays of equal length). The dot
+   * products come from one wasm matmul: the Gram matrix of [x; rows]; JS only divides.
+   */
+  cosines(x, rows) {
+    const { api } = this;
+    const n = x.length;
+    const vs = [x, ...rows];
+    const k = vs.length;
+    const a = new Float32Array(k * n);
+    const at = new Float32Array(n * k);
+    vs.forEach((v, r) => {
+      a.set(v, r * n);
+      for (let j = 0; j < n; j++) at[j * k + r] = v[j];
+    });
+    const A = new api.Tensor(a, [k, n]);
+    const B = new api.Tensor(at, [n, k]);
+    const G = api.matmul(A, B); // G[i][j] = vs[i] · vs[j]
+    const g = G.toArray();
+    A.free(); B.free(); G.free();
+    return rows.map((_, r) => g[r + 1] / Math.sqrt(g[0] * g[(r + 1) * k + r + 1]));
+  }
+
+  async update() {
+    await this.ready;
+    const x = this.shared.digit;
+    this.empty.hidden = !!x;
+    this.root.classList.toggle('nodigit', !x);
+    if (!x || !this.slp) {
+      this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
+      for (const m of [this.slpMap, this.mlpMap]) m.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
+      for (const c of [this.slpCos, this.mlpCos]) { c.dataset.cos = ''; c.textContent = ''; }
+      for (const t of this.tiles) t.f.classList.remove('win');
+      this.grid.dataset.win = '';
+      return;
+    }
+    this.inputMap.update({ data: x, h: 28, w: 28, scale: 1 });
+
+    const fs = this.slp.model.forward(x);
+    const win = fs.top();
+    const ps = Float32Array.from(fs.probabilities());
+    fs.free?.();
+    const wS = this.slpW.data.subarray(win * 784, (win + 1) * 784);
+    this.slpMap.update({ data: wS, h: 28, w: 28 });
+    const rows = Array.from({ length: 10 }, (_, d) => this.slpW.data.subarray(d * 784, (d + 1) * 784));
+    const cos = this.cosines(x, rows);
+    const cS = cos[win];
+    this.slpCap.textContent = `neuron ${win} won (${(100 * ps[win]).toFixed(0)}%): its 784 weights`;
+    this.slpCos.dataset.cos = String(cS);
+    this.slpCos.textContent = `cosine with your digit: ${cS.toFixed(3)}`;
+    this.grid.dataset.win = String(win);
+    this.tiles.forEach(({ f, cap }, d) => {
+      f.classList.toggle('win', d === win);
+      f.setAttribute('aria-label', `digit ${d}: ${(100 * ps[d]).toFixed(1)}%${d === win ? ', the winner' : ''}`);
+      cap.replaceChildren(el('strong', { text: String(d) }), ` ${(100 * ps[d]).toFixed(ps[d] > 0.1 ? 0 : 1)}%`,
+        el('span.tcos', { text: `cos ${cos[d].toFixed(2)}` }));
+      f.dataset.cos = String(cos[d]);
+    });
+
+    const fm = this.mlp.model.forward(x);
+    const hidden = Float32Array.from(this.mlp.activation(fm, this.mlpFc));
+    const mtop = fm.top();
+    fm.free?.();
+    const n = argmax(hidden);
+    const wM = this.mlp.layers[this.mlpFc].params.weight.data.subarray(n * 784, (n + 1) * 784);
+    this.mlpMap.update({ data: wM, h: 28, w: 28 });
+    const [cM] = this.cosines(x, [wM]);
+    this.mlpCap.textContent = `hidden neuron ${n} of 128 (activation ${hidden[n].toFixed(2)}); the MLP answers ${mtop}`;
+    this.mlpCos.dataset.cos = String(cM);
+    this.mlpCos.textContent = `cosine with your digit: ${cM.toFixed(3)}`;
+  }
+
+  async example() {
+    const d = Math.floor((this.shared.version * 7) % 10);
+    const strokes = example(d).map(snap);
+    this.useStrokes(strokes);
+    this.ctx.changed();
+  }
+
+  useStrokes(strokes) {
+    const x = this.api.preprocess(rasterise(strokes), PAD_SIZE, PAD_SIZE);
+    this.shared.setDigit(x ?? null, x ? strokes : null);
+  }
+
+  getState() {
+    return this.shared.strokes ? { d: encodeStrokes(this.shared.strokes) } : {};
+  }
+
+  async setState(params) {
+    const strokes = decodeStrokes(params.d);
+    if (strokes) this.useStrokes(strokes);
+  }
+
+  async show() {
+    await this.update();
+    this.ctx.changed();
   }
 }

@@ -5,15 +5,14 @@
 export function colour(v, scale, signed) {
   const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
   if (!signed) {
-    const c = Math.round(255 * (1 - Math.max(0, t)));
-    return [c, c, c];
+    // Paper to ink, like the pad: 0 is the page's paper, the largest value near-black.
+    const u = Math.max(0, t);
+    return [Math.round(255 - 233 * u), Math.round(255 - 231 * u), Math.round(255 - 226 * u)];
   }
-  if (t >= 0) {
-    const c = Math.round(255 * (1 - t));
-    return [255, c, Math.round(c * 0.9 + 20 * t)];
-  }
-  const c = Math.round(255 * (1 + t));
-  return [c, Math.round(c * 0.95 + 30 * -t), 255];
+  // White at 0, red for positive, blue for negative (the page's --pos and --neg).
+  const [r, g, b] = t >= 0 ? [214, 48, 39] : [38, 98, 206];
+  const u = Math.abs(t);
+  return [Math.round(255 + (r - 255) * u), Math.round(255 + (g - 255) * u), Math.round(255 + (b - 255) * u)];
 }
 
 /** Largest |value| in a range of an array (the colour scale). */
@@ -28,23 +27,65 @@ export function absMax(data, start = 0, len = data.length - start) {
 
 /**
  * A canvas showing an h×w slice of `data` starting at `offset`. The canvas has one pixel per
- * value and is scaled up by CSS with crisp edges, so it stays sharp at any size.
+ * value and is scaled up by CSS with crisp edges, so it stays sharp at any size. Optional:
+ * rectangles drawn over it (`mark`), and `onPick(y, x)` when a cell is clicked or chosen
+ * with the keyboard.
  */
 export class Heatmap {
-  constructor(container, { label = '', signed = true, size = 112 } = {}) {
+  constructor(container, { label = '', signed = true, size = 112, onPick = null, title = '', strip = false } = {}) {
+    this.box = document.createElement('div');
+    this.box.className = strip ? 'hm strip' : 'hm';
+    this.strip = strip;
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'heatmap';
     this.canvas.setAttribute('role', 'img');
     if (label) this.canvas.setAttribute('aria-label', label);
-    this.canvas.style.width = `${size}px`;
+    else this.canvas.setAttribute('aria-hidden', 'true'); // decorative: its container says what it is
+    if (title) this.canvas.title = title;
+    this.box.style.width = `${size}px`;
+    this.box.append(this.canvas);
     this.signed = signed;
-    container.append(this.canvas);
+    this.h = 0;
+    this.w = 0;
+    this.marks = [];
+    if (onPick) {
+      this.box.classList.add('pickable');
+      this.canvas.tabIndex = 0;
+      this.canvas.setAttribute('role', 'button');
+      this.canvas.setAttribute('aria-label', `${label}: click a cell to see how it was computed (arrow keys move, Enter picks)`);
+      this.cursor = null;
+      this.canvas.addEventListener('click', (e) => {
+        const r = this.canvas.getBoundingClientRect();
+        const x = Math.min(this.w - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * this.w)));
+        const y = Math.min(this.h - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * this.h)));
+        this.cursor = [y, x];
+        onPick(y, x);
+      });
+      this.canvas.addEventListener('keydown', (e) => {
+        const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+        if (e.key === 'Enter' || moves[e.key]) {
+          const [y, x] = this.cursor ?? [this.h >> 1, this.w >> 1];
+          const [dy, dx] = moves[e.key] ?? [0, 0];
+          this.cursor = [Math.min(this.h - 1, Math.max(0, y + dy)), Math.min(this.w - 1, Math.max(0, x + dx))];
+          onPick(...this.cursor);
+          e.preventDefault();
+          e.stopPropagation();
+        }
+      });
+    }
+    container.append(this.box);
   }
 
   /** Draws `data[offset .. offset + h*w]`; `scale` defaults to the slice's largest |value|. */
   update({ data, h, w, offset = 0, scale }) {
     const c = this.canvas;
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+      if (!this.strip) this.box.style.aspectRatio = `${w} / ${h}`;
+    }
+    this.h = h;
+    this.w = w;
     const ctx = c.getContext('2d');
     const img = ctx.createImageData(w, h);
     const s = scale ?? absMax(data, offset, h * w);
@@ -56,5 +97,27 @@ export class Heatmap {
       img.data[4 * i + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
+  }
+
+  /** Outlines cells: `rects` = [{y0, x0, y1, x1, kind}] (inclusive, clipped to the map). */
+  mark(rects = []) {
+    for (const m of this.marks) m.remove();
+    this.marks = [];
+    if (!this.h || !this.w) return;
+    for (const r of rects) {
+      const y0 = Math.max(0, r.y0);
+      const x0 = Math.max(0, r.x0);
+      const y1 = Math.min(this.h - 1, r.y1);
+      const x1 = Math.min(this.w - 1, r.x1);
+      if (y1 < y0 || x1 < x0) continue;
+      const d = document.createElement('div');
+      d.className = `mark ${r.kind ?? ''}`;
+      d.style.left = `${(100 * x0) / this.w}%`;
+      d.style.top = `${(100 * y0) / this.h}%`;
+      d.style.width = `${(100 * (x1 - x0 + 1)) / this.w}%`;
+      d.style.height = `${(100 * (y1 - y0 + 1)) / this.h}%`;
+      this.box.append(d);
+      this.marks.push(d);
+    }
   }
 }

@@ -197,6 +197,7 @@ mod js {
     use crate::tensor::Tensor;
     use js_sys::{Array, Object, Reflect};
     use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn tensor(rng: &mut Rng, shape: &[usize]) -> JsTensor {
         Tensor::new(rng.vec(shape.iter().product()), shape)

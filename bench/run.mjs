@@ -1,0 +1,141 @@
+// Drives the benchmark page in headless Chromium and writes bench/results.json and bench/results.md.
+// Started by `cargo xtask bench`, which serves the page and passes its address:
+//   node bench/run.mjs --url http://127.0.0.1:PORT/ [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import path from 'node:path';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function args() {
+  const a = process.argv.slice(2);
+  const out = { url: null, training: null, quick: false, rows: null, model: true };
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '--url') out.url = a[++i];
+    else if (a[i] === '--training') out.training = a[++i];
+    else if (a[i] === '--quick') out.quick = true;
+    else if (a[i] === '--no-model') out.model = false;
+    else if (a[i] === '--rows') out.rows = a[++i].split(',').map((s) => s.trim());
+    else throw new Error(`unknown argument ${a[i]}`);
+  }
+  if (!out.url) throw new Error('--url is required');
+  return out;
+}
+
+function cpuModel() {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    return line ? line.split(':').slice(1).join(':').trim() : os.cpus()[0]?.model;
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+const f1 = (x) => (x == null || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (a, b) => (a == null || b == null || !Number.isFinite(a / b) ? '—' : `${(a / b).toFixed(2)}×`);
+const pct = (a, b) => (a == null || b == null || !Number.isFinite(a / b) ? '—' : `${Math.round((100 * a) / b)}%`);
+
+function markdown(res) {
+  const m = res.machine;
+  const L = [];
+  L.push(`Machine: ${m.cpu}, ${m.cores} cores (one used), ${m.chromium}, TF.js ${res.env.tfjs.version} `
+    + `(${res.env.tfjs.binary}, 1 thread), ${m.date}.`);
+  L.push('');
+  L.push(`One-core limit (independent-chains microbenchmark): relaxed FMA **${f1(res.limit.fma)} GFLOPS**, `
+    + `simd128 mul+add ${f1(res.limit.mulAdd)} GFLOPS.`);
+  L.push('');
+  L.push('GFLOPS, median of many repetitions after warm-up (higher is better):');
+  L.push('');
+  L.push('| shape | ours relaxed | ours simd128 | ours portable | ndarray `.dot()` | TF.js wasm | limit | relaxed / TF.js | relaxed / limit |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of res.rows) {
+    const g = r.gflops;
+    const pending = (k) => (g[k] == null && r.errors?.[k] ? 'pending' : f1(g[k]));
+    L.push(`| ${r.label} | ${pending('relaxed')} | ${pending('simd128')} | ${pending('portable')} | `
+      + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('tfjs')} | ${f1(res.limit.fma)} | `
+      + `${ratio(g.relaxed, g.tfjs)} | ${pct(g.relaxed, res.limit.fma)} |`);
+  }
+  L.push('');
+  L.push('Ours is timed inside wasm (no JS↔wasm call overhead); TF.js is timed around its JS calls as a user '
+    + 'makes them (call overhead included). Convs include a bias (TF.js: `tf.fused.conv2d` with bias; '
+    + '`tf.conv2dTranspose` without one). "—" means the build has no such kernel.');
+  L.push('');
+  if (res.model) {
+    const md = res.model;
+    if (md.pending) {
+      L.push(`**cnn forward (one digit): pending** — ${md.pending}`);
+    } else {
+      L.push(`One-digit forward of the shipped \`cnn\` (${md.params} parameters), median per call over `
+        + `${md.calls} calls in Chromium, each including reading the ten probabilities:`);
+      L.push('');
+      L.push('| | ours (relaxed) | TF.js wasm | TF.js / ours |');
+      L.push('|---|--:|--:|--:|');
+      L.push(`| µs per forward | ${f1(md.oursUs)} | ${f1(md.tfjsUs)} | ${ratio(md.tfjsUs, md.oursUs)} |`);
+      if (md.maxAbsDiff != null) L.push(`\nLargest |ours − TF.js| over the ten probabilities: ${md.maxAbsDiff.toExponential(1)}.`);
+    }
+    L.push('');
+  }
+  if (res.training) {
+    const t = res.training;
+    if (t.pending) {
+      L.push(`**Native training throughput: pending** — ${t.pending}`);
+    } else {
+      L.push(`Native training throughput (${t.how}):`);
+      L.push('');
+      L.push('| model | samples/s |');
+      L.push('|---|--:|');
+      for (const [name, v] of Object.entries(t.models)) L.push(`| ${name} | ${v.pending ? `pending (${v.pending})` : f1(v.samplesPerSec)} |`);
+    }
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+async function main() {
+  const a = args();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROME ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--disable-renderer-backgrounding', '--disable-background-timer-throttling'],
+  });
+  const errors = [];
+  try {
+    const page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+      console.log(`  [page] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(a.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+    const options = a.quick ? { passes: 1, budgetMs: 60, maxReps: 20 } : {};
+    if (a.rows) options.rows = a.rows;
+    if (!a.model) options.model = false;
+    if (a.quick) options.modelCalls = 1000;
+    const res = await page.evaluate((o) => window.runBench(o), options);
+    res.machine = {
+      cpu: cpuModel(),
+      cores: os.cpus().length,
+      chromium: `Chromium ${browser.version()}`,
+      node: process.version,
+      date: new Date().toISOString(),
+    };
+    if (errors.length) res.pageErrors = errors;
+    if (a.training && existsSync(a.training)) res.training = JSON.parse(readFileSync(a.training, 'utf8'));
+    writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);
+    const md = markdown(res);
+    writeFileSync(path.join(HERE, 'results.md'), `${md}\n`);
+    console.log(`\n${md}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

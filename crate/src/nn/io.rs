@@ -1,0 +1,378 @@
+//! Weights in safetensors with PyTorch names (`conv1.weight`, `conv1.bias`, `fc1.weight`, …;
+//! Linear weights `[out, in]`, conv weights `[out, in, kH, kW]`), f32 little-endian, and the
+//! architecture in the metadata (`{"arch": "cnn", "layers": "…"}`).
+//!
+//! Tensors are F32 or F16 (little-endian); F16 files are half the size and load as f32 (the
+//! shipped models are F16: 784→128→10 alone is 407 KB in F32).
+
+use std::collections::{BTreeMap, HashMap};
+
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
+
+use super::{Arch, Model};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+fn werr(msg: impl Into<String>) -> Error {
+    Error::Weights(msg.into())
+}
+
+impl Model {
+    /// Serialises the parameters (F32) and the architecture to safetensors bytes.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        self.to_safetensors_as(Dtype::F32)
+    }
+
+    /// Like [`Model::to_safetensors`], storing the tensors as `dtype` (F32 or F16).
+    pub fn to_safetensors_as(&self, dtype: Dtype) -> Result<Vec<u8>> {
+        if dtype != Dtype::F32 && dtype != Dtype::F16 {
+            return Err(werr(format!(
+                "cannot store weights as {dtype:?}: F32 or F16 only"
+            )));
+        }
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
+            .layers
+            .iter()
+            .filter_map(|l| l.params())
+            .flat_map(|(name, w, b)| {
+                [("weight", w), ("bias", b)].map(|(suffix, t)| {
+                    let data: Vec<u8> = if dtype == Dtype::F16 {
+                        t.data()
+                            .iter()
+                            .flat_map(|&v| f32_to_f16(v).to_le_bytes())
+                            .collect()
+                    } else {
+                        t.data().iter().flat_map(|v| v.to_le_bytes()).collect()
+                    };
+                    (format!("{name}.{suffix}"), t.shape().to_vec(), data)
+                })
+            })
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(n, s, d)| {
+                TensorView::new(dtype, s.clone(), d)
+                    .map(|v| (n.clone(), v))
+                    .map_err(|e| werr(format!("{n}: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let meta = HashMap::from([
+            ("arch".to_string(), self.arch.name().to_string()),
+            ("layers".to_string(), self.arch.describe().to_string()),
+            ("format".to_string(), "pt".to_string()),
+        ]);
+        safetensors::serialize(views, Some(meta)).map_err(|e| werr(e.to_string()))
+    }
+
+    /// Loads a model from safetensors bytes, checking the architecture (metadata `arch`), the
+    /// tensor names, shapes and dtype (F32). Every mismatch is listed in the error.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Model> {
+        let st = parse(bytes)?;
+        let arch = match st.1.as_ref().and_then(|m| m.get("arch")) {
+            Some(a) => Arch::from_name(a).map_err(|_| {
+                werr(format!(
+                    "unknown architecture \"{a}\" in the metadata; expected cnn, slp or mlp"
+                ))
+            })?,
+            None => {
+                return Err(werr(
+                    "the metadata has no \"arch\" entry (expected {\"arch\": \"cnn\" | \"slp\" | \"mlp\"})",
+                ))
+            }
+        };
+        let st = st.0;
+        let mut model = Model::zeros(arch);
+        let found: BTreeMap<String, TensorView> = st.tensors().into_iter().collect();
+        let mut problems = Vec::new();
+        let names: Vec<String> = model
+            .layers
+            .iter()
+            .filter_map(|l| l.params())
+            .flat_map(|(n, _, _)| [format!("{n}.weight"), format!("{n}.bias")])
+            .collect();
+        let mut expected = Vec::new();
+        for (w, b) in model.params_mut() {
+            expected.push(w);
+            expected.push(b);
+        }
+        let mut model_tensors: Vec<(String, &mut Tensor)> =
+            names.into_iter().zip(expected).collect();
+        for (name, t) in &mut model_tensors {
+            match found.get(name.as_str()) {
+                None => problems.push(format!("missing tensor {name} (shape {:?})", t.shape())),
+                Some(v) => {
+                    if v.dtype() != Dtype::F32 && v.dtype() != Dtype::F16 {
+                        problems.push(format!(
+                            "{name} has dtype {:?}, expected F32 (or F16)",
+                            v.dtype()
+                        ));
+                    } else if v.shape() != t.shape() {
+                        problems.push(format!(
+                            "{name} has shape {:?}, expected {:?}",
+                            v.shape(),
+                            t.shape()
+                        ));
+                    } else {
+                        let vals: Vec<f32> = if v.dtype() == Dtype::F16 {
+                            v.data()
+                                .chunks_exact(2)
+                                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                                .collect()
+                        } else {
+                            v.data()
+                                .chunks_exact(4)
+                                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                                .collect()
+                        };
+                        if let Some(i) = vals.iter().position(|x| !x.is_finite()) {
+                            problems.push(format!("{name}[{i}] is {} (not finite)", vals[i]));
+                        }
+                        **t = Tensor::new(vals, t.shape())?;
+                    }
+                }
+            }
+        }
+        for name in found.keys() {
+            if !model_tensors.iter().any(|(n, _)| n == name) {
+                problems.push(format!("unexpected tensor {name}"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(werr(format!(
+                "the file does not match architecture {}: {}",
+                arch.name(),
+                problems.join("; ")
+            )));
+        }
+        drop(model_tensors);
+        Ok(model)
+    }
+}
+
+/// IEEE half precision, rounded to nearest even (overflow → ±∞).
+pub fn f32_to_f16(x: f32) -> u16 {
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32;
+    let man = b & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        let m = man | 0x80_0000;
+        let shift = (14 - e) as u32;
+        let half = 1u32 << (shift - 1);
+        return sign | ((m + half - 1 + ((m >> shift) & 1)) >> shift) as u16;
+    }
+    let (m, rest) = (man >> 13, man & 0x1fff);
+    let mut h = sign as u32 | ((e as u32) << 10) | m;
+    if rest > 0x1000 || (rest == 0x1000 && m & 1 == 1) {
+        h += 1;
+    }
+    h as u16
+}
+
+/// IEEE half precision to f32 (exact).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let neg = h & 0x8000 != 0;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let mag = match exp {
+        0 => man as f32 * (1.0 / (1u32 << 24) as f32),
+        0x1f => f32::from_bits(0x7f80_0000 | (man << 13)),
+        _ => f32::from_bits(((exp + 112) << 23) | (man << 13)),
+    };
+    if neg {
+        -mag
+    } else {
+        mag
+    }
+}
+
+/// Parses the container, turning the crate's errors into sentences.
+fn parse(bytes: &[u8]) -> Result<(SafeTensors<'_>, Option<HashMap<String, String>>)> {
+    if bytes.len() < 8 {
+        return Err(werr(format!(
+            "truncated file: {} bytes, a safetensors file starts with an 8-byte header length",
+            bytes.len()
+        )));
+    }
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    if n > 100_000_000 {
+        return Err(werr(format!(
+            "not a safetensors file: its header length would be {n} bytes"
+        )));
+    }
+    if 8 + n as usize > bytes.len() {
+        return Err(werr(format!(
+            "truncated file: the header is {n} bytes but only {} follow the length",
+            bytes.len() - 8
+        )));
+    }
+    match SafeTensors::read_metadata(bytes) {
+        Ok((_, meta)) => {
+            let m = meta.metadata().clone();
+            let st = SafeTensors::deserialize(bytes).map_err(|e| werr(e.to_string()))?;
+            Ok((st, m))
+        }
+        Err(SafeTensorError::MetadataIncompleteBuffer) => {
+            let header: serde_json::Value =
+                serde_json::from_slice(&bytes[8..8 + n as usize]).unwrap_or_default();
+            let need = header
+                .as_object()
+                .map(|o| {
+                    o.values()
+                        .filter_map(|v| v.get("data_offsets")?.get(1)?.as_u64())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .unwrap_or(0);
+            let have = bytes.len() - 8 - n as usize;
+            let what = if (have as u64) < need {
+                "truncated file"
+            } else {
+                "trailing bytes"
+            };
+            Err(werr(format!(
+                "{what}: the tensors need {need} bytes of data after the header, the file has {have}"
+            )))
+        }
+        Err(e) => Err(werr(format!("not a valid safetensors file: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn err(bytes: &[u8]) -> String {
+        Model::from_safetensors(bytes).unwrap_err().to_string()
+    }
+
+    /// Rebuilds a file from (name, dtype, shape, data) with the given metadata.
+    fn build(tensors: &[(String, Dtype, Vec<usize>, Vec<u8>)], arch: Option<&str>) -> Vec<u8> {
+        let views: Vec<(String, TensorView)> = tensors
+            .iter()
+            .map(|(n, d, s, b)| (n.clone(), TensorView::new(*d, s.clone(), b).unwrap()))
+            .collect();
+        let meta = arch.map(|a| HashMap::from([("arch".to_string(), a.to_string())]));
+        safetensors::serialize(views, meta).unwrap()
+    }
+
+    fn parts(m: &Model) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+        let bytes = m.to_safetensors().unwrap();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let mut v: Vec<_> = st
+            .tensors()
+            .into_iter()
+            .map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.data().to_vec()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    #[test]
+    fn round_trips_every_architecture() {
+        for arch in Arch::ALL {
+            let m = Model::init(arch, 11);
+            let bytes = m.to_safetensors().unwrap();
+            assert_eq!(Model::from_safetensors(&bytes).unwrap(), m);
+            let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+            assert_eq!(meta.metadata().as_ref().unwrap()["arch"], arch.name());
+        }
+    }
+
+    #[test]
+    fn f16_round_trips() {
+        for h in 0..=u16::MAX {
+            let f = f16_to_f32(h);
+            if f.is_nan() {
+                assert!(f32_to_f16(f) & 0x7c00 == 0x7c00);
+            } else {
+                assert_eq!(f32_to_f16(f), h, "{h:#x} = {f}");
+            }
+        }
+        // One f16 ulp at 1 is 4/4096: halfway cases round to even.
+        assert_eq!(f32_to_f16(1.0 + 1.0 / 4096.0), 0x3c00);
+        assert_eq!(f32_to_f16(1.0 + 2.0 / 4096.0), 0x3c00);
+        assert_eq!(f32_to_f16(1.0 + 3.0 / 4096.0), 0x3c01);
+        assert_eq!(f32_to_f16(1.0 + 6.0 / 4096.0), 0x3c02);
+        assert_eq!(f32_to_f16(1e6), 0x7c00);
+        assert_eq!(f32_to_f16(-1e-9), 0x8000);
+        let m = Model::init(Arch::Cnn, 4);
+        let back = Model::from_safetensors(&m.to_safetensors_as(Dtype::F16).unwrap()).unwrap();
+        for (a, b) in m.layers.iter().zip(&back.layers) {
+            if let (Some((_, wa, _)), Some((_, wb, _))) = (a.params(), b.params()) {
+                for (x, y) in wa.data().iter().zip(wb.data()) {
+                    assert!((x - y).abs() <= x.abs() / 1024.0 + 1e-7);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_truncated_renamed_reshaped_and_retyped_files() {
+        let m = Model::init(Arch::Mlp, 1);
+        let good = m.to_safetensors().unwrap();
+        let e = err(&good[..good.len() - 7]);
+        assert!(
+            e.contains("truncated file: the tensors need 407080 bytes"),
+            "{e}"
+        );
+        assert!(err(&good[..5]).contains("truncated file: 5 bytes"));
+        assert!(err(&good[..40]).contains("truncated file: the header is"));
+        let mut extra = good.clone();
+        extra.push(0);
+        assert!(err(&extra).contains("trailing bytes"));
+        assert!(err(b"\x02\0\0\0\0\0\0\0{]").contains("not a valid safetensors file"));
+
+        let p = parts(&m);
+        // Renamed: fc2.weight → out.weight.
+        let mut r = p.clone();
+        r.iter_mut().find(|t| t.0 == "fc2.weight").unwrap().0 = "out.weight".into();
+        let e = err(&build(&r, Some("mlp")));
+        assert!(
+            e.contains("missing tensor fc2.weight (shape [10, 128])"),
+            "{e}"
+        );
+        assert!(e.contains("unexpected tensor out.weight"), "{e}");
+        // Reshaped: fc1.weight [128, 784] stored as [784, 128].
+        let mut r = p.clone();
+        r.iter_mut().find(|t| t.0 == "fc1.weight").unwrap().2 = vec![784, 128];
+        let e = err(&build(&r, Some("mlp")));
+        assert!(
+            e.contains("fc1.weight has shape [784, 128], expected [128, 784]"),
+            "{e}"
+        );
+        // Wrong dtype: fc2.bias as I32.
+        let mut r = p.clone();
+        r.iter_mut().find(|t| t.0 == "fc2.bias").unwrap().1 = Dtype::I32;
+        let e = err(&build(&r, Some("mlp")));
+        assert!(
+            e.contains("fc2.bias has dtype I32, expected F32 (or F16)"),
+            "{e}"
+        );
+        // Wrong or missing architecture.
+        let e = err(&build(&p, Some("cnn")));
+        assert!(
+            e.contains("architecture cnn") && e.contains("missing tensor conv1.weight"),
+            "{e}"
+        );
+        assert!(err(&build(&p, Some("vgg"))).contains("unknown architecture \"vgg\""));
+        assert!(err(&build(&p, None)).contains("no \"arch\""));
+        // Non-finite values.
+        let mut r = p.clone();
+        r.iter_mut().find(|t| t.0 == "fc2.bias").unwrap().3[4..8]
+            .copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(err(&build(&r, Some("mlp"))).contains("fc2.bias[1] is NaN"));
+    }
+}

@@ -1,0 +1,335 @@
+//! Timing exports for the benchmark page (`cargo xtask bench`), never used by the playground.
+//!
+//! Each `bench*` export builds its inputs (seeded pseudo-random data), warms up, then runs `reps`
+//! batches of `inner` calls and returns the time of one call in each batch, in milliseconds,
+//! measured inside wasm with the page's `performance.now()`. So JS↔wasm call overhead and input
+//! set-up are not counted; a batch of several calls hides the clock's coarse resolution
+//! (5 µs or more in a browser) for the small shapes.
+//!
+//! `impl_` selects the implementation: `"relaxed"`, `"simd128"`, `"portable"` (our GEMM with
+//! that micro-kernel forced, see [`crate::gemm::force_kernel`]), `"auto"` (whatever our GEMM
+//! picks) or, for GEMM only, `"ndarray"` (`ndarray`'s `.dot()`, matrixmultiply's kernel compiled
+//! into this same wasm).
+
+use wasm_bindgen::prelude::*;
+
+use crate::Tensor;
+// PLACEHOLDER: the contract's names, until the gemm and conv helpers' work is on main.
+use pending::{self as conv, self as gemm, Conv2dParams, KernelKind};
+
+mod pending {
+    pub use crate::gemm::sgemm;
+    use crate::{Error, Result, Tensor};
+
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum KernelKind {
+        Portable,
+        Simd128,
+        Relaxed,
+    }
+    pub fn available_kernels() -> &'static [KernelKind] {
+        &[]
+    }
+    pub fn force_kernel(_: Option<KernelKind>) {}
+
+    #[derive(Default)]
+    #[allow(dead_code)]
+    pub struct Conv2dParams {
+        pub stride: [usize; 2],
+        pub padding: [usize; 4],
+        pub dilation: [usize; 2],
+    }
+    pub fn conv2d(_: &Tensor, _: &Tensor, _: Option<&Tensor>, _: &Conv2dParams) -> Result<Tensor> {
+        Err(Error::shape("conv2d is not on main yet"))
+    }
+    pub fn conv_transpose2d(
+        _: &Tensor,
+        _: &Tensor,
+        _: Option<&Tensor>,
+        _: &Conv2dParams,
+    ) -> Result<Tensor> {
+        Err(Error::shape("conv_transpose2d is not on main yet"))
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn perf_now() -> f64;
+}
+
+/// Deterministic inputs in [-1, 1) (xorshift32), so every run times the same data.
+fn noise(len: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.max(1);
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// Forces our GEMM micro-kernel for the following calls; `false` when this build lacks it.
+fn select(impl_: &str) -> Result<bool, JsError> {
+    let kind = match impl_ {
+        "auto" => None,
+        "relaxed" => Some(KernelKind::Relaxed),
+        "simd128" => Some(KernelKind::Simd128),
+        "portable" => Some(KernelKind::Portable),
+        other => return Err(JsError::new(&format!("unknown implementation `{other}`"))),
+    };
+    if let Some(k) = kind {
+        if !gemm::available_kernels().contains(&k) {
+            return Ok(false);
+        }
+    }
+    gemm::force_kernel(kind);
+    Ok(true)
+}
+
+/// Runs `f` `warmup` times, then `reps` batches of `inner` calls; returns ms per call per batch.
+fn time<E>(
+    warmup: u32,
+    reps: u32,
+    inner: u32,
+    mut f: impl FnMut() -> Result<(), E>,
+) -> Result<Vec<f64>, E> {
+    for _ in 0..warmup {
+        f()?;
+    }
+    let inner = inner.max(1);
+    let mut out = Vec::with_capacity(reps as usize);
+    for _ in 0..reps.max(1) {
+        let t0 = perf_now();
+        for _ in 0..inner {
+            f()?;
+        }
+        out.push((perf_now() - t0) / f64::from(inner));
+    }
+    Ok(out)
+}
+
+/// Kernels this build can force, e.g. `["portable", "simd128", "relaxed"]`.
+#[wasm_bindgen(js_name = benchKernels)]
+pub fn bench_kernels() -> Vec<String> {
+    gemm::available_kernels()
+        .iter()
+        .map(|k| {
+            match k {
+                KernelKind::Portable => "portable",
+                KernelKind::Simd128 => "simd128",
+                KernelKind::Relaxed => "relaxed",
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+/// C (m×n) = A (m×k) · B (k×n), row-major. Returns ms per call, or an empty array when `impl_`
+/// names a kernel this build does not have.
+#[wasm_bindgen(js_name = benchGemm)]
+pub fn bench_gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    impl_: &str,
+    warmup: u32,
+    reps: u32,
+    inner: u32,
+) -> Result<Vec<f64>, JsError> {
+    crate::tensor::checked_numel(&[m, k])?;
+    crate::tensor::checked_numel(&[k, n])?;
+    crate::tensor::checked_numel(&[m, n])?;
+    let a = noise(m * k, 1);
+    let b = noise(k * n, 2);
+    if impl_ == "ndarray" {
+        let a = ndarray::ArrayView2::from_shape((m, k), &a)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let b = ndarray::ArrayView2::from_shape((k, n), &b)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let mut sink = 0.0f32;
+        let t = time(warmup, reps, inner, || -> Result<(), JsError> {
+            let c = a.dot(&b);
+            sink += c[[0, 0]];
+            Ok(())
+        })?;
+        std::hint::black_box(sink);
+        return Ok(t);
+    }
+    if !select(impl_)? {
+        return Ok(Vec::new());
+    }
+    let mut c = vec![0.0f32; m * n];
+    let (k_, n_) = (k as isize, n as isize);
+    let t = time(warmup, reps, inner, || {
+        gemm::sgemm(m, k, n, 1.0, &a, k_, 1, &b, n_, 1, 0.0, &mut c, n_, 1)
+    });
+    gemm::force_kernel(None);
+    std::hint::black_box(&c);
+    Ok(t?)
+}
+
+fn params(stride: usize, pad: usize) -> Conv2dParams {
+    Conv2dParams {
+        stride: [stride; 2],
+        padding: [pad; 4],
+        ..Conv2dParams::default()
+    }
+}
+
+/// `conv2d` of x `[1, c, h, w]` with weight `[co, c, kh, kw]` and a bias; square stride and
+/// padding on every side. Returns ms per call (empty when the kernel is not in this build).
+#[wasm_bindgen(js_name = benchConv2d)]
+#[allow(clippy::too_many_arguments)]
+pub fn bench_conv2d(
+    c: usize,
+    h: usize,
+    w: usize,
+    co: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    pad: usize,
+    impl_: &str,
+    warmup: u32,
+    reps: u32,
+    inner: u32,
+) -> Result<Vec<f64>, JsError> {
+    let x = Tensor::new(noise(c * h * w, 3), &[1, c, h, w])?;
+    let wt = Tensor::new(noise(co * c * kh * kw, 4), &[co, c, kh, kw])?;
+    let bias = Tensor::new(noise(co, 5), &[co])?;
+    let p = params(stride, pad);
+    if !select(impl_)? {
+        return Ok(Vec::new());
+    }
+    let mut sink = 0.0f32;
+    let t = time(warmup, reps, inner, || {
+        conv::conv2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
+    });
+    gemm::force_kernel(None);
+    std::hint::black_box(sink);
+    Ok(t?)
+}
+
+/// `conv_transpose2d` of x `[1, c, h, w]` with weight `[c, co, kh, kw]` and a bias.
+#[wasm_bindgen(js_name = benchConvTranspose2d)]
+#[allow(clippy::too_many_arguments)]
+pub fn bench_conv_transpose2d(
+    c: usize,
+    h: usize,
+    w: usize,
+    co: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    pad: usize,
+    impl_: &str,
+    warmup: u32,
+    reps: u32,
+    inner: u32,
+) -> Result<Vec<f64>, JsError> {
+    let x = Tensor::new(noise(c * h * w, 6), &[1, c, h, w])?;
+    let wt = Tensor::new(noise(c * co * kh * kw, 7), &[c, co, kh, kw])?;
+    let bias = Tensor::new(noise(co, 8), &[co])?;
+    let p = params(stride, pad);
+    if !select(impl_)? {
+        return Ok(Vec::new());
+    }
+    let mut sink = 0.0f32;
+    let t = time(warmup, reps, inner, || {
+        conv::conv_transpose2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
+    });
+    gemm::force_kernel(None);
+    std::hint::black_box(sink);
+    Ok(t?)
+}
+
+/// The one-core limit: 12 independent chains of 4 lanes, `iters` steps per rep. `fma = true`
+/// uses `f32x4_relaxed_madd` (relaxed build only: an empty array in the simd128 build), `false`
+/// separate multiplies and adds. Returns GFLOPS per rep (a multiply-add counts as 2 flops).
+#[wasm_bindgen(js_name = benchPeakChains)]
+pub fn bench_peak_chains(fma: bool, iters: u32, reps: u32) -> Vec<f64> {
+    peak::run(fma, iters, reps)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod peak {
+    use core::arch::wasm32::*;
+
+    const CHAINS: usize = 12;
+
+    /// 12 chains of `acc ← acc·x + y`, each one fused multiply-add (relaxed build only).
+    #[cfg(target_feature = "relaxed-simd")]
+    fn fma_chains(iters: u32, x: v128, y: v128) -> [v128; CHAINS] {
+        let mut acc = [f32x4_splat(0.0); CHAINS];
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a = f32x4_splat(i as f32 * 1e-3);
+        }
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = f32x4_relaxed_madd(*a, x, y);
+            }
+        }
+        acc
+    }
+
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    fn fma_chains(_: u32, _: v128, _: v128) -> [v128; CHAINS] {
+        [f32x4_splat(0.0); CHAINS]
+    }
+
+    /// 6 multiply chains `p ← p·x` feeding 6 add chains `acc ← acc + p`: every chain waits on
+    /// one operation only, so this measures the mul + add issue rate, not their latency.
+    fn mul_add_chains(iters: u32, x: v128) -> [v128; CHAINS] {
+        const H: usize = CHAINS / 2;
+        let mut p = [f32x4_splat(0.0); H];
+        let mut acc = [f32x4_splat(0.0); H];
+        for i in 0..H {
+            p[i] = f32x4_splat(1.0 + i as f32 * 1e-3);
+        }
+        for _ in 0..iters {
+            for i in 0..H {
+                acc[i] = f32x4_add(acc[i], p[i]);
+                p[i] = f32x4_mul(p[i], x);
+            }
+        }
+        let mut out = [f32x4_splat(0.0); CHAINS];
+        out[..H].copy_from_slice(&p);
+        out[H..].copy_from_slice(&acc);
+        out
+    }
+
+    pub fn run(fma: bool, iters: u32, reps: u32) -> Vec<f64> {
+        if fma && !cfg!(target_feature = "relaxed-simd") {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(reps as usize);
+        for _ in 0..reps.max(1) {
+            let t0 = super::perf_now();
+            let acc = if fma {
+                // acc·0.999 + 0.001 converges to 1: finite, never denormal.
+                let x = core::hint::black_box(f32x4_splat(0.999));
+                let y = core::hint::black_box(f32x4_splat(0.001));
+                fma_chains(iters, x, y)
+            } else {
+                // p·1 stays p; acc grows by about 1 per step: finite for any iters we use.
+                mul_add_chains(iters, core::hint::black_box(f32x4_splat(1.0)))
+            };
+            let ms = super::perf_now() - t0;
+            core::hint::black_box(acc);
+            // Per step: 12 fused multiply-adds, or 6 multiplies + 6 adds; 4 lanes each.
+            let flops_per_step = if fma { 2.0 * 4.0 * 12.0 } else { 4.0 * 12.0 };
+            out.push(flops_per_step * f64::from(iters) / (ms * 1e6));
+        }
+        out
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod peak {
+    pub fn run(_fma: bool, _iters: u32, _reps: u32) -> Vec<f64> {
+        Vec::new()
+    }
+}
