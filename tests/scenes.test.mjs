@@ -93,6 +93,39 @@ test('sliding correlation: the flip toggle is a true convolution; controls reach
   await context.close();
 });
 
+test('play runs each animation to its end (max speed) and the page holds the kernels\' outputs', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?in=edges&n=7&k=laplacian&ks=3&s=1,2&p=2,1,0,1&d=2,1&f=0&t=0');
+  await page.waitForSelector('#corr-output .cs-cell');
+  const expected = await page.evaluate(async () => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const y = api.conv2d(new api.Tensor(api.tracePresetImage('edges', 7, 7, 1), [1, 1, 7, 7]),
+      new api.Tensor(api.tracePresetKernel('laplacian', 3, 7).values, [1, 1, 3, 3]), null, { stride: [1, 2], padding: [2, 1, 0, 1], dilation: [2, 1] });
+    return Array.from(y.toArray());
+  });
+  await page.selectOption('#corr-speed', { label: 'max×' });
+  await page.click('#corr-play');
+  await page.waitForFunction(() => document.getElementById('corr-play').getAttribute('aria-pressed') === 'false', null, { timeout: 20000 });
+  (await cells(page, '#corr-output')).forEach((v, i) => close(v, expected[i], `played ${i}`));
+  assert.match(page.url(), new RegExp(`t=${expected.length - 1}`));
+
+  await page.goto(`${page.url().split('#')[0]}#transpose?in=letter&n=5&k=bilinear&ks=4&s=2,2&p=1,1,1,1&op=0,0&d=1,1&t=0`);
+  await page.waitForSelector('#tr-canvas .cs-cell');
+  const up = await page.evaluate(async () => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const y = api.convTranspose2d(new api.Tensor(api.tracePresetImage('letter', 5, 5, 3), [1, 1, 5, 5]),
+      new api.Tensor(api.tracePresetKernel('bilinear', 4, 5).values, [1, 1, 4, 4]), null, { stride: 2, padding: 1 });
+    return Array.from(y.toArray());
+  });
+  await page.selectOption('#tr-speed', { label: 'max×' });
+  await page.click('#tr-play');
+  await page.waitForFunction(() => document.getElementById('tr-play').getAttribute('aria-pressed') === 'false', null, { timeout: 20000 });
+  const canvas = await page.$$eval('#tr-canvas .cs-cell', (cs) => cs.filter((c) => !c.classList.contains('cs-crop')).map((c) => Number(c.dataset.value ?? 0)));
+  assert.equal(canvas.length, up.length);
+  canvas.forEach((v, i) => close(v, up[i], `played stamp ${i}`));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('transposed convolution: stamps add up to convTranspose2d, the zero-insertion view agrees, adjoint holds', async () => {
   const hash = '#transpose?in=random&n=4&k=random&ks=3&s=2,2&p=1,0,0,1&op=1,0&d=1,1&t=0';
   const { page, context, errors, foreign } = await openPage(browser, hash);

@@ -61,6 +61,9 @@ export class CorrelateScene extends Scene {
 
     this.player = new Player(r, { prefix: 'corr', label: 'Sliding correlation', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
+    // On a phone the kernel column and the output sit side by side under the input, so a step
+    // shows window, products and output cell together.
+    const narrow = matchMedia('(max-width: 520px)').matches;
     const stage = el('div.cs-stage');
     r.append(stage);
     this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined', caption: 'input (padding dashed)', maxWidth: 330 });
@@ -68,10 +71,10 @@ export class CorrelateScene extends Scene {
     stage.append(kcol);
     this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
     kcol.append(el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)')));
-    this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: 150, maxCell: 44 });
+    this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
-    kcol.append(this.sum);
-    this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: 330 });
+    this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
+    if (narrow) r.append(this.sum); else kcol.append(this.sum);
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
     r.append(this.formula);
