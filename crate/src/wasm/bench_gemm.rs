@@ -114,7 +114,8 @@ pub fn bench_sgemm_packed(
     })
 }
 
-/// Milliseconds per row-major `C = A·B` with an experimental R×4V register tile
+/// Milliseconds per row-major `C = A·B` with an experimental R×4V register tile, k loop
+/// unrolled `unroll` times
 /// (`madd` = "simd128" for mul+add, "relaxed" for relaxed FMA); used to choose the tiles.
 #[wasm_bindgen(js_name = benchTile)]
 #[allow(unused_variables)]
@@ -122,6 +123,7 @@ pub fn bench_tile(
     madd: &str,
     rows: usize,
     vecs: usize,
+    unroll: usize,
     m: usize,
     k: usize,
     n: usize,
@@ -135,7 +137,7 @@ pub fn bench_tile(
         let b = filled(k * n, 2);
         let mut c = vec![0.0f32; m * n];
         series(reps, || {
-            gemm::variants::sgemm_tile(fma, rows, vecs, m, k, n, &a, &b, &mut c)
+            gemm::variants::sgemm_tile(fma, rows, vecs, unroll, m, k, n, &a, &b, &mut c)
         })
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
