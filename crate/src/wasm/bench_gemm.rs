@@ -118,7 +118,7 @@ pub fn bench_sgemm_packed(
 /// unrolled `unroll` times
 /// (`madd` = "simd128" for mul+add, "relaxed" for relaxed FMA); used to choose the tiles.
 #[wasm_bindgen(js_name = benchTile)]
-#[allow(unused_variables)]
+#[allow(unused_variables, clippy::too_many_arguments)]
 pub fn bench_tile(
     madd: &str,
     rows: usize,
@@ -168,6 +168,9 @@ mod peak {
     use super::{JsError, KernelKind};
 
     /// Runs `iters` steps of 12 independent vector chains; returns the flops done.
+    /// Not inlined: wasm has no on-stack replacement, so a loop inside the exported function
+    /// would stay in V8's baseline tier for the whole first call (measured ~5 vs ~45 GFLOPS).
+    #[inline(never)]
     pub fn chains(kind: KernelKind, iters: usize) -> Result<f64, JsError> {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         {
