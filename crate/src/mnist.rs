@@ -365,7 +365,7 @@ pub fn normalise(ink: &[f32], w: usize, h: usize) -> Option<[f32; PIXELS]> {
             peak = peak.max(v);
         }
     }
-    if !(m > 0.0) || !(peak > 0.0) {
+    if m.is_nan() || m <= 0.0 || peak.is_nan() || peak <= 0.0 {
         return None;
     }
     // Integer shift that puts the centre of mass nearest to (14, 14).
@@ -415,7 +415,7 @@ impl Rng {
 
     /// Uniform integer in 0..n.
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// A standard normal sample (Box–Muller).

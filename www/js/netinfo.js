@@ -36,16 +36,19 @@ export class NetInfo {
   /** @param model the wasm Model */
   constructor(model) {
     this.model = model;
-    this.layers = Array.from(model.layers(), (l) => ({
+    const all = Array.from(model.layers(), (l) => ({
       name: l.name,
       kind: String(l.kind).toLowerCase(),
       shape: unbatch(l.shape),
     }));
+    // layers()[0] is the input (kind "input"); Forward.activation(i) follows layers()[i].
+    this.offset = all.length && all[0].kind === 'input' ? 1 : 0;
+    this.inputShape = this.offset ? all[0].shape : [1, 28, 28];
+    this.layers = all.slice(this.offset);
     this.params = new Map();
     for (const l of this.layers) {
       if (l.kind === 'conv2d' || l.kind === 'linear') l.params = this.weights(l.name);
     }
-    this.inputShape = [1, 28, 28];
     this.geometry();
   }
 
@@ -54,7 +57,15 @@ export class NetInfo {
     if (this.params.has(name)) return this.params.get(name);
     const raw = this.model.weights(name);
     let out;
-    if (raw && (raw.weight || raw.bias)) {
+    if (raw && raw.data && raw.shape) {
+      // { data, shape, bias }: the weight and the bias as Float32Array copies.
+      out = {
+        weight: { data: Float32Array.from(raw.data), shape: Array.from(raw.shape, Number) },
+        bias: raw.bias ? { data: Float32Array.from(raw.bias), shape: [raw.bias.length] } : null,
+      };
+    } else if (Array.isArray(raw)) {
+      out = { weight: readTensor(raw[0]), bias: readTensor(raw[1]) };
+    } else if (raw && (raw.weight || raw.bias)) {
       out = { weight: readTensor(raw.weight), bias: readTensor(raw.bias) };
     } else {
       out = { weight: readTensor(raw), bias: readTensor(this.model.weights(`${name}.bias`)) };
@@ -95,18 +106,12 @@ export class NetInfo {
   }
 
   /** Index of layer `i`'s output in Forward.activation(): the input comes first. */
-  actIndex(fwd, i) {
-    if (this.offset === undefined) {
-      // The Rust Forward keeps the input as activation 0; tolerate an API that starts at layer 0.
-      const n = typeof fwd.len === 'function' ? fwd.len() : fwd.length;
-      this.offset = n === this.layers.length ? 0 : 1;
-      if (n === undefined) this.offset = numel(fwd.shape(0)) === 784 && unbatch(fwd.shape(0)).length === 3 ? 1 : 0;
-    }
+  actIndex(i) {
     return i + this.offset;
   }
 
   /** Layer `i`'s activation (a Float32Array view into wasm memory: read it now, never keep it). */
   activation(fwd, i) {
-    return fwd.activation(this.actIndex(fwd, i));
+    return fwd.activation(this.actIndex(i));
   }
 }

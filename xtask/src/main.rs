@@ -4,6 +4,7 @@ mod bench;
 mod build;
 mod serve;
 mod test;
+mod train;
 mod util;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -13,6 +14,7 @@ commands:
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
   bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
+  train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
 fn main() {
@@ -22,6 +24,7 @@ fn main() {
         Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
         Some("test") => test::test(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("train") => train::train(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p convscope --bin train -- [--model cnn|slp|mlp] [--epochs N]
-//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--data DIR]
+//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR]
 //! cargo run --release -p convscope --bin train -- --eval data/models/cnn.safetensors
 //! ```
 //! Normally run through `cargo xtask train`.
@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use convscope::mnist;
+use convscope::nn::infer::Inference;
 use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
 use convscope::nn::{Arch, Model};
+use safetensors::Dtype;
 
 struct Args {
     arch: Arch,
@@ -25,6 +27,8 @@ struct Args {
     augment: bool,
     data: PathBuf,
     eval: Option<PathBuf>,
+    f16: bool,
+    init: Option<PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -39,6 +43,8 @@ fn parse() -> Result<Args, String> {
         augment: true,
         data: root.join("data/mnist"),
         eval: None,
+        f16: true,
+        init: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,11 +71,19 @@ fn parse() -> Result<Args, String> {
             "--out" => a.out = Some(val()?.into()),
             "--data" => a.data = val()?.into(),
             "--eval" => a.eval = Some(val()?.into()),
+            "--init" => a.init = Some(val()?.into()),
             "--no-augment" => a.augment = false,
+            "--dtype" => {
+                a.f16 = match val()?.as_str() {
+                    "f16" => true,
+                    "f32" => false,
+                    v => return Err(format!("--dtype takes f16 or f32, got `{v}`")),
+                }
+            }
             "-h" | "--help" => {
                 return Err(
                     "usage: train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH] \
-                     [--batch B] [--lr LR] [--no-augment] [--data DIR] | --eval PATH"
+                     [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR] [--init PATH] | --eval PATH"
                         .into(),
                 )
             }
@@ -90,7 +104,28 @@ fn run() -> Result<(), String> {
     let test = mnist::load(&a.data, "t10k").map_err(e)?;
     if let Some(path) = &a.eval {
         let bytes = std::fs::read(path).map_err(|err| format!("{}: {err}", path.display()))?;
-        let m = Model::from_safetensors(&bytes).map_err(e)?;
+        let mut m = Model::from_safetensors(&bytes).map_err(e)?;
+        if let Some(out) = &a.out {
+            // Rewrite (e.g. F32 → F16), then evaluate what was written.
+            let dtype = if a.f16 { Dtype::F16 } else { Dtype::F32 };
+            let bytes = m.to_safetensors_as(dtype).map_err(e)?;
+            std::fs::write(out, &bytes).map_err(|err| format!("{}: {err}", out.display()))?;
+            m = Model::from_safetensors(&bytes).map_err(e)?;
+            println!("wrote {} ({} bytes, {dtype:?})", out.display(), bytes.len());
+        }
+        // Single-image inference speed (the page's path): every test image once.
+        let mut inf = Inference::new(&m).map_err(e)?;
+        let mut px = [0.0f32; 784];
+        let t = Instant::now();
+        for i in 0..test.len() {
+            test.image_f32(i, &mut px);
+            inf.run(&px).map_err(e)?;
+        }
+        println!(
+            "single-image forward (native, this machine, shared): {:.1} µs mean over {} images",
+            t.elapsed().as_secs_f64() * 1e6 / test.len() as f64,
+            test.len()
+        );
         let t = Instant::now();
         let acc = accuracy(&m, &test).map_err(e)?;
         println!(
@@ -122,7 +157,14 @@ fn run() -> Result<(), String> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../data/models/{}.safetensors", a.arch.name()))
     });
-    let mut model = Model::init(a.arch, a.seed);
+    let mut model = match &a.init {
+        // Fine-tune from a file (its architecture wins over --model).
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|err| format!("{}: {err}", p.display()))?;
+            Model::from_safetensors(&bytes).map_err(e)?
+        }
+        None => Model::init(a.arch, a.seed),
+    };
     eprintln!(
         "training {} ({} parameters) for {} epochs, batch {}, lr {}, seed {}, augmentation {}",
         a.arch.name(),
@@ -135,6 +177,7 @@ fn run() -> Result<(), String> {
     );
     let start = Instant::now();
     let mut last_draw = Instant::now();
+    let mut last_line = Instant::now();
     let total = cfg.epochs * train_set.len();
     let tty = std::io::stderr().is_terminal();
     train(&mut model, &train_set, &cfg, |p: &Progress| {
@@ -169,21 +212,25 @@ fn run() -> Result<(), String> {
             if end {
                 eprintln!();
             }
-        } else if end {
+        } else if end || last_line.elapsed().as_secs() >= 20 {
+            last_line = Instant::now();
             eprintln!("{line}");
         }
         let _ = std::io::stderr().flush();
     })
     .map_err(e)?;
     let train_secs = start.elapsed().as_secs_f64();
+    let dtype = if a.f16 { Dtype::F16 } else { Dtype::F32 };
+    let bytes = model.to_safetensors_as(dtype).map_err(e)?;
+    // Evaluate what is written (F16 rounding included).
+    let model = Model::from_safetensors(&bytes).map_err(e)?;
     let acc = accuracy(&model, &test).map_err(e)?;
-    let bytes = model.to_safetensors().map_err(e)?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     }
     std::fs::write(&out, &bytes).map_err(|err| format!("{}: {err}", out.display()))?;
     println!(
-        "{}: {} epochs in {} ({:.0} samples/s); test accuracy {:.2}% on {} images; wrote {} ({} bytes)",
+        "{}: {} epochs in {} ({:.0} samples/s); test accuracy {:.2}% on {} images; wrote {} ({} bytes, {:?})",
         a.arch.name(),
         cfg.epochs,
         fmt_secs(train_secs),
@@ -191,7 +238,8 @@ fn run() -> Result<(), String> {
         acc * 100.0,
         test.len(),
         out.display(),
-        bytes.len()
+        bytes.len(),
+        dtype
     );
     Ok(())
 }

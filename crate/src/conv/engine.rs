@@ -12,16 +12,20 @@
 //! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
 //! still gives the GEMM a long M = P.
 
+use super::direct;
 use super::geometry::{col2im, im2col, ConvPlan};
 use crate::error::Result;
 use crate::gemm::sgemm;
 
 /// Scratch large enough for one group's column matrix (empty for pointwise convs).
+/// Scratch for one group's column matrix (or the direct path's padded image, whichever is
+/// larger; empty for pointwise convs).
 pub fn col_scratch(plan: &ConvPlan) -> Vec<f32> {
     if plan.win.is_pointwise() {
         Vec::new()
     } else {
-        vec![0.0; plan.win.col_len()]
+        let direct = direct::scratch_len(&plan.win).unwrap_or(0);
+        vec![0.0; plan.win.col_len().max(direct)]
     }
 }
 
@@ -38,17 +42,23 @@ pub fn image_to_small(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
+    let direct_ok = direct::scratch_len(win).is_some_and(|l| l <= col.len());
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
+            let wg = &w[g * opg * k..(g + 1) * opg * k];
+            let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            if direct_ok {
+                direct::conv(win, img, wg, out, col);
+                continue;
+            }
             let a: &[f32] = if win.is_pointwise() {
                 img
             } else {
+                let col = &mut col[..win.col_len()];
                 im2col(win, img, col)?;
                 col
             };
-            let wg = &w[g * opg * k..(g + 1) * opg * k];
-            let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
             // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
             sgemm(
                 p, k, opg, 1.0, a, 1, p as isize, wg, 1, k as isize, 0.0, out, 1, p as isize,
@@ -91,6 +101,7 @@ pub fn small_to_image(
                     k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, img, p as isize, 1,
                 )?;
             } else {
+                let col = &mut col[..win.col_len()];
                 sgemm(
                     k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, col, p as isize, 1,
                 )?;
@@ -130,6 +141,7 @@ pub fn weight_grad(
             let b: &[f32] = if win.is_pointwise() {
                 img
             } else {
+                let col = &mut col[..win.col_len()];
                 im2col(win, img, col)?;
                 col
             };

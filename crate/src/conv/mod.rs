@@ -3,6 +3,7 @@
 //! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
 //! (seed 004); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
 
+pub mod direct;
 pub mod engine;
 pub mod geometry;
 pub mod pool;
@@ -79,6 +80,24 @@ pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) ->
         dw: Tensor::new(dw, w.shape())?,
         db: Tensor::new(db, &[c])?,
     })
+}
+
+/// Only `(dW, db)` of [`conv2d`]: for a first layer, whose input needs no gradient, this skips
+/// the `col2im` of dX.
+pub fn conv2d_backward_weight(
+    x: &Tensor,
+    w: &Tensor,
+    dy: &Tensor,
+    p: &Conv2dParams,
+) -> Result<(Tensor, Tensor)> {
+    let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
+    check_same("dy", dy.shape(), &plan.small_shape())?;
+    let mut col = engine::col_scratch(&plan);
+    let mut dw = unwritten(w.len());
+    engine::weight_grad(&plan, x.data(), dy.data(), &mut dw, &mut col)?;
+    let [n, c, oh, ow] = plan.small_shape();
+    let db = engine::channel_sums(dy.data(), n, c, oh * ow);
+    Ok((Tensor::new(dw, w.shape())?, Tensor::new(db, &[c])?))
 }
 
 /// Transposed 2-D convolution, PyTorch's `conv_transpose2d`: the adjoint of [`conv2d`] with the

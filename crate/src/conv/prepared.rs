@@ -2,8 +2,8 @@
 //! whose weights are packed once for the GEMM (`PackedB`), and whose im2col scratch is kept between calls. The model's
 //! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
 
-use super::engine;
 use super::geometry::{im2col, Conv2dParams, ConvPlan};
+use super::{direct, engine};
 use crate::error::{Error, Result};
 use crate::gemm::{sgemm_packed, PackedB};
 use crate::tensor::Tensor;
@@ -14,6 +14,8 @@ pub struct PreparedConv2d {
     plan: ConvPlan,
     /// One packed `W_gᵀ` (`K × C_out/groups`) per group, packed once at construction.
     packed: Vec<PackedB>,
+    /// The raw weights, for the direct path (few taps: no im2col, no GEMM).
+    weight: Vec<f32>,
     bias: Option<Vec<f32>>,
     col: Vec<f32>,
 }
@@ -55,6 +57,7 @@ impl PreparedConv2d {
         Ok(PreparedConv2d {
             plan,
             packed,
+            weight: w.data().to_vec(),
             bias,
             col: engine::col_scratch(&plan),
         })
@@ -98,13 +101,27 @@ impl PreparedConv2d {
         let plan = &self.plan;
         let win = &plan.win;
         let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
+        let direct_ok = direct::scratch_len(win).is_some();
+        let k = win.rows();
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
+            if direct_ok {
+                let w = &self.weight[g * opg * k..(g + 1) * opg * k];
+                direct::conv(
+                    win,
+                    img,
+                    w,
+                    &mut out[g * opg * p..(g + 1) * opg * p],
+                    &mut self.col,
+                );
+                continue;
+            }
             let a: &[f32] = if win.is_pointwise() {
                 img
             } else {
-                im2col(win, img, &mut self.col)?;
-                &self.col
+                let col = &mut self.col[..win.col_len()];
+                im2col(win, img, col)?;
+                col
             };
             // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], written straight into the CHW output planes.
             let c = &mut out[g * opg * p..(g + 1) * opg * p];

@@ -100,8 +100,11 @@ fn random_conv(rng: &mut Rng) -> Case {
 #[test]
 fn conv2d_matches_reference_on_random_shapes() {
     let mut rng = Rng::new(1);
+    let mut direct_cases = 0;
     for _ in 0..150 {
         let c = random_conv(&mut rng);
+        let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
+        direct_cases += direct::scratch_len(&plan.win).is_some() as usize;
         let x = rand_t(&mut rng, &c.x);
         let w = rand_t(&mut rng, &c.w);
         let b = rand_t(&mut rng, &[c.w[0]]);
@@ -117,6 +120,11 @@ fn conv2d_matches_reference_on_random_shapes() {
         assert_eq!(got.shape(), shape, "{c:?}");
         assert_close(&format!("{c:?}"), got.data(), &want, 1e-5);
     }
+    // both paths (direct for few taps, im2col + GEMM) are exercised
+    assert!(
+        (20..130).contains(&direct_cases),
+        "{direct_cases} direct cases"
+    );
 }
 
 #[test]
@@ -139,6 +147,8 @@ fn conv2d_backward_matches_finite_differences() {
         assert_close(&format!("dx {c:?}"), g.dx.data(), &dx, 1e-4);
         assert_close(&format!("dw {c:?}"), g.dw.data(), &dw, 1e-4);
         assert_close(&format!("db {c:?}"), g.db.data(), &db, 1e-4);
+        let (dw2, db2) = conv2d_backward_weight(&x, &w, &dy, &c.p).unwrap();
+        assert_eq!((&dw2, &db2), (&g.dw, &g.db));
     }
 }
 

@@ -246,7 +246,10 @@ pub(crate) unsafe fn gemv_packed(
         sums.fill(0.0);
         // safety: the panel is k·nr contiguous floats with row stride nr.
         let done = unsafe { packed_panel_simd(kind, &xs, pd, nr, sums) };
-        if !done {
+        if !done && nr == 8 {
+            // The portable kernel's width: a fixed-size accumulator the compiler vectorises.
+            sums.copy_from_slice(&portable::axpy_rows::<8>(&xs, pd, 8));
+        } else if !done {
             portable::axpy_rows_dyn(&xs, pd, nr, sums);
         }
         for (l, &v) in sums.iter().enumerate().take(n - j0) {

@@ -14,7 +14,7 @@
 mod driver;
 mod kernel;
 mod matvec;
-mod packed;
+pub(crate) mod packed;
 mod packing;
 mod portable;
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
@@ -23,6 +23,8 @@ mod relaxed;
 mod simd128;
 #[cfg(test)]
 mod tests;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) mod variants;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

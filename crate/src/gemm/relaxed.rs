@@ -7,8 +7,7 @@
 
 use core::arch::wasm32::*;
 
-use super::kernel::GemmKernel;
-use super::simd128::{tile, MulAdd};
+use super::simd128::{MulAdd, Tile};
 
 /// `f32x4_relaxed_madd(a, b, c)` = a·b + c, fused where the hardware can.
 pub(crate) struct RelaxedMulAdd;
@@ -21,24 +20,4 @@ impl MulAdd for RelaxedMulAdd {
 }
 
 /// The relaxed micro-kernel: 3×12 with relaxed FMA.
-pub(crate) struct Relaxed;
-
-impl GemmKernel for Relaxed {
-    const MR: usize = 3;
-    const NR: usize = 12;
-
-    #[inline(never)]
-    unsafe fn kernel(
-        k: usize,
-        alpha: f32,
-        a: *const f32,
-        b: *const f32,
-        beta: f32,
-        c: *mut f32,
-        rsc: usize,
-        csc: usize,
-    ) {
-        // safety: forwarded contract of GemmKernel::kernel with MR = 3, NR = 12.
-        unsafe { tile::<RelaxedMulAdd, 3, 3>(k, alpha, a, b, beta, c, rsc, csc) }
-    }
-}
+pub(crate) type Relaxed = Tile<RelaxedMulAdd, 3, 3>;

@@ -8,6 +8,7 @@
 //! notes/gemm.md — 4×8 wins over 2×16 and 3×12 for mul+add; 6×8 / 4×12 spill.
 
 use core::arch::wasm32::*;
+use std::marker::PhantomData;
 
 use super::kernel::GemmKernel;
 
@@ -23,6 +24,30 @@ impl MulAdd for SeparateMulAdd {
     #[inline(always)]
     fn madd(a: v128, b: v128, c: v128) -> v128 {
         f32x4_add(f32x4_mul(a, b), c)
+    }
+}
+
+/// One k step of the tile: load the B row (V vectors), broadcast each A element, multiply-add.
+///
+/// # Safety
+/// `a` readable for R floats, `b` for 4V floats.
+#[inline(always)]
+unsafe fn step<F: MulAdd, const R: usize, const V: usize>(
+    acc: &mut [[v128; V]; R],
+    a: *const f32,
+    b: *const f32,
+) {
+    let mut bv = [f32x4_splat(0.0); V];
+    for (v, bvv) in bv.iter_mut().enumerate() {
+        // safety: 4V floats readable at `b` (unaligned loads are fine in wasm).
+        *bvv = unsafe { v128_load(b.add(4 * v) as *const v128) };
+    }
+    for (i, row) in acc.iter_mut().enumerate() {
+        // safety: R floats readable at `a`.
+        let ai = unsafe { v128_load32_splat(a.add(i) as *const u32) };
+        for (accv, &bvv) in row.iter_mut().zip(&bv) {
+            *accv = F::madd(ai, bvv, *accv);
+        }
     }
 }
 
@@ -42,28 +67,22 @@ pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize>(
     rsc: usize,
     csc: usize,
 ) {
-    let zero = f32x4_splat(0.0);
-    let mut acc = [[zero; V]; R];
+    let mut acc = [[f32x4_splat(0.0); V]; R];
     let (mut a, mut b) = (a, b);
-    for _ in 0..k {
-        let mut bv = [zero; V];
-        for (v, bvv) in bv.iter_mut().enumerate() {
-            // safety: the B panel holds k·4V floats and `b` advances 4V per step (unaligned
-            // loads are fine in wasm; the alignment is only a hint).
-            *bvv = unsafe { v128_load(b.add(4 * v) as *const v128) };
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
-            // safety: the A panel holds k·R floats and `a` advances R per step.
-            let ai = unsafe { v128_load32_splat(a.add(i) as *const u32) };
-            for (accv, &bvv) in row.iter_mut().zip(&bv) {
-                *accv = F::madd(ai, bvv, *accv);
-            }
-        }
-        // safety: stays within (or one past the end of) the panels, see above.
+    // Two k steps per iteration: halves the loop overhead (counter, branch, pointer bumps),
+    // which matters because V8 does not unroll and the mul+add loop is issue-bound.
+    for _ in 0..k / 2 {
+        // safety: two more steps remain in both panels.
         unsafe {
-            a = a.add(R);
-            b = b.add(4 * V);
+            step::<F, R, V>(&mut acc, a, b);
+            step::<F, R, V>(&mut acc, a.add(R), b.add(4 * V));
+            a = a.add(2 * R);
+            b = b.add(8 * V);
         }
+    }
+    if k % 2 == 1 {
+        // safety: one step remains.
+        unsafe { step::<F, R, V>(&mut acc, a, b) };
     }
     let al = f32x4_splat(alpha);
     let be = f32x4_splat(beta);
@@ -187,12 +206,13 @@ pub(crate) unsafe fn dot4<F: MulAdd>(k: usize, x: *const f32, cols: [*const f32;
     out
 }
 
-/// The simd128 micro-kernel: 4×8, mul + add.
-pub(crate) struct Simd128;
+/// An R×(4V) register-tile kernel with multiply-add `F`: the simd128 and relaxed kernels are
+/// instances, and the benchmark instantiates others to compare tile shapes.
+pub(crate) struct Tile<F, const R: usize, const V: usize>(PhantomData<F>);
 
-impl GemmKernel for Simd128 {
-    const MR: usize = 4;
-    const NR: usize = 8;
+impl<F: MulAdd, const R: usize, const V: usize> GemmKernel for Tile<F, R, V> {
+    const MR: usize = R;
+    const NR: usize = 4 * V;
 
     #[inline(never)]
     unsafe fn kernel(
@@ -205,7 +225,10 @@ impl GemmKernel for Simd128 {
         rsc: usize,
         csc: usize,
     ) {
-        // safety: forwarded contract of GemmKernel::kernel with MR = 4, NR = 8.
-        unsafe { tile::<SeparateMulAdd, 4, 2>(k, alpha, a, b, beta, c, rsc, csc) }
+        // safety: forwarded contract of GemmKernel::kernel with MR = R, NR = 4V.
+        unsafe { tile::<F, R, V>(k, alpha, a, b, beta, c, rsc, csc) }
     }
 }
+
+/// The simd128 micro-kernel: 4×8, mul + add.
+pub(crate) type Simd128 = Tile<SeparateMulAdd, 4, 2>;

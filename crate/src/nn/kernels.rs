@@ -1,6 +1,7 @@
 //! The kernels the layers run on: dense layers straight on [`crate::gemm::sgemm`], convolution
 //! and pooling through [`crate::conv`] (the project's one implementation of each).
 
+use crate::conv::{self, Conv2dParams, Pool2dParams};
 use crate::error::{Error, Result};
 use crate::gemm::sgemm;
 use crate::tensor::Tensor;
@@ -141,36 +142,33 @@ pub fn cross_entropy(p: &[f32], labels: &[u8], classes: usize, dlogits: &mut [f3
     (loss / n as f64) as f32
 }
 
-/// A 2-D convolution with stride 1 and `pad` on every side, bias added.
-pub fn conv(x: &Tensor, w: &Tensor, b: &Tensor, pad: usize) -> Result<Tensor> {
-    let _ = (x, w, b, pad);
-    Err(Error::shape("conv2d: the conv kernels have not landed yet"))
+fn conv_params(pad: usize) -> Conv2dParams {
+    Conv2dParams::default().pad(pad)
 }
 
-/// Gradients of [`conv`]: (dx, dw, db).
+/// A 2-D convolution with stride 1 and `pad` on every side, bias added ([`crate::conv::conv2d`]).
+pub fn conv(x: &Tensor, w: &Tensor, b: &Tensor, pad: usize) -> Result<Tensor> {
+    conv::conv2d(x, w, Some(b), &conv_params(pad))
+}
+
+/// Gradients of [`conv`]: (dx, dw, db) ([`crate::conv::conv2d_backward`]).
 pub fn conv_backward(
     x: &Tensor,
     w: &Tensor,
     dy: &Tensor,
     pad: usize,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let _ = (x, w, dy, pad);
-    Err(Error::shape("conv2d: the conv kernels have not landed yet"))
+    let g = conv::conv2d_backward(x, w, dy, &conv_params(pad))?;
+    Ok((g.dx, g.dw, g.db))
 }
 
 /// Max pooling with a `k × k` window and stride `k`; also returns, per output, the flat index
-/// of the maximum in `x`.
+/// of the maximum in `x` ([`crate::conv::max_pool2d`]).
 pub fn max_pool(x: &Tensor, k: usize) -> Result<(Tensor, Vec<u32>)> {
-    let _ = (x, k);
-    Err(Error::shape(
-        "max_pool2d: the conv kernels have not landed yet",
-    ))
+    conv::max_pool2d(x, &Pool2dParams::new([k, k]))
 }
 
-/// Gradient of [`max_pool`].
+/// Gradient of [`max_pool`] ([`crate::conv::max_pool2d_backward`]).
 pub fn max_pool_backward(dy: &Tensor, argmax: &[u32], x_shape: &[usize]) -> Result<Tensor> {
-    let _ = (dy, argmax, x_shape);
-    Err(Error::shape(
-        "max_pool2d: the conv kernels have not landed yet",
-    ))
+    conv::max_pool2d_backward(dy, argmax, x_shape)
 }

@@ -10,6 +10,7 @@
 //!
 //! Everything is pure Rust and compiles to wasm.
 
+pub mod infer;
 pub mod io;
 pub mod kernels;
 pub mod optim;
@@ -505,10 +506,19 @@ mod tests {
         assert!((s - 1.0).abs() < 1e-5);
     }
 
-    /// Finite-difference check of the dense layers' gradients (mlp).
+    /// Finite-difference check of the gradients (mlp: dense layers; cnn: conv, pool, dense).
     #[test]
     fn mlp_gradients_match_finite_differences() {
-        let mut m = Model::init(Arch::Mlp, 5);
+        check_gradients(Arch::Mlp, &[(0usize, 5usize), (0, 784 * 7 + 300), (1, 13)]);
+    }
+
+    #[test]
+    fn cnn_gradients_match_finite_differences() {
+        check_gradients(Arch::Cnn, &[(0, 3), (0, 112), (1, 500), (2, 4000), (3, 77)]);
+    }
+
+    fn check_gradients(arch: Arch, at: &[(usize, usize)]) {
+        let mut m = Model::init(arch, 5);
         let mut rng = Rng::new(9);
         let n = 3;
         let x: Vec<f32> = (0..n * 784).map(|_| rng.uniform()).collect();
@@ -524,7 +534,7 @@ mod tests {
             (l, g)
         };
         let (_, g) = loss(&m);
-        for (layer, idx) in [(0usize, 5usize), (0, 784 * 7 + 300), (1, 13)] {
+        for &(layer, idx) in at {
             let analytic = g[layer].0.data()[idx];
             let h = 1e-2;
             let mut ps = m.params_mut();

@@ -25,10 +25,10 @@ impl TrainConfig {
     pub fn for_arch(arch: Arch) -> TrainConfig {
         let (epochs, lr, aug) = match arch {
             Arch::Slp => (
-                8,
+                15,
                 2e-3,
                 Augment {
-                    prob: 0.5,
+                    prob: 0.4,
                     rotate_deg: 8.0,
                     scale: 0.08,
                     shift: 1.5,

@@ -209,3 +209,6 @@ mod tests {
         assert!(a.iter().any(|&v| v != a[0]));
     }
 }
+
+#[cfg(test)]
+mod kernels_tests;

@@ -211,6 +211,8 @@ pub struct TransTrace {
     /// How many stamps cover each canvas cell / output cell.
     pub coverage_full: Vec<u32>,
     pub coverage: Vec<u32>,
+    /// Per canvas cell: its output index, or −1 where the padding crops it.
+    pub canvas_output: Vec<i32>,
     pub equivalent: Equivalent,
 }
 
@@ -330,6 +332,12 @@ fn trace_stamps(
         .flat_map(|r| full[(r + pt) * full_w + pl..(r + pt) * full_w + pl + out_w].to_vec())
         .collect();
     let coverage = crop(&coverage_full);
+    let mut canvas_output = vec![-1i32; full_h * full_w];
+    for r in 0..out_h {
+        for c in 0..out_w {
+            canvas_output[(r + pt) * full_w + c + pl] = (r * out_w + c) as i32;
+        }
+    }
     let equivalent = if with_equivalent {
         equivalent(x, h, w, k, kh, kw, g, &terms)?
     } else {
@@ -363,6 +371,7 @@ fn trace_stamps(
         output,
         coverage_full,
         coverage,
+        canvas_output,
         equivalent,
     })
 }
@@ -632,6 +641,11 @@ mod tests {
                 assert!((a - b).abs() < 1e-5);
             }
             assert_eq!(cover, t.coverage);
+            for (p, &o) in t.canvas_output.iter().enumerate() {
+                if o >= 0 {
+                    assert_eq!(t.full[p], t.output[o as usize]);
+                }
+            }
             assert_eq!(t.canvas_after(t.steps()), t.full);
             assert_eq!(t.coverage_after(t.steps()), t.coverage_full);
             // Zero insertion + flipped kernel = stamps.

@@ -8,9 +8,12 @@ mod trace;
 
 use wasm_bindgen::prelude::*;
 
+mod model;
 mod ops;
 
 use crate::tensor;
+
+mod bench_gemm;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
 #[wasm_bindgen(js_name = Tensor)]

@@ -380,8 +380,8 @@ pub fn matmul(a: &JsTensor, b: &JsTensor) -> Result<JsTensor, JsError> {
 pub fn conv2d(
     x: &JsTensor,
     w: &JsTensor,
-    #[wasm_bindgen(unchecked_param_type = "Tensor | null")] bias: Option<JsValue>,
-    #[wasm_bindgen(unchecked_param_type = "Conv2dOptions")] opts: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Tensor | null")] bias: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Conv2dOptions")] opts: Option<JsValue>,
 ) -> Result<JsTensor, JsError> {
     let opts =
         read_opts(&opts.unwrap_or(JsValue::UNDEFINED), CONV_KEYS, "conv2d").map_err(js_err)?;
@@ -397,8 +397,8 @@ pub fn conv2d(
 pub fn conv_transpose2d(
     x: &JsTensor,
     w: &JsTensor,
-    #[wasm_bindgen(unchecked_param_type = "Tensor | null")] bias: Option<JsValue>,
-    #[wasm_bindgen(unchecked_param_type = "ConvTranspose2dOptions")] opts: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Tensor | null")] bias: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "ConvTranspose2dOptions")] opts: Option<JsValue>,
 ) -> Result<JsTensor, JsError> {
     let opts = read_opts(
         &opts.unwrap_or(JsValue::UNDEFINED),

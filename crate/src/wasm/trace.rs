@@ -310,6 +310,11 @@ impl JsTransTrace {
     pub fn coverage(&self) -> Vec<u32> {
         self.inner.coverage.clone()
     }
+    /// Per canvas cell: its output index, −1 where the padding crops it.
+    #[wasm_bindgen(getter, js_name = canvasOutput)]
+    pub fn canvas_output(&self) -> Vec<i32> {
+        self.inner.canvas_output.clone()
+    }
     /// The canvas after the first `steps` stamps.
     #[wasm_bindgen(js_name = canvasAfter)]
     pub fn canvas_after(&self, steps: usize) -> Vec<f32> {

@@ -1,11 +1,285 @@
-// Scene "Sliding correlation": being built (see issue 5).
+// Scene "Sliding correlation": a kernel stepped across an image one window at a time. Each
+// step shows the window on the (padded) input, the element-wise products, and their sum
+// landing in the output cell; beside it the im2col table (each window a row, the kernel a
+// column) and the output-size formula with the numbers filled in. Every number comes from
+// the wasm trace `traceCorrelate`; the controls' ranges from `traceCorrelateRanges`.
 import { Scene, el } from './base.js';
+import { Grid, fmt, scaleOf } from './correlate-grid.js';
+import { Player, numberInput, select, field, parseInts } from './correlate-player.js';
+import { learnedKernel, formulaConv } from './correlate-common.js';
+
+const INPUTS = [['digit', 'your drawn digit'], ['letter', 'letter A'], ['edges', 'edges'], ['dot', 'single dot'], ['checker', 'checkerboard'], ['random', 'random']];
+const KERNELS = [['delta', 'delta (identity)'], ['box', 'box blur'], ['sobel-x', 'Sobel x'], ['sobel-y', 'Sobel y'], ['laplacian', 'Laplacian'], ['random', 'random'], ['learned', 'learned (cnn conv1)'], ['custom', 'edited']];
+const FIXED3 = new Set(['sobel-x', 'sobel-y', 'laplacian']);
 
 export class CorrelateScene extends Scene {
   static id = 'correlate';
 
   constructor(root, ctx) {
     super(root, ctx);
-    root.append(el('h2', { text: 'Sliding correlation' }));
+    this.s = {
+      input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, kv: null,
+      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, t: 0, li: 0,
+    };
+    this.build();
+    this.shared.addEventListener('digit', () => { if (this.s.input === 'digit') this.rebuild(); this.digitOption.disabled = false; });
   }
+
+  build() {
+    const r = this.root;
+    r.append(
+      el('header.cs-head', {},
+        el('h2', { text: 'Sliding correlation' }),
+        el('p.cs-lede', {}, 'A conv layer slides its kernel over the input and, at every position, takes a dot product: ',
+          'multiply the cells under the kernel by the kernel, add them up, write the sum to one output cell. ',
+          'That is a cross-correlation (seed 003): the kernel is not flipped unless you ask for a true convolution.')));
+
+    const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Correlation settings' });
+    this.inputSel = select('corr-input', 'Input image', INPUTS, this.s.input, (v) => { this.s.input = v; this.rebuild(); });
+    this.digitOption = this.inputSel.querySelector('option[value="digit"]');
+    this.digitOption.disabled = !this.shared.digit;
+    this.sizeIn = numberInput('corr-size', 'Input size (cells per side)', { min: 3, max: 16, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
+    this.kernelSel = select('corr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => this.pickKernel(v));
+    this.liIn = numberInput('corr-learned', 'Learned kernel number', { min: 0, max: 7, value: 0, onchange: (v) => { this.s.li = v; this.pickKernel('learned'); } });
+    this.ksIn = numberInput('corr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.s.kv = null; if (this.s.kernel === 'custom') this.s.kernel = 'delta'; this.rebuild(); } });
+    this.geo = {
+      stride: [0, 1].map((a) => numberInput(`corr-stride-${'hw'[a]}`, `Stride ${['rows', 'columns'][a]}`, { min: 1, max: 4, value: 1, onchange: (v) => { this.s.stride[a] = v; this.rebuild(); } })),
+      padding: [0, 1, 2, 3].map((a) => numberInput(`corr-pad-${['top', 'left', 'bottom', 'right'][a]}`, `Padding ${['top', 'left', 'bottom', 'right'][a]}`, { min: 0, max: 4, value: 0, onchange: (v) => { this.s.padding[a] = v; this.rebuild(); } })),
+      dilation: [0, 1].map((a) => numberInput(`corr-dil-${'hw'[a]}`, `Dilation ${['rows', 'columns'][a]}`, { min: 1, max: 4, value: 1, onchange: (v) => { this.s.dilation[a] = v; this.rebuild(); } })),
+    };
+    this.flipBox = el('input', { id: 'corr-flip', type: 'checkbox', onchange: () => { this.s.flip = this.flipBox.checked; this.rebuild(); } });
+    c.append(
+      field('Input', this.inputSel, this.sizeIn),
+      field('Kernel', this.kernelSel, this.ksIn, this.liIn),
+      field('Stride (rows, cols)', ...this.geo.stride),
+      field('Padding (top, left, bottom, right)', ...this.geo.padding),
+      field('Dilation (rows, cols)', ...this.geo.dilation),
+      el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'),
+    );
+    this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
+    r.append(c, this.note);
+
+    this.player = new Player(r, { prefix: 'corr', label: 'Sliding correlation', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
+
+    // On a phone the kernel column and the output sit side by side under the input, so a step
+    // shows window, products and output cell together.
+    const narrow = matchMedia('(max-width: 520px)').matches;
+    const stage = el('div.cs-stage');
+    r.append(stage);
+    this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined', caption: 'input (padding dashed)', maxWidth: 330 });
+    const kcol = el('div.cs-col');
+    stage.append(kcol);
+    this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
+    kcol.append(el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)')));
+    this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
+    this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
+    this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
+    if (narrow) r.append(this.sum); else kcol.append(this.sum);
+
+    this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
+    r.append(this.formula);
+
+    const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
+      el('h3', { text: 'The same thing as one matrix product (im2col)' }),
+      el('p.cs-muted', {}, 'Each window becomes a row of the im2col table; the kernel becomes a column; the output is their product. This is how the kernels in this page compute a conv layer: one GEMM (seed 004).'));
+    this.im2col = el('div.cs-im2col', { id: 'corr-im2col' });
+    im.append(this.im2col);
+    r.append(im);
+  }
+
+  pickKernel(v) {
+    this.s.kernel = v;
+    if (v !== 'learned') this.note.textContent = '';
+    if (v !== 'custom') this.s.kv = null;
+    if (v === 'learned') {
+      this.note.textContent = 'loading the cnn model…';
+      learnedKernel(this.shared, this.s.li).then((k) => {
+        this.learned = k;
+        if (k) { this.s.li = k.index; this.liIn.max = k.count - 1; }
+        this.note.textContent = k ? `learned kernel ${k.name} of the cnn's first conv layer: a ${k.k}×${k.k} pattern it found useful for digits` : 'no trained cnn model is available yet; showing a delta kernel';
+        this.rebuild();
+      });
+      return;
+    }
+    this.rebuild();
+  }
+
+  image() {
+    if (this.s.input === 'digit' && this.shared.digit) return { data: this.shared.digit, h: 28, w: 28 };
+    const name = this.s.input === 'digit' ? 'letter' : this.s.input;
+    return { data: this.api.tracePresetImage(name, this.s.n, this.s.n, 1), h: this.s.n, w: this.s.n };
+  }
+
+  kernelValues() {
+    const { kernel, ks, kv } = this.s;
+    if (kernel === 'custom' && kv && kv.length === ks * ks) return { values: Float32Array.from(kv), k: ks };
+    if (kernel === 'learned' && this.learned) return { values: this.learned.values, k: this.learned.k };
+    const name = kernel === 'learned' || kernel === 'custom' ? 'delta' : kernel;
+    const p = this.api.tracePresetKernel(name, ks, 7);
+    const out = { values: p.values, k: p.size };
+    p.free();
+    return out;
+  }
+
+  rebuild() {
+    const img = this.image();
+    const ker = this.kernelValues();
+    this.s.ks = ker.k;
+    const { api, s } = this;
+    const settled = api.traceCorrelateSettle(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.dilation);
+    s.stride = [settled[0], settled[1]];
+    s.padding = [settled[2], settled[3], settled[4], settled[5]];
+    s.dilation = [settled[6], settled[7]];
+    const rg = api.traceCorrelateRanges(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.dilation, 6);
+    const inputs = [...this.geo.stride, ...this.geo.padding, ...this.geo.dilation];
+    const values = [...s.stride, ...s.padding, ...s.dilation];
+    inputs.forEach((inp, i) => { inp.min = rg[2 * i]; inp.max = rg[2 * i + 1]; inp.value = values[i]; });
+    this.inputSel.value = s.input === 'digit' && !this.shared.digit ? 'letter' : s.input;
+    this.sizeIn.value = s.n;
+    this.sizeIn.disabled = s.input === 'digit' && !!this.shared.digit;
+    this.kernelSel.value = s.kernel;
+    this.ksIn.value = ker.k;
+    this.ksIn.disabled = FIXED3.has(s.kernel) || s.kernel === 'learned';
+    this.liIn.hidden = s.kernel !== 'learned';
+    this.liIn.value = s.li;
+    this.flipBox.checked = s.flip;
+
+    const t = api.traceCorrelate(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.dilation, s.flip);
+    this.tr = {
+      h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
+      steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
+      window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
+    };
+    t.free();
+    this.rawKernel = ker.values;
+    const tr = this.tr;
+    this.inGrid.resize(tr.ph, tr.pw);
+    this.inGrid.set(tr.padded, { text: true });
+    this.inGrid.tag('cs-pad', (i) => tr.paddedSource[i] < 0);
+    this.outGrid.resize(tr.outH, tr.outW);
+    this.outScale = scaleOf(tr.output);
+    this.prodGrid.resize(tr.kh, tr.kw);
+    this.renderKernel(ker);
+    this.formula.replaceChildren(...formulaConv(tr.terms, 'rows', 'H'), ...formulaConv(tr.terms.slice(9), 'columns', 'W'));
+    this.buildIm2col();
+    this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
+    this.showStep(this.player.t);
+    this.ctx.changed();
+  }
+
+  renderKernel(ker) {
+    const k = ker.k;
+    this.kEdit.style.setProperty('--cols', k);
+    const cells = [];
+    for (let i = 0; i < k * k; i++) {
+      const inp = el('input.cs-kcell', {
+        type: 'number', step: 0.25, value: fmt(ker.values[i], 3).replace('−', '-'),
+        'aria-label': `kernel row ${Math.floor(i / k) + 1} column ${(i % k) + 1}`,
+        onchange: () => this.editKernel(),
+      });
+      cells.push(inp);
+    }
+    this.kEdit.replaceChildren(...cells);
+  }
+
+  editKernel() {
+    const vals = [...this.kEdit.querySelectorAll('input')].map((i) => Number(i.value));
+    if (vals.some((v) => !Number.isFinite(v))) return;
+    this.s.kernel = 'custom';
+    this.s.kv = vals;
+    this.rebuild();
+  }
+
+  showStep(t) {
+    const tr = this.tr;
+    if (!tr) return;
+    this.s.t = t;
+    const win = tr.window.subarray(t * tr.taps, (t + 1) * tr.taps);
+    this.inGrid.mark('cs-win', win);
+    this.inGrid.mark('cs-win-first', [win[0]]);
+    this.outGrid.set(tr.output, { scale: this.outScale, shown: (i) => i <= t });
+    this.outGrid.mark('cs-cur', [t]);
+    const prods = tr.products.subarray(t * tr.taps, (t + 1) * tr.taps);
+    this.prodGrid.set(prods);
+    const i = Math.floor(t / tr.outW);
+    const j = t % tr.outW;
+    const terms = [...prods].map((v) => fmt(v)).filter((x) => x !== '0');
+    this.sum.replaceChildren(
+      el('span', {}, `Σ = ${terms.length ? terms.join(' + ').replaceAll('+ −', '− ') : '0'} = `),
+      el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]) }, fmt(tr.output[t], 3)),
+      el('span', {}, ` → output[${i}, ${j}]`));
+    this.showIm2colRow(t);
+    this.player.changed(this.ctx.changed);
+  }
+
+  buildIm2col() {
+    const tr = this.tr;
+    const head = el('tr', {}, el('th', { scope: 'col' }, 'window'),
+      ...Array.from({ length: tr.taps }, (_, k) => el('th', { scope: 'col' }, `x${k + 1}`)),
+      el('th.cs-sep', { scope: 'col' }, '· kernel ='), el('th', { scope: 'col' }, 'out'));
+    this.imBody = el('tbody');
+    const kernelRow = el('tr.cs-kernel-row', {}, el('th', { scope: 'row' }, 'kernel'),
+      ...[...tr.kernel].map((v) => el('td', {}, fmt(v))), el('td.cs-sep'), el('td'));
+    this.im2col.replaceChildren(el('table.cs-table', {}, el('thead', {}, head, kernelRow), this.imBody),
+      el('p.cs-muted', {}, `${tr.steps} windows × ${tr.taps} taps, multiplied by a ${tr.taps}×1 kernel column: a ${tr.steps}×1 output, reshaped to ${tr.outH}×${tr.outW}.`));
+  }
+
+  showIm2colRow(t) {
+    const tr = this.tr;
+    const lo = Math.max(0, Math.min(t - 2, tr.steps - 5));
+    const hi = Math.min(tr.steps, lo + 5);
+    const rows = [];
+    for (let s = lo; s < hi; s++) {
+      const cells = [];
+      for (let k = 0; k < tr.taps; k++) cells.push(el('td', {}, fmt(tr.cols[s * tr.taps + k])));
+      rows.push(el(s === t ? 'tr.cs-current' : 'tr', { 'data-row': s, 'aria-current': s === t ? 'true' : null },
+        el('th', { scope: 'row' }, `${Math.floor(s / tr.outW)},${s % tr.outW}`), ...cells, el('td.cs-sep'),
+        el('td.cs-out', { 'data-value': s <= t ? String(tr.output[s]) : null }, s <= t ? fmt(tr.output[s], 3) : '')));
+    }
+    this.imBody.replaceChildren(...rows);
+  }
+
+  getState() {
+    const s = this.s;
+    const st = {
+      in: s.input, n: s.n, k: s.kernel, ks: s.ks,
+      s: s.stride.join(','), p: s.padding.join(','), d: s.dilation.join(','), f: s.flip ? 1 : 0, t: s.t,
+    };
+    if (s.kernel === 'custom' && s.kv) st.kv = s.kv.join(',');
+    if (s.kernel === 'learned') st.li = s.li;
+    return st;
+  }
+
+  setState(p) {
+    this.restored = true;
+    const s = this.s;
+    if (INPUTS.some(([v]) => v === p.in)) s.input = p.in;
+    if (p.n && Number.isInteger(+p.n) && +p.n >= 3 && +p.n <= 16) s.n = +p.n;
+    if (KERNELS.some(([v]) => v === p.k)) s.kernel = p.k;
+    if (p.ks && Number.isInteger(+p.ks) && +p.ks >= 1 && +p.ks <= 5) s.ks = +p.ks;
+    if (p.kv) {
+      const v = p.kv.split(',').map(Number);
+      if (v.length === s.ks * s.ks && v.every(Number.isFinite)) s.kv = v;
+      else if (s.kernel === 'custom') s.kernel = 'delta';
+    }
+    s.stride = parseInts(p.s, 2, 1, 6) ?? s.stride;
+    s.padding = parseInts(p.p, 4, 0, 6) ?? s.padding;
+    s.dilation = parseInts(p.d, 2, 1, 6) ?? s.dilation;
+    s.flip = p.f === '1';
+    if (p.li && Number.isInteger(+p.li) && +p.li >= 0 && +p.li < 64) s.li = +p.li;
+    if (p.t && Number.isInteger(+p.t) && +p.t >= 0) s.t = +p.t;
+    if (this.shown) this.rebuild();
+  }
+
+  show() {
+    if (!this.shown && !this.restored && this.shared.digit) this.s.input = 'digit';
+    this.shown = true;
+    this.digitOption.disabled = !this.shared.digit;
+    if (this.s.kernel === 'learned' && !this.learned) this.pickKernel('learned');
+    else this.rebuild();
+  }
+
+  hide() { this.player.pause(); }
+
+  onKey(e) { return this.player.key(e); }
 }

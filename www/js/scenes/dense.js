@@ -1,11 +1,249 @@
-// Scene "Dense = correlation at shift 0": being built (see issue 5).
+// Scene "Dense = correlation at shift 0" (seed 000): two people's days, hour by hour. A dense
+// layer compares them at the same hour only; a 1-D conv compares them at every shift, and
+// finds what they share at different times of day. Then a 1×1 conv shown as a dense layer
+// over channels, and seed 003's parameter counts. Numbers come from `traceSchedules`,
+// `traceOneByOne` and `traceParamCounts`.
 import { Scene, el } from './base.js';
+import { Grid, fmt } from './correlate-grid.js';
+import { numberInput, field } from './correlate-player.js';
+
+export const ACTIVITIES = ['sleep', 'running', 'commute', 'work', 'reading', 'study'];
+const DEFAULT_A = '000000122333333333244400';
+const DEFAULT_B = '000004422333333333255500';
+const HOURS = 24;
+
+function decode(s) {
+  if (typeof s !== 'string' || s.length !== HOURS || !/^[0-5]+$/.test(s)) return null;
+  return Uint8Array.from(s, (c) => c.charCodeAt(0) - 48);
+}
 
 export class DenseScene extends Scene {
   static id = 'dense';
 
   constructor(root, ctx) {
     super(root, ctx);
-    root.append(el('h2', { text: 'Dense = correlation at shift 0' }));
+    this.s = { a: decode(DEFAULT_A), b: decode(DEFAULT_B), shift: 0, brush: 4, px: 5, img: 1000, cin: 1, hidden: 1000, k: 3, cout: 1 };
+    this.build();
+  }
+
+  build() {
+    const r = this.root;
+    r.append(el('header.cs-head', {},
+      el('h2', { text: 'A dense layer is a correlation at shift 0' }),
+      el('p.cs-lede', {}, 'Cross-correlation F(t) = Σₓ f(x)·g(x + t) compares two signals at every shift t. At t = 0 it is a plain dot product: ',
+        'what a fully connected layer computes. A conv layer keeps every shift. Seed 000’s example: two people’s days, ',
+        'one activity per hour. Compared hour by hour they are both office workers; only a shift shows that both read, one in the morning, one at night.')));
+
+    const pal = el('div.cs-palette', { role: 'radiogroup', 'aria-label': 'Activity to paint' });
+    this.brushes = ACTIVITIES.map((name, i) => {
+      const b = el('button.cs-chip', { type: 'button', role: 'radio', 'aria-checked': String(i === this.s.brush), 'data-act': i, onclick: () => this.setBrush(i) }, name);
+      pal.append(b);
+      return b;
+    });
+    r.append(el('div.cs-controls', {}, field('Paint an hour with', pal)));
+
+    const sched = el('section.cs-panel', { 'aria-label': 'Schedules' });
+    this.rowA = el('div.cs-day', { id: 'dense-a', role: 'group', 'aria-label': 'Person A’s day' });
+    this.rowB = el('div.cs-day', { id: 'dense-b', role: 'group', 'aria-label': 'Person B’s day, shifted' });
+    this.cellsA = this.dayCells(this.rowA, 'a', 'A');
+    this.cellsB = this.dayCells(this.rowB, 'b', 'B');
+    const hours = el('div.cs-day.cs-hours', { 'aria-hidden': 'true' }, Array.from({ length: HOURS }, (_, h) => el('span', {}, h % 3 === 0 ? String(h) : '')));
+    this.shiftIn = el('input.cs-scrub', { id: 'dense-shift', type: 'range', min: -(HOURS - 1), max: HOURS - 1, value: 0, 'aria-label': 'Shift t (hours)', oninput: () => this.setShift(Number(this.shiftIn.value)) });
+    this.shiftOut = el('output.cs-step', { id: 'dense-shift-value' });
+    sched.append(
+      el('div.cs-dayrow', {}, el('span.cs-who', {}, 'A'), el('div.cs-daywrap', {}, hours, this.rowA)),
+      el('div.cs-dayrow', {}, el('span.cs-who', {}, 'B'), el('div.cs-daywrap', {}, this.rowB)),
+      el('div.cs-player', {}, el('label.cs-inline', { for: 'dense-shift' }, 'shift t'), this.shiftIn, this.shiftOut),
+      el('p.cs-sum', { id: 'dense-explain', 'aria-live': 'polite' }));
+    r.append(sched);
+
+    const chart = el('section.cs-panel', { 'aria-label': 'Correlation over every shift' },
+      el('h3', { text: 'F(t): matching hours at every shift' }));
+    this.chart = el('div.cs-chart', { id: 'dense-chart', role: 'group', 'aria-label': 'Cross-correlation bars, one per shift' });
+    this.legend = el('div.cs-legend', {}, ACTIVITIES.map((n, i) => el('span.cs-chip', { 'data-act': i }, n)));
+    chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' }, el('span', {}, `−${HOURS - 1}`), el('span', {}, '0: dense layer'), el('span', {}, `+${HOURS - 1}`)), this.legend);
+    r.append(chart);
+
+    this.buildOneByOne();
+    this.buildParams();
+  }
+
+  dayCells(row, who, name) {
+    return Array.from({ length: HOURS }, (_, h) => {
+      const b = el('button.cs-hour', { type: 'button', 'data-hour': h, onclick: () => this.paint(who, h) });
+      b.dataset.name = name;
+      row.append(b);
+      return b;
+    });
+  }
+
+  setBrush(i) {
+    this.s.brush = i;
+    this.brushes.forEach((b, j) => b.setAttribute('aria-checked', String(i === j)));
+  }
+
+  paint(who, h) {
+    this.s[who][h] = this.s.brush;
+    this.update();
+  }
+
+  setShift(t) {
+    this.s.shift = Math.max(-(HOURS - 1), Math.min(HOURS - 1, t));
+    this.update();
+  }
+
+  update() {
+    const { s } = this;
+    const c = this.api.traceSchedules(s.a, s.b, ACTIVITIES.length);
+    const res = { shifts: c.shifts, total: c.total, per: c.perChannel, matches: c.matches, zero: c.zero, dense: c.dense };
+    c.free();
+    const si = res.zero + s.shift;
+    const match = res.matches.subarray(si * HOURS, (si + 1) * HOURS);
+    this.cellsA.forEach((b, h) => {
+      b.dataset.act = s.a[h];
+      b.classList.toggle('cs-match', match[h] > 0);
+      b.setAttribute('aria-label', `A, ${h}:00, ${ACTIVITIES[s.a[h]]}${match[h] ? ', matches' : ''}`);
+    });
+    this.cellsB.forEach((b, h) => {
+      b.dataset.act = s.b[h];
+      b.setAttribute('aria-label', `B, ${h}:00, ${ACTIVITIES[s.b[h]]}`);
+    });
+    // B slides left by t cells, so B's hour x + t sits under A's hour x.
+    this.rowB.style.setProperty('--shift', String(-s.shift));
+    this.shiftIn.value = String(s.shift);
+    this.shiftOut.value = `t = ${s.shift > 0 ? '+' : ''}${s.shift}${s.shift === 0 ? ' (dense layer)' : ''}`;
+    // Bars: stacked by activity.
+    let max = 1;
+    for (const v of res.total) if (v > max) max = v;
+    const bars = Array.from(res.shifts, (t, i) => {
+      const stack = ACTIVITIES.map((_, a) => {
+        const v = res.per[i * ACTIVITIES.length + a];
+        if (!v) return null;
+        const seg = el('span.cs-seg', { 'data-act': a });
+        seg.style.setProperty('--h', String(v / max));
+        return seg;
+      });
+      return el('button.cs-bar', {
+        type: 'button', 'data-shift': t, 'data-value': String(res.total[i]),
+        'aria-label': `shift ${t}: ${fmt(res.total[i])} matching hours`, 'aria-pressed': String(t === s.shift),
+        class: `cs-bar${t === 0 ? ' cs-zero' : ''}${t === s.shift ? ' cs-current' : ''}`,
+        onclick: () => this.setShift(t),
+      }, ...stack);
+    });
+    this.chart.replaceChildren(...bars);
+    const total = res.total[si];
+    const parts = ACTIVITIES.map((n, a) => [n, res.per[si * ACTIVITIES.length + a]]).filter(([, v]) => v > 0).map(([n, v]) => `${fmt(v)} ${n}`);
+    document.getElementById('dense-explain')?.replaceChildren(
+      `F(${s.shift}) = `, el('b', { id: 'dense-f', 'data-value': String(total) }, fmt(total)),
+      ` matching hour${total === 1 ? '' : 's'}${parts.length ? ` (${parts.join(', ')})` : ''}. `,
+      `The dense layer (one neuron whose weights are B’s day, one-hot, applied to A’s day) sees only F(0) = `,
+      el('b', { id: 'dense-value', 'data-value': String(res.dense) }, fmt(res.dense)), '.');
+    this.ctx.changed();
+  }
+
+  buildOneByOne() {
+    const sec = el('section.cs-panel', { 'aria-label': '1×1 convolution' },
+      el('h3', { text: 'A 1×1 conv is a dense layer over channels' }),
+      el('p.cs-muted', {}, 'Three input channels, two output channels, 1×1 kernels: at every pixel, the output is the 2×3 weight matrix times that pixel’s channel vector. Pick a pixel.'));
+    const d = this.api.traceOneByOne(3, 2, 4, 4, 5);
+    this.one = { input: d.input, weight: d.weight, conv: d.conv, dense: d.dense };
+    d.free();
+    const row = el('div.cs-stage');
+    sec.append(row);
+    this.oneIn = [0, 1, 2].map((c) => new Grid(row, { id: `one-in-${c}`, label: `Input channel ${c + 1}`, caption: `in ch ${c + 1}`, signed: false, maxWidth: 150, maxCell: 36 }));
+    this.oneW = new Grid(row, { id: 'one-weight', label: 'Weights, 2 outputs × 3 inputs', caption: 'W (2×3)', maxWidth: 120, maxCell: 36 });
+    this.oneOut = [0, 1].map((c) => new Grid(row, { id: `one-out-${c}`, label: `Output channel ${c + 1}`, caption: `out ch ${c + 1}`, maxWidth: 150, maxCell: 36 }));
+    this.oneIn.forEach((g, c) => { g.resize(4, 4); g.set(this.one.input.subarray(c * 16, (c + 1) * 16), { scale: 1 }); });
+    this.oneW.resize(2, 3);
+    this.oneW.set(this.one.weight);
+    this.oneOut.forEach((g, c) => { g.resize(4, 4); g.set(this.one.conv.subarray(c * 16, (c + 1) * 16)); });
+    for (const g of [...this.oneIn, ...this.oneOut]) {
+      g.cells.forEach((cell, p) => {
+        cell.tabIndex = 0;
+        cell.setAttribute('role', 'button');
+        cell.setAttribute('aria-label', `pixel ${Math.floor(p / 4) + 1}, ${(p % 4) + 1}`);
+        cell.addEventListener('click', () => this.pickPixel(p));
+        cell.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.pickPixel(p); });
+      });
+    }
+    this.oneText = el('p.cs-sum', { id: 'one-text' });
+    sec.append(this.oneText);
+    this.root.append(sec);
+  }
+
+  pickPixel(p) {
+    this.s.px = p;
+    for (const g of [...this.oneIn, ...this.oneOut]) g.mark('cs-cur', [p]);
+    const x = [0, 1, 2].map((c) => this.one.input[c * 16 + p]);
+    const lines = [0, 1].map((o) => el('div', {},
+      `out ch ${o + 1} = ${[0, 1, 2].map((c) => `${fmt(this.one.weight[o * 3 + c])}×${fmt(x[c])}`).join(' + ').replaceAll('+ −', '− ')} = `,
+      el('b', { 'data-value': String(this.one.dense[p * 2 + o]), 'data-conv': String(this.one.conv[o * 16 + p]) }, fmt(this.one.dense[p * 2 + o], 3)),
+      ' (dense) = ', fmt(this.one.conv[o * 16 + p], 3), ' (1×1 conv)'));
+    this.oneText.replaceChildren(el('div', {}, `pixel (${Math.floor(p / 4) + 1}, ${(p % 4) + 1}): channel vector [${x.map((v) => fmt(v)).join(', ')}]`), ...lines);
+    this.ctx.changed();
+  }
+
+  buildParams() {
+    const sec = el('section.cs-panel', { 'aria-label': 'Parameter counts' },
+      el('h3', { text: 'Why images need convolutions: parameters of one layer' }),
+      el('p.cs-muted', {}, 'Seed 003 (d2l.ai): a one-megapixel photo into a dense layer of 1000 hidden units needs 10⁹ weights. A conv layer’s weights do not depend on the image size at all.'));
+    const inputs = [
+      ['img', 'Image side (pixels)', 1, 100000], ['cin', 'Input channels', 1, 4096], ['hidden', 'Dense hidden units', 1, 100000],
+      ['k', 'Conv kernel size', 1, 11], ['cout', 'Conv output channels', 1, 4096],
+    ].map(([key, label, min, max]) => field(label, numberInput(`param-${key}`, label, { min, max, value: this.s[key], onchange: (v) => { this.s[key] = v; this.params(); } })));
+    this.paramTable = el('table.cs-table.cs-params', { id: 'param-table' });
+    sec.append(el('div.cs-controls', {}, ...inputs), this.paramTable);
+    this.root.append(sec);
+  }
+
+  params() {
+    const { s } = this;
+    let p;
+    try {
+      p = this.api.traceParamCounts(s.img, s.img, s.cin, s.cout, s.k, s.hidden);
+    } catch (err) {
+      this.paramTable.replaceChildren(el('tr', {}, el('td', {}, err.message)));
+      return;
+    }
+    const n = (v) => v.toLocaleString('en-US');
+    const row = (id, what, v) => el('tr', {}, el('th', { scope: 'row' }, what), el('td', { id, 'data-value': String(v) }, n(v)));
+    this.paramTable.replaceChildren(
+      row('param-inputs', `inputs (${s.img}×${s.img}×${s.cin})`, p[0]),
+      row('param-dense', `dense layer → ${s.hidden} hidden units`, p[1]),
+      row('param-dense-same', `dense layer → a ${s.img}×${s.img}×${s.cout} image`, p[2]),
+      row('param-conv', `${s.k}×${s.k} conv, ${s.cin} → ${s.cout} channels`, p[3]));
+    this.ctx.changed();
+  }
+
+  getState() {
+    const s = this.s;
+    return { a: Array.from(s.a).join(''), b: Array.from(s.b).join(''), t: s.shift, px: s.px, img: s.img, k: s.k };
+  }
+
+  setState(p) {
+    const s = this.s;
+    s.a = decode(p.a) ?? s.a;
+    s.b = decode(p.b) ?? s.b;
+    if (p.t !== undefined && Number.isInteger(+p.t) && Math.abs(+p.t) < HOURS) s.shift = +p.t;
+    if (p.px !== undefined && Number.isInteger(+p.px) && +p.px >= 0 && +p.px < 16) s.px = +p.px;
+    if (p.img && Number.isInteger(+p.img) && +p.img >= 1 && +p.img <= 100000) s.img = +p.img;
+    if (p.k && Number.isInteger(+p.k) && +p.k >= 1 && +p.k <= 11) s.k = +p.k;
+    if (this.shown) this.render();
+  }
+
+  render() {
+    document.getElementById('param-img').value = this.s.img;
+    document.getElementById('param-k').value = this.s.k;
+    this.update();
+    this.pickPixel(this.s.px);
+    this.params();
+  }
+
+  show() { this.shown = true; this.render(); }
+
+  onKey(e) {
+    if (e.key === 'ArrowLeft') { this.setShift(this.s.shift - 1); return true; }
+    if (e.key === 'ArrowRight') { this.setShift(this.s.shift + 1); return true; }
+    return false;
   }
 }

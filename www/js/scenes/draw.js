@@ -54,11 +54,13 @@ export class DrawScene extends Scene {
     top.append(padCard);
 
     const answer = el('div.card.answer');
-    this.prediction = el('output#prediction', { 'data-digit': '', 'aria-live': 'polite', 'aria-label': 'Prediction' });
+    // The answer changes every frame while drawing; screen readers hear it once per stroke (this.said).
+    this.prediction = el('output#prediction', { 'data-digit': '', 'aria-live': 'off', 'aria-label': 'Prediction' });
+    this.said = el('p.sr-only', { role: 'status', 'aria-live': 'polite' });
     this.predDigit = el('span.big', { text: '?' });
     this.predText = el('span.conf', { text: 'nothing drawn yet' });
     this.prediction.append(this.predDigit, this.predText);
-    answer.append(el('h3', { text: 'The network says' }), this.prediction);
+    answer.append(el('h3', { text: 'The network says' }), this.prediction, this.said);
     this.probs = new ProbBars(answer);
     this.timing = el('p#timing.timing', { text: ' ' });
     answer.append(this.timing);
@@ -109,12 +111,15 @@ export class DrawScene extends Scene {
       this.shared.setDigit(this.input, this.pad.empty ? null : this.pad.paths);
       this.version = this.shared.version;
       this.ctx.changed();
+      this.announce = true;
     }
     if (!input) {
       this.prediction.dataset.digit = '';
       this.predDigit.textContent = '?';
       this.predText.textContent = 'nothing drawn yet';
       this.probs.update(null);
+      if (this.announce) this.said.textContent = 'The pad is empty.';
+      this.announce = false;
       this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
       this.stack.update(null);
       this.showPick();
@@ -130,6 +135,8 @@ export class DrawScene extends Scene {
     this.predDigit.textContent = String(top);
     this.predText.textContent = `${(100 * p[top]).toFixed(1)}% sure`;
     this.probs.update(p, top);
+    if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
+    this.announce = false;
     this.inputMap.update({ data: input, h: 28, w: 28, scale: 1 });
     this.stack.update(fwd);
     const sorted = [...this.times].sort((a, b) => a - b);

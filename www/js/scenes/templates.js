@@ -4,7 +4,7 @@
 // with their cosine similarity; and all ten slp templates.
 
 import { Scene, el } from './base.js';
-import { Heatmap, absMax } from '../views/heatmap.js';
+import { Heatmap, robustScale } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
@@ -64,7 +64,7 @@ export class TemplatesScene extends Scene {
     r.append(this.empty);
 
     r.append(el('h3.tpl-h', { text: 'All ten slp neurons' }),
-      el('p.small', { text: 'The slp has one neuron per digit, each with 784 weights: red where ink raises its score, blue where ink lowers it. The one your digit makes largest is outlined.' }));
+      el('p.small', { text: 'The slp has one neuron per digit, each with 784 weights: red where ink raises its score, blue where ink lowers it. Under each: its probability for your digit and the cosine between your digit and its weights. The winner is outlined.' }));
     this.grid = el('div#templates.tpl-grid', { role: 'list', 'aria-label': 'The ten slp templates' });
     this.tiles = [];
     for (let d = 0; d < 10; d++) {
@@ -81,7 +81,7 @@ export class TemplatesScene extends Scene {
       el('h3', { text: 'Why the weights become pictures' }),
       el('p', {}, 'During training each weight matrix moves by ', el('code', { text: 'dW = Xᵀ · dout' }),
         ': the layer\'s inputs X, weighted by how wrong each output was. A neuron that must answer "3" keeps adding a little of every 3 it misses, and subtracting a little of every non-3 that fooled it, so its weights drift toward the average 3 minus what the other digits share.'),
-      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. Hidden neurons of the MLP learn parts and strokes rather than whole digits, so their pictures are rougher.' })));
+      el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. An slp template also holds negative evidence (the blue that tells the other digits apart), so its cosine with any one digit stays small, but compare the ten: the winner\'s is usually the largest. Hidden neurons of the MLP answer parts and strokes, so the most active one often resembles a piece of your digit more closely.' })));
     this.status = el('p.status', { role: 'status', text: 'loading the slp and mlp models…' });
     r.append(this.status);
   }
@@ -99,26 +99,32 @@ export class TemplatesScene extends Scene {
     this.status.remove();
     const fc = this.slp.layers.find((l) => l.kind === 'linear');
     this.slpW = fc.params.weight;
-    const scale = absMax(this.slpW.data);
+    const scale = robustScale(this.slpW.data);
     this.tiles.forEach(({ m }, d) => m.update({ data: this.slpW.data, h: 28, w: 28, offset: d * 784, scale }));
     this.mlpFc = this.mlp.layers.findIndex((l) => l.kind === 'linear');
   }
 
-  /** Cosine similarity of two 784-vectors: wasm matmul for the dot products where available. */
-  cosine(a, b) {
+  /**
+   * Cosine similarity of `x` with each of `rows` (Float32Arrays of equal length). The dot
+   * products come from one wasm matmul: the Gram matrix of [x; rows]; JS only divides.
+   */
+  cosines(x, rows) {
     const { api } = this;
-    if (typeof api.cosineSimilarity === 'function') return api.cosineSimilarity(a, b);
-    if (typeof api.matmul === 'function' && api.Tensor) {
-      const rows = new api.Tensor(Float32Array.from([...a, ...b]), [2, a.length]);
-      const cols = new api.Tensor(Float32Array.from({ length: 2 * a.length }, (_, i) => (i % 2 ? b : a)[i >> 1]), [a.length, 2]);
-      const g = api.matmul(rows, cols); // the Gram matrix [[a·a, a·b], [b·a, b·b]]
-      const [aa, ab, , bb] = g.toArray();
-      rows.free(); cols.free(); g.free();
-      return ab / Math.sqrt(aa * bb);
-    }
-    let ab = 0; let aa = 0; let bb = 0;
-    for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-    return ab / Math.sqrt(aa * bb);
+    const n = x.length;
+    const vs = [x, ...rows];
+    const k = vs.length;
+    const a = new Float32Array(k * n);
+    const at = new Float32Array(n * k);
+    vs.forEach((v, r) => {
+      a.set(v, r * n);
+      for (let j = 0; j < n; j++) at[j * k + r] = v[j];
+    });
+    const A = new api.Tensor(a, [k, n]);
+    const B = new api.Tensor(at, [n, k]);
+    const G = api.matmul(A, B); // G[i][j] = vs[i] · vs[j]
+    const g = G.toArray();
+    A.free(); B.free(); G.free();
+    return rows.map((_, r) => g[r + 1] / Math.sqrt(g[0] * g[(r + 1) * k + r + 1]));
   }
 
   async update() {
@@ -141,8 +147,10 @@ export class TemplatesScene extends Scene {
     const ps = Float32Array.from(fs.probabilities());
     fs.free?.();
     const wS = this.slpW.data.subarray(win * 784, (win + 1) * 784);
-    this.slpMap.update({ data: wS, h: 28, w: 28 });
-    const cS = this.cosine(x, wS);
+    this.slpMap.update({ data: wS, h: 28, w: 28, scale: robustScale(wS) });
+    const rows = Array.from({ length: 10 }, (_, d) => this.slpW.data.subarray(d * 784, (d + 1) * 784));
+    const cos = this.cosines(x, rows);
+    const cS = cos[win];
     this.slpCap.textContent = `neuron ${win} won (${(100 * ps[win]).toFixed(0)}%): its 784 weights`;
     this.slpCos.dataset.cos = String(cS);
     this.slpCos.textContent = `cosine with your digit: ${cS.toFixed(3)}`;
@@ -150,7 +158,9 @@ export class TemplatesScene extends Scene {
     this.tiles.forEach(({ f, cap }, d) => {
       f.classList.toggle('win', d === win);
       f.setAttribute('aria-label', `digit ${d}: ${(100 * ps[d]).toFixed(1)}%${d === win ? ', the winner' : ''}`);
-      cap.textContent = `${d} · ${(100 * ps[d]).toFixed(ps[d] > 0.1 ? 0 : 1)}%`;
+      cap.replaceChildren(el('strong', { text: String(d) }), ` ${(100 * ps[d]).toFixed(ps[d] > 0.1 ? 0 : 1)}%`,
+        el('span.tcos', { text: `cos ${cos[d].toFixed(2)}` }));
+      f.dataset.cos = String(cos[d]);
     });
 
     const fm = this.mlp.model.forward(x);
@@ -159,8 +169,8 @@ export class TemplatesScene extends Scene {
     fm.free?.();
     const n = argmax(hidden);
     const wM = this.mlp.layers[this.mlpFc].params.weight.data.subarray(n * 784, (n + 1) * 784);
-    this.mlpMap.update({ data: wM, h: 28, w: 28 });
-    const cM = this.cosine(x, wM);
+    this.mlpMap.update({ data: wM, h: 28, w: 28, scale: robustScale(wM) });
+    const [cM] = this.cosines(x, [wM]);
     this.mlpCap.textContent = `hidden neuron ${n} of 128 (activation ${hidden[n].toFixed(2)}); the MLP answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
     this.mlpCos.textContent = `cosine with your digit: ${cM.toFixed(3)}`;

@@ -1,11 +1,272 @@
-// Scene "Transposed convolution": being built (see issue 5).
+// Scene "Transposed convolution": stride-n upsampling stepped input cell by input cell. Each
+// input value stamps the kernel, scaled by itself, into the output canvas (col2im); cells are
+// shaded by how many stamps cover them, so the checkerboard appears when k is not divisible
+// by the stride. Beside it, in sync, the equivalent view of seed 002: zeros inserted between
+// the pixels, then an ordinary correlation with the flipped kernel. Below: the adjoint check
+// ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ and the round trip Conv2d(stride n) → ConvTranspose2d.
+// Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
 import { Scene, el } from './base.js';
+import { Grid, fmt, scaleOf } from './correlate-grid.js';
+import { Player, numberInput, select, field, parseInts } from './correlate-player.js';
+import { formulaTranspose } from './correlate-common.js';
+
+const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
+const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
+const AXES = ['rows', 'columns'];
+const SIDES = ['top', 'left', 'bottom', 'right'];
 
 export class TransposeScene extends Scene {
   static id = 'transpose';
 
   constructor(root, ctx) {
     super(root, ctx);
-    root.append(el('h2', { text: 'Transposed convolution' }));
+    this.s = { input: 'ones', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
+    this.build();
+    this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
   }
+
+  build() {
+    const r = this.root;
+    r.append(el('header.cs-head', {},
+      el('h2', { text: 'Transposed convolution' }),
+      el('p.cs-lede', {}, 'A stride-n transposed convolution upsamples: each input cell stamps the kernel, scaled by its value, ',
+        'n cells further along the output, and overlapping stamps add up. Count the stamps per cell: when the kernel size is not ',
+        'a multiple of the stride, some cells get more than their neighbours, and a checkerboard appears.')));
+
+    const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Transposed convolution settings' });
+    this.inputSel = select('tr-input', 'Input image', INPUTS, this.s.input, (v) => { this.s.input = v; this.rebuild(); });
+    this.sizeIn = numberInput('tr-size', 'Input size (cells per side)', { min: 2, max: 8, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
+    this.kernelSel = select('tr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => { this.s.kernel = v; this.rebuild(); });
+    this.ksIn = numberInput('tr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.rebuild(); } });
+    const num = (key, i, id, label, lo) => numberInput(id, label, { min: lo, max: 6, value: this.s[key][i], onchange: (v) => { this.s[key][i] = v; this.rebuild(); } });
+    this.geo = [
+      ...[0, 1].map((a) => num('stride', a, `tr-stride-${'hw'[a]}`, `Stride ${AXES[a]}`, 1)),
+      ...[0, 1, 2, 3].map((a) => num('padding', a, `tr-pad-${SIDES[a]}`, `Padding ${SIDES[a]}`, 0)),
+      ...[0, 1].map((a) => num('dilation', a, `tr-dil-${'hw'[a]}`, `Dilation ${AXES[a]}`, 1)),
+      ...[0, 1].map((a) => num('op', a, `tr-op-${'hw'[a]}`, `Output padding ${AXES[a]}`, 0)),
+    ];
+    c.append(
+      field('Input', this.inputSel, this.sizeIn),
+      field('Kernel', this.kernelSel, this.ksIn),
+      field('Stride (rows, cols)', ...this.geo.slice(0, 2)),
+      field('Padding (top, left, bottom, right)', ...this.geo.slice(2, 6)),
+      field('Dilation (rows, cols)', ...this.geo.slice(6, 8)),
+      field('Output padding (rows, cols)', ...this.geo.slice(8, 10)),
+    );
+    r.append(c);
+    this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
+
+    const cols = el('div.cs-two');
+    r.append(cols);
+    const left = el('section.cs-panel', { 'aria-label': 'Stamps (col2im)' }, el('h3', { text: 'Stamps: each input cell adds a scaled kernel (col2im)' }));
+    const right = el('section.cs-panel', { 'aria-label': 'Zero insertion then the flipped kernel' }, el('h3', { text: 'Same result: insert zeros, then correlate with the flipped kernel' }));
+    cols.append(left, right);
+
+    const lrow = el('div.cs-stage');
+    left.append(lrow);
+    this.inGrid = new Grid(lrow, { id: 'tr-input-grid', label: 'Input; the stamping cell is outlined', caption: 'input', maxWidth: 150, maxCell: 34 });
+    this.kGrid = new Grid(lrow, { id: 'tr-kernel-grid', label: 'Kernel', caption: 'kernel', maxWidth: 130, maxCell: 30 });
+    this.stampText = el('p.cs-sum', { id: 'tr-stamp', 'aria-live': 'polite' });
+    left.append(this.stampText);
+    const lrow2 = el('div.cs-stage');
+    left.append(lrow2);
+    this.canvas = new Grid(lrow2, { id: 'tr-canvas', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'output so far (stamps added)', maxWidth: 300, maxCell: 30 });
+    this.cover = new Grid(lrow2, { id: 'tr-coverage', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 300, maxCell: 30 });
+
+    const rrow = el('div.cs-stage');
+    right.append(rrow);
+    this.eqGrid = new Grid(rrow, { id: 'tr-eq-grid', label: 'Zero-inserted, padded input; the current pixel and one window are outlined', caption: 'zeros inserted (light), padding (dashed)', maxWidth: 300, maxCell: 30 });
+    this.fkGrid = new Grid(rrow, { id: 'tr-flipped', label: 'Flipped kernel', caption: 'kernel turned 180°', maxWidth: 130, maxCell: 30 });
+    this.eqText = el('p.cs-sum', { id: 'tr-eq-sum', 'aria-live': 'polite' });
+    right.append(this.eqText);
+    const rrow2 = el('div.cs-stage');
+    right.append(rrow2);
+    this.eqOut = new Grid(rrow2, { id: 'tr-eq-output', label: 'Output of the correlation over the zero-inserted input', caption: 'output (all windows)', maxWidth: 300, maxCell: 30 });
+
+    this.formula = el('div.cs-formula', { id: 'tr-formula' });
+    r.append(this.formula);
+
+    const adj = el('section.cs-panel', { 'aria-label': 'Adjoint check' },
+      el('h3', { text: 'Why “transposed”: it is the adjoint of the strided convolution' }),
+      el('p.cs-muted', {}, 'Let K be Conv2d with these settings (stride n: it shrinks), g this input and f a fixed random image of the output’s size. ',
+        'The transposed convolution Kᵀ is defined by ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ for every f and g, exactly as a transposed matrix (seed 002).'));
+    this.lhs = el('output.cs-big', { id: 'adj-lhs' });
+    this.rhs = el('output.cs-big', { id: 'adj-rhs' });
+    adj.append(el('div.cs-adjoint', {}, el('div', {}, el('span', {}, '⟨K f, g⟩ = '), this.lhs), el('div', {}, el('span', {}, '⟨f, Kᵀ g⟩ = '), this.rhs)));
+    r.append(adj);
+
+    const rt = el('section.cs-panel', { 'aria-label': 'Round trip' },
+      el('h3', { text: 'Round trip: Conv2d(stride n), then ConvTranspose2d with the same kernel' }),
+      el('p.cs-muted', { id: 'rt-note' }));
+    const row = el('div.cs-stage.cs-rt');
+    rt.append(row);
+    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true });
+    this.rtIn = fig('rt-input', 'input 28×28');
+    this.rtDown = fig('rt-down', 'Conv2d: downscaled');
+    this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
+    r.append(rt);
+  }
+
+  image() {
+    return { data: this.api.tracePresetImage(this.s.input, this.s.n, this.s.n, 3), h: this.s.n, w: this.s.n };
+  }
+
+  kernel() {
+    const p = this.api.tracePresetKernel(this.s.kernel, this.s.ks, 5);
+    const out = { values: p.values, k: p.size };
+    p.free();
+    return out;
+  }
+
+  rebuild() {
+    const { api, s } = this;
+    const img = this.image();
+    const ker = this.kernel();
+    const st = api.traceTransposeSettle(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation);
+    s.stride = [st[0], st[1]];
+    s.padding = [st[2], st[3], st[4], st[5]];
+    s.dilation = [st[6], st[7]];
+    s.op = [st[8], st[9]];
+    const rg = api.traceTransposeRanges(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation, 6);
+    const values = [...s.stride, ...s.padding, ...s.dilation, ...s.op];
+    this.geo.forEach((inp, i) => { inp.min = rg[2 * i]; inp.max = rg[2 * i + 1]; inp.value = values[i]; });
+    this.inputSel.value = s.input;
+    this.sizeIn.value = s.n;
+    this.kernelSel.value = s.kernel;
+    this.ksIn.value = s.ks;
+
+    const t = api.traceTranspose(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation);
+    this.trace?.free();
+    this.trace = t;
+    this.tr = {
+      h: t.h, w: t.w, k: t.kh, fullH: t.fullH, fullW: t.fullW, outH: t.outH, outW: t.outW, steps: t.steps, taps: t.taps,
+      input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
+      full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms,
+      eqH: t.eqH, eqW: t.eqW, eqKind: t.eqKind, eqGrid: t.eqGrid, eqPosition: t.eqPosition, eqKernel: t.eqKernel,
+      eqWindow: t.eqWindow, eqProducts: t.eqProducts, eqOutput: t.eqOutput,
+    };
+    const tr = this.tr;
+    this.scale = scaleOf(tr.full);
+    this.maxCover = scaleOf(tr.coverageFull);
+    this.inGrid.resize(tr.h, tr.w);
+    this.inGrid.set(tr.input);
+    this.kGrid.resize(tr.k, tr.k);
+    this.kGrid.set(tr.kernel);
+    this.fkGrid.resize(tr.k, tr.k);
+    this.fkGrid.set(tr.eqKernel);
+    this.canvas.resize(tr.fullH, tr.fullW);
+    this.canvas.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
+    this.cover.resize(tr.fullH, tr.fullW);
+    this.cover.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
+    this.eqGrid.resize(tr.eqH, tr.eqW);
+    this.eqGrid.set(tr.eqGrid, { scale: scaleOf(tr.input) });
+    this.eqGrid.tag('cs-zero', (i) => tr.eqKind[i] === 1);
+    this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
+    this.eqOut.resize(tr.outH, tr.outW);
+    this.eqOut.set(tr.eqOutput, { scale: this.scale });
+    this.formula.replaceChildren(...formulaTranspose(tr.terms, 'rows', 'H'), ...formulaTranspose(tr.terms.slice(9), 'columns', 'W'));
+    this.adjoint(img, ker);
+    this.roundTrip();
+    this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
+    this.showStep(this.player.t);
+  }
+
+  showStep(t) {
+    const tr = this.tr;
+    if (!tr) return;
+    this.s.t = t;
+    const canvas = this.trace.canvasAfter(t + 1);
+    const cover = this.trace.coverageAfter(t + 1);
+    this.canvas.set(canvas, { scale: this.scale, shown: (i) => cover[i] > 0 });
+    this.cover.counts(cover, this.maxCover);
+    const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
+    this.canvas.mark('cs-win', taps);
+    this.cover.mark('cs-win', taps);
+    this.inGrid.mark('cs-cur', [t]);
+    const outs = [...tr.stampOut.subarray(t * tr.taps, (t + 1) * tr.taps)].filter((o) => o >= 0);
+    this.eqOut.mark('cs-win', outs);
+    this.eqGrid.mark('cs-cur', [tr.eqPosition[t]]);
+    const i = Math.floor(t / tr.w);
+    const j = t % tr.w;
+    this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], 3)),
+      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${Math.floor(tr.stampFull[t * tr.taps] / tr.fullW)}, ${tr.stampFull[t * tr.taps] % tr.fullW})` +
+      `${outs.length < tr.taps ? ` (${tr.taps - outs.length} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
+    // The window of the first output cell this stamp reaches, on the zero-inserted grid.
+    const focus = outs.length ? outs[0] : -1;
+    if (focus >= 0) {
+      const win = tr.eqWindow.subarray(focus * tr.taps, (focus + 1) * tr.taps);
+      this.eqGrid.mark('cs-win', win);
+      this.eqOut.mark('cs-cur', [focus]);
+      const prods = [...tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps)].map((v) => fmt(v)).filter((x) => x !== '0');
+      this.eqText.replaceChildren(`output[${Math.floor(focus / tr.outW)}, ${focus % tr.outW}] = Σ window × flipped kernel = ${prods.length ? prods.join(' + ').replaceAll('+ −', '− ') : '0'} = `,
+        el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]) }, fmt(tr.eqOutput[focus], 3)),
+        ', what the stamps add up to once all have landed.');
+    } else {
+      this.eqGrid.mark('cs-win', []);
+      this.eqOut.mark('cs-cur', []);
+      this.eqText.textContent = 'This stamp lands entirely in the cropped border.';
+    }
+    this.player.changed(this.ctx.changed);
+  }
+
+  adjoint(img, ker) {
+    const s = this.s;
+    const a = this.api.traceAdjoint(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation, 17);
+    this.lhs.value = a.lhs.toPrecision(7);
+    this.rhs.value = a.rhs.toPrecision(7);
+    this.lhs.dataset.value = String(a.lhs);
+    this.rhs.dataset.value = String(a.rhs);
+    a.free();
+  }
+
+  roundTrip() {
+    const { api, s } = this;
+    const ker = this.kernel();
+    const x = this.shared.digit ?? api.tracePresetImage('letter', 28, 28, 0);
+    let rt;
+    try {
+      rt = api.traceRoundTrip(x, 28, 28, ker.values, ker.k, ker.k, s.stride, s.padding, s.dilation);
+    } catch (err) {
+      this.rtNote(`Conv2d cannot run with these settings on 28×28: ${err.message}`);
+      return;
+    }
+    this.rtIn.resize(28, 28);
+    this.rtIn.set(x);
+    this.rtDown.resize(rt.downH, rt.downW);
+    this.rtDown.set(rt.down, { text: false });
+    this.rtUp.resize(28, 28);
+    this.rtUp.set(rt.up);
+    this.rtDown.node.dataset.shape = `${rt.downH}x${rt.downW}`;
+    const op = rt.outputPadding;
+    this.rtNote(`${this.shared.digit ? 'Your digit' : 'A letter'} (28×28) → Conv2d stride ${s.stride.join('×')} → ${rt.downH}×${rt.downW} → ConvTranspose2d (output_padding ${op[0]}, ${op[1]}) → 28×28. ` +
+      'The transposed conv restores the size, not the image: it is the adjoint, not the inverse.');
+    rt.free();
+  }
+
+  rtNote(text) { this.root.querySelector('#rt-note').textContent = text; }
+
+  getState() {
+    const s = this.s;
+    return { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride.join(','), p: s.padding.join(','), op: s.op.join(','), d: s.dilation.join(','), t: s.t };
+  }
+
+  setState(p) {
+    const s = this.s;
+    if (INPUTS.some(([v]) => v === p.in)) s.input = p.in;
+    if (KERNELS.some(([v]) => v === p.k)) s.kernel = p.k;
+    if (p.n && Number.isInteger(+p.n) && +p.n >= 2 && +p.n <= 8) s.n = +p.n;
+    if (p.ks && Number.isInteger(+p.ks) && +p.ks >= 1 && +p.ks <= 5) s.ks = +p.ks;
+    s.stride = parseInts(p.s, 2, 1, 6) ?? s.stride;
+    s.padding = parseInts(p.p, 4, 0, 6) ?? s.padding;
+    s.op = parseInts(p.op, 2, 0, 5) ?? s.op;
+    s.dilation = parseInts(p.d, 2, 1, 6) ?? s.dilation;
+    if (p.t && Number.isInteger(+p.t) && +p.t >= 0) s.t = +p.t;
+    if (this.shown) this.rebuild();
+  }
+
+  show() { this.shown = true; this.rebuild(); }
+
+  hide() { this.player.pause(); }
+
+  onKey(e) { return this.player.key(e); }
 }

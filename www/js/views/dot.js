@@ -126,9 +126,10 @@ export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
       }
       node.append(list, el('p.hint', { text: 'Pick a channel to see its numbers. Largest contribution first shown.' }), numbers);
     }
+    const terms = rows.map((r, j) => (j === 0 ? fmt4(r.part) : `${r.part < 0 ? ' − ' : ' + '}${fmt4(Math.abs(r.part))}`)).join('');
     node.append(el('p.total', {},
-      el('span', { text: `${rows.map((r) => fmt4(r.part)).join(' + ')}` }),
-      el('span', { text: ` + bias ${fmt4(b)} = ` }),
+      el('span', { text: terms }),
+      el('span', { text: ` + bias (${fmt4(b)}) = ` }),
       el('strong.sum', { text: fmt4(sum) })));
   } else if (l.kind === 'relu') {
     const v = at(c, y, x) ?? prevData[x];
@@ -159,10 +160,12 @@ export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
     }
     sum = total + bias.data[x];
     head.append(el('span.formula', { text: `Σ over ${n} (${prevName} × weights of neuron ${x}) + bias` }));
-    const side = n === 784 ? 28 : null;
+    // Drawn as the image it came from when the row is a flattened 28 × 28 input, else as a strip.
+    const src = i > 0 && net.layers[i - 1].kind === 'flatten' ? net.layers[i - 1].in : null;
+    const side = src && src.c === 1 && src.h * src.w === n ? src.h : null;
     const strip = (data, title, signed) => {
-      const f = el('figure.vfig');
-      new Heatmap(f, { label: title, signed, size: side ? 112 : 480 })
+      const f = el(`figure.vfig${side ? '' : '.wide'}`);
+      new Heatmap(f, { label: title, signed, size: side ? 112 : 520, strip: !side })
         .update({ data, h: side ?? 1, w: side ?? n });
       f.append(el('figcaption', { text: title }));
       return f;

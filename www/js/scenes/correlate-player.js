@@ -1,0 +1,142 @@
+// The step player shared by the correlate and transpose scenes (play/pause, step back and
+// forward, a scrub bar, speed), and small labelled form controls. A player only counts steps;
+// what a step shows is the scene's business.
+import { el } from './base.js';
+
+const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
+
+export class Player {
+  /** @param opts { prefix (id prefix), label, onStep(t), reducedMotion } */
+  constructor(container, { prefix, label, onStep, reducedMotion = false }) {
+    this.onStep = onStep;
+    this.steps = 1;
+    this.t = 0;
+    this.timer = null;
+    this.reducedMotion = reducedMotion;
+    this.play = el('button.cs-btn.cs-primary', {
+      id: `${prefix}-play`, type: 'button', 'aria-label': `Play ${label}`, onclick: () => this.toggle(),
+    }, '▶ Play');
+    this.back = el('button.cs-btn', { id: `${prefix}-back`, type: 'button', 'aria-label': 'Step back', onclick: () => this.go(this.t - 1) }, '◀');
+    this.fwd = el('button.cs-btn', { id: `${prefix}-fwd`, type: 'button', 'aria-label': 'Step forward', onclick: () => this.go(this.t + 1) }, '▶');
+    this.scrub = el('input.cs-scrub', {
+      id: `${prefix}-scrub`, type: 'range', min: 0, max: 0, value: 0, 'aria-label': `${label}: step`,
+      oninput: () => { this.pause(); this.go(Number(this.scrub.value)); },
+    });
+    this.speed = el('select', { id: `${prefix}-speed`, 'aria-label': 'Speed (steps per second)' },
+      SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2 }, `${name}×`)));
+    this.label = el('output.cs-step', { id: `${prefix}-step`, 'aria-live': 'off' });
+    this.node = el('div.cs-player', { role: 'group', 'aria-label': `${label} controls` },
+      this.back, this.play, this.fwd, this.scrub, this.label, el('label.cs-inline', {}, 'speed ', this.speed),
+      el('span.cs-keys', { 'aria-hidden': 'true' }, 'keys: space ▶/❚❚, ← → step'));
+    container.append(this.node);
+  }
+
+  setSteps(n, t = this.t) {
+    this.steps = Math.max(1, n);
+    this.scrub.max = String(this.steps - 1);
+    this.go(t, true);
+  }
+
+  go(t, force = false) {
+    const next = Math.max(0, Math.min(this.steps - 1, t));
+    if (next === this.t && !force) return;
+    this.t = next;
+    this.scrub.value = String(next);
+    this.label.value = `step ${next + 1} / ${this.steps}`;
+    this.label.dataset.step = String(next);
+    this.onStep(next);
+  }
+
+  get playing() { return this.timer !== null; }
+
+  /**
+   * Tells the router the state moved: at once when paused, at most every half second while
+   * playing (Chromium throttles pages that rewrite their URL hundreds of times a second).
+   */
+  changed(notify) {
+    this.notify = notify;
+    if (!this.playing) { notify(); return; }
+    if (this.pending) return;
+    this.pending = setTimeout(() => { this.pending = null; notify(); }, 500);
+  }
+
+  toggle() { if (this.playing) this.pause(); else this.start(); }
+
+  start() {
+    if (this.playing) return;
+    if (this.t >= this.steps - 1) this.go(0);
+    this.play.textContent = '❚❚ Pause';
+    this.play.setAttribute('aria-label', 'Pause');
+    this.play.setAttribute('aria-pressed', 'true');
+    let last = performance.now();
+    let acc = 0;
+    const tick = (now) => {
+      if (!this.playing) return;
+      acc += ((now - last) / 1000) * Number(this.speed.value);
+      last = now;
+      const n = Math.floor(acc);
+      if (n > 0) {
+        acc -= n;
+        this.go(this.t + n);
+        if (this.t >= this.steps - 1) { this.pause(); return; }
+      }
+      this.timer = requestAnimationFrame(tick);
+    };
+    this.timer = requestAnimationFrame(tick);
+  }
+
+  pause() {
+    if (this.timer !== null) cancelAnimationFrame(this.timer);
+    const was = this.timer !== null;
+    this.timer = null;
+    if (was && this.notify) this.notify();
+    this.play.textContent = '▶ Play';
+    this.play.setAttribute('aria-label', 'Play');
+    this.play.setAttribute('aria-pressed', 'false');
+  }
+
+  /** Space toggles, ←/→ step. */
+  key(e) {
+    if (e.key === ' ') { this.toggle(); return true; }
+    if (e.key === 'ArrowLeft') { this.pause(); this.go(this.t - 1); return true; }
+    if (e.key === 'ArrowRight') { this.pause(); this.go(this.t + 1); return true; }
+    return false;
+  }
+}
+
+/** A labelled number input. */
+export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange }) {
+  const input = el('input', {
+    id, type: 'number', min, max, value, step: 1, inputmode: 'numeric', 'aria-label': label,
+    onchange: () => {
+      // Only values inside the current range (set from the wasm validity predicate) get through.
+      const v = Math.round(Number(input.value));
+      if (input.value === '' || !Number.isFinite(v)) { input.value = input.dataset.last ?? value; return; }
+      const clamped = Math.min(Number(input.max), Math.max(Number(input.min), v));
+      input.value = String(clamped);
+      input.dataset.last = String(clamped);
+      onchange(clamped);
+    },
+  });
+  return input;
+}
+
+/** A labelled select from [value, text] pairs. */
+export function select(id, label, options, value, onchange) {
+  const s = el('select', { id, 'aria-label': label, onchange: () => onchange(s.value) },
+    options.map(([v, text]) => el('option', { value: v, selected: v === value }, text)));
+  return s;
+}
+
+/** A field: visible label text above its control(s). */
+export function field(text, ...controls) {
+  return el('div.cs-field', {}, el('span.cs-field-label', { 'aria-hidden': 'true' }, text), el('div.cs-field-row', {}, ...controls));
+}
+
+/** Parses "a,b,c" into exactly n whole numbers within [lo, hi], or null. */
+export function parseInts(s, n, lo, hi) {
+  if (typeof s !== 'string') return null;
+  const v = s.split(',').map(Number);
+  if (v.length !== n || v.some((x) => !Number.isInteger(x) || x < lo || x > hi)) return null;
+  return v;
+}
