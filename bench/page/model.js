@@ -109,10 +109,10 @@ function timeCalls(f, calls, batch) {
   return per;
 }
 
-window.benchModel = async (ours, log, { calls = 10000, batch = 50 } = {}) => {
+window.benchModel = async (ours, log, { name = 'cnn', calls = 10000, batch = 50 } = {}) => {
   if (!ours.Model) return { pending: 'the Model JS API is not in this build yet' };
-  const res = await fetch('/data/models/cnn.safetensors');
-  if (!res.ok) return { pending: 'data/models/cnn.safetensors is not shipped yet' };
+  const res = await fetch(`/data/models/${name}.safetensors`);
+  if (!res.ok) return { pending: `data/models/${name}.safetensors is not shipped yet` };
   const model = ours.Model.load(new Uint8Array(await res.arrayBuffer()));
   const net = tfNetwork(model);
   // A deterministic stroke-like digit: a ring, so every layer has something to do.
@@ -139,6 +139,7 @@ window.benchModel = async (ours, log, { calls = 10000, batch = 50 } = {}) => {
   const b2 = timeCalls(tfCall, calls / 2, batch);
   net.dispose();
   const out = {
+    name,
     calls,
     batch,
     params: model.numParams,
@@ -146,7 +147,7 @@ window.benchModel = async (ours, log, { calls = 10000, batch = 50 } = {}) => {
     tfjsUs: median([...b1, ...b2]) * 1000,
     maxAbsDiff,
   };
-  log(`cnn forward: ours ${out.oursUs.toFixed(1)} µs, TF.js ${out.tfjsUs.toFixed(1)} µs (max |Δp| ${maxAbsDiff.toExponential(1)})`);
+  log(`${name} forward: ours ${out.oursUs.toFixed(1)} µs, TF.js ${out.tfjsUs.toFixed(1)} µs (max |Δp| ${maxAbsDiff.toExponential(1)})`);
   model.free?.();
   return out;
 };
