@@ -128,6 +128,28 @@ impl Inference {
 /// the argmax for backward, which inference does not need.)
 fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [f32]) {
     let (oh, ow) = (h / size, w / size);
+    // NaN wins, as in the library's pool.
+    let max = |a: f32, b: f32| if b > a || b.is_nan() { b } else { a };
+    if size == 2 {
+        for (img, out) in x
+            .chunks_exact(h * w)
+            .zip(y.chunks_exact_mut(oh * ow))
+            .take(c)
+        {
+            for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
+                let r0 = &img[2 * oy * w..][..2 * ow];
+                let r1 = &img[(2 * oy + 1) * w..][..2 * ow];
+                for ((o, a), b) in orow
+                    .iter_mut()
+                    .zip(r0.chunks_exact(2))
+                    .zip(r1.chunks_exact(2))
+                {
+                    *o = max(max(a[0], a[1]), max(b[0], b[1]));
+                }
+            }
+        }
+        return;
+    }
     for ch in 0..c {
         let img = &x[ch * h * w..(ch + 1) * h * w];
         let out = &mut y[ch * oh * ow..(ch + 1) * oh * ow];
@@ -137,7 +159,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [
                 for ky in 0..size {
                     let row = &img[(oy * size + ky) * w + ox * size..][..size];
                     for &v in row {
-                        m = if v > m || v.is_nan() { v } else { m };
+                        m = max(m, v);
                     }
                 }
                 out[oy * ow + ox] = m;

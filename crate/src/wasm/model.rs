@@ -307,3 +307,30 @@ mod tests {
         assert_eq!(px.length(), 784);
     }
 }
+
+/// Not a timed assertion: prints the mean single-digit cnn forward in this browser, for the
+/// notes (the benchmark page measures it properly).
+#[cfg(all(test, target_arch = "wasm32"))]
+mod timing {
+    use super::*;
+    use wasm_bindgen_test::{console_log, wasm_bindgen_test as test};
+
+    #[test]
+    fn cnn_forward_time() {
+        let m = JsModel::load(include_bytes!("../../../data/models/cnn.safetensors")).unwrap();
+        let mut px = [0.0f32; 784];
+        for (i, p) in px.iter_mut().enumerate() {
+            *p = ((i * 7) % 13) as f32 / 12.0;
+        }
+        let runs = 2000;
+        let t = js_sys::Date::now();
+        for _ in 0..runs {
+            let _ = m.forward(&px).unwrap();
+        }
+        let us = (js_sys::Date::now() - t) * 1000.0 / runs as f64;
+        console_log!(
+            "cnn forward: {us:.1} µs mean over {runs} calls ({})",
+            crate::gemm::simd_level()
+        );
+    }
+}
