@@ -39,7 +39,8 @@ const median = (xs) => {
 const kernels = api.gemmKernels();
 const peaks = {};
 for (const k of ['relaxed', 'simd128']) {
-  if (kernels.includes(k)) peaks[k] = api.benchPeak(k);
+  // Best of three calls: the first may still run in V8's baseline tier.
+  if (kernels.includes(k)) peaks[k] = Math.max(...[0, 1, 2].map(() => api.benchPeak(k)));
 }
 
 const cols = [];

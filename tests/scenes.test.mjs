@@ -3,7 +3,8 @@
 // convTranspose2d), shared URLs restoring settings, keyboard, phone width, screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, screenshot } from './browser.mjs';
+import { launch, openPage, screenshot, BASE_URL } from './browser.mjs';
+import { drawStrokes, skeletonStrokes, indexOf } from './draw-strokes.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -60,6 +61,35 @@ test('sliding correlation: every step shows the sum conv2d computes', async () =
   await screenshot(page, 'scenes-correlate');
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+// The draw scene predicts (and shares its digit) once the cnn model is shipped.
+const HAVE_CNN = (await fetch(`${BASE_URL}/data/models/cnn.safetensors`, { method: 'HEAD' }).catch(() => null))?.ok ?? false;
+
+test('sliding correlation over a digit drawn on the pad', { skip: HAVE_CNN ? false : 'no cnn model shipped yet' }, async () => {
+  const { page, context, errors } = await openPage(browser, '#draw');
+  await page.waitForSelector('#pad');
+  await drawStrokes(page, skeletonStrokes(indexOf(3)));
+  await page.click('a[href="#correlate"]');
+  await page.waitForSelector('#corr-output .cs-cell');
+  await page.waitForFunction(() => !document.querySelector('#corr-input option[value="digit"]').disabled);
+  // The drawn digit becomes the default input once there is one.
+  assert.equal(await page.inputValue('#corr-input'), 'digit');
+  assert.equal(await page.locator('#corr-input-grid .cs-cell').count(), 28 * 28);
+  const digit = await cells(page, '#corr-input-grid');
+  assert.ok(digit.some((v) => v > 0.5), 'the input shows ink');
+  const expected = await page.evaluate(async (x) => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const y = api.conv2d(new api.Tensor(Float32Array.from(x), [1, 1, 28, 28]), new api.Tensor(api.tracePresetKernel('sobel-x', 3, 7).values, [1, 1, 3, 3]));
+    return Array.from(y.toArray());
+  }, digit);
+  await page.evaluate(() => { const s = document.getElementById('corr-scrub'); s.value = s.max; s.dispatchEvent(new Event('input')); });
+  const out = await cells(page, '#corr-output');
+  assert.equal(out.length, 26 * 26);
+  out.forEach((v, i) => close(v, expected[i], `digit output ${i}`));
+  await screenshot(page, 'scenes-correlate-digit');
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
@@ -282,7 +312,6 @@ test('phone width, reduced motion, labelled controls, screenshots', async () => 
   }
   const context = await browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const { BASE_URL } = await import('./browser.mjs');
   await page.goto(`${BASE_URL}/#correlate?in=letter&n=8`);
   await page.waitForSelector('#corr-output .cs-cell');
   assert.equal(await page.getAttribute('#corr-play', 'aria-pressed'), null); // nothing autoplays

@@ -64,7 +64,7 @@ use with_kernel;
 pub enum KernelKind {
     /// Plain Rust, vectorised by the compiler; always available.
     Portable,
-    /// wasm simd128, multiply then add (4×8 tile).
+    /// wasm simd128, multiply then add (3×12 tile).
     Simd128,
     /// wasm relaxed-simd fused multiply-add (3×12 tile).
     Relaxed,

@@ -2,10 +2,13 @@
 //! matrix-vector bodies it shares with the relaxed-simd kernel (which only swaps the
 //! multiply-add, see [`MulAdd`]).
 //!
-//! Why 4×8 (R = 4 rows, V = 2 vectors of 4 lanes): V8 on x64 has 15 usable SIMD registers.
-//! 4×8 needs 8 accumulators + 2 B vectors + 1 A broadcast + 1 temporary = 12 and never spills.
-//! Measured with bench/node-gemm.mjs (node 20, this machine, 512³, medians): see the table in
-//! notes/gemm.md — 4×8 wins over 2×16 and 3×12 for mul+add; 6×8 / 4×12 spill.
+//! Why 3×12 (R = 3 rows, V = 3 vectors of 4 lanes): V8 on x64 has 15 usable SIMD registers;
+//! 3×12 needs 9 accumulators + 3 B vectors + 1 A broadcast + 1 product temporary = 14 and does
+//! not spill. Measured with `benchTile` (node 20, this machine, 256³, same run, best of ~45
+//! repetitions): 3×12 31.3 GFLOPS, 4×8 29.0, 2×16 28.9; an earlier run's medians 29.8 / 27.8 /
+//! 27.7. Tiles that spill lose 1.5–2×: 6×8 19.4, 4×12 21.6, 5×8 18.8. Unrolling k by two lost
+//! 10–20% here and ~45% with relaxed FMA (LLVM hoists the second step's loads: more live
+//! registers), so the shipped tiles use U = 1.
 
 use core::arch::wasm32::*;
 use std::marker::PhantomData;
@@ -57,7 +60,7 @@ unsafe fn step<F: MulAdd, const R: usize, const V: usize>(
 /// As [`GemmKernel::kernel`] with MR = R and NR = 4V.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize>(
+pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: usize>(
     k: usize,
     alpha: f32,
     a: *const f32,
@@ -69,20 +72,26 @@ pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize>(
 ) {
     let mut acc = [[f32x4_splat(0.0); V]; R];
     let (mut a, mut b) = (a, b);
-    // Two k steps per iteration: halves the loop overhead (counter, branch, pointer bumps),
-    // which matters because V8 does not unroll and the mul+add loop is issue-bound.
-    for _ in 0..k / 2 {
-        // safety: two more steps remain in both panels.
+    // U k steps per iteration (V8 does not unroll). U = 2 halves the loop overhead but lets
+    // LLVM hoist the second step's loads, which costs registers: measured in notes/gemm.md.
+    for _ in 0..k / U {
+        for u in 0..U {
+            // safety: U more steps remain in both panels.
+            unsafe { step::<F, R, V>(&mut acc, a.add(u * R), b.add(u * 4 * V)) };
+        }
+        // safety: stays within (or one past the end of) the panels.
         unsafe {
-            step::<F, R, V>(&mut acc, a, b);
-            step::<F, R, V>(&mut acc, a.add(R), b.add(4 * V));
-            a = a.add(2 * R);
-            b = b.add(8 * V);
+            a = a.add(U * R);
+            b = b.add(U * 4 * V);
         }
     }
-    if k % 2 == 1 {
-        // safety: one step remains.
-        unsafe { step::<F, R, V>(&mut acc, a, b) };
+    for _ in 0..k % U {
+        // safety: one more step remains.
+        unsafe {
+            step::<F, R, V>(&mut acc, a, b);
+            a = a.add(R);
+            b = b.add(4 * V);
+        }
     }
     let al = f32x4_splat(alpha);
     let be = f32x4_splat(beta);
@@ -206,11 +215,11 @@ pub(crate) unsafe fn dot4<F: MulAdd>(k: usize, x: *const f32, cols: [*const f32;
     out
 }
 
-/// An R×(4V) register-tile kernel with multiply-add `F`: the simd128 and relaxed kernels are
+/// An R×(4V) register-tile kernel with multiply-add `F`, k loop unrolled U times: the simd128 and relaxed kernels are
 /// instances, and the benchmark instantiates others to compare tile shapes.
-pub(crate) struct Tile<F, const R: usize, const V: usize>(PhantomData<F>);
+pub(crate) struct Tile<F, const R: usize, const V: usize, const U: usize>(PhantomData<F>);
 
-impl<F: MulAdd, const R: usize, const V: usize> GemmKernel for Tile<F, R, V> {
+impl<F: MulAdd, const R: usize, const V: usize, const U: usize> GemmKernel for Tile<F, R, V, U> {
     const MR: usize = R;
     const NR: usize = 4 * V;
 
@@ -226,9 +235,9 @@ impl<F: MulAdd, const R: usize, const V: usize> GemmKernel for Tile<F, R, V> {
         csc: usize,
     ) {
         // safety: forwarded contract of GemmKernel::kernel with MR = R, NR = 4V.
-        unsafe { tile::<F, R, V>(k, alpha, a, b, beta, c, rsc, csc) }
+        unsafe { tile::<F, R, V, U>(k, alpha, a, b, beta, c, rsc, csc) }
     }
 }
 
-/// The simd128 micro-kernel: 4×8, mul + add.
-pub(crate) type Simd128 = Tile<SeparateMulAdd, 4, 2>;
+/// The simd128 micro-kernel: 3×12, mul + add.
+pub(crate) type Simd128 = Tile<SeparateMulAdd, 3, 3, 1>;

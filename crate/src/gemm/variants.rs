@@ -1,18 +1,19 @@
 //! Other register-tile shapes, instantiated only so that the benchmark can compare them with
 //! the shipped kernels (`benchTile` in crate/src/wasm/bench_gemm.rs); notes/gemm.md has the
-//! measured table that chose 4×8 for simd128 and 3×12 for relaxed.
+//! measured table that chose 3×12 for both simd128 and relaxed.
 
 use super::driver::{self, BSource};
 use super::simd128::{SeparateMulAdd, Tile};
 use crate::error::{Error, Result};
 
-/// Row-major `C = A·B` (m×k by k×n) with an R×4V tile and mul+add (`fma = false`) or
+/// Row-major `C = A·B` (m×k by k×n) with an R×4V tile, k unrolled U times, and mul+add (`fma = false`) or
 /// relaxed FMA (`fma = true`, relaxed builds only).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_tile(
     fma: bool,
     r: usize,
     v: usize,
+    u: usize,
     m: usize,
     k: usize,
     n: usize,
@@ -38,14 +39,14 @@ pub(crate) fn sgemm_tile(
     };
     let (ap, cp) = (a.as_ptr(), c.as_mut_ptr());
     macro_rules! go {
-        ($F:ty, $(($r:literal, $v:literal)),*) => {
-            match (r, v) {
-                $(($r, $v) => {
+        ($F:ty, $(($r:literal, $v:literal, $u:literal)),*) => {
+            match (r, v, u) {
+                $(($r, $v, $u) => {
                     // safety: the row-major views were checked above.
-                    unsafe { driver::gemm::<Tile<$F, $r, $v>>(m, k, n, 1.0, ap, k, 1, bs, 0.0, cp, n, 1) };
+                    unsafe { driver::gemm::<Tile<$F, $r, $v, $u>>(m, k, n, 1.0, ap, k, 1, bs, 0.0, cp, n, 1) };
                     Ok(())
                 })*
-                _ => Err(Error::param("tile", (r, v), "not one of the instantiated shapes")),
+                _ => Err(Error::param("tile", (r, v, u), "not one of the instantiated shapes")),
             }
         };
     }
@@ -53,29 +54,37 @@ pub(crate) fn sgemm_tile(
         #[cfg(target_feature = "relaxed-simd")]
         return go!(
             super::relaxed::RelaxedMulAdd,
-            (4, 2),
-            (2, 4),
-            (3, 3),
-            (6, 2),
-            (4, 3),
-            (5, 2),
-            (2, 3),
-            (3, 2),
-            (4, 4)
+            (4, 2, 1),
+            (2, 4, 1),
+            (3, 3, 1),
+            (6, 2, 1),
+            (4, 3, 1),
+            (5, 2, 1),
+            (2, 3, 1),
+            (3, 2, 1),
+            (4, 4, 1),
+            (4, 2, 2),
+            (2, 4, 2),
+            (3, 3, 2),
+            (5, 2, 2)
         );
         #[cfg(not(target_feature = "relaxed-simd"))]
         return Err(Error::param("tile", "fma", "needs the relaxed build"));
     }
     go!(
         SeparateMulAdd,
-        (4, 2),
-        (2, 4),
-        (3, 3),
-        (6, 2),
-        (4, 3),
-        (5, 2),
-        (2, 3),
-        (3, 2),
-        (4, 4)
+        (4, 2, 1),
+        (2, 4, 1),
+        (3, 3, 1),
+        (6, 2, 1),
+        (4, 3, 1),
+        (5, 2, 1),
+        (2, 3, 1),
+        (3, 2, 1),
+        (4, 4, 1),
+        (4, 2, 2),
+        (2, 4, 2),
+        (3, 3, 2),
+        (5, 2, 2)
     )
 }

@@ -14,6 +14,8 @@ pub mod infer;
 pub mod io;
 pub mod kernels;
 pub mod optim;
+#[cfg(test)]
+mod shipped;
 pub mod train;
 
 use crate::error::{Error, Result};

@@ -43,6 +43,7 @@ pub fn outputs(model: &Model, images: &[u8]) -> Result<Vec<f32>> {
 }
 
 /// Builds the fixture from the first 100 test images (u8) and the three shipped models.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn build_fixture(images: &[u8]) -> Result<Vec<u8>> {
     let mut v = MAGIC.to_vec();
     v.extend_from_slice(&(FIXTURE_IMAGES as u32).to_le_bytes());

@@ -114,14 +114,16 @@ pub fn bench_sgemm_packed(
     })
 }
 
-/// Milliseconds per row-major `C = A·B` with an experimental R×4V register tile
+/// Milliseconds per row-major `C = A·B` with an experimental R×4V register tile, k loop
+/// unrolled `unroll` times
 /// (`madd` = "simd128" for mul+add, "relaxed" for relaxed FMA); used to choose the tiles.
 #[wasm_bindgen(js_name = benchTile)]
-#[allow(unused_variables)]
+#[allow(unused_variables, clippy::too_many_arguments)]
 pub fn bench_tile(
     madd: &str,
     rows: usize,
     vecs: usize,
+    unroll: usize,
     m: usize,
     k: usize,
     n: usize,
@@ -135,7 +137,7 @@ pub fn bench_tile(
         let b = filled(k * n, 2);
         let mut c = vec![0.0f32; m * n];
         series(reps, || {
-            gemm::variants::sgemm_tile(fma, rows, vecs, m, k, n, &a, &b, &mut c)
+            gemm::variants::sgemm_tile(fma, rows, vecs, unroll, m, k, n, &a, &b, &mut c)
         })
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -166,6 +168,9 @@ mod peak {
     use super::{JsError, KernelKind};
 
     /// Runs `iters` steps of 12 independent vector chains; returns the flops done.
+    /// Not inlined: wasm has no on-stack replacement, so a loop inside the exported function
+    /// would stay in V8's baseline tier for the whole first call (measured ~5 vs ~45 GFLOPS).
+    #[inline(never)]
     pub fn chains(kind: KernelKind, iters: usize) -> Result<f64, JsError> {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         {

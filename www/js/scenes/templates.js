@@ -135,7 +135,7 @@ export class TemplatesScene extends Scene {
     if (!x || !this.slp) {
       this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
       for (const m of [this.slpMap, this.mlpMap]) m.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
-      for (const c of [this.slpCos, this.mlpCos]) { c.dataset.cos = ''; c.textContent = ''; }
+      for (const c of [this.slpCos, this.mlpCos]) { c.dataset.cos = ''; c.replaceChildren(); }
       for (const t of this.tiles) t.f.classList.remove('win');
       this.grid.dataset.win = '';
       return;
@@ -153,13 +153,13 @@ export class TemplatesScene extends Scene {
     const cS = cos[win];
     this.slpCap.textContent = `neuron ${win} won (${(100 * ps[win]).toFixed(0)}%): its 784 weights`;
     this.slpCos.dataset.cos = String(cS);
-    this.slpCos.textContent = `cosine with your digit: ${cS.toFixed(3)}`;
+    this.slpCos.replaceChildren(el('span', { text: 'cosine with your digit' }), el('strong', { text: cS.toFixed(3) }));
     this.grid.dataset.win = String(win);
     this.tiles.forEach(({ f, cap }, d) => {
       f.classList.toggle('win', d === win);
       f.setAttribute('aria-label', `digit ${d}: ${(100 * ps[d]).toFixed(1)}%${d === win ? ', the winner' : ''}`);
       cap.replaceChildren(el('strong', { text: String(d) }), ` ${(100 * ps[d]).toFixed(ps[d] > 0.1 ? 0 : 1)}%`,
-        el('span.tcos', { text: `cos ${cos[d].toFixed(2)}` }));
+        el('span.tcos', { text: `cos ${cos[d].toFixed(2)}`, title: 'cosine between your digit and these weights' }));
       f.dataset.cos = String(cos[d]);
     });
 
@@ -173,7 +173,7 @@ export class TemplatesScene extends Scene {
     const [cM] = this.cosines(x, [wM]);
     this.mlpCap.textContent = `hidden neuron ${n} of 128 (activation ${hidden[n].toFixed(2)}); the MLP answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
-    this.mlpCos.textContent = `cosine with your digit: ${cM.toFixed(3)}`;
+    this.mlpCos.replaceChildren(el('span', { text: 'cosine with your digit' }), el('strong', { text: cM.toFixed(3) }));
   }
 
   async example() {
