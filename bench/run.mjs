@@ -41,7 +41,8 @@ function markdown(res) {
   const m = res.machine;
   const L = [];
   L.push(`Machine: ${m.cpu}, ${m.cores} cores (one used), ${m.chromium}, TF.js ${res.env.tfjs.version} `
-    + `(${res.env.tfjs.binary}, 1 thread), ${m.date}.`);
+    + `(${res.env.tfjs.binary}, 1 thread), ${m.date}; load average at the end ${m.loadavg?.[0] ?? '?'} `
+    + '(the cores are shared: compare columns within a run, not across runs).');
   L.push('');
   L.push(`One-core limit (independent-chains microbenchmark, \`benchPeak\`): relaxed FMA **${f1(res.limit.fma)} GFLOPS** `
     + `(${f1(res.limit.fmaAfter)} again at the end of the run), simd128 mul+add ${f1(res.limit.mulAdd)} GFLOPS.`);
@@ -131,6 +132,7 @@ async function main() {
     const res = await page.evaluate((o) => window.runBench(o), options);
     res.machine = {
       cpu: cpuModel(),
+      loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
       cores: os.cpus().length,
       chromium: `Chromium ${browser.version()}`,
       node: process.version,
