@@ -186,8 +186,9 @@ Connection: close\r\n\r\n",
 
 /// `cargo xtask serve [--port N]`: build, then serve until Ctrl-C.
 pub fn serve(port: u16) -> Result<()> {
-    crate::build::build()?;
+    // Bind first, so a port in use is reported before a build of a minute or more.
     let addr = start(Site::playground(), port)?;
+    crate::build::build()?;
     println!("convscope playground: http://{addr}/  (Ctrl-C stops it)");
     loop {
         thread::park();
