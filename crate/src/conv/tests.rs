@@ -122,7 +122,7 @@ fn conv2d_matches_reference_on_random_shapes() {
     }
     // both paths (direct for few taps, im2col + GEMM) are exercised
     assert!(
-        (20..130).contains(&direct_cases),
+        direct_cases >= 20 && 150 - direct_cases >= 5,
         "{direct_cases} direct cases"
     );
 }
