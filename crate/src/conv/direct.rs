@@ -155,22 +155,27 @@ fn pairs_simd(
         for oy in 0..oh {
             for ox0 in (0..ow).step_by(LANES) {
                 let mut acc = [f32x4_splat(0.0); 8];
-                let mut t = 0;
+                // padded_dims leaves LANES columns of slack past the last window: every
+                // tap's LANES floats lie inside its row.
+                assert!(ox0 + (kw - 1) * d1 + LANES <= pw && w0.len() >= k && w1.len() >= k);
+                let (mut p0, mut p1) = (w0.as_ptr(), w1.as_ptr());
                 for c in 0..win.channels {
                     for ky in 0..kh {
                         let row = &padded[(c * ph + oy * s0 + ky * d0) * pw..][..pw];
-                        for kx in 0..kw {
-                            let at = ox0 + kx * d1;
-                            // padded_dims leaves LANES columns of slack past every window.
-                            let src = &row[at..at + LANES];
-                            let (a, b) = (f32x4_splat(w0[t]), f32x4_splat(w1[t]));
-                            t += 1;
-                            for i in 0..4 {
-                                // safety: `src` holds LANES = 16 floats; 4·i + 4 ≤ 16.
-                                let v =
-                                    unsafe { v128_load(src.as_ptr().add(4 * i) as *const v128) };
-                                acc[i] = madd(v, a, acc[i]);
-                                acc[4 + i] = madd(v, b, acc[4 + i]);
+                        let mut src = row[ox0..].as_ptr();
+                        for _ in 0..kw {
+                            // safety: k = channels·kh·kw taps are read from w0 and w1 (checked
+                            // above); `src` stays inside `row` (checked above).
+                            unsafe {
+                                let a = v128_load32_splat(p0 as *const u32);
+                                let b = v128_load32_splat(p1 as *const u32);
+                                (p0, p1) = (p0.add(1), p1.add(1));
+                                for i in 0..4 {
+                                    let v = v128_load(src.add(4 * i) as *const v128);
+                                    acc[i] = madd(v, a, acc[i]);
+                                    acc[4 + i] = madd(v, b, acc[4 + i]);
+                                }
+                                src = src.add(d1);
                             }
                         }
                     }
