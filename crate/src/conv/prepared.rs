@@ -107,10 +107,13 @@ impl PreparedConv2d {
             let img = &x[g * img_g..(g + 1) * img_g];
             if direct_ok {
                 let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                direct::conv(
+                // The bias goes into the accumulators (no second pass over the output).
+                let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
+                direct::conv_bias(
                     win,
                     img,
                     w,
+                    bias,
                     &mut out[g * opg * p..(g + 1) * opg * p],
                     &mut self.col,
                 );
@@ -127,7 +130,7 @@ impl PreparedConv2d {
             let c = &mut out[g * opg * p..(g + 1) * opg * p];
             sgemm_packed(p, 1.0, a, 1, p as isize, wg, 0.0, c, 1, p as isize)?;
         }
-        if let Some(b) = &self.bias {
+        if let (Some(b), false) = (&self.bias, direct_ok) {
             for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
                 for v in plane {
                     *v += bv;

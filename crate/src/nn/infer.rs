@@ -82,25 +82,57 @@ impl Inference {
     pub fn run(&mut self, pixels: &[f32]) -> Result<()> {
         check_pixels(pixels)?;
         self.acts[0].copy_from_slice(pixels);
-        for (i, step) in self.steps.iter_mut().enumerate() {
-            let (before, after) = self.acts.split_at_mut(i + 1);
-            let (x, y) = (&before[i][..], &mut after[0][..]);
-            match step {
-                Step::Conv(c) => c.forward_into(x, y)?,
-                Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
-                Step::Relu => {
-                    for (o, &v) in y.iter_mut().zip(x) {
-                        *o = v.max(0.0);
-                    }
-                }
-                Step::Copy => y.copy_from_slice(x),
-                Step::Linear { packed, bias } => {
-                    y.copy_from_slice(bias);
-                    let k = x.len() as isize;
-                    sgemm_packed(1, 1.0, x, k, 1, packed, 1.0, y, y.len() as isize, 1)?;
-                }
-                Step::Softmax => super::kernels::softmax_rows(x, x.len(), y),
+        for i in 0..self.steps.len() {
+            self.step(i)?;
+        }
+        Ok(())
+    }
+
+    /// [`Inference::run`] with `clock()` read around every layer: `times[i]` receives the
+    /// time layer `i` took (in the clock's unit; benchmarks only). `times` holds one entry per
+    /// layer (extra entries are left alone).
+    pub fn run_timed(
+        &mut self,
+        pixels: &[f32],
+        mut clock: impl FnMut() -> f64,
+        times: &mut [f64],
+    ) -> Result<()> {
+        check_pixels(pixels)?;
+        self.acts[0].copy_from_slice(pixels);
+        for i in 0..self.steps.len() {
+            let t = clock();
+            self.step(i)?;
+            if let Some(slot) = times.get_mut(i) {
+                *slot = clock() - t;
             }
+        }
+        Ok(())
+    }
+
+    /// Number of layers (activations − 1).
+    pub fn num_layers(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Layer `i`: `acts[i]` → `acts[i + 1]`.
+    fn step(&mut self, i: usize) -> Result<()> {
+        let (before, after) = self.acts.split_at_mut(i + 1);
+        let (x, y) = (&before[i][..], &mut after[0][..]);
+        match &mut self.steps[i] {
+            Step::Conv(c) => c.forward_into(x, y)?,
+            Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
+            Step::Relu => {
+                for (o, &v) in y.iter_mut().zip(x) {
+                    *o = v.max(0.0);
+                }
+            }
+            Step::Copy => y.copy_from_slice(x),
+            Step::Linear { packed, bias } => {
+                y.copy_from_slice(bias);
+                let k = x.len() as isize;
+                sgemm_packed(1, 1.0, x, k, 1, packed, 1.0, y, y.len() as isize, 1)?;
+            }
+            Step::Softmax => super::kernels::softmax_rows(x, x.len(), y),
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod ops;
 use crate::tensor;
 
 mod bench_gemm;
+mod bench_infer;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
 #[wasm_bindgen(js_name = Tensor)]
