@@ -75,33 +75,9 @@ pub fn ranges(
     g: &Geometry,
     cap: usize,
 ) -> Vec<[usize; 2]> {
-    type Setter = fn(&mut Geometry, usize);
-    let setters: [(Setter, usize, usize); 8] = [
-        (|g, v| g.stride[0] = v, 1, g.stride[0]),
-        (|g, v| g.stride[1] = v, 1, g.stride[1]),
-        (|g, v| g.padding[0] = v, 0, g.padding[0]),
-        (|g, v| g.padding[1] = v, 0, g.padding[1]),
-        (|g, v| g.padding[2] = v, 0, g.padding[2]),
-        (|g, v| g.padding[3] = v, 0, g.padding[3]),
-        (|g, v| g.dilation[0] = v, 1, g.dilation[0]),
-        (|g, v| g.dilation[1] = v, 1, g.dilation[1]),
-    ];
-    setters
-        .iter()
-        .map(|&(set, lo, current)| {
-            let ok: Vec<usize> = (lo..=cap.max(lo))
-                .filter(|&v| {
-                    let mut t = *g;
-                    set(&mut t, v);
-                    check(h, w, kh, kw, &t).is_ok()
-                })
-                .collect();
-            match (ok.first(), ok.last()) {
-                (Some(&a), Some(&b)) => [a, b],
-                _ => [current, current],
-            }
-        })
-        .collect()
+    super::reachable_ranges(&super::common_controls(g), g, cap, |t| {
+        check(h, w, kh, kw, t).is_ok()
+    })
 }
 
 /// The nearest valid geometry: while the dilated kernel does not fit along an axis, first

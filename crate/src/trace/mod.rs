@@ -181,6 +181,51 @@ impl Rng {
     }
 }
 
+/// Sets one control of a [`Geometry`] to a value.
+pub(crate) type Setter = fn(&mut Geometry, usize);
+
+/// The controls every scene has, in the order stride h, stride w, padding top, left, bottom,
+/// right, dilation h, dilation w: (setter, smallest value, current value).
+pub(crate) fn common_controls(g: &Geometry) -> Vec<(Setter, usize, usize)> {
+    vec![
+        (|g, v| g.stride[0] = v, 1, g.stride[0]),
+        (|g, v| g.stride[1] = v, 1, g.stride[1]),
+        (|g, v| g.padding[0] = v, 0, g.padding[0]),
+        (|g, v| g.padding[1] = v, 0, g.padding[1]),
+        (|g, v| g.padding[2] = v, 0, g.padding[2]),
+        (|g, v| g.padding[3] = v, 0, g.padding[3]),
+        (|g, v| g.dilation[0] = v, 1, g.dilation[0]),
+        (|g, v| g.dilation[1] = v, 1, g.dilation[1]),
+    ]
+}
+
+/// The range `[min, max]` each control can reach with the others held, among `lo..=cap`,
+/// found by asking `valid` about every candidate (as ezyang's visualiser does). A control whose
+/// every value is invalid gets `[current, current]`.
+pub(crate) fn reachable_ranges(
+    controls: &[(Setter, usize, usize)],
+    g: &Geometry,
+    cap: usize,
+    valid: impl Fn(&Geometry) -> bool,
+) -> Vec<[usize; 2]> {
+    controls
+        .iter()
+        .map(|&(set, lo, current)| {
+            let ok: Vec<usize> = (lo..=cap.max(lo))
+                .filter(|&v| {
+                    let mut t = *g;
+                    set(&mut t, v);
+                    valid(&t)
+                })
+                .collect();
+            match (ok.first(), ok.last()) {
+                (Some(&a), Some(&b)) => [a, b],
+                _ => [current, current],
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
