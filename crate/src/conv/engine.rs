@@ -65,15 +65,23 @@ pub fn image_to_small(
             )?;
         }
         if let Some(b) = bias {
-            let out = &mut small[n * plan.small_channels * p..][..plan.small_channels * p];
-            for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
-                for v in plane {
-                    *v += bv;
-                }
-            }
+            add_channel_bias(
+                &mut small[n * plan.small_channels * p..][..plan.small_channels * p],
+                p,
+                b,
+            );
         }
     }
     Ok(())
+}
+
+/// Adds `bias[c]` to every value of plane `c` of one image's `planes` (each `plane_len` long).
+fn add_channel_bias(planes: &mut [f32], plane_len: usize, bias: &[f32]) {
+    for (plane, &bv) in planes.chunks_exact_mut(plane_len).zip(bias) {
+        for v in plane {
+            *v += bv;
+        }
+    }
 }
 
 /// `image = conv_transpose(small; w)` (+ bias per image channel): the adjoint of
@@ -111,12 +119,11 @@ pub fn small_to_image(
         }
         if let Some(b) = bias {
             let hw = win.height * win.width;
-            let out = &mut image[n * plan.image_channels * hw..][..plan.image_channels * hw];
-            for (plane, &bv) in out.chunks_exact_mut(hw).zip(b) {
-                for v in plane {
-                    *v += bv;
-                }
-            }
+            add_channel_bias(
+                &mut image[n * plan.image_channels * hw..][..plan.image_channels * hw],
+                hw,
+                b,
+            );
         }
     }
     Ok(())
