@@ -19,6 +19,7 @@ pub mod ops;
 pub mod reference;
 pub mod tensor;
 pub mod trace;
+pub mod typed;
 pub mod wasm;
 
 pub use error::{Error, Result};

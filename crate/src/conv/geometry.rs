@@ -7,11 +7,14 @@
 //! image → small; `conv_transpose2d` is its adjoint and maps small → image (seed 002). So a
 //! [`ConvPlan`] names the image side and the small side instead of "input" and "output".
 
+use serde::Serialize;
+
 use crate::error::{Error, Result};
 use crate::tensor::{checked_numel, MAX_ELEMENTS};
 
 /// Parameters of `conv2d` and `conv_transpose2d` (PyTorch's `Conv2d` / `ConvTranspose2d`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Conv2dParams {
     /// Step between windows, `[h, w]`.
     pub stride: [usize; 2],
@@ -64,7 +67,8 @@ impl Conv2dParams {
 }
 
 /// Parameters of `max_pool2d` (PyTorch's `MaxPool2d`). Padding counts as −∞.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Pool2dParams {
     pub kernel: [usize; 2],
     /// PyTorch's default stride is the kernel size: use [`Pool2dParams::new`].
@@ -89,47 +93,187 @@ impl Pool2dParams {
     }
 }
 
-/// Output size of a convolution along one axis:
-/// `floor((input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride) + 1`,
-/// or `None` when the (dilated) kernel is larger than the padded input or a size overflows.
-pub fn output_size(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    pad_begin: usize,
-    pad_end: usize,
-    dilation: usize,
-) -> Option<usize> {
-    if stride == 0 || kernel == 0 || dilation == 0 {
-        return None;
-    }
-    let padded = input.checked_add(pad_begin)?.checked_add(pad_end)?;
-    let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
-    Some(padded.checked_sub(span)? / stride + 1)
+/// The output-size formula along one axis with its numbers filled in, so a page can print it:
+/// conv: `out = ⌊(input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride⌋ + 1`;
+/// transposed: `out = stride·(input−1) + output_padding + dilation·(kernel−1) + 1 − pad_begin − pad_end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AxisTerms {
+    pub input: usize,
+    pub pad_begin: usize,
+    pub pad_end: usize,
+    pub dilation: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub output_padding: usize,
+    /// conv: the numerator before the division; transposed: the uncropped extent.
+    pub span: usize,
+    pub output: usize,
 }
 
-/// Output size of a transposed convolution along one axis:
-/// `stride·(input−1) + output_padding + dilation·(kernel−1) + 1 − pad_begin − pad_end`,
-/// or `None` when it is below 1 or overflows.
-pub fn transpose_output_size(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    pad_begin: usize,
-    pad_end: usize,
-    dilation: usize,
-    output_padding: usize,
-) -> Option<usize> {
-    if input == 0 || kernel == 0 {
-        return None;
+/// Both axes of the output-size formula: rows, then columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutputTerms {
+    pub rows: AxisTerms,
+    pub cols: AxisTerms,
+}
+
+impl OutputTerms {
+    pub fn out(&self) -> [usize; 2] {
+        [self.rows.output, self.cols.output]
     }
-    let full = stride
-        .checked_mul(input - 1)?
-        .checked_add(output_padding)?
-        .checked_add(dilation.checked_mul(kernel - 1)?)?
-        .checked_add(1)?;
-    let out = full.checked_sub(pad_begin)?.checked_sub(pad_end)?;
-    (out >= 1).then_some(out)
+    pub fn axis(&self, axis: usize) -> &AxisTerms {
+        if axis == 0 {
+            &self.rows
+        } else {
+            &self.cols
+        }
+    }
+}
+
+impl Conv2dParams {
+    /// Padding before and after along `axis` (0 = rows, 1 = columns).
+    pub fn pads(&self, axis: usize) -> (usize, usize) {
+        (self.padding[axis], self.padding[axis + 2])
+    }
+
+    /// Stride and dilation at least 1: what both directions need.
+    pub fn check_steps(&self) -> Result<()> {
+        if self.stride.contains(&0) {
+            return Err(Error::param("stride", self.stride, "must be at least 1"));
+        }
+        if self.dilation.contains(&0) {
+            return Err(Error::param(
+                "dilation",
+                self.dilation,
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `conv2d`'s output size along `axis` for `input` cells and a `kernel`-tap window, or
+    /// `None` when the dilated kernel is larger than the padded input (or a size overflows).
+    pub fn conv_axis(&self, axis: usize, input: usize, kernel: usize) -> Option<AxisTerms> {
+        let (stride, dilation) = (self.stride[axis], self.dilation[axis]);
+        let (pad_begin, pad_end) = self.pads(axis);
+        if stride == 0 || kernel == 0 || dilation == 0 {
+            return None;
+        }
+        let padded = input.checked_add(pad_begin)?.checked_add(pad_end)?;
+        let reach = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+        let span = padded.checked_sub(reach)?;
+        Some(AxisTerms {
+            input,
+            pad_begin,
+            pad_end,
+            dilation,
+            kernel,
+            stride,
+            output_padding: 0,
+            span,
+            output: span / stride + 1,
+        })
+    }
+
+    /// `conv_transpose2d`'s output size along `axis`, or `None` when the padding crops
+    /// everything (or a size overflows). `output_padding` is not checked here.
+    pub fn transpose_axis(&self, axis: usize, input: usize, kernel: usize) -> Option<AxisTerms> {
+        let (stride, dilation) = (self.stride[axis], self.dilation[axis]);
+        let (pad_begin, pad_end) = self.pads(axis);
+        let output_padding = self.output_padding[axis];
+        if input == 0 || kernel == 0 {
+            return None;
+        }
+        let span = stride
+            .checked_mul(input - 1)?
+            .checked_add(output_padding)?
+            .checked_add(dilation.checked_mul(kernel - 1)?)?
+            .checked_add(1)?;
+        let output = span.checked_sub(pad_begin)?.checked_sub(pad_end)?;
+        (output >= 1).then_some(AxisTerms {
+            input,
+            pad_begin,
+            pad_end,
+            dilation,
+            kernel,
+            stride,
+            output_padding,
+            span,
+            output,
+        })
+    }
+
+    /// The output size of `conv2d` over an `input = [h, w]` image with a `kernel = [kh, kw]`
+    /// window, or an error naming the parameter that does not fit. This is the one place
+    /// the conv's output size is decided: the kernels, the traces, the models and (through
+    /// `Model.layers()` and the traces) the page all ask here.
+    pub fn conv_output(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<OutputTerms> {
+        self.check_steps()?;
+        if self.output_padding != [0, 0] {
+            return Err(Error::param(
+                "output_padding",
+                self.output_padding,
+                "only applies to conv_transpose2d; must be [0, 0] for conv2d",
+            ));
+        }
+        match (
+            self.conv_axis(0, input[0], kernel[0]),
+            self.conv_axis(1, input[1], kernel[1]),
+        ) {
+            (Some(rows), Some(cols)) => Ok(OutputTerms { rows, cols }),
+            _ => {
+                let [h, w] = input;
+                let [pt, pl, pb, pr] = self.padding;
+                Err(Error::param(
+                    "kernel_size",
+                    kernel,
+                    format!(
+                        "the kernel (dilation {:?}) is larger than the padded input {}×{} (input {h}×{w}, padding {:?})",
+                        self.dilation,
+                        h.saturating_add(pt).saturating_add(pb),
+                        w.saturating_add(pl).saturating_add(pr),
+                        self.padding
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// The output size of `conv_transpose2d` over an `input = [h, w]` image with a
+    /// `kernel = [kh, kw]` kernel, or an error naming the parameter that does not fit.
+    pub fn transpose_output(&self, input: [usize; 2], kernel: [usize; 2]) -> Result<OutputTerms> {
+        self.check_steps()?;
+        for i in 0..2 {
+            if self.output_padding[i] >= self.stride[i].max(self.dilation[i]) {
+                return Err(Error::param(
+                    "output_padding",
+                    self.output_padding,
+                    format!(
+                        "must be smaller than max(stride, dilation) = {:?} in each direction",
+                        [
+                            self.stride[0].max(self.dilation[0]),
+                            self.stride[1].max(self.dilation[1])
+                        ]
+                    ),
+                ));
+            }
+        }
+        match (
+            self.transpose_axis(0, input[0], kernel[0]),
+            self.transpose_axis(1, input[1], kernel[1]),
+        ) {
+            (Some(rows), Some(cols)) => Ok(OutputTerms { rows, cols }),
+            _ => Err(Error::param(
+                "padding",
+                self.padding,
+                format!(
+                    "leaves no output: a {}×{} input with kernel {kernel:?}, stride {:?}, dilation {:?}, output_padding {:?} gives an output smaller than 1×1",
+                    input[0], input[1], self.stride, self.dilation, self.output_padding
+                ),
+            )),
+        }
+    }
 }
 
 /// Output size of a max pool along one axis (PyTorch's `pooling_output_shape`): floor or ceil of
@@ -370,14 +514,7 @@ impl ConvPlan {
     pub fn conv2d(x: &[usize], w: &[usize], p: &Conv2dParams) -> Result<ConvPlan> {
         let [n, c_in, h, wd] = dims4("input", x)?;
         let [c_out, cpg, kh, kw] = dims4("weight", w)?;
-        check_common(p)?;
-        if p.output_padding != [0, 0] {
-            return Err(Error::param(
-                "output_padding",
-                p.output_padding,
-                "only applies to conv_transpose2d; must be [0, 0] for conv2d",
-            ));
-        }
+        let [oh, ow] = p.conv_output([h, wd], [kh, kw])?.out();
         check_groups(p.groups, c_in, "input", c_out, "output")?;
         if cpg != c_in / p.groups {
             return Err(Error::param(
@@ -390,25 +527,7 @@ impl ConvPlan {
                 ),
             ));
         }
-        let [pt, pl, pb, pr] = p.padding;
-        let oh = output_size(h, kh, p.stride[0], pt, pb, p.dilation[0]);
-        let ow = output_size(wd, kw, p.stride[1], pl, pr, p.dilation[1]);
-        let (oh, ow) = match (oh, ow) {
-            (Some(oh), Some(ow)) => (oh, ow),
-            _ => {
-                return Err(Error::param(
-                    "kernel_size",
-                    [kh, kw],
-                    format!(
-                        "the kernel (dilation {:?}) is larger than the padded input {}×{} (input {h}×{wd}, padding {:?})",
-                        p.dilation,
-                        h.saturating_add(pt).saturating_add(pb),
-                        wd.saturating_add(pl).saturating_add(pr),
-                        p.padding
-                    ),
-                ))
-            }
-        };
+        let [pt, pl] = [p.padding[0], p.padding[1]];
         let plan = ConvPlan {
             batch: n,
             groups: p.groups,
@@ -433,22 +552,7 @@ impl ConvPlan {
     pub fn conv_transpose2d(x: &[usize], w: &[usize], p: &Conv2dParams) -> Result<ConvPlan> {
         let [n, c_in, h, wd] = dims4("input", x)?;
         let [wc_in, opg, kh, kw] = dims4("weight", w)?;
-        check_common(p)?;
-        for i in 0..2 {
-            if p.output_padding[i] >= p.stride[i].max(p.dilation[i]) {
-                return Err(Error::param(
-                    "output_padding",
-                    p.output_padding,
-                    format!(
-                        "must be smaller than max(stride, dilation) = {:?} in each direction",
-                        [
-                            p.stride[0].max(p.dilation[0]),
-                            p.stride[1].max(p.dilation[1])
-                        ]
-                    ),
-                ));
-            }
-        }
+        let [oh, ow] = p.transpose_output([h, wd], [kh, kw])?.out();
         if p.groups == 0 {
             return Err(Error::param("groups", 0, "must be at least 1"));
         }
@@ -473,38 +577,7 @@ impl ConvPlan {
                 "output channels overflow (C_out/groups × groups)",
             )
         })?;
-        let [pt, pl, pb, pr] = p.padding;
-        let oh = transpose_output_size(
-            h,
-            kh,
-            p.stride[0],
-            pt,
-            pb,
-            p.dilation[0],
-            p.output_padding[0],
-        );
-        let ow = transpose_output_size(
-            wd,
-            kw,
-            p.stride[1],
-            pl,
-            pr,
-            p.dilation[1],
-            p.output_padding[1],
-        );
-        let (oh, ow) = match (oh, ow) {
-            (Some(oh), Some(ow)) => (oh, ow),
-            _ => {
-                return Err(Error::param(
-                    "padding",
-                    p.padding,
-                    format!(
-                        "leaves no output: a {h}×{wd} input with kernel {:?}, stride {:?}, dilation {:?}, output_padding {:?} gives an output smaller than 1×1",
-                        [kh, kw], p.stride, p.dilation, p.output_padding
-                    ),
-                ))
-            }
-        };
+        let [pt, pl] = [p.padding[0], p.padding[1]];
         let plan = ConvPlan {
             batch: n,
             groups: p.groups,
@@ -552,16 +625,6 @@ fn dims4(what: &str, s: &[usize]) -> Result<[usize; 4]> {
             "{what} must have 4 dimensions (NCHW), got shape {s:?}"
         ))),
     }
-}
-
-fn check_common(p: &Conv2dParams) -> Result<()> {
-    if p.stride.contains(&0) {
-        return Err(Error::param("stride", p.stride, "must be at least 1"));
-    }
-    if p.dilation.contains(&0) {
-        return Err(Error::param("dilation", p.dilation, "must be at least 1"));
-    }
-    Ok(())
 }
 
 fn check_groups(groups: usize, a: usize, a_name: &str, b: usize, b_name: &str) -> Result<()> {

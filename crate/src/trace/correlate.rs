@@ -1,96 +1,26 @@
 //! The sliding correlation, one window at a time: what `Conv2d` computes for one channel
-//! (seed 003: cross-correlation, not the flipped convolution), with every step recorded.
-//! The recorded windows are exactly the im2col table of seed 004: one row per output cell,
-//! one column per kernel tap.
+//! (a cross-correlation, not the flipped convolution), with every step recorded. The recorded
+//! windows are exactly the im2col table: one row per output cell, one column per kernel tap.
 
-use super::{check_image, flip_kernel, AxisTerms, Geometry, MAX_KERNEL, MAX_SIDE};
+use serde::Serialize;
+
+use super::{check, check_image, flip_kernel, Op, MAX_KERNEL, MAX_SIDE};
+use crate::conv::geometry::{Conv2dParams, OutputTerms};
 use crate::error::{Error, Result};
 
 /// Largest `steps × taps` a trace stores (4 numbers each).
 pub const MAX_TRACE: usize = 1 << 21;
 
-/// The output size along one axis, with its terms; an error names the parameter when the
-/// dilated kernel does not fit in the padded input.
-pub fn axis_terms(
-    input: usize,
-    (pad_begin, pad_end): (usize, usize),
-    dilation: usize,
-    kernel: usize,
-    stride: usize,
-) -> Result<AxisTerms> {
-    let padded = input + pad_begin + pad_end;
-    let reach = dilation * (kernel - 1) + 1;
-    if reach > padded {
-        return Err(Error::param(
-            "kernel_size",
-            kernel,
-            format!(
-                "the dilated kernel spans {reach} cells but the padded input has only {padded}"
-            ),
-        ));
-    }
-    let span = padded - reach;
-    Ok(AxisTerms {
-        input,
-        pad_begin,
-        pad_end,
-        dilation,
-        kernel,
-        stride,
-        output_padding: 0,
-        span,
-        output: span / stride + 1,
-    })
-}
-
-/// The validity predicate the scene's controls are limited by (the same conditions under
-/// which `conv::conv2d` returns an error). Returns the output-size terms of both axes.
-pub fn check(h: usize, w: usize, kh: usize, kw: usize, g: &Geometry) -> Result<[AxisTerms; 2]> {
-    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
-        return Err(Error::shape(format!(
-            "input is {h}×{w}; each side must be between 1 and {MAX_SIDE}"
-        )));
-    }
-    if kh == 0 || kw == 0 || kh > MAX_KERNEL || kw > MAX_KERNEL {
-        return Err(Error::shape(format!(
-            "kernel is {kh}×{kw}; each side must be between 1 and {MAX_KERNEL}"
-        )));
-    }
-    g.check_common()?;
-    let rows = axis_terms(h, g.pads(0), g.dilation[0], kh, g.stride[0])?;
-    let cols = axis_terms(w, g.pads(1), g.dilation[1], kw, g.stride[1])?;
-    Ok([rows, cols])
-}
-
-/// The range `[min, max]` each control can reach with the others held, among `0..=cap`
-/// (padding) or `1..=cap` (stride, dilation), in the order stride h, stride w, padding top,
-/// left, bottom, right, dilation h, dilation w. Found by asking [`check`] about every
-/// candidate, as ezyang's visualiser does. A control whose every value is invalid gets
-/// `[current, current]`.
-pub fn ranges(
-    h: usize,
-    w: usize,
-    kh: usize,
-    kw: usize,
-    g: &Geometry,
-    cap: usize,
-) -> Vec<[usize; 2]> {
-    super::reachable_ranges(&super::common_controls(g), g, cap, |t| {
-        check(h, w, kh, kw, t).is_ok()
-    })
-}
-
-/// The nearest valid geometry: while the dilated kernel does not fit along an axis, first
-/// lower the dilation, then pad the end. Used when the input or the kernel changes size.
-pub fn settle(h: usize, w: usize, kh: usize, kw: usize, g: &Geometry) -> Geometry {
+/// The nearest valid setting when the input or the kernel changed size: while the dilated
+/// kernel does not fit along an axis, first lower the dilation, then pad the end.
+pub(crate) fn settle(input: [usize; 2], kernel: [usize; 2], g: &Conv2dParams) -> Conv2dParams {
     let mut g = *g;
+    g.output_padding = [0, 0];
     for axis in 0..2 {
-        g.stride[axis] = g.stride[axis].clamp(1, MAX_SIDE);
-        g.dilation[axis] = g.dilation[axis].clamp(1, MAX_SIDE);
-        let (input, k) = if axis == 0 { (h, kh) } else { (w, kw) };
+        let (n, k) = (input[axis], kernel[axis]);
         loop {
             let (pb, pe) = g.pads(axis);
-            if g.dilation[axis] * (k.max(1) - 1) < input + pb + pe || pe >= MAX_SIDE {
+            if g.dilation[axis] * (k.max(1) - 1) < n + pb + pe || pe >= MAX_SIDE {
                 break;
             }
             if g.dilation[axis] > 1 {
@@ -104,40 +34,51 @@ pub fn settle(h: usize, w: usize, kh: usize, kw: usize, g: &Geometry) -> Geometr
 }
 
 /// Every step of a sliding correlation over one `h × w` image.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CorrTrace {
     pub h: usize,
     pub w: usize,
     pub kh: usize,
     pub kw: usize,
-    pub geometry: Geometry,
+    pub geometry: Conv2dParams,
     /// True when the kernel was turned by 180° first (a true convolution).
     pub flipped: bool,
     /// The kernel actually slid (flipped when `flipped`), `kh × kw`.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub kernel: Vec<f32>,
-    pub terms: [AxisTerms; 2],
+    /// The output-size formula with its numbers.
+    pub terms: OutputTerms,
     pub out_h: usize,
     pub out_w: usize,
     /// The zero-padded input, `padded_h × padded_w`.
     pub padded_h: usize,
     pub padded_w: usize,
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub padded: Vec<f32>,
     /// For each padded cell: its index in the input, or −1 for a padding cell.
+    #[serde(serialize_with = "crate::typed::i32s")]
     pub padded_source: Vec<i32>,
     /// Per step (output cell, row-major) and tap (kernel cell, row-major): the padded cell
     /// under that tap. `steps × taps`.
+    #[serde(serialize_with = "crate::typed::u32s")]
     pub window: Vec<u32>,
     /// The same, as an input index, −1 where the tap lies on padding.
+    #[serde(serialize_with = "crate::typed::i32s")]
     pub source: Vec<i32>,
     /// The im2col table: the input value under each tap (0 on padding). `steps × taps`.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub cols: Vec<f32>,
     /// `cols[s][t] · kernel[t]`.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub products: Vec<f32>,
     /// The sum of each step's products: the output cell. `out_h × out_w`.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub output: Vec<f32>,
 }
 
 impl CorrTrace {
+    /// Output cells (one window each).
     pub fn steps(&self) -> usize {
         self.out_h * self.out_w
     }
@@ -157,13 +98,13 @@ pub fn trace(
     k: &[f32],
     kh: usize,
     kw: usize,
-    g: &Geometry,
+    g: &Conv2dParams,
     flip: bool,
 ) -> Result<CorrTrace> {
-    let terms = check(h, w, kh, kw, g)?;
+    let terms = check(Op::Correlate, [h, w], [kh, kw], g)?;
     check_image("input", x, h, w, MAX_SIDE)?;
     check_image("kernel", k, kh, kw, MAX_KERNEL)?;
-    let (out_h, out_w) = (terms[0].output, terms[1].output);
+    let [out_h, out_w] = terms.out();
     let taps = kh * kw;
     let steps = out_h * out_w;
     if steps * taps > MAX_TRACE {
@@ -241,7 +182,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::trace::Rng;
+    use crate::trace::{ranges, settle as settle_op, Rng};
 
     fn rand(n: usize, seed: u32) -> Vec<f32> {
         let mut r = Rng::new(seed);
@@ -257,11 +198,9 @@ mod tests {
         k: &[f32],
         kh: usize,
         kw: usize,
-        g: &Geometry,
+        g: &Conv2dParams,
     ) -> (Vec<f32>, usize, usize) {
-        let [t, _] = check(h, w, kh, kw, g).unwrap();
-        let oh = t.output;
-        let ow = check(h, w, kh, kw, g).unwrap()[1].output;
+        let [oh, ow] = check(Op::Correlate, [h, w], [kh, kw], g).unwrap().out();
         let mut out = vec![f32::NAN; oh * ow];
         for i in 0..oh {
             for j in 0..ow {
@@ -285,14 +224,11 @@ mod tests {
 
     #[test]
     fn delta_kernel_is_the_identity() {
-        // Seed 002: a 3×3 delta with padding 1 gives the input back.
+        // A 3×3 delta with padding 1 gives the input back.
         let x = rand(7 * 5, 1);
         let mut k = vec![0.0; 9];
         k[4] = 1.0;
-        let g = Geometry {
-            padding: [1; 4],
-            ..Default::default()
-        };
+        let g = Conv2dParams::default().pad(1);
         let t = trace(&x, 7, 5, &k, 3, 3, &g, false).unwrap();
         assert_eq!((t.out_h, t.out_w), (7, 5));
         assert_eq!(t.output, x);
@@ -305,11 +241,11 @@ mod tests {
         for case in 0..300 {
             let (h, w) = (1 + pick(9), 1 + pick(9));
             let (kh, kw) = (1 + pick(4), 1 + pick(4));
-            let g = Geometry {
+            let g = Conv2dParams {
                 stride: [1 + pick(3), 1 + pick(3)],
                 padding: [pick(3), pick(3), pick(3), pick(3)],
                 dilation: [1 + pick(3), 1 + pick(3)],
-                output_padding: [0, 0],
+                ..Default::default()
             };
             let x = rand(h * w, case);
             let k = rand(kh * kw, case + 1000);
@@ -356,16 +292,18 @@ mod tests {
 
     #[test]
     fn ranges_only_reach_valid_settings() {
-        let g = Geometry {
+        let g = Conv2dParams {
             dilation: [2, 1],
             ..Default::default()
         };
-        let r = ranges(5, 6, 3, 3, &g, 8);
-        assert_eq!(r[0], [1, 8]); // any stride
-        assert_eq!(r[2], [0, 8]); // any padding
-        assert_eq!(r[6], [1, 2]); // dilation 3 needs 7 rows
-        assert_eq!(r[7], [1, 2]);
-        for (idx, [lo, hi]) in r.iter().enumerate() {
+        let r = ranges(Op::Correlate, [5, 6], [3, 3], &g, 8);
+        assert_eq!(r.stride[0], [1, 8]); // any stride
+        assert_eq!(r.padding[0], [0, 8]); // any padding
+        assert_eq!(r.dilation[0], [1, 2]); // dilation 3 needs 7 rows
+        assert_eq!(r.dilation[1], [1, 2]);
+        assert_eq!(r.output_padding, None);
+        let flat: Vec<[usize; 2]> = [&r.stride[..], &r.padding[..], &r.dilation[..]].concat();
+        for (idx, [lo, hi]) in flat.iter().enumerate() {
             for v in [*lo, *hi] {
                 let mut t = g;
                 match idx {
@@ -373,32 +311,39 @@ mod tests {
                     2..=5 => t.padding[idx - 2] = v,
                     _ => t.dilation[idx - 6] = v,
                 }
-                assert!(check(5, 6, 3, 3, &t).is_ok());
+                assert!(check(Op::Correlate, [5, 6], [3, 3], &t).is_ok());
             }
         }
     }
 
     #[test]
     fn settle_makes_settings_valid() {
-        let g = Geometry {
-            dilation: [5, 5],
+        let g = Conv2dParams::default().dilation(5);
+        let s = settle_op(Op::Correlate, [4, 4], [3, 3], &g).unwrap();
+        assert!(check(Op::Correlate, [4, 4], [3, 3], &s).is_ok());
+        assert_eq!(s.dilation, [1, 1]);
+        let s = settle_op(Op::Correlate, [1, 1], [3, 3], &Conv2dParams::default()).unwrap();
+        assert!(check(Op::Correlate, [1, 1], [3, 3], &s).is_ok());
+        assert_eq!(s.padding, [0, 0, 2, 2]);
+        // Absurd settings settle too (they used to wrap around or loop).
+        let wild = Conv2dParams {
+            stride: [usize::MAX, 0],
+            padding: [usize::MAX; 4],
+            dilation: [0, usize::MAX],
             ..Default::default()
         };
-        let s = settle(4, 4, 3, 3, &g);
-        assert!(check(4, 4, 3, 3, &s).is_ok());
-        assert_eq!(s.dilation, [1, 1]);
-        let s = settle(1, 1, 3, 3, &Geometry::default());
-        assert!(check(1, 1, 3, 3, &s).is_ok());
-        assert_eq!(s.padding, [0, 0, 2, 2]);
+        let s = settle_op(Op::Correlate, [3, 3], [3, 3], &wild).unwrap();
+        assert!(check(Op::Correlate, [3, 3], [3, 3], &s).is_ok());
+        assert!(settle_op(Op::Correlate, [0, 3], [3, 3], &g).is_err());
     }
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
-        let g = Geometry::default();
+        let g = Conv2dParams::default();
         assert!(trace(&[1.0; 4], 2, 2, &[1.0; 9], 3, 3, &g, false).is_err());
         assert!(trace(&[1.0; 3], 2, 2, &[1.0], 1, 1, &g, false).is_err());
         assert!(trace(&[f32::NAN; 4], 2, 2, &[1.0], 1, 1, &g, false).is_err());
-        let z = Geometry {
+        let z = Conv2dParams {
             stride: [0, 1],
             ..g
         };

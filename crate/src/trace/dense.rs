@@ -1,6 +1,8 @@
-//! Seed 000: a dense layer is a cross-correlation at shift 0. Two people's days, hour by hour,
-//! compared at the same hour (what a dense layer sees) and at every shift (what a 1-D conv
-//! sees); a 1×1 conv as a dense layer over channels; seed 003's parameter counts.
+//! Dense = shift 0: a dense layer is a cross-correlation at shift 0. Two people's days, hour
+//! by hour, compared at the same hour (what a dense layer sees) and at every shift (what a 1-D
+//! conv sees); a 1×1 conv as a dense layer over channels; dense vs conv parameter counts.
+
+use serde::Serialize;
 
 use super::Rng;
 use crate::error::{Error, Result};
@@ -26,18 +28,23 @@ pub fn cross_correlate(f: &[f32], g: &[f32]) -> Vec<f32> {
 
 /// Two schedules (one activity per hour) correlated over every shift, one channel per
 /// activity (one-hot): F(t) counts the hours where A at hour x does what B does at x + t.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Schedules {
     pub len: usize,
     pub channels: usize,
     /// The shifts, −(len−1) … len−1.
+    #[serde(serialize_with = "crate::typed::i32s")]
     pub shifts: Vec<i32>,
     /// F(t) per shift.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub total: Vec<f32>,
     /// F(t) per shift and activity: `shifts × channels` (the stacked bars).
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub per_channel: Vec<f32>,
     /// For each shift and hour x of A: the activity matched at x + t plus one, or 0 for no
     /// match. `shifts × len`.
+    #[serde(serialize_with = "crate::typed::u8s")]
     pub matches: Vec<u8>,
     /// The index of shift 0 in `shifts`: the dense layer's value is `total[zero]`.
     pub zero: usize,
@@ -108,20 +115,25 @@ pub fn schedules(a: &[u8], b: &[u8], channels: usize) -> Result<Schedules> {
 }
 
 /// A 1×1 convolution over a `c_in × h × w` input equals a dense layer `[c_out, c_in]` applied
-/// to every pixel's channel vector (seed 000).
-#[derive(Debug, Clone, PartialEq)]
+/// to every pixel's channel vector (dense = shift 0, over channels).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OneByOne {
     pub c_in: usize,
     pub c_out: usize,
     pub h: usize,
     pub w: usize,
     /// `c_in × h × w`
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub input: Vec<f32>,
     /// `c_out × c_in` (the 1×1 kernels, OIHW with H = W = 1).
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub weight: Vec<f32>,
     /// The convolution: Σ_c weight[o][c] · input[c] as images, `c_out × h × w`.
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub conv: Vec<f32>,
     /// The dense layer per pixel, `h·w × c_out` (pixel-major).
+    #[serde(serialize_with = "crate::typed::f32s")]
     pub dense: Vec<f32>,
 }
 
@@ -166,8 +178,9 @@ pub fn one_by_one(c_in: usize, c_out: usize, h: usize, w: usize, seed: u32) -> R
     })
 }
 
-/// Seed 003's parameter counts for one layer on an `h × w × c_in` image.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Dense vs conv parameter counts for one layer on an `h × w × c_in` image.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ParamCounts {
     pub inputs: f64,
     /// A dense layer to `hidden` units: inputs · hidden weights + hidden biases.

@@ -3,7 +3,7 @@
 //! table), the element-wise products and the sum landing in the output cell; the stamps of a
 //! transposed convolution (col2im) and how many of them cover each output cell; the
 //! zero-inserted input of its equivalent correlation; the adjoint check; the 1-D
-//! cross-correlation over every shift of seed 000; parameter counts of seed 003.
+//! cross-correlation over every shift (dense = shift 0); dense vs conv parameter counts.
 //!
 //! The traces work on one channel (the scenes show one image and one kernel) and are written
 //! as the plainest loops, so they read as the definition; the tests check them against the
@@ -14,6 +14,9 @@ pub mod dense;
 pub mod presets;
 pub mod transpose;
 
+use serde::Serialize;
+
+use crate::conv::geometry::{Conv2dParams, ConvPlan, OutputTerms};
 use crate::error::{Error, Result};
 
 /// Largest image side a trace accepts: the scenes draw every cell, and a trace stores
@@ -22,64 +25,71 @@ pub const MAX_SIDE: usize = 96;
 /// Largest kernel side a trace accepts.
 pub const MAX_KERNEL: usize = 11;
 
-/// The geometry of a (transposed) convolution over one 2-D image, as in PyTorch:
-/// `padding` is `[top, left, bottom, right]`; `output_padding` is used by the transposed
-/// convolution only (rows/columns added at the bottom/right).
+/// Which operation a trace setting is for: each has the kernel's own rules plus the limits of
+/// what a scene can draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Geometry {
-    pub stride: [usize; 2],
-    pub padding: [usize; 4],
-    pub dilation: [usize; 2],
-    pub output_padding: [usize; 2],
+pub enum Op {
+    /// The sliding correlation (`conv2d` of one channel).
+    Correlate,
+    /// The stepped transposed convolution, with its zero-insertion view beside it.
+    Transpose,
+    /// A transposed convolution computed by the stamp loop without the stepped view (the
+    /// adjoint check and the round trip).
+    TransposeOnly,
 }
 
-impl Default for Geometry {
-    fn default() -> Self {
-        Geometry {
-            stride: [1, 1],
-            padding: [0; 4],
-            dilation: [1, 1],
-            output_padding: [0, 0],
+/// Whether a trace setting is valid, and its output-size terms: exactly when the kernel
+/// (`ConvPlan`, the same validation `conv2d` / `conv_transpose2d` run) accepts it, plus the
+/// display limits. Every trace, the controls' ranges and the settling of a changed input all
+/// ask here, so the page can reach only settings the kernels compute.
+pub fn check(
+    op: Op,
+    [h, w]: [usize; 2],
+    [kh, kw]: [usize; 2],
+    p: &Conv2dParams,
+) -> Result<OutputTerms> {
+    check_sizes(op, [h, w], [kh, kw])?;
+    if p.groups != 1 {
+        return Err(Error::param("groups", p.groups, "a trace shows one channel: must be 1"));
+    }
+    for (name, v) in [("stride", p.stride), ("dilation", p.dilation)] {
+        if v.iter().any(|&v| v > MAX_SIDE) {
+            return Err(Error::param(name, v, format!("must be at most {MAX_SIDE} here")));
         }
     }
-}
-
-impl Geometry {
-    /// Padding before and after along `axis` (0 = rows, 1 = columns).
-    pub fn pads(&self, axis: usize) -> (usize, usize) {
-        (self.padding[axis], self.padding[axis + 2])
+    if p.padding.iter().any(|&v| v > MAX_SIDE) {
+        return Err(Error::param(
+            "padding",
+            p.padding,
+            format!("must be at most {MAX_SIDE} per side here"),
+        ));
     }
-
-    /// Checks what both directions need: stride and dilation at least 1, padding not absurd.
-    fn check_common(&self) -> Result<()> {
-        for axis in 0..2 {
-            if self.stride[axis] == 0 {
-                return Err(Error::param("stride", self.stride, "must be at least 1"));
-            }
-            if self.dilation[axis] == 0 {
-                return Err(Error::param(
-                    "dilation",
-                    self.dilation,
-                    "must be at least 1",
-                ));
-            }
-            if self.stride[axis] > MAX_SIDE || self.dilation[axis] > MAX_SIDE {
-                return Err(Error::param(
-                    "stride",
-                    self.stride,
-                    format!("stride and dilation must be at most {MAX_SIDE} here"),
-                ));
-            }
-        }
-        if self.padding.iter().any(|&p| p > MAX_SIDE) {
-            return Err(Error::param(
-                "padding",
-                self.padding,
-                format!("must be at most {MAX_SIDE} per side here"),
-            ));
-        }
-        Ok(())
+    let (x, k) = ([1, 1, h, w], [1, 1, kh, kw]);
+    if op == Op::Correlate {
+        ConvPlan::conv2d(&x, &k, p)?;
+        return p.conv_output([h, w], [kh, kw]);
     }
+    ConvPlan::conv_transpose2d(&x, &k, p)?;
+    let t = p.transpose_output([h, w], [kh, kw])?;
+    if t.rows.span > 4 * MAX_SIDE || t.cols.span > 4 * MAX_SIDE {
+        return Err(Error::shape(format!(
+            "the transposed output would be {}×{}; at most {} per side here",
+            t.rows.span,
+            t.cols.span,
+            4 * MAX_SIDE
+        )));
+    }
+    if op == Op::Transpose {
+        // The zero-insertion grid: output + dilation·(k−1) per side.
+        let gh = t.rows.output + p.dilation[0] * (kh - 1);
+        let gw = t.cols.output + p.dilation[1] * (kw - 1);
+        if gh > MAX_SIDE || gw > MAX_SIDE {
+            return Err(Error::shape(format!(
+                "the zero-inserted input would be {gh}×{gw}; at most {MAX_SIDE} per side here"
+            )));
+        }
+    }
+    Ok(t)
 }
 
 /// An `h × w` single-channel image: checks the sizes against the data.
@@ -104,46 +114,8 @@ pub(crate) fn check_image(what: &str, data: &[f32], h: usize, w: usize, max: usi
     Ok(())
 }
 
-/// The terms of the output-size formula along one axis, so a page can print it with the
-/// numbers filled in:
-/// conv: `out = ⌊(input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride⌋ + 1`;
-/// transposed: `out = stride·(input−1) + output_padding + dilation·(kernel−1) + 1 − pad_begin − pad_end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AxisTerms {
-    pub input: usize,
-    pub pad_begin: usize,
-    pub pad_end: usize,
-    pub dilation: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub output_padding: usize,
-    /// conv: the numerator before the division; transposed: the uncropped extent.
-    pub span: usize,
-    pub output: usize,
-}
-
-impl AxisTerms {
-    /// As numbers in the order of the fields (for the JS API).
-    pub fn to_vec(self) -> Vec<u32> {
-        [
-            self.input,
-            self.pad_begin,
-            self.pad_end,
-            self.dilation,
-            self.kernel,
-            self.stride,
-            self.output_padding,
-            self.span,
-            self.output,
-        ]
-        .iter()
-        .map(|&v| v as u32)
-        .collect()
-    }
-}
-
 /// The kernel turned by 180°: what a true convolution slides, and what the transposed
-/// convolution's equivalent correlation uses (seed 002: k̃(x) = k(−x); seed 003: the flip).
+/// convolution's equivalent correlation uses (k̃(x) = k(−x): the flip that tells convolution from correlation).
 pub fn flip_kernel(k: &[f32], kh: usize, kw: usize) -> Vec<f32> {
     let mut out = vec![0.0; kh * kw];
     for a in 0..kh {
@@ -181,12 +153,12 @@ impl Rng {
     }
 }
 
-/// Sets one control of a [`Geometry`] to a value.
-pub(crate) type Setter = fn(&mut Geometry, usize);
+/// Sets one control of a setting to a value.
+pub(crate) type Setter = fn(&mut Conv2dParams, usize);
 
 /// The controls every scene has, in the order stride h, stride w, padding top, left, bottom,
 /// right, dilation h, dilation w: (setter, smallest value, current value).
-pub(crate) fn common_controls(g: &Geometry) -> Vec<(Setter, usize, usize)> {
+pub(crate) fn common_controls(g: &Conv2dParams) -> Vec<(Setter, usize, usize)> {
     vec![
         (|g, v| g.stride[0] = v, 1, g.stride[0]),
         (|g, v| g.stride[1] = v, 1, g.stride[1]),
@@ -199,14 +171,122 @@ pub(crate) fn common_controls(g: &Geometry) -> Vec<(Setter, usize, usize)> {
     ]
 }
 
+/// The `[min, max]` each control can reach with the others held (see [`ranges`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ranges {
+    /// `[h, w]`.
+    pub stride: [[usize; 2]; 2],
+    /// `[top, left, bottom, right]`.
+    pub padding: [[usize; 2]; 4],
+    pub dilation: [[usize; 2]; 2],
+    /// Transposed convolution only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_padding: Option<[[usize; 2]; 2]>,
+}
+
+/// The range each control of `op`'s scene can reach with the others held, among `0..=cap`
+/// (padding, output padding) or `1..=cap` (stride, dilation): found by asking [`check`] about
+/// every candidate, as ezyang's visualiser does. A control with no valid value gets
+/// `[current, current]`.
+pub fn ranges(
+    op: Op,
+    input: [usize; 2],
+    kernel: [usize; 2],
+    p: &Conv2dParams,
+    cap: usize,
+) -> Ranges {
+    let mut controls = common_controls(p);
+    if op != Op::Correlate {
+        controls.push((|g, v| g.output_padding[0] = v, 0, p.output_padding[0]));
+        controls.push((|g, v| g.output_padding[1] = v, 0, p.output_padding[1]));
+    }
+    let r = reachable_ranges(&controls, p, cap.min(MAX_SIDE), |t| {
+        check(op, input, kernel, t).is_ok()
+    });
+    Ranges {
+        stride: [r[0], r[1]],
+        padding: [r[2], r[3], r[4], r[5]],
+        dilation: [r[6], r[7]],
+        output_padding: (op != Op::Correlate).then(|| [r[8], r[9]]),
+    }
+}
+
+/// The nearest valid setting for `op` when the input or the kernel changed size (see
+/// `correlate::settle`, `transpose::settle`); an input or kernel outside the display limits is
+/// an error, since no setting can make it valid.
+pub fn settle(
+    op: Op,
+    input: [usize; 2],
+    kernel: [usize; 2],
+    p: &Conv2dParams,
+) -> Result<Conv2dParams> {
+    check_sizes(op, input, kernel)?;
+    let mut g = *p;
+    g.groups = 1;
+    for axis in 0..2 {
+        g.stride[axis] = g.stride[axis].clamp(1, MAX_SIDE);
+        g.dilation[axis] = g.dilation[axis].clamp(1, MAX_SIDE);
+        g.padding[axis] = g.padding[axis].min(MAX_SIDE);
+        g.padding[axis + 2] = g.padding[axis + 2].min(MAX_SIDE);
+        g.output_padding[axis] = g.output_padding[axis].min(MAX_SIDE);
+    }
+    let mut g = match op {
+        Op::Correlate => correlate::settle(input, kernel, &g),
+        _ => transpose::settle(input, kernel, &g),
+    };
+    // Past what the scene's own rule fixes (a display limit): shrink the largest control
+    // one step at a time. Every control is at most MAX_SIDE, so this ends.
+    while check(op, input, kernel, &g).is_err() {
+        let Conv2dParams {
+            stride,
+            dilation,
+            padding,
+            output_padding,
+            ..
+        } = &mut g;
+        let slots = stride
+            .iter_mut()
+            .chain(dilation.iter_mut())
+            .map(|v| (v, 1))
+            .chain(padding.iter_mut().chain(output_padding.iter_mut()).map(|v| (v, 0)));
+        match slots.filter(|(v, lo)| **v > *lo).max_by_key(|(v, _)| **v) {
+            Some((v, _)) => *v -= 1,
+            None => break,
+        }
+    }
+    check(op, input, kernel, &g)?;
+    Ok(g)
+}
+
+/// The input and kernel sizes a scene of `op` can show.
+fn check_sizes(op: Op, [h, w]: [usize; 2], [kh, kw]: [usize; 2]) -> Result<()> {
+    let max_in = if op == Op::Transpose {
+        transpose::MAX_INPUT
+    } else {
+        MAX_SIDE
+    };
+    if h == 0 || w == 0 || h > max_in || w > max_in {
+        return Err(Error::shape(format!(
+            "input is {h}×{w}; each side must be between 1 and {max_in} here"
+        )));
+    }
+    if kh == 0 || kw == 0 || kh > MAX_KERNEL || kw > MAX_KERNEL {
+        return Err(Error::shape(format!(
+            "kernel is {kh}×{kw}; each side must be between 1 and {MAX_KERNEL}"
+        )));
+    }
+    Ok(())
+}
+
 /// The range `[min, max]` each control can reach with the others held, among `lo..=cap`,
 /// found by asking `valid` about every candidate (as ezyang's visualiser does). A control whose
 /// every value is invalid gets `[current, current]`.
 pub(crate) fn reachable_ranges(
     controls: &[(Setter, usize, usize)],
-    g: &Geometry,
+    g: &Conv2dParams,
     cap: usize,
-    valid: impl Fn(&Geometry) -> bool,
+    valid: impl Fn(&Conv2dParams) -> bool,
 ) -> Vec<[usize; 2]> {
     controls
         .iter()

@@ -1,0 +1,27 @@
+//! How the big buffers of a record cross to JavaScript: as typed arrays (`Float32Array`,
+//! `Int32Array`, …), one copy each, instead of arrays of boxed numbers. Used as
+//! `#[serde(serialize_with = "crate::typed::f32s")]` on the records' `Vec` fields; natively
+//! (tests, serde_json) they serialize as plain sequences.
+
+use serde::{Serialize, Serializer};
+
+macro_rules! typed {
+    ($name:ident, $t:ty, $js:ident) => {
+        #[doc = concat!("`&[", stringify!($t), "]` as a `", stringify!($js), "` in wasm.")]
+        pub fn $name<S: Serializer>(v: &[$t], s: S) -> Result<S::Ok, S::Error> {
+            #[cfg(target_arch = "wasm32")]
+            {
+                serde_wasm_bindgen::preserve::serialize(&js_sys::$js::from(v), s)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                v.serialize(s)
+            }
+        }
+    };
+}
+
+typed!(f32s, f32, Float32Array);
+typed!(i32s, i32, Int32Array);
+typed!(u32s, u32, Uint32Array);
+typed!(u8s, u8, Uint8Array);
