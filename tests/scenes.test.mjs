@@ -32,8 +32,8 @@ test('sliding correlation: every step shows the sum conv2d computes', async () =
   await page.waitForSelector('#corr-output .cs-cell');
   const expected = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const x = new api.Tensor(api.tracePresetImage('letter', 8, 8, 1), [1, 1, 8, 8]);
-    const w = new api.Tensor(api.tracePresetKernel('sobel-x', 3, 7).values, [1, 1, 3, 3]);
+    const x = new api.Tensor(api.tracePresetImage({ name: 'letter', size: [8, 8], seed: 1 }), [1, 1, 8, 8]);
+    const w = new api.Tensor(api.tracePresetKernel({ name: 'sobel-x', size: 3, seed: 7 }).values, [1, 1, 3, 3]);
     const y = api.conv2d(x, w, null, { stride: [2, 1], padding: [1, 0, 2, 1], dilation: [1, 2] });
     return { shape: y.shape, data: Array.from(y.toArray()) };
   });
@@ -81,7 +81,7 @@ test('sliding correlation over a digit drawn on the pad', { skip: HAVE_CNN ? fal
   assert.ok(digit.some((v) => v > 0.5), 'the input shows ink');
   const expected = await page.evaluate(async (x) => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const y = api.conv2d(new api.Tensor(Float32Array.from(x), [1, 1, 28, 28]), new api.Tensor(api.tracePresetKernel('sobel-x', 3, 7).values, [1, 1, 3, 3]));
+    const y = api.conv2d(new api.Tensor(Float32Array.from(x), [1, 1, 28, 28]), new api.Tensor(api.tracePresetKernel({ name: 'sobel-x', size: 3, seed: 7 }).values, [1, 1, 3, 3]));
     return Array.from(y.toArray());
   }, digit);
   await page.evaluate(() => { const s = document.getElementById('corr-scrub'); s.value = s.max; s.dispatchEvent(new Event('input')); });
@@ -101,9 +101,9 @@ test('sliding correlation: the flip toggle is a true convolution; controls reach
   await page.evaluate((n) => { const s = document.getElementById('corr-scrub'); s.value = String(n - 1); s.dispatchEvent(new Event('input')); }, total);
   const expected = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const k = api.tracePresetKernel('random', 3, 7).values;
+    const k = api.tracePresetKernel({ name: 'random', size: 3, seed: 7 }).values;
     const flipped = Float32Array.from(k).reverse();
-    const y = api.conv2d(new api.Tensor(api.tracePresetImage('random', 6, 6, 1), [1, 1, 6, 6]), new api.Tensor(flipped, [1, 1, 3, 3]));
+    const y = api.conv2d(new api.Tensor(api.tracePresetImage({ name: 'random', size: [6, 6], seed: 1 }), [1, 1, 6, 6]), new api.Tensor(flipped, [1, 1, 3, 3]));
     return Array.from(y.toArray());
   });
   (await cells(page, '#corr-output')).forEach((v, i) => close(v, expected[i], `flipped ${i}`));
@@ -128,8 +128,8 @@ test('play runs each animation to its end (max speed) and the page holds the ker
   await page.waitForSelector('#corr-output .cs-cell');
   const expected = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const y = api.conv2d(new api.Tensor(api.tracePresetImage('edges', 7, 7, 1), [1, 1, 7, 7]),
-      new api.Tensor(api.tracePresetKernel('laplacian', 3, 7).values, [1, 1, 3, 3]), null, { stride: [1, 2], padding: [2, 1, 0, 1], dilation: [2, 1] });
+    const y = api.conv2d(new api.Tensor(api.tracePresetImage({ name: 'edges', size: [7, 7], seed: 1 }), [1, 1, 7, 7]),
+      new api.Tensor(api.tracePresetKernel({ name: 'laplacian', size: 3, seed: 7 }).values, [1, 1, 3, 3]), null, { stride: [1, 2], padding: [2, 1, 0, 1], dilation: [2, 1] });
     return Array.from(y.toArray());
   });
   await page.selectOption('#corr-speed', { label: 'max×' });
@@ -142,8 +142,8 @@ test('play runs each animation to its end (max speed) and the page holds the ker
   await page.waitForSelector('#tr-canvas .cs-cell');
   const up = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const y = api.convTranspose2d(new api.Tensor(api.tracePresetImage('letter', 5, 5, 3), [1, 1, 5, 5]),
-      new api.Tensor(api.tracePresetKernel('bilinear', 4, 5).values, [1, 1, 4, 4]), null, { stride: 2, padding: 1 });
+    const y = api.convTranspose2d(new api.Tensor(api.tracePresetImage({ name: 'letter', size: [5, 5], seed: 3 }), [1, 1, 5, 5]),
+      new api.Tensor(api.tracePresetKernel({ name: 'bilinear', size: 4, seed: 5 }).values, [1, 1, 4, 4]), null, { stride: 2, padding: 1 });
     return Array.from(y.toArray());
   });
   await page.selectOption('#tr-speed', { label: 'max×' });
@@ -162,8 +162,8 @@ test('transposed convolution: stamps add up to convTranspose2d, the zero-inserti
   await page.waitForSelector('#tr-canvas .cs-cell');
   const expected = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const x = new api.Tensor(api.tracePresetImage('random', 4, 4, 3), [1, 1, 4, 4]);
-    const w = new api.Tensor(api.tracePresetKernel('random', 3, 5).values, [1, 1, 3, 3]);
+    const x = new api.Tensor(api.tracePresetImage({ name: 'random', size: [4, 4], seed: 3 }), [1, 1, 4, 4]);
+    const w = new api.Tensor(api.tracePresetKernel({ name: 'random', size: 3, seed: 5 }).values, [1, 1, 3, 3]);
     const y = api.convTranspose2d(x, w, null, { stride: 2, padding: [1, 0, 0, 1], outputPadding: [1, 0] });
     return { shape: y.shape, data: Array.from(y.toArray()) };
   });
@@ -250,7 +250,7 @@ test('dense = correlation at shift 0: bars equal a multi-channel conv, shift 0 i
   await page.click('#one-in-0 .cs-cell >> nth=6');
   const one = await page.evaluate(async () => {
     const { api } = await (await import('./js/wasm.js')).loadWasm();
-    const d = api.traceOneByOne(3, 2, 4, 4, 5);
+    const d = api.traceOneByOne({ channelsIn: 3, channelsOut: 2, size: 4, seed: 5 });
     const y = api.conv2d(new api.Tensor(d.input, [1, 3, 4, 4]), new api.Tensor(d.weight, [2, 3, 1, 1]));
     return Array.from(y.toArray());
   });

@@ -3,7 +3,9 @@
 //! `#[serde(serialize_with = "crate::typed::f32s")]` on the records' `Vec` fields; natively
 //! (tests, serde_json) they serialize as plain sequences.
 
-use serde::{Serialize, Serializer};
+#[cfg(not(target_arch = "wasm32"))]
+use serde::Serialize;
+use serde::Serializer;
 
 macro_rules! typed {
     ($name:ident, $t:ty, $js:ident) => {

@@ -1,7 +1,7 @@
 // What the page needs to know about a loaded model, gathered once from the wasm API:
 // the layer list, where each layer's activation lives in a Forward, each layer's geometry
-// (kernel, stride, padding: read from the weight shapes and the activation shapes the API
-// reports) and the weights of parameterised layers. No arithmetic on values happens here.
+// (kernel, stride, padding: as `Model.layers()` reports them, the parameters the kernels run
+// with) and the weights of parameterised layers. No arithmetic on values happens here.
 
 /** Drops a leading batch dimension of 1 so shapes read as [C,H,W] or [N]. */
 export function unbatch(shape) {
@@ -40,6 +40,9 @@ export class NetInfo {
       name: l.name,
       kind: String(l.kind).toLowerCase(),
       shape: unbatch(l.shape),
+      conv: l.conv,
+      pool: l.pool,
+      kernelSize: l.kernelSize,
     }));
     // layers()[0] is the input (kind "input"); Forward.activation(i) follows layers()[i].
     this.offset = all.length && all[0].kind === 'input' ? 1 : 0;
@@ -74,7 +77,7 @@ export class NetInfo {
     return out;
   }
 
-  /** Kernel size, stride and padding of conv and pool layers, from the shapes the API gives. */
+  /** Kernel size, stride and padding of conv and pool layers, as `Model.layers()` gives them. */
   geometry() {
     let prev = grid(this.inputShape);
     for (const l of this.layers) {
@@ -82,14 +85,9 @@ export class NetInfo {
       l.in = prev;
       l.out = g;
       if (l.kind === 'conv2d') {
-        const k = l.params.weight.shape[2];
-        const stride = l.stride ?? 1;
-        // out = in + 2p − k + 1 at stride 1.
-        const pad = l.pad ?? Math.max(0, ((g.h - 1) * stride + k - prev.h) / 2);
-        l.geo = { k, stride, pad };
+        l.geo = { k: l.kernelSize[0], stride: l.conv.stride[0], pad: l.conv.padding[0], dilation: l.conv.dilation[0] };
       } else if (l.kind === 'maxpool2d') {
-        const k = l.size ?? Math.round(prev.h / g.h);
-        l.geo = { k, stride: k, pad: 0 };
+        l.geo = { k: l.pool.kernel[0], stride: l.pool.stride[0], pad: l.pool.padding[0], dilation: l.pool.dilation[0] };
       } else if (l.kind === 'relu') {
         l.geo = { k: 1, stride: 1, pad: 0 };
       }

@@ -1,5 +1,6 @@
 // Loads the fastest wasm build this browser accepts: the relaxed-simd build where
-// WebAssembly.validate says yes, else the simd128 build. Every module imports the API from here.
+// WebAssembly.validate says yes, else the simd128 build. Every module imports the API from here:
+// `api` is the build's api.js (the exports, with the Tensor / Model / Forward classes).
 
 let api = null;
 let flavour = null;
@@ -16,7 +17,7 @@ export async function loadWasm() {
   const base = new URL('../pkg/', import.meta.url);
   const relaxed = await fetchBytes(new URL('relaxed/convscope_bg.wasm', base));
   flavour = WebAssembly.validate(relaxed) ? 'relaxed' : 'simd128';
-  const mod = await import(new URL(`${flavour}/convscope.js`, base).href);
+  const mod = await import(new URL(`${flavour}/api.js`, base).href);
   const bytes = flavour === 'relaxed' ? relaxed : await fetchBytes(new URL('simd128/convscope_bg.wasm', base));
   await mod.default({ module_or_path: bytes });
   api = mod;

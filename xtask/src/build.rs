@@ -117,9 +117,18 @@ pub fn build() -> Result<()> {
             .join("release/convscope.wasm");
         let out = util::root().join("www/pkg").join(f.name);
         bindgen(&wasm, &out)?;
+        copy_api(&out)?;
     }
     eprintln!("xtask: built www/pkg/simd128 and www/pkg/relaxed");
     Ok(())
+}
+
+/// The public JS API (the classes around the exports' handles) goes beside the glue.
+fn copy_api(out: &Path) -> Result<()> {
+    let src = util::root().join("crate/js/api.js");
+    std::fs::copy(&src, out.join("api.js"))
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))
 }
 
 /// Runs wasm-bindgen unless its output is already newer than the input.

@@ -51,6 +51,9 @@ pub struct CorrTrace {
     pub terms: OutputTerms,
     pub out_h: usize,
     pub out_w: usize,
+    /// Output cells (one window each) and kernel taps.
+    pub steps: usize,
+    pub taps: usize,
     /// The zero-padded input, `padded_h × padded_w`.
     pub padded_h: usize,
     pub padded_w: usize,
@@ -75,17 +78,6 @@ pub struct CorrTrace {
     /// The sum of each step's products: the output cell. `out_h × out_w`.
     #[serde(serialize_with = "crate::typed::f32s")]
     pub output: Vec<f32>,
-}
-
-impl CorrTrace {
-    /// Output cells (one window each).
-    pub fn steps(&self) -> usize {
-        self.out_h * self.out_w
-    }
-
-    pub fn taps(&self) -> usize {
-        self.kh * self.kw
-    }
 }
 
 /// Records every window of the correlation of `x` (`h × w`) with `k` (`kh × kw`); with
@@ -164,6 +156,8 @@ pub fn trace(
         terms,
         out_h,
         out_w,
+        steps,
+        taps,
         padded_h,
         padded_w,
         padded,
@@ -263,9 +257,9 @@ mod tests {
                         assert!((a - b).abs() < 1e-5, "case {case}: {a} vs {b}");
                     }
                     // Each step's row of the im2col table holds the input under the window.
-                    for s in 0..t.steps() {
-                        for tap in 0..t.taps() {
-                            let i = s * t.taps() + tap;
+                    for s in 0..t.steps {
+                        for tap in 0..t.taps {
+                            let i = s * t.taps + tap;
                             let v = if t.source[i] < 0 {
                                 0.0
                             } else {

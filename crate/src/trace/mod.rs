@@ -50,11 +50,19 @@ pub fn check(
 ) -> Result<OutputTerms> {
     check_sizes(op, [h, w], [kh, kw])?;
     if p.groups != 1 {
-        return Err(Error::param("groups", p.groups, "a trace shows one channel: must be 1"));
+        return Err(Error::param(
+            "groups",
+            p.groups,
+            "a trace shows one channel: must be 1",
+        ));
     }
     for (name, v) in [("stride", p.stride), ("dilation", p.dilation)] {
         if v.iter().any(|&v| v > MAX_SIDE) {
-            return Err(Error::param(name, v, format!("must be at most {MAX_SIDE} here")));
+            return Err(Error::param(
+                name,
+                v,
+                format!("must be at most {MAX_SIDE} here"),
+            ));
         }
     }
     if p.padding.iter().any(|&v| v > MAX_SIDE) {
@@ -249,7 +257,12 @@ pub fn settle(
             .iter_mut()
             .chain(dilation.iter_mut())
             .map(|v| (v, 1))
-            .chain(padding.iter_mut().chain(output_padding.iter_mut()).map(|v| (v, 0)));
+            .chain(
+                padding
+                    .iter_mut()
+                    .chain(output_padding.iter_mut())
+                    .map(|v| (v, 0)),
+            );
         match slots.filter(|(v, lo)| **v > *lo).max_by_key(|(v, _)| **v) {
             Some((v, _)) => *v -= 1,
             None => break,

@@ -1,57 +1,121 @@
 //! The JavaScript API (wasm-bindgen). This folder is the only place with `#[wasm_bindgen]`;
-//! everything it calls is plain Rust tested natively. Errors become JS `Error`s through
-//! `JsError` (our [`crate::Error`] implements `std::error::Error`), and no entry point panics
-//! on bad input, so the instance keeps working after any number of errors.
+//! everything it calls is plain Rust tested natively.
+//!
+//! The boundary is built to take any JS value in any argument and either compute the right
+//! result or throw a JS `Error` naming the argument (`invalid stride = -1: must be a whole
+//! number ≥ 0`), without trapping, hanging or coercing:
+//! - every export takes `JsValue`s, so wasm-bindgen's glue converts nothing by itself (its
+//!   `usize` and `&str` conversions wrap 2³² + 1 to 1, coerce `"abcd"` to NaN and trap on a
+//!   non-string);
+//! - values are read through [`js`] (caught reads, a plain-data snapshot, typed arrays measured
+//!   before anything is allocated) and [`args`] (declarative option types with serde);
+//! - tensors and models are reached through numeric handles looked up in [`handles`] tables,
+//!   never through pointers, so forged and freed handles are errors;
+//! - errors are returned (`Result<_, JsError>`), never thrown from inside wasm, so nothing
+//!   unwinds through wasm frames, and they are capped in length.
+//!
+//! The classes `Tensor`, `Model` and `Forward` that JS code uses wrap these handles:
+//! `crate/js/api.js`, shipped beside the glue as `api.js`.
 
-
+mod args;
+mod js;
+mod model;
+mod ops;
 mod trace;
+
+pub(crate) mod handles;
 
 use wasm_bindgen::prelude::*;
 
-mod model;
-mod ops;
+use crate::error::Error;
+use args::ArgError;
 
-use crate::tensor;
-
-
-
-
-/// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
-#[wasm_bindgen(js_name = Tensor)]
-pub struct JsTensor {
-    pub(crate) inner: tensor::Tensor,
+/// Why a call failed: a bad argument, or an error of the library.
+pub(crate) enum Fail {
+    Arg(ArgError),
+    Lib(Error),
 }
 
-#[wasm_bindgen(js_class = Tensor)]
-impl JsTensor {
-    #[wasm_bindgen(constructor)]
-    pub fn new(data: &[f32], shape: Vec<usize>) -> Result<JsTensor, JsError> {
-        Ok(JsTensor {
-            inner: tensor::Tensor::new(data.to_vec(), &shape)?,
-        })
-    }
-
-    /// The shape, outermost dimension first.
-    #[wasm_bindgen(getter)]
-    pub fn shape(&self) -> Vec<usize> {
-        self.inner.shape().to_vec()
-    }
-
-    /// A copy of the data as a `Float32Array`.
-    #[wasm_bindgen(js_name = toArray)]
-    pub fn to_array(&self) -> Vec<f32> {
-        self.inner.data().to_vec()
+impl From<ArgError> for Fail {
+    fn from(e: ArgError) -> Self {
+        Fail::Arg(e)
     }
 }
 
-impl From<tensor::Tensor> for JsTensor {
-    fn from(inner: tensor::Tensor) -> Self {
-        JsTensor { inner }
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Lib(e)
     }
+}
+
+impl Fail {
+    pub(crate) fn message(&self) -> String {
+        let m = match self {
+            Fail::Arg(e) => e.to_string(),
+            // The library names parameters as Rust does; JS callers know their option names.
+            Fail::Lib(Error::Param {
+                name,
+                value,
+                reason,
+            }) => {
+                let name = match *name {
+                    "kernel_size" => "kernelSize",
+                    "output_padding" => "outputPadding",
+                    "ceil_mode" => "ceilMode",
+                    n => n,
+                };
+                format!("invalid {name} = {value}: {reason}")
+            }
+            Fail::Lib(e) => e.to_string(),
+        };
+        args::cap(m)
+    }
+}
+
+impl From<Fail> for JsError {
+    fn from(f: Fail) -> Self {
+        JsError::new(&f.message())
+    }
+}
+
+pub(crate) type R<T> = Result<T, Fail>;
+
+/// Runs an export's body and turns its failure into a JS `Error`.
+pub(crate) fn run<T>(f: impl FnOnce() -> R<T>) -> Result<T, JsError> {
+    f().map_err(JsError::from)
+}
+
+/// Installed when the module is instantiated: a panic that slips through shows its message
+/// in the console instead of a bare `unreachable`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
 }
 
 /// The SIMD level this build was compiled for: `"relaxed"`, `"simd128"` or `"none"`.
 #[wasm_bindgen(js_name = simdLevel)]
 pub fn simd_level() -> String {
     crate::gemm::simd_level().to_string()
+}
+
+/// What the instance holds (for leak checks): live tensors and models, and the size of wasm
+/// memory in bytes.
+#[wasm_bindgen(js_name = liveObjects, unchecked_return_type = "{ tensors: number, models: number, memoryBytes: number }")]
+pub fn live_objects() -> JsValue {
+    let (tensors, _) = ops::live();
+    let models = model::live();
+    #[cfg(target_arch = "wasm32")]
+    let bytes = core::arch::wasm32::memory_size(0) * 65536;
+    #[cfg(not(target_arch = "wasm32"))]
+    let bytes = 0usize;
+    let o = js_sys::Object::new();
+    for (k, v) in [
+        ("tensors", tensors as f64),
+        ("models", models as f64),
+        ("memoryBytes", bytes as f64),
+    ] {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    }
+    o.into()
 }

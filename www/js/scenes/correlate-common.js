@@ -6,7 +6,7 @@ const sub = (t) => el('sub', {}, t);
 
 /** Conv: out = ⌊(in + p₀ + p₁ − d·(k−1) − 1) / s⌋ + 1, with the trace's terms. */
 export function formulaConv(terms, axis, sym) {
-  const [input, pb, pe, d, k, s, , span, out] = terms;
+  const { input, padBegin: pb, padEnd: pe, dilation: d, kernel: k, stride: s, span, output: out } = terms;
   return [el('p.cs-eq', { 'data-axis': axis, 'data-output': String(out) },
     el('span.cs-eq-name', {}, `output ${axis} = `),
     '⌊(', sym, ' + p', sub('begin'), ' + p', sub('end'), ' − d·(k−1) − 1) / s⌋ + 1',
@@ -17,7 +17,7 @@ export function formulaConv(terms, axis, sym) {
 
 /** Transposed: out = s·(in−1) + output_padding + d·(k−1) + 1 − p₀ − p₁. */
 export function formulaTranspose(terms, axis, sym) {
-  const [input, pb, pe, d, k, s, op, span, out] = terms;
+  const { input, padBegin: pb, padEnd: pe, dilation: d, kernel: k, stride: s, outputPadding: op, span, output: out } = terms;
   return [el('p.cs-eq', { 'data-axis': axis, 'data-output': String(out) },
     el('span.cs-eq-name', {}, `output ${axis} = `),
     's·(', sym, '−1) + output_padding + d·(k−1) + 1 − p', sub('begin'), ' − p', sub('end'),

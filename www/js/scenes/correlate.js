@@ -107,7 +107,7 @@ export class CorrelateScene extends Scene {
   image() {
     if (this.s.input === 'digit' && this.shared.digit) return { data: this.shared.digit, h: 28, w: 28 };
     const name = this.s.input === 'digit' ? 'letter' : this.s.input;
-    return { data: this.api.tracePresetImage(name, this.s.n, this.s.n, 1), h: this.s.n, w: this.s.n };
+    return { data: this.api.tracePresetImage({ name, size: this.s.n, seed: 1 }), h: this.s.n, w: this.s.n };
   }
 
   kernelValues() {
@@ -115,10 +115,8 @@ export class CorrelateScene extends Scene {
     if (kernel === 'custom' && kv && kv.length === ks * ks) return { values: Float32Array.from(kv), k: ks };
     if (kernel === 'learned' && this.learned) return { values: this.learned.values, k: this.learned.k };
     const name = kernel === 'learned' || kernel === 'custom' ? 'delta' : kernel;
-    const p = this.api.tracePresetKernel(name, ks, 7);
-    const out = { values: p.values, k: p.size };
-    p.free();
-    return out;
+    const p = this.api.tracePresetKernel({ name, size: ks, seed: 7 });
+    return { values: p.values, k: p.size };
   }
 
   rebuild() {
@@ -126,14 +124,16 @@ export class CorrelateScene extends Scene {
     const ker = this.kernelValues();
     this.s.ks = ker.k;
     const { api, s } = this;
-    const settled = api.traceCorrelateSettle(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.dilation);
-    s.stride = [settled[0], settled[1]];
-    s.padding = [settled[2], settled[3], settled[4], settled[5]];
-    s.dilation = [settled[6], settled[7]];
-    const rg = api.traceCorrelateRanges(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.dilation, 6);
+    const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation };
+    const settled = api.traceCorrelateSettle(setting);
+    s.stride = settled.stride;
+    s.padding = settled.padding;
+    s.dilation = settled.dilation;
+    const rg = api.traceCorrelateRanges({ ...setting, stride: s.stride, padding: s.padding, dilation: s.dilation, cap: 6 });
     const inputs = [...this.geo.stride, ...this.geo.padding, ...this.geo.dilation];
+    const ranges = [...rg.stride, ...rg.padding, ...rg.dilation];
     const values = [...s.stride, ...s.padding, ...s.dilation];
-    inputs.forEach((inp, i) => { inp.min = rg[2 * i]; inp.max = rg[2 * i + 1]; inp.value = values[i]; });
+    inputs.forEach((inp, i) => { [inp.min, inp.max] = ranges[i]; inp.value = values[i]; });
     this.inputSel.value = s.input === 'digit' && !this.shared.digit ? 'letter' : s.input;
     this.sizeIn.value = s.n;
     this.sizeIn.disabled = s.input === 'digit' && !!this.shared.digit;
@@ -144,13 +144,12 @@ export class CorrelateScene extends Scene {
     this.liIn.value = s.li;
     this.flipBox.checked = s.flip;
 
-    const t = api.traceCorrelate(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.dilation, s.flip);
+    const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip });
     this.tr = {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
     };
-    t.free();
     this.rawKernel = ker.values;
     const tr = this.tr;
     this.inGrid.resize(tr.ph, tr.pw);
@@ -160,7 +159,7 @@ export class CorrelateScene extends Scene {
     this.outScale = scaleOf(tr.output);
     this.prodGrid.resize(tr.kh, tr.kw);
     this.renderKernel(ker);
-    this.formula.replaceChildren(...formulaConv(tr.terms, 'rows', 'H'), ...formulaConv(tr.terms.slice(9), 'columns', 'W'));
+    this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
     this.buildIm2col();
     this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
     this.showStep(this.player.t);

@@ -94,9 +94,8 @@ export class DenseScene extends Scene {
 
   update() {
     const { s } = this;
-    const c = this.api.traceSchedules(s.a, s.b, ACTIVITIES.length);
+    const c = this.api.traceSchedules(Uint8Array.from(s.a), Uint8Array.from(s.b), ACTIVITIES.length);
     const res = { shifts: c.shifts, total: c.total, per: c.perChannel, matches: c.matches, zero: c.zero, dense: c.dense };
-    c.free();
     const si = res.zero + s.shift;
     const match = res.matches.subarray(si * HOURS, (si + 1) * HOURS);
     this.cellsA.forEach((b, h) => {
@@ -145,9 +144,8 @@ export class DenseScene extends Scene {
     const sec = el('section.cs-panel', { 'aria-label': '1×1 convolution' },
       el('h3', { text: 'A 1×1 conv is a dense layer over channels' }),
       el('p.cs-muted', {}, 'Three input channels, two output channels, 1×1 kernels: at every pixel, the output is the 2×3 weight matrix times that pixel’s channel vector. Pick a pixel.'));
-    const d = this.api.traceOneByOne(3, 2, 4, 4, 5);
+    const d = this.api.traceOneByOne({ channelsIn: 3, channelsOut: 2, size: 4, seed: 5 });
     this.one = { input: d.input, weight: d.weight, conv: d.conv, dense: d.dense };
-    d.free();
     const row = el('div.cs-stage');
     sec.append(row);
     this.oneIn = [0, 1, 2].map((c) => new Grid(row, { id: `one-in-${c}`, label: `Input channel ${c + 1}`, caption: `in ch ${c + 1}`, signed: false, maxWidth: 150, maxCell: 36 }));
@@ -200,7 +198,7 @@ export class DenseScene extends Scene {
     const { s } = this;
     let p;
     try {
-      p = this.api.traceParamCounts(s.img, s.img, s.cin, s.cout, s.k, s.hidden);
+      p = this.api.traceParamCounts({ size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden });
     } catch (err) {
       this.paramTable.replaceChildren(el('tr', {}, el('td', {}, err.message)));
       return;
@@ -208,10 +206,10 @@ export class DenseScene extends Scene {
     const n = (v) => v.toLocaleString('en-US');
     const row = (id, what, v) => el('tr', {}, el('th', { scope: 'row' }, what), el('td', { id, 'data-value': String(v) }, n(v)));
     this.paramTable.replaceChildren(
-      row('param-inputs', `inputs (${s.img}×${s.img}×${s.cin})`, p[0]),
-      row('param-dense', `dense layer → ${s.hidden} hidden units`, p[1]),
-      row('param-dense-same', `dense layer → a ${s.img}×${s.img}×${s.cout} image`, p[2]),
-      row('param-conv', `${s.k}×${s.k} conv, ${s.cin} → ${s.cout} channels`, p[3]));
+      row('param-inputs', `inputs (${s.img}×${s.img}×${s.cin})`, p.inputs),
+      row('param-dense', `dense layer → ${s.hidden} hidden units`, p.denseHidden),
+      row('param-dense-same', `dense layer → a ${s.img}×${s.img}×${s.cout} image`, p.denseSame),
+      row('param-conv', `${s.k}×${s.k} conv, ${s.cin} → ${s.cout} channels`, p.conv));
     this.ctx.changed();
   }
 

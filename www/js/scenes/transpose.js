@@ -108,42 +108,42 @@ export class TransposeScene extends Scene {
   }
 
   image() {
-    return { data: this.api.tracePresetImage(this.s.input, this.s.n, this.s.n, 3), h: this.s.n, w: this.s.n };
+    return { data: this.api.tracePresetImage({ name: this.s.input, size: this.s.n, seed: 3 }), h: this.s.n, w: this.s.n };
   }
 
   kernel() {
-    const p = this.api.tracePresetKernel(this.s.kernel, this.s.ks, 5);
-    const out = { values: p.values, k: p.size };
-    p.free();
-    return out;
+    const p = this.api.tracePresetKernel({ name: this.s.kernel, size: this.s.ks, seed: 5 });
+    return { values: p.values, k: p.size };
   }
 
   rebuild() {
     const { api, s } = this;
     const img = this.image();
     const ker = this.kernel();
-    const st = api.traceTransposeSettle(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation);
-    s.stride = [st[0], st[1]];
-    s.padding = [st[2], st[3], st[4], st[5]];
-    s.dilation = [st[6], st[7]];
-    s.op = [st[8], st[9]];
-    const rg = api.traceTransposeRanges(img.h, img.w, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation, 6);
+    const st = api.traceTransposeSettle(this.setting(img, ker));
+    s.stride = st.stride;
+    s.padding = st.padding;
+    s.dilation = st.dilation;
+    s.op = st.outputPadding;
+    const rg = api.traceTransposeRanges({ ...this.setting(img, ker), cap: 6 });
+    const ranges = [...rg.stride, ...rg.padding, ...rg.dilation, ...rg.outputPadding];
     const values = [...s.stride, ...s.padding, ...s.dilation, ...s.op];
-    this.geo.forEach((inp, i) => { inp.min = rg[2 * i]; inp.max = rg[2 * i + 1]; inp.value = values[i]; });
+    this.geo.forEach((inp, i) => { [inp.min, inp.max] = ranges[i]; inp.value = values[i]; });
     this.inputSel.value = s.input;
     this.sizeIn.value = s.n;
     this.kernelSel.value = s.kernel;
     this.ksIn.value = s.ks;
 
-    const t = api.traceTranspose(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation);
-    this.trace?.free();
-    this.trace = t;
+    const t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
+    const e = t.equivalent;
+    this.img = img;
+    this.ker = ker;
     this.tr = {
       h: t.h, w: t.w, k: t.kh, fullH: t.fullH, fullW: t.fullW, outH: t.outH, outW: t.outW, steps: t.steps, taps: t.taps,
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
       full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms,
-      eqH: t.eqH, eqW: t.eqW, eqKind: t.eqKind, eqGrid: t.eqGrid, eqPosition: t.eqPosition, eqKernel: t.eqKernel,
-      eqWindow: t.eqWindow, eqProducts: t.eqProducts, eqOutput: t.eqOutput,
+      eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
+      eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
     const tr = this.tr;
     this.scale = scaleOf(tr.full);
@@ -164,7 +164,7 @@ export class TransposeScene extends Scene {
     this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
     this.eqOut.resize(tr.outH, tr.outW);
     this.eqOut.set(tr.eqOutput, { scale: this.scale });
-    this.formula.replaceChildren(...formulaTranspose(tr.terms, 'rows', 'H'), ...formulaTranspose(tr.terms.slice(9), 'columns', 'W'));
+    this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
     this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
@@ -175,8 +175,7 @@ export class TransposeScene extends Scene {
     const tr = this.tr;
     if (!tr) return;
     this.s.t = t;
-    const canvas = this.trace.canvasAfter(t + 1);
-    const cover = this.trace.coverageAfter(t + 1);
+    const { canvas, coverage: cover } = this.api.traceTransposeAfter(this.img.data, this.ker.values, this.setting(this.img, this.ker), t + 1);
     this.canvas.set(canvas, { scale: this.scale, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
     const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
@@ -211,21 +210,20 @@ export class TransposeScene extends Scene {
 
   adjoint(img, ker) {
     const s = this.s;
-    const a = this.api.traceAdjoint(img.data, img.h, img.w, ker.values, ker.k, ker.k, s.stride, s.padding, s.op, s.dilation, 17);
+    const a = this.api.traceAdjoint(img.data, ker.values, { ...this.setting(img, ker), seed: 17 });
     this.lhs.value = a.lhs.toPrecision(7);
     this.rhs.value = a.rhs.toPrecision(7);
     this.lhs.dataset.value = String(a.lhs);
     this.rhs.dataset.value = String(a.rhs);
-    a.free();
   }
 
   roundTrip() {
     const { api, s } = this;
     const ker = this.kernel();
-    const x = this.shared.digit ?? api.tracePresetImage('letter', 28, 28, 0);
+    const x = this.shared.digit ?? api.tracePresetImage({ name: 'letter', size: 28, seed: 0 });
     let rt;
     try {
-      rt = api.traceRoundTrip(x, 28, 28, ker.values, ker.k, ker.k, s.stride, s.padding, s.dilation);
+      rt = api.traceRoundTrip(x, ker.values, { size: 28, kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation });
     } catch (err) {
       this.rtNote(`Conv2d cannot run with these settings on 28×28: ${err.message}`);
       return;
@@ -240,7 +238,12 @@ export class TransposeScene extends Scene {
     const op = rt.outputPadding;
     this.rtNote(`${this.shared.digit ? 'Your digit' : 'A letter'} (28×28) → Conv2d stride ${s.stride.join('×')} → ${rt.downH}×${rt.downW} → ConvTranspose2d (output_padding ${op[0]}, ${op[1]}) → 28×28. ` +
       'The transposed conv restores the size, not the image: it is the adjoint, not the inverse.');
-    rt.free();
+  }
+
+  /** The trace setting of the current controls. */
+  setting(img, ker) {
+    const s = this.s;
+    return { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op };
   }
 
   rtNote(text) { this.root.querySelector('#rt-note').textContent = text; }

@@ -65,4 +65,3 @@ pub fn adjoint(
         kt_g,
     })
 }
-

@@ -15,7 +15,7 @@ pub mod zero_insertion;
 
 pub use adjoint::{adjoint, Adjoint};
 pub use round_trip::{round_trip, RoundTrip};
-pub use stamps::{conv_transpose, trace, TransTrace};
+pub use stamps::{conv_transpose, stamps_only, trace, TransTrace};
 pub use zero_insertion::Equivalent;
 
 use crate::conv::geometry::Conv2dParams;
@@ -45,7 +45,6 @@ pub(crate) fn settle([h, w]: [usize; 2], [kh, kw]: [usize; 2], g: &Conv2dParams)
     }
     g
 }
-
 
 #[cfg(test)]
 mod tests;

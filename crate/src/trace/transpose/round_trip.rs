@@ -37,7 +37,10 @@ pub fn round_trip(
         ..*g
     };
     let t = correlate::trace(x, h, w, k, kh, kw, &cg, false)?;
-    let op = [t.terms.rows.span % g.stride[0], t.terms.cols.span % g.stride[1]];
+    let op = [
+        t.terms.rows.span % g.stride[0],
+        t.terms.cols.span % g.stride[1],
+    ];
     let tg = Conv2dParams {
         output_padding: op,
         ..cg
@@ -52,4 +55,3 @@ pub fn round_trip(
         up,
     })
 }
-

@@ -27,6 +27,9 @@ pub struct TransTrace {
     /// The output is the canvas without `padding` rows/columns at each side.
     pub out_h: usize,
     pub out_w: usize,
+    /// Stamps (input cells) and kernel taps.
+    pub steps: usize,
+    pub taps: usize,
     /// Per input cell (row-major) and tap: the canvas cell it adds into. `h·w × taps`.
     #[serde(serialize_with = "crate::typed::u32s")]
     pub stamp_full: Vec<u32>,
@@ -54,18 +57,10 @@ pub struct TransTrace {
 }
 
 impl TransTrace {
-    pub fn steps(&self) -> usize {
-        self.h * self.w
-    }
-
-    pub fn taps(&self) -> usize {
-        self.kh * self.kw
-    }
-
     /// The canvas after the first `steps` stamps (col2im stopped part way).
     pub fn canvas_after(&self, steps: usize) -> Vec<f32> {
         let mut c = vec![0.0; self.full_h * self.full_w];
-        let n = steps.min(self.steps()) * self.taps();
+        let n = steps.min(self.steps) * self.taps;
         for (&p, &v) in self.stamp_full[..n].iter().zip(&self.stamp_value[..n]) {
             c[p as usize] += v;
         }
@@ -75,7 +70,7 @@ impl TransTrace {
     /// How many of the first `steps` stamps cover each canvas cell.
     pub fn coverage_after(&self, steps: usize) -> Vec<u32> {
         let mut c = vec![0; self.full_h * self.full_w];
-        for &p in &self.stamp_full[..steps.min(self.steps()) * self.taps()] {
+        for &p in &self.stamp_full[..steps.min(self.steps) * self.taps] {
             c[p as usize] += 1;
         }
         c
@@ -108,6 +103,19 @@ pub fn trace(
     g: &Conv2dParams,
 ) -> Result<TransTrace> {
     trace_stamps(x, h, w, k, kh, kw, g, true)
+}
+
+/// The stamps without the zero-insertion view (for the canvas part way through).
+pub fn stamps_only(
+    x: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32],
+    kh: usize,
+    kw: usize,
+    g: &Conv2dParams,
+) -> Result<TransTrace> {
+    trace_stamps(x, h, w, k, kh, kw, g, false)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -192,6 +200,8 @@ fn trace_stamps(
         full_w,
         out_h,
         out_w,
+        steps: h * w,
+        taps,
         stamp_full,
         stamp_out,
         stamp_value,
@@ -203,4 +213,3 @@ fn trace_stamps(
         equivalent,
     })
 }
-

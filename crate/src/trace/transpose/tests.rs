@@ -102,8 +102,8 @@ fn stamps_sum_to_the_definition_and_the_equivalent_view_agrees() {
                 assert_eq!(t.full[p], t.output[o as usize]);
             }
         }
-        assert_eq!(t.canvas_after(t.steps()), t.full);
-        assert_eq!(t.coverage_after(t.steps()), t.coverage_full);
+        assert_eq!(t.canvas_after(t.steps), t.full);
+        assert_eq!(t.coverage_after(t.steps), t.coverage_full);
         // Zero insertion + flipped kernel = stamps.
         let e = t.equivalent.as_ref().unwrap();
         assert_eq!((e.corr.out_h, e.corr.out_w), (oh, ow), "case {case}");
@@ -189,7 +189,13 @@ fn settle_and_ranges_reach_only_valid_settings() {
     };
     let s = settle_op(Op::Transpose, [2, 2], [2, 2], &g).unwrap();
     assert!(check(Op::Transpose, [2, 2], [2, 2], &s).is_ok(), "{s:?}");
-    let r = ranges(Op::Transpose, [3, 3], [3, 3], &Conv2dParams::default().stride(2), 6);
+    let r = ranges(
+        Op::Transpose,
+        [3, 3],
+        [3, 3],
+        &Conv2dParams::default().stride(2),
+        6,
+    );
     assert_eq!(r.output_padding, Some([[0, 1], [0, 1]]));
     assert_eq!(r.padding[0], [0, 6]);
     let r = ranges(Op::Transpose, [1, 1], [1, 1], &Conv2dParams::default(), 6);

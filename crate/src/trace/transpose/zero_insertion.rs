@@ -104,4 +104,3 @@ pub(crate) fn equivalent(
         corr,
     })
 }
-

@@ -1,0 +1,160 @@
+// convscope's JavaScript API: the wasm exports (./convscope.js, made by wasm-bindgen) with the
+// classes Tensor, Model and Forward around their handles. `cargo xtask build` copies this file
+// beside the glue as api.js.
+//
+// A handle lives in a private field (#id), so it cannot be forged (Object.create(Tensor.prototype)
+// has none) and a freed object says so. Every other argument goes to wasm untouched: the exports
+// take any JS value and check it there (crate/src/wasm/). No maths happens here.
+import init, * as raw from './convscope.js';
+
+export default init;
+export {
+  simdLevel, liveObjects, preprocess,
+  traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
+  traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle,
+  traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
+  traceSchedules, traceOneByOne, traceParamCounts,
+} from './convscope.js';
+
+const WRAP = Symbol('wrap');
+const freeLater = new FinalizationRegistry((free) => { try { free(); } catch { /* already gone */ } });
+
+function shown(v) {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'undefined': return 'undefined';
+    case 'number': case 'boolean': return String(v);
+    case 'string': return `a string ${JSON.stringify(v.slice(0, 40))}`;
+    case 'object': return Array.isArray(v) ? 'an array' : 'an object';
+    default: return `a ${typeof v}`;
+  }
+}
+
+function invalid(name, value, reason) {
+  return new Error(`invalid ${name} = ${value}: ${reason}`);
+}
+
+export class Tensor {
+  #id = 0;
+
+  /** `new Tensor(data: Float32Array, shape: number[])`: copies `data` into wasm memory. */
+  constructor(data, shape) {
+    this.#id = data === WRAP ? shape : raw.tensorNew(data, shape);
+    const id = this.#id;
+    freeLater.register(this, () => raw.tensorFree(id), this);
+  }
+
+  /** The handle of `v`, or an Error naming argument `name`. */
+  static handle(v, name) {
+    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Tensor');
+    if (v.#id === 0) throw invalid(name, 'a freed Tensor', 'was freed (free() was called on it)');
+    return v.#id;
+  }
+
+  /** The shape, outermost dimension first. */
+  get shape() { return Array.from(raw.tensorShape(Tensor.handle(this, 'this'))); }
+
+  /** A copy of the data. */
+  toArray() { return raw.tensorToArray(Tensor.handle(this, 'this')); }
+
+  /** Frees the wasm memory now (it is freed when this object is collected otherwise). */
+  free() {
+    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Tensor');
+    if (this.#id === 0) return;
+    raw.tensorFree(this.#id);
+    freeLater.unregister(this);
+    this.#id = 0;
+  }
+}
+
+const T = (v, name) => Tensor.handle(v, name);
+const optT = (v, name) => (v === undefined || v === null ? undefined : T(v, name));
+
+/** `[M, K]·[K, N] → [M, N]`. */
+export const matmul = (a, b) => new Tensor(WRAP, raw.matmul(T(a, 'a'), T(b, 'b')));
+/** PyTorch's conv2d: `x [N, C_in, H, W]`, `w [C_out, C_in/groups, kH, kW]`, optional bias. */
+export const conv2d = (x, w, bias, opts) =>
+  new Tensor(WRAP, raw.conv2d(T(x, 'x'), T(w, 'w'), optT(bias, 'bias'), opts));
+/** PyTorch's conv_transpose2d: `w [C_in, C_out/groups, kH, kW]`. */
+export const convTranspose2d = (x, w, bias, opts) =>
+  new Tensor(WRAP, raw.convTranspose2d(T(x, 'x'), T(w, 'w'), optT(bias, 'bias'), opts));
+/** PyTorch's max_pool2d over `[N, C, H, W]` or `[C, H, W]`. */
+export const maxPool2d = (x, opts) => new Tensor(WRAP, raw.maxPool2d(T(x, 'x'), opts));
+/** `max(x, 0)`. */
+export const relu = (x) => new Tensor(WRAP, raw.relu(T(x, 'x')));
+/** Softmax along `axis` (default the last; negative counts from the end). */
+export const softmax = (x, axis) => new Tensor(WRAP, raw.softmax(T(x, 'x'), axis));
+
+export class Model {
+  #id = 0;
+
+  constructor(token, id) {
+    if (token !== WRAP) throw new Error('Model has no public constructor: use Model.load(bytes)');
+    this.#id = id;
+    freeLater.register(this, () => raw.modelFree(id), this);
+  }
+
+  /** The handle of `v`, or an Error naming argument `name`. */
+  static handle(v, name) {
+    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Model');
+    if (v.#id === 0) throw invalid(name, 'a freed Model', 'was freed (free() was called on it)');
+    return v.#id;
+  }
+
+  /** Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match. */
+  static load(bytes) { return new Model(WRAP, raw.modelLoad(bytes)); }
+
+  /** `"cnn"`, `"slp"` or `"mlp"`. */
+  get arch() { return raw.modelArch(Model.handle(this, 'this')); }
+  /** Number of trainable parameters. */
+  get numParams() { return raw.modelNumParams(Model.handle(this, 'this')); }
+  /** `{ name, kind, shape, conv?, kernelSize?, pool? }[]`: the input, then every layer. */
+  layers() { return raw.modelLayers(Model.handle(this, 'this')); }
+  /** `{ data, shape, bias }` of a parameterised layer (`conv1`, `fc1`, …). */
+  weights(name) { return raw.modelWeights(Model.handle(this, 'this'), name); }
+  /** Runs one 28×28 image (`Float32Array(784)`, 0..1): one wasm call. */
+  forward(pixels) {
+    const id = Model.handle(this, 'this');
+    return new Forward(WRAP, this, id, raw.modelForward(id, pixels));
+  }
+  free() {
+    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Model');
+    if (this.#id === 0) return;
+    raw.modelFree(this.#id);
+    freeLater.unregister(this);
+    this.#id = 0;
+  }
+}
+
+/** Every activation of one forward pass, valid until its model runs again. */
+export class Forward {
+  #model = null;
+  #id = 0;
+  #gen = 0;
+
+  constructor(token, model, id, gen) {
+    if (token !== WRAP) throw new Error('Forward has no public constructor: use model.forward(pixels)');
+    this.#model = model;
+    this.#id = id;
+    this.#gen = gen;
+  }
+
+  static #of(v) {
+    if (typeof v !== 'object' || v === null || !(#gen in v)) throw invalid('this', shown(v), 'must be a Forward');
+    Model.handle(v.#model, 'model');
+    return [v.#id, v.#gen];
+  }
+
+  /** Number of activations (the input plus one per layer). */
+  numLayers() { return raw.forwardNumLayers(...Forward.#of(this)); }
+  /** Name of activation `i`. */
+  name(i) { return raw.forwardName(...Forward.#of(this), i); }
+  /** Activation `i` as a Float32Array VIEW into wasm memory: read it at once. */
+  activation(i) { return raw.forwardActivation(...Forward.#of(this), i); }
+  /** Shape of activation `i` without the batch dimension. */
+  shape(i) { return Array.from(raw.forwardShape(...Forward.#of(this), i)); }
+  /** The ten class probabilities (a copy). */
+  probabilities() { return raw.forwardProbabilities(...Forward.#of(this)); }
+  /** The most probable digit. */
+  top() { return raw.forwardTop(...Forward.#of(this)); }
+}
