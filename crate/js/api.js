@@ -19,13 +19,15 @@ export {
 const WRAP = Symbol('wrap');
 const freeLater = new FinalizationRegistry((free) => { try { free(); } catch { /* already gone */ } });
 
+// How a value reads in an error message; nothing of the value runs (a proxy's traps included).
 function shown(v) {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'undefined': return 'undefined';
-    case 'number': case 'boolean': return String(v);
-    case 'string': return `a string ${JSON.stringify(v.slice(0, 40))}`;
-    case 'object': return Array.isArray(v) ? 'an array' : 'an object';
+    case 'number': return Object.is(v, -0) ? '-0' : String(v);
+    case 'boolean': return String(v);
+    case 'string': return `a string ${JSON.stringify(v.slice(0, 40))}${v.length > 40 ? '…' : ''}`;
+    case 'object': try { return Array.isArray(v) ? 'an array' : 'an object'; } catch { return 'a revoked proxy'; }
     default: return `a ${typeof v}`;
   }
 }

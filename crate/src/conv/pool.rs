@@ -77,26 +77,16 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
     let total = checked_numel(&shape)?;
     let mut out = unwritten(total);
     let mut arg = vec![NO_ARGMAX; total];
-    let (kh, kw) = (p.kernel[0], p.kernel[1]);
-    let (ph, pw) = (p.padding[0], p.padding[1]);
     for pl in 0..planes {
         let base = pl * h * w;
         let plane = &x.data()[base..base + h * w];
         for oy in 0..oh {
-            // taps iy = oy·s − pad + ky·d that fall inside the image
-            let iys: Vec<usize> = (0..kh)
-                .map(|ky| (oy * p.stride[0] + ky * p.dilation[0]).wrapping_sub(ph))
-                .filter(|&iy| iy < h)
-                .collect();
+            let iys = inside_taps(oy, p, 0, h);
             for ox in 0..ow {
                 let mut best = f32::NEG_INFINITY;
                 let mut at = NO_ARGMAX;
-                for &iy in &iys {
-                    for kx in 0..kw {
-                        let ix = (ox * p.stride[1] + kx * p.dilation[1]).wrapping_sub(pw);
-                        if ix >= w {
-                            continue;
-                        }
+                for iy in iys.clone() {
+                    for ix in inside_taps(ox, p, 1, w) {
                         let v = plane[iy * w + ix];
                         if at == NO_ARGMAX || v > best || v.is_nan() {
                             best = v;
@@ -111,6 +101,40 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
         }
     }
     Ok((Tensor::new(out, &shape)?, arg))
+}
+
+/// The input positions along `axis` that window `o` covers and that lie inside the `n` cells
+/// (taps on the padding are skipped without being visited, so a huge kernel costs only the
+/// cells it covers): `o·stride − pad + k·dilation` for `k` in `0..kernel`, in order.
+fn inside_taps(
+    o: usize,
+    p: &Pool2dParams,
+    axis: usize,
+    n: usize,
+) -> std::iter::StepBy<std::ops::Range<usize>> {
+    let (s, pad, d, k) = (
+        p.stride[axis] as u64,
+        p.padding[axis] as u64,
+        p.dilation[axis] as u64,
+        p.kernel[axis] as u64,
+    );
+    let start = o as u64 * s; // window start + pad
+                              // first k with start + k·d ≥ pad, and the first with start + k·d ≥ pad + n
+    let k_lo = if start >= pad {
+        0
+    } else {
+        (pad - start).div_ceil(d)
+    }
+    .min(k);
+    let k_hi = (pad + n as u64)
+        .saturating_sub(start)
+        .div_ceil(d)
+        .min(k)
+        .max(k_lo);
+    let first = (start + k_lo * d).saturating_sub(pad) as usize;
+    let count = (k_hi - k_lo) as usize;
+    let step = d.max(1) as usize;
+    (first..first + count * step).step_by(step)
 }
 
 /// Gradient of [`max_pool2d`]: each output gradient goes to the input element that won its
@@ -141,4 +165,49 @@ pub fn max_pool2d_backward(dy: &Tensor, argmax: &[u32], x_shape: &[usize]) -> Re
         }
     }
     Tensor::new(dx, x_shape)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn a_huge_kernel_visits_only_the_cells_it_covers() {
+        // Used to walk all 2³¹ × 2³¹ taps of each window (minutes); now each window costs the
+        // 16 cells it covers.
+        let x = Tensor::new((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]).unwrap();
+        let p = Pool2dParams {
+            kernel: [1 << 30, 1 << 30],
+            stride: [1, 1],
+            padding: [1 << 29, 1 << 29],
+            dilation: [1, 1],
+            ceil_mode: false,
+        };
+        let (y, arg) = max_pool2d(&x, &p).unwrap();
+        assert_eq!(y.shape(), &[1, 1, 5, 5]);
+        assert!(y.data().iter().all(|&v| v == 15.0));
+        assert!(arg.iter().all(|&a| a == 15));
+    }
+
+    #[test]
+    fn inside_taps_are_the_definition() {
+        for (o, s, pad, d, k, n) in [(0, 1, 1, 1, 3, 4), (3, 2, 2, 3, 4, 9), (1, 1, 0, 5, 2, 3)] {
+            let p = Pool2dParams {
+                kernel: [k, k],
+                stride: [s, s],
+                padding: [pad, pad],
+                dilation: [d, d],
+                ceil_mode: false,
+            };
+            let want: Vec<usize> = (0..k)
+                .map(|kk| (o * s + kk * d) as isize - pad as isize)
+                .filter(|&i| i >= 0 && (i as usize) < n)
+                .map(|i| i as usize)
+                .collect();
+            assert_eq!(inside_taps(o, &p, 0, n).collect::<Vec<_>>(), want);
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //! Typed arrays are measured before anything is allocated, then copied in with one `set`.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::args::{self, ArgError, Seen};
 
@@ -129,6 +130,11 @@ pub fn options<T: serde::de::DeserializeOwned>(
             format!("must be an object like {example} for {function}"),
         ));
     }
+    let keys: Vec<String> = js_sys::Object::keys(snap.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    args::check_keys::<T>(&keys, function)?;
     args::read(serde_wasm_bindgen::Deserializer::from(snap), name, function).map(Some)
 }
 

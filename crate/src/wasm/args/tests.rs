@@ -150,3 +150,23 @@ fn messages_are_capped() {
     let e = parse::<Size2d>(json!(big)).unwrap_err();
     assert!(e.to_string().len() < 200, "{e}");
 }
+
+#[test]
+fn field_names_are_the_js_option_names() {
+    assert_eq!(
+        field_names::<ConvTransposeOptions>(),
+        &["stride", "padding", "dilation", "groups", "outputPadding"]
+    );
+    assert!(check_keys::<ConvOptions>(&["stride".into()], "conv2d").is_ok());
+    assert_bad(
+        check_keys::<ConvOptions>(&["strides".into()], "conv2d"),
+        "option",
+        "strides",
+    );
+    assert_bad(
+        check_keys::<ConvOptions>(&["outputPadding".into()], "conv2d"),
+        "option",
+        "outputPadding",
+    );
+    assert_eq!(field_names::<PoolOptions>()[0], "kernelSize");
+}

@@ -1,0 +1,278 @@
+// A seeded fuzzer of convscope's JS boundary, run inside a Chromium page against one wasm build.
+// Every export and method of the public API (api.js) is called with hostile values in one
+// argument position while the others are valid, so the call must throw a clean Error naming
+// the problem; some calls are fully valid and must succeed with the right shape; some call
+// the raw wasm-bindgen exports with hostile values anywhere, which must never trap. At the end
+// the instance must still compute the same conv2d as at the start, hold no extra tensors or
+// models, and its memory must not have grown.
+//
+// `fuzzInPage` is serialised by playwright and runs in the page: it must not close over
+// anything of this file.
+
+/* eslint-disable no-new-wrappers */
+export async function fuzzInPage({ flavour, calls, seed }) {
+  const api = await import(`/pkg/${flavour}/api.js`);
+  const raw = await import(`/pkg/${flavour}/convscope.js`);
+  await api.default({ module_or_path: `/pkg/${flavour}/convscope_bg.wasm` });
+  const modelBytes = new Uint8Array(await (await fetch('/data/models/cnn.safetensors')).arrayBuffer());
+
+  // ---- seeded randomness (mulberry32) ----
+  let st = seed >>> 0;
+  const rnd = () => {
+    st = (st + 0x6d2b79f5) >>> 0;
+    let t = st;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (a) => a[Math.floor(rnd() * a.length)];
+  const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+
+  // ---- hostile values, made once ----
+  const throwing = { get stride() { throw new Error('getter says no'); }, get size() { throw new Error('no'); } };
+  const proxy = new Proxy({}, { get() { throw new Error('proxy says no'); }, ownKeys() { throw new Error('no keys'); }, getPrototypeOf() { throw new Error('no proto'); } });
+  const arrProxy = new Proxy([1, 2], { get() { throw new Error('proxy array'); } });
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const sparse = [1, , 1]; // eslint-disable-line no-sparse-arrays
+  sparse.length = 2;
+  const arrayLike = { length: 2, 0: 1, 1: 1 };
+  const bigArray = new Array(2 ** 32 - 1);
+  const longArray = new Array(2 ** 24).fill(1);
+  const detached = new Float32Array(16);
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  const f32Proxy = new Proxy(new Float32Array(4), {});
+  let huge = null;
+  let hugeU8 = null;
+  try { huge = new Float32Array(2 ** 29); } catch { /* not here */ } // 2 GiB
+  try { hugeU8 = new Uint8Array(2 ** 31); } catch { /* not here */ } // 2 GiB
+  const freed = new api.Tensor(new Float32Array(4), [4]);
+  freed.free();
+  const forged = Object.assign(Object.create(api.Tensor.prototype), { __wbg_ptr: 8 });
+  const forgedModel = Object.create(api.Model.prototype);
+  const ptrObj = { __wbg_ptr: 8 };
+  const freedModel = api.Model.load(modelBytes);
+  freedModel.free();
+
+  const safe = (f) => { try { return f(); } catch { return undefined; } }; // reading a hostile value may throw
+  const HOSTILE = [
+    undefined, null, NaN, Infinity, -Infinity, -0, -1, 0.5, 1.5, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53, 1e300,
+    '', 'abc', '2', 'x'.repeat(100000), true, false, {}, [], [1], [2, 2], [1, 2, 3], [1, 2, 3, 4], [-1, 1], [NaN],
+    sparse, arrayLike, bigArray, longArray, throwing, proxy, arrProxy, revoked, Symbol('s'), 10n, () => 1,
+    new Float32Array(4), new Uint8Array(4), new BigInt64Array(2), new Float64Array(4), detached, f32Proxy,
+    freed, forged, forgedModel, ptrObj, freedModel, new Map(), new Date(0), huge, hugeU8,
+  ];
+  const NOT_WHOLE = [NaN, Infinity, -Infinity, -1, 0.5, 1.5, 2 ** 32 + 1, 2 ** 53, 1e300, '', '2', true, false, {}, [1, 2, 3], [NaN], sparse, arrayLike,
+    bigArray, longArray, throwing, proxy, arrProxy, revoked, Symbol('w'), 10n, () => 2, new Float32Array(2), freed, forged];
+  const BAD_SIZE = [...NOT_WHOLE, 0, [0, 1], [1], [], [1, 2, 3], [2, -1], [1.5, 1], ['1', 1]];
+  const BAD_PAD = [...NOT_WHOLE, [1], [], [1, 2, 3], [1, 2, 3, 4, 5], [0, -1], [0, 0.5, 0, 0]];
+  const BAD_FLAG = [0, 1, 'true', 'yes', {}, [], NaN, Symbol('f'), 10n, throwing];
+  const BAD_OPTS = [5, 'x', true, [], [1], Symbol('o'), 10n, () => 1, throwing, proxy, revoked, new Float32Array(4), freed, new Map(),
+    { strides: 2 }, { stride: 1, extra: 1 }, { __proto__: null, bogus: 1 }];
+  const BAD_TENSOR = [undefined, null, 5, 2 ** 32 + 1, 'x', {}, [], freed, forged, forgedModel, ptrObj, proxy, revoked,
+    new Float32Array(4), Symbol('t'), 10n, () => 1];
+  const BAD_F32 = [undefined, null, 5, 'abcd', [1, 2, 3, 4], new Float64Array(4), new BigInt64Array(4), new Uint8Array(4),
+    arrayLike, detached, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), new Float32Array(3)];
+  const BAD_U8 = [undefined, null, 5, 'abcd', [1, 2, 3], new Float32Array(4), new Int8Array(4), arrayLike, proxy, revoked, hugeU8, Symbol('u')];
+  const BAD_NAME = [undefined, null, 5, {}, [], 'x'.repeat(100000), Symbol('n'), 10n, throwing, proxy, 'conv9', ''];
+
+  // ---- valid inputs ----
+  const tensors = [];
+  const keep = (t) => { tensors.push(t); return t; };
+  const T = (shape) => keep(new api.Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd() * 2 - 1), shape));
+  const x = T([1, 2, 6, 6]);
+  const w = T([3, 2, 3, 3]);
+  const b = T([3]);
+  const wt = T([2, 3, 3, 3]);
+  const m = T([3, 4]);
+  const n = T([4, 5]);
+  const model = api.Model.load(modelBytes);
+  const pixels = Float32Array.from({ length: 784 }, () => rnd());
+  const img = (h, wd) => Float32Array.from({ length: h * wd }, () => Math.round(rnd() * 8) / 8);
+  const rgba = new Uint8Array(40 * 40 * 4);
+  for (let y = 5; y < 30; y++) rgba[(y * 40 + 20) * 4 + 3] = 255;
+
+  // One spec per export: `args()` gives valid arguments; `bad` lists, per argument position,
+  // values that are invalid there (an options object may instead get a bad field); `check`
+  // verifies a valid result.
+  const shapeIs = (want) => (r) => { const s = r.shape; r.free(); return JSON.stringify(s) === JSON.stringify(want); };
+  const markers = new Set(); // option-field specs (a Set: no trap of a hostile value runs)
+  const opt = (fields) => { const o = { fields }; markers.add(o); return o; };
+  const convFields = { stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, groups: [...NOT_WHOLE, 0, 4] };
+  const corrFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, flip: BAD_FLAG, cap: NOT_WHOLE };
+  const transFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, outputPadding: [...NOT_WHOLE, [5, 5]], cap: NOT_WHOLE, seed: NOT_WHOLE };
+  const corrSetting = () => ({ size: [int(3, 8), int(3, 8)], kernelSize: int(1, 3), stride: int(1, 2), padding: int(0, 1), dilation: 1 });
+  const transSetting = () => ({ size: [int(2, 5), int(2, 5)], kernelSize: int(1, 4), stride: int(1, 3), padding: 0, dilation: 1 });
+  const withData = (s) => [img(s.size[0], s.size[1]), img(s.kernelSize, s.kernelSize), s];
+  const ok = () => true;
+  const SPECS = {
+    'new Tensor': { call: (d, s) => new api.Tensor(d, s), args: () => [new Float32Array(6), [2, 3]], bad: [BAD_F32, [...BAD_SIZE.filter((v) => safe(() => !Array.isArray(v) || v.length === 0 || v.length > 8) !== false), [2, 4], [0, 6], [2.5, 2], [2 ** 32 + 2, 2], [1, 1, 1, 1, 1, 1, 1, 1, 6], [2 ** 29]]], check: shapeIs([2, 3]) },
+    'Tensor.shape': { call: (t) => Reflect.get(api.Tensor.prototype, 'shape', t), args: () => [x], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null)], check: (r) => r.length === 4 },
+    'Tensor.toArray': { call: (t) => api.Tensor.prototype.toArray.call(t), args: () => [x], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null)], check: (r) => r instanceof Float32Array && r.length === 72 },
+    matmul: { call: api.matmul, args: () => [m, n], bad: [BAD_TENSOR, [...BAD_TENSOR, x]], check: shapeIs([3, 5]) },
+    conv2d: { call: api.conv2d, args: () => [x, w, pick([null, undefined, b]), { stride: int(1, 2), padding: int(0, 1) }], bad: [BAD_TENSOR, [...BAD_TENSOR, b], [5, 'x', {}, freed, forged, x, w], [...BAD_OPTS, opt(convFields)]], check: (r) => { const s = r.shape; r.free(); return s[1] === 3 && s[2] >= 2; } },
+    convTranspose2d: { call: api.convTranspose2d, args: () => [x, wt, pick([null, b]), { stride: 2, padding: 1, outputPadding: 1 }], bad: [BAD_TENSOR, [...BAD_TENSOR, x], [5, 'x', freed, forged, x], [...BAD_OPTS, opt({ ...convFields, outputPadding: [...NOT_WHOLE, [2, 2]] })]], check: shapeIs([1, 3, 12, 12]) },
+    maxPool2d: { call: api.maxPool2d, args: () => [x, { kernelSize: 2 }], bad: [BAD_TENSOR, [undefined, null, ...BAD_OPTS, { stride: 1 }, opt({ kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: [...BAD_SIZE.filter((v) => v !== 0 && safe(() => !(Array.isArray(v) && v[0] === 0)) !== false), 2, [2, 2]], dilation: BAD_SIZE, ceilMode: BAD_FLAG })]], check: shapeIs([1, 2, 3, 3]) },
+    relu: { call: api.relu, args: () => [x], bad: [BAD_TENSOR], check: shapeIs([1, 2, 6, 6]) },
+    softmax: { call: api.softmax, args: () => [x, pick([undefined, -1, 1])], bad: [BAD_TENSOR, [...NOT_WHOLE.filter((v) => v !== -1), 4, -5, 0.5]], check: shapeIs([1, 2, 6, 6]) },
+    'Model.load': { call: (bytes) => api.Model.load(bytes), args: () => [modelBytes], bad: [[...BAD_U8, new Uint8Array(100), modelBytes.slice(0, 1000), Uint8Array.from([255, 255, 255, 255, 255, 255, 255, 127, 0, 0])]], check: (r) => { const a = r.arch; r.free(); return a === 'cnn'; } },
+    'model.layers': { call: (mm) => api.Model.prototype.layers.call(mm), args: () => [model], bad: [[...BAD_TENSOR, x]], check: (r) => r.length === 12 && r[1].conv && r[1].conv.padding[0] === 2 },
+    'model.weights': { call: (mm, name) => api.Model.prototype.weights.call(mm, name), args: () => [model, pick(['conv1', 'fc2'])], bad: [[...BAD_TENSOR, x], BAD_NAME], check: (r) => r.data instanceof Float32Array },
+    'model.forward': { call: (mm, p) => api.Model.prototype.forward.call(mm, p), args: () => [model, pixels], bad: [[...BAD_TENSOR, x], [...BAD_F32, new Float32Array(783), Float32Array.from({ length: 784 }, (_, i) => (i === 9 ? NaN : 0))]], check: (f) => f.top() >= 0 && f.top() < 10 },
+    'forward.activation': { call: (i) => model.forward(pixels).activation(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1, undefined, null]], check: (r) => r instanceof Float32Array },
+    'forward.shape': { call: (i) => model.forward(pixels).shape(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1]], check: (r) => Array.isArray(r) },
+    'forward.name': { call: (i) => model.forward(pixels).name(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12]], check: (r) => typeof r === 'string' },
+    'stale forward': { call: (k) => { const f = model.forward(pixels); model.forward(pixels); return f[k](0); }, args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name']] },
+    preprocess: { call: api.preprocess, args: () => [rgba, 40, 40], bad: [[...BAD_U8, new Uint8Array(15)], [...BAD_SIZE, 8193, 2 ** 32 + 40], [...BAD_SIZE, 1.5, 2 ** 32 + 40]], check: (r) => r instanceof Float32Array && r.length === 784 },
+    traceCorrelate: { call: api.traceCorrelate, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, null, opt(corrFields), { size: 5 }, { kernelSize: 3 }, { size: 97, kernelSize: 3 }, { size: 4, kernelSize: 12 }, { size: 3, kernelSize: 3, dilation: 5 }, { size: 3, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.output instanceof Float32Array && r.steps === r.outH * r.outW },
+    traceCorrelateRanges: { call: api.traceCorrelateRanges, args: () => [{ ...corrSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, null, opt(corrFields), { size: 2 ** 31, kernelSize: 3 }]], check: (r) => r.stride.length === 2 && r.padding.length === 4 },
+    traceCorrelateSettle: { call: api.traceCorrelateSettle, args: () => [{ ...corrSetting(), dilation: int(1, 96), padding: [int(0, 96), 0, 0, 0] }], bad: [[...BAD_OPTS, undefined, opt(corrFields), { size: [1, 2 ** 32 - 1], kernelSize: 3 }]], check: (r) => r.stride[0] >= 1 },
+    traceTranspose: { call: api.traceTranspose, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields), { size: 33, kernelSize: 3 }, { size: 3, kernelSize: 3, stride: 2, outputPadding: 2 }]], check: (r) => r.equivalent && r.output.length === r.outH * r.outW },
+    traceTransposeAfter: { call: (a, k, s, t) => api.traceTransposeAfter(a, k, s, t), args: () => [...withData(transSetting()), int(0, 30)], bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)], NOT_WHOLE], check: (r) => r.canvas instanceof Float32Array },
+    traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(transFields)]], check: (r) => r.outputPadding.length === 2 },
+    traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(transFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
+    traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
+    traceRoundTrip: { call: api.traceRoundTrip, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(corrFields)]], check: (r) => r.up instanceof Float32Array },
+    tracePresetImage: { call: api.tracePresetImage, args: () => [{ name: pick(['edges', 'letter', 'dot', 'ones', 'checker', 'random']), size: int(1, 9), seed: int(0, 9) }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 97], seed: NOT_WHOLE })]], check: (r) => r instanceof Float32Array },
+    tracePresetKernel: { call: api.tracePresetKernel, args: () => [{ name: pick(['delta', 'box', 'random', 'ones']), size: int(1, 5), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 12, [3, 4]], seed: NOT_WHOLE })]], check: (r) => r.values instanceof Float32Array },
+    traceSchedules: { call: api.traceSchedules, args: () => [new Uint8Array(24).fill(1), new Uint8Array(24).fill(2), 5], bad: [[...BAD_U8, new Uint8Array(300)], [...BAD_U8, new Uint8Array(23)], [...NOT_WHOLE, 0, 17]], check: (r) => r.total instanceof Float32Array },
+    traceOneByOne: { call: api.traceOneByOne, args: () => [{ channelsIn: int(1, 8), channelsOut: int(1, 8), size: int(1, 16), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ channelsIn: [...NOT_WHOLE, 0, 9], channelsOut: [...NOT_WHOLE, 0, 9], size: [...BAD_SIZE, 17], seed: NOT_WHOLE })]], check: (r) => r.conv instanceof Float32Array },
+    traceParamCounts: { call: api.traceParamCounts, args: () => [{ size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 }], bad: [[...BAD_OPTS, undefined, opt({ size: BAD_SIZE, channelsIn: [...NOT_WHOLE, 0], channelsOut: [...NOT_WHOLE, 0], kernelSize: [...NOT_WHOLE, 0], hidden: [...NOT_WHOLE, 0] })]], check: (r) => r.conv > 0 },
+  };
+  const names = Object.keys(SPECS);
+  // Frees are left out: a random number may be a live handle of the valid inputs above.
+  const rawFns = Object.entries(raw).filter(([k, v]) => typeof v === 'function' && k !== 'default' && k !== 'initSync' && !/^[A-Z]/.test(k) && !/Free$/.test(k));
+
+  const stats = { calls: 0, valid: 0, invalid: 0, raw: 0, traps: 0, hangs: 0, silent: 0, badErrors: 0, wrongResults: 0, maxMs: 0, examples: [] };
+  const perKind = {};
+  const note = (kind, what, detail) => {
+    perKind[kind] = (perKind[kind] ?? 0) + 1;
+    if (perKind[kind] <= 6) stats.examples.push(`${kind}: ${what}: ${String(detail).slice(0, 200)}`);
+  };
+  const isTrap = (e) => e instanceof WebAssembly.RuntimeError || /unreachable|out of bounds|recursive use|null pointer|RuntimeError/i.test(String(e && e.message));
+  const cleanError = (e) => e instanceof Error && !isTrap(e) && typeof e.message === 'string' && e.message.length > 0 && e.message.length <= 500
+    && /^(invalid |shape error|weights error|data error|Model has|Forward has)/.test(e.message);
+  const free = (r) => { if (r instanceof api.Tensor) r.free(); else if (r instanceof api.Model) r.free(); };
+
+  function timed(f) {
+    const t0 = performance.now();
+    let res; let err = null; let threw = false;
+    try { res = f(); } catch (e) { err = e; threw = true; }
+    const ms = performance.now() - t0;
+    stats.maxMs = Math.max(stats.maxMs, ms);
+    return { res, err, threw, ms };
+  }
+
+  function describe(v) {
+    try { return typeof v === 'string' ? `string(${v.length})` : Array.isArray(v) ? `array(${v.length})` : typeof v === 'object' && v ? (v.constructor?.name ?? 'object') : String(v); } catch { return '?'; }
+  }
+
+  function one() {
+    stats.calls++;
+    const r = rnd();
+    if (r < 0.15) {
+      // raw exports, hostile anywhere: never a trap or a hang
+      stats.raw++;
+      const [name, fn] = pick(rawFns);
+      const args = Array.from({ length: fn.length || 3 }, () => (rnd() < 0.3 ? int(0, 40) : pick(HOSTILE)));
+      const { res, err, threw, ms } = timed(() => fn(...args));
+      if (threw && isTrap(err)) { stats.traps++; note('trap', `raw ${name}`, err); }
+      if (ms > 100) { stats.hangs++; note('hang', `raw ${name}`, `${ms} ms`); }
+      if (!threw && typeof res === 'number' && /^(tensorNew|matmul|conv|relu|softmax|maxPool)/.test(name)) {
+        try { raw.tensorFree(res); } catch { /* not a tensor */ }
+      }
+      if (!threw && typeof res === 'number' && name === 'modelLoad') raw.modelFree(res);
+      return;
+    }
+    const name = pick(names);
+    const spec = SPECS[name];
+    const valid = spec.args && r < 0.3;
+    let args; let what;
+    if (valid) {
+      args = spec.args();
+      what = `${name}(valid)`;
+    } else {
+      args = spec.args ? spec.args() : [];
+      const pos = int(0, spec.bad.length - 1);
+      let bad = pick(spec.bad[pos]);
+      if (markers.has(bad)) {
+        const fields = Object.keys(bad.fields);
+        const f = pick(fields);
+        const base = (args[pos] && typeof args[pos] === 'object' && !Array.isArray(args[pos])) ? args[pos] : {};
+        bad = { ...base, [f]: pick(bad.fields[f]) };
+        what = `${name}(${pos}: { ${f}: ${describe(bad[f])} })`;
+      } else {
+        what = `${name}(${pos}: ${describe(bad)})`;
+      }
+      args[pos] = bad;
+    }
+    const { res, err, threw, ms } = timed(() => spec.call(...args));
+    if (ms > 100) { stats.hangs++; note('hang', what, `${ms.toFixed(0)} ms`); }
+    if (valid) {
+      stats.valid++;
+      if (threw) { stats.wrongResults++; note('valid call threw', what, err && err.message); return; }
+      let good = false;
+      try { good = spec.check(res); } catch (e) { note('check threw', what, e); }
+      if (!good) { stats.wrongResults++; note('wrong result', what, JSON.stringify(res)?.slice(0, 100)); }
+      free(res);
+      return;
+    }
+    stats.invalid++;
+    if (!threw) {
+      // Some "bad" fields are valid by chance for that setting (e.g. a padding the kernel
+      // accepts); only values that are invalid in every setting are in the lists, so this is
+      // a silent accept.
+      stats.silent++;
+      note('silent accept', what, JSON.stringify(res)?.slice(0, 100));
+      free(res);
+      return;
+    }
+    if (isTrap(err)) { stats.traps++; note('trap', what, err); return; }
+    if (!cleanError(err)) { stats.badErrors++; note('bad error', what, err instanceof Error ? err.message : `non-Error ${String(err)}`); }
+  }
+
+  // A fixed computation to compare at the end, and the instance's size after a warm-up.
+  const probe = () => { const y = api.conv2d(x, w, b, { padding: 1 }); const a = y.toArray(); y.free(); return a; };
+  const before = probe();
+  const baseline = api.liveObjects();
+  const warm = Math.min(calls, Math.max(2000, Math.floor(calls / 20)));
+  for (let i = 0; i < warm; i++) one();
+  const afterWarm = api.liveObjects();
+  for (let i = warm; i < calls; i++) one();
+  const after = api.liveObjects();
+  const again = probe();
+  const same = before.length === again.length && before.every((v, i) => Object.is(v, again[i]));
+  return {
+    flavour, seed, ...stats,
+    brokenInstance: same ? 0 : 1,
+    tensorsBefore: baseline.tensors, tensorsAfter: after.tensors,
+    modelsBefore: baseline.models, modelsAfter: after.models,
+    memoryAfterWarmup: afterWarm.memoryBytes, memoryAtEnd: after.memoryBytes,
+    hugeBuffers: [huge ? huge.length * 4 : 0, hugeU8 ? hugeU8.length : 0],
+  };
+}
+
+/** Runs the fuzzer in a fresh page (one wasm instance) of `flavour`; returns its report. */
+export async function runFuzz(browser, baseUrl, { flavour, calls, seed }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // A page of the origin without the playground, so the instance is the fuzzer's alone.
+  await page.goto(`${baseUrl}/fuzz-blank`);
+  const report = await page.evaluate(fuzzInPage, { flavour, calls, seed });
+  report.pageErrors = errors;
+  await context.close();
+  return report;
+}
+
+/** The conditions of done: 0 traps, hangs, silent accepts, unclear errors, broken instances, no growth. */
+export function failures(r) {
+  const f = [];
+  for (const k of ['traps', 'hangs', 'silent', 'badErrors', 'wrongResults', 'brokenInstance']) if (r[k] !== 0) f.push(`${k} = ${r[k]}`);
+  if (r.tensorsAfter !== r.tensorsBefore) f.push(`live tensors ${r.tensorsBefore} → ${r.tensorsAfter}`);
+  if (r.modelsAfter !== r.modelsBefore) f.push(`live models ${r.modelsBefore} → ${r.modelsAfter}`);
+  if (r.memoryAtEnd !== r.memoryAfterWarmup) f.push(`wasm memory grew ${r.memoryAfterWarmup} → ${r.memoryAtEnd} bytes`);
+  if (r.pageErrors.length) f.push(`page errors: ${r.pageErrors.join('; ')}`);
+  return f;
+}
