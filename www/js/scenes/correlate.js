@@ -32,7 +32,7 @@ export class CorrelateScene extends Scene {
         el('h2', { text: 'Sliding correlation' }),
         el('p.cs-lede', {}, 'A conv layer slides its kernel over the input and, at every position, takes a dot product: ',
           'multiply the cells under the kernel by the kernel, add them up, write the sum to one output cell. ',
-          'That is a cross-correlation (seed 003): the kernel is not flipped unless you ask for a true convolution.')));
+          'That is a cross-correlation: the kernel is not flipped unless you ask for a true convolution.')));
 
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Correlation settings' });
     this.inputSel = select('corr-input', 'Input image', INPUTS, this.s.input, (v) => { this.s.input = v; this.rebuild(); });
@@ -81,7 +81,7 @@ export class CorrelateScene extends Scene {
 
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),
-      el('p.cs-muted', {}, 'Each window becomes a row of the im2col table; the kernel becomes a column; the output is their product. This is how the kernels in this page compute a conv layer: one GEMM (seed 004).'));
+      el('p.cs-muted', {}, 'Each window becomes a row of the im2col table; the kernel becomes a column; the output is their product. This is how this page’s Rust code computes a conv layer: one GEMM (matrix multiplication).'));
     this.im2col = el('div.cs-im2col', { id: 'corr-im2col' });
     im.append(this.im2col);
     r.append(im);

@@ -1,7 +1,7 @@
-// Scene "Dense = correlation at shift 0" (seed 000): two people's days, hour by hour. A dense
+// Scene "Dense = correlation at shift 0": two people's days, hour by hour. A dense
 // layer compares them at the same hour only; a 1-D conv compares them at every shift, and
 // finds what they share at different times of day. Then a 1×1 conv shown as a dense layer
-// over channels, and seed 003's parameter counts. Numbers come from `traceSchedules`,
+// over channels, and dense-vs-conv parameter counts. Numbers come from `traceSchedules`,
 // `traceOneByOne` and `traceParamCounts`.
 import { Scene, el } from './base.js';
 import { Grid, fmt } from './correlate-grid.js';
@@ -31,7 +31,7 @@ export class DenseScene extends Scene {
     r.append(el('header.cs-head', {},
       el('h2', { text: 'A dense layer is a correlation at shift 0' }),
       el('p.cs-lede', {}, 'Cross-correlation F(t) = Σₓ f(x)·g(x + t) compares two signals at every shift t. At t = 0 it is a plain dot product: ',
-        'what a fully connected layer computes. A conv layer keeps every shift. Seed 000’s example: two people’s days, ',
+        'what a fully connected layer computes. A conv layer keeps every shift. An example: two people’s days, ',
         'one activity per hour. Compared hour by hour they are both office workers; only a shift shows that both read, one in the morning, one at night.')));
 
     const pal = el('div.cs-palette', { role: 'radiogroup', 'aria-label': 'Activity to paint' });
@@ -184,7 +184,7 @@ export class DenseScene extends Scene {
   buildParams() {
     const sec = el('section.cs-panel', { 'aria-label': 'Parameter counts' },
       el('h3', { text: 'Why images need convolutions: parameters of one layer' }),
-      el('p.cs-muted', {}, 'Seed 003 (d2l.ai): a one-megapixel photo into a dense layer of 1000 hidden units needs 10⁹ weights. A conv layer’s weights do not depend on the image size at all.'));
+      el('p.cs-muted', {}, 'Translation invariance and locality: a one-megapixel photo into a dense layer of 1000 hidden units needs 10⁹ weights. A conv layer’s weights do not depend on the image size at all.'));
     const inputs = [
       ['img', 'Image side (pixels)', 1, 100000], ['cin', 'Input channels', 1, 4096], ['hidden', 'Dense hidden units', 1, 100000],
       ['k', 'Conv kernel size', 1, 11], ['cout', 'Conv output channels', 1, 4096],

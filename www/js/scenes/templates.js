@@ -1,4 +1,4 @@
-// Scene "Templates" (seed 001): a dense layer's weights are not a black box. For the drawn
+// Scene "Templates": a dense layer's weights are not a black box. For the drawn
 // digit, the weights of the neuron that answered most, in the single-layer perceptron (slp,
 // 784→10) and in the MLP's hidden layer (784→128), drawn as 28×28 images beside the input,
 // with their cosine similarity; and all ten slp templates.

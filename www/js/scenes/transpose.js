@@ -1,7 +1,7 @@
 // Scene "Transposed convolution": stride-n upsampling stepped input cell by input cell. Each
 // input value stamps the kernel, scaled by itself, into the output canvas (col2im); cells are
 // shaded by how many stamps cover them, so the checkerboard appears when k is not divisible
-// by the stride. Beside it, in sync, the equivalent view of seed 002: zeros inserted between
+// by the stride. Beside it, in sync, the zero-insertion view of the same operator: zeros between
 // the pixels, then an ordinary correlation with the flipped kernel. Below: the adjoint check
 // ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ and the round trip Conv2d(stride n) → ConvTranspose2d.
 // Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
@@ -89,7 +89,7 @@ export class TransposeScene extends Scene {
     const adj = el('section.cs-panel', { 'aria-label': 'Adjoint check' },
       el('h3', { text: 'Why “transposed”: it is the adjoint of the strided convolution' }),
       el('p.cs-muted', {}, 'Let K be Conv2d with these settings (stride n: it shrinks), g this input and f a fixed random image of the output’s size. ',
-        'The transposed convolution Kᵀ is defined by ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ for every f and g, exactly as a transposed matrix (seed 002).'));
+        'The transposed convolution Kᵀ is defined by ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ for every f and g, exactly as a transposed matrix.'));
     this.lhs = el('output.cs-big', { id: 'adj-lhs' });
     this.rhs = el('output.cs-big', { id: 'adj-rhs' });
     adj.append(el('div.cs-adjoint', {}, el('div', {}, el('span', {}, '⟨K f, g⟩ = '), this.lhs), el('div', {}, el('span', {}, '⟨f, Kᵀ g⟩ = '), this.rhs)));
