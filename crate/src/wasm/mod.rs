@@ -3,7 +3,6 @@
 //! `JsError` (our [`crate::Error`] implements `std::error::Error`), and no entry point panics
 //! on bad input, so the instance keeps working after any number of errors.
 
-mod bench;
 mod trace;
 
 use wasm_bindgen::prelude::*;
@@ -12,9 +11,6 @@ mod model;
 mod ops;
 
 use crate::tensor;
-
-mod bench_gemm;
-mod bench_infer;
 
 /// A tensor owned by wasm memory. `new Tensor(data, shape)` copies `data` in once.
 #[wasm_bindgen(js_name = Tensor)]
