@@ -160,6 +160,9 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
         let wasm = target_dir.join(WASM_TARGET).join("release/convscope.wasm");
         let out = pkg.join(f.name);
         bindgen(&wasm, &out)?;
+        if contents == Contents::Playground {
+            no_bench_exports(&out)?;
+        }
         built.push(out);
     }
     let root = util::root();
@@ -169,6 +172,28 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
         .collect();
     eprintln!("xtask: built {}", shown.join(" and "));
     Ok(())
+}
+
+/// Fails when a playground build exports benchmark code (the `bench` feature leaked in).
+fn no_bench_exports(out: &Path) -> Result<()> {
+    let dts = out.join("convscope.d.ts");
+    let text =
+        std::fs::read_to_string(&dts).map_err(|e| format!("cannot read {}: {e}", dts.display()))?;
+    let bench: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export function "))
+        .filter_map(|l| l.split('(').next())
+        .filter(|name| name.starts_with("bench") || *name == "gemmKernels")
+        .collect();
+    if bench.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exports benchmark functions ({}): the playground's wasm must be built without the `bench` feature",
+            dts.display(),
+            bench.join(", ")
+        ))
+    }
 }
 
 /// Runs wasm-bindgen unless its output is already newer than the input.
