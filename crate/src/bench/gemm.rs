@@ -1,6 +1,6 @@
 //! GEMM timing exports for the benchmark page and bench/node-gemm.mjs. Timing happens inside
-//! wasm with the host's `performance.now()` ([`Clock`]), so one JS call covers a whole series and the
-//! JS↔wasm crossing (~µs) is not in the figures. Inputs are allocated once per series.
+//! wasm with the host's `performance.now()` ([`Clock`]), so one JS call covers a whole series
+//! and the JS↔wasm crossing (~µs) is not in the figures. Inputs are allocated once per series.
 
 use wasm_bindgen::prelude::*;
 

@@ -2,9 +2,9 @@
 //!
 //! Each `bench*` export builds its inputs (seeded pseudo-random data), warms up, then runs `reps`
 //! batches of `inner` calls and returns the time of one call in each batch, in milliseconds,
-//! measured inside wasm with the page's `performance.now()` ([`Clock`]). So JS↔wasm call overhead and input
-//! set-up are not counted; a batch of several calls hides the clock's coarse resolution
-//! (5 µs or more in a browser) for the small shapes.
+//! measured inside wasm with the page's `performance.now()` ([`Clock`]). So JS↔wasm call
+//! overhead and input set-up are not counted; a batch of several calls hides the clock's coarse
+//! resolution (5 µs or more in a browser) for the small shapes.
 //!
 //! `impl_` selects the implementation: `"relaxed"`, `"simd128"`, `"portable"` (our GEMM with
 //! that micro-kernel forced, see [`crate::gemm::force_kernel`]), `"auto"` (whatever our GEMM
