@@ -189,7 +189,8 @@ fn no_bench_exports(out: &Path) -> Result<()> {
         Ok(())
     } else {
         Err(format!(
-            "{} exports benchmark functions ({}): the playground's wasm must be built without the `bench` feature",
+            "{} exports benchmark functions ({}): the playground's wasm must be built \
+             without the `bench` feature",
             dts.display(),
             bench.join(", ")
         ))
