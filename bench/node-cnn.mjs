@@ -1,7 +1,8 @@
 // One-digit forward of a shipped model, per layer, in node (the page's engine: V8).
-// Build first with `cargo xtask build`, then:
+// Build the bench flavour first (`cargo xtask build --bench`: the `bench` feature's exports,
+// into bench/pkg/), then:
 //   node --experimental-wasm-relaxed-simd bench/node-cnn.mjs [relaxed|simd128|DIR ...] [--model cnn] [--reps 2000] [--rounds 3]
-// Each argument that is not an option names a build: `relaxed`/`simd128` (www/pkg/<name>) or a
+// Each argument that is not an option names a build: `relaxed`/`simd128` (bench/pkg/<name>) or a
 // directory holding convscope.js + convscope_bg.wasm (e.g. a copy of an older build), so a
 // before/after comparison runs side by side in one process, rounds interleaved. Prints the
 // median µs of every layer (timed inside wasm by `benchInference`), the whole forward inside
@@ -38,9 +39,9 @@ const bytes = new Uint8Array(readFileSync(join(root, 'data/models', `${modelName
 
 const loaded = [];
 for (const b of builds) {
-  const dir = existsSync(join(root, 'www/pkg', b, 'convscope.js')) ? join(root, 'www/pkg', b) : resolve(b);
+  const dir = existsSync(join(root, 'bench/pkg', b, 'api.js')) ? join(root, 'bench/pkg', b) : resolve(b);
   // A query string makes every build its own module instance.
-  const api = await import(`${pathToFileURL(join(dir, 'convscope.js'))}?${loaded.length}`);
+  const api = await import(`${pathToFileURL(join(dir, 'api.js'))}?${loaded.length}`);
   api.initSync({ module: readFileSync(join(dir, 'convscope_bg.wasm')) });
   const model = api.Model.load(bytes);
   const names = model.layers().slice(1).map((l) => l.name);

@@ -1,5 +1,6 @@
 // GEMM throughput table in node, for tuning the kernels (the full side-by-side benchmark is
-// `cargo xtask bench`). Build first with `cargo xtask build`, then:
+// `cargo xtask bench`). Build the bench flavour first (`cargo xtask build --bench`: the
+// `bench` feature's exports, into bench/pkg/), then:
 //   node --experimental-wasm-relaxed-simd bench/node-gemm.mjs [relaxed|simd128] [--packed] [--best] [--shapes 256,512x512x512,1x784x128]
 // Prints GFLOPS (median over repetitions timed inside wasm) per kernel, plus the one-core
 // peak of independent multiply-add chains.
@@ -16,8 +17,8 @@ const useBest = args.includes('--best');
 const shapesArg = args.includes('--shapes') ? args[args.indexOf('--shapes') + 1] : null;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = join(root, 'www/pkg', flavour);
-const api = await import(join(pkg, 'convscope.js'));
+const pkg = join(root, 'bench/pkg', flavour);
+const api = await import(join(pkg, 'api.js'));
 api.initSync({ module: readFileSync(join(pkg, 'convscope_bg.wasm')) });
 
 const defaultShapes = [

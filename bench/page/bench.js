@@ -1,8 +1,9 @@
 // The benchmark page. `cargo xtask bench` opens it in headless Chromium and calls
 // `window.runBench(options)`, which returns every measurement as one JSON-able object.
 //
-// Ours: the relaxed-simd build (www/pkg/relaxed), timed inside wasm by the bench* exports
-// (crate/src/wasm/bench.rs), so JS↔wasm call overhead is not counted. Columns relaxed / simd128 /
+// Ours: the relaxed-simd build with the crate's `bench` feature (bench/pkg/relaxed, served as
+// /pkg/relaxed), timed inside wasm by the bench* exports (crate/src/bench/ops.rs), so JS↔wasm
+// call overhead is not counted. Columns relaxed / simd128 /
 // portable force that GEMM micro-kernel and call the plain `sgemm` / `conv2d` /
 // `conv_transpose2d` (weights packed on every call); `relaxed+packed` packs the weights once
 // (`sgemm_packed`, `PreparedConv2d`), as TF.js's XNNPACK operators do.
@@ -10,7 +11,7 @@
 // calls a user makes (`tf.matMul`, `tf.fused.conv2d`, `tf.conv2dTranspose`), call overhead
 // included; each batch ends with `dataSync()` on its last output to force completion.
 
-import init, * as ours from '/pkg/relaxed/convscope.js';
+import init, * as ours from '/pkg/relaxed/api.js';
 import './model.js';
 
 const log = (...a) => {
@@ -170,14 +171,14 @@ async function measureRow(r, opts) {
   };
 }
 
-/** Our own chains microbenchmark (bench.rs): relaxed FMA, or the mul + add issue rate. */
+/** Our own chains microbenchmark (crate/src/bench/ops.rs): relaxed FMA, or the mul + add issue rate. */
 function peakOwn(fma) {
   const g = ours.benchPeakChains(fma, 2_000_000, 3); // warm-up
   if (!g.length) return null;
   return median(ours.benchPeakChains(fma, 10_000_000, 15));
 }
 
-/** The gemm helper's `benchPeak` (bench_gemm.rs): median of 3 calls, each a median of 7. */
+/** The gemm helper's `benchPeak` (crate/src/bench/gemm.rs): median of 3 calls, each a median of 7. */
 function peak(kind) {
   if (!ours.benchPeak) return null;
   return median([0, 1, 2].map(() => ours.benchPeak(kind)));

@@ -8,13 +8,9 @@
 import init, * as raw from './convscope.js';
 
 export default init;
-export {
-  simdLevel, liveObjects, preprocess,
-  traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
-  traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle,
-  traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
-  traceSchedules, traceOneByOne, traceParamCounts,
-} from './convscope.js';
+// Every export of the glue (the functions that take no handle: preprocess, the traces,
+// simdLevel, …, and the handle-level functions themselves); the names defined below win.
+export * from './convscope.js';
 
 const WRAP = Symbol('wrap');
 const freeLater = new FinalizationRegistry((free) => { try { free(); } catch { /* already gone */ } });
@@ -143,6 +139,7 @@ export class Forward {
 
   static #of(v) {
     if (typeof v !== 'object' || v === null || !(#gen in v)) throw invalid('this', shown(v), 'must be a Forward');
+    if (v.#model === null) throw invalid('this', 'a freed Forward', 'was freed (free() was called on it)');
     Model.handle(v.#model, 'model');
     return [v.#id, v.#gen];
   }
@@ -159,4 +156,6 @@ export class Forward {
   probabilities() { return raw.forwardProbabilities(...Forward.#of(this)); }
   /** The most probable digit. */
   top() { return raw.forwardTop(...Forward.#of(this)); }
+  /** A forward holds no memory of its own (its model does); afterwards it is unusable. */
+  free() { Forward.#of(this); this.#model = null; }
 }

@@ -10,6 +10,8 @@
 //!
 //! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm`.
 
+#[cfg(feature = "bench")]
+mod bench;
 pub mod conv;
 pub mod error;
 pub mod gemm;

@@ -1,13 +1,16 @@
 //! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training]`: the
-//! side-by-side benchmark. Builds the wasm, installs the bench page's npm packages (TF.js,
-//! playwright-core) when missing, measures native training throughput, then serves `bench/page`
-//! with the project's static server and drives it in headless Chromium (`bench/run.mjs`), which
-//! writes `bench/results.json` and `bench/results.md`. Speed is never asserted: this is not part
-//! of `cargo xtask test`.
+//! side-by-side benchmark. Builds the relaxed wasm with the crate's `bench` feature (the
+//! `bench*` exports) into `bench/pkg/relaxed`, apart from the playground's `www/pkg`; installs
+//! the bench page's npm packages (TF.js, playwright-core) when missing, measures native
+//! training throughput, then serves `bench/page` (with `bench/pkg` as `/pkg/`) with the
+//! project's static server and drives it in headless Chromium (`bench/run.mjs`), which writes
+//! `bench/results.json` and `bench/results.md`. Speed is never asserted: this is not part of
+//! `cargo xtask test`.
 
 use std::path::Path;
 use std::process::Command;
 
+use crate::build::Contents;
 use crate::serve::{self, Site};
 use crate::util::{self, Result};
 
@@ -59,7 +62,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let root = util::root();
     let dir = root.join("bench");
-    crate::build::build()?;
+    crate::build::build_some(Contents::Bench, &["relaxed"])?;
     util::node()?;
     util::npm_install(&dir)?;
 
@@ -73,7 +76,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let tf = dir.join("node_modules/@tensorflow");
     let site = Site {
         mounts: vec![
-            ("/pkg/".into(), root.join("www/pkg")),
+            ("/pkg/".into(), Contents::Bench.pkg_dir()),
             ("/tfjs/core/".into(), tf.join("tfjs-core/dist")),
             ("/tfjs/wasm/".into(), tf.join("tfjs-backend-wasm/dist")),
             ("/data/".into(), root.join("data")),

@@ -1,5 +1,8 @@
-//! `cargo xtask build`: the two wasm builds (simd128, and simd128 + relaxed-simd) and their
-//! wasm-bindgen JS glue in `www/pkg/`. Installs only what is missing.
+//! `cargo xtask build`: the playground's two wasm builds (simd128, and simd128 + relaxed-simd)
+//! and their wasm-bindgen JS glue in `www/pkg/`. `cargo xtask build --bench`: the same two
+//! with the crate's `bench` feature (the benchmark's exports, GEMM tile variants, the ndarray
+//! baseline) in `bench/pkg/`, for the bench page and `bench/node-*.mjs`; the playground's
+//! builds never contain them. Installs only what is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,20 +28,49 @@ pub const FLAVOURS: [Flavour; 2] = [
     },
 ];
 
+/// What a build contains: the playground's API, or that and the benchmark's exports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    Playground,
+    Bench,
+}
+
+impl Contents {
+    /// Where the JS glue and the wasm go: `www/pkg` (the playground serves it) or `bench/pkg`
+    /// (the bench page serves it as `/pkg/`).
+    pub fn pkg_dir(self) -> PathBuf {
+        match self {
+            Contents::Playground => util::root().join("www/pkg"),
+            Contents::Bench => util::root().join("bench/pkg"),
+        }
+    }
+}
+
 impl Flavour {
     /// Each flavour has its own target dir, so switching never rebuilds the other.
     pub fn target_dir(&self) -> PathBuf {
-        util::root()
-            .join("target")
-            .join(format!("wasm-{}", self.name))
+        self.target_dir_for(Contents::Playground)
+    }
+
+    /// The bench builds get their own target dirs too: a feature change relinks everything.
+    fn target_dir_for(&self, contents: Contents) -> PathBuf {
+        let name = match contents {
+            Contents::Playground => format!("wasm-{}", self.name),
+            Contents::Bench => format!("wasm-bench-{}", self.name),
+        };
+        util::root().join("target").join(name)
     }
 
     /// A `cargo` command for the wasm32 target with this flavour's flags.
     pub fn cargo(&self, subcommand: &str) -> Command {
+        self.cargo_in(subcommand, &self.target_dir())
+    }
+
+    fn cargo_in(&self, subcommand: &str, target_dir: &Path) -> Command {
         let mut c = util::cargo();
         c.arg(subcommand)
             .args(["--target", WASM_TARGET, "--target-dir"])
-            .arg(self.target_dir())
+            .arg(target_dir)
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
                 self.rustflags,
@@ -99,27 +131,47 @@ pub fn ensure_wasm_bindgen() -> Result<()> {
 
 /// Builds both flavours and writes `www/pkg/<flavour>/convscope{.js,_bg.wasm,.d.ts}`.
 pub fn build() -> Result<()> {
+    build_some(Contents::Playground, &["simd128", "relaxed"])
+}
+
+/// Builds the named flavours with `contents` into `<pkg_dir>/<flavour>/`.
+pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
     // Cargo.lock must exist before we can read the pinned version.
     if !util::root().join("Cargo.lock").exists() {
         util::run(util::cargo().args(["generate-lockfile"]))?;
     }
     ensure_target()?;
     ensure_wasm_bindgen()?;
-    for f in &FLAVOURS {
-        eprintln!("xtask: building the {} wasm", f.name);
-        util::run(
-            f.cargo("build")
-                .args(["--release", "-p", "convscope", "--lib"]),
-        )?;
-        let wasm = f
-            .target_dir()
-            .join(WASM_TARGET)
-            .join("release/convscope.wasm");
-        let out = util::root().join("www/pkg").join(f.name);
+    let what = match contents {
+        Contents::Playground => "",
+        Contents::Bench => " bench",
+    };
+    let pkg = contents.pkg_dir();
+    let mut built = Vec::new();
+    for f in FLAVOURS.iter().filter(|f| names.contains(&f.name)) {
+        eprintln!("xtask: building the {}{what} wasm", f.name);
+        let target_dir = f.target_dir_for(contents);
+        let mut cmd = f.cargo_in("build", &target_dir);
+        cmd.args(["--release", "-p", "convscope", "--lib"]);
+        if contents == Contents::Bench {
+            cmd.args(["--features", "bench"]);
+        }
+        util::run(&mut cmd)?;
+        let wasm = target_dir.join(WASM_TARGET).join("release/convscope.wasm");
+        let out = pkg.join(f.name);
         bindgen(&wasm, &out)?;
         copy_api(&out)?;
+        if contents == Contents::Playground {
+            no_bench_exports(&out)?;
+        }
+        built.push(out);
     }
-    eprintln!("xtask: built www/pkg/simd128 and www/pkg/relaxed");
+    let root = util::root();
+    let shown: Vec<_> = built
+        .iter()
+        .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+        .collect();
+    eprintln!("xtask: built {}", shown.join(" and "));
     Ok(())
 }
 
@@ -129,6 +181,29 @@ fn copy_api(out: &Path) -> Result<()> {
     std::fs::copy(&src, out.join("api.js"))
         .map(|_| ())
         .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))
+}
+
+/// Fails when a playground build exports benchmark code (the `bench` feature leaked in).
+fn no_bench_exports(out: &Path) -> Result<()> {
+    let dts = out.join("convscope.d.ts");
+    let text =
+        std::fs::read_to_string(&dts).map_err(|e| format!("cannot read {}: {e}", dts.display()))?;
+    let bench: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export function "))
+        .filter_map(|l| l.split('(').next())
+        .filter(|name| name.starts_with("bench") || *name == "gemmKernels")
+        .collect();
+    if bench.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exports benchmark functions ({}): the playground's wasm must be built \
+             without the `bench` feature",
+            dts.display(),
+            bench.join(", ")
+        ))
+    }
 }
 
 /// Runs wasm-bindgen unless its output is already newer than the input.

@@ -10,7 +10,8 @@ mod util;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  build              build both wasm flavours (simd128, relaxed-simd) into www/pkg/
+  build [--bench]    build both wasm flavours (simd128, relaxed-simd) into www/pkg/
+                     (--bench: with the benchmark's exports, into bench/pkg/ instead)
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
   bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
@@ -20,7 +21,16 @@ commands:
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("build") => build::build(),
+        Some("build") => match &args[1..] {
+            [] => build::build(),
+            [flag] if flag == "--bench" => {
+                build::build_some(build::Contents::Bench, &["simd128", "relaxed"])
+            }
+            rest => Err(format!(
+                "build takes only --bench, got `{}`",
+                rest.join(" ")
+            )),
+        },
         Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
         Some("test") => test::test(),
         Some("bench") => bench::bench(&args[1..]),

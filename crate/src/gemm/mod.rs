@@ -23,7 +23,7 @@ mod relaxed;
 mod simd128;
 #[cfg(test)]
 mod tests;
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(feature = "bench", target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) mod variants;
 
 use std::sync::atomic::{AtomicU8, Ordering};

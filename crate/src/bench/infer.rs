@@ -1,17 +1,12 @@
 //! Single-image inference timing for bench/node-cnn.mjs: one model, one image, every layer
-//! timed inside wasm with the host's `performance.now()` (the JS↔wasm crossing is not in
-//! the figures).
+//! timed inside wasm with the host's `performance.now()` ([`Clock`]), so the JS↔wasm
+//! crossing is not in the figures.
 
 use wasm_bindgen::prelude::*;
 
+use super::Clock;
 use crate::nn::infer::Inference;
 use crate::nn::Model;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-}
 
 /// Loads `bytes` (safetensors), warms up (≥ 50 ms), then runs `pixels` `reps` times.
 /// Returns `reps × (layers + 1)` milliseconds, row-major: each layer's time, then the whole
@@ -23,19 +18,20 @@ pub fn bench_inference(bytes: &[u8], pixels: &[f32], reps: usize) -> Result<Vec<
             "reps must be 1..=100000, got {reps}"
         )));
     }
+    let clock = Clock::new()?;
     let model = Model::from_safetensors(bytes)?;
     let mut inf = Inference::new(&model)?;
     let n = inf.num_layers();
-    let t0 = performance_now();
-    while performance_now() - t0 < 50.0 {
+    let t0 = clock.now();
+    while clock.now() - t0 < 50.0 {
         inf.run(pixels)?;
     }
     let mut out = vec![0.0f64; reps * (n + 1)];
     for row in out.chunks_exact_mut(n + 1) {
-        inf.run_timed(pixels, performance_now, &mut row[..n])?;
-        let t = performance_now();
+        inf.run_timed(pixels, || clock.now(), &mut row[..n])?;
+        let t = clock.now();
         inf.run(pixels)?;
-        row[n] = performance_now() - t;
+        row[n] = clock.now() - t;
     }
     Ok(out)
 }

@@ -1,29 +1,11 @@
 //! GEMM timing exports for the benchmark page and bench/node-gemm.mjs. Timing happens inside
-//! wasm with the host's `performance.now()`, so one JS call covers a whole series and the
-//! JS↔wasm crossing (~µs) is not in the figures. Inputs are allocated once per series.
+//! wasm with the host's `performance.now()` ([`Clock`]), so one JS call covers a whole series
+//! and the JS↔wasm crossing (~µs) is not in the figures. Inputs are allocated once per series.
 
 use wasm_bindgen::prelude::*;
 
+use super::{noise, Clock};
 use crate::gemm::{self, KernelKind, PackedB};
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-}
-
-/// Deterministic inputs in [-1, 1).
-fn filled(len: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-        })
-        .collect()
-}
 
 fn kernel(name: &str) -> Result<KernelKind, JsError> {
     let kind = KernelKind::from_name(name)?;
@@ -49,17 +31,18 @@ fn check_dims(m: usize, k: usize, n: usize, reps: usize) -> Result<(), JsError> 
 
 /// Warms up (at least 3 runs and 50 ms), then times `reps` runs; milliseconds per run.
 fn series(reps: usize, mut run: impl FnMut() -> crate::Result<()>) -> Result<Vec<f64>, JsError> {
-    let t0 = performance_now();
+    let clock = Clock::new()?;
+    let t0 = clock.now();
     let mut warm = 0;
-    while warm < 3 || performance_now() - t0 < 50.0 {
+    while warm < 3 || clock.now() - t0 < 50.0 {
         run()?;
         warm += 1;
     }
     let mut out = Vec::with_capacity(reps);
     for _ in 0..reps {
-        let t = performance_now();
+        let t = clock.now();
         run()?;
-        out.push(performance_now() - t);
+        out.push(clock.now() - t);
     }
     Ok(out)
 }
@@ -84,8 +67,8 @@ pub fn bench_sgemm(
 ) -> Result<Vec<f64>, JsError> {
     let kind = kernel(kernel_name)?;
     check_dims(m, k, n, reps)?;
-    let a = filled(m * k, 1);
-    let b = filled(k * n, 2);
+    let a = noise(m * k, 1);
+    let b = noise(k * n, 2);
     let mut c = vec![0.0f32; m * n];
     let (k_, n_) = (k as isize, n as isize);
     series(reps, || {
@@ -104,8 +87,8 @@ pub fn bench_sgemm_packed(
 ) -> Result<Vec<f64>, JsError> {
     let kind = kernel(kernel_name)?;
     check_dims(m, k, n, reps)?;
-    let a = filled(m * k, 1);
-    let b = filled(k * n, 2);
+    let a = noise(m * k, 1);
+    let b = noise(k * n, 2);
     let pb = PackedB::new_for(kind, k, n, &b, n as isize, 1)?;
     let mut c = vec![0.0f32; m * n];
     let (k_, n_) = (k as isize, n as isize);
@@ -133,8 +116,8 @@ pub fn bench_tile(
     check_dims(m, k, n, reps)?;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        let a = filled(m * k, 1);
-        let b = filled(k * n, 2);
+        let a = noise(m * k, 1);
+        let b = noise(k * n, 2);
         let mut c = vec![0.0f32; m * n];
         series(reps, || {
             gemm::variants::sgemm_tile(fma, rows, vecs, unroll, m, k, n, &a, &b, &mut c)
@@ -149,13 +132,14 @@ pub fn bench_tile(
 #[wasm_bindgen(js_name = benchPeak)]
 pub fn bench_peak(kind_name: &str) -> Result<f64, JsError> {
     let kind = kernel(kind_name)?;
+    let clock = Clock::new()?;
     let mut runs = Vec::new();
     // Warm-up once, then 7 timed runs.
     for r in 0..8 {
         let iters = 1usize << 20;
-        let t = performance_now();
+        let t = clock.now();
         let flops = peak::chains(kind, iters)?;
-        let ms = performance_now() - t;
+        let ms = clock.now() - t;
         if r > 0 {
             runs.push(flops / (ms * 1e6));
         }

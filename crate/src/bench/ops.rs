@@ -1,10 +1,10 @@
-//! Timing exports for the benchmark page (`cargo xtask bench`), never used by the playground.
+//! Timing exports for the benchmark page (`cargo xtask bench`).
 //!
 //! Each `bench*` export builds its inputs (seeded pseudo-random data), warms up, then runs `reps`
 //! batches of `inner` calls and returns the time of one call in each batch, in milliseconds,
-//! measured inside wasm with the page's `performance.now()`. So JS↔wasm call overhead and input
-//! set-up are not counted; a batch of several calls hides the clock's coarse resolution
-//! (5 µs or more in a browser) for the small shapes.
+//! measured inside wasm with the page's `performance.now()` ([`Clock`]). So JS↔wasm call
+//! overhead and input set-up are not counted; a batch of several calls hides the clock's coarse
+//! resolution (5 µs or more in a browser) for the small shapes.
 //!
 //! `impl_` selects the implementation: `"relaxed"`, `"simd128"`, `"portable"` (our GEMM with
 //! that micro-kernel forced, see [`crate::gemm::force_kernel`]), `"auto"` (whatever our GEMM
@@ -15,38 +15,20 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::{noise, Clock};
 use crate::conv::{self, Conv2dParams, PreparedConv2d};
 use crate::gemm::{self, KernelKind, PackedB};
 use crate::Tensor;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn perf_now() -> f64;
-}
-
-/// Deterministic inputs in [-1, 1) (xorshift32), so every run times the same data.
-fn noise(len: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed.max(1);
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-        })
-        .collect()
-}
 
 /// Forces our GEMM micro-kernel for the following calls; `false` when this build lacks it.
 /// A `+packed` suffix is ignored here (see [`packed`]).
 fn select(impl_: &str) -> Result<bool, JsError> {
     let kind = match impl_.trim_end_matches("+packed") {
         "auto" => None,
-        "relaxed" => Some(KernelKind::Relaxed),
-        "simd128" => Some(KernelKind::Simd128),
-        "portable" => Some(KernelKind::Portable),
-        other => return Err(JsError::new(&format!("unknown implementation `{other}`"))),
+        other => Some(
+            KernelKind::from_name(other)
+                .map_err(|_| JsError::new(&format!("unknown implementation `{other}`")))?,
+        ),
     };
     if let Some(k) = kind {
         if !gemm::available_kernels().contains(&k) {
@@ -63,23 +45,25 @@ fn packed(impl_: &str) -> bool {
 }
 
 /// Runs `f` `warmup` times, then `reps` batches of `inner` calls; returns ms per call per batch.
-fn time<E>(
+fn time<E: Into<JsError>>(
     warmup: u32,
     reps: u32,
     inner: u32,
     mut f: impl FnMut() -> Result<(), E>,
-) -> Result<Vec<f64>, E> {
+) -> Result<Vec<f64>, JsError> {
+    let clock = Clock::new()?;
+    let mut f = || f().map_err(Into::into);
     for _ in 0..warmup {
         f()?;
     }
     let inner = inner.max(1);
     let mut out = Vec::with_capacity(reps as usize);
     for _ in 0..reps.max(1) {
-        let t0 = perf_now();
+        let t0 = clock.now();
         for _ in 0..inner {
             f()?;
         }
-        out.push((perf_now() - t0) / f64::from(inner));
+        out.push((clock.now() - t0) / f64::from(inner));
     }
     Ok(out)
 }
@@ -89,14 +73,7 @@ fn time<E>(
 pub fn bench_kernels() -> Vec<String> {
     gemm::available_kernels()
         .iter()
-        .map(|k| {
-            match k {
-                KernelKind::Portable => "portable",
-                KernelKind::Simd128 => "simd128",
-                KernelKind::Relaxed => "relaxed",
-            }
-            .to_string()
-        })
+        .map(|k| k.name().to_string())
         .collect()
 }
 
@@ -148,7 +125,7 @@ pub fn bench_gemm(
     };
     gemm::force_kernel(None);
     std::hint::black_box(&c);
-    Ok(t?)
+    t
 }
 
 fn params(stride: usize, pad: usize) -> Conv2dParams {
@@ -200,7 +177,7 @@ pub fn bench_conv2d(
     };
     gemm::force_kernel(None);
     std::hint::black_box(sink);
-    Ok(t?)
+    t
 }
 
 /// `conv_transpose2d` of x `[1, c, h, w]` with weight `[c, co, kh, kw]` and a bias.
@@ -233,15 +210,15 @@ pub fn bench_conv_transpose2d(
     });
     gemm::force_kernel(None);
     std::hint::black_box(sink);
-    Ok(t?)
+    t
 }
 
 /// The one-core limit: 12 independent chains of 4 lanes, `iters` steps per rep. `fma = true`
 /// uses `f32x4_relaxed_madd` (relaxed build only: an empty array in the simd128 build), `false`
 /// separate multiplies and adds. Returns GFLOPS per rep (a multiply-add counts as 2 flops).
 #[wasm_bindgen(js_name = benchPeakChains)]
-pub fn bench_peak_chains(fma: bool, iters: u32, reps: u32) -> Vec<f64> {
-    peak::run(fma, iters, reps)
+pub fn bench_peak_chains(fma: bool, iters: u32, reps: u32) -> Result<Vec<f64>, JsError> {
+    Ok(peak::run(&Clock::new()?, fma, iters, reps))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -291,13 +268,13 @@ mod peak {
         out
     }
 
-    pub fn run(fma: bool, iters: u32, reps: u32) -> Vec<f64> {
+    pub fn run(clock: &super::Clock, fma: bool, iters: u32, reps: u32) -> Vec<f64> {
         if fma && !cfg!(target_feature = "relaxed-simd") {
             return Vec::new();
         }
         let mut out = Vec::with_capacity(reps as usize);
         for _ in 0..reps.max(1) {
-            let t0 = super::perf_now();
+            let t0 = clock.now();
             let acc = if fma {
                 // acc·0.999 + 0.001 converges to 1: finite, never denormal.
                 let x = core::hint::black_box(f32x4_splat(0.999));
@@ -307,7 +284,7 @@ mod peak {
                 // p·1 stays p; acc grows by about 1 per step: finite for any iters we use.
                 mul_add_chains(iters, core::hint::black_box(f32x4_splat(1.0)))
             };
-            let ms = super::perf_now() - t0;
+            let ms = clock.now() - t0;
             core::hint::black_box(acc);
             // Per step: 12 fused multiply-adds, or 6 multiplies + 6 adds; 4 lanes each.
             let flops_per_step = if fma { 2.0 * 4.0 * 12.0 } else { 4.0 * 12.0 };
@@ -319,7 +296,7 @@ mod peak {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod peak {
-    pub fn run(_fma: bool, _iters: u32, _reps: u32) -> Vec<f64> {
+    pub fn run(_: &super::Clock, _fma: bool, _iters: u32, _reps: u32) -> Vec<f64> {
         Vec::new()
     }
 }
