@@ -1,4 +1,4 @@
-//! Every developer task is one command: `cargo xtask build | serve | test | bench | train`.
+//! Every developer task is one command: `cargo xtask build | serve | test | fuzz | bench | train`.
 
 mod bench;
 mod build;
@@ -14,6 +14,7 @@ commands:
                      (--bench: with the benchmark's exports, into bench/pkg/ instead)
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
+  fuzz [--calls N] [--seed S]   hostile calls at the JS boundary, each build (default 10^6)
   bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
   train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
@@ -33,6 +34,7 @@ fn main() {
         },
         Some("serve") => parse_port(&args[1..]).and_then(serve::serve),
         Some("test") => test::test(),
+        Some("fuzz") => test::fuzz(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("train") => train::train(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

@@ -193,6 +193,41 @@ pub fn test() -> Result<()> {
     }
 }
 
+/// `cargo xtask fuzz [--calls N] [--seed S]`: builds, serves the page on a free port and runs
+/// `tests/fuzz-run.mjs` (the boundary fuzzer at full size, both builds).
+pub fn fuzz(args: &[String]) -> Result<()> {
+    let mut pass = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match (flag.as_str(), it.next()) {
+            ("--calls" | "--seed", Some(n)) if n.parse::<u64>().is_ok() => {
+                pass.push(flag.clone());
+                pass.push(n.clone());
+            }
+            _ => {
+                return Err(format!(
+                    "fuzz takes --calls N and --seed S (whole numbers), got `{}`",
+                    args.join(" ")
+                ))
+            }
+        }
+    }
+    crate::build::build()?;
+    let chrome = util::chromium()?;
+    util::node()?;
+    let dir = util::root().join("tests");
+    util::npm_install(&dir)?;
+    let addr = serve::start(serve::Site::playground(), 0)?;
+    util::run(
+        Command::new("node")
+            .arg("fuzz-run.mjs")
+            .args(&pass)
+            .current_dir(&dir)
+            .env("BASE_URL", format!("http://{addr}"))
+            .env("CHROME", chrome),
+    )
+}
+
 /// Serves the page on a free port and runs `node --test` over `tests/*.test.mjs`.
 fn end_to_end() -> Result<(bool, usize, usize)> {
     let chrome = util::chromium()?;

@@ -321,13 +321,21 @@ mod tests {
         assert_eq!(s.padding, [0, 0, 2, 2]);
         // Absurd settings settle too (they used to wrap around or loop).
         let wild = Conv2dParams {
-            stride: [usize::MAX, 0],
+            stride: [usize::MAX, 1],
             padding: [usize::MAX; 4],
-            dilation: [0, usize::MAX],
+            dilation: [1, usize::MAX],
             ..Default::default()
         };
         let s = settle_op(Op::Correlate, [3, 3], [3, 3], &wild).unwrap();
         assert!(check(Op::Correlate, [3, 3], [3, 3], &s).is_ok());
+        // A value no setting allows is refused, not adjusted.
+        assert!(settle_op(
+            Op::Correlate,
+            [3, 3],
+            [3, 3],
+            &Conv2dParams::default().stride(0)
+        )
+        .is_err());
         assert!(settle_op(Op::Correlate, [0, 3], [3, 3], &g).is_err());
     }
 

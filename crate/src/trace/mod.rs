@@ -221,8 +221,8 @@ pub fn ranges(
 }
 
 /// The nearest valid setting for `op` when the input or the kernel changed size (see
-/// `correlate::settle`, `transpose::settle`); an input or kernel outside the display limits is
-/// an error, since no setting can make it valid.
+/// `correlate::settle`, `transpose::settle`). A value no setting allows (stride or dilation 0,
+/// an input or kernel outside the display limits) is an error, not adjusted.
 pub fn settle(
     op: Op,
     input: [usize; 2],
@@ -230,6 +230,7 @@ pub fn settle(
     p: &Conv2dParams,
 ) -> Result<Conv2dParams> {
     check_sizes(op, input, kernel)?;
+    p.check_steps()?;
     let mut g = *p;
     g.groups = 1;
     for axis in 0..2 {

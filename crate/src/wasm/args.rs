@@ -554,7 +554,9 @@ pub fn read<'de, T: DeserializeOwned, D: Deserializer<'de>>(
             path.trim_start_matches('.').to_string()
         };
         let msg = e.inner().to_string();
-        to_arg_error(&field, name, function, &msg)
+        // serde-wasm-bindgen's errors are JS Errors and print as "Error: …".
+        let msg = msg.strip_prefix("Error: ").unwrap_or(&msg);
+        to_arg_error(&field, name, function, msg)
     })
 }
 

@@ -23,6 +23,9 @@ mod model;
 mod ops;
 mod trace;
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
+
 pub(crate) mod handles;
 
 use wasm_bindgen::prelude::*;

@@ -133,6 +133,7 @@ pub fn trace_correlate_ranges(setting: JsValue) -> Result<JsValue, JsError> {
         let s = correlate_setting("traceCorrelateRanges", &setting)?;
         sizes(Op::Correlate, s.size.0, s.kernel_size.0)?;
         let cap = s.cap.map_or(MAX_SIDE, |c| c.0);
+        s.params().check_steps()?;
         to_js(&trace::ranges(
             Op::Correlate,
             s.size.0,
@@ -214,6 +215,7 @@ pub fn trace_transpose_ranges(setting: JsValue) -> Result<JsValue, JsError> {
         let s = transpose_setting("traceTransposeRanges", &setting)?;
         sizes(Op::Transpose, s.size.0, s.kernel_size.0)?;
         let cap = s.cap.map_or(MAX_SIDE, |c| c.0);
+        s.params().check_steps()?;
         to_js(&trace::ranges(
             Op::Transpose,
             s.size.0,
