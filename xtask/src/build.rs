@@ -175,12 +175,14 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The public JS API (the classes around the exports' handles) goes beside the glue.
+/// The public JS API (the classes around the exports' handles) and its types go beside the glue.
 fn copy_api(out: &Path) -> Result<()> {
-    let src = util::root().join("crate/js/api.js");
-    std::fs::copy(&src, out.join("api.js"))
-        .map(|_| ())
-        .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))
+    for name in ["api.js", "api.d.ts"] {
+        let src = util::root().join("crate/js").join(name);
+        std::fs::copy(&src, out.join(name))
+            .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))?;
+    }
+    Ok(())
 }
 
 /// Fails when a playground build exports benchmark code (the `bench` feature leaked in).

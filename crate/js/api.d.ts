@@ -1,0 +1,88 @@
+// Types of convscope's JavaScript API (api.js). Every function takes any value in any
+// argument and throws an Error naming the argument when it is wrong:
+// "invalid stride = -1: must be a whole number ≥ 0".
+
+/** Initialises the wasm (`{ module_or_path }`: a URL, Response, bytes or WebAssembly.Module). */
+export default function init(opts?: { module_or_path: unknown }): Promise<unknown>;
+
+/** A size along (height, width): one number for both, or `[h, w]`. Whole numbers ≥ 0. */
+export type Size2d = number | [number, number];
+/** Zero padding: one number, `[h, w]` or `[top, left, bottom, right]`. */
+export type Padding2d = number | [number, number] | [number, number, number, number];
+export interface Conv2dOptions { stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number }
+export interface ConvTranspose2dOptions extends Conv2dOptions { outputPadding?: Size2d }
+export interface MaxPool2dOptions { kernelSize: Size2d; stride?: Size2d; padding?: Size2d; dilation?: Size2d; ceilMode?: boolean }
+
+export class Tensor {
+  constructor(data: Float32Array, shape: number[]);
+  readonly shape: number[];
+  toArray(): Float32Array;
+  free(): void;
+}
+export function matmul(a: Tensor, b: Tensor): Tensor;
+export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts?: Conv2dOptions | null): Tensor;
+export function convTranspose2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts?: ConvTranspose2dOptions | null): Tensor;
+export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor;
+export function relu(x: Tensor): Tensor;
+export function softmax(x: Tensor, axis?: number): Tensor;
+export function simdLevel(): 'relaxed' | 'simd128' | 'none';
+export function liveObjects(): { tensors: number; models: number; memoryBytes: number };
+
+/** The geometry the kernels run a conv layer with. */
+export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
+export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; ceilMode: boolean }
+export interface LayerInfo { name: string; kind: string; shape: number[]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry }
+
+export class Model {
+  static load(bytes: Uint8Array): Model;
+  readonly arch: 'cnn' | 'slp' | 'mlp';
+  readonly numParams: number;
+  layers(): LayerInfo[];
+  weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
+  forward(pixels: Float32Array): Forward;
+  free(): void;
+}
+export class Forward {
+  numLayers(): number;
+  name(i: number): string;
+  /** A view into wasm memory: read it before the next wasm call that allocates. */
+  activation(i: number): Float32Array;
+  shape(i: number): number[];
+  probabilities(): Float32Array;
+  top(): number;
+  free(): void;
+}
+export function preprocess(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Float32Array | null;
+
+/** The output-size formula along one axis, with its numbers. */
+export interface AxisTerms { input: number; padBegin: number; padEnd: number; dilation: number; kernel: number; stride: number; outputPadding: number; span: number; output: number }
+export interface OutputTerms { rows: AxisTerms; cols: AxisTerms }
+export interface CorrelateSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; flip?: boolean; cap?: number }
+export interface TransposeSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; outputPadding?: Size2d; cap?: number; seed?: number }
+export interface Ranges { stride: [number, number][]; padding: [number, number][]; dilation: [number, number][]; outputPadding?: [number, number][] }
+export interface CorrelateTrace {
+  h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; flipped: boolean; kernel: Float32Array; terms: OutputTerms;
+  outH: number; outW: number; steps: number; taps: number; paddedH: number; paddedW: number; padded: Float32Array; paddedSource: Int32Array;
+  window: Uint32Array; source: Int32Array; cols: Float32Array; products: Float32Array; output: Float32Array;
+}
+export interface TransposeTrace {
+  h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;
+  fullH: number; fullW: number; outH: number; outW: number; steps: number; taps: number;
+  stampFull: Uint32Array; stampOut: Int32Array; stampValue: Float32Array; full: Float32Array; output: Float32Array;
+  coverageFull: Uint32Array; coverage: Uint32Array; canvasOutput: Int32Array;
+  equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
+}
+export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;
+export function traceCorrelateRanges(setting: CorrelateSetting): Ranges;
+export function traceCorrelateSettle(setting: CorrelateSetting): ConvGeometry;
+export function traceTranspose(input: Float32Array, kernel: Float32Array, setting: TransposeSetting): TransposeTrace;
+export function traceTransposeAfter(input: Float32Array, kernel: Float32Array, setting: TransposeSetting, steps: number): { canvas: Float32Array; coverage: Uint32Array };
+export function traceTransposeRanges(setting: TransposeSetting): Ranges;
+export function traceTransposeSettle(setting: TransposeSetting): ConvGeometry;
+export function traceAdjoint(g: Float32Array, kernel: Float32Array, setting: TransposeSetting): { lhs: number; rhs: number; f: Float32Array; kf: Float32Array; ktG: Float32Array };
+export function traceRoundTrip(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): { down: Float32Array; downH: number; downW: number; outputPadding: [number, number]; up: Float32Array };
+export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;
+export function tracePresetKernel(opts: { name: string; size: number; seed?: number }): { values: Float32Array; size: number };
+export function traceSchedules(a: Uint8Array, b: Uint8Array, channels: number): { len: number; channels: number; shifts: Int32Array; total: Float32Array; perChannel: Float32Array; matches: Uint8Array; zero: number; dense: number };
+export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array };
+export function traceParamCounts(opts: { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }): { inputs: number; denseHidden: number; denseSame: number; conv: number };
