@@ -104,7 +104,8 @@ fn conv2d_matches_reference_on_random_shapes() {
     for _ in 0..150 {
         let c = random_conv(&mut rng);
         let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
-        direct_cases += direct::scratch_len(&plan.win).is_some() as usize;
+        direct_cases +=
+            direct::scratch_len(crate::gemm::selected_kernel(), &plan.win).is_some() as usize;
         let x = rand_t(&mut rng, &c.x);
         let w = rand_t(&mut rng, &c.w);
         let b = rand_t(&mut rng, &[c.w[0]]);
@@ -823,4 +824,71 @@ fn conv_timings() {
         }
         println!("{line}");
     }
+}
+
+/// Every micro-kernel this build has, forced: the direct path takes exactly the windows its
+/// tap limit allows (the SIMD channel pairs up to 256 taps, the portable loop up to 32), and
+/// `conv2d` and `PreparedConv2d` (prepared under the automatic choice,
+/// run under the forced one) give the reference result on both paths.
+#[test]
+fn each_forced_kernel_gives_the_reference_conv() {
+    use crate::gemm::{available_kernels, with_forced, KernelKind};
+    let cases: [([usize; 4], [usize; 4], Conv2dParams); 4] = [
+        // K = 25: direct for every kind.
+        ([2, 1, 28, 28], [8, 1, 5, 5], Conv2dParams::default().pad(2)),
+        // K = 200: direct with the SIMD micro-kernels, im2col + GEMM with the portable one.
+        (
+            [1, 8, 14, 14],
+            [16, 8, 5, 5],
+            Conv2dParams::default().pad(2),
+        ),
+        // Odd output channels (a pair plus a single one), groups, dilation.
+        (
+            [1, 4, 11, 17],
+            [6, 2, 3, 3],
+            Conv2dParams::default().groups(2).dilation(2),
+        ),
+        // K = 288: im2col + GEMM for every kind.
+        ([1, 32, 6, 6], [4, 32, 3, 3], Conv2dParams::default().pad(1)),
+    ];
+    let mut rng = Rng::new(13);
+    for (xs, ws, p) in cases {
+        let w = rand_t(&mut rng, &ws);
+        let b = rand_t(&mut rng, &[ws[0]]);
+        let x = rand_t(&mut rng, &xs);
+        let (want, _) = r::conv2d(
+            &to_f64(x.data()),
+            xs,
+            &to_f64(w.data()),
+            ws,
+            Some(&to_f64(b.data())),
+            &p,
+        );
+        let mut layer = PreparedConv2d::new(&w, Some(&b), &p, [xs[1], xs[2], xs[3]]).unwrap();
+        let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                let taps = plan.win.rows();
+                let direct = direct::scratch_len(kind, &plan.win).is_some();
+                assert_eq!(
+                    direct,
+                    taps <= direct::max_taps(kind),
+                    "{kind:?} K = {taps}"
+                );
+                let what = format!("{kind:?} {xs:?} {ws:?}");
+                let got = conv2d(&x, &w, Some(&b), &p).unwrap();
+                assert_close(&what, got.data(), &want, 1e-5);
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for i in 0..xs[0] {
+                    let img = &x.data()[i * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_i = &want[i * out.len()..][..out.len()];
+                    assert_close(&format!("prepared {what}"), &out, want_i, 1e-5);
+                }
+            });
+        }
+    }
+    assert_eq!(direct::max_taps(KernelKind::Portable), 32);
+    assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
+    assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
 }

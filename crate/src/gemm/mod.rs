@@ -18,9 +18,9 @@ pub(crate) mod packed;
 mod packing;
 mod portable;
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
-mod relaxed;
+pub(crate) mod relaxed;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128;
+pub(crate) mod simd128;
 #[cfg(test)]
 mod tests;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -33,28 +33,54 @@ pub use packed::{sgemm_packed, PackedB};
 use crate::error::{Error, Result};
 use driver::BSource;
 use kernel::GemmKernel;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use simd128::MulAdd;
 
-/// Runs `$body` with the type alias `$K` bound to the kernel struct of `$kind`, falling back
-/// to the portable kernel for kinds this build does not have.
-macro_rules! with_kernel {
-    ($kind:expr, $K:ident => $body:expr) => {
+/// The micro-kernels compiled into this build, best first. With [`with_madd!`] below, the
+/// only place that reads the target features; everything else asks [`selected_kernel`].
+const COMPILED: &[KernelKind] = &[
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    KernelKind::Relaxed,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    KernelKind::Simd128,
+    KernelKind::Portable,
+];
+
+/// Dispatches on a [`KernelKind`]: runs `$simd` with the type alias `$F` bound to the kind's
+/// vector multiply-add ([`MulAdd`]) when the kind is a SIMD one this build has, else
+/// `$portable`. GEMM's tiles, the matrix-vector path and the direct convolution all branch
+/// here, so a forced kind runs its own code everywhere.
+macro_rules! with_madd {
+    ($kind:expr, $F:ident => $simd:expr, else => $portable:expr) => {
         match $kind {
             #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
             $crate::gemm::KernelKind::Relaxed => {
-                type $K = $crate::gemm::relaxed::Relaxed;
-                $body
+                type $F = $crate::gemm::relaxed::RelaxedMulAdd;
+                $simd
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             $crate::gemm::KernelKind::Simd128 => {
-                type $K = $crate::gemm::simd128::Simd128;
-                $body
+                type $F = $crate::gemm::simd128::SeparateMulAdd;
+                $simd
             }
             #[allow(unreachable_patterns)]
-            _ => {
-                type $K = $crate::gemm::portable::Portable;
-                $body
-            }
+            _ => $portable,
         }
+    };
+}
+pub(crate) use with_madd;
+
+/// Runs `$body` with the type alias `$K` bound to the GEMM micro-kernel of `$kind` (the
+/// portable one for kinds this build lacks).
+macro_rules! with_kernel {
+    ($kind:expr, $K:ident => $body:expr) => {
+        $crate::gemm::with_madd!($kind, F => {
+            type $K = $crate::gemm::simd128::SimdTile<F>;
+            $body
+        }, else => {
+            type $K = $crate::gemm::portable::Portable;
+            $body
+        })
     };
 }
 use with_kernel;
@@ -105,26 +131,17 @@ impl KernelKind {
     }
 }
 
-/// The kernels compiled into this build, best first.
+/// The micro-kernels compiled into this build, best first (the portable one is always last).
 pub fn available_kernels() -> &'static [KernelKind] {
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        &[
-            KernelKind::Relaxed,
-            KernelKind::Simd128,
-            KernelKind::Portable,
-        ]
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        &[KernelKind::Simd128, KernelKind::Portable]
-    } else {
-        &[KernelKind::Portable]
-    }
+    COMPILED
 }
 
 /// 0 = no override, else 1 + the index of the forced kind.
 static FORCED: AtomicU8 = AtomicU8::new(0);
 
-/// Forces every later GEMM onto one kernel (`None` restores the automatic choice). A kind this
-/// build lacks is ignored by [`selected_kernel`]. Used by the benchmark and the tests.
+/// Forces every later GEMM, matrix-vector product and direct convolution onto one
+/// micro-kernel (`None` restores the automatic choice). A kind this build lacks is ignored by
+/// [`selected_kernel`]. Used by the benchmark and the tests.
 pub fn force_kernel(kind: Option<KernelKind>) {
     let v = match kind {
         None => 0,
@@ -135,8 +152,9 @@ pub fn force_kernel(kind: Option<KernelKind>) {
     FORCED.store(v, Ordering::Relaxed);
 }
 
-/// The kernel the next GEMM will use: the forced one if available, else the best available,
-/// the portable fallback last.
+/// The micro-kernel every later GEMM, matrix-vector product and direct convolution runs:
+/// the forced one if this build has it, else the best compiled in. The one place the choice
+/// is made.
 pub fn selected_kernel() -> KernelKind {
     let forced = match FORCED.load(Ordering::Relaxed) {
         1 => Some(KernelKind::Portable),
@@ -144,27 +162,28 @@ pub fn selected_kernel() -> KernelKind {
         3 => Some(KernelKind::Relaxed),
         _ => None,
     };
-    if let Some(k) = forced.filter(|k| k.is_available()) {
-        return k;
-    }
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        KernelKind::Relaxed
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        KernelKind::Simd128
-    } else {
-        KernelKind::Portable
-    }
+    forced.filter(|k| k.is_available()).unwrap_or(COMPILED[0])
 }
 
 /// Which SIMD level this build was compiled for: `"relaxed"`, `"simd128"` or `"none"`.
 pub fn simd_level() -> &'static str {
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        "relaxed"
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        "simd128"
-    } else {
-        "none"
+    match COMPILED[0] {
+        KernelKind::Relaxed => "relaxed",
+        KernelKind::Simd128 => "simd128",
+        KernelKind::Portable => "none",
     }
+}
+
+/// Test helper: runs `f` with `kind` forced, one forcing test at a time (the override is
+/// process-wide and native tests run in parallel), and restores the automatic choice.
+#[cfg(test)]
+pub(crate) fn with_forced<R>(kind: KernelKind, f: impl FnOnce() -> R) -> R {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    force_kernel(Some(kind));
+    let r = f();
+    force_kernel(None);
+    r
 }
 
 /// Checks that every element a strided `rows × cols` matrix view touches lies inside `len`.

@@ -100,6 +100,13 @@ fn reference(case: &Case, a: &[f32], b: &[f32], c: &mut [f32]) -> Vec<f64> {
 /// Runs one case through sgemm (and, with `packed`, through PackedB) with kernel `kind` and
 /// compares every element of C, including the untouched padding, with the reference.
 fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
+    check_case_via(rng, Some(kind), case, packed)
+}
+
+/// [`check_case`] with `kind = None` meaning "through the public entry points" (`sgemm`,
+/// `PackedB::new`, `sgemm_packed`), which use the kernel [`selected_kernel`] picks.
+fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bool) {
+    let kind = via.unwrap_or_else(selected_kernel);
     let Case {
         m,
         k,
@@ -125,7 +132,24 @@ fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
     let scale = reference(&case, &a, &b, &mut want);
     let mut got = c0.clone();
     let (rsc, csc) = (lc.rs as isize, lc.cs as isize);
-    if packed {
+    let (rsa, csa, rsb, csb) = (
+        la.rs as isize,
+        la.cs as isize,
+        lb.rs as isize,
+        lb.cs as isize,
+    );
+    if via.is_none() {
+        if packed {
+            let pb = PackedB::new(k, n, &b, rsb, csb).unwrap();
+            assert_eq!(pb.kind(), kind);
+            sgemm_packed(m, alpha, &a, rsa, csa, &pb, beta, &mut got, rsc, csc).unwrap();
+        } else {
+            sgemm(
+                m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc,
+            )
+            .unwrap();
+        }
+    } else if packed {
         let pb = PackedB::new_for(kind, k, n, &b, lb.rs as isize, lb.cs as isize).unwrap();
         sgemm_packed_with(
             kind,
@@ -470,27 +494,57 @@ fn bad_views_are_errors_not_panics() {
     assert!(e.to_string().contains("A:"), "{e}");
 }
 
+/// Forcing a micro-kernel reaches every path behind the public entry points: the blocked
+/// GEMM, both matrix-vector shapes (M = 1 with B's rows or columns contiguous, N = 1), and
+/// the packed variants; each gives the reference result.
+#[test]
+fn each_forced_kernel_matches_reference_through_the_public_api() {
+    let shapes = [
+        (1, 37, 129),
+        (1, 300, 5),
+        (1, 784, 64),
+        (29, 41, 1),
+        (300, 3, 1),
+        (13, 20, 30),
+        (73, 257, 25),
+    ];
+    let mut rng = Rng(0x5eed_0008);
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            assert_eq!(selected_kernel(), kind);
+            for &(m, k, n) in &shapes {
+                for _ in 0..3 {
+                    let case = random_case(&mut rng, m, k, n);
+                    check_case_via(&mut rng, None, case, false);
+                    check_case_via(&mut rng, None, case, true);
+                }
+            }
+        });
+    }
+}
+
 #[test]
 fn kernel_choice_and_override() {
     let kinds = available_kernels();
     assert_eq!(kinds.last(), Some(&KernelKind::Portable));
-    assert_eq!(selected_kernel(), kinds[0]);
     for &k in kinds {
-        force_kernel(Some(k));
-        assert_eq!(selected_kernel(), k);
+        with_forced(k, || assert_eq!(selected_kernel(), k));
     }
-    // A kind this build lacks is ignored.
+    // A kind this build lacks is ignored: the best compiled in runs instead.
     for k in [
         KernelKind::Portable,
         KernelKind::Simd128,
         KernelKind::Relaxed,
     ] {
-        force_kernel(Some(k));
-        assert!(selected_kernel().is_available());
+        let got = with_forced(k, selected_kernel);
+        assert_eq!(got, if k.is_available() { k } else { kinds[0] });
         assert_eq!(KernelKind::from_name(k.name()).unwrap(), k);
     }
-    force_kernel(None);
-    assert_eq!(selected_kernel(), kinds[0]);
+    // Unforced: the best compiled in (under the lock, so no other test's forcing interferes).
+    with_forced(kinds[0], || {
+        force_kernel(None);
+        assert_eq!(selected_kernel(), kinds[0]);
+    });
     assert!(KernelKind::from_name("avx").is_err());
     let level = simd_level();
     assert_eq!(level == "relaxed", kinds.contains(&KernelKind::Relaxed));
