@@ -7,31 +7,19 @@
 
 use crate::conv::{Conv2dParams, Pool2dParams};
 
-/// A small, seeded random generator (SplitMix64) for reproducible property tests.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+/// The old test generator's interface, kept only for crate/src/wasm/ops/tests.rs until it
+/// moves to [`crate::rng::Rng`] (`vec(n)` is `uniform_vec(n, -1.0, 1.0)` there).
+#[cfg(all(test, target_arch = "wasm32"))]
+pub struct Rng(crate::rng::Rng);
 
+#[cfg(all(test, target_arch = "wasm32"))]
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(crate::rng::Rng::new(seed))
     }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[lo, hi]` (inclusive), `lo ≤ hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
-    }
-    /// Uniform in `[-1, 1)`.
-    pub fn uniform(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
+    /// `n` values uniform in `[-1, 1)`.
     pub fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.uniform()).collect()
+        self.0.uniform_vec(n, -1.0, 1.0)
     }
 }
 

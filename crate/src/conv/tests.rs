@@ -3,7 +3,8 @@
 
 use super::pool::NO_ARGMAX;
 use super::*;
-use crate::reference::{self as r, to_f64, Rng};
+use crate::reference::{self as r, to_f64};
+use crate::rng::Rng;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -12,7 +13,7 @@ fn t(data: Vec<f32>, shape: &[usize]) -> Tensor {
 }
 
 fn rand_t(rng: &mut Rng, shape: &[usize]) -> Tensor {
-    t(rng.vec(shape.iter().product()), shape)
+    t(rng.uniform_vec(shape.iter().product(), -1.0, 1.0), shape)
 }
 
 /// |got − want| ≤ tol·(1 + |want|) everywhere, and no NaN.
@@ -64,30 +65,30 @@ struct Case {
 
 fn random_conv(rng: &mut Rng) -> Case {
     loop {
-        let groups = [1, 1, 2, 3][rng.range(0, 3)];
-        let depthwise = rng.range(0, 4) == 0;
-        let cpg = if depthwise { 1 } else { rng.range(1, 3) };
+        let groups = [1, 1, 2, 3][rng.pick(0..=3)];
+        let depthwise = rng.pick(0..=4) == 0;
+        let cpg = if depthwise { 1 } else { rng.pick(1..=3) };
         let opg = if depthwise {
-            rng.range(1, 2)
+            rng.pick(1..=2)
         } else {
-            rng.range(1, 3)
+            rng.pick(1..=3)
         };
-        let (h, w) = (rng.range(1, 9), rng.range(1, 9));
-        let (kh, kw) = (rng.range(1, 4), rng.range(1, 4));
+        let (h, w) = (rng.pick(1..=9), rng.pick(1..=9));
+        let (kh, kw) = (rng.pick(1..=4), rng.pick(1..=4));
         let p = Conv2dParams {
-            stride: [rng.range(1, 3), rng.range(1, 3)],
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
             padding: [
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
             ],
-            dilation: [rng.range(1, 2), rng.range(1, 2)],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
             groups,
             output_padding: [0, 0],
         };
         let case = Case {
-            x: [rng.range(1, 2), cpg * groups, h, w],
+            x: [rng.pick(1..=2), cpg * groups, h, w],
             w: [opg * groups, cpg, kh, kw],
             p,
         };
@@ -156,34 +157,34 @@ fn conv2d_backward_matches_finite_differences() {
 /// A random valid transposed-conv configuration.
 fn random_transpose(rng: &mut Rng) -> Case {
     loop {
-        let groups = [1, 1, 2, 3][rng.range(0, 3)];
-        let cpg = rng.range(1, 3);
-        let opg = rng.range(1, 3);
-        let stride = [rng.range(1, 3), rng.range(1, 3)];
-        let dilation = [rng.range(1, 2), rng.range(1, 3)];
+        let groups = [1, 1, 2, 3][rng.pick(0..=3)];
+        let cpg = rng.pick(1..=3);
+        let opg = rng.pick(1..=3);
+        let stride = [rng.pick(1..=3), rng.pick(1..=3)];
+        let dilation = [rng.pick(1..=2), rng.pick(1..=3)];
         let p = Conv2dParams {
             stride,
             padding: [
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
             ],
             dilation,
             groups,
             output_padding: [
-                rng.range(0, stride[0].max(dilation[0]) - 1),
-                rng.range(0, stride[1].max(dilation[1]) - 1),
+                rng.pick(0..=stride[0].max(dilation[0]) - 1),
+                rng.pick(0..=stride[1].max(dilation[1]) - 1),
             ],
         };
         let case = Case {
             x: [
-                rng.range(1, 2),
+                rng.pick(1..=2),
                 cpg * groups,
-                rng.range(1, 7),
-                rng.range(1, 7),
+                rng.pick(1..=7),
+                rng.pick(1..=7),
             ],
-            w: [cpg * groups, opg, rng.range(1, 4), rng.range(1, 4)],
+            w: [cpg * groups, opg, rng.pick(1..=4), rng.pick(1..=4)],
             p,
         };
         if ConvPlan::conv_transpose2d(&case.x, &case.w, &case.p).is_ok() {
@@ -271,12 +272,12 @@ fn im2col_matches_definition_and_col2im_is_its_adjoint() {
     for _ in 0..200 {
         let c = random_conv(&mut rng);
         let win = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win;
-        let image = rng.vec(win.image_len());
+        let image = rng.uniform_vec(win.image_len(), -1.0, 1.0);
         let mut col = vec![f32::NAN; win.col_len()];
         im2col(&win, &image, &mut col).unwrap();
         assert_eq!(col, naive_im2col(&win, &image), "{win:?}");
         // ⟨im2col(x), C⟩ = ⟨x, col2im(C)⟩
-        let cm = rng.vec(win.col_len());
+        let cm = rng.uniform_vec(win.col_len(), -1.0, 1.0);
         let mut back = vec![0.0; win.image_len()];
         col2im(&win, &cm, &mut back).unwrap();
         let lhs = dot(&to_f64(&col), &to_f64(&cm));
@@ -475,19 +476,19 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     let mut rng = Rng::new(11);
     let mut done = 0;
     while done < 150 {
-        let k = [rng.range(1, 4), rng.range(1, 4)];
+        let k = [rng.pick(1..=4), rng.pick(1..=4)];
         let p = Pool2dParams {
             kernel: k,
-            stride: [rng.range(1, 3), rng.range(1, 3)],
-            padding: [rng.range(0, k[0] / 2), rng.range(0, k[1] / 2)],
-            dilation: [rng.range(1, 2), rng.range(1, 2)],
-            ceil_mode: rng.range(0, 1) == 1,
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
+            padding: [rng.pick(0..=k[0] / 2), rng.pick(0..=k[1] / 2)],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            ceil_mode: rng.pick(0..=1) == 1,
         };
         let xs = [
-            rng.range(1, 2),
-            rng.range(1, 3),
-            rng.range(1, 9),
-            rng.range(1, 9),
+            rng.pick(1..=2),
+            rng.pick(1..=3),
+            rng.pick(1..=9),
+            rng.pick(1..=9),
         ];
         let x = rand_t(&mut rng, &xs);
         let Ok((y, arg)) = max_pool2d(&x, &p) else {

@@ -204,7 +204,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [
 mod tests {
     use super::super::{Arch, Model};
     use super::*;
-    use crate::mnist::Rng;
+    use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -215,7 +215,7 @@ mod tests {
             let m = Model::init(arch, 3);
             let mut inf = Inference::new(&m).unwrap();
             for _ in 0..3 {
-                let px: Vec<f32> = (0..784).map(|_| rng.uniform()).collect();
+                let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
                 let f = m.forward(&px).unwrap();
                 inf.run(&px).unwrap();
                 assert_eq!(inf.num_activations(), f.activations.len());

@@ -19,7 +19,8 @@ mod shipped;
 pub mod train;
 
 use crate::error::{Error, Result};
-use crate::mnist::{Rng, PIXELS};
+use crate::mnist::PIXELS;
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 pub use optim::{Adam, Optimizer, Sgd};
@@ -267,7 +268,7 @@ impl Model {
                 let fan_in: usize = w.shape()[1..].iter().product();
                 let bound = (6.0 / fan_in as f32).sqrt();
                 for v in w.data_mut() {
-                    *v = rng.range(-bound, bound);
+                    *v = rng.uniform(-bound, bound);
                 }
             }
         }
@@ -523,7 +524,7 @@ mod tests {
         let mut m = Model::init(arch, 5);
         let mut rng = Rng::new(9);
         let n = 3;
-        let x: Vec<f32> = (0..n * 784).map(|_| rng.uniform()).collect();
+        let x: Vec<f32> = (0..n * 784).map(|_| rng.unit()).collect();
         let labels = [3u8, 7, 1];
         let loss = |m: &Model| -> (f32, Grads) {
             let t = m

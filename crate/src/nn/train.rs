@@ -4,7 +4,8 @@
 
 use super::{argmax, kernels, Adam, Arch, Model, Optimizer};
 use crate::error::{Error, Result};
-use crate::mnist::{augment, Augment, Dataset, Rng, PIXELS};
+use crate::mnist::{augment, Augment, Dataset, PIXELS};
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// How to train.

@@ -1,5 +1,6 @@
 use super::*;
-use crate::reference::{self as r, to_f64, Rng};
+use crate::reference::{self as r, to_f64};
+use crate::rng::Rng;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -49,12 +50,12 @@ fn relu_and_its_backward() {
     // finite differences away from the kink
     let mut rng = Rng::new(20);
     let xs: Vec<f32> = rng
-        .vec(50)
+        .uniform_vec(50, -1.0, 1.0)
         .into_iter()
         .map(|v| if v.abs() < 0.01 { 0.5 } else { v })
         .collect();
     let x = t(xs, &[50]);
-    let dy = t(rng.vec(50), &[50]);
+    let dy = t(rng.uniform_vec(50, -1.0, 1.0), &[50]);
     let dx = relu_backward(&x, &dy).unwrap();
     let dyf = to_f64(dy.data());
     let num = numeric_grad(&to_f64(x.data()), |v| {
@@ -73,7 +74,13 @@ fn softmax_is_stable_and_matches_reference() {
     assert_close("softmax", y.data(), &want, 1e-6);
     // along axis 0 of a [3, 2, 4]: every (i, k) column sums to 1
     let mut rng = Rng::new(21);
-    let x = t(rng.vec(24).iter().map(|v| v * 30.0).collect(), &[3, 2, 4]);
+    let x = t(
+        rng.uniform_vec(24, -1.0, 1.0)
+            .iter()
+            .map(|v| v * 30.0)
+            .collect(),
+        &[3, 2, 4],
+    );
     let y = softmax(&x, 0).unwrap();
     for i in 0..8 {
         let col: Vec<f64> = (0..3).map(|j| x.data()[j * 8 + i] as f64).collect();
@@ -103,9 +110,9 @@ fn softmax_is_stable_and_matches_reference() {
 fn linear_matches_reference_and_backward_matches_finite_differences() {
     let mut rng = Rng::new(22);
     for &(n, inp, out) in &[(1, 1, 1), (1, 784, 10), (3, 17, 5), (8, 33, 12), (2, 5, 40)] {
-        let x = t(rng.vec(n * inp), &[n, inp]);
-        let w = t(rng.vec(out * inp), &[out, inp]);
-        let b = t(rng.vec(out), &[out]);
+        let x = t(rng.uniform_vec(n * inp, -1.0, 1.0), &[n, inp]);
+        let w = t(rng.uniform_vec(out * inp, -1.0, 1.0), &[out, inp]);
+        let b = t(rng.uniform_vec(out, -1.0, 1.0), &[out]);
         let y = linear(&x, &w, Some(&b)).unwrap();
         let (xf, wf, bf) = (to_f64(x.data()), to_f64(w.data()), to_f64(b.data()));
         assert_close(
@@ -114,7 +121,7 @@ fn linear_matches_reference_and_backward_matches_finite_differences() {
             &r::linear(&xf, n, inp, &wf, out, Some(&bf)),
             1e-5,
         );
-        let dy = t(rng.vec(n * out), &[n, out]);
+        let dy = t(rng.uniform_vec(n * out, -1.0, 1.0), &[n, out]);
         let dyf = to_f64(dy.data());
         let (dx, dw, db) = linear_backward(&x, &w, &dy).unwrap();
         let loss =
