@@ -6,6 +6,7 @@ use super::{check_pixels, Layer, Model};
 use crate::conv::{Conv2dParams, PreparedConv2d};
 use crate::error::Result;
 use crate::gemm::{sgemm_packed, PackedB};
+use crate::ops::slice;
 
 enum Step {
     Conv(Box<PreparedConv2d>),
@@ -121,18 +122,14 @@ impl Inference {
         match &mut self.steps[i] {
             Step::Conv(c) => c.forward_into(x, y)?,
             Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
-            Step::Relu => {
-                for (o, &v) in y.iter_mut().zip(x) {
-                    *o = v.max(0.0);
-                }
-            }
+            Step::Relu => slice::relu_into(x, y),
             Step::Copy => y.copy_from_slice(x),
             Step::Linear { packed, bias } => {
                 y.copy_from_slice(bias);
                 let k = x.len() as isize;
                 sgemm_packed(1, 1.0, x, k, 1, packed, 1.0, y, y.len() as isize, 1)?;
             }
-            Step::Softmax => super::kernels::softmax_rows(x, x.len(), y),
+            Step::Softmax => slice::softmax_rows(x, x.len(), y),
         }
         Ok(())
     }

@@ -12,7 +12,7 @@
 
 pub mod infer;
 pub mod io;
-pub mod kernels;
+pub mod layers;
 pub mod optim;
 #[cfg(test)]
 mod shipped;
@@ -20,6 +20,7 @@ pub mod train;
 
 use crate::error::{Error, Result};
 use crate::mnist::PIXELS;
+use crate::ops::slice::{self, Dense};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -206,6 +207,15 @@ impl Forward {
     }
 }
 
+/// The sizes of a dense layer with weight `[out, in]` over `n` rows.
+fn dense(n: usize, weight: &Tensor) -> Dense {
+    Dense {
+        n,
+        inp: weight.shape()[1],
+        out: weight.shape()[0],
+    }
+}
+
 /// Index of the largest value (first on ties; NaN never wins).
 pub fn argmax(v: &[f32]) -> usize {
     let mut best = 0;
@@ -329,26 +339,27 @@ impl Model {
             let y = match l {
                 Layer::Conv2d {
                     weight, bias, pad, ..
-                } => kernels::conv(x, weight, bias, *pad)?,
+                } => layers::conv(x, weight, bias, *pad)?,
                 Layer::MaxPool2d { size } => {
-                    let (y, a) = kernels::max_pool(x, *size)?;
+                    let (y, a) = layers::max_pool(x, *size)?;
                     am = Some(a);
                     y
                 }
                 Layer::Relu => {
                     let mut y = x.clone();
-                    kernels::relu(y.data_mut());
+                    slice::relu(y.data_mut());
                     y
                 }
                 Layer::Flatten => x.clone().reshape(&shape)?,
                 Layer::Linear { weight, bias, .. } => {
                     let mut y = vec![0.0; shape.iter().product()];
-                    kernels::linear(x.data(), n, weight.data(), bias.data(), &mut y)?;
+                    let d = dense(n, weight);
+                    slice::linear(d, x.data(), weight.data(), Some(bias.data()), &mut y)?;
                     Tensor::new(y, &shape)?
                 }
                 Layer::Softmax => {
                     let mut y = vec![0.0; x.len()];
-                    kernels::softmax_rows(x.data(), x.len() / n, &mut y);
+                    slice::softmax_rows(x.data(), x.len() / n, &mut y);
                     Tensor::new(y, &shape)?
                 }
             };
@@ -384,17 +395,17 @@ impl Model {
             let need_dx = i > 0;
             dy = match &self.layers[i] {
                 Layer::Conv2d { weight, pad, .. } => {
-                    let (dx, dw, db) = kernels::conv_backward(x, weight, &dy, *pad)?;
+                    let (dx, dw, db) = layers::conv_backward(x, weight, &dy, *pad)?;
                     grads[i] = Some((dw, db));
                     dx
                 }
                 Layer::MaxPool2d { .. } => {
                     let am = trace.argmax[i].as_ref().expect("pool keeps argmax");
-                    kernels::max_pool_backward(&dy, am, x.shape())?
+                    layers::max_pool_backward(&dy, am, x.shape())?
                 }
                 Layer::Relu => {
                     let mut d = dy;
-                    kernels::relu_backward(y.data(), d.data_mut());
+                    slice::relu_backward(y.data(), d.data_mut());
                     d
                 }
                 Layer::Flatten => dy.reshape(x.shape())?,
@@ -406,9 +417,9 @@ impl Model {
                     } else {
                         Vec::new()
                     };
-                    kernels::linear_backward(
+                    slice::linear_backward(
+                        dense(n, weight),
                         x.data(),
-                        n,
                         weight.data(),
                         dy.data(),
                         need_dx.then_some(&mut dx[..]),
@@ -532,7 +543,7 @@ mod tests {
                 .unwrap();
             let p = t.acts.last().unwrap();
             let mut d = vec![0.0; n * 10];
-            let l = kernels::cross_entropy(p.data(), &labels, 10, &mut d);
+            let l = layers::cross_entropy(p.data(), &labels, 10, &mut d);
             let g = m.backward(&t, Tensor::new(d, &[n, 10]).unwrap()).unwrap();
             (l, g)
         };

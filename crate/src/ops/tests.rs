@@ -183,3 +183,50 @@ fn matmul_and_shape_errors() {
         Err(Error::Param { name: "dy", .. })
     ));
 }
+
+/// The slice implementations the model library calls directly: in-place and copying relu
+/// agree, linear with its bias in the GEMM equals the Tensor wrapper and the reference, its
+/// backward without dx leaves the rest unchanged, and wrong sizes are errors.
+#[test]
+fn slice_ops_agree_with_the_tensor_wrappers() {
+    let mut rng = Rng::new(23);
+    let xs = rng.uniform_vec(37, -1.0, 1.0);
+    let mut a = xs.clone();
+    slice::relu(&mut a);
+    let mut b = vec![f32::NAN; 37];
+    slice::relu_into(&xs, &mut b);
+    assert_eq!(a, b);
+    assert_eq!(a, relu(&t(xs.clone(), &[37])).data());
+    let d = slice::Dense {
+        n: 3,
+        inp: 7,
+        out: 5,
+    };
+    let x = rng.uniform_vec(21, -1.0, 1.0);
+    let w = rng.uniform_vec(35, -1.0, 1.0);
+    let bias = rng.uniform_vec(5, -1.0, 1.0);
+    let mut y = vec![f32::NAN; 15];
+    slice::linear(d, &x, &w, Some(&bias), &mut y).unwrap();
+    let want = linear(
+        &t(x.clone(), &[3, 7]),
+        &t(w.clone(), &[5, 7]),
+        Some(&t(bias.clone(), &[5])),
+    )
+    .unwrap();
+    assert_eq!(y, want.data());
+    let r = r::linear(&to_f64(&x), 3, 7, &to_f64(&w), 5, Some(&to_f64(&bias)));
+    assert_close("slice linear", &y, &r, 1e-5);
+    let dy = rng.uniform_vec(15, -1.0, 1.0);
+    let (mut dw, mut db) = (vec![f32::NAN; 35], vec![f32::NAN; 5]);
+    slice::linear_backward(d, &x, &w, &dy, None, &mut dw, &mut db).unwrap();
+    let (_, tdw, tdb) = linear_backward(
+        &t(x.clone(), &[3, 7]),
+        &t(w.clone(), &[5, 7]),
+        &t(dy.clone(), &[3, 5]),
+    )
+    .unwrap();
+    assert_eq!((&dw[..], &db[..]), (tdw.data(), tdb.data()));
+    assert!(slice::linear(d, &x[..20], &w, None, &mut y).is_err());
+    assert!(slice::linear(d, &x, &w, Some(&bias[..4]), &mut y).is_err());
+    assert!(slice::linear_backward(d, &x, &w, &dy, Some(&mut [0.0; 3]), &mut dw, &mut db).is_err());
+}
