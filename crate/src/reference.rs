@@ -86,8 +86,8 @@ pub fn conv2d(
 }
 
 /// The transposed conv as a scatter, straight from its definition: every input pixel stamps
-/// the kernel, scaled by itself, onto the output at `iy·s − pt + ky·d` (seed 002: upsample by
-/// zero insertion, then convolve). `w` is `[C_in, C_out/groups, kH, kW]`.
+/// the kernel, scaled by itself, onto the output at `iy·s − pt + ky·d` (the same as upsampling
+/// by zero insertion, then convolving). `w` is `[C_in, C_out/groups, kH, kW]`.
 pub fn conv_transpose2d(
     x: &[f64],
     xs: [usize; 4],

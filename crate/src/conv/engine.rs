@@ -1,4 +1,4 @@
-//! The three GEMMs every convolution is made of (seed 004), written once on a [`ConvPlan`]
+//! The three GEMMs every convolution is made of (im2col / col2im), written once on a [`ConvPlan`]
 //! and shared by `conv2d`, `conv_transpose2d` and their backward passes:
 //!
 //! | function | computes | used as |

@@ -329,8 +329,8 @@ fn conv_transpose2d_is_the_adjoint_of_conv2d() {
 
 #[test]
 fn delta_kernel_is_the_identity() {
-    // seed 002: the delta kernel leaves the image unchanged; with stride n it samples every
-    // n-th pixel, and its transposed conv inserts n−1 zeros between pixels.
+    // The delta kernel is the identity operator: it leaves the image unchanged; with stride n
+    // it samples every n-th pixel, and its transposed conv inserts n−1 zeros between pixels.
     let mut rng = Rng::new(7);
     let x = rand_t(&mut rng, &[2, 3, 7, 6]);
     let mut w = vec![0.0; 3 * 3 * 9];
@@ -365,7 +365,7 @@ fn delta_kernel_is_the_identity() {
 
 #[test]
 fn dense_layer_is_a_conv_covering_the_whole_input() {
-    // seed 000: a fully connected layer is the correlation at shift 0 only.
+    // Dense = shift 0: a fully connected layer is the correlation at shift 0 only.
     let mut rng = Rng::new(8);
     let x = rand_t(&mut rng, &[3, 2, 5, 4]);
     let w = rand_t(&mut rng, &[7, 2, 5, 4]);

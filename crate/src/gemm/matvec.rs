@@ -7,7 +7,7 @@
 //!
 //! `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]` for j < n; x has k elements with stride `incx`.
 
-use super::kernel::store_scaled;
+use super::micro_kernel::store_scaled;
 use super::portable;
 use super::KernelKind;
 
@@ -238,7 +238,7 @@ pub(crate) unsafe fn gemv_packed(
         // safety: the panel is k·nr contiguous floats with row stride nr.
         let done = unsafe { packed_panel_simd(kind, &xs, pd, nr, sums) };
         if !done && nr == 8 {
-            // The portable kernel's width: a fixed-size accumulator the compiler vectorises.
+            // The portable micro-kernel's width: a fixed-size accumulator the compiler vectorises.
             sums.copy_from_slice(&portable::axpy_rows::<8>(&xs, pd, 8));
         } else if !done {
             portable::axpy_rows_dyn(&xs, pd, nr, sums);

@@ -1,19 +1,20 @@
 //! General matrix multiply: `C ← α·A·B + β·C` in f32 with arbitrary row and column strides.
 //!
 //! Layout of this module (each file one role):
-//! - `kernel.rs`: the [`GemmKernel`](kernel::GemmKernel) trait (MR, NR, one tile function);
+//! - `micro_kernel.rs`: the [`MicroKernel`](micro_kernel::MicroKernel) trait (MR, NR, one tile
+//!   function);
 //! - `portable.rs`, `simd128.rs`, `relaxed.rs`: one micro-kernel each;
 //! - `packing.rs`: A into MR-tall panels, B into NR-wide panels, zero-padded;
 //! - `driver.rs`: cache blocking (kc, mc, nc) and edge tiles;
 //! - `matvec.rs`: the M = 1 / N = 1 path;
 //! - `packed.rs`: [`PackedB`], weights packed once and reused across calls.
 //!
-//! The kernel is chosen in one place, [`selected_kernel`]: a forced kernel if one is set and
+//! The micro-kernel is chosen in one place, [`selected_kernel`]: a forced kernel if one is set and
 //! available, else the best this build has, the portable one last.
 
 mod driver;
-mod kernel;
 mod matvec;
+mod micro_kernel;
 pub(crate) mod packed;
 mod packing;
 mod portable;
@@ -32,7 +33,7 @@ pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};
 use driver::BSource;
-use kernel::GemmKernel;
+use micro_kernel::MicroKernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use simd128::MulAdd;
 
@@ -120,7 +121,7 @@ impl KernelKind {
         }
     }
 
-    /// Whether this build contains the kernel.
+    /// Whether this build contains the micro-kernel.
     pub fn is_available(self) -> bool {
         available_kernels().contains(&self)
     }
@@ -219,7 +220,7 @@ pub(crate) fn check_view(
 }
 
 /// Checks that no two elements of C's `rows × cols` view are the same float (a GEMM into
-/// overlapping outputs has no meaning, and the kernels write C as distinct elements).
+/// overlapping outputs has no meaning, and the micro-kernels write C as distinct elements).
 pub(crate) fn check_distinct(rows: usize, cols: usize, rs: usize, cs: usize) -> Result<()> {
     let ok = rows <= 1 && (cols <= 1 || cs >= 1)
         || cols <= 1 && rs >= 1
@@ -321,7 +322,7 @@ pub fn sgemm(
     )
 }
 
-/// [`sgemm`] with an explicit kernel (a kind this build lacks runs the portable kernel).
+/// [`sgemm`] with an explicit micro-kernel (a kind this build lacks runs the portable one).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_with(
     kind: KernelKind,

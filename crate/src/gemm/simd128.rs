@@ -1,5 +1,5 @@
 //! The wasm simd128 micro-kernel (separate multiply and add), plus the register-tile and
-//! matrix-vector bodies it shares with the relaxed-simd kernel (which only swaps the
+//! matrix-vector bodies it shares with the relaxed-simd micro-kernel (which only swaps the
 //! multiply-add, see [`MulAdd`]).
 //!
 //! 3×12 (R = 3 rows, V = 3 vectors of 4 lanes) because it is the widest tile that fits V8's
@@ -8,7 +8,7 @@
 use core::arch::wasm32::*;
 use std::marker::PhantomData;
 
-use super::kernel::GemmKernel;
+use super::micro_kernel::MicroKernel;
 
 /// `a·b + c`, either as a multiply then an add (simd128) or as one relaxed fused multiply-add.
 pub(crate) trait MulAdd {
@@ -49,10 +49,10 @@ unsafe fn step<F: MulAdd, const R: usize, const V: usize>(
     }
 }
 
-/// One R×(4V) register tile: `C ← α·A·B + β·C` over packed panels (see [`GemmKernel::kernel`]).
+/// One R×(4V) register tile: `C ← α·A·B + β·C` over packed panels (see [`MicroKernel::tile`]).
 ///
 /// # Safety
-/// As [`GemmKernel::kernel`] with MR = R and NR = 4V.
+/// As [`MicroKernel::tile`] with MR = R and NR = 4V.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: usize>(
@@ -116,7 +116,7 @@ pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: us
                 for (l, &x) in lanes.iter().enumerate() {
                     // safety: element (i, 4v + l) of the caller's valid tile.
                     let dst = unsafe { &mut *c.add(i * rsc + (4 * v + l) * csc) };
-                    super::kernel::store_scaled(dst, x, alpha, beta);
+                    super::micro_kernel::store_scaled(dst, x, alpha, beta);
                 }
             }
         }
@@ -215,12 +215,12 @@ pub(crate) unsafe fn dot4<F: MulAdd>(k: usize, x: *const f32, cols: [*const f32;
 /// compare tile shapes.
 pub(crate) struct Tile<F, const R: usize, const V: usize, const U: usize>(PhantomData<F>);
 
-impl<F: MulAdd, const R: usize, const V: usize, const U: usize> GemmKernel for Tile<F, R, V, U> {
+impl<F: MulAdd, const R: usize, const V: usize, const U: usize> MicroKernel for Tile<F, R, V, U> {
     const MR: usize = R;
     const NR: usize = 4 * V;
 
     #[inline(never)]
-    unsafe fn kernel(
+    unsafe fn tile(
         k: usize,
         alpha: f32,
         a: *const f32,
@@ -230,7 +230,7 @@ impl<F: MulAdd, const R: usize, const V: usize, const U: usize> GemmKernel for T
         rsc: usize,
         csc: usize,
     ) {
-        // safety: forwarded contract of GemmKernel::kernel with MR = R, NR = 4V.
+        // safety: forwarded contract of MicroKernel::tile with MR = R, NR = 4V.
         unsafe { tile::<F, R, V, U>(k, alpha, a, b, beta, c, rsc, csc) }
     }
 }

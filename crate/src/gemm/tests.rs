@@ -1,4 +1,4 @@
-//! GEMM tests: every kernel this build has, against a naive f64 reference, natively and in
+//! GEMM tests: every micro-kernel this build has, against a naive f64 reference, natively and in
 //! wasm. Outputs that the product overwrites start as NaN, so an unwritten cell fails.
 
 #[cfg(target_arch = "wasm32")]
@@ -77,7 +77,7 @@ fn reference(case: &Case, a: &[f32], b: &[f32], c: &mut [f32]) -> Vec<f64> {
     scale
 }
 
-/// Runs one case through sgemm (and, with `packed`, through PackedB) with kernel `kind` and
+/// Runs one case through sgemm (and, with `packed`, through PackedB) with micro-kernel `kind` and
 /// compares every element of C, including the untouched padding, with the reference.
 fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
     check_case_via(rng, Some(kind), case, packed)
@@ -382,7 +382,7 @@ fn packed_b_reuse_equals_sgemm() {
 }
 
 #[test]
-fn packed_b_for_another_kernel_still_right() {
+fn packed_b_for_another_micro_kernel_still_right() {
     // Packed for one kind, used with every other: same answer (repacked or shared panels).
     let mut rng = Rng::new(0x5eed_0007);
     let (m, k, n) = (9, 20, 30);
