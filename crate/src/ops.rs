@@ -1,7 +1,7 @@
 //! The small layers around the convolutions, on [`Tensor`]s: `relu`, a numerically stable
 //! `softmax`, the dense `linear` layer (a correlation at shift 0 only) and `matmul`, each with
 //! its backward pass where a network needs one. Each is a thin wrapper over its one
-//! slice-level implementation in [`slice`].
+//! slice-level implementation in [`slice`](mod@slice).
 
 pub mod slice;
 

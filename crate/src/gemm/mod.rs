@@ -1,16 +1,19 @@
 //! General matrix multiply: `C ← α·A·B + β·C` in f32 with arbitrary row and column strides.
 //!
 //! Layout of this module (each file one role):
-//! - `micro_kernel.rs`: the [`MicroKernel`](micro_kernel::MicroKernel) trait (MR, NR, one tile
+//! - `micro_kernel.rs`: the `MicroKernel` trait (MR, NR, one tile
 //!   function);
-//! - `portable.rs`, `simd128.rs`, `relaxed.rs`: one micro-kernel each;
+//! - `portable.rs`: the portable micro-kernel; `simd128.rs`: the SIMD register tile (and the
+//!   matrix-vector bodies), generic over its multiply-add, with simd128's mul + add;
+//!   `relaxed.rs`: the relaxed-simd fused multiply-add for the same tile;
 //! - `packing.rs`: A into MR-tall panels, B into NR-wide panels, zero-padded;
 //! - `driver.rs`: cache blocking (kc, mc, nc) and edge tiles;
 //! - `matvec.rs`: the M = 1 / N = 1 path;
 //! - `packed.rs`: [`PackedB`], weights packed once and reused across calls.
 //!
-//! The micro-kernel is chosen in one place, [`selected_kernel`]: a forced kernel if one is set and
-//! available, else the best this build has, the portable one last.
+//! The micro-kernel is chosen in one place, [`selected_kernel`]: the forced one if it is set
+//! and available, else the best this build has (the portable one last). GEMM, the
+//! matrix-vector path and `conv::direct` all branch on that choice through `with_madd!`.
 
 mod driver;
 mod matvec;
@@ -37,8 +40,8 @@ use micro_kernel::MicroKernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use simd128::MulAdd;
 
-/// The micro-kernels compiled into this build, best first. With [`with_madd!`] below, the
-/// only place that reads the target features; everything else asks [`selected_kernel`].
+/// The micro-kernels compiled into this build, best first. With `with_madd!` below, the only
+/// place that reads the target features; everything else asks [`selected_kernel`].
 const COMPILED: &[KernelKind] = &[
     #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
     KernelKind::Relaxed,
@@ -48,7 +51,7 @@ const COMPILED: &[KernelKind] = &[
 ];
 
 /// Dispatches on a [`KernelKind`]: runs `$simd` with the type alias `$F` bound to the kind's
-/// vector multiply-add ([`MulAdd`]) when the kind is a SIMD one this build has, else
+/// vector multiply-add (`MulAdd`) when the kind is a SIMD one this build has, else
 /// `$portable`. GEMM's tiles, the matrix-vector path and the direct convolution all branch
 /// here, so a forced kind runs its own code everywhere.
 macro_rules! with_madd {

@@ -33,7 +33,7 @@ pub fn conv(x: &Tensor, w: &Tensor, b: &Tensor, pad: usize) -> Result<Tensor> {
     conv::conv2d(x, w, Some(b), &conv_params(pad))
 }
 
-/// Gradients of [`conv`]: (dx, dw, db) ([`crate::conv::conv2d_backward`]).
+/// Gradients of [`conv()`]: (dx, dw, db) ([`crate::conv::conv2d_backward`]).
 pub fn conv_backward(
     x: &Tensor,
     w: &Tensor,
