@@ -5,7 +5,7 @@
 use super::{check_pixels, Layer, Model};
 use crate::conv::{Conv2dParams, PreparedConv2d};
 use crate::error::Result;
-use crate::gemm::{sgemm_packed, PackedB};
+use crate::gemm::PackedB;
 use crate::ops::slice;
 
 enum Step {
@@ -124,11 +124,7 @@ impl Inference {
             Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
             Step::Relu => slice::relu_into(x, y),
             Step::Copy => y.copy_from_slice(x),
-            Step::Linear { packed, bias } => {
-                y.copy_from_slice(bias);
-                let k = x.len() as isize;
-                sgemm_packed(1, 1.0, x, k, 1, packed, 1.0, y, y.len() as isize, 1)?;
-            }
+            Step::Linear { packed, bias } => slice::linear_packed(x, packed, bias, y)?,
             Step::Softmax => slice::softmax_rows(x, x.len(), y),
         }
         Ok(())

@@ -3,7 +3,7 @@
 //! model library ([`crate::nn`], training and single-image inference) are thin wrappers.
 
 use crate::error::{Error, Result};
-use crate::gemm::sgemm;
+use crate::gemm::{sgemm, sgemm_packed, PackedB};
 
 /// ReLU of one value: negatives become 0, NaN stays NaN (and −0 stays −0, which equals 0).
 #[inline(always)]
@@ -108,6 +108,23 @@ pub fn linear(d: Dense, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32
     sgemm(
         n, inp, out, 1.0, x, inp_s, 1, w, 1, inp_s, beta, y, out_s, 1,
     )
+}
+
+/// [`linear`] for one row with the weights pre-packed (`w` = Wᵀ, `in × out`, as
+/// [`PackedB`]): `y[out] = x[in]·Wᵀ + b`, bias added the same way. Every cell of `y` is
+/// written.
+pub fn linear_packed(x: &[f32], w: &PackedB, bias: &[f32], y: &mut [f32]) -> Result<()> {
+    let d = Dense {
+        n: 1,
+        inp: w.k(),
+        out: w.n(),
+    };
+    d.check("input", x.len(), 1, d.inp)?;
+    d.check("output", y.len(), 1, d.out)?;
+    d.check("bias", bias.len(), 1, d.out)?;
+    y.copy_from_slice(bias);
+    let (inp_s, out_s) = (d.inp as isize, d.out as isize);
+    sgemm_packed(1, 1.0, x, inp_s, 1, w, 1.0, y, out_s, 1)
 }
 
 /// Gradients of [`linear`] given `dy [n, out]`: `dx = dy·W` (skipped when `None`),

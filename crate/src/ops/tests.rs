@@ -230,3 +230,29 @@ fn slice_ops_agree_with_the_tensor_wrappers() {
     assert!(slice::linear(d, &x, &w, Some(&bias[..4]), &mut y).is_err());
     assert!(slice::linear_backward(d, &x, &w, &dy, Some(&mut [0.0; 3]), &mut dw, &mut db).is_err());
 }
+
+#[test]
+fn packed_linear_equals_linear() {
+    let mut rng = Rng::new(24);
+    let d = slice::Dense {
+        n: 1,
+        inp: 40,
+        out: 13,
+    };
+    let x = rng.uniform_vec(40, -1.0, 1.0);
+    let w = rng.uniform_vec(13 * 40, -1.0, 1.0);
+    let bias = rng.uniform_vec(13, -1.0, 1.0);
+    let mut want = vec![f32::NAN; 13];
+    slice::linear(d, &x, &w, Some(&bias), &mut want).unwrap();
+    // Wᵀ (in × out) read from W [out, in] through strides.
+    let packed = crate::gemm::PackedB::new(40, 13, &w, 1, 40).unwrap();
+    let mut got = vec![f32::NAN; 13];
+    slice::linear_packed(&x, &packed, &bias, &mut got).unwrap();
+    let r = r::linear(&to_f64(&x), 1, 40, &to_f64(&w), 13, Some(&to_f64(&bias)));
+    assert_close("packed linear", &got, &r, 1e-5);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{g} vs {w}");
+    }
+    assert!(slice::linear_packed(&x[..39], &packed, &bias, &mut got).is_err());
+    assert!(slice::linear_packed(&x, &packed, &bias[..12], &mut got).is_err());
+}
