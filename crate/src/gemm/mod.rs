@@ -182,12 +182,18 @@ pub fn simd_level() -> &'static str {
 /// process-wide and native tests run in parallel), and restores the automatic choice.
 #[cfg(test)]
 pub(crate) fn with_forced<R>(kind: KernelKind, f: impl FnOnce() -> R) -> R {
+    /// Restores the automatic choice when dropped, also when `f` panics.
+    struct Unforce;
+    impl Drop for Unforce {
+        fn drop(&mut self) {
+            force_kernel(None);
+        }
+    }
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _unforce = Unforce;
     force_kernel(Some(kind));
-    let r = f();
-    force_kernel(None);
-    r
+    f()
 }
 
 /// Checks that every element a strided `rows × cols` matrix view touches lies inside `len`.
