@@ -1,7 +1,8 @@
 //! The blocked GEMM driver (the five loops around the micro-kernel, after BLIS / Goto):
 //! B is split into kc × nc blocks packed into NR-wide panels (or comes pre-packed from a
 //! `PackedB`), A into mc × kc blocks packed into MR-tall panels; the micro-kernel runs on
-//! every MR × NR tile, and edge tiles go through a scratch tile so micro-kernels only see full tiles.
+//! every MR × NR tile, and edge tiles go through a scratch tile so micro-kernels only see
+//! full tiles.
 
 use std::cell::Cell;
 
