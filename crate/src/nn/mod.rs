@@ -1,6 +1,6 @@
 //! A small neural-network library trained with convscope's own GEMM and convolutions: the
-//! layers the MNIST models need, a forward pass that keeps every activation, backward, Adam and SGD with
-//! momentum, safetensors I/O with PyTorch names, and the training loop.
+//! layers the MNIST models need, a forward pass that keeps every activation, backward, Adam
+//! and SGD with momentum, safetensors I/O with PyTorch names, and the training loop.
 //!
 //! Three architectures, each fixed by name (the name is stored in the weights file):
 //! - `slp`: flatten → fc1 784→10 → softmax
