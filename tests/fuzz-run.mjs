@@ -22,6 +22,7 @@ for (const flavour of ['simd128', 'relaxed']) {
     `wrong results ${r.wrongResults}, broken instance ${r.brokenInstance}; live tensors ${r.tensorsBefore} → ${r.tensorsAfter}, ` +
     `models ${r.modelsBefore} → ${r.modelsAfter}; wasm memory ${r.memoryAfterWarmup} → ${r.memoryAtEnd} bytes; ` +
     `2 GiB buffers tried: ${r.hugeBuffers.map((b) => (b ? 'yes' : 'no')).join(', ')}`);
+  console.log(`  wasm memory after each tenth: ${r.memoryTrajectory.join(', ')}`);
   for (const e of r.examples) console.log(`  ${e}`);
   if (f.length) { bad++; console.log(`  FAILED: ${f.join('; ')}`); }
 }

@@ -101,6 +101,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const convFields = { stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, groups: [...NOT_WHOLE, 0, 4] };
   const corrFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, flip: BAD_FLAG, cap: NOT_WHOLE };
   const transFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, outputPadding: [...NOT_WHOLE, [5, 5]], cap: NOT_WHOLE, seed: NOT_WHOLE };
+  // Settling and ranges take any whole output padding (settling lowers it below the stride).
+  const settleFields = { ...transFields, outputPadding: NOT_WHOLE };
   const corrSetting = () => ({ size: [int(3, 8), int(3, 8)], kernelSize: int(1, 3), stride: int(1, 2), padding: int(0, 1), dilation: 1 });
   const transSetting = () => ({ size: [int(2, 5), int(2, 5)], kernelSize: int(1, 4), stride: int(1, 3), padding: 0, dilation: 1 });
   const withData = (s) => [img(s.size[0], s.size[1]), img(s.kernelSize, s.kernelSize), s];
@@ -129,8 +131,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     traceCorrelateSettle: { call: api.traceCorrelateSettle, args: () => [{ ...corrSetting(), dilation: int(1, 96), padding: [int(0, 96), 0, 0, 0] }], bad: [[...BAD_OPTS, undefined, opt(corrFields), { size: [1, 2 ** 32 - 1], kernelSize: 3 }]], check: (r) => r.stride[0] >= 1 },
     traceTranspose: { call: api.traceTranspose, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields), { size: 33, kernelSize: 3 }, { size: 3, kernelSize: 3, stride: 2, outputPadding: 2 }]], check: (r) => r.equivalent && r.output.length === r.outH * r.outW },
     traceTransposeAfter: { call: (a, k, s, t) => api.traceTransposeAfter(a, k, s, t), args: () => [...withData(transSetting()), int(0, 30)], bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)], NOT_WHOLE], check: (r) => r.canvas instanceof Float32Array },
-    traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(transFields)]], check: (r) => r.outputPadding.length === 2 },
-    traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(transFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
+    traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(settleFields)]], check: (r) => r.outputPadding.length === 2 },
+    traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(settleFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
     traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
     traceRoundTrip: { call: api.traceRoundTrip, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(corrFields)]], check: (r) => r.up instanceof Float32Array },
     tracePresetImage: { call: api.tracePresetImage, args: () => [{ name: pick(['edges', 'letter', 'dot', 'ones', 'checker', 'random']), size: int(1, 9), seed: int(0, 9) }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 97], seed: NOT_WHOLE })]], check: (r) => r instanceof Float32Array },
@@ -238,7 +240,12 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const warm = Math.min(calls, Math.max(2000, Math.floor(calls / 20)));
   for (let i = 0; i < warm; i++) one();
   const afterWarm = api.liveObjects();
-  for (let i = warm; i < calls; i++) one();
+  const trajectory = [];
+  const tenth = Math.max(1, Math.floor((calls - warm) / 10));
+  for (let i = warm; i < calls; i++) {
+    one();
+    if ((i - warm + 1) % tenth === 0) trajectory.push(api.liveObjects().memoryBytes);
+  }
   const after = api.liveObjects();
   const again = probe();
   const same = before.length === again.length && before.every((v, i) => Object.is(v, again[i]));
@@ -247,7 +254,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     brokenInstance: same ? 0 : 1,
     tensorsBefore: baseline.tensors, tensorsAfter: after.tensors,
     modelsBefore: baseline.models, modelsAfter: after.models,
-    memoryAfterWarmup: afterWarm.memoryBytes, memoryAtEnd: after.memoryBytes,
+    memoryAfterWarmup: afterWarm.memoryBytes, memoryAtEnd: after.memoryBytes, memoryTrajectory: trajectory,
     hugeBuffers: [huge ? huge.length * 4 : 0, hugeU8 ? hugeU8.length : 0],
   };
 }

@@ -19,6 +19,7 @@ pub mod mnist;
 pub mod nn;
 pub mod ops;
 pub mod reference;
+pub mod rng;
 pub mod tensor;
 pub mod trace;
 pub mod typed;

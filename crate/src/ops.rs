@@ -1,36 +1,32 @@
-//! The small layers around the convolutions: `relu`, a numerically stable `softmax`, the dense
-//! `linear` layer (seed 000: a correlation at shift 0 only) and `matmul`, each with its backward
-//! pass where a network needs one.
+//! The small layers around the convolutions, on [`Tensor`]s: `relu`, a numerically stable
+//! `softmax`, the dense `linear` layer (a correlation at shift 0 only) and `matmul`, each with
+//! its backward pass where a network needs one. Each is a thin wrapper over its one
+//! slice-level implementation in [`slice`](mod@slice).
+
+pub mod slice;
 
 use crate::conv::unwritten;
 use crate::error::{Error, Result};
 use crate::gemm::sgemm;
 use crate::tensor::Tensor;
+use slice::Dense;
 
-/// `max(x, 0)` elementwise (seed 000: ReLU cuts negative correlation). NaN stays NaN.
+/// `max(x, 0)` elementwise (ReLU keeps only positive correlation). NaN stays NaN.
 pub fn relu(x: &Tensor) -> Tensor {
-    let data = x
-        .data()
-        .iter()
-        .map(|&v| if v < 0.0 { 0.0 } else { v })
-        .collect();
-    Tensor::new(data, x.shape()).expect("same shape as a valid tensor")
+    let mut y = x.clone();
+    slice::relu(y.data_mut());
+    y
 }
 
 /// Gradient of [`relu`]: `dy` where `x > 0`, else 0.
 pub fn relu_backward(x: &Tensor, dy: &Tensor) -> Result<Tensor> {
     same_shape("dy", dy, x.shape())?;
-    let data = x
-        .data()
-        .iter()
-        .zip(dy.data())
-        .map(|(&v, &g)| if v > 0.0 { g } else { 0.0 })
-        .collect();
-    Tensor::new(data, x.shape())
+    let mut dx = dy.clone();
+    slice::relu_backward(x.data(), dx.data_mut());
+    Ok(dx)
 }
 
-/// Softmax along `axis`: `exp(x − max) / Σ exp(x − max)`. Subtracting the max first keeps
-/// inputs near 10⁴ finite (exp(10⁴) overflows f32).
+/// Softmax along `axis`: `exp(x − max) / Σ exp(x − max)` ([`slice::softmax`]).
 pub fn softmax(x: &Tensor, axis: usize) -> Result<Tensor> {
     let shape = x.shape();
     if axis >= shape.len() {
@@ -43,26 +39,8 @@ pub fn softmax(x: &Tensor, axis: usize) -> Result<Tensor> {
     let len = shape[axis];
     let inner: usize = shape[axis + 1..].iter().product();
     let outer: usize = shape[..axis].iter().product();
-    let src = x.data();
-    let mut out = unwritten(src.len());
-    for o in 0..outer {
-        for i in 0..inner {
-            let at = |j: usize| (o * len + j) * inner + i;
-            let m = (0..len)
-                .map(|j| src[at(j)])
-                .fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0f32;
-            for j in 0..len {
-                let e = (src[at(j)] - m).exp();
-                out[at(j)] = e;
-                sum += e;
-            }
-            let inv = 1.0 / sum;
-            for j in 0..len {
-                out[at(j)] *= inv;
-            }
-        }
-    }
+    let mut out = unwritten(x.len());
+    slice::softmax(x.data(), &mut out, outer, len, inner);
     Tensor::new(out, shape)
 }
 
@@ -103,54 +81,34 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 }
 
 /// Dense layer `y = x·Wᵀ + b`: `x [N, in]` (or `[in]`), `w [out, in]`, `bias [out]` →
-/// `[N, out]` (or `[out]`).
+/// `[N, out]` (or `[out]`) ([`slice::linear`]). A dense layer is a correlation at shift 0
+/// only.
 pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-    let (n, inp, out) = linear_dims(x, w)?;
+    let d = linear_dims(x, w)?;
     if let Some(b) = bias {
-        if b.shape() != [out] {
+        if b.shape() != [d.out] {
             return Err(Error::param(
                 "bias",
                 b.shape(),
-                format!("expected shape [{out}]"),
+                format!("expected shape [{}]", d.out),
             ));
         }
     }
-    let mut y = unwritten(n * out);
-    sgemm(
-        n,
-        inp,
-        out,
-        1.0,
-        x.data(),
-        inp as isize,
-        1,
-        w.data(),
-        1,
-        inp as isize,
-        0.0,
-        &mut y,
-        out as isize,
-        1,
-    )?;
-    if let Some(b) = bias {
-        for row in y.chunks_exact_mut(out) {
-            for (v, bv) in row.iter_mut().zip(b.data()) {
-                *v += bv;
-            }
-        }
-    }
+    let mut y = unwritten(d.n * d.out);
+    slice::linear(d, x.data(), w.data(), bias.map(|b| b.data()), &mut y)?;
     let shape: &[usize] = if x.shape().len() == 1 {
-        &[out]
+        &[d.out]
     } else {
-        &[n, out]
+        &[d.n, d.out]
     };
     Tensor::new(y, shape)
 }
 
-/// Gradients of [`linear`]: `dx = dy·W`, `dW = dyᵀ·x` (seed 001: each neuron's weights drift
-/// toward the inputs it must answer), `db = Σ_rows dy`.
+/// Gradients of [`linear`]: `dx = dy·W`, `dW = dyᵀ·x` (each neuron's weights drift toward
+/// the inputs it must answer), `db = Σ_rows dy` ([`slice::linear_backward`]).
 pub fn linear_backward(x: &Tensor, w: &Tensor, dy: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
-    let (n, inp, out) = linear_dims(x, w)?;
+    let d = linear_dims(x, w)?;
+    let Dense { n, inp, out } = d;
     if dy.len() != n * out || dy.shape().len() != x.shape().len() {
         return Err(Error::param(
             "dy",
@@ -165,46 +123,16 @@ pub fn linear_backward(x: &Tensor, w: &Tensor, dy: &Tensor) -> Result<(Tensor, T
             ),
         ));
     }
-    let mut dx = unwritten(n * inp);
-    sgemm(
-        n,
-        out,
-        inp,
-        1.0,
-        dy.data(),
-        out as isize,
-        1,
-        w.data(),
-        inp as isize,
-        1,
-        0.0,
-        &mut dx,
-        inp as isize,
-        1,
-    )?;
-    let mut dw = unwritten(out * inp);
-    sgemm(
-        out,
-        n,
-        inp,
-        1.0,
-        dy.data(),
-        1,
-        out as isize,
+    let (mut dx, mut dw, mut db) = (unwritten(n * inp), unwritten(out * inp), unwritten(out));
+    slice::linear_backward(
+        d,
         x.data(),
-        inp as isize,
-        1,
-        0.0,
+        w.data(),
+        dy.data(),
+        Some(&mut dx),
         &mut dw,
-        inp as isize,
-        1,
+        &mut db,
     )?;
-    let mut db = vec![0.0f32; out];
-    for row in dy.data().chunks_exact(out) {
-        for (d, g) in db.iter_mut().zip(row) {
-            *d += g;
-        }
-    }
     Ok((
         Tensor::new(dx, x.shape())?,
         Tensor::new(dw, w.shape())?,
@@ -212,7 +140,7 @@ pub fn linear_backward(x: &Tensor, w: &Tensor, dy: &Tensor) -> Result<(Tensor, T
     ))
 }
 
-fn linear_dims(x: &Tensor, w: &Tensor) -> Result<(usize, usize, usize)> {
+fn linear_dims(x: &Tensor, w: &Tensor) -> Result<Dense> {
     let (n, inp) = match *x.shape() {
         [i] => (1, i),
         [n, i] => (n, i),
@@ -234,7 +162,7 @@ fn linear_dims(x: &Tensor, w: &Tensor) -> Result<(usize, usize, usize)> {
             ),
         ));
     }
-    Ok((n, inp, out))
+    Ok(Dense { n, inp, out })
 }
 
 fn dims2(what: &'static str, t: &Tensor) -> Result<(usize, usize)> {

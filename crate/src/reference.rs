@@ -7,34 +7,6 @@
 
 use crate::conv::{Conv2dParams, Pool2dParams};
 
-/// A small, seeded random generator (SplitMix64) for reproducible property tests.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[lo, hi]` (inclusive), `lo ≤ hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
-    }
-    /// Uniform in `[-1, 1)`.
-    pub fn uniform(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-    pub fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.uniform()).collect()
-    }
-}
-
 pub fn to_f64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
 }
@@ -98,8 +70,8 @@ pub fn conv2d(
 }
 
 /// The transposed conv as a scatter, straight from its definition: every input pixel stamps
-/// the kernel, scaled by itself, onto the output at `iy·s − pt + ky·d` (seed 002: upsample by
-/// zero insertion, then convolve). `w` is `[C_in, C_out/groups, kH, kW]`.
+/// the kernel, scaled by itself, onto the output at `iy·s − pt + ky·d` (the same as upsampling
+/// by zero insertion, then convolving). `w` is `[C_in, C_out/groups, kH, kW]`.
 pub fn conv_transpose2d(
     x: &[f64],
     xs: [usize; 4],

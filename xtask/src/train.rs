@@ -1,6 +1,6 @@
 //! `cargo xtask train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]`: trains one
-//! MNIST model with convscope's own kernels in a native release build (the trainer is
-//! `crate/src/bin/train.rs`), showing a one-line progress bar, then evaluates it on the
+//! MNIST model with convscope's own GEMM and convolutions in a native release build (the
+//! trainer is `crate/src/bin/train.rs`), showing a one-line progress bar, then evaluates it on the
 //! 10,000 test images and writes `data/models/<model>.safetensors` (or `--out`).
 //! Other trainer flags (`--batch`, `--lr`, `--no-augment`, `--dtype f32`, `--eval PATH`) pass through.
 

@@ -34,35 +34,9 @@ impl Clock {
     }
 }
 
-/// Deterministic inputs in [-1, 1) (xorshift32), so every run times the same data.
+/// Deterministic inputs in [-1, 1) (the crate's one generator), so every run times the same data.
 pub(crate) fn noise(len: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod noise_tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    use super::noise;
-
-    #[test]
-    fn noise_is_deterministic_and_in_range() {
-        let a = noise(1000, 3);
-        assert_eq!(a, noise(1000, 3));
-        assert_ne!(a, noise(1000, 4));
-        assert!(a.iter().all(|&x| (-1.0..1.0).contains(&x)));
-        // Not stuck: xorshift32 from a nonzero state never returns to zero.
-        assert!(a.iter().any(|&x| x > 0.5) && a.iter().any(|&x| x < -0.5));
-    }
+    crate::rng::Rng::new(u64::from(seed)).uniform_vec(len, -1.0, 1.0)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -1,4 +1,5 @@
-//! Trains one of the MNIST models with convscope's own kernels and writes its safetensors.
+//! Trains one of the MNIST models with convscope's own GEMM and convolutions and writes its
+//! safetensors.
 //!
 //! ```text
 //! cargo run --release -p convscope --bin train -- [--model cnn|slp|mlp] [--epochs N]

@@ -1,25 +1,27 @@
-//! Direct convolution for windows with few taps (`K = C·kH·kW ≤` [`MAX_TAPS`]) and horizontal
+//! Direct convolution for windows with few taps (`K = C·kH·kW ≤` [`max_taps`]) and horizontal
 //! stride 1, such as the 1-channel 5×5 first layer of an MNIST net.
 //!
-//! Why: with K = 25 and 8 output channels, im2col + GEMM moves every input pixel 25 times into
-//! the column matrix and once more into the GEMM's packed panels, for only 8 multiply-adds per
-//! moved float: in wasm (simd128, node 20) `matmul` of the same 784×25×8 GEMM took 59 µs
-//! where the whole conv took 117 µs, so im2col and A's packing cost as much as the arithmetic.
-//! Here the input is copied once into a zero-padded buffer, and each output row is accumulated
-//! LANES pixels at a time in registers, reading the taps straight from it. Measured through
-//! the JS API on a loaded 2-core machine (best of 15 runs, alternating builds): 70 → 57 µs.
+//! Why: with few taps, im2col + GEMM moves every input pixel K times for only C_out
+//! multiply-adds per moved float; here the input is copied once into a zero-padded buffer and
+//! each output row accumulates in registers (measurements: docs/conv.md, docs/perf.md).
+//!
+//! Which loop runs follows [`crate::gemm::selected_kernel`]: the SIMD micro-kernels' channel
+//! pairs (with their multiply-add) or the portable loop, so a forced micro-kernel runs its own
+//! code here too.
 
 use super::geometry::Window;
+use crate::gemm::KernelKind;
 use crate::tensor::MAX_ELEMENTS;
 
-/// Largest `K = C·kH·kW` taken by the direct path; larger windows have enough work per moved
-/// float for im2col + GEMM to win. With simd128 the direct path's channel pairs (four source
-/// vectors shared by two channels' FMAs) beat im2col + GEMM further: the cnn's conv2 (K = 200,
-/// 8×14×14 → 16) took 95 µs through im2col + packed GEMM and 66 µs direct (node 20, relaxed).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub const MAX_TAPS: usize = 256;
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub const MAX_TAPS: usize = 32;
+/// Largest `K = C·kH·kW` the direct path takes with micro-kernel `kind`; larger windows have
+/// enough work per moved float for im2col + GEMM to win. The SIMD channel pairs win up to
+/// K = 256 (the cnn's conv2 has K = 200), the portable loop only up to 32.
+pub fn max_taps(kind: KernelKind) -> usize {
+    match kind {
+        KernelKind::Portable => 32,
+        KernelKind::Simd128 | KernelKind::Relaxed => 256,
+    }
+}
 
 /// Output pixels accumulated together (four simd128 vectors).
 const LANES: usize = 16;
@@ -39,9 +41,10 @@ fn padded_dims(win: &Window) -> Option<(usize, usize)> {
     Some((rows, cols))
 }
 
-/// Scratch floats the direct path needs, or `None` when it does not apply to `win`.
-pub fn scratch_len(win: &Window) -> Option<usize> {
-    if win.rows() > MAX_TAPS || win.stride[1] != 1 || win.is_pointwise() {
+/// Scratch floats the direct path needs with micro-kernel `kind`, or `None` when it does not
+/// apply to `win`.
+pub fn scratch_len(kind: KernelKind, win: &Window) -> Option<usize> {
+    if win.rows() > max_taps(kind) || win.stride[1] != 1 || win.is_pointwise() {
         return None;
     }
     let (r, c) = padded_dims(win)?;
@@ -54,13 +57,22 @@ pub fn scratch_len(win: &Window) -> Option<usize> {
 /// `out[o, p] = Σ_k w[o, k]·window_p[k]` for one group of one image: `img` is
 /// `[channels, height, width]`, `w` is `[opg, K]`, `out` is `[opg, P]` (fully written);
 /// `scratch` holds at least [`scratch_len`] floats. Callers check [`scratch_len`] first.
-pub fn conv(win: &Window, img: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32]) {
-    conv_bias(win, img, w, None, out, scratch)
+/// `kind` picks the loop (SIMD channel pairs or the portable loop).
+pub fn conv(
+    kind: KernelKind,
+    win: &Window,
+    img: &[f32],
+    w: &[f32],
+    out: &mut [f32],
+    scratch: &mut [f32],
+) {
+    conv_bias(kind, win, img, w, None, out, scratch)
 }
 
 /// [`conv`] plus `bias[o]` on every pixel of output channel `o` (`bias` holds `opg` values),
 /// added in the accumulators instead of in a second pass over `out`.
 pub fn conv_bias(
+    kind: KernelKind,
     win: &Window,
     img: &[f32],
     w: &[f32],
@@ -96,10 +108,12 @@ pub fn conv_bias(
     let [kh, kw] = win.kernel;
     let k = win.rows();
     let (s0, d0, d1) = (win.stride[0], win.dilation[0], win.dilation[1]);
-    // Pairs of output channels with explicit SIMD where the build has it (each tap's source
-    // vectors feed both channels); the plain loop below takes the rest.
+    // Pairs of output channels with the SIMD micro-kernel's multiply-add (each tap's source
+    // vectors feed both channels); the portable loop below takes the rest, or everything.
     let bias_of = |o: usize| bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
-    let done = pairs_simd(win, padded, (ph, pw), w, &bias_of, out);
+    let done = crate::gemm::with_madd!(kind, F => {
+        pairs_simd::<F>(win, padded, (ph, pw), w, &bias_of, out)
+    }, else => 0);
     let (w, out) = (&w[done * k..], &mut out[done * oh * ow..]);
     for (o, (wo, out_o)) in w
         .chunks_exact(k)
@@ -139,10 +153,10 @@ pub fn conv_bias(
 
 /// Output channels in pairs, LANES pixels of a row at a time: per tap, four source vectors
 /// loaded once and a multiply-add into each channel's four accumulators (8 chains; relaxed
-/// FMA in the relaxed build). Returns how many leading channels of `w` / `out` it wrote (an
-/// even number; 0 without simd128).
+/// FMA with the relaxed micro-kernel). Returns how many leading channels of `w` / `out` it
+/// wrote (an even number).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn pairs_simd(
+fn pairs_simd<F: crate::gemm::MulAdd>(
     win: &Window,
     padded: &[f32],
     (ph, pw): (usize, usize),
@@ -151,17 +165,7 @@ fn pairs_simd(
     out: &mut [f32],
 ) -> usize {
     use core::arch::wasm32::*;
-    #[inline(always)]
-    fn madd(a: v128, b: v128, c: v128) -> v128 {
-        #[cfg(target_feature = "relaxed-simd")]
-        {
-            f32x4_relaxed_madd(a, b, c)
-        }
-        #[cfg(not(target_feature = "relaxed-simd"))]
-        {
-            f32x4_add(f32x4_mul(a, b), c)
-        }
-    }
+    let madd = F::madd;
     let [oh, ow] = win.out;
     let [kh, kw] = win.kernel;
     let k = win.rows();
@@ -231,16 +235,4 @@ fn pairs_simd(
         }
     }
     2 * pairs
-}
-
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn pairs_simd(
-    _: &Window,
-    _: &[f32],
-    _: (usize, usize),
-    _: &[f32],
-    _: &dyn Fn(usize) -> f32,
-    _: &mut [f32],
-) -> usize {
-    0
 }

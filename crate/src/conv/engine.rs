@@ -1,4 +1,4 @@
-//! The three GEMMs every convolution is made of (seed 004), written once on a [`ConvPlan`]
+//! The three GEMMs every convolution is made of (im2col / col2im), written once on a [`ConvPlan`]
 //! and shared by `conv2d`, `conv_transpose2d` and their backward passes:
 //!
 //! | function | computes | used as |
@@ -15,16 +15,15 @@
 use super::direct;
 use super::geometry::{col2im, im2col, ConvPlan};
 use crate::error::Result;
-use crate::gemm::sgemm;
+use crate::gemm::{selected_kernel, sgemm};
 
-/// Scratch large enough for one group's column matrix (empty for pointwise convs).
 /// Scratch for one group's column matrix (or the direct path's padded image, whichever is
 /// larger; empty for pointwise convs).
 pub fn col_scratch(plan: &ConvPlan) -> Vec<f32> {
     if plan.win.is_pointwise() {
         Vec::new()
     } else {
-        let direct = direct::scratch_len(&plan.win).unwrap_or(0);
+        let direct = direct::scratch_len(selected_kernel(), &plan.win).unwrap_or(0);
         vec![0.0; plan.win.col_len().max(direct)]
     }
 }
@@ -42,14 +41,15 @@ pub fn image_to_small(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
-    let direct_ok = direct::scratch_len(win).is_some_and(|l| l <= col.len());
+    let kind = selected_kernel();
+    let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= col.len());
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
             let wg = &w[g * opg * k..(g + 1) * opg * k];
             let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
             if direct_ok {
-                direct::conv(win, img, wg, out, col);
+                direct::conv(kind, win, img, wg, out, col);
                 continue;
             }
             let a: &[f32] = if win.is_pointwise() {

@@ -1,7 +1,7 @@
 //! Convolution layers with PyTorch's semantics, NCHW activations and OIHW weights:
-//! [`conv2d`] (a cross-correlation, seed 003), [`conv_transpose2d`] (its adjoint, seed 002),
+//! [`conv2d`] (a cross-correlation: no kernel flip), [`conv_transpose2d`] (its adjoint),
 //! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
-//! (seed 004); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
+//! (col2im on the way back); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
 
 pub mod direct;
 pub mod engine;
@@ -25,7 +25,7 @@ pub struct ConvGrads {
     pub db: Tensor,
 }
 
-/// An output buffer the kernels must fill completely: NaN-filled, so a cell a kernel forgets
+/// An output buffer the conv code must fill completely: NaN-filled, so a cell it forgets
 /// to write shows up as NaN in every test instead of a plausible 0.
 pub(crate) fn unwritten(n: usize) -> Vec<f32> {
     vec![f32::NAN; n]
@@ -64,7 +64,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -
 }
 
 /// Gradients of [`conv2d`] given the output gradient `dy`:
-/// `dX = col2im(Wᵀ·dY)`, `dW = dY·colᵀ`, `db = Σ dY` (seed 004).
+/// `dX = col2im(Wᵀ·dY)`, `dW = dY·colᵀ`, `db = Σ dY`.
 pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) -> Result<ConvGrads> {
     let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
     check_same("dy", dy.shape(), &plan.small_shape())?;
@@ -101,8 +101,9 @@ pub fn conv2d_backward_weight(
 }
 
 /// Transposed 2-D convolution, PyTorch's `conv_transpose2d`: the adjoint of [`conv2d`] with the
-/// same weight and parameters (seed 002). `x [N, C_in, H, W]`, `w [C_in, C_out/groups, kH, kW]`,
-/// optional `bias [C_out]` → `[N, C_out, H_out, W_out]` with
+/// same weight and parameters, `⟨conv2d(x), y⟩ = ⟨x, conv_transpose2d(y)⟩`.
+/// `x [N, C_in, H, W]`, `w [C_in, C_out/groups, kH, kW]`, optional `bias [C_out]` →
+/// `[N, C_out, H_out, W_out]` with
 /// `H_out = stride·(H−1) + output_padding + dilation·(kH−1) + 1 − pad_top − pad_bottom`.
 pub fn conv_transpose2d(
     x: &Tensor,

@@ -5,7 +5,7 @@
 use super::geometry::{im2col, Conv2dParams, ConvPlan};
 use super::{direct, engine};
 use crate::error::{Error, Result};
-use crate::gemm::{sgemm_packed, PackedB};
+use crate::gemm::{selected_kernel, sgemm_packed, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -101,7 +101,9 @@ impl PreparedConv2d {
         let plan = &self.plan;
         let win = &plan.win;
         let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
-        let direct_ok = direct::scratch_len(win).is_some();
+        // The micro-kernel in force picks the path (it may differ from the one at `new`).
+        let kind = selected_kernel();
+        let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= self.col.len());
         let k = win.rows();
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
@@ -110,6 +112,7 @@ impl PreparedConv2d {
                 // The bias goes into the accumulators (no second pass over the output).
                 let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
                 direct::conv_bias(
+                    kind,
                     win,
                     img,
                     w,

@@ -3,7 +3,8 @@
 
 use super::pool::NO_ARGMAX;
 use super::*;
-use crate::reference::{self as r, to_f64, Rng};
+use crate::reference::{self as r, to_f64};
+use crate::rng::Rng;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -12,7 +13,7 @@ fn t(data: Vec<f32>, shape: &[usize]) -> Tensor {
 }
 
 fn rand_t(rng: &mut Rng, shape: &[usize]) -> Tensor {
-    t(rng.vec(shape.iter().product()), shape)
+    t(rng.uniform_vec(shape.iter().product(), -1.0, 1.0), shape)
 }
 
 /// |got − want| ≤ tol·(1 + |want|) everywhere, and no NaN.
@@ -64,30 +65,30 @@ struct Case {
 
 fn random_conv(rng: &mut Rng) -> Case {
     loop {
-        let groups = [1, 1, 2, 3][rng.range(0, 3)];
-        let depthwise = rng.range(0, 4) == 0;
-        let cpg = if depthwise { 1 } else { rng.range(1, 3) };
+        let groups = [1, 1, 2, 3][rng.pick(0..=3)];
+        let depthwise = rng.pick(0..=4) == 0;
+        let cpg = if depthwise { 1 } else { rng.pick(1..=3) };
         let opg = if depthwise {
-            rng.range(1, 2)
+            rng.pick(1..=2)
         } else {
-            rng.range(1, 3)
+            rng.pick(1..=3)
         };
-        let (h, w) = (rng.range(1, 9), rng.range(1, 9));
-        let (kh, kw) = (rng.range(1, 4), rng.range(1, 4));
+        let (h, w) = (rng.pick(1..=9), rng.pick(1..=9));
+        let (kh, kw) = (rng.pick(1..=4), rng.pick(1..=4));
         let p = Conv2dParams {
-            stride: [rng.range(1, 3), rng.range(1, 3)],
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
             padding: [
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
             ],
-            dilation: [rng.range(1, 2), rng.range(1, 2)],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
             groups,
             output_padding: [0, 0],
         };
         let case = Case {
-            x: [rng.range(1, 2), cpg * groups, h, w],
+            x: [rng.pick(1..=2), cpg * groups, h, w],
             w: [opg * groups, cpg, kh, kw],
             p,
         };
@@ -104,7 +105,8 @@ fn conv2d_matches_reference_on_random_shapes() {
     for _ in 0..150 {
         let c = random_conv(&mut rng);
         let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
-        direct_cases += direct::scratch_len(&plan.win).is_some() as usize;
+        direct_cases +=
+            direct::scratch_len(crate::gemm::selected_kernel(), &plan.win).is_some() as usize;
         let x = rand_t(&mut rng, &c.x);
         let w = rand_t(&mut rng, &c.w);
         let b = rand_t(&mut rng, &[c.w[0]]);
@@ -155,34 +157,34 @@ fn conv2d_backward_matches_finite_differences() {
 /// A random valid transposed-conv configuration.
 fn random_transpose(rng: &mut Rng) -> Case {
     loop {
-        let groups = [1, 1, 2, 3][rng.range(0, 3)];
-        let cpg = rng.range(1, 3);
-        let opg = rng.range(1, 3);
-        let stride = [rng.range(1, 3), rng.range(1, 3)];
-        let dilation = [rng.range(1, 2), rng.range(1, 3)];
+        let groups = [1, 1, 2, 3][rng.pick(0..=3)];
+        let cpg = rng.pick(1..=3);
+        let opg = rng.pick(1..=3);
+        let stride = [rng.pick(1..=3), rng.pick(1..=3)];
+        let dilation = [rng.pick(1..=2), rng.pick(1..=3)];
         let p = Conv2dParams {
             stride,
             padding: [
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
-                rng.range(0, 2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
             ],
             dilation,
             groups,
             output_padding: [
-                rng.range(0, stride[0].max(dilation[0]) - 1),
-                rng.range(0, stride[1].max(dilation[1]) - 1),
+                rng.pick(0..=stride[0].max(dilation[0]) - 1),
+                rng.pick(0..=stride[1].max(dilation[1]) - 1),
             ],
         };
         let case = Case {
             x: [
-                rng.range(1, 2),
+                rng.pick(1..=2),
                 cpg * groups,
-                rng.range(1, 7),
-                rng.range(1, 7),
+                rng.pick(1..=7),
+                rng.pick(1..=7),
             ],
-            w: [cpg * groups, opg, rng.range(1, 4), rng.range(1, 4)],
+            w: [cpg * groups, opg, rng.pick(1..=4), rng.pick(1..=4)],
             p,
         };
         if ConvPlan::conv_transpose2d(&case.x, &case.w, &case.p).is_ok() {
@@ -270,12 +272,12 @@ fn im2col_matches_definition_and_col2im_is_its_adjoint() {
     for _ in 0..200 {
         let c = random_conv(&mut rng);
         let win = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win;
-        let image = rng.vec(win.image_len());
+        let image = rng.uniform_vec(win.image_len(), -1.0, 1.0);
         let mut col = vec![f32::NAN; win.col_len()];
         im2col(&win, &image, &mut col).unwrap();
         assert_eq!(col, naive_im2col(&win, &image), "{win:?}");
         // ⟨im2col(x), C⟩ = ⟨x, col2im(C)⟩
-        let cm = rng.vec(win.col_len());
+        let cm = rng.uniform_vec(win.col_len(), -1.0, 1.0);
         let mut back = vec![0.0; win.image_len()];
         col2im(&win, &cm, &mut back).unwrap();
         let lhs = dot(&to_f64(&col), &to_f64(&cm));
@@ -327,8 +329,8 @@ fn conv_transpose2d_is_the_adjoint_of_conv2d() {
 
 #[test]
 fn delta_kernel_is_the_identity() {
-    // seed 002: the delta kernel leaves the image unchanged; with stride n it samples every
-    // n-th pixel, and its transposed conv inserts n−1 zeros between pixels.
+    // The delta kernel is the identity operator: it leaves the image unchanged; with stride n
+    // it samples every n-th pixel, and its transposed conv inserts n−1 zeros between pixels.
     let mut rng = Rng::new(7);
     let x = rand_t(&mut rng, &[2, 3, 7, 6]);
     let mut w = vec![0.0; 3 * 3 * 9];
@@ -363,7 +365,7 @@ fn delta_kernel_is_the_identity() {
 
 #[test]
 fn dense_layer_is_a_conv_covering_the_whole_input() {
-    // seed 000: a fully connected layer is the correlation at shift 0 only.
+    // Dense = shift 0: a fully connected layer is the correlation at shift 0 only.
     let mut rng = Rng::new(8);
     let x = rand_t(&mut rng, &[3, 2, 5, 4]);
     let w = rand_t(&mut rng, &[7, 2, 5, 4]);
@@ -474,19 +476,19 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     let mut rng = Rng::new(11);
     let mut done = 0;
     while done < 150 {
-        let k = [rng.range(1, 4), rng.range(1, 4)];
+        let k = [rng.pick(1..=4), rng.pick(1..=4)];
         let p = Pool2dParams {
             kernel: k,
-            stride: [rng.range(1, 3), rng.range(1, 3)],
-            padding: [rng.range(0, k[0] / 2), rng.range(0, k[1] / 2)],
-            dilation: [rng.range(1, 2), rng.range(1, 2)],
-            ceil_mode: rng.range(0, 1) == 1,
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
+            padding: [rng.pick(0..=k[0] / 2), rng.pick(0..=k[1] / 2)],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            ceil_mode: rng.pick(0..=1) == 1,
         };
         let xs = [
-            rng.range(1, 2),
-            rng.range(1, 3),
-            rng.range(1, 9),
-            rng.range(1, 9),
+            rng.pick(1..=2),
+            rng.pick(1..=3),
+            rng.pick(1..=9),
+            rng.pick(1..=9),
         ];
         let x = rand_t(&mut rng, &xs);
         let Ok((y, arg)) = max_pool2d(&x, &p) else {
@@ -725,102 +727,69 @@ fn invalid_parameters_are_errors_naming_them() {
     assert!(max_pool2d(&t(vec![0.0; 4], &[4]), &p).is_err());
 }
 
-/// Rough timings of the benchmark's conv shapes (not an assertion: run with
-/// `cargo test --profile ci conv_timings -- --ignored --nocapture`).
-#[cfg(not(target_arch = "wasm32"))]
+/// Every micro-kernel this build has, forced: the direct path takes exactly the windows its
+/// tap limit allows (the SIMD channel pairs up to 256 taps, the portable loop up to 32), and
+/// `conv2d` and `PreparedConv2d` (prepared under the automatic choice,
+/// run under the forced one) give the reference result on both paths.
 #[test]
-#[ignore]
-fn conv_timings() {
-    use std::time::Instant;
-    let mut rng = Rng::new(99);
-    type Shape = (&'static str, [usize; 4], [usize; 4], Conv2dParams, bool);
-    let shapes: [Shape; 5] = [
+fn each_forced_kernel_gives_the_reference_conv() {
+    use crate::gemm::{available_kernels, with_forced, KernelKind};
+    let cases: [([usize; 4], [usize; 4], Conv2dParams); 4] = [
+        // K = 25: direct for every kind.
+        ([2, 1, 28, 28], [8, 1, 5, 5], Conv2dParams::default().pad(2)),
+        // K = 200: direct with the SIMD micro-kernels, im2col + GEMM with the portable one.
         (
-            "1x28x28->8 5x5 pad2",
-            [1, 1, 28, 28],
-            [8, 1, 5, 5],
-            Conv2dParams::default().pad(2),
-            false,
-        ),
-        (
-            "8x14x14->16 5x5 pad2",
             [1, 8, 14, 14],
             [16, 8, 5, 5],
             Conv2dParams::default().pad(2),
-            false,
         ),
+        // Odd output channels (a pair plus a single one), groups, dilation.
         (
-            "32x64x64->64 3x3 pad1",
-            [1, 32, 64, 64],
-            [64, 32, 3, 3],
-            Conv2dParams::default().pad(1),
-            false,
+            [1, 4, 11, 17],
+            [6, 2, 3, 3],
+            Conv2dParams::default().groups(2).dilation(2),
         ),
-        (
-            "64x32x32->64 1x1",
-            [1, 64, 32, 32],
-            [64, 64, 1, 1],
-            Conv2dParams::default(),
-            false,
-        ),
-        (
-            "T 16x14x14->8 4x4 s2 p1",
-            [1, 16, 14, 14],
-            [16, 8, 4, 4],
-            Conv2dParams::default().stride(2).pad(1),
-            true,
-        ),
+        // K = 288: im2col + GEMM for every kind.
+        ([1, 32, 6, 6], [4, 32, 3, 3], Conv2dParams::default().pad(1)),
     ];
-    for (name, xs, ws, p, transposed) in shapes {
-        let x = rand_t(&mut rng, &xs);
+    let mut rng = Rng::new(13);
+    for (xs, ws, p) in cases {
         let w = rand_t(&mut rng, &ws);
-        let run = || {
-            if transposed {
-                conv_transpose2d(&x, &w, None, &p).unwrap()
-            } else {
-                conv2d(&x, &w, None, &p).unwrap()
-            }
-        };
-        let y = run();
-        let flops = if transposed {
-            2 * x.len() * ws[1] * ws[2] * ws[3]
-        } else {
-            2 * y.len() * ws[1] * ws[2] * ws[3]
-        };
-        let reps = (200_000_000 / flops).clamp(5, 2000);
-        let t0 = Instant::now();
-        for _ in 0..reps {
-            std::hint::black_box(run());
-        }
-        let dt = t0.elapsed().as_secs_f64() / reps as f64;
-        let mut line = format!(
-            "{name:28} {:9.1} µs {:6.2} GFLOPS",
-            dt * 1e6,
-            flops as f64 / dt / 1e9
+        let b = rand_t(&mut rng, &[ws[0]]);
+        let x = rand_t(&mut rng, &xs);
+        let (want, _) = r::conv2d(
+            &to_f64(x.data()),
+            xs,
+            &to_f64(w.data()),
+            ws,
+            Some(&to_f64(b.data())),
+            &p,
         );
-        if !transposed {
-            let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
-            let mut layer = PreparedConv2d::new(&w, None, &p, [xs[1], xs[2], xs[3]]).unwrap();
-            let mut out = vec![0.0; layer.output_len()];
-            let mut col = vec![0.0; plan.win.col_len()];
-            let t0 = Instant::now();
-            for _ in 0..reps {
-                layer.forward_into(x.data(), &mut out).unwrap();
-            }
-            let dp = t0.elapsed().as_secs_f64() / reps as f64;
-            let t0 = Instant::now();
-            for _ in 0..reps {
-                if !plan.win.is_pointwise() {
-                    im2col(&plan.win, x.data(), &mut col).unwrap();
+        let mut layer = PreparedConv2d::new(&w, Some(&b), &p, [xs[1], xs[2], xs[3]]).unwrap();
+        let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                let taps = plan.win.rows();
+                let direct = direct::scratch_len(kind, &plan.win).is_some();
+                assert_eq!(
+                    direct,
+                    taps <= direct::max_taps(kind),
+                    "{kind:?} K = {taps}"
+                );
+                let what = format!("{kind:?} {xs:?} {ws:?}");
+                let got = conv2d(&x, &w, Some(&b), &p).unwrap();
+                assert_close(&what, got.data(), &want, 1e-5);
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for i in 0..xs[0] {
+                    let img = &x.data()[i * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_i = &want[i * out.len()..][..out.len()];
+                    assert_close(&format!("prepared {what}"), &out, want_i, 1e-5);
                 }
-            }
-            let di = t0.elapsed().as_secs_f64() / reps as f64;
-            line += &format!(
-                " | prepared {:8.1} µs | im2col {:8.1} µs",
-                dp * 1e6,
-                di * 1e6
-            );
+            });
         }
-        println!("{line}");
     }
+    assert_eq!(direct::max_taps(KernelKind::Portable), 32);
+    assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
+    assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
 }

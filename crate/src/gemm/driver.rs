@@ -1,21 +1,22 @@
 //! The blocked GEMM driver (the five loops around the micro-kernel, after BLIS / Goto):
 //! B is split into kc × nc blocks packed into NR-wide panels (or comes pre-packed from a
 //! `PackedB`), A into mc × kc blocks packed into MR-tall panels; the micro-kernel runs on
-//! every MR × NR tile, and edge tiles go through a scratch tile so kernels only see full tiles.
+//! every MR × NR tile, and edge tiles go through a scratch tile so micro-kernels only see
+//! full tiles.
 
 use std::cell::Cell;
 
-use super::kernel::GemmKernel;
+use super::micro_kernel::MicroKernel;
 use super::packing::{pack_a, pack_b};
 
-/// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the kernel
+/// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the micro-kernel
 /// sweeps the A block.
 pub(crate) const KC: usize = 256;
 /// Rows of an A block (72·256·4 = 72 KB, in L2); a multiple of every MR we use (2, 3, 4).
 pub(crate) const MC: usize = 72;
 /// Columns of a B block (rounded down to a multiple of NR); kc·nc·4 = 1 MB.
 pub(crate) const NC: usize = 1024;
-/// The largest MR·NR of any kernel (the scratch tile for edges).
+/// The largest MR·NR of any micro-kernel (the scratch tile for edges).
 const MAX_TILE: usize = 64;
 
 thread_local! {
@@ -50,18 +51,18 @@ pub(crate) enum BSource<'a> {
         rs: usize,
         cs: usize,
     },
-    /// Already packed for this kernel's NR over the whole depth k (panel stride k·NR).
+    /// Already packed for this micro-kernel's NR over the whole depth k (panel stride k·NR).
     Packed(&'a [f32]),
 }
 
-/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with kernel `K`.
+/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`.
 ///
 /// # Safety
 /// Every `a + i*rsa + p*csa` (i < m, p < k) is readable; B's view likewise (k × n), or the
 /// packed slice holds `ceil(n/NR)·k·NR` floats packed for `K::NR`; every `c + i*rsc + j*csc`
 /// (i < m, j < n) is a distinct writable float.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn gemm<K: GemmKernel>(
+pub(crate) unsafe fn gemm<K: MicroKernel>(
     m: usize,
     k: usize,
     n: usize,
@@ -133,9 +134,9 @@ pub(crate) unsafe fn gemm<K: GemmKernel>(
                                 if nrows == mr && ncols == nr {
                                     // safety: full tile; panels hold kcur·MR and kcur·NR
                                     // floats; the C tile lies in the caller's view.
-                                    unsafe { K::kernel(kcur, alpha, ap, bp, beta_p, cp, rsc, csc) };
+                                    unsafe { K::tile(kcur, alpha, ap, bp, beta_p, cp, rsc, csc) };
                                 } else {
-                                    // safety: as above, but the kernel writes a full tile into
+                                    // safety: as above, but the micro-kernel writes a full tile into
                                     // the local scratch and only the valid part reaches C.
                                     unsafe {
                                         edge_tile::<K>(
@@ -152,13 +153,13 @@ pub(crate) unsafe fn gemm<K: GemmKernel>(
     });
 }
 
-/// Runs the kernel on a scratch tile, then writes the `rows × cols` valid corner into C.
+/// Runs the micro-kernel on a scratch tile, then writes the `rows × cols` valid corner into C.
 ///
 /// # Safety
-/// Panels as for [`GemmKernel::kernel`]; the `rows × cols` tile at `c` is valid.
+/// Panels as for [`MicroKernel::tile`]; the `rows × cols` tile at `c` is valid.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-unsafe fn edge_tile<K: GemmKernel>(
+unsafe fn edge_tile<K: MicroKernel>(
     k: usize,
     alpha: f32,
     a: *const f32,
@@ -173,7 +174,7 @@ unsafe fn edge_tile<K: GemmKernel>(
     let mut tile = [0.0f32; MAX_TILE];
     // safety: the scratch tile holds MR·NR ≤ MAX_TILE floats, row stride NR, column stride 1;
     // β = 0 so it is only written.
-    unsafe { K::kernel(k, alpha, a, b, 0.0, tile.as_mut_ptr(), K::NR, 1) };
+    unsafe { K::tile(k, alpha, a, b, 0.0, tile.as_mut_ptr(), K::NR, 1) };
     for i in 0..rows {
         for j in 0..cols {
             // safety: i < rows, j < cols is inside the caller's valid C tile.

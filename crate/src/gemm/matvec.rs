@@ -7,7 +7,7 @@
 //!
 //! `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]` for j < n; x has k elements with stride `incx`.
 
-use super::kernel::store_scaled;
+use super::micro_kernel::store_scaled;
 use super::portable;
 use super::KernelKind;
 
@@ -43,22 +43,13 @@ impl Gemv {
     pub(crate) unsafe fn run(self, kind: KernelKind) {
         // safety: forwarded from the caller.
         let xs = unsafe { contiguous_x(self.k, self.x, self.incx) };
-        match kind {
-            #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
-            KernelKind::Relaxed => {
-                // safety: forwarded from the caller.
-                unsafe { self.run_simd::<super::relaxed::RelaxedMulAdd>(&xs) }
-            }
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            KernelKind::Simd128 => {
-                // safety: forwarded from the caller.
-                unsafe { self.run_simd::<super::simd128::SeparateMulAdd>(&xs) }
-            }
-            _ => {
-                // safety: forwarded from the caller.
-                unsafe { self.run_portable(&xs) }
-            }
-        }
+        super::with_madd!(kind, F => {
+            // safety: forwarded from the caller.
+            unsafe { self.run_simd::<F>(&xs) }
+        }, else => {
+            // safety: forwarded from the caller.
+            unsafe { self.run_portable(&xs) }
+        })
     }
 
     /// # Safety
@@ -145,7 +136,7 @@ impl Gemv {
     /// # Safety
     /// As [`Gemv::run`]; `xs` is x made contiguous.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe fn run_simd<F: super::simd128::MulAdd>(&self, xs: &[f32]) {
+    unsafe fn run_simd<F: super::MulAdd>(&self, xs: &[f32]) {
         use super::simd128::{axpy_rows, dot4};
         use core::arch::wasm32::{v128, v128_store};
         let (k, n) = (self.k, self.n);
@@ -247,7 +238,7 @@ pub(crate) unsafe fn gemv_packed(
         // safety: the panel is k·nr contiguous floats with row stride nr.
         let done = unsafe { packed_panel_simd(kind, &xs, pd, nr, sums) };
         if !done && nr == 8 {
-            // The portable kernel's width: a fixed-size accumulator the compiler vectorises.
+            // The portable micro-kernel's width: a fixed-size accumulator the compiler vectorises.
             sums.copy_from_slice(&portable::axpy_rows::<8>(&xs, pd, 8));
         } else if !done {
             portable::axpy_rows_dyn(&xs, pd, nr, sums);
@@ -265,7 +256,6 @@ pub(crate) unsafe fn gemv_packed(
 ///
 /// # Safety
 /// `pd` holds xs.len()·nr floats, `sums` holds nr floats.
-#[allow(unused_variables)]
 unsafe fn packed_panel_simd(
     kind: KernelKind,
     xs: &[f32],
@@ -273,44 +263,47 @@ unsafe fn packed_panel_simd(
     nr: usize,
     sums: &mut [f32],
 ) -> bool {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        use super::simd128::{axpy_rows, MulAdd, SeparateMulAdd};
-        use core::arch::wasm32::{v128, v128_store};
-        /// # Safety
-        /// As the enclosing function.
-        unsafe fn go<F: MulAdd>(xs: &[f32], pd: &[f32], nr: usize, sums: &mut [f32]) -> bool {
-            let (k, x, b) = (xs.len(), xs.as_ptr(), pd.as_ptr());
-            // safety: the panel holds k rows of nr floats; `sums` holds nr floats.
-            unsafe {
-                match nr {
-                    8 => {
-                        let acc = axpy_rows::<F, 2, 4>(k, x, b, 8);
-                        for (v, &a) in acc.iter().enumerate() {
-                            v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
-                        }
-                        true
-                    }
-                    12 => {
-                        let acc = axpy_rows::<F, 3, 3>(k, x, b, 12);
-                        for (v, &a) in acc.iter().enumerate() {
-                            v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
-                        }
-                        true
-                    }
-                    _ => false,
+    super::with_madd!(kind, F => {
+        // safety: forwarded from the caller.
+        unsafe { packed_panel::<F>(xs, pd, nr, sums) }
+    }, else => {
+        let _ = (xs, pd, nr, sums);
+        false
+    })
+}
+
+/// [`packed_panel_simd`] for one multiply-add.
+///
+/// # Safety
+/// As [`packed_panel_simd`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+unsafe fn packed_panel<F: super::MulAdd>(
+    xs: &[f32],
+    pd: &[f32],
+    nr: usize,
+    sums: &mut [f32],
+) -> bool {
+    use super::simd128::axpy_rows;
+    use core::arch::wasm32::{v128, v128_store};
+    let (k, x, b) = (xs.len(), xs.as_ptr(), pd.as_ptr());
+    // safety: the panel holds k rows of nr floats; `sums` holds nr floats.
+    unsafe {
+        match nr {
+            8 => {
+                let acc = axpy_rows::<F, 2, 4>(k, x, b, 8);
+                for (v, &a) in acc.iter().enumerate() {
+                    v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
                 }
+                true
             }
-        }
-        match kind {
-            #[cfg(target_feature = "relaxed-simd")]
-            // safety: forwarded.
-            KernelKind::Relaxed => unsafe { go::<super::relaxed::RelaxedMulAdd>(xs, pd, nr, sums) },
-            // safety: forwarded.
-            KernelKind::Simd128 => unsafe { go::<SeparateMulAdd>(xs, pd, nr, sums) },
+            12 => {
+                let acc = axpy_rows::<F, 3, 3>(k, x, b, 12);
+                for (v, &a) in acc.iter().enumerate() {
+                    v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
+                }
+                true
+            }
             _ => false,
         }
     }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    false
 }

@@ -1,26 +1,30 @@
 //! General matrix multiply: `C ← α·A·B + β·C` in f32 with arbitrary row and column strides.
 //!
 //! Layout of this module (each file one role):
-//! - `kernel.rs`: the [`GemmKernel`](kernel::GemmKernel) trait (MR, NR, one tile function);
-//! - `portable.rs`, `simd128.rs`, `relaxed.rs`: one micro-kernel each;
+//! - `micro_kernel.rs`: the `MicroKernel` trait (MR, NR, one tile
+//!   function);
+//! - `portable.rs`: the portable micro-kernel; `simd128.rs`: the SIMD register tile (and the
+//!   matrix-vector bodies), generic over its multiply-add, with simd128's mul + add;
+//!   `relaxed.rs`: the relaxed-simd fused multiply-add for the same tile;
 //! - `packing.rs`: A into MR-tall panels, B into NR-wide panels, zero-padded;
 //! - `driver.rs`: cache blocking (kc, mc, nc) and edge tiles;
 //! - `matvec.rs`: the M = 1 / N = 1 path;
 //! - `packed.rs`: [`PackedB`], weights packed once and reused across calls.
 //!
-//! The kernel is chosen in one place, [`selected_kernel`]: a forced kernel if one is set and
-//! available, else the best this build has, the portable one last.
+//! The micro-kernel is chosen in one place, [`selected_kernel`]: the forced one if it is set
+//! and available, else the best this build has (the portable one last). GEMM, the
+//! matrix-vector path and `conv::direct` all branch on that choice through `with_madd!`.
 
 mod driver;
-mod kernel;
 mod matvec;
+mod micro_kernel;
 pub(crate) mod packed;
 mod packing;
 mod portable;
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
-mod relaxed;
+pub(crate) mod relaxed;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128;
+pub(crate) mod simd128;
 #[cfg(test)]
 mod tests;
 #[cfg(all(feature = "bench", target_arch = "wasm32", target_feature = "simd128"))]
@@ -32,29 +36,55 @@ pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};
 use driver::BSource;
-use kernel::GemmKernel;
+use micro_kernel::MicroKernel;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use simd128::MulAdd;
 
-/// Runs `$body` with the type alias `$K` bound to the kernel struct of `$kind`, falling back
-/// to the portable kernel for kinds this build does not have.
-macro_rules! with_kernel {
-    ($kind:expr, $K:ident => $body:expr) => {
+/// The micro-kernels compiled into this build, best first. With `with_madd!` below, the only
+/// place that reads the target features; everything else asks [`selected_kernel`].
+const COMPILED: &[KernelKind] = &[
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    KernelKind::Relaxed,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    KernelKind::Simd128,
+    KernelKind::Portable,
+];
+
+/// Dispatches on a [`KernelKind`]: runs `$simd` with the type alias `$F` bound to the kind's
+/// vector multiply-add (`MulAdd`) when the kind is a SIMD one this build has, else
+/// `$portable`. GEMM's tiles, the matrix-vector path and the direct convolution all branch
+/// here, so a forced kind runs its own code everywhere.
+macro_rules! with_madd {
+    ($kind:expr, $F:ident => $simd:expr, else => $portable:expr) => {
         match $kind {
             #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
             $crate::gemm::KernelKind::Relaxed => {
-                type $K = $crate::gemm::relaxed::Relaxed;
-                $body
+                type $F = $crate::gemm::relaxed::RelaxedMulAdd;
+                $simd
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             $crate::gemm::KernelKind::Simd128 => {
-                type $K = $crate::gemm::simd128::Simd128;
-                $body
+                type $F = $crate::gemm::simd128::SeparateMulAdd;
+                $simd
             }
             #[allow(unreachable_patterns)]
-            _ => {
-                type $K = $crate::gemm::portable::Portable;
-                $body
-            }
+            _ => $portable,
         }
+    };
+}
+pub(crate) use with_madd;
+
+/// Runs `$body` with the type alias `$K` bound to the GEMM micro-kernel of `$kind` (the
+/// portable one for kinds this build lacks).
+macro_rules! with_kernel {
+    ($kind:expr, $K:ident => $body:expr) => {
+        $crate::gemm::with_madd!($kind, F => {
+            type $K = $crate::gemm::simd128::SimdTile<F>;
+            $body
+        }, else => {
+            type $K = $crate::gemm::portable::Portable;
+            $body
+        })
     };
 }
 use with_kernel;
@@ -94,7 +124,7 @@ impl KernelKind {
         }
     }
 
-    /// Whether this build contains the kernel.
+    /// Whether this build contains the micro-kernel.
     pub fn is_available(self) -> bool {
         available_kernels().contains(&self)
     }
@@ -105,26 +135,17 @@ impl KernelKind {
     }
 }
 
-/// The kernels compiled into this build, best first.
+/// The micro-kernels compiled into this build, best first (the portable one is always last).
 pub fn available_kernels() -> &'static [KernelKind] {
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        &[
-            KernelKind::Relaxed,
-            KernelKind::Simd128,
-            KernelKind::Portable,
-        ]
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        &[KernelKind::Simd128, KernelKind::Portable]
-    } else {
-        &[KernelKind::Portable]
-    }
+    COMPILED
 }
 
 /// 0 = no override, else 1 + the index of the forced kind.
 static FORCED: AtomicU8 = AtomicU8::new(0);
 
-/// Forces every later GEMM onto one kernel (`None` restores the automatic choice). A kind this
-/// build lacks is ignored by [`selected_kernel`]. Used by the benchmark and the tests.
+/// Forces every later GEMM, matrix-vector product and direct convolution onto one
+/// micro-kernel (`None` restores the automatic choice). A kind this build lacks is ignored by
+/// [`selected_kernel`]. Used by the benchmark and the tests.
 pub fn force_kernel(kind: Option<KernelKind>) {
     let v = match kind {
         None => 0,
@@ -135,8 +156,9 @@ pub fn force_kernel(kind: Option<KernelKind>) {
     FORCED.store(v, Ordering::Relaxed);
 }
 
-/// The kernel the next GEMM will use: the forced one if available, else the best available,
-/// the portable fallback last.
+/// The micro-kernel every later GEMM, matrix-vector product and direct convolution runs:
+/// the forced one if this build has it, else the best compiled in. The one place the choice
+/// is made.
 pub fn selected_kernel() -> KernelKind {
     let forced = match FORCED.load(Ordering::Relaxed) {
         1 => Some(KernelKind::Portable),
@@ -144,27 +166,34 @@ pub fn selected_kernel() -> KernelKind {
         3 => Some(KernelKind::Relaxed),
         _ => None,
     };
-    if let Some(k) = forced.filter(|k| k.is_available()) {
-        return k;
-    }
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        KernelKind::Relaxed
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        KernelKind::Simd128
-    } else {
-        KernelKind::Portable
-    }
+    forced.filter(|k| k.is_available()).unwrap_or(COMPILED[0])
 }
 
 /// Which SIMD level this build was compiled for: `"relaxed"`, `"simd128"` or `"none"`.
 pub fn simd_level() -> &'static str {
-    if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-        "relaxed"
-    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        "simd128"
-    } else {
-        "none"
+    match COMPILED[0] {
+        KernelKind::Relaxed => "relaxed",
+        KernelKind::Simd128 => "simd128",
+        KernelKind::Portable => "none",
     }
+}
+
+/// Test helper: runs `f` with `kind` forced, one forcing test at a time (the override is
+/// process-wide and native tests run in parallel), and restores the automatic choice.
+#[cfg(test)]
+pub(crate) fn with_forced<R>(kind: KernelKind, f: impl FnOnce() -> R) -> R {
+    /// Restores the automatic choice when dropped, also when `f` panics.
+    struct Unforce;
+    impl Drop for Unforce {
+        fn drop(&mut self) {
+            force_kernel(None);
+        }
+    }
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _unforce = Unforce;
+    force_kernel(Some(kind));
+    f()
 }
 
 /// Checks that every element a strided `rows × cols` matrix view touches lies inside `len`.
@@ -200,7 +229,7 @@ pub(crate) fn check_view(
 }
 
 /// Checks that no two elements of C's `rows × cols` view are the same float (a GEMM into
-/// overlapping outputs has no meaning, and the kernels write C as distinct elements).
+/// overlapping outputs has no meaning, and the micro-kernels write C as distinct elements).
 pub(crate) fn check_distinct(rows: usize, cols: usize, rs: usize, cs: usize) -> Result<()> {
     let ok = rows <= 1 && (cols <= 1 || cs >= 1)
         || cols <= 1 && rs >= 1
@@ -302,7 +331,7 @@ pub fn sgemm(
     )
 }
 
-/// [`sgemm`] with an explicit kernel (a kind this build lacks runs the portable kernel).
+/// [`sgemm`] with an explicit micro-kernel (a kind this build lacks runs the portable one).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_with(
     kind: KernelKind,

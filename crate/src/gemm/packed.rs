@@ -3,12 +3,12 @@
 //! (every inference through a layer) skip the packing of B entirely.
 
 use super::driver::{self, BSource};
-use super::kernel::GemmKernel;
+use super::micro_kernel::MicroKernel;
 use super::packing::pack_b;
 use super::{check_all, check_view, matvec, scale_c, selected_kernel, with_kernel, KernelKind};
 use crate::error::{Error, Result};
 
-/// B packed for one kernel's tile width. Panel `j` (columns `j·NR ..`) is `k·NR` contiguous
+/// B packed for one micro-kernel's tile width. Panel `j` (columns `j·NR ..`) is `k·NR` contiguous
 /// floats: element (p, c) at `j·k·NR + p·NR + c`, zero past column n.
 #[derive(Clone, Debug)]
 pub struct PackedB {
@@ -26,7 +26,7 @@ impl PackedB {
         PackedB::new_for(selected_kernel(), k, n, b, rsb, csb)
     }
 
-    /// Packs B for a given kernel kind (a kind this build lacks packs for the portable one).
+    /// Packs B for a given micro-kernel (a kind this build lacks packs for the portable one).
     pub(crate) fn new_for(
         kind: KernelKind,
         k: usize,
@@ -75,12 +75,12 @@ impl PackedB {
         self.n
     }
 
-    /// The kernel this was packed for.
+    /// The micro-kernel this was packed for.
     pub fn kind(&self) -> KernelKind {
         self.kind
     }
 
-    /// B back as a dense row-major k × n matrix (used when the kernel in force has another NR).
+    /// B back as a dense row-major k × n matrix (used when the micro-kernel in force has another NR).
     pub fn unpack(&self) -> Vec<f32> {
         let mut out = vec![0.0f32; self.k * self.n];
         if out.is_empty() {
@@ -134,7 +134,7 @@ pub fn sgemm_packed(
     )
 }
 
-/// [`sgemm_packed`] with an explicit kernel.
+/// [`sgemm_packed`] with an explicit micro-kernel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_packed_with(
     kind: KernelKind,

@@ -6,13 +6,13 @@
 //! - A block (mc × kc): panel `i` holds rows `i·MR ..`, element (r, p) at `i·kc·MR + p·MR + r`.
 //! - B block (kc × nc): panel `j` holds columns `j·NR ..`, element (p, c) at `j·kc·NR + p·NR + c`.
 
-use super::kernel::GemmKernel;
+use super::micro_kernel::MicroKernel;
 
 /// Packs the `mc × kc` block of A at `a` (strides `rsa`, `csa`) into `dst[.. ceil(mc/MR)·kc·MR]`.
 ///
 /// # Safety
 /// Every `a + r*rsa + p*csa` for r < mc, p < kc is readable.
-pub(crate) unsafe fn pack_a<K: GemmKernel>(
+pub(crate) unsafe fn pack_a<K: MicroKernel>(
     mc: usize,
     kc: usize,
     a: *const f32,
@@ -55,7 +55,7 @@ pub(crate) unsafe fn pack_a<K: GemmKernel>(
 ///
 /// # Safety
 /// Every `b + p*rsb + c*csb` for p < kc, c < nc is readable.
-pub(crate) unsafe fn pack_b<K: GemmKernel>(
+pub(crate) unsafe fn pack_b<K: MicroKernel>(
     kc: usize,
     nc: usize,
     b: *const f32,

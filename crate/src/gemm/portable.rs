@@ -1,8 +1,8 @@
 //! The portable micro-kernel: plain Rust over fixed-size arrays, always compiled. LLVM
 //! vectorises it natively (SSE2/NEON) and, in the wasm builds, into simd128; it is the
-//! specification the SIMD kernels are tested against and the last fallback.
+//! specification the SIMD micro-kernels are tested against and the last fallback.
 
-use super::kernel::{store_scaled, GemmKernel};
+use super::micro_kernel::{store_scaled, MicroKernel};
 
 /// 4×8: eight 4-lane accumulators, which fits the 16 SSE registers of x86-64 natively.
 pub(crate) struct Portable;
@@ -10,12 +10,12 @@ pub(crate) struct Portable;
 const MR: usize = 4;
 const NR: usize = 8;
 
-impl GemmKernel for Portable {
+impl MicroKernel for Portable {
     const MR: usize = MR;
     const NR: usize = NR;
 
     #[inline(never)]
-    unsafe fn kernel(
+    unsafe fn tile(
         k: usize,
         alpha: f32,
         a: *const f32,

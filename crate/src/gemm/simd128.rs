@@ -1,19 +1,14 @@
 //! The wasm simd128 micro-kernel (separate multiply and add), plus the register-tile and
-//! matrix-vector bodies it shares with the relaxed-simd kernel (which only swaps the
+//! matrix-vector bodies it shares with the relaxed-simd micro-kernel (which only swaps the
 //! multiply-add, see [`MulAdd`]).
 //!
-//! Why 3×12 (R = 3 rows, V = 3 vectors of 4 lanes): V8 on x64 has 15 usable SIMD registers;
-//! 3×12 needs 9 accumulators + 3 B vectors + 1 A broadcast + 1 product temporary = 14 and does
-//! not spill. Measured with `benchTile` (node 20, this machine, 256³, same run, best of ~45
-//! repetitions): 3×12 31.3 GFLOPS, 4×8 29.0, 2×16 28.9; an earlier run's medians 29.8 / 27.8 /
-//! 27.7. Tiles that spill lose 1.5–2×: 6×8 19.4, 4×12 21.6, 5×8 18.8. Unrolling k by two lost
-//! 10–20% here and ~45% with relaxed FMA (LLVM hoists the second step's loads: more live
-//! registers), so the shipped tiles use U = 1.
+//! 3×12 (R = 3 rows, V = 3 vectors of 4 lanes) because it is the widest tile that fits V8's
+//! 15 x64 SIMD registers without spilling; the measurements are in docs/gemm.md.
 
 use core::arch::wasm32::*;
 use std::marker::PhantomData;
 
-use super::kernel::GemmKernel;
+use super::micro_kernel::MicroKernel;
 
 /// `a·b + c`, either as a multiply then an add (simd128) or as one relaxed fused multiply-add.
 pub(crate) trait MulAdd {
@@ -54,10 +49,10 @@ unsafe fn step<F: MulAdd, const R: usize, const V: usize>(
     }
 }
 
-/// One R×(4V) register tile: `C ← α·A·B + β·C` over packed panels (see [`GemmKernel::kernel`]).
+/// One R×(4V) register tile: `C ← α·A·B + β·C` over packed panels (see [`MicroKernel::tile`]).
 ///
 /// # Safety
-/// As [`GemmKernel::kernel`] with MR = R and NR = 4V.
+/// As [`MicroKernel::tile`] with MR = R and NR = 4V.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: usize>(
@@ -72,8 +67,8 @@ pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: us
 ) {
     let mut acc = [[f32x4_splat(0.0); V]; R];
     let (mut a, mut b) = (a, b);
-    // U k steps per iteration (V8 does not unroll). U = 2 halves the loop overhead but lets
-    // LLVM hoist the second step's loads, which costs registers: measured in notes/gemm.md.
+    // U k steps per iteration (V8 does not unroll); the shipped tiles use U = 1, since U = 2
+    // costs registers (docs/gemm.md).
     for _ in 0..k / U {
         for u in 0..U {
             // safety: U more steps remain in both panels.
@@ -121,7 +116,7 @@ pub(crate) unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const U: us
                 for (l, &x) in lanes.iter().enumerate() {
                     // safety: element (i, 4v + l) of the caller's valid tile.
                     let dst = unsafe { &mut *c.add(i * rsc + (4 * v + l) * csc) };
-                    super::kernel::store_scaled(dst, x, alpha, beta);
+                    super::micro_kernel::store_scaled(dst, x, alpha, beta);
                 }
             }
         }
@@ -215,16 +210,17 @@ pub(crate) unsafe fn dot4<F: MulAdd>(k: usize, x: *const f32, cols: [*const f32;
     out
 }
 
-/// An R×(4V) register-tile kernel with multiply-add `F`, k loop unrolled U times: the simd128 and relaxed kernels are
-/// instances, and the benchmark instantiates others to compare tile shapes.
+/// An R×(4V) register-tile micro-kernel with multiply-add `F`, k loop unrolled U times: the
+/// simd128 and relaxed micro-kernels are instances, and the benchmark instantiates others to
+/// compare tile shapes.
 pub(crate) struct Tile<F, const R: usize, const V: usize, const U: usize>(PhantomData<F>);
 
-impl<F: MulAdd, const R: usize, const V: usize, const U: usize> GemmKernel for Tile<F, R, V, U> {
+impl<F: MulAdd, const R: usize, const V: usize, const U: usize> MicroKernel for Tile<F, R, V, U> {
     const MR: usize = R;
     const NR: usize = 4 * V;
 
     #[inline(never)]
-    unsafe fn kernel(
+    unsafe fn tile(
         k: usize,
         alpha: f32,
         a: *const f32,
@@ -234,10 +230,12 @@ impl<F: MulAdd, const R: usize, const V: usize, const U: usize> GemmKernel for T
         rsc: usize,
         csc: usize,
     ) {
-        // safety: forwarded contract of GemmKernel::kernel with MR = R, NR = 4V.
+        // safety: forwarded contract of MicroKernel::tile with MR = R, NR = 4V.
         unsafe { tile::<F, R, V, U>(k, alpha, a, b, beta, c, rsc, csc) }
     }
 }
 
-/// The simd128 micro-kernel: 3×12, mul + add.
-pub(crate) type Simd128 = Tile<SeparateMulAdd, 3, 3, 1>;
+/// The shipped SIMD micro-kernel shape, 3×12 with k not unrolled, for either multiply-add:
+/// `SimdTile<SeparateMulAdd>` is the simd128 micro-kernel, `SimdTile<RelaxedMulAdd>` the
+/// relaxed one (chosen through `gemm::with_kernel!`).
+pub(crate) type SimdTile<F> = Tile<F, 3, 3, 1>;

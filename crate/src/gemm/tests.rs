@@ -1,4 +1,4 @@
-//! GEMM tests: every kernel this build has, against a naive f64 reference, natively and in
+//! GEMM tests: every micro-kernel this build has, against a naive f64 reference, natively and in
 //! wasm. Outputs that the product overwrites start as NaN, so an unwritten cell fails.
 
 #[cfg(target_arch = "wasm32")]
@@ -6,27 +6,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::packed::sgemm_packed_with;
 use super::*;
-
-/// A small seeded generator (xorshift64*), so every run sees the same shapes and values.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn f32(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    }
-    fn vec(&mut self, len: usize) -> Vec<f32> {
-        (0..len).map(|_| self.f32()).collect()
-    }
-}
+use crate::rng::Rng;
 
 /// A strided matrix view inside a buffer: element (i, j) at `off + i·rs + j·cs`.
 #[derive(Clone, Copy, Debug)]
@@ -97,9 +77,16 @@ fn reference(case: &Case, a: &[f32], b: &[f32], c: &mut [f32]) -> Vec<f64> {
     scale
 }
 
-/// Runs one case through sgemm (and, with `packed`, through PackedB) with kernel `kind` and
+/// Runs one case through sgemm (and, with `packed`, through PackedB) with micro-kernel `kind` and
 /// compares every element of C, including the untouched padding, with the reference.
 fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
+    check_case_via(rng, Some(kind), case, packed)
+}
+
+/// [`check_case`] with `kind = None` meaning "through the public entry points" (`sgemm`,
+/// `PackedB::new`, `sgemm_packed`), which use the kernel [`selected_kernel`] picks.
+fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bool) {
+    let kind = via.unwrap_or_else(selected_kernel);
     let Case {
         m,
         k,
@@ -110,10 +97,10 @@ fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
         lb,
         lc,
     } = case;
-    let a = rng.vec(la.len);
-    let b = rng.vec(lb.len);
+    let a = rng.uniform_vec(la.len, -1.0, 1.0);
+    let b = rng.uniform_vec(lb.len, -1.0, 1.0);
     // Elements of C outside the view must survive; elements inside start as NaN when β = 0.
-    let mut c0 = rng.vec(lc.len);
+    let mut c0 = rng.uniform_vec(lc.len, -1.0, 1.0);
     if beta == 0.0 {
         for i in 0..m {
             for j in 0..n {
@@ -125,7 +112,24 @@ fn check_case(rng: &mut Rng, kind: KernelKind, case: Case, packed: bool) {
     let scale = reference(&case, &a, &b, &mut want);
     let mut got = c0.clone();
     let (rsc, csc) = (lc.rs as isize, lc.cs as isize);
-    if packed {
+    let (rsa, csa, rsb, csb) = (
+        la.rs as isize,
+        la.cs as isize,
+        lb.rs as isize,
+        lb.cs as isize,
+    );
+    if via.is_none() {
+        if packed {
+            let pb = PackedB::new(k, n, &b, rsb, csb).unwrap();
+            assert_eq!(pb.kind(), kind);
+            sgemm_packed(m, alpha, &a, rsa, csa, &pb, beta, &mut got, rsc, csc).unwrap();
+        } else {
+            sgemm(
+                m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc,
+            )
+            .unwrap();
+        }
+    } else if packed {
         let pb = PackedB::new_for(kind, k, n, &b, lb.rs as isize, lb.cs as isize).unwrap();
         sgemm_packed_with(
             kind,
@@ -197,7 +201,7 @@ fn random_case(rng: &mut Rng, m: usize, k: usize, n: usize) -> Case {
 
 #[test]
 fn random_shapes_match_reference() {
-    let mut rng = Rng(0x5eed_0001);
+    let mut rng = Rng::new(0x5eed_0001);
     for &kind in available_kernels() {
         for _ in 0..60 {
             let (m, k, n) = (1 + rng.below(40), 1 + rng.below(40), 1 + rng.below(40));
@@ -227,7 +231,7 @@ fn edge_shapes_match_reference() {
         (3, 12, 12),
         (2, 2, 2),
     ];
-    let mut rng = Rng(0x5eed_0002);
+    let mut rng = Rng::new(0x5eed_0002);
     for &kind in available_kernels() {
         for &(m, k, n) in &shapes {
             for _ in 0..2 {
@@ -242,7 +246,7 @@ fn edge_shapes_match_reference() {
 #[test]
 fn all_layouts_and_scalars() {
     // Every combination of row-/column-major A, B, C and of (α, β), on one odd shape.
-    let mut rng = Rng(0x5eed_0003);
+    let mut rng = Rng::new(0x5eed_0003);
     let (m, k, n) = (11, 19, 23);
     for &kind in available_kernels() {
         for bits in 0..8 {
@@ -275,7 +279,7 @@ fn all_layouts_and_scalars() {
 #[test]
 fn nchw_output_through_strides() {
     // X[HW, Cin]·W[Cin, Cout] written as NCHW [Cout, HW]: rsc = 1, csc = HW.
-    let mut rng = Rng(0x5eed_0004);
+    let mut rng = Rng::new(0x5eed_0004);
     let (hw, cin, cout) = (49, 6, 10);
     for &kind in available_kernels() {
         let case = Case {
@@ -308,10 +312,10 @@ fn nchw_output_through_strides() {
 #[test]
 fn identity_is_exact() {
     // A·I == A bit for bit (every product is x·1 or x·0), for shapes around the tiles.
-    let mut rng = Rng(0x5eed_0005);
+    let mut rng = Rng::new(0x5eed_0005);
     for &kind in available_kernels() {
         for &(m, k) in &[(1, 1), (5, 9), (13, 13), (72, 300), (2, 33)] {
-            let a = rng.vec(m * k);
+            let a = rng.uniform_vec(m * k, -1.0, 1.0);
             let mut eye = vec![0.0f32; k * k];
             for i in 0..k {
                 eye[i * k + i] = 1.0;
@@ -345,15 +349,15 @@ fn identity_is_exact() {
 
 #[test]
 fn packed_b_reuse_equals_sgemm() {
-    let mut rng = Rng(0x5eed_0006);
+    let mut rng = Rng::new(0x5eed_0006);
     for &kind in available_kernels() {
         let (k, n) = (300, 45);
-        let b = rng.vec(k * n);
+        let b = rng.uniform_vec(k * n, -1.0, 1.0);
         let pb = PackedB::new_for(kind, k, n, &b, n as isize, 1).unwrap();
         assert_eq!((pb.k(), pb.n(), pb.kind()), (k, n, kind));
         assert_eq!(pb.unpack(), b);
         for &m in &[1usize, 2, 7, 64] {
-            let a = rng.vec(m * k);
+            let a = rng.uniform_vec(m * k, -1.0, 1.0);
             let mut plain = vec![f32::NAN; m * n];
             sgemm_with(
                 kind, m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut plain,
@@ -378,12 +382,12 @@ fn packed_b_reuse_equals_sgemm() {
 }
 
 #[test]
-fn packed_b_for_another_kernel_still_right() {
+fn packed_b_for_another_micro_kernel_still_right() {
     // Packed for one kind, used with every other: same answer (repacked or shared panels).
-    let mut rng = Rng(0x5eed_0007);
+    let mut rng = Rng::new(0x5eed_0007);
     let (m, k, n) = (9, 20, 30);
-    let a = rng.vec(m * k);
-    let b = rng.vec(k * n);
+    let a = rng.uniform_vec(m * k, -1.0, 1.0);
+    let b = rng.uniform_vec(k * n, -1.0, 1.0);
     let mut want = vec![0.0f32; m * n];
     sgemm_with(
         KernelKind::Portable,
@@ -470,27 +474,57 @@ fn bad_views_are_errors_not_panics() {
     assert!(e.to_string().contains("A:"), "{e}");
 }
 
+/// Forcing a micro-kernel reaches every path behind the public entry points: the blocked
+/// GEMM, both matrix-vector shapes (M = 1 with B's rows or columns contiguous, N = 1), and
+/// the packed variants; each gives the reference result.
+#[test]
+fn each_forced_kernel_matches_reference_through_the_public_api() {
+    let shapes = [
+        (1, 37, 129),
+        (1, 300, 5),
+        (1, 784, 64),
+        (29, 41, 1),
+        (300, 3, 1),
+        (13, 20, 30),
+        (73, 257, 25),
+    ];
+    let mut rng = Rng::new(0x5eed_0008);
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            assert_eq!(selected_kernel(), kind);
+            for &(m, k, n) in &shapes {
+                for _ in 0..3 {
+                    let case = random_case(&mut rng, m, k, n);
+                    check_case_via(&mut rng, None, case, false);
+                    check_case_via(&mut rng, None, case, true);
+                }
+            }
+        });
+    }
+}
+
 #[test]
 fn kernel_choice_and_override() {
     let kinds = available_kernels();
     assert_eq!(kinds.last(), Some(&KernelKind::Portable));
-    assert_eq!(selected_kernel(), kinds[0]);
     for &k in kinds {
-        force_kernel(Some(k));
-        assert_eq!(selected_kernel(), k);
+        with_forced(k, || assert_eq!(selected_kernel(), k));
     }
-    // A kind this build lacks is ignored.
+    // A kind this build lacks is ignored: the best compiled in runs instead.
     for k in [
         KernelKind::Portable,
         KernelKind::Simd128,
         KernelKind::Relaxed,
     ] {
-        force_kernel(Some(k));
-        assert!(selected_kernel().is_available());
+        let got = with_forced(k, selected_kernel);
+        assert_eq!(got, if k.is_available() { k } else { kinds[0] });
         assert_eq!(KernelKind::from_name(k.name()).unwrap(), k);
     }
-    force_kernel(None);
-    assert_eq!(selected_kernel(), kinds[0]);
+    // Unforced: the best compiled in (under the lock, so no other test's forcing interferes).
+    with_forced(kinds[0], || {
+        force_kernel(None);
+        assert_eq!(selected_kernel(), kinds[0]);
+    });
     assert!(KernelKind::from_name("avx").is_err());
     let level = simd_level();
     assert_eq!(level == "relaxed", kinds.contains(&KernelKind::Relaxed));

@@ -1,11 +1,13 @@
 //! One digit at a time, fast: every layer prepared once (conv weights laid out by
 //! [`PreparedConv2d`], dense weights packed into [`PackedB`] panels), every activation in a
-//! buffer allocated once. [`Inference::run`] allocates nothing.
+//! buffer allocated once. [`Inference::run`] allocates nothing (for the shipped pools).
 
 use super::{check_pixels, Layer, Model};
-use crate::conv::{Conv2dParams, PreparedConv2d};
+use crate::conv::{max_pool2d, Pool2dParams, PreparedConv2d};
 use crate::error::Result;
-use crate::gemm::{sgemm_packed, PackedB};
+use crate::gemm::PackedB;
+use crate::ops::slice;
+use crate::tensor::Tensor;
 
 enum Step {
     Conv(Box<PreparedConv2d>),
@@ -15,6 +17,11 @@ enum Step {
         h: usize,
         w: usize,
         size: usize,
+    },
+    /// Any other pool geometry, through `conv::max_pool2d`.
+    PoolGeneral {
+        params: Pool2dParams,
+        shape: [usize; 3],
     },
     Relu,
     Copy,
@@ -41,19 +48,33 @@ impl Inference {
             let s = &shapes[i];
             steps.push(match l {
                 Layer::Conv2d {
-                    weight, bias, pad, ..
+                    weight,
+                    bias,
+                    params,
+                    ..
                 } => Step::Conv(Box::new(PreparedConv2d::new(
                     weight,
                     Some(bias),
-                    &Conv2dParams::default().pad(*pad),
+                    params,
                     [s[0], s[1], s[2]],
                 )?)),
-                Layer::MaxPool2d { size } => Step::Pool {
-                    c: s[0],
-                    h: s[1],
-                    w: s[2],
-                    size: *size,
-                },
+                Layer::MaxPool2d { params } => {
+                    let k = params.kernel[0];
+                    let plain = *params == Pool2dParams::new([k, k]);
+                    if plain {
+                        Step::Pool {
+                            c: s[0],
+                            h: s[1],
+                            w: s[2],
+                            size: k,
+                        }
+                    } else {
+                        Step::PoolGeneral {
+                            params: *params,
+                            shape: [s[0], s[1], s[2]],
+                        }
+                    }
+                }
                 Layer::Relu => Step::Relu,
                 Layer::Flatten => Step::Copy,
                 Layer::Linear { weight, bias, .. } => {
@@ -121,18 +142,14 @@ impl Inference {
         match &mut self.steps[i] {
             Step::Conv(c) => c.forward_into(x, y)?,
             Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
-            Step::Relu => {
-                for (o, &v) in y.iter_mut().zip(x) {
-                    *o = v.max(0.0);
-                }
+            Step::PoolGeneral { params, shape } => {
+                let (p, _) = max_pool2d(&Tensor::new(x.to_vec(), shape)?, params)?;
+                y.copy_from_slice(p.data());
             }
+            Step::Relu => slice::relu_into(x, y),
             Step::Copy => y.copy_from_slice(x),
-            Step::Linear { packed, bias } => {
-                y.copy_from_slice(bias);
-                let k = x.len() as isize;
-                sgemm_packed(1, 1.0, x, k, 1, packed, 1.0, y, y.len() as isize, 1)?;
-            }
-            Step::Softmax => super::kernels::softmax_rows(x, x.len(), y),
+            Step::Linear { packed, bias } => slice::linear_packed(x, packed, bias, y)?,
+            Step::Softmax => slice::softmax_rows(x, x.len(), y),
         }
         Ok(())
     }
@@ -204,7 +221,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [
 mod tests {
     use super::super::{Arch, Model};
     use super::*;
-    use crate::mnist::Rng;
+    use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -215,7 +232,7 @@ mod tests {
             let m = Model::init(arch, 3);
             let mut inf = Inference::new(&m).unwrap();
             for _ in 0..3 {
-                let px: Vec<f32> = (0..784).map(|_| rng.uniform()).collect();
+                let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
                 let f = m.forward(&px).unwrap();
                 inf.run(&px).unwrap();
                 assert_eq!(inf.num_activations(), f.activations.len());

@@ -149,51 +149,15 @@ impl Model {
     }
 }
 
-/// IEEE half precision, rounded to nearest even (overflow → ±∞).
+/// f32 to IEEE half precision bits, rounded to nearest even (overflow → ±∞, NaN stays NaN),
+/// through the `half` crate.
 pub fn f32_to_f16(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let half = 1u32 << (shift - 1);
-        return sign | ((m + half - 1 + ((m >> shift) & 1)) >> shift) as u16;
-    }
-    let (m, rest) = (man >> 13, man & 0x1fff);
-    let mut h = sign as u32 | ((e as u32) << 10) | m;
-    if rest > 0x1000 || (rest == 0x1000 && m & 1 == 1) {
-        h += 1;
-    }
-    h as u16
+    half::f16::from_f32(x).to_bits()
 }
 
-/// IEEE half precision to f32 (exact).
+/// IEEE half precision bits to f32 (exact), through the `half` crate.
 pub fn f16_to_f32(h: u16) -> f32 {
-    let neg = h & 0x8000 != 0;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let man = (h & 0x3ff) as u32;
-    let mag = match exp {
-        0 => man as f32 * (1.0 / (1u32 << 24) as f32),
-        0x1f => f32::from_bits(0x7f80_0000 | (man << 13)),
-        _ => f32::from_bits(((exp + 112) << 23) | (man << 13)),
-    };
-    if neg {
-        -mag
-    } else {
-        mag
-    }
+    half::f16::from_bits(h).to_f32()
 }
 
 /// Parses the container, turning the crate's errors into sentences.
@@ -289,6 +253,49 @@ mod tests {
             let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
             assert_eq!(meta.metadata().as_ref().unwrap()["arch"], arch.name());
         }
+    }
+
+    /// The value of half-precision bits `h` from the definition, in f64: (−1)^s · 2^(e−15) ·
+    /// (1 + m/1024) for normal numbers, 2^−14 · m/1024 for subnormals.
+    fn f16_value(h: u16) -> f64 {
+        let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+        let (e, m) = (((h >> 10) & 0x1f) as i32, (h & 0x3ff) as f64);
+        match e {
+            0 => sign * m / 1024.0 * 2f64.powi(-14),
+            0x1f if m == 0.0 => sign * f64::INFINITY,
+            0x1f => f64::NAN,
+            _ => sign * (1.0 + m / 1024.0) * 2f64.powi(e - 15),
+        }
+    }
+
+    #[test]
+    fn f16_conversions_follow_the_definition() {
+        // Every f16 converts exactly to f32.
+        for h in 0..=u16::MAX {
+            let (got, want) = (f16_to_f32(h) as f64, f16_value(h));
+            assert!(
+                got == want || got.is_nan() && want.is_nan(),
+                "{h:#x}: {got} vs {want}"
+            );
+        }
+        // Between two neighbouring positive finite f16 values: just below the midpoint rounds
+        // down, just above rounds up, the midpoint itself to the even one; signs mirror.
+        for h in 0..0x7bffu16 {
+            let (lo, hi) = (f16_value(h), f16_value(h + 1));
+            let mid = ((lo + hi) / 2.0) as f32; // exact: f16 midpoints fit in f32
+            let even = if h % 2 == 0 { h } else { h + 1 };
+            assert_eq!(f32_to_f16(mid), even, "midpoint of {h:#x}");
+            assert_eq!(f32_to_f16(-mid), even | 0x8000, "-midpoint of {h:#x}");
+            let below = f32::from_bits(mid.to_bits() - 1);
+            let above = f32::from_bits(mid.to_bits() + 1);
+            assert_eq!(f32_to_f16(below), h, "below the midpoint of {h:#x}");
+            assert_eq!(f32_to_f16(above), h + 1, "above the midpoint of {h:#x}");
+        }
+        // Past the largest finite value (65504) by half an ulp or more: infinity.
+        assert_eq!(f32_to_f16(65520.0), 0x7c00);
+        assert_eq!(f32_to_f16(65519.0), 0x7bff);
+        assert_eq!(f32_to_f16(f32::NEG_INFINITY), 0xfc00);
+        assert!(f16_to_f32(f32_to_f16(f32::NAN)).is_nan());
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! A small neural-network library trained with convscope's own kernels: the layers the MNIST
-//! models need, a forward pass that keeps every activation, backward, Adam and SGD with
-//! momentum, safetensors I/O with PyTorch names, and the training loop.
+//! A small neural-network library trained with convscope's own GEMM and convolutions: the
+//! layers the MNIST models need, a forward pass that keeps every activation, backward, Adam
+//! and SGD with momentum, safetensors I/O with PyTorch names, and the training loop.
 //!
 //! Three architectures, each fixed by name (the name is stored in the weights file):
 //! - `slp`: flatten → fc1 784→10 → softmax
@@ -12,14 +12,17 @@
 
 pub mod infer;
 pub mod io;
-pub mod kernels;
+pub mod layers;
 pub mod optim;
 #[cfg(test)]
 mod shipped;
 pub mod train;
 
+use crate::conv::{Conv2dParams, Pool2dParams};
 use crate::error::{Error, Result};
-use crate::mnist::{Rng, PIXELS};
+use crate::mnist::PIXELS;
+use crate::ops::slice::{self, Dense};
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 pub use optim::{Adam, Optimizer, Sgd};
@@ -62,7 +65,7 @@ impl Arch {
             name: name.into(),
             weight: Tensor::zeros(&[o, i, 5, 5]).expect("valid shape"),
             bias: Tensor::zeros(&[o]).expect("valid shape"),
-            pad: 2,
+            params: Conv2dParams::default().pad(2),
         };
         match self {
             Arch::Slp => vec![Flatten, lin("fc1", 784, 10), Softmax],
@@ -76,10 +79,14 @@ impl Arch {
             Arch::Cnn => vec![
                 conv("conv1", 1, 8),
                 Relu,
-                MaxPool2d { size: 2 },
+                MaxPool2d {
+                    params: Pool2dParams::new([2, 2]),
+                },
                 conv("conv2", 8, 16),
                 Relu,
-                MaxPool2d { size: 2 },
+                MaxPool2d {
+                    params: Pool2dParams::new([2, 2]),
+                },
                 Flatten,
                 lin("fc1", 784, 64),
                 Relu,
@@ -102,16 +109,15 @@ impl Arch {
 /// One layer. Parameterised layers carry their PyTorch-style name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layer {
-    /// Stride 1, `pad` zeros on every side; weight `[out, in, k, k]`, bias `[out]`.
+    /// Weight `[out, in, kH, kW]`, bias `[out]`, and the geometry the kernels run it with.
     Conv2d {
         name: String,
         weight: Tensor,
         bias: Tensor,
-        pad: usize,
+        params: Conv2dParams,
     },
-    /// Window `size × size`, stride `size`.
     MaxPool2d {
-        size: usize,
+        params: Pool2dParams,
     },
     Relu,
     Flatten,
@@ -156,22 +162,23 @@ impl Layer {
         }
     }
 
-    /// Output shape (without the batch dimension) for an input of shape `s`.
-    fn out_shape(&self, s: &[usize]) -> Vec<usize> {
-        match self {
-            Layer::Conv2d { weight, pad, .. } => {
-                let k = weight.shape()[2];
-                vec![
-                    weight.shape()[0],
-                    s[1] + 2 * pad + 1 - k,
-                    s[2] + 2 * pad + 1 - k,
-                ]
+    /// Output shape (without the batch dimension) for an input of shape `s`: the conv's and
+    /// the pool's from their geometry (`Conv2dParams::conv_output`, `pool_output_hw`).
+    fn out_shape(&self, s: &[usize]) -> Result<Vec<usize>> {
+        Ok(match self {
+            Layer::Conv2d { weight, params, .. } => {
+                let w = weight.shape();
+                let [oh, ow] = params.conv_output([s[1], s[2]], [w[2], w[3]])?.out();
+                vec![w[0], oh, ow]
             }
-            Layer::MaxPool2d { size } => vec![s[0], s[1] / size, s[2] / size],
+            Layer::MaxPool2d { params } => {
+                let [oh, ow] = crate::conv::pool::pool_output_hw(s[1], s[2], params)?;
+                vec![s[0], oh, ow]
+            }
             Layer::Flatten => vec![s.iter().product()],
             Layer::Linear { weight, .. } => vec![weight.shape()[0]],
             Layer::Relu | Layer::Softmax => s.to_vec(),
-        }
+        })
     }
 }
 
@@ -202,6 +209,15 @@ impl Forward {
     /// The most probable class.
     pub fn top(&self) -> usize {
         argmax(self.probabilities())
+    }
+}
+
+/// The sizes of a dense layer with weight `[out, in]` over `n` rows.
+fn dense(n: usize, weight: &Tensor) -> Dense {
+    Dense {
+        n,
+        inp: weight.shape()[1],
+        out: weight.shape()[0],
     }
 }
 
@@ -246,7 +262,9 @@ impl Model {
                 Layer::Flatten => "flatten".into(),
                 Layer::Softmax => "softmax".into(),
             });
-            let next = l.out_shape(shapes.last().expect("non-empty"));
+            let next = l
+                .out_shape(shapes.last().expect("non-empty"))
+                .expect("the fixed architectures' shapes fit");
             shapes.push(next);
         }
         Model {
@@ -267,7 +285,7 @@ impl Model {
                 let fan_in: usize = w.shape()[1..].iter().product();
                 let bound = (6.0 / fan_in as f32).sqrt();
                 for v in w.data_mut() {
-                    *v = rng.range(-bound, bound);
+                    *v = rng.uniform(-bound, bound);
                 }
             }
         }
@@ -327,27 +345,31 @@ impl Model {
             let mut am = None;
             let y = match l {
                 Layer::Conv2d {
-                    weight, bias, pad, ..
-                } => kernels::conv(x, weight, bias, *pad)?,
-                Layer::MaxPool2d { size } => {
-                    let (y, a) = kernels::max_pool(x, *size)?;
+                    weight,
+                    bias,
+                    params,
+                    ..
+                } => layers::conv(x, weight, bias, params)?,
+                Layer::MaxPool2d { params } => {
+                    let (y, a) = layers::max_pool(x, params)?;
                     am = Some(a);
                     y
                 }
                 Layer::Relu => {
                     let mut y = x.clone();
-                    kernels::relu(y.data_mut());
+                    slice::relu(y.data_mut());
                     y
                 }
                 Layer::Flatten => x.clone().reshape(&shape)?,
                 Layer::Linear { weight, bias, .. } => {
                     let mut y = vec![0.0; shape.iter().product()];
-                    kernels::linear(x.data(), n, weight.data(), bias.data(), &mut y)?;
+                    let d = dense(n, weight);
+                    slice::linear(d, x.data(), weight.data(), Some(bias.data()), &mut y)?;
                     Tensor::new(y, &shape)?
                 }
                 Layer::Softmax => {
                     let mut y = vec![0.0; x.len()];
-                    kernels::softmax_rows(x.data(), x.len() / n, &mut y);
+                    slice::softmax_rows(x.data(), x.len() / n, &mut y);
                     Tensor::new(y, &shape)?
                 }
             };
@@ -382,18 +404,18 @@ impl Model {
             let y = &trace.acts[i + 1];
             let need_dx = i > 0;
             dy = match &self.layers[i] {
-                Layer::Conv2d { weight, pad, .. } => {
-                    let (dx, dw, db) = kernels::conv_backward(x, weight, &dy, *pad)?;
+                Layer::Conv2d { weight, params, .. } => {
+                    let (dx, dw, db) = layers::conv_backward(x, weight, &dy, params)?;
                     grads[i] = Some((dw, db));
                     dx
                 }
                 Layer::MaxPool2d { .. } => {
                     let am = trace.argmax[i].as_ref().expect("pool keeps argmax");
-                    kernels::max_pool_backward(&dy, am, x.shape())?
+                    layers::max_pool_backward(&dy, am, x.shape())?
                 }
                 Layer::Relu => {
                     let mut d = dy;
-                    kernels::relu_backward(y.data(), d.data_mut());
+                    slice::relu_backward(y.data(), d.data_mut());
                     d
                 }
                 Layer::Flatten => dy.reshape(x.shape())?,
@@ -405,9 +427,9 @@ impl Model {
                     } else {
                         Vec::new()
                     };
-                    kernels::linear_backward(
+                    slice::linear_backward(
+                        dense(n, weight),
                         x.data(),
-                        n,
                         weight.data(),
                         dy.data(),
                         need_dx.then_some(&mut dx[..]),
@@ -523,7 +545,7 @@ mod tests {
         let mut m = Model::init(arch, 5);
         let mut rng = Rng::new(9);
         let n = 3;
-        let x: Vec<f32> = (0..n * 784).map(|_| rng.uniform()).collect();
+        let x: Vec<f32> = (0..n * 784).map(|_| rng.unit()).collect();
         let labels = [3u8, 7, 1];
         let loss = |m: &Model| -> (f32, Grads) {
             let t = m
@@ -531,7 +553,7 @@ mod tests {
                 .unwrap();
             let p = t.acts.last().unwrap();
             let mut d = vec![0.0; n * 10];
-            let l = kernels::cross_entropy(p.data(), &labels, 10, &mut d);
+            let l = layers::cross_entropy(p.data(), &labels, 10, &mut d);
             let g = m.backward(&t, Tensor::new(d, &[n, 10]).unwrap()).unwrap();
             (l, g)
         };

@@ -113,8 +113,9 @@ mod tests {
     #[cfg(not(target_arch = "wasm32"))]
     mod native {
         use super::super::*;
-        use crate::mnist::{self, Rng};
+        use crate::mnist;
         use crate::nn::train::accuracy;
+        use crate::rng::Rng;
         use std::path::PathBuf;
 
         fn root() -> PathBuf {
@@ -227,9 +228,9 @@ mod tests {
             let mut img = [0.0f32; 784];
             for i in 0..n {
                 test.image_f32(i, &mut img);
-                let long = rng.range(40.0, 250.0);
-                let x0 = rng.range(0.0, 280.0 - long);
-                let y0 = rng.range(0.0, 280.0 - long);
+                let long = rng.uniform(40.0, 250.0);
+                let x0 = rng.uniform(0.0, 280.0 - long);
+                let y0 = rng.uniform(0.0, 280.0 - long);
                 let rgba = render(&img, 280, 280, long, x0, y0, i % 2 == 0);
                 let px = mnist::preprocess(&rgba, 280, 280).unwrap().unwrap();
                 inf.run(&px).unwrap();

@@ -2,9 +2,10 @@
 //! rate schedule, and evaluation. No clock in here (there is none in wasm): progress reports
 //! carry counts, and the caller times them.
 
-use super::{argmax, kernels, Adam, Arch, Model, Optimizer};
+use super::{argmax, layers, Adam, Arch, Model, Optimizer};
 use crate::error::{Error, Result};
-use crate::mnist::{augment, Augment, Dataset, Rng, PIXELS};
+use crate::mnist::{augment, Augment, Dataset, PIXELS};
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// How to train.
@@ -117,7 +118,7 @@ pub fn train(
             let trace = model.forward_batch(Tensor::new(x, &[b, 1, 28, 28])?)?;
             let p = trace.acts.last().expect("non-empty");
             let mut d = vec![0.0f32; b * 10];
-            let loss = kernels::cross_entropy(p.data(), &labels, 10, &mut d);
+            let loss = layers::cross_entropy(p.data(), &labels, 10, &mut d);
             for (row, &l) in p.data().chunks_exact(10).zip(&labels) {
                 correct += (argmax(row) == l as usize) as usize;
             }

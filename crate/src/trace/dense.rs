@@ -143,11 +143,11 @@ pub fn one_by_one(c_in: usize, c_out: usize, h: usize, w: usize, seed: u32) -> R
             "1×1 demo is {c_in}→{c_out} channels on {h}×{w}; channels 1 to 8, sides 1 to 16"
         )));
     }
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::new(u64::from(seed));
     let input: Vec<f32> = (0..c_in * h * w)
-        .map(|_| (rng.next_eighth() + 1.0) / 2.0)
+        .map(|_| (rng.eighth() + 1.0) / 2.0)
         .collect();
-    let weight: Vec<f32> = (0..c_out * c_in).map(|_| rng.next_eighth()).collect();
+    let weight: Vec<f32> = (0..c_out * c_in).map(|_| rng.eighth()).collect();
     let hw = h * w;
     // The convolution: each output channel a weighted sum of whole input images.
     let mut conv = vec![0.0; c_out * hw];

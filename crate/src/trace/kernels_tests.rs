@@ -9,8 +9,8 @@ use crate::conv::{self, Conv2dParams};
 use crate::{ops, Tensor};
 
 fn rand(n: usize, seed: u32) -> Vec<f32> {
-    let mut r = Rng::new(seed);
-    (0..n).map(|_| r.next_eighth()).collect()
+    let mut r = Rng::new(u64::from(seed));
+    (0..n).map(|_| r.eighth()).collect()
 }
 
 fn params(g: &Conv2dParams) -> Conv2dParams {
@@ -22,8 +22,8 @@ fn image(x: &[f32], h: usize, w: usize) -> Tensor {
 }
 
 fn settings(case: u32) -> (usize, usize, usize, usize, Conv2dParams) {
-    let mut r = Rng::new(case * 13 + 5);
-    let mut pick = |n: usize| ((r.next_eighth() + 1.0) * 8.0) as usize % n;
+    let mut r = Rng::new(u64::from(case * 13 + 5));
+    let mut pick = |n: usize| ((r.eighth() + 1.0) * 8.0) as usize % n;
     let (h, w) = (1 + pick(9), 1 + pick(9));
     let (kh, kw) = (1 + pick(5), 1 + pick(5));
     let stride = [1 + pick(3), 1 + pick(3)];

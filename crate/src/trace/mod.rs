@@ -140,26 +140,8 @@ pub fn inner(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
 }
 
-/// A small deterministic generator (xorshift32) for the "random" presets and the adjoint
-/// check's test function: the same seed gives the same numbers on every machine.
-#[derive(Debug, Clone)]
-pub struct Rng(u32);
-
-impl Rng {
-    pub fn new(seed: u32) -> Self {
-        Rng(seed.wrapping_mul(2_654_435_761).max(1))
-    }
-
-    /// Uniform in [-1, 1), rounded to 1/8 so the numbers stay readable in a cell.
-    pub fn next_eighth(&mut self) -> f32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        ((x >> 8) % 16) as f32 / 8.0 - 1.0
-    }
-}
+/// The traces' seeded generator: the same seed gives the same numbers on every machine.
+pub use crate::rng::Rng;
 
 /// Sets one control of a setting to a value.
 pub(crate) type Setter = fn(&mut Conv2dParams, usize);
@@ -338,11 +320,11 @@ mod tests {
     fn rng_is_deterministic_and_in_range() {
         let a: Vec<f32> = {
             let mut r = Rng::new(7);
-            (0..100).map(|_| r.next_eighth()).collect()
+            (0..100).map(|_| r.eighth()).collect()
         };
         let mut r = Rng::new(7);
         for &v in &a {
-            assert_eq!(v, r.next_eighth());
+            assert_eq!(v, r.eighth());
             assert!((-1.0..1.0).contains(&v));
         }
         assert!(a.iter().any(|&v| v != a[0]));

@@ -69,8 +69,8 @@ pub fn image(name: &str, h: usize, w: usize, seed: u32) -> Result<Vec<f32>> {
             }
         }
         "random" => {
-            let mut rng = Rng::new(seed);
-            out.iter_mut().for_each(|v| *v = rng.next_eighth());
+            let mut rng = Rng::new(u64::from(seed));
+            out.iter_mut().for_each(|v| *v = rng.eighth());
         }
         _ => {
             return Err(Error::param(
@@ -115,8 +115,8 @@ pub fn kernel(name: &str, k: usize, seed: u32) -> Result<(Vec<f32>, usize)> {
             Ok((v, k))
         }
         "random" => {
-            let mut rng = Rng::new(seed);
-            Ok(((0..k * k).map(|_| rng.next_eighth()).collect(), k))
+            let mut rng = Rng::new(u64::from(seed));
+            Ok(((0..k * k).map(|_| rng.eighth()).collect(), k))
         }
         _ => Err(Error::param(
             "preset",

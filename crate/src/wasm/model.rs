@@ -131,17 +131,11 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
             for (i, (name, kind)) in l.names.iter().enumerate() {
                 let layer = i.checked_sub(1).and_then(|j| l.model.layers.get(j));
                 let (conv, kernel_size, pool) = match layer {
-                    Some(Layer::Conv2d { weight, pad, .. }) => {
+                    Some(Layer::Conv2d { weight, params, .. }) => {
                         let s = weight.shape();
-                        (
-                            Some(Conv2dParams::default().pad(*pad)),
-                            Some([s[2], s[3]]),
-                            None,
-                        )
+                        (Some(*params), Some([s[2], s[3]]), None)
                     }
-                    Some(Layer::MaxPool2d { size }) => {
-                        (None, Some([*size; 2]), Some(Pool2dParams::new([*size; 2])))
-                    }
+                    Some(Layer::MaxPool2d { params }) => (None, Some(params.kernel), Some(*params)),
                     _ => (None, None, None),
                 };
                 out.push(LayerInfo {

@@ -11,7 +11,7 @@ use super::model::*;
 use super::ops::*;
 use super::trace::*;
 use crate::conv::{self, Conv2dParams};
-use crate::reference::Rng;
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 const CNN: &[u8] = include_bytes!("../../../data/models/cnn.safetensors");
@@ -41,7 +41,7 @@ fn message<T>(r: Result<T, JsError>) -> String {
 
 /// A tensor made through the API; returns its handle and the same tensor in Rust.
 fn tensor(rng: &mut Rng, shape: &[usize]) -> (JsValue, Tensor) {
-    let data = rng.vec(shape.iter().product());
+    let data = rng.uniform_vec(shape.iter().product(), -1.0, 1.0);
     let t = Tensor::new(data.clone(), shape).unwrap();
     let js_shape = arr(&shape.iter().map(|&d| d as f64).collect::<Vec<_>>());
     let h = tensor_new(Float32Array::from(&data[..]).into(), js_shape).unwrap();

@@ -41,8 +41,8 @@ pub fn adjoint(
     seed: u32,
 ) -> Result<Adjoint> {
     let (kt_g, oh, ow) = conv_transpose(g_img, h, w, k, kh, kw, g)?;
-    let mut rng = Rng::new(seed);
-    let f: Vec<f32> = (0..oh * ow).map(|_| rng.next_eighth()).collect();
+    let mut rng = Rng::new(u64::from(seed));
+    let f: Vec<f32> = (0..oh * ow).map(|_| rng.eighth()).collect();
     let cg = Conv2dParams {
         output_padding: [0, 0],
         ..*g

@@ -7,8 +7,8 @@ use super::*;
 use crate::trace::{check, ranges, settle as settle_op, Op, Rng};
 
 fn rand(n: usize, seed: u32) -> Vec<f32> {
-    let mut r = Rng::new(seed);
-    (0..n).map(|_| r.next_eighth()).collect()
+    let mut r = Rng::new(u64::from(seed));
+    (0..n).map(|_| r.eighth()).collect()
 }
 
 /// The definition (PyTorch's ConvTranspose2d), independent of the trace:
@@ -48,8 +48,8 @@ fn naive(
 }
 
 fn random_settings(case: u32) -> (usize, usize, usize, usize, Conv2dParams) {
-    let mut r = Rng::new(case * 7 + 3);
-    let mut pick = |n: usize| ((r.next_eighth() + 1.0) * 8.0) as usize % n;
+    let mut r = Rng::new(u64::from(case * 7 + 3));
+    let mut pick = |n: usize| ((r.eighth() + 1.0) * 8.0) as usize % n;
     let (h, w) = (1 + pick(6), 1 + pick(6));
     let (kh, kw) = (1 + pick(5), 1 + pick(5));
     let stride = [1 + pick(3), 1 + pick(3)];

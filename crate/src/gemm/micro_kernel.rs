@@ -2,10 +2,10 @@
 //! micro-panel (k × MR, k-major) and one packed B micro-panel (k × NR, k-major):
 //! `C_tile ← α·A_panel·B_panel + β·C_tile`, with β = 0 meaning "C is write-only".
 //!
-//! Kernels only ever see full tiles: the driver (`driver.rs`) sends edge tiles through a
+//! Micro-kernels only ever see full tiles: the driver (`driver.rs`) sends edge tiles through a
 //! masked scratch tile, and the packing (`packing.rs`) zero-pads the panels.
 
-pub(crate) trait GemmKernel {
+pub(crate) trait MicroKernel {
     /// Rows of the register tile (and of a packed A micro-panel).
     const MR: usize;
     /// Columns of the register tile (and of a packed B micro-panel).
@@ -16,7 +16,7 @@ pub(crate) trait GemmKernel {
     /// `c + i*rsc + j*csc` for `i < MR`, `j < NR` is a distinct writable (and, when β ≠ 0,
     /// readable) float.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn kernel(
+    unsafe fn tile(
         k: usize,
         alpha: f32,
         a: *const f32,

@@ -1,0 +1,357 @@
+//! The IDX file reader. IDX files are big-endian: a magic number `0x0000_08_NN` (u8 data, NN
+//! dimensions), the dimensions as u32, then the data. Both gzip-compressed and raw files are
+//! accepted.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::SIDE;
+use crate::error::{Error, Result};
+
+/// A set of same-sized u8 images, row-major, one after the other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Images {
+    pub count: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl Images {
+    /// Image `i` as u8 pixels.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.rows * self.cols;
+        &self.pixels[i * n..(i + 1) * n]
+    }
+}
+
+/// Images and their labels, checked to be the same count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub images: Images,
+    pub labels: Vec<u8>,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Image `i` scaled to 0..1.
+    pub fn image_f32(&self, i: usize, out: &mut [f32]) {
+        for (o, &p) in out.iter_mut().zip(self.images.image(i)) {
+            *o = p as f32 / 255.0;
+        }
+    }
+}
+
+fn data_err(file: &str, msg: impl std::fmt::Display) -> Error {
+    Error::Data(format!("{file}: {msg}"))
+}
+
+/// Decompresses `bytes` when they start with the gzip magic, otherwise returns them as they are.
+fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| data_err(file, format!("gzip data is corrupt or truncated ({e})")))?;
+        Ok(out)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+/// Parses an IDX header with `dims` dimensions and u8 data; returns the dimensions and the data.
+fn parse_idx<'a>(file: &str, bytes: &'a [u8], dims: usize) -> Result<(Vec<usize>, &'a [u8])> {
+    let header = 4 + 4 * dims;
+    if bytes.len() < 4 {
+        return Err(data_err(
+            file,
+            format!(
+                "truncated: {} bytes, too short for an IDX header",
+                bytes.len()
+            ),
+        ));
+    }
+    let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let expected = 0x0800 | dims as u32;
+    if magic != expected {
+        let what = if dims == 1 { "labels" } else { "images" };
+        return Err(data_err(
+            file,
+            format!(
+                "bad magic number 0x{magic:08x}: expected 0x{expected:08x} (IDX u8 {what}, {dims} dimension{})",
+                if dims == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    if bytes.len() < header {
+        return Err(data_err(
+            file,
+            format!(
+                "truncated: {} bytes, the IDX header alone is {header}",
+                bytes.len()
+            ),
+        ));
+    }
+    let shape: Vec<usize> = (0..dims)
+        .map(|d| {
+            let o = 4 + 4 * d;
+            u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
+        })
+        .collect();
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| data_err(file, format!("dimensions {shape:?} overflow")))?;
+    let data = &bytes[header..];
+    if data.len() < n {
+        return Err(data_err(
+            file,
+            format!(
+                "truncated: the header promises {shape:?} = {n} bytes of data, the file has {}",
+                data.len()
+            ),
+        ));
+    }
+    if data.len() > n {
+        return Err(data_err(
+            file,
+            format!(
+                "count mismatch: the header says {shape:?} = {n} bytes of data, the file has {} ({} extra)",
+                data.len(),
+                data.len() - n
+            ),
+        ));
+    }
+    Ok((shape, data))
+}
+
+/// Parses an IDX image file (`file` names it in errors), gzip-compressed or raw.
+pub fn parse_images(file: &str, bytes: &[u8]) -> Result<Images> {
+    let raw = maybe_gunzip(file, bytes)?;
+    let (shape, data) = parse_idx(file, &raw, 3)?;
+    if shape[1] == 0 || shape[2] == 0 {
+        return Err(data_err(
+            file,
+            format!("empty images {}×{}", shape[1], shape[2]),
+        ));
+    }
+    Ok(Images {
+        count: shape[0],
+        rows: shape[1],
+        cols: shape[2],
+        pixels: data.to_vec(),
+    })
+}
+
+/// Parses an IDX label file (`file` names it in errors), gzip-compressed or raw; labels must be 0..9.
+pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+    let raw = maybe_gunzip(file, bytes)?;
+    let (_, data) = parse_idx(file, &raw, 1)?;
+    if let Some(i) = data.iter().position(|&l| l > 9) {
+        return Err(data_err(
+            file,
+            format!("label {} at index {i} is not a digit 0..9", data[i]),
+        ));
+    }
+    Ok(data.to_vec())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| data_err(&path.display().to_string(), e))
+}
+
+/// Reads an IDX image file.
+pub fn read_images(path: impl AsRef<Path>) -> Result<Images> {
+    let path = path.as_ref();
+    parse_images(&path.display().to_string(), &read(path)?)
+}
+
+/// Reads an IDX label file.
+pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    parse_labels(&path.display().to_string(), &read(path)?)
+}
+
+/// Pairs images with labels, checking the counts agree and the images are 28×28.
+pub fn dataset(images: Images, labels: Vec<u8>, what: &str) -> Result<Dataset> {
+    if images.count != labels.len() {
+        return Err(Error::Data(format!(
+            "{what}: images/labels mismatch: {} images but {} labels",
+            images.count,
+            labels.len()
+        )));
+    }
+    if images.rows != SIDE || images.cols != SIDE {
+        return Err(Error::Data(format!(
+            "{what}: images are {}×{}, expected 28×28",
+            images.rows, images.cols
+        )));
+    }
+    Ok(Dataset { images, labels })
+}
+
+/// Loads `train` (60,000) or `t10k` (10,000) from a directory holding the four `.gz` files
+/// (or raw files of the same names without `.gz`).
+pub fn load(dir: impl AsRef<Path>, split: &str) -> Result<Dataset> {
+    let dir = dir.as_ref();
+    let find = |kind: &str| {
+        let gz = dir.join(format!("{split}-{kind}.gz"));
+        if gz.exists() {
+            gz
+        } else {
+            dir.join(format!("{split}-{kind}"))
+        }
+    };
+    let images = read_images(find("images-idx3-ubyte"))?;
+    let labels = read_labels(find("labels-idx1-ubyte"))?;
+    dataset(images, labels, &format!("{}/{split}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+        let mut v = magic.to_be_bytes().to_vec();
+        for d in dims {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn parses_small_raw_and_gz_files() {
+        let raw = idx(0x803, &[2, 2, 3], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        let im = parse_images("x", &raw).unwrap();
+        assert_eq!((im.count, im.rows, im.cols), (2, 2, 3));
+        assert_eq!(im.image(1), &[6, 7, 8, 9, 10, 11]);
+        let mut gz = Vec::new();
+        {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+            e.write_all(&raw).unwrap();
+            e.finish().unwrap();
+        }
+        assert_eq!(parse_images("x.gz", &gz).unwrap(), im);
+        // A truncated gzip stream names the file.
+        let e = parse_images("x.gz", &gz[..gz.len() / 2])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.gz") && e.contains("gzip"), "{e}");
+    }
+
+    #[test]
+    fn rejects_corrupt_headers() {
+        let e = parse_images("a", &idx(0x801, &[1, 1, 1], &[0]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a: bad magic number 0x00000801"), "{e}");
+        let e = parse_labels("l", &idx(0x801, &[3], &[1, 2]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("l: truncated") && e.contains("has 2"), "{e}");
+        let e = parse_labels("l", &idx(0x801, &[1], &[1, 2]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("count mismatch"), "{e}");
+        let e = parse_labels("l", &idx(0x801, &[1], &[12]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("label 12"), "{e}");
+        let e = parse_images("i", &[0, 0, 8, 3, 0]).unwrap_err().to_string();
+        assert!(e.contains("i: truncated"), "{e}");
+        let e = parse_images("i", &[]).unwrap_err().to_string();
+        assert!(e.contains("i: truncated"), "{e}");
+        let im = parse_images("i", &idx(0x803, &[2, 28, 28], &[0; 2 * 784])).unwrap();
+        let e = dataset(im, vec![1, 2, 3], "set").unwrap_err().to_string();
+        assert!(
+            e.contains("images/labels mismatch: 2 images but 3 labels"),
+            "{e}"
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn mnist_dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn reads_the_real_files() {
+        let test = load(mnist_dir(), "t10k").unwrap();
+        assert_eq!(test.len(), 10_000);
+        let mut counts = [0usize; 10];
+        for &l in &test.labels {
+            counts[l as usize] += 1;
+        }
+        assert_eq!(
+            counts,
+            [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+        );
+        let labels = read_labels(mnist_dir().join("train-labels-idx1-ubyte.gz")).unwrap();
+        assert_eq!(labels.len(), 60_000);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn rejects_corrupted_copies_of_the_real_files() {
+        let dir = std::env::temp_dir().join(format!("convscope-mnist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = std::fs::read(mnist_dir().join("t10k-labels-idx1-ubyte.gz")).unwrap();
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&src[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        // Truncated raw copy.
+        let p = dir.join("t10k-labels-idx1-ubyte");
+        std::fs::write(&p, &raw[..raw.len() - 10]).unwrap();
+        let e = read_labels(&p).unwrap_err().to_string();
+        assert!(e.contains("t10k-labels-idx1-ubyte: truncated"), "{e}");
+        // Wrong magic.
+        let mut bad = raw.clone();
+        bad[3] = 3;
+        std::fs::write(&p, &bad).unwrap();
+        let e = read_labels(&p).unwrap_err().to_string();
+        assert!(e.contains("bad magic number 0x00000803"), "{e}");
+        // Count in the header larger than the data.
+        let mut bad = raw.clone();
+        bad[4..8].copy_from_slice(&10_001u32.to_be_bytes());
+        std::fs::write(&p, &bad).unwrap();
+        let e = read_labels(&p).unwrap_err().to_string();
+        assert!(e.contains("truncated") && e.contains("10001"), "{e}");
+        // Truncated gzip copy.
+        let pgz = dir.join("t10k-labels-idx1-ubyte.gz");
+        std::fs::write(&pgz, &src[..src.len() - 100]).unwrap();
+        let e = read_labels(&pgz).unwrap_err().to_string();
+        assert!(e.contains("t10k-labels-idx1-ubyte.gz: gzip"), "{e}");
+        // Images and labels of different counts.
+        std::fs::remove_file(&pgz).unwrap();
+        let mut short = raw[..8 + 100].to_vec();
+        short[4..8].copy_from_slice(&100u32.to_be_bytes());
+        std::fs::write(&p, &short).unwrap();
+        std::fs::copy(
+            mnist_dir().join("t10k-images-idx3-ubyte.gz"),
+            dir.join("t10k-images-idx3-ubyte.gz"),
+        )
+        .unwrap();
+        let e = load(&dir, "t10k").unwrap_err().to_string();
+        assert!(
+            e.contains("images/labels mismatch: 10000 images but 100 labels"),
+            "{e}"
+        );
+        // Missing file.
+        let e = read_images(dir.join("nope")).unwrap_err().to_string();
+        assert!(e.contains("nope"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
