@@ -65,6 +65,9 @@ async function cases(flavour) {
   for (let i = 0; i < 2000; i++) { try { new api.Tensor(new BigInt64Array(1024), [1024]); } catch { /* counted below */ } }
   run('new Tensor(BigInt64Array, [1024])', () => new api.Tensor(new BigInt64Array(1024), [1024]));
   out.bigintGrowth = api.liveObjects().memoryBytes - before;
+  const beforeThrows = api.liveObjects().memoryBytes;
+  for (let i = 0; i < 50000; i++) { try { api.conv2d(x, w, null, { get stride() { throw new Error('boom'); } }); } catch { /* counted below */ } }
+  out.throwGrowth = api.liveObjects().memoryBytes - beforeThrows;
   run('getter that throws', () => api.conv2d(x, w, null, { get stride() { throw new Error('boom'); } }));
   run('revoked proxy as opts', () => { const p = Proxy.revocable({}, {}); p.revoke(); return api.conv2d(x, w, null, p.proxy); });
   run('strides (a typo)', () => api.conv2d(x, w, null, { strides: 2 }));
@@ -115,6 +118,7 @@ for (const flavour of ['simd128', 'relaxed']) {
       assert.ok(got.msg.length <= 400, `${name}: message of ${got.msg.length} characters`);
     }
     assert.equal(out.bigintGrowth, 0, 'copying a BigInt64Array in leaks nothing');
+    assert.equal(out.throwGrowth, 0, 'an argument whose getter throws leaks nothing (50,000 times)');
     // Not asserted (no timing in tests): what used to take seconds or minutes, for the log.
     const slow = Object.entries(out).filter(([, v]) => v.ms > 20).map(([k, v]) => `${k} ${v.ms.toFixed(0)} ms`);
     console.log(`${flavour}: slowest cases: ${slow.join(', ') || 'none over 20 ms'}`);

@@ -1,10 +1,10 @@
 //! Where the windows of a convolution fall: parameters, output sizes (PyTorch's formulas),
-//! validation, and the two data movers `im2col` / `col2im`, which are adjoints of each other
-//! (seed 004).
+//! validation, and the two data movers `im2col` / `col2im` (windows as rows of a matrix, and
+//! back), which are adjoints of each other.
 //!
 //! One picture serves both directions. A convolution slides a window over an *image* (the
 //! large side) and produces one value per window position (the *small* side). `conv2d` maps
-//! image → small; `conv_transpose2d` is its adjoint and maps small → image (seed 002). So a
+//! image → small; `conv_transpose2d` is its adjoint and maps small → image. So a
 //! [`ConvPlan`] names the image side and the small side instead of "input" and "output".
 
 use serde::Serialize;
@@ -337,8 +337,8 @@ impl Window {
         self.rows() * self.cols()
     }
 
-    /// A 1×1, stride-1, unpadded window: the column matrix *is* the image (seed 000: a 1×1
-    /// conv is a dense layer over channels), so no im2col is needed.
+    /// A 1×1, stride-1, unpadded window: the column matrix *is* the image (a 1×1 conv is a
+    /// dense layer over channels), so no im2col is needed.
     pub fn is_pointwise(&self) -> bool {
         self.kernel == [1, 1]
             && self.stride == [1, 1]

@@ -332,4 +332,4 @@ mod tests {
 }
 
 #[cfg(test)]
-mod kernels_tests;
+mod against_ops;

@@ -71,7 +71,9 @@ function copy(v, depth) {
   return out;
 }
 
-export function cs_snapshot(v) { return copy(v, 0); }
+export function cs_snapshot(v) {
+  try { return [true, copy(v, 0)]; } catch (e) { return [false, cs_message(e)]; }
+}
 export function cs_typed_len(v, tag) {
   return ArrayBuffer.isView(v) && TAG.call(v) === tag ? LEN.call(v) : -1;
 }
@@ -81,8 +83,10 @@ export function cs_message(e) {
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    fn cs_snapshot(v: &JsValue) -> Result<JsValue, JsValue>;
+    /// `[true, snapshot]` or `[false, message]`. Not a `catch` import: wasm-bindgen 0.2.130
+    /// leaks an externref table slot for the return value of every caught call that throws
+    /// (measured: +1.3 slots and ~11 bytes of wasm memory per call), so the JS side catches.
+    fn cs_snapshot(v: &JsValue) -> js_sys::Array;
     #[wasm_bindgen(catch)]
     fn cs_typed_len(v: &JsValue, tag: &str) -> Result<f64, JsValue>;
     #[wasm_bindgen(catch)]
@@ -92,13 +96,19 @@ extern "C" {
 
 /// The caller's value as plain data, or an error naming `name` when reading it threw.
 pub fn snapshot(name: &str, v: &JsValue) -> Result<JsValue, ArgError> {
-    cs_snapshot(v).map_err(|e| {
-        ArgError::new(
+    let r = cs_snapshot(v);
+    if r.get(0).as_bool() == Some(true) {
+        Ok(r.get(1))
+    } else {
+        Err(ArgError::new(
             name,
             "an unreadable value",
-            format!("reading it threw: {}", cs_message(&e)),
-        )
-    })
+            format!(
+                "reading it threw: {}",
+                r.get(1).as_string().unwrap_or_default()
+            ),
+        ))
+    }
 }
 
 /// Reads argument `name` of `function` as `T` (an option type of [`args`]).
@@ -147,7 +157,7 @@ fn describe_snapshot(snap: JsValue) -> String {
 
 /// A description of any caller value for an error message (it is snapshotted first).
 pub fn describe(v: &JsValue) -> String {
-    match cs_snapshot(v) {
+    match snapshot("value", v) {
         Ok(s) => describe_snapshot(s),
         Err(_) => "an unreadable value".into(),
     }
