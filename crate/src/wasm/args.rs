@@ -413,6 +413,23 @@ impl CorrelateSetting {
     pub fn params(&self) -> Conv2dParams {
         geometry(self.stride, self.padding, self.dilation, None, None)
     }
+    pub fn setting(&self) -> Setting {
+        Setting {
+            size: self.size.0,
+            kernel: self.kernel_size.0,
+            params: self.params(),
+            cap: self.cap.map(|c| c.0),
+        }
+    }
+}
+
+/// What every trace setting holds: the input's and the kernel's size, the geometry, and the
+/// largest value the ranges consider.
+pub struct Setting {
+    pub size: [usize; 2],
+    pub kernel: [usize; 2],
+    pub params: Conv2dParams,
+    pub cap: Option<usize>,
 }
 
 /// The setting of a transposed-convolution trace (`traceTranspose`, `traceTransposeRanges`,
@@ -446,6 +463,14 @@ impl TransposeSetting {
             None,
             self.output_padding,
         )
+    }
+    pub fn setting(&self) -> Setting {
+        Setting {
+            size: self.size.0,
+            kernel: self.kernel_size.0,
+            params: self.params(),
+            cap: self.cap.map(|c| c.0),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{
-    ArgError, CorrelateSetting, OneByOneOptions, ParamCountOptions, PresetOptions,
+    ArgError, CorrelateSetting, OneByOneOptions, ParamCountOptions, PresetOptions, Setting,
     TransposeSetting, Whole,
 };
 use super::js::{self, arg};
@@ -79,6 +79,20 @@ fn sizes(op: Op, size: [usize; 2], kernel: [usize; 2]) -> Result<(), ArgError> {
     Ok(())
 }
 
+/// The ranges of a scene's controls for `s` (the controls' current values must be possible ones).
+fn ranges(op: Op, s: Setting) -> R<JsValue> {
+    sizes(op, s.size, s.kernel)?;
+    s.params.check_steps()?;
+    let cap = s.cap.unwrap_or(MAX_SIDE);
+    to_js(&trace::ranges(op, s.size, s.kernel, &s.params, cap))
+}
+
+/// The nearest valid setting to `s`.
+fn settle(op: Op, s: Setting) -> R<JsValue> {
+    sizes(op, s.size, s.kernel)?;
+    to_js(&trace::settle(op, s.size, s.kernel, &s.params)?)
+}
+
 fn correlate_setting(function: &str, v: &JsValue) -> Result<CorrelateSetting, ArgError> {
     js::options::<CorrelateSetting>("setting", function, "{ size: 7, kernelSize: 3 }", v)?
         .ok_or_else(|| {
@@ -130,17 +144,10 @@ pub fn trace_correlate(
 #[wasm_bindgen(js_name = traceCorrelateRanges)]
 pub fn trace_correlate_ranges(setting: JsValue) -> Result<JsValue, JsError> {
     run(|| {
-        let s = correlate_setting("traceCorrelateRanges", &setting)?;
-        sizes(Op::Correlate, s.size.0, s.kernel_size.0)?;
-        let cap = s.cap.map_or(MAX_SIDE, |c| c.0);
-        s.params().check_steps()?;
-        to_js(&trace::ranges(
+        ranges(
             Op::Correlate,
-            s.size.0,
-            s.kernel_size.0,
-            &s.params(),
-            cap,
-        ))
+            correlate_setting("traceCorrelateRanges", &setting)?.setting(),
+        )
     })
 }
 
@@ -148,14 +155,10 @@ pub fn trace_correlate_ranges(setting: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = traceCorrelateSettle)]
 pub fn trace_correlate_settle(setting: JsValue) -> Result<JsValue, JsError> {
     run(|| {
-        let s = correlate_setting("traceCorrelateSettle", &setting)?;
-        sizes(Op::Correlate, s.size.0, s.kernel_size.0)?;
-        to_js(&trace::settle(
+        settle(
             Op::Correlate,
-            s.size.0,
-            s.kernel_size.0,
-            &s.params(),
-        )?)
+            correlate_setting("traceCorrelateSettle", &setting)?.setting(),
+        )
     })
 }
 
@@ -212,17 +215,10 @@ pub fn trace_transpose_after(
 #[wasm_bindgen(js_name = traceTransposeRanges)]
 pub fn trace_transpose_ranges(setting: JsValue) -> Result<JsValue, JsError> {
     run(|| {
-        let s = transpose_setting("traceTransposeRanges", &setting)?;
-        sizes(Op::Transpose, s.size.0, s.kernel_size.0)?;
-        let cap = s.cap.map_or(MAX_SIDE, |c| c.0);
-        s.params().check_steps()?;
-        to_js(&trace::ranges(
+        ranges(
             Op::Transpose,
-            s.size.0,
-            s.kernel_size.0,
-            &s.params(),
-            cap,
-        ))
+            transpose_setting("traceTransposeRanges", &setting)?.setting(),
+        )
     })
 }
 
@@ -230,14 +226,10 @@ pub fn trace_transpose_ranges(setting: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = traceTransposeSettle)]
 pub fn trace_transpose_settle(setting: JsValue) -> Result<JsValue, JsError> {
     run(|| {
-        let s = transpose_setting("traceTransposeSettle", &setting)?;
-        sizes(Op::Transpose, s.size.0, s.kernel_size.0)?;
-        to_js(&trace::settle(
+        settle(
             Op::Transpose,
-            s.size.0,
-            s.kernel_size.0,
-            &s.params(),
-        )?)
+            transpose_setting("traceTransposeSettle", &setting)?.setting(),
+        )
     })
 }
 
