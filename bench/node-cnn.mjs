@@ -43,15 +43,17 @@ for (const b of builds) {
   // A query string makes every build its own module instance.
   const api = await import(`${pathToFileURL(join(dir, 'api.js'))}?${loaded.length}`);
   api.initSync({ module: readFileSync(join(dir, 'convscope_bg.wasm')) });
+  // The bench exports come from the glue api.js wraps (the same module instance).
+  const raw = await import(`${pathToFileURL(join(dir, 'convscope.js'))}`);
   const model = api.Model.load(bytes);
   const names = model.layers().slice(1).map((l) => l.name);
-  loaded.push({ name: b, api, model, names, layer: names.map(() => []), inner: [], js: [] });
+  loaded.push({ name: b, api, raw, model, names, layer: names.map(() => []), inner: [], js: [] });
 }
 
 for (let r = 0; r < rounds; r++) {
   for (const L of loaded) {
     const n = L.names.length;
-    const t = L.api.benchInference(bytes, pixels, reps);
+    const t = L.raw.benchInference(bytes, pixels, reps);
     for (let i = 0; i < reps; i++) {
       for (let j = 0; j < n; j++) L.layer[j].push(t[i * (n + 1) + j]);
       L.inner.push(t[i * (n + 1) + n]);

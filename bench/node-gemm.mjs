@@ -18,7 +18,7 @@ const shapesArg = args.includes('--shapes') ? args[args.indexOf('--shapes') + 1]
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'bench/pkg', flavour);
-const api = await import(join(pkg, 'api.js'));
+const api = await import(join(pkg, 'convscope.js'));
 api.initSync({ module: readFileSync(join(pkg, 'convscope_bg.wasm')) });
 
 const defaultShapes = [

@@ -71,6 +71,19 @@ async function cases(flavour) {
   run('getter that throws', () => api.conv2d(x, w, null, { get stride() { throw new Error('boom'); } }));
   run('revoked proxy as opts', () => { const p = Proxy.revocable({}, {}); p.revoke(); return api.conv2d(x, w, null, p.proxy); });
   run('strides (a typo)', () => api.conv2d(x, w, null, { strides: 2 }));
+  run('an own __proto__ key', () => api.conv2d(x, w, null, JSON.parse('{"__proto__":{"stride":2}}')));
+  Object.defineProperty(Object.prototype, 'stride', { get() { throw new Error('inherited'); }, configurable: true });
+  Object.defineProperty(Object.prototype, 'name', { set() { model.arch; throw new Error('re-entered'); }, configurable: true });
+  run('an inherited getter is not read', () => { const y = api.conv2d(x, w, null, {}); const s = y.shape.join('x'); y.free(); return s; });
+  run('a setter on Object.prototype while layers() builds', () => model.layers().length);
+  delete Object.prototype.stride;
+  delete Object.prototype.name;
+  run('the model after the setter', () => model.arch);
+  const m2 = api.Model.load(bytes);
+  const act = m2.forward(new Float32Array(784)).activation(1);
+  m2.free();
+  act.fill(1e30); // a copy: writing to it touches no wasm memory
+  run('tensors after writing to an activation of a freed model', () => { const t = new api.Tensor(new Float32Array(1000).fill(2), [1000]); const v = t.toArray()[999]; t.free(); if (v !== 2) throw new Error(`wrong ${v}`); return v; });
   run('a valid conv2d at the end', () => { const y = api.conv2d(x, w, null, { padding: 1 }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x4x4') throw new Error(s); return s; });
   return out;
 }
@@ -101,6 +114,11 @@ const WANT = {
   'getter that throws': /^invalid opts = an unreadable value: reading it threw: boom/,
   'revoked proxy as opts': /^invalid opts = an unreadable value: reading it threw/,
   'strides (a typo)': /^invalid option = strides: is not an option of conv2d/,
+  'an own __proto__ key': /^invalid option = __proto__: is not an option of conv2d/,
+  'an inherited getter is not read': /^returned string/,
+  'a setter on Object.prototype while layers() builds': /^returned number|^invalid|re-entered/,
+  'the model after the setter': /^returned string/,
+  'tensors after writing to an activation of a freed model': /^returned number/,
   'a valid conv2d at the end': /^returned string/,
 };
 

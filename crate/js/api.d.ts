@@ -4,6 +4,8 @@
 
 /** Initialises the wasm (`{ module_or_path }`: a URL, Response, bytes or WebAssembly.Module). */
 export default function init(opts?: { module_or_path: unknown }): Promise<unknown>;
+/** The same, synchronously (`{ module }`: bytes or a WebAssembly.Module). */
+export function initSync(opts: { module: unknown }): unknown;
 
 /** A size along (height, width): one number for both, or `[h, w]`. Whole numbers ≥ 0. */
 export type Size2d = number | [number, number];
@@ -45,7 +47,7 @@ export class Model {
 export class Forward {
   numLayers(): number;
   name(i: number): string;
-  /** A view into wasm memory: read it before the next wasm call that allocates. */
+  /** A copy of activation `i`. */
   activation(i: number): Float32Array;
   shape(i: number): number[];
   probabilities(): Float32Array;

@@ -8,9 +8,16 @@
 import init, * as raw from './convscope.js';
 
 export default init;
-// Every export of the glue (the functions that take no handle: preprocess, the traces,
-// simdLevel, …, and the handle-level functions themselves); the names defined below win.
-export * from './convscope.js';
+// The glue's functions that take no handle. The handle-level functions (tensorNew, modelFree,
+// forwardTop, …) are not re-exported: they take plain numbers, which a caller could guess;
+// here handles exist only inside the classes' private fields.
+export {
+  initSync, simdLevel, liveObjects, preprocess,
+  traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
+  traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle,
+  traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
+  traceSchedules, traceOneByOne, traceParamCounts,
+} from './convscope.js';
 
 const WRAP = Symbol('wrap');
 const freeLater = new FinalizationRegistry((free) => { try { free(); } catch { /* already gone */ } });
@@ -148,7 +155,7 @@ export class Forward {
   numLayers() { return raw.forwardNumLayers(...Forward.#of(this)); }
   /** Name of activation `i`. */
   name(i) { return raw.forwardName(...Forward.#of(this), i); }
-  /** Activation `i` as a Float32Array VIEW into wasm memory: read it at once. */
+  /** Activation `i` (a copy). */
   activation(i) { return raw.forwardActivation(...Forward.#of(this), i); }
   /** Shape of activation `i` without the batch dimension. */
   shape(i) { return Array.from(raw.forwardShape(...Forward.#of(this), i)); }

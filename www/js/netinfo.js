@@ -108,7 +108,7 @@ export class NetInfo {
     return i + this.offset;
   }
 
-  /** Layer `i`'s activation (a Float32Array view into wasm memory: read it now, never keep it). */
+  /** Layer `i`'s activation (a Float32Array copy). */
   activation(fwd, i) {
     return fwd.activation(this.actIndex(i));
   }

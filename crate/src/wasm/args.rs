@@ -3,9 +3,9 @@
 //! (camelCase, unknown fields rejected). Every error names the argument or option, the value
 //! as JS gave it, and what is wrong: `invalid stride = -1: must be a whole number ≥ 0`.
 //!
-//! In wasm the values come from a plain-data snapshot of the JS argument
-//! ([`super::js::snapshot`]), so no getter, proxy or iterator of the caller runs inside serde;
-//! natively the same types are read from `serde_json` values, which is how they are tested.
+//! In wasm the values come from a plain-data snapshot of the JS argument as JSON text
+//! ([`super::js::snapshot`]), read by serde_json, so no getter, proxy or iterator of the caller
+//! runs inside serde; the native tests read the same types from JSON the same way.
 
 use std::fmt;
 
@@ -507,63 +507,6 @@ pub struct ParamCountOptions {
     pub hidden: Whole,
 }
 
-/// The field names of an options struct (what its derived `Deserialize` asks for), found by
-/// letting it ask: serde-wasm-bindgen reads only the fields a struct names, so unknown keys
-/// must be checked against these before (`deny_unknown_fields` never sees them there).
-pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
-    struct Ask<'a>(&'a mut &'static [&'static str]);
-    #[derive(Debug)]
-    struct Stop;
-    impl fmt::Display for Stop {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("stop")
-        }
-    }
-    impl std::error::Error for Stop {}
-    impl de::Error for Stop {
-        fn custom<M: fmt::Display>(_: M) -> Self {
-            Stop
-        }
-    }
-    impl<'de> Deserializer<'de> for Ask<'_> {
-        type Error = Stop;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-            Err(Stop)
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Stop> {
-            *self.0 = fields;
-            Err(Stop)
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-            ignored_any
-        }
-    }
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(Ask(&mut fields));
-    fields
-}
-
-/// Rejects keys an options struct does not have (a typo like `strides` would otherwise be
-/// silently ignored).
-pub fn check_keys<T: DeserializeOwned>(keys: &[String], function: &str) -> Result<(), ArgError> {
-    let allowed = field_names::<T>();
-    match keys.iter().find(|k| !allowed.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(ArgError::new(
-            "option",
-            k.chars().take(40).collect::<String>(),
-            format!("is not an option of {function}; expected one of {allowed:?}"),
-        )),
-    }
-}
-
 /// Reads `T` from a deserializer, turning serde's errors into [`ArgError`]s that name the
 /// option: `name` is the argument (`"opts"`), `function` the export (for "is not an option of").
 pub fn read<'de, T: DeserializeOwned, D: Deserializer<'de>>(
@@ -579,8 +522,11 @@ pub fn read<'de, T: DeserializeOwned, D: Deserializer<'de>>(
             path.trim_start_matches('.').to_string()
         };
         let msg = e.inner().to_string();
-        // serde-wasm-bindgen's errors are JS Errors and print as "Error: …".
-        let msg = msg.strip_prefix("Error: ").unwrap_or(&msg);
+        // serde_json adds where in the text it was; the text is ours, not the caller's.
+        let msg = match msg.rfind(" at line ") {
+            Some(i) => &msg[..i],
+            None => &msg,
+        };
         to_arg_error(&field, name, function, msg)
     })
 }

@@ -1,21 +1,24 @@
 //! The only code that reads the caller's JS values. Every read is one of the small JS
-//! functions below, imported with `catch`: a throwing getter, a revoked proxy or a detached
-//! buffer becomes an error value here instead of an exception unwinding through wasm (which
-//! would leak the shadow stack and leave borrows held; wasm-bindgen #1959). Only
-//! engine-intrinsic operations are used on the caller's data (`ArrayBuffer.isView`, the
-//! `%TypedArray%` getters captured at load), so nothing of the caller runs while we copy.
+//! functions below, which catch everything themselves and return plain values: a throwing
+//! getter, a proxy or a detached buffer becomes an error here instead of an exception
+//! unwinding through wasm (which would leak the shadow stack and leave borrows held;
+//! wasm-bindgen #1959). Only engine intrinsics captured at load touch the caller's data
+//! (`ArrayBuffer.isView`, the `%TypedArray%` getters), so nothing of the caller runs while we
+//! copy.
 //!
-//! Options and scalars are copied into a *snapshot* of plain data (numbers, booleans, short
-//! strings, short dense arrays, plain objects with few keys); anything else becomes a marker
-//! string naming it (`"\0a function"`, `"\0a Tensor"`), which the option types report as such.
+//! Options and scalars become a *snapshot*: JSON text of plain data (numbers, booleans, short
+//! strings, short dense arrays, plain objects with few keys, own keys only), anything else a
+//! marker string naming it (`"\0a function"`, `"\0NaN"`). serde_json reads it in Rust, so no
+//! JS runs while the option types are read (no inherited getter, no `__proto__` trick).
 //! Typed arrays are measured before anything is allocated, then copied in with one `set`.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::args::{self, ArgError, Seen};
 
 #[wasm_bindgen(inline_js = r#"
+// Captured when the module loads, so a caller that later replaces a prototype's method does
+// not change what these do.
 const TA = Object.getPrototypeOf(Uint8Array.prototype);
 const TAG = Object.getOwnPropertyDescriptor(TA, Symbol.toStringTag).get;
 const LEN = Object.getOwnPropertyDescriptor(TA, 'length').get;
@@ -23,7 +26,13 @@ const SET = TA.set;
 const isArray = Array.isArray;
 const getProto = Object.getPrototypeOf;
 const keys = Object.keys;
+const OBJ = Object.prototype;
+const quote = JSON.stringify;
+const slice = Function.prototype.call.bind(String.prototype.slice);
+const finite = Number.isFinite;
+const F32 = Float32Array, U8 = Uint8Array;
 const O = '\u0000';
+const MAX_TEXT = 8192;
 
 function what(v) {
   switch (typeof v) {
@@ -37,88 +46,108 @@ function what(v) {
   }
   const p = getProto(v);
   const name = p && p.constructor && typeof p.constructor.name === 'string' ? p.constructor.name : '';
-  return O + (name && name !== 'Object' ? `a ${name.slice(0, 40)}` : 'an object');
+  return O + (name && name !== 'Object' ? `a ${slice(name, 0, 40)}` : 'an object');
 }
 
-function copy(v, depth) {
+// The value as JSON text of plain data: numbers, booleans, short strings, short dense arrays,
+// plain objects of few keys. Anything else is a string marked with \0 that names it (NaN and ∞
+// too: JSON has none). Own keys only (`__proto__` included, as a key), nothing inherited.
+function json(v, depth) {
   switch (typeof v) {
-    case 'undefined': case 'boolean': case 'number': return v;
-    case 'string': return v.length > 200 ? v.slice(0, 200) : v;
+    case 'undefined': return 'null';
+    case 'boolean': return v ? 'true' : 'false';
+    case 'number': return finite(v) ? String(v) : quote(O + String(v));
+    case 'string': return quote(v.length > 200 ? slice(v, 0, 200) : v);
     case 'object': break;
-    default: return what(v);
+    default: return quote(what(v));
   }
-  if (v === null) return null;
-  if (depth > 3) return O + 'a deeply nested value';
+  if (v === null) return 'null';
+  if (depth > 3) return quote(O + 'a deeply nested value');
   if (isArray(v)) {
     const n = v.length;
-    if (n > 16) return O + `an array of ${n} elements`;
-    const out = [];
+    if (n > 16) return quote(O + `an array of ${n} elements`);
+    let s = '[';
     for (let i = 0; i < n; i++) {
-      if (!(i in v)) return O + 'a sparse array';
-      out.push(copy(v[i], depth + 1));
+      if (!(i in v)) return quote(O + 'a sparse array');
+      s += (i ? ',' : '') + json(v[i], depth + 1);
     }
-    return out;
+    return s + ']';
   }
   const p = getProto(v);
-  if (p !== Object.prototype && p !== null) return what(v);
+  if (p !== OBJ && p !== null) return quote(what(v));
   const ks = keys(v);
-  if (ks.length > 16) return O + `an object with ${ks.length} keys`;
-  const out = {};
-  for (const k of ks) {
+  if (ks.length > 16) return quote(O + `an object with ${ks.length} keys`);
+  let s = '{';
+  let first = true;
+  for (let i = 0; i < ks.length; i++) {
+    const k = ks[i];
     const x = v[k];
-    if (x !== undefined) out[k.length > 64 ? k.slice(0, 64) : k] = copy(x, depth + 1);
+    if (x === undefined) continue;
+    s += (first ? '' : ',') + quote(k.length > 64 ? slice(k, 0, 64) : k) + ':' + json(x, depth + 1);
+    first = false;
   }
-  return out;
+  return s + '}';
 }
 
+function message(e) {
+  try { return e instanceof Error ? slice(String(e.message), 0, 120) : typeof e; } catch { return 'unknown'; }
+}
+
+// "1" + JSON text, or "0" + why it could not be read.
 export function cs_snapshot(v) {
-  try { return [true, copy(v, 0)]; } catch (e) { return [false, cs_message(e)]; }
+  try {
+    const s = json(v, 0);
+    return s.length > MAX_TEXT ? '0it is too large to be an option' : '1' + s;
+  } catch (e) { return '0reading it threw: ' + message(e); }
 }
 export function cs_typed_len(v, tag) {
-  return ArrayBuffer.isView(v) && TAG.call(v) === tag ? LEN.call(v) : -1;
+  try { return ArrayBuffer.isView(v) && TAG.call(v) === tag ? LEN.call(v) : -1; } catch { return -1; }
 }
-export function cs_copy(dst, src) { SET.call(dst, src); }
-export function cs_message(e) {
-  try { return e instanceof Error ? String(e.message).slice(0, 120) : typeof e; } catch { return 'unknown'; }
+// Copies typed array `src` into wasm memory at byte `ptr` (a fresh view: memory may have grown).
+export function cs_copy(memory, ptr, len, src, f32) {
+  try {
+    const dst = f32 ? new F32(memory.buffer, ptr, len) : new U8(memory.buffer, ptr, len);
+    SET.call(dst, src);
+    return '';
+  } catch (e) { return message(e) || 'unknown'; }
 }
 "#)]
 extern "C" {
-    /// `[true, snapshot]` or `[false, message]`. Not a `catch` import: wasm-bindgen 0.2.130
-    /// leaks an externref table slot for the return value of every caught call that throws
-    /// (measured: +1.3 slots and ~11 bytes of wasm memory per call), so the JS side catches.
-    fn cs_snapshot(v: &JsValue) -> js_sys::Array;
-    #[wasm_bindgen(catch)]
-    fn cs_typed_len(v: &JsValue, tag: &str) -> Result<f64, JsValue>;
-    #[wasm_bindgen(catch)]
-    fn cs_copy(dst: &JsValue, src: &JsValue) -> Result<(), JsValue>;
-    fn cs_message(e: &JsValue) -> String;
+    /// None of these is a `catch` import: each catches in JS and returns a plain value.
+    /// (wasm-bindgen 0.2.130 leaks an externref table slot for every caught call that throws
+    /// and returns a JS value: measured +1.3 slots and ~11 bytes of wasm memory per call.)
+    fn cs_snapshot(v: &JsValue) -> String;
+    fn cs_typed_len(v: &JsValue, tag: &str) -> f64;
+    fn cs_copy(memory: &JsValue, ptr: u32, len: u32, src: &JsValue, f32: bool) -> String;
 }
 
-/// The caller's value as plain data, or an error naming `name` when reading it threw.
-pub fn snapshot(name: &str, v: &JsValue) -> Result<JsValue, ArgError> {
-    let r = cs_snapshot(v);
-    if r.get(0).as_bool() == Some(true) {
-        Ok(r.get(1))
-    } else {
-        Err(ArgError::new(
+/// The caller's value as JSON text of plain data, or an error naming `name` when reading it
+/// threw or it is too large.
+pub fn snapshot(name: &str, v: &JsValue) -> Result<String, ArgError> {
+    let s = cs_snapshot(v);
+    match s.strip_prefix('1') {
+        Some(text) => Ok(text.to_string()),
+        None => Err(ArgError::new(
             name,
             "an unreadable value",
-            format!(
-                "reading it threw: {}",
-                r.get(1).as_string().unwrap_or_default()
-            ),
-        ))
+            s.strip_prefix('0').unwrap_or(&s).to_string(),
+        )),
     }
 }
 
-/// Reads argument `name` of `function` as `T` (an option type of [`args`]).
+/// Reads argument `name` of `function` as `T` (an option type of [`args`]): the snapshot's
+/// JSON text is read by serde_json, exactly as the native tests read theirs.
 pub fn arg<T: serde::de::DeserializeOwned>(
     name: &str,
     function: &str,
     v: &JsValue,
 ) -> Result<T, ArgError> {
-    let snap = snapshot(name, v)?;
-    args::read(serde_wasm_bindgen::Deserializer::from(snap), name, function)
+    let text = snapshot(name, v)?;
+    args::read(
+        &mut serde_json::Deserializer::from_str(&text),
+        name,
+        function,
+    )
 }
 
 /// Reads an options object: `undefined`/`null` → `None`; a plain object → its options; anything
@@ -129,28 +158,28 @@ pub fn options<T: serde::de::DeserializeOwned>(
     example: &str,
     v: &JsValue,
 ) -> Result<Option<T>, ArgError> {
-    let snap = snapshot(name, v)?;
-    if snap.is_undefined() || snap.is_null() {
+    let text = snapshot(name, v)?;
+    if text == "null" {
         return Ok(None);
     }
-    if !snap.is_object() || js_sys::Array::is_array(&snap) {
+    if !text.starts_with('{') {
         return Err(ArgError::new(
             name,
-            describe_snapshot(snap),
+            describe_text(&text),
             format!("must be an object like {example} for {function}"),
         ));
     }
-    let keys: Vec<String> = js_sys::Object::keys(snap.unchecked_ref::<js_sys::Object>())
-        .iter()
-        .filter_map(|k| k.as_string())
-        .collect();
-    args::check_keys::<T>(&keys, function)?;
-    args::read(serde_wasm_bindgen::Deserializer::from(snap), name, function).map(Some)
+    args::read(
+        &mut serde_json::Deserializer::from_str(&text),
+        name,
+        function,
+    )
+    .map(Some)
 }
 
 /// How a snapshot reads in an error message.
-fn describe_snapshot(snap: JsValue) -> String {
-    serde_wasm_bindgen::from_value::<Seen>(snap)
+fn describe_text(text: &str) -> String {
+    serde_json::from_str::<Seen>(text)
         .map(|s| s.to_string())
         .unwrap_or_else(|_| "a value".into())
 }
@@ -158,7 +187,7 @@ fn describe_snapshot(snap: JsValue) -> String {
 /// A description of any caller value for an error message (it is snapshotted first).
 pub fn describe(v: &JsValue) -> String {
     match snapshot("value", v) {
-        Ok(s) => describe_snapshot(s),
+        Ok(text) => describe_text(&text),
         Err(_) => "an unreadable value".into(),
     }
 }
@@ -167,41 +196,26 @@ pub fn describe(v: &JsValue) -> String {
 pub trait Element: Copy + Default {
     /// `Symbol.toStringTag` of the accepted typed arrays.
     const TAGS: &'static [&'static str];
-    /// A view of `dst` (in wasm memory) as that typed array.
-    ///
-    /// # Safety
-    /// The view must be used before anything allocates in wasm memory.
-    unsafe fn view(dst: &mut [Self]) -> JsValue;
+    const F32: bool;
 }
 
 impl Element for f32 {
     const TAGS: &'static [&'static str] = &["Float32Array"];
-    unsafe fn view(dst: &mut [f32]) -> JsValue {
-        js_sys::Float32Array::view_mut_raw(dst.as_mut_ptr(), dst.len()).into()
-    }
+    const F32: bool = true;
 }
 
 impl Element for u8 {
     const TAGS: &'static [&'static str] = &["Uint8Array", "Uint8ClampedArray"];
-    unsafe fn view(dst: &mut [u8]) -> JsValue {
-        js_sys::Uint8Array::view_mut_raw(dst.as_mut_ptr(), dst.len()).into()
-    }
+    const F32: bool = false;
 }
 
 /// The length of a typed-array argument, measured without copying: an error names the
 /// argument when it is not one of `T`'s typed arrays.
 pub fn typed_len<T: Element>(name: &str, v: &JsValue) -> Result<usize, ArgError> {
     for tag in T::TAGS {
-        match cs_typed_len(v, tag) {
-            Ok(n) if n >= 0.0 => return Ok(n as usize),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(ArgError::new(
-                    name,
-                    "an unreadable value",
-                    format!("reading it threw: {}", cs_message(&e)),
-                ))
-            }
+        let n = cs_typed_len(v, tag);
+        if n >= 0.0 {
+            return Ok(n as usize);
         }
     }
     Err(ArgError::new(
@@ -229,15 +243,21 @@ pub fn typed<T: Element>(
         )
     })?;
     out.resize(n, T::default());
-    // safety: the view is used at once, before any allocation.
-    let view = unsafe { T::view(&mut out) };
-    cs_copy(&view, v).map_err(|e| {
-        ArgError::new(
+    // The JS side makes its own view of memory at this address, so nothing can detach it.
+    let problem = cs_copy(
+        &wasm_bindgen::memory(),
+        out.as_mut_ptr() as u32,
+        n as u32,
+        v,
+        T::F32,
+    );
+    if !problem.is_empty() {
+        return Err(ArgError::new(
             name,
             "an unreadable value",
-            format!("copying it threw: {}", cs_message(&e)),
-        )
-    })?;
+            format!("copying it threw: {problem}"),
+        ));
+    }
     Ok(out)
 }
 

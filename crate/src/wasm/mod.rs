@@ -65,6 +65,9 @@ impl Fail {
                     "kernel_size" => "kernelSize",
                     "output_padding" => "outputPadding",
                     "ceil_mode" => "ceilMode",
+                    "c_in" => "channelsIn",
+                    "c_out" => "channelsOut",
+                    "height" | "width" => "size",
                     n => n,
                 };
                 format!("invalid {name} = {value}: {reason}")

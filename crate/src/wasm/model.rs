@@ -3,10 +3,11 @@
 //! `preprocess(rgba, width, height)`. The JS classes `Model` and `Forward` of `api.js` wrap
 //! them.
 //!
-//! An activation is returned as a `Float32Array` *view* into wasm memory, not a copy: it is
-//! valid until the next call into wasm that may allocate (which can grow the memory and
-//! detach every view) and until the next forward of the same model (which overwrites it).
-//! A forward whose model has run again since is refused ("stale").
+//! An activation is returned as a copy (at most 6,272 floats for the shipped models): a view
+//! into wasm memory would outlive `free()` of its model, and writing through it would corrupt
+//! the allocator. A forward whose model has run again since is refused ("stale"). JS objects
+//! are built only after a model's table is released, so no code of the caller (a setter on
+//! `Object.prototype`) runs while it is borrowed.
 
 use std::cell::RefCell;
 
@@ -59,10 +60,10 @@ fn with_model<T>(m: &JsValue, f: impl FnOnce(&mut Loaded) -> R<T>) -> R<T> {
 /// run with.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LayerInfo<'a> {
-    name: &'a str,
-    kind: &'a str,
-    shape: &'a [usize],
+struct LayerInfo {
+    name: String,
+    kind: &'static str,
+    shape: Vec<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     conv: Option<Conv2dParams>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,16 +140,23 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
                     _ => (None, None, None),
                 };
                 out.push(LayerInfo {
-                    name,
+                    name: name.clone(),
                     kind,
-                    shape: l.inf.shape(i).unwrap_or(&[]),
+                    shape: l.inf.shape(i).unwrap_or(&[]).to_vec(),
                     conv,
                     kernel_size,
                     pool,
                 });
             }
-            Ok(serde_wasm_bindgen::to_value(&out)
-                .map_err(|e| ArgError::new("layers", "?", e.to_string()))?)
+            Ok(out)
+        })
+        // Made after the table is released, through JSON.parse: it defines properties rather
+        // than assigning them, so no setter a caller put on Object.prototype runs.
+        .and_then(|out| {
+            let text = serde_json::to_string(&out)
+                .map_err(|e| ArgError::new("layers", "?", e.to_string()))?;
+            js_sys::JSON::parse(&text)
+                .map_err(|_| ArgError::new("layers", "?", "JSON.parse failed").into())
         })
     })
 }
@@ -200,17 +208,21 @@ pub fn model_weights(m: JsValue, name: JsValue) -> Result<JsValue, JsError> {
                 )
                 .into());
             };
+            Ok((w.data().to_vec(), w.shape().to_vec(), b.data().to_vec()))
+        })
+        .map(|(w, shape, b)| {
+            // Built after the table is released (see `model_layers`).
             let o = js_sys::Object::new();
-            let shape: js_sys::Array = w.shape().iter().map(|&d| JsValue::from(d as u32)).collect();
+            let shape: js_sys::Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
             for (k, v) in [
-                ("data", JsValue::from(js_sys::Float32Array::from(w.data()))),
+                ("data", JsValue::from(js_sys::Float32Array::from(&w[..]))),
                 ("shape", shape.into()),
-                ("bias", js_sys::Float32Array::from(b.data()).into()),
+                ("bias", js_sys::Float32Array::from(&b[..]).into()),
             ] {
                 // Setting a property of a fresh plain object cannot fail.
                 let _ = js_sys::Reflect::set(&o, &k.into(), &v);
             }
-            Ok(o.into())
+            o.into()
         })
     })
 }
@@ -264,20 +276,14 @@ pub fn forward_name(m: JsValue, g: JsValue, i: JsValue) -> Result<String, JsErro
     })
 }
 
-/// Activation `i` as a `Float32Array` VIEW into wasm memory (see the module docs).
+/// Activation `i` as a `Float32Array` (a copy: a view would outlive `free()` of its model and
+/// let JS write into freed wasm memory).
 #[wasm_bindgen(js_name = forwardActivation)]
-pub fn forward_activation(
-    m: JsValue,
-    g: JsValue,
-    i: JsValue,
-) -> Result<js_sys::Float32Array, JsError> {
+pub fn forward_activation(m: JsValue, g: JsValue, i: JsValue) -> Result<Vec<f32>, JsError> {
     run(|| {
         let i = index(&i)?;
         with_forward(&m, &g, Some(i), |l| {
-            let a = l.inf.activation(i).unwrap_or(&[]);
-            // safety: handed straight to JS; the documented contract is that JS reads it
-            // before the next allocation in wasm memory or the next forward.
-            Ok(unsafe { js_sys::Float32Array::view(a) })
+            Ok(l.inf.activation(i).unwrap_or(&[]).to_vec())
         })
     })
 }

@@ -143,12 +143,11 @@ pub fn tensor_shape(t: JsValue) -> Result<Vec<u32>, JsError> {
 
 /// A copy of the data as a `Float32Array`.
 #[wasm_bindgen(js_name = tensorToArray)]
-pub fn tensor_to_array(t: JsValue) -> Result<js_sys::Float32Array, JsError> {
+pub fn tensor_to_array(t: JsValue) -> Result<Vec<f32>, JsError> {
     run(|| {
         TENSORS.with(|ts| {
             let ts = ts.borrow();
-            let x = ts.table.get("this", &t)?;
-            Ok(js_sys::Float32Array::from(x.data()))
+            Ok(ts.table.get("this", &t)?.data().to_vec())
         })
     })
 }

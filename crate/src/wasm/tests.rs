@@ -278,7 +278,7 @@ fn models_load_forward_and_say_what_is_wrong() {
     assert_eq!(
         forward_activation(m.clone(), g.clone(), 1.0.into())
             .unwrap()
-            .length(),
+            .len(),
         8 * 28 * 28
     );
     let p = forward_probabilities(m.clone(), g.clone()).unwrap();
