@@ -178,26 +178,28 @@ pub fn one_by_one(c_in: usize, c_out: usize, h: usize, w: usize, seed: u32) -> R
     })
 }
 
-/// Dense vs conv parameter counts for one layer on an `h × w × c_in` image.
+/// Dense vs conv parameter counts for one layer on an `h × w × c_in` image, exact (they pass
+/// 2⁵³ quickly: a dense layer between two megapixel images has 10¹² weights per channel pair;
+/// in JS they are BigInts).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParamCounts {
-    pub inputs: f64,
+    pub inputs: u128,
     /// A dense layer to `hidden` units: inputs · hidden weights + hidden biases.
-    pub dense_hidden: f64,
+    pub dense_hidden: u128,
     /// A dense layer to an `h × w × c_out` output (the 4th-order weight tensor).
-    pub dense_same: f64,
+    pub dense_same: u128,
     /// A `k × k` conv, `c_in → c_out`: c_out · c_in · k² weights + c_out biases.
-    pub conv: f64,
+    pub conv: u128,
 }
 
 pub fn param_counts(
-    h: f64,
-    w: f64,
-    c_in: f64,
-    c_out: f64,
-    k: f64,
-    hidden: f64,
+    h: u64,
+    w: u64,
+    c_in: u64,
+    c_out: u64,
+    k: u64,
+    hidden: u64,
 ) -> Result<ParamCounts> {
     for (name, v) in [
         ("height", h),
@@ -207,7 +209,7 @@ pub fn param_counts(
         ("kernel_size", k),
         ("hidden", hidden),
     ] {
-        if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
+        if !(1..=1_000_000_000).contains(&v) {
             return Err(Error::param(
                 name,
                 v,
@@ -215,11 +217,24 @@ pub fn param_counts(
             ));
         }
     }
-    let inputs = h * w * c_in;
+    let [h, w, c_in, c_out, k, hidden] = [h, w, c_in, c_out, k, hidden].map(u128::from);
+    let too_large = || {
+        Error::param(
+            "size",
+            [h, w],
+            "gives a dense layer with more than 2¹²⁸ weights",
+        )
+    };
+    let inputs = h * w * c_in; // ≤ 10²⁷
+    let outputs = h * w * c_out;
+    let dense_same = inputs
+        .checked_mul(outputs)
+        .and_then(|n| n.checked_add(outputs))
+        .ok_or_else(too_large)?;
     Ok(ParamCounts {
         inputs,
         dense_hidden: inputs * hidden + hidden,
-        dense_same: inputs * h * w * c_out + h * w * c_out,
+        dense_same,
         conv: c_out * c_in * k * k + c_out,
     })
 }
@@ -272,10 +287,26 @@ mod tests {
 
     #[test]
     fn a_megapixel_dense_layer_needs_a_billion_weights() {
-        let p = param_counts(1000.0, 1000.0, 1.0, 1.0, 3.0, 1000.0).unwrap();
-        assert_eq!(p.dense_hidden, 1e9 + 1e3);
-        assert_eq!(p.conv, 10.0);
-        assert_eq!(p.dense_same, 1e12 + 1e6);
-        assert!(param_counts(0.0, 1.0, 1.0, 1.0, 1.0, 1.0).is_err());
+        let p = param_counts(1000, 1000, 1, 1, 3, 1000).unwrap();
+        assert_eq!(p.dense_hidden, 1_000_001_000);
+        assert_eq!(p.conv, 10);
+        assert_eq!(p.dense_same, 1_000_001_000_000);
+        assert!(param_counts(0, 1, 1, 1, 1, 1).is_err());
+        // Past 2⁵³, exactly: 100000² pixels, 4096 channels in and out.
+        let p = param_counts(100_000, 100_000, 4096, 4096, 3, 1).unwrap();
+        assert_eq!(
+            p.dense_same,
+            4096u128.pow(2) * 10u128.pow(20) + 4096 * 10u128.pow(10)
+        );
+        assert_eq!(p.dense_same.to_string(), "1677721600000040960000000000");
+        assert!(param_counts(
+            1_000_000_000,
+            1_000_000_000,
+            1_000_000_000,
+            1_000_000_000,
+            1,
+            1
+        )
+        .is_err());
     }
 }

@@ -366,7 +366,8 @@ pub fn trace_one_by_one(opts: JsValue) -> Result<JsValue, JsError> {
     })
 }
 
-/// Dense vs conv parameter counts for one layer: `{ inputs, denseHidden, denseSame, conv }`.
+/// Dense vs conv parameter counts for one layer: `{ inputs, denseHidden, denseSame, conv }`,
+/// exact, as BigInts.
 #[wasm_bindgen(js_name = traceParamCounts)]
 pub fn trace_param_counts(opts: JsValue) -> Result<JsValue, JsError> {
     run(|| {
@@ -377,11 +378,11 @@ pub fn trace_param_counts(opts: JsValue) -> Result<JsValue, JsError> {
             &opts,
         )?
         .ok_or_else(|| ArgError::new("opts", "undefined", "is required"))?;
-        let f = |w: Whole| w.0 as f64;
+        let f = |w: Whole| w.0 as u64;
         let [h, w] = o.size.0;
         let p = dense::param_counts(
-            h as f64,
-            w as f64,
+            h as u64,
+            w as u64,
             f(o.channels_in),
             f(o.channels_out),
             f(o.kernel_size),

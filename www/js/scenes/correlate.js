@@ -97,6 +97,7 @@ export class CorrelateScene extends Scene {
         this.learned = k;
         if (k) { this.s.li = k.index; this.liIn.max = k.count - 1; }
         this.note.textContent = k ? `learned kernel ${k.name} of the cnn's first conv layer: a ${k.k}×${k.k} pattern it found useful for digits` : 'no trained cnn model is available yet; showing a delta kernel';
+        this.note.dataset.about = 'learned';
         this.rebuild();
       });
       return;
@@ -120,6 +121,11 @@ export class CorrelateScene extends Scene {
   }
 
   rebuild() {
+    // A note about the learned kernel goes with it (also when a link or the hash changes it).
+    if (this.s.kernel !== 'learned' && this.note.dataset.about === 'learned') {
+      this.note.textContent = '';
+      this.note.dataset.about = '';
+    }
     const img = this.image();
     const ker = this.kernelValues();
     this.s.ks = ker.k;

@@ -1,0 +1,33 @@
+// Regression tests for the page bugs listed in the redesign issue, one test each (the ones
+// fixed so far).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('the learned-kernel note goes when the hash picks another kernel', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?k=learned&ks=5');
+  await page.waitForFunction(() => /learned kernel/.test(document.getElementById('corr-note').textContent));
+  await page.evaluate(() => { location.hash = '#correlate?k=sobel-x&ks=3'; });
+  await page.waitForFunction(() => document.getElementById('corr-kernel')?.value === 'sobel-x' || !/learned/.test(document.getElementById('corr-note').textContent));
+  assert.doesNotMatch(await page.textContent('#corr-note'), /learned/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('dense parameter counts past 2⁵³ are exact', async () => {
+  const { page, context, errors } = await openPage(browser, '#dense');
+  for (const [id, v] of [['param-img', '100000'], ['param-cin', '4096']]) {
+    await page.fill(`#${id}`, v);
+    await page.dispatchEvent(`#${id}`, 'change');
+  }
+  // 100000² pixels × 4096 channels into a 100000² × 1 image: 4.096·10¹³ · 10¹⁰ + 10¹⁰ weights.
+  await page.waitForFunction(() => document.getElementById('param-dense-same')?.dataset.value === '409600000000010000000000');
+  assert.equal(await page.textContent('#param-dense-same'), '409,600,000,000,010,000,000,000');
+  assert.equal(await page.getAttribute('#param-inputs', 'data-value'), '40960000000000');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
