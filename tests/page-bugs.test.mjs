@@ -31,3 +31,20 @@ test('dense parameter counts past 2⁵³ are exact', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the correlate output grid does not move while stepping', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate');
+  await page.waitForSelector('#corr-output .cs-cell');
+  const xs = new Set();
+  const ys = new Set();
+  for (let i = 0; i < 30; i++) {
+    const b = await page.locator('#corr-output').boundingBox();
+    xs.add(Math.round(b.x));
+    ys.add(Math.round(b.y));
+    await page.keyboard.press('ArrowRight');
+  }
+  assert.equal(xs.size, 1, `the output grid's left edge took ${[...xs].join(', ')} px`);
+  assert.equal(ys.size, 1, `the output grid's top edge took ${[...ys].join(', ')} px`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
