@@ -48,3 +48,20 @@ test('the correlate output grid does not move while stepping', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('typing in the kernel editor and pressing Tab keeps the focus in the editor', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?k=box&ks=3');
+  await page.waitForSelector('#corr-kernel-grid input');
+  const cell = (i) => page.locator('#corr-kernel-grid input').nth(i);
+  await cell(0).fill('2');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'kernel row 1 column 2');
+  await page.keyboard.type('3');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'kernel row 1 column 3');
+  assert.equal(await cell(0).inputValue(), '2');
+  assert.equal(await cell(1).inputValue(), '3');
+  assert.equal(await page.inputValue('#corr-kernel'), 'custom');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -175,6 +175,12 @@ export class CorrelateScene extends Scene {
   renderKernel(ker) {
     const k = ker.k;
     this.kEdit.style.setProperty('--cols', k);
+    const old = this.kEdit.querySelectorAll('input');
+    if (old.length === k * k) {
+      // Same size: update the cells in place, so focus (and a Tab just pressed) stays where it is.
+      old.forEach((inp, i) => { inp.value = fmt(ker.values[i], 3).replace('−', '-'); });
+      return;
+    }
     const cells = [];
     for (let i = 0; i < k * k; i++) {
       const inp = el('input.cs-kcell', {
