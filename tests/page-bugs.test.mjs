@@ -65,3 +65,22 @@ test('typing in the kernel editor and pressing Tab keeps the focus in the editor
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('with flip on, the kernel that slides is shown turned by 180°', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?k=custom&ks=3&kv=1,2,3,4,5,6,7,8,9&f=0');
+  await page.waitForSelector('#corr-kernel-grid input');
+  assert.equal(await page.isVisible('#corr-kernel-flipped'), false);
+  await page.check('#corr-flip');
+  await page.waitForSelector('#corr-kernel-flipped .cs-cell', { state: 'visible' });
+  const shown = await page.$$eval('#corr-kernel-flipped .cs-cell', (cs) => cs.map((c) => Number(c.dataset.value)));
+  assert.deepEqual(shown, [9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  // The products at this step are the window times the turned kernel, cell by cell.
+  const win = await page.$$eval('#corr-input-grid .cs-cell.cs-win', (cs) => cs.map((c) => Number(c.dataset.value)));
+  const prods = await page.$$eval('#corr-products .cs-cell', (cs) => cs.map((c) => Number(c.dataset.value)));
+  assert.equal(win.length, 9, 'the window covers 9 cells');
+  prods.forEach((p, i) => assert.ok(Math.abs(p - win[i] * shown[i]) < 1e-6, `product ${i}`));
+  await page.uncheck('#corr-flip');
+  await page.waitForSelector('#corr-kernel-flipped', { state: 'hidden' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -71,6 +71,8 @@ export class CorrelateScene extends Scene {
     stage.append(kcol);
     this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
     kcol.append(el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)')));
+    // With "flip", what slides is the kernel turned by 180°: shown beside the one you edit.
+    this.flipGrid = new Grid(kcol, { id: 'corr-kernel-flipped', label: 'The kernel turned by 180°: what slides over the input', caption: 'turned by 180°: what slides', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
     this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
@@ -165,6 +167,11 @@ export class CorrelateScene extends Scene {
     this.outScale = scaleOf(tr.output);
     this.prodGrid.resize(tr.kh, tr.kw);
     this.renderKernel(ker);
+    this.flipGrid.figure.style.display = t.flipped ? '' : 'none';
+    if (t.flipped) {
+      this.flipGrid.resize(tr.kh, tr.kw);
+      this.flipGrid.set(tr.kernel, { text: true });
+    }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
     this.buildIm2col();
     this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
