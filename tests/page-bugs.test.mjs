@@ -84,3 +84,21 @@ test('with flip on, the kernel that slides is shown turned by 180°', async () =
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a refused or adjusted setting says which rule refused it', async () => {
+  const { page, context, errors } = await openPage(browser, '#transpose?s=2,2&op=1,1&k=ones&ks=3');
+  await page.waitForSelector('#tr-stride-h');
+  await page.fill('#tr-stride-h', '1');
+  await page.dispatchEvent('#tr-stride-h', 'change');
+  assert.equal(await page.inputValue('#tr-stride-h'), '2');
+  assert.match(await page.textContent('#tr-rule'), /Stride rows 1 is not possible.*stays 2: invalid outputPadding = \[1, 1\]: must be smaller than max\(stride, dilation\)/);
+
+  await page.goto(`${new URL(page.url()).origin}/#correlate?in=letter&n=8&k=box&ks=5&p=0,0,0,0`);
+  await page.waitForSelector('#corr-size');
+  await page.fill('#corr-size', '3');
+  await page.dispatchEvent('#corr-size', 'change');
+  await page.waitForFunction(() => /Adjusted padding to 0, 0, 2, 2/.test(document.getElementById('corr-rule').textContent));
+  assert.match(await page.textContent('#corr-rule'), /invalid kernelSize = \[5, 5\]: the kernel .* is larger than the padded input 3×3/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -115,7 +115,7 @@ export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange }
       const clamped = Math.min(Number(input.max), Math.max(Number(input.min), v));
       input.value = String(clamped);
       input.dataset.last = String(clamped);
-      onchange(clamped);
+      onchange(clamped, v); // v: what was typed, so a scene can say why it was refused
     },
   });
   return input;

@@ -43,9 +43,9 @@ export class CorrelateScene extends Scene {
     this.liIn = numberInput('corr-learned', 'Learned kernel number', { min: 0, max: 7, value: 0, onchange: (v) => { this.s.li = v; this.pickKernel('learned'); } });
     this.ksIn = numberInput('corr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.s.kv = null; if (this.s.kernel === 'custom') this.s.kernel = 'delta'; this.rebuild(); } });
     this.geo = {
-      stride: [0, 1].map((a) => numberInput(`corr-stride-${'hw'[a]}`, `Stride ${['rows', 'columns'][a]}`, { min: 1, max: 4, value: 1, onchange: (v) => { this.s.stride[a] = v; this.rebuild(); } })),
-      padding: [0, 1, 2, 3].map((a) => numberInput(`corr-pad-${['top', 'left', 'bottom', 'right'][a]}`, `Padding ${['top', 'left', 'bottom', 'right'][a]}`, { min: 0, max: 4, value: 0, onchange: (v) => { this.s.padding[a] = v; this.rebuild(); } })),
-      dilation: [0, 1].map((a) => numberInput(`corr-dil-${'hw'[a]}`, `Dilation ${['rows', 'columns'][a]}`, { min: 1, max: 4, value: 1, onchange: (v) => { this.s.dilation[a] = v; this.rebuild(); } })),
+      stride: [0, 1].map((a) => this.geoInput('stride', a, `corr-stride-${'hw'[a]}`, `Stride ${['rows', 'columns'][a]}`, 1)),
+      padding: [0, 1, 2, 3].map((a) => this.geoInput('padding', a, `corr-pad-${['top', 'left', 'bottom', 'right'][a]}`, `Padding ${['top', 'left', 'bottom', 'right'][a]}`, 0)),
+      dilation: [0, 1].map((a) => this.geoInput('dilation', a, `corr-dil-${'hw'[a]}`, `Dilation ${['rows', 'columns'][a]}`, 1)),
     };
     this.flipBox = el('input', { id: 'corr-flip', type: 'checkbox', onchange: () => { this.s.flip = this.flipBox.checked; this.rebuild(); } });
     c.append(
@@ -57,7 +57,8 @@ export class CorrelateScene extends Scene {
       el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'),
     );
     this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
-    r.append(c, this.note);
+    this.rule = el('p.cs-note', { id: 'corr-rule', role: 'status', 'aria-live': 'polite' });
+    r.append(c, this.note, this.rule);
 
     this.player = new Player(r, { prefix: 'corr', label: 'Sliding correlation', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
@@ -87,6 +88,32 @@ export class CorrelateScene extends Scene {
     this.im2col = el('div.cs-im2col', { id: 'corr-im2col' });
     im.append(this.im2col);
     r.append(im);
+  }
+
+  geoInput(key, a, id, label, lo) {
+    return numberInput(id, label, {
+      min: lo, max: 4, value: lo,
+      onchange: (v, want) => { this.refused(key, a, label, want, v); this.s[key][a] = v; this.rebuild(); },
+    });
+  }
+
+  /** The kernels' own error (from wasm) for a setting, or null when it is valid. */
+  whyNot(img, ker, s) {
+    try {
+      this.api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation });
+      return null;
+    } catch (err) { return err.message; }
+  }
+
+  /** Says why a typed value was refused. */
+  refused(key, a, label, want, got) {
+    this.rule.textContent = '';
+    if (want === got || !Number.isFinite(want)) return;
+    const s = { ...this.s, [key]: this.s[key].slice() };
+    s[key][a] = want;
+    const why = this.whyNot(this.image(), this.kernelValues(), s) ?? 'this scene shows values up to 4';
+    this.rule.textContent = `${label} ${want} is not possible with the other settings, so it stays ${got}: ${why}`;
+    this.ruleFresh = true;
   }
 
   pickKernel(v) {
@@ -133,7 +160,13 @@ export class CorrelateScene extends Scene {
     this.s.ks = ker.k;
     const { api, s } = this;
     const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation };
+    const why = this.whyNot(img, ker, s);
     const settled = api.traceCorrelateSettle(setting);
+    const moved = ['stride', 'padding', 'dilation'].filter((k) => settled[k].join() !== s[k].join());
+    if (!this.ruleFresh) this.rule.textContent = moved.length && why
+      ? `Adjusted ${moved.map((k) => `${k} to ${settled[k].join(', ')}`).join(' and ')}: ${why}`
+      : '';
+    this.ruleFresh = false;
     s.stride = settled.stride;
     s.padding = settled.padding;
     s.dilation = settled.dilation;

@@ -38,7 +38,10 @@ export class TransposeScene extends Scene {
     this.sizeIn = numberInput('tr-size', 'Input size (cells per side)', { min: 2, max: 8, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
     this.kernelSel = select('tr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => { this.s.kernel = v; this.rebuild(); });
     this.ksIn = numberInput('tr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.rebuild(); } });
-    const num = (key, i, id, label, lo) => numberInput(id, label, { min: lo, max: 6, value: this.s[key][i], onchange: (v) => { this.s[key][i] = v; this.rebuild(); } });
+    const num = (key, i, id, label, lo) => numberInput(id, label, {
+      min: lo, max: 6, value: this.s[key][i],
+      onchange: (v, want) => { this.refused(key, i, label, want, v); this.s[key][i] = v; this.rebuild(); },
+    });
     this.geo = [
       ...[0, 1].map((a) => num('stride', a, `tr-stride-${'hw'[a]}`, `Stride ${AXES[a]}`, 1)),
       ...[0, 1, 2, 3].map((a) => num('padding', a, `tr-pad-${SIDES[a]}`, `Padding ${SIDES[a]}`, 0)),
@@ -53,7 +56,8 @@ export class TransposeScene extends Scene {
       field('Dilation (rows, cols)', ...this.geo.slice(6, 8)),
       field('Output padding (rows, cols)', ...this.geo.slice(8, 10)),
     );
-    r.append(c);
+    this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
+    r.append(c, this.rule);
     this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
     const cols = el('div.cs-two');
@@ -120,7 +124,15 @@ export class TransposeScene extends Scene {
     const { api, s } = this;
     const img = this.image();
     const ker = this.kernel();
+    let why = null;
+    try { api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
     const st = api.traceTransposeSettle(this.setting(img, ker));
+    const moved = [['stride', 'stride'], ['padding', 'padding'], ['dilation', 'dilation'], ['op', 'outputPadding']]
+      .filter(([k, w]) => st[w].join() !== s[k].join());
+    if (!this.ruleFresh) this.rule.textContent = moved.length && why
+      ? `Adjusted ${moved.map(([k, w]) => `${w} to ${st[w].join(', ')}`).join(' and ')}: ${why}`
+      : '';
+    this.ruleFresh = false;
     s.stride = st.stride;
     s.padding = st.padding;
     s.dilation = st.dilation;
@@ -238,6 +250,21 @@ export class TransposeScene extends Scene {
     const op = rt.outputPadding;
     this.rtNote(`${this.shared.digit ? 'Your digit' : 'A letter'} (28×28) → Conv2d stride ${s.stride.join('×')} → ${rt.downH}×${rt.downW} → ConvTranspose2d (output_padding ${op[0]}, ${op[1]}) → 28×28. ` +
       'The transposed conv restores the size, not the image: it is the adjoint, not the inverse.');
+  }
+
+  /** Says why a typed value was refused: the kernels' own error for it (from wasm). */
+  refused(key, i, label, want, got) {
+    this.rule.textContent = '';
+    if (want === got || !Number.isFinite(want)) return;
+    const s = { ...this.s, [key]: this.s[key].slice() };
+    s[key][i] = want;
+    const img = this.image();
+    const ker = this.kernel();
+    const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op };
+    let why = `this scene shows values up to 6`;
+    try { this.api.traceTranspose(img.data, ker.values, setting); } catch (err) { why = err.message; }
+    this.rule.textContent = `${label} ${want} is not possible with the other settings, so it stays ${got}: ${why}`;
+    this.ruleFresh = true;
   }
 
   /** The trace setting of the current controls. */
