@@ -67,6 +67,8 @@ test('clear resets the prediction and the bars; probabilities sum to 1', async (
   const sum = ps.map(Number).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
   assert.ok(ps.every((p) => Number(p) >= 0 && Number(p) <= 1));
+  // The time is shown once the wasm has warmed up (a few hundred ms after load at most).
+  await page.waitForFunction(() => document.getElementById('timing')?.dataset.us, null, { timeout: 10000 });
   const us = Number(await page.getAttribute('#timing', 'data-us'));
   assert.ok(us > 0, 'inference time shown');
   assert.match(await page.textContent('#timing'), /µs/);

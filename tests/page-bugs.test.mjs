@@ -102,3 +102,22 @@ test('a refused or adjusted setting says which rule refused it', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a shared draw link times only warmed-up forwards', async () => {
+  const { drawStrokes, skeletonStrokes, indexOf } = await import('./draw-strokes.mjs');
+  const first = await openPage(browser, '#draw');
+  await first.page.waitForSelector('.layers .layer', { timeout: 30000 });
+  await drawStrokes(first.page, skeletonStrokes(indexOf(3)), { size: 0.7, cx: 0.5, cy: 0.5 });
+  await first.page.waitForFunction(() => /#draw\?.*d=/.test(location.hash));
+  const hash = await first.page.evaluate(() => location.hash);
+  await first.context.close();
+  const second = await openPage(browser, hash);
+  await second.page.waitForFunction(() => document.getElementById('timing')?.dataset.samples);
+  // Before the first timed forward the instance ran warm-up calls that are not in the median.
+  assert.ok(Number(await second.page.getAttribute('#timing', 'data-warmup')) >= 20);
+  const samples = Number(await second.page.getAttribute('#timing', 'data-samples'));
+  assert.match(await second.page.textContent('#timing'), new RegExp(`median of the last ${samples},`));
+  assert.ok(samples <= 2, `${samples} samples after opening a link`);
+  assert.deepEqual(second.errors, []);
+  await second.context.close();
+});
