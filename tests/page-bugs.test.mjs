@@ -121,3 +121,20 @@ test('a shared draw link times only warmed-up forwards', async () => {
   assert.deepEqual(second.errors, []);
   await second.context.close();
 });
+
+test('the terms of a shown sum add up to the shown sum', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?in=ones&n=5&k=box&ks=3&p=1,1,1,1&t=0');
+  await page.waitForSelector('#corr-sum-value');
+  const units = (s) => Math.round(Number(s.replace('−', '-')) * 1000);
+  for (let step = 0; step < 12; step++) {
+    const text = await page.textContent('#corr-sum');
+    const m = text.match(/^Σ = (.*) = (\S+) →/);
+    assert.ok(m, text);
+    const terms = m[1] === '0' ? [] : m[1].replaceAll('− ', '+ −').split(' + ');
+    const sum = terms.reduce((a, x) => a + units(x), 0);
+    assert.equal(sum, units(m[2]), `step ${step}: ${text}`);
+    await page.keyboard.press('ArrowRight');
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

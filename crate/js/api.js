@@ -16,7 +16,7 @@ export {
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
-  traceSchedules, traceOneByOne, traceParamCounts,
+  traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum,
 } from './convscope.js';
 
 const WRAP = Symbol('wrap');

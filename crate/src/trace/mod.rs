@@ -134,6 +134,46 @@ pub fn flip_kernel(k: &[f32], kh: usize, kw: usize) -> Vec<f32> {
     out
 }
 
+/// The terms of a sum and the sum, rounded to `decimals` places so that the shown terms add up
+/// to the shown sum (largest remainder: each term rounded down, then the units the rounded sum
+/// still needs go to the terms with the largest remainders).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundedSum {
+    pub terms: Vec<f64>,
+    pub total: f64,
+}
+
+/// Largest number of decimals [`rounded_sum`] takes.
+pub const MAX_DECIMALS: u32 = 6;
+
+pub fn rounded_sum(values: &[f32], decimals: u32) -> Result<RoundedSum> {
+    if decimals > MAX_DECIMALS {
+        return Err(Error::param(
+            "decimals",
+            decimals,
+            format!("must be at most {MAX_DECIMALS}"),
+        ));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::shape("the terms contain a NaN or infinite value"));
+    }
+    let scale = 10f64.powi(decimals as i32);
+    let scaled: Vec<f64> = values.iter().map(|&v| v as f64 * scale).collect();
+    let total = scaled.iter().sum::<f64>().round();
+    let mut units: Vec<f64> = scaled.iter().map(|x| x.floor()).collect();
+    // Σ floor ≤ Σ x and total ≥ Σ x − ½, so the units still needed are between 0 and n.
+    let need = (total - units.iter().sum::<f64>()).max(0.0) as usize;
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| (scaled[b] - units[b]).total_cmp(&(scaled[a] - units[a])));
+    for &i in order.iter().take(need) {
+        units[i] += 1.0;
+    }
+    Ok(RoundedSum {
+        terms: units.iter().map(|u| u / scale).collect(),
+        total: total / scale,
+    })
+}
+
 /// ⟨a, b⟩ summed in f64, so the two sides of the adjoint check differ only by f32 rounding
 /// of the operators themselves.
 pub fn inner(a: &[f32], b: &[f32]) -> f64 {
@@ -308,6 +348,32 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+
+    #[test]
+    fn rounded_terms_add_up_to_the_rounded_sum() {
+        let box9 = [1.0f32 / 9.0; 9];
+        let r = rounded_sum(&box9, 3).unwrap();
+        assert_eq!(r.total, 1.0);
+        let units: i64 = r.terms.iter().map(|t| (t * 1000.0).round() as i64).sum();
+        assert_eq!(units, 1000);
+        assert!(r.terms.iter().all(|&t| t == 0.111 || t == 0.112));
+        let r = rounded_sum(&box9[..3], 3).unwrap();
+        assert_eq!((r.terms.clone(), r.total), (vec![0.111; 3], 0.333));
+        let mut rng = Rng::new(5);
+        for n in 1..40 {
+            let v: Vec<f32> = (0..n).map(|_| rng.uniform(-3.0, 3.0)).collect();
+            let r = rounded_sum(&v, 2).unwrap();
+            let units: i64 = r.terms.iter().map(|t| (t * 100.0).round() as i64).sum();
+            assert_eq!(units, (r.total * 100.0).round() as i64, "{v:?}");
+            let exact: f64 = v.iter().map(|&x| x as f64).sum();
+            assert!((r.total - exact).abs() <= 0.005 + 1e-9);
+            for (t, &x) in r.terms.iter().zip(&v) {
+                assert!((t - x as f64).abs() < 0.01 + 1e-9, "{t} vs {x}");
+            }
+        }
+        assert!(rounded_sum(&[f32::NAN], 2).is_err());
+        assert!(rounded_sum(&[1.0], 7).is_err());
+    }
 
     #[test]
     fn flip_turns_the_kernel_by_half_a_turn() {

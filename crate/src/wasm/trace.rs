@@ -286,6 +286,25 @@ pub fn trace_round_trip(
     })
 }
 
+/// The terms of a sum and the sum rounded to `decimals` (default 3) so that the shown terms add
+/// up to the shown sum: `{ terms: number[], total }`.
+#[wasm_bindgen(js_name = traceRoundedSum)]
+pub fn trace_rounded_sum(values: JsValue, decimals: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let d = if decimals.is_undefined() || decimals.is_null() {
+            3
+        } else {
+            arg::<Whole>("decimals", "traceRoundedSum", &decimals)?.0
+        };
+        let v = js::typed::<f32>(
+            "values",
+            &values,
+            js::at_most("values", MAX_SIDE * MAX_SIDE),
+        )?;
+        to_js(&trace::rounded_sum(&v, d.min(u32::MAX as usize) as u32)?)
+    })
+}
+
 fn preset(function: &str, v: &JsValue) -> Result<PresetOptions, ArgError> {
     js::options::<PresetOptions>("opts", function, "{ name: 'letter', size: 7 }", v)?
         .ok_or_else(|| ArgError::new("opts", "undefined", "is required: { name, size, seed }"))

@@ -254,10 +254,12 @@ export class CorrelateScene extends Scene {
     this.prodGrid.set(prods);
     const i = Math.floor(t / tr.outW);
     const j = t % tr.outW;
-    const terms = [...prods].map((v) => fmt(v)).filter((x) => x !== '0');
+    // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
+    const r = this.api.traceRoundedSum(prods, 3);
+    const terms = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
     this.sum.replaceChildren(
       el('span', {}, `Σ = ${terms.length ? terms.join(' + ').replaceAll('+ −', '− ') : '0'} = `),
-      el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]) }, fmt(tr.output[t], 3)),
+      el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
       el('span', {}, ` → output[${i}, ${j}]`));
     this.showIm2colRow(t);
     this.player.changed(this.ctx.changed);
