@@ -159,7 +159,7 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
         util::run(&mut cmd)?;
         let wasm = target_dir.join(WASM_TARGET).join("release/convscope.wasm");
         let out = pkg.join(f.name);
-        bindgen(&wasm, &out)?;
+        bindgen(&wasm, &out, contents)?;
         copy_api(&out)?;
         if contents == Contents::Playground {
             no_bench_exports(&out)?;
@@ -209,17 +209,26 @@ fn no_bench_exports(out: &Path) -> Result<()> {
 }
 
 /// Runs wasm-bindgen unless its output is already newer than the input.
-fn bindgen(wasm: &Path, out: &Path) -> Result<()> {
+/// The playground's wasm leaves out the name section (64 KB of function names, a tenth of the
+/// file): a panic still prints its message; the bench builds keep the names for profiling.
+fn bindgen(wasm: &Path, out: &Path, contents: Contents) -> Result<()> {
     let stamp = out.join("convscope_bg.wasm");
+    let flags = out.join(".bindgen-flags");
+    let strip = contents == Contents::Playground;
+    let want = if strip { "--remove-name-section" } else { "" };
     if let (Some(src), Some(dst)) = (util::mtime(wasm), util::mtime(&stamp)) {
-        if dst >= src && out.join("convscope.js").exists() {
+        let same_flags = std::fs::read_to_string(&flags).is_ok_and(|f| f == want);
+        if dst >= src && out.join("convscope.js").exists() && same_flags {
             return Ok(());
         }
     }
-    util::run(
-        Command::new("wasm-bindgen")
-            .args(["--target", "web", "--out-name", "convscope", "--out-dir"])
-            .arg(out)
-            .arg(wasm),
-    )
+    let mut cmd = Command::new("wasm-bindgen");
+    cmd.args(["--target", "web", "--out-name", "convscope", "--out-dir"])
+        .arg(out)
+        .arg(wasm);
+    if strip {
+        cmd.args(["--remove-name-section", "--remove-producers-section"]);
+    }
+    util::run(&mut cmd)?;
+    std::fs::write(&flags, want).map_err(|e| format!("cannot write {}: {e}", flags.display()))
 }
