@@ -93,6 +93,22 @@ fn settle(op: Op, s: Setting) -> R<JsValue> {
     to_js(&trace::settle(op, s.size, s.kernel, &s.params)?)
 }
 
+/// A trace's image and kernel (`Float32Array`s), after its sizes are checked against the
+/// display limits and before anything is copied.
+fn data(
+    op: Op,
+    size: [usize; 2],
+    kernel_size: [usize; 2],
+    input: &JsValue,
+    kernel: &JsValue,
+) -> Result<(Vec<f32>, Vec<f32>), ArgError> {
+    sizes(op, size, kernel_size)?;
+    Ok((
+        image("input", input, size)?,
+        image("kernel", kernel, kernel_size)?,
+    ))
+}
+
 fn correlate_setting(function: &str, v: &JsValue) -> Result<CorrelateSetting, ArgError> {
     js::options::<CorrelateSetting>("setting", function, "{ size: 7, kernelSize: 3 }", v)?
         .ok_or_else(|| {
@@ -130,9 +146,7 @@ pub fn trace_correlate(
     run(|| {
         let s = correlate_setting("traceCorrelate", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        sizes(Op::Correlate, size, ks)?;
-        let x = image("input", &input, size)?;
-        let k = image("kernel", &kernel, ks)?;
+        let (x, k) = data(Op::Correlate, size, ks, &input, &kernel)?;
         let flip = s.flip.is_some_and(|f| f.0);
         let t = correlate::trace(&x, size[0], size[1], &k, ks[0], ks[1], &s.params(), flip)?;
         to_js(&t)
@@ -172,9 +186,7 @@ pub fn trace_transpose(
     run(|| {
         let s = transpose_setting("traceTranspose", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        sizes(Op::Transpose, size, ks)?;
-        let x = image("input", &input, size)?;
-        let k = image("kernel", &kernel, ks)?;
+        let (x, k) = data(Op::Transpose, size, ks, &input, &kernel)?;
         let t = transpose::trace(&x, size[0], size[1], &k, ks[0], ks[1], &s.params())?;
         to_js(&t)
     })
@@ -200,9 +212,7 @@ pub fn trace_transpose_after(
         let s = transpose_setting("traceTransposeAfter", &setting)?;
         let Whole(steps) = arg("steps", "traceTransposeAfter", &steps)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        sizes(Op::Transpose, size, ks)?;
-        let x = image("input", &input, size)?;
-        let k = image("kernel", &kernel, ks)?;
+        let (x, k) = data(Op::Transpose, size, ks, &input, &kernel)?;
         let t = transpose::stamps_only(&x, size[0], size[1], &k, ks[0], ks[1], &s.params())?;
         to_js(&After {
             canvas: t.canvas_after(steps),
@@ -243,9 +253,7 @@ pub fn trace_adjoint(
     run(|| {
         let s = transpose_setting("traceAdjoint", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        sizes(Op::TransposeOnly, size, ks)?;
-        let g = image("input", &g_img, size)?;
-        let k = image("kernel", &kernel, ks)?;
+        let (g, k) = data(Op::TransposeOnly, size, ks, &g_img, &kernel)?;
         let seed = s.seed.map_or(0, |v| v.0) as u32;
         to_js(&transpose::adjoint(
             &g,
@@ -271,9 +279,7 @@ pub fn trace_round_trip(
     run(|| {
         let s = correlate_setting("traceRoundTrip", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        sizes(Op::Correlate, size, ks)?;
-        let x = image("input", &input, size)?;
-        let k = image("kernel", &kernel, ks)?;
+        let (x, k) = data(Op::Correlate, size, ks, &input, &kernel)?;
         to_js(&transpose::round_trip(
             &x,
             size[0],
