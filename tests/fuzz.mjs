@@ -124,6 +124,14 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'forward.activation': { call: (i) => model.forward(pixels).activation(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1, undefined, null]], check: (r) => r instanceof Float32Array },
     'forward.shape': { call: (i) => model.forward(pixels).shape(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1]], check: (r) => Array.isArray(r) },
     'forward.name': { call: (i) => model.forward(pixels).name(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12]], check: (r) => typeof r === 'string' },
+    'Tensor.free': { own: true, call: (t) => api.Tensor.prototype.free.call(t), args: () => [T([2])], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null && v !== freed)], check: () => true },
+    'model.arch': { call: (mm) => Reflect.get(api.Model.prototype, 'arch', mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => r === 'cnn' },
+    'model.numParams': { call: (mm) => Reflect.get(api.Model.prototype, 'numParams', mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => r === 54314 },
+    'model.free': { own: true, call: (mm) => api.Model.prototype.free.call(mm), args: () => [api.Model.load(modelBytes)], bad: [[...BAD_TENSOR, x].filter((v) => v !== undefined && v !== null)], check: () => true },
+    'forward readers': { call: (k) => { const f = model.forward(pixels); return f[k](); }, args: () => [pick(['top', 'probabilities', 'numLayers'])], bad: [[]], check: (r) => r !== undefined },
+    'forward this': { call: (k, that) => api.Forward.prototype[k].call(that, 0), args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name', 'free'], [...BAD_TENSOR, x, model]] },
+    simdLevel: { call: () => api.simdLevel(), args: () => [], bad: [[]], check: (r) => r === flavour },
+    liveObjects: { call: () => api.liveObjects(), args: () => [], bad: [[]], check: (r) => r.models >= 1 },
     'stale forward': { call: (k) => { const f = model.forward(pixels); model.forward(pixels); return f[k](0); }, args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name']] },
     preprocess: { call: api.preprocess, args: () => [rgba, 40, 40], bad: [[...BAD_U8, new Uint8Array(15)], [...BAD_SIZE, 8193, 2 ** 32 + 40], [...BAD_SIZE, 1.5, 2 ** 32 + 40]], check: (r) => r instanceof Float32Array && r.length === 784 },
     traceCorrelate: { call: api.traceCorrelate, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, null, opt(corrFields), { size: 5 }, { kernelSize: 3 }, { size: 97, kernelSize: 3 }, { size: 4, kernelSize: 12 }, { size: 3, kernelSize: 3, dilation: 5 }, { size: 3, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.output instanceof Float32Array && r.steps === r.outH * r.outW },
@@ -189,13 +197,17 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     }
     const name = pick(names);
     const spec = SPECS[name];
-    const valid = spec.args && r < 0.3;
+    const valid = spec.args && (r < 0.3 || spec.bad.every((b) => b.length === 0));
     let args; let what;
+    const made = spec.args ? spec.args() : [];
+    // Specs whose valid arguments own a tensor or a model free them after the call.
+    const release = () => { if (spec.own) for (const v of made) { try { free(v); } catch { /* freed by the call */ } } };
     if (valid) {
-      args = spec.args();
+      args = made.slice();
       what = `${name}(valid)`;
     } else {
-      args = spec.args ? spec.args() : [];
+      args = made.slice();
+      if (!spec.args) args = spec.bad.map((b) => pick(b)); // every position from its list
       const pos = int(0, spec.bad.length - 1);
       let bad = pick(spec.bad[pos]);
       if (markers.has(bad)) {
@@ -210,6 +222,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
       args[pos] = bad;
     }
     const { res, err, threw, ms } = timed(() => spec.call(...args));
+    release();
     if (ms > 100) { stats.hangs++; note('hang', what, `${ms.toFixed(0)} ms`); }
     if (valid) {
       stats.valid++;
