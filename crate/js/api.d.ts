@@ -28,7 +28,7 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor;
 export function relu(x: Tensor): Tensor;
 export function softmax(x: Tensor, axis?: number): Tensor;
 export function simdLevel(): 'relaxed' | 'simd128' | 'none';
-export function liveObjects(): { tensors: number; models: number; memoryBytes: number };
+export function liveObjects(): { tensors: number; models: number; datasets: number; trainers: number; memoryBytes: number };
 
 /** The geometry the kernels run a conv layer with. */
 export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
@@ -90,3 +90,48 @@ export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; s
 /** The terms and their sum rounded to `decimals` (default 3) so that the shown terms add up to the shown sum. */
 export function traceRoundedSum(values: Float32Array, decimals?: number): { terms: number[]; total: number };
 export function traceParamCounts(opts: { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }): { inputs: bigint; denseHidden: bigint; denseSame: bigint; conv: bigint };
+
+/** MNIST images and labels, decoded in wasm from IDX files (gzip-compressed or raw). */
+export class Dataset {
+  static load(images: Uint8Array, labels: Uint8Array): Dataset;
+  readonly length: number;
+  image(i: number): Float32Array;
+  label(i: number): number;
+  free(): void;
+}
+export interface TrainerSettings {
+  model: 'slp' | 'mlp' | 'cnn';
+  optimizer?: 'sgd' | 'momentum' | 'adam';
+  /** Above 0, at most 10. */
+  lr?: number;
+  /** 1..60000. */
+  batch?: number;
+  augment?: boolean;
+  init?: 'zeros' | 'seeded';
+  seed?: number;
+}
+export interface TrainStatus {
+  model: string; optimizer: string; batch: number; epoch: number; done: number; perEpoch: number;
+  samples: number; steps: number; lr: number; batchLoss: number; batchAccuracy: number; epochLoss: number; epochAccuracy: number;
+}
+export interface StepExplain {
+  label: number; loss: number; probabilities: Float32Array; dlogits: Float32Array; lr: number;
+  dense?: { layer: string; rows: number[]; dout: Float32Array; before: Float32Array; dw: Float32Array; after: Float32Array; maxDiff: number };
+  conv?: {
+    layer: string; inputShape: [number, number, number]; outputShape: [number, number, number]; kernelSize: [number, number];
+    col: Float32Array; colShape: [number, number]; dout: Float32Array; dw: Float32Array; dwModel: Float32Array; dwDiff: number;
+    dx: Float32Array; dxModel: Float32Array; dxDiff: number;
+  };
+}
+export class Trainer {
+  constructor(dataset: Dataset, settings: TrainerSettings);
+  run(dataset: Dataset, steps: number): TrainStatus;
+  status(): TrainStatus;
+  gradients(dataset: Dataset, shard: number, shards: number): Float32Array;
+  apply(grads: Float32Array[]): TrainStatus;
+  evaluate(dataset: Dataset, count: number): { loss: number; accuracy: number; count: number };
+  explain(dataset: Dataset, index: number): StepExplain;
+  weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
+  save(): Uint8Array;
+  free(): void;
+}

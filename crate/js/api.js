@@ -166,3 +166,83 @@ export class Forward {
   /** A forward holds no memory of its own (its model does); afterwards it is unusable. */
   free() { Forward.#of(this); this.#model = null; }
 }
+
+/** MNIST images and labels decoded in wasm: `Dataset.load(imagesIdx, labelsIdx)` (gzip or raw). */
+export class Dataset {
+  #id = 0;
+
+  constructor(token, id) {
+    if (token !== WRAP) throw new Error('Dataset has no public constructor: use Dataset.load(images, labels)');
+    this.#id = id;
+    freeLater.register(this, () => raw.datasetFree(id), this);
+  }
+
+  static handle(v, name) {
+    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Dataset');
+    if (v.#id === 0) throw invalid(name, 'a freed Dataset', 'was freed (free() was called on it)');
+    return v.#id;
+  }
+
+  /** Decodes an IDX image file and its label file (`Uint8Array`s). */
+  static load(images, labels) { return new Dataset(WRAP, raw.datasetLoad(images, labels)); }
+  /** Number of images. */
+  get length() { return raw.datasetLen(Dataset.handle(this, 'this')); }
+  /** Image `i`: `Float32Array(784)` in 0..1 (a copy). */
+  image(i) { return raw.datasetImage(Dataset.handle(this, 'this'), i); }
+  /** Label of image `i`. */
+  label(i) { return raw.datasetLabel(Dataset.handle(this, 'this'), i); }
+  free() {
+    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Dataset');
+    if (this.#id === 0) return;
+    raw.datasetFree(this.#id);
+    freeLater.unregister(this);
+    this.#id = 0;
+  }
+}
+
+/**
+ * A model being trained on convscope's kernels: `new Trainer(dataset, { model, optimizer, lr,
+ * batch, augment, init, seed })`. `run(dataset, steps)` trains on one worker; data-parallel
+ * workers call `gradients(dataset, shard, shards)` and then `apply([all shards' gradients])`.
+ */
+export class Trainer {
+  #id = 0;
+
+  constructor(dataset, settings) {
+    this.#id = raw.trainerNew(Dataset.handle(dataset, 'dataset'), settings);
+    const id = this.#id;
+    freeLater.register(this, () => raw.trainerFree(id), this);
+  }
+
+  static handle(v, name) {
+    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Trainer');
+    if (v.#id === 0) throw invalid(name, 'a freed Trainer', 'was freed (free() was called on it)');
+    return v.#id;
+  }
+
+  /** Trains `steps` batches; returns the status. */
+  run(dataset, steps) { return raw.trainerRun(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), steps); }
+  /** `{ model, optimizer, batch, epoch, done, perEpoch, samples, steps, lr, batchLoss, … }`. */
+  status() { return raw.trainerStatus(Trainer.handle(this, 'this')); }
+  /** Draws the next batch and returns shard `shard` of `shards`'s gradients (a Float32Array). */
+  gradients(dataset, shard, shards) {
+    return raw.trainerGradients(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), shard, shards);
+  }
+  /** Applies the mean of every shard's gradients (in shard order); returns the status. */
+  apply(grads) { return raw.trainerApply(Trainer.handle(this, 'this'), grads); }
+  /** `{ loss, accuracy, count }` on the first `count` images of `dataset`. */
+  evaluate(dataset, count) { return raw.trainerEvaluate(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
+  /** One training step slowed down, for image `index` of `dataset` (changes nothing). */
+  explain(dataset, index) { return raw.trainerExplain(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), index); }
+  /** `{ data, shape, bias }` of a parameterised layer (a copy). */
+  weights(name) { return raw.trainerWeights(Trainer.handle(this, 'this'), name); }
+  /** The model as a safetensors file (`Uint8Array`) that `Model.load` and PyTorch read. */
+  save() { return raw.trainerSave(Trainer.handle(this, 'this')); }
+  free() {
+    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Trainer');
+    if (this.#id === 0) return;
+    raw.trainerFree(this.#id);
+    freeLater.unregister(this);
+    this.#id = 0;
+  }
+}

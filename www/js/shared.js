@@ -6,6 +6,8 @@ export class Shared extends EventTarget {
     super();
     this.api = api;
     this.models = new Map();
+    /** Models that replace the shipped ones (trained on the Train scene, or a file): arch → { model, source }. */
+    this.custom = new Map();
     /** The last drawn digit, preprocessed: Float32Array(784) in 0..1, or null. */
     this.digit = null;
     /** The strokes of that digit (pad coordinates), when it was drawn on the pad; `version` counts changes. */
@@ -26,6 +28,30 @@ export class Shared extends EventTarget {
       this.models.set(name, p);
     }
     return this.models.get(name);
+  }
+
+  /**
+   * Makes the scenes use `model` (a wasm Model) for its architecture until `resetModel`;
+   * `source` says where it came from ("trained here", a file name). Fires "model".
+   */
+  useModel(model, source) {
+    const arch = model.arch;
+    this.custom.set(arch, { model, source });
+    this.models.set(arch, Promise.resolve(model));
+    this.dispatchEvent(new CustomEvent('model', { detail: { arch, source } }));
+  }
+
+  /** Goes back to the shipped model of `arch`. */
+  resetModel(arch) {
+    if (!this.custom.has(arch)) return;
+    this.custom.delete(arch);
+    this.models.delete(arch);
+    this.dispatchEvent(new CustomEvent('model', { detail: { arch, source: null } }));
+  }
+
+  /** Where the model of `arch` the scenes use comes from: null for the shipped one. */
+  modelSource(arch) {
+    return this.custom.get(arch)?.source ?? null;
   }
 
   /** Sets the shared digit (`pixels`: Float32Array(784) or null) and, optionally, its strokes. */

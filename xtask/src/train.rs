@@ -7,8 +7,18 @@
 use crate::util::{self, Result};
 
 const FLAGS_WITH_VALUE: &[&str] = &[
-    "--model", "--epochs", "--seed", "--out", "--batch", "--lr", "--dtype", "--data", "--eval",
+    "--model",
+    "--epochs",
+    "--seed",
+    "--out",
+    "--batch",
+    "--lr",
+    "--dtype",
+    "--data",
+    "--eval",
     "--init",
+    "--optimizer",
+    "--init-scale",
 ];
 const SWITCHES: &[&str] = &["--no-augment"];
 

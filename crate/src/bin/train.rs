@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release -p convscope --bin train -- [--model cnn|slp|mlp] [--epochs N]
-//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR]
+//!     [--seed S] [--out PATH] [--batch B] [--lr LR] [--no-augment] [--optimizer sgd|momentum|adam]
+//!     [--dtype f16|f32] [--data DIR]
 //! cargo run --release -p convscope --bin train -- --eval data/models/cnn.safetensors
 //! ```
 //! Normally run through `cargo xtask train`.
@@ -15,6 +16,7 @@ use std::time::Instant;
 use convscope::mnist;
 use convscope::nn::infer::Inference;
 use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
+use convscope::nn::trainer::OptimizerKind;
 use convscope::nn::{Arch, Model};
 use safetensors::Dtype;
 
@@ -30,6 +32,8 @@ struct Args {
     eval: Option<PathBuf>,
     f16: bool,
     init: Option<PathBuf>,
+    optimizer: Option<OptimizerKind>,
+    init_scale: Option<f32>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -46,6 +50,8 @@ fn parse() -> Result<Args, String> {
         eval: None,
         f16: true,
         init: None,
+        optimizer: None,
+        init_scale: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -73,6 +79,13 @@ fn parse() -> Result<Args, String> {
             "--data" => a.data = val()?.into(),
             "--eval" => a.eval = Some(val()?.into()),
             "--init" => a.init = Some(val()?.into()),
+            "--init-scale" => {
+                let v = val()?;
+                a.init_scale = Some(v.parse().map_err(|_| num(v))?)
+            }
+            "--optimizer" => {
+                a.optimizer = Some(OptimizerKind::from_name(&val()?).map_err(|e| e.to_string())?)
+            }
             "--no-augment" => a.augment = false,
             "--dtype" => {
                 a.f16 = match val()?.as_str() {
@@ -84,7 +97,7 @@ fn parse() -> Result<Args, String> {
             "-h" | "--help" => {
                 return Err(
                     "usage: train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH] \
-                     [--batch B] [--lr LR] [--no-augment] [--dtype f16|f32] [--data DIR] [--init PATH] | --eval PATH"
+                     [--batch B] [--lr LR] [--no-augment] [--optimizer sgd|momentum|adam] [--dtype f16|f32] [--data DIR] [--init PATH] | --eval PATH"
                         .into(),
                 )
             }
@@ -154,6 +167,12 @@ fn run() -> Result<(), String> {
     if !a.augment {
         cfg.augment = None;
     }
+    if let Some(o) = a.optimizer {
+        cfg.optimizer = o;
+    }
+    if let Some(x) = a.init_scale {
+        cfg.init_scale = x;
+    }
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../data/models/{}.safetensors", a.arch.name()))
@@ -164,15 +183,17 @@ fn run() -> Result<(), String> {
             let bytes = std::fs::read(p).map_err(|err| format!("{}: {err}", p.display()))?;
             Model::from_safetensors(&bytes).map_err(e)?
         }
-        None => Model::init(a.arch, a.seed),
+        None => cfg.settings(a.arch).init.model(a.arch),
     };
     eprintln!(
-        "training {} ({} parameters) for {} epochs, batch {}, lr {}, seed {}, augmentation {}",
+        "training {} ({} parameters) for {} epochs, {}, batch {}, lr {}{}, seed {}, augmentation {}",
         a.arch.name(),
         model.num_params(),
         cfg.epochs,
+        cfg.optimizer.name(),
         cfg.batch,
         cfg.lr,
+        if cfg.cosine { " (cosine)" } else { "" },
         cfg.seed,
         if cfg.augment.is_some() { "on" } else { "off" }
     );

@@ -5,7 +5,7 @@ use super::{PIXELS, SIDE};
 use crate::rng::Rng;
 
 /// How strongly to distort training digits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Augment {
     /// Probability that a sample is distorted at all.
     pub prob: f32,

@@ -53,13 +53,27 @@ fn data_err(file: &str, msg: impl std::fmt::Display) -> Error {
     Error::Data(format!("{file}: {msg}"))
 }
 
+/// The most a compressed IDX file may expand to (MNIST's training images are 47 MB): a
+/// gzip bomb stops here instead of exhausting memory.
+pub const MAX_DECOMPRESSED: u64 = 128 << 20;
+
 /// Decompresses `bytes` when they start with the gzip magic, otherwise returns them as they are.
 fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
     if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes)
+            .take(MAX_DECOMPRESSED + 1)
             .read_to_end(&mut out)
             .map_err(|e| data_err(file, format!("gzip data is corrupt or truncated ({e})")))?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(data_err(
+                file,
+                format!(
+                    "expands past {} MB; an MNIST file is at most 47 MB",
+                    MAX_DECOMPRESSED >> 20
+                ),
+            ));
+        }
         Ok(out)
     } else {
         Ok(bytes.to_vec())

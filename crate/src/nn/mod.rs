@@ -16,7 +16,10 @@ pub mod layers;
 pub mod optim;
 #[cfg(test)]
 mod shipped;
+pub mod step;
+pub mod templates;
 pub mod train;
+pub mod trainer;
 
 use crate::conv::{Conv2dParams, Pool2dParams};
 use crate::error::{Error, Result};
@@ -392,6 +395,19 @@ impl Model {
     /// Backward from the gradient of the loss with respect to the logits (the input of the
     /// final softmax). Returns one (dW, db) per parameterised layer, in order.
     pub fn backward(&self, trace: &Trace, dlogits: Tensor) -> Result<Grads> {
+        self.backward_keeping(trace, dlogits, false).map(|(g, _)| g)
+    }
+
+    /// [`Model::backward`], also returning, when `keep` is set, the gradient of the loss with
+    /// respect to every activation the backward pass reached: `[i]` for `acts[i]` (`None` for
+    /// the softmax output and for the input, which needs no gradient).
+    pub fn backward_keeping(
+        &self,
+        trace: &Trace,
+        dlogits: Tensor,
+        keep: bool,
+    ) -> Result<(Grads, Vec<Option<Tensor>>)> {
+        let mut kept: Vec<Option<Tensor>> = vec![None; trace.acts.len()];
         let n = trace.acts[0].shape()[0];
         let last = self.layers.len() - 1;
         if !matches!(self.layers[last], Layer::Softmax) {
@@ -403,6 +419,9 @@ impl Model {
             let x = &trace.acts[i];
             let y = &trace.acts[i + 1];
             let need_dx = i > 0;
+            if keep {
+                kept[i + 1] = Some(dy.clone());
+            }
             dy = match &self.layers[i] {
                 Layer::Conv2d { weight, params, .. } => {
                     let (dx, dw, db) = layers::conv_backward(x, weight, &dy, params)?;
@@ -451,7 +470,7 @@ impl Model {
                 }
             };
         }
-        Ok(grads.into_iter().flatten().collect())
+        Ok((grads.into_iter().flatten().collect(), kept))
     }
 
     /// Mutable (weight, bias) pairs, in order, for the optimisers.

@@ -250,6 +250,15 @@ from_seen!(Whole, |v| match &v {
     _ => Err(bad(&v, "must be a number")),
 });
 
+/// Any number (a learning rate): the library checks its range, NaN included, and says why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Real(pub f64);
+
+from_seen!(Real, |v| match &v {
+    Seen::Num(n) => Ok(Real(*n)),
+    _ => Err(bad(&v, "must be a number")),
+});
+
 /// A whole number, negative allowed (`softmax`'s axis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Int(pub i64);
@@ -505,6 +514,27 @@ pub struct ParamCountOptions {
     pub channels_out: Whole,
     pub kernel_size: Whole,
     pub hidden: Whole,
+}
+
+/// `new Trainer(dataset, settings)`: what to train and how (the library checks the ranges).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainerOptions {
+    /// `"slp"`, `"mlp"` or `"cnn"`.
+    pub model: Name,
+    #[serde(default)]
+    pub optimizer: Option<Name>,
+    #[serde(default)]
+    pub lr: Option<Real>,
+    #[serde(default)]
+    pub batch: Option<Whole>,
+    #[serde(default)]
+    pub augment: Option<Flag>,
+    /// `"zeros"` or `"seeded"`.
+    #[serde(default)]
+    pub init: Option<Name>,
+    #[serde(default)]
+    pub seed: Option<Whole>,
 }
 
 /// Reads `T` from a deserializer, turning serde's errors into [`ArgError`]s that name the

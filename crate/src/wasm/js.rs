@@ -103,6 +103,14 @@ export function cs_snapshot(v) {
 export function cs_typed_len(v, tag) {
   try { return ArrayBuffer.isView(v) && TAG.call(v) === tag ? LEN.call(v) : -1; } catch { return -1; }
 }
+// Length of array `v` (at most `max`), -1 when it is not an array, -2 when longer.
+export function cs_list_len(v, max) {
+  try { if (!isArray(v)) return -1; const n = v.length; return n > max ? -2 : n; } catch { return -1; }
+}
+// Element `i` of array `v` (undefined when reading it threw: it is then refused by type).
+export function cs_list_item(v, i) {
+  try { return v[i]; } catch { return undefined; }
+}
 // Copies typed array `src` into wasm memory at byte `ptr` (a fresh view: memory may have grown).
 export function cs_copy(memory, ptr, len, src, f32) {
   try {
@@ -118,6 +126,8 @@ extern "C" {
     /// and returns a JS value: measured +1.3 slots and ~11 bytes of wasm memory per call.)
     fn cs_snapshot(v: &JsValue) -> String;
     fn cs_typed_len(v: &JsValue, tag: &str) -> f64;
+    fn cs_list_len(v: &JsValue, max: u32) -> f64;
+    fn cs_list_item(v: &JsValue, i: u32) -> JsValue;
     fn cs_copy(memory: &JsValue, ptr: u32, len: u32, src: &JsValue, f32: bool) -> String;
 }
 
@@ -259,6 +269,22 @@ pub fn typed<T: Element>(
         ));
     }
     Ok(out)
+}
+
+/// The elements of array argument `name` (at most `max`), each still to be checked by type.
+pub fn list(name: &str, v: &JsValue, max: usize) -> Result<Vec<JsValue>, ArgError> {
+    let n = cs_list_len(v, max as u32);
+    if n == -1.0 {
+        return Err(ArgError::new(name, describe(v), "must be an array"));
+    }
+    if n < 0.0 {
+        return Err(ArgError::new(
+            name,
+            "a long array",
+            format!("must hold at most {max} elements"),
+        ));
+    }
+    Ok((0..n as u32).map(|i| cs_list_item(v, i)).collect())
 }
 
 /// A length check for [`typed`]: at most `max` elements.

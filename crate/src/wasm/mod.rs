@@ -22,6 +22,7 @@ mod js;
 mod model;
 mod ops;
 mod trace;
+mod train;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
@@ -104,12 +105,13 @@ pub fn simd_level() -> String {
     crate::gemm::simd_level().to_string()
 }
 
-/// What the instance holds (for leak checks): live tensors and models, and the size of wasm
+/// What the instance holds (for leak checks): live tensors, models, datasets and trainers, and the size of wasm
 /// memory in bytes.
-#[wasm_bindgen(js_name = liveObjects, unchecked_return_type = "{ tensors: number, models: number, memoryBytes: number }")]
+#[wasm_bindgen(js_name = liveObjects, unchecked_return_type = "{ tensors: number, models: number, datasets: number, trainers: number, memoryBytes: number }")]
 pub fn live_objects() -> JsValue {
     let (tensors, _) = ops::live();
     let models = model::live();
+    let (datasets, trainers) = train::live();
     #[cfg(target_arch = "wasm32")]
     let bytes = core::arch::wasm32::memory_size(0) * 65536;
     #[cfg(not(target_arch = "wasm32"))]
@@ -118,6 +120,8 @@ pub fn live_objects() -> JsValue {
     for (k, v) in [
         ("tensors", tensors as f64),
         ("models", models as f64),
+        ("datasets", datasets as f64),
+        ("trainers", trainers as f64),
         ("memoryBytes", bytes as f64),
     ] {
         // Setting a property of a fresh plain object cannot fail.

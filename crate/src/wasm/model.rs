@@ -184,46 +184,49 @@ pub fn model_forward(m: JsValue, pixels: JsValue) -> Result<f64, JsError> {
     })
 }
 
+/// A copy of the weight, its shape and the bias of `model`'s layer `name`, or an error listing
+/// the layers it has.
+pub(crate) type Weights = (Vec<f32>, Vec<usize>, Vec<f32>);
+
+pub(crate) fn weights_of(model: &Model, name: &str) -> R<Weights> {
+    let Some((_, w, b)) = model.layer(name).and_then(|x| x.params()) else {
+        let names: Vec<&str> = model
+            .layers
+            .iter()
+            .filter_map(|x| x.params().map(|p| p.0))
+            .collect();
+        return Err(ArgError::new(
+            "name",
+            format!("{name:?}"),
+            format!("this {} model has {}", model.arch.name(), names.join(", ")),
+        )
+        .into());
+    };
+    Ok((w.data().to_vec(), w.shape().to_vec(), b.data().to_vec()))
+}
+
+/// `{ data, shape, bias }`, built after the table is released (see `model_layers`).
+pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
+    let o = js_sys::Object::new();
+    let shape: js_sys::Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
+    for (k, v) in [
+        ("data", JsValue::from(js_sys::Float32Array::from(&w[..]))),
+        ("shape", shape.into()),
+        ("bias", js_sys::Float32Array::from(&b[..]).into()),
+    ] {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    }
+    o.into()
+}
+
 /// A parameterised layer's weight: `{ data: Float32Array (a copy), shape, bias }`.
 #[wasm_bindgen(js_name = modelWeights)]
 pub fn model_weights(m: JsValue, name: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         let Name(name) = arg("name", "weights", &name)?;
-        with_model(&m, |l| {
-            let Some((_, w, b)) = l.model.layer(&name).and_then(|x| x.params()) else {
-                let names: Vec<&str> = l
-                    .model
-                    .layers
-                    .iter()
-                    .filter_map(|x| x.params().map(|p| p.0))
-                    .collect();
-                return Err(ArgError::new(
-                    "name",
-                    format!("{name:?}"),
-                    format!(
-                        "this {} model has {}",
-                        l.model.arch.name(),
-                        names.join(", ")
-                    ),
-                )
-                .into());
-            };
-            Ok((w.data().to_vec(), w.shape().to_vec(), b.data().to_vec()))
-        })
-        .map(|(w, shape, b)| {
-            // Built after the table is released (see `model_layers`).
-            let o = js_sys::Object::new();
-            let shape: js_sys::Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
-            for (k, v) in [
-                ("data", JsValue::from(js_sys::Float32Array::from(&w[..]))),
-                ("shape", shape.into()),
-                ("bias", js_sys::Float32Array::from(&b[..]).into()),
-            ] {
-                // Setting a property of a fresh plain object cannot fail.
-                let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-            }
-            o.into()
-        })
+        let w = with_model(&m, |l| weights_of(&l.model, &name))?;
+        Ok(weights_js(w))
     })
 }
 

@@ -63,7 +63,8 @@ export class DrawScene extends Scene {
     answer.append(el('h3', { text: 'The network says' }), this.prediction, this.said);
     this.probs = new ProbBars(answer);
     this.timing = el('p#timing.timing', { text: ' ' });
-    answer.append(this.timing);
+    this.source = el('p#model-source.small', { text: '' });
+    answer.append(this.timing, this.source);
     top.append(answer);
 
     const seen = el('div.card.seen');
@@ -97,6 +98,21 @@ export class DrawScene extends Scene {
     this.stack.update(null);
     this.infer();
     this.warmUp();
+    this.shared.addEventListener('model', (e) => { if (e.detail.arch === 'cnn') this.ready = this.reload(); });
+  }
+
+  /** Runs the model the page now uses for the cnn (trained on the Train scene, or a file). */
+  async reload() {
+    const model = await this.shared.model('cnn');
+    this.net = new NetInfo(model);
+    this.stack.root.remove();
+    this.stack = new LayerStack(this.root, this.net, { onPick: (p) => this.select(p) });
+    this.stack.update(null);
+    this.pick = null;
+    const source = this.shared.modelSource('cnn');
+    this.source.textContent = source ? `Running the cnn ${source}.` : '';
+    this.times = [];
+    this.infer();
   }
 
   /**

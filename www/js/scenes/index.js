@@ -4,5 +4,6 @@ import { CorrelateScene } from './correlate.js';
 import { TransposeScene } from './transpose.js';
 import { DenseScene } from './dense.js';
 import { TemplatesScene } from './templates.js';
+import { TrainScene } from './train.js';
 
-export const SCENES = [DrawScene, CorrelateScene, TransposeScene, DenseScene, TemplatesScene];
+export const SCENES = [DrawScene, CorrelateScene, TransposeScene, DenseScene, TemplatesScene, TrainScene];

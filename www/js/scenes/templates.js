@@ -24,6 +24,10 @@ export class TemplatesScene extends Scene {
     this.build();
     this.ready = this.load();
     this.shared.addEventListener('digit', () => { if (!this.root.hidden) this.update(); });
+    this.shared.addEventListener('model', (e) => {
+      if (e.detail.arch === 'cnn') return;
+      this.ready = this.load().then(() => { if (!this.root.hidden) this.update(); });
+    });
   }
 
   build() {
@@ -83,7 +87,8 @@ export class TemplatesScene extends Scene {
         ': the layer\'s inputs X, weighted by how wrong each output was. A neuron that must answer "3" keeps adding a little of every 3 it misses, and subtracting a little of every non-3 that fooled it, so its weights drift toward the average 3 minus what the other digits share.'),
       el('p', { text: 'The cosine similarity is the dot product with the lengths divided out: 1 for the same picture, 0 for unrelated ones. An slp template also holds negative evidence (the blue that tells the other digits apart), so its cosine with any one digit stays small, but compare the ten: the winner\'s is usually the largest. Hidden neurons of the MLP answer parts and strokes, so the most active one often resembles a piece of your digit more closely.' })));
     this.status = el('p.status', { role: 'status', text: 'loading the slp and mlp models…' });
-    r.append(this.status);
+    this.source = el('p#tpl-source.small', { text: '' });
+    r.append(this.status, this.source);
   }
 
   async load() {
@@ -97,6 +102,8 @@ export class TemplatesScene extends Scene {
       return;
     }
     this.status.remove();
+    const src = ['slp', 'mlp'].map((a) => [a, this.shared.modelSource(a)]).filter(([, s]) => s);
+    this.source.textContent = src.map(([a, s]) => `The ${a} here is the one ${s}.`).join(' ');
     const fc = this.slp.layers.find((l) => l.kind === 'linear');
     this.slpW = fc.params.weight;
     const scale = robustScale(this.slpW.data);

@@ -1,0 +1,793 @@
+//! Training one batch at a time: the loop the command-line trainer and the page's Train scene
+//! share. A [`Trainer`] owns a model, an optimiser and its place in the epoch; each step draws
+//! the next batch (a seeded shuffle per epoch), computes the gradients and applies them.
+//!
+//! Data-parallel training splits each batch into shards: every worker holds an identical
+//! trainer (same settings, same seed), computes [`Trainer::shard_gradients`] for its own shard
+//! of the same batch, and every worker then applies the same [`Trainer::apply`] of all shards
+//! in the same order, so their weights stay bit-for-bit equal. Augmentation draws from a
+//! generator seeded by (seed, epoch, sample), so a sample is distorted the same way whichever
+//! worker takes it.
+
+use super::{argmax, layers, Adam, Arch, Grads, Model, Optimizer, Sgd};
+use crate::error::{Error, Result};
+use crate::mnist::{augment, Augment, Dataset, PIXELS};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// Which optimiser updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptimizerKind {
+    /// Plain stochastic gradient descent: w ← w − lr·g.
+    Sgd,
+    /// SGD with heavy-ball momentum 0.9.
+    Momentum,
+    /// Adam (β₁ 0.9, β₂ 0.999).
+    Adam,
+}
+
+impl OptimizerKind {
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Adam,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Result<OptimizerKind> {
+        OptimizerKind::ALL
+            .into_iter()
+            .find(|o| o.name() == s)
+            .ok_or_else(|| Error::param("optimizer", s, "must be one of sgd, momentum, adam"))
+    }
+
+    fn build(self, lr: f32) -> Box<dyn Optimizer> {
+        match self {
+            OptimizerKind::Sgd => Box::new(Sgd::new(lr, 0.0)),
+            OptimizerKind::Momentum => Box::new(Sgd::new(lr, 0.9)),
+            OptimizerKind::Adam => Box::new(Adam::new(lr)),
+        }
+    }
+}
+
+/// How the learning rate moves over training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// The same rate at every step.
+    Constant,
+    /// From `lr` down a cosine to `lr * final_fraction` at the end of `epochs` epochs.
+    Cosine { epochs: usize, final_fraction: f32 },
+}
+
+/// Where the weights start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// Every weight zero (right for the slp: each template starts blank).
+    Zeros,
+    /// He-uniform weights from `seed` ([`Model::init`]), scaled by `scale` (1 = He's bound;
+    /// smaller leaves less of the random start in the trained weights).
+    Seeded { seed: u64, scale: f32 },
+}
+
+impl Init {
+    /// He-uniform from `seed`, at He's bound.
+    pub fn seeded(seed: u64) -> Init {
+        Init::Seeded { seed, scale: 1.0 }
+    }
+
+    /// A model of `arch` starting here.
+    pub fn model(self, arch: Arch) -> Model {
+        match self {
+            Init::Zeros => Model::zeros(arch),
+            Init::Seeded { seed, scale } => {
+                let mut m = Model::init(arch, seed);
+                if scale != 1.0 {
+                    for (w, _) in m.params_mut() {
+                        for v in w.data_mut() {
+                            *v *= scale;
+                        }
+                    }
+                }
+                m
+            }
+        }
+    }
+}
+
+/// Everything that decides a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub arch: Arch,
+    pub optimizer: OptimizerKind,
+    pub lr: f32,
+    pub batch: usize,
+    pub schedule: Schedule,
+    /// Distortions applied to each training sample (`None` = the images as they are).
+    pub augment: Option<Augment>,
+    pub init: Init,
+    /// Seeds the shuffles and the augmentation.
+    pub seed: u64,
+}
+
+/// The largest batch a step takes (MNIST has 60,000 training images).
+pub const MAX_BATCH: usize = 60_000;
+/// The largest learning rate accepted.
+pub const MAX_LR: f32 = 10.0;
+
+impl Settings {
+    /// The page's defaults for `arch`: the slp as the templates article trains it (plain SGD,
+    /// lr 0.1, from zeros, no augmentation), the others with Adam from a seeded start.
+    pub fn for_page(arch: Arch) -> Settings {
+        let (optimizer, lr, init) = match arch {
+            Arch::Slp => (OptimizerKind::Sgd, 0.1, Init::Zeros),
+            Arch::Mlp => (OptimizerKind::Adam, 1e-3, Init::seeded(1)),
+            Arch::Cnn => (OptimizerKind::Adam, 2e-3, Init::seeded(1)),
+        };
+        Settings {
+            arch,
+            optimizer,
+            lr,
+            batch: 64,
+            schedule: Schedule::Constant,
+            augment: None,
+            init,
+            seed: 1,
+        }
+    }
+
+    /// Checks every value, naming the first one that is wrong.
+    pub fn check(&self) -> Result<()> {
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return Err(Error::param(
+                "batch",
+                self.batch,
+                format!("must be 1..{MAX_BATCH}"),
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= MAX_LR) {
+            return Err(Error::param(
+                "lr",
+                self.lr,
+                format!("must be a number above 0 and at most {MAX_LR}"),
+            ));
+        }
+        if let Schedule::Cosine {
+            epochs,
+            final_fraction,
+        } = self.schedule
+        {
+            if epochs == 0 {
+                return Err(Error::param("epochs", epochs, "must be at least 1"));
+            }
+            if !(0.0..=1.0).contains(&final_fraction) {
+                return Err(Error::param(
+                    "final_fraction",
+                    final_fraction,
+                    "must be in 0..1",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The gradients of one shard of a batch, with what the shard's forward pass saw.
+#[derive(Debug, Clone)]
+pub struct ShardGrads {
+    /// Mean gradients over the shard's samples, one (dW, db) per parameterised layer.
+    pub grads: Grads,
+    /// Samples in the shard.
+    pub count: usize,
+    /// Sum of the samples' cross-entropy losses.
+    pub loss_sum: f64,
+    /// Samples the model classified correctly before the update.
+    pub correct: usize,
+}
+
+impl ShardGrads {
+    /// The gradients of an empty shard: zeros, with a count of 0.
+    pub fn empty(model: &Model) -> ShardGrads {
+        ShardGrads {
+            grads: model
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .map(|(_, w, b)| {
+                    (
+                        Tensor::zeros(w.shape()).expect("a parameter's shape"),
+                        Tensor::zeros(b.shape()).expect("a parameter's shape"),
+                    )
+                })
+                .collect(),
+            count: 0,
+            loss_sum: 0.0,
+            correct: 0,
+        }
+    }
+
+    /// One flat array: `[count, loss_sum, correct, dW₁…, db₁…, dW₂…, …]` (how a worker sends it).
+    pub fn to_flat(&self) -> Vec<f32> {
+        let mut v = vec![self.count as f32, self.loss_sum as f32, self.correct as f32];
+        for (w, b) in &self.grads {
+            v.extend_from_slice(w.data());
+            v.extend_from_slice(b.data());
+        }
+        v
+    }
+
+    /// Reads [`ShardGrads::to_flat`] back for `model`, checking its length and counts.
+    pub fn from_flat(model: &Model, flat: &[f32]) -> Result<ShardGrads> {
+        let shapes: Vec<(Vec<usize>, Vec<usize>)> = model
+            .layers
+            .iter()
+            .filter_map(|l| l.params())
+            .map(|(_, w, b)| (w.shape().to_vec(), b.shape().to_vec()))
+            .collect();
+        let want = 3 + model.num_params();
+        if flat.len() != want {
+            return Err(Error::shape(format!(
+                "gradients for the {} must be {want} values (3 counts and {} parameters), got {}",
+                model.arch.name(),
+                model.num_params(),
+                flat.len()
+            )));
+        }
+        let whole = |x: f32, name: &'static str| -> Result<usize> {
+            if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= MAX_BATCH as f32 {
+                Ok(x as usize)
+            } else {
+                Err(Error::param(name, x, "must be a whole count of samples"))
+            }
+        };
+        let count = whole(flat[0], "count")?;
+        let correct = whole(flat[2], "correct")?;
+        if correct > count {
+            return Err(Error::param(
+                "correct",
+                correct,
+                format!("is more than the shard's {count} samples"),
+            ));
+        }
+        let mut at = 3;
+        let mut grads = Vec::with_capacity(shapes.len());
+        for (ws, bs) in shapes {
+            let (nw, nb) = (ws.iter().product::<usize>(), bs.iter().product::<usize>());
+            let w = Tensor::new(flat[at..at + nw].to_vec(), &ws)?;
+            let b = Tensor::new(flat[at + nw..at + nw + nb].to_vec(), &bs)?;
+            at += nw + nb;
+            grads.push((w, b));
+        }
+        Ok(ShardGrads {
+            grads,
+            count,
+            loss_sum: flat[1] as f64,
+            correct,
+        })
+    }
+}
+
+/// Where training stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Status {
+    /// The epoch under way (0-based) and samples done in it, of `per_epoch`.
+    pub epoch: usize,
+    pub done: usize,
+    pub per_epoch: usize,
+    /// Samples and steps since the start.
+    pub samples: u64,
+    pub steps: u64,
+    /// The learning rate of the last step.
+    pub lr: f32,
+    /// The last batch's mean loss and accuracy.
+    pub batch_loss: f32,
+    pub batch_accuracy: f32,
+    /// Running mean loss and accuracy over this epoch's batches so far.
+    pub epoch_loss: f32,
+    pub epoch_accuracy: f32,
+}
+
+/// A batch drawn from the epoch's order: which samples, in which epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub epoch: usize,
+    pub indices: Vec<u32>,
+}
+
+impl Batch {
+    /// Shard `k` of `shards`: a contiguous slice, the sizes differing by at most one.
+    pub fn shard(&self, k: usize, shards: usize) -> &[u32] {
+        let n = self.indices.len();
+        &self.indices[k * n / shards..(k + 1) * n / shards]
+    }
+}
+
+/// A model being trained, its optimiser and its place in the data.
+pub struct Trainer {
+    pub model: Model,
+    settings: Settings,
+    opt: Box<dyn Optimizer>,
+    per_epoch: usize,
+    order: Vec<u32>,
+    epoch: usize,
+    pos: usize,
+    samples: u64,
+    steps: u64,
+    lr: f32,
+    batch_loss: f32,
+    batch_accuracy: f32,
+    epoch_loss: f64,
+    epoch_correct: usize,
+    epoch_seen: usize,
+}
+
+/// A generator for (seed, stream, index) that does not depend on any other draw.
+fn rng_for(seed: u64, stream: u64, index: u64) -> Rng {
+    Rng::new(
+        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ stream.wrapping_mul(0xbf58_476d_1ce4_e5b9)
+            ^ index.wrapping_mul(0x94d0_49bb_1331_11eb),
+    )
+}
+
+impl Trainer {
+    /// A trainer for `settings` over a training set of `per_epoch` samples; the model starts
+    /// as `settings.init` says.
+    pub fn new(settings: Settings, per_epoch: usize) -> Result<Trainer> {
+        let model = settings.init.model(settings.arch);
+        Trainer::with_model(model, settings, per_epoch)
+    }
+
+    /// A trainer that continues from `model` (its architecture wins over `settings.arch`).
+    pub fn with_model(model: Model, mut settings: Settings, per_epoch: usize) -> Result<Trainer> {
+        settings.arch = model.arch;
+        settings.check()?;
+        if per_epoch == 0 || per_epoch > u32::MAX as usize {
+            return Err(Error::param(
+                "dataset",
+                per_epoch,
+                "must hold at least one sample",
+            ));
+        }
+        let mut t = Trainer {
+            model,
+            opt: settings.optimizer.build(settings.lr),
+            lr: settings.lr,
+            settings,
+            per_epoch,
+            order: (0..per_epoch as u32).collect(),
+            epoch: 0,
+            pos: 0,
+            samples: 0,
+            steps: 0,
+            batch_loss: f32::NAN,
+            batch_accuracy: f32::NAN,
+            epoch_loss: 0.0,
+            epoch_correct: 0,
+            epoch_seen: 0,
+        };
+        t.shuffle();
+        Ok(t)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn shuffle(&mut self) {
+        self.order = (0..self.per_epoch as u32).collect();
+        rng_for(self.settings.seed, 1, self.epoch as u64).shuffle(&mut self.order);
+    }
+
+    /// The next batch of the epoch (the last one of an epoch may be shorter); moves on.
+    pub fn next_batch(&mut self) -> Batch {
+        if self.pos >= self.per_epoch {
+            self.epoch += 1;
+            self.pos = 0;
+            self.epoch_loss = 0.0;
+            self.epoch_correct = 0;
+            self.epoch_seen = 0;
+            self.shuffle();
+        }
+        let end = (self.pos + self.settings.batch).min(self.per_epoch);
+        let b = Batch {
+            epoch: self.epoch,
+            indices: self.order[self.pos..end].to_vec(),
+        };
+        self.pos = end;
+        b
+    }
+
+    /// The inputs for `indices` of `batch`'s epoch, augmented when the settings say so.
+    pub fn inputs(&self, data: &Dataset, epoch: usize, indices: &[u32]) -> Result<Tensor> {
+        let mut x = vec![0.0f32; indices.len() * PIXELS];
+        let mut img = [0.0f32; PIXELS];
+        for (j, &i) in indices.iter().enumerate() {
+            let i = i as usize;
+            if i >= data.len() {
+                return Err(Error::param(
+                    "dataset",
+                    data.len(),
+                    format!("holds fewer samples than the trainer's {}", self.per_epoch),
+                ));
+            }
+            data.image_f32(i, &mut img);
+            let dst = &mut x[j * PIXELS..(j + 1) * PIXELS];
+            match &self.settings.augment {
+                Some(a) => {
+                    let mut rng = rng_for(self.settings.seed, 2 + epoch as u64, i as u64);
+                    augment(&img, dst, a, &mut rng)
+                }
+                None => dst.copy_from_slice(&img),
+            }
+        }
+        Tensor::new(x, &[indices.len(), 1, 28, 28])
+    }
+
+    /// The gradients of the loss over `indices` (one shard of a batch of `epoch`).
+    pub fn shard_gradients(
+        &self,
+        data: &Dataset,
+        epoch: usize,
+        indices: &[u32],
+    ) -> Result<ShardGrads> {
+        if indices.is_empty() {
+            return Err(Error::param("shard", 0, "holds no samples"));
+        }
+        if data.len() != self.per_epoch {
+            return Err(Error::param(
+                "dataset",
+                data.len(),
+                format!(
+                    "must be the {} samples the trainer was made for",
+                    self.per_epoch
+                ),
+            ));
+        }
+        let x = self.inputs(data, epoch, indices)?;
+        let labels: Vec<u8> = indices.iter().map(|&i| data.labels[i as usize]).collect();
+        let b = labels.len();
+        let trace = self.model.forward_batch(x)?;
+        let p = trace.acts.last().expect("non-empty");
+        let mut d = vec![0.0f32; b * 10];
+        let loss = layers::cross_entropy(p.data(), &labels, 10, &mut d);
+        let correct = p
+            .data()
+            .chunks_exact(10)
+            .zip(&labels)
+            .filter(|(row, &l)| argmax(row) == l as usize)
+            .count();
+        let grads = self.model.backward(&trace, Tensor::new(d, &[b, 10])?)?;
+        Ok(ShardGrads {
+            grads,
+            count: b,
+            loss_sum: loss as f64 * b as f64,
+            correct,
+        })
+    }
+
+    fn lr_at(&self, step: u64) -> f32 {
+        match self.settings.schedule {
+            Schedule::Constant => self.settings.lr,
+            Schedule::Cosine {
+                epochs,
+                final_fraction: f,
+            } => {
+                let total = (epochs * self.per_epoch.div_ceil(self.settings.batch)) as f32;
+                let t = ((step as f32 + 0.5) / total).min(1.0);
+                self.settings.lr * (f + (1.0 - f) * 0.5 * (1.0 + (std::f32::consts::PI * t).cos()))
+            }
+        }
+    }
+
+    /// Applies one update: the mean of `shards`' gradients weighted by their sample counts,
+    /// summed in the order given (so every worker that applies the same shards gets the same
+    /// weights).
+    pub fn apply(&mut self, shards: &[ShardGrads]) -> Result<Status> {
+        let total: usize = shards.iter().map(|s| s.count).sum();
+        if total == 0 {
+            return Err(Error::param("shards", 0, "hold no samples"));
+        }
+        let nparam = self.model.params_mut().len();
+        if let Some(bad) = shards.iter().find(|s| s.grads.len() != nparam) {
+            return Err(Error::shape(format!(
+                "gradients for {} layers, the model has {nparam}",
+                bad.grads.len()
+            )));
+        }
+        let mut mean: Grads = shards[0]
+            .grads
+            .iter()
+            .map(|(w, b)| Ok((Tensor::zeros(w.shape())?, Tensor::zeros(b.shape())?)))
+            .collect::<Result<_>>()?;
+        for s in shards {
+            let f = s.count as f32 / total as f32;
+            for ((mw, mb), (w, b)) in mean.iter_mut().zip(&s.grads) {
+                if mw.shape() != w.shape() || mb.shape() != b.shape() {
+                    return Err(Error::shape("the shards' gradients differ in shape"));
+                }
+                for (m, g) in mw.data_mut().iter_mut().zip(w.data()) {
+                    *m += f * g;
+                }
+                for (m, g) in mb.data_mut().iter_mut().zip(b.data()) {
+                    *m += f * g;
+                }
+            }
+        }
+        {
+            let params = self.model.params_mut();
+            for ((w, b), (gw, gb)) in params.iter().zip(&mean) {
+                if w.shape() != gw.shape() || b.shape() != gb.shape() {
+                    return Err(Error::shape(format!(
+                        "gradient {:?} does not match its parameter {:?}",
+                        gw.shape(),
+                        w.shape()
+                    )));
+                }
+            }
+        }
+        self.lr = self.lr_at(self.steps);
+        self.opt.set_lr(self.lr);
+        self.opt.step(self.model.params_mut(), &mean);
+        let loss_sum: f64 = shards.iter().map(|s| s.loss_sum).sum();
+        let correct: usize = shards.iter().map(|s| s.correct).sum();
+        self.batch_loss = (loss_sum / total as f64) as f32;
+        self.batch_accuracy = correct as f32 / total as f32;
+        self.epoch_loss += loss_sum;
+        self.epoch_correct += correct;
+        self.epoch_seen += total;
+        self.samples += total as u64;
+        self.steps += 1;
+        Ok(self.status())
+    }
+
+    /// One whole step on one worker: the next batch, its gradients, the update.
+    pub fn step(&mut self, data: &Dataset) -> Result<Status> {
+        let b = self.next_batch();
+        let g = self.shard_gradients(data, b.epoch, &b.indices)?;
+        self.apply(&[g])
+    }
+
+    pub fn status(&self) -> Status {
+        let seen = self.epoch_seen.max(1);
+        Status {
+            epoch: self.epoch,
+            done: self.pos,
+            per_epoch: self.per_epoch,
+            samples: self.samples,
+            steps: self.steps,
+            lr: self.lr,
+            batch_loss: self.batch_loss,
+            batch_accuracy: self.batch_accuracy,
+            epoch_loss: if self.epoch_seen == 0 {
+                f32::NAN
+            } else {
+                (self.epoch_loss / seen as f64) as f32
+            },
+            epoch_accuracy: if self.epoch_seen == 0 {
+                f32::NAN
+            } else {
+                self.epoch_correct as f32 / seen as f32
+            },
+        }
+    }
+}
+
+/// Mean loss and accuracy of `model` on the first `n` samples of `data` (all when `n` is
+/// larger), in batches of 500.
+pub fn evaluate(model: &Model, data: &Dataset, n: usize) -> Result<(f32, f32)> {
+    let n = n.min(data.len());
+    if n == 0 {
+        return Err(Error::param("count", 0, "must be at least 1"));
+    }
+    let (mut loss, mut correct) = (0.0f64, 0usize);
+    let mut img = [0.0f32; PIXELS];
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let mut x = vec![0.0f32; (end - start) * PIXELS];
+        for i in start..end {
+            data.image_f32(i, &mut img);
+            x[(i - start) * PIXELS..(i - start + 1) * PIXELS].copy_from_slice(&img);
+        }
+        let t = model.forward_batch(Tensor::new(x, &[end - start, 1, 28, 28])?)?;
+        let p = t.acts.last().expect("non-empty");
+        let labels = &data.labels[start..end];
+        let mut d = vec![0.0f32; p.len()];
+        loss += layers::cross_entropy(p.data(), labels, 10, &mut d) as f64 * labels.len() as f64;
+        correct += p
+            .data()
+            .chunks_exact(10)
+            .zip(labels)
+            .filter(|(row, &l)| argmax(row) == l as usize)
+            .count();
+    }
+    Ok(((loss / n as f64) as f32, correct as f32 / n as f32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mnist::Images;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A small synthetic set: each class a bright bar in its own place, with noise.
+    fn toy(n: usize, seed: u64) -> Dataset {
+        let mut rng = Rng::new(seed);
+        let mut pixels = vec![0u8; n * PIXELS];
+        let mut labels = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = i % 10;
+            labels.push(c as u8);
+            let img = &mut pixels[i * PIXELS..(i + 1) * PIXELS];
+            for (k, p) in img.iter_mut().enumerate() {
+                let (r, col) = (k / 28, k % 28);
+                let on = r >= 2 + 2 * c && r < 4 + 2 * c && (4..24).contains(&col);
+                *p = if on { 200 } else { 0 } + rng.below(40) as u8;
+            }
+        }
+        Dataset {
+            images: Images {
+                count: n,
+                rows: 28,
+                cols: 28,
+                pixels,
+            },
+            labels,
+        }
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let mut s = Settings::for_page(Arch::Slp);
+        s.batch = 0;
+        assert!(Trainer::new(s.clone(), 10)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("batch"));
+        s.batch = 4;
+        s.lr = f32::NAN;
+        assert!(Trainer::new(s.clone(), 10)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("lr"));
+        s.lr = 0.1;
+        assert!(Trainer::new(s, 0).is_err());
+        assert_eq!(
+            OptimizerKind::from_name("adam").unwrap(),
+            OptimizerKind::Adam
+        );
+        assert!(OptimizerKind::from_name("lbfgs").is_err());
+    }
+
+    #[test]
+    fn epochs_visit_every_sample_once() {
+        let mut t = Trainer::new(
+            Settings {
+                batch: 7,
+                ..Settings::for_page(Arch::Slp)
+            },
+            30,
+        )
+        .unwrap();
+        for epoch in 0..2 {
+            let mut seen = Vec::new();
+            for _ in 0..5 {
+                let b = t.next_batch();
+                assert_eq!(b.epoch, epoch);
+                seen.extend(b.indices);
+            }
+            seen.sort();
+            assert_eq!(seen, (0..30).collect::<Vec<_>>());
+        }
+        assert_eq!(t.next_batch().epoch, 2);
+    }
+
+    /// The slp from zeros learns the toy set, and the loss falls.
+    #[test]
+    fn slp_from_zeros_learns() {
+        let data = toy(200, 3);
+        let mut t = Trainer::new(Settings::for_page(Arch::Slp), data.len()).unwrap();
+        let (l0, _) = evaluate(&t.model, &data, 200).unwrap();
+        assert!((l0 - 10f32.ln()).abs() < 1e-4, "{l0}");
+        for _ in 0..40 {
+            t.step(&data).unwrap();
+        }
+        let (l1, acc) = evaluate(&t.model, &data, 200).unwrap();
+        assert!(l1 < 0.5 * l0 && acc > 0.95, "loss {l1}, accuracy {acc}");
+        let s = t.status();
+        // 200 samples in batches of 64: four steps (64, 64, 64, 8) per epoch.
+        assert_eq!(s.samples, 10 * 200);
+        assert_eq!(s.epoch, 9);
+        assert_eq!(s.steps, 40);
+    }
+
+    /// Two shards applied together give the same update as the whole batch on one worker,
+    /// and two "workers" applying the same shards stay equal.
+    #[test]
+    fn shards_average_to_the_whole_batch() {
+        for arch in Arch::ALL {
+            let data = toy(50, 4);
+            let s = Settings {
+                batch: 13,
+                init: Init::seeded(2),
+                optimizer: OptimizerKind::Momentum,
+                lr: 0.05,
+                augment: Some(Augment::default()),
+                ..Settings::for_page(arch)
+            };
+            let mut whole = Trainer::new(s.clone(), 50).unwrap();
+            let mut a = Trainer::new(s.clone(), 50).unwrap();
+            let mut b = Trainer::new(s, 50).unwrap();
+            for _ in 0..3 {
+                whole.step(&data).unwrap();
+                let (ba, bb) = (a.next_batch(), b.next_batch());
+                assert_eq!(ba, bb);
+                let ga = a.shard_gradients(&data, ba.epoch, ba.shard(0, 2)).unwrap();
+                let gb = b.shard_gradients(&data, bb.epoch, bb.shard(1, 2)).unwrap();
+                // Through the flat form a worker sends.
+                let ga = ShardGrads::from_flat(&a.model, &ga.to_flat()).unwrap();
+                let gb = ShardGrads::from_flat(&b.model, &gb.to_flat()).unwrap();
+                a.apply(&[ga.clone(), gb.clone()]).unwrap();
+                b.apply(&[ga, gb]).unwrap();
+            }
+            assert_eq!(a.model, b.model, "{arch:?}: workers diverged");
+            assert_eq!(a.status(), b.status());
+            for ((wa, ba), (ww, bw)) in a
+                .model
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .map(|(_, w, b)| (w.clone(), b.clone()))
+                .zip(
+                    whole
+                        .model
+                        .layers
+                        .iter()
+                        .filter_map(|l| l.params())
+                        .map(|(_, w, b)| (w.clone(), b.clone())),
+                )
+            {
+                for (x, y) in wa
+                    .data()
+                    .iter()
+                    .zip(ww.data())
+                    .chain(ba.data().iter().zip(bw.data()))
+                {
+                    assert!(
+                        (x - y).abs() < 1e-4 + 1e-3 * y.abs(),
+                        "{arch:?}: {x} vs {y}"
+                    );
+                }
+            }
+            assert_eq!(a.status().samples, whole.status().samples);
+        }
+    }
+
+    #[test]
+    fn flat_gradients_are_checked() {
+        let m = Model::zeros(Arch::Slp);
+        let e = ShardGrads::from_flat(&m, &[1.0; 10])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("7853"), "{e}");
+        let mut v = vec![0.0; 7853];
+        v[0] = 2.5;
+        assert!(ShardGrads::from_flat(&m, &v).is_err());
+        v[0] = 0.0;
+        assert_eq!(ShardGrads::from_flat(&m, &v).unwrap().count, 0);
+        v[0] = 2.0;
+        v[2] = 3.0;
+        assert!(ShardGrads::from_flat(&m, &v).is_err());
+        v[2] = 1.0;
+        assert_eq!(ShardGrads::from_flat(&m, &v).unwrap().count, 2);
+    }
+}

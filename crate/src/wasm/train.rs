@@ -1,0 +1,493 @@
+//! Training in the page: MNIST decoded in wasm (`datasetLoad`), and trainers (`trainerNew`,
+//! `trainerRun`, the data-parallel pair `trainerGradients` / `trainerApply`, `trainerEvaluate`,
+//! `trainerExplain`, `trainerWeights`, `trainerSave`). The JS classes `Dataset` and `Trainer`
+//! of `api.js` wrap the handles. Results are built after the tables are released.
+
+use std::cell::RefCell;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::args::{ArgError, Name, TrainerOptions, Whole};
+use super::handles::Table;
+use super::js::{self, arg};
+use super::{run, R};
+use crate::mnist::{self, Augment, Dataset, PIXELS};
+use crate::nn::step::{self, StepExplain};
+use crate::nn::trainer::{
+    self, Batch, Init, OptimizerKind, Schedule, Settings, ShardGrads, Status, Trainer,
+};
+use crate::nn::Arch;
+
+/// Largest IDX file `datasetLoad` reads, compressed or not (MNIST's training images are
+/// 9.9 MB gzipped, 47 MB raw).
+pub const MAX_IDX_FILE: usize = 64 << 20;
+/// Most steps one `trainerRun` takes.
+pub const MAX_STEPS: usize = 10_000;
+/// Most workers (shards) a data-parallel step is split into.
+pub const MAX_SHARDS: usize = 64;
+
+struct Training {
+    trainer: Trainer,
+    /// The batch drawn by `trainerGradients` and not yet applied.
+    pending: Option<Batch>,
+}
+
+thread_local! {
+    static DATASETS: RefCell<Table<Dataset>> = RefCell::new(Table::new("Dataset"));
+    static TRAINERS: RefCell<Table<Training>> = RefCell::new(Table::new("Trainer"));
+}
+
+pub(crate) fn live() -> (usize, usize) {
+    (
+        DATASETS.with(|d| d.borrow().len()),
+        TRAINERS.with(|t| t.borrow().len()),
+    )
+}
+
+fn to_js<T: Serialize>(v: &T) -> R<JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::new())
+        .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
+}
+
+fn with_dataset<T>(name: &str, d: &JsValue, f: impl FnOnce(&Dataset) -> R<T>) -> R<T> {
+    DATASETS.with(|t| {
+        let t = t.borrow();
+        f(t.get(name, d)?)
+    })
+}
+
+/// Runs `f` with the trainer behind `t` and the dataset behind `d` (tables of different
+/// kinds, so both can be borrowed at once).
+fn with_both<T>(t: &JsValue, d: &JsValue, f: impl FnOnce(&mut Training, &Dataset) -> R<T>) -> R<T> {
+    TRAINERS.with(|tt| {
+        let mut tt = tt.borrow_mut();
+        let tr = tt.get_mut("this", t)?;
+        with_dataset("dataset", d, |ds| f(tr, ds))
+    })
+}
+
+fn with_trainer<T>(t: &JsValue, f: impl FnOnce(&mut Training) -> R<T>) -> R<T> {
+    TRAINERS.with(|tt| {
+        let mut tt = tt.borrow_mut();
+        f(tt.get_mut("this", t)?)
+    })
+}
+
+/// Decodes MNIST's IDX files (`Uint8Array`s, gzip-compressed or raw): images `[N, 28, 28]`
+/// and their labels. Returns a handle.
+#[wasm_bindgen(js_name = datasetLoad)]
+pub fn dataset_load(images: JsValue, labels: JsValue) -> Result<f64, JsError> {
+    run(|| {
+        let img = js::typed::<u8>("images", &images, js::at_most("images", MAX_IDX_FILE))?;
+        let lab = js::typed::<u8>("labels", &labels, js::at_most("labels", MAX_IDX_FILE))?;
+        let images = mnist::idx::parse_images("images", &img)?;
+        drop(img);
+        let labels = mnist::idx::parse_labels("labels", &lab)?;
+        let data = mnist::idx::dataset(images, labels, "dataset")?;
+        if data.is_empty() {
+            return Err(ArgError::new("images", "0 images", "must hold at least one image").into());
+        }
+        DATASETS.with(|t| Ok(t.borrow_mut().insert(data)?))
+    })
+}
+
+#[wasm_bindgen(js_name = datasetFree)]
+pub fn dataset_free(d: JsValue) -> Result<(), JsError> {
+    run(|| DATASETS.with(|t| Ok(t.borrow_mut().free("this", &d)?)))
+}
+
+/// Number of images.
+#[wasm_bindgen(js_name = datasetLen)]
+pub fn dataset_len(d: JsValue) -> Result<f64, JsError> {
+    run(|| with_dataset("this", &d, |ds| Ok(ds.len() as f64)))
+}
+
+fn sample_index(i: &JsValue, len: usize) -> Result<usize, ArgError> {
+    let Whole(i) = arg("index", "Dataset", i)?;
+    if i >= len {
+        return Err(ArgError::new(
+            "index",
+            i,
+            format!("must be below the dataset's {len} images"),
+        ));
+    }
+    Ok(i)
+}
+
+/// Image `i` as 784 values in 0..1 (a copy).
+#[wasm_bindgen(js_name = datasetImage)]
+pub fn dataset_image(d: JsValue, i: JsValue) -> Result<Vec<f32>, JsError> {
+    run(|| {
+        with_dataset("this", &d, |ds| {
+            let i = sample_index(&i, ds.len())?;
+            let mut px = vec![0.0f32; PIXELS];
+            ds.image_f32(i, &mut px);
+            Ok(px)
+        })
+    })
+}
+
+/// Label of image `i` (0..9).
+#[wasm_bindgen(js_name = datasetLabel)]
+pub fn dataset_label(d: JsValue, i: JsValue) -> Result<f64, JsError> {
+    run(|| {
+        with_dataset("this", &d, |ds| {
+            let i = sample_index(&i, ds.len())?;
+            Ok(ds.labels[i] as f64)
+        })
+    })
+}
+
+/// The settings of `opts` (defaults: the page's for the model).
+fn settings(opts: TrainerOptions) -> R<Settings> {
+    let arch = Arch::from_name(&opts.model.0)?;
+    let mut s = Settings::for_page(arch);
+    if let Some(Name(o)) = opts.optimizer {
+        s.optimizer = OptimizerKind::from_name(&o)?;
+    }
+    if let Some(lr) = opts.lr {
+        if !lr.0.is_finite() || lr.0 <= 0.0 || lr.0 > trainer::MAX_LR as f64 {
+            return Err(ArgError::new(
+                "lr",
+                super::args::Seen::Num(lr.0),
+                format!("must be a number above 0 and at most {}", trainer::MAX_LR),
+            )
+            .into());
+        }
+        s.lr = lr.0 as f32;
+    }
+    if let Some(Whole(b)) = opts.batch {
+        s.batch = b;
+    }
+    if let Some(a) = opts.augment {
+        s.augment = a.0.then(|| Augment {
+            prob: 0.8,
+            ..Augment::default()
+        });
+    }
+    let seed = opts.seed.map_or(1, |w| w.0 as u64);
+    s.seed = seed;
+    if let Some(Name(i)) = opts.init {
+        s.init = match i.as_str() {
+            "zeros" => Init::Zeros,
+            "seeded" => Init::seeded(seed),
+            _ => {
+                return Err(ArgError::new(
+                    "init",
+                    format!("{i:?}"),
+                    "must be \"zeros\" or \"seeded\"",
+                )
+                .into())
+            }
+        };
+    } else if let Init::Seeded { scale, .. } = s.init {
+        s.init = Init::Seeded { seed, scale };
+    }
+    s.schedule = Schedule::Constant;
+    s.check()?;
+    Ok(s)
+}
+
+/// A trainer for `settings` over `dataset`'s images (the dataset is not kept: every call that
+/// trains takes it again, and it must have the same number of images).
+#[wasm_bindgen(js_name = trainerNew)]
+pub fn trainer_new(dataset: JsValue, opts: JsValue) -> Result<f64, JsError> {
+    run(|| {
+        let n = with_dataset("dataset", &dataset, |d| Ok(d.len()))?;
+        let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", &opts)?
+            .ok_or_else(|| {
+                ArgError::new(
+                    "settings",
+                    "undefined",
+                    "must be an object like { model: \"slp\", lr: 0.1 }",
+                )
+            })?;
+        let s = settings(o)?;
+        let t = Trainer::new(s, n)?;
+        TRAINERS.with(|tt| {
+            Ok(tt.borrow_mut().insert(Training {
+                trainer: t,
+                pending: None,
+            })?)
+        })
+    })
+}
+
+#[wasm_bindgen(js_name = trainerFree)]
+pub fn trainer_free(t: JsValue) -> Result<(), JsError> {
+    run(|| TRAINERS.with(|tt| Ok(tt.borrow_mut().free("this", &t)?)))
+}
+
+/// Where training stands, as JS reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusJs {
+    model: &'static str,
+    optimizer: &'static str,
+    batch: usize,
+    epoch: usize,
+    done: usize,
+    per_epoch: usize,
+    samples: f64,
+    steps: f64,
+    lr: f32,
+    batch_loss: f32,
+    batch_accuracy: f32,
+    epoch_loss: f32,
+    epoch_accuracy: f32,
+}
+
+fn status_js(t: &Trainer, s: Status) -> StatusJs {
+    let set = t.settings();
+    StatusJs {
+        model: set.arch.name(),
+        optimizer: set.optimizer.name(),
+        batch: set.batch,
+        epoch: s.epoch,
+        done: s.done,
+        per_epoch: s.per_epoch,
+        samples: s.samples as f64,
+        steps: s.steps as f64,
+        lr: s.lr,
+        batch_loss: s.batch_loss,
+        batch_accuracy: s.batch_accuracy,
+        epoch_loss: s.epoch_loss,
+        epoch_accuracy: s.epoch_accuracy,
+    }
+}
+
+fn no_pending(tr: &Training) -> Result<(), ArgError> {
+    if tr.pending.is_some() {
+        return Err(ArgError::new(
+            "this",
+            "a Trainer with gradients out",
+            "apply the last trainerGradients() with apply() first",
+        ));
+    }
+    Ok(())
+}
+
+/// Trains `steps` batches on one worker; returns the status.
+#[wasm_bindgen(js_name = trainerRun)]
+pub fn trainer_run(t: JsValue, dataset: JsValue, steps: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let Whole(steps) = arg("steps", "Trainer.run", &steps)?;
+        if steps == 0 || steps > MAX_STEPS {
+            return Err(ArgError::new("steps", steps, format!("must be 1..{MAX_STEPS}")).into());
+        }
+        let s = with_both(&t, &dataset, |tr, d| {
+            no_pending(tr)?;
+            let mut s = tr.trainer.status();
+            for _ in 0..steps {
+                s = tr.trainer.step(d)?;
+            }
+            Ok(status_js(&tr.trainer, s))
+        })?;
+        to_js(&s)
+    })
+}
+
+/// The status without training.
+#[wasm_bindgen(js_name = trainerStatus)]
+pub fn trainer_status(t: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let s = with_trainer(&t, |tr| Ok(status_js(&tr.trainer, tr.trainer.status())))?;
+        to_js(&s)
+    })
+}
+
+/// Data-parallel step, first half: draws the next batch and returns the gradients of shard
+/// `shard` of `shards` as one flat `Float32Array` (`[count, lossSum, correct, …]`), which every
+/// worker then passes, all shards in order, to `trainerApply`.
+#[wasm_bindgen(js_name = trainerGradients)]
+pub fn trainer_gradients(
+    t: JsValue,
+    dataset: JsValue,
+    shard: JsValue,
+    shards: JsValue,
+) -> Result<Vec<f32>, JsError> {
+    run(|| {
+        let Whole(k) = arg("shard", "Trainer.gradients", &shard)?;
+        let Whole(n) = arg("shards", "Trainer.gradients", &shards)?;
+        if n == 0 || n > MAX_SHARDS {
+            return Err(ArgError::new("shards", n, format!("must be 1..{MAX_SHARDS}")).into());
+        }
+        if k >= n {
+            return Err(ArgError::new("shard", k, format!("must be below shards = {n}")).into());
+        }
+        with_both(&t, &dataset, |tr, d| {
+            no_pending(tr)?;
+            if tr.trainer.settings().batch < n {
+                return Err(ArgError::new(
+                    "shards",
+                    n,
+                    format!(
+                        "must be at most the batch size {} (each shard needs a sample)",
+                        tr.trainer.settings().batch
+                    ),
+                )
+                .into());
+            }
+            let b = tr.trainer.next_batch();
+            let epoch = b.epoch;
+            let idx = b.shard(k, n).to_vec();
+            tr.pending = Some(b);
+            if idx.is_empty() {
+                // The short last batch of an epoch can leave a shard empty: it adds nothing.
+                return Ok(ShardGrads::empty(&tr.trainer.model).to_flat());
+            }
+            match tr.trainer.shard_gradients(d, epoch, &idx) {
+                Ok(g) => Ok(g.to_flat()),
+                Err(e) => {
+                    tr.pending = None;
+                    Err(e.into())
+                }
+            }
+        })
+    })
+}
+
+/// Data-parallel step, second half: applies the mean of every shard's gradients (an array of
+/// the `Float32Array`s `trainerGradients` returned, in shard order); returns the status.
+#[wasm_bindgen(js_name = trainerApply)]
+pub fn trainer_apply(t: JsValue, grads: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let (want, nparams) = with_trainer(&t, |tr| {
+            if tr.pending.is_none() {
+                return Err(ArgError::new(
+                    "this",
+                    "a Trainer with no gradients out",
+                    "call gradients() for this step first",
+                )
+                .into());
+            }
+            Ok((
+                3 + tr.trainer.model.num_params(),
+                tr.trainer.model.num_params(),
+            ))
+        })?;
+        let list = js::list("grads", &grads, MAX_SHARDS)?;
+        if list.is_empty() {
+            return Err(ArgError::new(
+                "grads",
+                "an empty array",
+                "must hold one Float32Array per shard",
+            )
+            .into());
+        }
+        let mut flats = Vec::with_capacity(list.len());
+        for (i, g) in list.iter().enumerate() {
+            let name = format!("grads[{i}]");
+            let v = js::typed::<f32>(&name, g, |n| {
+                if n == want {
+                    Ok(())
+                } else {
+                    Err(ArgError::new(
+                        name.clone(),
+                        format!("a Float32Array of {n} elements"),
+                        format!("must hold {want} values (3 counts and {nparams} gradients)"),
+                    ))
+                }
+            })?;
+            flats.push(v);
+        }
+        let s = with_trainer(&t, |tr| {
+            let shards: Vec<ShardGrads> = flats
+                .iter()
+                .map(|f| ShardGrads::from_flat(&tr.trainer.model, f))
+                .collect::<crate::Result<_>>()?;
+            let total: usize = shards.iter().map(|s| s.count).sum();
+            let want = tr.pending.as_ref().map_or(0, |b| b.indices.len());
+            if total != want {
+                return Err(ArgError::new(
+                    "grads",
+                    format!("{total} samples"),
+                    format!("the shards must cover this step's batch of {want}"),
+                )
+                .into());
+            }
+            let s = tr.trainer.apply(&shards)?;
+            tr.pending = None;
+            Ok(status_js(&tr.trainer, s))
+        })?;
+        to_js(&s)
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Evaluation {
+    loss: f32,
+    accuracy: f32,
+    count: usize,
+}
+
+/// Mean loss and accuracy on the first `count` images of `dataset` (all when it holds fewer).
+#[wasm_bindgen(js_name = trainerEvaluate)]
+pub fn trainer_evaluate(t: JsValue, dataset: JsValue, count: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let Whole(n) = arg("count", "Trainer.evaluate", &count)?;
+        if n == 0 {
+            return Err(ArgError::new("count", 0, "must be at least 1").into());
+        }
+        let e = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            with_dataset("dataset", &dataset, |d| {
+                let (loss, accuracy) = trainer::evaluate(&tr.trainer.model, d, n)?;
+                Ok(Evaluation {
+                    loss,
+                    accuracy,
+                    count: n.min(d.len()),
+                })
+            })
+        })?;
+        to_js(&e)
+    })
+}
+
+/// One step slowed down for image `index` of `dataset` (see `crate::nn::step`): the
+/// probabilities, dout, a dense layer's dW = doutᵀ·x before and after, a conv's im2col
+/// dW and its adjoint dX beside the model's own gradients. Changes nothing.
+#[wasm_bindgen(js_name = trainerExplain)]
+pub fn trainer_explain(t: JsValue, dataset: JsValue, index: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let e: StepExplain = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            with_dataset("dataset", &dataset, |d| {
+                let i = sample_index(&index, d.len())?;
+                let mut px = vec![0.0f32; PIXELS];
+                d.image_f32(i, &mut px);
+                let s = tr.trainer.settings();
+                Ok(step::explain(&tr.trainer.model, &px, d.labels[i], s.lr)?)
+            })
+        })?;
+        to_js(&e)
+    })
+}
+
+/// A parameterised layer's weight: `{ data: Float32Array (a copy), shape, bias }`.
+#[wasm_bindgen(js_name = trainerWeights)]
+pub fn trainer_weights(t: JsValue, name: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let Name(name) = arg("name", "weights", &name)?;
+        let w = with_trainer(&t, |tr| super::model::weights_of(&tr.trainer.model, &name))?;
+        Ok(super::model::weights_js(w))
+    })
+}
+
+/// The model as a safetensors file (f32, PyTorch names, the arch in the metadata), which
+/// `Model.load` and PyTorch both read.
+#[wasm_bindgen(js_name = trainerSave)]
+pub fn trainer_save(t: JsValue) -> Result<Vec<u8>, JsError> {
+    run(|| {
+        with_trainer(&t, |tr| {
+            Ok(tr
+                .trainer
+                .model
+                .to_safetensors_as(safetensors::Dtype::F32)?)
+        })
+    })
+}

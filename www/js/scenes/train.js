@@ -1,0 +1,566 @@
+// Scene "Train": train the slp, the mlp or the cnn on MNIST in the page, on convscope's own
+// kernels in Web Workers, and watch the weights become templates while the curves climb. One
+// step slowed down shows why: dW = doutᵀ · x adds the image to the right template and
+// subtracts it from the others; for the cnn, a conv's dW = dout · colᵀ (im2col) and its dX is
+// the transposed convolution of dout (the adjoint). Every number comes from the workers' wasm.
+
+import { Scene, el } from './base.js';
+import { Heatmap, robustScale, absMax } from '../views/heatmap.js';
+import { Curves } from '../views/curves.js';
+import { TrainPool, loadMnist } from '../train/pool.js';
+
+const MODELS = {
+  slp: 'single-layer perceptron (784 → 10)',
+  mlp: 'MLP (784 → 128 → 10)',
+  cnn: 'CNN (two 5 × 5 conv layers, 99% after training)',
+};
+const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD + momentum 0.9', adam: 'Adam' };
+/** The page's defaults per model: what trains well from the start the model gets. */
+const DEFAULTS = {
+  slp: { opt: 'sgd', lr: '0.1', init: 'zeros' },
+  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded' },
+  cnn: { opt: 'adam', lr: '0.002', init: 'seeded' },
+};
+const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
+const MAX_WORKERS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+
+function fmtTime(s) {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+}
+
+export class TrainScene extends Scene {
+  static id = 'train';
+
+  constructor(root, ctx) {
+    super(root, ctx);
+    this.pool = new TrainPool();
+    this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1', w: String(MAX_WORKERS) };
+    this.running = false;
+    this.started = false;
+    this.lastStatus = null;
+    this.build();
+    this.wire();
+  }
+
+  build() {
+    const r = this.root;
+    r.append(el('div.intro', {},
+      el('h2', { text: 'Train it here and watch the weights become digits' }),
+      el('p', {}, 'Each step moves a dense layer\'s weights by ', el('code', { text: 'dW = Xᵀ · dout' }),
+        ': the inputs, scaled by how wrong each output was. The neuron for "3" keeps adding a little of every 3 and subtracting a little of the digits that fooled it, so its weights drift toward a picture of a 3. Press start: the training runs on convscope\'s own SIMD kernels, in Web Workers, on the 60,000 MNIST training images.')));
+
+    const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
+    const field = (label, input, hint) => el('label.field', {}, el('span', { text: label }), input, hint ? el('small', { text: hint }) : null);
+    this.inModel = el('select#train-model', { 'aria-label': 'Model to train' },
+      ...Object.entries(MODELS).map(([v, t]) => el('option', { value: v, text: `${v}: ${t}` })));
+    this.inOpt = el('select#train-opt', { 'aria-label': 'Optimiser' },
+      ...Object.entries(OPTIMISERS).map(([v, t]) => el('option', { value: v, text: t })));
+    this.inLr = el('input#train-lr', { type: 'number', step: 'any', min: '0', max: '10', inputmode: 'decimal', 'aria-label': 'Learning rate' });
+    this.inBatch = el('input#train-batch', { type: 'number', min: '1', max: '60000', step: '1', list: 'train-batches', 'aria-label': 'Batch size' });
+    const batches = el('datalist#train-batches', {}, ...BATCHES.map((b) => el('option', { value: b })));
+    this.inInit = el('select#train-init', { 'aria-label': 'Initial weights' },
+      el('option', { value: 'zeros', text: 'zeros' }), el('option', { value: 'seeded', text: 'random (seeded)' }));
+    this.inAug = el('input#train-aug', { type: 'checkbox', 'aria-label': 'Augment the training images' });
+    this.inWorkers = el('select#train-workers', { 'aria-label': 'Workers' },
+      ...Array.from({ length: MAX_WORKERS }, (_, i) => el('option', { value: String(i + 1), text: String(i + 1) })));
+    form.append(
+      field('Model', this.inModel),
+      field('Optimiser', this.inOpt),
+      field('Learning rate', this.inLr),
+      field('Batch size', this.inBatch), batches,
+      field('Start from', this.inInit),
+      el('label.field.check', {}, this.inAug, el('span', { text: 'augment (small rotations, shifts, strokes)' })),
+      field('Workers', this.inWorkers, `this browser reports ${navigator.hardwareConcurrency || 1} cores`));
+    this.note = el('p#train-note.note', { role: 'status', 'aria-live': 'polite' });
+
+    const buttons = el('div.buttons.train-buttons', {},
+      this.btnStart = el('button#train-start', { type: 'button', text: 'Start', 'aria-label': 'Start training' }),
+      this.btnPause = el('button#train-pause.secondary', { type: 'button', text: 'Pause', 'aria-label': 'Pause training', disabled: true }),
+      this.btnStep = el('button#train-step.secondary', { type: 'button', text: 'One batch', 'aria-label': 'Train one batch' }),
+      this.btnReset = el('button#train-reset.secondary', { type: 'button', text: 'Reset', 'aria-label': 'Reset the weights to the start' }));
+    this.load = el('progress#train-load', { max: '1', value: '0', 'aria-label': 'Loading MNIST' });
+    this.loadText = el('span.small', { text: '' });
+    this.status = el('p#train-status.train-status', { role: 'status', 'data-samples': '0', 'data-samples-per-s': '', 'data-epoch': '0', 'data-test-acc': '' });
+    this.errorBox = el('p#train-error.error', { role: 'alert', hidden: true });
+    const head = el('div.train-head', {}, form, el('div.card.train-run', {}, buttons, el('div.loadline', {}, this.load, this.loadText), this.status, this.errorBox, this.note));
+    r.append(head);
+
+    const charts = el('div.train-charts');
+    this.loss = new Curves(charts, {
+      title: 'Loss (cross-entropy)',
+      series: [
+        { key: 'batch', label: 'training batches', colour: '#9aa7b8' },
+        { key: 'test', label: 'test subset (1,000)', colour: '#d63027' },
+      ],
+    });
+    this.acc = new Curves(charts, {
+      title: 'Accuracy',
+      yMin: 0,
+      yMax: 1,
+      format: (y) => `${Math.round(100 * y)}%`,
+      series: [
+        { key: 'batch', label: 'training batches', colour: '#9aa7b8' },
+        { key: 'test', label: 'test subset (1,000)', colour: '#d63027' },
+        { key: 'full', label: 'all 10,000 test images, each epoch', colour: '#2662ce', dots: true },
+      ],
+    });
+    r.append(charts);
+
+    this.weightsCard = el('section.card.train-weights', { 'aria-label': 'The weights as they change' });
+    this.weightsTitle = el('h3', { text: 'The weights' });
+    this.weightsText = el('p.small', { text: '' });
+    this.legend = el('p.scale-legend', {});
+    this.tiles = el('div#train-tiles.train-tiles');
+    this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles);
+    r.append(this.weightsCard);
+
+    this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
+    this.stepIndex = el('input#train-explain-index', { type: 'number', min: '0', max: '59999', step: '1', value: '0', 'aria-label': 'Training image number' });
+    this.stepBody = el('div.onestep-body');
+    this.stepCard.append(
+      el('h3', { text: 'One step, slowed down' }),
+      el('p.small', { text: 'Pick one training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone.' }),
+      el('div.buttons', {}, el('label.field', {}, el('span', { text: 'Training image' }), this.stepIndex),
+        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.explain(); } }),
+        el('button#train-explain.secondary', { type: 'button', text: 'Show the step', onclick: () => this.explain() })),
+      this.stepBody);
+    r.append(this.stepCard);
+
+    this.useCard = el('section.card.train-use', { 'aria-label': 'Use a model' });
+    this.btnUse = el('button#train-use', { type: 'button', text: 'Use this model in Draw and Templates', disabled: true });
+    this.btnDownload = el('button#train-download.secondary', { type: 'button', text: 'Download (.safetensors)', disabled: true });
+    this.fileInput = el('input#model-file', { type: 'file', accept: '.safetensors,application/octet-stream', 'aria-label': 'Load a .safetensors model file' });
+    this.drop = el('div#model-drop.dropzone', { tabindex: '-1' }, el('p', { text: 'Or drop a .safetensors file here: a model saved by this page or by the README\'s PyTorch recipe.' }), this.fileInput);
+    this.useStatus = el('p#model-status.small', { role: 'status', 'aria-live': 'polite' });
+    this.btnShipped = el('button#model-shipped.secondary', { type: 'button', text: 'Back to the shipped models', hidden: true });
+    this.useCard.append(el('h3', { text: 'Use what you trained' }), el('div.buttons', {}, this.btnUse, this.btnDownload, this.btnShipped), this.drop, this.useStatus);
+    r.append(this.useCard);
+  }
+
+  wire() {
+    for (const inp of [this.inModel, this.inOpt, this.inLr, this.inBatch, this.inInit, this.inAug, this.inWorkers]) {
+      inp.addEventListener('change', () => this.fromControls(inp));
+    }
+    this.btnStart.onclick = () => this.start();
+    this.btnPause.onclick = () => this.pause();
+    this.btnStep.onclick = () => this.stepOnce();
+    this.btnReset.onclick = () => this.reset();
+    this.btnUse.onclick = () => this.save('use');
+    this.btnDownload.onclick = () => this.save('download');
+    this.btnShipped.onclick = () => { for (const a of ['slp', 'mlp', 'cnn']) this.shared.resetModel(a); };
+    this.fileInput.onchange = () => { const f = this.fileInput.files?.[0]; if (f) this.loadFile(f); };
+    this.drop.addEventListener('dragover', (e) => { e.preventDefault(); this.drop.classList.add('over'); });
+    this.drop.addEventListener('dragleave', () => this.drop.classList.remove('over'));
+    this.drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      this.drop.classList.remove('over');
+      const f = e.dataTransfer?.files?.[0];
+      if (f) this.loadFile(f);
+    });
+    this.stepIndex.addEventListener('change', () => this.explain());
+    this.shared.addEventListener('model', () => this.showSources());
+    const p = this.pool;
+    p.addEventListener('phase', (e) => this.phase(e.detail));
+    p.addEventListener('progress', (e) => this.progress(e.detail));
+    p.addEventListener('paused', (e) => { if (e.detail.status) this.showStatus(e.detail.status, null); });
+    p.addEventListener('explain', (e) => this.showStep(e.detail));
+    p.addEventListener('saved', (e) => this.saved(e.detail));
+    p.addEventListener('error', (e) => this.error(e.detail));
+    this.showControls();
+  }
+
+  /** The settings the workers get, as typed (the trainer in wasm checks them). */
+  settings() {
+    const s = this.state;
+    return { model: s.m, optimizer: s.opt, lr: Number(s.lr), batch: Number(s.b), augment: s.aug === '1', init: s.init, seed: Number(s.seed) };
+  }
+
+  showControls() {
+    const s = this.state;
+    this.inModel.value = s.m;
+    this.inOpt.value = s.opt;
+    this.inLr.value = s.lr;
+    this.inBatch.value = s.b;
+    this.inInit.value = s.init;
+    this.inAug.checked = s.aug === '1';
+    this.inWorkers.value = s.w;
+  }
+
+  fromControls(changed) {
+    const s = this.state;
+    if (changed === this.inModel) Object.assign(s, { m: this.inModel.value }, DEFAULTS[this.inModel.value]);
+    else {
+      s.opt = this.inOpt.value;
+      s.lr = this.inLr.value.trim();
+      s.b = this.inBatch.value.trim();
+      s.init = this.inInit.value;
+      s.aug = this.inAug.checked ? '1' : '0';
+      s.w = this.inWorkers.value;
+    }
+    this.showControls();
+    this.ctx.changed();
+    if (changed === this.inWorkers) this.restartPool();
+    else this.applySettings();
+  }
+
+  noteText(text) { this.note.textContent = text; }
+
+  error({ what, message }) {
+    this.errorBox.hidden = false;
+    this.errorBox.textContent = what === 'settings' ? `Not changed: ${message}` : message;
+    if (what === 'train' || what === 'step') this.setRunning(false);
+  }
+
+  clearError() { this.errorBox.hidden = true; this.errorBox.textContent = ''; }
+
+  phase({ phase, loaded, total }) {
+    if (phase === 'download') {
+      this.load.value = total ? loaded / total : 0;
+      this.loadText.textContent = `downloading MNIST: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+    } else if (phase === 'decode') {
+      this.load.removeAttribute('value');
+      this.loadText.textContent = 'decoding 70,000 images in wasm…';
+    } else if (phase === 'ready') {
+      this.load.value = 1;
+      this.loadText.textContent = 'MNIST ready: 60,000 training and 10,000 test images';
+    }
+  }
+
+  /** Loads MNIST and starts the workers (once; again when the worker count changes). */
+  ensurePool() {
+    if (!this.poolReady) {
+      const count = Number(this.state.w) || 1;
+      this.poolReady = (async () => {
+        const data = await loadMnist((loaded, total) => this.phase({ phase: 'download', loaded, total }));
+        this.phase({ phase: 'decode' });
+        await this.pool.start({ flavour: this.ctx.flavour, data, settings: this.settings(), count });
+        this.phase({ phase: 'ready' });
+        this.settingsSent = JSON.stringify(this.settings());
+        this.btnUse.disabled = false;
+        this.btnDownload.disabled = false;
+      })();
+      this.poolReady.catch((err) => {
+        this.poolReady = null;
+        this.error({ what: 'load', message: `Training could not start: ${err.message}` });
+      });
+    }
+    return this.poolReady;
+  }
+
+  async restartPool() {
+    this.setRunning(false);
+    this.pool.stop();
+    this.poolReady = null;
+    this.clearCurves();
+    if (this.started) await this.ensurePool();
+  }
+
+  /** Sends changed settings: a new run from the start, with the curves cleared. */
+  async applySettings() {
+    if (!this.poolReady) return;
+    await this.poolReady;
+    const text = JSON.stringify(this.settings());
+    if (text === this.settingsSent) return;
+    this.clearError();
+    this.pendingReset = true;
+    this.settingsSent = text;
+    this.setRunning(false);
+    this.pool.send({ type: 'settings', settings: this.settings() });
+  }
+
+  clearCurves() {
+    this.loss.clear();
+    this.acc.clear();
+    this.rates = [];
+  }
+
+  setRunning(on) {
+    this.running = on;
+    this.btnStart.disabled = on;
+    this.btnPause.disabled = !on;
+    this.btnStep.disabled = on;
+    this.root.classList.toggle('training', on);
+  }
+
+  async start() {
+    this.started = true;
+    this.clearError();
+    try { await this.ensurePool(); } catch { return; }
+    await this.applySettings();
+    this.setRunning(true);
+    this.pool.send({ type: 'start' });
+  }
+
+  pause() {
+    this.setRunning(false);
+    this.pool.send({ type: 'pause' });
+  }
+
+  async stepOnce() {
+    this.started = true;
+    this.clearError();
+    try { await this.ensurePool(); } catch { return; }
+    await this.applySettings();
+    this.pool.send({ type: 'step' });
+  }
+
+  async reset() {
+    this.clearError();
+    this.setRunning(false);
+    this.clearCurves();
+    if (!this.poolReady) return;
+    await this.poolReady;
+    this.settingsSent = JSON.stringify(this.settings());
+    this.pendingReset = true;
+    this.pool.send({ type: 'settings', settings: this.settings() });
+  }
+
+  progress(m) {
+    if (m.reset) {
+      this.pendingReset = false;
+      this.clearCurves();
+      this.stepBody.replaceChildren();
+    }
+    const s = m.status;
+    if (s.steps > 0 && Number.isFinite(s.batchLoss)) {
+      this.loss.add('batch', s.samples, s.batchLoss);
+      this.acc.add('batch', s.samples, s.batchAccuracy);
+    }
+    if (m.evaluation) {
+      const e = m.evaluation;
+      if (e.full) this.acc.add('full', e.samples, e.accuracy);
+      else {
+        this.loss.add('test', e.samples, e.loss);
+        this.acc.add('test', e.samples, e.accuracy);
+        this.testAcc = e.accuracy;
+      }
+      if (e.full) this.fullAcc = { epoch: e.epoch, accuracy: e.accuracy };
+    }
+    this.loss.draw();
+    this.acc.draw();
+    this.showStatus(s, m.rate);
+    this.showWeights(s.model, m.weights);
+  }
+
+  showStatus(s, rate) {
+    this.lastStatus = s;
+    const st = this.status;
+    st.dataset.samples = String(s.samples);
+    st.dataset.epoch = String(s.epoch);
+    if (rate !== undefined && rate !== null && Number.isFinite(rate)) st.dataset.samplesPerS = String(Math.round(rate));
+    if (this.testAcc !== undefined) st.dataset.testAcc = String(this.testAcc);
+    const r = Number(st.dataset.samplesPerS);
+    const left = r > 0 ? (s.perEpoch - s.done) / r : NaN;
+    const parts = [
+      `epoch ${s.epoch + 1}`,
+      `${s.done.toLocaleString('en-US')} / ${s.perEpoch.toLocaleString('en-US')} images`,
+      `${s.samples.toLocaleString('en-US')} samples in all`,
+    ];
+    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}`, `epoch ends in ${fmtTime(left)}`);
+    if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
+    if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
+    st.textContent = parts.join(' · ');
+  }
+
+  /** The templates (slp), hidden neurons (mlp) or kernels (cnn), on one colour scale. */
+  showWeights(arch, weights) {
+    if (!weights) return;
+    if (this.tilesFor !== arch) {
+      this.tilesFor = arch;
+      this.tiles.replaceChildren();
+      this.maps = [];
+      const add = (n, size, caption) => {
+        for (let i = 0; i < n; i++) {
+          const f = el('figure.tile', { 'data-index': String(i) });
+          this.maps.push(new Heatmap(f, { label: caption(i), signed: true, size }));
+          f.append(el('figcaption', { text: caption(i).replace(/^.* /, '') }));
+          this.tiles.append(f);
+        }
+      };
+      this.tiles.className = `train-tiles ${arch}`;
+      if (arch === 'slp') {
+        this.weightsTitle.textContent = 'The ten templates (fc1 weights, one 28 × 28 image per digit)';
+        this.weightsText.textContent = 'Red where ink raises the digit\'s score, blue where ink lowers it. From zeros, each fills in with the digits it must answer.';
+        add(10, 96, (i) => `template of digit ${i}`);
+      } else if (arch === 'mlp') {
+        this.weightsTitle.textContent = 'The first 32 of 128 hidden neurons (fc1 weights as 28 × 28 images)';
+        this.weightsText.textContent = 'Hidden neurons answer strokes and parts, not whole digits; watch them sharpen out of the random start.';
+        add(32, 64, (i) => `hidden neuron ${i}`);
+      } else {
+        this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
+        this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
+        add(8, 48, (i) => `conv1 kernel ${i}`);
+        this.tiles.append(el('div.break'));
+        add(128, 22, (i) => `conv2 kernel ${Math.floor(i / 8)}.${i % 8}`);
+      }
+    }
+    const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
+    const all = parts.map((w) => w.data);
+    const scale = all.map((d) => robustScale(d));
+    let k = 0;
+    parts.forEach((w, j) => {
+      const [rows, ...rest] = w.shape;
+      const per = rest.reduce((a, b) => a * b, 1);
+      const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
+      const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.maps.length);
+      const step = arch === 'cnn' ? h * ww : per;
+      for (let i = 0; i < count && k < this.maps.length; i++, k++) {
+        this.maps[k].update({ data: w.data, h, w: ww, offset: i * step, scale: scale[j] });
+      }
+    });
+    this.legend.replaceChildren(...parts.map((w, j) => el('span.legend-bar', {},
+      el('span', { text: (-scale[j]).toPrecision(2) }), el('i.bar.diverging'), el('span', { text: `+${scale[j].toPrecision(2)}` }),
+      parts.length > 1 ? el('small', { text: j ? ' conv2' : ' conv1' }) : null)));
+  }
+
+  async explain() {
+    try { await this.ensurePool(); } catch { return; }
+    const i = Number(this.stepIndex.value);
+    this.pool.send({ type: 'explain', index: Number.isFinite(i) ? i : this.stepIndex.value });
+  }
+
+  showStep({ index, label, image, step }) {
+    const b = this.stepBody;
+    b.replaceChildren();
+    const fig = (title, data, h, w, opts = {}) => {
+      const f = el('figure.tile');
+      new Heatmap(f, { label: title, signed: opts.signed ?? true, size: opts.size ?? 72 }).update({ data, h, w, offset: opts.offset ?? 0, scale: opts.scale });
+      f.append(el('figcaption', { text: opts.caption ?? title }));
+      return f;
+    };
+    const top = el('div.onestep-top');
+    top.append(fig(`training image ${index}, a ${label}`, image, 28, 28, { signed: false, scale: 1, size: 96 }));
+    const rows = el('table.onestep-out', {}, el('caption', { text: `softmax and dout = softmax − one-hot (label ${label}); loss ${step.loss.toFixed(3)}` }),
+      el('tr', {}, el('th', { text: 'class' }), ...Array.from({ length: 10 }, (_, d) => el('th', { text: String(d) }))),
+      el('tr', {}, el('th', { text: 'p' }), ...Array.from(step.probabilities, (p) => el('td', { text: p.toFixed(2) }))),
+      el('tr', {}, el('th', { text: 'dout' }), ...Array.from(step.dlogits, (d) => el('td', { text: d.toFixed(2), class: d < 0 ? 'neg' : d > 0 ? 'pos' : '' }))));
+    top.append(rows);
+    b.append(top);
+    if (step.dense) {
+      const d = step.dense;
+      const n = d.rows.length;
+      const sBefore = absMax(d.before) || 1;
+      const sDw = absMax(d.dw) || 1;
+      const grid = el('div.onestep-grid');
+      grid.style.setProperty('--cols', String(n));
+      const head = (t) => el('p.rowhead', { text: t });
+      grid.append(head(`${d.layer} before`));
+      for (let i = 0; i < n; i++) grid.append(fig(`${d.layer} neuron ${d.rows[i]} before`, d.before, 28, 28, { offset: i * 784, scale: sBefore, size: 56, caption: String(d.rows[i]) }));
+      grid.append(head('dW = dout · x'));
+      for (let i = 0; i < n; i++) grid.append(fig(`update of neuron ${d.rows[i]}`, d.dw, 28, 28, { offset: i * 784, scale: sDw, size: 56, caption: `dout ${d.dout[i].toFixed(2)}` }));
+      grid.append(head(`after w − ${step.lr}·dW`));
+      for (let i = 0; i < n; i++) grid.append(fig(`${d.layer} neuron ${d.rows[i]} after`, d.after, 28, 28, { offset: i * 784, scale: sBefore, size: 56, caption: String(d.rows[i]) }));
+      b.append(grid, el('p.small', { text: `dW is the image times each neuron's dout: the true class (dout < 0) gets the image added (w − lr·dW), every other class has it subtracted in proportion to its probability. Largest difference from the model's own backward pass: ${d.maxDiff.toExponential(1)}.` }));
+    }
+    if (step.conv) {
+      const c = step.conv;
+      const [K, P] = c.colShape;
+      const [co] = c.outputShape;
+      const [ci, hi, wi] = c.inputShape;
+      const row = el('div.onestep-conv');
+      row.append(
+        fig(`im2col of ${c.layer}'s input: ${K} rows × ${P} windows`, c.col, K, P, { size: 196, caption: `col: ${K} × ${P}` }),
+        fig(`dout of ${c.layer}: ${co} × ${P}`, c.dout, co, P, { size: 196, caption: `dout: ${co} × ${P}` }),
+        fig(`dW = dout · colᵀ: ${co} × ${K}`, c.dw, co, K, { size: 196, caption: 'dW = dout · colᵀ' }),
+        fig('dW from the model\'s backward pass', c.dwModel, co, K, { size: 196, caption: `model's dW (max |Δ| ${c.dwDiff.toExponential(1)})` }));
+      b.append(el('h4', { text: `${c.layer}: the weight gradient is one matrix product over the im2col table` }), row);
+      const dx = el('div.onestep-dx');
+      const sx = absMax(c.dxModel) || 1;
+      for (let i = 0; i < ci; i++) dx.append(fig(`dX channel ${i} by convTranspose2d`, c.dx, hi, wi, { offset: i * hi * wi, scale: sx, size: 56, caption: `${i}` }));
+      const dxm = el('div.onestep-dx');
+      for (let i = 0; i < ci; i++) dxm.append(fig(`dX channel ${i} from the model`, c.dxModel, hi, wi, { offset: i * hi * wi, scale: sx, size: 56, caption: `${i}` }));
+      b.append(el('h4', { text: 'The input gradient is the transposed convolution of dout with the same weights (the adjoint)' }),
+        el('p.small', { text: 'convTranspose2d(dout, W):' }), dx,
+        el('p.small', { text: 'what the model\'s backward pass hands to the layer below:' }), dxm,
+        el('p#train-adjoint.small', { 'data-diff': String(c.dxDiff), text: `largest difference ${c.dxDiff.toExponential(1)}: the same numbers.` }));
+    }
+  }
+
+  save(purpose) {
+    this.pool.send({ type: 'save', purpose });
+  }
+
+  saved({ purpose, arch, bytes }) {
+    if (purpose === 'download') {
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const a = el('a', { href: url, download: `convscope-${arch}.safetensors` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      this.useStatus.textContent = `Saved convscope-${arch}.safetensors (${bytes.length.toLocaleString('en-US')} bytes).`;
+      return;
+    }
+    try {
+      const m = this.api.Model.load(bytes);
+      this.shared.useModel(m, `trained here (${(this.lastStatus?.samples ?? 0).toLocaleString('en-US')} samples)`);
+    } catch (err) {
+      this.useStatus.textContent = err.message;
+    }
+  }
+
+  async loadFile(file) {
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const m = this.api.Model.load(bytes);
+      this.shared.useModel(m, `your file ${file.name}`);
+      this.useStatus.dataset.error = '';
+    } catch (err) {
+      this.useStatus.textContent = `${file.name}: ${err.message}`;
+      this.useStatus.dataset.error = err.message;
+    }
+    this.fileInput.value = '';
+  }
+
+  showSources() {
+    const used = ['slp', 'mlp', 'cnn'].map((a) => [a, this.shared.modelSource(a)]).filter(([, s]) => s);
+    this.btnShipped.hidden = used.length === 0;
+    if (used.length) {
+      const where = { slp: 'Templates', mlp: 'Templates', cnn: 'Draw' };
+      this.useStatus.textContent = used.map(([a, s]) => `${where[a]} runs the ${a} ${s}`).join('; ') + '.';
+    } else if (!this.useStatus.dataset.error) this.useStatus.textContent = 'Draw and Templates run the shipped models.';
+  }
+
+  getState() { return { ...this.state }; }
+
+  async setState(p) {
+    const s = this.state;
+    const notes = [];
+    if (p.m && MODELS[p.m]) Object.assign(s, { m: p.m }, DEFAULTS[p.m]);
+    else if (p.m) notes.push(`unknown model "${p.m}": showing the slp`);
+    if (p.opt && OPTIMISERS[p.opt]) s.opt = p.opt;
+    else if (p.opt) notes.push(`unknown optimiser "${p.opt}"`);
+    for (const k of ['lr', 'b', 'seed']) if (p[k] !== undefined) s[k] = p[k];
+    if (p.init === 'zeros' || p.init === 'seeded') s.init = p.init;
+    if (p.aug === '0' || p.aug === '1') s.aug = p.aug;
+    if (p.w !== undefined) {
+      const w = Number(p.w);
+      if (Number.isInteger(w) && w >= 1 && w <= MAX_WORKERS) s.w = String(w);
+      else notes.push(`workers ${p.w} → ${s.w} (this browser reports ${MAX_WORKERS} cores)`);
+    }
+    this.noteText(notes.join('; '));
+    this.showControls();
+    if (this.poolReady) {
+      if (this.pool.count !== Number(s.w)) await this.restartPool();
+      else await this.applySettings();
+    }
+  }
+
+  async show() {
+    this.showSources();
+    this.ctx.changed();
+    this.loss.draw();
+    this.acc.draw();
+  }
+
+  hide() {
+    // Training goes on in the workers; the page only stops drawing it.
+  }
+
+  onKey(e) {
+    if (e.key === ' ') { if (this.running) this.pause(); else this.start(); return true; }
+    return false;
+  }
+}

@@ -1,0 +1,202 @@
+// A training worker: its own wasm instance, its own copy of MNIST (decoded in wasm) and a
+// Trainer. Worker 0 leads: it runs the loop, evaluates, and reports to the page; with more
+// workers each batch is split into shards, every follower computes its shard's gradients
+// (over a MessagePort straight to the leader), and every worker applies the same mean of all
+// shards, so their weights stay equal. No maths here: the Trainer does it all in wasm.
+
+let api = null;
+let train = null;
+let test = null;
+let trainer = null;
+let settings = null;
+let index = 0;
+let shards = 1;
+let followers = []; // the leader's ports to workers 1..n-1
+let leaderPort = null; // a follower's port to the leader
+let running = false;
+let looping = false;
+let epochSeen = -1;
+
+const TEST_SUBSET = 1000;
+const REPORT_MS = 150;
+const EVAL_MS = 1000;
+const CHUNK_MS = 30;
+
+const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
+
+function fail(err, what) {
+  post({ type: 'error', what, message: err instanceof Error ? err.message : String(err) });
+}
+
+/** Yields to the event loop (messages such as "pause" get in) without setTimeout's clamping. */
+function yieldNow() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
+    ch.port2.postMessage(0);
+  });
+}
+
+async function load(flavour) {
+  const base = new URL('../../pkg/', import.meta.url);
+  const mod = await import(new URL(`${flavour}/api.js`, base).href);
+  const res = await fetch(new URL(`${flavour}/convscope_bg.wasm`, base));
+  if (!res.ok) throw new Error(`could not load the wasm: HTTP ${res.status}`);
+  await mod.default({ module_or_path: new Uint8Array(await res.arrayBuffer()) });
+  return mod;
+}
+
+/** The tensors to draw for this architecture: the slp's and mlp's fc1, the cnn's kernels. */
+function weightsFor(arch) {
+  const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
+  return Object.fromEntries(names.map((n) => [n, trainer.weights(n)]));
+}
+
+function makeTrainer(s) {
+  // Made before the old one goes: a refused setting leaves the current run as it was.
+  const t = new api.Trainer(train, s);
+  trainer?.free();
+  trainer = t;
+  settings = s;
+  epochSeen = -1;
+}
+
+function report(extra = {}) {
+  const status = trainer.status();
+  post({ type: 'progress', status, weights: weightsFor(status.model), ...extra });
+}
+
+function evaluate(full) {
+  const e = trainer.evaluate(test, full ? test.length : TEST_SUBSET);
+  return { ...e, full, samples: trainer.status().samples };
+}
+
+/** One step on every worker; returns the status. */
+async function step() {
+  if (shards === 1) return trainer.run(train, 1);
+  for (const p of followers) p.postMessage({ type: 'grad' });
+  const mine = trainer.gradients(train, 0, shards);
+  const others = await Promise.all(followers.map((p) => new Promise((resolve, reject) => {
+    p.onmessage = (e) => (e.data.type === 'grad' ? resolve(e.data.grads) : reject(new Error(e.data.message)));
+  })));
+  const all = [mine, ...others];
+  for (const p of followers) p.postMessage({ type: 'apply', grads: all });
+  return trainer.apply(all);
+}
+
+/** Several steps, for about CHUNK_MS (one call into wasm on a single worker). */
+async function chunk(budget) {
+  if (shards === 1) return trainer.run(train, budget);
+  let s = null;
+  for (let i = 0; i < budget; i++) s = await step();
+  return s;
+}
+
+async function loop() {
+  if (looping) return;
+  looping = true;
+  let lastReport = 0;
+  let lastEval = 0;
+  let budget = 1;
+  const t0 = performance.now();
+  let s0 = trainer.status().samples;
+  try {
+    while (running) {
+      const start = performance.now();
+      const s = await chunk(budget);
+      const took = performance.now() - start;
+      // Adapt the chunk so that one lasts about CHUNK_MS.
+      budget = Math.max(1, Math.min(1000, Math.round(budget * (CHUNK_MS / Math.max(took, 0.5)))));
+      const now = performance.now();
+      const extra = {};
+      if (s.epoch !== epochSeen && epochSeen >= 0) {
+        // An epoch finished: the full test set.
+        extra.evaluation = evaluate(true);
+        extra.evaluation.epoch = epochSeen;
+      } else if (now - lastEval > EVAL_MS) {
+        extra.evaluation = evaluate(false);
+        lastEval = now;
+      }
+      epochSeen = s.epoch;
+      if (now - lastReport > REPORT_MS || extra.evaluation) {
+        extra.rate = (s.samples - s0) / ((now - t0) / 1000);
+        report(extra);
+        lastReport = now;
+      }
+      await yieldNow();
+    }
+  } catch (err) {
+    running = false;
+    fail(err, 'train');
+  }
+  s0 = 0;
+  looping = false;
+  post({ type: 'paused', status: trainer?.status() });
+}
+
+// A follower answers the leader: its shard's gradients, then the update of all shards.
+function follow(port) {
+  port.onmessage = (e) => {
+    try {
+      if (e.data.type === 'grad') port.postMessage({ type: 'grad', grads: trainer.gradients(train, index, shards) });
+      else if (e.data.type === 'apply') trainer.apply(e.data.grads);
+      else if (e.data.type === 'reset') makeTrainer(e.data.settings);
+    } catch (err) {
+      port.postMessage({ type: 'error', message: err.message });
+    }
+  };
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    switch (m.type) {
+      case 'init': {
+        index = m.index;
+        shards = m.shards;
+        api = await load(m.flavour);
+        post({ type: 'phase', phase: 'decode' });
+        train = api.Dataset.load(new Uint8Array(m.train.images), new Uint8Array(m.train.labels));
+        if (m.test) test = api.Dataset.load(new Uint8Array(m.test.images), new Uint8Array(m.test.labels));
+        makeTrainer(m.settings);
+        if (index === 0) followers = m.ports ?? [];
+        else { leaderPort = m.ports[0]; follow(leaderPort); }
+        post({ type: 'ready', length: train.length, status: trainer.status() });
+        if (index === 0) report({ evaluation: evaluate(false) });
+        break;
+      }
+      case 'settings': {
+        // A new run: every worker rebuilds its trainer with the same settings.
+        running = false;
+        while (looping) await yieldNow();
+        makeTrainer(m.settings);
+        for (const p of followers) p.postMessage({ type: 'reset', settings: m.settings });
+        report({ evaluation: evaluate(false), reset: true });
+        break;
+      }
+      case 'start':
+        running = true;
+        loop();
+        break;
+      case 'pause':
+        running = false;
+        break;
+      case 'step': {
+        if (running) break;
+        const s = await step();
+        report({ evaluation: evaluate(false), rate: null, stepped: s.samples });
+        break;
+      }
+      case 'explain':
+        post({ type: 'explain', index: m.index, label: train.label(m.index), image: train.image(m.index), step: trainer.explain(train, m.index) });
+        break;
+      case 'save':
+        post({ type: 'saved', purpose: m.purpose, arch: trainer.status().model, bytes: trainer.save() });
+        break;
+      default:
+        throw new Error(`unknown message ${m.type}`);
+    }
+  } catch (err) {
+    fail(err, m.type);
+  }
+};

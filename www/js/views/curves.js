@@ -1,0 +1,95 @@
+// Line charts of training: x = samples seen, y = a value per series (loss, accuracy). The
+// points come from the trainer in wasm; this view only scales them to the canvas.
+
+import { el } from '../scenes/base.js';
+
+export class Curves {
+  /**
+   * `series`: [{ key, label, colour, dots }]; `yMin`/`yMax` fix the axis (else it fits the
+   * data from 0). `format(y)` labels the axis ends.
+   */
+  constructor(container, { title, series, yMin = 0, yMax = null, format = (y) => y.toFixed(2), height = 150 }) {
+    this.series = series;
+    this.yMin = yMin;
+    this.yMax = yMax;
+    this.format = format;
+    this.box = el('figure.curves');
+    this.canvas = el('canvas', { role: 'img', 'aria-label': title, height: String(height), width: '400' });
+    const legend = el('figcaption.legend', {},
+      el('strong', { text: title }),
+      ...series.map((s) => {
+        const swatch = el('i');
+        swatch.style.background = s.colour; // CSSOM, which the page's CSP allows (a style attribute it does not)
+        return el('span.key', {}, swatch, s.label);
+      }));
+    this.box.append(this.canvas, legend);
+    container.append(this.box);
+    this.points = Object.fromEntries(series.map((s) => [s.key, []]));
+  }
+
+  add(key, x, y) {
+    if (!Number.isFinite(y)) return;
+    const p = this.points[key];
+    p.push([x, y]);
+    // Keep the chart light: past 2,000 points, thin to every other one.
+    if (p.length > 2000) this.points[key] = p.filter((_, i) => i % 2 === 0 || i === p.length - 1);
+  }
+
+  clear() {
+    for (const k of Object.keys(this.points)) this.points[k] = [];
+    this.draw();
+  }
+
+  draw() {
+    const c = this.canvas;
+    const wCss = c.clientWidth || 400;
+    const dpr = window.devicePixelRatio || 1;
+    const W = Math.round(wCss * dpr);
+    const H = Math.round((c.clientHeight || 150) * dpr);
+    if (c.width !== W || c.height !== H) { c.width = W; c.height = H; }
+    const ctx = c.getContext('2d');
+    ctx.clearRect(0, 0, W, H);
+    const all = Object.values(this.points).flat();
+    const xMax = Math.max(1, ...all.map((p) => p[0]));
+    const yMax = this.yMax ?? Math.max(1e-6, ...all.map((p) => p[1]));
+    const yMin = this.yMin;
+    const padL = 44 * dpr;
+    const padB = 18 * dpr;
+    const padT = 6 * dpr;
+    const X = (x) => padL + ((W - padL - 6 * dpr) * x) / xMax;
+    const Y = (y) => padT + (H - padT - padB) * (1 - (Math.min(Math.max(y, yMin), yMax) - yMin) / (yMax - yMin || 1));
+    ctx.strokeStyle = '#c9c9c9';
+    ctx.lineWidth = dpr;
+    ctx.beginPath();
+    ctx.moveTo(padL, padT);
+    ctx.lineTo(padL, H - padB);
+    ctx.lineTo(W, H - padB);
+    ctx.stroke();
+    ctx.fillStyle = '#555';
+    ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.fillText(this.format(yMax), padL - 4 * dpr, padT + 10 * dpr);
+    ctx.fillText(this.format(yMin), padL - 4 * dpr, H - padB);
+    ctx.textAlign = 'left';
+    ctx.fillText('0', padL, H - 4 * dpr);
+    ctx.textAlign = 'right';
+    ctx.fillText(`${xMax.toLocaleString('en-US')} samples`, W - 4 * dpr, H - 4 * dpr);
+    for (const s of this.series) {
+      const p = this.points[s.key];
+      ctx.strokeStyle = s.colour;
+      ctx.fillStyle = s.colour;
+      ctx.lineWidth = 1.5 * dpr;
+      if (s.dots) {
+        for (const [x, y] of p) {
+          ctx.beginPath();
+          ctx.arc(X(x), Y(y), 3 * dpr, 0, 2 * Math.PI);
+          ctx.fill();
+        }
+        continue;
+      }
+      ctx.beginPath();
+      p.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+      ctx.stroke();
+    }
+  }
+}
