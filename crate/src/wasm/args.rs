@@ -256,6 +256,10 @@ pub struct Real(pub f64);
 
 from_seen!(Real, |v| match &v {
     Seen::Num(n) => Ok(Real(*n)),
+    // JSON has no NaN or ∞: the snapshot marks them, and they are numbers all the same.
+    Seen::Opaque(d) if d == "NaN" => Ok(Real(f64::NAN)),
+    Seen::Opaque(d) if d == "Infinity" => Ok(Real(f64::INFINITY)),
+    Seen::Opaque(d) if d == "-Infinity" => Ok(Real(f64::NEG_INFINITY)),
     _ => Err(bad(&v, "must be a number")),
 });
 

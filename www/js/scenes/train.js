@@ -208,8 +208,9 @@ export class TrainScene extends Scene {
   noteText(text) { this.note.textContent = text; }
 
   error({ what, message }) {
+    if (what === 'settings') this.refused = true;
     this.errorBox.hidden = false;
-    this.errorBox.textContent = what === 'settings' ? `Not changed: ${message}` : message;
+    this.errorBox.textContent = what === 'settings' ? `Settings refused: ${message}` : message;
     if (what === 'train' || what === 'step') this.setRunning(false);
   }
 
@@ -289,6 +290,7 @@ export class TrainScene extends Scene {
     this.clearError();
     try { await this.ensurePool(); } catch { return; }
     await this.applySettings();
+    if (this.refused) return; // the message says why; a new setting starts a run
     this.setRunning(true);
     this.pool.send({ type: 'start' });
   }
@@ -303,6 +305,7 @@ export class TrainScene extends Scene {
     this.clearError();
     try { await this.ensurePool(); } catch { return; }
     await this.applySettings();
+    if (this.refused) return;
     this.pool.send({ type: 'step' });
   }
 
@@ -318,6 +321,7 @@ export class TrainScene extends Scene {
   }
 
   progress(m) {
+    this.refused = false;
     if (m.reset) {
       this.pendingReset = false;
       this.clearCurves();
@@ -335,6 +339,7 @@ export class TrainScene extends Scene {
         this.loss.add('test', e.samples, e.loss);
         this.acc.add('test', e.samples, e.accuracy);
         this.testAcc = e.accuracy;
+        this.testSamples = e.samples;
       }
       if (e.full) this.fullAcc = { epoch: e.epoch, accuracy: e.accuracy };
     }
@@ -350,7 +355,10 @@ export class TrainScene extends Scene {
     st.dataset.samples = String(s.samples);
     st.dataset.epoch = String(s.epoch);
     if (rate !== undefined && rate !== null && Number.isFinite(rate)) st.dataset.samplesPerS = String(Math.round(rate));
-    if (this.testAcc !== undefined) st.dataset.testAcc = String(this.testAcc);
+    if (this.testAcc !== undefined) {
+      st.dataset.testAcc = String(this.testAcc);
+      st.dataset.testSamples = String(this.testSamples);
+    }
     const r = Number(st.dataset.samplesPerS);
     const left = r > 0 ? (s.perEpoch - s.done) / r : NaN;
     const parts = [
@@ -450,7 +458,7 @@ export class TrainScene extends Scene {
       for (let i = 0; i < n; i++) grid.append(fig(`${d.layer} neuron ${d.rows[i]} before`, d.before, 28, 28, { offset: i * 784, scale: sBefore, size: 56, caption: String(d.rows[i]) }));
       grid.append(head('dW = dout · x'));
       for (let i = 0; i < n; i++) grid.append(fig(`update of neuron ${d.rows[i]}`, d.dw, 28, 28, { offset: i * 784, scale: sDw, size: 56, caption: `dout ${d.dout[i].toFixed(2)}` }));
-      grid.append(head(`after w − ${step.lr}·dW`));
+      grid.append(head(`after w − ${this.state.lr}·dW`));
       for (let i = 0; i < n; i++) grid.append(fig(`${d.layer} neuron ${d.rows[i]} after`, d.after, 28, 28, { offset: i * 784, scale: sBefore, size: 56, caption: String(d.rows[i]) }));
       b.append(grid, el('p.small', { text: `dW is the image times each neuron's dout: the true class (dout < 0) gets the image added (w − lr·dW), every other class has it subtracted in proportion to its probability. Largest difference from the model's own backward pass: ${d.maxDiff.toExponential(1)}.` }));
     }

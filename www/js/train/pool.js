@@ -86,7 +86,7 @@ export class TrainPool extends EventTarget {
           }
           if (m.type === 'error' && waiting > 0 && m.what === 'init') reject(new Error(m.message));
           // Only the leader reports what it trains; a follower's error is still shown.
-          if (i === 0 || m.type === 'error') this.emit(m.type, m);
+          if (i === 0 || (m.type === 'error' && m.what !== 'settings')) this.emit(m.type, m);
         };
         w.onerror = (e) => { this.emit('error', { what: 'worker', message: e.message || 'the training worker failed to start' }); reject(new Error(e.message)); };
         const ports = i === 0 ? channels.map((c) => c.port1) : [channels[i - 1].port2];

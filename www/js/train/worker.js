@@ -19,7 +19,7 @@ let epochSeen = -1;
 
 const TEST_SUBSET = 1000;
 const REPORT_MS = 150;
-const EVAL_MS = 1000;
+const EVAL_MS = 400;
 const CHUNK_MS = 30;
 
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
@@ -50,6 +50,10 @@ async function load(flavour) {
 function weightsFor(arch) {
   const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
   return Object.fromEntries(names.map((n) => [n, trainer.weights(n)]));
+}
+
+function needTrainer() {
+  if (!trainer) throw new Error('no training run yet: the settings were refused (see above)');
 }
 
 function makeTrainer(s) {
@@ -158,11 +162,15 @@ self.onmessage = async (e) => {
         post({ type: 'phase', phase: 'decode' });
         train = api.Dataset.load(new Uint8Array(m.train.images), new Uint8Array(m.train.labels));
         if (m.test) test = api.Dataset.load(new Uint8Array(m.test.images), new Uint8Array(m.test.labels));
-        makeTrainer(m.settings);
         if (index === 0) followers = m.ports ?? [];
         else { leaderPort = m.ports[0]; follow(leaderPort); }
-        post({ type: 'ready', length: train.length, status: trainer.status() });
-        if (index === 0) report({ evaluation: evaluate(false) });
+        // A refused setting is reported, and the worker waits for a good one.
+        let refused = null;
+        try { makeTrainer(m.settings); } catch (err) { refused = err; }
+        // The refusal goes first, so the page knows of it when "ready" arrives.
+        if (refused) fail(refused, 'settings');
+        post({ type: 'ready', length: train.length });
+        if (!refused && index === 0) report({ evaluation: evaluate(false) });
         break;
       }
       case 'settings': {
@@ -175,6 +183,7 @@ self.onmessage = async (e) => {
         break;
       }
       case 'start':
+        needTrainer();
         running = true;
         loop();
         break;
@@ -182,15 +191,18 @@ self.onmessage = async (e) => {
         running = false;
         break;
       case 'step': {
+        needTrainer();
         if (running) break;
         const s = await step();
         report({ evaluation: evaluate(false), rate: null, stepped: s.samples });
         break;
       }
       case 'explain':
+        needTrainer();
         post({ type: 'explain', index: m.index, label: train.label(m.index), image: train.image(m.index), step: trainer.explain(train, m.index) });
         break;
       case 'save':
+        needTrainer();
         post({ type: 'saved', purpose: m.purpose, arch: trainer.status().model, bytes: trainer.save() });
         break;
       default:

@@ -1,0 +1,161 @@
+// The Train scene: MNIST from the page's own origin, the slp trained from zeros past 90% on the
+// test subset within two epochs, pause, bad settings, one step slowed down (the cnn's adjoint
+// equals the model's gradient), and a trained model used, downloaded and loaded back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, openPage, screenshot } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const status = (page) => page.evaluate(() => ({ ...document.querySelector('#train-status').dataset }));
+
+async function waitFor(page, pred, timeout = 60000) {
+  const t0 = Date.now();
+  for (;;) {
+    const s = await status(page);
+    if (pred(s)) return s;
+    if (Date.now() - t0 > timeout) throw new Error(`timed out; status ${JSON.stringify(s)}, error "${await page.textContent('#train-error')}"`);
+    await page.waitForTimeout(100);
+  }
+}
+
+// One worker, so that a core is left for the page on a two-core machine (with a worker per
+// core the page's thread competes with them, and the long-task check would measure that).
+test('train: the slp from zeros passes 90% on the test subset within two epochs; pause stops it; no long main-thread task', async () => {
+  const { page, context, errors, foreign } = await openPage(browser, '#train?m=slp&w=1');
+  assert.equal(await page.inputValue('#train-model'), 'slp');
+  assert.deepEqual(await page.$$eval('#train-model option', (o) => o.map((x) => x.value)), ['slp', 'mlp', 'cnn']);
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: false });
+  });
+  await page.click('#train-start');
+  await waitFor(page, (x) => Number(x.samples) > 0);
+  await page.evaluate(() => { window.longTasks = []; });
+  const s = await waitFor(page, (x) => Number(x.testAcc) >= 0.9);
+  assert.ok(Number(s.testSamples) <= 120000, `90% reached after ${s.testSamples} samples (two epochs are 120,000)`);
+  assert.ok(requests.some((p) => p.endsWith('/data/mnist/train-images-idx3-ubyte.gz')), 'MNIST comes from the origin');
+  assert.ok(Number(s.samplesPerS) > 0);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 10);
+  await screenshot(page, 'train-desktop');
+  await page.click('#train-pause');
+  await page.waitForTimeout(500);
+  const a = (await status(page)).samples;
+  await page.waitForTimeout(1000);
+  assert.equal((await status(page)).samples, a, 'pause stops the sample counter');
+  const long = await page.evaluate(() => window.longTasks);
+  assert.ok(long.every((d) => d <= 50), `main-thread tasks over 50 ms while training: ${long}`);
+  assert.deepEqual(errors, [], 'console errors');
+  assert.deepEqual(foreign, [], 'requests outside the origin');
+  await context.close();
+});
+
+test('train: a bad setting gets the trainer\'s message and the worker keeps working', async () => {
+  // Two workers: the data-parallel path (each batch split in two shards).
+  const { page, context, errors } = await openPage(browser, '#train?m=slp&lr=NaN&w=2');
+  await page.click('#train-start');
+  await page.waitForFunction(() => !document.querySelector('#train-error').hidden);
+  assert.match(await page.textContent('#train-error'), /invalid lr = NaN: must be a number above 0/);
+  await page.fill('#train-lr', '0.1');
+  await page.dispatchEvent('#train-lr', 'change');
+  await page.fill('#train-batch', '0');
+  await page.dispatchEvent('#train-batch', 'change');
+  await page.waitForFunction(() => /batch/.test(document.querySelector('#train-error').textContent));
+  assert.match(await page.textContent('#train-error'), /invalid batch = 0: must be 1\.\.60000/);
+  await page.fill('#train-batch', '32');
+  await page.dispatchEvent('#train-batch', 'change');
+  await page.click('#train-step');
+  const s = await waitFor(page, (x) => Number(x.samples) === 32);
+  assert.equal(s.epoch, '0');
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the model\'s gradient', async () => {
+  const { page, context, errors } = await openPage(browser, '#train?m=cnn&w=1');
+  await page.click('#train-step');
+  await waitFor(page, (x) => Number(x.samples) === 64);
+  await page.fill('#train-explain-index', '7');
+  await page.click('#train-explain');
+  await page.waitForSelector('#train-adjoint');
+  const diff = Number(await page.getAttribute('#train-adjoint', 'data-diff'));
+  assert.ok(diff >= 0 && diff < 1e-4, `adjoint differs by ${diff}`);
+  assert.equal(await page.locator('.onestep-dx canvas').count(), 16);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 8 + 128);
+  await screenshot(page, 'train-cnn');
+  // Draw runs the trained cnn once asked to.
+  await page.click('#train-use');
+  await page.click('nav a[href="#draw"]');
+  await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-source')?.textContent ?? ''));
+  await page.click('#example');
+  await page.waitForFunction(() => document.querySelector('#prediction').dataset.digit !== '');
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('train: use the trained slp in Templates, download it, load it back (same answers), a corrupt file gets the loader\'s message', async () => {
+  const { page, context, errors } = await openPage(browser, '#train?m=slp&w=1');
+  for (let i = 0; i < 3; i++) await page.click('#train-step');
+  await waitFor(page, (x) => Number(x.samples) === 192);
+  await page.click('#train-use');
+  await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-status').textContent));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+  const file = await download.path();
+  assert.ok(readFileSync(file).length > 7850 * 4, 'f32 weights');
+  const cosOf = async (p) => {
+    await p.waitForFunction(() => document.querySelector('#templates > [data-cos]')?.dataset.cos);
+    return p.$$eval('#templates > *', (t) => t.map((f) => f.dataset.cos));
+  };
+  await page.click('nav a[href="#templates"]');
+  await page.waitForFunction(() => /trained here/.test(document.querySelector('#tpl-source').textContent));
+  await page.click('#tpl-example');
+  const trained = await cosOf(page);
+
+  // A second page: the shipped slp, then the downloaded file.
+  const fresh = await openPage(browser, '#templates');
+  const p2 = fresh.page;
+  await p2.click('#tpl-example');
+  const shipped = await cosOf(p2);
+  assert.notDeepEqual(shipped, trained, 'the trained slp differs from the shipped one');
+  await p2.click('nav a[href="#train"]');
+  await p2.setInputFiles('#model-file', file);
+  await p2.waitForFunction(() => /your file/.test(document.querySelector('#model-status').textContent));
+  await p2.click('nav a[href="#templates"]');
+  await p2.waitForFunction(() => /your file/.test(document.querySelector('#tpl-source').textContent));
+  assert.deepEqual(await cosOf(p2), trained, 'the downloaded model answers as the trained one');
+
+  // A corrupt file, dropped: the loader's message, and the page still works.
+  await p2.click('nav a[href="#train"]');
+  await p2.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 1, 2])], 'broken.safetensors'));
+    document.querySelector('#model-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await p2.waitForFunction(() => document.querySelector('#model-status').dataset.error);
+  const msg = await p2.getAttribute('#model-status', 'data-error');
+  assert.equal(await p2.textContent('#model-status'), `broken.safetensors: ${msg}`);
+  assert.match(msg, /weights error/);
+  await p2.click('nav a[href="#templates"]');
+  assert.deepEqual(await cosOf(p2), trained, 'a refused file changes nothing');
+  assert.deepEqual(errors, [], 'console errors');
+  assert.deepEqual(fresh.errors, [], 'console errors');
+  await fresh.context.close();
+  await context.close();
+});
+
+test('train: phone width', async () => {
+  const { page, context, errors } = await openPage(browser, '#train?m=slp&w=1', { width: 375, height: 812 });
+  await page.click('#train-step');
+  await waitFor(page, (x) => Number(x.samples) === 64);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 10);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page overflows by ${overflow} px`);
+  await screenshot(page, 'train-phone');
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
