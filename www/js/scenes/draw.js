@@ -96,9 +96,16 @@ export class DrawScene extends Scene {
     this.status.remove();
     this.stack = new LayerStack(this.root, this.net, { onPick: (p) => this.select(p) });
     this.stack.update(null);
+    this.showSource();
     this.infer();
     this.warmUp();
     this.shared.addEventListener('model', (e) => { if (e.detail.arch === 'cnn') this.ready = this.reload(); });
+  }
+
+  /** Says when the cnn is not the shipped one. */
+  showSource() {
+    const source = this.shared.modelSource('cnn');
+    this.source.textContent = source ? `Running the cnn ${source}.` : '';
   }
 
   /** Runs the model the page now uses for the cnn (trained on the Train scene, or a file). */
@@ -109,8 +116,7 @@ export class DrawScene extends Scene {
     this.stack = new LayerStack(this.root, this.net, { onPick: (p) => this.select(p) });
     this.stack.update(null);
     this.pick = null;
-    const source = this.shared.modelSource('cnn');
-    this.source.textContent = source ? `Running the cnn ${source}.` : '';
+    this.showSource();
     this.times = [];
     this.infer();
   }
