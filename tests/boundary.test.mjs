@@ -84,6 +84,44 @@ async function cases(flavour) {
   m2.free();
   act.fill(1e30); // a copy: writing to it touches no wasm memory
   run('tensors after writing to an activation of a freed model', () => { const t = new api.Tensor(new Float32Array(1000).fill(2), [1000]); const v = t.toArray()[999]; t.free(); if (v !== 2) throw new Error(`wrong ${v}`); return v; });
+  // Training: datasets and trainers.
+  const idx = (magic, dims, data) => {
+    const out = new Uint8Array(4 + 4 * dims.length + data.length);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, magic);
+    dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
+    out.set(data, 4 + 4 * dims.length);
+    return out;
+  };
+  const imgs = idx(0x803, [4, 28, 28], new Uint8Array(4 * 784).fill(7));
+  const labs = idx(0x801, [4], Uint8Array.from([0, 1, 2, 3]));
+  const ds = api.Dataset.load(imgs, labs);
+  run('Dataset.load(4 images, 3 labels)', () => api.Dataset.load(imgs, idx(0x801, [3], new Uint8Array(3))));
+  run('Dataset.load(label 12)', () => api.Dataset.load(imgs, idx(0x801, [4], new Uint8Array(4).fill(12))));
+  run('Dataset.load(gzip garbage)', () => api.Dataset.load(Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4]), labs));
+  run('new Trainer(batch 0)', () => new api.Trainer(ds, { model: 'slp', batch: 0 }));
+  run('new Trainer(lr NaN)', () => new api.Trainer(ds, { model: 'slp', lr: NaN }));
+  run('new Trainer(lr "0.1")', () => new api.Trainer(ds, { model: 'slp', lr: '0.1' }));
+  run('new Trainer(resnet)', () => new api.Trainer(ds, { model: 'resnet' }));
+  run('new Trainer(no model)', () => new api.Trainer(ds, { lr: 0.1 }));
+  run('new Trainer(optimiser typo)', () => new api.Trainer(ds, { model: 'slp', optimiser: 'adam' }));
+  run('new Trainer(a Tensor as dataset)', () => new api.Trainer(x, { model: 'slp' }));
+  const tr = new api.Trainer(ds, { model: 'slp', batch: 2 });
+  run('trainer.run(0 steps)', () => tr.run(ds, 0));
+  run('trainer.run(2³² + 1 steps)', () => tr.run(ds, 2 ** 32 + 1));
+  const g = tr.gradients(ds, 0, 1);
+  run('trainer.run with gradients out', () => tr.run(ds, 1));
+  run('trainer.apply(wrong length)', () => tr.apply([g.slice(1)]));
+  run('trainer.apply(count NaN)', () => { const h = g.slice(); h[0] = NaN; return tr.apply([h]); });
+  run('trainer.apply(two copies)', () => tr.apply([g, g]));
+  run('trainer.apply(the right one)', () => tr.apply([g]).steps);
+  run('trainer.gradients(shard 2 of 2)', () => tr.gradients(ds, 2, 2));
+  run('trainer.gradients(3 shards, batch 2)', () => tr.gradients(ds, 0, 3));
+  run('trainer.explain(index 4)', () => tr.explain(ds, 4));
+  const tFree = new api.Trainer(ds, { model: 'slp' });
+  tFree.free();
+  run('freed trainer.status()', () => tFree.status());
+  run('a trainer after its errors', () => { const s = tr.run(ds, 3); if (s.steps !== 4) throw new Error(`steps ${s.steps}`); return s.steps; });
   run('a valid conv2d at the end', () => { const y = api.conv2d(x, w, null, { padding: 1 }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x4x4') throw new Error(s); return s; });
   return out;
 }
@@ -119,6 +157,28 @@ const WANT = {
   'a setter on Object.prototype while layers() builds': /^returned number|^invalid|re-entered/,
   'the model after the setter': /^returned string/,
   'tensors after writing to an activation of a freed model': /^returned number/,
+  'Dataset.load(4 images, 3 labels)': /^data error: dataset: images\/labels mismatch: 4 images but 3 labels/,
+  'Dataset.load(label 12)': /^data error: labels: label 12 at index 0 is not a digit 0..9/,
+  'Dataset.load(gzip garbage)': /^data error: images: gzip data is corrupt or truncated/,
+  'new Trainer(batch 0)': /^invalid batch = 0: must be 1..60000/,
+  'new Trainer(lr NaN)': /^invalid lr = NaN: must be a number above 0 and at most 10/,
+  'new Trainer(lr "0.1")': /^invalid lr = a string "0.1": must be a number/,
+  'new Trainer(resnet)': /^invalid arch = "resnet": must be one of cnn, slp, mlp/,
+  'new Trainer(no model)': /^invalid model = undefined: is required/,
+  'new Trainer(optimiser typo)': /^invalid option = optimiser: is not an option of Trainer/,
+  'new Trainer(a Tensor as dataset)': /^invalid dataset = an object: must be a Dataset/,
+  'trainer.run(0 steps)': /^invalid steps = 0: must be 1..10000/,
+  'trainer.run(2³² + 1 steps)': /^invalid steps = 4294967297: is too large/,
+  'trainer.run with gradients out': /^invalid this = a Trainer with gradients out: apply the last/,
+  'trainer.apply(wrong length)': /^invalid grads\[0\] = a Float32Array of 7852 elements: must hold 7853 values/,
+  'trainer.apply(count NaN)': /^invalid count = NaN: must be a whole count of samples/,
+  'trainer.apply(two copies)': /^invalid grads = 4 samples: the shards must cover this step's batch of 2/,
+  'trainer.apply(the right one)': /^returned number/,
+  'trainer.gradients(shard 2 of 2)': /^invalid shard = 2: must be below shards = 2/,
+  'trainer.gradients(3 shards, batch 2)': /^invalid shards = 3: must be at most the batch size 2/,
+  'trainer.explain(index 4)': /^invalid index = 4: must be below the dataset's 4 images/,
+  'freed trainer.status()': /^invalid this = a freed Trainer: was freed/,
+  'a trainer after its errors': /^returned number/,
   'a valid conv2d at the end': /^returned string/,
 };
 

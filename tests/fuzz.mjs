@@ -92,6 +92,39 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const rgba = new Uint8Array(40 * 40 * 4);
   for (let y = 5; y < 30; y++) rgba[(y * 40 + 20) * 4 + 3] = 255;
 
+  // A small MNIST-like set (20 images, IDX), and trainers over it.
+  const idx = (magic, dims, data) => {
+    const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
+    head.setUint32(0, magic);
+    dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
+    const out = new Uint8Array(head.byteLength + data.length);
+    out.set(new Uint8Array(head.buffer));
+    out.set(data, head.byteLength);
+    return out;
+  };
+  const NS = 20;
+  const idxImages = idx(0x803, [NS, 28, 28], Uint8Array.from({ length: NS * 784 }, () => Math.floor(rnd() * 256)));
+  const idxLabels = idx(0x801, [NS], Uint8Array.from({ length: NS }, (_, i) => i % 10));
+  const ds = api.Dataset.load(idxImages, idxLabels);
+  const ds2 = api.Dataset.load(idx(0x803, [5, 28, 28], new Uint8Array(5 * 784)), idx(0x801, [5], new Uint8Array(5)));
+  const freedDs = api.Dataset.load(idxImages, idxLabels);
+  freedDs.free();
+  const trainers = { slp: new api.Trainer(ds, { model: 'slp', batch: 4 }), cnn: new api.Trainer(ds, { model: 'cnn', batch: 2 }) };
+  const tr2 = new api.Trainer(ds, { model: 'slp', batch: 3 });
+  const freedTr = new api.Trainer(ds, { model: 'slp' });
+  freedTr.free();
+  const BAD_HANDLE = [...BAD_TENSOR, x, model];
+  const BAD_DS = [...BAD_HANDLE, freedDs, trainers.slp];
+  const BAD_TR = [...BAD_HANDLE, freedTr, ds];
+  const trainerFields = {
+    // (null and undefined leave an optional setting at its default)
+    model: [...BAD_NAME, 'resnet'], optimizer: [...BAD_NAME.filter((v) => v != null), 'lbfgs'],
+    lr: [NaN, 0, -1, 11, Infinity, -Infinity, 'x', {}, true, [0.1]], batch: [...NOT_WHOLE, 0, 60001], augment: BAD_FLAG,
+    init: [...BAD_NAME.filter((v) => v != null), 'ones'], seed: NOT_WHOLE,
+  };
+  const oneShard = (g) => g;
+  const gradsOf = (g, n) => Float32Array.from({ length: g.length }, (_, i) => (i === 0 ? n : i < 3 ? 0 : g[i]));
+
   // One spec per export: `args()` gives valid arguments; `bad` lists, per argument position,
   // values that are invalid there (an options object may instead get a bad field); `check`
   // verifies a valid result.
@@ -148,11 +181,28 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     traceSchedules: { call: api.traceSchedules, args: () => [new Uint8Array(24).fill(1), new Uint8Array(24).fill(2), 5], bad: [[...BAD_U8, new Uint8Array(300)], [...BAD_U8, new Uint8Array(23)], [...NOT_WHOLE, 0, 17]], check: (r) => r.total instanceof Float32Array },
     traceOneByOne: { call: api.traceOneByOne, args: () => [{ channelsIn: int(1, 8), channelsOut: int(1, 8), size: int(1, 16), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ channelsIn: [...NOT_WHOLE, 0, 9], channelsOut: [...NOT_WHOLE, 0, 9], size: [...BAD_SIZE, 17], seed: NOT_WHOLE })]], check: (r) => r.conv instanceof Float32Array },
     traceRoundedSum: { call: api.traceRoundedSum, args: () => [img(3, 3), pick([undefined, 0, 2, 3])], bad: [[undefined, null, 5, 'abcd', [1, 2, 3, 4], new Float64Array(4), new BigInt64Array(4), new Uint8Array(4), arrayLike, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), Float32Array.from([NaN]), new Float32Array(96 * 96 + 1)], [...NOT_WHOLE, 7]], check: (r) => r.terms.length === 9 },
+    'Dataset.load': { call: (a, b2) => api.Dataset.load(a, b2), args: () => [idxImages, idxLabels], bad: [[...BAD_U8, idxImages.slice(0, 100), idxLabels, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3])], [...BAD_U8, idxImages, idx(0x801, [3], new Uint8Array(3)), idx(0x801, [NS], new Uint8Array(NS).fill(12))]], check: (r) => { const n = r.length; r.free(); return n === NS; } },
+    'dataset.image': { call: (d, i) => api.Dataset.prototype.image.call(d, i), args: () => [ds, int(0, NS - 1)], bad: [BAD_DS, [...NOT_WHOLE, NS, undefined]], check: (r) => r instanceof Float32Array && r.length === 784 },
+    'dataset.label': { call: (d, i) => api.Dataset.prototype.label.call(d, i), args: () => [ds, int(0, NS - 1)], bad: [BAD_DS, [...NOT_WHOLE, NS]], check: (r) => r >= 0 && r <= 9 },
+    'dataset.length': { call: (d) => Reflect.get(api.Dataset.prototype, 'length', d), args: () => [ds], bad: [BAD_DS], check: (r) => r === NS },
+    'new Trainer': { call: (d, o) => new api.Trainer(d, o), args: () => [ds, { model: pick(['slp', 'mlp', 'cnn']), lr: 0.05, batch: int(1, 8), optimizer: pick(['sgd', 'momentum', 'adam']), init: pick(['zeros', 'seeded']), augment: pick([true, false]), seed: int(0, 9) }], bad: [BAD_DS, [...BAD_OPTS, undefined, null, opt(trainerFields)]], check: (r) => r.status().steps === 0 },
+    'trainer.run': { call: (t, d, n) => api.Trainer.prototype.run.call(t, d, n), args: () => [trainers.slp, ds, int(1, 3)], bad: [BAD_TR, [...BAD_DS, ds2], [...NOT_WHOLE, 0, 10001]], check: (r) => r.steps >= 1 && r.samples >= 4 },
+    'trainer.gradients': { call: (t, d, k, n) => { const g = api.Trainer.prototype.gradients.call(t, d, k, n); t.apply([oneShard(g)]); return g; }, args: () => [trainers[pick(['slp', 'cnn'])], ds, 0, 1], bad: [BAD_TR, [...BAD_DS, ds2], [...NOT_WHOLE, 1, 5], [...NOT_WHOLE, 0, 65]], check: (r) => r instanceof Float32Array && r[0] >= 1 },
+    'trainer.apply': { call: (grads) => { const g = tr2.gradients(ds, 0, 1); try { return tr2.apply(grads === 'valid' ? [g] : typeof grads === 'function' ? grads(g) : grads); } catch (e) { tr2.apply([g]); throw e; } }, args: () => ['valid'], bad: [[5, 'x', {}, [], null, undefined, [new Float32Array(3)], [new Float64Array(7853)], [5], [undefined], arrProxy, proxy, revoked, new Array(65).fill(new Float32Array(7853)), (g) => [g, g], (g) => [g.slice(0, 100)], (g) => [gradsOf(g, NaN)], (g) => [gradsOf(g, 2.5)], (g) => [gradsOf(g, 9)]]], check: (r) => r.steps >= 1 },
+    'trainer.evaluate': { call: (t, d, n) => api.Trainer.prototype.evaluate.call(t, d, n), args: () => [trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0]], check: (r) => r.accuracy >= 0 && r.accuracy <= 1 },
+    'trainer.explain': { call: (t, d, i) => api.Trainer.prototype.explain.call(t, d, i), args: () => [trainers[pick(['slp', 'cnn'])], ds, int(0, NS - 1)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, NS]], check: (r) => r.dlogits.length === 10 && (r.dense || r.conv) },
+    'trainer.weights': { call: (t, nm) => api.Trainer.prototype.weights.call(t, nm), args: () => [trainers.slp, 'fc1'], bad: [BAD_TR, BAD_NAME], check: (r) => r.data.length === 7840 },
+    'trainer.status': { call: (t) => api.Trainer.prototype.status.call(t), args: () => [trainers.cnn], bad: [BAD_TR], check: (r) => r.model === 'cnn' },
+    'trainer.save': { call: (t) => api.Trainer.prototype.save.call(t), args: () => [trainers.slp], bad: [BAD_TR], check: (r) => { const mm = api.Model.load(r); const a = mm.arch; mm.free(); return a === 'slp'; } },
+    'trainer.free': { own: true, call: (t) => api.Trainer.prototype.free.call(t), args: () => [new api.Trainer(ds, { model: 'slp' })], bad: [BAD_TR.filter((v) => v !== undefined && v !== null && v !== freedTr)], check: () => true },
+    'dataset.free': { own: true, call: (d) => api.Dataset.prototype.free.call(d), args: () => [api.Dataset.load(idxImages, idxLabels)], bad: [BAD_DS.filter((v) => v !== undefined && v !== null && v !== freedDs)], check: () => true },
     traceParamCounts: { call: api.traceParamCounts, args: () => [{ size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 }], bad: [[...BAD_OPTS, undefined, opt({ size: BAD_SIZE, channelsIn: [...NOT_WHOLE, 0], channelsOut: [...NOT_WHOLE, 0], kernelSize: [...NOT_WHOLE, 0], hidden: [...NOT_WHOLE, 0] })]], check: (r) => r.conv > 0 },
   };
   const names = Object.keys(SPECS);
   // Frees are left out: a random number may be a live handle of the valid inputs above.
-  const rawFns = Object.entries(raw).filter(([k, v]) => typeof v === 'function' && k !== 'default' && k !== 'initSync' && !/^[A-Z]/.test(k) && !/Free$/.test(k));
+  // trainerGradients / trainerApply too: a random number may be a live trainer, left with a
+  // step half done for the specs to trip over.
+  const rawFns = Object.entries(raw).filter(([k, v]) => typeof v === 'function' && k !== 'default' && k !== 'initSync' && !/^[A-Z]/.test(k) && !/Free$/.test(k) && k !== 'trainerGradients' && k !== 'trainerApply');
 
   const stats = { calls: 0, valid: 0, invalid: 0, raw: 0, traps: 0, hangs: 0, silent: 0, badErrors: 0, wrongResults: 0, maxMs: 0, examples: [] };
   const perKind = {};
@@ -162,8 +212,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   };
   const isTrap = (e) => e instanceof WebAssembly.RuntimeError || /unreachable|out of bounds|recursive use|null pointer|RuntimeError/i.test(String(e && e.message));
   const cleanError = (e) => e instanceof Error && !isTrap(e) && typeof e.message === 'string' && e.message.length > 0 && e.message.length <= 500
-    && /^(invalid |shape error|weights error|data error|Model has|Forward has)/.test(e.message);
-  const free = (r) => { if (r instanceof api.Tensor) r.free(); else if (r instanceof api.Model) r.free(); };
+    && /^(invalid |shape error|weights error|data error|Model has|Forward has|Dataset has)/.test(e.message);
+  const free = (r) => { if (r instanceof api.Tensor || r instanceof api.Model || r instanceof api.Dataset || r instanceof api.Trainer) r.free(); };
 
   function timed(f) {
     const t0 = performance.now();
@@ -193,6 +243,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
         try { raw.tensorFree(res); } catch { /* not a tensor */ }
       }
       if (!threw && typeof res === 'number' && name === 'modelLoad') raw.modelFree(res);
+      if (!threw && typeof res === 'number' && name === 'datasetLoad') raw.datasetFree(res);
+      if (!threw && typeof res === 'number' && name === 'trainerNew') raw.trainerFree(res);
       return;
     }
     const name = pick(names);
@@ -251,7 +303,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const probe = () => { const y = api.conv2d(x, w, b, { padding: 1 }); const a = y.toArray(); y.free(); return a; };
   const before = probe();
   const baseline = api.liveObjects();
-  const warm = Math.min(calls, Math.max(2000, Math.floor(calls / 20)));
+  // The warm-up reaches the allocator's high-water mark (a seeded, so fixed, sequence of calls).
+  const warm = Math.min(calls, Math.max(6000, Math.floor(calls / 20)));
   for (let i = 0; i < warm; i++) one();
   const afterWarm = api.liveObjects();
   const trajectory = [];
@@ -268,6 +321,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     brokenInstance: same ? 0 : 1,
     tensorsBefore: baseline.tensors, tensorsAfter: after.tensors,
     modelsBefore: baseline.models, modelsAfter: after.models,
+    datasetsBefore: baseline.datasets, datasetsAfter: after.datasets,
+    trainersBefore: baseline.trainers, trainersAfter: after.trainers,
     memoryAfterWarmup: afterWarm.memoryBytes, memoryAtEnd: after.memoryBytes, memoryTrajectory: trajectory,
     hugeBuffers: [huge ? huge.length * 4 : 0, hugeU8 ? hugeU8.length : 0],
   };
@@ -295,6 +350,8 @@ export function failures(r, { hangs = false } = {}) {
   for (const k of keys) if (r[k] !== 0) f.push(`${k} = ${r[k]}`);
   if (r.tensorsAfter !== r.tensorsBefore) f.push(`live tensors ${r.tensorsBefore} → ${r.tensorsAfter}`);
   if (r.modelsAfter !== r.modelsBefore) f.push(`live models ${r.modelsBefore} → ${r.modelsAfter}`);
+  if (r.datasetsAfter !== r.datasetsBefore) f.push(`live datasets ${r.datasetsBefore} → ${r.datasetsAfter}`);
+  if (r.trainersAfter !== r.trainersBefore) f.push(`live trainers ${r.trainersBefore} → ${r.trainersAfter}`);
   if (r.memoryAtEnd !== r.memoryAfterWarmup) f.push(`wasm memory grew ${r.memoryAfterWarmup} → ${r.memoryAtEnd} bytes`);
   if (r.pageErrors.length) f.push(`page errors: ${r.pageErrors.join('; ')}`);
   return f;

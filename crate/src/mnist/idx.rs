@@ -295,6 +295,23 @@ mod tests {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
+    /// A gzip "bomb" (a small file that expands past the cap) is refused, not expanded.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn refuses_files_that_expand_past_the_cap() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&idx(0x803, &[200_000, 28, 28], &[])).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..(MAX_DECOMPRESSED >> 20) + 1 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        let e = parse_images("bomb", &bomb).unwrap_err().to_string();
+        assert!(e.contains("expands past 128 MB"), "{e}");
+    }
+
     fn mnist_dir() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
     }
