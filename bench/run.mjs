@@ -93,6 +93,21 @@ function markdown(res) {
     }
     L.push('');
   }
+  if (res.browserTraining) {
+    const b = res.browserTraining;
+    L.push(`In-browser training throughput, samples/s (MNIST, batch ${b.batch}, ${b.optimizer}; median of ${b.windows} `
+      + `interleaved windows of ${b.windowMs / 1000} s; ours in Web Workers, each with its own wasm instance, all workers `
+      + `averaging gradients; TF.js tfjs-core gradients on the wasm backend, one thread, in the page):`);
+    L.push('');
+    L.push(`| model | convscope, 1 worker | convscope, ${b.cores} workers | TF.js, 1 thread | 1 worker / TF.js |`);
+    L.push('|---|--:|--:|--:|--:|');
+    for (const [name, v] of Object.entries(b.models)) {
+      const tfCell = v.tfjs == null ? `— (${v.tfjsPending ?? 'not run'})`
+        : `${f1(v.tfjs)}${v.tfjsBackend === 'wasm' ? '' : ` (${v.tfjsBackend} backend: ${v.tfjsPending})`}`;
+      L.push(`| ${name} | ${f1(v.ours1)} | ${f1(v.oursAll)} | ${tfCell} | ${ratio(v.ours1, v.tfjs)} |`);
+    }
+    L.push('');
+  }
   if (res.training) {
     const t = res.training;
     if (t.pending) {
@@ -143,6 +158,9 @@ async function main() {
     };
     if (errors.length) res.pageErrors = errors;
     if (a.training && existsSync(a.training)) res.training = JSON.parse(readFileSync(a.training, 'utf8'));
+    if (a.training) {
+      res.browserTraining = await page.evaluate((o) => window.benchTraining(o), a.quick ? { windows: 1, windowMs: 1000 } : {});
+    }
     writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);
     const md = markdown(res);
     writeFileSync(path.join(HERE, 'results.md'), `${md}\n`);

@@ -77,9 +77,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     let site = Site {
         mounts: vec![
             ("/pkg/".into(), Contents::Bench.pkg_dir()),
-            ("/tfjs/core/".into(), tf.join("tfjs-core/dist")),
+            ("/tfjs/union/".into(), tf.join("tfjs/dist")),
             ("/tfjs/wasm/".into(), tf.join("tfjs-backend-wasm/dist")),
             ("/data/".into(), root.join("data")),
+            // The playground's training workers, for the in-browser training rows.
+            ("/js/".into(), root.join("www/js")),
             ("/".into(), dir.join("page")),
         ],
         csp: CSP_BENCH,

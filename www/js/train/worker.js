@@ -84,8 +84,13 @@ async function step() {
     p.onmessage = (e) => (e.data.type === 'grad' ? resolve(e.data.grads) : reject(new Error(e.data.message)));
   })));
   const all = [mine, ...others];
-  for (const p of followers) p.postMessage({ type: 'apply', grads: all });
-  return trainer.apply(all);
+  const status = trainer.apply(all);
+  // Applied here first, so the buffers can move to the last follower instead of being copied.
+  followers.forEach((p, i) => {
+    const last = i === followers.length - 1;
+    p.postMessage({ type: 'apply', grads: all }, last ? all.map((g) => g.buffer) : []);
+  });
+  return status;
 }
 
 /** Several steps, for about CHUNK_MS (one call into wasm on a single worker). */
@@ -142,7 +147,10 @@ async function loop() {
 function follow(port) {
   port.onmessage = (e) => {
     try {
-      if (e.data.type === 'grad') port.postMessage({ type: 'grad', grads: trainer.gradients(train, index, shards) });
+      if (e.data.type === 'grad') {
+        const g = trainer.gradients(train, index, shards);
+        port.postMessage({ type: 'grad', grads: g }, [g.buffer]);
+      }
       else if (e.data.type === 'apply') trainer.apply(e.data.grads);
       else if (e.data.type === 'reset') makeTrainer(e.data.settings);
     } catch (err) {

@@ -1,0 +1,127 @@
+// In-browser training throughput, `window.benchTraining(options)`: the playground's own training
+// workers (www/js/train/, served at /js/) on MNIST, one worker and every core, beside the same
+// network, batch size and optimiser trained with TF.js (tfjs-core gradients, wasm backend, one
+// thread) in this page. Windows alternate (ours 1 worker, TF.js, ours all workers, …) and each
+// figure is the median of its windows' samples/s.
+
+import { TrainPool, loadMnist } from '/js/train/pool.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
+
+/** One window of our training: samples/s between the first report after `warmMs` and `ms` later. */
+async function oursWindow(pool, ms, warmMs) {
+  let last = null;
+  const on = (e) => { last = { t: performance.now(), samples: e.detail.status.samples }; };
+  pool.addEventListener('progress', on);
+  pool.send({ type: 'start' });
+  await sleep(warmMs);
+  const a = last;
+  await sleep(ms);
+  const b = last;
+  pool.send({ type: 'pause' });
+  await new Promise((r) => pool.addEventListener('paused', r, { once: true }));
+  pool.removeEventListener('progress', on);
+  if (!a || !b || b.t === a.t) return null;
+  return ((b.samples - a.samples) * 1000) / (b.t - a.t);
+}
+
+/** The same network in TF.js (NHWC), SGD, softmax cross-entropy: one step of `batch` samples. */
+function tfModel(tf, name, batch) {
+  const v = (shape, fanIn) => tf.variable(tf.randomUniform(shape, -Math.sqrt(6 / fanIn), Math.sqrt(6 / fanIn)));
+  const z = (n) => tf.variable(tf.zeros([n]));
+  const dense = (i, o) => [v([i, o], i), z(o)];
+  let params;
+  let forward;
+  if (name === 'slp') {
+    params = dense(784, 10);
+    forward = (x) => tf.add(tf.matMul(x, params[0]), params[1]);
+  } else if (name === 'mlp') {
+    params = [...dense(784, 128), ...dense(128, 10)];
+    forward = (x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, params[0]), params[1])), params[2]), params[3]);
+  } else {
+    params = [v([5, 5, 1, 8], 25), z(8), v([5, 5, 8, 16], 200), z(16), ...dense(784, 64), ...dense(64, 10)];
+    forward = (x) => {
+      let h = tf.reshape(x, [-1, 28, 28, 1]);
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, params[0], 1, 'same'), params[1])), 2, 2, 'valid');
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, params[2], 1, 'same'), params[3])), 2, 2, 'valid');
+      h = tf.reshape(h, [-1, 784]);
+      h = tf.relu(tf.add(tf.matMul(h, params[4]), params[5]));
+      return tf.add(tf.matMul(h, params[6]), params[7]);
+    };
+  }
+  const opt = tf.train.sgd(0.05);
+  const xs = tf.randomUniform([batch, 784]);
+  const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
+  const step = () => tf.tidy(() => {
+    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), true, params);
+    return loss.dataSync()[0];
+  });
+  return { step, dispose: () => { tf.dispose([...params, xs, ys]); opt.dispose(); } };
+}
+
+async function tfWindow(m, batch, ms) {
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) {
+    m.step();
+    n += batch;
+    if (n % (batch * 8) === 0) await sleep(0);
+  }
+  return (n * 1000) / (performance.now() - t0);
+}
+
+window.benchTraining = async (options = {}) => {
+  const log = (s) => { console.log(s); };
+  const { models = ['slp', 'mlp', 'cnn'], batch = 64, windows = 3, windowMs = 3000, warmMs = 1000 } = options;
+  const tf = window.tf;
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  const data = await loadMnist();
+  const out = { batch, optimizer: 'SGD lr 0.05', cores, windowMs, windows, models: {} };
+  for (const name of models) {
+    const settings = { model: name, optimizer: 'sgd', lr: 0.05, batch, init: 'seeded', augment: false };
+    const row = { ours1: [], oursAll: [], tfjs: [] };
+    const pools = {};
+    for (const w of [1, cores]) {
+      if (pools[w]) continue;
+      pools[w] = new TrainPool();
+      await pools[w].start({ flavour: 'relaxed', data, settings, count: w });
+    }
+    // TF.js on its wasm backend; where that backend lacks a kernel the network needs (it has no
+    // Conv2DBackpropFilter), on its CPU backend (plain JS), marked as such.
+    let tfm = null;
+    row.tfjsBackend = 'wasm';
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      try {
+        tfm = tfModel(tf, name, batch);
+        tfm.step();
+        row.tfjsBackend = backend;
+        break;
+      } catch (e) {
+        row.tfjsPending = `TF.js ${backend}: ${String(e.message ?? e).slice(0, 160)}`;
+        tfm?.dispose();
+        tfm = null;
+      }
+    }
+    for (let k = 0; k < windows; k++) {
+      row.ours1.push(await oursWindow(pools[1], windowMs, warmMs));
+      if (tfm) row.tfjs.push(await tfWindow(tfm, batch, windowMs));
+      if (cores > 1) row.oursAll.push(await oursWindow(pools[cores], windowMs, warmMs));
+    }
+    for (const p of Object.values(pools)) p.stop();
+    tfm?.dispose();
+    await tf.setBackend('wasm');
+    const r = {
+      ours1: median(row.ours1.filter((x) => x != null)),
+      oursAll: cores > 1 ? median(row.oursAll.filter((x) => x != null)) : null,
+      tfjs: tfm ? median(row.tfjs) : null,
+      samples: row,
+    };
+    r.tfjsBackend = row.tfjsBackend;
+    if (row.tfjsPending) r.tfjsPending = row.tfjsPending;
+    out.models[name] = r;
+    log(`training ${name}: ours ${r.ours1?.toFixed(0)} samples/s (1 worker), ${r.oursAll?.toFixed(0)} (${cores} workers); TF.js ${r.tfjs?.toFixed(0) ?? r.tfjsPending}`);
+  }
+  return out;
+};
