@@ -72,6 +72,13 @@ test('train: a bad setting gets the trainer\'s message and the worker keeps work
   await page.click('#train-step');
   const s = await waitFor(page, (x) => Number(x.samples) === 32);
   assert.equal(s.epoch, '0');
+  await page.click('#train-step');
+  await waitFor(page, (x) => Number(x.samples) === 64);
+  // Reset: the weights back to the start, the counter back to 0.
+  await page.click('#train-reset');
+  await waitFor(page, (x) => Number(x.samples) === 0);
+  assert.equal(await page.inputValue('#train-batch'), '32', 'reset keeps the settings');
+  assert.match(page.url(), /b=32/, 'the settings are in the URL');
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });

@@ -294,7 +294,6 @@ mod tests {
         );
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
     /// A gzip "bomb" (a small file that expands past the cap) is refused, not expanded.
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
@@ -312,6 +311,7 @@ mod tests {
         assert!(e.contains("expands past 128 MB"), "{e}");
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn mnist_dir() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist")
     }
