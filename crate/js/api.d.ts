@@ -44,7 +44,7 @@ export interface Explanation {
   value: number; sum: number;
   window: [number, number]; origin: [number, number]; channels: number[];
   inputs: Float32Array; padded: Uint8Array; weights: Float32Array; products: Float32Array; partials: Float32Array;
-  bias?: number; pick?: number; top: number[];
+  index: number; bias?: number; pick?: number; top: number[];
   /** The terms (partials and bias) and the sum rounded to 3 decimals so that they add up; the products rounded to add up to each shown partial. */
   shown: { terms: number[]; total: number }; shownProducts: number[];
   /** The receptive field on every earlier activation, nearest first, the input last. */

@@ -85,6 +85,8 @@ pub struct Explanation {
     pub channel: usize,
     pub y: usize,
     pub x: usize,
+    /// The cell's index in the activation: (channel · H + y) · W + x of its view.
+    pub index: usize,
     /// The activation the forward pass computed.
     pub value: f32,
     /// The same number recomputed here from the terms (in f64, then f32).
@@ -183,6 +185,7 @@ pub fn explain(
         channel,
         y,
         x,
+        index: out,
         value: acts[layer][out],
         sum: 0.0,
         window: [1, 1],
