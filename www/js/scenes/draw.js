@@ -236,6 +236,8 @@ export class DrawScene extends Scene {
 
   async setState(params) {
     const strokes = decodeStrokes(params.d);
+    const notes = params.d && !strokes ? [`The link's drawing “${String(params.d).slice(0, 24)}…” is not one this page wrote: the pad opens empty.`] : [];
+    this.linkNotes(notes);
     if (strokes) this.pad.setPaths(strokes);
     await this.ready;
     if (strokes) {
