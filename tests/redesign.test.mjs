@@ -144,3 +144,22 @@ test('screenshots of every scene at desktop and phone width', async () => {
     }
   }
 });
+
+test('direct manipulation: an output cell jumps the player, an input cell lights its windows or its stamp', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?in=letter&n=7&k=box&ks=3&p=0,0,0,0&s=1,1&d=1,1', DESKTOP);
+  await page.waitForSelector('#output .cs-cell');
+  await page.click('#corr-output .cs-cell[data-i="12"]');
+  assert.equal(await page.getAttribute('#corr-step', 'data-step'), '12');
+  await page.hover('#corr-output .cs-cell[data-i="3"]');
+  assert.equal(await page.getAttribute('#corr-step', 'data-step'), '3');
+  // The centre cell of a 7×7 input is read by all nine 3×3 windows around it.
+  await page.click('#corr-input-grid .cs-cell[data-i="24"]');
+  assert.equal(await page.locator('#corr-output .cs-uses').count(), 9);
+  await page.goto(`${new URL(page.url()).origin}/#transpose`);
+  await page.waitForSelector('#tr-input-grid .cs-cell');
+  await page.click('#tr-input-grid .cs-cell[data-i="5"]');
+  assert.equal(await page.getAttribute('#tr-step', 'data-step'), '5');
+  assert.match(await page.textContent('#tr-stamp'), /^Stamp 6: input\[1, 1\]/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

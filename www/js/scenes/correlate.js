@@ -103,6 +103,21 @@ export class CorrelateScene extends Scene {
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
     this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
     this.outGrid.figure.id = 'output';
+    // Direct manipulation: hovering or clicking an output cell jumps to its window; clicking an
+    // input cell lights up every window (and output cell) that reads it.
+    const cellOf = (e) => e.target.closest?.('.cs-cell');
+    const jump = (e) => {
+      const c = cellOf(e);
+      if (!c || !this.tr) return;
+      this.player.pause();
+      this.player.go(Number(c.dataset.i));
+    };
+    this.outGrid.node.addEventListener('click', jump);
+    this.outGrid.node.addEventListener('pointerover', (e) => { if (e.pointerType === 'mouse') jump(e); });
+    this.inGrid.node.addEventListener('click', (e) => {
+      const c = cellOf(e);
+      if (c && this.tr) this.usesOf(Number(c.dataset.i));
+    });
     if (narrow) r.append(this.sum); else kcol.append(this.sum);
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
@@ -293,6 +308,16 @@ export class CorrelateScene extends Scene {
       el('span', {}, ` → output[${i}, ${j}]`));
     this.showIm2colRow(t);
     this.player.changed(this.ctx.changed);
+  }
+
+  /** Lights up the windows that read padded input cell `i` (from the trace's window table). */
+  usesOf(i) {
+    const tr = this.tr;
+    const steps = [];
+    for (let s = 0; s < tr.steps; s++) if (tr.window.subarray(s * tr.taps, (s + 1) * tr.taps).includes(i)) steps.push(s);
+    this.inGrid.mark('cs-picked', [i]);
+    this.outGrid.mark('cs-uses', steps);
+    this.rule.textContent = `Input cell ${Math.floor(i / tr.pw)}, ${i % tr.pw} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;
   }
 
   buildIm2col() {

@@ -96,6 +96,13 @@ export class TransposeScene extends Scene {
     this.canvas = new Grid(lrow2, { id: 'tr-canvas', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'canvas so far (stamps added)', maxWidth: 12 * CELL, maxCell: CELL });
     this.cover = new Grid(lrow2, { id: 'tr-coverage', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 12 * CELL, maxCell: CELL });
 
+    // Clicking an input cell jumps to its stamp.
+    this.inGrid.node.addEventListener('click', (e) => {
+      const c = e.target.closest?.('.cs-cell');
+      if (!c || !this.tr) return;
+      this.player.pause();
+      this.player.go(Number(c.dataset.i));
+    });
     const rrow = el('div.cs-stage');
     right.append(rrow);
     this.eqGrid = new Grid(rrow, { id: 'tr-eq-grid', label: 'Zero-inserted, padded input; the current pixel and one window are outlined', caption: 'zeros inserted (light), padding (dashed)', maxWidth: 14 * CELL, maxCell: CELL });
