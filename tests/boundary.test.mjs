@@ -60,6 +60,12 @@ async function cases(flavour) {
   run('shape [2³² + 2, 2]', () => new api.Tensor(new Float32Array(4), [2 ** 32 + 2, 2]));
   run('new Tensor("abcd", [4])', () => new api.Tensor('abcd', [4]));
   run('activation(2³² + 1)', () => model.forward(new Float32Array(784)).activation(2 ** 32 + 1));
+  run('explain(layer 0)', () => model.forward(new Float32Array(784)).explain(0, 0, 0, 0));
+  run('explain(channel 8 of conv1)', () => model.forward(new Float32Array(784)).explain(1, 8, 0, 0));
+  run('explain(y "3")', () => model.forward(new Float32Array(784)).explain(1, 0, '3', 0));
+  run('explain(x 2³² + 1)', () => model.forward(new Float32Array(784)).explain(1, 0, 0, 2 ** 32 + 1));
+  run('explain(stale)', () => { const f = model.forward(new Float32Array(784)); model.forward(new Float32Array(784)); return f.explain(1, 0, 0, 0); });
+  run('explain(fc2 neuron 9)', () => { const e = model.forward(new Float32Array(784)).explain(10, 0, 0, 9); if (Math.abs(e.sum - e.value) > 1e-5 || e.field.length !== 10) throw new Error(`wrong ${e.sum} ${e.value}`); return e; });
   run('preprocess(rgba, 2, 1.5)', () => api.preprocess(new Uint8Array(12), 2, 1.5));
   const before = api.liveObjects().memoryBytes;
   for (let i = 0; i < 2000; i++) { try { new api.Tensor(new BigInt64Array(1024), [1024]); } catch { /* counted below */ } }
@@ -147,6 +153,12 @@ const WANT = {
   'shape [2³² + 2, 2]': /^invalid shape = \[4294967298, 2\]: is too large/,
   'new Tensor("abcd", [4])': /^invalid data = a string "abcd": must be a Float32Array/,
   'activation(2³² + 1)': /^invalid index = 4294967297: is too large/,
+  'explain(layer 0)': /^invalid layer = 0: must be from 1 to 11/,
+  'explain(channel 8 of conv1)': /^invalid channel = 8: must be below 8 \(conv1 is 8 × 28 × 28\)/,
+  'explain(y "3")': /^invalid y = a string "3": must be a number/,
+  'explain(x 2³² + 1)': /^invalid x = 4294967297/,
+  'explain(stale)': /^invalid this = a stale Forward/,
+  'explain(fc2 neuron 9)': /^returned object/,
   'preprocess(rgba, 2, 1.5)': /^invalid height = 1.5: must be a whole number/,
   'new Tensor(BigInt64Array, [1024])': /^invalid data = a BigInt64Array of 1024 elements: must be a Float32Array/,
   'getter that throws': /^invalid opts = an unreadable value: reading it threw: boom/,

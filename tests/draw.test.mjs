@@ -116,7 +116,7 @@ async function clickCell(page, layer, ch, y, x) {
   const box = await canvas.boundingBox();
   const { h, w } = await canvas.evaluate((c) => ({ h: c.height, w: c.width }));
   await page.mouse.click(box.x + ((x + 0.5) * box.width) / w, box.y + ((y + 0.5) * box.height) / h);
-  await page.waitForSelector(`.layer[data-layer="${layer}"] #dot`);
+  await page.waitForSelector(`#explain #dot[data-layer="${layer}"]`);
   return page.$eval('#dot', (d) => ({
     sum: Number(d.dataset.sum),
     value: Number(d.dataset.value),
@@ -142,13 +142,14 @@ test('clicking an activation shows the dot product that made it, equal to the ac
   }
   // A conv cell outlines its receptive field on the input and its window on the layer before.
   await clickCell(page, 'conv2', 1, 7, 7);
-  assert.equal(await page.locator('.seen .mark').count(), 1);
+  assert.equal(await page.locator('[data-layer="input"] .mark').count(), 1);
   assert.ok((await page.locator('.layer[data-layer="pool1"] .mark.window').count()) >= 1);
   assert.equal(await page.locator('.layer[data-layer="conv2"] .mark.cell').count(), 1);
   // conv2 mixes 8 input channels: one button per channel, and the numbers of one of them.
   assert.equal(await page.locator('#dot .chrow').count(), 8);
   assert.ok((await page.locator('#dot .ngrid').count()) >= 3);
   // Escape closes the explanation.
+  await page.mouse.move(0, 0);
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('#dot').count(), 0);
   await screenshot(page, 'draw-dot');

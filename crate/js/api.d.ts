@@ -33,7 +33,23 @@ export function liveObjects(): { tensors: number; models: number; datasets: numb
 /** The geometry the kernels run a conv layer with. */
 export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
 export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; ceilMode: boolean }
-export interface LayerInfo { name: string; kind: string; shape: number[]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry }
+/** `view`: the [C, H, W] the page draws the activation as (a flatten as the image it flattens, a dense vector as a near-square grid). */
+export interface LayerInfo { name: string; kind: string; shape: number[]; view: [number, number, number]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry }
+/** Cells [y0, y1] × [x0, x1] (inclusive) of these channels of activation `layer` (0 = the input). */
+export interface FieldRect { layer: number; name: string; channels: number[]; y0: number; x0: number; y1: number; x1: number }
+/** What made one activation (see `Forward.explain`). */
+export interface Explanation {
+  layer: number; name: string; kind: string; from: string; channel: number; y: number; x: number;
+  /** The forward's activation, and the same number recomputed from the terms below. */
+  value: number; sum: number;
+  window: [number, number]; origin: [number, number]; channels: number[];
+  inputs: Float32Array; padded: Uint8Array; weights: Float32Array; products: Float32Array; partials: Float32Array;
+  index: number; bias?: number; pick?: number; top: number[];
+  /** The terms (partials and bias) and the sum rounded to 3 decimals so that they add up; the products rounded to add up to each shown partial. */
+  shown: { terms: number[]; total: number }; shownProducts: number[];
+  /** The receptive field on every earlier activation, nearest first, the input last. */
+  field: FieldRect[];
+}
 
 export class Model {
   static load(bytes: Uint8Array): Model;
@@ -52,6 +68,8 @@ export class Forward {
   shape(i: number): number[];
   probabilities(): Float32Array;
   top(): number;
+  /** What made cell (channel, y, x) of activation `layer` (≥ 1), in its `view`. */
+  explain(layer: number, channel: number, y: number, x: number): Explanation;
   free(): void;
 }
 export function preprocess(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Float32Array | null;

@@ -161,6 +161,12 @@ export class Forward {
   shape(i) { return Array.from(raw.forwardShape(...Forward.#of(this), i)); }
   /** The ten class probabilities (a copy). */
   probabilities() { return raw.forwardProbabilities(...Forward.#of(this)); }
+  /**
+   * What made cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer; cells
+   * named in `layers()[layer].view`): the window, weights, products and sums, the rounded
+   * terms that add up to the rounded sum, and the receptive field on every earlier activation.
+   */
+  explain(layer, channel, y, x) { return raw.forwardExplain(...Forward.#of(this), layer, channel, y, x); }
   /** The most probable digit. */
   top() { return raw.forwardTop(...Forward.#of(this)); }
   /** A forward holds no memory of its own (its model does); afterwards it is unusable. */

@@ -5,6 +5,14 @@ import { Router } from './router.js';
 import { Shared } from './shared.js';
 import { SCENES } from './scenes/index.js';
 
+// The skip link moves the focus to the scene without touching the hash (the router's).
+document.getElementById('skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  const active = document.querySelector('.scene:not([hidden])') ?? document.getElementById('scenes');
+  active.tabIndex = -1;
+  active.focus();
+});
+
 async function main() {
   const status = document.getElementById('build');
   let api;

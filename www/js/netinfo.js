@@ -43,10 +43,13 @@ export class NetInfo {
       conv: l.conv,
       pool: l.pool,
       kernelSize: l.kernelSize,
+      // The [C, H, W] the page draws it as (wasm's choice: a flatten as 16 × 7 × 7, fc1 as 8 × 8).
+      view: Array.from(l.view ?? [], Number),
     }));
     // layers()[0] is the input (kind "input"); Forward.activation(i) follows layers()[i].
     this.offset = all.length && all[0].kind === 'input' ? 1 : 0;
     this.inputShape = this.offset ? all[0].shape : [1, 28, 28];
+    this.inputView = this.offset ? all[0].view : [1, 28, 28];
     this.layers = all.slice(this.offset);
     this.params = new Map();
     for (const l of this.layers) {
@@ -106,6 +109,16 @@ export class NetInfo {
   /** Index of layer `i`'s output in Forward.activation(): the input comes first. */
   actIndex(i) {
     return i + this.offset;
+  }
+
+  /** The [C, H, W] activation `a` is drawn as (0 = the input, a = layer a − 1). */
+  viewOf(a) {
+    return a === 0 ? this.inputView : this.layers[a - 1].view;
+  }
+
+  /** What made cell (c, y, x) of layer `i` (in its view): `forward.explain` in wasm. */
+  explain(fwd, { layer: i, c, y, x }) {
+    return fwd.explain(this.actIndex(i), c, y, x);
   }
 
   /** Layer `i`'s activation (a Float32Array copy). */

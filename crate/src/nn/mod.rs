@@ -10,6 +10,7 @@
 //!
 //! Everything is pure Rust and compiles to wasm.
 
+pub mod explain;
 pub mod infer;
 pub mod io;
 pub mod layers;

@@ -147,6 +147,17 @@ pub struct RoundedSum {
 pub const MAX_DECIMALS: u32 = 6;
 
 pub fn rounded_sum(values: &[f32], decimals: u32) -> Result<RoundedSum> {
+    check_terms(values, decimals)?;
+    let scale = 10f64.powi(decimals as i32);
+    let total = values
+        .iter()
+        .map(|&v| v as f64 * scale)
+        .sum::<f64>()
+        .round();
+    rounded_sum_to(values, decimals, total / scale)
+}
+
+fn check_terms(values: &[f32], decimals: u32) -> Result<()> {
     if decimals > MAX_DECIMALS {
         return Err(Error::param(
             "decimals",
@@ -157,20 +168,45 @@ pub fn rounded_sum(values: &[f32], decimals: u32) -> Result<RoundedSum> {
     if values.iter().any(|v| !v.is_finite()) {
         return Err(Error::shape("the terms contain a NaN or infinite value"));
     }
+    Ok(())
+}
+
+/// The terms rounded to `decimals` places so that they add up to `total` (itself a multiple of
+/// 10^−decimals, e.g. a term of a sum one level up that was rounded already): each term rounded
+/// down, then the units still needed go one by one to the terms with the largest remainders
+/// (or, when fewer are needed, come off those with the smallest).
+pub fn rounded_sum_to(values: &[f32], decimals: u32, total: f64) -> Result<RoundedSum> {
+    check_terms(values, decimals)?;
     let scale = 10f64.powi(decimals as i32);
     let scaled: Vec<f64> = values.iter().map(|&v| v as f64 * scale).collect();
-    let total = scaled.iter().sum::<f64>().round();
+    let total = (total * scale).round();
     let mut units: Vec<f64> = scaled.iter().map(|x| x.floor()).collect();
-    // Σ floor ≤ Σ x and total ≥ Σ x − ½, so the units still needed are between 0 and n.
-    let need = (total - units.iter().sum::<f64>()).max(0.0) as usize;
+    let mut need = total - units.iter().sum::<f64>();
+    if values.is_empty() {
+        return Ok(RoundedSum {
+            terms: vec![],
+            total: 0.0,
+        });
+    }
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| (scaled[b] - units[b]).total_cmp(&(scaled[a] - units[a])));
-    for &i in order.iter().take(need) {
-        units[i] += 1.0;
+    // With `total` = round(Σ) the units needed are between 0 and n: one pass. A total from
+    // elsewhere may need more (or fewer): keep going round.
+    let mut k = 0;
+    while need >= 1.0 {
+        units[order[k % order.len()]] += 1.0;
+        need -= 1.0;
+        k += 1;
+    }
+    let mut k = 0;
+    while need <= -1.0 {
+        units[order[order.len() - 1 - k % order.len()]] -= 1.0;
+        need += 1.0;
+        k += 1;
     }
     Ok(RoundedSum {
         terms: units.iter().map(|u| u / scale).collect(),
-        total: total / scale,
+        total: units.iter().sum::<f64>() / scale,
     })
 }
 

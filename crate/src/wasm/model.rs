@@ -21,7 +21,7 @@ use super::{run, R};
 use crate::conv::{Conv2dParams, Pool2dParams};
 use crate::mnist;
 use crate::nn::infer::Inference;
-use crate::nn::{argmax, Layer, Model};
+use crate::nn::{argmax, explain, Layer, Model};
 
 /// Largest weights file `modelLoad` reads (the shipped ones are ~100 KB).
 pub const MAX_FILE: usize = 64 << 20;
@@ -70,6 +70,8 @@ struct LayerInfo {
     kernel_size: Option<[usize; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pool: Option<Pool2dParams>,
+    /// The `[C, H, W]` the page draws it as, and `forwardExplain` names its cells in.
+    view: [usize; 3],
 }
 
 /// Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match.
@@ -128,6 +130,7 @@ pub fn model_num_params(m: JsValue) -> Result<f64, JsError> {
 pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         with_model(&m, |l| {
+            let views = explain::views(&l.model);
             let mut out = Vec::with_capacity(l.names.len());
             for (i, (name, kind)) in l.names.iter().enumerate() {
                 let layer = i.checked_sub(1).and_then(|j| l.model.layers.get(j));
@@ -146,6 +149,7 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
                     conv,
                     kernel_size,
                     pool,
+                    view: views[i],
                 });
             }
             Ok(out)
@@ -317,6 +321,37 @@ pub fn forward_probabilities(m: JsValue, g: JsValue) -> Result<Vec<f32>, JsError
 #[wasm_bindgen(js_name = forwardTop)]
 pub fn forward_top(m: JsValue, g: JsValue) -> Result<f64, JsError> {
     run(|| with_forward(&m, &g, None, |l| Ok(argmax(l.inf.probabilities()) as f64)))
+}
+
+/// What made cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer's output;
+/// cells named in the layer's `view`): its window, weights, products, sums, the rounded terms
+/// that add up, and its receptive field on every earlier activation (`nn::explain`).
+#[wasm_bindgen(js_name = forwardExplain)]
+pub fn forward_explain(
+    m: JsValue,
+    g: JsValue,
+    layer: JsValue,
+    channel: JsValue,
+    y: JsValue,
+    x: JsValue,
+) -> Result<JsValue, JsError> {
+    run(|| {
+        // A stale or freed Forward says so before its arguments are read.
+        with_forward(&m, &g, None, |_| Ok(()))?;
+        let Whole(layer) = arg("layer", "explain", &layer)?;
+        let Whole(channel) = arg("channel", "explain", &channel)?;
+        let Whole(y) = arg("y", "explain", &y)?;
+        let Whole(x) = arg("x", "explain", &x)?;
+        let e = with_forward(&m, &g, None, |l| {
+            let acts: Vec<&[f32]> = (0..l.inf.num_activations())
+                .map(|i| l.inf.activation(i).unwrap_or(&[]))
+                .collect();
+            Ok(explain::explain(&l.model, &acts, layer, channel, y, x)?)
+        })?;
+        // Made after the table is released (see `model_layers`).
+        serde_wasm_bindgen::to_value(&e)
+            .map_err(|e| ArgError::new("explain", "?", e.to_string()).into())
+    })
 }
 
 /// Turns a drawing (RGBA bytes of a `width × height` canvas, e.g. `ImageData.data`) into the

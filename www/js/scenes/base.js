@@ -18,6 +18,21 @@ export class Scene {
 
   hide() {}
 
+  /**
+   * Says what a link asked for that could not be honoured, and what opened instead (a
+   * visible note under the scene's heading; an empty list hides it).
+   */
+  linkNotes(notes) {
+    if (!this.linkNote) {
+      this.linkNote = el('p.cs-note.link-note', { role: 'status', 'aria-live': 'polite' });
+      const head = this.root.querySelector('header, .draw-head');
+      if (head) head.after(this.linkNote);
+      else this.root.prepend(this.linkNote);
+    }
+    this.linkNote.textContent = notes.join(' ');
+    this.linkNote.hidden = notes.length === 0;
+  }
+
   /** Keyboard: space = play/pause, ←/→ = step. Returns true when the key was used. */
   onKey(_e) { return false; }
 }

@@ -2,20 +2,11 @@
 // cell can carry its number (`data-value`), a highlight class and, when the cells are big
 // enough, the number as text. Values come from the wasm traces; this file only draws them.
 
-/**
- * Colour of a value: white at 0, warm orange for positive, blue for negative (signed), or
- * white → ink (unsigned). Returns [r, g, b].
- */
-export function colour(v, scale, signed) {
-  const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
-  const mix = (a, b, f) => Math.round(a + (b - a) * f);
-  if (!signed) {
-    const f = Math.max(0, t);
-    return [mix(255, 29, f), mix(255, 31, f), mix(255, 36, f)];
-  }
-  if (t >= 0) return [mix(255, 217, t), mix(255, 72, t), mix(255, 15, t)];
-  return [mix(255, 28, -t), mix(255, 110, -t), mix(255, 214, -t)];
-}
+// The page's one colour language (views/colour.js): diverging for signed values, paper to ink
+// for non-negative ones.
+import { colour, dark } from '../views/colour.js';
+
+export { colour };
 
 /** Formats a number for a cell: at most 2 decimals, no trailing zeros, −0 shown as 0. */
 export function fmt(v, digits = 2) {
@@ -112,7 +103,7 @@ export class Grid {
       c.dataset.scale = `${s}${sign}`;
       const [r, g, b] = colour(v, s, sign);
       c.style.backgroundColor = `rgb(${r},${g},${b})`;
-      c.classList.toggle('cs-dark', r * 0.3 + g * 0.59 + b * 0.11 < 120);
+      c.classList.toggle('cs-dark', dark([r, g, b]));
       c.textContent = text ? str : '';
       c.title = fmt(v, 3);
     }

@@ -2,8 +2,7 @@
 // forward, a scrub bar, speed), and small labelled form controls. A player only counts steps;
 // what a step shows is the scene's business.
 import { el } from './base.js';
-
-const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
+import { SPEEDS } from './schema.js';
 
 export class Player {
   /** @param opts { prefix (id prefix), label, onStep(t), reducedMotion } */
@@ -22,13 +21,21 @@ export class Player {
       id: `${prefix}-scrub`, type: 'range', min: 0, max: 0, value: 0, 'aria-label': `${label}: step`,
       oninput: () => { this.pause(); this.go(Number(this.scrub.value)); },
     });
-    this.speed = el('select', { id: `${prefix}-speed`, 'aria-label': 'Speed (steps per second)' },
-      SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2 }, `${name}×`)));
+    this.speed = el('select', { id: `${prefix}-speed`, 'aria-label': 'Speed (steps per second)', onchange: () => this.notify?.() },
+      SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2, 'data-name': name }, `${name}×`)));
     this.label = el('output.cs-step', { id: `${prefix}-step`, 'aria-live': 'off' });
     this.node = el('div.cs-player', { role: 'group', 'aria-label': `${label} controls` },
       this.back, this.play, this.fwd, this.scrub, this.label, el('label.cs-inline', {}, 'speed ', this.speed),
       el('span.cs-keys', { 'aria-hidden': 'true' }, 'keys: space ▶/❚❚, ← → step'));
     container.append(this.node);
+  }
+
+  /** The speed's name as links keep it ('0.5', '1', '2', '4', 'max'). */
+  get speedName() { return this.speed.selectedOptions[0]?.dataset.name ?? '2'; }
+
+  set speedName(name) {
+    const o = [...this.speed.options].find((x) => x.dataset.name === name);
+    if (o) this.speed.value = o.value;
   }
 
   setSteps(n, t = this.t) {

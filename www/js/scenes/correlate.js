@@ -5,12 +5,37 @@
 // the wasm trace `traceCorrelate`; the controls' ranges from `traceCorrelateRanges`.
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
-import { Player, numberInput, select, field, parseInts } from './correlate-player.js';
+import { Player, numberInput, select, field } from './correlate-player.js';
 import { learnedKernel, formulaConv } from './correlate-common.js';
+import { int, ints, oneOf, flag, custom, speed, readLink, writeLink } from './schema.js';
+import { rasterise, PAD_SIZE } from '../views/pad.js';
+import { encodeStrokes, decodeStrokes } from '../strokes.js';
 
 const INPUTS = [['digit', 'your drawn digit'], ['letter', 'letter A'], ['edges', 'edges'], ['dot', 'single dot'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['delta', 'delta (identity)'], ['box', 'box blur'], ['sobel-x', 'Sobel x'], ['sobel-y', 'Sobel y'], ['laplacian', 'Laplacian'], ['random', 'random'], ['learned', 'learned (cnn conv1)'], ['custom', 'edited']];
 const FIXED3 = new Set(['sobel-x', 'sobel-y', 'laplacian']);
+
+const numbers = (text) => {
+  const v = text.split(',').map(Number);
+  return v.length >= 1 && v.length <= 25 && v.every(Number.isFinite) ? v : null;
+};
+
+/** Every setting of the scene, as the URL keeps it. */
+export const SCHEMA = [
+  oneOf('in', 'Input', INPUTS, 'letter'),
+  int('n', 'Input size', 3, 16, 9),
+  custom('dg', 'The drawn digit', decodeStrokes, encodeStrokes, null, 'is not a drawing this page wrote'),
+  oneOf('k', 'Kernel', KERNELS, 'sobel-x'),
+  int('ks', 'Kernel size', 1, 5, 3),
+  custom('kv', 'Kernel values', numbers, (v) => v.join(','), null, 'is not a list of up to 25 numbers'),
+  int('li', 'Learned kernel number', 0, 63, 0),
+  ints('s', 'Stride', 2, 1, 6, [1, 1]),
+  ints('p', 'Padding', 4, 0, 6, [0, 0, 0, 0]),
+  ints('d', 'Dilation', 2, 1, 6, [1, 1]),
+  flag('f', 'Flip', false),
+  int('t', 'Step', 0, 99999, 0),
+  speed(),
+];
 
 export class CorrelateScene extends Scene {
   static id = 'correlate';
@@ -77,6 +102,22 @@ export class CorrelateScene extends Scene {
     this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
     this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
+    this.outGrid.figure.id = 'output';
+    // Direct manipulation: hovering or clicking an output cell jumps to its window; clicking an
+    // input cell lights up every window (and output cell) that reads it.
+    const cellOf = (e) => e.target.closest?.('.cs-cell');
+    const jump = (e) => {
+      const c = cellOf(e);
+      if (!c || !this.tr) return;
+      this.player.pause();
+      this.player.go(Number(c.dataset.i));
+    };
+    this.outGrid.node.addEventListener('click', jump);
+    this.outGrid.node.addEventListener('pointerover', (e) => { if (e.pointerType === 'mouse') jump(e); });
+    this.inGrid.node.addEventListener('click', (e) => {
+      const c = cellOf(e);
+      if (c && this.tr) this.usesOf(Number(c.dataset.i));
+    });
     if (narrow) r.append(this.sum); else kcol.append(this.sum);
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
@@ -207,6 +248,10 @@ export class CorrelateScene extends Scene {
     }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
     this.buildIm2col();
+    if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
+      this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
+    }
+    this.wantStep = undefined;
     this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
     this.showStep(this.player.t);
     this.ctx.changed();
@@ -265,6 +310,16 @@ export class CorrelateScene extends Scene {
     this.player.changed(this.ctx.changed);
   }
 
+  /** Lights up the windows that read padded input cell `i` (from the trace's window table). */
+  usesOf(i) {
+    const tr = this.tr;
+    const steps = [];
+    for (let s = 0; s < tr.steps; s++) if (tr.window.subarray(s * tr.taps, (s + 1) * tr.taps).includes(i)) steps.push(s);
+    this.inGrid.mark('cs-picked', [i]);
+    this.outGrid.mark('cs-uses', steps);
+    this.rule.textContent = `Input cell ${Math.floor(i / tr.pw)}, ${i % tr.pw} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;
+  }
+
   buildIm2col() {
     const tr = this.tr;
     const head = el('tr', {}, el('th', { scope: 'col' }, 'window'),
@@ -294,33 +349,43 @@ export class CorrelateScene extends Scene {
 
   getState() {
     const s = this.s;
-    const st = {
-      in: s.input, n: s.n, k: s.kernel, ks: s.ks,
-      s: s.stride.join(','), p: s.padding.join(','), d: s.dilation.join(','), f: s.flip ? 1 : 0, t: s.t,
-    };
-    if (s.kernel === 'custom' && s.kv) st.kv = s.kv.join(',');
-    if (s.kernel === 'learned') st.li = s.li;
-    return st;
+    return writeLink(SCHEMA, {
+      in: s.input, n: s.n, dg: s.input === 'digit' && this.shared.strokes ? this.shared.strokes : null,
+      k: s.kernel, ks: s.ks, kv: s.kernel === 'custom' ? s.kv : null, li: s.kernel === 'learned' ? s.li : null,
+      s: s.stride, p: s.padding, d: s.dilation, f: s.flip, t: s.t, sp: this.player.speedName,
+    });
   }
 
   setState(p) {
     this.restored = true;
     const s = this.s;
-    if (INPUTS.some(([v]) => v === p.in)) s.input = p.in;
-    if (p.n && Number.isInteger(+p.n) && +p.n >= 3 && +p.n <= 16) s.n = +p.n;
-    if (KERNELS.some(([v]) => v === p.k)) s.kernel = p.k;
-    if (p.ks && Number.isInteger(+p.ks) && +p.ks >= 1 && +p.ks <= 5) s.ks = +p.ks;
-    if (p.kv) {
-      const v = p.kv.split(',').map(Number);
-      if (v.length === s.ks * s.ks && v.every(Number.isFinite)) s.kv = v;
-      else if (s.kernel === 'custom') s.kernel = 'delta';
+    const { values: v, notes } = readLink(SCHEMA, p);
+    if (v.dg) {
+      // The drawing travels in the link: rasterised and preprocessed as the pad does.
+      const x = this.api.preprocess(rasterise(v.dg), PAD_SIZE, PAD_SIZE);
+      if (x) this.shared.setDigit(x, v.dg);
     }
-    s.stride = parseInts(p.s, 2, 1, 6) ?? s.stride;
-    s.padding = parseInts(p.p, 4, 0, 6) ?? s.padding;
-    s.dilation = parseInts(p.d, 2, 1, 6) ?? s.dilation;
-    s.flip = p.f === '1';
-    if (p.li && Number.isInteger(+p.li) && +p.li >= 0 && +p.li < 64) s.li = +p.li;
-    if (p.t && Number.isInteger(+p.t) && +p.t >= 0) s.t = +p.t;
+    if (v.in) s.input = v.in;
+    if (s.input === 'digit' && !this.shared.digit) notes.push('The link shows “your drawn digit” but holds no drawing: opened with letter A (draw one in the Draw scene).');
+    if (v.n !== undefined) s.n = v.n;
+    if (v.k) s.kernel = v.k;
+    if (v.ks !== undefined) s.ks = v.ks;
+    if (v.kv) {
+      if (v.kv.length === s.ks * s.ks) s.kv = v.kv;
+      else if (s.kernel === 'custom') {
+        notes.push(`Kernel values: ${v.kv.length} numbers do not fill a ${s.ks}×${s.ks} kernel: opened with the delta kernel.`);
+        s.kernel = 'delta';
+      }
+    }
+    if (v.s) s.stride = v.s;
+    if (v.p) s.padding = v.p;
+    if (v.d) s.dilation = v.d;
+    if (v.f !== undefined) s.flip = v.f;
+    if (v.li !== undefined) s.li = v.li;
+    if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
+    if (v.sp) this.player.speedName = v.sp;
+    this.notes = notes;
+    this.linkNotes(notes);
     if (this.shown) this.rebuild();
   }
 

@@ -6,6 +6,7 @@
 import { Scene, el } from './base.js';
 import { Grid, fmt } from './correlate-grid.js';
 import { numberInput, field } from './correlate-player.js';
+import { int, custom, readLink, writeLink } from './schema.js';
 
 export const ACTIVITIES = ['sleep', 'running', 'commute', 'work', 'reading', 'study'];
 const DEFAULT_A = '000000122333333333244400';
@@ -16,6 +17,23 @@ function decode(s) {
   if (typeof s !== 'string' || s.length !== HOURS || !/^[0-5]+$/.test(s)) return null;
   return Uint8Array.from(s, (c) => c.charCodeAt(0) - 48);
 }
+
+const day = (text) => decode(text);
+const daySchema = (key, label, def) => custom(key, label, day, (v) => Array.from(v).join(''), decode(def), 'is not 24 activities 0–5');
+
+/** Every setting of the scene, as the URL keeps it. */
+export const SCHEMA = [
+  daySchema('a', 'Person A’s day', DEFAULT_A),
+  daySchema('b', 'Person B’s day', DEFAULT_B),
+  int('t', 'Shift', -(HOURS - 1), HOURS - 1, 0),
+  int('px', 'Pixel', 0, 15, 5),
+  int('img', 'Image side', 1, 100000, 1000),
+  int('cin', 'Input channels', 1, 4096, 1),
+  int('hidden', 'Dense hidden units', 1, 100000, 1000),
+  int('k', 'Conv kernel size', 1, 11, 3),
+  int('cout', 'Conv output channels', 1, 4096, 1),
+  int('brush', 'Brush', 0, ACTIVITIES.length - 1, 4),
+];
 
 export class DenseScene extends Scene {
   static id = 'dense';
@@ -80,6 +98,7 @@ export class DenseScene extends Scene {
   setBrush(i) {
     this.s.brush = i;
     this.brushes.forEach((b, j) => b.setAttribute('aria-checked', String(i === j)));
+    this.ctx.changed();
   }
 
   paint(who, h) {
@@ -110,6 +129,7 @@ export class DenseScene extends Scene {
     // B slides left by t cells, so B's hour x + t sits under A's hour x.
     this.rowB.style.setProperty('--shift', String(-s.shift));
     this.shiftIn.value = String(s.shift);
+    this.shiftOut.dataset.step = String(s.shift);
     this.shiftOut.value = `t = ${s.shift > 0 ? '+' : ''}${s.shift}${s.shift === 0 ? ' (dense layer)' : ''}`;
     // Bars: stacked by activity.
     let max = 1;
@@ -215,23 +235,23 @@ export class DenseScene extends Scene {
 
   getState() {
     const s = this.s;
-    return { a: Array.from(s.a).join(''), b: Array.from(s.b).join(''), t: s.shift, px: s.px, img: s.img, k: s.k };
+    return writeLink(SCHEMA, { a: s.a, b: s.b, t: s.shift, px: s.px, img: s.img, cin: s.cin, hidden: s.hidden, k: s.k, cout: s.cout, brush: s.brush });
   }
 
   setState(p) {
     const s = this.s;
-    s.a = decode(p.a) ?? s.a;
-    s.b = decode(p.b) ?? s.b;
-    if (p.t !== undefined && Number.isInteger(+p.t) && Math.abs(+p.t) < HOURS) s.shift = +p.t;
-    if (p.px !== undefined && Number.isInteger(+p.px) && +p.px >= 0 && +p.px < 16) s.px = +p.px;
-    if (p.img && Number.isInteger(+p.img) && +p.img >= 1 && +p.img <= 100000) s.img = +p.img;
-    if (p.k && Number.isInteger(+p.k) && +p.k >= 1 && +p.k <= 11) s.k = +p.k;
+    const { values: v, notes } = readLink(SCHEMA, p);
+    if (v.a) s.a = v.a;
+    if (v.b) s.b = v.b;
+    if (v.t !== undefined) s.shift = v.t;
+    for (const k of ['px', 'img', 'cin', 'hidden', 'k', 'cout']) if (v[k] !== undefined) s[k] = v[k];
+    if (v.brush !== undefined) this.setBrush(v.brush);
+    this.linkNotes(notes);
     if (this.shown) this.render();
   }
 
   render() {
-    document.getElementById('param-img').value = this.s.img;
-    document.getElementById('param-k').value = this.s.k;
+    for (const k of ['img', 'cin', 'hidden', 'k', 'cout']) document.getElementById(`param-${k}`).value = this.s[k];
     this.update();
     this.pickPixel(this.s.px);
     this.params();

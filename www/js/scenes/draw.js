@@ -1,13 +1,14 @@
-// Scene "Draw a digit": a pad, the live answer of the shipped CNN, the 28×28 image it sees,
-// every layer's activations and kernels, and for any clicked cell the dot product behind it.
+// Scene "Draw a digit": a pad and the live answer of the shipped CNN beside every layer of it
+// on one screen (the 28×28 input, conv1 … softmax, all channels), updating while you draw; for
+// any clicked or hovered cell, its receptive field lit up on every layer before and, in the
+// explanation panel, the window, weights and sum that made it (`forward.explain` in wasm).
 // Every number comes from the wasm model; this file wires views to it.
 
 import { Scene, el } from './base.js';
 import { Pad, PAD_SIZE } from '../views/pad.js';
 import { ProbBars } from '../views/probs.js';
-import { Heatmap } from '../views/heatmap.js';
-import { LayerStack } from '../views/layers.js';
-import { explain, receptiveField } from '../views/dot.js';
+import { Network, kernels } from '../views/layers.js';
+import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 
@@ -31,16 +32,15 @@ export class DrawScene extends Scene {
 
   build() {
     const r = this.root;
-    r.append(el('div.intro', {},
+    r.append(el('div.draw-head', {},
       el('h2', { text: 'Draw a digit' }),
-      el('p', { text: 'Draw any digit from 0 to 9 on the pad. A small convolutional network, running in your browser, answers while you draw, and every layer shows what it computed: each conv layer slides small kernels over the image before it, so its channels light up where a kernel\'s pattern appears. Click any cell to see the window, the kernel and the sum that made its number.' })));
+      el('p', { text: 'A small convolutional network answers while you draw; every layer shows what it computed, left to right. Click or hover any cell to see what made it.' })));
 
-    const top = el('div.draw-top');
-    r.append(top);
-
-    const padCard = el('div.card.padcard');
+    const grid = el('div.draw-grid');
+    r.append(grid);
+    const left = el('div.card.padcard');
+    grid.append(left);
     const padWrap = el('div.padwrap');
-    padCard.append(padWrap);
     this.pad = new Pad(padWrap, {
       label: 'Drawing pad: draw a digit with the mouse, a finger or a pen',
       onChange: () => this.infer(),
@@ -48,12 +48,11 @@ export class DrawScene extends Scene {
     });
     this.hint = el('p.padhint', { text: 'Draw here', 'aria-hidden': 'true' });
     padWrap.append(this.hint);
-    padCard.append(el('div.buttons', {},
+    const padCol = el('div.padcol', {}, padWrap, el('div.buttons', {},
       el('button#clear', { type: 'button', text: 'Clear', 'aria-label': 'Clear the pad (key C)', onclick: () => this.clear() }),
-      el('button#example.secondary', { type: 'button', text: 'Try an example', 'aria-label': 'Draw an example digit (key E)', onclick: () => this.example() })));
-    top.append(padCard);
+      el('button#example.secondary', { type: 'button', text: 'Example', 'aria-label': 'Draw an example digit (key E)', onclick: () => this.example() })));
 
-    const answer = el('div.card.answer');
+    const answer = el('div.answer');
     // The answer changes every frame while drawing; screen readers hear it once per stroke (this.said).
     this.prediction = el('output#prediction', { 'data-digit': '', 'aria-live': 'off', 'aria-label': 'Prediction' });
     this.said = el('p.sr-only', { role: 'status', 'aria-live': 'polite' });
@@ -62,26 +61,20 @@ export class DrawScene extends Scene {
     this.prediction.append(this.predDigit, this.predText);
     answer.append(el('h3', { text: 'The network says' }), this.prediction, this.said);
     this.probs = new ProbBars(answer);
+    left.append(padCol, answer);
     this.timing = el('p#timing.timing', { text: ' ' });
     this.source = el('p#model-source.small', { text: '' });
-    answer.append(this.timing, this.source);
-    top.append(answer);
+    left.append(this.timing, this.source);
 
-    const seen = el('div.card.seen');
-    seen.append(el('h3', { text: 'What it sees' }));
-    const fig = el('figure.inputfig');
-    this.inputMap = new Heatmap(fig, { label: 'The 28 × 28 input the network receives', signed: false, size: 168 });
-    this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
-    fig.append(el('figcaption', { text: '28 × 28 input, 0 to 1' }));
-    seen.append(fig, el('p.small', { text: 'As MNIST was made: the ink is cropped, scaled so its longer side is 20 pixels, and placed so that its centre of mass is the centre of a 28 × 28 square.' }));
-    top.append(seen);
-
-    this.layersHead = el('div.layers-intro', {},
-      el('h3', { text: 'Every layer' }),
-      el('p', { text: 'One square per channel; red is positive, blue negative, white zero. Click a cell (or focus a map and use the arrow keys) to see how it was computed and which pixels of the input it can see.' }));
-    r.append(this.layersHead);
+    this.right = el('div.netcol');
+    grid.append(this.right);
     this.status = el('p.status', { role: 'status', text: 'loading the cnn model…' });
-    r.append(this.status);
+    this.right.append(this.status);
+    this.note = el('p.cs-note', { id: 'draw-note', role: 'status', 'aria-live': 'polite' });
+    r.append(this.note);
+    this.more = el('section.draw-more', { 'aria-label': 'About this network' },
+      el('p', { text: 'Each conv layer slides small kernels over the layer before it, so its channels light up where a kernel\'s pattern appears; ReLU keeps the positive part; pooling keeps the largest value of each 2×2 block; the dense layers take a dot product with everything before them. The input is made as MNIST was made: the ink is cropped, scaled so its longer side is 20 pixels, and centred by its centre of mass in a 28 × 28 square. Colours: one diverging scale for signed values (blue negative, white 0, red positive) and paper-to-ink for values that cannot be negative, with each layer\'s end numbers under it.' }));
+    r.append(this.more);
   }
 
   async load() {
@@ -94,8 +87,7 @@ export class DrawScene extends Scene {
       return;
     }
     this.status.remove();
-    this.stack = new LayerStack(this.root, this.net, { onPick: (p) => this.select(p) });
-    this.stack.update(null);
+    this.buildNetwork();
     this.showSource();
     this.infer();
     this.warmUp();
@@ -108,18 +100,40 @@ export class DrawScene extends Scene {
     this.source.textContent = source ? `Running the cnn ${source}.` : '';
   }
 
+  /** The layer views, the explanation panel and the kernels of `this.net`. */
+  buildNetwork() {
+    this.stack = new Network(this.right, this.net, {
+      onPick: (p) => this.select(p),
+      onHover: (p) => {
+        const key = p && `${p.layer}.${p.c}.${p.y}.${p.x}`;
+        if (key === this.hoverKey) return;
+        this.hoverKey = key;
+        this.hover = p;
+        this.showPick();
+      },
+    });
+    this.explainView = new ExplainView(this.right, { onClose: () => this.select(null) });
+    this.kernelsAll?.remove();
+    this.kernelsAll = el('details.kernels-all', {}, el('summary', { text: 'The kernels of the conv layers' }));
+    for (const l of this.net.layers) if (l.kind === 'conv2d') this.kernelsAll.append(kernels(l));
+    this.more.append(this.kernelsAll);
+    this.stack.update(null, null);
+  }
+
   /** Runs the model the page now uses for the cnn (trained on the Train scene, or a file). */
   async reload() {
     const model = await this.shared.model('cnn');
     this.net = new NetInfo(model);
-    this.stack.root.remove();
-    this.stack = new LayerStack(this.root, this.net, { onPick: (p) => this.select(p) });
-    this.stack.update(null);
+    this.right.replaceChildren();
     this.pick = null;
+    this.hover = null;
+    this.hoverKey = null;
+    this.buildNetwork();
     this.showSource();
     this.times = [];
     this.infer();
   }
+
 
   /**
    * Nothing is timed until the wasm runs optimised code: the first calls of a fresh instance
@@ -172,8 +186,7 @@ export class DrawScene extends Scene {
       this.probs.update(null);
       if (this.announce) this.said.textContent = 'The pad is empty.';
       this.announce = false;
-      this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
-      this.stack.update(null);
+      this.stack.update(null, null);
       this.showPick();
       return;
     }
@@ -189,8 +202,7 @@ export class DrawScene extends Scene {
     this.probs.update(p, top);
     if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
     this.announce = false;
-    this.inputMap.update({ data: input, h: 28, w: 28, scale: 1 });
-    this.stack.update(fwd);
+    this.stack.update(fwd, input);
     if (!this.times.length) {
       this.timing.textContent = 'One forward pass: warming up the wasm before timing it…';
     } else {
@@ -205,38 +217,20 @@ export class DrawScene extends Scene {
 
   select(pick) {
     this.pick = pick;
+    // The clicked cell is the one shown, until the pointer moves to another.
+    this.hover = null;
+    this.hoverKey = pick && `${pick.layer}.${pick.c}.${pick.y}.${pick.x}`;
     this.showPick();
     this.ctx.changed();
   }
 
-  /** Redraws the explanation of the picked cell and the receptive-field outlines. */
+  /** Redraws the explanation of the hovered (else the picked) cell and its receptive field. */
   showPick() {
     if (!this.stack) return;
-    for (const s of this.root.querySelectorAll('.detail-slot')) s.replaceChildren();
-    const marks = new Map();
-    const p = this.pick;
-    if (!p || !this.fwd) {
-      this.stack.mark(marks);
-      this.inputMap.mark([]);
-      return;
-    }
-    const slot = this.stack.slot(p.layer);
-    const { node } = explain(this.net, this.fwd, this.input, p);
-    const close = el('button.close', { type: 'button', text: '×', 'aria-label': 'Close the explanation (Escape)', onclick: () => this.select(null) });
-    node.prepend(close);
-    slot.append(node);
-    marks.set(p.layer, [{ c: p.c, y0: p.y, x0: p.x, y1: p.y, x1: p.x, kind: 'cell' }]);
-    const l = this.net.layers[p.layer];
-    const field = receptiveField(this.net, p.layer, p.y, p.x);
-    let inputRect = null;
-    for (const [j, r] of field) {
-      const own = l.kind === 'conv2d' || j < p.layer - 1 ? null : p.c;
-      const kind = j === p.layer - 1 ? 'window' : 'field';
-      if (j === -1) inputRect = { ...r, kind };
-      else marks.set(j, [{ ...r, c: own, kind }]);
-    }
-    this.stack.mark(marks);
-    this.inputMap.mark(inputRect ? [inputRect] : []);
+    const p = this.hover ?? this.pick;
+    const e = p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null;
+    this.stack.mark(e);
+    this.explainView.update(e, this.net);
   }
 
   /** A stroke ended: snap the drawing to what the URL stores, then infer and share it. */
@@ -265,13 +259,15 @@ export class DrawScene extends Scene {
     if (!this.pad.empty) s.d = encodeStrokes(this.pad.paths);
     if (this.pick && this.net) {
       const p = this.pick;
-      s.cell = `${this.net.layers[p.layer].name}.${p.c}.${p.y}.${p.x}`;
+      s.cell = `${this.net.layers[p.layer - 1].name}.${p.c}.${p.y}.${p.x}`;
     }
     return s;
   }
 
   async setState(params) {
     const strokes = decodeStrokes(params.d);
+    const notes = params.d && !strokes ? [`The link's drawing “${String(params.d).slice(0, 24)}…” is not one this page wrote: the pad opens empty.`] : [];
+    this.linkNotes(notes);
     if (strokes) this.pad.setPaths(strokes);
     await this.ready;
     if (strokes) {
@@ -279,15 +275,26 @@ export class DrawScene extends Scene {
       this.shared.setDigit(this.input, strokes);
       this.version = this.shared.version;
     }
+    this.note.textContent = '';
     if (params.cell && this.net) {
       const [name, ...nums] = params.cell.split('.');
-      const layer = this.net.layers.findIndex((l) => l.name === name);
+      const i = this.net.layers.findIndex((l) => l.name === name);
       const [c, y, x] = nums.map(Number);
-      const g = this.net.layers[layer]?.out;
-      if (g && [c, y, x].every(Number.isInteger) && c >= 0 && c < g.c && y >= 0 && y < g.h && x >= 0 && x < g.w) {
-        this.pick = { layer, c, y, x };
-        this.showPick();
+      if (i < 0 || nums.length !== 3 || ![c, y, x].every(Number.isFinite)) {
+        this.note.textContent = `The link's cell "${params.cell}" names no cell of this network (layers: ${this.net.layers.map((l) => l.name).join(', ')}), so none is picked.`;
+        this.pick = null;
+      } else {
+        // The nearest cell that exists, with a note when it is not the one the link names.
+        const [vc, vh, vw] = this.net.layers[i].view;
+        const near = (v, n) => Math.min(n - 1, Math.max(0, Math.round(v)));
+        this.pick = { layer: i + 1, c: near(c, vc), y: near(y, vh), x: near(x, vw) };
+        const p = this.pick;
+        if (p.c !== c || p.y !== y || p.x !== x) {
+          this.note.textContent = `The link names ${name}[${c}][${y}][${x}], but ${name} is ${vc} × ${vh} × ${vw}: showing the nearest cell, [${p.c}][${p.y}][${p.x}].`;
+        }
       }
+      this.showPick();
+      this.ctx.changed();
     }
   }
 
@@ -305,7 +312,7 @@ export class DrawScene extends Scene {
     if (e.ctrlKey || e.metaKey || e.altKey) return false;
     if (e.key === 'c' || e.key === 'C') { this.clear(); return true; }
     if (e.key === 'e' || e.key === 'E') { this.example(); return true; }
-    if (e.key === 'Escape' && this.pick) { this.select(null); return true; }
+    if (e.key === 'Escape' && this.pick) { this.select(null); this.hover = null; this.showPick(); return true; }
     return false;
   }
 }

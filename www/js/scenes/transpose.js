@@ -7,20 +7,35 @@
 // Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
-import { Player, numberInput, select, field, parseInts } from './correlate-player.js';
+import { Player, numberInput, select, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
+import { int, ints, oneOf, speed, readLink, writeLink } from './schema.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
 const AXES = ['rows', 'columns'];
 const SIDES = ['top', 'left', 'bottom', 'right'];
 
+/** Every setting of the scene, as the URL keeps it. */
+export const SCHEMA = [
+  oneOf('in', 'Input', INPUTS, 'random'),
+  int('n', 'Input size', 2, 8, 4),
+  oneOf('k', 'Kernel', KERNELS, 'ones'),
+  int('ks', 'Kernel size', 1, 5, 3),
+  ints('s', 'Stride', 2, 1, 6, [2, 2]),
+  ints('p', 'Padding', 4, 0, 6, [0, 0, 0, 0]),
+  ints('op', 'Output padding', 2, 0, 5, [0, 0]),
+  ints('d', 'Dilation', 2, 1, 6, [1, 1]),
+  int('t', 'Step', 0, 99999, 0),
+  speed(),
+];
+
 export class TransposeScene extends Scene {
   static id = 'transpose';
 
   constructor(root, ctx) {
     super(root, ctx);
-    this.s = { input: 'ones', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
+    this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
   }
@@ -60,32 +75,43 @@ export class TransposeScene extends Scene {
     r.append(c, this.rule);
     this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
-    const cols = el('div.cs-two');
+    // One block that fits a 1280×800 screen: the stamps (input, kernel, this stamp's values,
+    // the canvas so far, stamps per cell) and, beside them at the same cell size, the zero
+    // insertion view whose output fills in step by step, in sync.
+    const cols = el('div#stage.cs-two.tr-stage');
     r.append(cols);
-    const left = el('section.cs-panel', { 'aria-label': 'Stamps (col2im)' }, el('h3', { text: 'Stamps: each input cell adds a scaled kernel (col2im)' }));
-    const right = el('section.cs-panel', { 'aria-label': 'Zero insertion then the flipped kernel' }, el('h3', { text: 'Same result: insert zeros, then correlate with the flipped kernel' }));
+    const left = el('section.cs-panel', { 'aria-label': 'Stamps (col2im)' }, el('h3', { text: 'Stamps: each input cell adds x · kernel (col2im)' }));
+    const right = el('section.cs-panel', { 'aria-label': 'Zero insertion then the flipped kernel' }, el('h3', { text: 'The same: insert zeros, correlate with the flipped kernel' }));
     cols.append(left, right);
-
+    const CELL = 24;
     const lrow = el('div.cs-stage');
     left.append(lrow);
-    this.inGrid = new Grid(lrow, { id: 'tr-input-grid', label: 'Input; the stamping cell is outlined', caption: 'input', maxWidth: 150, maxCell: 34 });
-    this.kGrid = new Grid(lrow, { id: 'tr-kernel-grid', label: 'Kernel', caption: 'kernel', maxWidth: 130, maxCell: 30 });
-    this.stampText = el('p.cs-sum', { id: 'tr-stamp', 'aria-live': 'polite' });
+    this.inGrid = new Grid(lrow, { id: 'tr-input-grid', label: 'Input; the stamping cell is outlined; click a cell to jump to its stamp', caption: 'input x', maxWidth: 8 * CELL, maxCell: CELL });
+    this.kGrid = new Grid(lrow, { id: 'tr-kernel-grid', label: 'Kernel', caption: 'kernel K', maxWidth: 5 * CELL, maxCell: CELL });
+    this.stampGrid = new Grid(lrow, { id: 'tr-stamp-values', label: 'This stamp: the input value times the kernel', caption: 'this stamp: x · K', maxWidth: 5 * CELL, maxCell: CELL });
+    this.stampText = el('p.cs-sum.tr-text', { id: 'tr-stamp', 'aria-live': 'polite' });
     left.append(this.stampText);
     const lrow2 = el('div.cs-stage');
     left.append(lrow2);
-    this.canvas = new Grid(lrow2, { id: 'tr-canvas', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'output so far (stamps added)', maxWidth: 300, maxCell: 30 });
-    this.cover = new Grid(lrow2, { id: 'tr-coverage', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 300, maxCell: 30 });
+    this.canvas = new Grid(lrow2, { id: 'tr-canvas', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'canvas so far (stamps added)', maxWidth: 12 * CELL, maxCell: CELL });
+    this.cover = new Grid(lrow2, { id: 'tr-coverage', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 12 * CELL, maxCell: CELL });
 
+    // Clicking an input cell jumps to its stamp.
+    this.inGrid.node.addEventListener('click', (e) => {
+      const c = e.target.closest?.('.cs-cell');
+      if (!c || !this.tr) return;
+      this.player.pause();
+      this.player.go(Number(c.dataset.i));
+    });
     const rrow = el('div.cs-stage');
     right.append(rrow);
-    this.eqGrid = new Grid(rrow, { id: 'tr-eq-grid', label: 'Zero-inserted, padded input; the current pixel and one window are outlined', caption: 'zeros inserted (light), padding (dashed)', maxWidth: 300, maxCell: 30 });
-    this.fkGrid = new Grid(rrow, { id: 'tr-flipped', label: 'Flipped kernel', caption: 'kernel turned 180°', maxWidth: 130, maxCell: 30 });
-    this.eqText = el('p.cs-sum', { id: 'tr-eq-sum', 'aria-live': 'polite' });
+    this.eqGrid = new Grid(rrow, { id: 'tr-eq-grid', label: 'Zero-inserted, padded input; the current pixel and one window are outlined', caption: 'zeros inserted (light), padding (dashed)', maxWidth: 14 * CELL, maxCell: CELL });
+    this.fkGrid = new Grid(rrow, { id: 'tr-flipped', label: 'Flipped kernel', caption: 'kernel turned 180°', maxWidth: 5 * CELL, maxCell: CELL });
+    this.eqText = el('p.cs-sum.tr-text', { id: 'tr-eq-sum', 'aria-live': 'polite' });
     right.append(this.eqText);
     const rrow2 = el('div.cs-stage');
     right.append(rrow2);
-    this.eqOut = new Grid(rrow2, { id: 'tr-eq-output', label: 'Output of the correlation over the zero-inserted input', caption: 'output (all windows)', maxWidth: 300, maxCell: 30 });
+    this.eqOut = new Grid(rrow2, { id: 'tr-eq-output', label: 'Output of the correlation over the zero-inserted input: a cell appears once every stamp that reaches it has landed', caption: 'output: cells whose stamps have all landed', maxWidth: 12 * CELL, maxCell: CELL });
 
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
@@ -164,8 +190,16 @@ export class TransposeScene extends Scene {
     this.inGrid.set(tr.input);
     this.kGrid.resize(tr.k, tr.k);
     this.kGrid.set(tr.kernel);
+    this.stampGrid.resize(tr.k, tr.k);
     this.fkGrid.resize(tr.k, tr.k);
     this.fkGrid.set(tr.eqKernel);
+    // The canvas and the zero-insertion view share one cell size, so they read at the same scale.
+    const cell = Math.max(4, Math.min(24, Math.floor(264 / Math.max(tr.fullW, tr.eqW, tr.outW))));
+    for (const g of [this.canvas, this.cover, this.eqGrid, this.eqOut]) {
+      if (g.cellPx !== cell) g.h = 0;
+      g.maxCell = cell;
+      g.maxWidth = 10000;
+    }
     this.canvas.resize(tr.fullH, tr.fullW);
     this.canvas.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
     this.cover.resize(tr.fullH, tr.fullW);
@@ -175,10 +209,13 @@ export class TransposeScene extends Scene {
     this.eqGrid.tag('cs-zero', (i) => tr.eqKind[i] === 1);
     this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
     this.eqOut.resize(tr.outH, tr.outW);
-    this.eqOut.set(tr.eqOutput, { scale: this.scale });
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
+    if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
+      this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
+    }
+    this.wantStep = undefined;
     this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
     this.showStep(this.player.t);
   }
@@ -190,6 +227,11 @@ export class TransposeScene extends Scene {
     const { canvas, coverage: cover } = this.api.traceTransposeAfter(this.img.data, this.ker.values, this.setting(this.img, this.ker), t + 1);
     this.canvas.set(canvas, { scale: this.scale, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
+    this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale });
+    // An output cell is complete once as many stamps cover it as will in the end.
+    const done = new Set();
+    for (let i = 0; i < cover.length; i++) if (tr.canvasOutput[i] >= 0 && cover[i] === tr.coverageFull[i]) done.add(tr.canvasOutput[i]);
+    this.eqOut.set(tr.eqOutput, { scale: this.scale, shown: (o) => done.has(o) });
     const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.canvas.mark('cs-win', taps);
     this.cover.mark('cs-win', taps);
@@ -208,9 +250,11 @@ export class TransposeScene extends Scene {
       const win = tr.eqWindow.subarray(focus * tr.taps, (focus + 1) * tr.taps);
       this.eqGrid.mark('cs-win', win);
       this.eqOut.mark('cs-cur', [focus]);
-      const prods = [...tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps)].map((v) => fmt(v)).filter((x) => x !== '0');
+      // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
+      const r = this.api.traceRoundedSum(tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps), 3);
+      const prods = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
       this.eqText.replaceChildren(`output[${Math.floor(focus / tr.outW)}, ${focus % tr.outW}] = Σ window × flipped kernel = ${prods.length ? prods.join(' + ').replaceAll('+ −', '− ') : '0'} = `,
-        el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]) }, fmt(tr.eqOutput[focus], 3)),
+        el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
         ', what the stamps add up to once all have landed.');
     } else {
       this.eqGrid.mark('cs-win', []);
@@ -277,20 +321,24 @@ export class TransposeScene extends Scene {
 
   getState() {
     const s = this.s;
-    return { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride.join(','), p: s.padding.join(','), op: s.op.join(','), d: s.dilation.join(','), t: s.t };
+    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName });
   }
 
   setState(p) {
     const s = this.s;
-    if (INPUTS.some(([v]) => v === p.in)) s.input = p.in;
-    if (KERNELS.some(([v]) => v === p.k)) s.kernel = p.k;
-    if (p.n && Number.isInteger(+p.n) && +p.n >= 2 && +p.n <= 8) s.n = +p.n;
-    if (p.ks && Number.isInteger(+p.ks) && +p.ks >= 1 && +p.ks <= 5) s.ks = +p.ks;
-    s.stride = parseInts(p.s, 2, 1, 6) ?? s.stride;
-    s.padding = parseInts(p.p, 4, 0, 6) ?? s.padding;
-    s.op = parseInts(p.op, 2, 0, 5) ?? s.op;
-    s.dilation = parseInts(p.d, 2, 1, 6) ?? s.dilation;
-    if (p.t && Number.isInteger(+p.t) && +p.t >= 0) s.t = +p.t;
+    const { values: v, notes } = readLink(SCHEMA, p);
+    if (v.in) s.input = v.in;
+    if (v.k) s.kernel = v.k;
+    if (v.n !== undefined) s.n = v.n;
+    if (v.ks !== undefined) s.ks = v.ks;
+    if (v.s) s.stride = v.s;
+    if (v.p) s.padding = v.p;
+    if (v.op) s.op = v.op;
+    if (v.d) s.dilation = v.d;
+    if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
+    if (v.sp) this.player.speedName = v.sp;
+    this.notes = notes;
+    this.linkNotes(notes);
     if (this.shown) this.rebuild();
   }
 

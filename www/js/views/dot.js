@@ -1,196 +1,216 @@
-// "What made this number": for one activation cell, the values that produced it, read from the
-// wasm model (the layer's input activation, its weights and bias) and laid out as the window,
-// the kernel, their element-wise products and the sum + bias. The wasm API has no call that
-// returns one window's products, so this view multiplies and adds those few values itself
-// (at most 8 × 5 × 5 = 200 products); the sum is then checked against the activation wasm gave.
+// "What made this number": the explanation panel (#explain) for one activation cell, drawn
+// from `forward.explain` (wasm): the window of the layer before, the kernel, their products
+// and the sum + bias. Every number, the sums and their rounding (the shown terms add up to the
+// shown sum, 3 decimals) come from wasm; this view only lays them out.
 
 import { el } from '../scenes/base.js';
 import { Heatmap, absMax } from './heatmap.js';
+import { colour, dark } from './colour.js';
 
-const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(/^-0\.00$/, '0.00');
-const fmt4 = (v) => v.toFixed(4);
+/** A value at 3 decimals, − for minus, −0 as 0. */
+const f3 = (v) => {
+  const s = Number(v).toFixed(3);
+  return (s === '-0.000' ? '0.000' : s).replace('-', '−');
+};
+/** A cell's value at 2 decimals. */
+const f2 = (v) => {
+  const s = Number(v).toFixed(2);
+  return (s === '-0.00' ? '0.00' : s).replace('-', '−');
+};
 
-/**
- * Receptive field of cell (y, x) of layer `i`, walked back to the input: Map(layer index →
- * {y0, x0, y1, x1}), where index -1 is the 28×28 input. Spatial layers only.
- */
-export function receptiveField(net, i, y, x) {
-  const out = new Map();
-  let r = { y0: y, x0: x, y1: y, x1: x };
-  for (let j = i; j >= 0; j--) {
-    const l = net.layers[j];
-    if (!l.geo) return out;
-    const { k, stride: s, pad: p } = l.geo;
-    r = { y0: r.y0 * s - p, x0: r.x0 * s - p, y1: r.y1 * s - p + k - 1, x1: r.x1 * s - p + k - 1 };
-    out.set(j - 1, r);
-  }
-  return out;
-}
-
-/** A k×k grid of numbers on coloured cells. */
-function numberGrid(values, k, { scale, signed = true, title, hi = -1, pad = null }) {
+/** A k×k grid of numbers on the page's colour scale. */
+function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, padded = null, format = f2 }) {
   const g = el('div.ngrid', { 'aria-label': title, role: 'table' });
-  g.style.gridTemplateColumns = `repeat(${k}, 1fr)`;
-  for (let i = 0; i < values.length; i++) {
+  g.style.gridTemplateColumns = `repeat(${kw}, auto)`;
+  for (let i = 0; i < kh * kw; i++) {
     const v = values[i];
-    const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
-    const cell = el('span.n', { text: pad?.[i] ? '0' : fmt(v), role: 'cell' });
-    if (pad?.[i]) cell.classList.add('padcell');
-    else if (!signed || t >= 0) cell.classList.add(`pos${Math.round(Math.abs(t) * 4)}`);
-    else cell.classList.add(`neg${Math.round(Math.abs(t) * 4)}`);
+    const pad = padded?.[i];
+    const cell = el('span.n', { text: pad ? '0' : format(v), role: 'cell', 'data-value': String(v) });
+    if (pad) cell.classList.add('padcell');
+    else {
+      const c = colour(v, scale, signed);
+      cell.style.backgroundColor = `rgb(${c.join(',')})`;
+      if (dark(c)) cell.style.color = '#fff';
+    }
     if (i === hi) cell.classList.add('hi');
     g.append(cell);
   }
   return el('figure.nfig', {}, g, el('figcaption', { text: title }));
 }
 
-/** Builds the explanation of one picked cell; returns {node, sum, value}. */
-export function explain(net, fwd, pixels, { layer: i, c, y, x }) {
-  const l = net.layers[i];
-  const prevData = i === 0 ? pixels : Float32Array.from(net.activation(fwd, i - 1));
-  const out = net.activation(fwd, i);
-  const { h, w } = l.out;
-  const idx = (c * h + y) * w + x;
-  const value = out[idx];
-  const inG = l.in;
-  const at = (ci, yy, xx) => (yy < 0 || xx < 0 || yy >= inG.h || xx >= inG.w ? null : prevData[(ci * inG.h + yy) * inG.w + xx]);
-  const prevName = i === 0 ? 'input' : net.layers[i - 1].name;
-  const where = l.out.h > 1 ? `[${c}][${y}][${x}]` : `[${x}]`;
-  const node = el('div#dot.dot', { role: 'region', 'aria-label': `How ${l.name}${where} was computed`, 'aria-live': 'polite' });
-  const head = el('h5', { text: `${l.name}${where} = ` });
-  node.append(head);
-  let sum = value;
+/** `a + b − c …` from shown terms. */
+function joinTerms(terms) {
+  return terms.map((t, j) => (j === 0 ? f3(t) : `${t < 0 ? ' − ' : ' + '}${f3(Math.abs(t))}`)).join('');
+}
 
-  if (l.kind === 'conv2d') {
-    const { weight, bias } = l.params;
-    const [, ci, k] = weight.shape;
-    const { pad: p, stride: s } = l.geo;
-    const b = bias.data[c];
-    const rows = [];
-    let total = 0;
-    for (let ch = 0; ch < ci; ch++) {
-      const win = new Float32Array(k * k);
-      const isPad = new Array(k * k).fill(false);
-      const ker = weight.data.subarray(((c * ci) + ch) * k * k, ((c * ci) + ch + 1) * k * k);
-      const prod = new Float32Array(k * k);
-      let part = 0;
-      for (let ky = 0; ky < k; ky++) {
-        for (let kx = 0; kx < k; kx++) {
-          const v = at(ch, y * s - p + ky, x * s - p + kx);
-          const j = ky * k + kx;
-          isPad[j] = v === null;
-          win[j] = v ?? 0;
-          prod[j] = win[j] * ker[j];
-          part += prod[j];
-        }
-      }
-      total += part;
-      rows.push({ ch, win, ker, prod, part, isPad });
+export class ExplainView {
+  /** @param opts { onClose } */
+  constructor(container, { onClose } = {}) {
+    this.node = el('section#explain.explain', { 'aria-label': 'How the picked cell was computed', 'aria-live': 'polite' });
+    this.body = el('div.explain-body');
+    this.close = el('button.close', { type: 'button', 'aria-label': 'Close the explanation (Escape)', title: 'Close (Escape)', onclick: () => onClose?.() },
+      el('span', { 'aria-hidden': 'true', text: '✕' }), el('span.close-word', { text: 'Close' }));
+    this.node.append(this.close, this.body);
+    container.append(this.node);
+    this.update(null);
+  }
+
+  /** `e`: what `forward.explain` returned (null: the hint). `net`: NetInfo, for views. */
+  update(e, net) {
+    this.node.dataset.empty = String(!e);
+    this.close.hidden = !e;
+    if (!e) {
+      this.body.replaceChildren(el('p.hint', { text: 'Click or hover any cell of a layer (or focus a layer and use the arrow keys) to see the window, the weights and the sum that made it; the cells and channels that fed it light up on every layer before.' }));
+      return;
     }
-    sum = total + b;
-    head.append(el('span.formula', { text: `Σ over ${ci > 1 ? `${ci} channels × ` : ''}${k}×${k} (window × kernel) + bias` }));
-    const winScale = Math.max(...rows.map((r) => absMax(r.win))) || 1;
-    const kerScale = absMax(weight.data.subarray(c * ci * k * k, (c + 1) * ci * k * k)) || 1;
-    const prodScale = Math.max(...rows.map((r) => absMax(r.prod))) || 1;
-    const detailFor = (r) => el('div.triple', {},
-      numberGrid(r.win, k, { scale: winScale, signed: i > 0, title: `window of ${prevName}${ci > 1 ? ` ch ${r.ch}` : ''}`, pad: r.isPad }),
-      el('span.op', { text: '×' }),
-      numberGrid(r.ker, k, { scale: kerScale, title: `kernel ${c}${ci > 1 ? `, ch ${r.ch}` : ''}` }),
-      el('span.op', { text: '=' }),
-      numberGrid(r.prod, k, { scale: prodScale, title: 'products' }),
-      el('span.op', { text: '→' }),
-      el('div.partial', {}, el('span.lbl', { text: 'sum' }), el('strong', { text: fmt4(r.part) })));
-    if (ci === 1) {
-      node.append(detailFor(rows[0]));
+    const name = `${e.name}${cellName(e, net)}`;
+    const node = el('div#dot.dot', { role: 'region', 'aria-label': `How ${name} was computed` });
+    const head = el('h5', { text: `${name} = ` });
+    node.append(head);
+    const render = RENDER[e.kind] ?? RENDER.other;
+    render(e, node, head, net);
+    const ok = Math.abs(e.sum - e.value) <= 1e-4 * Math.max(1, Math.abs(e.value));
+    node.append(el('p.check', { 'data-ok': String(ok) },
+      el('span', { text: `${ok ? '✓' : '✗'} the map shows ${name} = ` }),
+      el('strong.value', { text: e.value.toFixed(4).replace('-', '−') }),
+      el('span', { text: ok ? ', computed by wasm in the forward pass: the same number.' : ' (differs!)' })));
+    node.dataset.sum = String(e.sum);
+    node.dataset.value = String(e.value);
+    node.dataset.layer = e.name;
+    this.body.replaceChildren(node);
+  }
+}
+
+/** How a cell is named: [channel][y][x] on maps, [index] on dense vectors (from wasm). */
+function cellName(e, net) {
+  const dense = net?.layers[e.layer - 1]?.shape.length === 1;
+  return dense ? `[${e.index}]` : `[${e.channel}][${e.y}][${e.x}]`;
+}
+
+const RENDER = {
+  conv2d(e, node, head) {
+    const [kh, kw] = e.window;
+    const taps = kh * kw;
+    const n = e.channels.length;
+    head.append(el('span.formula', { text: `Σ over ${n > 1 ? `${n} channels × ` : ''}${kh}×${kw} (window × kernel) + bias` }));
+    const winScale = absMax(e.inputs) || 1;
+    const kerScale = absMax(e.weights) || 1;
+    const prodScale = absMax(e.products) || 1;
+    const part = (j) => ({
+      win: e.inputs.subarray(j * taps, (j + 1) * taps),
+      ker: e.weights.subarray(j * taps, (j + 1) * taps),
+      pad: e.padded.subarray(j * taps, (j + 1) * taps),
+      prods: e.shownProducts.slice(j * taps, (j + 1) * taps),
+    });
+    const detail = (j) => {
+      const p = part(j);
+      const ch = e.channels[j];
+      return el('div.triple', {},
+        numberGrid(p.win, e.window, { scale: winScale, signed: e.from !== 'input' && !e.from.startsWith('pool') && !e.from.startsWith('relu'), title: `window of ${e.from}${n > 1 ? ` ch ${ch}` : ''}`, padded: p.pad }),
+        el('span.op', { text: '×' }),
+        numberGrid(p.ker, e.window, { scale: kerScale, title: `kernel ${e.channel}${n > 1 ? `, ch ${ch}` : ''}` }),
+        el('span.op', { text: '=' }),
+        numberGrid(p.prods, e.window, { scale: prodScale, title: 'products', format: f3 }),
+        el('span.op', { text: '→' }),
+        el('div.partial', {}, el('span.lbl', { text: 'sum' }), el('strong', { text: f3(e.shown.terms[j]) })));
+    };
+    if (n === 1) {
+      node.append(detail(0));
     } else {
-      // One line per input channel (small maps), and the numbers of the one the user picks.
-      const list = el('div.chlist', { role: 'group', 'aria-label': 'Contribution of each input channel' });
+      // One row per input channel: a single tab stop, the arrow keys choose (roving tabindex).
+      const list = el('div.chlist', { role: 'listbox', 'aria-label': 'Contribution of each input channel (arrow keys choose)', 'aria-orientation': 'horizontal' });
       const numbers = el('div.chnumbers');
-      const choose = (r, btn) => {
-        numbers.replaceChildren(detailFor(r));
-        for (const bb of list.querySelectorAll('button')) bb.setAttribute('aria-pressed', String(bb === btn));
+      const rows = [];
+      const choose = (j, focus = false) => {
+        numbers.replaceChildren(detail(j));
+        rows.forEach((b, k) => {
+          b.setAttribute('aria-selected', String(k === j));
+          b.setAttribute('aria-pressed', String(k === j));
+          b.tabIndex = k === j ? 0 : -1;
+        });
+        if (focus) rows[j].focus();
       };
-      let best = rows[0];
-      for (const r of rows) if (Math.abs(r.part) > Math.abs(best.part)) best = r;
-      for (const r of rows) {
-        const btn = el('button.chrow', { type: 'button', 'aria-label': `input channel ${r.ch}: sum ${fmt4(r.part)}; show its numbers`, 'aria-pressed': 'false' });
-        btn.append(el('span.chn', { text: `ch ${r.ch}` }));
-        new Heatmap(btn, { signed: false, size: 30 }).update({ data: r.win, h: k, w: k, scale: winScale });
+      let best = 0;
+      e.partials.forEach((v, j) => { if (Math.abs(v) > Math.abs(e.partials[best])) best = j; });
+      e.channels.forEach((ch, j) => {
+        const p = part(j);
+        const btn = el('button.chrow', { type: 'button', role: 'option', 'aria-label': `input channel ${ch}: sum ${f3(e.shown.terms[j])}; show its numbers` });
+        btn.append(el('span.chn', { text: `ch ${ch}` }));
+        new Heatmap(btn, { signed: false, size: 26 }).update({ data: p.win, h: kh, w: kw, scale: winScale });
         btn.append(el('span.op', { text: '×' }));
-        new Heatmap(btn, { signed: true, size: 30 }).update({ data: r.ker, h: k, w: k, scale: kerScale });
-        btn.append(el('span.op', { text: '→' }));
-        btn.append(el('span.chsum', { text: fmt(r.part) }));
-        btn.addEventListener('click', () => choose(r, btn));
+        new Heatmap(btn, { signed: true, size: 26 }).update({ data: p.ker, h: kh, w: kw, scale: kerScale });
+        btn.append(el('span.chsum', { text: f3(e.shown.terms[j]) }));
+        btn.addEventListener('click', () => choose(j));
+        btn.addEventListener('keydown', (ev) => {
+          const d = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
+          if (!d) return;
+          choose((j + d + n) % n, true);
+          ev.preventDefault();
+          ev.stopPropagation();
+        });
+        rows.push(btn);
         list.append(btn);
-        if (r === best) queueMicrotask(() => choose(r, btn));
-      }
-      node.append(list, el('p.hint', { text: 'Pick a channel to see its numbers. Largest contribution first shown.' }), numbers);
+      });
+      choose(best);
+      node.append(list, numbers);
     }
-    const terms = rows.map((r, j) => (j === 0 ? fmt4(r.part) : `${r.part < 0 ? ' − ' : ' + '}${fmt4(Math.abs(r.part))}`)).join('');
+    const terms = e.shown.terms.slice(0, n);
+    const bias = e.shown.terms[n];
     node.append(el('p.total', {},
-      el('span', { text: terms }),
-      el('span', { text: ` + bias (${fmt4(b)}) = ` }),
-      el('strong.sum', { text: fmt4(sum) })));
-  } else if (l.kind === 'relu') {
-    const v = at(c, y, x) ?? prevData[x];
-    sum = Math.max(0, v);
-    head.append(el('span.formula', { text: `max(0, ${prevName}${where})` }));
-    node.append(el('p.total', { text: `max(0, ${fmt4(v)}) = ` }, el('strong.sum', { text: fmt4(sum) })));
-  } else if (l.kind === 'maxpool2d') {
-    const { k, stride: s } = l.geo;
-    const win = new Float32Array(k * k);
-    let hi = 0;
-    for (let j = 0; j < k * k; j++) {
-      win[j] = at(c, y * s + Math.floor(j / k), x * s + (j % k)) ?? -Infinity;
-      if (win[j] > win[hi]) hi = j;
-    }
-    sum = win[hi];
-    head.append(el('span.formula', { text: `the largest of a ${k}×${k} block of ${prevName}` }));
-    node.append(el('div.triple', {}, numberGrid(win, k, { scale: absMax(win), signed: false, title: `${prevName} block`, hi })),
-      el('p.total', { text: 'largest = ' }, el('strong.sum', { text: fmt4(sum) })));
-  } else if (l.kind === 'linear') {
-    const { weight, bias } = l.params;
-    const n = weight.shape[1];
-    const row = weight.data.subarray(x * n, (x + 1) * n);
-    const prod = new Float32Array(n);
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      prod[j] = prevData[j] * row[j];
-      total += prod[j];
-    }
-    sum = total + bias.data[x];
-    head.append(el('span.formula', { text: `Σ over ${n} (${prevName} × weights of neuron ${x}) + bias` }));
-    // Drawn as the image it came from when the row is a flattened 28 × 28 input, else as a strip.
-    const src = i > 0 && net.layers[i - 1].kind === 'flatten' ? net.layers[i - 1].in : null;
-    const side = src && src.c === 1 && src.h * src.w === n ? src.h : null;
-    const strip = (data, title, signed) => {
-      const f = el(`figure.vfig${side ? '' : '.wide'}`);
-      new Heatmap(f, { label: title, signed, size: side ? 112 : 520, strip: !side })
-        .update({ data, h: side ?? 1, w: side ?? n });
-      f.append(el('figcaption', { text: title }));
+      el('span.terms', { text: n > 1 ? joinTerms(terms) : f3(terms[0]) }),
+      el('span', { text: ` ${bias < 0 ? '−' : '+'} bias ${f3(Math.abs(bias))} = ` }),
+      el('strong.sum', { text: f3(e.shown.total) })));
+  },
+
+  maxpool2d(e, node, head) {
+    head.append(el('span.formula', { text: `the largest of a ${e.window[0]}×${e.window[1]} block of ${e.from}` }));
+    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} block`, hi: e.pick ?? -1, padded: e.padded })),
+      el('p.total', { text: 'largest = ' }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  relu(e, node, head, net) {
+    head.append(el('span.formula', { text: `max(0, ${e.from}${cellName(e, net)})` }));
+    node.append(el('p.total', { text: `max(0, ${f3(e.inputs[0])}) = ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  flatten(e, node, head) {
+    head.append(el('span.formula', { text: `${e.from}[${e.channel}][${e.y}][${e.x}], the same value` }));
+    node.append(el('p.total', { text: 'value ' }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  linear(e, node, head, net) {
+    const n = e.inputs.length;
+    head.append(el('span.formula', { text: `Σ over ${n} (${e.from} × weights of this neuron) + bias` }));
+    // Drawn in the view of the layer before (16 × 7 × 7 for fc1, 8 × 8 for fc2).
+    const view = net?.viewOf(e.layer - 1) ?? [1, 1, n];
+    const [c, h, w] = view;
+    const maps = (data, title, signed) => {
+      const f = el('figure.vfig');
+      const box = el('div.vmaps');
+      box.style.gridTemplateColumns = `repeat(${Math.min(c, 8)}, auto)`;
+      const scale = absMax(data) || 1;
+      for (let ch = 0; ch < c; ch++) new Heatmap(box, { signed, size: c > 1 ? 22 : 72 }).update({ data, h, w, offset: ch * h * w, scale });
+      f.append(box, el('figcaption', { text: title }));
       return f;
     };
-    const top = Array.from(prod.keys()).sort((a, b2) => Math.abs(prod[b2]) - Math.abs(prod[a])).slice(0, 4);
     node.append(el('div.vectors', {},
-      strip(prevData.subarray(0, n), `${prevName} (${n} values)`, i > 0 && net.layers[i - 1].kind === 'linear'),
-      el('span.op', { text: '×' }), strip(row, `weights of neuron ${x}`, true),
-      el('span.op', { text: '=' }), strip(prod, 'products', true)));
-    node.append(el('p.hint', { text: `Largest products: ${top.map((j) => `#${j} ${fmt(prevData[j])} × ${fmt(row[j])} = ${fmt(prod[j])}`).join(', ')}.` }));
-    node.append(el('p.total', { text: `Σ products ${fmt4(total)} + bias ${fmt4(bias.data[x])} = ` }, el('strong.sum', { text: fmt4(sum) })));
-  } else if (l.kind === 'softmax') {
-    head.append(el('span.formula', { text: `e^score / Σ e^scores, computed by the wasm softmax` }));
-    node.append(el('p.total', { text: `score ${fmt4(prevData[x])} → probability ` }, el('strong.sum', { text: fmt4(value) })));
-  } else {
-    head.append(el('span.formula', { text: `${prevName}, the same value at index ${x}` }));
-    node.append(el('p.total', { text: 'value ' }, el('strong.sum', { text: fmt4(value) })));
-  }
-  const ok = Math.abs(sum - value) <= 1e-4 * Math.max(1, Math.abs(value));
-  node.append(el('p.check', { 'data-ok': String(ok) },
-    el('span', { text: `${ok ? '✓' : '✗'} the heatmap shows ${l.name}${where} = ` }),
-    el('strong.value', { text: fmt4(value) }),
-    el('span', { text: ok ? ', computed by wasm in the forward pass: the same number.' : ' (differs!)' })));
-  node.dataset.sum = String(sum);
-  node.dataset.value = String(value);
-  node.dataset.layer = l.name;
-  return { node, sum, value };
-}
+      maps(e.inputs, `${e.from} (${n} values)`, e.from.startsWith('fc')),
+      el('span.op', { text: '×' }), maps(e.weights, 'weights of this neuron', true),
+      el('span.op', { text: '=' }), maps(e.products, 'products', true)));
+    node.append(el('p.hint', { text: `Largest products: ${e.top.map((j) => `#${j} ${f3(e.inputs[j])} × ${f3(e.weights[j])} = ${f3(e.products[j])}`).join(', ')}.` }));
+    const [s, b] = e.shown.terms;
+    node.append(el('p.total', {},
+      el('span.terms', { text: `Σ products ${f3(s)}` }),
+      el('span', { text: ` ${b < 0 ? '−' : '+'} bias ${f3(Math.abs(b))} = ` }),
+      el('strong.sum', { text: f3(e.shown.total) })));
+  },
+
+  softmax(e, node, head) {
+    head.append(el('span.formula', { text: 'e^score / Σ e^scores (the wasm softmax)' }));
+    node.append(el('p.total', { text: `score ${f3(e.inputs[e.x])} of ${e.inputs.length} → probability ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  other(e, node) {
+    node.append(el('p.total', { text: 'value ' }, el('strong.sum', { text: f3(e.sum) })));
+  },
+};

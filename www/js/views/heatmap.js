@@ -1,19 +1,9 @@
 // Heatmaps: a 2-D array of numbers drawn on a canvas, one square per value. Values come from
 // the wasm API; this file only maps numbers to colours.
 
-/** Diverging blue–white–red for signed data, white→ink for non-negative data. */
-export function colour(v, scale, signed) {
-  const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
-  if (!signed) {
-    // Paper to ink, like the pad: 0 is the page's paper, the largest value near-black.
-    const u = Math.max(0, t);
-    return [Math.round(255 - 233 * u), Math.round(255 - 231 * u), Math.round(255 - 226 * u)];
-  }
-  // White at 0, red for positive, blue for negative (the page's --pos and --neg).
-  const [r, g, b] = t >= 0 ? [214, 48, 39] : [38, 98, 206];
-  const u = Math.abs(t);
-  return [Math.round(255 + (r - 255) * u), Math.round(255 + (g - 255) * u), Math.round(255 + (b - 255) * u)];
-}
+import { colour } from './colour.js';
+
+export { colour };
 
 /** Largest |value| in a range of an array (the colour scale). */
 export function absMax(data, start = 0, len = data.length - start) {
@@ -42,7 +32,7 @@ export function robustScale(data, q = 0.99) {
  * with the keyboard.
  */
 export class Heatmap {
-  constructor(container, { label = '', signed = true, size = 112, onPick = null, title = '', strip = false } = {}) {
+  constructor(container, { label = '', signed = true, size = 112, onPick = null, onHover = null, keys = true, title = '', strip = false } = {}) {
     this.box = document.createElement('div');
     this.box.className = strip ? 'hm strip' : 'hm';
     this.strip = strip;
@@ -58,19 +48,28 @@ export class Heatmap {
     this.h = 0;
     this.w = 0;
     this.marks = [];
+    const cellAt = (e) => {
+      const r = this.canvas.getBoundingClientRect();
+      const x = Math.min(this.w - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * this.w)));
+      const y = Math.min(this.h - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * this.h)));
+      return [y, x];
+    };
+    if (onHover) {
+      this.canvas.addEventListener('pointermove', (e) => { if (e.pointerType === 'mouse') onHover(...cellAt(e)); });
+      this.canvas.addEventListener('pointerleave', (e) => { if (e.pointerType === 'mouse') onHover(null); });
+    }
     if (onPick) {
       this.box.classList.add('pickable');
+      this.cursor = null;
+      this.canvas.addEventListener('click', (e) => {
+        this.cursor = cellAt(e);
+        onPick(...this.cursor);
+      });
+    }
+    if (onPick && keys) {
       this.canvas.tabIndex = 0;
       this.canvas.setAttribute('role', 'button');
       this.canvas.setAttribute('aria-label', `${label}: click a cell to see how it was computed (arrow keys move, Enter picks)`);
-      this.cursor = null;
-      this.canvas.addEventListener('click', (e) => {
-        const r = this.canvas.getBoundingClientRect();
-        const x = Math.min(this.w - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * this.w)));
-        const y = Math.min(this.h - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * this.h)));
-        this.cursor = [y, x];
-        onPick(y, x);
-      });
       this.canvas.addEventListener('keydown', (e) => {
         const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
         if (e.key === 'Enter' || moves[e.key]) {

@@ -1,120 +1,163 @@
-// Every layer of the network, one row each: its activations as one heatmap per channel
-// (labelled with the layer's name and shape) and, for conv layers, its kernels. Clicking an
-// activation cell calls `onPick({layer, c, y, x})`; `mark()` outlines receptive fields.
+// The whole network on one screen: one block per activation (the input, then every layer),
+// left to right, each channel a small heatmap, each block with its colour legend. Activations
+// are drawn in the `view` wasm gives them (a flatten as the 16 × 7 × 7 it flattens, a dense
+// layer as a small grid), never as a long strip. A block is one tab stop: the arrow keys move
+// the picked cell, Page Up / Page Down change the channel. Clicking or hovering a cell calls
+// `onPick` / `onHover({ layer, c, y, x })` (layer: the activation index, 1 = the first layer);
+// `mark(explanation)` outlines the receptive field wasm computed and dims the channels that
+// do not feed the cell.
 
 import { el } from '../scenes/base.js';
 import { Heatmap, absMax } from './heatmap.js';
+import { Legend } from './colour.js';
 
 const KIND_TEXT = {
-  conv2d: 'slides each kernel over the layer before and writes one correlation per position',
-  relu: 'keeps positive values and sets negative ones to 0',
-  maxpool2d: 'keeps the largest value of each 2×2 block: half the width and height',
-  flatten: 'lays the channels out in one long row, values unchanged',
-  linear: 'each neuron takes a dot product with the whole row before it',
-  softmax: 'turns the ten scores into probabilities that add up to 1',
+  input: 'the 28 × 28 image the network receives, 0 to 1',
+  conv2d: 'slides each kernel over the layer before: one correlation per position',
+  relu: 'keeps positive values, sets negative ones to 0',
+  maxpool2d: 'the largest value of each 2×2 block',
+  flatten: 'the same values, read as one row (drawn as the channels they came from)',
+  linear: 'each neuron: a dot product with everything before it',
+  softmax: 'the ten scores turned into probabilities that add up to 1',
 };
 
-/** Screen size of one channel's heatmap, by its width in cells. */
-function mapSize(w, h) {
-  if (h === 1) return Math.min(720, Math.max(240, w * 11));
-  if (w >= 28) return 92;
-  if (w >= 14) return 72;
-  return 56;
+/** Non-negative maps get the sequential scale; conv and dense outputs the diverging one. */
+const SIGNED = new Set(['conv2d', 'linear']);
+
+/** Screen size of one channel and how many columns of channels, by the view [c, h, w]. */
+function layout([c, h, w]) {
+  if (h === 1) return { size: 96, cols: 1 };
+  if (c === 1) return { size: w >= 28 ? 84 : 48, cols: 1 };
+  if (w >= 28) return { size: 46, cols: 1 };
+  if (c <= 8) return { size: 42, cols: 1 };
+  if (w >= 14) return { size: 40, cols: 2 };
+  return { size: 27, cols: 2 };
 }
 
-export class LayerStack {
-  constructor(container, net, { onPick } = {}) {
+export class Network {
+  /**
+   * @param container where the blocks go
+   * @param net NetInfo (layers with their `view`)
+   * @param opts { onPick(p), onHover(p | null) }
+   */
+  constructor(container, net, { onPick, onHover } = {}) {
     this.net = net;
-    this.root = el('div.layers');
-    this.rows = [];
-    net.layers.forEach((l, i) => {
-      const shape = l.shape.join(' × ');
-      const row = el('section.layer', { 'data-layer': l.name, 'aria-label': `Layer ${l.name}` });
-      row.append(el('header.layer-head', {},
-        el('h4', {}, el('span.lname', { text: l.name }), el('span.lkind', { text: l.kind })),
-        el('span.lshape', { text: shape }),
-        el('p.lwhat', { text: KIND_TEXT[l.kind] ?? '' })));
+    this.onPick = onPick;
+    this.root = el('div.layers', { role: 'group', 'aria-label': 'Every layer of the network, left to right' });
+    this.blocks = [];
+    const all = [{ name: 'input', kind: 'input', view: net.inputView }, ...net.layers];
+    all.forEach((l, i) => {
+      const [c, h, w] = l.view;
+      const { size, cols } = layout(l.view);
+      const signed = SIGNED.has(l.kind);
+      const shape = c > 1 ? `${c}×${h}×${w}` : h > 1 ? `${h}×${w}` : `${w}`;
+      const block = el('section.layer', {
+        'data-layer': l.name, 'data-kind': l.kind,
+        'aria-label': `${l.name}: ${KIND_TEXT[l.kind] ?? l.kind}. ${l.kind === 'flatten' ? `${c * h * w} values, drawn as ${shape}` : shape}${i > 0 ? '. Arrow keys pick a cell, Page Up and Page Down the channel' : ''}`,
+      });
+      block.append(el('header.layer-head', { title: KIND_TEXT[l.kind] ?? '' },
+        el('span.lname', { text: l.name }), el('span.lshape', { text: shape })));
       const maps = el('div.maps');
-      row.append(maps);
-      const signed = l.kind === 'conv2d' || l.kind === 'linear';
-      const { c, h, w } = l.out;
+      maps.style.setProperty('--cols', String(cols));
+      maps.style.setProperty('--size', `${size}px`);
+      block.append(maps);
       const heat = [];
-      if (l.kind !== 'flatten') {
-        for (let ch = 0; ch < c; ch++) {
-          const label = c > 1 ? `${l.name} channel ${ch}` : l.name;
-          const fig = el(`figure.map.${h === 1 ? 'vec' : `s${w}`}`);
-          maps.append(fig);
-          heat.push(new Heatmap(fig, {
-            label,
-            signed,
-            size: mapSize(w, h),
-            strip: h === 1,
-            onPick: (y, x) => onPick?.({ layer: i, c: ch, y, x }),
-          }));
-          if (c > 1) fig.append(el('figcaption', { text: String(ch) }));
-          if (h === 1 && w === 10) {
-            fig.append(el('div.classes', { 'aria-hidden': 'true' }, ...Array.from({ length: 10 }, (_, d) => el('span', { text: String(d) }))));
-          }
-        }
-      } else {
-        maps.append(el('p.note', { text: `The ${l.in.c} × ${l.in.h} × ${l.in.w} values above, read row by row: ${l.out.w} numbers in one line, which the dense layer below takes as its input.` }));
+      for (let ch = 0; ch < c; ch++) {
+        const fig = el('figure.map', { 'data-channel': String(ch) });
+        maps.append(fig);
+        const pick = i === 0 ? {} : {
+          keys: false,
+          onPick: (y, x) => this.pick({ layer: i, c: ch, y, x }),
+          onHover: onHover ? (y, x) => onHover(y === null ? null : { layer: i, c: ch, y, x }) : null,
+        };
+        heat.push(new Heatmap(fig, { signed, size, strip: false, ...pick }));
       }
-      if (l.kind === 'conv2d') row.append(this.kernels(l));
-      this.root.append(row);
-      const detail = el('div.detail-slot');
-      row.append(detail);
-      this.rows.push({ row, heat, detail });
+      if (h === 1 && w === 10) {
+        maps.append(el('div.classes', { 'aria-hidden': 'true' }, ...Array.from({ length: 10 }, (_, d) => el('span', { text: String(d) }))));
+      }
+      const legend = new Legend(block, { signed, label: l.name, compact: size * cols < 72 });
+      if (i > 0) {
+        block.tabIndex = 0;
+        block.setAttribute('aria-roledescription', 'layer');
+        block.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown');
+        block.addEventListener('keydown', (e) => this.key(e, i));
+      }
+      this.root.append(block);
+      this.blocks.push({ block, heat, legend, view: l.view, kind: l.kind });
     });
     container.append(this.root);
+    this.cursor = null;
   }
 
-  /** The kernels of a conv layer: one small heatmap per (output, input) channel pair. */
-  kernels(l) {
-    const { weight } = l.params;
-    const [co, ci, kh, kw] = weight.shape;
-    const scale = absMax(weight.data);
-    const open = ci === 1;
-    const box = el('details.kernels', { open });
-    box.append(el('summary', { text: `kernels: ${co} × ${ci} × ${kh} × ${kw} weights (blue negative, red positive)` }));
-    const wrap = el('div.kgrid', { 'data-cin': String(ci) });
-    for (let o = 0; o < co; o++) {
-      const group = el('div.kgroup', { title: `kernel of output channel ${o}` });
-      for (let c = 0; c < ci; c++) {
-        new Heatmap(group, { label: `${l.name} kernel ${o}, input channel ${c}`, signed: true, size: ci === 1 ? 56 : 26 })
-          .update({ data: weight.data, h: kh, w: kw, offset: ((o * ci) + c) * kh * kw, scale });
-      }
-      group.append(el('span.kcap', { text: String(o) }));
-      wrap.append(group);
-    }
-    box.append(wrap);
-    return box;
+  pick(p) {
+    this.cursor = p;
+    this.onPick?.(p);
   }
 
-  /** Draws every layer of one forward pass (null = clear). */
-  update(fwd) {
-    this.rows.forEach(({ heat }, i) => {
-      if (!heat.length) return;
-      const l = this.net.layers[i];
-      const { h, w } = l.out;
-      if (!fwd) {
-        for (const m of heat) m.update({ data: new Float32Array(h * w), h, w, scale: 1 });
-        return;
-      }
-      const data = this.net.activation(fwd, i);
-      const scale = l.kind === 'softmax' ? 1 : absMax(data) || 1;
+  /** Arrow keys move the picked cell inside block `i`; Page Up / Down change its channel. */
+  key(e, i) {
+    const [c, h, w] = this.blocks[i].view;
+    const cur = this.cursor?.layer === i ? this.cursor : { layer: i, c: 0, y: h >> 1, x: w >> 1 };
+    const moves = { ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1], PageUp: [-1, 0, 0], PageDown: [1, 0, 0] };
+    if (!moves[e.key] && e.key !== 'Enter') return;
+    const [dc, dy, dx] = moves[e.key] ?? [0, 0, 0];
+    const clamp = (v, n) => Math.min(n - 1, Math.max(0, v));
+    this.pick({ layer: i, c: clamp(cur.c + dc, c), y: clamp(cur.y + dy, h), x: clamp(cur.x + dx, w) });
+    e.preventDefault();
+    e.stopPropagation();
+  }
+
+  /** Draws every activation of one forward pass (`pixels` the input; null = clear). */
+  update(fwd, pixels) {
+    this.blocks.forEach(({ heat, legend, view, kind }, i) => {
+      const [, h, w] = view;
+      let data;
+      if (i === 0) data = pixels ?? new Float32Array(h * w);
+      else if (fwd) data = this.net.activation(fwd, i - 1);
+      else data = new Float32Array(view[0] * h * w);
+      const scale = kind === 'softmax' || kind === 'input' ? 1 : absMax(data) || 1;
       heat.forEach((m, ch) => m.update({ data, h, w, offset: ch * h * w, scale }));
+      legend.update(fwd || i === 0 ? scale : 0);
     });
   }
 
-  /** Outlines on layer rows: `marks` = Map(layerIndex → [{c|null, y0,x0,y1,x1, kind}]). */
-  mark(marks) {
-    this.rows.forEach(({ heat }, i) => {
-      const list = marks.get(i) ?? [];
-      heat.forEach((m, ch) => m.mark(list.filter((r) => r.c === null || r.c === undefined || r.c === ch)));
+  /** Outlines the picked cell and its receptive field (`e` from `forward.explain`, or null). */
+  mark(e) {
+    const fields = new Map((e?.field ?? []).map((f) => [f.layer, f]));
+    this.blocks.forEach(({ block, heat }, i) => {
+      const f = fields.get(i);
+      const own = e && i === e.layer;
+      block.classList.toggle('picked', !!own);
+      block.classList.toggle('feeds', !!f);
+      heat.forEach((m, ch) => {
+        const used = f ? f.channels.includes(ch) : true;
+        m.box.parentElement.classList.toggle('dim', !!e && !!f && !used);
+        if (own && ch === e.channel) m.mark([{ y0: e.y, x0: e.x, y1: e.y, x1: e.x, kind: 'cell' }]);
+        else if (f && used) m.mark([{ ...f, kind: i === e.layer - 1 ? 'window' : 'field' }]);
+        else m.mark([]);
+      });
     });
   }
+}
 
-  slot(i) {
-    return this.rows[i].detail;
+/** The kernels of a conv layer: one small heatmap per (output, input) channel pair. */
+export function kernels(l) {
+  const { weight } = l.params;
+  const [co, ci, kh, kw] = weight.shape;
+  const scale = absMax(weight.data);
+  const box = el('figure.kernels', { 'data-kernels': l.name });
+  box.append(el('figcaption', { text: `${l.name}: ${co} × ${ci} kernels of ${kh} × ${kw} weights` }));
+  const wrap = el('div.kgrid', { 'data-cin': String(ci) });
+  for (let o = 0; o < co; o++) {
+    const group = el('div.kgroup', { title: `kernel of output channel ${o}` });
+    for (let c = 0; c < ci; c++) {
+      new Heatmap(group, { label: `${l.name} kernel ${o}, input channel ${c}`, signed: true, size: ci === 1 ? 44 : 22 })
+        .update({ data: weight.data, h: kh, w: kw, offset: ((o * ci) + c) * kh * kw, scale });
+    }
+    group.append(el('span.kcap', { text: String(o) }));
+    wrap.append(group);
   }
+  box.append(wrap);
+  new Legend(box, { signed: true, label: `${l.name} kernels` }).update(scale);
+  return box;
 }

@@ -1,0 +1,589 @@
+//! What made one activation: for a cell of a layer's output, the values it was computed from
+//! (the window of the layer before, the weights, their products, the per-channel sums, the
+//! bias), the sum recomputed from them, the same terms rounded so that the shown terms add up
+//! to the shown sum, and its receptive field: on every earlier activation and the input, the
+//! cells and the channels that fed it (ReLU and pooling are per channel; a conv reads all the
+//! channels of its group; a dense layer and softmax read everything).
+//!
+//! Cells are named in each activation's *view*, the `[C, H, W]` the page draws it as:
+//! conv and pool outputs as they are, a flatten as the `[C, H, W]` it flattens (16 × 7 × 7),
+//! a dense vector of n values as one row when n ≤ 16, else as the most nearly square grid
+//! (64 → 8 × 8). A view is a reshape: cell (c, y, x) is value `(c·H + y)·W + x`.
+
+use serde::Serialize;
+
+use super::{Layer, Model};
+use crate::error::{Error, Result};
+use crate::trace::{rounded_sum, rounded_sum_to, RoundedSum};
+
+/// Decimals of the shown terms and sums.
+pub const DECIMALS: u32 = 3;
+
+/// The `[C, H, W]` each activation is drawn as (index 0 = the input).
+pub fn views(model: &Model) -> Vec<[usize; 3]> {
+    let shapes = model.shapes();
+    let mut out: Vec<[usize; 3]> = Vec::with_capacity(shapes.len());
+    for (i, s) in shapes.iter().enumerate() {
+        let flatten = i > 0 && matches!(model.layers[i - 1], Layer::Flatten);
+        out.push(if flatten {
+            out[i - 1]
+        } else if s.len() == 3 {
+            [s[0], s[1], s[2]]
+        } else {
+            let n: usize = s.iter().product();
+            if n <= 16 {
+                [1, 1, n]
+            } else {
+                // The largest divisor of n at most √n: 64 → 8 × 8, 128 → 8 × 16.
+                let h = (1..=n)
+                    .take_while(|d| d * d <= n)
+                    .filter(|d| n.is_multiple_of(*d))
+                    .last()
+                    .unwrap_or(1);
+                [1, h, n / h]
+            }
+        });
+    }
+    out
+}
+
+/// Cells `[y0, y1] × [x0, x1]` (inclusive, clipped to the activation) of the given channels of
+/// activation `layer` (0 = the input).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Field {
+    pub layer: usize,
+    pub name: String,
+    pub channels: Vec<usize>,
+    pub y0: usize,
+    pub x0: usize,
+    pub y1: usize,
+    pub x1: usize,
+}
+
+/// One cell's computation. Per kind:
+/// - `conv2d`: for each input channel read (`channels`), the `kh × kw` window (`inputs`, with
+///   `padded` = 1 where a tap falls in the zero padding), the kernel (`weights`) and their
+///   `products`, the channel's sum (`partials`); then `bias`; `sum` = Σ partials + bias.
+/// - `maxpool2d`: the window (`inputs`, `padded` taps take no part), `pick` = the tap that won.
+/// - `relu`, `flatten`: the one value read (`inputs`); `pick` = its index in the layer before.
+/// - `linear`: all n inputs, the neuron's weights, the products; `top` = the taps of the four
+///   largest |products|; `partials` = [Σ products].
+/// - `softmax`: all the scores (`inputs`); `sum` = e^(s − max) / Σ e^(s − max).
+///
+/// `shown` are the terms (the partials and the bias, or the products for a single-channel
+/// layer without partials) and the sum rounded to [`DECIMALS`] places so that they add up;
+/// `shownProducts` the products rounded so that each channel's add up to its shown partial.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub layer: usize,
+    pub name: String,
+    pub kind: &'static str,
+    /// Name of the activation it reads (`input`, `pool1`, …).
+    pub from: String,
+    pub channel: usize,
+    pub y: usize,
+    pub x: usize,
+    /// The cell's index in the activation: (channel · H + y) · W + x of its view.
+    pub index: usize,
+    /// The activation the forward pass computed.
+    pub value: f32,
+    /// The same number recomputed here from the terms (in f64, then f32).
+    pub sum: f32,
+    /// `[kh, kw]` of the window (conv, pool), `[1, n]` for a dense layer, else `[1, 1]`.
+    pub window: [usize; 2],
+    /// The window's top-left tap in the layer before (may be negative: padding).
+    pub origin: [i64; 2],
+    pub channels: Vec<usize>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub inputs: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::u8s")]
+    pub padded: Vec<u8>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub weights: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub products: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub partials: Vec<f32>,
+    pub bias: Option<f32>,
+    pub pick: Option<usize>,
+    pub top: Vec<usize>,
+    pub shown: RoundedSum,
+    pub shown_products: Vec<f64>,
+    pub field: Vec<Field>,
+}
+
+/// Explains cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer's output)
+/// from `acts`, every activation of one forward pass of `model` (`acts[0]` the input).
+pub fn explain(
+    model: &Model,
+    acts: &[&[f32]],
+    layer: usize,
+    channel: usize,
+    y: usize,
+    x: usize,
+) -> Result<Explanation> {
+    let views = views(model);
+    let names = model.names();
+    if acts.len() != views.len() {
+        return Err(Error::shape(format!(
+            "{} activations given, the model has {}",
+            acts.len(),
+            views.len()
+        )));
+    }
+    for (i, (a, v)) in acts.iter().zip(&views).enumerate() {
+        if a.len() != v.iter().product::<usize>() {
+            return Err(Error::shape(format!(
+                "activation {i} has {} values, its shape {v:?} needs {}",
+                a.len(),
+                v.iter().product::<usize>()
+            )));
+        }
+    }
+    if layer == 0 || layer >= views.len() {
+        return Err(Error::param(
+            "layer",
+            layer,
+            format!(
+                "must be from 1 to {} (0 is the input, which nothing computes)",
+                views.len() - 1
+            ),
+        ));
+    }
+    let [c_out, h_out, w_out] = views[layer];
+    for (name, v, n) in [
+        ("channel", channel, c_out),
+        ("y", y, h_out),
+        ("x", x, w_out),
+    ] {
+        if v >= n {
+            return Err(Error::param(
+                name,
+                v,
+                format!(
+                    "must be below {n} ({} is {c_out} × {h_out} × {w_out})",
+                    names[layer - 1]
+                ),
+            ));
+        }
+    }
+    let out = (channel * h_out + y) * w_out + x;
+    let prev = acts[layer - 1];
+    let [c_in, h_in, w_in] = views[layer - 1];
+    let from = if layer == 1 {
+        "input".to_string()
+    } else {
+        names[layer - 2].clone()
+    };
+    let mut e = Explanation {
+        layer,
+        name: names[layer - 1].clone(),
+        kind: model.layers[layer - 1].kind(),
+        from,
+        channel,
+        y,
+        x,
+        index: out,
+        value: acts[layer][out],
+        sum: 0.0,
+        window: [1, 1],
+        origin: [y as i64, x as i64],
+        channels: vec![channel],
+        inputs: vec![],
+        padded: vec![],
+        weights: vec![],
+        products: vec![],
+        partials: vec![],
+        bias: None,
+        pick: None,
+        top: vec![],
+        shown: RoundedSum {
+            terms: vec![],
+            total: 0.0,
+        },
+        shown_products: vec![],
+        field: vec![],
+    };
+    match &model.layers[layer - 1] {
+        Layer::Conv2d {
+            weight,
+            bias,
+            params,
+            ..
+        } => {
+            let s = weight.shape();
+            let (cin_g, kh, kw) = (s[1], s[2], s[3]);
+            let group = channel / (c_out / params.groups);
+            e.channels = (group * cin_g..(group + 1) * cin_g).collect();
+            e.window = [kh, kw];
+            let oy = (y * params.stride[0]) as i64 - params.padding[0] as i64;
+            let ox = (x * params.stride[1]) as i64 - params.padding[1] as i64;
+            e.origin = [oy, ox];
+            let mut total = 0f64;
+            for (j, &ci) in e.channels.iter().enumerate() {
+                let mut part = 0f64;
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let iy = oy + (ky * params.dilation[0]) as i64;
+                        let ix = ox + (kx * params.dilation[1]) as i64;
+                        let inside =
+                            iy >= 0 && ix >= 0 && (iy as usize) < h_in && (ix as usize) < w_in;
+                        let v = if inside {
+                            prev[(ci * h_in + iy as usize) * w_in + ix as usize]
+                        } else {
+                            0.0
+                        };
+                        let wv = weight.data()[((channel * cin_g + j) * kh + ky) * kw + kx];
+                        e.inputs.push(v);
+                        e.padded.push(u8::from(!inside));
+                        e.weights.push(wv);
+                        e.products.push(v * wv);
+                        part += v as f64 * wv as f64;
+                    }
+                }
+                e.partials.push(part as f32);
+                total += part;
+            }
+            let b = bias.data()[channel];
+            e.bias = Some(b);
+            e.sum = (total + b as f64) as f32;
+            let mut terms = e.partials.clone();
+            terms.push(b);
+            e.shown = rounded_sum(&terms, DECIMALS)?;
+            let taps = kh * kw;
+            for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
+                let r = rounded_sum_to(&e.products[j * taps..(j + 1) * taps], DECIMALS, *t)?;
+                e.shown_products.extend(r.terms);
+            }
+        }
+        Layer::MaxPool2d { params } => {
+            let [kh, kw] = params.kernel;
+            e.window = [kh, kw];
+            let oy = (y * params.stride[0]) as i64 - params.padding[0] as i64;
+            let ox = (x * params.stride[1]) as i64 - params.padding[1] as i64;
+            e.origin = [oy, ox];
+            let mut best: Option<usize> = None;
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let iy = oy + (ky * params.dilation[0]) as i64;
+                    let ix = ox + (kx * params.dilation[1]) as i64;
+                    let inside = iy >= 0 && ix >= 0 && (iy as usize) < h_in && (ix as usize) < w_in;
+                    let v = if inside {
+                        prev[(channel * h_in + iy as usize) * w_in + ix as usize]
+                    } else {
+                        0.0
+                    };
+                    let t = e.inputs.len();
+                    // NaN wins, as in the kernels' pool.
+                    if inside && best.is_none_or(|b| v > e.inputs[b] || v.is_nan()) {
+                        best = Some(t);
+                    }
+                    e.inputs.push(v);
+                    e.padded.push(u8::from(!inside));
+                }
+            }
+            e.pick = best;
+            e.sum = best.map_or(f32::NEG_INFINITY, |b| e.inputs[b]);
+        }
+        Layer::Relu | Layer::Flatten => {
+            let v = prev[out];
+            e.inputs.push(v);
+            e.pick = Some(out);
+            e.sum = if matches!(model.layers[layer - 1], Layer::Relu) {
+                v.max(0.0)
+            } else {
+                v
+            };
+        }
+        Layer::Linear { weight, bias, .. } => {
+            let n = weight.shape()[1];
+            e.window = [1, n];
+            e.origin = [0, 0];
+            e.channels = (0..c_in).collect();
+            e.inputs = prev.to_vec();
+            e.weights = weight.data()[out * n..(out + 1) * n].to_vec();
+            e.products = e
+                .inputs
+                .iter()
+                .zip(&e.weights)
+                .map(|(a, b)| a * b)
+                .collect();
+            let total: f64 = e
+                .inputs
+                .iter()
+                .zip(&e.weights)
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum();
+            e.partials = vec![total as f32];
+            let b = bias.data()[out];
+            e.bias = Some(b);
+            e.sum = (total + b as f64) as f32;
+            e.shown = rounded_sum(&[total as f32, b], DECIMALS)?;
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| e.products[b].abs().total_cmp(&e.products[a].abs()));
+            e.top = order.into_iter().take(4).collect();
+        }
+        Layer::Softmax => {
+            e.window = [1, prev.len()];
+            e.origin = [0, 0];
+            e.channels = (0..c_in).collect();
+            e.inputs = prev.to_vec();
+            let m = prev.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+            let z: f64 = prev.iter().map(|&s| (s as f64 - m).exp()).sum();
+            e.sum = ((prev[out] as f64 - m).exp() / z) as f32;
+        }
+    }
+    e.field = field(model, &views, layer, channel, [y, y, x, x]);
+    Ok(e)
+}
+
+/// The receptive field of cells `rect` = [y0, y1, x0, x1] of `channel` of activation `layer`,
+/// walked back to the input: one entry per earlier activation, nearest first.
+fn field(
+    model: &Model,
+    views: &[[usize; 3]],
+    layer: usize,
+    channel: usize,
+    rect: [usize; 4],
+) -> Vec<Field> {
+    let names = model.names();
+    let mut out = Vec::with_capacity(layer);
+    let mut chans = vec![channel];
+    let [mut y0, mut y1, mut x0, mut x1] = rect.map(|v| v as i64);
+    for j in (1..=layer).rev() {
+        let [c, h, w] = views[j - 1];
+        let all = || (0..c).collect::<Vec<_>>();
+        // The span of input cells that windows [a, b] of one axis read.
+        let span = |a: i64, b: i64, k: usize, s: usize, p: usize, d: usize| {
+            (
+                a * s as i64 - p as i64,
+                b * s as i64 - p as i64 + (d * (k - 1)) as i64,
+            )
+        };
+        match &model.layers[j - 1] {
+            Layer::Conv2d { weight, params, .. } => {
+                let sh = weight.shape();
+                let per_group = views[j][0] / params.groups;
+                let mut next: Vec<usize> = chans
+                    .iter()
+                    .flat_map(|&o| {
+                        let g = o / per_group;
+                        g * sh[1]..(g + 1) * sh[1]
+                    })
+                    .collect();
+                next.sort_unstable();
+                next.dedup();
+                chans = next;
+                (y0, y1) = span(
+                    y0,
+                    y1,
+                    sh[2],
+                    params.stride[0],
+                    params.padding[0],
+                    params.dilation[0],
+                );
+                (x0, x1) = span(
+                    x0,
+                    x1,
+                    sh[3],
+                    params.stride[1],
+                    params.padding[1],
+                    params.dilation[1],
+                );
+            }
+            Layer::MaxPool2d { params } => {
+                (y0, y1) = span(
+                    y0,
+                    y1,
+                    params.kernel[0],
+                    params.stride[0],
+                    params.padding[0],
+                    params.dilation[0],
+                );
+                (x0, x1) = span(
+                    x0,
+                    x1,
+                    params.kernel[1],
+                    params.stride[1],
+                    params.padding[1],
+                    params.dilation[1],
+                );
+            }
+            Layer::Relu | Layer::Flatten => {}
+            Layer::Linear { .. } | Layer::Softmax => {
+                chans = all();
+                (y0, y1, x0, x1) = (0, h as i64 - 1, 0, w as i64 - 1);
+            }
+        }
+        (y0, y1) = (y0.max(0), y1.min(h as i64 - 1));
+        (x0, x1) = (x0.max(0), x1.min(w as i64 - 1));
+        out.push(Field {
+            layer: j - 1,
+            name: if j == 1 {
+                "input".to_string()
+            } else {
+                names[j - 2].clone()
+            },
+            channels: chans.clone(),
+            y0: y0 as usize,
+            x0: x0 as usize,
+            y1: y1 as usize,
+            x1: x1 as usize,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Arch, Model};
+    use super::*;
+    use crate::rng::Rng;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn pass(m: &Model, px: &[f32]) -> Vec<Vec<f32>> {
+        m.forward(px)
+            .unwrap()
+            .activations
+            .iter()
+            .map(|a| a.data().to_vec())
+            .collect()
+    }
+
+    fn refs(a: &[Vec<f32>]) -> Vec<&[f32]> {
+        a.iter().map(|v| &v[..]).collect()
+    }
+
+    #[test]
+    fn views_reshape_dense_vectors() {
+        let m = Model::zeros(Arch::Cnn);
+        let v = views(&m);
+        let names = m.names();
+        let at = |n: &str| v[names.iter().position(|x| x == n).unwrap() + 1];
+        assert_eq!(v[0], [1, 28, 28]);
+        assert_eq!(at("conv2"), [16, 14, 14]);
+        assert_eq!(at("flatten"), [16, 7, 7]);
+        assert_eq!(at("fc1"), [1, 8, 8]);
+        assert_eq!(at("relu3"), [1, 8, 8]);
+        assert_eq!(at("fc2"), [1, 1, 10]);
+        assert_eq!(at("softmax"), [1, 1, 10]);
+        assert_eq!(views(&Model::zeros(Arch::Mlp))[2], [1, 8, 16]);
+        assert_eq!(views(&Model::zeros(Arch::Slp))[1], [1, 28, 28]);
+    }
+
+    /// Every cell of every layer: the recomputed sum is the forward's own activation (the
+    /// kernels' output), and the shown terms add up to the shown sum.
+    #[test]
+    fn sums_equal_the_kernels_outputs() {
+        let mut rng = Rng::new(11);
+        for arch in Arch::ALL {
+            let m = Model::init(arch, 4);
+            let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+            let acts = pass(&m, &px);
+            let acts = refs(&acts);
+            let v = views(&m);
+            for l in 1..v.len() {
+                let [c, h, w] = v[l];
+                for _ in 0..40 {
+                    let (ch, y, x) = (rng.below(c), rng.below(h), rng.below(w));
+                    let e = explain(&m, &acts, l, ch, y, x).unwrap();
+                    assert_eq!(e.value, acts[l][(ch * h + y) * w + x]);
+                    assert!(
+                        (e.sum - e.value).abs() <= 1e-4 * (1.0 + e.value.abs()),
+                        "{arch:?} {} [{ch}][{y}][{x}]: {} vs {}",
+                        e.name,
+                        e.sum,
+                        e.value
+                    );
+                    let units = |t: f64| (t * 1000.0).round() as i64;
+                    let terms: i64 = e.shown.terms.iter().map(|&t| units(t)).sum();
+                    assert_eq!(terms, units(e.shown.total));
+                    if e.kind == "conv2d" {
+                        let taps = e.window[0] * e.window[1];
+                        for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
+                            let s: i64 = e.shown_products[j * taps..(j + 1) * taps]
+                                .iter()
+                                .map(|&p| units(p))
+                                .sum();
+                            assert_eq!(s, units(*t), "channel {j}");
+                        }
+                        assert!((e.shown.total - e.sum as f64).abs() <= 5e-4 + 1e-6);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The field is exactly what feeds the cell: changing an input pixel outside it leaves the
+    /// cell's value unchanged, and every channel it names on the layer before is read.
+    #[test]
+    fn outside_the_field_nothing_matters() {
+        let m = Model::init(Arch::Cnn, 9);
+        let mut rng = Rng::new(3);
+        let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+        let base = pass(&m, &px);
+        let v = views(&m);
+        for (l, ch, y, x) in [
+            (1, 3, 0, 0),
+            (3, 2, 6, 9),
+            (4, 5, 3, 3),
+            (5, 7, 13, 2),
+            (6, 1, 5, 5),
+            (7, 2, 1, 6),
+        ] {
+            let e = explain(&m, &refs(&base), l, ch, y, x).unwrap();
+            let input = e.field.last().unwrap();
+            assert_eq!(input.layer, 0);
+            let [_, h, w] = v[l];
+            let idx = (ch * h + y) * w + x;
+            for _ in 0..30 {
+                let (py, pxx) = (rng.below(28), rng.below(28));
+                let inside =
+                    (input.y0..=input.y1).contains(&py) && (input.x0..=input.x1).contains(&pxx);
+                if inside {
+                    continue;
+                }
+                let mut p2 = px.clone();
+                p2[py * 28 + pxx] = 1.0 - p2[py * 28 + pxx];
+                assert_eq!(
+                    pass(&m, &p2)[l][idx],
+                    base[l][idx],
+                    "layer {l}: pixel ({py}, {pxx}) outside the field"
+                );
+            }
+        }
+        // pool2 channel 5 is fed by conv2 channel 5 only (ReLU and pooling are per channel), and
+        // conv2 reads all 8 channels of pool1.
+        let names = m.names();
+        let pool2 = names.iter().position(|n| n == "pool2").unwrap() + 1;
+        let e = explain(&m, &refs(&base), pool2, 5, 3, 3).unwrap();
+        let by = |n: &str| e.field.iter().find(|f| f.name == n).unwrap().clone();
+        assert_eq!(by("relu2").channels, vec![5]);
+        assert_eq!(by("conv2").channels, vec![5]);
+        assert_eq!(by("pool1").channels, (0..8).collect::<Vec<_>>());
+        assert_eq!((by("relu2").y0, by("relu2").y1), (6, 7));
+        assert_eq!(by("input").channels, vec![0]);
+        let fc2 = names.iter().position(|n| n == "fc2").unwrap() + 1;
+        let e = explain(&m, &refs(&base), fc2, 0, 0, 4).unwrap();
+        assert_eq!(e.field.len(), fc2);
+        assert!(e.field.iter().all(|f| f.y0 == 0 && f.x0 == 0));
+        assert_eq!(e.top.len(), 4);
+    }
+
+    #[test]
+    fn bad_cells_name_the_argument() {
+        let m = Model::init(Arch::Cnn, 1);
+        let base = pass(&m, &[0.5; 784]);
+        let a = refs(&base);
+        let msg = |r: Result<Explanation>| r.unwrap_err().to_string();
+        assert!(msg(explain(&m, &a, 0, 0, 0, 0)).contains("layer"));
+        assert!(msg(explain(&m, &a, 99, 0, 0, 0)).contains("layer"));
+        assert!(msg(explain(&m, &a, 1, 8, 0, 0)).contains("channel"));
+        assert!(msg(explain(&m, &a, 1, 0, 28, 0)).contains("y"));
+        assert!(msg(explain(&m, &a, 1, 0, 0, 28)).contains("x"));
+        assert!(explain(&m, &a[..3], 1, 0, 0, 0).is_err());
+    }
+}
