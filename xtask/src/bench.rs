@@ -15,8 +15,10 @@ use crate::serve::{self, Site};
 use crate::util::{self, Result};
 
 /// The playground's policy plus what the bench page needs: TF.js's wasm backend compiles its
-/// module from our origin (`'wasm-unsafe-eval'`), and nothing else is allowed to load.
-const CSP_BENCH: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+/// module from our origin (`'wasm-unsafe-eval'`), and the TF.js union bundle (for its gradients)
+/// finds the global object with `Function("return this")` (`'unsafe-eval'`; the bench page
+/// only, never the playground); nothing else is allowed to load.
+const CSP_BENCH: &str = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; \
 style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
 worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";

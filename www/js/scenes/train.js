@@ -7,6 +7,7 @@
 import { Scene, el } from './base.js';
 import { Heatmap, robustScale, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
+import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
 
 const MODELS = {
@@ -111,7 +112,7 @@ export class TrainScene extends Scene {
     this.weightsCard = el('section.card.train-weights', { 'aria-label': 'The weights as they change' });
     this.weightsTitle = el('h3', { text: 'The weights' });
     this.weightsText = el('p.small', { text: '' });
-    this.legend = el('p.scale-legend', {});
+    this.legend = el('div.scale-legend', {});
     this.tiles = el('div#train-tiles.train-tiles');
     this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles);
     r.append(this.weightsCard);
@@ -388,6 +389,12 @@ export class TrainScene extends Scene {
         }
       };
       this.tiles.className = `train-tiles ${arch}`;
+      this.legend.replaceChildren();
+      this.legends = (arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1']).map((n) => {
+        const box = el('span.legend-item', {}, el('small', { text: n }));
+        this.legend.append(box);
+        return new Legend(box, { signed: true, label: `${n} weights` });
+      });
       if (arch === 'slp') {
         this.weightsTitle.textContent = 'The ten templates (fc1 weights, one 28 × 28 image per digit)';
         this.weightsText.textContent = 'Red where ink raises the digit\'s score, blue where ink lowers it. From zeros, each fills in with the digits it must answer.';
@@ -418,9 +425,7 @@ export class TrainScene extends Scene {
         this.maps[k].update({ data: w.data, h, w: ww, offset: i * step, scale: scale[j] });
       }
     });
-    this.legend.replaceChildren(...parts.map((w, j) => el('span.legend-bar', {},
-      el('span', { text: (-scale[j]).toPrecision(2) }), el('i.bar.diverging'), el('span', { text: `+${scale[j].toPrecision(2)}` }),
-      parts.length > 1 ? el('small', { text: j ? ' conv2' : ' conv1' }) : null)));
+    scale.forEach((sc, j) => this.legends[j].update(sc));
   }
 
   async explain() {

@@ -15,7 +15,7 @@ export class Curves {
     this.format = format;
     this.box = el('figure.curves');
     this.canvas = el('canvas', { role: 'img', 'aria-label': title, height: String(height), width: '400' });
-    const legend = el('figcaption.legend', {},
+    const legend = el('figcaption.curves-key', {},
       el('strong', { text: title }),
       ...series.map((s) => {
         const swatch = el('i');
