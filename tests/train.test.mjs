@@ -25,7 +25,7 @@ async function waitFor(page, pred, timeout = 60000) {
 // One worker, so that a core is left for the page on a two-core machine (with a worker per
 // core the page's thread competes with them, and the long-task check would measure that).
 test('train: the slp from zeros passes 90% on the test subset within two epochs; pause stops it; no long main-thread task', async () => {
-  const { page, context, errors, foreign } = await openPage(browser, '#train?m=slp&w=1');
+  const { page, context, errors, foreign } = await openPage(browser, '#train?m=slp&w=1&pace=full');
   assert.equal(await page.inputValue('#train-model'), 'slp');
   assert.deepEqual(await page.$$eval('#train-model option', (o) => o.map((x) => x.value)), ['slp', 'mlp', 'cnn']);
   const requests = [];
@@ -152,6 +152,20 @@ test('train: use the trained slp in Templates, download it, load it back (same a
   assert.deepEqual(errors, [], 'console errors');
   assert.deepEqual(fresh.errors, [], 'console errors');
   await fresh.context.close();
+  await context.close();
+});
+
+test('train: the speed setting slows training down to watch it', async () => {
+  const { page, context, errors } = await openPage(browser, '#train?m=slp&w=1&pace=1000');
+  assert.equal(await page.inputValue('#train-pace'), '1000');
+  await page.click('#train-start');
+  await waitFor(page, (x) => Number(x.samples) > 0);
+  const a = Number((await status(page)).samples);
+  await page.waitForTimeout(2000);
+  const b = Number((await status(page)).samples);
+  await page.click('#train-pause');
+  assert.ok(b - a >= 500 && b - a <= 4000, `${b - a} samples in 2 s at 1,000 samples/s`);
+  assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });
 

@@ -18,10 +18,13 @@ const MODELS = {
 const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD + momentum 0.9', adam: 'Adam' };
 /** The page's defaults per model: what trains well from the start the model gets. */
 const DEFAULTS = {
-  slp: { opt: 'sgd', lr: '0.1', init: 'zeros' },
-  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded' },
-  cnn: { opt: 'adam', lr: '0.002', init: 'seeded' },
+  // The slp trains an epoch in well under a second: slowed by default, so the templates can be
+  // watched as they form (an epoch in 20 s).
+  slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000' },
+  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full' },
+  cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full' },
 };
+const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
 const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
 const MAX_WORKERS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 
@@ -64,6 +67,8 @@ export class TrainScene extends Scene {
     this.inInit = el('select#train-init', { 'aria-label': 'Initial weights' },
       el('option', { value: 'zeros', text: 'zeros' }), el('option', { value: 'seeded', text: 'random (seeded)' }));
     this.inAug = el('input#train-aug', { type: 'checkbox', 'aria-label': 'Augment the training images' });
+    this.inPace = el('select#train-pace', { 'aria-label': 'Speed' },
+      ...Object.entries(PACES).map(([v, t]) => el('option', { value: v, text: t })));
     this.inWorkers = el('select#train-workers', { 'aria-label': 'Workers' },
       ...Array.from({ length: MAX_WORKERS }, (_, i) => el('option', { value: String(i + 1), text: String(i + 1) })));
     form.append(
@@ -73,6 +78,7 @@ export class TrainScene extends Scene {
       field('Batch size', this.inBatch), batches,
       field('Start from', this.inInit),
       el('label.field.check', {}, this.inAug, el('span', { text: 'augment (small rotations, shifts, strokes)' })),
+      field('Speed', this.inPace, 'slow it down to watch'),
       field('Workers', this.inWorkers, `this browser reports ${navigator.hardwareConcurrency || 1} cores`));
     this.note = el('p#train-note.note', { role: 'status', 'aria-live': 'polite' });
 
@@ -141,7 +147,7 @@ export class TrainScene extends Scene {
   }
 
   wire() {
-    for (const inp of [this.inModel, this.inOpt, this.inLr, this.inBatch, this.inInit, this.inAug, this.inWorkers]) {
+    for (const inp of [this.inModel, this.inOpt, this.inLr, this.inBatch, this.inInit, this.inAug, this.inPace, this.inWorkers]) {
       inp.addEventListener('change', () => this.fromControls(inp));
     }
     this.btnStart.onclick = () => this.start();
@@ -187,6 +193,7 @@ export class TrainScene extends Scene {
     this.inInit.value = s.init;
     this.inAug.checked = s.aug === '1';
     this.inWorkers.value = s.w;
+    this.inPace.value = s.pace;
   }
 
   fromControls(changed) {
@@ -199,14 +206,20 @@ export class TrainScene extends Scene {
       s.init = this.inInit.value;
       s.aug = this.inAug.checked ? '1' : '0';
       s.w = this.inWorkers.value;
+      s.pace = this.inPace.value;
     }
     this.showControls();
     this.ctx.changed();
     if (changed === this.inWorkers) this.restartPool();
-    else this.applySettings();
+    else if (changed === this.inPace) this.sendPace();
+    else { this.applySettings(); this.sendPace(); }
   }
 
   noteText(text) { this.note.textContent = text; }
+
+  sendPace() {
+    if (this.poolReady) this.pool.send({ type: 'pace', pace: this.state.pace === 'full' ? 0 : Number(this.state.pace) });
+  }
 
   error({ what, message }) {
     if (what === 'settings') this.refused = true;
@@ -239,6 +252,7 @@ export class TrainScene extends Scene {
         this.phase({ phase: 'decode' });
         await this.pool.start({ flavour: this.ctx.flavour, data, settings: this.settings(), count });
         this.phase({ phase: 'ready' });
+        this.pool.send({ type: 'pace', pace: this.state.pace === 'full' ? 0 : Number(this.state.pace) });
         this.settingsSent = JSON.stringify(this.settings());
         this.btnUse.disabled = false;
         this.btnDownload.disabled = false;
@@ -367,7 +381,7 @@ export class TrainScene extends Scene {
       `${s.done.toLocaleString('en-US')} / ${s.perEpoch.toLocaleString('en-US')} images`,
       `${s.samples.toLocaleString('en-US')} samples in all`,
     ];
-    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}`, `epoch ends in ${fmtTime(left)}`);
+    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}${this.state.pace === 'full' ? '' : ' (slowed to watch)'}`, `epoch ends in ${fmtTime(left)}`);
     if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
     if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
     st.textContent = parts.join(' · ');
@@ -548,6 +562,10 @@ export class TrainScene extends Scene {
     for (const k of ['lr', 'b', 'seed']) if (p[k] !== undefined) s[k] = p[k];
     if (p.init === 'zeros' || p.init === 'seeded') s.init = p.init;
     if (p.aug === '0' || p.aug === '1') s.aug = p.aug;
+    if (p.pace !== undefined) {
+      if (PACES[p.pace]) s.pace = p.pace;
+      else notes.push(`speed ${p.pace} → ${PACES[s.pace]}`);
+    }
     if (p.w !== undefined) {
       const w = Number(p.w);
       if (Number.isInteger(w) && w >= 1 && w <= MAX_WORKERS) s.w = String(w);
@@ -557,7 +575,7 @@ export class TrainScene extends Scene {
     this.showControls();
     if (this.poolReady) {
       if (this.pool.count !== Number(s.w)) await this.restartPool();
-      else await this.applySettings();
+      else { await this.applySettings(); this.sendPace(); }
     }
   }
 

@@ -16,10 +16,15 @@ let leaderPort = null; // a follower's port to the leader
 let running = false;
 let looping = false;
 let epochSeen = -1;
+let pace = 0; // samples per second at most (0: as fast as it goes)
+let paceChanged = false;
 
 const TEST_SUBSET = 1000;
 const REPORT_MS = 150;
 const EVAL_MS = 400;
+// …and at every multiple of this many samples, so a fast model is checked often, at the same
+// points on every run.
+const EVAL_SAMPLES = 10000;
 const CHUNK_MS = 30;
 
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
@@ -107,25 +112,40 @@ async function loop() {
   let lastReport = 0;
   let lastEval = 0;
   let budget = 1;
-  const t0 = performance.now();
+  let t0 = performance.now();
   let s0 = trainer.status().samples;
+  let nextEval = (Math.floor(s0 / EVAL_SAMPLES) + 1) * EVAL_SAMPLES;
   try {
     while (running) {
+      if (paceChanged) {
+        paceChanged = false;
+        t0 = performance.now();
+        s0 = trainer.status().samples;
+      }
       const start = performance.now();
-      const s = await chunk(budget);
+      // A chunk ends at the next evaluation point at the latest.
+      const before = trainer.status();
+      const toEval = Math.ceil((nextEval - before.samples) / before.batch);
+      const s = await chunk(Math.max(1, Math.min(budget, toEval)));
       const took = performance.now() - start;
-      // Adapt the chunk so that one lasts about CHUNK_MS.
+      // Adapt the chunk so that one lasts about CHUNK_MS (at a set pace, at most 50 ms of it).
       budget = Math.max(1, Math.min(1000, Math.round(budget * (CHUNK_MS / Math.max(took, 0.5)))));
+      if (pace > 0) {
+        budget = Math.min(budget, Math.max(1, Math.round((pace * 0.05) / s.batch)));
+        const wait = t0 + ((s.samples - s0) / pace) * 1000 - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const now = performance.now();
       const extra = {};
       if (s.epoch !== epochSeen && epochSeen >= 0) {
         // An epoch finished: the full test set.
         extra.evaluation = evaluate(true);
         extra.evaluation.epoch = epochSeen;
-      } else if (now - lastEval > EVAL_MS) {
+      } else if (now - lastEval > EVAL_MS || s.samples >= nextEval) {
         extra.evaluation = evaluate(false);
         lastEval = now;
       }
+      while (nextEval <= s.samples) nextEval += EVAL_SAMPLES;
       epochSeen = s.epoch;
       if (now - lastReport > REPORT_MS || extra.evaluation) {
         extra.rate = (s.samples - s0) / ((now - t0) / 1000);
@@ -190,6 +210,10 @@ self.onmessage = async (e) => {
         report({ evaluation: evaluate(false), reset: true });
         break;
       }
+      case 'pace':
+        pace = Number(m.pace) > 0 ? Number(m.pace) : 0;
+        paceChanged = true;
+        break;
       case 'start':
         needTrainer();
         running = true;
