@@ -17,17 +17,17 @@ const MODELS = {
 };
 const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD + momentum 0.9', adam: 'Adam' };
 /** The page's defaults per model: what trains well from the start the model gets. */
+const MAX_WORKERS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 const DEFAULTS = {
   // The slp trains an epoch in well under a second: slowed by default, so the templates can be
-  // watched as they form (an epoch in 20 s).
-  slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000' },
-  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full' },
-  cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full' },
+  // watched as they form (an epoch in 20 s), on one worker (its step is shorter than the
+  // workers' exchange of gradients, so more workers would be slower).
+  slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', w: '1' },
+  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
+  cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
 const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
-const MAX_WORKERS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
-
 function fmtTime(s) {
   if (!Number.isFinite(s) || s < 0) return '–';
   const m = Math.floor(s / 60);
@@ -40,7 +40,7 @@ export class TrainScene extends Scene {
   constructor(root, ctx) {
     super(root, ctx);
     this.pool = new TrainPool();
-    this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1', w: String(MAX_WORKERS) };
+    this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1' };
     this.running = false;
     this.started = false;
     this.lastStatus = null;
@@ -210,7 +210,7 @@ export class TrainScene extends Scene {
     }
     this.showControls();
     this.ctx.changed();
-    if (changed === this.inWorkers) this.restartPool();
+    if (changed === this.inWorkers || (this.poolReady && this.pool.count !== Number(s.w))) this.restartPool();
     else if (changed === this.inPace) this.sendPace();
     else { this.applySettings(); this.sendPace(); }
   }
