@@ -39,22 +39,48 @@ function invalid(name, value, reason) {
   return new Error(`invalid ${name} = ${value}: ${reason}`);
 }
 
-export class Tensor {
+/**
+ * A wasm object reached by a handle. The handle lives in this private field, which instances of
+ * the classes below inherit and nothing else has (`Object.create(Tensor.prototype)` has none), so
+ * a handle cannot be forged; with the class's kind it also cannot be passed off as another kind.
+ */
+class Owned {
   #id = 0;
+  #kind = '';
+  #free = null;
 
+  constructor(kind, id, free) {
+    this.#kind = kind;
+    this.#id = id;
+    this.#free = free;
+    freeLater.register(this, () => free(id), this);
+  }
+
+  /** The handle of `v` if it is a live `kind`, or an Error naming argument `name`. */
+  static id(v, name, kind) {
+    if (typeof v !== 'object' || v === null || !(#id in v) || v.#kind !== kind) throw invalid(name, shown(v), `must be a ${kind}`);
+    if (v.#id === 0) throw invalid(name, `a freed ${kind}`, 'was freed (free() was called on it)');
+    return v.#id;
+  }
+
+  /** Frees `v`'s wasm memory now (else when it is collected); freeing twice does nothing. */
+  static release(v, kind) {
+    if (typeof v !== 'object' || v === null || !(#id in v) || v.#kind !== kind) throw invalid('this', shown(v), `must be a ${kind}`);
+    if (v.#id === 0) return;
+    v.#free(v.#id);
+    freeLater.unregister(v);
+    v.#id = 0;
+  }
+}
+
+export class Tensor extends Owned {
   /** `new Tensor(data: Float32Array, shape: number[])`: copies `data` into wasm memory. */
   constructor(data, shape) {
-    this.#id = data === WRAP ? shape : raw.tensorNew(data, shape);
-    const id = this.#id;
-    freeLater.register(this, () => raw.tensorFree(id), this);
+    super('Tensor', data === WRAP ? shape : raw.tensorNew(data, shape), raw.tensorFree);
   }
 
   /** The handle of `v`, or an Error naming argument `name`. */
-  static handle(v, name) {
-    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Tensor');
-    if (v.#id === 0) throw invalid(name, 'a freed Tensor', 'was freed (free() was called on it)');
-    return v.#id;
-  }
+  static handle(v, name) { return Owned.id(v, name, 'Tensor'); }
 
   /** The shape, outermost dimension first. */
   get shape() { return Array.from(raw.tensorShape(Tensor.handle(this, 'this'))); }
@@ -63,13 +89,7 @@ export class Tensor {
   toArray() { return raw.tensorToArray(Tensor.handle(this, 'this')); }
 
   /** Frees the wasm memory now (it is freed when this object is collected otherwise). */
-  free() {
-    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Tensor');
-    if (this.#id === 0) return;
-    raw.tensorFree(this.#id);
-    freeLater.unregister(this);
-    this.#id = 0;
-  }
+  free() { Owned.release(this, 'Tensor'); }
 }
 
 const T = (v, name) => Tensor.handle(v, name);
@@ -90,21 +110,14 @@ export const relu = (x) => new Tensor(WRAP, raw.relu(T(x, 'x')));
 /** Softmax along `axis` (default the last; negative counts from the end). */
 export const softmax = (x, axis) => new Tensor(WRAP, raw.softmax(T(x, 'x'), axis));
 
-export class Model {
-  #id = 0;
-
+export class Model extends Owned {
   constructor(token, id) {
     if (token !== WRAP) throw new Error('Model has no public constructor: use Model.load(bytes)');
-    this.#id = id;
-    freeLater.register(this, () => raw.modelFree(id), this);
+    super('Model', id, raw.modelFree);
   }
 
   /** The handle of `v`, or an Error naming argument `name`. */
-  static handle(v, name) {
-    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Model');
-    if (v.#id === 0) throw invalid(name, 'a freed Model', 'was freed (free() was called on it)');
-    return v.#id;
-  }
+  static handle(v, name) { return Owned.id(v, name, 'Model'); }
 
   /** Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match. */
   static load(bytes) { return new Model(WRAP, raw.modelLoad(bytes)); }
@@ -122,13 +135,7 @@ export class Model {
     const id = Model.handle(this, 'this');
     return new Forward(WRAP, this, id, raw.modelForward(id, pixels));
   }
-  free() {
-    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Model');
-    if (this.#id === 0) return;
-    raw.modelFree(this.#id);
-    freeLater.unregister(this);
-    this.#id = 0;
-  }
+  free() { Owned.release(this, 'Model'); }
 }
 
 /** Every activation of one forward pass, valid until its model runs again. */
@@ -174,20 +181,13 @@ export class Forward {
 }
 
 /** MNIST images and labels decoded in wasm: `Dataset.load(imagesIdx, labelsIdx)` (gzip or raw). */
-export class Dataset {
-  #id = 0;
-
+export class Dataset extends Owned {
   constructor(token, id) {
     if (token !== WRAP) throw new Error('Dataset has no public constructor: use Dataset.load(images, labels)');
-    this.#id = id;
-    freeLater.register(this, () => raw.datasetFree(id), this);
+    super('Dataset', id, raw.datasetFree);
   }
 
-  static handle(v, name) {
-    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Dataset');
-    if (v.#id === 0) throw invalid(name, 'a freed Dataset', 'was freed (free() was called on it)');
-    return v.#id;
-  }
+  static handle(v, name) { return Owned.id(v, name, 'Dataset'); }
 
   /** Decodes an IDX image file and its label file (`Uint8Array`s). */
   static load(images, labels) { return new Dataset(WRAP, raw.datasetLoad(images, labels)); }
@@ -197,13 +197,7 @@ export class Dataset {
   image(i) { return raw.datasetImage(Dataset.handle(this, 'this'), i); }
   /** Label of image `i`. */
   label(i) { return raw.datasetLabel(Dataset.handle(this, 'this'), i); }
-  free() {
-    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Dataset');
-    if (this.#id === 0) return;
-    raw.datasetFree(this.#id);
-    freeLater.unregister(this);
-    this.#id = 0;
-  }
+  free() { Owned.release(this, 'Dataset'); }
 }
 
 /**
@@ -211,20 +205,12 @@ export class Dataset {
  * batch, augment, init, seed })`. `run(dataset, steps)` trains on one worker; data-parallel
  * workers call `gradients(dataset, shard, shards)` and then `apply([all shards' gradients])`.
  */
-export class Trainer {
-  #id = 0;
-
+export class Trainer extends Owned {
   constructor(dataset, settings) {
-    this.#id = raw.trainerNew(Dataset.handle(dataset, 'dataset'), settings);
-    const id = this.#id;
-    freeLater.register(this, () => raw.trainerFree(id), this);
+    super('Trainer', raw.trainerNew(Dataset.handle(dataset, 'dataset'), settings), raw.trainerFree);
   }
 
-  static handle(v, name) {
-    if (typeof v !== 'object' || v === null || !(#id in v)) throw invalid(name, shown(v), 'must be a Trainer');
-    if (v.#id === 0) throw invalid(name, 'a freed Trainer', 'was freed (free() was called on it)');
-    return v.#id;
-  }
+  static handle(v, name) { return Owned.id(v, name, 'Trainer'); }
 
   /** Trains `steps` batches; returns the status. */
   run(dataset, steps) { return raw.trainerRun(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), steps); }
@@ -244,11 +230,5 @@ export class Trainer {
   weights(name) { return raw.trainerWeights(Trainer.handle(this, 'this'), name); }
   /** The model as a safetensors file (`Uint8Array`) that `Model.load` and PyTorch read. */
   save() { return raw.trainerSave(Trainer.handle(this, 'this')); }
-  free() {
-    if (!(typeof this === 'object' && this !== null && #id in this)) throw invalid('this', shown(this), 'must be a Trainer');
-    if (this.#id === 0) return;
-    raw.trainerFree(this.#id);
-    freeLater.unregister(this);
-    this.#id = 0;
-  }
+  free() { Owned.release(this, 'Trainer'); }
 }
