@@ -1,5 +1,5 @@
 // convscope's JavaScript API: the wasm exports (./convscope.js, made by wasm-bindgen) with the
-// classes Tensor, Model and Forward around their handles. `cargo xtask build` copies this file
+// classes Tensor, Model, Forward, Dataset and Trainer around their handles. `cargo xtask build` copies this file
 // beside the glue as api.js.
 //
 // A handle lives in a private field (#id), so it cannot be forged (Object.create(Tensor.prototype)
