@@ -13,7 +13,8 @@ export type Size2d = number | [number, number];
 export type Padding2d = number | [number, number] | [number, number, number, number];
 export interface Conv2dOptions { stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number }
 export interface ConvTranspose2dOptions extends Conv2dOptions { outputPadding?: Size2d }
-export interface MaxPool2dOptions { kernelSize: Size2d; stride?: Size2d; padding?: Size2d; dilation?: Size2d; ceilMode?: boolean }
+/** `padding` is −∞, each side at most half the effective kernel `dilation·(kernelSize−1)+1`. */
+export interface MaxPool2dOptions { kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; ceilMode?: boolean }
 
 export class Tensor {
   constructor(data: Float32Array, shape: number[]);
@@ -32,7 +33,7 @@ export function liveObjects(): { tensors: number; models: number; memoryBytes: n
 
 /** The geometry the kernels run a conv layer with. */
 export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
-export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number]; ceilMode: boolean }
+export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; ceilMode: boolean }
 export interface LayerInfo { name: string; kind: string; shape: number[]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry }
 
 export class Model {

@@ -474,16 +474,26 @@ fn prepared_direct_path_on_the_cnn_shapes() {
 #[test]
 fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     let mut rng = Rng::new(11);
-    let mut done = 0;
+    let (mut done, mut refused) = (0, 0);
     while done < 150 {
         let k = [rng.pick(1..=4), rng.pick(1..=4)];
+        let d = [rng.pick(1..=2), rng.pick(1..=2)];
+        // each side up to half the effective kernel d·(k−1)+1 (and sometimes one more: refused)
+        let over = usize::from(rng.pick(0..=9) == 0);
+        let half = [0, 1].map(|a| (d[a] * (k[a] - 1)).div_ceil(2) + over);
         let p = Pool2dParams {
             kernel: k,
             stride: [rng.pick(1..=3), rng.pick(1..=3)],
-            padding: [rng.pick(0..=k[0] / 2), rng.pick(0..=k[1] / 2)],
-            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            padding: [
+                rng.pick(0..=half[0]),
+                rng.pick(0..=half[1]),
+                rng.pick(0..=half[0]),
+                rng.pick(0..=half[1]),
+            ],
+            dilation: d,
             ceil_mode: rng.pick(0..=1) == 1,
         };
+        let too_much = (0..4).any(|i| p.padding[i] > (d[i % 2] * (k[i % 2] - 1)).div_ceil(2));
         let xs = [
             rng.pick(1..=2),
             rng.pick(1..=3),
@@ -491,6 +501,11 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
             rng.pick(1..=9),
         ];
         let x = rand_t(&mut rng, &xs);
+        if too_much {
+            assert_param(max_pool2d(&x, &p), "padding", &format!("{:?}", p.padding));
+            refused += 1;
+            continue;
+        }
         let Ok((y, arg)) = max_pool2d(&x, &p) else {
             continue;
         };
@@ -503,7 +518,9 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
         let dy = rand_t(&mut rng, y.shape());
         let dx = max_pool2d_backward(&dy, &arg, x.shape()).unwrap();
         let dyf = to_f64(dy.data());
-        let num = numeric_grad_eps(&to_f64(x.data()), 1e-9, |v| {
+        // eps 1e-8: the loss (up to ~10) rounds at ~2e-15, so the quotient is good to ~2e-7; max is
+        // linear between ties, and no two values of a window lie within 1e-8 here (seeded).
+        let num = numeric_grad_eps(&to_f64(x.data()), 1e-8, |v| {
             // windows entirely in the padding are −∞ and carry no gradient
             let y: Vec<f64> = r::max_pool2d(v, xs, &p)
                 .0
@@ -514,6 +531,7 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
         });
         assert_close("pool dx", dx.data(), &num, 1e-6);
     }
+    assert!(refused > 0, "no padding past the bound was tried");
 }
 
 #[test]
@@ -537,7 +555,15 @@ fn max_pool2d_semantics() {
     // (5+2−2)/2 = 2.5 → ceil 4 windows, but the 4th starts at 6−1 = 5 ≥ 5 → 3.
     let x = t(vec![1.0; 5], &[1, 1, 1, 5]);
     let p = Pool2dParams {
-        padding: [0, 1],
+        padding: [0, 1, 0, 1],
+        ceil_mode: true,
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &p).unwrap().0.shape(), [1, 1, 1, 3]);
+    // the drop rule counts only the left padding: with [0, 0, 0, 1] the 3rd window starts at
+    // 4 < 5 and stays; ceil((5+1−2)/2)+1 = 3.
+    let p = Pool2dParams {
+        padding: [0, 0, 0, 1],
         ceil_mode: true,
         ..Pool2dParams::new([1, 2])
     };
@@ -546,7 +572,7 @@ fn max_pool2d_semantics() {
     let x = t(vec![-5.0, -6.0, -7.0, -8.0], &[1, 1, 2, 2]);
     let p = Pool2dParams {
         stride: [1, 1],
-        padding: [1, 1],
+        padding: [1; 4],
         ..Pool2dParams::new([3, 3])
     };
     let (y, _) = max_pool2d(&x, &p).unwrap();
@@ -560,7 +586,7 @@ fn max_pool2d_semantics() {
     let x = t(vec![3.0], &[1, 1, 1, 1]);
     let p = Pool2dParams {
         stride: [1, 1],
-        padding: [0, 1],
+        padding: [0, 1, 0, 1],
         dilation: [1, 2],
         ..Pool2dParams::new([1, 2])
     };
@@ -569,6 +595,108 @@ fn max_pool2d_semantics() {
     assert_eq!(arg, [NO_ARGMAX]);
     let dx = max_pool2d_backward(&t(vec![1.0], &[1, 1, 1, 1]), &arg, &[1, 1, 1, 1]).unwrap();
     assert_eq!(dx.data(), [0.0]);
+}
+
+/// ONNX's `auto_pad`: the total padding `(out − 1)·s + d·(k−1) + 1 − in` with `out = ⌈in / s⌉`,
+/// split with the odd cell at the end (SAME_UPPER) or at the start (SAME_LOWER). Its larger
+/// side is at most ⌈(d·(k−1))/2⌉ = ⌊(d·(k−1)+1)/2⌋, so SAME always fits PyTorch's bound.
+fn onnx_same(input: usize, k: usize, s: usize, d: usize, upper: bool) -> (usize, usize) {
+    let out = input.div_ceil(s);
+    let total = ((out - 1) * s + d * (k - 1) + 1).saturating_sub(input);
+    let small = total / 2;
+    if upper {
+        (small, total - small)
+    } else {
+        (total - small, small)
+    }
+}
+
+#[test]
+fn max_pool2d_pads_each_side_and_expresses_onnx_same_padding() {
+    let mut rng = Rng::new(12);
+    let mut checked = 0;
+    for k in 1..=4 {
+        for s in 1..=3 {
+            for d in 1..=2 {
+                for input in [1, 2, 5, 6, 7] {
+                    for upper in [true, false] {
+                        let (kh, sh, dh) = (k, s, d);
+                        let (kw, sw) = (5 - k, 4 - s);
+                        let ((pt, pb), (pl, pr)) = (
+                            onnx_same(input, kh, sh, dh, upper),
+                            onnx_same(input + 1, kw, sw, 1, upper),
+                        );
+                        let p = Pool2dParams {
+                            kernel: [kh, kw],
+                            stride: [sh, sw],
+                            padding: [pt, pl, pb, pr],
+                            dilation: [dh, 1],
+                            ceil_mode: false,
+                        };
+                        let xs = [1, 2, input, input + 1];
+                        let x = rand_t(&mut rng, &xs);
+                        // SAME's larger side is ⌈(d·(k−1))/2⌉ at most: always inside the bound
+                        let (y, arg) = max_pool2d(&x, &p).unwrap();
+                        // SAME: out = ⌈in / s⌉ on both axes
+                        assert_eq!(
+                            y.shape(),
+                            [1, 2, input.div_ceil(sh), (input + 1).div_ceil(sw)],
+                            "{p:?}"
+                        );
+                        let (want, warg, shape) = r::max_pool2d(&to_f64(x.data()), xs, &p);
+                        assert_eq!(y.shape(), shape, "{p:?}");
+                        assert_eq!(arg, warg, "{p:?}");
+                        assert_close("same pool", y.data(), &want, 0.0);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 150, "{checked}");
+    // one asymmetric case by hand: 1×4 input, k 2, s 2, padding right 1 → windows [0,1], [2,3]
+    // (floor: (4+1−2)/2+1 = 2); padding left 1 instead → [−∞,0], [1,2], and 3 is left out.
+    let x = t(vec![4.0, 1.0, 2.0, 3.0], &[1, 1, 1, 4]);
+    let right = Pool2dParams {
+        padding: [0, 0, 0, 1],
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &right).unwrap().0.data(), [4.0, 3.0]);
+    let left = Pool2dParams {
+        padding: [0, 1, 0, 0],
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &left).unwrap().0.data(), [4.0, 2.0]);
+    // the bound is per side and uses the effective kernel: k 3, dilation 2 → 5 → at most 2
+    let x = t(vec![0.0; 36], &[1, 1, 6, 6]);
+    let ok = Pool2dParams {
+        padding: [2, 0, 0, 1],
+        dilation: [2, 1],
+        ..Pool2dParams::new([3, 3])
+    };
+    assert!(max_pool2d(&x, &ok).is_ok());
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                padding: [0, 0, 3, 0],
+                ..ok
+            },
+        ),
+        "padding",
+        "[0, 0, 3, 0]",
+    );
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                padding: [0, 2, 0, 0],
+                ..ok
+            },
+        ),
+        "padding",
+        "[0, 2, 0, 0]",
+    );
 }
 
 #[track_caller]
@@ -710,12 +838,12 @@ fn invalid_parameters_are_errors_naming_them() {
         max_pool2d(
             &x,
             &Pool2dParams {
-                padding: [2, 0],
+                padding: [2, 0, 0, 0],
                 ..p
             },
         ),
         "padding",
-        "[2, 0]",
+        "[2, 0, 0, 0]",
     );
     assert_param(
         max_pool2d(&x, &Pool2dParams::new([6, 2])),
