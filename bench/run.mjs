@@ -58,7 +58,7 @@ function markdown(res) {
     const g = r.gflops;
     const pending = (k) => (g[k] == null && r.errors?.[k] ? 'pending' : f1(g[k]));
     L.push(`| ${r.label} | ${pending('relaxed')} | ${pending('simd128')} | ${pending('portable')} | `
-      + `${r.kind === 'convT' ? 'n/a' : pending('relaxed+packed')} | `
+      + `${pending('relaxed+packed')} | `
       + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('tfjs')} | ${f1(limit)} | `
       + `${ratio(g.relaxed, g.tfjs)} | ${pct(g.relaxed, limit)} |`);
   }
@@ -66,7 +66,7 @@ function markdown(res) {
   L.push('Ours is timed inside wasm (no JS↔wasm call overhead); TF.js is timed around its JS calls as a user '
     + 'makes them (call overhead included). Convs include a bias (TF.js: `tf.fused.conv2d` with bias; '
     + '`tf.conv2dTranspose` without one). "ours relaxed" packs the weights on every call; "packed once" '
-    + 'reuses them (`sgemm_packed`, `PreparedConv2d`), like TF.js\'s cached XNNPACK operators. '
+    + 'reuses them (`sgemm_packed`, `PreparedConv2d`, `PreparedConvTranspose2d`), like TF.js\'s cached XNNPACK operators. '
     + 'limit = relaxed-FMA peak; ratios use "ours relaxed" (weights packed per call).');
   L.push('');
   const modelTable = (md) => {

@@ -6,7 +6,7 @@
 // call overhead is not counted. Columns relaxed / simd128 /
 // portable force that GEMM micro-kernel and call the plain `sgemm` / `conv2d` /
 // `conv_transpose2d` (weights packed on every call); `relaxed+packed` packs the weights once
-// (`sgemm_packed`, `PreparedConv2d`), as TF.js's XNNPACK operators do.
+// (`sgemm_packed`, `PreparedConv2d`, `PreparedConvTranspose2d`), as TF.js's XNNPACK operators do.
 // TF.js: @tensorflow/tfjs-backend-wasm (XNNPACK), single-threaded SIMD binary, timed around the
 // calls a user makes (`tf.matMul`, `tf.fused.conv2d`, `tf.conv2dTranspose`), call overhead
 // included; each batch ends with `dataSync()` on its last output to force completion.
@@ -132,7 +132,6 @@ async function measureRow(r, opts) {
   const runners = {};
   for (const impl of [...OURS, 'relaxed+packed', 'ndarray']) {
     if (impl === 'ndarray' && r.kind !== 'gemm') continue;
-    if (impl === 'relaxed+packed' && r.kind === 'convT') continue;
     runners[impl] = oursRunner(r, impl);
   }
   runners.tfjs = tfRunner(r);

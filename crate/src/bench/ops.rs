@@ -11,12 +11,13 @@
 //! picks) or, for GEMM only, `"ndarray"` (`ndarray`'s `.dot()`, matrixmultiply's kernel compiled
 //! into this same wasm). A `+packed` suffix (`"relaxed+packed"`) uses the paths that pack the
 //! weights once and reuse them across calls: `gemm::sgemm_packed` with a `PackedB` made before
-//! timing, and `conv::PreparedConv2d` (what the model's forward pass uses).
+//! timing, `conv::PreparedConv2d` (what the model's forward pass uses) and
+//! `conv::PreparedConvTranspose2d`.
 
 use wasm_bindgen::prelude::*;
 
 use super::{noise, Clock};
-use crate::conv::{self, Conv2dParams, PreparedConv2d};
+use crate::conv::{self, Conv2dParams, PreparedConv2d, PreparedConvTranspose2d};
 use crate::gemm::{self, KernelKind, PackedB};
 use crate::Tensor;
 
@@ -201,13 +202,23 @@ pub fn bench_conv_transpose2d(
     let wt = Tensor::new(noise(c * co * kh * kw, 7), &[c, co, kh, kw])?;
     let bias = Tensor::new(noise(co, 8), &[co])?;
     let p = params(stride, pad);
-    if packed(impl_) || !select(impl_)? {
+    if !select(impl_)? {
         return Ok(Vec::new());
     }
     let mut sink = 0.0f32;
-    let t = time(warmup, reps, inner, || {
-        conv::conv_transpose2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
-    });
+    let t = if packed(impl_) {
+        let mut layer = PreparedConvTranspose2d::new(&wt, Some(&bias), &p, [c, h, w])?;
+        let mut out = vec![f32::NAN; layer.output_len()];
+        let t = time(warmup, reps, inner, || {
+            layer.forward_into(x.data(), &mut out)
+        });
+        sink += out[0];
+        t
+    } else {
+        time(warmup, reps, inner, || {
+            conv::conv_transpose2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
+        })
+    };
     gemm::force_kernel(None);
     std::hint::black_box(sink);
     t

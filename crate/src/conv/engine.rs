@@ -13,9 +13,21 @@
 //! still gives the GEMM a long M = P.
 
 use super::direct;
-use super::geometry::{col2im, im2col, ConvPlan};
+use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
 use crate::error::Result;
 use crate::gemm::{selected_kernel, sgemm};
+
+/// From this horizontal stride up, [`small_to_image`] multiplies into the transposed column
+/// matrix `[P, K]` and scatters whole kernel rows ([`col2im_rows`]: `kw` floats per add, a
+/// vector) instead of `[K, P]` rows whose stride-`s` scatter goes one float at a time. At
+/// stride 1 the `[K, P]` rows are contiguous runs of `W_out` floats, longer vectors than a
+/// kernel row, so they stay. (A constant to adjust by measurement: docs/conv.md.)
+pub const STAMP_ROWS_MIN_STRIDE: usize = 2;
+
+/// Whether [`small_to_image`] scatters the window's stamps kernel row by kernel row.
+pub fn stamp_rows(win: &Window) -> bool {
+    win.stride[1] >= STAMP_ROWS_MIN_STRIDE && win.dilation[1] == 1
+}
 
 /// Scratch for one group's column matrix (or the direct path's padded image, whichever is
 /// larger; empty for pointwise convs).
@@ -108,6 +120,14 @@ pub fn small_to_image(
                 sgemm(
                     k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, img, p as isize, 1,
                 )?;
+            } else if stamp_rows(win) {
+                // Cᵀ[P, K] = A[P, O] · B[O, K]: A = the small planes read transposed, B = W_g.
+                let colt = &mut col[..win.col_len()];
+                sgemm(
+                    p, opg, k, 1.0, sm, 1, p as isize, wg, k as isize, 1, 0.0, colt, k as isize, 1,
+                )?;
+                img.fill(0.0);
+                col2im_rows(win, colt, img)?;
             } else {
                 let col = &mut col[..win.col_len()];
                 sgemm(

@@ -532,6 +532,86 @@ pub fn col2im(win: &Window, col: &[f32], image: &mut [f32]) -> Result<()> {
     Ok(())
 }
 
+/// [`col2im`] from the *transposed* column matrix `colt` (`[P, K]`: one row per window, its K
+/// taps in the kernel's order, channel then kernel row then kernel column). Each window's
+/// stamp is added kernel row by kernel row: `kw` consecutive taps land on consecutive image
+/// columns (dilation 1), so every kernel row of every stamp is one contiguous vector add
+/// (clipped at the image's edges), whatever the stride. The strided scatter of [`col2im`]
+/// (one float at a time when the stride is above 1) is what this replaces for the transposed
+/// conv. `image` is accumulated into, not cleared.
+pub fn col2im_rows(win: &Window, colt: &[f32], image: &mut [f32]) -> Result<()> {
+    check_len("image", image.len(), win.image_len())?;
+    check_len("col", colt.len(), win.col_len())?;
+    let [oh, ow] = win.out;
+    let [kh, kw] = win.kernel;
+    let (h, w) = (win.height, win.width);
+    let (k, plane) = (win.rows(), h * w);
+    let ([s0, s1], [d0, d1], [pt, pl]) = (win.stride, win.dilation, win.pad);
+    if k == 0 {
+        return Ok(());
+    }
+    for (q, stamp) in colt.chunks_exact(k).enumerate().take(oh * ow) {
+        let (oy, ox) = (q / ow, q % ow);
+        // kernel columns whose image column ox·s1 + kx·d1 − pl lies in 0..w
+        let start = ox * s1;
+        let lo = if start >= pl {
+            0
+        } else {
+            (pl - start).div_ceil(d1)
+        }
+        .min(kw);
+        let hi = (pl + w).saturating_sub(start).div_ceil(d1).min(kw).max(lo);
+        if lo == hi {
+            continue;
+        }
+        let x0 = start + lo * d1 - pl;
+        for ky in 0..kh {
+            let y = (oy * s0 + ky * d0).wrapping_sub(pt);
+            if y >= h {
+                continue;
+            }
+            for c in 0..win.channels {
+                let row = &mut image[c * plane + y * w..][..w];
+                let src = &stamp[(c * kh + ky) * kw..][lo..hi];
+                if d1 == 1 {
+                    add_assign(&mut row[x0..x0 + src.len()], src);
+                } else {
+                    for (j, v) in src.iter().enumerate() {
+                        row[x0 + j * d1] += v;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dst[i] += src[i]`, four lanes at a time in wasm (the same additions, so the same bits, as
+/// the scalar loop).
+#[inline]
+fn add_assign(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let n0 = {
+        use core::arch::wasm32::*;
+        let n4 = n / 4 * 4;
+        for i in (0..n4).step_by(4) {
+            // safety: i + 4 ≤ n ≤ both lengths; wasm loads and stores need no alignment.
+            unsafe {
+                let d = dst.as_mut_ptr().add(i) as *mut v128;
+                let s = v128_load(src.as_ptr().add(i) as *const v128);
+                v128_store(d, f32x4_add(v128_load(d), s));
+            }
+        }
+        n4
+    };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let n0 = 0;
+    for (d, s) in dst[n0..n].iter_mut().zip(&src[n0..n]) {
+        *d += s;
+    }
+}
+
 fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
     if got != want {
         return Err(Error::shape(format!(

@@ -9,9 +9,9 @@ pub mod geometry;
 pub mod pool;
 pub mod prepared;
 
-pub use geometry::{col2im, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
+pub use geometry::{col2im, col2im_rows, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
 pub use pool::{max_pool2d, max_pool2d_backward};
-pub use prepared::PreparedConv2d;
+pub use prepared::{PreparedConv2d, PreparedConvTranspose2d};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

@@ -290,6 +290,42 @@ fn im2col_matches_definition_and_col2im_is_its_adjoint() {
 }
 
 #[test]
+fn col2im_rows_is_col2im_of_the_transposed_matrix() {
+    // Small whole numbers, so every sum is exact whatever the order: the two scatters must
+    // agree bit for bit, on conv and transposed-conv windows (strides, dilation, padding).
+    let mut rng = Rng::new(15);
+    for i in 0..300 {
+        let win = if i % 2 == 0 {
+            let c = random_conv(&mut rng);
+            ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win
+        } else {
+            let c = random_transpose(&mut rng);
+            ConvPlan::conv_transpose2d(&c.x, &c.w, &c.p).unwrap().win
+        };
+        let (k, p) = (win.rows(), win.cols());
+        let col: Vec<f32> = (0..k * p).map(|_| rng.pick(0..=16) as f32 - 8.0).collect();
+        let mut colt = vec![0.0; k * p];
+        for r in 0..k {
+            for q in 0..p {
+                colt[q * k + r] = col[r * p + q];
+            }
+        }
+        let start: Vec<f32> = (0..win.image_len())
+            .map(|_| rng.pick(0..=4) as f32)
+            .collect();
+        let (mut want, mut got) = (start.clone(), start);
+        col2im(&win, &col, &mut want).unwrap();
+        col2im_rows(&win, &colt, &mut got).unwrap();
+        assert_eq!(got, want, "{win:?}");
+    }
+    let win = ConvPlan::conv2d(&[1, 1, 4, 4], &[1, 1, 3, 3], &Conv2dParams::default())
+        .unwrap()
+        .win;
+    assert!(col2im_rows(&win, &[0.0; 3], &mut [0.0; 16]).is_err());
+    assert!(col2im_rows(&win, &[0.0; 36], &mut [0.0; 15]).is_err());
+}
+
+#[test]
 fn conv_transpose2d_is_the_adjoint_of_conv2d() {
     // ⟨conv2d(x; W), y⟩ = ⟨x, conv_transpose2d(y; W)⟩ with the same W and parameters; the
     // output_padding recovers the rows the conv's floor division dropped.
@@ -920,4 +956,70 @@ fn each_forced_kernel_gives_the_reference_conv() {
     assert_eq!(direct::max_taps(KernelKind::Portable), 32);
     assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
     assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
+}
+
+/// `PreparedConvTranspose2d` against the reference on the random transposed shapes (batch
+/// images one at a time, NaN-filled outputs), and under every micro-kernel this build has
+/// (packed under the automatic choice, run under the forced one: another NR unpacks).
+#[test]
+fn prepared_conv_transpose2d_matches_reference() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(16);
+    let mut cases: Vec<Case> = (0..120).map(|_| random_transpose(&mut rng)).collect();
+    // the benchmark's shape: 16×14×14 → 8, 4×4, stride 2, padding 1
+    cases.push(Case {
+        x: [1, 16, 14, 14],
+        w: [16, 8, 4, 4],
+        p: Conv2dParams::default().stride(2).pad(1),
+    });
+    for (i, c) in cases.iter().enumerate() {
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[1] * c.p.groups]);
+        let bias = (i % 3 != 0).then_some(&b);
+        let (want, shape) = r::conv_transpose2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            bias.map(|b| to_f64(b.data())).as_deref(),
+            &c.p,
+        );
+        let mut layer =
+            PreparedConvTranspose2d::new(&w, bias, &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+        assert_eq!(layer.output_chw()[..], shape[1..], "{c:?}");
+        let kinds: &[_] = if i % 10 == 0 || i == cases.len() - 1 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for n in 0..c.x[0] {
+                    let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_n = &want[n * out.len()..][..out.len()];
+                    assert_close(&format!("{kind:?} {c:?}"), &out, want_n, 1e-5);
+                }
+            });
+        }
+    }
+    let c = &cases[0];
+    let w = rand_t(&mut rng, &c.w);
+    let mut layer = PreparedConvTranspose2d::new(&w, None, &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+    let mut out = vec![0.0; layer.output_len()];
+    assert!(layer.forward_into(&[0.0; 1], &mut out).is_err());
+    let x = vec![0.0; layer.input_len()];
+    assert!(layer.forward_into(&x, &mut [0.0; 1]).is_err());
+    assert_param(
+        PreparedConvTranspose2d::new(
+            &w,
+            Some(&t(vec![0.0; 99], &[99])),
+            &c.p,
+            [c.x[1], c.x[2], c.x[3]],
+        ),
+        "bias",
+        "[99]",
+    );
 }
