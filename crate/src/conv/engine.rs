@@ -12,10 +12,56 @@
 //! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
 //! still gives the GEMM a long M = P.
 
-use super::direct;
 use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
+use super::{direct, implicit};
 use crate::error::Result;
-use crate::gemm::{selected_kernel, sgemm};
+use crate::gemm::{selected_kernel, sgemm, sgemm_gathered, Gathered, KernelKind};
+
+/// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// 1×1, stride 1, unpadded: the image is the column matrix.
+    Pointwise,
+    /// Few taps: `conv::direct` (its limit follows the micro-kernel).
+    Direct,
+    /// The implicit GEMM over a padded copy (`conv::implicit`): no im2col matrix.
+    Implicit,
+    /// im2col + GEMM: the reference path, and what the rest take.
+    Im2col,
+}
+
+/// The path [`image_to_small`] takes for `win` with `opg` small channels per group on
+/// micro-kernel `kind`: pointwise, then direct (few taps), then implicit (large im2col
+/// matrices), else im2col.
+pub fn path(kind: KernelKind, win: &Window, opg: usize) -> Path {
+    if win.is_pointwise() {
+        Path::Pointwise
+    } else if direct::scratch_len(kind, win).is_some() {
+        Path::Direct
+    } else if implicit::applies(win, opg) {
+        Path::Implicit
+    } else {
+        Path::Im2col
+    }
+}
+
+/// Scratch floats `path` needs for one group of `win`.
+pub fn path_scratch(path: Path, kind: KernelKind, win: &Window) -> usize {
+    match path {
+        Path::Pointwise => 0,
+        Path::Direct => direct::scratch_len(kind, win).unwrap_or(0),
+        Path::Implicit => implicit::padded_len(win).unwrap_or(0),
+        Path::Im2col => win.col_len(),
+    }
+}
+
+/// Scratch for a forward conv (`image_to_small` under the micro-kernel in force): only what
+/// its path needs, so the implicit path never allocates the im2col matrix.
+pub fn forward_scratch(plan: &ConvPlan) -> Vec<f32> {
+    let kind = selected_kernel();
+    let p = path(kind, &plan.win, plan.small_per_group());
+    vec![0.0; path_scratch(p, kind, &plan.win)]
+}
 
 /// From this horizontal stride up, [`small_to_image`] multiplies into the transposed column
 /// matrix `[P, K]` and scatters whole kernel rows ([`col2im_rows`]: `kw` floats per add, a
@@ -54,22 +100,52 @@ pub fn image_to_small(
     let opg = plan.small_per_group();
     let img_g = win.image_len();
     let kind = selected_kernel();
-    let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= col.len());
+    // A scratch too small for the chosen path (a caller's buffer) falls back to im2col when
+    // that fits; callers size it with `forward_scratch` or `col_scratch`.
+    let mut chosen = path(kind, win, opg);
+    if path_scratch(chosen, kind, win) > col.len() {
+        chosen = if win.col_len() <= col.len() {
+            Path::Im2col
+        } else {
+            return Err(crate::Error::shape(format!(
+                "conv scratch has {} floats, the {chosen:?} path needs {}",
+                col.len(),
+                path_scratch(chosen, kind, win)
+            )));
+        };
+    }
+    let offsets = match chosen {
+        Path::Implicit => implicit::Offsets::new(win),
+        _ => implicit::Offsets::default(),
+    };
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
             let wg = &w[g * opg * k..(g + 1) * opg * k];
             let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            if direct_ok {
-                direct::conv(kind, win, img, wg, out, col);
-                continue;
-            }
-            let a: &[f32] = if win.is_pointwise() {
-                img
-            } else {
-                let col = &mut col[..win.col_len()];
-                im2col(win, img, col)?;
-                col
+            let a: &[f32] = match chosen {
+                Path::Direct => {
+                    direct::conv(kind, win, img, wg, out, col);
+                    continue;
+                }
+                Path::Implicit => {
+                    let padded = &mut col[..path_scratch(chosen, kind, win)];
+                    implicit::pad_image(win, img, padded);
+                    let a = Gathered {
+                        data: padded,
+                        rows: &offsets.rows,
+                        cols: &offsets.cols,
+                    };
+                    // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], A gathered from the padded image.
+                    sgemm_gathered(opg, 1.0, a, wg, 1, k as isize, 0.0, out, 1, p as isize)?;
+                    continue;
+                }
+                Path::Pointwise => img,
+                Path::Im2col => {
+                    let col = &mut col[..win.col_len()];
+                    im2col(win, img, col)?;
+                    col
+                }
             };
             // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
             sgemm(

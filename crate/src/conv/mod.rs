@@ -1,11 +1,15 @@
 //! Convolution layers with PyTorch's semantics, NCHW activations and OIHW weights:
 //! [`conv2d`] (a cross-correlation: no kernel flip), [`conv_transpose2d`] (its adjoint),
-//! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
-//! (col2im on the way back); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
+//! [`max_pool2d`], each with a backward pass. Every convolution is one GEMM per group over the
+//! windows: im2col + GEMM (col2im on the way back), or for the forward GEMM the implicit GEMM
+//! of [`implicit`] (windows packed straight from the image) or the few-tap [`direct`] loop,
+//! chosen by [`engine::path`]; see [`engine`] for the three GEMMs and [`geometry`] for the
+//! windows.
 
 pub mod direct;
 pub mod engine;
 pub mod geometry;
+pub mod implicit;
 pub mod pool;
 pub mod prepared;
 
@@ -58,7 +62,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -
     let bias = check_bias(bias, plan.small_channels)?;
     let shape = plan.small_shape();
     let mut out = unwritten(shape.iter().product());
-    let mut col = engine::col_scratch(&plan);
+    let mut col = engine::forward_scratch(&plan);
     engine::image_to_small(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
     Tensor::new(out, &shape)
 }

@@ -3,10 +3,11 @@
 //! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
 //! [`PreparedConvTranspose2d`] does the same for the transposed conv.
 
+use super::engine::{self, Path};
 use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
-use super::{direct, engine};
+use super::{direct, implicit};
 use crate::error::{Error, Result};
-use crate::gemm::{selected_kernel, sgemm_packed, PackedB};
+use crate::gemm::{selected_kernel, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -18,7 +19,10 @@ pub struct PreparedConv2d {
     /// The raw weights, for the direct path (few taps: no im2col, no GEMM).
     weight: Vec<f32>,
     bias: Option<Vec<f32>>,
+    /// Scratch of the path in force (grown once if a forced micro-kernel picks another path).
     col: Vec<f32>,
+    /// The implicit GEMM's offset tables (made once, when that path first runs).
+    offsets: Option<implicit::Offsets>,
 }
 
 impl PreparedConv2d {
@@ -60,7 +64,8 @@ impl PreparedConv2d {
             packed,
             weight: w.data().to_vec(),
             bias,
-            col: engine::col_scratch(&plan),
+            col: engine::forward_scratch(&plan),
+            offsets: None,
         })
     }
 
@@ -104,37 +109,49 @@ impl PreparedConv2d {
         let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
         // The micro-kernel in force picks the path (it may differ from the one at `new`).
         let kind = selected_kernel();
-        let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= self.col.len());
+        let path = engine::path(kind, win, opg);
+        let need = engine::path_scratch(path, kind, win);
+        if self.col.len() < need {
+            self.col.resize(need, 0.0);
+        }
+        if path == Path::Implicit && self.offsets.is_none() {
+            self.offsets = Some(implicit::Offsets::new(win));
+        }
         let k = win.rows();
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
-            if direct_ok {
-                let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                // The bias goes into the accumulators (no second pass over the output).
-                let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
-                direct::conv_bias(
-                    kind,
-                    win,
-                    img,
-                    w,
-                    bias,
-                    &mut out[g * opg * p..(g + 1) * opg * p],
-                    &mut self.col,
-                );
-                continue;
-            }
-            let a: &[f32] = if win.is_pointwise() {
-                img
-            } else {
-                let col = &mut self.col[..win.col_len()];
-                im2col(win, img, col)?;
-                col
+            let c = &mut out[g * opg * p..(g + 1) * opg * p];
+            let a: &[f32] = match (path, &self.offsets) {
+                (Path::Direct, _) => {
+                    let w = &self.weight[g * opg * k..(g + 1) * opg * k];
+                    // The bias goes into the accumulators (no second pass over the output).
+                    let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
+                    direct::conv_bias(kind, win, img, w, bias, c, &mut self.col);
+                    continue;
+                }
+                (Path::Implicit, Some(offsets)) => {
+                    let padded = &mut self.col[..need];
+                    implicit::pad_image(win, img, padded);
+                    let a = Gathered {
+                        data: padded,
+                        rows: &offsets.rows,
+                        cols: &offsets.cols,
+                    };
+                    // C[P, O] = colᵀ · W_gᵀ with A gathered from the padded image.
+                    sgemm_packed_gathered(1.0, a, wg, 0.0, c, 1, p as isize)?;
+                    continue;
+                }
+                (Path::Pointwise, _) => img,
+                _ => {
+                    let col = &mut self.col[..win.col_len()];
+                    im2col(win, img, col)?;
+                    col
+                }
             };
             // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], written straight into the CHW output planes.
-            let c = &mut out[g * opg * p..(g + 1) * opg * p];
             sgemm_packed(p, 1.0, a, 1, p as isize, wg, 0.0, c, 1, p as isize)?;
         }
-        if let (Some(b), false) = (&self.bias, direct_ok) {
+        if let (Some(b), false) = (&self.bias, path == Path::Direct) {
             for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
                 for v in plane {
                     *v += bv;

@@ -913,7 +913,7 @@ fn each_forced_kernel_gives_the_reference_conv() {
             [6, 2, 3, 3],
             Conv2dParams::default().groups(2).dilation(2),
         ),
-        // K = 288: im2col + GEMM for every kind.
+        // K = 288, im2col 288 × 36: the implicit GEMM for every kind.
         ([1, 32, 6, 6], [4, 32, 3, 3], Conv2dParams::default().pad(1)),
     ];
     let mut rng = Rng::new(13);
@@ -1022,4 +1022,126 @@ fn prepared_conv_transpose2d_matches_reference() {
         "bias",
         "[99]",
     );
+}
+
+/// The implicit GEMM (windows packed straight from a padded copy, no im2col) against the
+/// reference: `conv2d` and `PreparedConv2d` (prepared under the automatic choice, run under
+/// every forced micro-kernel) on shapes the engine sends there (K above every direct limit,
+/// an im2col matrix of at least `IMPLICIT_MIN_COL` floats) with strides, per-side padding,
+/// dilation, groups and odd sizes; outputs NaN-filled. Plus the benchmark's 3×3 conv shape.
+#[test]
+fn implicit_gemm_matches_reference_on_many_shapes() {
+    use super::engine::{path, Path};
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(17);
+    let mut cases = vec![Case {
+        x: [1, 32, 16, 16],
+        w: [64, 32, 3, 3],
+        p: Conv2dParams::default().pad(1),
+    }];
+    while cases.len() < 60 {
+        let (kh, kw) = (rng.pick(1..=4), rng.pick(1..=4));
+        let cpg = 257usize.div_ceil(kh * kw) + rng.pick(0..=6);
+        let groups = rng.pick(1..=2);
+        let p = Conv2dParams {
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
+            padding: [
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+            ],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            groups,
+            output_padding: [0, 0],
+        };
+        let c = Case {
+            x: [
+                rng.pick(1..=2),
+                cpg * groups,
+                rng.pick(3..=19),
+                rng.pick(3..=19),
+            ],
+            w: [rng.pick(2..=7) * groups, cpg, kh, kw],
+            p,
+        };
+        let Ok(plan) = ConvPlan::conv2d(&c.x, &c.w, &c.p) else {
+            continue;
+        };
+        if path(
+            crate::gemm::selected_kernel(),
+            &plan.win,
+            plan.small_per_group(),
+        ) == Path::Implicit
+        {
+            cases.push(c);
+        }
+    }
+    for (i, c) in cases.iter().enumerate() {
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[0]]);
+        let (want, shape) = r::conv2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            Some(&to_f64(b.data())),
+            &c.p,
+        );
+        let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
+        let mut layer = PreparedConv2d::new(&w, Some(&b), &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+        let kinds: &[_] = if i % 6 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                assert_eq!(
+                    path(kind, &plan.win, plan.small_per_group()),
+                    Path::Implicit,
+                    "{kind:?} {c:?}"
+                );
+                let what = format!("{kind:?} {c:?}");
+                let got = conv2d(&x, &w, Some(&b), &c.p).unwrap();
+                assert_eq!(got.shape(), shape, "{what}");
+                assert_close(&what, got.data(), &want, 1e-5);
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for n in 0..c.x[0] {
+                    let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_n = &want[n * out.len()..][..out.len()];
+                    assert_close(&format!("prepared {what}"), &out, want_n, 1e-5);
+                }
+            });
+        }
+    }
+}
+
+/// The padded copy and the offset tables reproduce im2col exactly: `colᵀ[q, t]` is
+/// `padded[rows[q] + cols[t]]` for every window and tap (random windows, any geometry).
+#[test]
+fn implicit_offsets_address_the_column_matrix() {
+    use super::implicit::{pad_image, padded_len, Offsets};
+    let mut rng = Rng::new(18);
+    for _ in 0..200 {
+        let c = random_conv(&mut rng);
+        let win = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win;
+        let image = rng.uniform_vec(win.image_len(), -1.0, 1.0);
+        let col = naive_im2col(&win, &image);
+        let mut padded = vec![f32::NAN; padded_len(&win).unwrap()];
+        pad_image(&win, &image, &mut padded);
+        let o = Offsets::new(&win);
+        assert_eq!((o.rows.len(), o.cols.len()), (win.cols(), win.rows()));
+        for (q, &r) in o.rows.iter().enumerate() {
+            for (t, &cc) in o.cols.iter().enumerate() {
+                assert_eq!(
+                    padded[r + cc],
+                    col[t * win.cols() + q],
+                    "{win:?} q {q} t {t}"
+                );
+            }
+        }
+    }
 }
