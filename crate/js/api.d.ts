@@ -43,6 +43,8 @@ export class Model {
   layers(): LayerInfo[];
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
   forward(pixels: Float32Array): Forward;
+  /** The ten probabilities on the fastest path (fused layers, no activation kept). */
+  predict(pixels: Float32Array): Float32Array;
   free(): void;
 }
 export class Forward {

@@ -334,6 +334,19 @@ fn models_load_forward_and_say_what_is_wrong() {
     );
     let p = forward_probabilities(m.clone(), g.clone()).unwrap();
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    // the fused path: the same probabilities, and the forward it did not make stays current
+    let fast = model_predict(m.clone(), px.clone()).unwrap();
+    assert_eq!(fast.len(), 10);
+    for (a, b) in fast.iter().zip(&p) {
+        assert!((a - b).abs() <= 1e-5, "{fast:?} vs {p:?}");
+    }
+    assert_eq!(forward_probabilities(m.clone(), g.clone()).unwrap(), p);
+    assert!(message(model_predict(
+        m.clone(),
+        Float32Array::from(&[0.0f32; 783][..]).into()
+    ))
+    .starts_with("invalid pixels = a Float32Array of 783 elements"));
+    assert!(message(model_predict(m.clone(), "pixels".into())).starts_with("invalid pixels"));
     assert!(
         message(forward_activation(m.clone(), g.clone(), 12.0.into())).contains("numLayers() = 12")
     );
