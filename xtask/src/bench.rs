@@ -1,11 +1,13 @@
-//! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training]`: the
+//! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training] [--allow-load]`: the
 //! side-by-side benchmark. Builds the relaxed wasm with the crate's `bench` feature (the
 //! `bench*` exports) into `bench/pkg/relaxed`, apart from the playground's `www/pkg`; installs
 //! the bench page's npm packages (TF.js, playwright-core) when missing, measures native
 //! training throughput, then serves `bench/page` (with `bench/pkg` as `/pkg/`) with the
 //! project's static server and drives it in headless Chromium (`bench/run.mjs`), which writes
 //! `bench/results.json` and `bench/results.md`. Speed is never asserted: this is not part of
-//! `cargo xtask test`.
+//! `cargo xtask test`. `run.mjs` waits (up to 5 minutes) for the one-minute load average to
+//! fall to 1.0 and refuses to measure when it does not; `--allow-load` measures anyway and
+//! marks the results invalid.
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +28,7 @@ struct Options {
     rows: Option<String>,
     model: bool,
     training: bool,
+    allow_load: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -34,6 +37,7 @@ fn parse(args: &[String]) -> Result<Options> {
         rows: None,
         model: true,
         training: true,
+        allow_load: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -41,6 +45,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--quick" => o.quick = true,
             "--no-model" => o.model = false,
             "--no-training" => o.training = false,
+            "--allow-load" => o.allow_load = true,
             "--rows" => {
                 o.rows = Some(
                     it.next()
@@ -50,7 +55,7 @@ fn parse(args: &[String]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "bench takes --quick, --rows LIST, --no-model, --no-training; got `{other}`"
+                    "bench takes --quick, --rows LIST, --no-model, --no-training, --allow-load; got `{other}`"
                 ))
             }
         }
@@ -98,6 +103,9 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if !o.model {
         cmd.arg("--no-model");
+    }
+    if o.allow_load {
+        cmd.arg("--allow-load");
     }
     if let Some(rows) = &o.rows {
         cmd.args(["--rows", rows]);
