@@ -7,6 +7,8 @@
 // portable force that GEMM micro-kernel and call the plain `sgemm` / `conv2d` /
 // `conv_transpose2d` (weights packed on every call); `relaxed+packed` packs the weights once
 // (`sgemm_packed`, `PreparedConv2d`, `PreparedConvTranspose2d`), as TF.js's XNNPACK operators do.
+// rten: rten 0.27's own matmul / conv / conv_transpose compiled into the same wasm (bench
+// feature), timed inside wasm like ours (`impl = "rten"`).
 // TF.js: @tensorflow/tfjs-backend-wasm (XNNPACK), single-threaded SIMD binary, timed around the
 // calls a user makes (`tf.matMul`, `tf.fused.conv2d`, `tf.conv2dTranspose`), call overhead
 // included; each batch ends with `dataSync()` on its last output to force completion.
@@ -130,7 +132,7 @@ function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
 async function measureRow(r, opts) {
   const fl = flops(r);
   const runners = {};
-  for (const impl of [...OURS, 'relaxed+packed', 'ndarray']) {
+  for (const impl of [...OURS, 'relaxed+packed', 'ndarray', 'rten']) {
     if (impl === 'ndarray' && r.kind !== 'gemm') continue;
     runners[impl] = oursRunner(r, impl);
   }
