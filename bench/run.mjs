@@ -84,15 +84,15 @@ function markdown(res) {
   L.push('');
   L.push('GFLOPS, median of many repetitions after warm-up (higher is better):');
   L.push('');
-  L.push('| shape | ours relaxed | ours simd128 | ours portable | ours relaxed, packed once | ndarray `.dot()` | rten | TF.js wasm | limit | relaxed / TF.js | relaxed / rten | relaxed / limit |');
-  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  L.push('| shape | ours relaxed | ours simd128 | ours portable | ours relaxed, packed once | ndarray `.dot()` | rten | onnxruntime-web | TF.js wasm | limit | relaxed / TF.js | relaxed / rten | relaxed / ORT | relaxed / limit |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of res.rows) {
     const g = r.gflops;
     const pending = (k) => (g[k] == null && r.errors?.[k] ? 'pending' : f1(g[k]));
     L.push(`| ${r.label} | ${pending('relaxed')} | ${pending('simd128')} | ${pending('portable')} | `
       + `${pending('relaxed+packed')} | `
-      + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('rten')} | ${pending('tfjs')} | ${f1(limit)} | `
-      + `${ratio(g.relaxed, g.tfjs)} | ${ratio(g.relaxed, g.rten)} | ${pct(g.relaxed, limit)} |`);
+      + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('rten')} | ${pending('ort')} | ${pending('tfjs')} | ${f1(limit)} | `
+      + `${ratio(g.relaxed, g.tfjs)} | ${ratio(g.relaxed, g.rten)} | ${ratio(g.relaxed, g.ort)} | ${pct(g.relaxed, limit)} |`);
   }
   L.push('');
   L.push('Ours is timed inside wasm (no JS↔wasm call overhead); TF.js is timed around its JS calls as a user '

@@ -1,7 +1,7 @@
 //! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training] [--allow-load]`: the
 //! side-by-side benchmark. Builds the relaxed wasm with the crate's `bench` feature (the
 //! `bench*` exports) into `bench/pkg/relaxed`, apart from the playground's `www/pkg`; installs
-//! the bench page's npm packages (TF.js, playwright-core) when missing, measures native
+//! the bench page's npm packages (TF.js, onnxruntime-web, playwright-core) when missing, measures native
 //! training throughput, then serves `bench/page` (with `bench/pkg` as `/pkg/`) with the
 //! project's static server and drives it in headless Chromium (`bench/run.mjs`), which writes
 //! `bench/results.json` and `bench/results.md`. Speed is never asserted: this is not part of
@@ -84,6 +84,10 @@ pub fn bench(args: &[String]) -> Result<()> {
             ("/pkg/".into(), Contents::Bench.pkg_dir()),
             ("/tfjs/core/".into(), tf.join("tfjs-core/dist")),
             ("/tfjs/wasm/".into(), tf.join("tfjs-backend-wasm/dist")),
+            (
+                "/ort/".into(),
+                dir.join("node_modules/onnxruntime-web/dist"),
+            ),
             ("/data/".into(), root.join("data")),
             ("/".into(), dir.join("page")),
         ],
