@@ -226,6 +226,10 @@ pub fn small_to_image(
 }
 
 /// `dw[o, k] = Σ_n Σ_p small[n, o, p] · col(image_n)[k, p]`. Every cell of `dw` is written.
+/// Windows the implicit GEMM takes ([`implicit::applies`]) never build the column matrix here
+/// either: `dWᵀ[K, O] = col[K, P] · smallᵀ[P, O]` with `col` gathered from the padded image
+/// (the forward's offset tables with their roles swapped: taps are A's rows, windows its
+/// columns), so MR neighbouring taps of a kernel row are MR consecutive floats.
 pub fn weight_grad(
     plan: &ConvPlan,
     image: &[f32],
@@ -237,10 +241,27 @@ pub fn weight_grad(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
+    let padded_len = implicit::padded_len(win).unwrap_or(usize::MAX);
+    let offsets = (implicit::applies(win, opg) && padded_len <= col.len())
+        .then(|| implicit::Offsets::new(win));
     for n in 0..plan.batch {
         let beta = if n == 0 { 0.0 } else { 1.0 };
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
+            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
+            if let Some(o) = &offsets {
+                let padded = &mut col[..padded_len];
+                implicit::pad_image(win, img, padded);
+                let a = Gathered {
+                    data: padded,
+                    rows: &o.cols,
+                    cols: &o.rows,
+                };
+                // C[K, O] = col[K, P] · smallᵀ[P, O], stored as dW[O, K] (rsc = 1, csc = K).
+                sgemm_gathered(opg, 1.0, a, sm, 1, p as isize, beta, dwg, 1, k as isize)?;
+                continue;
+            }
             let b: &[f32] = if win.is_pointwise() {
                 img
             } else {
@@ -248,8 +269,6 @@ pub fn weight_grad(
                 im2col(win, img, col)?;
                 col
             };
-            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
             // C[O, K] = A[O, P] · B[P, K]: A = small planes, B = colᵀ.
             sgemm(
                 opg, p, k, 1.0, sm, p as isize, 1, b, 1, p as isize, beta, dwg, k as isize, 1,

@@ -1145,3 +1145,120 @@ fn implicit_offsets_address_the_column_matrix() {
         }
     }
 }
+
+/// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
+/// against `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64,
+/// for `conv2d_backward_weight` / `conv2d_backward` and, through the same engine, the
+/// transposed conv's dW; every micro-kernel for some shapes.
+#[test]
+fn implicit_weight_grad_matches_the_definition() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(19);
+    let naive_dw = |x: &[f32],
+                    xs: [usize; 4],
+                    dy: &[f32],
+                    ys: [usize; 4],
+                    ws: [usize; 4],
+                    p: &Conv2dParams| {
+        let [n, c_in, h, wd] = xs;
+        let [_, c_out, oh, ow] = ys;
+        let [_, cpg, kh, kw] = ws;
+        let opg = c_out / p.groups;
+        let mut dw = vec![0.0f64; ws.iter().product()];
+        for b in 0..n {
+            for o in 0..c_out {
+                let g = o / opg;
+                for c in 0..cpg {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let mut acc = 0.0;
+                            for oy in 0..oh {
+                                for ox in 0..ow {
+                                    let iy = (oy * p.stride[0] + ky * p.dilation[0]) as i64
+                                        - p.padding[0] as i64;
+                                    let ix = (ox * p.stride[1] + kx * p.dilation[1]) as i64
+                                        - p.padding[1] as i64;
+                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                        continue;
+                                    }
+                                    acc += dy[((b * c_out + o) * oh + oy) * ow + ox] as f64
+                                        * x[((b * c_in + g * cpg + c) * h + iy as usize) * wd
+                                            + ix as usize]
+                                            as f64;
+                                }
+                            }
+                            dw[((o * cpg + c) * kh + ky) * kw + kx] += acc;
+                        }
+                    }
+                }
+            }
+        }
+        dw
+    };
+    let (mut done, mut transposed) = (0, 0);
+    while done < 20 {
+        let (kh, kw) = (rng.pick(1..=3), rng.pick(1..=3));
+        let cpg = 257usize.div_ceil(kh * kw) / 2 + rng.pick(0..=4);
+        let groups = rng.pick(1..=2);
+        let p = Conv2dParams {
+            stride: [rng.pick(1..=2), rng.pick(1..=2)],
+            padding: [
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+            ],
+            dilation: [rng.pick(1..=2), 1],
+            groups,
+            output_padding: [0, 0],
+        };
+        let xs = [
+            rng.pick(1..=2),
+            cpg * groups,
+            rng.pick(4..=12),
+            rng.pick(4..=12),
+        ];
+        let ws = [rng.pick(2..=5) * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        if !super::implicit::applies(&plan.win, plan.small_per_group()) {
+            continue;
+        }
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        let dy = rand_t(&mut rng, &ys);
+        let want = naive_dw(x.data(), xs, dy.data(), ys, ws, &p);
+        let kinds: &[_] = if done % 5 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let what = format!("{kind:?} {xs:?} {ws:?} {p:?}");
+                let (dw, _) = conv2d_backward_weight(&x, &w, &dy, &p).unwrap();
+                assert_close(&what, dw.data(), &want, 1e-4);
+                let g = conv2d_backward(&x, &w, &dy, &p).unwrap();
+                assert_eq!(g.dw, dw, "{what}");
+            });
+        }
+        // The transposed conv's dW is the same engine with image = its output: dy there is
+        // an image-side tensor, x small-side; dW_T[ci, co, ..] = dW of the conv with x ↔ dy.
+        let pt = Conv2dParams {
+            output_padding: [0, 0],
+            ..p
+        };
+        if let Ok(tplan) = ConvPlan::conv_transpose2d(&ys, &[ys[1], cpg, kh, kw], &pt) {
+            if tplan.image_shape() == xs {
+                let wt = rand_t(&mut rng, &[ys[1], cpg, kh, kw]);
+                let gt = conv_transpose2d_backward(&dy, &wt, &x, &pt).unwrap();
+                assert_close("convT dW", gt.dw.data(), &want, 1e-4);
+                transposed += 1;
+            }
+        }
+        done += 1;
+    }
+    assert!(transposed >= 3, "only {transposed} transposed cases");
+}
