@@ -225,6 +225,78 @@ pub fn small_to_image(
     Ok(())
 }
 
+/// conv2d's input gradient as a forward conv, when that can run as an implicit GEMM: at stride
+/// 1, `dX[c, y, x] = Σ_(o, ky, kx) dY[o, y + pt − ky·d, x + pl − kx·d] · W[o, c, ky, kx]` is the
+/// correlation of dY (zero-padded by `d·(k−1) − pad` before) with the kernel turned by 180°
+/// and its channel axes swapped. Returns that plan (image = dY, small = dX) when the stride is
+/// 1, the padding at most the dilated kernel's reach, and [`implicit::applies`] takes it.
+pub(crate) fn input_grad_as_conv(plan: &ConvPlan) -> Option<ConvPlan> {
+    let win = &plan.win;
+    if win.stride != [1, 1] {
+        return None;
+    }
+    let reach = [
+        win.dilation[0] * (win.kernel[0] - 1),
+        win.dilation[1] * (win.kernel[1] - 1),
+    ];
+    let pad = [
+        reach[0].checked_sub(win.pad[0])?,
+        reach[1].checked_sub(win.pad[1])?,
+    ];
+    let flipped = ConvPlan {
+        batch: plan.batch,
+        groups: plan.groups,
+        image_channels: plan.small_channels,
+        small_channels: plan.image_channels,
+        win: Window {
+            channels: plan.small_per_group(),
+            height: win.out[0],
+            width: win.out[1],
+            kernel: win.kernel,
+            stride: [1, 1],
+            pad,
+            dilation: win.dilation,
+            out: [win.height, win.width],
+        },
+    };
+    implicit::applies(&flipped.win, flipped.small_per_group()).then_some(flipped)
+}
+
+/// conv2d's `dX` from `dY` (every cell written): through [`input_grad_as_conv`] (an implicit
+/// GEMM, no column matrix) when it applies, else [`small_to_image`] (a GEMM into the column
+/// matrix, then col2im) with the caller's scratch `col`.
+pub fn input_grad(
+    plan: &ConvPlan,
+    dy: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let Some(flipped) = input_grad_as_conv(plan) else {
+        return small_to_image(plan, dy, w, None, dx, col);
+    };
+    // W'[g·cpg + c, o, ky', kx'] = W[g·opg + o, c, kh−1−ky', kw−1−kx']
+    let (opg, cpg) = (plan.small_per_group(), plan.win.channels);
+    let [kh, kw] = plan.win.kernel;
+    let mut wf = vec![0.0f32; w.len()];
+    for g in 0..plan.groups {
+        for o in 0..opg {
+            for c in 0..cpg {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let src = (((g * opg + o) * cpg + c) * kh + ky) * kw + kx;
+                        let dst =
+                            (((g * cpg + c) * opg + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx);
+                        wf[dst] = w[src];
+                    }
+                }
+            }
+        }
+    }
+    let mut scratch = forward_scratch(&flipped);
+    image_to_small(&flipped, dy, &wf, None, dx, &mut scratch)
+}
+
 /// `dw[o, k] = Σ_n Σ_p small[n, o, p] · col(image_n)[k, p]`. Every cell of `dw` is written.
 /// Windows the implicit GEMM takes ([`implicit::applies`]) never build the column matrix here
 /// either: `dWᵀ[K, O] = col[K, P] · smallᵀ[P, O]` with `col` gathered from the padded image

@@ -68,13 +68,14 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -
 }
 
 /// Gradients of [`conv2d`] given the output gradient `dy`:
-/// `dX = col2im(Wᵀ·dY)`, `dW = dY·colᵀ`, `db = Σ dY`.
+/// `dX = col2im(Wᵀ·dY)` (at stride 1 with large windows: dY correlated with the turned
+/// kernel, an implicit GEMM), `dW = dY·colᵀ`, `db = Σ dY`.
 pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) -> Result<ConvGrads> {
     let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
     check_same("dy", dy.shape(), &plan.small_shape())?;
     let mut col = engine::col_scratch(&plan);
     let mut dx = unwritten(x.len());
-    engine::small_to_image(&plan, dy.data(), w.data(), None, &mut dx, &mut col)?;
+    engine::input_grad(&plan, dy.data(), w.data(), &mut dx, &mut col)?;
     let mut dw = unwritten(w.len());
     engine::weight_grad(&plan, x.data(), dy.data(), &mut dw, &mut col)?;
     let [n, c, oh, ow] = plan.small_shape();

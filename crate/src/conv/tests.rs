@@ -1262,3 +1262,97 @@ fn implicit_weight_grad_matches_the_definition() {
     }
     assert!(transposed >= 3, "only {transposed} transposed cases");
 }
+
+/// conv2d's dX at stride 1 with large windows runs as a forward conv of dY with the turned
+/// kernel (an implicit GEMM): against `dX[n, g·cpg + c, iy, ix] = Σ dy[n, o, oy, ox] · W[o, c,
+/// ky, kx]` over the taps that read (iy, ix), in f64, with per-side padding, dilation, groups
+/// and batch; every micro-kernel for some shapes.
+#[test]
+fn implicit_input_grad_matches_the_definition() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(20);
+    let mut done = 0;
+    while done < 20 {
+        let (kh, kw) = (rng.pick(2..=4), rng.pick(1..=4));
+        let groups = rng.pick(1..=2);
+        let opg = 257usize.div_ceil(kh * kw) + rng.pick(0..=4);
+        let d = [rng.pick(1..=2), rng.pick(1..=2)];
+        let p = Conv2dParams {
+            stride: [1, 1],
+            padding: [
+                rng.pick(0..=d[0] * (kh - 1)),
+                rng.pick(0..=d[1] * (kw - 1)),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+            ],
+            dilation: d,
+            groups,
+            output_padding: [0, 0],
+        };
+        let cpg = rng.pick(2..=5);
+        let xs = [
+            rng.pick(1..=2),
+            cpg * groups,
+            rng.pick(5..=11),
+            rng.pick(5..=11),
+        ];
+        let ws = [opg * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        // the path under test: dY correlated with the turned kernel
+        assert!(
+            super::engine::input_grad_as_conv(&plan).is_some(),
+            "{xs:?} {ws:?} {p:?}"
+        );
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        let dy = rand_t(&mut rng, &ys);
+        let [n, c_in, h, wd] = xs;
+        let [_, c_out, oh, ow] = ys;
+        let mut want = vec![0.0f64; x.len()];
+        for b in 0..n {
+            for o in 0..c_out {
+                let g = o / opg;
+                for c in 0..cpg {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let wv = w.data()[((o * cpg + c) * kh + ky) * kw + kx] as f64;
+                            for oy in 0..oh {
+                                for ox in 0..ow {
+                                    let iy = (oy + ky * d[0]) as i64 - p.padding[0] as i64;
+                                    let ix = (ox + kx * d[1]) as i64 - p.padding[1] as i64;
+                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                        continue;
+                                    }
+                                    want[((b * c_in + g * cpg + c) * h + iy as usize) * wd
+                                        + ix as usize] +=
+                                        dy.data()[((b * c_out + o) * oh + oy) * ow + ox] as f64
+                                            * wv;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let kinds: &[_] = if done % 5 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let g = conv2d_backward(&x, &w, &dy, &p).unwrap();
+                assert_close(
+                    &format!("{kind:?} {xs:?} {ws:?} {p:?}"),
+                    g.dx.data(),
+                    &want,
+                    1e-4,
+                );
+            });
+        }
+        done += 1;
+    }
+}
