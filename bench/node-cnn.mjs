@@ -6,7 +6,8 @@
 // directory holding convscope.js + convscope_bg.wasm (e.g. a copy of an older build), so a
 // before/after comparison runs side by side in one process, rounds interleaved. Prints the
 // median µs of every layer (timed inside wasm by `benchInference`), the whole forward inside
-// wasm, and `model.forward(pixels)` called from JS (what the page pays per stroke).
+// wasm, `model.forward(pixels)` called from JS (what the page pays per stroke), and
+// `model.predict(pixels)` (the fused path: probabilities only) called from JS.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
@@ -47,7 +48,7 @@ for (const b of builds) {
   const raw = await import(`${pathToFileURL(join(dir, 'convscope.js'))}`);
   const model = api.Model.load(bytes);
   const names = model.layers().slice(1).map((l) => l.name);
-  loaded.push({ name: b, api, raw, model, names, layer: names.map(() => []), inner: [], js: [] });
+  loaded.push({ name: b, api, raw, model, names, layer: names.map(() => []), inner: [], js: [], predict: [] });
 }
 
 for (let r = 0; r < rounds; r++) {
@@ -66,6 +67,14 @@ for (let r = 0; r < rounds; r++) {
       L.js.push(performance.now() - t0);
       f.free();
     }
+    // The fused path (`model.predict`: probabilities only, no activation kept), from JS.
+    if (typeof L.model.predict !== 'function') continue; // an older build
+    for (let i = 0; i < 200; i++) L.model.predict(pixels);
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      L.model.predict(pixels);
+      L.predict.push(performance.now() - t0);
+    }
   }
 }
 
@@ -81,3 +90,4 @@ for (let j = 0; j < loaded[0].names.length; j++) {
 console.log(pad('sum', 12) + loaded.map((L) => pad(us(L.layer.reduce((s, x) => s + median(x), 0)), W)).join(''));
 console.log(pad('forward', 12) + loaded.map((L) => pad(us(median(L.inner)), W)).join(''));
 console.log(pad('from JS', 12) + loaded.map((L) => pad(us(median(L.js)), W)).join(''));
+console.log(pad('predict', 12) + loaded.map((L) => pad(L.predict.length ? us(median(L.predict)) : 'n/a', W)).join(''));

@@ -1,6 +1,11 @@
 // Drives the benchmark page in headless Chromium and writes bench/results.json and bench/results.md.
 // Started by `cargo xtask bench`, which serves the page and passes its address:
 //   node bench/run.mjs --url http://127.0.0.1:PORT/ [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
+//     [--allow-load] [--max-load 1.0] [--wait-load SECONDS]
+// Honest conditions: it waits (polling every 5 s, up to --wait-load, default 300 s) for the
+// one-minute load average to fall to --max-load (default 1.0), and refuses to measure when it
+// does not; with --allow-load it measures anyway and marks the run INVALID in both files. The
+// load average is recorded at the start and at the end.
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,17 +16,39 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function args() {
   const a = process.argv.slice(2);
-  const out = { url: null, training: null, quick: false, rows: null, model: true };
+  const out = { url: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300 };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--url') out.url = a[++i];
     else if (a[i] === '--training') out.training = a[++i];
     else if (a[i] === '--quick') out.quick = true;
     else if (a[i] === '--no-model') out.model = false;
     else if (a[i] === '--rows') out.rows = a[++i].split(',').map((s) => s.trim());
+    else if (a[i] === '--allow-load') out.allowLoad = true;
+    else if (a[i] === '--max-load') out.maxLoad = Number(a[++i]);
+    else if (a[i] === '--wait-load') out.waitLoad = Number(a[++i]);
     else throw new Error(`unknown argument ${a[i]}`);
   }
   if (!out.url) throw new Error('--url is required');
+  if (!(out.maxLoad > 0) || !(out.waitLoad >= 0)) throw new Error('--max-load must be > 0 and --wait-load ≥ 0');
   return out;
+}
+
+const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+
+/**
+ * Waits for the one-minute load average to fall to `max` (polling every 5 s for up to `wait`
+ * seconds: a build or the training run just before leaves it high for a minute or two).
+ * Returns the load average it settled at (or the last one seen).
+ */
+async function settleLoad(max, wait) {
+  const t0 = Date.now();
+  let l = loadavg();
+  while (l[0] > max && Date.now() - t0 < wait * 1000) {
+    console.log(`  load average ${l.join(' / ')} > ${max}: waiting for the machine to quiet down…`);
+    await new Promise((r) => setTimeout(r, 5000));
+    l = loadavg();
+  }
+  return l;
 }
 
 function cpuModel() {
@@ -40,11 +67,16 @@ const pct = (a, b) => (a == null || b == null || !Number.isFinite(a / b) ? '—'
 function markdown(res) {
   const m = res.machine;
   const L = [];
+  if (res.invalid) {
+    L.push(`**INVALID RUN: ${res.invalid}. The figures below were taken on a busy machine and are not comparable.**`);
+    L.push('');
+  }
   // The limit is what one core can do: a measurement disturbed by another process is low, never
   // high, so the largest of the measurements taken before and after the rows is the limit.
   const limit = Math.max(...[res.limit.fma, res.limit.fmaAfter, res.limit.fmaOwn].filter((v) => v != null));
   L.push(`Machine: ${m.cpu}, ${m.cores} cores (one used), ${m.chromium}, TF.js ${res.env.tfjs.version} `
-    + `(${res.env.tfjs.binary}, 1 thread), ${m.date}; load average at the end ${m.loadavg?.[0] ?? '?'} `
+    + `(${res.env.tfjs.binary}, 1 thread), ${m.date}; load average (1 / 5 / 15 min) at the start `
+    + `${m.loadavgStart?.join(' / ') ?? '?'}, at the end ${m.loadavg?.join(' / ') ?? '?'} `
     + '(the cores are shared: compare columns within a run, not across runs).');
   L.push('');
   L.push(`One-core limit (independent-chains microbenchmark, \`benchPeak\`): relaxed FMA **${f1(limit)} GFLOPS** `
@@ -52,31 +84,42 @@ function markdown(res) {
   L.push('');
   L.push('GFLOPS, median of many repetitions after warm-up (higher is better):');
   L.push('');
-  L.push('| shape | ours relaxed | ours simd128 | ours portable | ours relaxed, packed once | ndarray `.dot()` | TF.js wasm | limit | relaxed / TF.js | relaxed / limit |');
-  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  L.push('| shape | ours relaxed | ours simd128 | ours portable | ours relaxed, packed once | ndarray `.dot()` | rten | onnxruntime-web | TF.js wasm | limit | relaxed / TF.js | relaxed / rten | relaxed / ORT | relaxed / limit |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of res.rows) {
     const g = r.gflops;
     const pending = (k) => (g[k] == null && r.errors?.[k] ? 'pending' : f1(g[k]));
     L.push(`| ${r.label} | ${pending('relaxed')} | ${pending('simd128')} | ${pending('portable')} | `
-      + `${r.kind === 'convT' ? 'n/a' : pending('relaxed+packed')} | `
-      + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('tfjs')} | ${f1(limit)} | `
-      + `${ratio(g.relaxed, g.tfjs)} | ${pct(g.relaxed, limit)} |`);
+      + `${pending('relaxed+packed')} | `
+      + `${r.kind === 'gemm' ? pending('ndarray') : 'n/a'} | ${pending('rten')} | ${pending('ort')} | ${pending('tfjs')} | ${f1(limit)} | `
+      + `${ratio(g.relaxed, g.tfjs)} | ${ratio(g.relaxed, g.rten)} | ${ratio(g.relaxed, g.ort)} | ${pct(g.relaxed, limit)} |`);
   }
   L.push('');
   L.push('Ours is timed inside wasm (no JS↔wasm call overhead); TF.js is timed around its JS calls as a user '
     + 'makes them (call overhead included). Convs include a bias (TF.js: `tf.fused.conv2d` with bias; '
     + '`tf.conv2dTranspose` without one). "ours relaxed" packs the weights on every call; "packed once" '
-    + 'reuses them (`sgemm_packed`, `PreparedConv2d`), like TF.js\'s cached XNNPACK operators. '
+    + 'reuses them (`sgemm_packed`, `PreparedConv2d`, `PreparedConvTranspose2d`), like TF.js\'s cached XNNPACK operators. '
     + 'limit = relaxed-FMA peak; ratios use "ours relaxed" (weights packed per call).');
   L.push('');
   const modelTable = (md) => {
     L.push(`One-digit forward of the shipped \`${md.name}\` (${md.params} parameters), median per call over `
       + `${md.calls} calls in Chromium (batches of ${md.batch}), each including reading the ten probabilities:`);
     L.push('');
-    L.push('| | ours (relaxed) | TF.js wasm | TF.js / ours |');
-    L.push('|---|--:|--:|--:|');
-    L.push(`| µs per forward | ${f1(md.oursUs)} | ${f1(md.tfjsUs)} | ${ratio(md.tfjsUs, md.oursUs)} |`);
+    L.push('| | ours (relaxed) | ours, fused (`predict`) | TF.js wasm | TF.js / ours | TF.js / fused |');
+    L.push('|---|--:|--:|--:|--:|--:|');
+    L.push(`| µs per forward | ${f1(md.oursUs)} | ${f1(md.oursFusedUs)} | ${f1(md.tfjsUs)} | ${ratio(md.tfjsUs, md.oursUs)} | ${ratio(md.tfjsUs, md.oursFusedUs)} |`);
     if (md.maxAbsDiff != null) L.push(`\nLargest |ours − TF.js| over the ten probabilities: ${md.maxAbsDiff.toExponential(1)}.`);
+    if (md.predictDiff != null) L.push(`Largest |fused − layer by layer|: ${md.predictDiff.toExponential(1)}.`);
+    if (md.layers) {
+      L.push('');
+      L.push(`Per layer (\`model.forward\`'s path, each layer timed inside wasm, median of ${md.layers.reps}):`);
+      L.push('');
+      L.push('| layer | µs |');
+      L.push('|---|--:|');
+      for (const r of md.layers.rows) L.push(`| ${r.layer} | ${f1(r.us)} |`);
+      L.push(`| sum | ${f1(md.layers.rows.reduce((a, r) => a + r.us, 0))} |`);
+      L.push(`| whole forward (no per-layer clock) | ${f1(md.layers.forwardUs)} |`);
+    }
   };
   if (res.model) {
     const md = res.model;
@@ -126,6 +169,17 @@ function markdown(res) {
 
 async function main() {
   const a = args();
+  const loadStart = await settleLoad(a.maxLoad, a.waitLoad);
+  let invalid = null;
+  if (loadStart[0] > a.maxLoad) {
+    const why = `the one-minute load average was ${loadStart[0]} (> ${a.maxLoad}) at the start`;
+    if (!a.allowLoad) {
+      console.error(`bench: refusing to measure: ${why} after waiting ${a.waitLoad} s. `
+        + 'Stop what else runs, or pass --allow-load to measure anyway (the results are then marked INVALID).');
+      process.exit(2);
+    }
+    invalid = why;
+  }
   const browser = await chromium.launch({
     executablePath: process.env.CHROME ?? '/usr/bin/chromium',
     headless: true,
@@ -150,13 +204,15 @@ async function main() {
     const res = await page.evaluate((o) => window.runBench(o), options);
     res.machine = {
       cpu: cpuModel(),
-      loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      loadavgStart: loadStart,
+      loadavg: loadavg(),
       cores: os.cpus().length,
       chromium: `Chromium ${browser.version()}`,
       node: process.version,
       date: new Date().toISOString(),
     };
     if (errors.length) res.pageErrors = errors;
+    if (invalid) res.invalid = invalid;
     if (a.training && existsSync(a.training)) res.training = JSON.parse(readFileSync(a.training, 'utf8'));
     if (a.training) {
       res.browserTraining = await page.evaluate((o) => window.benchTraining(o), a.quick ? { windows: 1, windowMs: 1000 } : {});

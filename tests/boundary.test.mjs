@@ -49,6 +49,11 @@ async function cases(flavour) {
   run('traceTransposeSettle(wrapping)', () => api.traceTransposeSettle({ size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }));
   run('traceTransposeSettle(wild)', () => api.traceTransposeSettle({ size: 3, kernelSize: 3, stride: 96, padding: [96, 0, 96, 0], dilation: 96, outputPadding: 95 }));
   run('maxPool2d(kernelSize 2³¹)', () => api.maxPool2d(x, { kernelSize: 2 ** 31, padding: 2 ** 30 }));
+  run('maxPool2d(padding [0, 0, 1, 1])', () => { const y = api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 1, 1] }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x2x2') throw new Error(s); return s; });
+  run('maxPool2d(padding [0, 0, 2, 0])', () => api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 2, 0] }));
+  run('maxPool2d(padding [1, 1, 1])', () => api.maxPool2d(x, { kernelSize: 2, padding: [1, 1, 1] }));
+  run('maxPool2d(padding [0, -1, 0, 0])', () => api.maxPool2d(x, { kernelSize: 2, padding: [0, -1, 0, 0] }));
+  run('maxPool2d(padding "1")', () => api.maxPool2d(x, { kernelSize: 2, padding: '1' }));
   run('stride: Array(2³² − 1)', () => api.conv2d(x, w, null, { stride: new Array(2 ** 32 - 1) }));
   run('stride: Array(2²⁴).fill(1)', () => api.conv2d(x, w, null, { stride: new Array(2 ** 24).fill(1) }));
   const header = JSON.stringify(Object.fromEntries(Array.from({ length: 200000 }, (_, i) => [`t${i}`, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }])));
@@ -146,6 +151,11 @@ const WANT = {
   'traceTransposeSettle(wrapping)': /^invalid size = \[1, -1\]: must be a whole number/,
   'traceTransposeSettle(wild)': /^returned object/,
   'maxPool2d(kernelSize 2³¹)': /^returned object/,
+  'maxPool2d(padding [0, 0, 1, 1])': /^returned string/,
+  'maxPool2d(padding [0, 0, 2, 0])': /^invalid padding = \[0, 0, 2, 0\]: each side must be at most half the effective kernel size/,
+  'maxPool2d(padding [1, 1, 1])': /^invalid padding = \[1, 1, 1\]: must be a number, \[h, w\] or \[top, left, bottom, right\]/,
+  'maxPool2d(padding [0, -1, 0, 0])': /^invalid padding = \[0, -1, 0, 0\]: must be a whole number/,
+  'maxPool2d(padding "1")': /^invalid padding = a string "1": must be a number, \[h, w\] or \[top, left, bottom, right\]/,
   'stride: Array(2³² − 1)': /^invalid stride = an array of 4294967295 elements: must be a number or an array \[h, w\]/,
   'stride: Array(2²⁴).fill(1)': /^invalid stride = an array of 16777216 elements/,
   'Model.load(200,000 tiny tensors)': /^weights error: the file's header is \d+ bytes/,

@@ -6,7 +6,12 @@
 // call overhead is not counted. Columns relaxed / simd128 /
 // portable force that GEMM micro-kernel and call the plain `sgemm` / `conv2d` /
 // `conv_transpose2d` (weights packed on every call); `relaxed+packed` packs the weights once
-// (`sgemm_packed`, `PreparedConv2d`), as TF.js's XNNPACK operators do.
+// (`sgemm_packed`, `PreparedConv2d`, `PreparedConvTranspose2d`), as TF.js's XNNPACK operators do.
+// rten: rten 0.27's own matmul / conv / conv_transpose compiled into the same wasm (bench
+// feature), timed inside wasm like ours (`impl = "rten"`).
+// onnxruntime-web 1.30: its wasm backend (one thread), each row a one-node ONNX model (MatMul /
+// Conv / ConvTranspose, weights as initializers: `onnx.js`), timed around `session.run` (async:
+// awaited per call, as a user calls it), call overhead included.
 // TF.js: @tensorflow/tfjs-backend-wasm (XNNPACK), single-threaded SIMD binary, timed around the
 // calls a user makes (`tf.matMul`, `tf.fused.conv2d`, `tf.conv2dTranspose`), call overhead
 // included; each batch ends with `dataSync()` on its last output to force completion.
@@ -17,6 +22,21 @@ import * as raw from '/pkg/relaxed/convscope.js';
 // The bench exports come from the glue; the classes (Model, …) from api.js.
 const ours = { ...raw, ...api };
 import './model.js';
+import { oneNodeModel } from './onnx.js';
+
+// onnxruntime-web: its wasm backend, one thread (no cross-origin isolation here, and the
+// comparison is one core), files served from our origin. Loaded so that a missing package
+// leaves its column with an error instead of stopping the page.
+let ort = null;
+let ortError = null;
+try {
+  ort = await import('/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = '/ort/';
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+} catch (e) {
+  ortError = `onnxruntime-web did not load: ${e.message ?? e}`;
+}
 
 const log = (...a) => {
   const s = a.join(' ');
@@ -115,12 +135,45 @@ function tfRunner(r) {
   return run;
 }
 
+/** An onnxruntime-web runner with the same contract (async), on a one-node model of the row. */
+async function ortRunner(r) {
+  if (!ort) throw new Error(ortError);
+  let desc; let x;
+  if (r.kind === 'gemm') {
+    desc = { op: 'MatMul', x: [r.m, r.k], w: noise(r.k * r.n, 2), wShape: [r.k, r.n], y: [r.m, r.n] };
+    x = noise(r.m * r.k, 1);
+  } else if (r.kind === 'conv') {
+    desc = { op: 'Conv', x: [1, r.c, r.h, r.w], w: noise(r.co * r.c * r.k * r.k, 4), wShape: [r.co, r.c, r.k, r.k],
+      b: noise(r.co, 5), y: [1, r.co, r.oh, r.ow], stride: r.s, pad: r.p };
+    x = noise(r.c * r.h * r.w, 3);
+  } else {
+    desc = { op: 'ConvTranspose', x: [1, r.c, r.h, r.w], w: noise(r.c * r.co * r.k * r.k, 7), wShape: [r.c, r.co, r.k, r.k],
+      b: noise(r.co, 8), y: [1, r.co, r.oh, r.ow], stride: r.s, pad: r.p };
+    x = noise(r.c * r.h * r.w, 6);
+  }
+  const session = await ort.InferenceSession.create(oneNodeModel(desc), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const feeds = { x: new ort.Tensor('float32', x, desc.x) };
+  const once = async () => { const out = await session.run(feeds); const y = out.y; const v = y.data[0]; y.dispose?.(); return v; };
+  const run = async (wu, reps, inner) => {
+    for (let i = 0; i < wu; i++) await once();
+    const out = [];
+    for (let rep = 0; rep < reps; rep++) {
+      const t0 = performance.now();
+      for (let i = 0; i < inner; i++) await once();
+      out.push((performance.now() - t0) / inner);
+    }
+    return out;
+  };
+  run.dispose = () => session.release();
+  return run;
+}
+
 /**
  * Measures one runner: a calibration call, then `passes` × (a warm-up batch + enough batches for
  * about `budgetMs`), each batch long enough (≥ `batchMs`) for the clock's resolution.
  */
-function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
-  const t = median(run(1, 3, 1));
+async function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
+  const t = median(await run(1, 3, 1));
   if (!Number.isFinite(t)) return null;
   const inner = Math.max(1, Math.ceil(batchMs / Math.max(t, 1e-4)));
   const reps = Math.min(maxReps, Math.max(minReps, Math.round(budgetMs / (t * inner))));
@@ -130,18 +183,22 @@ function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
 async function measureRow(r, opts) {
   const fl = flops(r);
   const runners = {};
-  for (const impl of [...OURS, 'relaxed+packed', 'ndarray']) {
+  for (const impl of [...OURS, 'relaxed+packed', 'ndarray', 'rten']) {
     if (impl === 'ndarray' && r.kind !== 'gemm') continue;
-    if (impl === 'relaxed+packed' && r.kind === 'convT') continue;
     runners[impl] = oursRunner(r, impl);
   }
   runners.tfjs = tfRunner(r);
+  const errors = {};
+  try {
+    runners.ort = await ortRunner(r);
+  } catch (e) {
+    errors.ort = String(e.message ?? e);
+  }
   const samples = {};
   const plans = {};
-  const errors = {};
   for (const [name, run] of Object.entries(runners)) {
     try {
-      plans[name] = plan(run, opts);
+      plans[name] = await plan(run, opts);
       samples[name] = [];
       if (!plans[name]) delete runners[name];
     } catch (e) {
@@ -154,11 +211,12 @@ async function measureRow(r, opts) {
   for (let pass = 0; pass < opts.passes; pass++) {
     for (const [name, run] of Object.entries(runners)) {
       const { inner, reps } = plans[name];
-      samples[name].push(...run(inner, reps, inner));
+      samples[name].push(...(await run(inner, reps, inner)));
       await pause();
     }
   }
   runners.tfjs?.dispose?.();
+  await runners.ort?.dispose?.();
   const ms = {};
   const gflops = {};
   for (const [name, xs] of Object.entries(samples)) {

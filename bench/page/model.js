@@ -1,9 +1,12 @@
 // Issue 4 item 9: one-digit forward of the shipped `cnn`, ours beside the same network with the
 // same weights in TF.js's wasm backend. Both are timed from JS as the page would call them:
 //   ours:  model.forward(pixels) → probabilities(), free()   (the wasm calls the page makes)
+//   ours, fused: model.predict(pixels)   (one call: the fastest path, probabilities only)
 //   TF.js: tf.tidy(() => net(tf.tensor4d(pixels))) → dataSync()
 // in batches of `batch` calls (the browser clock is coarse: 5 µs or worse); the figure is the
 // median over batches of the mean per call, 10,000 calls in all, interleaved ours / TF.js.
+// Then a per-layer table of our forward, each layer timed inside wasm (`benchInference`,
+// medians over its repetitions).
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -131,21 +134,48 @@ window.benchModel = async (ours, log, { name = 'cnn', calls = 10000, batch = 50 
   for (let i = 0; i < 10; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(oursProbs[i] - tfData[i]));
 
   const oursCall = () => { const f = model.forward(pixels); f.probabilities(); f.free(); };
+  const fusedCall = model.predict ? () => model.predict(pixels) : null;
   const tfCall = () => { const y = net(pixels); y.dataSync(); y.dispose(); };
-  // Interleave halves so both see the same machine load.
+  let predictDiff = null;
+  if (fusedCall) {
+    const p = model.predict(pixels);
+    predictDiff = 0;
+    for (let i = 0; i < 10; i++) predictDiff = Math.max(predictDiff, Math.abs(p[i] - oursProbs[i]));
+  }
+  // Interleave halves so all see the same machine load.
   const a1 = timeCalls(oursCall, calls / 2, batch); await pause();
+  const c1 = fusedCall ? timeCalls(fusedCall, calls / 2, batch) : []; await pause();
   const b1 = timeCalls(tfCall, calls / 2, batch); await pause();
   const a2 = timeCalls(oursCall, calls / 2, batch); await pause();
+  const c2 = fusedCall ? timeCalls(fusedCall, calls / 2, batch) : []; await pause();
   const b2 = timeCalls(tfCall, calls / 2, batch);
   net.dispose();
+  // Per layer, inside wasm: reps × (layers + 1) ms, each row the layers then the whole forward.
+  let layers = null;
+  if (ours.benchInference) {
+    const bytes = new Uint8Array(await (await fetch(`/data/models/${name}.safetensors`)).arrayBuffer());
+    const names = model.layers().slice(1).map((l) => l.name);
+    const reps = Math.max(50, Math.round(calls / 10));
+    const t = ours.benchInference(bytes, pixels, reps);
+    const n = names.length;
+    const col = (j) => Array.from({ length: reps }, (_, i) => t[i * (n + 1) + j]);
+    layers = {
+      reps,
+      rows: names.map((layer, j) => ({ layer, us: median(col(j)) * 1000 })),
+      forwardUs: median(col(n)) * 1000,
+    };
+  }
   const out = {
     name,
     calls,
     batch,
     params: model.numParams,
     oursUs: median([...a1, ...a2]) * 1000,
+    oursFusedUs: fusedCall ? median([...c1, ...c2]) * 1000 : null,
     tfjsUs: median([...b1, ...b2]) * 1000,
     maxAbsDiff,
+    predictDiff,
+    layers,
   };
   log(`${name} forward: ours ${out.oursUs.toFixed(1)} µs, TF.js ${out.tfjsUs.toFixed(1)} µs (max |Δp| ${maxAbsDiff.toExponential(1)})`);
   model.free?.();

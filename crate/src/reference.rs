@@ -127,12 +127,13 @@ pub fn conv_transpose2d(
     (y, [n, c_out, oh, ow])
 }
 
-/// Max pool with −∞ padding; returns output, argmax (flat index into x) and output shape.
+/// Max pool with −∞ padding `[top, left, bottom, right]`; returns output, argmax (flat index
+/// into x) and output shape.
 pub fn max_pool2d(x: &[f64], xs: [usize; 4], p: &Pool2dParams) -> (Vec<f64>, Vec<u32>, [usize; 4]) {
     let [n, c, h, w] = xs;
     let size = |input: usize, i: usize| -> usize {
-        let num =
-            (input + 2 * p.padding[i]) as i64 - (p.dilation[i] * (p.kernel[i] - 1)) as i64 - 1;
+        let (before, after) = (p.padding[i] as i64, p.padding[i + 2] as i64);
+        let num = input as i64 + before + after - (p.dilation[i] * (p.kernel[i] - 1)) as i64 - 1;
         if num < 0 {
             return 0;
         }
@@ -142,8 +143,8 @@ pub fn max_pool2d(x: &[f64], xs: [usize; 4], p: &Pool2dParams) -> (Vec<f64>, Vec
         } else {
             num / s + 1
         };
-        // PyTorch: the last window must start inside the input or the left padding
-        if p.ceil_mode && (o - 1) * s >= (input + p.padding[i]) as i64 {
+        // PyTorch: the last window must start inside the input or the top/left padding
+        if p.ceil_mode && (o - 1) * s >= input as i64 + before {
             o -= 1;
         }
         o as usize

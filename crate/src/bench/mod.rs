@@ -12,6 +12,7 @@
 mod gemm;
 mod infer;
 mod ops;
+pub(crate) mod rten_peer;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -8,15 +8,18 @@
 //!
 //! `impl_` selects the implementation: `"relaxed"`, `"simd128"`, `"portable"` (our GEMM with
 //! that micro-kernel forced, see [`crate::gemm::force_kernel`]), `"auto"` (whatever our GEMM
-//! picks) or, for GEMM only, `"ndarray"` (`ndarray`'s `.dot()`, matrixmultiply's kernel compiled
-//! into this same wasm). A `+packed` suffix (`"relaxed+packed"`) uses the paths that pack the
+//! picks), `"rten"` (rten 0.27's own `matmul` / `conv` / `conv_transpose`, compiled into this same
+//! wasm: [`super::rten_peer`]) or, for GEMM only, `"ndarray"` (`ndarray`'s `.dot()`,
+//! matrixmultiply's kernel compiled into this same wasm). A `+packed` suffix (`"relaxed+packed"`) uses the paths that pack the
 //! weights once and reuse them across calls: `gemm::sgemm_packed` with a `PackedB` made before
-//! timing, and `conv::PreparedConv2d` (what the model's forward pass uses).
+//! timing, `conv::PreparedConv2d` (what the model's forward pass uses) and
+//! `conv::PreparedConvTranspose2d`.
 
 use wasm_bindgen::prelude::*;
 
+use super::rten_peer;
 use super::{noise, Clock};
-use crate::conv::{self, Conv2dParams, PreparedConv2d};
+use crate::conv::{self, Conv2dParams, PreparedConv2d, PreparedConvTranspose2d};
 use crate::gemm::{self, KernelKind, PackedB};
 use crate::Tensor;
 
@@ -108,6 +111,21 @@ pub fn bench_gemm(
         std::hint::black_box(sink);
         return Ok(t);
     }
+    if impl_ == "rten" {
+        let inputs = rten_peer::Inputs::gemm(m, k, n, &a, &b);
+        let mut sink = 0.0f32;
+        let t = time(warmup, reps, inner, || -> Result<(), JsError> {
+            sink += inputs
+                .matmul()
+                .map_err(|e| JsError::new(&e))?
+                .first()
+                .copied()
+                .unwrap_or(0.0);
+            Ok(())
+        })?;
+        std::hint::black_box(sink);
+        return Ok(t);
+    }
     if !select(impl_)? {
         return Ok(Vec::new());
     }
@@ -136,6 +154,26 @@ fn params(stride: usize, pad: usize) -> Conv2dParams {
     }
 }
 
+/// Times an rten call (its output read once per call, so nothing is optimised away).
+fn rten_series(
+    warmup: u32,
+    reps: u32,
+    inner: u32,
+    f: impl Fn() -> Result<Vec<f32>, String>,
+) -> Result<Vec<f64>, JsError> {
+    let mut sink = 0.0f32;
+    let t = time(warmup, reps, inner, || -> Result<(), JsError> {
+        sink += f()
+            .map_err(|e| JsError::new(&e))?
+            .first()
+            .copied()
+            .unwrap_or(0.0);
+        Ok(())
+    })?;
+    std::hint::black_box(sink);
+    Ok(t)
+}
+
 /// `conv2d` of x `[1, c, h, w]` with weight `[co, c, kh, kw]` and a bias; square stride and
 /// padding on every side. Returns ms per call (empty when the kernel is not in this build).
 #[wasm_bindgen(js_name = benchConv2d)]
@@ -158,6 +196,18 @@ pub fn bench_conv2d(
     let wt = Tensor::new(noise(co * c * kh * kw, 4), &[co, c, kh, kw])?;
     let bias = Tensor::new(noise(co, 5), &[co])?;
     let p = params(stride, pad);
+    if impl_ == "rten" {
+        let inputs = rten_peer::Inputs::conv(
+            x.data(),
+            [1, c, h, w],
+            wt.data(),
+            [co, c, kh, kw],
+            bias.data(),
+            stride,
+            pad,
+        );
+        return rten_series(warmup, reps, inner, || inputs.conv2d());
+    }
     if !select(impl_)? {
         return Ok(Vec::new());
     }
@@ -201,13 +251,35 @@ pub fn bench_conv_transpose2d(
     let wt = Tensor::new(noise(c * co * kh * kw, 7), &[c, co, kh, kw])?;
     let bias = Tensor::new(noise(co, 8), &[co])?;
     let p = params(stride, pad);
-    if packed(impl_) || !select(impl_)? {
+    if impl_ == "rten" {
+        let inputs = rten_peer::Inputs::conv(
+            x.data(),
+            [1, c, h, w],
+            wt.data(),
+            [c, co, kh, kw],
+            bias.data(),
+            stride,
+            pad,
+        );
+        return rten_series(warmup, reps, inner, || inputs.conv_transpose2d());
+    }
+    if !select(impl_)? {
         return Ok(Vec::new());
     }
     let mut sink = 0.0f32;
-    let t = time(warmup, reps, inner, || {
-        conv::conv_transpose2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
-    });
+    let t = if packed(impl_) {
+        let mut layer = PreparedConvTranspose2d::new(&wt, Some(&bias), &p, [c, h, w])?;
+        let mut out = vec![f32::NAN; layer.output_len()];
+        let t = time(warmup, reps, inner, || {
+            layer.forward_into(x.data(), &mut out)
+        });
+        sink += out[0];
+        t
+    } else {
+        time(warmup, reps, inner, || {
+            conv::conv_transpose2d(&x, &wt, Some(&bias), &p).map(|y| sink += y.data()[0])
+        })
+    };
     gemm::force_kernel(None);
     std::hint::black_box(sink);
     t

@@ -51,13 +51,12 @@ fn every_gemm_implementation_is_timed_and_the_choice_restored() {
 fn convs_are_timed_and_missing_kernels_give_no_times() {
     for i in ["auto", "portable", "simd128", "auto+packed"] {
         times(ops::bench_conv2d(2, 6, 6, 3, 3, 3, 1, 1, i, 1, 2, 1), i, 2);
-        let t = ops::bench_conv_transpose2d(2, 4, 4, 3, 3, 3, 2, 1, i, 1, 2, 1);
-        if i.ends_with("+packed") {
-            // No packed path for the transposed conv: an empty series, not an error.
-            assert_eq!(t.unwrap_or_else(|_| panic!("{i}")).len(), 0);
-        } else {
-            times(t, i, 2);
-        }
+        // `+packed`: PreparedConvTranspose2d.
+        times(
+            ops::bench_conv_transpose2d(2, 4, 4, 3, 3, 3, 2, 1, i, 1, 2, 1),
+            i,
+            2,
+        );
     }
     let relaxed = KernelKind::Relaxed.is_available();
     let t = ops::bench_conv2d(1, 4, 4, 1, 3, 3, 1, 0, "relaxed", 0, 2, 1);
@@ -163,4 +162,78 @@ fn inference_is_timed_per_layer() {
     assert!(infer::bench_inference(bytes, &pixels[..10], 1).is_err());
     assert!(infer::bench_inference(&bytes[..100], &pixels, 1).is_err());
     assert!(infer::bench_inference(bytes, &pixels, 0).is_err());
+}
+
+/// The rten column compares like with like: rten's `matmul`, `conv` and `conv_transpose`
+/// (bias, stride, padding) give what our ops give on the benchmark's kinds of shapes, and the
+/// `"rten"` implementation of each bench export returns one time per repetition.
+#[test]
+fn rten_computes_what_our_ops_compute() {
+    use super::rten_peer::Inputs;
+    use crate::conv::{conv2d, conv_transpose2d, Conv2dParams};
+    use crate::Tensor;
+    let close = |what: &str, got: &[f32], want: &[f32]| {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                "{what}[{i}]: {g} vs {w}"
+            );
+        }
+    };
+    let (m, k, n) = (7, 33, 13);
+    let (a, b) = (noise(m * k, 1), noise(k * n, 2));
+    let mut c = vec![0.0; m * n];
+    gemm::sgemm(
+        m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut c, n as isize, 1,
+    )
+    .unwrap();
+    close("gemm", &Inputs::gemm(m, k, n, &a, &b).matmul().unwrap(), &c);
+    for (xs, ws, stride, pad) in [
+        ([1, 3, 9, 8], [4, 3, 3, 3], 1, 1),
+        ([1, 2, 7, 7], [5, 2, 5, 5], 2, 2),
+    ] {
+        let (x, w, bias) = (
+            noise(xs.iter().product(), 3),
+            noise(ws.iter().product(), 4),
+            noise(ws[0], 5),
+        );
+        let p = Conv2dParams::default().stride(stride).pad(pad);
+        let want = conv2d(
+            &Tensor::new(x.clone(), &xs).unwrap(),
+            &Tensor::new(w.clone(), &ws).unwrap(),
+            Some(&Tensor::new(bias.clone(), &[ws[0]]).unwrap()),
+            &p,
+        )
+        .unwrap();
+        let got = Inputs::conv(&x, xs, &w, ws, &bias, stride, pad)
+            .conv2d()
+            .unwrap();
+        close("conv", &got, want.data());
+        // transposed: the weight is [C_in, C_out, kh, kw]
+        let wt = [xs[1], ws[0], ws[2], ws[3]];
+        let w = noise(wt.iter().product(), 6);
+        let want = conv_transpose2d(
+            &Tensor::new(x.clone(), &xs).unwrap(),
+            &Tensor::new(w.clone(), &wt).unwrap(),
+            Some(&Tensor::new(bias.clone(), &[wt[1]]).unwrap()),
+            &p,
+        )
+        .unwrap();
+        let got = Inputs::conv(&x, xs, &w, wt, &bias, stride, pad)
+            .conv_transpose2d()
+            .unwrap();
+        close("convT", &got, want.data());
+    }
+    times(ops::bench_gemm(8, 8, 8, "rten", 1, 2, 1), "rten gemm", 2);
+    times(
+        ops::bench_conv2d(2, 6, 6, 3, 3, 3, 1, 1, "rten", 1, 2, 1),
+        "rten conv",
+        2,
+    );
+    times(
+        ops::bench_conv_transpose2d(2, 4, 4, 3, 3, 3, 2, 1, "rten", 1, 2, 1),
+        "rten convT",
+        2,
+    );
 }

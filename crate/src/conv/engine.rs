@@ -12,10 +12,68 @@
 //! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
 //! still gives the GEMM a long M = P.
 
-use super::direct;
-use super::geometry::{col2im, im2col, ConvPlan};
+use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
+use super::{direct, implicit};
 use crate::error::Result;
-use crate::gemm::{selected_kernel, sgemm};
+use crate::gemm::{selected_kernel, sgemm, sgemm_gathered, Gathered, KernelKind};
+
+/// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// 1×1, stride 1, unpadded: the image is the column matrix.
+    Pointwise,
+    /// Few taps: `conv::direct` (its limit follows the micro-kernel).
+    Direct,
+    /// The implicit GEMM over a padded copy (`conv::implicit`): no im2col matrix.
+    Implicit,
+    /// im2col + GEMM: the reference path, and what the rest take.
+    Im2col,
+}
+
+/// The path [`image_to_small`] takes for `win` with `opg` small channels per group on
+/// micro-kernel `kind`: pointwise, then direct (few taps), then implicit (large im2col
+/// matrices), else im2col.
+pub fn path(kind: KernelKind, win: &Window, opg: usize) -> Path {
+    if win.is_pointwise() {
+        Path::Pointwise
+    } else if direct::scratch_len(kind, win).is_some() {
+        Path::Direct
+    } else if implicit::applies(win, opg) {
+        Path::Implicit
+    } else {
+        Path::Im2col
+    }
+}
+
+/// Scratch floats `path` needs for one group of `win`.
+pub fn path_scratch(path: Path, kind: KernelKind, win: &Window) -> usize {
+    match path {
+        Path::Pointwise => 0,
+        Path::Direct => direct::scratch_len(kind, win).unwrap_or(0),
+        Path::Implicit => implicit::padded_len(win).unwrap_or(0),
+        Path::Im2col => win.col_len(),
+    }
+}
+
+/// Scratch for a forward conv (`image_to_small` under the micro-kernel in force): only what
+/// its path needs, so the implicit path never allocates the im2col matrix.
+pub fn forward_scratch(plan: &ConvPlan) -> Vec<f32> {
+    let kind = selected_kernel();
+    let p = path(kind, &plan.win, plan.small_per_group());
+    vec![0.0; path_scratch(p, kind, &plan.win)]
+}
+
+/// From this horizontal stride up, [`small_to_image`] multiplies into the transposed column
+/// matrix `[P, K]` and scatters whole kernel rows ([`col2im_rows`]: `kw` floats per add, a
+/// vector) instead of `[K, P]` rows whose stride-`s` scatter goes one float at a time. At
+/// stride 1 the `[K, P]` rows are contiguous runs of `W_out` floats, longer vectors than a
+/// kernel row, so they stay. (A constant to adjust by measurement: docs/conv.md.)
+pub const STAMP_ROWS_MIN_STRIDE: usize = 2;
+
+/// Whether [`small_to_image`] scatters the window's stamps kernel row by kernel row.
+pub fn stamp_rows(win: &Window) -> bool {
+    win.stride[1] >= STAMP_ROWS_MIN_STRIDE && win.dilation[1] == 1
+}
 
 /// Scratch for one group's column matrix (or the direct path's padded image, whichever is
 /// larger; empty for pointwise convs).
@@ -42,22 +100,52 @@ pub fn image_to_small(
     let opg = plan.small_per_group();
     let img_g = win.image_len();
     let kind = selected_kernel();
-    let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= col.len());
+    // A scratch too small for the chosen path (a caller's buffer) falls back to im2col when
+    // that fits; callers size it with `forward_scratch` or `col_scratch`.
+    let mut chosen = path(kind, win, opg);
+    if path_scratch(chosen, kind, win) > col.len() {
+        chosen = if win.col_len() <= col.len() {
+            Path::Im2col
+        } else {
+            return Err(crate::Error::shape(format!(
+                "conv scratch has {} floats, the {chosen:?} path needs {}",
+                col.len(),
+                path_scratch(chosen, kind, win)
+            )));
+        };
+    }
+    let offsets = match chosen {
+        Path::Implicit => implicit::Offsets::new(win),
+        _ => implicit::Offsets::default(),
+    };
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
             let wg = &w[g * opg * k..(g + 1) * opg * k];
             let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            if direct_ok {
-                direct::conv(kind, win, img, wg, out, col);
-                continue;
-            }
-            let a: &[f32] = if win.is_pointwise() {
-                img
-            } else {
-                let col = &mut col[..win.col_len()];
-                im2col(win, img, col)?;
-                col
+            let a: &[f32] = match chosen {
+                Path::Direct => {
+                    direct::conv(kind, win, img, wg, out, col);
+                    continue;
+                }
+                Path::Implicit => {
+                    let padded = &mut col[..path_scratch(chosen, kind, win)];
+                    implicit::pad_image(win, img, padded);
+                    let a = Gathered {
+                        data: padded,
+                        rows: &offsets.rows,
+                        cols: &offsets.cols,
+                    };
+                    // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], A gathered from the padded image.
+                    sgemm_gathered(opg, 1.0, a, wg, 1, k as isize, 0.0, out, 1, p as isize)?;
+                    continue;
+                }
+                Path::Pointwise => img,
+                Path::Im2col => {
+                    let col = &mut col[..win.col_len()];
+                    im2col(win, img, col)?;
+                    col
+                }
             };
             // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
             sgemm(
@@ -108,6 +196,14 @@ pub fn small_to_image(
                 sgemm(
                     k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, img, p as isize, 1,
                 )?;
+            } else if stamp_rows(win) {
+                // Cᵀ[P, K] = A[P, O] · B[O, K]: A = the small planes read transposed, B = W_g.
+                let colt = &mut col[..win.col_len()];
+                sgemm(
+                    p, opg, k, 1.0, sm, 1, p as isize, wg, k as isize, 1, 0.0, colt, k as isize, 1,
+                )?;
+                img.fill(0.0);
+                col2im_rows(win, colt, img)?;
             } else {
                 let col = &mut col[..win.col_len()];
                 sgemm(
@@ -129,7 +225,83 @@ pub fn small_to_image(
     Ok(())
 }
 
+/// conv2d's input gradient as a forward conv, when that can run as an implicit GEMM: at stride
+/// 1, `dX[c, y, x] = Σ_(o, ky, kx) dY[o, y + pt − ky·d, x + pl − kx·d] · W[o, c, ky, kx]` is the
+/// correlation of dY (zero-padded by `d·(k−1) − pad` before) with the kernel turned by 180°
+/// and its channel axes swapped. Returns that plan (image = dY, small = dX) when the stride is
+/// 1, the padding at most the dilated kernel's reach, and [`implicit::applies`] takes it.
+pub(crate) fn input_grad_as_conv(plan: &ConvPlan) -> Option<ConvPlan> {
+    let win = &plan.win;
+    if win.stride != [1, 1] {
+        return None;
+    }
+    let reach = [
+        win.dilation[0] * (win.kernel[0] - 1),
+        win.dilation[1] * (win.kernel[1] - 1),
+    ];
+    let pad = [
+        reach[0].checked_sub(win.pad[0])?,
+        reach[1].checked_sub(win.pad[1])?,
+    ];
+    let flipped = ConvPlan {
+        batch: plan.batch,
+        groups: plan.groups,
+        image_channels: plan.small_channels,
+        small_channels: plan.image_channels,
+        win: Window {
+            channels: plan.small_per_group(),
+            height: win.out[0],
+            width: win.out[1],
+            kernel: win.kernel,
+            stride: [1, 1],
+            pad,
+            dilation: win.dilation,
+            out: [win.height, win.width],
+        },
+    };
+    implicit::applies(&flipped.win, flipped.small_per_group()).then_some(flipped)
+}
+
+/// conv2d's `dX` from `dY` (every cell written): through [`input_grad_as_conv`] (an implicit
+/// GEMM, no column matrix) when it applies, else [`small_to_image`] (a GEMM into the column
+/// matrix, then col2im) with the caller's scratch `col`.
+pub fn input_grad(
+    plan: &ConvPlan,
+    dy: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let Some(flipped) = input_grad_as_conv(plan) else {
+        return small_to_image(plan, dy, w, None, dx, col);
+    };
+    // W'[g·cpg + c, o, ky', kx'] = W[g·opg + o, c, kh−1−ky', kw−1−kx']
+    let (opg, cpg) = (plan.small_per_group(), plan.win.channels);
+    let [kh, kw] = plan.win.kernel;
+    let mut wf = vec![0.0f32; w.len()];
+    for g in 0..plan.groups {
+        for o in 0..opg {
+            for c in 0..cpg {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let src = (((g * opg + o) * cpg + c) * kh + ky) * kw + kx;
+                        let dst =
+                            (((g * cpg + c) * opg + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx);
+                        wf[dst] = w[src];
+                    }
+                }
+            }
+        }
+    }
+    let mut scratch = forward_scratch(&flipped);
+    image_to_small(&flipped, dy, &wf, None, dx, &mut scratch)
+}
+
 /// `dw[o, k] = Σ_n Σ_p small[n, o, p] · col(image_n)[k, p]`. Every cell of `dw` is written.
+/// Windows the implicit GEMM takes ([`implicit::applies`]) never build the column matrix here
+/// either: `dWᵀ[K, O] = col[K, P] · smallᵀ[P, O]` with `col` gathered from the padded image
+/// (the forward's offset tables with their roles swapped: taps are A's rows, windows its
+/// columns), so MR neighbouring taps of a kernel row are MR consecutive floats.
 pub fn weight_grad(
     plan: &ConvPlan,
     image: &[f32],
@@ -141,10 +313,27 @@ pub fn weight_grad(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
+    let padded_len = implicit::padded_len(win).unwrap_or(usize::MAX);
+    let offsets = (implicit::applies(win, opg) && padded_len <= col.len())
+        .then(|| implicit::Offsets::new(win));
     for n in 0..plan.batch {
         let beta = if n == 0 { 0.0 } else { 1.0 };
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
+            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
+            if let Some(o) = &offsets {
+                let padded = &mut col[..padded_len];
+                implicit::pad_image(win, img, padded);
+                let a = Gathered {
+                    data: padded,
+                    rows: &o.cols,
+                    cols: &o.rows,
+                };
+                // C[K, O] = col[K, P] · smallᵀ[P, O], stored as dW[O, K] (rsc = 1, csc = K).
+                sgemm_gathered(opg, 1.0, a, sm, 1, p as isize, beta, dwg, 1, k as isize)?;
+                continue;
+            }
             let b: &[f32] = if win.is_pointwise() {
                 img
             } else {
@@ -152,8 +341,6 @@ pub fn weight_grad(
                 im2col(win, img, col)?;
                 col
             };
-            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
             // C[O, K] = A[O, P] · B[P, K]: A = small planes, B = colᵀ.
             sgemm(
                 opg, p, k, 1.0, sm, p as isize, 1, b, 1, p as isize, beta, dwg, k as isize, 1,

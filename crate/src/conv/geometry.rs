@@ -73,8 +73,10 @@ pub struct Pool2dParams {
     pub kernel: [usize; 2],
     /// PyTorch's default stride is the kernel size: use [`Pool2dParams::new`].
     pub stride: [usize; 2],
-    /// Symmetric padding `[h, w]`, at most half the kernel size.
-    pub padding: [usize; 2],
+    /// Padding per side, `[top, left, bottom, right]`, each at most half the effective kernel
+    /// `dilation·(kernel−1) + 1` (PyTorch's bound), so ONNX's asymmetric and SAME_UPPER /
+    /// SAME_LOWER pooling are expressible.
+    pub padding: [usize; 4],
     pub dilation: [usize; 2],
     /// Round the output size up instead of down (a window starting in the right padding is dropped).
     pub ceil_mode: bool,
@@ -86,9 +88,80 @@ impl Pool2dParams {
         Pool2dParams {
             kernel,
             stride: kernel,
-            padding: [0, 0],
+            padding: [0; 4],
             dilation: [1, 1],
             ceil_mode: false,
+        }
+    }
+
+    /// Padding before and after along `axis` (0 = rows, 1 = columns).
+    pub fn pads(&self, axis: usize) -> (usize, usize) {
+        (self.padding[axis], self.padding[axis + 2])
+    }
+
+    /// The largest padding a side may have along `axis`: half the effective kernel
+    /// `dilation·(kernel−1) + 1`, rounded down (PyTorch's `pool2d_shape_check`).
+    pub fn max_pad(&self, axis: usize) -> usize {
+        let (k, d) = (self.kernel[axis], self.dilation[axis]);
+        k.saturating_sub(1).saturating_mul(d).saturating_add(1) / 2
+    }
+
+    /// The output size of `max_pool2d` over an `input = [h, w]` image, or an error naming the
+    /// parameter that does not fit. The pool's sizes come from the same axis formula as the
+    /// conv's ([`Conv2dParams::conv_output`]), rounded up in ceil mode.
+    pub fn output(&self, input: [usize; 2]) -> Result<OutputTerms> {
+        if self.kernel.contains(&0) {
+            return Err(Error::param(
+                "kernel_size",
+                self.kernel,
+                "must be at least 1",
+            ));
+        }
+        if self.stride.contains(&0) {
+            return Err(Error::param("stride", self.stride, "must be at least 1"));
+        }
+        if self.dilation.contains(&0) {
+            return Err(Error::param(
+                "dilation",
+                self.dilation,
+                "must be at least 1",
+            ));
+        }
+        let max = [self.max_pad(0), self.max_pad(1)];
+        let [pt, pl, pb, pr] = self.padding;
+        if pt > max[0] || pb > max[0] || pl > max[1] || pr > max[1] {
+            return Err(Error::param(
+                "padding",
+                self.padding,
+                format!(
+                    "each side must be at most half the effective kernel size dilation·(kernel−1)+1: [top, left, bottom, right] ≤ {:?} for kernel {:?}, dilation {:?}",
+                    [max[0], max[1], max[0], max[1]],
+                    self.kernel,
+                    self.dilation
+                ),
+            ));
+        }
+        let axis = |a: usize| {
+            let (pad_begin, pad_end) = self.pads(a);
+            window_axis(
+                input[a],
+                self.kernel[a],
+                self.stride[a],
+                (pad_begin, pad_end),
+                self.dilation[a],
+                self.ceil_mode,
+            )
+        };
+        match (axis(0), axis(1)) {
+            (Some(rows), Some(cols)) => Ok(OutputTerms { rows, cols }),
+            _ => Err(Error::param(
+                "kernel_size",
+                self.kernel,
+                format!(
+                    "the kernel (dilation {:?}) is larger than the padded input ({}×{}, padding {:?})",
+                    self.dilation, input[0], input[1], self.padding
+                ),
+            )),
         }
     }
 }
@@ -155,25 +228,14 @@ impl Conv2dParams {
     /// `conv2d`'s output size along `axis` for `input` cells and a `kernel`-tap window, or
     /// `None` when the dilated kernel is larger than the padded input (or a size overflows).
     pub fn conv_axis(&self, axis: usize, input: usize, kernel: usize) -> Option<AxisTerms> {
-        let (stride, dilation) = (self.stride[axis], self.dilation[axis]);
-        let (pad_begin, pad_end) = self.pads(axis);
-        if stride == 0 || kernel == 0 || dilation == 0 {
-            return None;
-        }
-        let padded = input.checked_add(pad_begin)?.checked_add(pad_end)?;
-        let reach = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
-        let span = padded.checked_sub(reach)?;
-        Some(AxisTerms {
+        window_axis(
             input,
-            pad_begin,
-            pad_end,
-            dilation,
             kernel,
-            stride,
-            output_padding: 0,
-            span,
-            output: span / stride + 1,
-        })
+            self.stride[axis],
+            self.pads(axis),
+            self.dilation[axis],
+            false,
+        )
     }
 
     /// `conv_transpose2d`'s output size along `axis`, or `None` when the padding crops
@@ -276,32 +338,44 @@ impl Conv2dParams {
     }
 }
 
-/// Output size of a max pool along one axis (PyTorch's `pooling_output_shape`): floor or ceil of
-/// `(input + 2·pad − dilation·(kernel−1) − 1) / stride` plus one; in ceil mode, a last window
-/// that would start inside the right padding is dropped. `None` if no window fits.
-pub fn pool_output_size(
+/// The one output-size formula of a sliding window along one axis (conv and pool):
+/// `out = ⌊(input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride⌋ + 1`, or with
+/// `ceil` (the pool's ceil mode) rounded up, dropping a last window that would start inside
+/// the end padding (PyTorch's `pooling_output_shape_pad_lr`). `None` when no window fits (or a
+/// size overflows).
+fn window_axis(
     input: usize,
     kernel: usize,
     stride: usize,
-    pad: usize,
+    (pad_begin, pad_end): (usize, usize),
     dilation: usize,
-    ceil_mode: bool,
-) -> Option<usize> {
+    ceil: bool,
+) -> Option<AxisTerms> {
     if stride == 0 || kernel == 0 || dilation == 0 {
         return None;
     }
-    let padded = input.checked_add(pad.checked_mul(2)?)?;
-    let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
-    let room = padded.checked_sub(span)?;
-    let mut out = if ceil_mode {
-        room.div_ceil(stride) + 1
+    let padded = input.checked_add(pad_begin)?.checked_add(pad_end)?;
+    let reach = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+    let span = padded.checked_sub(reach)?;
+    let mut output = if ceil {
+        span.div_ceil(stride) + 1
     } else {
-        room / stride + 1
+        span / stride + 1
     };
-    if ceil_mode && (out - 1) * stride >= input + pad {
-        out -= 1;
+    if ceil && (output - 1).checked_mul(stride)? >= input.checked_add(pad_begin)? {
+        output -= 1;
     }
-    Some(out)
+    Some(AxisTerms {
+        input,
+        pad_begin,
+        pad_end,
+        dilation,
+        kernel,
+        stride,
+        output_padding: 0,
+        span,
+        output,
+    })
 }
 
 /// The windows of one channel group: an image of `channels × height × width`, a kernel, and
@@ -456,6 +530,86 @@ pub fn col2im(win: &Window, col: &[f32], image: &mut [f32]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`col2im`] from the *transposed* column matrix `colt` (`[P, K]`: one row per window, its K
+/// taps in the kernel's order, channel then kernel row then kernel column). Each window's
+/// stamp is added kernel row by kernel row: `kw` consecutive taps land on consecutive image
+/// columns (dilation 1), so every kernel row of every stamp is one contiguous vector add
+/// (clipped at the image's edges), whatever the stride. The strided scatter of [`col2im`]
+/// (one float at a time when the stride is above 1) is what this replaces for the transposed
+/// conv. `image` is accumulated into, not cleared.
+pub fn col2im_rows(win: &Window, colt: &[f32], image: &mut [f32]) -> Result<()> {
+    check_len("image", image.len(), win.image_len())?;
+    check_len("col", colt.len(), win.col_len())?;
+    let [oh, ow] = win.out;
+    let [kh, kw] = win.kernel;
+    let (h, w) = (win.height, win.width);
+    let (k, plane) = (win.rows(), h * w);
+    let ([s0, s1], [d0, d1], [pt, pl]) = (win.stride, win.dilation, win.pad);
+    if k == 0 {
+        return Ok(());
+    }
+    for (q, stamp) in colt.chunks_exact(k).enumerate().take(oh * ow) {
+        let (oy, ox) = (q / ow, q % ow);
+        // kernel columns whose image column ox·s1 + kx·d1 − pl lies in 0..w
+        let start = ox * s1;
+        let lo = if start >= pl {
+            0
+        } else {
+            (pl - start).div_ceil(d1)
+        }
+        .min(kw);
+        let hi = (pl + w).saturating_sub(start).div_ceil(d1).min(kw).max(lo);
+        if lo == hi {
+            continue;
+        }
+        let x0 = start + lo * d1 - pl;
+        for ky in 0..kh {
+            let y = (oy * s0 + ky * d0).wrapping_sub(pt);
+            if y >= h {
+                continue;
+            }
+            for c in 0..win.channels {
+                let row = &mut image[c * plane + y * w..][..w];
+                let src = &stamp[(c * kh + ky) * kw..][lo..hi];
+                if d1 == 1 {
+                    add_assign(&mut row[x0..x0 + src.len()], src);
+                } else {
+                    for (j, v) in src.iter().enumerate() {
+                        row[x0 + j * d1] += v;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dst[i] += src[i]`, four lanes at a time in wasm (the same additions, so the same bits, as
+/// the scalar loop).
+#[inline]
+fn add_assign(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let n0 = {
+        use core::arch::wasm32::*;
+        let n4 = n / 4 * 4;
+        for i in (0..n4).step_by(4) {
+            // safety: i + 4 ≤ n ≤ both lengths; wasm loads and stores need no alignment.
+            unsafe {
+                let d = dst.as_mut_ptr().add(i) as *mut v128;
+                let s = v128_load(src.as_ptr().add(i) as *const v128);
+                v128_store(d, f32x4_add(v128_load(d), s));
+            }
+        }
+        n4
+    };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let n0 = 0;
+    for (d, s) in dst[n0..n].iter_mut().zip(&src[n0..n]) {
+        *d += s;
+    }
 }
 
 fn check_len(what: &str, got: usize, want: usize) -> Result<()> {

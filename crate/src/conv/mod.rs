@@ -1,17 +1,21 @@
 //! Convolution layers with PyTorch's semantics, NCHW activations and OIHW weights:
 //! [`conv2d`] (a cross-correlation: no kernel flip), [`conv_transpose2d`] (its adjoint),
-//! [`max_pool2d`], each with a backward pass. Every convolution is im2col + one GEMM
-//! (col2im on the way back); see [`engine`] for the three GEMMs and [`geometry`] for the windows.
+//! [`max_pool2d`], each with a backward pass. Every convolution is one GEMM per group over the
+//! windows: im2col + GEMM (col2im on the way back), or for the forward GEMM the implicit GEMM
+//! of [`implicit`] (windows packed straight from the image) or the few-tap [`direct`] loop,
+//! chosen by [`engine::path`]; see [`engine`] for the three GEMMs and [`geometry`] for the
+//! windows.
 
 pub mod direct;
 pub mod engine;
 pub mod geometry;
+pub mod implicit;
 pub mod pool;
 pub mod prepared;
 
-pub use geometry::{col2im, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
+pub use geometry::{col2im, col2im_rows, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
 pub use pool::{max_pool2d, max_pool2d_backward};
-pub use prepared::PreparedConv2d;
+pub use prepared::{PreparedConv2d, PreparedConvTranspose2d};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -58,19 +62,20 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -
     let bias = check_bias(bias, plan.small_channels)?;
     let shape = plan.small_shape();
     let mut out = unwritten(shape.iter().product());
-    let mut col = engine::col_scratch(&plan);
+    let mut col = engine::forward_scratch(&plan);
     engine::image_to_small(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
     Tensor::new(out, &shape)
 }
 
 /// Gradients of [`conv2d`] given the output gradient `dy`:
-/// `dX = col2im(Wᵀ·dY)`, `dW = dY·colᵀ`, `db = Σ dY`.
+/// `dX = col2im(Wᵀ·dY)` (at stride 1 with large windows: dY correlated with the turned
+/// kernel, an implicit GEMM), `dW = dY·colᵀ`, `db = Σ dY`.
 pub fn conv2d_backward(x: &Tensor, w: &Tensor, dy: &Tensor, p: &Conv2dParams) -> Result<ConvGrads> {
     let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
     check_same("dy", dy.shape(), &plan.small_shape())?;
     let mut col = engine::col_scratch(&plan);
     let mut dx = unwritten(x.len());
-    engine::small_to_image(&plan, dy.data(), w.data(), None, &mut dx, &mut col)?;
+    engine::input_grad(&plan, dy.data(), w.data(), &mut dx, &mut col)?;
     let mut dw = unwritten(w.len());
     engine::weight_grad(&plan, x.data(), dy.data(), &mut dw, &mut col)?;
     let [n, c, oh, ow] = plan.small_shape();

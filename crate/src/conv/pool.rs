@@ -1,6 +1,6 @@
 //! Max pooling with PyTorch's `MaxPool2d` semantics, and its backward pass through the argmax.
 
-use super::geometry::{pool_output_size, Pool2dParams};
+use super::geometry::Pool2dParams;
 use super::unwritten;
 use crate::error::{Error, Result};
 use crate::tensor::{checked_numel, Tensor};
@@ -8,53 +8,6 @@ use crate::tensor::{checked_numel, Tensor};
 /// `argmax` value of a window that lies entirely in the padding (its output is −∞ and it
 /// passes no gradient). Only possible with dilation larger than the input.
 pub const NO_ARGMAX: u32 = u32::MAX;
-
-/// Validates the parameters for an `h × w` input and returns the output size.
-pub fn pool_output_hw(h: usize, w: usize, p: &Pool2dParams) -> Result<[usize; 2]> {
-    if p.kernel.contains(&0) {
-        return Err(Error::param("kernel_size", p.kernel, "must be at least 1"));
-    }
-    if p.stride.contains(&0) {
-        return Err(Error::param("stride", p.stride, "must be at least 1"));
-    }
-    if p.dilation.contains(&0) {
-        return Err(Error::param("dilation", p.dilation, "must be at least 1"));
-    }
-    if p.padding[0] > p.kernel[0] / 2 || p.padding[1] > p.kernel[1] / 2 {
-        return Err(Error::param(
-            "padding",
-            p.padding,
-            format!("must be at most half the kernel size {:?}", p.kernel),
-        ));
-    }
-    let oh = pool_output_size(
-        h,
-        p.kernel[0],
-        p.stride[0],
-        p.padding[0],
-        p.dilation[0],
-        p.ceil_mode,
-    );
-    let ow = pool_output_size(
-        w,
-        p.kernel[1],
-        p.stride[1],
-        p.padding[1],
-        p.dilation[1],
-        p.ceil_mode,
-    );
-    match (oh, ow) {
-        (Some(oh), Some(ow)) => Ok([oh, ow]),
-        _ => Err(Error::param(
-            "kernel_size",
-            p.kernel,
-            format!(
-                "the kernel (dilation {:?}) is larger than the padded input ({h}×{w}, padding {:?})",
-                p.dilation, p.padding
-            ),
-        )),
-    }
-}
 
 /// Max pool over each channel of `x` (`[N, C, H, W]` or `[C, H, W]`). Returns the pooled tensor
 /// and, for every output cell, the flat index into `x` of the element that won (NaN wins, as in
@@ -70,7 +23,7 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
             )))
         }
     };
-    let [oh, ow] = pool_output_hw(h, w, p)?;
+    let [oh, ow] = p.output([h, w])?.out();
     let planes: usize = lead.iter().product();
     let mut shape = lead;
     shape.extend([oh, ow]);
@@ -105,7 +58,8 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
 
 /// The input positions along `axis` that window `o` covers and that lie inside the `n` cells
 /// (taps on the padding are skipped without being visited, so a huge kernel costs only the
-/// cells it covers): `o·stride − pad + k·dilation` for `k` in `0..kernel`, in order.
+/// cells it covers): `o·stride − pad + k·dilation` for `k` in `0..kernel`, in order, with `pad`
+/// the padding before the image (top or left; the end padding only shows in the output size).
 fn inside_taps(
     o: usize,
     p: &Pool2dParams,
@@ -182,7 +136,7 @@ mod tests {
         let p = Pool2dParams {
             kernel: [1 << 30, 1 << 30],
             stride: [1, 1],
-            padding: [1 << 29, 1 << 29],
+            padding: [1 << 29; 4],
             dilation: [1, 1],
             ceil_mode: false,
         };
@@ -198,7 +152,7 @@ mod tests {
             let p = Pool2dParams {
                 kernel: [k, k],
                 stride: [s, s],
-                padding: [pad, pad],
+                padding: [pad; 4],
                 dilation: [d, d],
                 ceil_mode: false,
             };

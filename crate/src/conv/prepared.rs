@@ -1,11 +1,13 @@
 //! Single-image inference without allocation: a conv layer whose geometry is validated once,
 //! whose weights are packed once for the GEMM (`PackedB`), and whose im2col scratch is kept between calls. The model's
 //! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
+//! [`PreparedConvTranspose2d`] does the same for the transposed conv.
 
-use super::geometry::{im2col, Conv2dParams, ConvPlan};
-use super::{direct, engine};
+use super::engine::{self, Path};
+use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
+use super::{direct, implicit};
 use crate::error::{Error, Result};
-use crate::gemm::{selected_kernel, sgemm_packed, PackedB};
+use crate::gemm::{selected_kernel, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -17,7 +19,10 @@ pub struct PreparedConv2d {
     /// The raw weights, for the direct path (few taps: no im2col, no GEMM).
     weight: Vec<f32>,
     bias: Option<Vec<f32>>,
+    /// Scratch of the path in force (grown once if a forced micro-kernel picks another path).
     col: Vec<f32>,
+    /// The implicit GEMM's offset tables (made once, when that path first runs).
+    offsets: Option<implicit::Offsets>,
 }
 
 impl PreparedConv2d {
@@ -59,7 +64,8 @@ impl PreparedConv2d {
             packed,
             weight: w.data().to_vec(),
             bias,
-            col: engine::col_scratch(&plan),
+            col: engine::forward_scratch(&plan),
+            offsets: None,
         })
     }
 
@@ -103,42 +109,167 @@ impl PreparedConv2d {
         let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
         // The micro-kernel in force picks the path (it may differ from the one at `new`).
         let kind = selected_kernel();
-        let direct_ok = direct::scratch_len(kind, win).is_some_and(|l| l <= self.col.len());
+        let path = engine::path(kind, win, opg);
+        let need = engine::path_scratch(path, kind, win);
+        if self.col.len() < need {
+            self.col.resize(need, 0.0);
+        }
+        if path == Path::Implicit && self.offsets.is_none() {
+            self.offsets = Some(implicit::Offsets::new(win));
+        }
         let k = win.rows();
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
-            if direct_ok {
-                let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                // The bias goes into the accumulators (no second pass over the output).
-                let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
-                direct::conv_bias(
-                    kind,
-                    win,
-                    img,
-                    w,
-                    bias,
-                    &mut out[g * opg * p..(g + 1) * opg * p],
-                    &mut self.col,
-                );
-                continue;
-            }
-            let a: &[f32] = if win.is_pointwise() {
-                img
-            } else {
-                let col = &mut self.col[..win.col_len()];
-                im2col(win, img, col)?;
-                col
+            let c = &mut out[g * opg * p..(g + 1) * opg * p];
+            let a: &[f32] = match (path, &self.offsets) {
+                (Path::Direct, _) => {
+                    let w = &self.weight[g * opg * k..(g + 1) * opg * k];
+                    // The bias goes into the accumulators (no second pass over the output).
+                    let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
+                    direct::conv_bias(kind, win, img, w, bias, c, &mut self.col);
+                    continue;
+                }
+                (Path::Implicit, Some(offsets)) => {
+                    let padded = &mut self.col[..need];
+                    implicit::pad_image(win, img, padded);
+                    let a = Gathered {
+                        data: padded,
+                        rows: &offsets.rows,
+                        cols: &offsets.cols,
+                    };
+                    // C[P, O] = colᵀ · W_gᵀ with A gathered from the padded image.
+                    sgemm_packed_gathered(1.0, a, wg, 0.0, c, 1, p as isize)?;
+                    continue;
+                }
+                (Path::Pointwise, _) => img,
+                _ => {
+                    let col = &mut self.col[..win.col_len()];
+                    im2col(win, img, col)?;
+                    col
+                }
             };
             // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], written straight into the CHW output planes.
-            let c = &mut out[g * opg * p..(g + 1) * opg * p];
             sgemm_packed(p, 1.0, a, 1, p as isize, wg, 0.0, c, 1, p as isize)?;
         }
-        if let (Some(b), false) = (&self.bias, direct_ok) {
+        if let (Some(b), false) = (&self.bias, path == Path::Direct) {
             for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
                 for v in plane {
                     *v += bv;
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+/// A `conv_transpose2d` layer prepared for one input size `[C_in, H, W]` (batch 1): geometry
+/// validated once, each group's weights `W_g` (`[C_in/groups, K]`, `K = C_out/groups·kH·kW`)
+/// packed once as the GEMM's B, the column scratch kept. One call is one GEMM per group,
+/// `Cᵀ[P, K] = Xᵀ[P, C_in/groups] · W_g`, and a [`col2im_rows`] that adds each window's stamp
+/// kernel row by kernel row (whole vectors) onto an output already holding the bias.
+#[derive(Debug, Clone)]
+pub struct PreparedConvTranspose2d {
+    plan: ConvPlan,
+    /// One packed `W_g` (`C_in/groups × K`) per group.
+    packed: Vec<PackedB>,
+    bias: Option<Vec<f32>>,
+    col: Vec<f32>,
+}
+
+impl PreparedConvTranspose2d {
+    /// Validates `w` (`[C_in, C_out/groups, kH, kW]`), `bias` (`[C_out]`) and `p` for an input
+    /// of `input_chw = [C_in, H, W]`.
+    pub fn new(
+        w: &Tensor,
+        bias: Option<&Tensor>,
+        p: &Conv2dParams,
+        input_chw: [usize; 3],
+    ) -> Result<Self> {
+        let [c, h, wd] = input_chw;
+        let plan = ConvPlan::conv_transpose2d(&[1, c, h, wd], w.shape(), p)?;
+        let bias = match bias {
+            None => None,
+            Some(b) if b.shape() == [plan.image_channels] => Some(b.data().to_vec()),
+            Some(b) => {
+                return Err(Error::param(
+                    "bias",
+                    b.shape(),
+                    format!("expected shape [{}]", plan.image_channels),
+                ))
+            }
+        };
+        let (k, cpg) = (plan.win.rows(), plan.small_per_group());
+        let packed = (0..plan.groups)
+            .map(|g| {
+                PackedB::new(
+                    cpg,
+                    k,
+                    &w.data()[g * cpg * k..(g + 1) * cpg * k],
+                    k as isize,
+                    1,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PreparedConvTranspose2d {
+            plan,
+            packed,
+            bias,
+            col: vec![0.0; plan.win.col_len()],
+        })
+    }
+
+    /// Input length `C_in·H·W`.
+    pub fn input_len(&self) -> usize {
+        self.plan.small_shape().iter().product()
+    }
+
+    /// Output shape `[C_out, H_out, W_out]`.
+    pub fn output_chw(&self) -> [usize; 3] {
+        let [_, c, h, w] = self.plan.image_shape();
+        [c, h, w]
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.output_chw().iter().product()
+    }
+
+    pub fn plan(&self) -> &ConvPlan {
+        &self.plan
+    }
+
+    /// `out = conv_transpose2d(x) + bias` for one image; no allocation. Every cell of `out`
+    /// is written.
+    pub fn forward_into(&mut self, x: &[f32], out: &mut [f32]) -> Result<()> {
+        if x.len() != self.input_len() {
+            return Err(Error::shape(format!(
+                "input has {} elements, the layer expects {}",
+                x.len(),
+                self.input_len()
+            )));
+        }
+        if out.len() != self.output_len() {
+            return Err(Error::shape(format!(
+                "output has {} elements, the layer produces {}",
+                out.len(),
+                self.output_len()
+            )));
+        }
+        let win = &self.plan.win;
+        let (k, p, img_g) = (win.rows(), win.cols(), win.image_len());
+        let cpg = self.plan.small_per_group();
+        let hw = win.height * win.width;
+        for (g, wg) in self.packed.iter().enumerate() {
+            let sm = &x[g * cpg * p..(g + 1) * cpg * p];
+            let colt = &mut self.col[..];
+            // Cᵀ[P, K] = smallᵀ[P, C_in/g] · W_g[C_in/g, K], tiles stored row by row.
+            sgemm_packed(p, 1.0, sm, 1, p as isize, wg, 0.0, colt, k as isize, 1)?;
+            let img = &mut out[g * img_g..(g + 1) * img_g];
+            // The bias first, so the stamps add onto it (no second pass over the output).
+            for (c, plane) in img.chunks_exact_mut(hw.max(1)).enumerate() {
+                let c_out = g * win.channels + c;
+                plane.fill(self.bias.as_ref().map_or(0.0, |b| b[c_out]));
+            }
+            col2im_rows(win, colt, img)?;
         }
         Ok(())
     }

@@ -290,6 +290,42 @@ fn im2col_matches_definition_and_col2im_is_its_adjoint() {
 }
 
 #[test]
+fn col2im_rows_is_col2im_of_the_transposed_matrix() {
+    // Small whole numbers, so every sum is exact whatever the order: the two scatters must
+    // agree bit for bit, on conv and transposed-conv windows (strides, dilation, padding).
+    let mut rng = Rng::new(15);
+    for i in 0..300 {
+        let win = if i % 2 == 0 {
+            let c = random_conv(&mut rng);
+            ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win
+        } else {
+            let c = random_transpose(&mut rng);
+            ConvPlan::conv_transpose2d(&c.x, &c.w, &c.p).unwrap().win
+        };
+        let (k, p) = (win.rows(), win.cols());
+        let col: Vec<f32> = (0..k * p).map(|_| rng.pick(0..=16) as f32 - 8.0).collect();
+        let mut colt = vec![0.0; k * p];
+        for r in 0..k {
+            for q in 0..p {
+                colt[q * k + r] = col[r * p + q];
+            }
+        }
+        let start: Vec<f32> = (0..win.image_len())
+            .map(|_| rng.pick(0..=4) as f32)
+            .collect();
+        let (mut want, mut got) = (start.clone(), start);
+        col2im(&win, &col, &mut want).unwrap();
+        col2im_rows(&win, &colt, &mut got).unwrap();
+        assert_eq!(got, want, "{win:?}");
+    }
+    let win = ConvPlan::conv2d(&[1, 1, 4, 4], &[1, 1, 3, 3], &Conv2dParams::default())
+        .unwrap()
+        .win;
+    assert!(col2im_rows(&win, &[0.0; 3], &mut [0.0; 16]).is_err());
+    assert!(col2im_rows(&win, &[0.0; 36], &mut [0.0; 15]).is_err());
+}
+
+#[test]
 fn conv_transpose2d_is_the_adjoint_of_conv2d() {
     // ⟨conv2d(x; W), y⟩ = ⟨x, conv_transpose2d(y; W)⟩ with the same W and parameters; the
     // output_padding recovers the rows the conv's floor division dropped.
@@ -474,16 +510,26 @@ fn prepared_direct_path_on_the_cnn_shapes() {
 #[test]
 fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     let mut rng = Rng::new(11);
-    let mut done = 0;
+    let (mut done, mut refused) = (0, 0);
     while done < 150 {
         let k = [rng.pick(1..=4), rng.pick(1..=4)];
+        let d = [rng.pick(1..=2), rng.pick(1..=2)];
+        // each side up to half the effective kernel d·(k−1)+1 (and sometimes one more: refused)
+        let over = usize::from(rng.pick(0..=9) == 0);
+        let half = [0, 1].map(|a| (d[a] * (k[a] - 1)).div_ceil(2) + over);
         let p = Pool2dParams {
             kernel: k,
             stride: [rng.pick(1..=3), rng.pick(1..=3)],
-            padding: [rng.pick(0..=k[0] / 2), rng.pick(0..=k[1] / 2)],
-            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            padding: [
+                rng.pick(0..=half[0]),
+                rng.pick(0..=half[1]),
+                rng.pick(0..=half[0]),
+                rng.pick(0..=half[1]),
+            ],
+            dilation: d,
             ceil_mode: rng.pick(0..=1) == 1,
         };
+        let too_much = (0..4).any(|i| p.padding[i] > (d[i % 2] * (k[i % 2] - 1)).div_ceil(2));
         let xs = [
             rng.pick(1..=2),
             rng.pick(1..=3),
@@ -491,6 +537,11 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
             rng.pick(1..=9),
         ];
         let x = rand_t(&mut rng, &xs);
+        if too_much {
+            assert_param(max_pool2d(&x, &p), "padding", &format!("{:?}", p.padding));
+            refused += 1;
+            continue;
+        }
         let Ok((y, arg)) = max_pool2d(&x, &p) else {
             continue;
         };
@@ -503,7 +554,9 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
         let dy = rand_t(&mut rng, y.shape());
         let dx = max_pool2d_backward(&dy, &arg, x.shape()).unwrap();
         let dyf = to_f64(dy.data());
-        let num = numeric_grad_eps(&to_f64(x.data()), 1e-9, |v| {
+        // eps 1e-8: the loss (up to ~10) rounds at ~2e-15, so the quotient is good to ~2e-7; max is
+        // linear between ties, and no two values of a window lie within 1e-8 here (seeded).
+        let num = numeric_grad_eps(&to_f64(x.data()), 1e-8, |v| {
             // windows entirely in the padding are −∞ and carry no gradient
             let y: Vec<f64> = r::max_pool2d(v, xs, &p)
                 .0
@@ -514,6 +567,7 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
         });
         assert_close("pool dx", dx.data(), &num, 1e-6);
     }
+    assert!(refused > 0, "no padding past the bound was tried");
 }
 
 #[test]
@@ -537,7 +591,15 @@ fn max_pool2d_semantics() {
     // (5+2−2)/2 = 2.5 → ceil 4 windows, but the 4th starts at 6−1 = 5 ≥ 5 → 3.
     let x = t(vec![1.0; 5], &[1, 1, 1, 5]);
     let p = Pool2dParams {
-        padding: [0, 1],
+        padding: [0, 1, 0, 1],
+        ceil_mode: true,
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &p).unwrap().0.shape(), [1, 1, 1, 3]);
+    // the drop rule counts only the left padding: with [0, 0, 0, 1] the 3rd window starts at
+    // 4 < 5 and stays; ceil((5+1−2)/2)+1 = 3.
+    let p = Pool2dParams {
+        padding: [0, 0, 0, 1],
         ceil_mode: true,
         ..Pool2dParams::new([1, 2])
     };
@@ -546,7 +608,7 @@ fn max_pool2d_semantics() {
     let x = t(vec![-5.0, -6.0, -7.0, -8.0], &[1, 1, 2, 2]);
     let p = Pool2dParams {
         stride: [1, 1],
-        padding: [1, 1],
+        padding: [1; 4],
         ..Pool2dParams::new([3, 3])
     };
     let (y, _) = max_pool2d(&x, &p).unwrap();
@@ -560,7 +622,7 @@ fn max_pool2d_semantics() {
     let x = t(vec![3.0], &[1, 1, 1, 1]);
     let p = Pool2dParams {
         stride: [1, 1],
-        padding: [0, 1],
+        padding: [0, 1, 0, 1],
         dilation: [1, 2],
         ..Pool2dParams::new([1, 2])
     };
@@ -569,6 +631,108 @@ fn max_pool2d_semantics() {
     assert_eq!(arg, [NO_ARGMAX]);
     let dx = max_pool2d_backward(&t(vec![1.0], &[1, 1, 1, 1]), &arg, &[1, 1, 1, 1]).unwrap();
     assert_eq!(dx.data(), [0.0]);
+}
+
+/// ONNX's `auto_pad`: the total padding `(out − 1)·s + d·(k−1) + 1 − in` with `out = ⌈in / s⌉`,
+/// split with the odd cell at the end (SAME_UPPER) or at the start (SAME_LOWER). Its larger
+/// side is at most ⌈(d·(k−1))/2⌉ = ⌊(d·(k−1)+1)/2⌋, so SAME always fits PyTorch's bound.
+fn onnx_same(input: usize, k: usize, s: usize, d: usize, upper: bool) -> (usize, usize) {
+    let out = input.div_ceil(s);
+    let total = ((out - 1) * s + d * (k - 1) + 1).saturating_sub(input);
+    let small = total / 2;
+    if upper {
+        (small, total - small)
+    } else {
+        (total - small, small)
+    }
+}
+
+#[test]
+fn max_pool2d_pads_each_side_and_expresses_onnx_same_padding() {
+    let mut rng = Rng::new(12);
+    let mut checked = 0;
+    for k in 1..=4 {
+        for s in 1..=3 {
+            for d in 1..=2 {
+                for input in [1, 2, 5, 6, 7] {
+                    for upper in [true, false] {
+                        let (kh, sh, dh) = (k, s, d);
+                        let (kw, sw) = (5 - k, 4 - s);
+                        let ((pt, pb), (pl, pr)) = (
+                            onnx_same(input, kh, sh, dh, upper),
+                            onnx_same(input + 1, kw, sw, 1, upper),
+                        );
+                        let p = Pool2dParams {
+                            kernel: [kh, kw],
+                            stride: [sh, sw],
+                            padding: [pt, pl, pb, pr],
+                            dilation: [dh, 1],
+                            ceil_mode: false,
+                        };
+                        let xs = [1, 2, input, input + 1];
+                        let x = rand_t(&mut rng, &xs);
+                        // SAME's larger side is ⌈(d·(k−1))/2⌉ at most: always inside the bound
+                        let (y, arg) = max_pool2d(&x, &p).unwrap();
+                        // SAME: out = ⌈in / s⌉ on both axes
+                        assert_eq!(
+                            y.shape(),
+                            [1, 2, input.div_ceil(sh), (input + 1).div_ceil(sw)],
+                            "{p:?}"
+                        );
+                        let (want, warg, shape) = r::max_pool2d(&to_f64(x.data()), xs, &p);
+                        assert_eq!(y.shape(), shape, "{p:?}");
+                        assert_eq!(arg, warg, "{p:?}");
+                        assert_close("same pool", y.data(), &want, 0.0);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 150, "{checked}");
+    // one asymmetric case by hand: 1×4 input, k 2, s 2, padding right 1 → windows [0,1], [2,3]
+    // (floor: (4+1−2)/2+1 = 2); padding left 1 instead → [−∞,0], [1,2], and 3 is left out.
+    let x = t(vec![4.0, 1.0, 2.0, 3.0], &[1, 1, 1, 4]);
+    let right = Pool2dParams {
+        padding: [0, 0, 0, 1],
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &right).unwrap().0.data(), [4.0, 3.0]);
+    let left = Pool2dParams {
+        padding: [0, 1, 0, 0],
+        ..Pool2dParams::new([1, 2])
+    };
+    assert_eq!(max_pool2d(&x, &left).unwrap().0.data(), [4.0, 2.0]);
+    // the bound is per side and uses the effective kernel: k 3, dilation 2 → 5 → at most 2
+    let x = t(vec![0.0; 36], &[1, 1, 6, 6]);
+    let ok = Pool2dParams {
+        padding: [2, 0, 0, 1],
+        dilation: [2, 1],
+        ..Pool2dParams::new([3, 3])
+    };
+    assert!(max_pool2d(&x, &ok).is_ok());
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                padding: [0, 0, 3, 0],
+                ..ok
+            },
+        ),
+        "padding",
+        "[0, 0, 3, 0]",
+    );
+    assert_param(
+        max_pool2d(
+            &x,
+            &Pool2dParams {
+                padding: [0, 2, 0, 0],
+                ..ok
+            },
+        ),
+        "padding",
+        "[0, 2, 0, 0]",
+    );
 }
 
 #[track_caller]
@@ -710,12 +874,12 @@ fn invalid_parameters_are_errors_naming_them() {
         max_pool2d(
             &x,
             &Pool2dParams {
-                padding: [2, 0],
+                padding: [2, 0, 0, 0],
                 ..p
             },
         ),
         "padding",
-        "[2, 0]",
+        "[2, 0, 0, 0]",
     );
     assert_param(
         max_pool2d(&x, &Pool2dParams::new([6, 2])),
@@ -749,7 +913,7 @@ fn each_forced_kernel_gives_the_reference_conv() {
             [6, 2, 3, 3],
             Conv2dParams::default().groups(2).dilation(2),
         ),
-        // K = 288: im2col + GEMM for every kind.
+        // K = 288, im2col 288 × 36: the implicit GEMM for every kind.
         ([1, 32, 6, 6], [4, 32, 3, 3], Conv2dParams::default().pad(1)),
     ];
     let mut rng = Rng::new(13);
@@ -792,4 +956,403 @@ fn each_forced_kernel_gives_the_reference_conv() {
     assert_eq!(direct::max_taps(KernelKind::Portable), 32);
     assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
     assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
+}
+
+/// `PreparedConvTranspose2d` against the reference on the random transposed shapes (batch
+/// images one at a time, NaN-filled outputs), and under every micro-kernel this build has
+/// (packed under the automatic choice, run under the forced one: another NR unpacks).
+#[test]
+fn prepared_conv_transpose2d_matches_reference() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(16);
+    let mut cases: Vec<Case> = (0..120).map(|_| random_transpose(&mut rng)).collect();
+    // the benchmark's shape: 16×14×14 → 8, 4×4, stride 2, padding 1
+    cases.push(Case {
+        x: [1, 16, 14, 14],
+        w: [16, 8, 4, 4],
+        p: Conv2dParams::default().stride(2).pad(1),
+    });
+    for (i, c) in cases.iter().enumerate() {
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[1] * c.p.groups]);
+        let bias = (i % 3 != 0).then_some(&b);
+        let (want, shape) = r::conv_transpose2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            bias.map(|b| to_f64(b.data())).as_deref(),
+            &c.p,
+        );
+        let mut layer =
+            PreparedConvTranspose2d::new(&w, bias, &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+        assert_eq!(layer.output_chw()[..], shape[1..], "{c:?}");
+        let kinds: &[_] = if i % 10 == 0 || i == cases.len() - 1 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for n in 0..c.x[0] {
+                    let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_n = &want[n * out.len()..][..out.len()];
+                    assert_close(&format!("{kind:?} {c:?}"), &out, want_n, 1e-5);
+                }
+            });
+        }
+    }
+    let c = &cases[0];
+    let w = rand_t(&mut rng, &c.w);
+    let mut layer = PreparedConvTranspose2d::new(&w, None, &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+    let mut out = vec![0.0; layer.output_len()];
+    assert!(layer.forward_into(&[0.0; 1], &mut out).is_err());
+    let x = vec![0.0; layer.input_len()];
+    assert!(layer.forward_into(&x, &mut [0.0; 1]).is_err());
+    assert_param(
+        PreparedConvTranspose2d::new(
+            &w,
+            Some(&t(vec![0.0; 99], &[99])),
+            &c.p,
+            [c.x[1], c.x[2], c.x[3]],
+        ),
+        "bias",
+        "[99]",
+    );
+}
+
+/// The implicit GEMM (windows packed straight from a padded copy, no im2col) against the
+/// reference: `conv2d` and `PreparedConv2d` (prepared under the automatic choice, run under
+/// every forced micro-kernel) on shapes the engine sends there (K above every direct limit,
+/// an im2col matrix of at least `IMPLICIT_MIN_COL` floats) with strides, per-side padding,
+/// dilation, groups and odd sizes; outputs NaN-filled. Plus the benchmark's 3×3 conv shape.
+#[test]
+fn implicit_gemm_matches_reference_on_many_shapes() {
+    use super::engine::{path, Path};
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(17);
+    let mut cases = vec![Case {
+        x: [1, 32, 16, 16],
+        w: [64, 32, 3, 3],
+        p: Conv2dParams::default().pad(1),
+    }];
+    while cases.len() < 60 {
+        let (kh, kw) = (rng.pick(1..=4), rng.pick(1..=4));
+        let cpg = 257usize.div_ceil(kh * kw) + rng.pick(0..=6);
+        let groups = rng.pick(1..=2);
+        let p = Conv2dParams {
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
+            padding: [
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+            ],
+            dilation: [rng.pick(1..=2), rng.pick(1..=2)],
+            groups,
+            output_padding: [0, 0],
+        };
+        let c = Case {
+            x: [
+                rng.pick(1..=2),
+                cpg * groups,
+                rng.pick(3..=19),
+                rng.pick(3..=19),
+            ],
+            w: [rng.pick(2..=7) * groups, cpg, kh, kw],
+            p,
+        };
+        let Ok(plan) = ConvPlan::conv2d(&c.x, &c.w, &c.p) else {
+            continue;
+        };
+        if path(
+            crate::gemm::selected_kernel(),
+            &plan.win,
+            plan.small_per_group(),
+        ) == Path::Implicit
+        {
+            cases.push(c);
+        }
+    }
+    for (i, c) in cases.iter().enumerate() {
+        let x = rand_t(&mut rng, &c.x);
+        let w = rand_t(&mut rng, &c.w);
+        let b = rand_t(&mut rng, &[c.w[0]]);
+        let (want, shape) = r::conv2d(
+            &to_f64(x.data()),
+            c.x,
+            &to_f64(w.data()),
+            c.w,
+            Some(&to_f64(b.data())),
+            &c.p,
+        );
+        let plan = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap();
+        let mut layer = PreparedConv2d::new(&w, Some(&b), &c.p, [c.x[1], c.x[2], c.x[3]]).unwrap();
+        let kinds: &[_] = if i % 6 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                assert_eq!(
+                    path(kind, &plan.win, plan.small_per_group()),
+                    Path::Implicit,
+                    "{kind:?} {c:?}"
+                );
+                let what = format!("{kind:?} {c:?}");
+                let got = conv2d(&x, &w, Some(&b), &c.p).unwrap();
+                assert_eq!(got.shape(), shape, "{what}");
+                assert_close(&what, got.data(), &want, 1e-5);
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for n in 0..c.x[0] {
+                    let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_n = &want[n * out.len()..][..out.len()];
+                    assert_close(&format!("prepared {what}"), &out, want_n, 1e-5);
+                }
+            });
+        }
+    }
+}
+
+/// The padded copy and the offset tables reproduce im2col exactly: `colᵀ[q, t]` is
+/// `padded[rows[q] + cols[t]]` for every window and tap (random windows, any geometry).
+#[test]
+fn implicit_offsets_address_the_column_matrix() {
+    use super::implicit::{pad_image, padded_len, Offsets};
+    let mut rng = Rng::new(18);
+    for _ in 0..200 {
+        let c = random_conv(&mut rng);
+        let win = ConvPlan::conv2d(&c.x, &c.w, &c.p).unwrap().win;
+        let image = rng.uniform_vec(win.image_len(), -1.0, 1.0);
+        let col = naive_im2col(&win, &image);
+        let mut padded = vec![f32::NAN; padded_len(&win).unwrap()];
+        pad_image(&win, &image, &mut padded);
+        let o = Offsets::new(&win);
+        assert_eq!((o.rows.len(), o.cols.len()), (win.cols(), win.rows()));
+        for (q, &r) in o.rows.iter().enumerate() {
+            for (t, &cc) in o.cols.iter().enumerate() {
+                assert_eq!(
+                    padded[r + cc],
+                    col[t * win.cols() + q],
+                    "{win:?} q {q} t {t}"
+                );
+            }
+        }
+    }
+}
+
+/// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
+/// against `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64,
+/// for `conv2d_backward_weight` / `conv2d_backward` and, through the same engine, the
+/// transposed conv's dW; every micro-kernel for some shapes.
+#[test]
+fn implicit_weight_grad_matches_the_definition() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(19);
+    let naive_dw = |x: &[f32],
+                    xs: [usize; 4],
+                    dy: &[f32],
+                    ys: [usize; 4],
+                    ws: [usize; 4],
+                    p: &Conv2dParams| {
+        let [n, c_in, h, wd] = xs;
+        let [_, c_out, oh, ow] = ys;
+        let [_, cpg, kh, kw] = ws;
+        let opg = c_out / p.groups;
+        let mut dw = vec![0.0f64; ws.iter().product()];
+        for b in 0..n {
+            for o in 0..c_out {
+                let g = o / opg;
+                for c in 0..cpg {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let mut acc = 0.0;
+                            for oy in 0..oh {
+                                for ox in 0..ow {
+                                    let iy = (oy * p.stride[0] + ky * p.dilation[0]) as i64
+                                        - p.padding[0] as i64;
+                                    let ix = (ox * p.stride[1] + kx * p.dilation[1]) as i64
+                                        - p.padding[1] as i64;
+                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                        continue;
+                                    }
+                                    acc += dy[((b * c_out + o) * oh + oy) * ow + ox] as f64
+                                        * x[((b * c_in + g * cpg + c) * h + iy as usize) * wd
+                                            + ix as usize]
+                                            as f64;
+                                }
+                            }
+                            dw[((o * cpg + c) * kh + ky) * kw + kx] += acc;
+                        }
+                    }
+                }
+            }
+        }
+        dw
+    };
+    let (mut done, mut transposed) = (0, 0);
+    while done < 20 {
+        let (kh, kw) = (rng.pick(1..=3), rng.pick(1..=3));
+        let cpg = 257usize.div_ceil(kh * kw) / 2 + rng.pick(0..=4);
+        let groups = rng.pick(1..=2);
+        let p = Conv2dParams {
+            stride: [rng.pick(1..=2), rng.pick(1..=2)],
+            padding: [
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+                rng.pick(0..=2),
+            ],
+            dilation: [rng.pick(1..=2), 1],
+            groups,
+            output_padding: [0, 0],
+        };
+        let xs = [
+            rng.pick(1..=2),
+            cpg * groups,
+            rng.pick(4..=12),
+            rng.pick(4..=12),
+        ];
+        let ws = [rng.pick(2..=5) * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        if !super::implicit::applies(&plan.win, plan.small_per_group()) {
+            continue;
+        }
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        let dy = rand_t(&mut rng, &ys);
+        let want = naive_dw(x.data(), xs, dy.data(), ys, ws, &p);
+        let kinds: &[_] = if done % 5 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let what = format!("{kind:?} {xs:?} {ws:?} {p:?}");
+                let (dw, _) = conv2d_backward_weight(&x, &w, &dy, &p).unwrap();
+                assert_close(&what, dw.data(), &want, 1e-4);
+                let g = conv2d_backward(&x, &w, &dy, &p).unwrap();
+                assert_eq!(g.dw, dw, "{what}");
+            });
+        }
+        // The transposed conv's dW is the same engine with image = its output: dy there is
+        // an image-side tensor, x small-side; dW_T[ci, co, ..] = dW of the conv with x ↔ dy.
+        let pt = Conv2dParams {
+            output_padding: [0, 0],
+            ..p
+        };
+        if let Ok(tplan) = ConvPlan::conv_transpose2d(&ys, &[ys[1], cpg, kh, kw], &pt) {
+            if tplan.image_shape() == xs {
+                let wt = rand_t(&mut rng, &[ys[1], cpg, kh, kw]);
+                let gt = conv_transpose2d_backward(&dy, &wt, &x, &pt).unwrap();
+                assert_close("convT dW", gt.dw.data(), &want, 1e-4);
+                transposed += 1;
+            }
+        }
+        done += 1;
+    }
+    assert!(transposed >= 3, "only {transposed} transposed cases");
+}
+
+/// conv2d's dX at stride 1 with large windows runs as a forward conv of dY with the turned
+/// kernel (an implicit GEMM): against `dX[n, g·cpg + c, iy, ix] = Σ dy[n, o, oy, ox] · W[o, c,
+/// ky, kx]` over the taps that read (iy, ix), in f64, with per-side padding, dilation, groups
+/// and batch; every micro-kernel for some shapes.
+#[test]
+fn implicit_input_grad_matches_the_definition() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(20);
+    let mut done = 0;
+    while done < 20 {
+        let (kh, kw) = (rng.pick(2..=4), rng.pick(1..=4));
+        let groups = rng.pick(1..=2);
+        let opg = 257usize.div_ceil(kh * kw) + rng.pick(0..=4);
+        let d = [rng.pick(1..=2), rng.pick(1..=2)];
+        let p = Conv2dParams {
+            stride: [1, 1],
+            padding: [
+                rng.pick(0..=d[0] * (kh - 1)),
+                rng.pick(0..=d[1] * (kw - 1)),
+                rng.pick(0..=3),
+                rng.pick(0..=3),
+            ],
+            dilation: d,
+            groups,
+            output_padding: [0, 0],
+        };
+        let cpg = rng.pick(2..=5);
+        let xs = [
+            rng.pick(1..=2),
+            cpg * groups,
+            rng.pick(5..=11),
+            rng.pick(5..=11),
+        ];
+        let ws = [opg * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        // the path under test: dY correlated with the turned kernel
+        assert!(
+            super::engine::input_grad_as_conv(&plan).is_some(),
+            "{xs:?} {ws:?} {p:?}"
+        );
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        let dy = rand_t(&mut rng, &ys);
+        let [n, c_in, h, wd] = xs;
+        let [_, c_out, oh, ow] = ys;
+        let mut want = vec![0.0f64; x.len()];
+        for b in 0..n {
+            for o in 0..c_out {
+                let g = o / opg;
+                for c in 0..cpg {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let wv = w.data()[((o * cpg + c) * kh + ky) * kw + kx] as f64;
+                            for oy in 0..oh {
+                                for ox in 0..ow {
+                                    let iy = (oy + ky * d[0]) as i64 - p.padding[0] as i64;
+                                    let ix = (ox + kx * d[1]) as i64 - p.padding[1] as i64;
+                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                        continue;
+                                    }
+                                    want[((b * c_in + g * cpg + c) * h + iy as usize) * wd
+                                        + ix as usize] +=
+                                        dy.data()[((b * c_out + o) * oh + oy) * ow + ox] as f64
+                                            * wv;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let kinds: &[_] = if done % 5 == 0 {
+            available_kernels()
+        } else {
+            &available_kernels()[..1]
+        };
+        for &kind in kinds {
+            with_forced(kind, || {
+                let g = conv2d_backward(&x, &w, &dy, &p).unwrap();
+                assert_close(
+                    &format!("{kind:?} {xs:?} {ws:?} {p:?}"),
+                    g.dx.data(),
+                    &want,
+                    1e-4,
+                );
+            });
+        }
+        done += 1;
+    }
 }

@@ -7,7 +7,7 @@
 use std::cell::Cell;
 
 use super::micro_kernel::MicroKernel;
-use super::packing::{pack_a, pack_b};
+use super::packing::{pack_a, pack_a_gathered, pack_b};
 
 /// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the micro-kernel
 /// sweeps the A block.
@@ -42,6 +42,24 @@ fn with_buf<R>(
     r
 }
 
+/// Where A comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum ASource {
+    /// A strided view: element (i, p) at `ptr + i·rs + p·cs`.
+    View {
+        ptr: *const f32,
+        rs: usize,
+        cs: usize,
+    },
+    /// Through two offset tables: element (i, p) at `ptr + rows[i] + cols[p]` (an implicit
+    /// im2col: rows are window positions, columns kernel taps).
+    Gathered {
+        ptr: *const f32,
+        rows: *const usize,
+        cols: *const usize,
+    },
+}
+
 /// Where B comes from.
 #[derive(Clone, Copy)]
 pub(crate) enum BSource<'a> {
@@ -58,7 +76,8 @@ pub(crate) enum BSource<'a> {
 /// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`.
 ///
 /// # Safety
-/// Every `a + i*rsa + p*csa` (i < m, p < k) is readable; B's view likewise (k × n), or the
+/// Every element (i, p) of A's source (i < m, p < k) is readable (a gathered A: `rows` holds
+/// m offsets, `cols` k); B's view likewise (k × n), or the
 /// packed slice holds `ceil(n/NR)·k·NR` floats packed for `K::NR`; every `c + i*rsc + j*csc`
 /// (i < m, j < n) is a distinct writable float.
 #[allow(clippy::too_many_arguments)]
@@ -67,9 +86,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     k: usize,
     n: usize,
     alpha: f32,
-    a: *const f32,
-    rsa: usize,
-    csa: usize,
+    a: ASource,
     b: BSource<'_>,
     beta: f32,
     c: *mut f32,
@@ -118,7 +135,24 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                         let mcur = mc_max.min(m - ic);
                         // safety: the block (ic.., pc..) of size mcur × kcur lies inside A.
                         unsafe {
-                            pack_a::<K>(mcur, kcur, a.add(ic * rsa + pc * csa), rsa, csa, abuf)
+                            match a {
+                                ASource::View { ptr, rs, cs } => pack_a::<K>(
+                                    mcur,
+                                    kcur,
+                                    ptr.add(ic * rs + pc * cs),
+                                    rs,
+                                    cs,
+                                    abuf,
+                                ),
+                                ASource::Gathered { ptr, rows, cols } => pack_a_gathered::<K>(
+                                    mcur,
+                                    kcur,
+                                    ptr,
+                                    rows.add(ic),
+                                    cols.add(pc),
+                                    abuf,
+                                ),
+                            }
                         };
                         // LOOP 2: NR-wide panels of the B block.
                         for jr in (0..ncur).step_by(nr) {

@@ -9,13 +9,16 @@
 //! - `packing.rs`: A into MR-tall panels, B into NR-wide panels, zero-padded;
 //! - `driver.rs`: cache blocking (kc, mc, nc) and edge tiles;
 //! - `matvec.rs`: the M = 1 / N = 1 path;
-//! - `packed.rs`: [`PackedB`], weights packed once and reused across calls.
+//! - `packed.rs`: [`PackedB`], weights packed once and reused across calls;
+//! - `gathered.rs`: A read through offset tables ([`Gathered`]), packed straight into the
+//!   micro-kernel's panels: the implicit GEMM of a convolution without im2col.
 //!
 //! The micro-kernel is chosen in one place, [`selected_kernel`]: the forced one if it is set
 //! and available, else the best this build has (the portable one last). GEMM, the
 //! matrix-vector path and `conv::direct` all branch on that choice through `with_madd!`.
 
 mod driver;
+mod gathered;
 mod matvec;
 mod micro_kernel;
 pub(crate) mod packed;
@@ -32,10 +35,11 @@ pub(crate) mod variants;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub use gathered::{sgemm_gathered, sgemm_packed_gathered, Gathered};
 pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};
-use driver::BSource;
+use driver::{ASource, BSource};
 use micro_kernel::MicroKernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use simd128::MulAdd;
@@ -420,7 +424,7 @@ pub(crate) fn sgemm_with(
     };
     with_kernel!(kind, K => {
         // safety: every view was checked above; C's elements are distinct.
-        unsafe { driver::gemm::<K>(m, k, n, alpha, a.as_ptr(), rsa, csa, bsrc, beta, cp, rsc, csc) }
+        unsafe { driver::gemm::<K>(m, k, n, alpha, ASource::View { ptr: a.as_ptr(), rs: rsa, cs: csa }, bsrc, beta, cp, rsc, csc) }
     });
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! zero-padded panels the micro-kernel reads, so repeated products with the same weights
 //! (every inference through a layer) skip the packing of B entirely.
 
-use super::driver::{self, BSource};
+use super::driver::{self, ASource, BSource};
 use super::micro_kernel::MicroKernel;
 use super::packing::pack_b;
 use super::{check_all, check_view, matvec, scale_c, selected_kernel, with_kernel, KernelKind};
@@ -78,6 +78,16 @@ impl PackedB {
     /// The micro-kernel this was packed for.
     pub fn kind(&self) -> KernelKind {
         self.kind
+    }
+
+    /// The tile width the panels were packed for.
+    pub(crate) fn nr(&self) -> usize {
+        self.nr
+    }
+
+    /// The packed panels.
+    pub(crate) fn data(&self) -> &[f32] {
+        &self.data
     }
 
     /// B back as a dense row-major k × n matrix (used when the micro-kernel in force has another NR).
@@ -209,7 +219,7 @@ pub(crate) fn sgemm_packed_with(
         debug_assert_eq!(K::NR, b.nr);
         // safety: A and C views were checked; `b.data` is B packed for this NR over depth k.
         unsafe {
-            driver::gemm::<K>(m, k, n, alpha, a.as_ptr(), rsa, csa, BSource::Packed(&b.data), beta, cp, rsc, csc)
+            driver::gemm::<K>(m, k, n, alpha, ASource::View { ptr: a.as_ptr(), rs: rsa, cs: csa }, BSource::Packed(&b.data), beta, cp, rsc, csc)
         }
     });
     Ok(())

@@ -50,6 +50,58 @@ pub(crate) unsafe fn pack_a<K: MicroKernel>(
     }
 }
 
+/// Packs the `mc × kc` block of a gathered A, element (r, p) at `a + rows[r] + cols[p]`, into
+/// `dst[.. ceil(mc/MR)·kc·MR]` (same layout as [`pack_a`]). A panel whose MR row offsets are
+/// consecutive (MR neighbouring windows of one output row at stride 1) copies MR contiguous
+/// floats per column, as `pack_a` does from a column-major A; the others gather one float at
+/// a time.
+///
+/// # Safety
+/// `rows` holds mc offsets and `cols` kc; every `a + rows[r] + cols[p]` is readable.
+pub(crate) unsafe fn pack_a_gathered<K: MicroKernel>(
+    mc: usize,
+    kc: usize,
+    a: *const f32,
+    rows: *const usize,
+    cols: *const usize,
+    dst: &mut [f32],
+) {
+    let mr_full = K::MR;
+    // safety: the caller's tables hold mc and kc offsets.
+    let (rows, cols) = unsafe {
+        (
+            std::slice::from_raw_parts(rows, mc),
+            std::slice::from_raw_parts(cols, kc),
+        )
+    };
+    for (panel, out) in dst
+        .chunks_exact_mut(kc * mr_full)
+        .take(mc.div_ceil(mr_full))
+        .enumerate()
+    {
+        let ro = &rows[panel * mr_full..mc.min((panel + 1) * mr_full)];
+        let consecutive = ro.len() == mr_full && ro.windows(2).all(|w| w[1] == w[0] + 1);
+        if consecutive {
+            let r0 = ro[0];
+            for (o, &c) in out.chunks_exact_mut(mr_full).zip(cols) {
+                // safety: a + r0 + c + r = a + rows[r] + cols[p] for r < MR: readable.
+                let src = unsafe { std::slice::from_raw_parts(a.add(r0 + c), mr_full) };
+                o.copy_from_slice(src);
+            }
+        } else {
+            for (o, &c) in out.chunks_exact_mut(mr_full).zip(cols) {
+                for (r, v) in o.iter_mut().enumerate() {
+                    *v = match ro.get(r) {
+                        // safety: rows[r] + cols[p] is readable (caller).
+                        Some(&off) => unsafe { *a.add(off + c) },
+                        None => 0.0,
+                    };
+                }
+            }
+        }
+    }
+}
+
 /// Packs the `kc × nc` block of B at `b` (strides `rsb`, `csb`) into
 /// `dst[.. ceil(nc/NR)·kc·NR]`.
 ///

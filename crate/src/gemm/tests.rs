@@ -530,3 +530,118 @@ fn kernel_choice_and_override() {
     assert_eq!(level == "relaxed", kinds.contains(&KernelKind::Relaxed));
     assert_eq!(level != "none", kinds.contains(&KernelKind::Simd128));
 }
+
+/// A gathered A (`A[i, p] = data[rows[i] + cols[p]]`) gives the product of the same matrix
+/// made dense, with a strided B and with a packed one, under every micro-kernel this build
+/// has: rows in runs of consecutive offsets (windows of one output row) broken at random
+/// places (the panels that gather one float at a time), depths past KC, rows past MC.
+#[test]
+fn gathered_a_equals_the_dense_product() {
+    let mut rng = Rng::new(77);
+    let shapes = [
+        (1, 1, 1),
+        (2, 3, 2),
+        (7, 5, 13),
+        (37, 29, 12),
+        (75, 300, 25),
+        (150, 9, 64),
+        (64, 288, 7),
+    ];
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            for (idx, &(m, k, n)) in shapes.iter().enumerate() {
+                // rows: runs of consecutive offsets (longer and shorter than MR), with gaps
+                let run = [1, 2, 3, 4, 5, 8, 64][idx];
+                let rows: Vec<usize> = (0..m).map(|i| (i / run) * (run + 3) + i % run).collect();
+                let span = rows.iter().max().unwrap() + 1;
+                let cols: Vec<usize> = (0..k).map(|p| p * span + rng.below(2)).collect();
+                let len = rows.iter().max().unwrap() + cols.iter().max().unwrap() + 1;
+                let data = rng.uniform_vec(len, -1.0, 1.0);
+                let dense: Vec<f32> = (0..m * k)
+                    .map(|x| data[rows[x / k] + cols[x % k]])
+                    .collect();
+                let b = rng.uniform_vec(k * n, -1.0, 1.0);
+                let a = Gathered {
+                    data: &data,
+                    rows: &rows,
+                    cols: &cols,
+                };
+                for beta in [0.0f32, 0.5] {
+                    let start = rng.uniform_vec(m * n, -1.0, 1.0);
+                    let mut want = start.clone();
+                    sgemm_with(
+                        KernelKind::Portable,
+                        m,
+                        k,
+                        n,
+                        1.5,
+                        &dense,
+                        k as isize,
+                        1,
+                        &b,
+                        n as isize,
+                        1,
+                        beta,
+                        &mut want,
+                        n as isize,
+                        1,
+                    )
+                    .unwrap();
+                    // the same C, column-major
+                    let fresh = || {
+                        if beta == 0.0 {
+                            vec![f32::NAN; m * n]
+                        } else {
+                            (0..m * n).map(|x| start[(x % m) * n + x / m]).collect()
+                        }
+                    };
+                    // C written column-major through strides, as a conv's NCHW output is
+                    let mut got = fresh();
+                    sgemm_gathered(n, 1.5, a, &b, n as isize, 1, beta, &mut got, 1, m as isize)
+                        .unwrap();
+                    let mut got_packed = fresh();
+                    let pb = PackedB::new(k, n, &b, n as isize, 1).unwrap();
+                    sgemm_packed_gathered(1.5, a, &pb, beta, &mut got_packed, 1, m as isize)
+                        .unwrap();
+                    for i in 0..m {
+                        for j in 0..n {
+                            let w = want[i * n + j];
+                            let tol = 1e-5 * (1.0 + k as f32);
+                            for (what, g) in [("view", &got), ("packed", &got_packed)] {
+                                let g = g[j * m + i];
+                                assert!(
+                                    (g - w).abs() <= tol,
+                                    "{kind:?} {what} {m}×{k}×{n} β={beta} ({i},{j}): {g} vs {w}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn gathered_offsets_outside_the_data_are_errors() {
+    let data = [1.0f32; 10];
+    let b = [1.0f32; 4];
+    let mut c = [0.0f32; 4];
+    let a = Gathered {
+        data: &data,
+        rows: &[0, 8],
+        cols: &[0, 2],
+    };
+    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    let a = Gathered { rows: &[0, 7], ..a };
+    sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+    assert_eq!(c, [2.0; 4]);
+    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c[..3], 2, 1).is_err());
+    let pb = PackedB::new(3, 2, &[0.0; 6], 2, 1).unwrap();
+    assert!(sgemm_packed_gathered(1.0, a, &pb, 0.0, &mut c, 2, 1).is_err());
+    let a = Gathered {
+        rows: &[0, usize::MAX],
+        ..a
+    };
+    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+}

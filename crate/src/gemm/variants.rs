@@ -43,7 +43,7 @@ pub(crate) fn sgemm_tile(
             match (r, v, u) {
                 $(($r, $v, $u) => {
                     // safety: the row-major views were checked above.
-                    unsafe { driver::gemm::<Tile<$F, $r, $v, $u>>(m, k, n, 1.0, ap, k, 1, bs, 0.0, cp, n, 1) };
+                    unsafe { driver::gemm::<Tile<$F, $r, $v, $u>>(m, k, n, 1.0, driver::ASource::View { ptr: ap, rs: k, cs: 1 }, bs, 0.0, cp, n, 1) };
                     Ok(())
                 })*
                 _ => Err(Error::param("tile", (r, v, u), "not one of the instantiated shapes")),

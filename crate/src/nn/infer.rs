@@ -1,6 +1,10 @@
 //! One digit at a time, fast: every layer prepared once (conv weights laid out by
 //! [`PreparedConv2d`], dense weights packed into [`PackedB`] panels), every activation in a
-//! buffer allocated once. [`Inference::run`] allocates nothing (for the shipped pools).
+//! buffer allocated once. [`Inference::run`] allocates nothing (for the shipped pools) and
+//! keeps every layer's activation (the page shows them all). [`Predictor`] is the same model
+//! on its fastest path when only the probabilities are wanted: bias in the conv's
+//! accumulators, ReLU folded into the next pool (or applied in place), flatten free, no
+//! activation kept but the few buffers the chain needs.
 
 use super::{check_pixels, Layer, Model};
 use crate::conv::{max_pool2d, Pool2dParams, PreparedConv2d};
@@ -141,7 +145,7 @@ impl Inference {
         let (x, y) = (&before[i][..], &mut after[0][..]);
         match &mut self.steps[i] {
             Step::Conv(c) => c.forward_into(x, y)?,
-            Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, y),
+            Step::Pool { c, h, w, size } => max_pool_into(x, *c, *h, *w, *size, false, y),
             Step::PoolGeneral { params, shape } => {
                 let (p, _) = max_pool2d(&Tensor::new(x.to_vec(), shape)?, params)?;
                 y.copy_from_slice(p.data());
@@ -172,11 +176,198 @@ impl Inference {
     }
 }
 
+/// One step of a [`Predictor`]: reads buffer `i`, writes buffer `i + 1`.
+enum Fused {
+    /// A prepared conv (bias added in its accumulators or its single pass), then optionally
+    /// ReLU and a plain `size × size` pool, fused into one pass over the conv's output
+    /// (`max(0, window)`: ReLU and max commute, NaN wins in both).
+    Conv {
+        conv: Box<PreparedConv2d>,
+        relu: bool,
+        /// `(c, h, w, size)` of the fused pool, and the conv's output buffer it reads.
+        pool: Option<([usize; 4], Vec<f32>)>,
+    },
+    /// A plain pool on its own (ReLU folded in when one follows).
+    Pool {
+        c: usize,
+        h: usize,
+        w: usize,
+        size: usize,
+        relu: bool,
+    },
+    /// Any other pool geometry, through `conv::max_pool2d` (allocates).
+    PoolGeneral {
+        params: Pool2dParams,
+        shape: [usize; 3],
+    },
+    Relu,
+    /// A dense layer on packed weights, ReLU applied in place when one follows.
+    Linear {
+        packed: PackedB,
+        bias: Vec<f32>,
+        relu: bool,
+    },
+    Softmax,
+}
+
+/// A model prepared for its fastest single-image forward: [`Predictor::predict`] returns the
+/// probabilities and allocates nothing (for the shipped models). Equal to [`Inference::run`]
+/// within float rounding (the layers' order of operations is the same; only where ReLU
+/// happens moves, which changes no value).
+pub struct Predictor {
+    steps: Vec<Fused>,
+    /// `bufs[0]` is the input, `bufs[i + 1]` the output of step `i`.
+    bufs: Vec<Vec<f32>>,
+}
+
+impl Predictor {
+    pub fn new(model: &Model) -> Result<Predictor> {
+        let shapes = model.shapes();
+        let layers = &model.layers;
+        let mut steps = Vec::new();
+        let mut bufs = vec![vec![0.0f32; shapes[0].iter().product()]];
+        let mut i = 0;
+        // Whether layer `j` exists and is a ReLU / a plain square pool.
+        let relu_at = |j: usize| matches!(layers.get(j), Some(Layer::Relu));
+        let plain_pool = |j: usize| match layers.get(j) {
+            Some(Layer::MaxPool2d { params }) => {
+                let k = params.kernel[0];
+                (*params == Pool2dParams::new([k, k])).then_some(k)
+            }
+            _ => None,
+        };
+        while i < layers.len() {
+            let s = &shapes[i];
+            let step = match &layers[i] {
+                Layer::Conv2d {
+                    weight,
+                    bias,
+                    params,
+                    ..
+                } => {
+                    let conv = Box::new(PreparedConv2d::new(
+                        weight,
+                        Some(bias),
+                        params,
+                        [s[0], s[1], s[2]],
+                    )?);
+                    let relu = relu_at(i + 1);
+                    let at = i + 1 + usize::from(relu);
+                    let pool = plain_pool(at).map(|size| {
+                        let [c, h, w] = conv.output_chw();
+                        ([c, h, w, size], vec![0.0f32; conv.output_len()])
+                    });
+                    i = at + usize::from(pool.is_some());
+                    Fused::Conv { conv, relu, pool }
+                }
+                Layer::MaxPool2d { params } => {
+                    i += 1;
+                    match plain_pool(i - 1) {
+                        Some(size) => {
+                            let relu = relu_at(i);
+                            i += usize::from(relu);
+                            Fused::Pool {
+                                c: s[0],
+                                h: s[1],
+                                w: s[2],
+                                size,
+                                relu,
+                            }
+                        }
+                        None => Fused::PoolGeneral {
+                            params: *params,
+                            shape: [s[0], s[1], s[2]],
+                        },
+                    }
+                }
+                Layer::Relu => {
+                    i += 1;
+                    Fused::Relu
+                }
+                Layer::Flatten => {
+                    // The same floats in the same order: nothing to do.
+                    i += 1;
+                    continue;
+                }
+                Layer::Linear { weight, bias, .. } => {
+                    let (out, inp) = (weight.shape()[0], weight.shape()[1]);
+                    let relu = relu_at(i + 1);
+                    i += 1 + usize::from(relu);
+                    Fused::Linear {
+                        packed: PackedB::new(inp, out, weight.data(), 1, inp as isize)?,
+                        bias: bias.data().to_vec(),
+                        relu,
+                    }
+                }
+                Layer::Softmax => {
+                    i += 1;
+                    Fused::Softmax
+                }
+            };
+            steps.push(step);
+            // shapes[i] is now the output of the last layer this step covers
+            bufs.push(vec![0.0f32; shapes[i].iter().product()]);
+        }
+        Ok(Predictor { steps, bufs })
+    }
+
+    /// Steps after fusion (the shipped cnn: conv+relu+pool twice, fc1+relu, fc2, softmax).
+    pub fn num_steps(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The probabilities of one image (784 finite values).
+    pub fn predict(&mut self, pixels: &[f32]) -> Result<&[f32]> {
+        check_pixels(pixels)?;
+        self.bufs[0].copy_from_slice(pixels);
+        for i in 0..self.steps.len() {
+            let (before, after) = self.bufs.split_at_mut(i + 1);
+            let (x, y) = (&before[i][..], &mut after[0][..]);
+            match &mut self.steps[i] {
+                Fused::Conv { conv, relu, pool } => match pool {
+                    Some(([c, h, w, size], tmp)) => {
+                        conv.forward_into(x, tmp)?;
+                        max_pool_into(tmp, *c, *h, *w, *size, *relu, y);
+                    }
+                    None => {
+                        conv.forward_into(x, y)?;
+                        if *relu {
+                            slice::relu(y);
+                        }
+                    }
+                },
+                Fused::Pool {
+                    c,
+                    h,
+                    w,
+                    size,
+                    relu,
+                } => max_pool_into(x, *c, *h, *w, *size, *relu, y),
+                Fused::PoolGeneral { params, shape } => {
+                    let (p, _) = max_pool2d(&Tensor::new(x.to_vec(), shape)?, params)?;
+                    y.copy_from_slice(p.data());
+                }
+                Fused::Relu => slice::relu_into(x, y),
+                Fused::Linear { packed, bias, relu } => {
+                    slice::linear_packed(x, packed, bias, y)?;
+                    if *relu {
+                        slice::relu(y);
+                    }
+                }
+                Fused::Softmax => slice::softmax_rows(x, x.len(), y),
+            }
+        }
+        Ok(self.bufs.last().expect("the input at least"))
+    }
+}
+
 /// Max pooling of one `[c, h, w]` image with a `size × size` window and stride (floor mode),
-/// written into `y` without allocating. (The library's [`crate::conv::max_pool2d`] also records
-/// the argmax for backward, which inference does not need.)
-fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [f32]) {
+/// written into `y` without allocating; with `relu`, `max(0, window)` (the ReLU before the
+/// pool, fused). (The library's [`crate::conv::max_pool2d`] also records the argmax for
+/// backward, which inference does not need.)
+fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, relu: bool, y: &mut [f32]) {
     let (oh, ow) = (h / size, w / size);
+    let init = if relu { 0.0 } else { f32::NEG_INFINITY };
     // NaN wins, as in the library's pool.
     let max = |a: f32, b: f32| if b > a || b.is_nan() { b } else { a };
     if size == 2 {
@@ -193,7 +384,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [
                     .zip(r0.chunks_exact(2))
                     .zip(r1.chunks_exact(2))
                 {
-                    *o = max(max(a[0], a[1]), max(b[0], b[1]));
+                    *o = max(init, max(max(a[0], a[1]), max(b[0], b[1])));
                 }
             }
         }
@@ -204,7 +395,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, y: &mut [
         let out = &mut y[ch * oh * ow..(ch + 1) * oh * ow];
         for oy in 0..oh {
             for ox in 0..ow {
-                let mut m = f32::NEG_INFINITY;
+                let mut m = init;
                 for ky in 0..size {
                     let row = &img[(oy * size + ky) * w + ox * size..][..size];
                     for &v in row {
@@ -247,6 +438,67 @@ mod tests {
                 }
             }
             assert!(inf.run(&[0.0; 10]).is_err());
+        }
+    }
+
+    /// The fused forward gives the kept-activations forward's probabilities, for every
+    /// architecture (random weights), the shipped cnn (its real weights) and every micro-kernel
+    /// this build has; the cnn fuses to five steps.
+    #[test]
+    fn the_fused_forward_equals_the_layer_by_layer_one() {
+        use crate::gemm::{available_kernels, with_forced};
+        let mut rng = Rng::new(5);
+        let shipped =
+            Model::from_safetensors(include_bytes!("../../../data/models/cnn.safetensors"))
+                .unwrap();
+        let mut models: Vec<Model> = Arch::ALL.iter().map(|&a| Model::init(a, 7)).collect();
+        models.push(shipped);
+        for m in &models {
+            let mut inf = Inference::new(m).unwrap();
+            let mut pred = Predictor::new(m).unwrap();
+            if m.arch == Arch::Cnn {
+                assert_eq!(pred.num_steps(), 5);
+            }
+            for &kind in available_kernels() {
+                with_forced(kind, || {
+                    for _ in 0..3 {
+                        let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+                        inf.run(&px).unwrap();
+                        let want = inf.probabilities().to_vec();
+                        let got = pred.predict(&px).unwrap();
+                        assert_eq!(got.len(), 10);
+                        for (g, w) in got.iter().zip(&want) {
+                            assert!(
+                                (g - w).abs() <= 1e-5,
+                                "{:?} {kind:?}: {got:?} vs {want:?}",
+                                m.arch
+                            );
+                        }
+                    }
+                });
+            }
+            assert!(pred.predict(&[0.0; 10]).is_err());
+            let mut bad = vec![0.5; 784];
+            bad[3] = f32::NAN;
+            assert!(pred.predict(&bad).is_err());
+        }
+    }
+
+    #[test]
+    fn the_fused_relu_pool_is_relu_then_pool() {
+        let mut rng = Rng::new(6);
+        let (c, h, w) = (3, 6, 8);
+        let x: Vec<f32> = (0..c * h * w).map(|_| rng.unit() * 2.0 - 1.0).collect();
+        for size in [2, 3] {
+            let (oh, ow) = (h / size, w / size);
+            let mut r = vec![0.0; x.len()];
+            slice::relu_into(&x, &mut r);
+            let mut want = vec![f32::NAN; c * oh * ow];
+            max_pool_into(&r, c, h, w, size, false, &mut want);
+            let mut got = vec![f32::NAN; c * oh * ow];
+            max_pool_into(&x, c, h, w, size, true, &mut got);
+            assert_eq!(got, want, "size {size}");
+            assert!(got.iter().all(|&v| v >= 0.0));
         }
     }
 }

@@ -167,7 +167,7 @@ impl Layer {
     }
 
     /// Output shape (without the batch dimension) for an input of shape `s`: the conv's and
-    /// the pool's from their geometry (`Conv2dParams::conv_output`, `pool_output_hw`).
+    /// the pool's from their geometry (`Conv2dParams::conv_output`, `Pool2dParams::output`).
     fn out_shape(&self, s: &[usize]) -> Result<Vec<usize>> {
         Ok(match self {
             Layer::Conv2d { weight, params, .. } => {
@@ -176,7 +176,7 @@ impl Layer {
                 vec![w[0], oh, ow]
             }
             Layer::MaxPool2d { params } => {
-                let [oh, ow] = crate::conv::pool::pool_output_hw(s[1], s[2], params)?;
+                let [oh, ow] = params.output([s[1], s[2]])?.out();
                 vec![s[0], oh, ow]
             }
             Layer::Flatten => vec![s.iter().product()],

@@ -378,8 +378,9 @@ pub struct PoolOptions {
     pub kernel_size: Size2d,
     #[serde(default)]
     pub stride: Option<Size2d>,
+    /// −∞ padding: a number, `[h, w]` or `[top, left, bottom, right]`.
     #[serde(default)]
-    pub padding: Option<Size2d>,
+    pub padding: Option<Padding2d>,
     #[serde(default)]
     pub dilation: Option<Size2d>,
     #[serde(default)]
@@ -392,7 +393,7 @@ impl PoolOptions {
         Pool2dParams {
             kernel,
             stride: size(self.stride, kernel),
-            padding: size(self.padding, [0, 0]),
+            padding: self.padding.map_or([0; 4], |p| p.0),
             dilation: size(self.dilation, [1, 1]),
             ceil_mode: self.ceil_mode.is_some_and(|f| f.0),
         }

@@ -20,7 +20,7 @@ use super::js::{self, arg};
 use super::{run, R};
 use crate::conv::{Conv2dParams, Pool2dParams};
 use crate::mnist;
-use crate::nn::infer::Inference;
+use crate::nn::infer::{Inference, Predictor};
 use crate::nn::{argmax, explain, Layer, Model};
 
 /// Largest weights file `modelLoad` reads (the shipped ones are ~100 KB).
@@ -33,6 +33,8 @@ pub const MAX_CANVAS: usize = 8192;
 struct Loaded {
     model: Model,
     inf: Inference,
+    /// The same model on its fastest path (`modelPredict`: probabilities only).
+    predictor: Predictor,
     /// Incremented by every forward; a `Forward` names the generation it was made at.
     generation: u64,
     /// Display name and kind of each activation (index 0 is the input).
@@ -90,6 +92,7 @@ pub fn model_load(bytes: JsValue) -> Result<f64, JsError> {
         }
         let model = Model::from_safetensors(&bytes)?;
         let inf = Inference::new(&model)?;
+        let predictor = Predictor::new(&model)?;
         let mut names = vec![("input".to_string(), "input")];
         for (n, l) in model.names().iter().zip(&model.layers) {
             names.push((n.clone(), l.kind()));
@@ -97,6 +100,7 @@ pub fn model_load(bytes: JsValue) -> Result<f64, JsError> {
         let loaded = Loaded {
             model,
             inf,
+            predictor,
             generation: 0,
             names,
         };
@@ -169,17 +173,7 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = modelForward)]
 pub fn model_forward(m: JsValue, pixels: JsValue) -> Result<f64, JsError> {
     run(|| {
-        let px = js::typed::<f32>("pixels", &pixels, |n| {
-            if n == mnist::PIXELS {
-                Ok(())
-            } else {
-                Err(ArgError::new(
-                    "pixels",
-                    format!("a Float32Array of {n} elements"),
-                    format!("must hold {} values (28×28)", mnist::PIXELS),
-                ))
-            }
-        })?;
+        let px = read_pixels(&pixels)?;
         with_model(&m, |l| {
             l.inf.run(&px)?;
             l.generation += 1;
@@ -222,6 +216,31 @@ pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
         let _ = js_sys::Reflect::set(&o, &k.into(), &v);
     }
     o.into()
+}
+
+/// The 784 pixels of one image: a `Float32Array` measured before it is copied.
+fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
+    Ok(js::typed::<f32>("pixels", pixels, |n| {
+        if n == mnist::PIXELS {
+            Ok(())
+        } else {
+            Err(ArgError::new(
+                "pixels",
+                format!("a Float32Array of {n} elements"),
+                format!("must hold {} values (28×28)", mnist::PIXELS),
+            ))
+        }
+    })?)
+}
+
+/// The ten probabilities of one image (`Float32Array` of 784 values in 0..1), on the model's
+/// fastest path: one call, no activation kept (a `Forward` of the model stays valid).
+#[wasm_bindgen(js_name = modelPredict)]
+pub fn model_predict(m: JsValue, pixels: JsValue) -> Result<Vec<f32>, JsError> {
+    run(|| {
+        let px = read_pixels(&pixels)?;
+        with_model(&m, |l| Ok(l.predictor.predict(&px)?.to_vec()))
+    })
 }
 
 /// A parameterised layer's weight: `{ data: Float32Array (a copy), shape, bias }`.

@@ -35,8 +35,9 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 /** Options of `maxPool2d` (PyTorch's MaxPool2d): stride defaults to kernelSize, padding is −∞. */
 export interface MaxPool2dOptions {
   kernelSize: Size2d; stride?: Size2d;
-  /** Symmetric padding `[h, w]`, at most half the kernel size. */
-  padding?: Size2d; dilation?: Size2d;
+  /** −∞ padding: a number, `[h, w]` or `[top, left, bottom, right]`; each side at most half the
+   *  effective kernel size `dilation·(kernelSize−1)+1` (ONNX SAME_UPPER / SAME_LOWER fit). */
+  padding?: Padding2d; dilation?: Size2d;
   /** Round the output size up (a window starting in the right padding is dropped). */
   ceilMode?: boolean;
 }

@@ -224,6 +224,57 @@ fn handles_are_checked_and_freeing_is_said() {
 }
 
 #[test]
+fn max_pool2d_takes_padding_per_side() {
+    let mut rng = Rng::new(34);
+    let (x, xr) = tensor(&mut rng, &[1, 2, 5, 6]);
+    let xf = crate::reference::to_f64(xr.data());
+    for (pad, want) in [
+        (JsValue::from_f64(1.0), [1; 4]),
+        (arr(&[1.0, 0.0]), [1, 0, 1, 0]),
+        (arr(&[0.0, 1.0, 1.0, 0.0]), [0, 1, 1, 0]),
+        (arr(&[1.0, 1.0, 0.0, 1.0]), [1, 1, 0, 1]),
+    ] {
+        let opts = obj(&[
+            ("kernelSize", arr(&[3.0, 2.0])),
+            ("stride", 2.0.into()),
+            ("padding", pad),
+        ]);
+        let y = read(max_pool2d(x.clone(), opts).unwrap());
+        let p = conv::Pool2dParams {
+            stride: [2, 2],
+            padding: want,
+            ..conv::Pool2dParams::new([3, 2])
+        };
+        let (r, _, shape) = crate::reference::max_pool2d(&xf, [1, 2, 5, 6], &p);
+        assert_eq!(y.shape(), shape, "{want:?}");
+        let r: Vec<f32> = r.iter().map(|&v| v as f32).collect();
+        assert_eq!(y.data(), &r[..], "{want:?}");
+    }
+    for (pad, start) in [
+        (
+            arr(&[0.0, 0.0, 2.0, 0.0]),
+            "invalid padding = [0, 0, 2, 0]: each side must be at most half",
+        ),
+        (
+            arr(&[0.0, 2.0]),
+            "invalid padding = [0, 2, 0, 2]: each side must be at most half",
+        ),
+        (
+            arr(&[1.0, 1.0, 1.0]),
+            "invalid padding = [1, 1, 1]: must be a number, [h, w] or [top, left, bottom, right]",
+        ),
+        (
+            arr(&[0.0, 0.5, 0.0, 0.0]),
+            "invalid padding = [0, 0.5, 0, 0]",
+        ),
+    ] {
+        let opts = obj(&[("kernelSize", arr(&[3.0, 2.0])), ("padding", pad)]);
+        let m = message(max_pool2d(x.clone(), opts));
+        assert!(m.starts_with(start), "{m:?} should start with {start:?}");
+    }
+}
+
+#[test]
 fn the_instance_keeps_working_after_many_errors() {
     let mut rng = Rng::new(33);
     let (x, xr) = tensor(&mut rng, &[1, 1, 6, 6]);
@@ -283,6 +334,19 @@ fn models_load_forward_and_say_what_is_wrong() {
     );
     let p = forward_probabilities(m.clone(), g.clone()).unwrap();
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    // the fused path: the same probabilities, and the forward it did not make stays current
+    let fast = model_predict(m.clone(), px.clone()).unwrap();
+    assert_eq!(fast.len(), 10);
+    for (a, b) in fast.iter().zip(&p) {
+        assert!((a - b).abs() <= 1e-5, "{fast:?} vs {p:?}");
+    }
+    assert_eq!(forward_probabilities(m.clone(), g.clone()).unwrap(), p);
+    assert!(message(model_predict(
+        m.clone(),
+        Float32Array::from(&[0.0f32; 783][..]).into()
+    ))
+    .starts_with("invalid pixels = a Float32Array of 783 elements"));
+    assert!(message(model_predict(m.clone(), "pixels".into())).starts_with("invalid pixels"));
     assert!(
         message(forward_activation(m.clone(), g.clone(), 12.0.into())).contains("numLayers() = 12")
     );

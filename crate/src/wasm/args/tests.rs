@@ -90,6 +90,27 @@ fn conv_and_pool_options() {
         parse(json!({ "kernelSize": [2, 3], "ceilMode": true, "stride": 1 })).unwrap();
     let p = o.params();
     assert_eq!((p.kernel, p.stride, p.ceil_mode), ([2, 3], [1, 1], true));
+    // padding per side: a number, [h, w] or [top, left, bottom, right]
+    for (json, want) in [
+        (json!(1), [1; 4]),
+        (json!([1, 0]), [1, 0, 1, 0]),
+        (json!([0, 1, 1, 0]), [0, 1, 1, 0]),
+    ] {
+        let o: PoolOptions = parse(json!({ "kernelSize": 2, "padding": json })).unwrap();
+        assert_eq!(o.params().padding, want);
+    }
+    for (bad, shown) in [
+        (json!([1, 2, 3]), "[1, 2, 3]"),
+        (json!([0, 0, 0, 0, 0]), "[0, 0, 0, 0, 0]"),
+        (json!([0, 1.5, 0, 0]), "[0, 1.5, 0, 0]"),
+        (json!([0, -1]), "[0, -1]"),
+    ] {
+        assert_bad(
+            parse::<PoolOptions>(json!({ "kernelSize": 2, "padding": bad })),
+            "padding",
+            shown,
+        );
+    }
     assert_bad(
         parse::<PoolOptions>(json!({ "stride": 1 })),
         "kernelSize",
