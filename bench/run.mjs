@@ -142,12 +142,12 @@ function markdown(res) {
       + `interleaved windows of ${b.windowMs / 1000} s; ours in Web Workers, each with its own wasm instance, all workers `
       + `averaging gradients; TF.js tfjs-core gradients on the wasm backend, one thread, in the page):`);
     L.push('');
-    L.push(`| model | convscope, 1 worker | convscope, ${b.cores} workers | TF.js, 1 thread | 1 worker / TF.js |`);
-    L.push('|---|--:|--:|--:|--:|');
+    L.push(`| model | convscope, 1 worker | convscope, ${b.cores} workers | TF.js, 1 thread | 1 worker / TF.js | longest page task while ours trains |`);
+    L.push('|---|--:|--:|--:|--:|--:|');
     for (const [name, v] of Object.entries(b.models)) {
       const tfCell = v.tfjs == null ? `— (${v.tfjsPending ?? 'not run'})`
         : `${f1(v.tfjs)}${v.tfjsBackend === 'wasm' ? '' : ` (${v.tfjsBackend} backend: ${v.tfjsPending})`}`;
-      L.push(`| ${name} | ${f1(v.ours1)} | ${f1(v.oursAll)} | ${tfCell} | ${ratio(v.ours1, v.tfjs)} |`);
+      L.push(`| ${name} | ${f1(v.ours1)} | ${f1(v.oursAll)} | ${tfCell} | ${ratio(v.ours1, v.tfjs)} | ${v.longestTaskMs ? `${Math.round(v.longestTaskMs)} ms` : 'none over 50 ms'} |`);
     }
     L.push('');
   }
