@@ -99,6 +99,27 @@ export function traceTranspose(input: Float32Array, kernel: Float32Array, settin
 export function traceTransposeAfter(input: Float32Array, kernel: Float32Array, setting: TransposeSetting, steps: number): { canvas: Float32Array; coverage: Uint32Array };
 export function traceTransposeRanges(setting: TransposeSetting): Ranges;
 export function traceTransposeSettle(setting: TransposeSetting): ConvGeometry;
+/** One stage of a checkerboard path (`kind`: a transposed conv, or nearest-neighbour upsampling then a conv). */
+export interface CheckerboardStage {
+  kind: 'transposed' | 'resize'; inH: number; inW: number; h: number; w: number; geometry: ConvGeometry;
+  /** The stage's output for the image and kernel, and its largest |value|. */
+  output: Float32Array; outputMax: number;
+  /** Stamps (taps on the image) per cell in this stage alone, on a flat input. */
+  coverage: Uint32Array; coverageMax: number;
+  /** Input-to-output paths per cell through every stage so far (the output for ones everywhere). */
+  paths: Uint32Array; pathsMin: number; pathsMax: number;
+  /** 1 where the border does not reach; the distinct path counts there, ascending (one value: even). */
+  interior: Uint8Array; interiorLevels: number[];
+}
+/** Two stacked stride-n transposed convs beside nearest-neighbour upsampling then a conv (Distill's checkerboard). */
+export function traceCheckerboard(input: Float32Array, kernel: Float32Array, setting: CheckerboardSetting): {
+  h: number; w: number; kh: number; kw: number; stride: [number, number];
+  /** Per axis: whether the kernel size is a multiple of the stride (even overlap). */
+  even: [boolean, boolean];
+  transposed: CheckerboardStage[]; resize: CheckerboardStage[];
+  /** `[min, max]` of each setting (what the controls can reach). */
+  limits: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
+};
 export function traceAdjoint(g: Float32Array, kernel: Float32Array, setting: TransposeSetting): { lhs: number; rhs: number; f: Float32Array; kf: Float32Array; ktG: Float32Array };
 export function traceRoundTrip(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): { down: Float32Array; downH: number; downW: number; outputPadding: [number, number]; up: Float32Array };
 export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;

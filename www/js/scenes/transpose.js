@@ -10,6 +10,7 @@ import { Grid, fmt, scaleOf } from './correlate-grid.js';
 import { Player, numberInput, select, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
 import { int, ints, oneOf, speed, readLink, writeLink } from './schema.js';
+import { CheckerboardView } from './checkerboard.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
@@ -28,6 +29,12 @@ export const SCHEMA = [
   ints('d', 'Dilation', 2, 1, 6, [1, 1]),
   int('t', 'Step', 0, 99999, 0),
   speed(),
+  // The checkerboard section (two stacked layers beside resize-then-conv).
+  oneOf('ci', 'Checkerboard input', INPUTS, 'ones'),
+  int('cn', 'Checkerboard input size', 1, 8, 6),
+  oneOf('cw', 'Checkerboard kernel', KERNELS, 'ones'),
+  int('ck', 'Checkerboard kernel size', 1, 7, 3),
+  int('cs', 'Checkerboard stride', 1, 3, 2),
 ];
 
 export class TransposeScene extends Scene {
@@ -36,6 +43,7 @@ export class TransposeScene extends Scene {
   constructor(root, ctx) {
     super(root, ctx);
     this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
+    this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
   }
@@ -116,6 +124,8 @@ export class TransposeScene extends Scene {
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
 
+    this.buildCheckerboard(r);
+
     const adj = el('section.cs-panel', { 'aria-label': 'Adjoint check' },
       el('h3', { text: 'Why “transposed”: it is the adjoint of the strided convolution' }),
       el('p.cs-muted', {}, 'Let K be Conv2d with these settings (stride n: it shrinks), g this input and f a fixed random image of the output’s size. ',
@@ -135,6 +145,62 @@ export class TransposeScene extends Scene {
     this.rtDown = fig('rt-down', 'Conv2d: downscaled');
     this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
     r.append(rt);
+  }
+
+  /** The checkerboard section: its own controls, both paths, the rule in words. */
+  buildCheckerboard(r) {
+    const sec = el('section#checkerboard.cs-panel.cb', { 'aria-label': 'Checkerboard artifacts: two stacked transposed convolutions and the fix' });
+    r.append(sec);
+    sec.append(el('h3', { text: 'Checkerboard artifacts: two layers deep, and the fix' }),
+      el('p.cs-muted', {}, 'Stack two stride-n transposed convolutions and the uneven overlap compounds; upsample by nearest neighbour and then ',
+        'convolve, and every cell away from the border gets the same number of stamps. Stamps per cell counts the paths from the ',
+        'input to each cell (the output for an all-ones image and kernel). ',
+        el('a', { href: 'https://distill.pub/2016/deconv-checkerboard/', rel: 'noopener' }, 'Odena, Dumoulin & Olah, Distill 2016'), '.'));
+    const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Checkerboard settings' });
+    const cb = this.cb;
+    this.cbInput = select('cb-input', 'Checkerboard input image', INPUTS, cb.input, (v) => { cb.input = v; this.checkerboard(); });
+    this.cbSize = numberInput('cb-size', 'Checkerboard input size (cells per side)', { min: 1, max: 8, value: cb.n, onchange: (v, want) => { this.cbRefused('Input size', want, v, this.cbSize); cb.n = v; this.checkerboard(); } });
+    this.cbKernel = select('cb-kernel', 'Checkerboard kernel', KERNELS, cb.kernel, (v) => { cb.kernel = v; this.checkerboard(); });
+    this.cbK = numberInput('cb-ksize', 'Checkerboard kernel size', { min: 1, max: 7, value: cb.k, onchange: (v, want) => { this.cbRefused('Kernel size', want, v, this.cbK); cb.k = v; this.checkerboard(); } });
+    this.cbS = numberInput('cb-stride', 'Checkerboard stride', { min: 1, max: 3, value: cb.stride, onchange: (v, want) => { this.cbRefused('Stride', want, v, this.cbS); cb.stride = v; this.checkerboard(); } });
+    const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { cb.k = k; cb.stride = 2; this.checkerboard(); } }, text);
+    c.append(
+      field('Input', this.cbInput, this.cbSize),
+      field('Kernel', this.cbKernel, this.cbK),
+      field('Stride', this.cbS),
+      field('Try', quick(3, 'k = 3, stride 2 (uneven)'), quick(4, 'k = 4, stride 2 (even)')),
+    );
+    sec.append(c);
+    this.cbRule = el('p.cs-note.cb-rule', { id: 'cb-rule', role: 'status', 'aria-live': 'polite' });
+    sec.append(this.cbRule);
+    this.cbView = new CheckerboardView(sec, { px: 168 });
+  }
+
+  /** Says why a typed checkerboard value was refused (the range is the trace's own). */
+  cbRefused(label, want, got, input) {
+    this.cbNote = want === got || !Number.isFinite(want) ? '' : `${label} ${want} is outside ${input.min} to ${input.max}, what this section draws, so it is ${got}.`;
+  }
+
+  checkerboard() {
+    const { api, cb } = this;
+    const x = api.tracePresetImage({ name: cb.input, size: cb.n, seed: 3 });
+    const ker = api.tracePresetKernel({ name: cb.kernel, size: cb.k, seed: 5 });
+    const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
+    this.cbView.update(c);
+    // The steppers reach exactly what the trace draws (its limits, from wasm).
+    for (const [inp, key] of [[this.cbSize, 'size'], [this.cbK, 'kernelSize'], [this.cbS, 'stride']]) [inp.min, inp.max] = c.limits[key];
+    this.cbInput.value = cb.input;
+    this.cbSize.value = cb.n;
+    this.cbKernel.value = cb.kernel;
+    this.cbK.value = cb.k;
+    this.cbS.value = cb.stride;
+    const rule = c.even[0]
+      ? `k = ${c.kh} is a multiple of the stride ${c.stride[0]}: every cell gets the same number of overlapping stamps, so the transposed convs are even too.`
+      : `k = ${c.kh} is not a multiple of the stride ${c.stride[0]}: neighbouring cells get different numbers of overlapping stamps (uneven overlap), and a second layer multiplies the unevenness. Nearest-neighbour upsampling then a conv stays even.`;
+    this.cbRule.textContent = `${this.cbNote ? `${this.cbNote} ` : ''}${rule}`;
+    this.cbNote = '';
+    this.cbRule.dataset.even = String(c.even[0]);
+    if (this.shown) this.ctx.changed?.();
   }
 
   image() {
@@ -212,6 +278,7 @@ export class TransposeScene extends Scene {
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
+    this.checkerboard();
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
@@ -321,7 +388,7 @@ export class TransposeScene extends Scene {
 
   getState() {
     const s = this.s;
-    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName });
+    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName, ci: this.cb.input, cn: this.cb.n, cw: this.cb.kernel, ck: this.cb.k, cs: this.cb.stride });
   }
 
   setState(p) {
@@ -337,6 +404,11 @@ export class TransposeScene extends Scene {
     if (v.d) s.dilation = v.d;
     if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
     if (v.sp) this.player.speedName = v.sp;
+    if (v.ci) this.cb.input = v.ci;
+    if (v.cn !== undefined) this.cb.n = v.cn;
+    if (v.cw) this.cb.kernel = v.cw;
+    if (v.ck !== undefined) this.cb.k = v.ck;
+    if (v.cs !== undefined) this.cb.stride = v.cs;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();
