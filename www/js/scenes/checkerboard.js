@@ -41,7 +41,7 @@ export class CheckerboardView {
   figure(row, id, caption, signed) {
     const wrap = el('div.cb-fig');
     row.append(wrap);
-    const grid = new Grid(wrap, { id: `cb-${id}`, label: caption, caption, signed, maxWidth: this.px, maxCell: 16, flat: true });
+    const grid = new Grid(wrap, { id: `cb-${id}`, label: caption, caption, signed, maxWidth: this.px, maxCell: 16, flat: true, legend: false });
     const legend = new Legend(grid.figure, { signed, label: caption });
     return { grid, legend };
   }

@@ -5,6 +5,7 @@
 // the wasm trace `traceCorrelate`; the controls' ranges from `traceCorrelateRanges`.
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
+import { colour, dark, Legend } from '../views/colour.js';
 import { Player, numberInput, select, field } from './correlate-player.js';
 import { learnedKernel, formulaConv } from './correlate-common.js';
 import { int, ints, oneOf, flag, custom, speed, readLink, writeLink } from './schema.js';
@@ -96,7 +97,10 @@ export class CorrelateScene extends Scene {
     const kcol = el('div.cs-col');
     stage.append(kcol);
     this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
-    kcol.append(el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)')));
+    const kfig = el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)'));
+    kcol.append(kfig);
+    this.kLegend = new Legend(kfig, { signed: true, label: 'kernel', compact: true });
+    this.kLegend.node.classList.add('cs-legend');
     // With "flip", what slides is the kernel turned by 180°: shown beside the one you edit.
     this.flipGrid = new Grid(kcol, { id: 'corr-kernel-flipped', label: 'The kernel turned by 180°: what slides over the input', caption: 'turned by 180°: what slides', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
@@ -239,6 +243,9 @@ export class CorrelateScene extends Scene {
     this.inGrid.tag('cs-pad', (i) => tr.paddedSource[i] < 0);
     this.outGrid.resize(tr.outH, tr.outW);
     this.outScale = scaleOf(tr.output);
+    // One scale for the products of every step, so a colour means the same number at each step.
+    this.prodScale = scaleOf(tr.products);
+    this.prodSigned = tr.products.some((v) => v < 0);
     this.prodGrid.resize(tr.kh, tr.kw);
     this.renderKernel(ker);
     this.flipGrid.figure.style.display = t.flipped ? '' : 'none';
@@ -264,6 +271,7 @@ export class CorrelateScene extends Scene {
     if (old.length === k * k) {
       // Same size: update the cells in place, so focus (and a Tab just pressed) stays where it is.
       old.forEach((inp, i) => { inp.value = fmt(ker.values[i], 3).replace('−', '-'); });
+      this.shadeKernel(ker);
       return;
     }
     const cells = [];
@@ -276,6 +284,19 @@ export class CorrelateScene extends Scene {
       cells.push(inp);
     }
     this.kEdit.replaceChildren(...cells);
+    this.shadeKernel(ker);
+  }
+
+  /** The kernel editor's cells on the diverging scale, with its legend. */
+  shadeKernel(ker) {
+    const scale = scaleOf(ker.values);
+    this.kLegend.update(scale);
+    this.kEdit.querySelectorAll('input').forEach((inp, i) => {
+      const [r, g, b] = colour(ker.values[i], scale, true);
+      inp.style.backgroundColor = `rgb(${r},${g},${b})`;
+      inp.classList.toggle('cs-dark', dark([r, g, b]));
+      inp.dataset.value = String(ker.values[i]);
+    });
   }
 
   editKernel() {
@@ -296,7 +317,7 @@ export class CorrelateScene extends Scene {
     this.outGrid.set(tr.output, { scale: this.outScale, shown: (i) => i <= t });
     this.outGrid.mark('cs-cur', [t]);
     const prods = tr.products.subarray(t * tr.taps, (t + 1) * tr.taps);
-    this.prodGrid.set(prods);
+    this.prodGrid.set(prods, { scale: this.prodScale, signed: this.prodSigned });
     const i = Math.floor(t / tr.outW);
     const j = t % tr.outW;
     // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).

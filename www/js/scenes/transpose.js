@@ -251,6 +251,8 @@ export class TransposeScene extends Scene {
     };
     const tr = this.tr;
     this.scale = scaleOf(tr.full);
+    // One scale and sign for every step's stamp, canvas and output, so colours keep their meaning.
+    this.signed = tr.stampValue.some((v) => v < 0) || tr.full.some((v) => v < 0);
     this.maxCover = scaleOf(tr.coverageFull);
     this.inGrid.resize(tr.h, tr.w);
     this.inGrid.set(tr.input);
@@ -292,13 +294,13 @@ export class TransposeScene extends Scene {
     if (!tr) return;
     this.s.t = t;
     const { canvas, coverage: cover } = this.api.traceTransposeAfter(this.img.data, this.ker.values, this.setting(this.img, this.ker), t + 1);
-    this.canvas.set(canvas, { scale: this.scale, shown: (i) => cover[i] > 0 });
+    this.canvas.set(canvas, { scale: this.scale, signed: this.signed, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
-    this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale });
+    this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale, signed: this.signed });
     // An output cell is complete once as many stamps cover it as will in the end.
     const done = new Set();
     for (let i = 0; i < cover.length; i++) if (tr.canvasOutput[i] >= 0 && cover[i] === tr.coverageFull[i]) done.add(tr.canvasOutput[i]);
-    this.eqOut.set(tr.eqOutput, { scale: this.scale, shown: (o) => done.has(o) });
+    this.eqOut.set(tr.eqOutput, { scale: this.scale, signed: this.signed, shown: (o) => done.has(o) });
     const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.canvas.mark('cs-win', taps);
     this.cover.mark('cs-win', taps);
