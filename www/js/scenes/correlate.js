@@ -314,6 +314,7 @@ export class CorrelateScene extends Scene {
     const win = tr.window.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.inGrid.mark('cs-win', win);
     this.inGrid.mark('cs-win-first', [win[0]]);
+    this.kernelOver(win);
     this.outGrid.set(tr.output, { scale: this.outScale, shown: (i) => i <= t });
     this.outGrid.mark('cs-cur', [t]);
     const prods = tr.products.subarray(t * tr.taps, (t + 1) * tr.taps);
@@ -329,6 +330,41 @@ export class CorrelateScene extends Scene {
       el('span', {}, ` → output[${i}, ${j}]`));
     this.showIm2colRow(t);
     this.player.changed(this.ctx.changed);
+  }
+
+  /**
+   * The kernel's weights drawn over the input window, as one layer that moves with it (a short
+   * transition, instant under prefers-reduced-motion). Each weight sits on the cell it
+   * multiplies (`win`: the trace's padded-cell index per tap); positions are the cells' own.
+   */
+  kernelOver(win) {
+    const tr = this.tr;
+    const grid = this.inGrid;
+    if (!this.kOver || this.kOver.parentNode !== grid.node || this.kOverTaps !== tr.taps || this.kOverFor !== tr) {
+      this.kOver?.remove();
+      this.kOver = el('div.cs-kover', { id: 'corr-kernel-over', 'aria-hidden': 'true' });
+      this.kOver.classList.toggle('cs-still', this.shared.reducedMotion);
+      const scale = scaleOf(tr.kernel);
+      const first = grid.cells[win[0]];
+      for (let j = 0; j < tr.taps; j++) {
+        const c = grid.cells[win[j]];
+        const v = tr.kernel[j];
+        const [r, g, b] = colour(v, scale, true);
+        const tap = el('span.cs-ktap', { 'data-value': String(v), 'data-tap': String(j) }, grid.cellPx >= 22 ? `×${fmt(v, 2)}` : '');
+        tap.style.left = `${c.offsetLeft - first.offsetLeft}px`;
+        tap.style.top = `${c.offsetTop - first.offsetTop}px`;
+        tap.style.width = `${c.offsetWidth}px`;
+        tap.style.height = `${c.offsetHeight}px`;
+        tap.style.setProperty('--tap', `rgba(${r},${g},${b},.55)`);
+        this.kOver.append(tap);
+      }
+      grid.node.append(this.kOver);
+      this.kOverTaps = tr.taps;
+      this.kOverFor = tr;
+    }
+    const at = grid.cells[win[0]];
+    this.kOver.style.transform = `translate(${at.offsetLeft}px, ${at.offsetTop}px)`;
+    this.kOver.dataset.at = String(win[0]);
   }
 
   /** Lights up the windows that read padded input cell `i` (from the trace's window table). */
