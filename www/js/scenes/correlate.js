@@ -137,7 +137,7 @@ export class CorrelateScene extends Scene {
 
   geoInput(key, a, id, label, lo) {
     return numberInput(id, label, {
-      min: lo, max: 4, value: lo,
+      min: lo, max: 4, value: lo, says: false,
       onchange: (v, want) => { this.refused(key, a, label, want, v); this.s[key][a] = v; this.rebuild(); },
     });
   }

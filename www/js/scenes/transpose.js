@@ -62,7 +62,7 @@ export class TransposeScene extends Scene {
     this.kernelSel = select('tr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => { this.s.kernel = v; this.rebuild(); });
     this.ksIn = numberInput('tr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.rebuild(); } });
     const num = (key, i, id, label, lo) => numberInput(id, label, {
-      min: lo, max: 6, value: this.s[key][i],
+      min: lo, max: 6, value: this.s[key][i], says: false,
       onchange: (v, want) => { this.refused(key, i, label, want, v); this.s[key][i] = v; this.rebuild(); },
     });
     this.geo = [
@@ -159,10 +159,10 @@ export class TransposeScene extends Scene {
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Checkerboard settings' });
     const cb = this.cb;
     this.cbInput = select('cb-input', 'Checkerboard input image', INPUTS, cb.input, (v) => { cb.input = v; this.checkerboard(); });
-    this.cbSize = numberInput('cb-size', 'Checkerboard input size (cells per side)', { min: 1, max: 8, value: cb.n, onchange: (v, want) => { this.cbRefused('Input size', want, v, this.cbSize); cb.n = v; this.checkerboard(); } });
+    this.cbSize = numberInput('cb-size', 'Checkerboard input size (cells per side)', { min: 1, max: 8, value: cb.n, says: false, onchange: (v, want) => { this.cbRefused('Input size', want, v, this.cbSize); cb.n = v; this.checkerboard(); } });
     this.cbKernel = select('cb-kernel', 'Checkerboard kernel', KERNELS, cb.kernel, (v) => { cb.kernel = v; this.checkerboard(); });
-    this.cbK = numberInput('cb-ksize', 'Checkerboard kernel size', { min: 1, max: 7, value: cb.k, onchange: (v, want) => { this.cbRefused('Kernel size', want, v, this.cbK); cb.k = v; this.checkerboard(); } });
-    this.cbS = numberInput('cb-stride', 'Checkerboard stride', { min: 1, max: 3, value: cb.stride, onchange: (v, want) => { this.cbRefused('Stride', want, v, this.cbS); cb.stride = v; this.checkerboard(); } });
+    this.cbK = numberInput('cb-ksize', 'Checkerboard kernel size', { min: 1, max: 7, value: cb.k, says: false, onchange: (v, want) => { this.cbRefused('Kernel size', want, v, this.cbK); cb.k = v; this.checkerboard(); } });
+    this.cbS = numberInput('cb-stride', 'Checkerboard stride', { min: 1, max: 3, value: cb.stride, says: false, onchange: (v, want) => { this.cbRefused('Stride', want, v, this.cbS); cb.stride = v; this.checkerboard(); } });
     const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { cb.k = k; cb.stride = 2; this.checkerboard(); } }, text);
     c.append(
       field('Input', this.cbInput, this.cbSize),
