@@ -84,12 +84,16 @@ export interface CorrelateTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; flipped: boolean; kernel: Float32Array; terms: OutputTerms;
   outH: number; outW: number; steps: number; taps: number; paddedH: number; paddedW: number; padded: Float32Array; paddedSource: Int32Array;
   window: Uint32Array; source: Int32Array; cols: Float32Array; products: Float32Array; output: Float32Array;
+  /** The steps whose windows read padded cell p: `readers[readerStart[p] .. readerStart[p + 1]]`, ascending. */
+  readerStart: Uint32Array; readers: Uint32Array;
 }
 export interface TransposeTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;
   fullH: number; fullW: number; outH: number; outW: number; steps: number; taps: number;
   stampFull: Uint32Array; stampOut: Int32Array; stampValue: Float32Array; full: Float32Array; output: Float32Array;
   coverageFull: Uint32Array; coverage: Uint32Array; canvasOutput: Int32Array;
+  /** Per output cell: the step at which its last stamp lands (complete from then on). */
+  completeAt: Uint32Array;
   equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;

@@ -362,3 +362,48 @@ fn checkerboard_refuses_what_it_cannot_draw() {
     let big = checkerboard(&[1.0; 64], [8, 8], &[1.0; 49], [7, 7], [3, 3]).unwrap();
     assert_eq!((big.transposed[1].h, big.resize[1].w), (72, 72));
 }
+
+/// The records the page reads instead of searching the trace: the windows that read a padded
+/// cell (Correlate's "click an input cell") and the step at which an output cell's last stamp
+/// lands (the transposed conv's zero-insertion output filling in), against brute force.
+#[test]
+fn readers_and_completion_steps_equal_a_search_of_the_trace() {
+    let (mut corr, mut trans) = (0, 0);
+    for case in 0..200 {
+        let (h, w, kh, kw, mut g) = settings(case + 90_000);
+        let x = rand(h * w, case);
+        let k = rand(kh * kw, case + 1);
+        let tg = g;
+        g.output_padding = [0, 0];
+        if let Ok(t) = correlate::trace(&x, h, w, &k, kh, kw, &g, false) {
+            corr += 1;
+            for p in 0..t.padded_h * t.padded_w {
+                let want: Vec<u32> = (0..t.steps)
+                    .filter(|&s| t.window[s * t.taps..(s + 1) * t.taps].contains(&(p as u32)))
+                    .map(|s| s as u32)
+                    .collect();
+                assert_eq!(t.readers_of(p), &want[..], "case {case}, cell {p}");
+            }
+        }
+        if let Ok(t) = transpose::trace(&x, h, w, &k, kh, kw, &tg) {
+            trans += 1;
+            for step in 0..t.steps {
+                let cover = t.coverage_after(step + 1);
+                for (c, &o) in t.canvas_output.iter().enumerate() {
+                    if o >= 0 {
+                        let done = cover[c] == t.coverage_full[c];
+                        assert_eq!(
+                            t.complete_at[o as usize] as usize <= step,
+                            done,
+                            "case {case}, step {step}, cell {o}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        corr > 50 && trans > 50,
+        "{corr} correlations, {trans} transposed"
+    );
+}

@@ -235,6 +235,7 @@ export class CorrelateScene extends Scene {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
+      readerStart: t.readerStart, readers: t.readers,
     };
     this.rawKernel = ker.values;
     const tr = this.tr;
@@ -367,11 +368,11 @@ export class CorrelateScene extends Scene {
     this.kOver.dataset.at = String(win[0]);
   }
 
-  /** Lights up the windows that read padded input cell `i` (from the trace's window table). */
+  /** Lights up the windows that read padded input cell `i` (the trace's `readers` of it). */
   usesOf(i) {
     const tr = this.tr;
-    const steps = [];
-    for (let s = 0; s < tr.steps; s++) if (tr.window.subarray(s * tr.taps, (s + 1) * tr.taps).includes(i)) steps.push(s);
+    // The steps that read cell i, recorded by the trace (wasm): no search here.
+    const steps = tr.readers.subarray(tr.readerStart[i], tr.readerStart[i + 1]);
     this.inGrid.mark('cs-picked', [i]);
     this.outGrid.mark('cs-uses', steps);
     this.rule.textContent = `Input cell ${Math.floor(i / tr.pw)}, ${i % tr.pw} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;

@@ -245,7 +245,7 @@ export class TransposeScene extends Scene {
     this.tr = {
       h: t.h, w: t.w, k: t.kh, fullH: t.fullH, fullW: t.fullW, outH: t.outH, outW: t.outW, steps: t.steps, taps: t.taps,
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
-      full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms,
+      full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms, completeAt: t.completeAt,
       eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
       eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
@@ -297,10 +297,8 @@ export class TransposeScene extends Scene {
     this.canvas.set(canvas, { scale: this.scale, signed: this.signed, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
     this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale, signed: this.signed });
-    // An output cell is complete once as many stamps cover it as will in the end.
-    const done = new Set();
-    for (let i = 0; i < cover.length; i++) if (tr.canvasOutput[i] >= 0 && cover[i] === tr.coverageFull[i]) done.add(tr.canvasOutput[i]);
-    this.eqOut.set(tr.eqOutput, { scale: this.scale, signed: this.signed, shown: (o) => done.has(o) });
+    // An output cell is complete once its last stamp has landed (the step is the trace's).
+    this.eqOut.set(tr.eqOutput, { scale: this.scale, signed: this.signed, shown: (o) => tr.completeAt[o] <= t });
     const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.canvas.mark('cs-win', taps);
     this.cover.mark('cs-win', taps);

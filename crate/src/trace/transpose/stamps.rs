@@ -52,6 +52,10 @@ pub struct TransTrace {
     /// Per canvas cell: its output index, or −1 where the padding crops it.
     #[serde(serialize_with = "crate::typed::i32s")]
     pub canvas_output: Vec<i32>,
+    /// Per output cell: the step (0-based) at which its last stamp lands, so it is complete
+    /// from then on (0 for a cell no stamp reaches).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub complete_at: Vec<u32>,
     /// The zero-insertion view (absent when only the stamps were asked for).
     pub equivalent: Option<Equivalent>,
 }
@@ -183,6 +187,12 @@ fn trace_stamps(
             canvas_output[(r + pt) * full_w + c + pl] = (r * out_w + c) as i32;
         }
     }
+    let mut complete_at = vec![0u32; out_h * out_w];
+    for (i, &o) in stamp_out.iter().enumerate() {
+        if o >= 0 {
+            complete_at[o as usize] = (i / taps) as u32;
+        }
+    }
     let equivalent = if with_equivalent {
         Some(zero_insertion::equivalent(x, h, w, k, kh, kw, g, &terms)?)
     } else {
@@ -210,6 +220,7 @@ fn trace_stamps(
         coverage_full,
         coverage,
         canvas_output,
+        complete_at,
         equivalent,
     })
 }
