@@ -86,6 +86,8 @@ export interface CorrelateTrace {
   window: Uint32Array; source: Int32Array; cols: Float32Array; products: Float32Array; output: Float32Array;
   /** The steps whose windows read padded cell p: `readers[readerStart[p] .. readerStart[p + 1]]`, ascending. */
   readerStart: Uint32Array; readers: Uint32Array;
+  /** Colour scales' ends (largest |value|), one for every step. */
+  outputMax: number; productsMax: number; productsSigned: boolean; kernelMax: number;
 }
 export interface TransposeTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;
@@ -94,6 +96,8 @@ export interface TransposeTrace {
   coverageFull: Uint32Array; coverage: Uint32Array; canvasOutput: Int32Array;
   /** Per output cell: the step at which its last stamp lands (complete from then on). */
   completeAt: Uint32Array;
+  /** One colour scale for every step: largest |canvas value|, any negative value, most stamps on a cell. */
+  valueMax: number; signed: boolean; coverageMax: number;
   equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;

@@ -377,6 +377,12 @@ fn readers_and_completion_steps_equal_a_search_of_the_trace() {
         g.output_padding = [0, 0];
         if let Ok(t) = correlate::trace(&x, h, w, &k, kh, kw, &g, false) {
             corr += 1;
+            let m = |v: &[f32]| v.iter().map(|x| x.abs()).fold(0.0, f32::max);
+            assert_eq!(
+                (t.output_max, t.products_max, t.kernel_max),
+                (m(&t.output), m(&t.products), m(&t.kernel))
+            );
+            assert_eq!(t.products_signed, t.products.iter().any(|&p| p < 0.0));
             for p in 0..t.padded_h * t.padded_w {
                 let want: Vec<u32> = (0..t.steps)
                     .filter(|&s| t.window[s * t.taps..(s + 1) * t.taps].contains(&(p as u32)))
@@ -387,6 +393,13 @@ fn readers_and_completion_steps_equal_a_search_of_the_trace() {
         }
         if let Ok(t) = transpose::trace(&x, h, w, &k, kh, kw, &tg) {
             trans += 1;
+            assert_eq!(
+                t.value_max,
+                t.full.iter().map(|x| x.abs()).fold(0.0, f32::max)
+            );
+            assert_eq!(t.coverage_max, *t.coverage_full.iter().max().unwrap());
+            let neg = t.stamp_value.iter().chain(&t.full).any(|&v| v < 0.0);
+            assert_eq!(t.signed, neg);
             for step in 0..t.steps {
                 let cover = t.coverage_after(step + 1);
                 for (c, &o) in t.canvas_output.iter().enumerate() {

@@ -85,6 +85,17 @@ pub struct CorrTrace {
     pub reader_start: Vec<u32>,
     #[serde(serialize_with = "crate::typed::u32s")]
     pub readers: Vec<u32>,
+    /// The colour scales' ends (largest |value|) of the output, of every step's products and
+    /// of the kernel, and whether any product is negative: one scale for every step.
+    pub output_max: f32,
+    pub products_max: f32,
+    pub products_signed: bool,
+    pub kernel_max: f32,
+}
+
+/// Largest |value| (0 for none): a colour scale's end.
+pub(crate) fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
 }
 
 impl CorrTrace {
@@ -181,6 +192,10 @@ pub fn trace(
     }
     let (reader_start, readers) = readers(&window, taps, padded_h * padded_w);
     Ok(CorrTrace {
+        output_max: max_abs(&output),
+        products_max: max_abs(&products),
+        products_signed: products.iter().any(|&p| p < 0.0),
+        kernel_max: max_abs(&kernel),
         reader_start,
         readers,
         h,

@@ -236,6 +236,7 @@ export class CorrelateScene extends Scene {
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
       readerStart: t.readerStart, readers: t.readers,
+      outputMax: t.outputMax, productsMax: t.productsMax, productsSigned: t.productsSigned, kernelMax: t.kernelMax,
     };
     this.rawKernel = ker.values;
     const tr = this.tr;
@@ -243,10 +244,10 @@ export class CorrelateScene extends Scene {
     this.inGrid.set(tr.padded, { text: true });
     this.inGrid.tag('cs-pad', (i) => tr.paddedSource[i] < 0);
     this.outGrid.resize(tr.outH, tr.outW);
-    this.outScale = scaleOf(tr.output);
-    // One scale for the products of every step, so a colour means the same number at each step.
-    this.prodScale = scaleOf(tr.products);
-    this.prodSigned = tr.products.some((v) => v < 0);
+    // One scale for every step (from the trace), so a colour means the same number at each step.
+    this.outScale = tr.outputMax;
+    this.prodScale = tr.productsMax;
+    this.prodSigned = tr.productsSigned;
     this.prodGrid.resize(tr.kh, tr.kw);
     this.renderKernel(ker);
     this.flipGrid.figure.style.display = t.flipped ? '' : 'none';
@@ -345,7 +346,7 @@ export class CorrelateScene extends Scene {
       this.kOver?.remove();
       this.kOver = el('div.cs-kover', { id: 'corr-kernel-over', 'aria-hidden': 'true' });
       this.kOver.classList.toggle('cs-still', this.shared.reducedMotion);
-      const scale = scaleOf(tr.kernel);
+      const scale = tr.kernelMax;
       const first = grid.cells[win[0]];
       for (let j = 0; j < tr.taps; j++) {
         const c = grid.cells[win[j]];

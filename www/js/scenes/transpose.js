@@ -246,14 +246,16 @@ export class TransposeScene extends Scene {
       h: t.h, w: t.w, k: t.kh, fullH: t.fullH, fullW: t.fullW, outH: t.outH, outW: t.outW, steps: t.steps, taps: t.taps,
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
       full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms, completeAt: t.completeAt,
+      valueMax: t.valueMax, signed: t.signed, coverageMax: t.coverageMax,
       eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
       eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
     const tr = this.tr;
-    this.scale = scaleOf(tr.full);
-    // One scale and sign for every step's stamp, canvas and output, so colours keep their meaning.
-    this.signed = tr.stampValue.some((v) => v < 0) || tr.full.some((v) => v < 0);
-    this.maxCover = scaleOf(tr.coverageFull);
+    // One scale and sign for every step's stamp, canvas and output (from the trace), so colours
+    // keep their meaning.
+    this.scale = tr.valueMax;
+    this.signed = tr.signed;
+    this.maxCover = tr.coverageMax;
     this.inGrid.resize(tr.h, tr.w);
     this.inGrid.set(tr.input);
     this.kGrid.resize(tr.k, tr.k);

@@ -56,6 +56,11 @@ pub struct TransTrace {
     /// from then on (0 for a cell no stamp reaches).
     #[serde(serialize_with = "crate::typed::u32s")]
     pub complete_at: Vec<u32>,
+    /// One colour scale for every step's stamp, canvas and output: the largest |canvas value|,
+    /// whether any stamp or canvas value is negative, and the most stamps on a canvas cell.
+    pub value_max: f32,
+    pub signed: bool,
+    pub coverage_max: u32,
     /// The zero-insertion view (absent when only the stamps were asked for).
     pub equivalent: Option<Equivalent>,
 }
@@ -187,6 +192,9 @@ fn trace_stamps(
             canvas_output[(r + pt) * full_w + c + pl] = (r * out_w + c) as i32;
         }
     }
+    let value_max = crate::trace::correlate::max_abs(&full);
+    let signed = stamp_value.iter().chain(&full).any(|&v| v < 0.0);
+    let coverage_max = coverage_full.iter().copied().max().unwrap_or(0);
     let mut complete_at = vec![0u32; out_h * out_w];
     for (i, &o) in stamp_out.iter().enumerate() {
         if o >= 0 {
@@ -219,6 +227,9 @@ fn trace_stamps(
         output,
         coverage_full,
         coverage,
+        value_max,
+        signed,
+        coverage_max,
         canvas_output,
         complete_at,
         equivalent,
