@@ -50,6 +50,17 @@ test('Transposed conv: an output cell of the zero-insertion view appears exactly
     }, { setting, t });
     const got = await page.$$eval('#tr-eq-output .cs-cell', (cs) => cs.filter((c) => c.dataset.value !== undefined).map((c) => Number(c.dataset.i)));
     assert.deepEqual(got, want, `step ${t + 1}`);
+    // The stamp's words: its input cell, its corner on the canvas (i·stride, j·stride) and how
+    // many of its 9 cells the padding crops (the output is 9×8: top padding 1 and output padding
+    // 1 on the rows, right padding 1 on the columns), worked out here from the definition.
+    const [i, j] = [Math.floor(t / 4), t % 4];
+    const rows = [0, 1, 2].filter((a) => { const y = i * 2 + a - 1; return y >= 0 && y < 9; }).length;
+    const cols = [0, 1, 2].filter((b) => { const x = j * 2 + b; return x >= 0 && x < 8; }).length;
+    const cropped = 9 - rows * cols;
+    const text = await page.textContent('#tr-stamp');
+    assert.ok(text.startsWith(`Stamp ${t + 1}: input[${i}, ${j}] = `), text);
+    assert.ok(text.includes(`corner at canvas (${i * 2}, ${j * 2})`), text);
+    assert.equal(text.includes(`(${cropped} of its 9 cells fall in the cropped border)`), cropped > 0, text);
     if (t < steps - 1) await page.click('#tr-fwd');
   }
   assert.deepEqual(errors, []);

@@ -98,6 +98,8 @@ export interface TransposeTrace {
   completeAt: Uint32Array;
   /** One colour scale for every step: largest |canvas value|, any negative value, most stamps on a cell. */
   valueMax: number; signed: boolean; coverageMax: number;
+  /** Per stamp: taps inside the output, the first output cell it reaches (−1: none), its input cell and canvas corner ([row, col] pairs). */
+  stampInside: Uint32Array; stampFocus: Int32Array; stampCell: Uint32Array; stampCorner: Uint32Array;
   equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;

@@ -400,6 +400,28 @@ fn readers_and_completion_steps_equal_a_search_of_the_trace() {
             assert_eq!(t.coverage_max, *t.coverage_full.iter().max().unwrap());
             let neg = t.stamp_value.iter().chain(&t.full).any(|&v| v < 0.0);
             assert_eq!(t.signed, neg);
+            for s in 0..t.steps {
+                let outs: Vec<i32> = t.stamp_out[s * t.taps..(s + 1) * t.taps]
+                    .iter()
+                    .copied()
+                    .filter(|&o| o >= 0)
+                    .collect();
+                assert_eq!(t.stamp_inside[s] as usize, outs.len());
+                assert_eq!(t.stamp_focus[s], outs.first().copied().unwrap_or(-1));
+                assert_eq!(
+                    t.stamp_cell[2 * s..2 * s + 2],
+                    [(s / w) as u32, (s % w) as u32]
+                );
+                // The corner is where input cell (i, j) lands: (i·stride, j·stride).
+                let [i, j] = [
+                    t.stamp_cell[2 * s] as usize,
+                    t.stamp_cell[2 * s + 1] as usize,
+                ];
+                assert_eq!(
+                    t.stamp_corner[2 * s..2 * s + 2],
+                    [(i * tg.stride[0]) as u32, (j * tg.stride[1]) as u32]
+                );
+            }
             for step in 0..t.steps {
                 let cover = t.coverage_after(step + 1);
                 for (c, &o) in t.canvas_output.iter().enumerate() {

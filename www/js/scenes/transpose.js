@@ -247,6 +247,7 @@ export class TransposeScene extends Scene {
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
       full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms, completeAt: t.completeAt,
       valueMax: t.valueMax, signed: t.signed, coverageMax: t.coverageMax,
+      stampInside: t.stampInside, stampFocus: t.stampFocus, stampCell: t.stampCell, stampCorner: t.stampCorner,
       eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
       eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
@@ -305,16 +306,18 @@ export class TransposeScene extends Scene {
     this.canvas.mark('cs-win', taps);
     this.cover.mark('cs-win', taps);
     this.inGrid.mark('cs-cur', [t]);
-    const outs = [...tr.stampOut.subarray(t * tr.taps, (t + 1) * tr.taps)].filter((o) => o >= 0);
-    this.eqOut.mark('cs-win', outs);
+    // Where the stamp lands, which input cell makes it, its corner and its first output cell:
+    // all recorded by the trace (wasm); marks skip the −1 of cropped taps.
+    this.eqOut.mark('cs-win', tr.stampOut.subarray(t * tr.taps, (t + 1) * tr.taps));
     this.eqGrid.mark('cs-cur', [tr.eqPosition[t]]);
-    const i = Math.floor(t / tr.w);
-    const j = t % tr.w;
+    const [i, j] = tr.stampCell.subarray(2 * t, 2 * t + 2);
+    const [cy, cx] = tr.stampCorner.subarray(2 * t, 2 * t + 2);
+    const cropped = tr.taps - tr.stampInside[t];
     this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], 3)),
-      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${Math.floor(tr.stampFull[t * tr.taps] / tr.fullW)}, ${tr.stampFull[t * tr.taps] % tr.fullW})` +
-      `${outs.length < tr.taps ? ` (${tr.taps - outs.length} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
+      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${cy}, ${cx})` +
+      `${cropped > 0 ? ` (${cropped} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
     // The window of the first output cell this stamp reaches, on the zero-inserted grid.
-    const focus = outs.length ? outs[0] : -1;
+    const focus = tr.stampFocus[t];
     if (focus >= 0) {
       const win = tr.eqWindow.subarray(focus * tr.taps, (focus + 1) * tr.taps);
       this.eqGrid.mark('cs-win', win);
