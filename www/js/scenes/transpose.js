@@ -173,7 +173,8 @@ export class TransposeScene extends Scene {
     sec.append(c);
     this.cbRule = el('p.cs-note.cb-rule', { id: 'cb-rule', role: 'status', 'aria-live': 'polite' });
     sec.append(this.cbRule);
-    this.cbView = new CheckerboardView(sec, { px: 168 });
+    // On a phone a stage's output and its counts still sit side by side.
+    this.cbView = new CheckerboardView(sec, { px: matchMedia('(max-width: 520px)').matches ? 112 : 168 });
   }
 
   /** Says why a typed checkerboard value was refused (the range is the trace's own). */
