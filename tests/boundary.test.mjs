@@ -48,6 +48,25 @@ async function cases(flavour) {
   run('conv2d after 40,000 freed errors', () => { const y = api.conv2d(x, w, null, { padding: 1 }); const v = y.toArray()[5]; y.free(); if (v !== 9) throw new Error(`wrong ${v}`); return v; });
   run('traceTransposeSettle(wrapping)', () => api.traceTransposeSettle({ size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }));
   run('traceTransposeSettle(wild)', () => api.traceTransposeSettle({ size: 3, kernelSize: 3, stride: 96, padding: [96, 0, 96, 0], dilation: 96, outputPadding: 95 }));
+  const ones = (n) => new Float32Array(n).fill(1);
+  run('traceCheckerboard(size 9)', () => api.traceCheckerboard(ones(81), ones(9), { size: 9, kernelSize: 3 }));
+  run('traceCheckerboard(size 0)', () => api.traceCheckerboard(ones(1), ones(9), { size: [0, 2], kernelSize: 3 }));
+  run('traceCheckerboard(kernelSize 8)', () => api.traceCheckerboard(ones(16), ones(64), { size: 4, kernelSize: 8 }));
+  run('traceCheckerboard(stride 4)', () => api.traceCheckerboard(ones(16), ones(9), { size: 4, kernelSize: 3, stride: 4 }));
+  run('traceCheckerboard(stride 0)', () => api.traceCheckerboard(ones(16), ones(9), { size: 4, kernelSize: 3, stride: [0, 2] }));
+  run('traceCheckerboard(15 values)', () => api.traceCheckerboard(ones(15), ones(9), { size: 4, kernelSize: 3 }));
+  run('traceCheckerboard(kernel "abc")', () => api.traceCheckerboard(ones(16), 'abc', { size: 4, kernelSize: 3 }));
+  run('traceCheckerboard(NaN pixel)', () => { const x = ones(16); x[5] = NaN; return api.traceCheckerboard(x, ones(9), { size: 4, kernelSize: 3 }); });
+  run('traceCheckerboard(strides)', () => api.traceCheckerboard(ones(16), ones(9), { size: 4, kernelSize: 3, strides: 2 }));
+  run('traceCheckerboard(no setting)', () => api.traceCheckerboard(ones(16), ones(9)));
+  run('traceCheckerboard(2³² + 4)', () => api.traceCheckerboard(ones(16), ones(9), { size: 2 ** 32 + 4, kernelSize: 3 }));
+  run('traceCheckerboard(k 3, stride 2: 1, 2, 4)', () => {
+    const c = api.traceCheckerboard(ones(64), ones(9), { size: 8, kernelSize: 3, stride: 2 });
+    const got = [c.transposed[0].interiorLevels.join(), c.resize[1].interiorLevels.join(), c.transposed[1].h];
+    if (got.join('|') !== '1,2,4|81|32') throw new Error(`wrong ${got.join('|')}`);
+    return c;
+  });
+  run('traceCheckerboard(the largest)', () => { const c = api.traceCheckerboard(ones(64), ones(49), { size: 8, kernelSize: 7, stride: 3 }); if (c.resize[1].paths.length !== 72 * 72) throw new Error('size'); return c; });
   run('maxPool2d(kernelSize 2³¹)', () => api.maxPool2d(x, { kernelSize: 2 ** 31, padding: 2 ** 30 }));
   run('maxPool2d(padding [0, 0, 1, 1])', () => { const y = api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 1, 1] }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x2x2') throw new Error(s); return s; });
   run('maxPool2d(padding [0, 0, 2, 0])', () => api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 2, 0] }));
@@ -156,6 +175,19 @@ const WANT = {
   'maxPool2d(padding [1, 1, 1])': /^invalid padding = \[1, 1, 1\]: must be a number, \[h, w\] or \[top, left, bottom, right\]/,
   'maxPool2d(padding [0, -1, 0, 0])': /^invalid padding = \[0, -1, 0, 0\]: must be a whole number/,
   'maxPool2d(padding "1")': /^invalid padding = a string "1": must be a number, \[h, w\] or \[top, left, bottom, right\]/,
+  'traceCheckerboard(size 9)': /^invalid size = \[9, 9\]: each side must be between 1 and 8 here/,
+  'traceCheckerboard(size 0)': /^invalid size = \[0, 2\]: each side must be between 1 and 8 here/,
+  'traceCheckerboard(kernelSize 8)': /^invalid kernelSize = \[8, 8\]: each side must be between 1 and 7 here/,
+  'traceCheckerboard(stride 4)': /^invalid stride = \[4, 4\]: must be between 1 and 3 here/,
+  'traceCheckerboard(stride 0)': /^invalid stride = \[0, 2\]: must be between 1 and 3 here/,
+  'traceCheckerboard(15 values)': /^invalid input = a Float32Array of 15 elements: a 4×4 input needs 16/,
+  'traceCheckerboard(kernel "abc")': /^invalid kernel = a string "abc": must be a Float32Array/,
+  'traceCheckerboard(NaN pixel)': /^shape error: input contains a NaN/,
+  'traceCheckerboard(strides)': /^invalid option = strides: is not an option of traceCheckerboard/,
+  'traceCheckerboard(no setting)': /^invalid setting = undefined: is required/,
+  'traceCheckerboard(2³² + 4)': /^invalid size = 4294967300: /,
+  'traceCheckerboard(k 3, stride 2: 1, 2, 4)': /^returned object/,
+  'traceCheckerboard(the largest)': /^returned object/,
   'stride: Array(2³² − 1)': /^invalid stride = an array of 4294967295 elements: must be a number or an array \[h, w\]/,
   'stride: Array(2²⁴).fill(1)': /^invalid stride = an array of 16777216 elements/,
   'Model.load(200,000 tiny tensors)': /^weights error: the file's header is \d+ bytes/,

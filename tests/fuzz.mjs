@@ -178,6 +178,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(settleFields)]], check: (r) => r.outputPadding.length === 2 },
     traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(settleFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
     traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
+    traceCheckerboard: { call: api.traceCheckerboard, args: () => { const s = { size: [int(1, 8), int(1, 8)], kernelSize: [int(1, 7), int(1, 7)], stride: [int(1, 3), int(1, 3)] }; return [img(s.size[0], s.size[1]), img(s.kernelSize[0], s.kernelSize[1]), s]; }, bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, null, { size: 9, kernelSize: 3 }, { size: 4, kernelSize: 8 }, { size: 4, kernelSize: 3, stride: 4 }, { size: 4, kernelSize: 3, stride: 0 }, { size: 4, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.transposed.length === 2 && r.resize.length === 2 && r.transposed[1].h === r.h * r.stride[0] ** 2 && r.resize[1].paths.length === r.transposed[1].output.length && r.resize.every((s) => s.interiorLevels.length <= 1) },
     traceRoundTrip: { call: api.traceRoundTrip, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(corrFields)]], check: (r) => r.up instanceof Float32Array },
     tracePresetImage: { call: api.tracePresetImage, args: () => [{ name: pick(['edges', 'letter', 'dot', 'ones', 'checker', 'random']), size: int(1, 9), seed: int(0, 9) }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 97], seed: NOT_WHOLE })]], check: (r) => r instanceof Float32Array },
     tracePresetKernel: { call: api.tracePresetKernel, args: () => [{ name: pick(['delta', 'box', 'random', 'ones']), size: int(1, 5), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 12, [3, 4]], seed: NOT_WHOLE })]], check: (r) => r.values instanceof Float32Array },
@@ -316,6 +317,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
       try { free(sp.call(...made)); } catch { /* counted nowhere: priming only */ }
       if (sp.own) for (const v of made) { try { free(v); } catch { /* freed by the call */ } }
     }
+    // The checkerboard's largest setting (72×72 after two stride-3 stages) is rare at random.
+    try { api.traceCheckerboard(new Float32Array(64).fill(1), new Float32Array(49).fill(1), { size: 8, kernelSize: 7, stride: 3 }); } catch { /* priming only */ }
     for (const model of ['slp', 'mlp', 'cnn']) {
       for (const optimizer of ['sgd', 'momentum', 'adam']) {
         const t = new api.Trainer(ds, { model, optimizer, batch: 8 });

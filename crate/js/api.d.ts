@@ -87,12 +87,22 @@ export interface CorrelateTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; flipped: boolean; kernel: Float32Array; terms: OutputTerms;
   outH: number; outW: number; steps: number; taps: number; paddedH: number; paddedW: number; padded: Float32Array; paddedSource: Int32Array;
   window: Uint32Array; source: Int32Array; cols: Float32Array; products: Float32Array; output: Float32Array;
+  /** The steps whose windows read padded cell p: `readers[readerStart[p] .. readerStart[p + 1]]`, ascending. */
+  readerStart: Uint32Array; readers: Uint32Array;
+  /** Colour scales' ends (largest |value|), one for every step. */
+  outputMax: number; productsMax: number; productsSigned: boolean; kernelMax: number;
 }
 export interface TransposeTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;
   fullH: number; fullW: number; outH: number; outW: number; steps: number; taps: number;
   stampFull: Uint32Array; stampOut: Int32Array; stampValue: Float32Array; full: Float32Array; output: Float32Array;
   coverageFull: Uint32Array; coverage: Uint32Array; canvasOutput: Int32Array;
+  /** Per output cell: the step at which its last stamp lands (complete from then on). */
+  completeAt: Uint32Array;
+  /** One colour scale for every step: largest |canvas value|, any negative value, most stamps on a cell. */
+  valueMax: number; signed: boolean; coverageMax: number;
+  /** Per stamp: taps inside the output, the first output cell it reaches (−1: none), its input cell and canvas corner ([row, col] pairs). */
+  stampInside: Uint32Array; stampFocus: Int32Array; stampCell: Uint32Array; stampCorner: Uint32Array;
   equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;
@@ -102,6 +112,27 @@ export function traceTranspose(input: Float32Array, kernel: Float32Array, settin
 export function traceTransposeAfter(input: Float32Array, kernel: Float32Array, setting: TransposeSetting, steps: number): { canvas: Float32Array; coverage: Uint32Array };
 export function traceTransposeRanges(setting: TransposeSetting): Ranges;
 export function traceTransposeSettle(setting: TransposeSetting): ConvGeometry;
+/** One stage of a checkerboard path (`kind`: a transposed conv, or nearest-neighbour upsampling then a conv). */
+export interface CheckerboardStage {
+  kind: 'transposed' | 'resize'; inH: number; inW: number; h: number; w: number; geometry: ConvGeometry;
+  /** The stage's output for the image and kernel, and its largest |value|. */
+  output: Float32Array; outputMax: number;
+  /** Stamps (taps on the image) per cell in this stage alone, on a flat input. */
+  coverage: Uint32Array; coverageMax: number;
+  /** Input-to-output paths per cell through every stage so far (the output for ones everywhere). */
+  paths: Uint32Array; pathsMin: number; pathsMax: number;
+  /** 1 where the border does not reach; the distinct path counts there, ascending (one value: even). */
+  interior: Uint8Array; interiorLevels: number[];
+}
+/** Two stacked stride-n transposed convs beside nearest-neighbour upsampling then a conv (Distill's checkerboard). */
+export function traceCheckerboard(input: Float32Array, kernel: Float32Array, setting: CheckerboardSetting): {
+  h: number; w: number; kh: number; kw: number; stride: [number, number];
+  /** Per axis: whether the kernel size is a multiple of the stride (even overlap). */
+  even: [boolean, boolean];
+  transposed: CheckerboardStage[]; resize: CheckerboardStage[];
+  /** `[min, max]` of each setting (what the controls can reach). */
+  limits: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
+};
 export function traceAdjoint(g: Float32Array, kernel: Float32Array, setting: TransposeSetting): { lhs: number; rhs: number; f: Float32Array; kf: Float32Array; ktG: Float32Array };
 export function traceRoundTrip(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): { down: Float32Array; downH: number; downW: number; outputPadding: [number, number]; up: Float32Array };
 export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;

@@ -14,7 +14,7 @@ export default init;
 export {
   initSync, simdLevel, liveObjects, preprocess,
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
-  traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle,
+  traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
   traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum,
 } from './convscope.js';

@@ -78,6 +78,51 @@ pub struct CorrTrace {
     /// The sum of each step's products: the output cell. `out_h × out_w`.
     #[serde(serialize_with = "crate::typed::f32s")]
     pub output: Vec<f32>,
+    /// The windows that read each padded cell (what an input cell touches), as ranges of
+    /// `readers`: padded cell `p` is read by the steps `readers[reader_start[p]..reader_start[p + 1]]`,
+    /// ascending. `padded_h·padded_w + 1` starts.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub reader_start: Vec<u32>,
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub readers: Vec<u32>,
+    /// The colour scales' ends (largest |value|) of the output, of every step's products and
+    /// of the kernel, and whether any product is negative: one scale for every step.
+    pub output_max: f32,
+    pub products_max: f32,
+    pub products_signed: bool,
+    pub kernel_max: f32,
+}
+
+/// Largest |value| (0 for none): a colour scale's end.
+pub(crate) fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+impl CorrTrace {
+    /// The steps whose windows read padded cell `p`.
+    pub fn readers_of(&self, p: usize) -> &[u32] {
+        &self.readers[self.reader_start[p] as usize..self.reader_start[p + 1] as usize]
+    }
+}
+
+/// The inverse of the window table: for each padded cell, the steps that read it (counting
+/// sort, so each list is ascending).
+fn readers(window: &[u32], taps: usize, cells: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; cells + 1];
+    for &p in window {
+        start[p as usize + 1] += 1;
+    }
+    for i in 0..cells {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut out = vec![0u32; window.len()];
+    for (i, &p) in window.iter().enumerate() {
+        let slot = &mut next[p as usize];
+        out[*slot as usize] = (i / taps.max(1)) as u32;
+        *slot += 1;
+    }
+    (start, out)
 }
 
 /// Records every window of the correlation of `x` (`h × w`) with `k` (`kh × kw`); with
@@ -145,7 +190,14 @@ pub fn trace(
             output.push(sum);
         }
     }
+    let (reader_start, readers) = readers(&window, taps, padded_h * padded_w);
     Ok(CorrTrace {
+        output_max: max_abs(&output),
+        products_max: max_abs(&products),
+        products_signed: products.iter().any(|&p| p < 0.0),
+        kernel_max: max_abs(&kernel),
+        reader_start,
+        readers,
         h,
         w,
         kh,

@@ -488,6 +488,17 @@ impl TransposeSetting {
     }
 }
 
+/// `traceCheckerboard`: the image and kernel sizes and the stride of every stage.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckerboardSetting {
+    pub size: Size2d,
+    pub kernel_size: Size2d,
+    /// Default 2.
+    #[serde(default)]
+    pub stride: Option<Size2d>,
+}
+
 /// `tracePresetImage` / `tracePresetKernel`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -14,8 +14,8 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{
-    ArgError, CorrelateSetting, OneByOneOptions, ParamCountOptions, PresetOptions, Setting,
-    TransposeSetting, Whole,
+    ArgError, CheckerboardSetting, CorrelateSetting, OneByOneOptions, ParamCountOptions,
+    PresetOptions, Setting, TransposeSetting, Whole,
 };
 use super::js::{self, arg};
 use super::{run, R};
@@ -33,6 +33,8 @@ export interface TransposeSetting {
   size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d;
   outputPadding?: Size2d; cap?: number; seed?: number;
 }
+/** The setting of the checkerboard trace: image and kernel sizes, the stride of each stage (default 2). */
+export interface CheckerboardSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; }
 "#;
 
 fn to_js<T: Serialize>(v: &T) -> R<JsValue> {
@@ -240,6 +242,54 @@ pub fn trace_transpose_settle(setting: JsValue) -> Result<JsValue, JsError> {
             Op::Transpose,
             transpose_setting("traceTransposeSettle", &setting)?.setting(),
         )
+    })
+}
+
+/// Two stacked stride-n transposed convolutions beside nearest-neighbour upsampling then a
+/// conv, stage by stage: outputs, stamps per cell and paths per cell (Distill's checkerboard).
+#[wasm_bindgen(js_name = traceCheckerboard)]
+pub fn trace_checkerboard(
+    input: JsValue,
+    kernel: JsValue,
+    setting: JsValue,
+) -> Result<JsValue, JsError> {
+    use transpose::checkerboard::{MAX_INPUT, MAX_KERNEL as MAX_K};
+    run(|| {
+        let s = js::options::<CheckerboardSetting>(
+            "setting",
+            "traceCheckerboard",
+            "{ size: 6, kernelSize: 3, stride: 2 }",
+            &setting,
+        )?
+        .ok_or_else(|| {
+            ArgError::new(
+                "setting",
+                "undefined",
+                "is required: { size, kernelSize, stride }",
+            )
+        })?;
+        let (size, ks) = (s.size.0, s.kernel_size.0);
+        let stride = s.stride.map_or([2, 2], |v| v.0);
+        // The sizes are checked before any data is copied.
+        if size.iter().any(|&v| v == 0 || v > MAX_INPUT) {
+            return Err(ArgError::new(
+                "size",
+                format!("{size:?}"),
+                format!("each side must be between 1 and {MAX_INPUT} here"),
+            )
+            .into());
+        }
+        if ks.iter().any(|&v| v == 0 || v > MAX_K) {
+            return Err(ArgError::new(
+                "kernelSize",
+                format!("{ks:?}"),
+                format!("each side must be between 1 and {MAX_K} here"),
+            )
+            .into());
+        }
+        let x = image("input", &input, size)?;
+        let k = image("kernel", &kernel, ks)?;
+        to_js(&transpose::checkerboard(&x, size, &k, ks, stride)?)
     })
 }
 

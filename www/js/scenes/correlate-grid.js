@@ -4,7 +4,7 @@
 
 // The page's one colour language (views/colour.js): diverging for signed values, paper to ink
 // for non-negative ones.
-import { colour, dark } from '../views/colour.js';
+import { colour, dark, Legend } from '../views/colour.js';
 
 export { colour };
 
@@ -25,9 +25,11 @@ export function scaleOf(values) {
 export class Grid {
   /**
    * @param container where the grid goes
-   * @param opts { id, label, caption, signed, maxWidth (px), maxCell (px) }
+   * @param opts { id, label, caption, signed, maxWidth (px), maxCell (px), legend }: `legend`
+   *   (default true) puts the colour scale with its end numbers under the grid, updated by
+   *   `set` and `counts`.
    */
-  constructor(container, { id, label = '', caption = '', signed = 'auto', maxWidth = 340, maxCell = 34, flat = false } = {}) {
+  constructor(container, { id, label = '', caption = '', signed = 'auto', maxWidth = 340, maxCell = 34, flat = false, legend = true } = {}) {
     this.figure = document.createElement('figure');
     this.figure.className = 'cs-figure';
     this.node = document.createElement('div');
@@ -39,6 +41,10 @@ export class Grid {
     this.cap = document.createElement('figcaption');
     this.cap.textContent = caption;
     if (caption) this.figure.append(this.cap);
+    if (legend) {
+      this.legend = new Legend(this.figure, { signed: signed !== false, label: caption || label, compact: true });
+      this.legend.node.classList.add('cs-legend');
+    }
     container.append(this.figure);
     this.signed = signed;
     this.maxWidth = maxWidth;
@@ -85,6 +91,10 @@ export class Grid {
   set(values, { scale, shown, text = true, signed = this.signed, digits = 2 } = {}) {
     const s = scale ?? scaleOf(values);
     const sign = signed === 'auto' ? values.some((v) => v < 0) : signed;
+    if (this.legend) {
+      this.legend.setSigned(!!sign);
+      this.legend.update(s);
+    }
     for (let i = 0; i < this.cells.length; i++) {
       const c = this.cells[i];
       const v = values[i];
@@ -111,6 +121,10 @@ export class Grid {
 
   /** Integer counts shaded from white to ink (the stamp coverage). */
   counts(values, max) {
+    if (this.legend) {
+      this.legend.setSigned(false);
+      this.legend.update(max);
+    }
     for (let i = 0; i < this.cells.length; i++) {
       const c = this.cells[i];
       const v = values[i];

@@ -112,20 +112,46 @@ export class Player {
 }
 
 /** A labelled number input. */
-export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange }) {
+export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, says = true }) {
   const input = el('input', {
     id, type: 'number', min, max, value, step: 1, inputmode: 'numeric', 'aria-label': label,
     onchange: () => {
       // Only values inside the current range (set from the wasm validity predicate) get through.
-      const v = Math.round(Number(input.value));
-      if (input.value === '' || !Number.isFinite(v)) { input.value = input.dataset.last ?? value; return; }
+      const typed = input.value;
+      const v = Math.round(Number(typed));
+      if (typed === '' || !Number.isFinite(v)) {
+        input.value = input.dataset.last ?? value;
+        if (says) refusal(input, `${label}: “${typed}” is not a number, so it stays ${input.value}.`);
+        return;
+      }
       const clamped = Math.min(Number(input.max), Math.max(Number(input.min), v));
       input.value = String(clamped);
       input.dataset.last = String(clamped);
-      onchange(clamped, v); // v: what was typed, so a scene can say why it was refused
+      // A scene that names the rule itself (`says: false`) gets what was typed as `v`.
+      if (says) {
+        refusal(input, String(clamped) === typed.trim() ? ''
+          : `${label} ${typed} is not possible here: ${Number.isInteger(Number(typed)) ? '' : 'a whole number, '}from ${input.min} to ${input.max}, so it is ${clamped}.`);
+      }
+      onchange(clamped, v);
     },
   });
   return input;
+}
+
+/**
+ * The note under a group of controls saying why a typed value was refused or adjusted (one per
+ * `.cs-controls`, its space reserved so nothing moves; empty once a value is taken as typed).
+ */
+function refusal(input, text) {
+  const group = input.closest('.cs-controls');
+  if (!group) return;
+  let note = group.nextElementSibling?.classList.contains('cs-refused') ? group.nextElementSibling : null;
+  if (!note) {
+    note = el('p.cs-note.cs-refused', { role: 'status', 'aria-live': 'polite' });
+    group.after(note);
+  }
+  note.textContent = text;
+  note.dataset.for = input.id;
 }
 
 /** A labelled select from [value, text] pairs. */

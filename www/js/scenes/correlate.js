@@ -5,6 +5,7 @@
 // the wasm trace `traceCorrelate`; the controls' ranges from `traceCorrelateRanges`.
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
+import { colour, dark, Legend } from '../views/colour.js';
 import { Player, numberInput, select, field } from './correlate-player.js';
 import { learnedKernel, formulaConv } from './correlate-common.js';
 import { int, ints, oneOf, flag, custom, speed, readLink, writeLink } from './schema.js';
@@ -96,7 +97,10 @@ export class CorrelateScene extends Scene {
     const kcol = el('div.cs-col');
     stage.append(kcol);
     this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
-    kcol.append(el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)')));
+    const kfig = el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)'));
+    kcol.append(kfig);
+    this.kLegend = new Legend(kfig, { signed: true, label: 'kernel', compact: true });
+    this.kLegend.node.classList.add('cs-legend');
     // With "flip", what slides is the kernel turned by 180°: shown beside the one you edit.
     this.flipGrid = new Grid(kcol, { id: 'corr-kernel-flipped', label: 'The kernel turned by 180°: what slides over the input', caption: 'turned by 180°: what slides', maxWidth: narrow ? 114 : 150, maxCell: 44 });
     this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
@@ -133,7 +137,7 @@ export class CorrelateScene extends Scene {
 
   geoInput(key, a, id, label, lo) {
     return numberInput(id, label, {
-      min: lo, max: 4, value: lo,
+      min: lo, max: 4, value: lo, says: false,
       onchange: (v, want) => { this.refused(key, a, label, want, v); this.s[key][a] = v; this.rebuild(); },
     });
   }
@@ -231,6 +235,8 @@ export class CorrelateScene extends Scene {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
+      readerStart: t.readerStart, readers: t.readers,
+      outputMax: t.outputMax, productsMax: t.productsMax, productsSigned: t.productsSigned, kernelMax: t.kernelMax,
     };
     this.rawKernel = ker.values;
     const tr = this.tr;
@@ -238,7 +244,10 @@ export class CorrelateScene extends Scene {
     this.inGrid.set(tr.padded, { text: true });
     this.inGrid.tag('cs-pad', (i) => tr.paddedSource[i] < 0);
     this.outGrid.resize(tr.outH, tr.outW);
-    this.outScale = scaleOf(tr.output);
+    // One scale for every step (from the trace), so a colour means the same number at each step.
+    this.outScale = tr.outputMax;
+    this.prodScale = tr.productsMax;
+    this.prodSigned = tr.productsSigned;
     this.prodGrid.resize(tr.kh, tr.kw);
     this.renderKernel(ker);
     this.flipGrid.figure.style.display = t.flipped ? '' : 'none';
@@ -264,6 +273,7 @@ export class CorrelateScene extends Scene {
     if (old.length === k * k) {
       // Same size: update the cells in place, so focus (and a Tab just pressed) stays where it is.
       old.forEach((inp, i) => { inp.value = fmt(ker.values[i], 3).replace('−', '-'); });
+      this.shadeKernel(ker);
       return;
     }
     const cells = [];
@@ -276,6 +286,19 @@ export class CorrelateScene extends Scene {
       cells.push(inp);
     }
     this.kEdit.replaceChildren(...cells);
+    this.shadeKernel(ker);
+  }
+
+  /** The kernel editor's cells on the diverging scale, with its legend. */
+  shadeKernel(ker) {
+    const scale = scaleOf(ker.values);
+    this.kLegend.update(scale);
+    this.kEdit.querySelectorAll('input').forEach((inp, i) => {
+      const [r, g, b] = colour(ker.values[i], scale, true);
+      inp.style.backgroundColor = `rgb(${r},${g},${b})`;
+      inp.classList.toggle('cs-dark', dark([r, g, b]));
+      inp.dataset.value = String(ker.values[i]);
+    });
   }
 
   editKernel() {
@@ -293,10 +316,11 @@ export class CorrelateScene extends Scene {
     const win = tr.window.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.inGrid.mark('cs-win', win);
     this.inGrid.mark('cs-win-first', [win[0]]);
+    this.kernelOver(win);
     this.outGrid.set(tr.output, { scale: this.outScale, shown: (i) => i <= t });
     this.outGrid.mark('cs-cur', [t]);
     const prods = tr.products.subarray(t * tr.taps, (t + 1) * tr.taps);
-    this.prodGrid.set(prods);
+    this.prodGrid.set(prods, { scale: this.prodScale, signed: this.prodSigned });
     const i = Math.floor(t / tr.outW);
     const j = t % tr.outW;
     // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
@@ -310,11 +334,46 @@ export class CorrelateScene extends Scene {
     this.player.changed(this.ctx.changed);
   }
 
-  /** Lights up the windows that read padded input cell `i` (from the trace's window table). */
+  /**
+   * The kernel's weights drawn over the input window, as one layer that moves with it (a short
+   * transition, instant under prefers-reduced-motion). Each weight sits on the cell it
+   * multiplies (`win`: the trace's padded-cell index per tap); positions are the cells' own.
+   */
+  kernelOver(win) {
+    const tr = this.tr;
+    const grid = this.inGrid;
+    if (!this.kOver || this.kOver.parentNode !== grid.node || this.kOverTaps !== tr.taps || this.kOverFor !== tr) {
+      this.kOver?.remove();
+      this.kOver = el('div.cs-kover', { id: 'corr-kernel-over', 'aria-hidden': 'true' });
+      this.kOver.classList.toggle('cs-still', this.shared.reducedMotion);
+      const scale = tr.kernelMax;
+      const first = grid.cells[win[0]];
+      for (let j = 0; j < tr.taps; j++) {
+        const c = grid.cells[win[j]];
+        const v = tr.kernel[j];
+        const [r, g, b] = colour(v, scale, true);
+        const tap = el('span.cs-ktap', { 'data-value': String(v), 'data-tap': String(j) }, grid.cellPx >= 22 ? `×${fmt(v, 2)}` : '');
+        tap.style.left = `${c.offsetLeft - first.offsetLeft}px`;
+        tap.style.top = `${c.offsetTop - first.offsetTop}px`;
+        tap.style.width = `${c.offsetWidth}px`;
+        tap.style.height = `${c.offsetHeight}px`;
+        tap.style.setProperty('--tap', `rgba(${r},${g},${b},.55)`);
+        this.kOver.append(tap);
+      }
+      grid.node.append(this.kOver);
+      this.kOverTaps = tr.taps;
+      this.kOverFor = tr;
+    }
+    const at = grid.cells[win[0]];
+    this.kOver.style.transform = `translate(${at.offsetLeft}px, ${at.offsetTop}px)`;
+    this.kOver.dataset.at = String(win[0]);
+  }
+
+  /** Lights up the windows that read padded input cell `i` (the trace's `readers` of it). */
   usesOf(i) {
     const tr = this.tr;
-    const steps = [];
-    for (let s = 0; s < tr.steps; s++) if (tr.window.subarray(s * tr.taps, (s + 1) * tr.taps).includes(i)) steps.push(s);
+    // The steps that read cell i, recorded by the trace (wasm): no search here.
+    const steps = tr.readers.subarray(tr.readerStart[i], tr.readerStart[i + 1]);
     this.inGrid.mark('cs-picked', [i]);
     this.outGrid.mark('cs-uses', steps);
     this.rule.textContent = `Input cell ${Math.floor(i / tr.pw)}, ${i % tr.pw} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;

@@ -10,6 +10,7 @@ import { Grid, fmt, scaleOf } from './correlate-grid.js';
 import { Player, numberInput, select, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
 import { int, ints, oneOf, speed, readLink, writeLink } from './schema.js';
+import { CheckerboardView } from './checkerboard.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
@@ -28,6 +29,12 @@ export const SCHEMA = [
   ints('d', 'Dilation', 2, 1, 6, [1, 1]),
   int('t', 'Step', 0, 99999, 0),
   speed(),
+  // The checkerboard section (two stacked layers beside resize-then-conv).
+  oneOf('ci', 'Checkerboard input', INPUTS, 'ones'),
+  int('cn', 'Checkerboard input size', 1, 8, 6),
+  oneOf('cw', 'Checkerboard kernel', KERNELS, 'ones'),
+  int('ck', 'Checkerboard kernel size', 1, 7, 3),
+  int('cs', 'Checkerboard stride', 1, 3, 2),
 ];
 
 export class TransposeScene extends Scene {
@@ -36,6 +43,7 @@ export class TransposeScene extends Scene {
   constructor(root, ctx) {
     super(root, ctx);
     this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
+    this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
   }
@@ -54,7 +62,7 @@ export class TransposeScene extends Scene {
     this.kernelSel = select('tr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => { this.s.kernel = v; this.rebuild(); });
     this.ksIn = numberInput('tr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.rebuild(); } });
     const num = (key, i, id, label, lo) => numberInput(id, label, {
-      min: lo, max: 6, value: this.s[key][i],
+      min: lo, max: 6, value: this.s[key][i], says: false,
       onchange: (v, want) => { this.refused(key, i, label, want, v); this.s[key][i] = v; this.rebuild(); },
     });
     this.geo = [
@@ -116,6 +124,8 @@ export class TransposeScene extends Scene {
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
 
+    this.buildCheckerboard(r);
+
     const adj = el('section.cs-panel', { 'aria-label': 'Adjoint check' },
       el('h3', { text: 'Why “transposed”: it is the adjoint of the strided convolution' }),
       el('p.cs-muted', {}, 'Let K be Conv2d with these settings (stride n: it shrinks), g this input and f a fixed random image of the output’s size. ',
@@ -135,6 +145,63 @@ export class TransposeScene extends Scene {
     this.rtDown = fig('rt-down', 'Conv2d: downscaled');
     this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
     r.append(rt);
+  }
+
+  /** The checkerboard section: its own controls, both paths, the rule in words. */
+  buildCheckerboard(r) {
+    const sec = el('section#checkerboard.cs-panel.cb', { 'aria-label': 'Checkerboard artifacts: two stacked transposed convolutions and the fix' });
+    r.append(sec);
+    sec.append(el('h3', { text: 'Checkerboard artifacts: two layers deep, and the fix' }),
+      el('p.cs-muted', {}, 'Stack two stride-n transposed convolutions and the uneven overlap compounds; upsample by nearest neighbour and then ',
+        'convolve, and every cell away from the border gets the same number of stamps. Stamps per cell counts the paths from the ',
+        'input to each cell (the output for an all-ones image and kernel). ',
+        el('a', { href: 'https://distill.pub/2016/deconv-checkerboard/', rel: 'noopener' }, 'Odena, Dumoulin & Olah, Distill 2016'), '.'));
+    const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Checkerboard settings' });
+    const cb = this.cb;
+    this.cbInput = select('cb-input', 'Checkerboard input image', INPUTS, cb.input, (v) => { cb.input = v; this.checkerboard(); });
+    this.cbSize = numberInput('cb-size', 'Checkerboard input size (cells per side)', { min: 1, max: 8, value: cb.n, says: false, onchange: (v, want) => { this.cbRefused('Input size', want, v, this.cbSize); cb.n = v; this.checkerboard(); } });
+    this.cbKernel = select('cb-kernel', 'Checkerboard kernel', KERNELS, cb.kernel, (v) => { cb.kernel = v; this.checkerboard(); });
+    this.cbK = numberInput('cb-ksize', 'Checkerboard kernel size', { min: 1, max: 7, value: cb.k, says: false, onchange: (v, want) => { this.cbRefused('Kernel size', want, v, this.cbK); cb.k = v; this.checkerboard(); } });
+    this.cbS = numberInput('cb-stride', 'Checkerboard stride', { min: 1, max: 3, value: cb.stride, says: false, onchange: (v, want) => { this.cbRefused('Stride', want, v, this.cbS); cb.stride = v; this.checkerboard(); } });
+    const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { cb.k = k; cb.stride = 2; this.checkerboard(); } }, text);
+    c.append(
+      field('Input', this.cbInput, this.cbSize),
+      field('Kernel', this.cbKernel, this.cbK),
+      field('Stride', this.cbS),
+      field('Try', quick(3, 'k = 3, stride 2 (uneven)'), quick(4, 'k = 4, stride 2 (even)')),
+    );
+    sec.append(c);
+    this.cbRule = el('p.cs-note.cb-rule', { id: 'cb-rule', role: 'status', 'aria-live': 'polite' });
+    sec.append(this.cbRule);
+    // On a phone a stage's output and its counts still sit side by side.
+    this.cbView = new CheckerboardView(sec, { px: matchMedia('(max-width: 520px)').matches ? 112 : 168 });
+  }
+
+  /** Says why a typed checkerboard value was refused (the range is the trace's own). */
+  cbRefused(label, want, got, input) {
+    this.cbNote = want === got || !Number.isFinite(want) ? '' : `${label} ${want} is outside ${input.min} to ${input.max}, what this section draws, so it is ${got}.`;
+  }
+
+  checkerboard() {
+    const { api, cb } = this;
+    const x = api.tracePresetImage({ name: cb.input, size: cb.n, seed: 3 });
+    const ker = api.tracePresetKernel({ name: cb.kernel, size: cb.k, seed: 5 });
+    const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
+    this.cbView.update(c);
+    // The steppers reach exactly what the trace draws (its limits, from wasm).
+    for (const [inp, key] of [[this.cbSize, 'size'], [this.cbK, 'kernelSize'], [this.cbS, 'stride']]) [inp.min, inp.max] = c.limits[key];
+    this.cbInput.value = cb.input;
+    this.cbSize.value = cb.n;
+    this.cbKernel.value = cb.kernel;
+    this.cbK.value = cb.k;
+    this.cbS.value = cb.stride;
+    const rule = c.even[0]
+      ? `k = ${c.kh} is a multiple of the stride ${c.stride[0]}: every cell gets the same number of overlapping stamps, so the transposed convs are even too.`
+      : `k = ${c.kh} is not a multiple of the stride ${c.stride[0]}: neighbouring cells get different numbers of overlapping stamps (uneven overlap), and a second layer multiplies the unevenness. Nearest-neighbour upsampling then a conv stays even.`;
+    this.cbRule.textContent = `${this.cbNote ? `${this.cbNote} ` : ''}${rule}`;
+    this.cbNote = '';
+    this.cbRule.dataset.even = String(c.even[0]);
+    if (this.shown) this.ctx.changed?.();
   }
 
   image() {
@@ -179,13 +246,18 @@ export class TransposeScene extends Scene {
     this.tr = {
       h: t.h, w: t.w, k: t.kh, fullH: t.fullH, fullW: t.fullW, outH: t.outH, outW: t.outW, steps: t.steps, taps: t.taps,
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
-      full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms,
+      full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms, completeAt: t.completeAt,
+      valueMax: t.valueMax, signed: t.signed, coverageMax: t.coverageMax,
+      stampInside: t.stampInside, stampFocus: t.stampFocus, stampCell: t.stampCell, stampCorner: t.stampCorner,
       eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
       eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
     const tr = this.tr;
-    this.scale = scaleOf(tr.full);
-    this.maxCover = scaleOf(tr.coverageFull);
+    // One scale and sign for every step's stamp, canvas and output (from the trace), so colours
+    // keep their meaning.
+    this.scale = tr.valueMax;
+    this.signed = tr.signed;
+    this.maxCover = tr.coverageMax;
     this.inGrid.resize(tr.h, tr.w);
     this.inGrid.set(tr.input);
     this.kGrid.resize(tr.k, tr.k);
@@ -212,6 +284,7 @@ export class TransposeScene extends Scene {
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
+    this.checkerboard();
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
@@ -225,27 +298,27 @@ export class TransposeScene extends Scene {
     if (!tr) return;
     this.s.t = t;
     const { canvas, coverage: cover } = this.api.traceTransposeAfter(this.img.data, this.ker.values, this.setting(this.img, this.ker), t + 1);
-    this.canvas.set(canvas, { scale: this.scale, shown: (i) => cover[i] > 0 });
+    this.canvas.set(canvas, { scale: this.scale, signed: this.signed, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
-    this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale });
-    // An output cell is complete once as many stamps cover it as will in the end.
-    const done = new Set();
-    for (let i = 0; i < cover.length; i++) if (tr.canvasOutput[i] >= 0 && cover[i] === tr.coverageFull[i]) done.add(tr.canvasOutput[i]);
-    this.eqOut.set(tr.eqOutput, { scale: this.scale, shown: (o) => done.has(o) });
+    this.stampGrid.set(tr.stampValue.subarray(t * tr.taps, (t + 1) * tr.taps), { scale: this.scale, signed: this.signed });
+    // An output cell is complete once its last stamp has landed (the step is the trace's).
+    this.eqOut.set(tr.eqOutput, { scale: this.scale, signed: this.signed, shown: (o) => tr.completeAt[o] <= t });
     const taps = tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.canvas.mark('cs-win', taps);
     this.cover.mark('cs-win', taps);
     this.inGrid.mark('cs-cur', [t]);
-    const outs = [...tr.stampOut.subarray(t * tr.taps, (t + 1) * tr.taps)].filter((o) => o >= 0);
-    this.eqOut.mark('cs-win', outs);
+    // Where the stamp lands, which input cell makes it, its corner and its first output cell:
+    // all recorded by the trace (wasm); marks skip the −1 of cropped taps.
+    this.eqOut.mark('cs-win', tr.stampOut.subarray(t * tr.taps, (t + 1) * tr.taps));
     this.eqGrid.mark('cs-cur', [tr.eqPosition[t]]);
-    const i = Math.floor(t / tr.w);
-    const j = t % tr.w;
+    const [i, j] = tr.stampCell.subarray(2 * t, 2 * t + 2);
+    const [cy, cx] = tr.stampCorner.subarray(2 * t, 2 * t + 2);
+    const cropped = tr.taps - tr.stampInside[t];
     this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], 3)),
-      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${Math.floor(tr.stampFull[t * tr.taps] / tr.fullW)}, ${tr.stampFull[t * tr.taps] % tr.fullW})` +
-      `${outs.length < tr.taps ? ` (${tr.taps - outs.length} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
+      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${cy}, ${cx})` +
+      `${cropped > 0 ? ` (${cropped} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
     // The window of the first output cell this stamp reaches, on the zero-inserted grid.
-    const focus = outs.length ? outs[0] : -1;
+    const focus = tr.stampFocus[t];
     if (focus >= 0) {
       const win = tr.eqWindow.subarray(focus * tr.taps, (focus + 1) * tr.taps);
       this.eqGrid.mark('cs-win', win);
@@ -321,7 +394,7 @@ export class TransposeScene extends Scene {
 
   getState() {
     const s = this.s;
-    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName });
+    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName, ci: this.cb.input, cn: this.cb.n, cw: this.cb.kernel, ck: this.cb.k, cs: this.cb.stride });
   }
 
   setState(p) {
@@ -337,6 +410,11 @@ export class TransposeScene extends Scene {
     if (v.d) s.dilation = v.d;
     if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
     if (v.sp) this.player.speedName = v.sp;
+    if (v.ci) this.cb.input = v.ci;
+    if (v.cn !== undefined) this.cb.n = v.cn;
+    if (v.cw) this.cb.kernel = v.cw;
+    if (v.ck !== undefined) this.cb.k = v.ck;
+    if (v.cs !== undefined) this.cb.stride = v.cs;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();

@@ -68,6 +68,15 @@ export class Legend {
     this.update(1);
   }
 
+  /** Switches between the diverging and the sequential scale (same size: nothing moves). */
+  setSigned(signed) {
+    if (signed === this.signed) return;
+    this.signed = signed;
+    this.node.classList.toggle('diverging', signed);
+    this.node.classList.toggle('sequential', !signed);
+    this.bar.style.background = gradient(signed);
+  }
+
   update(scale) {
     const s = scale > 0 ? scale : 0;
     this.lo.textContent = this.signed ? endNumber(-s) : '0';

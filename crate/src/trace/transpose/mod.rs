@@ -6,14 +6,18 @@
 //! - [`zero_insertion`]: the equivalent view: insert `stride − 1` zeros between input pixels,
 //!   pad by `dilation·(k−1) − padding`, and correlate with the flipped kernel;
 //! - [`adjoint`]: ⟨K f, g⟩ = ⟨f, Kᵀ g⟩, the transposed convolution as the conv's adjoint;
-//! - [`round_trip`]: Conv2d(stride n) → ConvTranspose2d, back to the input's size.
+//! - [`round_trip`]: Conv2d(stride n) → ConvTranspose2d, back to the input's size;
+//! - [`checkerboard`]: two stacked stride-n transposed convs, where the uneven overlap
+//!   compounds, beside nearest-neighbour upsampling then a conv (Distill's fix).
 
 pub mod adjoint;
+pub mod checkerboard;
 pub mod round_trip;
 pub mod stamps;
 pub mod zero_insertion;
 
 pub use adjoint::{adjoint, Adjoint};
+pub use checkerboard::{checkerboard, Checkerboard};
 pub use round_trip::{round_trip, RoundTrip};
 pub use stamps::{conv_transpose, stamps_only, trace, TransTrace};
 pub use zero_insertion::Equivalent;

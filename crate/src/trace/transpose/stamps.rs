@@ -52,6 +52,27 @@ pub struct TransTrace {
     /// Per canvas cell: its output index, or −1 where the padding crops it.
     #[serde(serialize_with = "crate::typed::i32s")]
     pub canvas_output: Vec<i32>,
+    /// Per output cell: the step (0-based) at which its last stamp lands, so it is complete
+    /// from then on (0 for a cell no stamp reaches).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub complete_at: Vec<u32>,
+    /// One colour scale for every step's stamp, canvas and output: the largest |canvas value|,
+    /// whether any stamp or canvas value is negative, and the most stamps on a canvas cell.
+    pub value_max: f32,
+    pub signed: bool,
+    pub coverage_max: u32,
+    /// Per stamp: how many of its taps land inside the output (the rest fall in the cropped
+    /// border), and the first output cell it reaches (−1 for none): the cell whose window the
+    /// zero-insertion view shows.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub stamp_inside: Vec<u32>,
+    #[serde(serialize_with = "crate::typed::i32s")]
+    pub stamp_focus: Vec<i32>,
+    /// Per stamp: its input cell `[row, column]` and the canvas cell of its first tap (its corner).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub stamp_cell: Vec<u32>,
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub stamp_corner: Vec<u32>,
     /// The zero-insertion view (absent when only the stamps were asked for).
     pub equivalent: Option<Equivalent>,
 }
@@ -183,6 +204,27 @@ fn trace_stamps(
             canvas_output[(r + pt) * full_w + c + pl] = (r * out_w + c) as i32;
         }
     }
+    let value_max = crate::trace::correlate::max_abs(&full);
+    let signed = stamp_value.iter().chain(&full).any(|&v| v < 0.0);
+    let coverage_max = coverage_full.iter().copied().max().unwrap_or(0);
+    let steps = h * w;
+    let mut stamp_inside = Vec::with_capacity(steps);
+    let mut stamp_focus = Vec::with_capacity(steps);
+    let mut stamp_cell = Vec::with_capacity(2 * steps);
+    let mut stamp_corner = Vec::with_capacity(2 * steps);
+    for (t, outs) in stamp_out.chunks(taps.max(1)).enumerate().take(steps) {
+        stamp_inside.push(outs.iter().filter(|&&o| o >= 0).count() as u32);
+        stamp_focus.push(outs.iter().copied().find(|&o| o >= 0).unwrap_or(-1));
+        stamp_cell.extend([(t / w) as u32, (t % w) as u32]);
+        let c = stamp_full[t * taps] as usize;
+        stamp_corner.extend([(c / full_w) as u32, (c % full_w) as u32]);
+    }
+    let mut complete_at = vec![0u32; out_h * out_w];
+    for (i, &o) in stamp_out.iter().enumerate() {
+        if o >= 0 {
+            complete_at[o as usize] = (i / taps) as u32;
+        }
+    }
     let equivalent = if with_equivalent {
         Some(zero_insertion::equivalent(x, h, w, k, kh, kw, g, &terms)?)
     } else {
@@ -209,7 +251,15 @@ fn trace_stamps(
         output,
         coverage_full,
         coverage,
+        value_max,
+        signed,
+        coverage_max,
+        stamp_inside,
+        stamp_focus,
+        stamp_cell,
+        stamp_corner,
         canvas_output,
+        complete_at,
         equivalent,
     })
 }
