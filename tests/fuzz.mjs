@@ -71,8 +71,12 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     { strides: 2 }, { stride: 1, extra: 1 }, { __proto__: null, bogus: 1 }];
   const BAD_TENSOR = [undefined, null, 5, 2 ** 32 + 1, 'x', {}, [], freed, forged, forgedModel, ptrObj, proxy, revoked,
     new Float32Array(4), Symbol('t'), 10n, () => 1];
+  const f32of3 = new Float32Array(3);
   const BAD_F32 = [undefined, null, 5, 'abcd', [1, 2, 3, 4], new Float64Array(4), new BigInt64Array(4), new Uint8Array(4),
-    arrayLike, detached, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), new Float32Array(3)];
+    arrayLike, detached, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), f32of3];
+  // For settings whose sizes run from 1 (any length up to 64 can be right there): no Float32Array
+  // of a small length, one longer than any setting takes instead.
+  const BAD_F32_NO_SIZE = [...BAD_F32.filter((v) => v !== f32of3), new Float32Array(65)];
   const BAD_U8 = [undefined, null, 5, 'abcd', [1, 2, 3], new Float32Array(4), new Int8Array(4), arrayLike, proxy, revoked, hugeU8, Symbol('u')];
   const BAD_NAME = [undefined, null, 5, {}, [], 'x'.repeat(100000), Symbol('n'), 10n, throwing, proxy, 'conv9', ''];
 
@@ -178,7 +182,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(settleFields)]], check: (r) => r.outputPadding.length === 2 },
     traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(settleFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
     traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
-    traceCheckerboard: { call: api.traceCheckerboard, args: () => { const s = { size: [int(1, 8), int(1, 8)], kernelSize: [int(1, 7), int(1, 7)], stride: [int(1, 3), int(1, 3)] }; return [img(s.size[0], s.size[1]), img(s.kernelSize[0], s.kernelSize[1]), s]; }, bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, null, { size: 9, kernelSize: 3 }, { size: 4, kernelSize: 8 }, { size: 4, kernelSize: 3, stride: 4 }, { size: 4, kernelSize: 3, stride: 0 }, { size: 4, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.transposed.length === 2 && r.resize.length === 2 && r.transposed[1].h === r.h * r.stride[0] ** 2 && r.resize[1].paths.length === r.transposed[1].output.length && r.resize.every((s) => s.interiorLevels.length <= 1) },
+    traceCheckerboard: { call: api.traceCheckerboard, args: () => { const s = { size: [int(1, 8), int(1, 8)], kernelSize: [int(1, 7), int(1, 7)], stride: [int(1, 3), int(1, 3)] }; return [img(s.size[0], s.size[1]), img(s.kernelSize[0], s.kernelSize[1]), s]; }, bad: [BAD_F32_NO_SIZE, BAD_F32_NO_SIZE, [...BAD_OPTS, undefined, null, { size: 9, kernelSize: 3 }, { size: 4, kernelSize: 8 }, { size: 4, kernelSize: 3, stride: 4 }, { size: 4, kernelSize: 3, stride: 0 }, { size: 4, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.transposed.length === 2 && r.resize.length === 2 && r.transposed[1].h === r.h * r.stride[0] ** 2 && r.resize[1].paths.length === r.transposed[1].output.length && r.resize.every((s) => s.interiorLevels.length <= 1) },
     traceRoundTrip: { call: api.traceRoundTrip, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(corrFields)]], check: (r) => r.up instanceof Float32Array },
     tracePresetImage: { call: api.tracePresetImage, args: () => [{ name: pick(['edges', 'letter', 'dot', 'ones', 'checker', 'random']), size: int(1, 9), seed: int(0, 9) }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 97], seed: NOT_WHOLE })]], check: (r) => r instanceof Float32Array },
     tracePresetKernel: { call: api.tracePresetKernel, args: () => [{ name: pick(['delta', 'box', 'random', 'ones']), size: int(1, 5), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 12, [3, 4]], seed: NOT_WHOLE })]], check: (r) => r.values instanceof Float32Array },
