@@ -20,10 +20,11 @@ const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD + momentum 0.9', adam: 'Adam' };
 const MAX_WORKERS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 const DEFAULTS = {
   // The slp trains an epoch in well under a second: slowed by default, so the templates can be
-  // watched as they form (an epoch in 20 s), on one worker (its step is shorter than the
-  // workers' exchange of gradients, so more workers would be slower).
+  // watched as they form (an epoch in 20 s). The slp and mlp train on one worker: their step is
+  // short beside the workers' exchange of gradients, and measured, two workers are slower
+  // (slp 0.49×, mlp 0.71×; the cnn 1.48× faster: bench/results.md).
   slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', w: '1' },
-  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
+  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', w: '1' },
   cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
