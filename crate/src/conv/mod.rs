@@ -35,7 +35,7 @@ pub(crate) fn unwritten(n: usize) -> Vec<f32> {
     vec![f32::NAN; n]
 }
 
-fn check_bias(bias: Option<&Tensor>, channels: usize) -> Result<Option<&[f32]>> {
+pub(crate) fn check_bias(bias: Option<&Tensor>, channels: usize) -> Result<Option<&[f32]>> {
     match bias {
         None => Ok(None),
         Some(b) if b.shape() == [channels] => Ok(Some(b.data())),

@@ -36,17 +36,7 @@ impl PreparedConv2d {
     ) -> Result<Self> {
         let [c, h, wd] = input_chw;
         let plan = ConvPlan::conv2d(&[1, c, h, wd], w.shape(), p)?;
-        let bias = match bias {
-            None => None,
-            Some(b) if b.shape() == [plan.small_channels] => Some(b.data().to_vec()),
-            Some(b) => {
-                return Err(Error::param(
-                    "bias",
-                    b.shape(),
-                    format!("expected shape [{}]", plan.small_channels),
-                ))
-            }
-        };
+        let bias = super::check_bias(bias, plan.small_channels)?.map(<[f32]>::to_vec);
         let (k, opg) = (plan.win.rows(), plan.small_per_group());
         let packed = (0..plan.groups)
             .map(|g| {
@@ -187,17 +177,7 @@ impl PreparedConvTranspose2d {
     ) -> Result<Self> {
         let [c, h, wd] = input_chw;
         let plan = ConvPlan::conv_transpose2d(&[1, c, h, wd], w.shape(), p)?;
-        let bias = match bias {
-            None => None,
-            Some(b) if b.shape() == [plan.image_channels] => Some(b.data().to_vec()),
-            Some(b) => {
-                return Err(Error::param(
-                    "bias",
-                    b.shape(),
-                    format!("expected shape [{}]", plan.image_channels),
-                ))
-            }
-        };
+        let bias = super::check_bias(bias, plan.image_channels)?.map(<[f32]>::to_vec);
         let (k, cpg) = (plan.win.rows(), plan.small_per_group());
         let packed = (0..plan.groups)
             .map(|g| {
