@@ -63,6 +63,27 @@ test('Correlate: invalid link values open as the nearest valid ones (ranges from
   await context.close();
 });
 
+test('Correlate: a kernel size or learned kernel number the kernel cannot have is named, with what opened', async () => {
+  const { page, context, errors } = await open('#correlate?in=letter&k=sobel-x&ks=5', '#corr-output .cs-cell');
+  assert.equal(await page.inputValue('#corr-ksize'), '3');
+  assert.match(await linkNote(page), /Kernel size 5: the Sobel x kernel is 3×3: opened with 3\./);
+  assert.equal(query(await hashOf(page)).ks, '3');
+  await context.close();
+  const learned = await open('#correlate?in=letter&k=learned&li=50', '#corr-output .cs-cell');
+  await learned.page.waitForFunction(() => /Learned kernel number 50/.test(document.querySelector('#scene-correlate .link-note')?.textContent ?? ''));
+  const count = await learned.page.evaluate(async () => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const m = api.Model.load(new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer()));
+    return m.weights(m.layers().find((l) => l.kind === 'conv2d').name).shape[0];
+  });
+  assert.match(await linkNote(learned.page), new RegExp(`Learned kernel number 50: the cnn's first conv layer has kernels 0 to ${count - 1}: opened with ${count - 1}\\.`));
+  assert.equal(await learned.page.inputValue('#corr-learned'), String(count - 1));
+  assert.equal(query(await hashOf(learned.page)).li, String(count - 1));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(learned.errors, []);
+  await learned.context.close();
+});
+
 test('Correlate: a stepper at its wasm maximum cannot go past it; the geometry steppers carry the wasm ranges', async () => {
   const { page, context, errors } = await open('#correlate?in=letter&n=5&k=box&ks=3&s=1,1&p=0,0,0,0&d=1,1', '#corr-output .cs-cell');
   const lim = (await page.evaluate(controls)).correlate;

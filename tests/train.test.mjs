@@ -114,7 +114,7 @@ test('train: use the trained slp in Templates, download it, load it back (same a
   for (let i = 0; i < 3; i++) await page.click('#train-step');
   await waitFor(page, (x) => Number(x.samples) === 192);
   await page.click('#train-use');
-  await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-status').textContent));
+  await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-status')?.textContent ?? ''));
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
   const file = await download.path();
   assert.ok(readFileSync(file).length > 7850 * 4, 'f32 weights');
@@ -123,7 +123,7 @@ test('train: use the trained slp in Templates, download it, load it back (same a
     return p.$$eval('#templates > *', (t) => t.map((f) => f.dataset.cos));
   };
   await page.click('nav a[href="#templates"]');
-  await page.waitForFunction(() => /trained here/.test(document.querySelector('#tpl-source').textContent));
+  await page.waitForFunction(() => /trained here/.test(document.querySelector('#tpl-source')?.textContent ?? ''));
   await page.click('#tpl-example');
   const trained = await cosOf(page);
 
@@ -135,9 +135,9 @@ test('train: use the trained slp in Templates, download it, load it back (same a
   assert.notDeepEqual(shipped, trained, 'the trained slp differs from the shipped one');
   await p2.click('nav a[href="#train"]');
   await p2.setInputFiles('#model-file', file);
-  await p2.waitForFunction(() => /your file/.test(document.querySelector('#model-status').textContent));
+  await p2.waitForFunction(() => /your file/.test(document.querySelector('#model-status')?.textContent ?? ''));
   await p2.click('nav a[href="#templates"]');
-  await p2.waitForFunction(() => /your file/.test(document.querySelector('#tpl-source').textContent));
+  await p2.waitForFunction(() => /your file/.test(document.querySelector('#tpl-source')?.textContent ?? ''));
   assert.deepEqual(await cosOf(p2), trained, 'the downloaded model answers as the trained one');
 
   // A corrupt file, dropped: the loader's message, and the page still works.

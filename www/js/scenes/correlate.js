@@ -224,6 +224,14 @@ export class CorrelateScene extends Scene {
     }
     const img = this.image();
     const ker = this.kernelValues();
+    // A link's kernel size that its kernel cannot have (Sobel and Laplacian are 3×3, the learned
+    // kernel is the model's) is named, not silently replaced.
+    if (this.wantKs !== undefined && this.wantKs !== ker.k && !(this.s.kernel === 'learned' && !this.learned)) {
+      const name = KERNELS.find(([v]) => v === this.s.kernel)?.[1] ?? this.s.kernel;
+      this.notes = [...(this.notes ?? []), `Kernel size ${this.wantKs}: the ${name} kernel is ${ker.k}×${ker.k}: opened with ${ker.k}.`];
+      this.linkNotes(this.notes);
+    }
+    if (!(this.s.kernel === 'learned' && !this.learned)) this.wantKs = undefined;
     this.s.ks = ker.k;
     const { api, s } = this;
     const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation };
@@ -301,13 +309,14 @@ export class CorrelateScene extends Scene {
       return;
     }
     const cells = [];
-    for (let i = 0; i < k * k; i++) {
-      const inp = el('input.cs-kcell', {
-        type: 'number', step: 0.25, value: fmt(ker.values[i], 3).replace('−', '-'),
-        'aria-label': `kernel row ${Math.floor(i / k) + 1} column ${(i % k) + 1}`,
-        onchange: () => this.editKernel(),
-      });
-      cells.push(inp);
+    for (let row = 1; row <= k; row++) {
+      for (let col = 1; col <= k; col++) {
+        cells.push(el('input.cs-kcell', {
+          type: 'number', step: 0.25, value: fmt(ker.values[cells.length], 3).replace('−', '-'),
+          'aria-label': `kernel row ${row} column ${col}`,
+          onchange: () => this.editKernel(),
+        }));
+      }
     }
     this.kEdit.replaceChildren(...cells);
     this.shadeKernel(ker);
@@ -451,7 +460,7 @@ export class CorrelateScene extends Scene {
     if (s.input === 'digit' && !this.shared.digit) notes.push('The link shows “your drawn digit” but holds no drawing: opened with letter A (draw one in the Draw scene).');
     if (v.n !== undefined) s.n = v.n;
     if (v.k) s.kernel = v.k;
-    if (v.ks !== undefined) s.ks = v.ks;
+    if (v.ks !== undefined) { s.ks = v.ks; this.wantKs = v.ks; }
     if (v.kv) {
       if (v.kv.length === s.ks * s.ks) s.kv = v.kv;
       else if (s.kernel === 'custom') {

@@ -433,7 +433,10 @@ export class TrainScene extends Scene {
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
         add(8, 48, (i) => `conv1 kernel ${i}`);
         this.tiles.append(el('div.break'));
-        add(128, 22, (i) => `conv2 kernel ${Math.floor(i / 8)}.${i % 8}`);
+        // conv2's 16 output channels × 8 input channels, named in that order (no index arithmetic).
+        const names = [];
+        for (let o = 0; o < 16; o++) for (let c = 0; c < 8; c++) names.push(`conv2 kernel ${o}.${c}`);
+        add(names.length, 22, (i) => names[i]);
       }
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
