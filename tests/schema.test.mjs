@@ -191,7 +191,9 @@ test('Train: a link with every setting comes back; invalid values open as the mo
   });
   const note = await linkNote(bad.page);
   assert.match(note, /Learning rate “NaN” is not a number: opened with 0\.002\./);
-  assert.match(note, /Batch size “0” is not a whole number from 1 to 60000: opened with 1\./);
+  const lim = (await bad.page.evaluate(controls)).train;
+  assert.match(note, new RegExp(`Batch size “0” is not a whole number from ${lim.batch[0]} to ${lim.batch[1]}: opened with 1\\.`));
+  assert.equal(lim.batch[1], 60000, 'the trainer takes up to all 60,000 training images');
   assert.match(note, new RegExp(`Workers “999” is not a whole number from 1 to ${cores}: opened with ${cores}\\.`));
   assert.match(note, /Speed “7” is not one of .*: opened with full\./);
   assert.match(note, /Initial weights “ones” is not one of zeros, seeded: opened with seeded\./);
@@ -199,9 +201,14 @@ test('Train: a link with every setting comes back; invalid values open as the mo
   const q = query(await hashOf(bad.page));
   assert.equal(q.lr, '0.002');
   assert.equal(q.b, '1');
+  await bad.context.close();
+  const big = await open('#train?m=slp&lr=50', '#train-model');
+  assert.equal(await big.page.inputValue('#train-lr'), String(lim.lr[1]));
+  assert.match(await linkNote(big.page), new RegExp(`Learning rate “50” is not a number above ${lim.lr[0]} and at most ${lim.lr[1]}: opened with ${lim.lr[1]}\\.`));
   assert.deepEqual(errors, []);
   assert.deepEqual(bad.errors, []);
-  await bad.context.close();
+  assert.deepEqual(big.errors, []);
+  await big.context.close();
 });
 
 test('Draw and Templates: a drawing a link cannot hold, and a cell outside its layer, are named', async () => {

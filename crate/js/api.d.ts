@@ -116,6 +116,8 @@ export function traceControls(): {
   correlate: Controls; transpose: Controls;
   checkerboard: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
   dense: { size: [number, number]; channels: [number, number]; hidden: [number, number]; kernelSize: [number, number] };
+  /** The trainer's ranges: a learning rate above lr[0] and at most lr[1]; a batch from batch[0] to batch[1]. */
+  train: { lr: [number, number]; batch: [number, number] };
 };
 export function traceCorrelateRanges(setting: CorrelateSetting): Ranges;
 export function traceCorrelateSettle(setting: CorrelateSetting): ConvGeometry;

@@ -34,13 +34,13 @@ const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
 /**
  * Every setting of the scene, its control and its URL key. What is typed into the learning
  * rate or the batch goes to the trainer as it is (wasm names the rule when it refuses it); a
- * link is read against the trainer's own ranges (`MAX_LR`, `MAX_BATCH` in nn/trainer.rs).
+ * link is read against the trainer's own ranges (`lim`: `traceControls().train`, from wasm).
  */
-export const SCHEMA = [
+export const schemaOf = (lim) => [
   oneOf('m', 'Model', Object.entries(MODELS).map(([v, t]) => [v, `${v}: ${t}`]), 'slp', { id: 'train-model', label: 'Model to train' }),
   oneOf('opt', 'Optimiser', Object.entries(OPTIMISERS), 'sgd', { id: 'train-opt' }),
-  num('lr', 'Learning rate', 0, 10, 0.1, { id: 'train-lr' }),
-  int('b', 'Batch size', 1, 60000, 64, { id: 'train-batch', kind: 'number' }),
+  num('lr', 'Learning rate', lim.lr[0], lim.lr[1], 0.1, { id: 'train-lr' }),
+  int('b', 'Batch size', lim.batch[0], lim.batch[1], 64, { id: 'train-batch', kind: 'number' }),
   oneOf('init', 'Initial weights', [['zeros', 'zeros'], ['seeded', 'random (seeded)']], 'zeros', { id: 'train-init', group: 'Start from' }),
   flag('aug', 'Augmentation', false, { id: 'train-aug', ariaLabel: 'Augment the training images', text: 'augment (small rotations, shifts, strokes)' }),
   oneOf('pace', 'Speed', Object.entries(PACES), '3000', { id: 'train-pace', hint: 'slow it down to watch' }),
@@ -59,6 +59,7 @@ export class TrainScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
+    this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
     this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1' };
     this.running = false;
@@ -77,7 +78,7 @@ export class TrainScene extends Scene {
 
     const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
     // The controls are built from the schema, in a label each (its hint under it).
-    const { controls, fields } = buildControls(SCHEMA, (key) => this.fromControls(this.ctl[key].input), {
+    const { controls, fields } = buildControls(this.schema, (key) => this.fromControls(this.ctl[key].input), {
       wrap: (name, nodes, f) => (f.kind === 'flag'
         ? el('label.field.check', {}, ...nodes, el('span', { text: f.ui.text }))
         : el('label.field', {}, el('span', { text: name }), ...nodes, f.ui.hint ? el('small', { text: f.ui.hint }) : null)),
@@ -567,15 +568,15 @@ export class TrainScene extends Scene {
   getState() {
     const s = this.state;
     // The typed learning rate and batch stay as typed (the trainer names what it refuses).
-    return { ...writeLink(SCHEMA, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b };
+    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b };
   }
 
   async setState(p) {
     const s = this.state;
     // An invalid value opens with the default of the model the link names (or the one shown).
     const model = MODELS[p.m] ? p.m : s.m;
-    for (const [k, d] of Object.entries(DEFAULTS[model])) fieldOf(SCHEMA, k).def = k === 'lr' || k === 'w' ? Number(d) : d;
-    const { values: v, notes } = readLink(SCHEMA, p);
+    for (const [k, d] of Object.entries(DEFAULTS[model])) fieldOf(this.schema, k).def = k === 'lr' || k === 'w' ? Number(d) : d;
+    const { values: v, notes } = readLink(this.schema, p);
     // A model brings its own defaults; the link's other settings then override them.
     if (v.m) Object.assign(s, { m: v.m }, DEFAULTS[v.m]);
     for (const k of ['opt', 'init', 'pace']) if (v[k] !== undefined) s[k] = v[k];
