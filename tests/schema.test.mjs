@@ -167,6 +167,13 @@ test('Dense: every setting of a link comes back, the parameter steppers carry th
   assert.equal(await page.getAttribute('#param-k', 'max'), String(lim.kernelSize[1]));
   assert.equal(await page.getAttribute('#param-cin', 'max'), String(lim.channels[1]));
   assert.equal(await page.getAttribute('#param-img', 'max'), String(lim.size[1]));
+  // The shift slider spans the shifts the correlation has (the trace's own).
+  const shifts = await page.evaluate(async ([a, b]) => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const day = (t) => Uint8Array.from(t, (c) => Number(c));
+    return Array.from(api.traceSchedules(day(a), day(b), 6).shifts);
+  }, [a, b]);
+  assert.deepEqual(await page.$eval('#dense-shift', (e) => [Number(e.min), Number(e.max)]), [shifts[0], shifts[shifts.length - 1]]);
   assert.equal(await page.getAttribute('#dense-a [data-hour="1"]', 'data-act'), '1');
   assert.equal(await page.getAttribute('[data-act="2"][role="radio"]', 'aria-checked'), 'true');
   assert.equal(await linkNote(page), '');

@@ -23,12 +23,13 @@ const daySchema = (key, label, def) => custom(key, label, day, (v) => Array.from
 
 /**
  * Every setting of the scene, its control and its URL key; `lim`: the parameter-count
- * controls' ranges from wasm (`traceControls().dense`).
+ * controls' ranges from wasm (`traceControls().dense`); `shifts`: the first and last shift of
+ * the correlation (from `traceSchedules`).
  */
-export const schemaOf = (lim) => [
+export const schemaOf = (lim, shifts) => [
   daySchema('a', 'Person A’s day', DEFAULT_A),
   daySchema('b', 'Person B’s day', DEFAULT_B),
-  int('t', 'Shift', -(HOURS - 1), HOURS - 1, 0, { id: 'dense-shift', label: 'Shift t (hours)', kind: 'slider', place: 'own' }),
+  int('t', 'Shift', shifts[0], shifts[1], 0, { id: 'dense-shift', label: 'Shift t (hours)', kind: 'slider', place: 'own' }),
   int('px', 'Pixel', 0, 15, 5),
   int('img', 'Image side', lim.size[0], lim.size[1], 1000, { id: 'param-img', label: 'Image side (pixels)' }),
   int('cin', 'Input channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cin' }),
@@ -44,7 +45,10 @@ export class DenseScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
-    this.schema = schemaOf(this.api.traceControls().dense);
+    // The shifts the correlation has (−23 … +23 for 24 hours), from the trace itself.
+    const c = this.api.traceSchedules(decode(DEFAULT_A), decode(DEFAULT_B), ACTIVITIES.length);
+    this.shifts = [c.shifts[0], c.shifts.at(-1)];
+    this.schema = schemaOf(this.api.traceControls().dense, this.shifts);
     this.s = { a: decode(DEFAULT_A), b: decode(DEFAULT_B), shift: 0, brush: 4, px: 5, img: 1000, cin: 1, hidden: 1000, k: 3, cout: 1 };
     this.build();
   }
@@ -91,7 +95,7 @@ export class DenseScene extends Scene {
       el('h3', { text: 'F(t): matching hours at every shift' }));
     this.chart = el('div.cs-chart', { id: 'dense-chart', role: 'group', 'aria-label': 'Cross-correlation bars, one per shift' });
     this.legend = el('div.cs-legend', {}, ACTIVITIES.map((n, i) => el('span.cs-chip', { 'data-act': i }, n)));
-    chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' }, el('span', {}, `−${HOURS - 1}`), el('span', {}, '0: dense layer'), el('span', {}, `+${HOURS - 1}`)), this.legend);
+    chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' }, el('span', {}, String(this.shifts[0]).replace('-', '−')), el('span', {}, '0: dense layer'), el('span', {}, `+${this.shifts[1]}`)), this.legend);
     r.append(chart);
 
     this.buildOneByOne();
@@ -119,7 +123,7 @@ export class DenseScene extends Scene {
   }
 
   setShift(t) {
-    this.s.shift = Math.max(-(HOURS - 1), Math.min(HOURS - 1, t));
+    this.s.shift = Math.max(this.shifts[0], Math.min(this.shifts[1], t));
     this.update();
   }
 
