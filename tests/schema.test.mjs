@@ -182,16 +182,17 @@ test('Dense: every setting of a link comes back, the parameter steppers carry th
 });
 
 test('Train: a link with every setting comes back; invalid values open as the model\'s defaults or the nearest, with a note', async () => {
-  const link = '#train?m=mlp&opt=adam&lr=0.01&b=32&init=zeros&aug=1&pace=1000&w=1&seed=7';
+  const link = '#train?m=mlp&opt=adam&lr=0.01&b=32&init=zeros&aug=1&pace=1000&w=1&seed=7&img=42';
   const { page, context, errors } = await open(link, '#train-model');
   assert.deepEqual(query(await hashOf(page)), query(link));
-  assert.deepEqual(await values(page, ['train-model', 'train-opt', 'train-lr', 'train-batch', 'train-init', 'train-aug', 'train-pace', 'train-workers']), {
+  assert.deepEqual(await values(page, ['train-model', 'train-opt', 'train-lr', 'train-batch', 'train-init', 'train-aug', 'train-pace', 'train-workers', 'train-explain-index']), {
     'train-model': 'mlp', 'train-opt': 'adam', 'train-lr': '0.01', 'train-batch': '32', 'train-init': 'zeros', 'train-aug': true, 'train-pace': '1000', 'train-workers': '1',
+    'train-explain-index': '42',
   });
   assert.equal(await linkNote(page), '');
   await context.close();
 
-  const bad = await open('#train?m=cnn&lr=NaN&b=0&w=999&pace=7&init=ones&colour=red', '#train-model');
+  const bad = await open('#train?m=cnn&lr=NaN&b=0&w=999&pace=7&init=ones&colour=red&img=70000', '#train-model');
   const cores = await bad.page.evaluate(() => Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
   assert.deepEqual(await values(bad.page, ['train-model', 'train-lr', 'train-batch', 'train-workers', 'train-pace', 'train-init']), {
     'train-model': 'cnn', 'train-lr': '0.002', 'train-batch': '1', 'train-workers': String(cores), 'train-pace': 'full', 'train-init': 'seeded',
@@ -205,6 +206,8 @@ test('Train: a link with every setting comes back; invalid values open as the mo
   assert.match(note, /Speed “7” is not one of .*: opened with full\./);
   assert.match(note, /Initial weights “ones” is not one of zeros, seeded: opened with seeded\./);
   assert.match(note, /This scene has no setting “colour”; ignored\./);
+  assert.match(note, /Training image “70000” is not a whole number from 0 to 59999: opened with 59999\./);
+  assert.equal(await bad.page.inputValue('#train-explain-index'), '59999');
   const q = query(await hashOf(bad.page));
   assert.equal(q.lr, '0.002');
   assert.equal(q.b, '1');

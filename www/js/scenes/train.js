@@ -46,6 +46,8 @@ export const schemaOf = (lim) => [
   oneOf('pace', 'Speed', Object.entries(PACES), '3000', { id: 'train-pace', hint: 'slow it down to watch' }),
   int('w', 'Workers', 1, MAX_WORKERS, 1, { id: 'train-workers', kind: 'select', hint: `this browser reports ${navigator.hardwareConcurrency || 1} cores` }),
   int('seed', 'Seed', 0, 2 ** 32 - 1, 1),
+  // The training image the slowed-down step explains (one of the 60,000).
+  int('img', 'Training image', 0, 59999, 0, { id: 'train-explain-index', label: 'Training image number', kind: 'number', place: 'own' }),
 ];
 
 function fmtTime(s) {
@@ -78,7 +80,7 @@ export class TrainScene extends Scene {
 
     const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
     // The controls are built from the schema, in a label each (its hint under it).
-    const { controls, fields } = buildControls(this.schema, (key) => this.fromControls(this.ctl[key].input), {
+    const { controls, fields } = buildControls(this.schema, (key) => (key === 'img' ? this.ctx.changed() : this.fromControls(this.ctl[key].input)), {
       wrap: (name, nodes, f) => (f.kind === 'flag'
         ? el('label.field.check', {}, ...nodes, el('span', { text: f.ui.text }))
         : el('label.field', {}, el('span', { text: name }), ...nodes, f.ui.hint ? el('small', { text: f.ui.hint }) : null)),
@@ -139,13 +141,14 @@ export class TrainScene extends Scene {
     r.append(this.weightsCard);
 
     this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
-    this.stepIndex = el('input#train-explain-index', { type: 'number', min: '0', max: '59999', step: '1', value: '0', 'aria-label': 'Training image number' });
+    this.stepIndex = this.ctl.img.input;
+    this.stepIndex.value = '0';
     this.stepBody = el('div.onestep-body');
     this.stepCard.append(
       el('h3', { text: 'One step, slowed down' }),
       el('p.small', { text: 'Pick one training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone.' }),
       el('div.buttons', {}, el('label.field', {}, el('span', { text: 'Training image' }), this.stepIndex),
-        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.explain(); } }),
+        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.ctx.changed(); this.explain(); } }),
         el('button#train-explain.secondary', { type: 'button', text: 'Show the step', onclick: () => this.explain() })),
       this.stepBody);
     r.append(this.stepCard);
@@ -568,7 +571,7 @@ export class TrainScene extends Scene {
   getState() {
     const s = this.state;
     // The typed learning rate and batch stay as typed (the trainer names what it refuses).
-    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b };
+    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b, img: this.stepIndex.value.trim() };
   }
 
   async setState(p) {
@@ -582,6 +585,7 @@ export class TrainScene extends Scene {
     for (const k of ['opt', 'init', 'pace']) if (v[k] !== undefined) s[k] = v[k];
     for (const k of ['lr', 'b', 'w', 'seed']) if (v[k] !== undefined) s[k] = String(v[k]);
     if (v.aug !== undefined) s.aug = v.aug ? '1' : '0';
+    if (v.img !== undefined) this.stepIndex.value = String(v.img);
     if (p.w !== undefined && v.w !== undefined && String(v.w) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
     this.linkNotes(notes);
     this.showControls();
