@@ -171,6 +171,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'forward readers': { call: (k) => { const f = model.forward(pixels); return f[k](); }, args: () => [pick(['top', 'probabilities', 'numLayers'])], bad: [[]], check: (r) => r !== undefined },
     'forward this': { call: (k, that) => api.Forward.prototype[k].call(that, 0), args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name', 'explain', 'free'], [...BAD_TENSOR, x, model]] },
     simdLevel: { call: () => api.simdLevel(), args: () => [], bad: [[]], check: (r) => r === flavour },
+    traceControls: { call: () => api.traceControls(), args: () => [], bad: [[]], check: (r) => r.correlate.size[0] >= 1 && r.transpose.cap >= 1 && r.checkerboard.stride[1] >= 1 && r.dense.kernelSize[1] >= 1 && r.train.batch[1] >= 1 },
     liveObjects: { call: () => api.liveObjects(), args: () => [], bad: [[]], check: (r) => r.models >= 1 },
     'stale forward': { call: (k) => { const f = model.forward(pixels); model.forward(pixels); return f[k](0); }, args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name', 'explain']] },
     preprocess: { call: api.preprocess, args: () => [rgba, 40, 40], bad: [[...BAD_U8, new Uint8Array(15)], [...BAD_SIZE, 8193, 2 ** 32 + 40], [...BAD_SIZE, 1.5, 2 ** 32 + 40]], check: (r) => r instanceof Float32Array && r.length === 784 },

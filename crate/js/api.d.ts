@@ -89,6 +89,8 @@ export interface CorrelateTrace {
   window: Uint32Array; source: Int32Array; cols: Float32Array; products: Float32Array; output: Float32Array;
   /** The steps whose windows read padded cell p: `readers[readerStart[p] .. readerStart[p + 1]]`, ascending. */
   readerStart: Uint32Array; readers: Uint32Array;
+  /** [row, col] pairs: per step its output cell, per padded cell its place, per kernel tap its place. */
+  stepCell: Uint32Array; paddedCell: Uint32Array; tapCell: Uint32Array;
   /** Colour scales' ends (largest |value|), one for every step. */
   outputMax: number; productsMax: number; productsSigned: boolean; kernelMax: number;
 }
@@ -103,9 +105,20 @@ export interface TransposeTrace {
   valueMax: number; signed: boolean; coverageMax: number;
   /** Per stamp: taps inside the output, the first output cell it reaches (−1: none), its input cell and canvas corner ([row, col] pairs). */
   stampInside: Uint32Array; stampFocus: Int32Array; stampCell: Uint32Array; stampCorner: Uint32Array;
+  /** Per output cell: its [row, col]. */
+  outputCell: Uint32Array;
   equivalent: { insertedH: number; insertedW: number; padBefore: [number, number]; padAfter: [number, number]; kind: Uint8Array; source: Int32Array; position: Int32Array; corr: CorrelateTrace };
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;
+/** What a scene's own controls offer ([min, max] each; `cap`: the geometry steppers' largest value). */
+export interface Controls { size: [number, number]; kernelSize: [number, number]; cap: number }
+export function traceControls(): {
+  correlate: Controls; transpose: Controls;
+  checkerboard: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
+  dense: { size: [number, number]; channels: [number, number]; hidden: [number, number]; kernelSize: [number, number] };
+  /** The trainer's ranges: a learning rate above lr[0] and at most lr[1]; a batch from batch[0] to batch[1]. */
+  train: { lr: [number, number]; batch: [number, number] };
+};
 export function traceCorrelateRanges(setting: CorrelateSetting): Ranges;
 export function traceCorrelateSettle(setting: CorrelateSetting): ConvGeometry;
 export function traceTranspose(input: Float32Array, kernel: Float32Array, setting: TransposeSetting): TransposeTrace;
@@ -138,7 +151,7 @@ export function traceRoundTrip(input: Float32Array, kernel: Float32Array, settin
 export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;
 export function tracePresetKernel(opts: { name: string; size: number; seed?: number }): { values: Float32Array; size: number };
 export function traceSchedules(a: Uint8Array, b: Uint8Array, channels: number): { len: number; channels: number; shifts: Int32Array; total: Float32Array; perChannel: Float32Array; matches: Uint8Array; zero: number; dense: number };
-export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array };
+export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array; pixelCell: Uint32Array };
 /** The terms and their sum rounded to `decimals` (default 3) so that the shown terms add up to the shown sum. */
 export function traceRoundedSum(values: Float32Array, decimals?: number): { terms: number[]; total: number };
 export function traceParamCounts(opts: { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }): { inputs: bigint; denseHidden: bigint; denseSame: bigint; conv: bigint };

@@ -16,7 +16,7 @@ export {
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
-  traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum,
+  traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls,
 } from './convscope.js';
 
 const WRAP = Symbol('wrap');

@@ -21,7 +21,10 @@ export class Router {
   }
 
   parse() {
-    const raw = decodeURIComponent(location.hash.slice(1));
+    // A hash that is not valid percent-encoding (`%%%`) is read as it is: its scene then names
+    // what it cannot use, instead of the page failing to start.
+    let raw = location.hash.slice(1);
+    try { raw = decodeURIComponent(raw); } catch { /* kept as typed */ }
     const [id, query = ''] = raw.split('?');
     return { id: this.classes.has(id) ? id : 'draw', params: Object.fromEntries(new URLSearchParams(query)) };
   }

@@ -422,6 +422,11 @@ fn readers_and_completion_steps_equal_a_search_of_the_trace() {
                     [(i * tg.stride[0]) as u32, (j * tg.stride[1]) as u32]
                 );
             }
+            assert_eq!(t.output_cell.len(), 2 * t.out_h * t.out_w);
+            for o in 0..t.out_h * t.out_w {
+                let [i, j] = [t.output_cell[2 * o], t.output_cell[2 * o + 1]].map(|v| v as usize);
+                assert!(i < t.out_h && j < t.out_w && i * t.out_w + j == o);
+            }
             for step in 0..t.steps {
                 let cover = t.coverage_after(step + 1);
                 for (c, &o) in t.canvas_output.iter().enumerate() {

@@ -91,6 +91,15 @@ pub struct CorrTrace {
     pub products_max: f32,
     pub products_signed: bool,
     pub kernel_max: f32,
+    /// Per step: its output cell `[row, column]` (what the step's label names).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub step_cell: Vec<u32>,
+    /// Per padded cell: `[row, column]` on the padded grid.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub padded_cell: Vec<u32>,
+    /// Per kernel tap: `[row, column]` in the kernel.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub tap_cell: Vec<u32>,
 }
 
 /// Largest |value| (0 for none): a colour scale's end.
@@ -191,7 +200,15 @@ pub fn trace(
         }
     }
     let (reader_start, readers) = readers(&window, taps, padded_h * padded_w);
+    let cells = |n: usize, w: usize| -> Vec<u32> {
+        (0..n)
+            .flat_map(|c| [(c / w) as u32, (c % w) as u32])
+            .collect()
+    };
     Ok(CorrTrace {
+        step_cell: cells(steps, out_w),
+        padded_cell: cells(padded_h * padded_w, padded_w),
+        tap_cell: cells(taps, kw),
         output_max: max_abs(&output),
         products_max: max_abs(&products),
         products_signed: products.iter().any(|&p| p < 0.0),
@@ -307,6 +324,24 @@ mod tests {
                     assert_eq!((t.out_h, t.out_w), (oh, ow));
                     for (a, b) in t.output.iter().zip(&want) {
                         assert!((a - b).abs() < 1e-5, "case {case}: {a} vs {b}");
+                    }
+                    // Each step's cell is the output cell it writes, its first tap the padded
+                    // cell at stride × that cell; every padded cell and tap names its place.
+                    for s in 0..t.steps {
+                        let [i, j] =
+                            [t.step_cell[2 * s], t.step_cell[2 * s + 1]].map(|v| v as usize);
+                        assert!(i < t.out_h && j < t.out_w && i * t.out_w + j == s);
+                        let p = t.window[s * t.taps] as usize;
+                        let [py, px] =
+                            [t.padded_cell[2 * p], t.padded_cell[2 * p + 1]].map(|v| v as usize);
+                        assert_eq!([py, px], [i * g.stride[0], j * g.stride[1]]);
+                        assert_eq!(py * t.padded_w + px, p);
+                    }
+                    assert_eq!(t.padded_cell.len(), 2 * t.padded_h * t.padded_w);
+                    for tap in 0..t.taps {
+                        let [a, b] =
+                            [t.tap_cell[2 * tap], t.tap_cell[2 * tap + 1]].map(|v| v as usize);
+                        assert!(a < t.kh && b < t.kw && a * t.kw + b == tap);
                     }
                     // Each step's row of the im2col table holds the input under the window.
                     for s in 0..t.steps {

@@ -135,6 +135,9 @@ pub struct OneByOne {
     /// The dense layer per pixel, `h·w × c_out` (pixel-major).
     #[serde(serialize_with = "crate::typed::f32s")]
     pub dense: Vec<f32>,
+    /// Per pixel: `[row, column]` (what its label names).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub pixel_cell: Vec<u32>,
 }
 
 pub fn one_by_one(c_in: usize, c_out: usize, h: usize, w: usize, seed: u32) -> Result<OneByOne> {
@@ -175,6 +178,9 @@ pub fn one_by_one(c_in: usize, c_out: usize, h: usize, w: usize, seed: u32) -> R
         weight,
         conv,
         dense,
+        pixel_cell: (0..h * w)
+            .flat_map(|p| [(p / w) as u32, (p % w) as u32])
+            .collect(),
     })
 }
 
@@ -192,6 +198,25 @@ pub struct ParamCounts {
     /// A `k × k` conv, `c_in → c_out`: c_out · c_in · k² weights + c_out biases.
     pub conv: u128,
 }
+
+/// What the parameter-count controls of the dense scene offer (`[min, max]` each): inside
+/// what [`param_counts`] accepts, wide enough for a photo of 10¹⁰ pixels and its layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParamControls {
+    pub size: [u64; 2],
+    pub channels: [u64; 2],
+    pub hidden: [u64; 2],
+    pub kernel_size: [u64; 2],
+}
+
+/// The dense scene's parameter-count controls.
+pub const PARAM_CONTROLS: ParamControls = ParamControls {
+    size: [1, 100_000],
+    channels: [1, 4096],
+    hidden: [1, 100_000],
+    kernel_size: [1, 11],
+};
 
 pub fn param_counts(
     h: u64,
@@ -247,6 +272,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_param_controls_ends_are_counted() {
+        let c = PARAM_CONTROLS;
+        for end in 0..2 {
+            let p = param_counts(
+                c.size[end],
+                c.size[end],
+                c.channels[end],
+                c.channels[end],
+                c.kernel_size[end],
+                c.hidden[end],
+            )
+            .unwrap();
+            assert!(p.conv >= 2 && p.dense_same >= p.inputs);
+        }
+        assert!(param_counts(1, 1, 1, 1, c.kernel_size[0] - 1, 1).is_err());
+    }
+
+    #[test]
     fn shift_zero_is_the_dot_product() {
         let f = [1.0, 2.0, 3.0];
         let g = [4.0, 5.0, 6.0, 7.0];
@@ -278,6 +321,13 @@ mod tests {
     #[test]
     fn one_by_one_conv_is_a_dense_layer_over_channels() {
         let d = one_by_one(3, 2, 4, 5, 1).unwrap();
+        for p in 0..20 {
+            assert_eq!(
+                d.pixel_cell[2 * p] as usize * 5 + d.pixel_cell[2 * p + 1] as usize,
+                p
+            );
+            assert!(d.pixel_cell[2 * p] < 4 && d.pixel_cell[2 * p + 1] < 5);
+        }
         for p in 0..20 {
             for o in 0..2 {
                 assert!((d.conv[o * 20 + p] - d.dense[p * 2 + o]).abs() < 1e-6);

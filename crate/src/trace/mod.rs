@@ -237,6 +237,41 @@ pub(crate) fn common_controls(g: &Conv2dParams) -> Vec<(Setter, usize, usize)> {
     ]
 }
 
+/// What a scene's own size controls offer: the input side and the kernel side (`[min, max]`),
+/// and the largest stride, padding, dilation or output padding its geometry steppers reach
+/// (`cap`, passed back to [`ranges`]). Inside what the scene's trace accepts; chosen so that
+/// every cell stays legible. The page takes its steppers' ranges, and the ranges a link is read
+/// against, from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Controls {
+    pub size: [usize; 2],
+    pub kernel_size: [usize; 2],
+    pub cap: usize,
+}
+
+/// The controls of the sliding-correlation scene (a drawn digit, 28 × 28, is shown as it is).
+pub const CORRELATE_CONTROLS: Controls = Controls {
+    size: [3, 16],
+    kernel_size: [1, 5],
+    cap: 6,
+};
+
+/// The controls of the stepped transposed-convolution scene.
+pub const TRANSPOSE_CONTROLS: Controls = Controls {
+    size: [2, 8],
+    kernel_size: [1, 5],
+    cap: 6,
+};
+
+/// The controls of `op`'s scene.
+pub fn controls(op: Op) -> Controls {
+    match op {
+        Op::Correlate => CORRELATE_CONTROLS,
+        _ => TRANSPOSE_CONTROLS,
+    }
+}
+
 /// The `[min, max]` each control can reach with the others held (see [`ranges`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -409,6 +444,27 @@ mod tests {
         }
         assert!(rounded_sum(&[f32::NAN], 2).is_err());
         assert!(rounded_sum(&[1.0], 7).is_err());
+    }
+
+    #[test]
+    fn every_control_setting_has_a_valid_geometry() {
+        // Each input and kernel side a scene's steppers offer is one its trace accepts, and
+        // settles to a valid geometry from the default one (so no stepper value is a dead end).
+        for op in [Op::Correlate, Op::Transpose] {
+            let c = controls(op);
+            assert!(c.size[0] >= 1 && c.size[0] <= c.size[1]);
+            assert!(c.kernel_size[0] >= 1 && c.kernel_size[0] <= c.kernel_size[1]);
+            assert!(c.cap >= 1 && c.cap <= MAX_SIDE);
+            for n in c.size[0]..=c.size[1] {
+                for k in c.kernel_size[0]..=c.kernel_size[1] {
+                    let g = settle(op, [n, n], [k, k], &Conv2dParams::default()).unwrap();
+                    assert!(check(op, [n, n], [k, k], &g).is_ok(), "{op:?} {n} {k}");
+                }
+            }
+            assert!(check_sizes(op, [c.size[1]; 2], [c.kernel_size[1]; 2]).is_ok());
+        }
+        assert!(TRANSPOSE_CONTROLS.size[1] <= transpose::MAX_INPUT);
+        assert!(CORRELATE_CONTROLS.kernel_size[1] <= MAX_KERNEL);
     }
 
     #[test]

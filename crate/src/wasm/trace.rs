@@ -138,6 +138,42 @@ fn transpose_setting(function: &str, v: &JsValue) -> Result<TransposeSetting, Ar
     })
 }
 
+/// What each scene's own controls offer, from the traces' limits:
+/// `{ correlate: { size, kernelSize, cap }, transpose: { … }, checkerboard: { size, kernelSize, stride },
+/// dense: { size, channels, hidden, kernelSize }, train: { lr: [above, max], batch } }`,
+/// each range `[min, max]`; `cap` is the largest stride, padding, dilation or output padding
+/// the geometry steppers reach (pass it to `traceCorrelateRanges` / `traceTransposeRanges`).
+#[wasm_bindgen(js_name = traceControls)]
+pub fn trace_controls() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct All {
+        correlate: trace::Controls,
+        transpose: trace::Controls,
+        checkerboard: transpose::checkerboard::Limits,
+        dense: dense::ParamControls,
+        train: Train,
+    }
+    /// The trainer's own ranges: a learning rate above `lr[0]` and at most `lr[1]`, a batch of
+    /// `batch[0]` to `batch[1]` images.
+    #[derive(Serialize)]
+    struct Train {
+        lr: [f32; 2],
+        batch: [usize; 2],
+    }
+    run(|| {
+        to_js(&All {
+            correlate: trace::controls(Op::Correlate),
+            transpose: trace::controls(Op::Transpose),
+            checkerboard: transpose::checkerboard::LIMITS,
+            dense: dense::PARAM_CONTROLS,
+            train: Train {
+                lr: [0.0, crate::nn::trainer::MAX_LR],
+                batch: [1, crate::nn::trainer::MAX_BATCH],
+            },
+        })
+    })
+}
+
 /// Every step of a sliding correlation: windows, im2col rows, products, outputs.
 #[wasm_bindgen(js_name = traceCorrelate)]
 pub fn trace_correlate(

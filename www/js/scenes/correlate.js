@@ -6,9 +6,9 @@
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
 import { colour, dark, Legend } from '../views/colour.js';
-import { Player, numberInput, select, field } from './correlate-player.js';
+import { Player } from './correlate-player.js';
 import { learnedKernel, formulaConv } from './correlate-common.js';
-import { int, ints, oneOf, flag, custom, speed, readLink, writeLink } from './schema.js';
+import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from './schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
 
@@ -21,28 +21,39 @@ const numbers = (text) => {
   return v.length >= 1 && v.length <= 25 && v.every(Number.isFinite) ? v : null;
 };
 
-/** Every setting of the scene, as the URL keeps it. */
-export const SCHEMA = [
-  oneOf('in', 'Input', INPUTS, 'letter'),
-  int('n', 'Input size', 3, 16, 9),
+const AXES = ['rows', 'columns'];
+const SIDES = ['top', 'left', 'bottom', 'right'];
+const pairIds = (name) => ({ ids: ['h', 'w'].map((a) => `corr-${name}-${a}`) });
+
+/**
+ * Every setting of the scene, its control and its URL key; `lim`: the scene's control ranges
+ * from wasm (`traceControls().correlate`: input and kernel sides, the geometry's cap).
+ */
+export const schemaOf = (lim) => [
+  oneOf('in', 'Input', INPUTS, 'letter', { id: 'corr-input', label: 'Input image', group: 'Input' }),
+  int('n', 'Input size', lim.size[0], lim.size[1], 9, { id: 'corr-size', label: 'Input size (cells per side)', group: 'Input' }),
   custom('dg', 'The drawn digit', decodeStrokes, encodeStrokes, null, 'is not a drawing this page wrote'),
-  oneOf('k', 'Kernel', KERNELS, 'sobel-x'),
-  int('ks', 'Kernel size', 1, 5, 3),
+  oneOf('k', 'Kernel', KERNELS, 'sobel-x', { id: 'corr-kernel', group: 'Kernel' }),
+  int('ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'corr-ksize', group: 'Kernel' }),
   custom('kv', 'Kernel values', numbers, (v) => v.join(','), null, 'is not a list of up to 25 numbers'),
-  int('li', 'Learned kernel number', 0, 63, 0),
-  ints('s', 'Stride', 2, 1, 6, [1, 1]),
-  ints('p', 'Padding', 4, 0, 6, [0, 0, 0, 0]),
-  ints('d', 'Dilation', 2, 1, 6, [1, 1]),
-  flag('f', 'Flip', false),
+  int('li', 'Learned kernel number', 0, 63, 0, { id: 'corr-learned', group: 'Kernel' }),
+  ints('s', 'Stride', 2, 1, lim.cap, [1, 1], { ...pairIds('stride'), labels: AXES.map((a) => `Stride ${a}`), group: 'Stride (rows, cols)', says: false }),
+  ints('p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `corr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
+  ints('d', 'Dilation', 2, 1, lim.cap, [1, 1], { ...pairIds('dil'), labels: AXES.map((a) => `Dilation ${a}`), group: 'Dilation (rows, cols)', says: false }),
+  flag('f', 'Flip', false, { id: 'corr-flip', place: 'own' }),
   int('t', 'Step', 0, 99999, 0),
   speed(),
 ];
+/** The link keys of the geometry settings, and the scene's names for them. */
+const GEO = { s: 'stride', p: 'padding', d: 'dilation' };
 
 export class CorrelateScene extends Scene {
   static id = 'correlate';
 
   constructor(root, ctx) {
     super(root, ctx);
+    this.lim = this.api.traceControls().correlate;
+    this.schema = schemaOf(this.lim);
     this.s = {
       input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, kv: null,
       stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, t: 0, li: 0,
@@ -61,27 +72,19 @@ export class CorrelateScene extends Scene {
           'That is a cross-correlation: the kernel is not flipped unless you ask for a true convolution.')));
 
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Correlation settings' });
-    this.inputSel = select('corr-input', 'Input image', INPUTS, this.s.input, (v) => { this.s.input = v; this.rebuild(); });
+    // The controls are built from the schema: ids, labels, ranges (the sizes from wasm).
+    const { controls, fields } = buildControls(this.schema, (key, v, want, part) => this.set(key, v, want, part));
+    this.ctl = controls;
+    this.inputSel = controls.in.input;
     this.digitOption = this.inputSel.querySelector('option[value="digit"]');
     this.digitOption.disabled = !this.shared.digit;
-    this.sizeIn = numberInput('corr-size', 'Input size (cells per side)', { min: 3, max: 16, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
-    this.kernelSel = select('corr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => this.pickKernel(v));
-    this.liIn = numberInput('corr-learned', 'Learned kernel number', { min: 0, max: 7, value: 0, onchange: (v) => { this.s.li = v; this.pickKernel('learned'); } });
-    this.ksIn = numberInput('corr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.s.kv = null; if (this.s.kernel === 'custom') this.s.kernel = 'delta'; this.rebuild(); } });
-    this.geo = {
-      stride: [0, 1].map((a) => this.geoInput('stride', a, `corr-stride-${'hw'[a]}`, `Stride ${['rows', 'columns'][a]}`, 1)),
-      padding: [0, 1, 2, 3].map((a) => this.geoInput('padding', a, `corr-pad-${['top', 'left', 'bottom', 'right'][a]}`, `Padding ${['top', 'left', 'bottom', 'right'][a]}`, 0)),
-      dilation: [0, 1].map((a) => this.geoInput('dilation', a, `corr-dil-${'hw'[a]}`, `Dilation ${['rows', 'columns'][a]}`, 1)),
-    };
-    this.flipBox = el('input', { id: 'corr-flip', type: 'checkbox', onchange: () => { this.s.flip = this.flipBox.checked; this.rebuild(); } });
-    c.append(
-      field('Input', this.inputSel, this.sizeIn),
-      field('Kernel', this.kernelSel, this.ksIn, this.liIn),
-      field('Stride (rows, cols)', ...this.geo.stride),
-      field('Padding (top, left, bottom, right)', ...this.geo.padding),
-      field('Dilation (rows, cols)', ...this.geo.dilation),
-      el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'),
-    );
+    this.sizeIn = controls.n.input;
+    this.kernelSel = controls.k.input;
+    this.liIn = controls.li.input;
+    this.ksIn = controls.ks.input;
+    this.geo = { stride: controls.s.inputs, padding: controls.p.inputs, dilation: controls.d.inputs };
+    this.flipBox = controls.f.input;
+    c.append(...fields, el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'));
     this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
     this.rule = el('p.cs-note', { id: 'corr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.note, this.rule);
@@ -135,11 +138,27 @@ export class CorrelateScene extends Scene {
     r.append(im);
   }
 
-  geoInput(key, a, id, label, lo) {
-    return numberInput(id, label, {
-      min: lo, max: 4, value: lo, says: false,
-      onchange: (v, want) => { this.refused(key, a, label, want, v); this.s[key][a] = v; this.rebuild(); },
-    });
+  /** A control changed (`want`: what was typed, when the control had to adjust it). */
+  set(key, v, want, part) {
+    const s = this.s;
+    switch (key) {
+      case 'in': s.input = v; break;
+      case 'n': s.n = v; break;
+      case 'k': this.pickKernel(v); return;
+      case 'li': s.li = v; this.pickKernel('learned'); return;
+      case 'f': s.flip = v; break;
+      case 'ks':
+        s.ks = v;
+        s.kv = null;
+        if (s.kernel === 'custom') s.kernel = 'delta';
+        break;
+      default: {
+        const name = GEO[key];
+        this.refused(name, part, this.ctl[key].inputs[part].getAttribute('aria-label'), want, v);
+        s[name][part] = v;
+      }
+    }
+    this.rebuild();
   }
 
   /** The kernels' own error (from wasm) for a setting, or null when it is valid. */
@@ -156,7 +175,7 @@ export class CorrelateScene extends Scene {
     if (want === got || !Number.isFinite(want)) return;
     const s = { ...this.s, [key]: this.s[key].slice() };
     s[key][a] = want;
-    const why = this.whyNot(this.image(), this.kernelValues(), s) ?? 'this scene shows values up to 4';
+    const why = this.whyNot(this.image(), this.kernelValues(), s) ?? `this scene shows values up to ${this.lim.cap}`;
     this.rule.textContent = `${label} ${want} is not possible with the other settings, so it stays ${got}: ${why}`;
     this.ruleFresh = true;
   }
@@ -167,9 +186,12 @@ export class CorrelateScene extends Scene {
     if (v !== 'custom') this.s.kv = null;
     if (v === 'learned') {
       this.note.textContent = 'loading the cnn model…';
-      learnedKernel(this.shared, this.s.li).then((k) => {
+      const want = this.s.li;
+      learnedKernel(this.shared, want).then((k) => {
         this.learned = k;
         if (k) { this.s.li = k.index; this.liIn.max = k.count - 1; }
+        // The model has `count` kernels (known once it is loaded): a number past them is named.
+        if (k && k.index !== want) this.linkNotes([...(this.notes ?? []), `Learned kernel number ${want}: the cnn's first conv layer has kernels 0 to ${k.count - 1}: opened with ${k.index}.`]);
         this.note.textContent = k ? `learned kernel ${k.name} of the cnn's first conv layer: a ${k.k}×${k.k} pattern it found useful for digits` : 'no trained cnn model is available yet; showing a delta kernel';
         this.note.dataset.about = 'learned';
         this.rebuild();
@@ -202,6 +224,14 @@ export class CorrelateScene extends Scene {
     }
     const img = this.image();
     const ker = this.kernelValues();
+    // A link's kernel size that its kernel cannot have (Sobel and Laplacian are 3×3, the learned
+    // kernel is the model's) is named, not silently replaced.
+    if (this.wantKs !== undefined && this.wantKs !== ker.k && !(this.s.kernel === 'learned' && !this.learned)) {
+      const name = KERNELS.find(([v]) => v === this.s.kernel)?.[1] ?? this.s.kernel;
+      this.notes = [...(this.notes ?? []), `Kernel size ${this.wantKs}: the ${name} kernel is ${ker.k}×${ker.k}: opened with ${ker.k}.`];
+      this.linkNotes(this.notes);
+    }
+    if (!(this.s.kernel === 'learned' && !this.learned)) this.wantKs = undefined;
     this.s.ks = ker.k;
     const { api, s } = this;
     const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation };
@@ -215,27 +245,29 @@ export class CorrelateScene extends Scene {
     s.stride = settled.stride;
     s.padding = settled.padding;
     s.dilation = settled.dilation;
-    const rg = api.traceCorrelateRanges({ ...setting, stride: s.stride, padding: s.padding, dilation: s.dilation, cap: 6 });
-    const inputs = [...this.geo.stride, ...this.geo.padding, ...this.geo.dilation];
-    const ranges = [...rg.stride, ...rg.padding, ...rg.dilation];
-    const values = [...s.stride, ...s.padding, ...s.dilation];
-    inputs.forEach((inp, i) => { [inp.min, inp.max] = ranges[i]; inp.value = values[i]; });
-    this.inputSel.value = s.input === 'digit' && !this.shared.digit ? 'letter' : s.input;
-    this.sizeIn.value = s.n;
+    const rg = api.traceCorrelateRanges({ ...setting, stride: s.stride, padding: s.padding, dilation: s.dilation, cap: this.lim.cap });
+    // Each geometry stepper reaches exactly what wasm says is valid with the others held.
+    for (const [key, name] of Object.entries(GEO)) {
+      rg[name].forEach((r, i) => this.ctl[key].range(i, r));
+      this.ctl[key].set(s[name]);
+    }
+    const c = this.ctl;
+    c.in.set(s.input === 'digit' && !this.shared.digit ? 'letter' : s.input);
+    c.n.set(s.n);
     this.sizeIn.disabled = s.input === 'digit' && !!this.shared.digit;
-    this.kernelSel.value = s.kernel;
-    this.ksIn.value = ker.k;
+    c.k.set(s.kernel);
+    c.ks.set(ker.k);
     this.ksIn.disabled = FIXED3.has(s.kernel) || s.kernel === 'learned';
     this.liIn.hidden = s.kernel !== 'learned';
-    this.liIn.value = s.li;
-    this.flipBox.checked = s.flip;
+    c.li.set(s.li);
+    c.f.set(s.flip);
 
     const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip });
     this.tr = {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
-      readerStart: t.readerStart, readers: t.readers,
+      readerStart: t.readerStart, readers: t.readers, stepCell: t.stepCell, paddedCell: t.paddedCell,
       outputMax: t.outputMax, productsMax: t.productsMax, productsSigned: t.productsSigned, kernelMax: t.kernelMax,
     };
     this.rawKernel = ker.values;
@@ -277,13 +309,14 @@ export class CorrelateScene extends Scene {
       return;
     }
     const cells = [];
-    for (let i = 0; i < k * k; i++) {
-      const inp = el('input.cs-kcell', {
-        type: 'number', step: 0.25, value: fmt(ker.values[i], 3).replace('−', '-'),
-        'aria-label': `kernel row ${Math.floor(i / k) + 1} column ${(i % k) + 1}`,
-        onchange: () => this.editKernel(),
-      });
-      cells.push(inp);
+    for (let row = 1; row <= k; row++) {
+      for (let col = 1; col <= k; col++) {
+        cells.push(el('input.cs-kcell', {
+          type: 'number', step: 0.25, value: fmt(ker.values[cells.length], 3).replace('−', '-'),
+          'aria-label': `kernel row ${row} column ${col}`,
+          onchange: () => this.editKernel(),
+        }));
+      }
     }
     this.kEdit.replaceChildren(...cells);
     this.shadeKernel(ker);
@@ -321,8 +354,7 @@ export class CorrelateScene extends Scene {
     this.outGrid.mark('cs-cur', [t]);
     const prods = tr.products.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.prodGrid.set(prods, { scale: this.prodScale, signed: this.prodSigned });
-    const i = Math.floor(t / tr.outW);
-    const j = t % tr.outW;
+    const [i, j] = tr.stepCell.subarray(2 * t, 2 * t + 2);
     // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
     const r = this.api.traceRoundedSum(prods, 3);
     const terms = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
@@ -376,7 +408,7 @@ export class CorrelateScene extends Scene {
     const steps = tr.readers.subarray(tr.readerStart[i], tr.readerStart[i + 1]);
     this.inGrid.mark('cs-picked', [i]);
     this.outGrid.mark('cs-uses', steps);
-    this.rule.textContent = `Input cell ${Math.floor(i / tr.pw)}, ${i % tr.pw} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;
+    this.rule.textContent = `Input cell ${tr.paddedCell[2 * i]}, ${tr.paddedCell[2 * i + 1]} (padded grid) is read by ${steps.length} window${steps.length === 1 ? '' : 's'}: the outlined output cells.`;
   }
 
   buildIm2col() {
@@ -400,7 +432,7 @@ export class CorrelateScene extends Scene {
       const cells = [];
       for (let k = 0; k < tr.taps; k++) cells.push(el('td', {}, fmt(tr.cols[s * tr.taps + k])));
       rows.push(el(s === t ? 'tr.cs-current' : 'tr', { 'data-row': s, 'aria-current': s === t ? 'true' : null },
-        el('th', { scope: 'row' }, `${Math.floor(s / tr.outW)},${s % tr.outW}`), ...cells, el('td.cs-sep'),
+        el('th', { scope: 'row' }, `${tr.stepCell[2 * s]},${tr.stepCell[2 * s + 1]}`), ...cells, el('td.cs-sep'),
         el('td.cs-out', { 'data-value': s <= t ? String(tr.output[s]) : null }, s <= t ? fmt(tr.output[s], 3) : '')));
     }
     this.imBody.replaceChildren(...rows);
@@ -408,7 +440,7 @@ export class CorrelateScene extends Scene {
 
   getState() {
     const s = this.s;
-    return writeLink(SCHEMA, {
+    return writeLink(this.schema, {
       in: s.input, n: s.n, dg: s.input === 'digit' && this.shared.strokes ? this.shared.strokes : null,
       k: s.kernel, ks: s.ks, kv: s.kernel === 'custom' ? s.kv : null, li: s.kernel === 'learned' ? s.li : null,
       s: s.stride, p: s.padding, d: s.dilation, f: s.flip, t: s.t, sp: this.player.speedName,
@@ -418,7 +450,7 @@ export class CorrelateScene extends Scene {
   setState(p) {
     this.restored = true;
     const s = this.s;
-    const { values: v, notes } = readLink(SCHEMA, p);
+    const { values: v, notes } = readLink(this.schema, p);
     if (v.dg) {
       // The drawing travels in the link: rasterised and preprocessed as the pad does.
       const x = this.api.preprocess(rasterise(v.dg), PAD_SIZE, PAD_SIZE);
@@ -428,7 +460,7 @@ export class CorrelateScene extends Scene {
     if (s.input === 'digit' && !this.shared.digit) notes.push('The link shows “your drawn digit” but holds no drawing: opened with letter A (draw one in the Draw scene).');
     if (v.n !== undefined) s.n = v.n;
     if (v.k) s.kernel = v.k;
-    if (v.ks !== undefined) s.ks = v.ks;
+    if (v.ks !== undefined) { s.ks = v.ks; this.wantKs = v.ks; }
     if (v.kv) {
       if (v.kv.length === s.ks * s.ks) s.kv = v.kv;
       else if (s.kernel === 'custom') {

@@ -5,8 +5,8 @@
 // `traceOneByOne` and `traceParamCounts`.
 import { Scene, el } from './base.js';
 import { Grid, fmt } from './correlate-grid.js';
-import { numberInput, field } from './correlate-player.js';
-import { int, custom, readLink, writeLink } from './schema.js';
+import { field } from './correlate-player.js';
+import { int, custom, readLink, writeLink, buildControls } from './schema.js';
 
 export const ACTIVITIES = ['sleep', 'running', 'commute', 'work', 'reading', 'study'];
 const DEFAULT_A = '000000122333333333244400';
@@ -21,31 +21,47 @@ function decode(s) {
 const day = (text) => decode(text);
 const daySchema = (key, label, def) => custom(key, label, day, (v) => Array.from(v).join(''), decode(def), 'is not 24 activities 0–5');
 
-/** Every setting of the scene, as the URL keeps it. */
-export const SCHEMA = [
+/**
+ * Every setting of the scene, its control and its URL key; `lim`: the parameter-count
+ * controls' ranges from wasm (`traceControls().dense`); `shifts`: the first and last shift of
+ * the correlation (from `traceSchedules`).
+ */
+export const schemaOf = (lim, shifts) => [
   daySchema('a', 'Person A’s day', DEFAULT_A),
   daySchema('b', 'Person B’s day', DEFAULT_B),
-  int('t', 'Shift', -(HOURS - 1), HOURS - 1, 0),
+  int('t', 'Shift', shifts[0], shifts[1], 0, { id: 'dense-shift', label: 'Shift t (hours)', kind: 'slider', place: 'own' }),
   int('px', 'Pixel', 0, 15, 5),
-  int('img', 'Image side', 1, 100000, 1000),
-  int('cin', 'Input channels', 1, 4096, 1),
-  int('hidden', 'Dense hidden units', 1, 100000, 1000),
-  int('k', 'Conv kernel size', 1, 11, 3),
-  int('cout', 'Conv output channels', 1, 4096, 1),
+  int('img', 'Image side', lim.size[0], lim.size[1], 1000, { id: 'param-img', label: 'Image side (pixels)' }),
+  int('cin', 'Input channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cin' }),
+  int('hidden', 'Dense hidden units', lim.hidden[0], lim.hidden[1], 1000, { id: 'param-hidden' }),
+  int('k', 'Conv kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'param-k' }),
+  int('cout', 'Conv output channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cout' }),
   int('brush', 'Brush', 0, ACTIVITIES.length - 1, 4),
 ];
+const PARAMS = ['img', 'cin', 'hidden', 'k', 'cout'];
 
 export class DenseScene extends Scene {
   static id = 'dense';
 
   constructor(root, ctx) {
     super(root, ctx);
+    // The shifts the correlation has (−23 … +23 for 24 hours), from the trace itself.
+    const c = this.api.traceSchedules(decode(DEFAULT_A), decode(DEFAULT_B), ACTIVITIES.length);
+    this.shifts = [c.shifts[0], c.shifts.at(-1)];
+    this.schema = schemaOf(this.api.traceControls().dense, this.shifts);
     this.s = { a: decode(DEFAULT_A), b: decode(DEFAULT_B), shift: 0, brush: 4, px: 5, img: 1000, cin: 1, hidden: 1000, k: 3, cout: 1 };
     this.build();
   }
 
   build() {
     const r = this.root;
+    // The controls are built from the schema (the parameter counts' ranges from wasm).
+    const built = buildControls(this.schema, (key, v) => {
+      if (key === 't') this.setShift(v);
+      else { this.s[key] = v; this.params(); }
+    });
+    this.ctl = built.controls;
+    this.paramFields = built.fields;
     r.append(el('header.cs-head', {},
       el('h2', { text: 'A dense layer is a correlation at shift 0' }),
       el('p.cs-lede', {}, 'Cross-correlation F(t) = Σₓ f(x)·g(x + t) compares two signals at every shift t. At t = 0 it is a plain dot product: ',
@@ -66,7 +82,7 @@ export class DenseScene extends Scene {
     this.cellsA = this.dayCells(this.rowA, 'a', 'A');
     this.cellsB = this.dayCells(this.rowB, 'b', 'B');
     const hours = el('div.cs-day.cs-hours', { 'aria-hidden': 'true' }, Array.from({ length: HOURS }, (_, h) => el('span', {}, h % 3 === 0 ? String(h) : '')));
-    this.shiftIn = el('input.cs-scrub', { id: 'dense-shift', type: 'range', min: -(HOURS - 1), max: HOURS - 1, value: 0, 'aria-label': 'Shift t (hours)', oninput: () => this.setShift(Number(this.shiftIn.value)) });
+    this.shiftIn = this.ctl.t.input;
     this.shiftOut = el('output.cs-step', { id: 'dense-shift-value' });
     sched.append(
       el('div.cs-dayrow', {}, el('span.cs-who', {}, 'A'), el('div.cs-daywrap', {}, hours, this.rowA)),
@@ -79,7 +95,7 @@ export class DenseScene extends Scene {
       el('h3', { text: 'F(t): matching hours at every shift' }));
     this.chart = el('div.cs-chart', { id: 'dense-chart', role: 'group', 'aria-label': 'Cross-correlation bars, one per shift' });
     this.legend = el('div.cs-legend', {}, ACTIVITIES.map((n, i) => el('span.cs-chip', { 'data-act': i }, n)));
-    chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' }, el('span', {}, `−${HOURS - 1}`), el('span', {}, '0: dense layer'), el('span', {}, `+${HOURS - 1}`)), this.legend);
+    chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' }, el('span', {}, String(this.shifts[0]).replace('-', '−')), el('span', {}, '0: dense layer'), el('span', {}, `+${this.shifts[1]}`)), this.legend);
     r.append(chart);
 
     this.buildOneByOne();
@@ -107,7 +123,7 @@ export class DenseScene extends Scene {
   }
 
   setShift(t) {
-    this.s.shift = Math.max(-(HOURS - 1), Math.min(HOURS - 1, t));
+    this.s.shift = Math.max(this.shifts[0], Math.min(this.shifts[1], t));
     this.update();
   }
 
@@ -165,7 +181,7 @@ export class DenseScene extends Scene {
       el('h3', { text: 'A 1×1 conv is a dense layer over channels' }),
       el('p.cs-muted', {}, 'Three input channels, two output channels, 1×1 kernels: at every pixel, the output is the 2×3 weight matrix times that pixel’s channel vector. Pick a pixel.'));
     const d = this.api.traceOneByOne({ channelsIn: 3, channelsOut: 2, size: 4, seed: 5 });
-    this.one = { input: d.input, weight: d.weight, conv: d.conv, dense: d.dense };
+    this.one = { input: d.input, weight: d.weight, conv: d.conv, dense: d.dense, cell: d.pixelCell };
     const row = el('div.cs-stage');
     sec.append(row);
     this.oneIn = [0, 1, 2].map((c) => new Grid(row, { id: `one-in-${c}`, label: `Input channel ${c + 1}`, caption: `in ch ${c + 1}`, signed: false, maxWidth: 150, maxCell: 36 }));
@@ -179,7 +195,7 @@ export class DenseScene extends Scene {
       g.cells.forEach((cell, p) => {
         cell.tabIndex = 0;
         cell.setAttribute('role', 'button');
-        cell.setAttribute('aria-label', `pixel ${Math.floor(p / 4) + 1}, ${(p % 4) + 1}`);
+        cell.setAttribute('aria-label', `pixel ${this.one.cell[2 * p]}, ${this.one.cell[2 * p + 1]}`);
         cell.addEventListener('click', () => this.pickPixel(p));
         cell.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.pickPixel(p); });
       });
@@ -197,7 +213,7 @@ export class DenseScene extends Scene {
       `out ch ${o + 1} = ${[0, 1, 2].map((c) => `${fmt(this.one.weight[o * 3 + c])}×${fmt(x[c])}`).join(' + ').replaceAll('+ −', '− ')} = `,
       el('b', { 'data-value': String(this.one.dense[p * 2 + o]), 'data-conv': String(this.one.conv[o * 16 + p]) }, fmt(this.one.dense[p * 2 + o], 3)),
       ' (dense) = ', fmt(this.one.conv[o * 16 + p], 3), ' (1×1 conv)'));
-    this.oneText.replaceChildren(el('div', {}, `pixel (${Math.floor(p / 4) + 1}, ${(p % 4) + 1}): channel vector [${x.map((v) => fmt(v)).join(', ')}]`), ...lines);
+    this.oneText.replaceChildren(el('div', {}, `pixel (${this.one.cell[2 * p]}, ${this.one.cell[2 * p + 1]}): channel vector [${x.map((v) => fmt(v)).join(', ')}]`), ...lines);
     this.ctx.changed();
   }
 
@@ -205,12 +221,8 @@ export class DenseScene extends Scene {
     const sec = el('section.cs-panel', { 'aria-label': 'Parameter counts' },
       el('h3', { text: 'Why images need convolutions: parameters of one layer' }),
       el('p.cs-muted', {}, 'Translation invariance and locality: a one-megapixel photo into a dense layer of 1000 hidden units needs 10⁹ weights. A conv layer’s weights do not depend on the image size at all.'));
-    const inputs = [
-      ['img', 'Image side (pixels)', 1, 100000], ['cin', 'Input channels', 1, 4096], ['hidden', 'Dense hidden units', 1, 100000],
-      ['k', 'Conv kernel size', 1, 11], ['cout', 'Conv output channels', 1, 4096],
-    ].map(([key, label, min, max]) => field(label, numberInput(`param-${key}`, label, { min, max, value: this.s[key], onchange: (v) => { this.s[key] = v; this.params(); } })));
     this.paramTable = el('table.cs-table.cs-params', { id: 'param-table' });
-    sec.append(el('div.cs-controls', {}, ...inputs), this.paramTable);
+    sec.append(el('div.cs-controls', {}, ...this.paramFields), this.paramTable);
     this.root.append(sec);
   }
 
@@ -235,12 +247,12 @@ export class DenseScene extends Scene {
 
   getState() {
     const s = this.s;
-    return writeLink(SCHEMA, { a: s.a, b: s.b, t: s.shift, px: s.px, img: s.img, cin: s.cin, hidden: s.hidden, k: s.k, cout: s.cout, brush: s.brush });
+    return writeLink(this.schema, { a: s.a, b: s.b, t: s.shift, px: s.px, img: s.img, cin: s.cin, hidden: s.hidden, k: s.k, cout: s.cout, brush: s.brush });
   }
 
   setState(p) {
     const s = this.s;
-    const { values: v, notes } = readLink(SCHEMA, p);
+    const { values: v, notes } = readLink(this.schema, p);
     if (v.a) s.a = v.a;
     if (v.b) s.b = v.b;
     if (v.t !== undefined) s.shift = v.t;
@@ -251,7 +263,7 @@ export class DenseScene extends Scene {
   }
 
   render() {
-    for (const k of ['img', 'cin', 'hidden', 'k', 'cout']) document.getElementById(`param-${k}`).value = this.s[k];
+    for (const k of PARAMS) this.ctl[k].set(this.s[k]);
     this.update();
     this.pickPixel(this.s.px);
     this.params();

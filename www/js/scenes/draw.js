@@ -11,8 +11,19 @@ import { Network, kernels } from '../views/layers.js';
 import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
+import { custom, readLink, writeLink } from './schema.js';
 
 const TIMES_KEPT = 15;
+
+/**
+ * The scene's settings as a link keeps them: the drawing (its strokes) and the picked cell
+ * (`<layer>.<channel>.<y>.<x>`, checked against the network once it is loaded: a cell outside
+ * its layer opens as the nearest one, with a note).
+ */
+export const SCHEMA = [
+  custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'an empty pad'),
+  custom('cell', 'The picked cell', (t) => (/^[a-z0-9_]+(\.-?\d+){3}$/i.test(t) ? t : null), (v) => v, null, 'is not <layer>.<channel>.<y>.<x>', 'no cell picked'),
+];
 
 export class DrawScene extends Scene {
   static id = 'draw';
@@ -255,18 +266,16 @@ export class DrawScene extends Scene {
   }
 
   getState() {
-    const s = {};
-    if (!this.pad.empty) s.d = encodeStrokes(this.pad.paths);
-    if (this.pick && this.net) {
-      const p = this.pick;
-      s.cell = `${this.net.layers[p.layer - 1].name}.${p.c}.${p.y}.${p.x}`;
-    }
-    return s;
+    const p = this.pick && this.net ? this.pick : null;
+    return writeLink(SCHEMA, {
+      d: this.pad.empty ? null : this.pad.paths,
+      cell: p ? `${this.net.layers[p.layer - 1].name}.${p.c}.${p.y}.${p.x}` : null,
+    });
   }
 
   async setState(params) {
-    const strokes = decodeStrokes(params.d);
-    const notes = params.d && !strokes ? [`The link's drawing “${String(params.d).slice(0, 24)}…” is not one this page wrote: the pad opens empty.`] : [];
+    const { values, notes } = readLink(SCHEMA, params);
+    const strokes = values.d ?? null;
     this.linkNotes(notes);
     if (strokes) this.pad.setPaths(strokes);
     await this.ready;
@@ -276,12 +285,12 @@ export class DrawScene extends Scene {
       this.version = this.shared.version;
     }
     this.note.textContent = '';
-    if (params.cell && this.net) {
-      const [name, ...nums] = params.cell.split('.');
+    if (values.cell && this.net) {
+      const [name, ...nums] = values.cell.split('.');
       const i = this.net.layers.findIndex((l) => l.name === name);
       const [c, y, x] = nums.map(Number);
       if (i < 0 || nums.length !== 3 || ![c, y, x].every(Number.isFinite)) {
-        this.note.textContent = `The link's cell "${params.cell}" names no cell of this network (layers: ${this.net.layers.map((l) => l.name).join(', ')}), so none is picked.`;
+        this.note.textContent = `The link's cell "${values.cell}" names no cell of this network (layers: ${this.net.layers.map((l) => l.name).join(', ')}), so none is picked.`;
         this.pick = null;
       } else {
         // The nearest cell that exists, with a note when it is not the one the link names.

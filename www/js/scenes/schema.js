@@ -1,26 +1,64 @@
-// A scene's settings declared once: each with its URL key, type, default and valid values.
-// `readLink(schema, params)` reads a URL hash's settings: a valid value is taken as it is, an
-// invalid one becomes the nearest valid setting and a note saying so (never a silent rewrite);
-// `writeLink(schema, values)` writes them back. The ranges here are the widest a scene shows;
+// A scene's settings declared once: each with its URL key, type, default, valid values and,
+// when the person can change it, its control (`ui`: id, label, group, kind). The same list
+// builds the controls (`buildControls`), reads a URL hash (`readLink`: a valid value is taken as
+// it is, an invalid one becomes the nearest valid setting and a note saying so, never a silent
+// rewrite) and writes it back (`writeLink`). The size ranges come from wasm (`traceControls`);
 // the settings that depend on each other (stride, padding, dilation against the kernel) are
-// then checked by wasm (`trace*Settle`), which names the rule in the scene's own note.
+// then checked by wasm (`trace*Settle` / `trace*Ranges`), which names the rule in the scene's
+// own note.
+import { el } from './base.js';
+import { numberInput, select, field } from './correlate-player.js';
+
+/**
+ * `ui` (optional, last argument of each kind): `{ id, label, group, kind, says, ids, labels,
+ * place }`. `id` / `label`: the control's element id and accessible name (default: the
+ * setting's label); `group`: the visible label of the field it sits in (settings with the same
+ * group share a field; default: the label); `kind`: 'stepper' (default for numbers), 'number'
+ * (a plain box: what is typed goes to wasm, which names the rule), 'slider', 'select' (default
+ * for a choice), 'check' (default for a flag); `ids` / `labels` for the parts of an `ints`;
+ * `says: false` when the scene names the rule itself; `place: 'own'` when the scene puts the
+ * control in its own spot (it is still built here).
+ */
+const mk = (f, ui) => (ui ? { ...f, ui } : f);
 
 /** A whole number in [min, max]. */
-export const int = (key, label, min, max, def) => ({ key, label, kind: 'int', min, max, def });
+export const int = (key, label, min, max, def, ui) => mk({ key, label, kind: 'int', min, max, def }, ui);
 /** `n` whole numbers in [min, max], written "a,b,…". */
-export const ints = (key, label, n, min, max, def) => ({ key, label, kind: 'ints', n, min, max, def });
+export const ints = (key, label, n, min, max, def, ui) => mk({ key, label, kind: 'ints', n, min, max, def }, ui);
+/** A number above `above` and at most `max` (a learning rate). */
+export const num = (key, label, above, max, def, ui) => mk({ key, label, kind: 'num', above, max, def }, ui);
 /** One of `options` ([value, text] pairs or values). */
-export const oneOf = (key, label, options, def) => ({ key, label, kind: 'enum', options: options.map((o) => (Array.isArray(o) ? o[0] : o)), def });
+export const oneOf = (key, label, options, def, ui) => mk({
+  key, label, kind: 'enum', def,
+  options: options.map((o) => (Array.isArray(o) ? o[0] : o)),
+  texts: options.map((o) => (Array.isArray(o) ? o[1] : String(o))),
+}, ui);
 /** A flag, written 1 or 0. */
-export const flag = (key, label, def) => ({ key, label, kind: 'flag', def });
-/** A string that `parse` turns into a value, or null when it is not valid. */
-export const custom = (key, label, parse, write, def, rule) => ({ key, label, kind: 'custom', parse, write, def, rule });
+export const flag = (key, label, def, ui) => mk({ key, label, kind: 'flag', def }, ui);
+/**
+ * A string that `parse` turns into a value, or null when it is not valid (`rule` says what it
+ * must be; `shown` names what an invalid one opens with).
+ */
+export const custom = (key, label, parse, write, def, rule, shown = 'the default') => ({ key, label, kind: 'custom', parse, write, def, rule, shown });
+
+/** The setting `key` of `schema`. */
+export const fieldOf = (schema, key) => schema.find((f) => f.key === key);
+
+/** Sets the valid range of a number setting (from wasm), for links and its control alike. */
+export function setRange(schema, key, [min, max]) {
+  const f = fieldOf(schema, key);
+  f.min = min;
+  f.max = max;
+  if (f.kind === 'int') f.def = Math.min(max, Math.max(min, f.def));
+  if (f.kind === 'ints') f.def = f.def.map((v) => Math.min(max, Math.max(min, v)));
+}
 
 const near = (v, min, max) => Math.min(max, Math.max(min, Math.round(v)));
 
 /** One setting from its URL text: { value, note } (note null when the text was valid). */
 function readOne(f, text) {
-  const bad = (value, why) => ({ value, note: `${f.label} “${text}” ${why}: opened with ${show(f, value)}.` });
+  const quoted = text.length > 24 ? `${text.slice(0, 24)}…` : text;
+  const bad = (value, why) => ({ value, note: `${f.label} “${quoted}” ${why}: opened with ${show(f, value)}.` });
   switch (f.kind) {
     case 'int': {
       const v = Number(text);
@@ -33,6 +71,12 @@ function readOne(f, text) {
       if (parts.length !== f.n || parts.some((v) => !Number.isFinite(v))) return bad(f.def, `is not ${f.n} numbers`);
       if (parts.every((v) => Number.isInteger(v) && v >= f.min && v <= f.max)) return { value: parts, note: null };
       return bad(parts.map((v) => near(v, f.min, f.max)), `has values outside ${f.min} to ${f.max}`);
+    }
+    case 'num': {
+      const v = Number(text);
+      if (text.trim() === '' || !Number.isFinite(v)) return bad(f.def, 'is not a number');
+      if (v > f.above && v <= f.max) return { value: v, note: null };
+      return bad(v > f.max ? f.max : f.def, `is not a number above ${f.above} and at most ${f.max}`);
     }
     case 'enum':
       return f.options.includes(text) ? { value: text, note: null } : bad(f.def, `is not one of ${f.options.join(', ')}`);
@@ -48,7 +92,7 @@ function readOne(f, text) {
 function show(f, v) {
   if (f.kind === 'ints') return v.join(', ');
   if (f.kind === 'flag') return v ? 'on' : 'off';
-  if (f.kind === 'custom') return 'the default';
+  if (f.kind === 'custom') return f.shown;
   return String(v);
 }
 
@@ -85,3 +129,76 @@ export function writeLink(schema, values) {
 /** The player speeds (steps per second) a link may name. */
 export const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
 export const speed = (def = '2') => oneOf('sp', 'Speed', SPEEDS.map(([n]) => n), def);
+
+/**
+ * One control per setting that has a `ui`, built from the schema: `{ controls, fields }`, where
+ * `controls[key]` is `{ f, input, inputs, set(value), range(i, [min, max]) }` and `fields` are
+ * the labelled fields (settings sharing a `group` in one), in schema order, for the scene to
+ * append (those placed `own` are left out). `onchange(key, value, want, part)`: `value` is what
+ * the control took, `want` what was typed (they differ when a stepper adjusted it).
+ */
+export function buildControls(schema, onchange, { wrap = (name, nodes) => field(name, ...nodes) } = {}) {
+  const controls = {};
+  const groups = [];
+  for (const f of schema) {
+    if (!f.ui) continue;
+    const c = control(f, (value, want, part) => onchange(f.key, value, want, part));
+    controls[f.key] = c;
+    if (f.ui.place === 'own') continue;
+    const name = f.ui.group ?? f.label;
+    const last = groups[groups.length - 1];
+    if (last && last.name === name) last.nodes.push(...c.nodes);
+    else groups.push({ name, nodes: [...c.nodes], f });
+  }
+  return { controls, fields: groups.map((g) => wrap(g.name, g.nodes, g.f)) };
+}
+
+function control(f, changed) {
+  const ui = f.ui;
+  const id = ui.id ?? `set-${f.key}`;
+  const label = ui.label ?? f.label;
+  const kind = ui.kind ?? { int: 'stepper', ints: 'stepper', num: 'number', enum: 'select', flag: 'check' }[f.kind];
+  const says = ui.says ?? true;
+  if (f.kind === 'ints') {
+    const inputs = Array.from({ length: f.n }, (_, i) => numberInput(ui.ids[i], ui.labels[i], {
+      min: f.min, max: f.max, value: f.def[i], says, onchange: (v, want) => changed(v, want, i),
+    }));
+    return {
+      f, inputs, nodes: inputs, input: inputs[0],
+      set(v) { inputs.forEach((inp, i) => { inp.value = String(v[i]); inp.dataset.last = String(v[i]); }); },
+      range(i, [min, max]) { inputs[i].min = String(min); inputs[i].max = String(max); },
+    };
+  }
+  let input;
+  if (kind === 'stepper') {
+    input = numberInput(id, label, { min: f.min, max: f.max, value: f.def, says, onchange: (v, want) => changed(v, want) });
+  } else if (kind === 'slider') {
+    input = el('input.cs-scrub', {
+      id, type: 'range', min: f.min, max: f.max, value: f.def, step: 1, 'aria-label': label,
+      oninput: () => changed(Number(input.value), Number(input.value)),
+    });
+  } else if (kind === 'number') {
+    // What is typed goes on as it is: wasm checks it and names the rule.
+    input = el('input', {
+      id, type: 'number', step: 'any', min: f.kind === 'num' ? f.above : f.min, max: f.max,
+      inputmode: f.kind === 'num' ? 'decimal' : 'numeric', 'aria-label': label,
+      onchange: () => changed(input.value.trim(), input.value.trim()),
+    });
+    if (f.kind === 'int') input.step = '1';
+  } else if (kind === 'select' && f.kind === 'int') {
+    const whole = Array.from({ length: f.max - f.min + 1 }, (_, i) => String(f.min + i));
+    input = select(id, label, whole.map((v) => [v, v]), String(f.def), (v) => changed(Number(v), Number(v)));
+  } else if (kind === 'select') {
+    input = select(id, label, f.options.map((v, i) => [v, f.texts[i]]), f.def, (v) => changed(v, v));
+  } else {
+    input = el('input', { id, type: 'checkbox', 'aria-label': ui.ariaLabel ?? null, onchange: () => changed(input.checked, input.checked) });
+  }
+  return {
+    f, input, inputs: [input], nodes: [input],
+    set(v) {
+      if (kind === 'check') input.checked = !!v;
+      else { input.value = String(v); input.dataset.last = String(v); }
+    },
+    range(_i, [min, max]) { input.min = String(min); input.max = String(max); },
+  };
+}

@@ -8,6 +8,10 @@ import { Heatmap, robustScale } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
+import { custom, readLink, writeLink } from './schema.js';
+
+/** The scene's one setting as a link keeps it: the drawn digit (its strokes). */
+export const SCHEMA = [custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit')];
 
 /** Index of the largest value (which neuron answered most). */
 function argmax(v) {
@@ -196,12 +200,13 @@ export class TemplatesScene extends Scene {
   }
 
   getState() {
-    return this.shared.strokes ? { d: encodeStrokes(this.shared.strokes) } : {};
+    return writeLink(SCHEMA, { d: this.shared.strokes });
   }
 
   async setState(params) {
-    const strokes = decodeStrokes(params.d);
-    if (strokes) this.useStrokes(strokes);
+    const { values, notes } = readLink(SCHEMA, params);
+    this.linkNotes(notes);
+    if (values.d) this.useStrokes(values.d);
   }
 
   async show() {

@@ -9,6 +9,7 @@ import { Heatmap, robustScale, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
+import { int, num, oneOf, flag, readLink, writeLink, buildControls, fieldOf } from './schema.js';
 
 const MODELS = {
   slp: 'single-layer perceptron (784 → 10)',
@@ -29,6 +30,26 @@ const DEFAULTS = {
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
 const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
+
+/**
+ * Every setting of the scene, its control and its URL key. What is typed into the learning
+ * rate or the batch goes to the trainer as it is (wasm names the rule when it refuses it); a
+ * link is read against the trainer's own ranges (`lim`: `traceControls().train`, from wasm).
+ */
+export const schemaOf = (lim) => [
+  oneOf('m', 'Model', Object.entries(MODELS).map(([v, t]) => [v, `${v}: ${t}`]), 'slp', { id: 'train-model', label: 'Model to train' }),
+  oneOf('opt', 'Optimiser', Object.entries(OPTIMISERS), 'sgd', { id: 'train-opt' }),
+  num('lr', 'Learning rate', lim.lr[0], lim.lr[1], 0.1, { id: 'train-lr' }),
+  int('b', 'Batch size', lim.batch[0], lim.batch[1], 64, { id: 'train-batch', kind: 'number' }),
+  oneOf('init', 'Initial weights', [['zeros', 'zeros'], ['seeded', 'random (seeded)']], 'zeros', { id: 'train-init', group: 'Start from' }),
+  flag('aug', 'Augmentation', false, { id: 'train-aug', ariaLabel: 'Augment the training images', text: 'augment (small rotations, shifts, strokes)' }),
+  oneOf('pace', 'Speed', Object.entries(PACES), '3000', { id: 'train-pace', hint: 'slow it down to watch' }),
+  int('w', 'Workers', 1, MAX_WORKERS, 1, { id: 'train-workers', kind: 'select', hint: `this browser reports ${navigator.hardwareConcurrency || 1} cores` }),
+  int('seed', 'Seed', 0, 2 ** 32 - 1, 1),
+  // The training image the slowed-down step explains (one of the 60,000).
+  int('img', 'Training image', 0, 59999, 0, { id: 'train-explain-index', label: 'Training image number', kind: 'number', place: 'own' }),
+];
+
 function fmtTime(s) {
   if (!Number.isFinite(s) || s < 0) return '–';
   const m = Math.floor(s / 60);
@@ -40,6 +61,7 @@ export class TrainScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
+    this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
     this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1' };
     this.running = false;
@@ -57,30 +79,24 @@ export class TrainScene extends Scene {
         ': the inputs, scaled by how wrong each output was. The neuron for "3" keeps adding a little of every 3 and subtracting a little of the digits that fooled it, so its weights drift toward a picture of a 3. Press start: the training runs on convscope\'s own SIMD kernels, in Web Workers, on the 60,000 MNIST training images.')));
 
     const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
-    const field = (label, input, hint) => el('label.field', {}, el('span', { text: label }), input, hint ? el('small', { text: hint }) : null);
-    this.inModel = el('select#train-model', { 'aria-label': 'Model to train' },
-      ...Object.entries(MODELS).map(([v, t]) => el('option', { value: v, text: `${v}: ${t}` })));
-    this.inOpt = el('select#train-opt', { 'aria-label': 'Optimiser' },
-      ...Object.entries(OPTIMISERS).map(([v, t]) => el('option', { value: v, text: t })));
-    this.inLr = el('input#train-lr', { type: 'number', step: 'any', min: '0', max: '10', inputmode: 'decimal', 'aria-label': 'Learning rate' });
-    this.inBatch = el('input#train-batch', { type: 'number', min: '1', max: '60000', step: '1', list: 'train-batches', 'aria-label': 'Batch size' });
+    // The controls are built from the schema, in a label each (its hint under it).
+    const { controls, fields } = buildControls(this.schema, (key) => (key === 'img' ? this.ctx.changed() : this.fromControls(this.ctl[key].input)), {
+      wrap: (name, nodes, f) => (f.kind === 'flag'
+        ? el('label.field.check', {}, ...nodes, el('span', { text: f.ui.text }))
+        : el('label.field', {}, el('span', { text: name }), ...nodes, f.ui.hint ? el('small', { text: f.ui.hint }) : null)),
+    });
+    this.ctl = controls;
+    this.inModel = controls.m.input;
+    this.inOpt = controls.opt.input;
+    this.inLr = controls.lr.input;
+    this.inBatch = controls.b.input;
+    this.inBatch.setAttribute('list', 'train-batches');
+    this.inInit = controls.init.input;
+    this.inAug = controls.aug.input;
+    this.inPace = controls.pace.input;
+    this.inWorkers = controls.w.input;
     const batches = el('datalist#train-batches', {}, ...BATCHES.map((b) => el('option', { value: b })));
-    this.inInit = el('select#train-init', { 'aria-label': 'Initial weights' },
-      el('option', { value: 'zeros', text: 'zeros' }), el('option', { value: 'seeded', text: 'random (seeded)' }));
-    this.inAug = el('input#train-aug', { type: 'checkbox', 'aria-label': 'Augment the training images' });
-    this.inPace = el('select#train-pace', { 'aria-label': 'Speed' },
-      ...Object.entries(PACES).map(([v, t]) => el('option', { value: v, text: t })));
-    this.inWorkers = el('select#train-workers', { 'aria-label': 'Workers' },
-      ...Array.from({ length: MAX_WORKERS }, (_, i) => el('option', { value: String(i + 1), text: String(i + 1) })));
-    form.append(
-      field('Model', this.inModel),
-      field('Optimiser', this.inOpt),
-      field('Learning rate', this.inLr),
-      field('Batch size', this.inBatch), batches,
-      field('Start from', this.inInit),
-      el('label.field.check', {}, this.inAug, el('span', { text: 'augment (small rotations, shifts, strokes)' })),
-      field('Speed', this.inPace, 'slow it down to watch'),
-      field('Workers', this.inWorkers, `this browser reports ${navigator.hardwareConcurrency || 1} cores`));
+    form.append(...fields, batches);
     this.note = el('p#train-note.note', { role: 'status', 'aria-live': 'polite' });
 
     const buttons = el('div.buttons.train-buttons', {},
@@ -125,13 +141,14 @@ export class TrainScene extends Scene {
     r.append(this.weightsCard);
 
     this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
-    this.stepIndex = el('input#train-explain-index', { type: 'number', min: '0', max: '59999', step: '1', value: '0', 'aria-label': 'Training image number' });
+    this.stepIndex = this.ctl.img.input;
+    this.stepIndex.value = '0';
     this.stepBody = el('div.onestep-body');
     this.stepCard.append(
       el('h3', { text: 'One step, slowed down' }),
       el('p.small', { text: 'Pick one training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone.' }),
       el('div.buttons', {}, el('label.field', {}, el('span', { text: 'Training image' }), this.stepIndex),
-        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.explain(); } }),
+        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.ctx.changed(); this.explain(); } }),
         el('button#train-explain.secondary', { type: 'button', text: 'Show the step', onclick: () => this.explain() })),
       this.stepBody);
     r.append(this.stepCard);
@@ -148,9 +165,6 @@ export class TrainScene extends Scene {
   }
 
   wire() {
-    for (const inp of [this.inModel, this.inOpt, this.inLr, this.inBatch, this.inInit, this.inAug, this.inPace, this.inWorkers]) {
-      inp.addEventListener('change', () => this.fromControls(inp));
-    }
     this.btnStart.onclick = () => this.start();
     this.btnPause.onclick = () => this.pause();
     this.btnStep.onclick = () => this.stepOnce();
@@ -423,7 +437,10 @@ export class TrainScene extends Scene {
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
         add(8, 48, (i) => `conv1 kernel ${i}`);
         this.tiles.append(el('div.break'));
-        add(128, 22, (i) => `conv2 kernel ${Math.floor(i / 8)}.${i % 8}`);
+        // conv2's 16 output channels × 8 input channels, named in that order (no index arithmetic).
+        const names = [];
+        for (let o = 0; o < 16; o++) for (let c = 0; c < 8; c++) names.push(`conv2 kernel ${o}.${c}`);
+        add(names.length, 22, (i) => names[i]);
       }
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
@@ -551,33 +568,32 @@ export class TrainScene extends Scene {
     } else if (!this.useStatus.dataset.error) this.useStatus.textContent = 'Draw and Templates run the shipped models.';
   }
 
-  getState() { return { ...this.state }; }
+  getState() {
+    const s = this.state;
+    // The typed learning rate and batch stay as typed (the trainer names what it refuses).
+    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b, img: this.stepIndex.value.trim() };
+  }
 
   async setState(p) {
     const s = this.state;
-    const notes = [];
-    if (p.m && MODELS[p.m]) Object.assign(s, { m: p.m }, DEFAULTS[p.m]);
-    else if (p.m) notes.push(`unknown model "${p.m}": showing the slp`);
-    if (p.opt && OPTIMISERS[p.opt]) s.opt = p.opt;
-    else if (p.opt) notes.push(`unknown optimiser "${p.opt}"`);
-    for (const k of ['lr', 'b', 'seed']) if (p[k] !== undefined) s[k] = p[k];
-    if (p.init === 'zeros' || p.init === 'seeded') s.init = p.init;
-    if (p.aug === '0' || p.aug === '1') s.aug = p.aug;
-    if (p.pace !== undefined) {
-      if (PACES[p.pace]) s.pace = p.pace;
-      else notes.push(`speed ${p.pace} → ${PACES[s.pace]}`);
-    }
-    if (p.w !== undefined) {
-      const w = Number(p.w);
-      if (Number.isInteger(w) && w >= 1 && w <= MAX_WORKERS) s.w = String(w);
-      else notes.push(`workers ${p.w} → ${s.w} (this browser reports ${MAX_WORKERS} cores)`);
-    }
-    this.noteText(notes.join('; '));
+    // An invalid value opens with the default of the model the link names (or the one shown).
+    const model = MODELS[p.m] ? p.m : s.m;
+    for (const [k, d] of Object.entries(DEFAULTS[model])) fieldOf(this.schema, k).def = k === 'lr' || k === 'w' ? Number(d) : d;
+    const { values: v, notes } = readLink(this.schema, p);
+    // A model brings its own defaults; the link's other settings then override them.
+    if (v.m) Object.assign(s, { m: v.m }, DEFAULTS[v.m]);
+    for (const k of ['opt', 'init', 'pace']) if (v[k] !== undefined) s[k] = v[k];
+    for (const k of ['lr', 'b', 'w', 'seed']) if (v[k] !== undefined) s[k] = String(v[k]);
+    if (v.aug !== undefined) s.aug = v.aug ? '1' : '0';
+    if (v.img !== undefined) this.stepIndex.value = String(v.img);
+    if (p.w !== undefined && v.w !== undefined && String(v.w) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
+    this.linkNotes(notes);
     this.showControls();
     if (this.poolReady) {
       if (this.pool.count !== Number(s.w)) await this.restartPool();
       else { await this.applySettings(); this.sendPace(); }
     }
+    this.ctx.changed();
   }
 
   async show() {

@@ -7,9 +7,9 @@
 // Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
-import { Player, numberInput, select, field } from './correlate-player.js';
+import { Player, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
-import { int, ints, oneOf, speed, readLink, writeLink } from './schema.js';
+import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from './schema.js';
 import { CheckerboardView } from './checkerboard.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
@@ -17,31 +17,40 @@ const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box
 const AXES = ['rows', 'columns'];
 const SIDES = ['top', 'left', 'bottom', 'right'];
 
-/** Every setting of the scene, as the URL keeps it. */
-export const SCHEMA = [
-  oneOf('in', 'Input', INPUTS, 'random'),
-  int('n', 'Input size', 2, 8, 4),
-  oneOf('k', 'Kernel', KERNELS, 'ones'),
-  int('ks', 'Kernel size', 1, 5, 3),
-  ints('s', 'Stride', 2, 1, 6, [2, 2]),
-  ints('p', 'Padding', 4, 0, 6, [0, 0, 0, 0]),
-  ints('op', 'Output padding', 2, 0, 5, [0, 0]),
-  ints('d', 'Dilation', 2, 1, 6, [1, 1]),
+const PAIR = (name, what) => ({ ids: ['h', 'w'].map((a) => `tr-${name}-${a}`), labels: AXES.map((a) => `${what} ${a}`), group: `${what} (rows, cols)`, says: false });
+
+/**
+ * Every setting of the scene, its control and its URL key; `lim`: the control ranges from wasm
+ * (`traceControls()`: `.transpose` for the stepped conv, `.checkerboard` for its section).
+ */
+export const schemaOf = ({ transpose: lim, checkerboard: cb }) => [
+  oneOf('in', 'Input', INPUTS, 'random', { id: 'tr-input', label: 'Input image', group: 'Input' }),
+  int('n', 'Input size', lim.size[0], lim.size[1], 4, { id: 'tr-size', label: 'Input size (cells per side)', group: 'Input' }),
+  oneOf('k', 'Kernel', KERNELS, 'ones', { id: 'tr-kernel', group: 'Kernel' }),
+  int('ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'tr-ksize', group: 'Kernel' }),
+  ints('s', 'Stride', 2, 1, lim.cap, [2, 2], PAIR('stride', 'Stride')),
+  ints('p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `tr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
+  ints('d', 'Dilation', 2, 1, lim.cap, [1, 1], PAIR('dil', 'Dilation')),
+  ints('op', 'Output padding', 2, 0, lim.cap, [0, 0], PAIR('op', 'Output padding')),
   int('t', 'Step', 0, 99999, 0),
   speed(),
-  // The checkerboard section (two stacked layers beside resize-then-conv).
-  oneOf('ci', 'Checkerboard input', INPUTS, 'ones'),
-  int('cn', 'Checkerboard input size', 1, 8, 6),
-  oneOf('cw', 'Checkerboard kernel', KERNELS, 'ones'),
-  int('ck', 'Checkerboard kernel size', 1, 7, 3),
-  int('cs', 'Checkerboard stride', 1, 3, 2),
+  // The checkerboard section (two stacked layers beside resize-then-conv), with its own controls.
+  oneOf('ci', 'Checkerboard input', INPUTS, 'ones', { id: 'cb-input', label: 'Checkerboard input image', group: 'Input', cb: true }),
+  int('cn', 'Checkerboard input size', cb.size[0], cb.size[1], 6, { id: 'cb-size', label: 'Checkerboard input size (cells per side)', group: 'Input', says: false, cb: true }),
+  oneOf('cw', 'Checkerboard kernel', KERNELS, 'ones', { id: 'cb-kernel', group: 'Kernel', cb: true }),
+  int('ck', 'Checkerboard kernel size', cb.kernelSize[0], cb.kernelSize[1], 3, { id: 'cb-ksize', group: 'Kernel', says: false, cb: true }),
+  int('cs', 'Checkerboard stride', cb.stride[0], cb.stride[1], 2, { id: 'cb-stride', group: 'Stride', says: false, cb: true }),
 ];
+/** The link keys of the geometry settings, and the scene's and the trace's names for them. */
+const GEO = { s: ['stride', 'stride'], p: ['padding', 'padding'], d: ['dilation', 'dilation'], op: ['op', 'outputPadding'] };
 
 export class TransposeScene extends Scene {
   static id = 'transpose';
 
   constructor(root, ctx) {
     super(root, ctx);
+    this.lim = this.api.traceControls();
+    this.schema = schemaOf(this.lim);
     this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
     this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
@@ -57,28 +66,14 @@ export class TransposeScene extends Scene {
         'a multiple of the stride, some cells get more than their neighbours, and a checkerboard appears.')));
 
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Transposed convolution settings' });
-    this.inputSel = select('tr-input', 'Input image', INPUTS, this.s.input, (v) => { this.s.input = v; this.rebuild(); });
-    this.sizeIn = numberInput('tr-size', 'Input size (cells per side)', { min: 2, max: 8, value: this.s.n, onchange: (v) => { this.s.n = v; this.rebuild(); } });
-    this.kernelSel = select('tr-kernel', 'Kernel', KERNELS, this.s.kernel, (v) => { this.s.kernel = v; this.rebuild(); });
-    this.ksIn = numberInput('tr-ksize', 'Kernel size', { min: 1, max: 5, value: this.s.ks, onchange: (v) => { this.s.ks = v; this.rebuild(); } });
-    const num = (key, i, id, label, lo) => numberInput(id, label, {
-      min: lo, max: 6, value: this.s[key][i], says: false,
-      onchange: (v, want) => { this.refused(key, i, label, want, v); this.s[key][i] = v; this.rebuild(); },
-    });
-    this.geo = [
-      ...[0, 1].map((a) => num('stride', a, `tr-stride-${'hw'[a]}`, `Stride ${AXES[a]}`, 1)),
-      ...[0, 1, 2, 3].map((a) => num('padding', a, `tr-pad-${SIDES[a]}`, `Padding ${SIDES[a]}`, 0)),
-      ...[0, 1].map((a) => num('dilation', a, `tr-dil-${'hw'[a]}`, `Dilation ${AXES[a]}`, 1)),
-      ...[0, 1].map((a) => num('op', a, `tr-op-${'hw'[a]}`, `Output padding ${AXES[a]}`, 0)),
-    ];
-    c.append(
-      field('Input', this.inputSel, this.sizeIn),
-      field('Kernel', this.kernelSel, this.ksIn),
-      field('Stride (rows, cols)', ...this.geo.slice(0, 2)),
-      field('Padding (top, left, bottom, right)', ...this.geo.slice(2, 6)),
-      field('Dilation (rows, cols)', ...this.geo.slice(6, 8)),
-      field('Output padding (rows, cols)', ...this.geo.slice(8, 10)),
-    );
+    // The controls are built from the schema: ids, labels, ranges (the sizes from wasm).
+    const { controls, fields } = buildControls(this.schema.filter((f) => !f.ui?.cb), (key, v, want, part) => this.set(key, v, want, part));
+    this.ctl = controls;
+    this.inputSel = controls.in.input;
+    this.sizeIn = controls.n.input;
+    this.kernelSel = controls.k.input;
+    this.ksIn = controls.ks.input;
+    c.append(...fields);
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
     this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
@@ -158,16 +153,22 @@ export class TransposeScene extends Scene {
         el('a', { href: 'https://distill.pub/2016/deconv-checkerboard/', rel: 'noopener' }, 'Odena, Dumoulin & Olah, Distill 2016'), '.'));
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Checkerboard settings' });
     const cb = this.cb;
-    this.cbInput = select('cb-input', 'Checkerboard input image', INPUTS, cb.input, (v) => { cb.input = v; this.checkerboard(); });
-    this.cbSize = numberInput('cb-size', 'Checkerboard input size (cells per side)', { min: 1, max: 8, value: cb.n, says: false, onchange: (v, want) => { this.cbRefused('Input size', want, v, this.cbSize); cb.n = v; this.checkerboard(); } });
-    this.cbKernel = select('cb-kernel', 'Checkerboard kernel', KERNELS, cb.kernel, (v) => { cb.kernel = v; this.checkerboard(); });
-    this.cbK = numberInput('cb-ksize', 'Checkerboard kernel size', { min: 1, max: 7, value: cb.k, says: false, onchange: (v, want) => { this.cbRefused('Kernel size', want, v, this.cbK); cb.k = v; this.checkerboard(); } });
-    this.cbS = numberInput('cb-stride', 'Checkerboard stride', { min: 1, max: 3, value: cb.stride, says: false, onchange: (v, want) => { this.cbRefused('Stride', want, v, this.cbS); cb.stride = v; this.checkerboard(); } });
+    const names = { ci: 'input', cn: 'n', cw: 'kernel', ck: 'k', cs: 'stride' };
+    const said = { cn: 'Input size', ck: 'Kernel size', cs: 'Stride' };
+    const { controls, fields } = buildControls(this.schema.filter((f) => f.ui?.cb), (key, v, want) => {
+      if (said[key]) this.cbRefused(said[key], want, v, controls[key].input);
+      cb[names[key]] = v;
+      this.checkerboard();
+    });
+    this.cbCtl = controls;
+    this.cbInput = controls.ci.input;
+    this.cbSize = controls.cn.input;
+    this.cbKernel = controls.cw.input;
+    this.cbK = controls.ck.input;
+    this.cbS = controls.cs.input;
     const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { cb.k = k; cb.stride = 2; this.checkerboard(); } }, text);
     c.append(
-      field('Input', this.cbInput, this.cbSize),
-      field('Kernel', this.cbKernel, this.cbK),
-      field('Stride', this.cbS),
+      ...fields,
       field('Try', quick(3, 'k = 3, stride 2 (uneven)'), quick(4, 'k = 4, stride 2 (even)')),
     );
     sec.append(c);
@@ -189,12 +190,13 @@ export class TransposeScene extends Scene {
     const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
     this.cbView.update(c);
     // The steppers reach exactly what the trace draws (its limits, from wasm).
-    for (const [inp, key] of [[this.cbSize, 'size'], [this.cbK, 'kernelSize'], [this.cbS, 'stride']]) [inp.min, inp.max] = c.limits[key];
-    this.cbInput.value = cb.input;
-    this.cbSize.value = cb.n;
-    this.cbKernel.value = cb.kernel;
-    this.cbK.value = cb.k;
-    this.cbS.value = cb.stride;
+    for (const [key, limit] of [['cn', 'size'], ['ck', 'kernelSize'], ['cs', 'stride']]) this.cbCtl[key].range(0, c.limits[limit]);
+    const ctl = this.cbCtl;
+    ctl.ci.set(cb.input);
+    ctl.cn.set(cb.n);
+    ctl.cw.set(cb.kernel);
+    ctl.ck.set(cb.k);
+    ctl.cs.set(cb.stride);
     const rule = c.even[0]
       ? `k = ${c.kh} is a multiple of the stride ${c.stride[0]}: every cell gets the same number of overlapping stamps, so the transposed convs are even too.`
       : `k = ${c.kh} is not a multiple of the stride ${c.stride[0]}: neighbouring cells get different numbers of overlapping stamps (uneven overlap), and a second layer multiplies the unevenness. Nearest-neighbour upsampling then a conv stays even.`;
@@ -230,14 +232,16 @@ export class TransposeScene extends Scene {
     s.padding = st.padding;
     s.dilation = st.dilation;
     s.op = st.outputPadding;
-    const rg = api.traceTransposeRanges({ ...this.setting(img, ker), cap: 6 });
-    const ranges = [...rg.stride, ...rg.padding, ...rg.dilation, ...rg.outputPadding];
-    const values = [...s.stride, ...s.padding, ...s.dilation, ...s.op];
-    this.geo.forEach((inp, i) => { [inp.min, inp.max] = ranges[i]; inp.value = values[i]; });
-    this.inputSel.value = s.input;
-    this.sizeIn.value = s.n;
-    this.kernelSel.value = s.kernel;
-    this.ksIn.value = s.ks;
+    const rg = api.traceTransposeRanges({ ...this.setting(img, ker), cap: this.lim.transpose.cap });
+    // Each geometry stepper reaches exactly what wasm says is valid with the others held.
+    for (const [key, [name, wasmName]] of Object.entries(GEO)) {
+      rg[wasmName].forEach((r, i) => this.ctl[key].range(i, r));
+      this.ctl[key].set(s[name]);
+    }
+    this.ctl.in.set(s.input);
+    this.ctl.n.set(s.n);
+    this.ctl.k.set(s.kernel);
+    this.ctl.ks.set(s.ks);
 
     const t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
     const e = t.equivalent;
@@ -248,7 +252,7 @@ export class TransposeScene extends Scene {
       input: img.data, kernel: t.kernel, stampFull: t.stampFull, stampOut: t.stampOut, stampValue: t.stampValue,
       full: t.full, output: t.output, coverageFull: t.coverageFull, canvasOutput: t.canvasOutput, terms: t.terms, completeAt: t.completeAt,
       valueMax: t.valueMax, signed: t.signed, coverageMax: t.coverageMax,
-      stampInside: t.stampInside, stampFocus: t.stampFocus, stampCell: t.stampCell, stampCorner: t.stampCorner,
+      outputCell: t.outputCell, stampInside: t.stampInside, stampFocus: t.stampFocus, stampCell: t.stampCell, stampCorner: t.stampCorner,
       eqH: e.corr.h, eqW: e.corr.w, eqKind: e.kind, eqGrid: e.corr.padded, eqPosition: e.position, eqKernel: e.corr.kernel,
       eqWindow: e.corr.window, eqProducts: e.corr.products, eqOutput: e.corr.output,
     };
@@ -326,7 +330,7 @@ export class TransposeScene extends Scene {
       // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
       const r = this.api.traceRoundedSum(tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps), 3);
       const prods = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
-      this.eqText.replaceChildren(`output[${Math.floor(focus / tr.outW)}, ${focus % tr.outW}] = Σ window × flipped kernel = ${prods.length ? prods.join(' + ').replaceAll('+ −', '− ') : '0'} = `,
+      this.eqText.replaceChildren(`output[${tr.outputCell[2 * focus]}, ${tr.outputCell[2 * focus + 1]}] = Σ window × flipped kernel = ${prods.length ? prods.join(' + ').replaceAll('+ −', '− ') : '0'} = `,
         el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
         ', what the stamps add up to once all have landed.');
     } else {
@@ -369,6 +373,19 @@ export class TransposeScene extends Scene {
       'The transposed conv restores the size, not the image: it is the adjoint, not the inverse.');
   }
 
+  /** A control changed (`want`: what was typed, when the control had to adjust it). */
+  set(key, v, want, part) {
+    const s = this.s;
+    const plain = { in: 'input', n: 'n', k: 'kernel', ks: 'ks' };
+    if (plain[key]) s[plain[key]] = v;
+    else if (GEO[key]) {
+      const [name] = GEO[key];
+      this.refused(name, part, this.ctl[key].inputs[part].getAttribute('aria-label'), want, v);
+      s[name][part] = v;
+    }
+    this.rebuild();
+  }
+
   /** Says why a typed value was refused: the kernels' own error for it (from wasm). */
   refused(key, i, label, want, got) {
     this.rule.textContent = '';
@@ -378,7 +395,7 @@ export class TransposeScene extends Scene {
     const img = this.image();
     const ker = this.kernel();
     const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op };
-    let why = `this scene shows values up to 6`;
+    let why = `this scene shows values up to ${this.lim.transpose.cap}`;
     try { this.api.traceTranspose(img.data, ker.values, setting); } catch (err) { why = err.message; }
     this.rule.textContent = `${label} ${want} is not possible with the other settings, so it stays ${got}: ${why}`;
     this.ruleFresh = true;
@@ -394,12 +411,12 @@ export class TransposeScene extends Scene {
 
   getState() {
     const s = this.s;
-    return writeLink(SCHEMA, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName, ci: this.cb.input, cn: this.cb.n, cw: this.cb.kernel, ck: this.cb.k, cs: this.cb.stride });
+    return writeLink(this.schema, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName, ci: this.cb.input, cn: this.cb.n, cw: this.cb.kernel, ck: this.cb.k, cs: this.cb.stride });
   }
 
   setState(p) {
     const s = this.s;
-    const { values: v, notes } = readLink(SCHEMA, p);
+    const { values: v, notes } = readLink(this.schema, p);
     if (v.in) s.input = v.in;
     if (v.k) s.kernel = v.k;
     if (v.n !== undefined) s.n = v.n;

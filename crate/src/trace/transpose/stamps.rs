@@ -73,6 +73,9 @@ pub struct TransTrace {
     pub stamp_cell: Vec<u32>,
     #[serde(serialize_with = "crate::typed::u32s")]
     pub stamp_corner: Vec<u32>,
+    /// Per output cell: `[row, column]` (what a label names).
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub output_cell: Vec<u32>,
     /// The zero-insertion view (absent when only the stamps were asked for).
     pub equivalent: Option<Equivalent>,
 }
@@ -230,7 +233,11 @@ fn trace_stamps(
     } else {
         None
     };
+    let output_cell = (0..out_h * out_w)
+        .flat_map(|c| [(c / out_w) as u32, (c % out_w) as u32])
+        .collect();
     Ok(TransTrace {
+        output_cell,
         h,
         w,
         kh,
