@@ -20,11 +20,11 @@ pub struct Flavour {
 pub const FLAVOURS: [Flavour; 2] = [
     Flavour {
         name: "simd128",
-        rustflags: "-C target-feature=+simd128",
+        rustflags: "-C target-feature=+simd128 -C llvm-args=-disable-lsr",
     },
     Flavour {
         name: "relaxed",
-        rustflags: "-C target-feature=+simd128,+relaxed-simd",
+        rustflags: "-C target-feature=+simd128,+relaxed-simd -C llvm-args=-disable-lsr",
     },
 ];
 
