@@ -152,24 +152,29 @@ pub fn scatter(
     let [ay, ax] = phase.axes;
     let (oh, ow) = (win.height, win.width);
     let q = ay.count * ax.count;
+    if ax.count == 0 {
+        return;
+    }
+    // Phase column v lands on output column x0 + v·s_x.
+    let (x0, sx) = (ax.out_index(0, win.stride[1], win.pad[1]), win.stride[1]);
     for n in 0..plan.batch {
         for c in 0..plan.image_channels {
             let plane = &mut image[(n * plan.image_channels + c) * oh * ow..][..oh * ow];
             let b = bias.map_or(0.0, |b| b[c]);
             for u in 0..ay.count {
                 let y = ay.out_index(u, win.stride[0], win.pad[0]);
-                let row = &mut plane[y * ow..(y + 1) * ow];
+                let dst = plane[y * ow + x0..(y + 1) * ow].iter_mut().step_by(sx);
                 match vals {
                     Some(v) => {
                         let src =
                             &v[(n * plan.image_channels + c) * q + u * ax.count..][..ax.count];
-                        for (v, &s) in src.iter().enumerate() {
-                            row[ax.out_index(v, win.stride[1], win.pad[1])] = s;
+                        for (d, &s) in dst.zip(src) {
+                            *d = s;
                         }
                     }
                     None => {
-                        for v in 0..ax.count {
-                            row[ax.out_index(v, win.stride[1], win.pad[1])] = b;
+                        for d in dst.take(ax.count) {
+                            *d = b;
                         }
                     }
                 }
