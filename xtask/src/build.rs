@@ -17,6 +17,8 @@ pub struct Flavour {
     pub rustflags: &'static str,
 }
 
+/// Both without LLVM's loop strength reduction (`-disable-lsr`), so that the micro-kernels'
+/// constant load offsets stay wasm load immediates (see .cargo/config.toml, docs/gemm.md).
 pub const FLAVOURS: [Flavour; 2] = [
     Flavour {
         name: "simd128",

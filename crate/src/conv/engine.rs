@@ -13,7 +13,7 @@
 //! still gives the GEMM a long M = P.
 
 use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
-use super::{direct, implicit, subpixel};
+use super::{direct, implicit};
 use crate::error::Result;
 use crate::gemm::{selected_kernel, sgemm, sgemm_b_gathered, sgemm_gathered, Gathered, KernelKind};
 
@@ -73,36 +73,6 @@ pub const STAMP_ROWS_MIN_STRIDE: usize = 2;
 /// Whether [`small_to_image`] scatters the window's stamps kernel row by kernel row.
 pub fn stamp_rows(win: &Window) -> bool {
     win.stride[1] >= STAMP_ROWS_MIN_STRIDE && win.dilation[1] == 1
-}
-
-/// How [`small_to_image`] (a transposed conv, or a conv's input gradient) runs: the one
-/// choice per shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransposePath {
-    /// Strided, dilation 1: one stride-1 conv per output phase ([`subpixel`]), no column
-    /// matrix and no scatter-add.
-    SubPixel,
-    /// A GEMM into the column matrix, then col2im (kernel rows at a time when [`stamp_rows`]).
-    Col2im,
-}
-
-/// The path [`small_to_image`] takes for `plan`.
-pub fn transpose_path(plan: &ConvPlan) -> TransposePath {
-    if FORCE_COL2IM.with(|f| f.get()) || !subpixel::applies(plan) {
-        TransposePath::Col2im
-    } else {
-        TransposePath::SubPixel
-    }
-}
-
-thread_local! {
-    static FORCE_COL2IM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Tests and benchmarks: make [`transpose_path`] take col2im even where the phases apply
-/// (`false` restores the choice by shape).
-pub fn force_col2im(on: bool) {
-    FORCE_COL2IM.with(|f| f.set(on));
 }
 
 /// Scratch for one group's column matrix (or the direct path's padded image, whichever is
@@ -222,9 +192,6 @@ pub fn small_to_image(
     image: &mut [f32],
     col: &mut [f32],
 ) -> Result<()> {
-    if transpose_path(plan) == TransposePath::SubPixel {
-        return subpixel::small_to_image(plan, small, w, bias, image);
-    }
     let win = &plan.win;
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();

@@ -12,7 +12,6 @@ pub mod geometry;
 pub mod implicit;
 pub mod pool;
 pub mod prepared;
-pub mod subpixel;
 
 pub use geometry::{col2im, col2im_rows, im2col, Conv2dParams, ConvPlan, Pool2dParams, Window};
 pub use pool::{max_pool2d, max_pool2d_backward};

@@ -3,9 +3,8 @@
 //! forward pass (one digit at a time) calls [`PreparedConv2d::forward_into`] per layer.
 //! [`PreparedConvTranspose2d`] does the same for the transposed conv.
 
-use super::engine::{self, Path, TransposePath};
+use super::engine::{self, Path};
 use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
-use super::subpixel::{self, Phase};
 use super::{direct, implicit};
 use crate::error::{Error, Result};
 use crate::gemm::{
@@ -39,30 +38,23 @@ impl PreparedConv2d {
     ) -> Result<Self> {
         let [c, h, wd] = input_chw;
         let plan = ConvPlan::conv2d(&[1, c, h, wd], w.shape(), p)?;
-        let bias = super::check_bias(bias, plan.small_channels)?;
-        Self::from_plan(plan, w.data(), bias)
-    }
-
-    /// The same from a validated batch-1 plan, its weights (`[C_out, C_in/groups, kH, kW]`,
-    /// checked against the plan) and bias (`C_out` values).
-    pub(crate) fn from_plan(plan: ConvPlan, w: &[f32], bias: Option<&[f32]>) -> Result<Self> {
-        if plan.batch != 1
-            || w.len() != plan.weight_shape().iter().product::<usize>()
-            || bias.is_some_and(|b| b.len() != plan.small_channels)
-        {
-            return Err(Error::shape(
-                "prepared conv: plan, weights and bias disagree",
-            ));
-        }
-        let bias = bias.map(<[f32]>::to_vec);
+        let bias = super::check_bias(bias, plan.small_channels)?.map(<[f32]>::to_vec);
         let (k, opg) = (plan.win.rows(), plan.small_per_group());
         let packed = (0..plan.groups)
-            .map(|g| PackedB::new(k, opg, &w[g * opg * k..(g + 1) * opg * k], 1, k as isize))
+            .map(|g| {
+                PackedB::new(
+                    k,
+                    opg,
+                    &w.data()[g * opg * k..(g + 1) * opg * k],
+                    1,
+                    k as isize,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(PreparedConv2d {
             plan,
             packed,
-            weight: w.to_vec(),
+            weight: w.data().to_vec(),
             bias,
             col: engine::forward_scratch(&plan),
             offsets: None,
@@ -185,9 +177,6 @@ pub struct PreparedConvTranspose2d {
     packed: Vec<PackedB>,
     bias: Option<Vec<f32>>,
     col: Vec<f32>,
-    /// When the phases apply ([`subpixel::applies`]): each output phase as a prepared
-    /// stride-1 conv (`None` for a phase without taps) and its output buffer.
-    phases: Vec<(Phase, Option<PreparedConv2d>, Vec<f32>)>,
 }
 
 impl PreparedConvTranspose2d {
@@ -214,31 +203,11 @@ impl PreparedConvTranspose2d {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let phases = if subpixel::applies(&plan) {
-            subpixel::phases(&plan)
-                .into_iter()
-                .map(|ph| {
-                    let conv = match &ph.plan {
-                        Some(pp) => Some(PreparedConv2d::from_plan(
-                            *pp,
-                            &subpixel::phase_weight(&plan, &ph, w.data()),
-                            bias.as_deref(),
-                        )?),
-                        None => None,
-                    };
-                    let n = conv.as_ref().map_or(0, |c| c.output_len());
-                    Ok((ph, conv, vec![0.0; n]))
-                })
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            Vec::new()
-        };
         Ok(PreparedConvTranspose2d {
             plan,
             packed,
             bias,
             col: vec![0.0; plan.win.col_len()],
-            phases,
         })
     }
 
@@ -277,19 +246,6 @@ impl PreparedConvTranspose2d {
                 out.len(),
                 self.output_len()
             )));
-        }
-        if !self.phases.is_empty() && engine::transpose_path(&self.plan) == TransposePath::SubPixel
-        {
-            for (ph, conv, vals) in &mut self.phases {
-                match conv {
-                    Some(c) => {
-                        c.forward_into(x, vals)?;
-                        subpixel::scatter(&self.plan, ph, Some(vals), None, out);
-                    }
-                    None => subpixel::scatter(&self.plan, ph, None, self.bias.as_deref(), out),
-                }
-            }
-            return Ok(());
         }
         let win = &self.plan.win;
         let (k, p, img_g) = (win.rows(), win.cols(), win.image_len());

@@ -215,93 +215,6 @@ fn conv_transpose2d_matches_reference_on_random_shapes() {
     }
 }
 
-/// Both transposed-conv paths (the phases and col2im) against the reference, on random
-/// strided shapes with dilation 1 (where the phases apply), every micro-kernel; and a conv's
-/// strided input gradient through the phases equals the one through col2im.
-#[test]
-fn transposed_conv_phases_match_col2im_and_the_reference() {
-    use super::engine::{force_col2im, transpose_path, TransposePath};
-    use crate::gemm::{available_kernels, with_forced};
-    struct Restore;
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            force_col2im(false);
-        }
-    }
-    let _restore = Restore;
-    let mut rng = Rng::new(31);
-    let mut phased = 0;
-    for _ in 0..200 {
-        let mut c = random_transpose(&mut rng);
-        c.p.dilation = [1, 1];
-        c.p.output_padding = [
-            c.p.output_padding[0].min(c.p.stride[0] - 1),
-            c.p.output_padding[1].min(c.p.stride[1] - 1),
-        ];
-        if c.p.stride == [1, 1] {
-            c.p.stride[rng.pick(0..=1)] = 2;
-        }
-        let Ok(plan) = ConvPlan::conv_transpose2d(&c.x, &c.w, &c.p) else {
-            continue;
-        };
-        let x = rand_t(&mut rng, &c.x);
-        let w = rand_t(&mut rng, &c.w);
-        let b = rand_t(&mut rng, &[c.w[1] * c.p.groups]);
-        let (want, _) = r::conv_transpose2d(
-            &to_f64(x.data()),
-            c.x,
-            &to_f64(w.data()),
-            c.w,
-            Some(&to_f64(b.data())),
-            &c.p,
-        );
-        for &kind in available_kernels() {
-            with_forced(kind, || {
-                force_col2im(false);
-                let path = transpose_path(&plan);
-                let got = conv_transpose2d(&x, &w, Some(&b), &c.p).unwrap();
-                assert_close(&format!("{path:?} {kind:?} {c:?}"), got.data(), &want, 1e-5);
-                if path == TransposePath::SubPixel {
-                    phased += 1;
-                    force_col2im(true);
-                    assert_eq!(transpose_path(&plan), TransposePath::Col2im);
-                    let col = conv_transpose2d(&x, &w, Some(&b), &c.p).unwrap();
-                    assert_close(&format!("col2im {kind:?} {c:?}"), col.data(), &want, 1e-5);
-                    force_col2im(false);
-                }
-            });
-        }
-    }
-    let want = 50 * available_kernels().len();
-    assert!(
-        phased >= want,
-        "the phases ran on only {phased} shape × kernel cases (< {want})"
-    );
-    // conv2d's strided dX is the same transposed conv.
-    for _ in 0..40 {
-        let mut c = random_conv(&mut rng);
-        c.p.dilation = [1, 1];
-        c.p.stride = [2, rng.pick(1..=3)];
-        let Ok(plan) = ConvPlan::conv2d(&c.x, &c.w, &c.p) else {
-            continue;
-        };
-        let x = rand_t(&mut rng, &c.x);
-        let w = rand_t(&mut rng, &c.w);
-        let dy = rand_t(&mut rng, &plan.small_shape());
-        force_col2im(false);
-        let a = conv2d_backward(&x, &w, &dy, &c.p).unwrap();
-        force_col2im(true);
-        let b = conv2d_backward(&x, &w, &dy, &c.p).unwrap();
-        force_col2im(false);
-        assert_close(
-            &format!("dx {c:?}"),
-            a.dx.data(),
-            &to_f64(b.dx.data()),
-            1e-5,
-        );
-    }
-}
-
 #[test]
 fn conv_transpose2d_backward_matches_finite_differences() {
     let mut rng = Rng::new(4);
@@ -1082,25 +995,12 @@ fn prepared_conv_transpose2d_matches_reference() {
         };
         for &kind in kinds {
             with_forced(kind, || {
-                // Both paths: the phases (where they apply) and col2im.
-                for col2im in [false, true] {
-                    super::engine::force_col2im(col2im);
-                    let mut out = vec![f32::NAN; layer.output_len()];
-                    for n in 0..c.x[0] {
-                        let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
-                        let r = layer.forward_into(img, &mut out);
-                        super::engine::force_col2im(false);
-                        r.unwrap();
-                        super::engine::force_col2im(col2im);
-                        let want_n = &want[n * out.len()..][..out.len()];
-                        assert_close(
-                            &format!("{kind:?} col2im {col2im} {c:?}"),
-                            &out,
-                            want_n,
-                            1e-5,
-                        );
-                    }
-                    super::engine::force_col2im(false);
+                let mut out = vec![f32::NAN; layer.output_len()];
+                for n in 0..c.x[0] {
+                    let img = &x.data()[n * layer.input_len()..][..layer.input_len()];
+                    layer.forward_into(img, &mut out).unwrap();
+                    let want_n = &want[n * out.len()..][..out.len()];
+                    assert_close(&format!("{kind:?} {c:?}"), &out, want_n, 1e-5);
                 }
             });
         }
