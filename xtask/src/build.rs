@@ -17,14 +17,16 @@ pub struct Flavour {
     pub rustflags: &'static str,
 }
 
+/// Both without LLVM's loop strength reduction (`-disable-lsr`), so that the micro-kernels'
+/// constant load offsets stay wasm load immediates (see .cargo/config.toml, docs/gemm.md).
 pub const FLAVOURS: [Flavour; 2] = [
     Flavour {
         name: "simd128",
-        rustflags: "-C target-feature=+simd128",
+        rustflags: "-C target-feature=+simd128 -C llvm-args=-disable-lsr",
     },
     Flavour {
         name: "relaxed",
-        rustflags: "-C target-feature=+simd128,+relaxed-simd",
+        rustflags: "-C target-feature=+simd128,+relaxed-simd -C llvm-args=-disable-lsr",
     },
 ];
 

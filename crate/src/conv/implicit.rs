@@ -20,6 +20,19 @@ use crate::tensor::MAX_ELEMENTS;
 /// benchmark's conv rows; docs/conv.md).
 pub const IMPLICIT_MIN_COL: usize = 4096;
 
+/// Which way round the implicit GEMM runs under micro-kernel `kind` for `win` with `opg` output
+/// channels per group: `true` = the windows as B's columns, `C[O, P] = W_g · col` (B gathered,
+/// NR neighbouring windows copied as one run, C's rows the output planes), `false` = the
+/// windows as A's rows, `C[P, O] = colᵀ · W_gᵀ` (A gathered, the weights pre-packed as B).
+/// The one that pads fewer cells to whole MR × NR tiles, windows as columns on a tie: with
+/// the 3×12 tile, 64 output channels are 72 tile columns one way (12% idle) and 66 tile rows
+/// the other (3%).
+pub fn windows_as_columns(kind: crate::gemm::KernelKind, win: &Window, opg: usize) -> bool {
+    let (mr, nr, p) = (kind.mr(), kind.nr(), win.cols());
+    let whole = |n: usize, t: usize| n.div_ceil(t) as u128 * t as u128;
+    whole(opg, mr) * whole(p, nr) <= whole(p, mr) * whole(opg, nr)
+}
+
 /// `(rows, cols)` of the zero-padded image: exactly the cells some window reads.
 pub fn padded_dims(win: &Window) -> Option<(usize, usize)> {
     let [oh, ow] = win.out;

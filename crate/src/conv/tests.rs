@@ -1077,6 +1077,8 @@ fn implicit_gemm_matches_reference_on_many_shapes() {
             cases.push(c);
         }
     }
+    // Both ways round (windows as A's rows, as B's columns) must run.
+    let mut ways = [0usize; 2];
     for (i, c) in cases.iter().enumerate() {
         let x = rand_t(&mut rng, &c.x);
         let w = rand_t(&mut rng, &c.w);
@@ -1103,7 +1105,10 @@ fn implicit_gemm_matches_reference_on_many_shapes() {
                     Path::Implicit,
                     "{kind:?} {c:?}"
                 );
-                let what = format!("{kind:?} {c:?}");
+                let cols =
+                    super::implicit::windows_as_columns(kind, &plan.win, plan.small_per_group());
+                ways[usize::from(cols)] += 1;
+                let what = format!("{kind:?} windows as columns {cols} {c:?}");
                 let got = conv2d(&x, &w, Some(&b), &c.p).unwrap();
                 assert_eq!(got.shape(), shape, "{what}");
                 assert_close(&what, got.data(), &want, 1e-5);
@@ -1117,6 +1122,10 @@ fn implicit_gemm_matches_reference_on_many_shapes() {
             });
         }
     }
+    assert!(
+        ways[0] >= 5 && ways[1] >= 5,
+        "implicit GEMM orientations run {ways:?}"
+    );
 }
 
 /// The padded copy and the offset tables reproduce im2col exactly: `colᵀ[q, t]` is

@@ -7,7 +7,7 @@
 use std::cell::Cell;
 
 use super::micro_kernel::MicroKernel;
-use super::packing::{pack_a, pack_a_gathered, pack_b};
+use super::packing::{pack_a, pack_a_gathered, pack_b, pack_b_gathered};
 
 /// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the micro-kernel
 /// sweeps the A block.
@@ -71,13 +71,20 @@ pub(crate) enum BSource<'a> {
     },
     /// Already packed for this micro-kernel's NR over the whole depth k (panel stride k·NR).
     Packed(&'a [f32]),
+    /// Through two offset tables: element (p, j) at `ptr + rows[p] + cols[j]` (an implicit
+    /// im2col with the windows as columns: rows are kernel taps).
+    Gathered {
+        ptr: *const f32,
+        rows: *const usize,
+        cols: *const usize,
+    },
 }
 
 /// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`.
 ///
 /// # Safety
 /// Every element (i, p) of A's source (i < m, p < k) is readable (a gathered A: `rows` holds
-/// m offsets, `cols` k); B's view likewise (k × n), or the
+/// m offsets, `cols` k); B's view or gathered source likewise (k × n), or the
 /// packed slice holds `ceil(n/NR)·k·NR` floats packed for `K::NR`; every `c + i*rsc + j*csc`
 /// (i < m, j < n) is a distinct writable float.
 #[allow(clippy::too_many_arguments)]
@@ -100,7 +107,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     let kc_max = KC.min(k);
     let a_len = mc_max.min(m.div_ceil(mr) * mr) * kc_max;
     let b_len = match b {
-        BSource::View { .. } => nc_max.min(n.div_ceil(nr) * nr) * kc_max,
+        BSource::View { .. } | BSource::Gathered { .. } => nc_max.min(n.div_ceil(nr) * nr) * kc_max,
         BSource::Packed(_) => 0,
     };
     with_buf(&A_BUF, a_len, |abuf| {
@@ -118,6 +125,20 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                             // the caller's valid k × n view.
                             unsafe {
                                 pack_b::<K>(kcur, ncur, ptr.add(pc * rs + jc * cs), rs, cs, bbuf)
+                            };
+                            (bbuf.as_ptr(), kcur * nr)
+                        }
+                        BSource::Gathered { ptr, rows, cols } => {
+                            // safety: rows pc.. and columns jc.. of the caller's k × n tables.
+                            unsafe {
+                                pack_b_gathered::<K>(
+                                    kcur,
+                                    ncur,
+                                    ptr,
+                                    rows.add(pc),
+                                    cols.add(jc),
+                                    bbuf,
+                                )
                             };
                             (bbuf.as_ptr(), kcur * nr)
                         }

@@ -3,6 +3,8 @@
 //! over its (zero-padded) image: `rows[i]` is where window `i` starts, `cols[p]` where tap `p`
 //! lies inside a window. So the driver packs the windows straight into the micro-kernel's A
 //! panels (`packing::pack_a_gathered`) and no im2col matrix is ever written: an implicit GEMM.
+//! [`sgemm_b_gathered`] is the same with B gathered (`B[p, j] = data[rows[p] + cols[j]]`): the
+//! convolution with the windows as columns, `C[C_out, P] = W · col`.
 //! (This module knows nothing of convolutions: any outer-sum addressing works.)
 
 use super::driver::{self, ASource, BSource};
@@ -144,6 +146,53 @@ pub fn sgemm_packed_gathered(
         unsafe {
             driver::gemm::<K>(m, k, n, alpha, a.source(), BSource::Packed(b.data()), beta, cp, rsc as usize, csc as usize)
         }
+    });
+    Ok(())
+}
+
+/// `C ← α·A·B + β·C` with a strided A (`m × k`) and a gathered B (`k × n`: `b.rows` holds the
+/// k row offsets, `b.cols` the n column offsets, so `b.m()` is B's k and `b.k()` its n), on the
+/// micro-kernel [`selected_kernel`] names. As [`super::sgemm`]: β = 0 never reads C.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_b_gathered(
+    m: usize,
+    alpha: f32,
+    a: &[f32],
+    rsa: isize,
+    csa: isize,
+    b: Gathered,
+    beta: f32,
+    c: &mut [f32],
+    rsc: isize,
+    csc: isize,
+) -> Result<()> {
+    b.check()?;
+    let (k, n) = (b.m(), b.k());
+    check_view("A", a.len(), m, k, rsa, csa)?;
+    check_view("C", c.len(), m, n, rsc, csc)?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    check_distinct(m, n, rsc as usize, csc as usize)?;
+    if k == 0 || alpha == 0.0 {
+        // safety: the C view was checked against c.len().
+        unsafe { scale_c(m, n, beta, c.as_mut_ptr(), rsc as usize, csc as usize) };
+        return Ok(());
+    }
+    let asrc = ASource::View {
+        ptr: a.as_ptr(),
+        rs: rsa as usize,
+        cs: csa as usize,
+    };
+    let bsrc = BSource::Gathered {
+        ptr: b.data.as_ptr(),
+        rows: b.rows.as_ptr(),
+        cols: b.cols.as_ptr(),
+    };
+    let cp = c.as_mut_ptr();
+    with_kernel!(selected_kernel(), K => {
+        // safety: A's view, B's offsets and C's view were checked; C's elements are distinct.
+        unsafe { driver::gemm::<K>(m, k, n, alpha, asrc, bsrc, beta, cp, rsc as usize, csc as usize) }
     });
     Ok(())
 }

@@ -35,7 +35,7 @@ pub(crate) mod variants;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-pub use gathered::{sgemm_gathered, sgemm_packed_gathered, Gathered};
+pub use gathered::{sgemm_b_gathered, sgemm_gathered, sgemm_packed_gathered, Gathered};
 pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};
@@ -136,6 +136,11 @@ impl KernelKind {
     /// The tile width (NR) of this kind's micro-kernel: what a [`PackedB`] is packed for.
     pub(crate) fn nr(self) -> usize {
         with_kernel!(self, K => K::NR)
+    }
+
+    /// The tile height (MR) of this kind's micro-kernel.
+    pub(crate) fn mr(self) -> usize {
+        with_kernel!(self, K => K::MR)
     }
 }
 

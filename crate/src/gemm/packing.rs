@@ -144,3 +144,54 @@ pub(crate) unsafe fn pack_b<K: MicroKernel>(
         }
     }
 }
+
+/// Packs the `kc × nc` block of a gathered B, element (p, c) at `b + rows[p] + cols[c]`, into
+/// `dst[.. ceil(nc/NR)·kc·NR]` (same layout as [`pack_b`]). A panel whose NR column offsets
+/// are consecutive (NR neighbouring windows of one output row at stride 1) copies NR
+/// contiguous floats per row; the others gather one float at a time.
+///
+/// # Safety
+/// `rows` holds kc offsets and `cols` nc; every `b + rows[p] + cols[c]` is readable.
+pub(crate) unsafe fn pack_b_gathered<K: MicroKernel>(
+    kc: usize,
+    nc: usize,
+    b: *const f32,
+    rows: *const usize,
+    cols: *const usize,
+    dst: &mut [f32],
+) {
+    let nr_full = K::NR;
+    // safety: the caller's tables hold kc and nc offsets.
+    let (rows, cols) = unsafe {
+        (
+            std::slice::from_raw_parts(rows, kc),
+            std::slice::from_raw_parts(cols, nc),
+        )
+    };
+    for (panel, out) in dst
+        .chunks_exact_mut(kc * nr_full)
+        .take(nc.div_ceil(nr_full))
+        .enumerate()
+    {
+        let co = &cols[panel * nr_full..nc.min((panel + 1) * nr_full)];
+        let consecutive = co.len() == nr_full && co.windows(2).all(|w| w[1] == w[0] + 1);
+        if consecutive {
+            let c0 = co[0];
+            for (o, &r) in out.chunks_exact_mut(nr_full).zip(rows) {
+                // safety: b + r + c0 + c = b + rows[p] + cols[c] for c < NR: readable.
+                let src = unsafe { std::slice::from_raw_parts(b.add(r + c0), nr_full) };
+                o.copy_from_slice(src);
+            }
+        } else {
+            for (o, &r) in out.chunks_exact_mut(nr_full).zip(rows) {
+                for (c, v) in o.iter_mut().enumerate() {
+                    *v = match co.get(c) {
+                        // safety: rows[p] + cols[c] is readable (caller).
+                        Some(&off) => unsafe { *b.add(r + off) },
+                        None => 0.0,
+                    };
+                }
+            }
+        }
+    }
+}

@@ -622,6 +622,98 @@ fn gathered_a_equals_the_dense_product() {
     }
 }
 
+/// A gathered B (`B[p, j] = data[rows[p] + cols[j]]`, the conv's windows as columns) gives the
+/// product of the same matrix made dense, under every micro-kernel this build has: columns
+/// in runs of consecutive offsets longer and shorter than NR, broken at random places (the
+/// panels that gather one float at a time), depths past KC, columns past NC, β ≠ 0.
+#[test]
+fn gathered_b_equals_the_dense_product() {
+    let mut rng = Rng::new(78);
+    let shapes = [
+        (1, 1, 1),
+        (2, 3, 2),
+        (13, 5, 7),
+        (12, 29, 37),
+        (25, 300, 75),
+        (64, 9, 150),
+        (7, 288, 1100),
+        (64, 288, 96),
+    ];
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            for (idx, &(m, k, n)) in shapes.iter().enumerate() {
+                let run = [1, 2, 3, 12, 5, 8, 64, 24][idx];
+                let cols: Vec<usize> = (0..n).map(|j| (j / run) * (run + 3) + j % run).collect();
+                let span = cols.iter().max().unwrap() + 1;
+                let rows: Vec<usize> = (0..k).map(|p| p * span + rng.below(2)).collect();
+                let len = rows.iter().max().unwrap() + cols.iter().max().unwrap() + 1;
+                let data = rng.uniform_vec(len, -1.0, 1.0);
+                let dense: Vec<f32> = (0..k * n)
+                    .map(|x| data[rows[x / n] + cols[x % n]])
+                    .collect();
+                let a = rng.uniform_vec(m * k, -1.0, 1.0);
+                let b = Gathered {
+                    data: &data,
+                    rows: &rows,
+                    cols: &cols,
+                };
+                for beta in [0.0f32, 0.5] {
+                    let start = rng.uniform_vec(m * n, -1.0, 1.0);
+                    let mut want = start.clone();
+                    sgemm_with(
+                        KernelKind::Portable,
+                        m,
+                        k,
+                        n,
+                        1.5,
+                        &a,
+                        k as isize,
+                        1,
+                        &dense,
+                        n as isize,
+                        1,
+                        beta,
+                        &mut want,
+                        n as isize,
+                        1,
+                    )
+                    .unwrap();
+                    let mut got = if beta == 0.0 {
+                        vec![f32::NAN; m * n]
+                    } else {
+                        start.clone()
+                    };
+                    sgemm_b_gathered(m, 1.5, &a, k as isize, 1, b, beta, &mut got, n as isize, 1)
+                        .unwrap();
+                    let tol = 1e-5 * (1.0 + k as f32);
+                    for (x, (g, w)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            (g - w).abs() <= tol,
+                            "{kind:?} {m}×{k}×{n} β={beta} ({}, {}): {g} vs {w}",
+                            x / n,
+                            x % n
+                        );
+                    }
+                }
+            }
+        });
+    }
+    // offsets past the data, and views too short, are errors
+    let data = [1.0f32; 10];
+    let b = Gathered {
+        data: &data,
+        rows: &[0, 8],
+        cols: &[0, 2],
+    };
+    let mut c = [0.0f32; 4];
+    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c, 2, 1).is_err());
+    let b = Gathered { rows: &[0, 7], ..b };
+    sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c, 2, 1).unwrap();
+    assert_eq!(c, [2.0; 4]);
+    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 3], 2, 1, b, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c[..3], 2, 1).is_err());
+}
+
 #[test]
 fn gathered_offsets_outside_the_data_are_errors() {
     let data = [1.0f32; 10];
