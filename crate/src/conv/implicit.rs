@@ -20,6 +20,12 @@ use crate::tensor::MAX_ELEMENTS;
 /// benchmark's conv rows; docs/conv.md).
 pub const IMPLICIT_MIN_COL: usize = 4096;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: run the implicit GEMM one way round whatever the rule says (`None`: the rule).
+    pub(crate) static FORCE_COLUMNS: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
 /// Which way round the implicit GEMM runs under micro-kernel `kind` for `win` with `opg` output
 /// channels per group: `true` = the windows as B's columns, `C[O, P] = W_g · col` (B gathered,
 /// NR neighbouring windows copied as one run, C's rows the output planes), `false` = the
@@ -28,6 +34,10 @@ pub const IMPLICIT_MIN_COL: usize = 4096;
 /// the 3×12 tile, 64 output channels are 72 tile columns one way (12% idle) and 66 tile rows
 /// the other (3%).
 pub fn windows_as_columns(kind: crate::gemm::KernelKind, win: &Window, opg: usize) -> bool {
+    #[cfg(test)]
+    if let Some(forced) = FORCE_COLUMNS.with(|f| f.get()) {
+        return forced;
+    }
     let (mr, nr, p) = (kind.mr(), kind.nr(), win.cols());
     let whole = |n: usize, t: usize| n.div_ceil(t) as u128 * t as u128;
     whole(opg, mr) * whole(p, nr) <= whole(p, mr) * whole(opg, nr)
