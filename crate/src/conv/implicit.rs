@@ -31,7 +31,7 @@ thread_local! {
 /// NR neighbouring windows copied as one run, C's rows the output planes), `false` = the
 /// windows as A's rows, `C[P, O] = colᵀ · W_gᵀ` (A gathered, the weights pre-packed as B).
 /// The one that pads fewer cells to whole MR × NR tiles, windows as columns on a tie: with
-/// the 3×12 tile, 64 output channels are 72 tile columns one way (12% idle) and 66 tile rows
+/// a 3×12 tile, 64 output channels are 72 tile columns one way (12% idle) and 66 tile rows
 /// the other (3%).
 pub fn windows_as_columns(kind: crate::gemm::KernelKind, win: &Window, opg: usize) -> bool {
     #[cfg(test)]

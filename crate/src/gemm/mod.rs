@@ -98,9 +98,9 @@ use with_kernel;
 pub enum KernelKind {
     /// Plain Rust, vectorised by the compiler; always available.
     Portable,
-    /// wasm simd128, multiply then add (3×12 tile).
+    /// wasm simd128, multiply then add (2×16 tile).
     Simd128,
-    /// wasm relaxed-simd fused multiply-add (3×12 tile).
+    /// wasm relaxed-simd fused multiply-add (2×16 tile).
     Relaxed,
 }
 

@@ -114,7 +114,7 @@ impl PackedB {
 
 /// `C ← α·A·B + β·C` with B pre-packed: A is m × k, C is m × n (k, n from `b`).
 /// The kernel in force ([`selected_kernel`]) runs on the packed panels when its NR matches the
-/// one `b` was packed for (simd128 and relaxed share 3×12); otherwise B is unpacked for this
+/// one `b` was packed for (simd128 and relaxed share 2×16); otherwise B is unpacked for this
 /// call and the plain [`super::sgemm`] path runs, so the result is right either way.
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm_packed(

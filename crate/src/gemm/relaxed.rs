@@ -1,5 +1,5 @@
 //! The relaxed-simd multiply-add: the simd128 tile body with `f32x4_relaxed_madd` (a fused
-//! multiply-add on x64 with FMA) instead of a multiply and an add. The same 3×12 tile: its 9
+//! multiply-add on x64 with FMA) instead of a multiply and an add. The same 2×16 tile: its 8
 //! accumulator chains hide the FMA latency (measurements in docs/gemm.md).
 
 use core::arch::wasm32::*;

@@ -2,8 +2,10 @@
 //! matrix-vector bodies it shares with the relaxed-simd micro-kernel (which only swaps the
 //! multiply-add, see [`MulAdd`]).
 //!
-//! 3×12 (R = 3 rows, V = 3 vectors of 4 lanes) because it is the widest tile that fits V8's
-//! 15 x64 SIMD registers without spilling; the measurements are in docs/gemm.md.
+//! 2×16 (R = 2 rows, V = 4 vectors of 4 lanes; 8 accumulators, 4 B vectors, 2 broadcasts)
+//! was chosen by measurement on a quiet machine (docs/gemm.md): it fits V8's 15 x64 SIMD
+//! registers without spilling, divides the 64- and 128-wide products with no idle tile cells,
+//! and runs as fast as 3×12 on the large ones.
 
 use core::arch::wasm32::*;
 use std::marker::PhantomData;
@@ -235,7 +237,7 @@ impl<F: MulAdd, const R: usize, const V: usize, const U: usize> MicroKernel for 
     }
 }
 
-/// The shipped SIMD micro-kernel shape, 3×12 with k not unrolled, for either multiply-add:
+/// The shipped SIMD micro-kernel shape, 2×16 with k not unrolled, for either multiply-add:
 /// `SimdTile<SeparateMulAdd>` is the simd128 micro-kernel, `SimdTile<RelaxedMulAdd>` the
 /// relaxed one (chosen through `gemm::with_kernel!`).
-pub(crate) type SimdTile<F> = Tile<F, 3, 3, 1>;
+pub(crate) type SimdTile<F> = Tile<F, 2, 4, 1>;

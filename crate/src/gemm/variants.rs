@@ -1,6 +1,6 @@
 //! Other register-tile shapes, instantiated only so that the benchmark can compare them with
 //! the shipped kernels (`benchTile` in crate/src/bench/gemm.rs; compiled only with the `bench`
-//! feature); docs/gemm.md has the measured table that chose 3×12 for both simd128 and relaxed.
+//! feature); docs/gemm.md has the measured tables that chose the tile for both simd128 and relaxed (2×16).
 
 use super::driver::{self, BSource};
 use super::simd128::{SeparateMulAdd, Tile};
