@@ -252,7 +252,8 @@ pub(crate) unsafe fn gemv_packed(
 }
 
 /// One packed panel with SIMD where the kind and width have a specialisation (8 columns: 4
-/// rows in flight, 12 columns: 3 rows in flight, so 8–9 independent chains); false otherwise.
+/// rows in flight, 12 columns: 3, 16 columns (the SIMD micro-kernels' panels): 2, so 8–9
+/// independent chains); false otherwise (then a scalar loop, ~4× slower).
 ///
 /// # Safety
 /// `pd` holds xs.len()·nr floats, `sums` holds nr floats.
@@ -298,6 +299,13 @@ unsafe fn packed_panel<F: super::MulAdd>(
             }
             12 => {
                 let acc = axpy_rows::<F, 3, 3>(k, x, b, 12);
+                for (v, &a) in acc.iter().enumerate() {
+                    v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
+                }
+                true
+            }
+            16 => {
+                let acc = axpy_rows::<F, 4, 2>(k, x, b, 16);
                 for (v, &a) in acc.iter().enumerate() {
                     v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
                 }
