@@ -15,7 +15,7 @@
 use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
 use super::{direct, implicit};
 use crate::error::Result;
-use crate::gemm::{selected_kernel, sgemm, sgemm_b_gathered, sgemm_gathered, Gathered, KernelKind};
+use crate::gemm::{selected_kernel, sgemm, sgemm_gathered, Gathered, KernelKind};
 
 /// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,13 +132,7 @@ pub fn image_to_small(
                     let padded = &mut col[..path_scratch(chosen, kind, win)];
                     implicit::pad_image(win, img, padded);
                     if implicit::windows_as_columns(kind, win, opg) {
-                        let b = Gathered {
-                            data: padded,
-                            rows: &offsets.cols,
-                            cols: &offsets.rows,
-                        };
-                        // C[O, P] = W_g[O, K] · col[K, P], B gathered from the padded image.
-                        sgemm_b_gathered(opg, 1.0, wg, k as isize, 1, b, 0.0, out, p as isize, 1)?;
+                        implicit::windows_as_columns_gemm(padded, &offsets, wg, out)?;
                         continue;
                     }
                     let a = Gathered {

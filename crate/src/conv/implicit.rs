@@ -43,6 +43,25 @@ pub fn windows_as_columns(kind: crate::gemm::KernelKind, win: &Window, opg: usiz
     whole(opg, mr) * whole(p, nr) <= whole(p, mr) * whole(opg, nr)
 }
 
+/// `out[O, P] = w[O, K] · col[K, P]` with col read from `padded` through `offsets` (the windows
+/// as B's columns, see [`windows_as_columns`]): one group's forward GEMM. `w` holds `O·K`
+/// floats (row-major), `out` `O·P`.
+pub fn windows_as_columns_gemm(
+    padded: &[f32],
+    offsets: &Offsets,
+    w: &[f32],
+    out: &mut [f32],
+) -> crate::error::Result<()> {
+    let (k, p) = (offsets.cols.len(), offsets.rows.len());
+    let opg = w.len() / k.max(1);
+    let b = crate::gemm::Gathered {
+        data: padded,
+        rows: &offsets.cols,
+        cols: &offsets.rows,
+    };
+    crate::gemm::sgemm_b_gathered(opg, 1.0, w, k as isize, 1, b, 0.0, out, p as isize, 1)
+}
+
 /// `(rows, cols)` of the zero-padded image: exactly the cells some window reads.
 pub fn padded_dims(win: &Window) -> Option<(usize, usize)> {
     let [oh, ow] = win.out;

@@ -7,9 +7,7 @@ use super::engine::{self, Path};
 use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
 use super::{direct, implicit};
 use crate::error::{Error, Result};
-use crate::gemm::{
-    selected_kernel, sgemm_b_gathered, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB,
-};
+use crate::gemm::{selected_kernel, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -126,13 +124,7 @@ impl PreparedConv2d {
                     implicit::pad_image(win, img, padded);
                     if implicit::windows_as_columns(kind, win, opg) {
                         let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                        let b = Gathered {
-                            data: padded,
-                            rows: &offsets.cols,
-                            cols: &offsets.rows,
-                        };
-                        // C[O, P] = W_g · col, B gathered from the padded image.
-                        sgemm_b_gathered(opg, 1.0, w, k as isize, 1, b, 0.0, c, p as isize, 1)?;
+                        implicit::windows_as_columns_gemm(padded, offsets, w, c)?;
                         continue;
                     }
                     let a = Gathered {

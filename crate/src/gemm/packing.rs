@@ -50,11 +50,62 @@ pub(crate) unsafe fn pack_a<K: MicroKernel>(
     }
 }
 
+/// Packs `count` lines of a gathered matrix into `width`-wide k-major panels (`dst[..
+/// ceil(count/width)·depth·width]`): element (line l, depth p) is `src[lines[l] + depths[p]]`.
+/// A's panels are its rows (`lines` = row offsets, width MR), B's its columns (`lines` = column
+/// offsets, width NR). A panel whose `width` line offsets are consecutive (neighbouring windows
+/// of one output row at stride 1) copies `width` contiguous floats per depth; the others gather
+/// one float at a time; missing lines of the last panel are zeros.
+///
+/// # Safety
+/// `lines` holds `count` offsets and `depths` `depth`; every `src + lines[l] + depths[p]` is
+/// readable.
+unsafe fn pack_gathered(
+    width: usize,
+    count: usize,
+    depth: usize,
+    src: *const f32,
+    lines: *const usize,
+    depths: *const usize,
+    dst: &mut [f32],
+) {
+    // safety: the caller's tables hold `count` and `depth` offsets.
+    let (lines, depths) = unsafe {
+        (
+            std::slice::from_raw_parts(lines, count),
+            std::slice::from_raw_parts(depths, depth),
+        )
+    };
+    for (panel, out) in dst
+        .chunks_exact_mut(depth * width)
+        .take(count.div_ceil(width))
+        .enumerate()
+    {
+        let lo = &lines[panel * width..count.min((panel + 1) * width)];
+        let consecutive = lo.len() == width && lo.windows(2).all(|w| w[1] == w[0] + 1);
+        if consecutive {
+            let l0 = lo[0];
+            for (o, &d) in out.chunks_exact_mut(width).zip(depths) {
+                // safety: src + l0 + d + i = src + lines[i] + depths[p] for i < width: readable.
+                let run = unsafe { std::slice::from_raw_parts(src.add(l0 + d), width) };
+                o.copy_from_slice(run);
+            }
+        } else {
+            for (o, &d) in out.chunks_exact_mut(width).zip(depths) {
+                for (i, v) in o.iter_mut().enumerate() {
+                    *v = match lo.get(i) {
+                        // safety: lines[i] + depths[p] is readable (caller).
+                        Some(&off) => unsafe { *src.add(off + d) },
+                        None => 0.0,
+                    };
+                }
+            }
+        }
+    }
+}
+
 /// Packs the `mc × kc` block of a gathered A, element (r, p) at `a + rows[r] + cols[p]`, into
-/// `dst[.. ceil(mc/MR)·kc·MR]` (same layout as [`pack_a`]). A panel whose MR row offsets are
-/// consecutive (MR neighbouring windows of one output row at stride 1) copies MR contiguous
-/// floats per column, as `pack_a` does from a column-major A; the others gather one float at
-/// a time.
+/// `dst[.. ceil(mc/MR)·kc·MR]` (same layout as [`pack_a`]; see [`pack_gathered`]).
 ///
 /// # Safety
 /// `rows` holds mc offsets and `cols` kc; every `a + rows[r] + cols[p]` is readable.
@@ -66,40 +117,8 @@ pub(crate) unsafe fn pack_a_gathered<K: MicroKernel>(
     cols: *const usize,
     dst: &mut [f32],
 ) {
-    let mr_full = K::MR;
-    // safety: the caller's tables hold mc and kc offsets.
-    let (rows, cols) = unsafe {
-        (
-            std::slice::from_raw_parts(rows, mc),
-            std::slice::from_raw_parts(cols, kc),
-        )
-    };
-    for (panel, out) in dst
-        .chunks_exact_mut(kc * mr_full)
-        .take(mc.div_ceil(mr_full))
-        .enumerate()
-    {
-        let ro = &rows[panel * mr_full..mc.min((panel + 1) * mr_full)];
-        let consecutive = ro.len() == mr_full && ro.windows(2).all(|w| w[1] == w[0] + 1);
-        if consecutive {
-            let r0 = ro[0];
-            for (o, &c) in out.chunks_exact_mut(mr_full).zip(cols) {
-                // safety: a + r0 + c + r = a + rows[r] + cols[p] for r < MR: readable.
-                let src = unsafe { std::slice::from_raw_parts(a.add(r0 + c), mr_full) };
-                o.copy_from_slice(src);
-            }
-        } else {
-            for (o, &c) in out.chunks_exact_mut(mr_full).zip(cols) {
-                for (r, v) in o.iter_mut().enumerate() {
-                    *v = match ro.get(r) {
-                        // safety: rows[r] + cols[p] is readable (caller).
-                        Some(&off) => unsafe { *a.add(off + c) },
-                        None => 0.0,
-                    };
-                }
-            }
-        }
-    }
+    // safety: forwarded from the caller.
+    unsafe { pack_gathered(K::MR, mc, kc, a, rows, cols, dst) }
 }
 
 /// Packs the `kc × nc` block of B at `b` (strides `rsb`, `csb`) into
@@ -146,9 +165,7 @@ pub(crate) unsafe fn pack_b<K: MicroKernel>(
 }
 
 /// Packs the `kc × nc` block of a gathered B, element (p, c) at `b + rows[p] + cols[c]`, into
-/// `dst[.. ceil(nc/NR)·kc·NR]` (same layout as [`pack_b`]). A panel whose NR column offsets
-/// are consecutive (NR neighbouring windows of one output row at stride 1) copies NR
-/// contiguous floats per row; the others gather one float at a time.
+/// `dst[.. ceil(nc/NR)·kc·NR]` (same layout as [`pack_b`]; see [`pack_gathered`]).
 ///
 /// # Safety
 /// `rows` holds kc offsets and `cols` nc; every `b + rows[p] + cols[c]` is readable.
@@ -160,38 +177,6 @@ pub(crate) unsafe fn pack_b_gathered<K: MicroKernel>(
     cols: *const usize,
     dst: &mut [f32],
 ) {
-    let nr_full = K::NR;
-    // safety: the caller's tables hold kc and nc offsets.
-    let (rows, cols) = unsafe {
-        (
-            std::slice::from_raw_parts(rows, kc),
-            std::slice::from_raw_parts(cols, nc),
-        )
-    };
-    for (panel, out) in dst
-        .chunks_exact_mut(kc * nr_full)
-        .take(nc.div_ceil(nr_full))
-        .enumerate()
-    {
-        let co = &cols[panel * nr_full..nc.min((panel + 1) * nr_full)];
-        let consecutive = co.len() == nr_full && co.windows(2).all(|w| w[1] == w[0] + 1);
-        if consecutive {
-            let c0 = co[0];
-            for (o, &r) in out.chunks_exact_mut(nr_full).zip(rows) {
-                // safety: b + r + c0 + c = b + rows[p] + cols[c] for c < NR: readable.
-                let src = unsafe { std::slice::from_raw_parts(b.add(r + c0), nr_full) };
-                o.copy_from_slice(src);
-            }
-        } else {
-            for (o, &r) in out.chunks_exact_mut(nr_full).zip(rows) {
-                for (c, v) in o.iter_mut().enumerate() {
-                    *v = match co.get(c) {
-                        // safety: rows[p] + cols[c] is readable (caller).
-                        Some(&off) => unsafe { *b.add(r + off) },
-                        None => 0.0,
-                    };
-                }
-            }
-        }
-    }
+    // safety: forwarded from the caller.
+    unsafe { pack_gathered(K::NR, nc, kc, b, cols, rows, dst) }
 }
