@@ -60,6 +60,7 @@ pub(crate) unsafe fn pack_a<K: MicroKernel>(
 /// # Safety
 /// `lines` holds `count` offsets and `depths` `depth`; every `src + lines[l] + depths[p]` is
 /// readable.
+#[inline(always)] // so that each caller's `width` (MR or NR) is a constant: fixed-size copies
 unsafe fn pack_gathered(
     width: usize,
     count: usize,
