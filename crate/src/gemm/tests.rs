@@ -531,6 +531,59 @@ fn kernel_choice_and_override() {
     assert_eq!(level != "none", kinds.contains(&KernelKind::Simd128));
 }
 
+/// Offset tables for a gathered matrix and data they address: `lines` offsets in runs of
+/// `run` consecutive ones (broken by gaps), `depth` offsets spaced past them (each nudged by
+/// 0 or 1), and uniform data covering every `lines[l] + depths[p]`.
+fn gathered_tables(
+    rng: &mut Rng,
+    lines: usize,
+    run: usize,
+    depth: usize,
+) -> (Vec<usize>, Vec<usize>, Vec<f32>) {
+    let lo: Vec<usize> = (0..lines)
+        .map(|i| (i / run) * (run + 3) + i % run)
+        .collect();
+    let span = lo.iter().max().unwrap() + 1;
+    let de: Vec<usize> = (0..depth).map(|p| p * span + rng.below(2)).collect();
+    let len = lo.iter().max().unwrap() + de.iter().max().unwrap() + 1;
+    let data = rng.uniform_vec(len, -1.0, 1.0);
+    (lo, de, data)
+}
+
+/// `1.5·A·B + β·start`, row-major, by the portable micro-kernel: the reference the gathered
+/// products are checked against.
+#[allow(clippy::too_many_arguments)]
+fn reference_product(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    beta: f32,
+    start: &[f32],
+) -> Vec<f32> {
+    let mut want = start.to_vec();
+    sgemm_with(
+        KernelKind::Portable,
+        m,
+        k,
+        n,
+        1.5,
+        a,
+        k as isize,
+        1,
+        b,
+        n as isize,
+        1,
+        beta,
+        &mut want,
+        n as isize,
+        1,
+    )
+    .unwrap();
+    want
+}
+
 /// A gathered A (`A[i, p] = data[rows[i] + cols[p]]`) gives the product of the same matrix
 /// made dense, with a strided B and with a packed one, under every micro-kernel this build
 /// has: rows in runs of consecutive offsets (windows of one output row) broken at random
@@ -552,11 +605,7 @@ fn gathered_a_equals_the_dense_product() {
             for (idx, &(m, k, n)) in shapes.iter().enumerate() {
                 // rows: runs of consecutive offsets (longer and shorter than MR), with gaps
                 let run = [1, 2, 3, 4, 5, 8, 64][idx];
-                let rows: Vec<usize> = (0..m).map(|i| (i / run) * (run + 3) + i % run).collect();
-                let span = rows.iter().max().unwrap() + 1;
-                let cols: Vec<usize> = (0..k).map(|p| p * span + rng.below(2)).collect();
-                let len = rows.iter().max().unwrap() + cols.iter().max().unwrap() + 1;
-                let data = rng.uniform_vec(len, -1.0, 1.0);
+                let (rows, cols, data) = gathered_tables(&mut rng, m, run, k);
                 let dense: Vec<f32> = (0..m * k)
                     .map(|x| data[rows[x / k] + cols[x % k]])
                     .collect();
@@ -568,25 +617,7 @@ fn gathered_a_equals_the_dense_product() {
                 };
                 for beta in [0.0f32, 0.5] {
                     let start = rng.uniform_vec(m * n, -1.0, 1.0);
-                    let mut want = start.clone();
-                    sgemm_with(
-                        KernelKind::Portable,
-                        m,
-                        k,
-                        n,
-                        1.5,
-                        &dense,
-                        k as isize,
-                        1,
-                        &b,
-                        n as isize,
-                        1,
-                        beta,
-                        &mut want,
-                        n as isize,
-                        1,
-                    )
-                    .unwrap();
+                    let want = reference_product(m, k, n, &dense, &b, beta, &start);
                     // the same C, column-major
                     let fresh = || {
                         if beta == 0.0 {
@@ -643,11 +674,7 @@ fn gathered_b_equals_the_dense_product() {
         with_forced(kind, || {
             for (idx, &(m, k, n)) in shapes.iter().enumerate() {
                 let run = [1, 2, 3, 12, 5, 8, 64, 24][idx];
-                let cols: Vec<usize> = (0..n).map(|j| (j / run) * (run + 3) + j % run).collect();
-                let span = cols.iter().max().unwrap() + 1;
-                let rows: Vec<usize> = (0..k).map(|p| p * span + rng.below(2)).collect();
-                let len = rows.iter().max().unwrap() + cols.iter().max().unwrap() + 1;
-                let data = rng.uniform_vec(len, -1.0, 1.0);
+                let (cols, rows, data) = gathered_tables(&mut rng, n, run, k);
                 let dense: Vec<f32> = (0..k * n)
                     .map(|x| data[rows[x / n] + cols[x % n]])
                     .collect();
@@ -659,25 +686,7 @@ fn gathered_b_equals_the_dense_product() {
                 };
                 for beta in [0.0f32, 0.5] {
                     let start = rng.uniform_vec(m * n, -1.0, 1.0);
-                    let mut want = start.clone();
-                    sgemm_with(
-                        KernelKind::Portable,
-                        m,
-                        k,
-                        n,
-                        1.5,
-                        &a,
-                        k as isize,
-                        1,
-                        &dense,
-                        n as isize,
-                        1,
-                        beta,
-                        &mut want,
-                        n as isize,
-                        1,
-                    )
-                    .unwrap();
+                    let want = reference_product(m, k, n, &a, &dense, beta, &start);
                     let mut got = if beta == 0.0 {
                         vec![f32::NAN; m * n]
                     } else {
