@@ -167,7 +167,17 @@ export class DrawScene extends Scene {
       recent.push(us);
       if (recent.length > 10) recent.shift();
       if (calls >= 20 && Math.max(...recent) < 2 * best) break;
-      if (calls % 10 === 0) await new Promise((r) => setTimeout(r, 0));
+      if (calls % 10 === 0) {
+        // A forward overwrites the model's activations in place: if the person drew while
+        // warming up, run their digit again so the kept Forward (and every map and cell pick
+        // read from it) is theirs, not the blank's, before they can act between batches.
+        if (this.fwd && this.input) {
+          const { fwd } = this.net.forward(this.input);
+          this.fwd.free?.();
+          this.fwd = fwd;
+        }
+        await new Promise((r) => setTimeout(r, 0));
+      }
     }
     this.timing.dataset.warmup = String(calls);
     this.warm = true;
