@@ -172,9 +172,8 @@ export class DrawScene extends Scene {
         // warming up, run their digit again so the kept Forward (and every map and cell pick
         // read from it) is theirs, not the blank's, before they can act between batches.
         if (this.fwd && this.input) {
-          const { fwd } = this.net.forward(this.input);
           this.fwd.free?.();
-          this.fwd = fwd;
+          this.fwd = this.net.forward(this.input).fwd;
         }
         await new Promise((r) => setTimeout(r, 0));
       }
