@@ -66,17 +66,21 @@ pub fn conv(
     out: &mut [f32],
     scratch: &mut [f32],
 ) {
-    conv_bias(kind, win, img, w, None, out, scratch)
+    conv_bias(kind, win, img, w, None, None, out, scratch)
 }
 
 /// [`conv`] plus `bias[o]` on every pixel of output channel `o` (`bias` holds `opg` values),
-/// added in the accumulators instead of in a second pass over `out`.
+/// added in the accumulators instead of in a second pass over `out`. `packed`: `w` and
+/// `bias` already laid out by [`pack_weights`] (the SIMD tiles read that; without it they are
+/// packed here, into a buffer kept between calls).
+#[allow(clippy::too_many_arguments)]
 pub fn conv_bias(
     kind: KernelKind,
     win: &Window,
     img: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
+    packed: Option<&[f32]>,
     out: &mut [f32],
     scratch: &mut [f32],
 ) {
@@ -112,8 +116,26 @@ pub fn conv_bias(
     // vectors feed both channels); the portable loop below takes the rest, or everything.
     let bias_of = |o: usize| bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
     let done = crate::gemm::with_madd!(kind, F => {
-        pairs_simd::<F>(win, padded, (ph, pw), w, &bias_of, out)
-    }, else => 0);
+        let opg = (out.len() / (oh * ow)).min(w.len() / k);
+        match packed {
+            Some(packed) => tiles_simd::<F>(&Grid::of_window(win, (ph, pw), opg), padded, packed, out),
+            None => {
+                let len = packed_len(k, opg).unwrap_or(0);
+                let mut buf = PACKED.with(|c| c.take());
+                if buf.len() < len {
+                    buf.resize(len, 0.0);
+                }
+                pack_weights(k, opg, w, bias, &mut buf[..len]);
+                let grid = Grid::of_window(win, (ph, pw), opg);
+                let done = tiles_simd::<F>(&grid, padded, &buf[..len], out);
+                PACKED.with(|c| c.set(buf));
+                done
+            }
+        }
+    }, else => {
+        let _ = packed;
+        0
+    });
     let (w, out) = (&w[done * k..], &mut out[done * oh * ow..]);
     for (o, (wo, out_o)) in w
         .chunks_exact(k)
@@ -151,88 +173,324 @@ pub fn conv_bias(
     }
 }
 
-/// Output channels in pairs, LANES pixels of a row at a time: per tap, four source vectors
-/// loaded once and a multiply-add into each channel's four accumulators (8 chains; relaxed
-/// FMA with the relaxed micro-kernel). Returns how many leading channels of `w` / `out` it
-/// wrote (an even number).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn pairs_simd<F: crate::gemm::MulAdd>(
-    win: &Window,
-    padded: &[f32],
-    (ph, pw): (usize, usize),
-    w: &[f32],
-    bias_of: &dyn Fn(usize) -> f32,
-    out: &mut [f32],
-) -> usize {
-    use core::arch::wasm32::*;
-    let madd = F::madd;
-    let [oh, ow] = win.out;
-    let [kh, kw] = win.kernel;
-    let k = win.rows();
-    let (s0, d0, d1) = (win.stride[0], win.dilation[0], win.dilation[1]);
-    let pairs = (out.len() / (oh * ow)).min(w.len() / k) / 2;
-    let mut lanes = [0.0f32; 2 * LANES];
-    for (pair, (wp, out_p)) in w
-        .chunks_exact(2 * k)
-        .zip(out.chunks_exact_mut(2 * oh * ow))
-        .take(pairs)
-        .enumerate()
-    {
-        let (bias0, bias1) = (
-            f32x4_splat(bias_of(2 * pair)),
-            f32x4_splat(bias_of(2 * pair + 1)),
-        );
-        let (w0, w1) = wp.split_at(k);
-        let (out0, out1) = out_p.split_at_mut(oh * ow);
-        for oy in 0..oh {
-            for ox0 in (0..ow).step_by(LANES) {
-                let mut acc = [bias0, bias0, bias0, bias0, bias1, bias1, bias1, bias1];
-                // padded_dims leaves LANES columns of slack past the last window: every
-                // tap's LANES floats lie inside its row.
-                assert!(ox0 + (kw - 1) * d1 + LANES <= pw && w0.len() >= k && w1.len() >= k);
-                let (mut p0, mut p1) = (w0.as_ptr(), w1.as_ptr());
-                for c in 0..win.channels {
-                    for ky in 0..kh {
-                        let row = &padded[(c * ph + oy * s0 + ky * d0) * pw..][..pw];
-                        let mut src = row[ox0..].as_ptr();
-                        for _ in 0..kw {
-                            // safety: k = channels·kh·kw taps are read from w0 and w1 (checked
-                            // above); `src` stays inside `row` (checked above).
-                            unsafe {
-                                let a = v128_load32_splat(p0 as *const u32);
-                                let b = v128_load32_splat(p1 as *const u32);
-                                (p0, p1) = (p0.add(1), p1.add(1));
-                                for i in 0..4 {
-                                    let v = v128_load(src.add(4 * i) as *const v128);
-                                    acc[i] = madd(v, a, acc[i]);
-                                    acc[4 + i] = madd(v, b, acc[4 + i]);
-                                }
-                                src = src.add(d1);
-                            }
-                        }
-                    }
-                }
-                let at = oy * ow + ox0;
-                let n = LANES.min(ow - ox0);
-                if n == LANES {
-                    let (d0, d1) = (&mut out0[at..at + LANES], &mut out1[at..at + LANES]);
-                    for i in 0..4 {
-                        // safety: d0 and d1 hold LANES = 16 floats; 4·i + 4 ≤ 16.
-                        unsafe {
-                            v128_store(d0.as_mut_ptr().add(4 * i) as *mut v128, acc[i]);
-                            v128_store(d1.as_mut_ptr().add(4 * i) as *mut v128, acc[4 + i]);
-                        }
-                    }
-                    continue;
-                }
-                for (i, &v) in acc.iter().enumerate() {
-                    // safety: `lanes` holds 2·LANES = 32 floats; 4·i + 4 ≤ 32.
-                    unsafe { v128_store(lanes.as_mut_ptr().add(4 * i) as *mut v128, v) };
-                }
-                out0[at..at + n].copy_from_slice(&lanes[..n]);
-                out1[at..at + n].copy_from_slice(&lanes[LANES..LANES + n]);
+/// Output channels per weight panel of the SIMD pixel tiles for `opg` output channels per
+/// group: 16 (a 2-pixel × 16-channel tile), 8 (4 × 8) or 4 (8 × 4). Each tile has 8
+/// accumulators, like the GEMM's 2×16 one, and reads R pixels and 4V weights per tap.
+pub fn panel_width(opg: usize) -> usize {
+    match opg {
+        0..=4 => 4,
+        5..=8 => 8,
+        _ => 16,
+    }
+}
+
+/// Floats of [`pack_weights`]' layout for `k` taps and `opg` output channels: per panel of
+/// [`panel_width`] channels, `k` rows of weights then one row of biases.
+pub fn packed_len(k: usize, opg: usize) -> Option<usize> {
+    let nr = panel_width(opg);
+    opg.div_ceil(nr)
+        .checked_mul(nr)?
+        .checked_mul(k.checked_add(1)?)
+}
+
+/// Lays out `w` (`[opg, k]`, row-major) and `bias` (`opg` values, zero when absent) for the
+/// SIMD pixel tiles: panel `j` holds channels `j·nr .. j·nr + nr` as `k` tap rows of `nr`
+/// floats then a bias row, zero past `opg`. `dst` holds [`packed_len`] floats.
+pub fn pack_weights(k: usize, opg: usize, w: &[f32], bias: Option<&[f32]>, dst: &mut [f32]) {
+    pack_with(k, opg, bias, dst, |o, t| {
+        w.get(o * k + t).copied().unwrap_or(0.0)
+    });
+}
+
+/// [`pack_weights`] with the weight of output channel `o` at tap `t` from `weight(o, t)`.
+pub fn pack_with(
+    k: usize,
+    opg: usize,
+    bias: Option<&[f32]>,
+    dst: &mut [f32],
+    weight: impl Fn(usize, usize) -> f32,
+) {
+    let nr = panel_width(opg);
+    for (j, panel) in dst.chunks_exact_mut((k + 1) * nr).enumerate() {
+        for (t, row) in panel.chunks_exact_mut(nr).enumerate() {
+            for (l, v) in row.iter_mut().enumerate() {
+                let o = j * nr + l;
+                *v = match (o < opg, t < k) {
+                    (false, _) => 0.0,
+                    (true, true) => weight(o, t),
+                    (true, false) => bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0),
+                };
             }
         }
     }
-    2 * pairs
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+thread_local! {
+    /// The packed weights of calls that bring none (reused across calls, as the GEMM's
+    /// packing buffers are).
+    static PACKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Where the pixel tiles read and write: a grid of `rows × cols` output pixels, each the
+/// correlation of one window of the padded input with `taps` = (channels, kh, kw) taps.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "simd128")),
+    allow(dead_code)
+)]
+pub(crate) struct Grid {
+    pub rows: usize,
+    pub cols: usize,
+    /// The first window's first tap, in `padded`.
+    pub src: usize,
+    /// Floats between the windows of consecutive grid rows (windows of one row are 1 apart).
+    pub src_row: usize,
+    /// Channels, kernel rows and kernel columns of the window.
+    pub taps: (usize, usize, usize),
+    /// Floats between channels, kernel rows and kernel columns in `padded`.
+    pub steps: (usize, usize, usize),
+    /// Output channels.
+    pub channels: usize,
+    /// Where pixel (0, 0) of output channel 0 goes in `out`.
+    pub dst: usize,
+    /// Floats between output channels, grid rows and grid columns in `out`.
+    pub dst_steps: (usize, usize, usize),
+}
+
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "simd128")),
+    allow(dead_code)
+)]
+impl Grid {
+    /// The direct conv of `win` over its padded image (`pw` floats a row, `ph` rows), into
+    /// `[channels, oh, ow]` planes.
+    fn of_window(win: &Window, (ph, pw): (usize, usize), channels: usize) -> Grid {
+        let [oh, ow] = win.out;
+        Grid {
+            rows: oh,
+            cols: ow,
+            src: 0,
+            src_row: win.stride[0] * pw,
+            taps: (win.channels, win.kernel[0], win.kernel[1]),
+            steps: (ph * pw, win.dilation[0] * pw, win.dilation[1]),
+            channels,
+            dst: 0,
+            dst_steps: (oh * ow, ow, 1),
+        }
+    }
+}
+
+/// The SIMD pixel tiles over every output channel of `grid` (`packed`: [`pack_weights`]'
+/// layout for the grid's taps and channels). Panics when a read or write would leave
+/// `padded` or `out` (R − 1 pixels past a row's end are read: slack the callers leave).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) fn tiles_simd<F: crate::gemm::MulAdd>(
+    grid: &Grid,
+    padded: &[f32],
+    packed: &[f32],
+    out: &mut [f32],
+) -> usize {
+    match panel_width(grid.channels) {
+        16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
+        8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
+        _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),
+    }
+    grid.channels
+}
+
+/// The pixel tiles: R neighbouring output pixels of one row × 4V output channels, eight
+/// accumulators. Per tap, R broadcasts read in place from the padded image (the R windows
+/// start at R consecutive floats: horizontal stride 1) and 4V weights from the packed
+/// panel: no im2col, no packing of the windows, and output rows of any width fill the
+/// tiles (the old 16-pixel rows left 2 of 16 lanes idle on 14-wide images).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod tiles {
+    use core::arch::wasm32::*;
+
+    use super::Grid;
+    use crate::gemm::MulAdd;
+
+    /// Accumulates one tile over every tap.
+    ///
+    /// # Safety
+    /// For every tap `(c, ky, kx)` and `r < R`, `src + c·cs + ky·rs + kx·d1 + r` is readable;
+    /// `w` is readable for `(taps + 1)·4V` floats (tap rows, then the bias row).
+    #[inline(always)]
+    unsafe fn tile<F: MulAdd, const R: usize, const V: usize>(
+        (channels, kh, kw): (usize, usize, usize),
+        (cs, rs, d1): (usize, usize, usize),
+        src: *const f32,
+        w: *const f32,
+    ) -> [[v128; V]; R] {
+        let mut acc = [[f32x4_splat(0.0); V]; R];
+        let taps = channels * kh * kw;
+        for v in 0..V {
+            // safety: the bias row follows the `taps` weight rows.
+            let b = unsafe { v128_load(w.add((taps * V + v) * 4) as *const v128) };
+            for row in acc.iter_mut() {
+                row[v] = b;
+            }
+        }
+        let mut w = w;
+        for c in 0..channels {
+            for ky in 0..kh {
+                // safety: (c, ky, 0) is a tap: inside the padded image (see above).
+                let mut p = unsafe { src.add(c * cs + ky * rs) };
+                for _ in 0..kw {
+                    let mut bv = [f32x4_splat(0.0); V];
+                    for (v, b) in bv.iter_mut().enumerate() {
+                        // safety: one of the `taps` weight rows of 4V floats.
+                        *b = unsafe { v128_load(w.add(4 * v) as *const v128) };
+                    }
+                    for (r, row) in acc.iter_mut().enumerate() {
+                        // safety: pixel r of this tap (see above).
+                        let a = unsafe { v128_load32_splat(p.add(r) as *const u32) };
+                        for (accv, &b) in row.iter_mut().zip(&bv) {
+                            *accv = F::madd(a, b, *accv);
+                        }
+                    }
+                    // safety: the next tap of this kernel row, or one past the last.
+                    unsafe {
+                        p = p.add(d1);
+                        w = w.add(4 * V);
+                    }
+                }
+            }
+        }
+        acc
+    }
+
+    /// `[a, b, c, d]` (4 pixels × 4 channels each) → 4 channels × 4 pixels.
+    #[inline(always)]
+    fn transpose4(a: v128, b: v128, c: v128, d: v128) -> [v128; 4] {
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+        let t1 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+        let t2 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+        [
+            i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+            i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+            i32x4_shuffle::<0, 1, 4, 5>(t2, t3),
+            i32x4_shuffle::<2, 3, 6, 7>(t2, t3),
+        ]
+    }
+
+    /// Every tile of every panel of `grid`; `packed` holds the panels of
+    /// [`super::pack_weights`].
+    pub(super) fn run<F: MulAdd, const R: usize, const V: usize>(
+        g: &Grid,
+        padded: &[f32],
+        packed: &[f32],
+        out: &mut [f32],
+    ) {
+        let nr = 4 * V;
+        let (channels, kh, kw) = g.taps;
+        let (cs, rs, d1) = g.steps;
+        let (ocs, ors, occ) = g.dst_steps;
+        let k = channels * kh * kw;
+        let panels = g.channels.div_ceil(nr);
+        if g.rows == 0 || g.cols == 0 || g.channels == 0 {
+            return;
+        }
+        // The reads: the last tile of a row reaches R − 1 pixels past it (slack the callers
+        // leave); with no taps nothing is read. The writes: every pixel of every channel.
+        if k > 0 {
+            let last = g.src
+                + (channels - 1) * cs
+                + (kh - 1) * rs
+                + (kw - 1) * d1
+                + (g.rows - 1) * g.src_row
+                + g.cols.div_ceil(R) * R
+                - 1;
+            assert!(
+                last < padded.len(),
+                "pixel tiles read past the padded input"
+            );
+        }
+        let last_dst = g.dst + (g.channels - 1) * ocs + (g.rows - 1) * ors + (g.cols - 1) * occ;
+        assert!(last_dst < out.len(), "pixel tiles write past the output");
+        assert!(
+            packed.len() >= panels * (k + 1) * nr,
+            "packed weights too short"
+        );
+        let mut lanes = [[0.0f32; 16]; R];
+        for j in 0..panels {
+            let wp = packed[j * (k + 1) * nr..].as_ptr();
+            let ch0 = j * nr;
+            let full_panel = ch0 + nr <= g.channels;
+            for oy in 0..g.rows {
+                for ox0 in (0..g.cols).step_by(R) {
+                    // safety: the tile's reads are bounded by `last` (asserted above); the
+                    // panel holds k + 1 rows of nr floats.
+                    let acc = unsafe {
+                        tile::<F, R, V>(
+                            g.taps,
+                            g.steps,
+                            padded.as_ptr().add(g.src + oy * g.src_row + ox0),
+                            wp,
+                        )
+                    };
+                    let at = g.dst + ch0 * ocs + oy * ors + ox0 * occ;
+                    let n = R.min(g.cols - ox0);
+                    if n == R && full_panel && occ == 1 {
+                        // safety: channels ch0 .. ch0 + nr ≤ channels and pixels at .. at + R
+                        // of one output row (bounded by `last_dst`).
+                        unsafe { store::<R, V>(&acc, out.as_mut_ptr().add(at), ocs) };
+                        continue;
+                    }
+                    for (r, row) in acc.iter().enumerate() {
+                        for (v, &a) in row.iter().enumerate() {
+                            // safety: 4v + 4 ≤ 16 floats of lanes[r].
+                            unsafe { v128_store(lanes[r].as_mut_ptr().add(4 * v) as *mut v128, a) };
+                        }
+                    }
+                    for l in 0..nr.min(g.channels - ch0) {
+                        for (r, lane) in lanes.iter().enumerate().take(n) {
+                            out[at + l * ocs + r * occ] = lane[l];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a full tile: pixel r, channel 4v + l of `acc` to `out[(4v + l)·plane + r]`.
+    ///
+    /// # Safety
+    /// `out + c·plane + r` is writable for c < 4V, r < R.
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // acc[r][v] for several r at once
+    unsafe fn store<const R: usize, const V: usize>(
+        acc: &[[v128; V]; R],
+        out: *mut f32,
+        plane: usize,
+    ) {
+        for v in 0..V {
+            // safety (every store): channel 4v + l < 4V, pixel < R (see above).
+            unsafe {
+                let o = out.add(4 * v * plane);
+                if R == 2 {
+                    let lo = i32x4_shuffle::<0, 4, 1, 5>(acc[0][v], acc[1][v]);
+                    let hi = i32x4_shuffle::<2, 6, 3, 7>(acc[0][v], acc[1][v]);
+                    v128_store64_lane::<0>(lo, o as *mut u64);
+                    v128_store64_lane::<1>(lo, o.add(plane) as *mut u64);
+                    v128_store64_lane::<0>(hi, o.add(2 * plane) as *mut u64);
+                    v128_store64_lane::<1>(hi, o.add(3 * plane) as *mut u64);
+                } else {
+                    for q in 0..R / 4 {
+                        let c = transpose4(
+                            acc[4 * q][v],
+                            acc[4 * q + 1][v],
+                            acc[4 * q + 2][v],
+                            acc[4 * q + 3][v],
+                        );
+                        for (l, &cv) in c.iter().enumerate() {
+                            v128_store(o.add(l * plane + 4 * q) as *mut v128, cv);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

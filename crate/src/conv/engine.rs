@@ -13,7 +13,7 @@
 //! still gives the GEMM a long M = P.
 
 use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
-use super::{direct, implicit};
+use super::{direct, implicit, phases};
 use crate::error::Result;
 use crate::gemm::{selected_kernel, sgemm, sgemm_gathered, Gathered, KernelKind};
 
@@ -190,6 +190,10 @@ pub fn small_to_image(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if let Some(phases) = phases_path(selected_kernel(), win, opg) {
+        return small_to_image_phases(plan, &phases, small, w, bias, image);
+    }
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
@@ -226,6 +230,65 @@ pub fn small_to_image(
             );
         }
     }
+    Ok(())
+}
+
+/// From this stride up (either axis), [`small_to_image`] runs phase by phase
+/// ([`phases::Phases`]: s² stride-1 correlations with the direct path's pixel tiles) under
+/// the SIMD micro-kernels, when the phases take the window; stride 1 (conv2d's input
+/// gradient) keeps its GEMM paths. (A constant to adjust by measurement: docs/conv.md.)
+pub const PHASES_MIN_STRIDE: usize = 2;
+
+/// The phase plan [`small_to_image`] runs for `win` with `opg` small channels per group under
+/// micro-kernel `kind`, or `None` for its GEMM + col2im paths.
+pub fn phases_path(kind: KernelKind, win: &Window, opg: usize) -> Option<phases::Phases> {
+    let simd = matches!(kind, KernelKind::Simd128 | KernelKind::Relaxed);
+    let strided = win.stride[0].max(win.stride[1]) >= PHASES_MIN_STRIDE;
+    (simd && strided && !win.is_pointwise())
+        .then(|| phases::Phases::new(win, opg))
+        .flatten()
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+thread_local! {
+    /// The phase path's padded copy and packed weights (reused across calls).
+    static PHASE_BUF: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// [`small_to_image`] phase by phase: every group of every image, the bias in the tiles'
+/// accumulators. Only [`phases_path`] plans come here (SIMD kinds).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn small_to_image_phases(
+    plan: &ConvPlan,
+    phases: &phases::Phases,
+    small: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    image: &mut [f32],
+) -> Result<()> {
+    let win = &plan.win;
+    let (k, p, opg) = (win.rows(), win.cols(), plan.small_per_group());
+    let img_g = win.image_len();
+    let (padded_len, packed_len) = (phases.padded_len(), phases.packed_len(win.channels));
+    let mut buf = PHASE_BUF.with(|c| c.take());
+    if buf.len() < padded_len + packed_len {
+        buf.resize(padded_len + packed_len, 0.0);
+    }
+    let (padded, packed) = buf[..padded_len + packed_len].split_at_mut(padded_len);
+    for g in 0..plan.groups {
+        let wg = &w[g * opg * k..(g + 1) * opg * k];
+        let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+        phases.pack(win, wg, bg, packed);
+        for n in 0..plan.batch {
+            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
+            phases.pad(win, sm, padded);
+            crate::gemm::with_madd!(selected_kernel(), F => {
+                phases.run::<F>(win, padded, packed, img)
+            }, else => unreachable!("phases_path takes SIMD kinds only"));
+        }
+    }
+    PHASE_BUF.with(|c| c.set(buf));
     Ok(())
 }
 

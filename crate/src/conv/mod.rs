@@ -10,6 +10,7 @@ pub mod direct;
 pub mod engine;
 pub mod geometry;
 pub mod implicit;
+pub mod phases;
 pub mod pool;
 pub mod prepared;
 

@@ -5,7 +5,7 @@
 
 use super::engine::{self, Path};
 use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
-use super::{direct, implicit};
+use super::{direct, implicit, phases};
 use crate::error::{Error, Result};
 use crate::gemm::{selected_kernel, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB};
 use crate::tensor::Tensor;
@@ -18,6 +18,9 @@ pub struct PreparedConv2d {
     packed: Vec<PackedB>,
     /// The raw weights, for the direct path (few taps: no im2col, no GEMM).
     weight: Vec<f32>,
+    /// Per group, the weights and bias laid out for the direct path's SIMD pixel tiles
+    /// ([`direct::pack_weights`]), made once.
+    direct_packed: Vec<f32>,
     bias: Option<Vec<f32>>,
     /// Scratch of the path in force (grown once if a forced micro-kernel picks another path).
     col: Vec<f32>,
@@ -49,9 +52,22 @@ impl PreparedConv2d {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
+        // Only windows the direct path can take (few taps) need this copy.
+        let per_group = match k <= direct::max_taps(crate::gemm::KernelKind::Relaxed) {
+            true => {
+                direct::packed_len(k, opg).ok_or_else(|| Error::shape("conv weights too large"))?
+            }
+            false => 0,
+        };
+        let mut direct_packed = vec![0.0; per_group * plan.groups];
+        for (g, dst) in direct_packed.chunks_exact_mut(per_group.max(1)).enumerate() {
+            let b = bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
+            direct::pack_weights(k, opg, &w.data()[g * opg * k..(g + 1) * opg * k], b, dst);
+        }
         Ok(PreparedConv2d {
             plan,
             packed,
+            direct_packed,
             weight: w.data().to_vec(),
             bias,
             col: engine::forward_scratch(&plan),
@@ -116,7 +132,10 @@ impl PreparedConv2d {
                     let w = &self.weight[g * opg * k..(g + 1) * opg * k];
                     // The bias goes into the accumulators (no second pass over the output).
                     let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
-                    direct::conv_bias(kind, win, img, w, bias, c, &mut self.col);
+                    let per_group = self.direct_packed.len() / plan.groups;
+                    let packed = &self.direct_packed[g * per_group..(g + 1) * per_group];
+                    let packed = (per_group > 0).then_some(packed);
+                    direct::conv_bias(kind, win, img, w, bias, packed, c, &mut self.col);
                     continue;
                 }
                 (Path::Implicit, Some(offsets)) => {
@@ -169,6 +188,13 @@ pub struct PreparedConvTranspose2d {
     packed: Vec<PackedB>,
     bias: Option<Vec<f32>>,
     col: Vec<f32>,
+    /// The phase-by-phase path when it takes this window (strided, dilation 1): its plan and
+    /// every group's weights and bias laid out for it, made once ([`phases::Phases::pack`]).
+    #[cfg_attr(
+        not(all(target_arch = "wasm32", target_feature = "simd128")),
+        allow(dead_code)
+    )]
+    phases: Option<(phases::Phases, Vec<f32>)>,
 }
 
 impl PreparedConvTranspose2d {
@@ -195,11 +221,29 @@ impl PreparedConvTranspose2d {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
+        let phases =
+            engine::phases_path(crate::gemm::KernelKind::Relaxed, &plan.win, cpg).map(|ph| {
+                let (win, per_group) = (&plan.win, ph.packed_len(plan.win.channels));
+                let mut packed = vec![0.0; per_group * plan.groups];
+                for (g, dst) in packed.chunks_exact_mut(per_group.max(1)).enumerate() {
+                    let wg = &w.data()[g * cpg * k..(g + 1) * cpg * k];
+                    let bg = bias
+                        .as_deref()
+                        .map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+                    ph.pack(win, wg, bg, dst);
+                }
+                (ph, packed)
+            });
+        let col_len = match &phases {
+            Some((ph, _)) => plan.win.col_len().max(ph.padded_len()),
+            None => plan.win.col_len(),
+        };
         Ok(PreparedConvTranspose2d {
             plan,
             packed,
             bias,
-            col: vec![0.0; plan.win.col_len()],
+            col: vec![0.0; col_len],
+            phases,
         })
     }
 
@@ -243,9 +287,27 @@ impl PreparedConvTranspose2d {
         let (k, p, img_g) = (win.rows(), win.cols(), win.image_len());
         let cpg = self.plan.small_per_group();
         let hw = win.height * win.width;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let (Some((ph, packed)), true) = (
+            &self.phases,
+            engine::phases_path(selected_kernel(), win, cpg).is_some(),
+        ) {
+            let per_group = packed.len() / self.plan.groups;
+            let padded = &mut self.col[..ph.padded_len()];
+            for g in 0..self.plan.groups {
+                let sm = &x[g * cpg * p..(g + 1) * cpg * p];
+                let img = &mut out[g * img_g..(g + 1) * img_g];
+                ph.pad(win, sm, padded);
+                let pk = &packed[g * per_group..(g + 1) * per_group];
+                crate::gemm::with_madd!(selected_kernel(), F => {
+                    ph.run::<F>(win, padded, pk, img)
+                }, else => unreachable!("phases_path takes SIMD kinds only"));
+            }
+            return Ok(());
+        }
         for (g, wg) in self.packed.iter().enumerate() {
             let sm = &x[g * cpg * p..(g + 1) * cpg * p];
-            let colt = &mut self.col[..];
+            let colt = &mut self.col[..win.col_len()];
             // Cᵀ[P, K] = smallᵀ[P, C_in/g] · W_g[C_in/g, K], tiles stored row by row.
             sgemm_packed(p, 1.0, sm, 1, p as isize, wg, 0.0, colt, k as isize, 1)?;
             let img = &mut out[g * img_g..(g + 1) * img_g];

@@ -507,6 +507,54 @@ fn prepared_direct_path_on_the_cnn_shapes() {
     }
 }
 
+/// The direct path's pixel tiles: every panel width (4, 8, 16 output channels), partial
+/// panels, several panels, rows that do not divide into R pixels, vertical stride and
+/// dilation; with the weights packed by the layer (`PreparedConv2d`) and per call (`conv2d`),
+/// with and without a bias, against the reference.
+#[test]
+fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
+    let mut rng = Rng::new(14);
+    let mut cases = 0;
+    for opg in [1, 3, 4, 5, 7, 8, 9, 16, 17, 33] {
+        for (c, h, w) in [(1, 5, 1), (2, 3, 2), (3, 6, 7), (1, 4, 13), (2, 5, 17)] {
+            let p = match cases % 3 {
+                0 => Conv2dParams::default().pad(1),
+                1 => Conv2dParams::default().pad(2).dilation(2),
+                _ => Conv2dParams {
+                    stride: [2, 1],
+                    padding: [1, 2, 0, 1],
+                    ..Conv2dParams::default()
+                },
+            };
+            let xs = [1, c, h, w];
+            let ws = [opg, c, 3, 3];
+            let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
+            assert!(direct::scratch_len(crate::gemm::selected_kernel(), &plan.win).is_some());
+            let wt = rand_t(&mut rng, &ws);
+            let b = rand_t(&mut rng, &[opg]);
+            let x = rand_t(&mut rng, &xs);
+            let bias = (cases % 2 == 0).then_some(&b);
+            let (want, _) = r::conv2d(
+                &to_f64(x.data()),
+                xs,
+                &to_f64(wt.data()),
+                ws,
+                bias.map(|b| to_f64(b.data())).as_deref(),
+                &p,
+            );
+            let what = format!("opg {opg} {xs:?} {p:?}");
+            let got = conv2d(&x, &wt, bias, &p).unwrap();
+            assert_close(&what, got.data(), &want, 1e-5);
+            let mut layer = PreparedConv2d::new(&wt, bias, &p, [c, h, w]).unwrap();
+            let mut out = vec![f32::NAN; layer.output_len()];
+            layer.forward_into(x.data(), &mut out).unwrap();
+            assert_close(&format!("prepared {what}"), &out, &want, 1e-5);
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 50);
+}
+
 #[test]
 fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     let mut rng = Rng::new(11);
@@ -956,6 +1004,82 @@ fn each_forced_kernel_gives_the_reference_conv() {
     assert_eq!(direct::max_taps(KernelKind::Portable), 32);
     assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
     assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
+}
+
+/// The transposed conv phase by phase (strided, dilation 1, under the SIMD micro-kernels):
+/// 4-, 8- and 16-channel panels and several panels, strides 2 and 3 and mixed, kernels
+/// smaller than the stride (phases with no taps: bias only), padding, output padding and
+/// groups; `conv_transpose2d` (packed per call) and `PreparedConvTranspose2d` (packed once)
+/// against the reference. Natively (portable kernel) the same cases run the GEMM + col2im.
+#[test]
+fn transposed_conv_phases_match_reference() {
+    let mut rng = Rng::new(17);
+    let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    let mut taken = 0;
+    let shapes: [(
+        usize,
+        usize,
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 4],
+        [usize; 2],
+    ); 9] = [
+        (16, 8, 1, [4, 4], [2, 2], [1, 1, 1, 1], [0, 0]),
+        (3, 16, 1, [3, 3], [2, 2], [0, 1, 2, 0], [1, 1]),
+        (5, 20, 1, [5, 4], [3, 2], [2, 1, 1, 0], [2, 1]),
+        (2, 1, 1, [1, 1], [3, 3], [0, 0, 0, 0], [2, 0]),
+        (4, 6, 2, [2, 3], [2, 3], [1, 0, 0, 2], [0, 2]),
+        (8, 33, 1, [4, 4], [2, 2], [1, 1, 1, 1], [1, 0]),
+        (6, 4, 3, [3, 5], [1, 2], [1, 2, 0, 1], [0, 1]),
+        (7, 9, 1, [2, 2], [2, 2], [0, 0, 0, 0], [0, 0]),
+        (16, 16, 1, [6, 6], [3, 3], [2, 2, 2, 2], [0, 0]),
+    ];
+    for (i, &(cin, cout, groups, k, stride, padding, output_padding)) in shapes.iter().enumerate() {
+        let (h, w) = (5 + i % 3, 4 + 2 * (i % 4));
+        let xs = [2, cin * groups, h, w];
+        let ws = [cin * groups, cout, k[0], k[1]];
+        let p = Conv2dParams {
+            stride,
+            padding,
+            dilation: [1, 1],
+            groups,
+            output_padding,
+        };
+        let plan = ConvPlan::conv_transpose2d(&xs, &ws, &p).unwrap();
+        let phases = engine::phases_path(crate::gemm::selected_kernel(), &plan.win, cin);
+        assert_eq!(phases.is_some(), simd, "{xs:?} {ws:?} {p:?}");
+        taken += phases.is_some() as usize;
+        let x = rand_t(&mut rng, &xs);
+        let wt = rand_t(&mut rng, &ws);
+        let b = rand_t(&mut rng, &[cout * groups]);
+        let bias = (i % 2 == 0).then_some(&b);
+        let (want, shape) = r::conv_transpose2d(
+            &to_f64(x.data()),
+            xs,
+            &to_f64(wt.data()),
+            ws,
+            bias.map(|b| to_f64(b.data())).as_deref(),
+            &p,
+        );
+        let what = format!("{xs:?} {ws:?} {p:?}");
+        let got = conv_transpose2d(&x, &wt, bias, &p).unwrap();
+        assert_eq!(got.shape(), shape, "{what}");
+        assert_close(&what, got.data(), &want, 1e-5);
+        let mut layer = PreparedConvTranspose2d::new(&wt, bias, &p, [xs[1], h, w]).unwrap();
+        let mut out = vec![f32::NAN; layer.output_len()];
+        for n in 0..xs[0] {
+            layer
+                .forward_into(
+                    &x.data()[n * layer.input_len()..][..layer.input_len()],
+                    &mut out,
+                )
+                .unwrap();
+            let want_n = &want[n * out.len()..][..out.len()];
+            assert_close(&format!("prepared {what}"), &out, want_n, 1e-5);
+        }
+    }
+    assert_eq!(taken, if simd { shapes.len() } else { 0 });
 }
 
 /// `PreparedConvTranspose2d` against the reference on the random transposed shapes (batch

@@ -1,0 +1,214 @@
+//! The transposed convolution phase by phase, with the direct path's pixel tiles.
+//!
+//! `image[c, y, x] = Σ small[o, oy, ox]·W[o, c, ky, kx]` over `y = oy·s − pad + ky` (and
+//! likewise x): the output rows `y ≡ φ (mod s)` only ever meet the kernel rows
+//! `ky ≡ φ + pad (mod s)`, `J = ⌈(k − κ₀)/s⌉` of them, and output row `y = φ + s·q` reads the
+//! small rows `q + base + j` (`j < J`, kernel row `κ₀ + s·(J − 1 − j)`). So each of the s²
+//! phases is a stride-1 correlation of a zero-padded copy of `small` with a sub-kernel turned
+//! by 180°, written to every s-th output pixel: no column matrix, no col2im scatter, no
+//! multiply by the zeros a zero-inserted image would hold (the upscale by zero insertion the
+//! Transposed conv scene shows). Dilation 1 only; other windows keep GEMM + col2im.
+
+use super::direct;
+use super::geometry::Window;
+
+/// One axis of one phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Axis {
+    /// Output rows `φ + s·q` for `q < count`.
+    pub phase: usize,
+    pub count: usize,
+    /// Kernel rows met: `first + s·(taps − 1 − j)` for sub-kernel row `j < taps`.
+    pub first: usize,
+    pub taps: usize,
+    /// Output row `φ + s·q` reads small rows `q + base + j` (base may be negative).
+    pub base: isize,
+}
+
+fn axis(phase: usize, stride: usize, pad: usize, kernel: usize, image: usize) -> Axis {
+    let first = (phase + pad) % stride;
+    let taps = if first < kernel {
+        (kernel - 1 - first) / stride + 1
+    } else {
+        0
+    };
+    let count = if phase < image {
+        (image - 1 - phase) / stride + 1
+    } else {
+        0
+    };
+    let delta = ((phase + pad - first) / stride) as isize;
+    Axis {
+        phase,
+        count,
+        first,
+        taps,
+        base: delta + 1 - taps as isize,
+    }
+}
+
+/// The phase plan of one group of a transposed conv (`win` is the window over the image, the
+/// transposed conv's output; `opg` small channels per group).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phases {
+    /// Per axis, one entry per phase.
+    pub rows: Vec<Axis>,
+    pub cols: Vec<Axis>,
+    /// The zero-padded copy of `small`: `opg` channels of `ph × pw`, the small image at
+    /// (`top`, `left`).
+    pub top: usize,
+    pub left: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub opg: usize,
+}
+
+/// Largest sub-kernel (`opg·J_h·J_w` taps) the phases take: the direct path's limit.
+fn max_taps() -> usize {
+    direct::max_taps(crate::gemm::KernelKind::Relaxed)
+}
+
+impl Phases {
+    /// The plan, when the phases can take `win`: dilation 1, at most the direct path's taps
+    /// per phase, and a padded copy of at most [`crate::tensor::MAX_ELEMENTS`] floats.
+    pub fn new(win: &Window, opg: usize) -> Option<Phases> {
+        if win.dilation != [1, 1] || opg == 0 {
+            return None;
+        }
+        let (image, small) = ([win.height, win.width], win.out);
+        let per_axis = |a: usize| -> Vec<Axis> {
+            (0..win.stride[a])
+                .map(|ph| axis(ph, win.stride[a], win.pad[a], win.kernel[a], image[a]))
+                .collect()
+        };
+        let (rows, cols) = (per_axis(0), per_axis(1));
+        let jmax = |ax: &[Axis]| ax.iter().map(|a| a.taps).max().unwrap_or(0);
+        if opg.checked_mul(jmax(&rows))?.checked_mul(jmax(&cols))? > max_taps() {
+            return None;
+        }
+        // Padding before: the most negative first small row any phase reads; the extent: the
+        // last one read (the tiles read up to 15 pixels past a row's end: ⌈count/16⌉·16).
+        let reads = |ax: &[Axis], slack: bool| -> Option<(usize, usize)> {
+            let (mut before, mut end) = (0usize, 0isize);
+            for a in ax.iter().filter(|a| a.taps > 0 && a.count > 0) {
+                before = before.max(usize::try_from(-a.base).unwrap_or(0));
+                let count = if slack {
+                    a.count.div_ceil(16) * 16
+                } else {
+                    a.count
+                };
+                end = end.max(a.base + (count + a.taps - 1) as isize);
+            }
+            Some((before, usize::try_from(end + before as isize).ok()?))
+        };
+        let (top, rows_end) = reads(&rows, false)?;
+        let (left, cols_end) = reads(&cols, true)?;
+        let ph = rows_end.max(top.checked_add(small[0])?);
+        let pw = cols_end.max(left.checked_add(small[1])?);
+        opg.checked_mul(ph)?
+            .checked_mul(pw)
+            .filter(|&n| n <= crate::tensor::MAX_ELEMENTS)?;
+        Some(Phases {
+            rows,
+            cols,
+            top,
+            left,
+            ph,
+            pw,
+            opg,
+        })
+    }
+
+    /// Floats of the padded copy of `small`.
+    pub fn padded_len(&self) -> usize {
+        self.opg * self.ph * self.pw
+    }
+
+    /// Floats of [`Phases::pack`]'s layout for `channels` image channels per group.
+    pub fn packed_len(&self, channels: usize) -> usize {
+        self.each()
+            .map(|(r, c)| direct::packed_len(self.opg * r.taps * c.taps, channels).unwrap_or(0))
+            .sum()
+    }
+
+    fn each(&self) -> impl Iterator<Item = (Axis, Axis)> + '_ {
+        self.rows
+            .iter()
+            .flat_map(|&r| self.cols.iter().map(move |&c| (r, c)))
+    }
+
+    /// Lays out one group's weights `w` (`[opg, K]`, `K = channels·kH·kW`) and `bias`
+    /// (`channels` values) for every phase's pixel tiles, phase after phase; `dst` holds
+    /// [`Phases::packed_len`] floats.
+    pub fn pack(&self, win: &Window, w: &[f32], bias: Option<&[f32]>, dst: &mut [f32]) {
+        let (c_img, [kh, kw]) = (win.channels, win.kernel);
+        let ([sy, sx], k) = (win.stride, win.rows());
+        let mut at = 0;
+        for (r, c) in self.each() {
+            let taps = self.opg * r.taps * c.taps;
+            let len = direct::packed_len(taps, c_img).unwrap_or(0);
+            direct::pack_with(taps, c_img, bias, &mut dst[at..at + len], |ch, t| {
+                let (o, jy, jx) = (t / (r.taps * c.taps), t / c.taps % r.taps, t % c.taps);
+                let ky = r.first + sy * (r.taps - 1 - jy);
+                let kx = c.first + sx * (c.taps - 1 - jx);
+                w.get(o * k + (ch * kh + ky) * kw + kx)
+                    .copied()
+                    .unwrap_or(0.0)
+            });
+            at += len;
+        }
+    }
+
+    /// Copies `small` (`[opg, oh, ow]`) into `padded` ([`Phases::padded_len`] floats), zero
+    /// around it.
+    pub fn pad(&self, win: &Window, small: &[f32], padded: &mut [f32]) {
+        let [oh, ow] = win.out;
+        padded.fill(0.0);
+        for (o, plane) in padded.chunks_exact_mut(self.ph * self.pw).enumerate() {
+            for y in 0..oh {
+                let src = &small[(o * oh + y) * ow..][..ow];
+                plane[(self.top + y) * self.pw + self.left..][..ow].copy_from_slice(src);
+            }
+        }
+    }
+
+    /// `image = conv_transpose(small) + bias` for one group with micro-kernel `F`: `padded`
+    /// from [`Phases::pad`], `packed` from [`Phases::pack`]. Every cell of `image` is written.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub(crate) fn run<F: crate::gemm::MulAdd>(
+        &self,
+        win: &Window,
+        padded: &[f32],
+        packed: &[f32],
+        image: &mut [f32],
+    ) {
+        let (h, w) = (win.height, win.width);
+        let [sy, sx] = win.stride;
+        let mut at = 0;
+        for (r, c) in self.each() {
+            let taps = self.opg * r.taps * c.taps;
+            let len = direct::packed_len(taps, win.channels).unwrap_or(0);
+            // The first window's first tap; a phase without taps reads nothing.
+            let src = if taps > 0 {
+                let y0 = (self.top as isize + r.base) as usize;
+                let x0 = (self.left as isize + c.base) as usize;
+                y0 * self.pw + x0
+            } else {
+                0
+            };
+            let grid = direct::Grid {
+                rows: r.count,
+                cols: c.count,
+                src,
+                src_row: self.pw,
+                taps: (self.opg, r.taps, c.taps),
+                steps: (self.ph * self.pw, self.pw, 1),
+                channels: win.channels,
+                dst: r.phase * w + c.phase,
+                dst_steps: (h * w, sy * w, sx),
+            };
+            direct::tiles_simd::<F>(&grid, padded, &packed[at..at + len], image);
+            at += len;
+        }
+    }
+}
