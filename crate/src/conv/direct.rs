@@ -197,19 +197,6 @@ pub fn packed_len(k: usize, opg: usize) -> Option<usize> {
 /// SIMD pixel tiles: panel `j` holds channels `j·nr .. j·nr + nr` as `k` tap rows of `nr`
 /// floats then a bias row, zero past `opg`. `dst` holds [`packed_len`] floats.
 pub fn pack_weights(k: usize, opg: usize, w: &[f32], bias: Option<&[f32]>, dst: &mut [f32]) {
-    pack_with(k, opg, bias, dst, |o, t| {
-        w.get(o * k + t).copied().unwrap_or(0.0)
-    });
-}
-
-/// [`pack_weights`] with the weight of output channel `o` at tap `t` from `weight(o, t)`.
-pub fn pack_with(
-    k: usize,
-    opg: usize,
-    bias: Option<&[f32]>,
-    dst: &mut [f32],
-    weight: impl Fn(usize, usize) -> f32,
-) {
     let nr = panel_width(opg);
     for (j, panel) in dst.chunks_exact_mut((k + 1) * nr).enumerate() {
         for (t, row) in panel.chunks_exact_mut(nr).enumerate() {
@@ -217,7 +204,7 @@ pub fn pack_with(
                 let o = j * nr + l;
                 *v = match (o < opg, t < k) {
                     (false, _) => 0.0,
-                    (true, true) => weight(o, t),
+                    (true, true) => w.get(o * k + t).copied().unwrap_or(0.0),
                     (true, false) => bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0),
                 };
             }
@@ -433,10 +420,10 @@ mod tiles {
                     };
                     let at = g.dst + ch0 * ocs + oy * ors + ox0 * occ;
                     let n = R.min(g.cols - ox0);
-                    if n == R && full_panel && occ == 1 {
+                    if n == R && full_panel {
                         // safety: channels ch0 .. ch0 + nr ≤ channels and pixels at .. at + R
                         // of one output row (bounded by `last_dst`).
-                        unsafe { store::<R, V>(&acc, out.as_mut_ptr().add(at), ocs) };
+                        unsafe { store::<R, V>(&acc, out.as_mut_ptr().add(at), ocs, occ) };
                         continue;
                     }
                     for (r, row) in acc.iter().enumerate() {
@@ -455,22 +442,33 @@ mod tiles {
         }
     }
 
-    /// Writes a full tile: pixel r, channel 4v + l of `acc` to `out[(4v + l)·plane + r]`.
+    /// Writes a full tile: pixel r, channel 4v + l of `acc` to `out[(4v + l)·plane + r·step]`.
     ///
     /// # Safety
-    /// `out + c·plane + r` is writable for c < 4V, r < R.
+    /// `out + c·plane + r·step` is writable for c < 4V, r < R.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // acc[r][v] for several r at once
     unsafe fn store<const R: usize, const V: usize>(
         acc: &[[v128; V]; R],
         out: *mut f32,
         plane: usize,
+        step: usize,
     ) {
         for v in 0..V {
             // safety (every store): channel 4v + l < 4V, pixel < R (see above).
             unsafe {
                 let o = out.add(4 * v * plane);
-                if R == 2 {
+                if step != 1 {
+                    // Pixels `step` apart (the transposed conv's phases): one lane at a time.
+                    for r in 0..R {
+                        let a = acc[r][v];
+                        let p = o.add(r * step);
+                        v128_store32_lane::<0>(a, p as *mut u32);
+                        v128_store32_lane::<1>(a, p.add(plane) as *mut u32);
+                        v128_store32_lane::<2>(a, p.add(2 * plane) as *mut u32);
+                        v128_store32_lane::<3>(a, p.add(3 * plane) as *mut u32);
+                    }
+                } else if R == 2 {
                     let lo = i32x4_shuffle::<0, 4, 1, 5>(acc[0][v], acc[1][v]);
                     let hi = i32x4_shuffle::<2, 6, 3, 7>(acc[0][v], acc[1][v]);
                     v128_store64_lane::<0>(lo, o as *mut u64);

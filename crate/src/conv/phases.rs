@@ -143,19 +143,40 @@ impl Phases {
     pub fn pack(&self, win: &Window, w: &[f32], bias: Option<&[f32]>, dst: &mut [f32]) {
         let (c_img, [kh, kw]) = (win.channels, win.kernel);
         let ([sy, sx], k) = (win.stride, win.rows());
+        let nr = direct::panel_width(c_img);
         let mut at = 0;
         for (r, c) in self.each() {
             let taps = self.opg * r.taps * c.taps;
             let len = direct::packed_len(taps, c_img).unwrap_or(0);
-            direct::pack_with(taps, c_img, bias, &mut dst[at..at + len], |ch, t| {
-                let (o, jy, jx) = (t / (r.taps * c.taps), t / c.taps % r.taps, t % c.taps);
-                let ky = r.first + sy * (r.taps - 1 - jy);
-                let kx = c.first + sx * (c.taps - 1 - jx);
-                w.get(o * k + (ch * kh + ky) * kw + kx)
-                    .copied()
-                    .unwrap_or(0.0)
-            });
+            let dst = &mut dst[at..at + len];
             at += len;
+            // Zero first (channels past c_img), then the bias row of every panel.
+            dst.fill(0.0);
+            if let Some(bias) = bias {
+                for (panel, ch0) in (0..c_img).step_by(nr).enumerate() {
+                    let row = &mut dst[(panel * (taps + 1) + taps) * nr..][..nr];
+                    let n = nr.min(c_img - ch0);
+                    row[..n].copy_from_slice(&bias[ch0..ch0 + n]);
+                }
+            }
+            // Tap t = (o, jy, jx) in raster order: kernel cell (ky, kx), the 180° turn.
+            let mut t = 0;
+            for o in 0..self.opg {
+                for jy in 0..r.taps {
+                    let ky = r.first + sy * (r.taps - 1 - jy);
+                    for jx in 0..c.taps {
+                        let kx = c.first + sx * (c.taps - 1 - jx);
+                        let src = &w[o * k + ky * kw + kx..];
+                        for (panel, ch0) in (0..c_img).step_by(nr).enumerate() {
+                            let row = &mut dst[(panel * (taps + 1) + t) * nr..][..nr];
+                            for (l, v) in row.iter_mut().enumerate().take(c_img - ch0) {
+                                *v = src[(ch0 + l) * kh * kw];
+                            }
+                        }
+                        t += 1;
+                    }
+                }
+            }
         }
     }
 

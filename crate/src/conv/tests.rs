@@ -1006,6 +1006,17 @@ fn each_forced_kernel_gives_the_reference_conv() {
     assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
 }
 
+/// (C_in, C_out per group, groups, kernel, stride, padding, output padding).
+type PhaseCase = (
+    usize,
+    usize,
+    usize,
+    [usize; 2],
+    [usize; 2],
+    [usize; 4],
+    [usize; 2],
+);
+
 /// The transposed conv phase by phase (strided, dilation 1, under the SIMD micro-kernels):
 /// 4-, 8- and 16-channel panels and several panels, strides 2 and 3 and mixed, kernels
 /// smaller than the stride (phases with no taps: bias only), padding, output padding and
@@ -1016,15 +1027,7 @@ fn transposed_conv_phases_match_reference() {
     let mut rng = Rng::new(17);
     let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
     let mut taken = 0;
-    let shapes: [(
-        usize,
-        usize,
-        usize,
-        [usize; 2],
-        [usize; 2],
-        [usize; 4],
-        [usize; 2],
-    ); 9] = [
+    let shapes: [PhaseCase; 9] = [
         (16, 8, 1, [4, 4], [2, 2], [1, 1, 1, 1], [0, 0]),
         (3, 16, 1, [3, 3], [2, 2], [0, 1, 2, 0], [1, 1]),
         (5, 20, 1, [5, 4], [3, 2], [2, 1, 1, 0], [2, 1]),
