@@ -104,7 +104,9 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     debug_assert!(mr * nr <= MAX_TILE);
     let nc_max = (NC / nr) * nr;
     let mc_max = (MC / mr) * mr;
-    let kc_max = KC.min(k);
+    // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16: a 16-deep block spends
+    // as long reading and writing C as multiplying).
+    let kc_max = k.div_ceil(k.div_ceil(KC).max(1)).max(1);
     let a_len = mc_max.min(m.div_ceil(mr) * mr) * kc_max;
     let b_len = match b {
         BSource::View { .. } | BSource::Gathered { .. } => nc_max.min(n.div_ceil(nr) * nr) * kc_max,
@@ -116,8 +118,8 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
             for jc in (0..n).step_by(nc_max) {
                 let ncur = nc_max.min(n - jc);
                 // LOOP 4: split k in kc parts; C accumulates after the first part.
-                for pc in (0..k).step_by(KC) {
-                    let kcur = KC.min(k - pc);
+                for pc in (0..k).step_by(kc_max) {
+                    let kcur = kc_max.min(k - pc);
                     let beta_p = if pc == 0 { beta } else { 1.0 };
                     let (bpanels, bstride): (*const f32, usize) = match b {
                         BSource::View { ptr, rs, cs } => {

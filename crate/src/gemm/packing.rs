@@ -28,6 +28,14 @@ pub(crate) unsafe fn pack_a<K: MicroKernel>(
     {
         let r0 = panel * mr_full;
         let rows = mr_full.min(mc - r0);
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if rows == 2 && mr_full == 2 && csa == 1 {
+            // Row-major A with 2-row panels (the SIMD tiles): interleave 4 floats of both rows
+            // per step with two shuffles instead of copying one float at a time.
+            // safety: rows r0, r0 + 1 of columns 0..kc lie in the readable view.
+            unsafe { interleave_rows(kc, a.add(r0 * rsa), a.add((r0 + 1) * rsa), out) };
+            continue;
+        }
         if rows == mr_full && rsa == 1 {
             // Column-major A (e.g. a transposed row-major matrix): MR contiguous floats per p.
             for (p, o) in out.chunks_exact_mut(mr_full).enumerate() {
@@ -47,6 +55,37 @@ pub(crate) unsafe fn pack_a<K: MicroKernel>(
                 }
             }
         }
+    }
+}
+
+/// `out[2p] = r0[p]`, `out[2p + 1] = r1[p]` for p < kc (`out` holds 2·kc floats).
+///
+/// # Safety
+/// `r0` and `r1` are readable for kc floats.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn interleave_rows(kc: usize, r0: *const f32, r1: *const f32, out: &mut [f32]) {
+    use core::arch::wasm32::*;
+    assert!(out.len() >= 2 * kc);
+    let mut p = 0;
+    while p + 4 <= kc {
+        // safety: p + 4 ≤ kc floats of both rows; 2p + 8 ≤ 2·kc floats of `out`.
+        unsafe {
+            let a = v128_load(r0.add(p) as *const v128);
+            let b = v128_load(r1.add(p) as *const v128);
+            let o = out.as_mut_ptr().add(2 * p);
+            v128_store(o as *mut v128, i32x4_shuffle::<0, 4, 1, 5>(a, b));
+            v128_store(o.add(4) as *mut v128, i32x4_shuffle::<2, 6, 3, 7>(a, b));
+        }
+        p += 4;
+    }
+    while p < kc {
+        // safety: p < kc.
+        unsafe {
+            out[2 * p] = *r0.add(p);
+            out[2 * p + 1] = *r1.add(p);
+        }
+        p += 1;
     }
 }
 
