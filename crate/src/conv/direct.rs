@@ -13,13 +13,14 @@ use super::geometry::Window;
 use crate::gemm::KernelKind;
 use crate::tensor::MAX_ELEMENTS;
 
-/// Largest `K = C·kH·kW` the direct path takes with micro-kernel `kind`; larger windows have
-/// enough work per moved float for im2col + GEMM to win. The SIMD channel pairs win up to
-/// K = 256 (the cnn's conv2 has K = 200), the portable loop only up to 32.
+/// Largest `K = C·kH·kW` the direct path takes with micro-kernel `kind`. The SIMD pixel tiles
+/// beat the implicit GEMM on every measured shape up to K = 864 (docs/conv.md: 1.04–1.9×,
+/// simd128's 64→64 3×3 at 0.96×), so they take up to 1024 taps; the portable loop only up
+/// to 32 (beyond, im2col + GEMM wins).
 pub fn max_taps(kind: KernelKind) -> usize {
     match kind {
         KernelKind::Portable => 32,
-        KernelKind::Simd128 | KernelKind::Relaxed => 256,
+        KernelKind::Simd128 | KernelKind::Relaxed => 1024,
     }
 }
 

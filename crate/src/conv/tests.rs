@@ -940,13 +940,13 @@ fn invalid_parameters_are_errors_naming_them() {
 }
 
 /// Every micro-kernel this build has, forced: the direct path takes exactly the windows its
-/// tap limit allows (the SIMD channel pairs up to 256 taps, the portable loop up to 32), and
+/// tap limit allows (the SIMD pixel tiles up to 1024 taps, the portable loop up to 32), and
 /// `conv2d` and `PreparedConv2d` (prepared under the automatic choice,
 /// run under the forced one) give the reference result on both paths.
 #[test]
 fn each_forced_kernel_gives_the_reference_conv() {
     use crate::gemm::{available_kernels, with_forced, KernelKind};
-    let cases: [([usize; 4], [usize; 4], Conv2dParams); 4] = [
+    let cases: [([usize; 4], [usize; 4], Conv2dParams); 6] = [
         // K = 25: direct for every kind.
         ([2, 1, 28, 28], [8, 1, 5, 5], Conv2dParams::default().pad(2)),
         // K = 200: direct with the SIMD micro-kernels, im2col + GEMM with the portable one.
@@ -961,8 +961,20 @@ fn each_forced_kernel_gives_the_reference_conv() {
             [6, 2, 3, 3],
             Conv2dParams::default().groups(2).dilation(2),
         ),
-        // K = 288, im2col 288 × 36: the implicit GEMM for every kind.
+        // K = 288, im2col 288 × 36: the direct path's pixel tiles with the SIMD micro-kernels,
+        // the implicit GEMM with the portable one; then 64 output channels (four panels).
         ([1, 32, 6, 6], [4, 32, 3, 3], Conv2dParams::default().pad(1)),
+        (
+            [1, 32, 16, 16],
+            [64, 32, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
+        // K = 1152, im2col 1152 × 36: the implicit GEMM for every kind.
+        (
+            [1, 128, 6, 6],
+            [4, 128, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
     ];
     let mut rng = Rng::new(13);
     for (xs, ws, p) in cases {
@@ -1002,8 +1014,8 @@ fn each_forced_kernel_gives_the_reference_conv() {
         }
     }
     assert_eq!(direct::max_taps(KernelKind::Portable), 32);
-    assert_eq!(direct::max_taps(KernelKind::Simd128), 256);
-    assert_eq!(direct::max_taps(KernelKind::Relaxed), 256);
+    assert_eq!(direct::max_taps(KernelKind::Simd128), 1024);
+    assert_eq!(direct::max_taps(KernelKind::Relaxed), 1024);
 }
 
 /// (C_in, C_out per group, groups, kernel, stride, padding, output padding).
@@ -1155,20 +1167,20 @@ fn prepared_conv_transpose2d_matches_reference() {
 /// reference: `conv2d` and `PreparedConv2d` (prepared under the automatic choice, run under
 /// every forced micro-kernel) on shapes the engine sends there (K above every direct limit,
 /// an im2col matrix of at least `IMPLICIT_MIN_COL` floats) with strides, per-side padding,
-/// dilation, groups and odd sizes; outputs NaN-filled. Plus the benchmark's 3×3 conv shape.
+/// dilation, groups and odd sizes; outputs NaN-filled. Plus a 3×3 128 → 64 conv (K = 1152).
 #[test]
 fn implicit_gemm_matches_reference_on_many_shapes() {
     use super::engine::{path, Path};
     use crate::gemm::{available_kernels, with_forced};
     let mut rng = Rng::new(17);
     let mut cases = vec![Case {
-        x: [1, 32, 16, 16],
-        w: [64, 32, 3, 3],
+        x: [1, 128, 16, 16],
+        w: [64, 128, 3, 3],
         p: Conv2dParams::default().pad(1),
     }];
     while cases.len() < 60 {
         let (kh, kw) = (rng.pick(1..=4), rng.pick(1..=4));
-        let cpg = 257usize.div_ceil(kh * kw) + rng.pick(0..=6);
+        let cpg = 1025usize.div_ceil(kh * kw) + rng.pick(0..=6);
         let groups = rng.pick(1..=2);
         let p = Conv2dParams {
             stride: [rng.pick(1..=3), rng.pick(1..=3)],
