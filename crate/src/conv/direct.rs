@@ -55,23 +55,11 @@ pub fn scratch_len(kind: KernelKind, win: &Window) -> Option<usize> {
         .filter(|&n| n <= MAX_ELEMENTS)
 }
 
-/// `out[o, p] = Σ_k w[o, k]·window_p[k]` for one group of one image: `img` is
-/// `[channels, height, width]`, `w` is `[opg, K]`, `out` is `[opg, P]` (fully written);
-/// `scratch` holds at least [`scratch_len`] floats. Callers check [`scratch_len`] first.
-/// `kind` picks the loop (SIMD channel pairs or the portable loop).
-pub fn conv(
-    kind: KernelKind,
-    win: &Window,
-    img: &[f32],
-    w: &[f32],
-    out: &mut [f32],
-    scratch: &mut [f32],
-) {
-    conv_bias(kind, win, img, w, None, None, out, scratch)
-}
-
-/// [`conv`] plus `bias[o]` on every pixel of output channel `o` (`bias` holds `opg` values),
-/// added in the accumulators instead of in a second pass over `out`. `packed`: `w` and
+/// `out[o, p] = Σ_k w[o, k]·window_p[k] + bias[o]` for one group of one image: `img` is
+/// `[channels, height, width]`, `w` is `[opg, K]`, `bias` (`opg` values, or none) is added in
+/// the accumulators, `out` is `[opg, P]` (fully written); `scratch` holds at least
+/// [`scratch_len`] floats (callers check it first). `kind` picks the loop (the SIMD pixel
+/// tiles or the portable loop). `packed`: `w` and
 /// `bias` already laid out by [`pack_weights`] (the SIMD tiles read that; without it they are
 /// packed here, into a buffer kept between calls).
 #[allow(clippy::too_many_arguments)]

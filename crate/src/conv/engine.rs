@@ -118,6 +118,17 @@ pub fn image_to_small(
         Path::Implicit => implicit::Offsets::new(win),
         _ => implicit::Offsets::default(),
     };
+    // The direct path's SIMD tiles read the weights laid out per group: once per call here,
+    // not once per image.
+    let simd = matches!(kind, KernelKind::Simd128 | KernelKind::Relaxed);
+    let per_group = match (chosen, simd) {
+        (Path::Direct, true) => direct::packed_len(k, opg).unwrap_or(0),
+        _ => 0,
+    };
+    let mut direct_packed = vec![0.0f32; per_group * plan.groups];
+    for (g, dst) in direct_packed.chunks_exact_mut(per_group.max(1)).enumerate() {
+        direct::pack_weights(k, opg, &w[g * opg * k..(g + 1) * opg * k], None, dst);
+    }
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
@@ -125,7 +136,9 @@ pub fn image_to_small(
             let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
             let a: &[f32] = match chosen {
                 Path::Direct => {
-                    direct::conv(kind, win, img, wg, out, col);
+                    let packed =
+                        (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]);
+                    direct::conv_bias(kind, win, img, wg, None, packed, out, col);
                     continue;
                 }
                 Path::Implicit => {
