@@ -507,6 +507,24 @@ fn prepared_direct_path_on_the_cnn_shapes() {
     }
 }
 
+/// Random input, weight and bias (`bias_len` values) tensors.
+fn operands(
+    rng: &mut Rng,
+    xs: &[usize],
+    ws: &[usize],
+    bias_len: usize,
+) -> (Tensor, Tensor, Tensor) {
+    (rand_t(rng, xs), rand_t(rng, ws), rand_t(rng, &[bias_len]))
+}
+
+fn f64s(t: &Tensor) -> Vec<f64> {
+    to_f64(t.data())
+}
+
+fn f64_bias(bias: Option<&Tensor>) -> Option<Vec<f64>> {
+    bias.map(f64s)
+}
+
 /// The direct path's pixel tiles: every panel width (4, 8, 16 output channels), partial
 /// panels, several panels, rows that do not divide into R pixels, vertical stride and
 /// dilation; with the weights packed by the layer (`PreparedConv2d`) and per call (`conv2d`),
@@ -530,18 +548,9 @@ fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
             let ws = [opg, c, 3, 3];
             let plan = ConvPlan::conv2d(&xs, &ws, &p).unwrap();
             assert!(direct::scratch_len(crate::gemm::selected_kernel(), &plan.win).is_some());
-            let wt = rand_t(&mut rng, &ws);
-            let b = rand_t(&mut rng, &[opg]);
-            let x = rand_t(&mut rng, &xs);
+            let (x, wt, b) = operands(&mut rng, &xs, &ws, opg);
             let bias = (cases % 2 == 0).then_some(&b);
-            let (want, _) = r::conv2d(
-                &to_f64(x.data()),
-                xs,
-                &to_f64(wt.data()),
-                ws,
-                bias.map(|b| to_f64(b.data())).as_deref(),
-                &p,
-            );
+            let (want, _) = r::conv2d(&f64s(&x), xs, &f64s(&wt), ws, f64_bias(bias).as_deref(), &p);
             let what = format!("opg {opg} {xs:?} {p:?}");
             let got = conv2d(&x, &wt, bias, &p).unwrap();
             assert_close(&what, got.data(), &want, 1e-5);
@@ -1065,18 +1074,10 @@ fn transposed_conv_phases_match_reference() {
         let phases = engine::phases_path(crate::gemm::selected_kernel(), &plan.win, cin);
         assert_eq!(phases.is_some(), simd, "{xs:?} {ws:?} {p:?}");
         taken += phases.is_some() as usize;
-        let x = rand_t(&mut rng, &xs);
-        let wt = rand_t(&mut rng, &ws);
-        let b = rand_t(&mut rng, &[cout * groups]);
+        let (x, wt, b) = operands(&mut rng, &xs, &ws, cout * groups);
         let bias = (i % 2 == 0).then_some(&b);
-        let (want, shape) = r::conv_transpose2d(
-            &to_f64(x.data()),
-            xs,
-            &to_f64(wt.data()),
-            ws,
-            bias.map(|b| to_f64(b.data())).as_deref(),
-            &p,
-        );
+        let (want, shape) =
+            r::conv_transpose2d(&f64s(&x), xs, &f64s(&wt), ws, f64_bias(bias).as_deref(), &p);
         let what = format!("{xs:?} {ws:?} {p:?}");
         let got = conv_transpose2d(&x, &wt, bias, &p).unwrap();
         assert_eq!(got.shape(), shape, "{what}");
