@@ -120,8 +120,7 @@ pub fn image_to_small(
     };
     // The direct path's SIMD tiles read the weights laid out per group: once per call here,
     // not once per image.
-    let simd = matches!(kind, KernelKind::Simd128 | KernelKind::Relaxed);
-    let per_group = match (chosen, simd) {
+    let per_group = match (chosen, is_simd(kind)) {
         (Path::Direct, true) => direct::packed_len(k, opg).unwrap_or(0),
         _ => 0,
     };
@@ -246,6 +245,12 @@ pub fn small_to_image(
     Ok(())
 }
 
+/// Whether `kind` is one of the SIMD micro-kernels (the ones the pixel tiles and the phases
+/// run with).
+pub(crate) fn is_simd(kind: KernelKind) -> bool {
+    matches!(kind, KernelKind::Simd128 | KernelKind::Relaxed)
+}
+
 /// From this stride up (either axis), [`small_to_image`] runs phase by phase
 /// ([`phases::Phases`]: s² stride-1 correlations with the direct path's pixel tiles) under
 /// the SIMD micro-kernels, when the phases take the window; stride 1 (conv2d's input
@@ -255,9 +260,8 @@ pub const PHASES_MIN_STRIDE: usize = 2;
 /// The phase plan [`small_to_image`] runs for `win` with `opg` small channels per group under
 /// micro-kernel `kind`, or `None` for its GEMM + col2im paths.
 pub fn phases_path(kind: KernelKind, win: &Window, opg: usize) -> Option<phases::Phases> {
-    let simd = matches!(kind, KernelKind::Simd128 | KernelKind::Relaxed);
     let strided = win.stride[0].max(win.stride[1]) >= PHASES_MIN_STRIDE;
-    (simd && strided && !win.is_pointwise())
+    (is_simd(kind) && strided && !win.is_pointwise())
         .then(|| phases::Phases::new(win, opg))
         .flatten()
 }
@@ -295,10 +299,10 @@ fn small_to_image_phases(
         for n in 0..plan.batch {
             let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
             let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
-            phases.pad(win, sm, padded);
-            crate::gemm::with_madd!(selected_kernel(), F => {
-                phases.run::<F>(win, padded, packed, img)
-            }, else => unreachable!("phases_path takes SIMD kinds only"));
+            if let Err(e) = phases.group(win, sm, padded, packed, img) {
+                PHASE_BUF.with(|c| c.set(buf));
+                return Err(e);
+            }
         }
     }
     PHASE_BUF.with(|c| c.set(buf));

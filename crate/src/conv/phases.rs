@@ -193,6 +193,27 @@ impl Phases {
         }
     }
 
+    /// One group under the micro-kernel in force: [`Phases::pad`] then [`Phases::run`]
+    /// (`padded` holds [`Phases::padded_len`] floats). Callers check the kind is a SIMD one
+    /// ([`super::engine::phases_path`]); under any other this writes nothing and says so.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub(crate) fn group(
+        &self,
+        win: &Window,
+        small: &[f32],
+        padded: &mut [f32],
+        packed: &[f32],
+        image: &mut [f32],
+    ) -> crate::error::Result<()> {
+        self.pad(win, small, padded);
+        crate::gemm::with_madd!(crate::gemm::selected_kernel(), F => {
+            self.run::<F>(win, padded, packed, image);
+            Ok(())
+        }, else => Err(crate::error::Error::shape(
+            "the transposed conv's phases need a SIMD micro-kernel",
+        )))
+    }
+
     /// `image = conv_transpose(small) + bias` for one group with micro-kernel `F`: `padded`
     /// from [`Phases::pad`], `packed` from [`Phases::pack`]. Every cell of `image` is written.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

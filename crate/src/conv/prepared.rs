@@ -52,8 +52,9 @@ impl PreparedConv2d {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        // Only windows the direct path can take (few taps) need this copy.
-        let per_group = match k <= direct::max_taps(crate::gemm::KernelKind::Relaxed) {
+        // Only windows the direct path's SIMD tiles can take need this copy.
+        let direct_window = direct::scratch_len(crate::gemm::KernelKind::Relaxed, &plan.win);
+        let per_group = match direct_window.is_some() {
             true => {
                 direct::packed_len(k, opg).ok_or_else(|| Error::shape("conv weights too large"))?
             }
@@ -288,20 +289,20 @@ impl PreparedConvTranspose2d {
         let cpg = self.plan.small_per_group();
         let hw = win.height * win.width;
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if let (Some((ph, packed)), true) = (
-            &self.phases,
-            engine::phases_path(selected_kernel(), win, cpg).is_some(),
-        ) {
+        // The phases were planned at `new` for this window; the kind in force may differ.
+        if let (Some((ph, packed)), true) = (&self.phases, engine::is_simd(selected_kernel())) {
             let per_group = packed.len() / self.plan.groups;
             let padded = &mut self.col[..ph.padded_len()];
             for g in 0..self.plan.groups {
                 let sm = &x[g * cpg * p..(g + 1) * cpg * p];
                 let img = &mut out[g * img_g..(g + 1) * img_g];
-                ph.pad(win, sm, padded);
-                let pk = &packed[g * per_group..(g + 1) * per_group];
-                crate::gemm::with_madd!(selected_kernel(), F => {
-                    ph.run::<F>(win, padded, pk, img)
-                }, else => unreachable!("phases_path takes SIMD kinds only"));
+                ph.group(
+                    win,
+                    sm,
+                    padded,
+                    &packed[g * per_group..(g + 1) * per_group],
+                    img,
+                )?;
             }
             return Ok(());
         }
