@@ -207,14 +207,22 @@ async function measureRow(r, opts) {
     }
     await pause();
   }
-  // Interleave the implementations pass by pass, so a noisy moment hurts all of them alike.
+  // Interleave the implementations pass by pass, so a noisy moment hurts all of them alike. The
+  // one-core limit is sampled between the implementations too, so the row's "of the limit" compares
+  // figures taken in the same minutes (the machine's clock drifts by up to 15% within a run).
+  const limitSamples = [];
+  const sampleLimit = () => {
+    if (ours.simdLevel() === 'relaxed') limitSamples.push(...ours.benchPeakChains(true, 1_000_000, 2));
+  };
   for (let pass = 0; pass < opts.passes; pass++) {
     for (const [name, run] of Object.entries(runners)) {
       const { inner, reps } = plans[name];
+      sampleLimit();
       samples[name].push(...(await run(inner, reps, inner)));
       await pause();
     }
   }
+  sampleLimit();
   runners.tfjs?.dispose?.();
   await runners.ort?.dispose?.();
   const ms = {};
@@ -225,9 +233,12 @@ async function measureRow(r, opts) {
     gflops[name] = fl / (ms[name] * 1e6);
   }
   const shown = Object.entries(gflops).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
-  log(`${r.label}: ${shown}${Object.keys(errors).length ? ` (errors: ${JSON.stringify(errors)})` : ''}`);
+  const lim = limitSamples.length ? `; limit ${median(limitSamples).toFixed(1)}` : '';
+  log(`${r.label}: ${shown}${lim}${Object.keys(errors).length ? ` (errors: ${JSON.stringify(errors)})` : ''}`);
   return {
     label: r.label, kind: r.kind, shape: { ...r }, flops: fl, ms, gflops, errors,
+    limit: limitSamples.length ? median(limitSamples) : null,
+    limitSamples,
     reps: Object.fromEntries(Object.entries(plans).map(([k, p]) => [k, p && p.reps * opts.passes])),
     inner: Object.fromEntries(Object.entries(plans).map(([k, p]) => [k, p && p.inner])),
   };

@@ -119,14 +119,17 @@ pub fn image_to_small(
         _ => implicit::Offsets::default(),
     };
     // The direct path's SIMD tiles read the weights laid out per group: once per call here,
-    // not once per image.
+    // not once per image. The direct path adds the bias in its accumulators (the layout's
+    // last row); the other paths add it in a pass of their own below.
+    let bias_of_group = |g: usize| bias.map(|b| &b[g * opg..(g + 1) * opg]);
     let per_group = match (chosen, is_simd(kind)) {
         (Path::Direct, true) => direct::packed_len(k, opg).unwrap_or(0),
         _ => 0,
     };
     let mut direct_packed = vec![0.0f32; per_group * plan.groups];
     for (g, dst) in direct_packed.chunks_exact_mut(per_group.max(1)).enumerate() {
-        direct::pack_weights(k, opg, &w[g * opg * k..(g + 1) * opg * k], None, dst);
+        let wg = &w[g * opg * k..(g + 1) * opg * k];
+        direct::pack_weights(k, opg, wg, bias_of_group(g), dst);
     }
     for n in 0..plan.batch {
         for g in 0..plan.groups {
@@ -137,7 +140,7 @@ pub fn image_to_small(
                 Path::Direct => {
                     let packed =
                         (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]);
-                    direct::conv_bias(kind, win, img, wg, None, packed, out, col);
+                    direct::conv_bias(kind, win, img, wg, bias_of_group(g), packed, out, col);
                     continue;
                 }
                 Path::Implicit => {
@@ -168,7 +171,7 @@ pub fn image_to_small(
                 p, k, opg, 1.0, a, 1, p as isize, wg, 1, k as isize, 0.0, out, 1, p as isize,
             )?;
         }
-        if let Some(b) = bias {
+        if let (Some(b), false) = (bias, chosen == Path::Direct) {
             add_channel_bias(
                 &mut small[n * plan.small_channels * p..][..plan.small_channels * p],
                 p,
