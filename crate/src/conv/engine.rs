@@ -100,6 +100,13 @@ pub fn image_to_small(
     let opg = plan.small_per_group();
     let img_g = win.image_len();
     let kind = selected_kernel();
+    if let Some(b) = bias.filter(|b| b.len() != plan.small_channels) {
+        return Err(crate::Error::shape(format!(
+            "conv bias has {} values for {} output channels",
+            b.len(),
+            plan.small_channels
+        )));
+    }
     // A scratch too small for the chosen path (a caller's buffer) falls back to im2col when
     // that fits; callers size it with `forward_scratch` or `col_scratch`.
     let mut chosen = path(kind, win, opg);

@@ -1514,3 +1514,31 @@ fn implicit_input_grad_matches_the_definition() {
         done += 1;
     }
 }
+
+#[test]
+fn engine_refuses_a_bias_of_the_wrong_length_on_every_path() {
+    use crate::gemm::{available_kernels, with_forced};
+    // 1→8 5×5 takes the direct path under the SIMD kinds, 8→16 3×3 the implicit GEMM or im2col:
+    // a bias of one value too few or too many is an error on each, never a slice panic.
+    for (c, co, k) in [(1usize, 8usize, 5usize), (8, 16, 3)] {
+        let p = Conv2dParams::default().pad(k / 2);
+        let plan = ConvPlan::conv2d(&[1, c, 9, 9], &[co, c, k, k], &p).expect("plan");
+        let x = vec![0.5f32; c * 81];
+        let w = vec![0.25f32; co * c * k * k];
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                let mut col = engine::forward_scratch(&plan);
+                let mut out = vec![0.0f32; co * 81];
+                for n in [co - 1, co + 1] {
+                    let bias = vec![1.0f32; n];
+                    let e = engine::image_to_small(&plan, &x, &w, Some(&bias), &mut out, &mut col)
+                        .expect_err("wrong bias length");
+                    assert!(e.to_string().contains("bias"), "{kind:?}: {e}");
+                }
+                let bias = vec![1.0f32; co];
+                engine::image_to_small(&plan, &x, &w, Some(&bias), &mut out, &mut col)
+                    .expect("right bias length");
+            });
+        }
+    }
+}
