@@ -232,6 +232,40 @@ pub(crate) struct Grid {
     pub dst: usize,
     /// Floats between output channels, grid rows and grid columns in `out`.
     pub dst_steps: (usize, usize, usize),
+    /// Which kernel rows of a grid row read image rows rather than zero padding (`None`:
+    /// all of them may): the tiles skip the others, whose products are zeros.
+    pub live: Option<LiveRows>,
+}
+
+/// The padded rows `lo .. hi` hold image rows; kernel row `ky` of grid row `oy` reads padded
+/// row `first + oy·row_step + ky·ky_step` (every channel alike).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "simd128")),
+    allow(dead_code)
+)]
+pub(crate) struct LiveRows {
+    pub first: usize,
+    pub lo: usize,
+    pub hi: usize,
+    pub row_step: usize,
+    pub ky_step: usize,
+}
+
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "simd128")),
+    allow(dead_code)
+)]
+impl LiveRows {
+    /// The kernel rows `ky0 .. ky1` (of `kh`) of grid row `oy` that read image rows; empty
+    /// (`ky0 == ky1`) when every row is padding.
+    pub(crate) fn kernel_rows(&self, oy: usize, kh: usize) -> (usize, usize) {
+        let base = self.first + oy * self.row_step;
+        // The first ky with base + ky·step ≥ bound.
+        let first = |bound: usize| bound.saturating_sub(base).div_ceil(self.ky_step).min(kh);
+        let (ky0, ky1) = (first(self.lo), first(self.hi));
+        (ky0, ky1.max(ky0))
+    }
 }
 
 #[cfg_attr(
@@ -253,6 +287,14 @@ impl Grid {
             channels,
             dst: 0,
             dst_steps: (oh * ow, ow, 1),
+            // Padded row r holds image row r − pad_top (see `conv_bias`).
+            live: Some(LiveRows {
+                first: 0,
+                lo: win.pad[0],
+                hi: win.pad[0] + win.height,
+                row_step: win.stride[0],
+                ky_step: win.dilation[0],
+            }),
         }
     }
 }
@@ -287,15 +329,19 @@ mod tiles {
     use super::Grid;
     use crate::gemm::MulAdd;
 
-    /// Accumulates one tile over every tap.
+    /// Accumulates one tile: the bias, then the products of every tap, or with `SKIP` only of
+    /// kernel rows `ky0 .. ky1` of every channel (the rows outside read only zero padding; a
+    /// separate instance, so that the interior tiles pay nothing for the skipping).
     ///
     /// # Safety
     /// For every tap `(c, ky, kx)` and `r < R`, `src + c·cs + ky·rs + kx·d1 + r` is readable;
-    /// `w` is readable for `(taps + 1)·4V` floats (tap rows, then the bias row).
+    /// `w` is readable for `(taps + 1)·4V` floats (tap rows, then the bias row);
+    /// `ky0 ≤ ky1 ≤ kh`.
     #[inline(always)]
-    unsafe fn tile<F: MulAdd, const R: usize, const V: usize>(
+    unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const SKIP: bool>(
         (channels, kh, kw): (usize, usize, usize),
         (cs, rs, d1): (usize, usize, usize),
+        (ky0, ky1): (usize, usize),
         src: *const f32,
         w: *const f32,
     ) -> [[v128; V]; R] {
@@ -308,9 +354,16 @@ mod tiles {
                 row[v] = b;
             }
         }
+        let (ky0, ky1) = if SKIP { (ky0, ky1) } else { (0, kh) };
+        // Weight rows are (c, ky, kx)-major: each channel skips the rows above ky0 and below ky1.
+        let (skip_top, skip_bottom) = (ky0 * kw * 4 * V, (kh - ky1) * kw * 4 * V);
         let mut w = w;
         for c in 0..channels {
-            for ky in 0..kh {
+            if SKIP {
+                // safety: the weight rows of (c, ky0, 0) onwards, inside the panel.
+                w = unsafe { w.add(skip_top) };
+            }
+            for ky in ky0..ky1 {
                 // safety: (c, ky, 0) is a tap: inside the padded image (see above).
                 let mut p = unsafe { src.add(c * cs + ky * rs) };
                 for _ in 0..kw {
@@ -332,6 +385,10 @@ mod tiles {
                         w = w.add(4 * V);
                     }
                 }
+            }
+            if SKIP {
+                // safety: past channel c's last weight row (at most the bias row).
+                w = unsafe { w.add(skip_bottom) };
             }
         }
         acc
@@ -396,16 +453,17 @@ mod tiles {
             let ch0 = j * nr;
             let full_panel = ch0 + nr <= g.channels;
             for oy in 0..g.rows {
+                let rows = g.live.map_or((0, kh), |l| l.kernel_rows(oy, kh));
                 for ox0 in (0..g.cols).step_by(R) {
+                    let first = padded.as_ptr().wrapping_add(g.src + oy * g.src_row + ox0);
                     // safety: the tile's reads are bounded by `last` (asserted above); the
-                    // panel holds k + 1 rows of nr floats.
+                    // panel holds k + 1 rows of nr floats; `kernel_rows` gives ky0 ≤ ky1 ≤ kh.
                     let acc = unsafe {
-                        tile::<F, R, V>(
-                            g.taps,
-                            g.steps,
-                            padded.as_ptr().add(g.src + oy * g.src_row + ox0),
-                            wp,
-                        )
+                        if rows == (0, kh) {
+                            tile::<F, R, V, false>(g.taps, g.steps, rows, first, wp)
+                        } else {
+                            tile::<F, R, V, true>(g.taps, g.steps, rows, first, wp)
+                        }
                     };
                     let at = g.dst + ch0 * ocs + oy * ors + ox0 * occ;
                     let n = R.min(g.cols - ox0);

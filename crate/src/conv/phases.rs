@@ -231,12 +231,12 @@ impl Phases {
             let taps = self.opg * r.taps * c.taps;
             let len = direct::packed_len(taps, win.channels).unwrap_or(0);
             // The first window's first tap; a phase without taps reads nothing.
-            let src = if taps > 0 {
+            let (src, y0) = if taps > 0 {
                 let y0 = (self.top as isize + r.base) as usize;
                 let x0 = (self.left as isize + c.base) as usize;
-                y0 * self.pw + x0
+                (y0 * self.pw + x0, y0)
             } else {
-                0
+                (0, 0)
             };
             let grid = direct::Grid {
                 rows: r.count,
@@ -248,6 +248,15 @@ impl Phases {
                 channels: win.channels,
                 dst: r.phase * w + c.phase,
                 dst_steps: (h * w, sy * w, sx),
+                // Grid row q, sub-kernel row j reads padded row y0 + q + j; the small
+                // image fills padded rows top .. top + oh.
+                live: Some(direct::LiveRows {
+                    first: y0,
+                    lo: self.top,
+                    hi: self.top + win.out[0],
+                    row_step: 1,
+                    ky_step: 1,
+                }),
             };
             direct::tiles_simd::<F>(&grid, padded, &packed[at..at + len], image);
             at += len;

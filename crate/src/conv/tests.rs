@@ -527,7 +527,7 @@ fn f64_bias(bias: Option<&Tensor>) -> Option<Vec<f64>> {
 
 /// The direct path's pixel tiles: every panel width (4, 8, 16 output channels), partial
 /// panels, several panels, rows that do not divide into R pixels, vertical stride and
-/// dilation; with the weights packed by the layer (`PreparedConv2d`) and per call (`conv2d`),
+/// dilation, rows whose windows lie partly or wholly in the padding; with the weights packed by the layer (`PreparedConv2d`) and per call (`conv2d`),
 /// with and without a bias, against the reference.
 #[test]
 fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
@@ -535,9 +535,14 @@ fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
     let mut cases = 0;
     for opg in [1, 3, 4, 5, 7, 8, 9, 16, 17, 33] {
         for (c, h, w) in [(1, 5, 1), (2, 3, 2), (3, 6, 7), (1, 4, 13), (2, 5, 17)] {
-            let p = match cases % 3 {
+            let p = match cases % 4 {
                 0 => Conv2dParams::default().pad(1),
                 1 => Conv2dParams::default().pad(2).dilation(2),
+                // Rows of windows that see only padding (bias alone) above and below.
+                2 => Conv2dParams {
+                    padding: [3, 1, 4, 1],
+                    ..Conv2dParams::default()
+                },
                 _ => Conv2dParams {
                     stride: [2, 1],
                     padding: [1, 2, 0, 1],
@@ -562,6 +567,49 @@ fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
         }
     }
     assert_eq!(cases, 50);
+}
+
+/// The kernel rows the pixel tiles run (`LiveRows::kernel_rows`) are exactly those that read
+/// an image row, for every offset, bounds, steps, grid row and kernel height up to 7.
+#[test]
+fn live_kernel_rows_are_the_rows_inside_the_image() {
+    let mut checked = 0;
+    for first in 0..4 {
+        for lo in 0..5 {
+            for hi in lo..lo + 6 {
+                for (row_step, ky_step) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
+                    let live = direct::LiveRows {
+                        first,
+                        lo,
+                        hi,
+                        row_step,
+                        ky_step,
+                    };
+                    for oy in 0..6 {
+                        for kh in 1..=7 {
+                            let inside: Vec<usize> = (0..kh)
+                                .filter(|ky| {
+                                    (lo..hi).contains(&(first + oy * row_step + ky * ky_step))
+                                })
+                                .collect();
+                            let (ky0, ky1) = live.kernel_rows(oy, kh);
+                            assert!(
+                                ky0 <= ky1 && ky1 <= kh,
+                                "{live:?} oy {oy} kh {kh}: {ky0}..{ky1}"
+                            );
+                            assert_eq!(
+                                (ky0..ky1).collect::<Vec<_>>(),
+                                inside,
+                                "{live:?} oy {oy} kh {kh}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 5 * 6 * 4 * 6 * 7);
 }
 
 #[test]
