@@ -54,7 +54,7 @@ for (const b of builds) {
 for (let r = 0; r < rounds; r++) {
   for (const L of loaded) {
     const n = L.names.length;
-    const t = L.raw.benchInference(bytes, pixels, reps);
+    const t = L.raw.benchInference(bytes, pixels, reps, 1);
     for (let i = 0; i < reps; i++) {
       for (let j = 0; j < n; j++) L.layer[j].push(t[i * (n + 1) + j]);
       L.inner.push(t[i * (n + 1) + n]);

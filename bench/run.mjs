@@ -118,7 +118,7 @@ function markdown(res) {
     if (md.predictDiff != null) L.push(`Largest |fused − layer by layer|: ${md.predictDiff.toExponential(1)}.`);
     if (md.layers) {
       L.push('');
-      L.push(`Per layer (\`model.forward\`'s path, each layer timed inside wasm, median of ${md.layers.reps}):`);
+      L.push(`Per layer (\`model.forward\`'s path, each layer timed inside wasm, the median of ${md.layers.reps} repetitions${md.layers.inner ? `, each the mean of ${md.layers.inner} runs of the layer in a row` : ''}):`);
       L.push('');
       L.push('| layer | µs |');
       L.push('|---|--:|');

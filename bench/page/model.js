@@ -5,8 +5,8 @@
 //   TF.js: tf.tidy(() => net(tf.tensor4d(pixels))) → dataSync()
 // in batches of `batch` calls (the browser clock is coarse: 5 µs or worse); the figure is the
 // median over batches of the mean per call, 10,000 calls in all, interleaved ours / TF.js.
-// Then a per-layer table of our forward, each layer timed inside wasm (`benchInference`,
-// medians over its repetitions).
+// Then a per-layer table of our forward, each layer timed inside wasm (`benchInference`: per
+// repetition the mean of 20 runs of the layer in a row; the median over the repetitions).
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -150,17 +150,20 @@ window.benchModel = async (ours, log, { name = 'cnn', calls = 10000, batch = 50 
   const c2 = fusedCall ? timeCalls(fusedCall, calls / 2, batch) : []; await pause();
   const b2 = timeCalls(tfCall, calls / 2, batch);
   net.dispose();
-  // Per layer, inside wasm: reps × (layers + 1) ms, each row the layers then the whole forward.
+  // Per layer, inside wasm: reps × (layers + 1) ms, each row the layers then the whole forward,
+  // each the mean of `inner` runs in a row (a layer of 1 µs is below the clock's 5 µs).
   let layers = null;
   if (ours.benchInference) {
     const bytes = new Uint8Array(await (await fetch(`/data/models/${name}.safetensors`)).arrayBuffer());
     const names = model.layers().slice(1).map((l) => l.name);
-    const reps = Math.max(50, Math.round(calls / 10));
-    const t = ours.benchInference(bytes, pixels, reps);
+    const reps = Math.max(50, Math.round(calls / 100));
+    const inner = 20;
+    const t = ours.benchInference(bytes, pixels, reps, inner);
     const n = names.length;
     const col = (j) => Array.from({ length: reps }, (_, i) => t[i * (n + 1) + j]);
     layers = {
       reps,
+      inner,
       rows: names.map((layer, j) => ({ layer, us: median(col(j)) * 1000 })),
       forwardUs: median(col(n)) * 1000,
     };

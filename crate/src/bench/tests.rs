@@ -155,13 +155,15 @@ fn inference_is_timed_per_layer() {
         .unwrap()
         .num_layers();
     times(
-        infer::bench_inference(bytes, &pixels, 3),
+        infer::bench_inference(bytes, &pixels, 3, 4),
         "cnn",
         3 * (layers + 1),
     );
-    assert!(infer::bench_inference(bytes, &pixels[..10], 1).is_err());
-    assert!(infer::bench_inference(&bytes[..100], &pixels, 1).is_err());
-    assert!(infer::bench_inference(bytes, &pixels, 0).is_err());
+    assert!(infer::bench_inference(bytes, &pixels[..10], 1, 1).is_err());
+    assert!(infer::bench_inference(&bytes[..100], &pixels, 1, 1).is_err());
+    assert!(infer::bench_inference(bytes, &pixels, 0, 1).is_err());
+    assert!(infer::bench_inference(bytes, &pixels, 1, 0).is_err());
+    assert!(infer::bench_inference(bytes, &pixels, 100_000, 101).is_err());
 }
 
 /// The rten column compares like with like: rten's `matmul`, `conv` and `conv_transpose`

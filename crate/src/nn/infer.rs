@@ -114,21 +114,28 @@ impl Inference {
     }
 
     /// [`Inference::run`] with `clock()` read around every layer: `times[i]` receives the
-    /// time layer `i` took (in the clock's unit; benchmarks only). `times` holds one entry per
-    /// layer (extra entries are left alone).
+    /// time layer `i` took (in the clock's unit; benchmarks only), each layer run `repeat`
+    /// times in a row (it reads the previous layer's output and rewrites its own, so every run
+    /// is the same work) and timed as the mean, so that layers far shorter than the clock's
+    /// resolution still get a figure. `times` holds one entry per layer (extra entries are
+    /// left alone); `repeat` 0 counts as 1.
     pub fn run_timed(
         &mut self,
         pixels: &[f32],
         mut clock: impl FnMut() -> f64,
+        repeat: usize,
         times: &mut [f64],
     ) -> Result<()> {
         check_pixels(pixels)?;
+        let repeat = repeat.max(1);
         self.acts[0].copy_from_slice(pixels);
         for i in 0..self.steps.len() {
             let t = clock();
-            self.step(i)?;
+            for _ in 0..repeat {
+                self.step(i)?;
+            }
             if let Some(slot) = times.get_mut(i) {
-                *slot = clock() - t;
+                *slot = (clock() - t) / repeat as f64;
             }
         }
         Ok(())
@@ -438,6 +445,41 @@ mod tests {
                 }
             }
             assert!(inf.run(&[0.0; 10]).is_err());
+        }
+    }
+
+    /// The timed forward repeats each layer and divides: with a clock that ticks once per
+    /// read, every layer reads 1/repeat; its activations are those of the plain forward.
+    #[test]
+    fn the_timed_forward_repeats_each_layer_and_keeps_the_activations() {
+        let mut rng = Rng::new(5);
+        let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+        for arch in Arch::ALL {
+            let m = Model::init(arch, 4);
+            let mut inf = Inference::new(&m).unwrap();
+            inf.run(&px).unwrap();
+            let want: Vec<Vec<f32>> = (0..inf.num_activations())
+                .map(|i| inf.activation(i).unwrap().to_vec())
+                .collect();
+            for repeat in [0, 1, 4] {
+                let n = inf.num_layers();
+                let mut times = vec![-1.0; n + 1];
+                let mut tick = 0.0;
+                let clock = || {
+                    tick += 1.0;
+                    tick
+                };
+                inf.run_timed(&px, clock, repeat, &mut times).unwrap();
+                let per = 1.0 / repeat.max(1) as f64;
+                assert!(
+                    times[..n].iter().all(|&t| t == per),
+                    "{arch:?} repeat {repeat}: {times:?}"
+                );
+                assert_eq!(times[n], -1.0, "an extra entry is left alone");
+                for (i, w) in want.iter().enumerate() {
+                    assert_eq!(inf.activation(i).unwrap(), &w[..], "{arch:?} act {i}");
+                }
+            }
         }
     }
 
