@@ -178,7 +178,8 @@ pub fn image_to_small(
                 p, k, opg, 1.0, a, 1, p as isize, wg, 1, k as isize, 0.0, out, 1, p as isize,
             )?;
         }
-        if let (Some(b), false) = (bias, chosen == Path::Direct) {
+        // The direct path added the bias in its accumulators.
+        if let Some(b) = bias.filter(|_| chosen != Path::Direct) {
             add_channel_bias(
                 &mut small[n * plan.small_channels * p..][..plan.small_channels * p],
                 p,
