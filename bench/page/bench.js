@@ -214,8 +214,15 @@ async function measureRow(r, opts) {
   const sampleLimit = () => {
     if (ours.simdLevel() === 'relaxed') limitSamples.push(...ours.benchPeakChains(true, 1_000_000, 2));
   };
+  // Each pass starts at a different implementation, so that none always runs right after the
+  // previous pass's onnxruntime-web and TF.js calls (a fixed order put "ours relaxed" there in
+  // every pass).
+  const order = Object.keys(runners);
   for (let pass = 0; pass < opts.passes; pass++) {
-    for (const [name, run] of Object.entries(runners)) {
+    const shift = Math.round((pass * order.length) / opts.passes);
+    for (let i = 0; i < order.length; i++) {
+      const name = order[(i + shift) % order.length];
+      const run = runners[name];
       const { inner, reps } = plans[name];
       sampleLimit();
       samples[name].push(...(await run(inner, reps, inner)));
