@@ -527,8 +527,9 @@ fn f64_bias(bias: Option<&Tensor>) -> Option<Vec<f64>> {
 
 /// The direct path's pixel tiles: every panel width (4, 8, 16 output channels), partial
 /// panels, several panels, rows that do not divide into R pixels, vertical stride and
-/// dilation, rows whose windows lie partly or wholly in the padding; with the weights packed by the layer (`PreparedConv2d`) and per call (`conv2d`),
-/// with and without a bias, against the reference.
+/// dilation, rows whose windows lie partly or wholly in the padding; with the weights packed
+/// by the layer (`PreparedConv2d`) and per call (`conv2d`), with and without a bias, against
+/// the reference.
 #[test]
 fn direct_pixel_tiles_on_every_panel_width_and_row_length() {
     let mut rng = Rng::new(14);
