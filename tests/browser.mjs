@@ -43,3 +43,19 @@ export async function screenshot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0)); // else the sticky header lands mid-page
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Runs axe-core's WCAG 2.1 A/AA rules on the page as it is now and returns the violations as
+ * `[{ id, impact, help, nodes: [selector, …] }]` (evaluated through the devtools protocol, so
+ * the page's Content-Security-Policy does not apply to the injected script).
+ */
+export async function axeViolations(page, context = 'body') {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const src = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(src);
+  return page.evaluate(async (ctx) => {
+    const r = await globalThis.axe.run(ctx, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  }, context);
+}
