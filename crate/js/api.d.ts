@@ -93,6 +93,8 @@ export interface CorrelateTrace {
   stepCell: Uint32Array; paddedCell: Uint32Array; tapCell: Uint32Array;
   /** Colour scales' ends (largest |value|), one for every step. */
   outputMax: number; productsMax: number; productsSigned: boolean; kernelMax: number;
+  /** Steps a guided run pauses at ("show me"), each −1 when there is none. */
+  moments: { firstPadded: number; firstInside: number; largest: number; smallest: number };
 }
 export interface TransposeTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;

@@ -13,6 +13,12 @@ document.getElementById('skip')?.addEventListener('click', (e) => {
   active.focus();
 });
 
+// The sticky players sit under the sticky top bar, whose height changes as its links wrap.
+const topbar = document.querySelector('header.topbar');
+if (topbar) {
+  new ResizeObserver(() => document.documentElement.style.setProperty('--topbar-h', `${topbar.offsetHeight}px`)).observe(topbar);
+}
+
 async function main() {
   const status = document.getElementById('build');
   let api;

@@ -26,7 +26,8 @@ export class Router {
     let raw = location.hash.slice(1);
     try { raw = decodeURIComponent(raw); } catch { /* kept as typed */ }
     const [id, query = ''] = raw.split('?');
-    return { id: this.classes.has(id) ? id : 'draw', params: Object.fromEntries(new URLSearchParams(query)) };
+    const known = this.classes.has(id);
+    return { id: known ? id : 'draw', unknown: known || id === '' ? null : id, params: Object.fromEntries(new URLSearchParams(query)) };
   }
 
   scene(id) {
@@ -40,9 +41,11 @@ export class Router {
   }
 
   async route() {
-    const { id, params } = this.parse();
+    const { id, unknown, params } = this.parse();
     const scene = this.scene(id);
-    if (this.active && this.active !== scene) this.active.hide();
+    const switched = this.active !== scene;
+    if (this.active && switched) this.active.hide();
+    this.unknownNote(unknown);
     for (const a of document.querySelectorAll('nav a')) {
       a.setAttribute('aria-current', a.getAttribute('href') === `#${id}` ? 'page' : 'false');
     }
@@ -50,6 +53,23 @@ export class Router {
     this.active = scene;
     if (Object.keys(params).length) await scene.setState(params);
     await scene.show();
+    // A new scene opens at its top (its heading and controls), not at the old scroll position.
+    if (switched) window.scrollTo({ top: 0, left: 0, behavior: 'instant' });
+  }
+
+  /** A hash naming no scene opens Draw with a note that says so (until the next navigation). */
+  unknownNote(name) {
+    let note = document.getElementById('route-note');
+    if (!note) {
+      note = document.createElement('p');
+      note.id = 'route-note';
+      note.className = 'cs-note link-note';
+      note.setAttribute('role', 'status');
+      document.getElementById('scenes').prepend(note);
+    }
+    const names = [...this.classes.keys()].map((k) => `#${k}`).join(', ');
+    note.textContent = name === null ? '' : `There is no scene “${name}”, so Draw opened. The scenes are ${names}.`;
+    note.hidden = name === null;
   }
 
   /** Rewrites the hash from the active scene's state without adding history entries. */

@@ -100,6 +100,49 @@ pub struct CorrTrace {
     /// Per kernel tap: `[row, column]` in the kernel.
     #[serde(serialize_with = "crate::typed::u32s")]
     pub tap_cell: Vec<u32>,
+    /// The steps a guided run pauses at ("show me"), each −1 when there is none.
+    pub moments: Moments,
+}
+
+/// Steps of a correlation worth pausing at, found from its windows and output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Moments {
+    /// The first step whose window reads a padding cell.
+    pub first_padded: i64,
+    /// The first step whose window lies wholly on the image.
+    pub first_inside: i64,
+    /// The step with the largest output (the first of equals).
+    pub largest: i64,
+    /// The step with the smallest output (the first of equals).
+    pub smallest: i64,
+}
+
+impl Moments {
+    fn of(source: &[i32], taps: usize, output: &[f32]) -> Moments {
+        let taps = taps.max(1);
+        let first = |inside: bool| {
+            source
+                .chunks(taps)
+                .position(|w| w.iter().all(|&s| s >= 0) == inside)
+                .map_or(-1, |s| s as i64)
+        };
+        let pick = |better: fn(f32, f32) -> bool| {
+            let mut best: Option<(usize, f32)> = None;
+            for (i, &v) in output.iter().enumerate() {
+                if best.is_none_or(|(_, b)| better(v, b)) {
+                    best = Some((i, v));
+                }
+            }
+            best.map_or(-1, |(i, _)| i as i64)
+        };
+        Moments {
+            first_padded: first(false),
+            first_inside: first(true),
+            largest: pick(|v, b| v > b),
+            smallest: pick(|v, b| v < b),
+        }
+    }
 }
 
 /// Largest |value| (0 for none): a colour scale's end.
@@ -206,6 +249,7 @@ pub fn trace(
             .collect()
     };
     Ok(CorrTrace {
+        moments: Moments::of(&source, taps, &output),
         step_cell: cells(steps, out_w),
         padded_cell: cells(padded_h * padded_w, padded_w),
         tap_cell: cells(taps, kw),
@@ -356,6 +400,25 @@ mod tests {
                             assert_eq!(t.padded[t.window[i] as usize], v);
                             assert_eq!(t.products[i], v * t.kernel[tap]);
                         }
+                    }
+                    // The guided run's moments, by brute force over the steps.
+                    let on_pad = |s: usize| (0..t.taps).any(|k| t.source[s * t.taps + k] < 0);
+                    let first = |want: bool| {
+                        (0..t.steps)
+                            .find(|&s| on_pad(s) == want)
+                            .map_or(-1, |s| s as i64)
+                    };
+                    let m = t.moments;
+                    assert_eq!(m.first_padded, first(true), "case {case}");
+                    assert_eq!(m.first_inside, first(false), "case {case}");
+                    let (hi, lo) = (m.largest as usize, m.smallest as usize);
+                    for s in 0..t.steps {
+                        assert!(
+                            t.output[s] <= t.output[hi] && (s >= hi || t.output[s] < t.output[hi])
+                        );
+                        assert!(
+                            t.output[s] >= t.output[lo] && (s >= lo || t.output[s] > t.output[lo])
+                        );
                     }
                 }
                 Err(e) => {

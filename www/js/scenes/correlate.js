@@ -11,6 +11,23 @@ import { learnedKernel, formulaConv } from './correlate-common.js';
 import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from './schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
+import { ShowMe } from '../views/showme.js';
+
+/**
+ * "Show me": the scene's idea, the setting it starts from, and where it pauses (`at`: a step the
+ * trace names in its `moments`; `set`: settings changed first). The captions live here only.
+ */
+const SHOW_ME = {
+  idea: 'A conv layer slides its kernel over the input; at each position it multiplies the cells under the kernel by the kernel, adds the products and writes that one sum (a dot product) to one output cell.',
+  setting: { input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], flip: false },
+  stops: [
+    { at: 'firstPadded', caption: 'The window hangs over the zero padding (dashed): those products are 0, so the border still gets an output cell.' },
+    { at: 'firstInside', caption: 'Wholly on the image now: nine products, added up (Σ), land in one output cell. One window, one dot product.' },
+    { at: 'largest', caption: 'The largest output: ink on the right of the window and none on the left is the pattern Sobel x is looking for.' },
+    { set: { stride: [2, 2] }, at: 'largest', caption: 'Stride 2: the window jumps two cells at a time, so the output has about a quarter as many cells (the formula says exactly).' },
+    { set: { flip: true }, at: 'smallest', caption: 'Flip on: a true convolution slides the kernel turned by 180°. For Sobel x that turns every sign, so the edge now gives the most negative output.' },
+  ],
+};
 
 const INPUTS = [['digit', 'your drawn digit'], ['letter', 'letter A'], ['edges', 'edges'], ['dot', 'single dot'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['delta', 'delta (identity)'], ['box', 'box blur'], ['sobel-x', 'Sobel x'], ['sobel-y', 'Sobel y'], ['laplacian', 'Laplacian'], ['random', 'random'], ['learned', 'learned (cnn conv1)'], ['custom', 'edited']];
@@ -64,12 +81,13 @@ export class CorrelateScene extends Scene {
 
   build() {
     const r = this.root;
-    r.append(
-      el('header.cs-head', {},
-        el('h2', { text: 'Sliding correlation' }),
-        el('p.cs-lede', {}, 'A conv layer slides its kernel over the input and, at every position, takes a dot product: ',
-          'multiply the cells under the kernel by the kernel, add them up, write the sum to one output cell. ',
-          'That is a cross-correlation: the kernel is not flipped unless you ask for a true convolution.')));
+    // One screen at 1280×800: heading, the idea with "Show me", the controls in one row, the
+    // player (sticky), then input | kernel, window × kernel, Σ | output, formula, all together.
+    r.append(el('header.cs-head', {}, el('h2', { text: 'Sliding correlation' })));
+    this.showMe = new ShowMe(r, {
+      id: 'correlate', idea: SHOW_ME.idea, before: () => this.teach(SHOW_ME.setting),
+      stops: SHOW_ME.stops.map((stop) => ({ caption: stop.caption, go: (run) => this.moment(run, stop) })),
+    });
 
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Correlation settings' });
     // The controls are built from the schema: ids, labels, ranges (the sizes from wasm).
@@ -84,7 +102,7 @@ export class CorrelateScene extends Scene {
     this.ksIn = controls.ks.input;
     this.geo = { stride: controls.s.inputs, padding: controls.p.inputs, dilation: controls.d.inputs };
     this.flipBox = controls.f.input;
-    c.append(...fields, el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'));
+    c.append(...fields, el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip (true convolution)'));
     this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
     this.rule = el('p.cs-note', { id: 'corr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.note, this.rule);
@@ -94,21 +112,25 @@ export class CorrelateScene extends Scene {
     // On a phone the kernel column and the output sit side by side under the input, so a step
     // shows window, products and output cell together.
     const narrow = matchMedia('(max-width: 520px)').matches;
-    const stage = el('div.cs-stage');
+    const stage = el('div.cs-stage.corr-stage', { id: 'corr-stage' });
     r.append(stage);
-    this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined', caption: 'input (padding dashed)', maxWidth: 330 });
-    const kcol = el('div.cs-col');
+    this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined', caption: 'input (padding dashed)', maxWidth: narrow ? 330 : 300 });
+    const kcol = el('div.cs-col.corr-kcol');
     stage.append(kcol);
+    const kpair = el('div.corr-kpair');
+    kcol.append(kpair);
     this.kEdit = el('div.cs-grid.cs-kedit', { id: 'corr-kernel-grid', role: 'group', 'aria-label': 'Kernel values (editable)' });
     const kfig = el('figure.cs-figure', {}, this.kEdit, el('figcaption', {}, 'kernel (edit a cell)'));
-    kcol.append(kfig);
+    kpair.append(kfig);
     this.kLegend = new Legend(kfig, { signed: true, label: 'kernel', compact: true });
     this.kLegend.node.classList.add('cs-legend');
     // With "flip", what slides is the kernel turned by 180°: shown beside the one you edit.
-    this.flipGrid = new Grid(kcol, { id: 'corr-kernel-flipped', label: 'The kernel turned by 180°: what slides over the input', caption: 'turned by 180°: what slides', maxWidth: narrow ? 114 : 150, maxCell: 44 });
-    this.prodGrid = new Grid(kcol, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 150, maxCell: 44 });
+    this.flipGrid = new Grid(kpair, { id: 'corr-kernel-flipped', label: 'The kernel turned by 180°: what slides over the input', caption: 'turned by 180°: what slides', maxWidth: narrow ? 114 : 132, maxCell: 44 });
+    this.prodGrid = new Grid(kpair, { id: 'corr-products', label: 'Element-wise products of the window and the kernel', caption: 'window × kernel', maxWidth: narrow ? 114 : 132, maxCell: 44 });
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
-    this.outGrid = new Grid(stage, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 330 });
+    const ocol = el('div.cs-col.corr-ocol');
+    stage.append(ocol);
+    this.outGrid = new Grid(ocol, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 238 });
     this.outGrid.figure.id = 'output';
     // Direct manipulation: hovering or clicking an output cell jumps to its window; clicking an
     // input cell lights up every window (and output cell) that reads it.
@@ -128,7 +150,7 @@ export class CorrelateScene extends Scene {
     if (narrow) r.append(this.sum); else kcol.append(this.sum);
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
-    r.append(this.formula);
+    (narrow ? r : kcol).append(this.formula);
 
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),
@@ -136,6 +158,29 @@ export class CorrelateScene extends Scene {
     this.im2col = el('div.cs-im2col', { id: 'corr-im2col' });
     im.append(this.im2col);
     r.append(im);
+  }
+
+  /** "Show me" starts from the setting its captions describe. */
+  teach(setting) {
+    this.player.pause();
+    Object.assign(this.s, structuredClone(setting), { kv: null, t: 0 });
+    this.note.textContent = '';
+    this.rule.textContent = '';
+    this.rebuild();
+    this.player.go(0, true);
+  }
+
+  /** Brings the scene to one of "Show me"'s moments: a change of setting, then a step the trace names. */
+  async moment(run, stop) {
+    if (stop.set) {
+      this.player.pause();
+      Object.assign(this.s, structuredClone(stop.set));
+      this.rebuild();
+      await run.wait(this.shared.reducedMotion ? 0 : 400);
+    }
+    const t = Math.max(0, this.tr.moments[stop.at]);
+    const gap = Math.abs(t - this.player.t);
+    await run.steps(this.player, t, gap ? Math.min(160, 2500 / gap) : 0);
   }
 
   /** A control changed (`want`: what was typed, when the control had to adjust it). */
@@ -269,6 +314,7 @@ export class CorrelateScene extends Scene {
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
       readerStart: t.readerStart, readers: t.readers, stepCell: t.stepCell, paddedCell: t.paddedCell,
       outputMax: t.outputMax, productsMax: t.productsMax, productsSigned: t.productsSigned, kernelMax: t.kernelMax,
+      moments: t.moments,
     };
     this.rawKernel = ker.values;
     const tr = this.tr;
@@ -301,6 +347,9 @@ export class CorrelateScene extends Scene {
   renderKernel(ker) {
     const k = ker.k;
     this.kEdit.style.setProperty('--cols', k);
+    // Kernels past 3×3 get smaller cells, so the kernel, products and Σ stay beside the input.
+    if (k > 3) this.kEdit.style.setProperty('--cell', `${Math.max(30, Math.floor(156 / k))}px`);
+    else this.kEdit.style.removeProperty('--cell');
     const old = this.kEdit.querySelectorAll('input');
     if (old.length === k * k) {
       // Same size: update the cells in place, so focus (and a Tab just pressed) stays where it is.
@@ -449,6 +498,7 @@ export class CorrelateScene extends Scene {
 
   setState(p) {
     this.restored = true;
+    this.stale = true;
     const s = this.s;
     const { values: v, notes } = readLink(this.schema, p);
     if (v.dg) {
@@ -477,13 +527,18 @@ export class CorrelateScene extends Scene {
     if (v.sp) this.player.speedName = v.sp;
     this.notes = notes;
     this.linkNotes(notes);
-    if (this.shown) this.rebuild();
+    if (this.shown) { this.rebuild(); this.stale = false; }
   }
 
   show() {
     if (!this.shown && !this.restored && this.shared.digit) this.s.input = 'digit';
+    const again = this.shown && !this.stale;
     this.shown = true;
+    this.stale = false;
     this.digitOption.disabled = !this.shared.digit;
+    // A second visit with nothing changed meanwhile (a new digit rebuilds at once) shows what
+    // is there: a scene switch stays quick.
+    if (again && this.tr) { this.ctx.changed(); return; }
     if (this.s.kernel === 'learned' && !this.learned) this.pickKernel('learned');
     else this.rebuild();
   }
