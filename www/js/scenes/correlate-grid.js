@@ -7,7 +7,8 @@
 // `mark`, `tag`), the known classes drawn (outlines of `cs-win` / `cs-cur` regions, hatching of
 // `cs-crop`, `cs-pad`, `cb-border`, the light `cs-zero`), the node then `role="img"` with an
 // `aria-label` that names the grid, its size and its range, `data-render="canvas"`, and the
-// value under the pointer in the canvas's `title` (`cellAt(event)` hit-tests either kind).
+// value under the pointer in the canvas's `title` (`cellAt(event)` hit-tests either kind), and
+// the values it shows as the node's `gridValues` property (null for a blank cell; for tests).
 
 // The page's one colour language (views/colour.js): diverging for signed values, paper to ink
 // for non-negative ones.
@@ -44,6 +45,32 @@ export function whiteText([r, g, b]) {
 const OUTLINES = { 'cs-win': ['#f0a202', null], 'cs-cur': ['#111', '#fff'], 'cs-same': ['#1f8a4c', '#fff'], 'cs-uses': ['#1f8a4c', null], 'cs-picked': ['#1f8a4c', null] };
 /** Classes a canvas grid draws as fills or hatching over the cell. */
 const HATCHED = { 'cs-crop': 'rgba(255,255,255,.55)', 'cs-pad': null, 'cb-border': null };
+
+/** The colour scale sampled at 1024 points of −1 … 1 (a canvas grid's thousands of cells). */
+const RAMPS = new Map();
+function ramp(signed) {
+  if (!RAMPS.has(signed)) {
+    const lut = new Uint8ClampedArray(3 * 1024);
+    for (let k = 0; k < 1024; k++) lut.set(colour(k / 511.5 - 1, 1, signed), 3 * k);
+    RAMPS.set(signed, lut);
+  }
+  return RAMPS.get(signed);
+}
+
+/** The diagonal hatching of padding, cropped and border cells, as a fill pattern. */
+let HATCH = null;
+function hatch(ctx) {
+  if (!HATCH) {
+    const t = document.createElement('canvas');
+    t.width = 4;
+    t.height = 4;
+    const g = t.getContext('2d');
+    g.fillStyle = 'rgba(0,0,0,.2)';
+    for (let k = 0; k < 4; k++) g.fillRect(k, 3 - k, 1, 1);
+    HATCH = t;
+  }
+  return ctx.createPattern(HATCH, 'repeat');
+}
 
 export class Grid {
   /**
@@ -149,14 +176,17 @@ export class Grid {
     if (this.cv) {
       const n = this.h * this.w;
       const { rgb, vals, hidden } = this.cv;
+      const lut = ramp(!!sign);
+      const inv = s > 0 ? 1 / s : 0;
       for (let i = 0; i < n; i++) {
         const off = !!(shown && !shown(i));
         hidden[i] = off ? 1 : 0;
         vals[i] = values[i];
-        const [r, g, b] = off ? [255, 255, 255] : colour(values[i], s, sign);
-        rgb[3 * i] = r;
-        rgb[3 * i + 1] = g;
-        rgb[3 * i + 2] = b;
+        const t = Math.max(-1, Math.min(1, values[i] * inv));
+        const k = off ? -1 : 3 * Math.round((t + 1) * 511.5);
+        rgb[3 * i] = off ? 255 : lut[k];
+        rgb[3 * i + 1] = off ? 255 : lut[k + 1];
+        rgb[3 * i + 2] = off ? 255 : lut[k + 2];
       }
       this.cv.text = text ? (v) => fmt(v, this.cellPx < 32 ? Math.min(digits, 1) : digits) : null;
       this.summary(vals, hidden);
@@ -287,6 +317,9 @@ export class Grid {
       canvas.title = i < 0 || this.cv.hidden[i] ? '' : `row ${Math.floor(i / this.w)}, column ${i % this.w}: ${fmt(this.cv.vals[i], 3)}`;
       this.node.dataset.hover = String(i);
     });
+    if (!Object.getOwnPropertyDescriptor(this.node, 'gridValues')) {
+      Object.defineProperty(this.node, 'gridValues', { configurable: true, get: () => (this.cv ? Array.from(this.cv.vals, (v, i) => (this.cv.hidden[i] ? null : v)) : null) });
+    }
     this.node.replaceChildren(canvas);
     this.redraw();
   }
@@ -319,49 +352,41 @@ export class Grid {
     const { h, w, cellPx: c } = this;
     const p = c + gap;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = gap ? '#d8d4c8' : '#fff';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    const img = ctx.createImageData(canvas.width, canvas.height);
-    const d = img.data;
-    // Cells as pixels (fast for thousands), then the decorations as paths.
+    // One pixel per cell, scaled up without smoothing (fast for thousands of cells); the gap
+    // lines go over it.
+    const px = this.cv.px ?? (this.cv.px = new ImageData(w, h));
+    const d = px.data;
     const zero = tags.get('cs-zero');
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        const light = zero?.[i] && !hidden[i];
-        const r = light ? 243 : rgb[3 * i];
-        const g = light ? 241 : rgb[3 * i + 1];
-        const b = light ? 234 : rgb[3 * i + 2];
-        const x0 = Math.round(x * p * dpr);
-        const x1 = Math.round((x * p + c) * dpr);
-        const y0 = Math.round(y * p * dpr);
-        const y1 = Math.round((y * p + c) * dpr);
-        for (let yy = y0; yy < y1; yy++) {
-          let o = (yy * canvas.width + x0) * 4;
-          for (let xx = x0; xx < x1; xx++, o += 4) { d[o] = r; d[o + 1] = g; d[o + 2] = b; d[o + 3] = 255; }
-        }
-      }
+    for (let i = 0; i < h * w; i++) {
+      const light = zero?.[i] && !hidden[i];
+      d[4 * i] = light ? 243 : rgb[3 * i];
+      d[4 * i + 1] = light ? 241 : rgb[3 * i + 1];
+      d[4 * i + 2] = light ? 234 : rgb[3 * i + 2];
+      d[4 * i + 3] = 255;
     }
+    const small = this.cv.small ?? (this.cv.small = document.createElement('canvas'));
+    small.width = w;
+    small.height = h;
+    small.getContext('2d').putImageData(px, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, w * p, h * p);
+    ctx.drawImage(small, 0, 0, w * p, h * p);
     if (gap) {
-      // The gap lines keep the background colour.
-      const [gr, gg, gb] = [216, 212, 200];
-      for (let o = 0; o < d.length; o += 4) if (d[o + 3] === 0) { d[o] = gr; d[o + 1] = gg; d[o + 2] = gb; d[o + 3] = 255; }
+      ctx.fillStyle = '#e3e1da';
+      for (let x = 1; x < w; x++) ctx.fillRect(x * p - gap, 0, gap, h * p);
+      for (let y = 1; y < h; y++) ctx.fillRect(0, y * p - gap, w * p, gap);
     }
-    ctx.putImageData(img, 0, 0);
     for (const [cls, on] of tags) {
       if (!(cls in HATCHED)) continue;
-      ctx.save();
-      ctx.beginPath();
-      for (let i = 0; i < on.length; i++) if (on[i]) ctx.rect((i % w) * p, Math.floor(i / w) * p, c, c);
-      if (HATCHED[cls]) { ctx.fillStyle = HATCHED[cls]; ctx.fill(); }
-      ctx.clip();
-      ctx.strokeStyle = 'rgba(0,0,0,.18)';
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      const span = (w + h) * p;
-      for (let k = -h * p; k < span; k += 4) { ctx.moveTo(k, 0); ctx.lineTo(k + h * p, h * p); }
-      ctx.stroke();
-      ctx.restore();
+      // The tagged cells as one path, made once per tagging (tags change with the setting, not
+      // with the step).
+      if (!on.path) {
+        on.path = new Path2D();
+        for (let i = 0; i < on.length; i++) if (on[i]) on.path.rect((i % w) * p, Math.floor(i / w) * p, c, c);
+      }
+      if (HATCHED[cls]) { ctx.fillStyle = HATCHED[cls]; ctx.fill(on.path); }
+      ctx.fillStyle = hatch(ctx);
+      ctx.fill(on.path);
     }
     if (text && c >= 22) {
       ctx.font = '11px system-ui, sans-serif';

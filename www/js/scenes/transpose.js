@@ -27,9 +27,9 @@ const SHOW_ME = {
       go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.second.t); sc.pinMoment(m.second); } },
     { caption: (m) => `Stamp ${m.same.t + 1}: the last stamp on the green cell has landed, and both views show the same number, ${m.same.shown}.`,
       go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.same.t); sc.pinMoment(m.same); } },
-    { caption: (m) => `Every stamp has landed: inside the border cells get ${m.levels} stamps; kernel ${m.k} is not a multiple of stride ${m.s}: uneven overlap, a checkerboard.`,
+    { caption: (m) => `Every stamp has landed: inside the border cells get ${m.levels}; kernel ${m.k} is not a multiple of stride ${m.s}: uneven overlap, a checkerboard.`,
       go: async (sc, run) => { await run.steps(sc.player, sc.tr.steps - 1, 90); } },
-    { caption: (m) => `Kernel ${m.k}, a multiple of stride ${m.s}: inside the border every cell gets ${m.levels} stamps: even, no checkerboard.`,
+    { caption: (m) => `Kernel ${m.k}, a multiple of stride ${m.s}: inside the border every cell gets ${m.levels}: even, no checkerboard.`,
       go: async (sc, run) => { sc.s.ks = 2 * sc.s.stride[0]; sc.rebuildAt(0); await run.wait(400); await run.steps(sc.player, sc.tr.steps - 1, 90); } },
   ],
 };
@@ -37,6 +37,8 @@ const SHOW_ME = {
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
 const AXES = ['rows', 'columns'];
+/** Grids with more cells than this are drawn on one canvas (a div per cell was too slow). */
+const CANVAS_AT = 256;
 const SIDES = ['top', 'left', 'bottom', 'right'];
 
 const PAIR = (name, what) => ({ ids: ['h', 'w'].map((a) => `tr-${name}-${a}`), labels: AXES.map((a) => `${what} ${a}`), group: `${what} (rows, cols)`, says: false });
@@ -125,7 +127,7 @@ export class TransposeScene extends Scene {
       el('h3', {}, 'The same: zeros into the ', el('em', {}, 'input'), ', then correlate with K turned 180°'));
     cols.append(left, right);
     const CELL = 24;
-    const GRID = { maxCell: CELL, canvasAt: 400 };
+    const GRID = { maxCell: CELL, canvasAt: CANVAS_AT };
     const lrow = el('div.cs-stage.tr-row1');
     left.append(lrow);
     this.inGrid = new Grid(lrow, { ...GRID, id: 'tr-input-grid', role: 'input', label: 'Input x; the stamping cell is outlined; click a cell to jump to its stamp', caption: 'x', maxWidth: 8 * CELL });
@@ -174,7 +176,7 @@ export class TransposeScene extends Scene {
       el('p.cs-muted', { id: 'rt-note' }));
     const row = el('div.cs-stage.cs-rt');
     rt.append(row);
-    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true });
+    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true, canvasAt: CANVAS_AT });
     this.rtIn = fig('rt-input', 'input 28×28');
     this.rtDown = fig('rt-down', 'Conv2d: downscaled');
     this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
@@ -259,7 +261,8 @@ export class TransposeScene extends Scene {
     const img = this.image();
     const ker = this.kernel();
     let why = null;
-    try { api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
+    let t = null;
+    try { t = api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
     const st = api.traceTransposeSettle(this.setting(img, ker));
     const moved = [['stride', 'stride'], ['padding', 'padding'], ['dilation', 'dilation'], ['op', 'outputPadding']]
       .filter(([k, w]) => st[w].join() !== s[k].join());
@@ -282,7 +285,8 @@ export class TransposeScene extends Scene {
     this.ctl.k.set(s.kernel);
     this.ctl.ks.set(s.ks);
 
-    const t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
+    // Traced again only when the setting had to move.
+    if (!t || moved.length) t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
     const e = t.equivalent;
     this.img = img;
     this.ker = ker;
@@ -339,7 +343,9 @@ export class TransposeScene extends Scene {
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
-    this.checkerboard();
+    // The checkerboard section has its own settings: drawn once here, then on its own changes.
+    if (!this.cbDrawn) this.checkerboard();
+    this.cbDrawn = true;
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
@@ -449,7 +455,8 @@ export class TransposeScene extends Scene {
     const levels = new Set();
     for (let y = m; y < tr.fullH - m; y++) for (let x = m; x < tr.fullW - m; x++) levels.add(tr.coverageFull[y * tr.fullW + x]);
     const lv = [...levels].sort((a, b) => a - b);
-    const said = lv.length === 0 ? 'no' : lv.length === 1 ? String(lv[0]) : `${lv.slice(0, -1).join(', ')} or ${lv[lv.length - 1]}`;
+    const unit = lv.length === 1 && lv[0] === 1 ? 'stamp' : 'stamps';
+    const said = `${lv.length === 0 ? 'no' : lv.length === 1 ? String(lv[0]) : `${lv.slice(0, -1).join(', ')} or ${lv[lv.length - 1]}`} ${unit}`;
     this.momentsFor = tr;
     this.momentsCache = { second, same, levels: said, k: tr.k, s: this.s.stride[0] };
     return this.momentsCache;
@@ -571,6 +578,7 @@ export class TransposeScene extends Scene {
     if (v.cw) this.cb.kernel = v.cw;
     if (v.ck !== undefined) this.cb.k = v.ck;
     if (v.cs !== undefined) this.cb.stride = v.cs;
+    this.cbDrawn = false;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();
