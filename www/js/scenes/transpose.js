@@ -25,7 +25,7 @@ const SHOW_ME = {
       go: async (sc, run) => { await run.steps(sc.player, 0); } },
     { caption: (m) => `Stamp ${m.second.t + 1}: the green output cell gets its second stamp; overlapping stamps add up, so it now holds more than its neighbours and the checkerboard starts.`,
       go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.second.t); sc.pinMoment(m.second); } },
-    { caption: (m) => `Stamp ${m.same.t + 1}: the last stamp on the green cell has landed, and both views show the same number, ${m.same.shown}.`,
+    { caption: (m) => `Stamp ${m.same.t + 1}: the last of the green cell’s ${m.same.n} stamps has landed: both views now show the same number, ${m.same.shown}.`,
       go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.same.t); sc.pinMoment(m.same); } },
     { caption: (m) => `Every stamp has landed: inside the border cells get ${m.levels}; kernel ${m.k} is not a multiple of stride ${m.s}: uneven overlap, a checkerboard.`,
       go: async (sc, run) => { await run.steps(sc.player, sc.tr.steps - 1, 90); } },
@@ -111,7 +111,10 @@ export class TransposeScene extends Scene {
         return { get caption() { return stop.caption(scene.moments()); }, go: (run) => stop.go(scene, run) };
       }),
       before: () => this.showMeStart(),
+      // The last caption stays pinned (on a phone) until the viewer does something.
+      after: () => { this.dock.dataset.done = 'true'; },
     });
+    for (const type of ['pointerdown', 'keydown', 'change']) r.addEventListener(type, () => { delete this.dock.dataset.done; }, true);
     this.player = new Player(this.dock, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
     // One block that fits a 1280×800 screen under the player: the stamps (input, kernel, this
@@ -440,11 +443,13 @@ export class TransposeScene extends Scene {
         if (count[f] === 2 && tr.canvasOutput[f] >= 0 && !second) second = { t, canvas: [f], out: [tr.canvasOutput[f]] };
       }
     }
+    // The cell with the most stamps whose last stamp lands first (after the second stamp above).
     let same = null;
     for (let f = 0; f < tr.coverageFull.length; f++) {
       const o = tr.canvasOutput[f];
       if (o < 0 || tr.coverageFull[f] < 2) continue;
-      if (!same || tr.completeAt[o] < same.t) same = { t: tr.completeAt[o], canvas: [f], out: [o], focus: o };
+      const c = { t: tr.completeAt[o], canvas: [f], out: [o], focus: o, n: tr.coverageFull[f] };
+      if (!same || c.n > same.n || (c.n === same.n && c.t < same.t)) same = c;
     }
     second ??= { t: 0, canvas: [], out: [] };
     same ??= { t: tr.steps - 1, canvas: [], out: [] };
@@ -472,8 +477,10 @@ export class TransposeScene extends Scene {
   showMeStart() {
     Object.assign(this.s, { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1] });
     this.rebuildAt(0);
-    const top = this.root.querySelector('.cs-controls');
-    top?.scrollIntoView({ block: 'start' });
+    // At 1280×800 the controls at the top leave the player and the whole stage in view; on a
+    // phone the bar with its caption goes to the top (it is pinned there while the run lasts).
+    const phone = matchMedia('(max-width: 600px)').matches;
+    (phone ? this.showMe.node : this.root.querySelector('.cs-controls'))?.scrollIntoView({ block: 'start' });
   }
 
   /** Rebuilds at step `t`. */
