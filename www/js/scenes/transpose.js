@@ -380,7 +380,7 @@ export class TransposeScene extends Scene {
     const cropped = tr.taps - tr.stampInside[t];
     const xd = this.inGrid.cellPx >= 32 ? 2 : 1;
     this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], xd)),
-      ` adds ${fmt(tr.input[t], xd)} × kernel into the outlined output cells, corner at (${cy}, ${cx})` +
+      ` adds ${fmt(tr.input[t], xd)} × kernel into the outlined output cells, corner at canvas (${cy}, ${cx})` +
       `${cropped > 0 ? ` (${cropped} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
     // A "Show me" moment outlines its cells until the step changes.
     if (this.pin && this.pin.t !== t) this.pin = null;
