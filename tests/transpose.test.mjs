@@ -18,7 +18,7 @@ const PHONE = { width: 375, height: 667 };
 /** Every grid of the stage and the word its badge must say. */
 const GRIDS = {
   'tr-input-grid': 'input', 'tr-kernel-grid': 'kernel', 'tr-stamp-values': 'stamp', 'tr-canvas': 'output', 'tr-coverage': 'output',
-  'tr-flipped': 'kernel', 'tr-eq-grid': 'input, zeros inserted', 'tr-eq-output': 'output',
+  'tr-flipped': 'kernel', 'tr-eq-grid': 'zero-inserted input', 'tr-eq-output': 'output',
 };
 const READY = '#tr-eq-output :is(.cs-cell, canvas)';
 

@@ -118,7 +118,7 @@ export class Grid {
       const b = document.createElement('span');
       b.className = 'cs-role';
       b.dataset.role = this.role;
-      b.textContent = this.role === 'zeros' ? 'input, zeros inserted' : this.role;
+      b.textContent = this.role === 'zeros' ? 'zero-inserted input' : this.role;
       this.cap.append(b, ' ');
     }
     this.cap.append(text);

@@ -157,8 +157,8 @@ export class TransposeScene extends Scene {
     rrow.append(this.eqText);
     const rrow2 = el('div.cs-stage.tr-row2');
     right.append(rrow2);
-    this.eqGrid = new Grid(rrow2, { ...GRID, id: 'tr-eq-grid', role: 'zeros', label: 'Input with zeros inserted and padded; the current pixel and one window are outlined', caption: 'zeros light, padding hatched', maxWidth: 14 * CELL });
-    this.eqOut = new Grid(rrow2, { ...GRID, id: 'tr-eq-output', role: 'output', label: 'Output of the correlation over the zero-inserted input: a cell appears once every stamp that reaches it has landed', caption: 'once all its stamps landed', maxWidth: 12 * CELL });
+    this.eqGrid = new Grid(rrow2, { ...GRID, id: 'tr-eq-grid', role: 'zeros', label: 'Input with zeros inserted and padded; the current pixel and one window are outlined', caption: 'padding hatched', maxWidth: 14 * CELL });
+    this.eqOut = new Grid(rrow2, { ...GRID, id: 'tr-eq-output', role: 'output', label: 'Output of the correlation over the zero-inserted input: a cell appears once every stamp that reaches it has landed', caption: 'complete cells', maxWidth: 12 * CELL });
 
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
@@ -422,7 +422,7 @@ export class TransposeScene extends Scene {
     const W = Math.max(tr.fullW, tr.eqW, tr.outW);
     const H = Math.max(tr.fullH, tr.eqH, tr.outH);
     const big = Math.max(3, Math.min(24, Math.floor(bigW / W), Math.floor(bigH / H)));
-    const small = Math.max(6, Math.min(24, Math.floor((phone ? 100 : 104) / Math.max(tr.h, tr.w, tr.k))));
+    const small = Math.max(6, Math.min(24, Math.floor((phone ? 100 : 96) / Math.max(tr.h, tr.w, tr.k))));
     return { small, big };
   }
 
