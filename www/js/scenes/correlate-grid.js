@@ -65,7 +65,7 @@ function hatch(ctx) {
     t.width = 4;
     t.height = 4;
     const g = t.getContext('2d');
-    g.fillStyle = 'rgba(0,0,0,.2)';
+    g.fillStyle = 'rgba(0,0,0,.14)';
     for (let k = 0; k < 4; k++) g.fillRect(k, 3 - k, 1, 1);
     HATCH = t;
   }

@@ -79,6 +79,12 @@ export class TransposeScene extends Scene {
     this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
+    // The cells are fitted to the stage's width: fitted again when the window is resized.
+    let pending = null;
+    addEventListener('resize', () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => { if (this.shown && !this.root.hidden && this.tr) this.rebuild(); }, 150);
+    });
   }
 
   build() {
