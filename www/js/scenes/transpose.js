@@ -81,7 +81,9 @@ export class TransposeScene extends Scene {
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
     // The cells are fitted to the stage's width: fitted again when the window is resized.
     let pending = null;
+    this.pinUnderBar();
     addEventListener('resize', () => {
+      this.pinUnderBar();
       clearTimeout(pending);
       pending = setTimeout(() => { if (this.shown && !this.root.hidden && this.tr) this.rebuild(); }, 150);
     });
@@ -415,6 +417,12 @@ export class TransposeScene extends Scene {
       this.eqText.textContent = 'This stamp lands entirely in the cropped border.';
     }
     this.player.changed(this.ctx.changed);
+  }
+
+  /** The player is pinned just under the top bar, whatever its height (it wraps on a tablet). */
+  pinUnderBar() {
+    const bar = document.querySelector('header.topbar');
+    if (bar) this.root.style.setProperty('--tr-top', `${Math.ceil(bar.getBoundingClientRect().height)}px`);
   }
 
   /** The cell sizes (px) of the small grids and of the big ones, fitted to the stage. */
