@@ -44,7 +44,7 @@ function inView(b, what, { width, height }, top = 0) {
   assert.ok(b.top >= top - 0.5 && b.bottom <= height + 0.5 && b.left >= -0.5 && b.right <= width + 0.5, `${what} at ${JSON.stringify(b)} is not inside ${width}×${height} (below ${top})`);
 }
 
-test('at 1280×800 the player and the whole stage, every grid of both views, are on one screen, and stay there while stepping', async () => {
+test('at 1280×800 the player and the whole stage, every grid of both views, are on one screen (with room for a code block), and stay there while stepping', async () => {
   for (const hash of ['#transpose', '#transpose?in=random&n=8&k=ones&ks=5&s=2,2', '#transpose?in=random&n=8&k=random&ks=5&s=4,4&p=1,1,1,1&d=2,2',
     '#transpose?in=dot&n=6&k=bilinear&ks=4&s=3,3&p=1,1,1,1', '#transpose?in=letter&n=2&k=delta&ks=1&s=1,1']) {
     const { page, context, errors } = await openPage(browser, hash, DESKTOP);
@@ -54,6 +54,8 @@ test('at 1280×800 the player and the whole stage, every grid of both views, are
     for (let i = 0; i < 3; i++) {
       const b = await boxes(page);
       for (const [what, box] of Object.entries(b)) inView(box, `${hash} ${what}`, DESKTOP, bar);
+      // Room left for a two-line code block under the player.
+      assert.ok(b.stage.bottom <= DESKTOP.height - 40, `${hash}: the stage ends at ${b.stage.bottom}`);
       await page.click('#tr-fwd');
     }
     // Scrolled on to the sections below, the player stays pinned under the top bar.

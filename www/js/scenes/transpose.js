@@ -432,10 +432,11 @@ export class TransposeScene extends Scene {
     // Each view is half the stage (the whole of it on a phone), its two big grids side by side.
     const view = (phone ? width : width / 2 - 8) - 24;
     const bigW = Math.floor((view - 16) / 2);
-    const bigH = phone ? 260 : 216;
+    const bigH = phone ? 260 : 210;
     const W = Math.max(tr.fullW, tr.eqW, tr.outW);
     const H = Math.max(tr.fullH, tr.eqH, tr.outH);
-    const big = Math.max(3, Math.min(24, Math.floor(bigW / W), Math.floor(bigH / H)));
+    // (Cells of 9 px and more have 1 px lines between them.)
+    const big = Math.max(3, Math.min(24, Math.floor((bigW - W) / W), Math.floor((bigH - H) / H)));
     const small = Math.max(6, Math.min(24, Math.floor((phone ? 100 : 96) / Math.max(tr.h, tr.w, tr.k))));
     return { small, big };
   }
@@ -594,12 +595,14 @@ export class TransposeScene extends Scene {
     if (v.d) s.dilation = v.d;
     if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
     if (v.sp) this.player.speedName = v.sp;
+    const cbWas = JSON.stringify(this.cb);
     if (v.ci) this.cb.input = v.ci;
     if (v.cn !== undefined) this.cb.n = v.cn;
     if (v.cw) this.cb.kernel = v.cw;
     if (v.ck !== undefined) this.cb.k = v.ck;
     if (v.cs !== undefined) this.cb.stride = v.cs;
-    this.cbDrawn = false;
+    // The checkerboard is drawn again only when its own settings moved.
+    if (JSON.stringify(this.cb) !== cbWas) this.cbDrawn = false;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();
