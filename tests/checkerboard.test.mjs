@@ -12,7 +12,8 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-4 * (1 + Math.abs(b)), `${what}: ${a} vs ${b}`);
-const cells = (page, sel) => page.$$eval(`${sel} .cs-cell`, (cs) => cs.map((c) => Number(c.dataset.value)));
+/** The values a grid shows: its cells' `data-value`, or a canvas grid's `gridValues`. */
+const cells = (page, sel) => page.$eval(sel, (g) => (g.dataset.render === 'canvas' ? g.gridValues : [...g.querySelectorAll('.cs-cell')].map((c) => Number(c.dataset.value))));
 
 /** Both paths through the wasm ops, for `setting`, in the page. */
 function expected(page, { input, n, kernel, k, s }) {
@@ -47,7 +48,7 @@ function expected(page, { input, n, kernel, k, s }) {
 
 test('checkerboard: both paths are the wasm ops, the counts are ones through them, k = 3 is uneven and k = 4 even', async () => {
   const { page, context, errors, foreign } = await openPage(browser, '#transpose?ci=letter&cn=5&cw=random&ck=3&cs=2');
-  await page.waitForSelector('#cb-transposed-2-paths .cs-cell');
+  await page.waitForSelector('#cb-transposed-2-paths canvas');
   await page.locator('#checkerboard').scrollIntoViewIfNeeded();
   for (const setting of [{ input: 'letter', n: 5, kernel: 'random', k: 3, s: 2 }, { input: 'ones', n: 6, kernel: 'ones', k: 4, s: 2 }, { input: 'random', n: 3, kernel: 'bilinear', k: 2, s: 3 }]) {
     if (setting.input !== 'letter') {
@@ -100,7 +101,7 @@ test('checkerboard: both paths are the wasm ops, the counts are ones through the
   assert.match(hash, /cs=2/);
   await screenshot(page, 'transpose-checkerboard');
   const again = await openPage(browser, hash);
-  await again.page.waitForSelector('#cb-transposed-2-paths .cs-cell');
+  await again.page.waitForSelector('#cb-transposed-2-paths canvas');
   assert.equal(await again.page.inputValue('#cb-ksize'), '4');
   assert.equal(await again.page.getAttribute('#cb-transposed-2-levels', 'data-levels'), '16');
   await again.context.close();
@@ -111,7 +112,7 @@ test('checkerboard: both paths are the wasm ops, the counts are ones through the
 
 test('checkerboard: a value out of range is refused with the rule named, a bad link value opens with a note', async () => {
   const { page, context, errors } = await openPage(browser, '#transpose?ck=9&cs=2');
-  await page.waitForSelector('#cb-transposed-2-paths .cs-cell');
+  await page.waitForSelector('#cb-transposed-2-paths canvas');
   assert.match(await page.textContent('.link-note'), /Checkerboard kernel size “9” is not a whole number from 1 to 7: opened with 7/);
   assert.equal(await page.inputValue('#cb-ksize'), '7');
   await page.fill('#cb-stride', '5');

@@ -68,7 +68,7 @@ test('a picked cell lights exactly the channels that fed it', async () => {
 test('the transposed conv stage fits the screen height', async () => {
   for (const hash of ['#transpose', '#transpose?in=random&n=8&k=ones&ks=5&s=2,2', '#transpose?in=dot&n=6&k=bilinear&ks=4&s=3,3&p=1,1,1,1']) {
     const { page, context, errors } = await openPage(browser, hash, DESKTOP);
-    await page.waitForSelector('#tr-eq-output .cs-cell');
+    await page.waitForSelector('#tr-eq-output :is(.cs-cell, canvas)');
     const stage = await page.locator('#stage').boundingBox();
     const bar = await page.locator('header.topbar').boundingBox();
     assert.ok(stage.height <= 800 - bar.height, `${hash}: the stage is ${stage.height}px tall`);

@@ -8,6 +8,14 @@ import { el } from './base.js';
 import { Grid } from './correlate-grid.js';
 import { Legend } from '../views/colour.js';
 
+/**
+ * Every grid here is drawn on a canvas (a div per cell, thousands of them at the largest
+ * setting, froze the page); their cells never carry text, so nothing is lost.
+ */
+const CANVAS_AT = 0;
+/** "1 stamp", "2 stamps". */
+const stamps = (n) => `${n} stamp${n === 1 ? '' : 's'}`;
+
 const PATHS = [
   ['transposed', 'Two transposed convs (stride n)', (s) => `ConvTranspose2d, stride ${s.join('×')}`],
   ['resize', 'Nearest-neighbour upsampling, then a conv', (s) => `upsample ×${s.join('×')} (nearest), then Conv2d stride 1`],
@@ -41,7 +49,7 @@ export class CheckerboardView {
   figure(row, id, caption, signed) {
     const wrap = el('div.cb-fig');
     row.append(wrap);
-    const grid = new Grid(wrap, { id: `cb-${id}`, label: caption, caption, signed, maxWidth: this.px, maxCell: 16, flat: true, legend: false });
+    const grid = new Grid(wrap, { id: `cb-${id}`, label: caption, caption, signed, maxWidth: this.px, maxCell: 16, flat: true, legend: false, canvasAt: CANVAS_AT });
     const legend = new Legend(grid.figure, { signed, label: caption });
     return { grid, legend };
   }
@@ -67,9 +75,9 @@ export class CheckerboardView {
         const lv = st.interiorLevels;
         v.levels.dataset.levels = lv.join(',');
         v.levels.textContent = lv.length === 0
-          ? `Every cell is within reach of the border (hatched); ${st.pathsMin} to ${st.pathsMax} stamps per cell.`
+          ? `Every cell is within reach of the border (hatched); ${st.pathsMin === st.pathsMax ? stamps(st.pathsMin) : `${st.pathsMin} to ${stamps(st.pathsMax)}`} per cell.`
           : lv.length === 1
-            ? `Inside the border: ${lv[0]} stamps on every cell: even.`
+            ? `Inside the border: ${stamps(lv[0])} on every cell: even.`
             : `Inside the border: ${lv.slice(0, -1).join(', ')} or ${lv[lv.length - 1]} stamps per cell: uneven, a checkerboard.`;
       });
     }

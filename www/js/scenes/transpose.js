@@ -11,10 +11,34 @@ import { Player, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
 import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from './schema.js';
 import { CheckerboardView } from './checkerboard.js';
+import { ShowMe } from '../views/showme.js';
+
+/**
+ * "Show me": the scene's one idea and the moments of its scripted run. Every moment is found in
+ * the trace's data (`moments()`): the step where an output cell gets its second stamp, the step
+ * where a cell's last stamp lands (the two views then show the same number), the end.
+ */
+const SHOW_ME = {
+  idea: 'Each input cell stamps the kernel, times its value, onto the output; overlaps add up, and uneven overlap makes a checkerboard.',
+  stops: [
+    { caption: () => 'Stamp 1: the first input cell (outlined) adds its value × the kernel to the output canvas.',
+      go: async (sc, run) => { await run.steps(sc.player, 0); } },
+    { caption: (m) => `Stamp ${m.second.t + 1}: the green output cell gets its second stamp; overlapping stamps add up, so it now holds more than its neighbours and the checkerboard starts.`,
+      go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.second.t); sc.pinMoment(m.second); } },
+    { caption: (m) => `Stamp ${m.same.t + 1}: the last of the green cell’s ${m.same.n} stamps has landed: both views now show the same number, ${m.same.shown}.`,
+      go: async (sc, run) => { const m = sc.moments(); await run.steps(sc.player, m.same.t); sc.pinMoment(m.same); } },
+    { caption: (m) => `Every stamp has landed: inside the border cells get ${m.levels}; kernel ${m.k} is not a multiple of stride ${m.s}: uneven overlap, a checkerboard.`,
+      go: async (sc, run) => { await run.steps(sc.player, sc.tr.steps - 1, 90); } },
+    { caption: (m) => `Kernel ${m.k}, a multiple of stride ${m.s}: inside the border every cell gets ${m.levels}: even, no checkerboard.`,
+      go: async (sc, run) => { sc.s.ks = 2 * sc.s.stride[0]; sc.rebuildAt(0); await run.wait(400); await run.steps(sc.player, sc.tr.steps - 1, 90); } },
+  ],
+};
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
 const AXES = ['rows', 'columns'];
+/** Grids with more cells than this are drawn on one canvas (a div per cell was too slow). */
+const CANVAS_AT = 256;
 const SIDES = ['top', 'left', 'bottom', 'right'];
 
 const PAIR = (name, what) => ({ ids: ['h', 'w'].map((a) => `tr-${name}-${a}`), labels: AXES.map((a) => `${what} ${a}`), group: `${what} (rows, cols)`, says: false });
@@ -55,6 +79,14 @@ export class TransposeScene extends Scene {
     this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
+    // The cells are fitted to the stage's width: fitted again when the window is resized.
+    let pending = null;
+    this.pinUnderBar();
+    addEventListener('resize', () => {
+      this.pinUnderBar();
+      clearTimeout(pending);
+      pending = setTimeout(() => { if (this.shown && !this.root.hidden && this.tr) this.rebuild(); }, 150);
+    });
   }
 
   build() {
@@ -76,45 +108,65 @@ export class TransposeScene extends Scene {
     c.append(...fields);
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
-    this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
+    // The player (with the "Show me" bar and room for a short code block) stays in view: it is
+    // sticky under the top bar, so the stage below it always has its controls at hand.
+    this.dock = el('div.tr-dock');
+    r.append(this.dock);
+    this.showMe = new ShowMe(this.dock, {
+      id: 'transpose', idea: SHOW_ME.idea, scope: r,
+      stops: SHOW_ME.stops.map((stop) => {
+        const scene = this;
+        return { get caption() { return stop.caption(scene.moments()); }, go: (run) => stop.go(scene, run) };
+      }),
+      before: () => this.showMeStart(),
+      // The last caption stays pinned (on a phone) until the viewer does something.
+      after: () => { this.dock.dataset.done = 'true'; },
+    });
+    for (const type of ['pointerdown', 'keydown', 'change']) r.addEventListener(type, () => { delete this.dock.dataset.done; }, true);
+    this.player = new Player(this.dock, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
 
-    // One block that fits a 1280×800 screen: the stamps (input, kernel, this stamp's values,
-    // the canvas so far, stamps per cell) and, beside them at the same cell size, the zero
-    // insertion view whose output fills in step by step, in sync.
+    // One block that fits a 1280×800 screen under the player: the stamps (input, kernel, this
+    // stamp's values, the canvas so far, stamps per cell) and, beside them at the same cell size,
+    // the zero-insertion view whose output fills in step by step, in sync. Every grid says
+    // whether it is an input or an output.
     const cols = el('div#stage.cs-two.tr-stage');
+    this.stage = cols;
     r.append(cols);
-    const left = el('section.cs-panel', { 'aria-label': 'Stamps (col2im)' }, el('h3', { text: 'Stamps: each input cell adds x · kernel (col2im)' }));
-    const right = el('section.cs-panel', { 'aria-label': 'Zero insertion then the flipped kernel' }, el('h3', { text: 'The same: insert zeros, correlate with the flipped kernel' }));
+    const left = el('section.cs-panel.tr-view', { 'aria-label': 'Stamps (col2im)', 'data-view': 'stamps' },
+      el('h3', {}, 'Stamps: each ', el('em', {}, 'input'), ' cell adds x · kernel to the ', el('em', {}, 'output'), ' (col2im)'));
+    const right = el('section.cs-panel.tr-view', { 'aria-label': 'Zero insertion then the flipped kernel', 'data-view': 'zeros' },
+      el('h3', {}, 'The same: zeros into the ', el('em', {}, 'input'), ', then correlate with K turned 180°'));
     cols.append(left, right);
     const CELL = 24;
-    const lrow = el('div.cs-stage');
+    const GRID = { maxCell: CELL, canvasAt: CANVAS_AT };
+    const lrow = el('div.cs-stage.tr-row1');
     left.append(lrow);
-    this.inGrid = new Grid(lrow, { id: 'tr-input-grid', label: 'Input; the stamping cell is outlined; click a cell to jump to its stamp', caption: 'input x', maxWidth: 8 * CELL, maxCell: CELL });
-    this.kGrid = new Grid(lrow, { id: 'tr-kernel-grid', label: 'Kernel', caption: 'kernel K', maxWidth: 5 * CELL, maxCell: CELL });
-    this.stampGrid = new Grid(lrow, { id: 'tr-stamp-values', label: 'This stamp: the input value times the kernel', caption: 'this stamp: x · K', maxWidth: 5 * CELL, maxCell: CELL });
+    this.inGrid = new Grid(lrow, { ...GRID, id: 'tr-input-grid', role: 'input', label: 'Input x; the stamping cell is outlined; click a cell to jump to its stamp', caption: 'x', maxWidth: 8 * CELL });
+    this.kGrid = new Grid(lrow, { ...GRID, id: 'tr-kernel-grid', role: 'kernel', label: 'Kernel K', caption: 'K', maxWidth: 5 * CELL });
+    this.stampGrid = new Grid(lrow, { ...GRID, id: 'tr-stamp-values', role: 'stamp', label: 'This stamp: the input value times the kernel', caption: 'x · K', maxWidth: 5 * CELL });
     this.stampText = el('p.cs-sum.tr-text', { id: 'tr-stamp', 'aria-live': 'polite' });
-    left.append(this.stampText);
-    const lrow2 = el('div.cs-stage');
+    lrow.append(this.stampText);
+    const lrow2 = el('div.cs-stage.tr-row2');
     left.append(lrow2);
-    this.canvas = new Grid(lrow2, { id: 'tr-canvas', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'canvas so far (stamps added)', maxWidth: 12 * CELL, maxCell: CELL });
-    this.cover = new Grid(lrow2, { id: 'tr-coverage', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 12 * CELL, maxCell: CELL });
+    this.canvas = new Grid(lrow2, { ...GRID, id: 'tr-canvas', role: 'output', label: 'Output canvas: sums of the stamps so far; cells cropped by padding are hatched', caption: 'canvas: stamps so far', maxWidth: 12 * CELL });
+    this.cover = new Grid(lrow2, { ...GRID, id: 'tr-coverage', role: 'output', label: 'How many stamps cover each output cell', caption: 'stamps per cell', signed: false, maxWidth: 12 * CELL });
 
     // Clicking an input cell jumps to its stamp.
     this.inGrid.node.addEventListener('click', (e) => {
-      const c = e.target.closest?.('.cs-cell');
-      if (!c || !this.tr) return;
+      const i = this.inGrid.cellAt(e);
+      if (i < 0 || !this.tr) return;
       this.player.pause();
-      this.player.go(Number(c.dataset.i));
+      this.player.go(i);
     });
-    const rrow = el('div.cs-stage');
+    const rrow = el('div.cs-stage.tr-row1');
     right.append(rrow);
-    this.eqGrid = new Grid(rrow, { id: 'tr-eq-grid', label: 'Zero-inserted, padded input; the current pixel and one window are outlined', caption: 'zeros inserted (light), padding (dashed)', maxWidth: 14 * CELL, maxCell: CELL });
-    this.fkGrid = new Grid(rrow, { id: 'tr-flipped', label: 'Flipped kernel', caption: 'kernel turned 180°', maxWidth: 5 * CELL, maxCell: CELL });
+    this.fkGrid = new Grid(rrow, { ...GRID, id: 'tr-flipped', role: 'kernel', label: 'Flipped kernel', caption: 'K turned 180°', maxWidth: 5 * CELL });
     this.eqText = el('p.cs-sum.tr-text', { id: 'tr-eq-sum', 'aria-live': 'polite' });
-    right.append(this.eqText);
-    const rrow2 = el('div.cs-stage');
+    rrow.append(this.eqText);
+    const rrow2 = el('div.cs-stage.tr-row2');
     right.append(rrow2);
-    this.eqOut = new Grid(rrow2, { id: 'tr-eq-output', label: 'Output of the correlation over the zero-inserted input: a cell appears once every stamp that reaches it has landed', caption: 'output: cells whose stamps have all landed', maxWidth: 12 * CELL, maxCell: CELL });
+    this.eqGrid = new Grid(rrow2, { ...GRID, id: 'tr-eq-grid', role: 'zeros', label: 'Input with zeros inserted and padded; the current pixel and one window are outlined', caption: 'padding hatched', maxWidth: 14 * CELL });
+    this.eqOut = new Grid(rrow2, { ...GRID, id: 'tr-eq-output', role: 'output', label: 'Output of the correlation over the zero-inserted input: a cell appears once every stamp that reaches it has landed', caption: 'complete cells', maxWidth: 12 * CELL });
 
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
@@ -135,7 +187,7 @@ export class TransposeScene extends Scene {
       el('p.cs-muted', { id: 'rt-note' }));
     const row = el('div.cs-stage.cs-rt');
     rt.append(row);
-    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true });
+    const fig = (id, cap) => new Grid(row, { id, label: cap, caption: cap, maxWidth: 168, flat: true, canvasAt: CANVAS_AT });
     this.rtIn = fig('rt-input', 'input 28×28');
     this.rtDown = fig('rt-down', 'Conv2d: downscaled');
     this.rtUp = fig('rt-up', 'ConvTranspose2d: back up');
@@ -220,7 +272,8 @@ export class TransposeScene extends Scene {
     const img = this.image();
     const ker = this.kernel();
     let why = null;
-    try { api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
+    let t = null;
+    try { t = api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
     const st = api.traceTransposeSettle(this.setting(img, ker));
     const moved = [['stride', 'stride'], ['padding', 'padding'], ['dilation', 'dilation'], ['op', 'outputPadding']]
       .filter(([k, w]) => st[w].join() !== s[k].join());
@@ -243,7 +296,8 @@ export class TransposeScene extends Scene {
     this.ctl.k.set(s.kernel);
     this.ctl.ks.set(s.ks);
 
-    const t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
+    // Traced again only when the setting had to move.
+    if (!t || moved.length) t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
     const e = t.equivalent;
     this.img = img;
     this.ker = ker;
@@ -262,6 +316,15 @@ export class TransposeScene extends Scene {
     this.scale = tr.valueMax;
     this.signed = tr.signed;
     this.maxCover = tr.coverageMax;
+    // Cells scaled to fit one screen: the small grids (input, kernels, stamp) in a band of
+    // SMALL px, the big ones (canvas, counts, zero insertion, output) at one cell size, so the
+    // two views read at the same scale, two to a view's width and at most BIG px tall.
+    const { small, big } = this.cellSizes(tr);
+    for (const g of [this.inGrid, this.kGrid, this.stampGrid, this.fkGrid]) {
+      if (g.cellPx !== small) g.h = 0;
+      g.maxCell = small;
+      g.maxWidth = 10000;
+    }
     this.inGrid.resize(tr.h, tr.w);
     this.inGrid.set(tr.input);
     this.kGrid.resize(tr.k, tr.k);
@@ -269,14 +332,17 @@ export class TransposeScene extends Scene {
     this.stampGrid.resize(tr.k, tr.k);
     this.fkGrid.resize(tr.k, tr.k);
     this.fkGrid.set(tr.eqKernel);
-    // The canvas and the zero-insertion view share one cell size, so they read at the same scale.
-    const cell = Math.max(4, Math.min(24, Math.floor(264 / Math.max(tr.fullW, tr.eqW, tr.outW))));
     for (const g of [this.canvas, this.cover, this.eqGrid, this.eqOut]) {
-      if (g.cellPx !== cell) g.h = 0;
-      g.maxCell = cell;
+      if (g.cellPx !== big) g.h = 0;
+      g.maxCell = big;
       g.maxWidth = 10000;
     }
     this.canvas.resize(tr.fullH, tr.fullW);
+    this.cover.resize(tr.fullH, tr.fullW);
+    this.eqGrid.resize(tr.eqH, tr.eqW);
+    this.eqOut.resize(tr.outH, tr.outW);
+    // Numbers in the big cells as long as they fit (a smaller font than the grids' default).
+    for (const g of [this.canvas, this.cover, this.eqGrid, this.eqOut]) g.node.classList.toggle('tr-num', big >= 18 && big < 22);
     this.canvas.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
     this.cover.resize(tr.fullH, tr.fullW);
     this.cover.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
@@ -288,7 +354,9 @@ export class TransposeScene extends Scene {
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
     this.adjoint(img, ker);
     this.roundTrip();
-    this.checkerboard();
+    // The checkerboard section has its own settings: drawn once here, then on its own changes.
+    if (!this.cbDrawn) this.checkerboard();
+    this.cbDrawn = true;
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
@@ -318,20 +386,30 @@ export class TransposeScene extends Scene {
     const [i, j] = tr.stampCell.subarray(2 * t, 2 * t + 2);
     const [cy, cx] = tr.stampCorner.subarray(2 * t, 2 * t + 2);
     const cropped = tr.taps - tr.stampInside[t];
-    this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], 3)),
-      ` adds ${fmt(tr.input[t], 3)} × kernel into the outlined cells, corner at canvas (${cy}, ${cx})` +
+    const xd = this.inGrid.cellPx >= 32 ? 2 : 1;
+    this.stampText.replaceChildren(`Stamp ${t + 1}: input[${i}, ${j}] = `, el('b', {}, fmt(tr.input[t], xd)),
+      ` adds ${fmt(tr.input[t], xd)} × kernel into the outlined output cells, corner at canvas (${cy}, ${cx})` +
       `${cropped > 0 ? ` (${cropped} of its ${tr.taps} cells fall in the cropped border)` : ''}.`);
-    // The window of the first output cell this stamp reaches, on the zero-inserted grid.
-    const focus = tr.stampFocus[t];
+    // A "Show me" moment outlines its cells until the step changes.
+    if (this.pin && this.pin.t !== t) this.pin = null;
+    const pin = this.pin;
+    this.canvas.mark('cs-same', pin?.canvas ?? []);
+    this.cover.mark('cs-same', pin?.canvas ?? []);
+    this.eqOut.mark('cs-same', pin?.out ?? []);
+    // The window of the first output cell this stamp reaches (or the moment's cell), on the
+    // zero-inserted grid.
+    const focus = pin?.focus ?? tr.stampFocus[t];
     if (focus >= 0) {
       const win = tr.eqWindow.subarray(focus * tr.taps, (focus + 1) * tr.taps);
       this.eqGrid.mark('cs-win', win);
       this.eqOut.mark('cs-cur', [focus]);
-      // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
-      const r = this.api.traceRoundedSum(tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps), 3);
-      const prods = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
+      // Rounded in wasm to the decimals the cells show, so that the shown terms add up to the
+      // shown sum, and the sum is what the output cell shows.
+      const d = this.eqDigits();
+      const r = this.api.traceRoundedSum(tr.eqProducts.subarray(focus * tr.taps, (focus + 1) * tr.taps), d);
+      const prods = r.terms.map((v) => fmt(v, d)).filter((x) => x !== '0');
       this.eqText.replaceChildren(`output[${tr.outputCell[2 * focus]}, ${tr.outputCell[2 * focus + 1]}] = Σ window × flipped kernel = ${prods.length ? prods.join(' + ').replaceAll('+ −', '− ') : '0'} = `,
-        el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
+        el('b', { id: 'tr-eq-value', 'data-value': String(tr.eqOutput[focus]), 'data-shown': fmt(r.total, d) }, fmt(r.total, d)),
         ', what the stamps add up to once all have landed.');
     } else {
       this.eqGrid.mark('cs-win', []);
@@ -341,11 +419,101 @@ export class TransposeScene extends Scene {
     this.player.changed(this.ctx.changed);
   }
 
+  /** The player is pinned just under the top bar, whatever its height (it wraps on a tablet). */
+  pinUnderBar() {
+    const bar = document.querySelector('header.topbar');
+    if (bar) this.root.style.setProperty('--tr-top', `${Math.ceil(bar.getBoundingClientRect().height)}px`);
+  }
+
+  /** The cell sizes (px) of the small grids and of the big ones, fitted to the stage. */
+  cellSizes(tr) {
+    const phone = matchMedia('(max-width: 900px)').matches;
+    const width = this.stage.clientWidth || 1200;
+    // Each view is half the stage (the whole of it on a phone), its two big grids side by side.
+    const view = (phone ? width : width / 2 - 8) - 24;
+    const bigW = Math.floor((view - 16) / 2);
+    const bigH = phone ? 260 : 210;
+    const W = Math.max(tr.fullW, tr.eqW, tr.outW);
+    const H = Math.max(tr.fullH, tr.eqH, tr.outH);
+    // (Cells of 9 px and more have 1 px lines between them.)
+    const big = Math.max(3, Math.min(24, Math.floor((bigW - W) / W), Math.floor((bigH - H) / H)));
+    const small = Math.max(6, Math.min(24, Math.floor((phone ? 100 : 96) / Math.max(tr.h, tr.w, tr.k))));
+    return { small, big };
+  }
+
+  /**
+   * The moments of the "Show me" run, from the trace: the first stamp that lands on a cell
+   * already stamped, the first output cell that several stamps reach to be complete (both views
+   * then show its value), and the stamps per cell inside the border once all have landed.
+   */
+  moments() {
+    const tr = this.tr;
+    if (this.momentsFor === tr) return this.momentsCache;
+    const count = new Uint32Array(tr.fullH * tr.fullW);
+    let second = null;
+    for (let t = 0; t < tr.steps && !second; t++) {
+      for (const f of tr.stampFull.subarray(t * tr.taps, (t + 1) * tr.taps)) {
+        if (f < 0) continue;
+        count[f]++;
+        if (count[f] === 2 && tr.canvasOutput[f] >= 0 && !second) second = { t, canvas: [f], out: [tr.canvasOutput[f]] };
+      }
+    }
+    // The cell with the most stamps whose last stamp lands first (after the second stamp above).
+    let same = null;
+    for (let f = 0; f < tr.coverageFull.length; f++) {
+      const o = tr.canvasOutput[f];
+      if (o < 0 || tr.coverageFull[f] < 2) continue;
+      const c = { t: tr.completeAt[o], canvas: [f], out: [o], focus: o, n: tr.coverageFull[f] };
+      if (!same || c.n > same.n || (c.n === same.n && c.t < same.t)) same = c;
+    }
+    second ??= { t: 0, canvas: [], out: [] };
+    same ??= { t: tr.steps - 1, canvas: [], out: [] };
+    if (same.focus !== undefined) same.shown = fmt(tr.eqOutput[same.focus], this.eqDigits());
+    // Inside the border: the cells a kernel away from every edge of the full canvas (a run
+    // starts at dilation 1).
+    const m = tr.k - 1;
+    const levels = new Set();
+    for (let y = m; y < tr.fullH - m; y++) for (let x = m; x < tr.fullW - m; x++) levels.add(tr.coverageFull[y * tr.fullW + x]);
+    const lv = [...levels].sort((a, b) => a - b);
+    const unit = lv.length === 1 && lv[0] === 1 ? 'stamp' : 'stamps';
+    const said = `${lv.length === 0 ? 'no' : lv.length === 1 ? String(lv[0]) : `${lv.slice(0, -1).join(', ')} or ${lv[lv.length - 1]}`} ${unit}`;
+    this.momentsFor = tr;
+    this.momentsCache = { second, same, levels: said, k: tr.k, s: this.s.stride[0] };
+    return this.momentsCache;
+  }
+
+  /** Outlines a moment's cells (green) in the canvas and both outputs until the step changes. */
+  pinMoment(m) {
+    this.pin = { t: this.player.t, ...m };
+    this.showStep(this.player.t);
+  }
+
+  /** A "Show me" run starts from the scene's default setting, at the top of the scene. */
+  showMeStart() {
+    Object.assign(this.s, { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1] });
+    this.rebuildAt(0);
+    // At 1280×800 the controls at the top leave the player and the whole stage in view; on a
+    // phone the bar with its caption goes to the top (it is pinned there while the run lasts).
+    const phone = matchMedia('(max-width: 600px)').matches;
+    (phone ? this.showMe.node : this.root.querySelector('.cs-controls'))?.scrollIntoView({ block: 'start' });
+  }
+
+  /** Rebuilds at step `t`. */
+  rebuildAt(t) {
+    this.s.t = t;
+    this.player.pause();
+    this.rebuild();
+    this.player.go(t, true);
+  }
+
+  /** The decimals the big grids' cells show (the Σ line shows its terms with as many). */
+  eqDigits() { return this.eqOut.cellPx >= 32 ? 2 : 1; }
+
   adjoint(img, ker) {
     const s = this.s;
     const a = this.api.traceAdjoint(img.data, ker.values, { ...this.setting(img, ker), seed: 17 });
-    this.lhs.value = a.lhs.toPrecision(7);
-    this.rhs.value = a.rhs.toPrecision(7);
+    this.lhs.value = a.lhs.toPrecision(7).replace('-', '−');
+    this.rhs.value = a.rhs.toPrecision(7).replace('-', '−');
     this.lhs.dataset.value = String(a.lhs);
     this.rhs.dataset.value = String(a.rhs);
   }
@@ -427,11 +595,14 @@ export class TransposeScene extends Scene {
     if (v.d) s.dilation = v.d;
     if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
     if (v.sp) this.player.speedName = v.sp;
+    const cbWas = JSON.stringify(this.cb);
     if (v.ci) this.cb.input = v.ci;
     if (v.cn !== undefined) this.cb.n = v.cn;
     if (v.cw) this.cb.kernel = v.cw;
     if (v.ck !== undefined) this.cb.k = v.ck;
     if (v.cs !== undefined) this.cb.stride = v.cs;
+    // The checkerboard is drawn again only when its own settings moved.
+    if (JSON.stringify(this.cb) !== cbWas) this.cbDrawn = false;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();
