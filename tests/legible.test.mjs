@@ -88,7 +88,9 @@ test('Correlate on a phone: the player stays pinned under the top bar while the 
   await page.evaluate(() => window.scrollBy(0, 150));
   const bar = await page.locator('header.topbar').boundingBox();
   const player = await page.locator('#scene-correlate .cs-player').boundingBox();
-  assert.ok(player.y >= bar.y + bar.height - 1 && player.y + player.height <= 667, `player at ${player.y}, bar ends ${bar.y + bar.height}`);
+  // Pinned just under the top bar, or at the very top once the (phone's) bar has scrolled away.
+  const under = Math.max(0, bar.y + bar.height);
+  assert.ok(player.y >= under - 1 && player.y <= under + 4 && player.y + player.height <= 667, `player at ${player.y}, bar ends ${bar.y + bar.height}`);
   assert.ok(await page.evaluate(() => scrollY) > 300, 'the page did scroll');
   await screenshot(page, 'correlate-phone-scrolled');
   assert.deepEqual(errors, []);

@@ -16,7 +16,10 @@ document.getElementById('skip')?.addEventListener('click', (e) => {
 // The sticky players sit under the sticky top bar, whose height changes as its links wrap.
 const topbar = document.querySelector('header.topbar');
 if (topbar) {
-  new ResizeObserver(() => document.documentElement.style.setProperty('--topbar-h', `${topbar.offsetHeight}px`)).observe(topbar);
+  // On a phone the bar is not sticky (it scrolls away), so the players pin to the very top.
+  const measure = () => document.documentElement.style.setProperty('--topbar-h', `${getComputedStyle(topbar).position === 'sticky' ? topbar.offsetHeight : 0}px`);
+  new ResizeObserver(measure).observe(topbar);
+  window.addEventListener('resize', measure);
 }
 
 async function main() {

@@ -78,7 +78,7 @@ export class TransposeScene extends Scene {
     this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
     this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
     this.build();
-    this.shared.addEventListener('digit', () => { if (this.shown) this.roundTrip(); });
+    this.shared.addEventListener('digit', () => { if (this.shown && !this.root.hidden) this.roundTrip(); else this.digitStale = true; });
     // The cells are fitted to the stage's width: fitted again when the window is resized.
     let pending = null;
     this.pinUnderBar();
@@ -584,6 +584,7 @@ export class TransposeScene extends Scene {
 
   setState(p) {
     const s = this.s;
+    this.stale = !this.shown;
     const { values: v, notes } = readLink(this.schema, p);
     if (v.in) s.input = v.in;
     if (v.k) s.kernel = v.k;
@@ -608,7 +609,21 @@ export class TransposeScene extends Scene {
     if (this.shown) this.rebuild();
   }
 
-  show() { this.shown = true; this.rebuild(); }
+  show() {
+    // A second visit with nothing changed meanwhile shows what is there (a quick switch); a
+    // digit drawn meanwhile redoes only the round trip, which uses it.
+    const again = this.shown && !this.stale;
+    this.shown = true;
+    this.stale = false;
+    if (again) {
+      if (this.digitStale) this.roundTrip();
+      this.digitStale = false;
+      this.ctx.changed();
+      return;
+    }
+    this.digitStale = false;
+    this.rebuild();
+  }
 
   hide() { this.player.pause(); }
 
