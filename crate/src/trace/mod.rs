@@ -12,6 +12,7 @@
 pub mod correlate;
 pub mod dense;
 pub mod presets;
+mod rounding;
 pub mod transpose;
 
 use serde::Serialize;
@@ -134,81 +135,7 @@ pub fn flip_kernel(k: &[f32], kh: usize, kw: usize) -> Vec<f32> {
     out
 }
 
-/// The terms of a sum and the sum, rounded to `decimals` places so that the shown terms add up
-/// to the shown sum (largest remainder: each term rounded down, then the units the rounded sum
-/// still needs go to the terms with the largest remainders).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RoundedSum {
-    pub terms: Vec<f64>,
-    pub total: f64,
-}
-
-/// Largest number of decimals [`rounded_sum`] takes.
-pub const MAX_DECIMALS: u32 = 6;
-
-pub fn rounded_sum(values: &[f32], decimals: u32) -> Result<RoundedSum> {
-    check_terms(values, decimals)?;
-    let scale = 10f64.powi(decimals as i32);
-    let total = values
-        .iter()
-        .map(|&v| v as f64 * scale)
-        .sum::<f64>()
-        .round();
-    rounded_sum_to(values, decimals, total / scale)
-}
-
-fn check_terms(values: &[f32], decimals: u32) -> Result<()> {
-    if decimals > MAX_DECIMALS {
-        return Err(Error::param(
-            "decimals",
-            decimals,
-            format!("must be at most {MAX_DECIMALS}"),
-        ));
-    }
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(Error::shape("the terms contain a NaN or infinite value"));
-    }
-    Ok(())
-}
-
-/// The terms rounded to `decimals` places so that they add up to `total` (itself a multiple of
-/// 10^−decimals, e.g. a term of a sum one level up that was rounded already): each term rounded
-/// down, then the units still needed go one by one to the terms with the largest remainders
-/// (or, when fewer are needed, come off those with the smallest).
-pub fn rounded_sum_to(values: &[f32], decimals: u32, total: f64) -> Result<RoundedSum> {
-    check_terms(values, decimals)?;
-    let scale = 10f64.powi(decimals as i32);
-    let scaled: Vec<f64> = values.iter().map(|&v| v as f64 * scale).collect();
-    let total = (total * scale).round();
-    let mut units: Vec<f64> = scaled.iter().map(|x| x.floor()).collect();
-    let mut need = total - units.iter().sum::<f64>();
-    if values.is_empty() {
-        return Ok(RoundedSum {
-            terms: vec![],
-            total: 0.0,
-        });
-    }
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| (scaled[b] - units[b]).total_cmp(&(scaled[a] - units[a])));
-    // With `total` = round(Σ) the units needed are between 0 and n: one pass. A total from
-    // elsewhere may need more (or fewer): keep going round.
-    let mut k = 0;
-    while need >= 1.0 {
-        units[order[k % order.len()]] += 1.0;
-        need -= 1.0;
-        k += 1;
-    }
-    let mut k = 0;
-    while need <= -1.0 {
-        units[order[order.len() - 1 - k % order.len()]] -= 1.0;
-        need += 1.0;
-        k += 1;
-    }
-    Ok(RoundedSum {
-        terms: units.iter().map(|u| u / scale).collect(),
-        total: units.iter().sum::<f64>() / scale,
-    })
-}
+pub use rounding::{rounded_sum, rounded_sum_to, RoundedSum, MAX_DECIMALS};
 
 /// ⟨a, b⟩ summed in f64, so the two sides of the adjoint check differ only by f32 rounding
 /// of the operators themselves.
@@ -419,32 +346,6 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-
-    #[test]
-    fn rounded_terms_add_up_to_the_rounded_sum() {
-        let box9 = [1.0f32 / 9.0; 9];
-        let r = rounded_sum(&box9, 3).unwrap();
-        assert_eq!(r.total, 1.0);
-        let units: i64 = r.terms.iter().map(|t| (t * 1000.0).round() as i64).sum();
-        assert_eq!(units, 1000);
-        assert!(r.terms.iter().all(|&t| t == 0.111 || t == 0.112));
-        let r = rounded_sum(&box9[..3], 3).unwrap();
-        assert_eq!((r.terms.clone(), r.total), (vec![0.111; 3], 0.333));
-        let mut rng = Rng::new(5);
-        for n in 1..40 {
-            let v: Vec<f32> = (0..n).map(|_| rng.uniform(-3.0, 3.0)).collect();
-            let r = rounded_sum(&v, 2).unwrap();
-            let units: i64 = r.terms.iter().map(|t| (t * 100.0).round() as i64).sum();
-            assert_eq!(units, (r.total * 100.0).round() as i64, "{v:?}");
-            let exact: f64 = v.iter().map(|&x| x as f64).sum();
-            assert!((r.total - exact).abs() <= 0.005 + 1e-9);
-            for (t, &x) in r.terms.iter().zip(&v) {
-                assert!((t - x as f64).abs() < 0.01 + 1e-9, "{t} vs {x}");
-            }
-        }
-        assert!(rounded_sum(&[f32::NAN], 2).is_err());
-        assert!(rounded_sum(&[1.0], 7).is_err());
-    }
 
     #[test]
     fn every_control_setting_has_a_valid_geometry() {
