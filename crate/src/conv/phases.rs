@@ -72,10 +72,17 @@ impl Phases {
     /// The plan, when the phases can take `win`: dilation 1, at most the direct path's taps
     /// per phase, and a padded copy of at most [`crate::tensor::MAX_ELEMENTS`] floats.
     pub fn new(win: &Window, opg: usize) -> Option<Phases> {
-        if win.dilation != [1, 1] || opg == 0 {
+        let (image, small) = ([win.height, win.width], win.out);
+        // A stride past the image side leaves all but a few of its s² phases empty: the GEMM +
+        // col2im path then does the same work without a plan of s² phases (a stride of 2^31
+        // would allocate 2^62 of them).
+        if win.dilation != [1, 1]
+            || opg == 0
+            || win.stride[0] > image[0]
+            || win.stride[1] > image[1]
+        {
             return None;
         }
-        let (image, small) = ([win.height, win.width], win.out);
         let per_axis = |a: usize| -> Vec<Axis> {
             (0..win.stride[a])
                 .map(|ph| axis(ph, win.stride[a], win.pad[a], win.kernel[a], image[a]))

@@ -1147,6 +1147,67 @@ fn transposed_conv_phases_match_reference() {
     assert_eq!(taken, if simd { shapes.len() } else { 0 });
 }
 
+/// Strides far past the image (up to 2^31, the boundary fuzz's trap) give the reference's
+/// answer at once, with no plan of s² phases, on every path; the largest strides are errors
+/// only when the output would not fit.
+#[test]
+fn transposed_conv_with_huge_strides_matches_reference() {
+    let mut rng = Rng::new(23);
+    for stride in [
+        [2usize, 1 << 16],
+        [1 << 14, 1 << 14],
+        [1 << 28, 3],
+        [1 << 31, 1 << 31],
+        [1 << 31, 1],
+    ] {
+        for (xs, ws) in [([1, 1, 1, 1], [1, 1, 3, 3]), ([1, 2, 1, 2], [2, 3, 2, 3])] {
+            let p = Conv2dParams {
+                stride,
+                ..Conv2dParams::default()
+            };
+            let what = format!("{xs:?} {ws:?} stride {stride:?}");
+            let (x, wt, b) = operands(&mut rng, &xs, &ws, ws[1]);
+            match ConvPlan::conv_transpose2d(&xs, &ws, &p) {
+                Ok(plan) => {
+                    // No plan of s² phases, under any micro-kernel (natively too).
+                    assert!(
+                        super::phases::Phases::new(&plan.win, ws[1]).is_none(),
+                        "{what}"
+                    );
+                    assert!(
+                        engine::phases_path(crate::gemm::selected_kernel(), &plan.win, ws[1])
+                            .is_none(),
+                        "{what}"
+                    );
+                    let (want, shape) = r::conv_transpose2d(
+                        &f64s(&x),
+                        xs,
+                        &f64s(&wt),
+                        ws,
+                        f64_bias(Some(&b)).as_deref(),
+                        &p,
+                    );
+                    let got = conv_transpose2d(&x, &wt, Some(&b), &p).unwrap();
+                    assert_eq!(got.shape(), shape, "{what}");
+                    assert_close(&what, got.data(), &want, 1e-5);
+                }
+                Err(e) => {
+                    // Only an output too large to hold is refused (a clean error, no trap).
+                    let out = p
+                        .transpose_output([xs[2], xs[3]], [ws[2], ws[3]])
+                        .unwrap()
+                        .out();
+                    assert!(
+                        out[0] * out[1] * ws[1] > crate::tensor::MAX_ELEMENTS,
+                        "{what}: {e}"
+                    );
+                    assert!(e.to_string().contains("too large"), "{what}: {e}");
+                }
+            }
+        }
+    }
+}
+
 /// `PreparedConvTranspose2d` against the reference on the random transposed shapes (batch
 /// images one at a time, NaN-filled outputs), and under every micro-kernel this build has
 /// (packed under the automatic choice, run under the forced one: another NR unpacks).
