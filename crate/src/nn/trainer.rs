@@ -501,6 +501,31 @@ impl Trainer {
                 bad.grads.len()
             )));
         }
+        // Non-finite gradients or losses would turn every weight into NaN (and the trainer's
+        // own file would no longer load): refused, naming the shard and the layer.
+        for (i, s) in shards.iter().enumerate() {
+            if !s.loss_sum.is_finite() || s.loss_sum < 0.0 {
+                return Err(Error::param(
+                    "loss",
+                    s.loss_sum,
+                    format!("of shard {i} must be a finite number ≥ 0: the training diverged (try a smaller learning rate)"),
+                ));
+            }
+            if s.correct > s.count {
+                return Err(Error::param(
+                    "correct",
+                    s.correct,
+                    format!("of shard {i} is more than its {} samples", s.count),
+                ));
+            }
+            for (layer, (w, b)) in s.grads.iter().enumerate() {
+                if w.data().iter().chain(b.data()).any(|g| !g.is_finite()) {
+                    return Err(Error::shape(format!(
+                        "the gradients of shard {i}, parameterised layer {layer}, hold NaN or infinite values: the training diverged (try a smaller learning rate); the weights are unchanged"
+                    )));
+                }
+            }
+        }
         let mut mean: Grads = shards[0]
             .grads
             .iter()
@@ -708,6 +733,45 @@ mod tests {
         assert_eq!(s.samples, 10 * 200);
         assert_eq!(s.epoch, 9);
         assert_eq!(s.steps, 40);
+    }
+
+    /// NaN or infinite gradients and losses are refused by name, the weights stay as they were
+    /// and the trainer keeps working (its own file still loads).
+    #[test]
+    fn non_finite_gradients_are_refused() {
+        let weights = |t: &Trainer| -> Vec<f32> {
+            t.model
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .flat_map(|(_, w, b)| w.data().iter().chain(b.data()).copied().collect::<Vec<_>>())
+                .collect()
+        };
+        let data = toy(40, 6);
+        let mut t = Trainer::new(Settings::for_page(Arch::Slp), data.len()).unwrap();
+        let b = t.next_batch();
+        let good = t.shard_gradients(&data, b.epoch, &b.indices).unwrap();
+        let before = weights(&t);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut g = good.clone();
+            g.grads[0].0.data_mut()[5] = bad;
+            let e = t.apply(&[good.clone(), g]).unwrap_err().to_string();
+            assert!(
+                e.contains("shard 1") && e.contains("NaN or infinite"),
+                "{e}"
+            );
+            let mut g = good.clone();
+            g.grads[0].1.data_mut()[0] = bad;
+            assert!(t.apply(&[g]).is_err(), "bias {bad}");
+            let mut g = good.clone();
+            g.loss_sum = bad as f64;
+            assert!(t.apply(&[g]).unwrap_err().to_string().contains("loss"));
+        }
+        assert!(weights(&t) == before, "the weights are unchanged");
+        assert!(good.grads[0].0.data().iter().all(|g| g.is_finite()));
+        t.apply(&[good]).unwrap();
+        assert!(weights(&t) != before, "a good update still applies");
+        assert!(Model::from_safetensors(&t.model.to_safetensors().unwrap()).is_ok());
     }
 
     /// Two shards applied together give the same update as the whole batch on one worker,
