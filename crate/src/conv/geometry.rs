@@ -321,6 +321,43 @@ impl Conv2dParams {
                 ));
             }
         }
+        // An output size past usize is the stride's or the dilation's doing, not the padding's.
+        for a in 0..2 {
+            if self.dilation[a]
+                .checked_mul(kernel[a].saturating_sub(1))
+                .is_none()
+            {
+                return Err(Error::param(
+                    "dilation",
+                    self.dilation,
+                    format!(
+                        "makes the kernel's reach overflow: dilation·(kernel−1) along {} does not fit in a number (kernel {})",
+                        ["rows", "columns"][a],
+                        kernel[a]
+                    ),
+                ));
+            }
+            let span = self.stride[a]
+                .checked_mul(input[a].saturating_sub(1))
+                .and_then(|s| s.checked_add(self.output_padding[a]))
+                .and_then(|s| {
+                    s.checked_add(self.dilation[a].checked_mul(kernel[a].saturating_sub(1))?)
+                })
+                .and_then(|s| s.checked_add(1));
+            if span.is_none() {
+                return Err(Error::param(
+                    "stride",
+                    self.stride,
+                    format!(
+                        "with dilation {:?} makes the output size overflow: stride·(input−1) + dilation·(kernel−1) + 1 along {} does not fit in a number (input {}, kernel {})",
+                        self.dilation,
+                        ["rows", "columns"][a],
+                        input[a],
+                        kernel[a]
+                    ),
+                ));
+            }
+        }
         match (
             self.transpose_axis(0, input[0], kernel[0]),
             self.transpose_axis(1, input[1], kernel[1]),
