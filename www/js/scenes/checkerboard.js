@@ -7,6 +7,7 @@
 import { el } from './base.js';
 import { Grid } from './correlate-grid.js';
 import { Legend } from '../views/colour.js';
+import { CodeView } from '../views/code.js';
 
 const PATHS = [
   ['transposed', 'Two transposed convs (stride n)', (s) => `ConvTranspose2d, stride ${s.join('×')}`],
@@ -36,6 +37,7 @@ export class CheckerboardView {
       });
       return { kind, col, stages };
     });
+    this.code = new CodeView(container, { id: 'checkerboard', title: 'Both paths in PyTorch' });
   }
 
   figure(row, id, caption, signed) {
@@ -46,8 +48,9 @@ export class CheckerboardView {
     return { grid, legend };
   }
 
-  /** `c`: the record of `traceCheckerboard`. */
-  update(c) {
+  /** `c`: the record of `traceCheckerboard`; `code`: its `pytorchCode({ op: 'checkerboard', … })`. */
+  update(c, code) {
+    this.code.set(code);
     this.node.dataset.even = c.even.join(',');
     for (const col of this.columns) {
       const stages = c[col.kind];

@@ -11,6 +11,7 @@ import { Player, field } from './correlate-player.js';
 import { formulaTranspose } from './correlate-common.js';
 import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from './schema.js';
 import { CheckerboardView } from './checkerboard.js';
+import { CodeView } from '../views/code.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
@@ -118,6 +119,7 @@ export class TransposeScene extends Scene {
 
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
+    this.code = new CodeView(r, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
 
     this.buildCheckerboard(r);
 
@@ -188,7 +190,7 @@ export class TransposeScene extends Scene {
     const x = api.tracePresetImage({ name: cb.input, size: cb.n, seed: 3 });
     const ker = api.tracePresetKernel({ name: cb.kernel, size: cb.k, seed: 5 });
     const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
-    this.cbView.update(c);
+    this.cbView.update(c, api.pytorchCode({ op: 'checkerboard', size: cb.n, kernelSize: ker.size, stride: cb.stride }));
     // The steppers reach exactly what the trace draws (its limits, from wasm).
     for (const [key, limit] of [['cn', 'size'], ['ck', 'kernelSize'], ['cs', 'stride']]) this.cbCtl[key].range(0, c.limits[limit]);
     const ctl = this.cbCtl;
@@ -286,6 +288,7 @@ export class TransposeScene extends Scene {
     this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
     this.eqOut.resize(tr.outH, tr.outW);
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
+    this.code.set(api.pytorchCode({ op: 'convTranspose2d', ...this.setting(img, ker) }));
     this.adjoint(img, ker);
     this.roundTrip();
     this.checkerboard();
