@@ -68,6 +68,29 @@ test('Sliding correlation: #code on the first screen, follows stride, padding an
     return api.pytorchCode({ op: 'conv2d', size: 8, kernelSize: 3, stride: [2, 1], padding: [1, 0, 0, 0], flip: true }).text;
   });
   assert.equal(api, text);
+  // Bad settings: the trace's own errors, naming the setting.
+  const refused = await page.evaluate(async () => {
+    const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
+    const msg = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+    const img = new Float32Array(64);
+    const k = new Float32Array(9);
+    return [
+      msg(() => api.pytorchCode({ op: 'conv2d', size: 8, kernelSize: 3, stride: 0 })),
+      msg(() => api.traceCorrelate(img, k, { size: 8, kernelSize: 3, stride: 0 })),
+      msg(() => api.pytorchCode({ op: 'convTranspose2d', size: 8, kernelSize: 3, outputPadding: 1 })),
+      msg(() => api.traceTranspose(img, k, { size: 8, kernelSize: 3, outputPadding: 1 })),
+      msg(() => api.pytorchCode({ op: 'conv3d', size: 8 })),
+      msg(() => api.pytorchCode({ op: 'conv2d', size: 8, kernelSize: 3, strides: 2 })),
+      msg(() => api.pytorchCode({ op: 'train', model: 'cnn', lr: -1 })),
+      msg(() => api.pytorchCode(7)),
+    ];
+  });
+  assert.ok(refused[0] && refused[0] === refused[1], `${refused[0]} vs ${refused[1]}`);
+  assert.ok(refused[2] && refused[2] === refused[3], `${refused[2]} vs ${refused[3]}`);
+  assert.match(refused[4], /^invalid op = "conv3d": must be one of/);
+  assert.match(refused[5], /strides.*is not an option of pytorchCode/);
+  assert.match(refused[6], /^invalid lr = -1/);
+  assert.match(refused[7], /^invalid setting/);
   await screenshot(page, 'code-correlate');
   assert.deepEqual(errors, []);
   await context.close();
