@@ -86,6 +86,7 @@ export class CorrelateScene extends Scene {
     this.geo = { stride: controls.s.inputs, padding: controls.p.inputs, dilation: controls.d.inputs };
     this.flipBox = controls.f.input;
     c.append(...fields, el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip the kernel (true convolution)'));
+    this.code = new CodeView(c, { id: 'correlate', title: 'This correlation in PyTorch' });
     this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
     this.rule = el('p.cs-note', { id: 'corr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.note, this.rule);
@@ -130,7 +131,6 @@ export class CorrelateScene extends Scene {
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
     r.append(this.formula);
-    this.code = new CodeView(r, { id: 'correlate', title: 'This correlation in PyTorch' });
 
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),

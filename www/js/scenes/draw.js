@@ -125,7 +125,7 @@ export class DrawScene extends Scene {
       },
     });
     this.explainView = new ExplainView(this.right, { onClose: () => this.select(null) });
-    this.code = new CodeView(this.explainView.node, { id: 'draw', title: 'This layer in PyTorch' });
+    this.code = new CodeView(this.explainView.node, { id: 'draw', title: 'This layer in PyTorch', before: this.explainView.body });
     this.kernelsAll?.remove();
     this.kernelsAll = el('details.kernels-all', {}, el('summary', { text: 'The kernels of the conv layers' }));
     for (const l of this.net.layers) if (l.kind === 'conv2d') this.kernelsAll.append(kernels(l));

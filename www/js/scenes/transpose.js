@@ -75,6 +75,7 @@ export class TransposeScene extends Scene {
     this.kernelSel = controls.k.input;
     this.ksIn = controls.ks.input;
     c.append(...fields);
+    this.code = new CodeView(c, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
     this.player = new Player(r, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
@@ -119,7 +120,6 @@ export class TransposeScene extends Scene {
 
     this.formula = el('div.cs-formula', { id: 'tr-formula' });
     r.append(this.formula);
-    this.code = new CodeView(r, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
 
     this.buildCheckerboard(r);
 

@@ -14,9 +14,9 @@ export class CodeView {
    * @param host  where the block is appended
    * @param opts  { id: the scene's name (the block is `#<id>-code`), label (default "PyTorch"),
    *              title: what the line computes (the block's accessible name), wrap: let long
-   *              lines wrap instead of scrolling }
+   *              lines wrap instead of scrolling, before: the child of `host` it goes before }
    */
-  constructor(host, { id, label = 'PyTorch', title = 'The same in PyTorch', wrap = false } = {}) {
+  constructor(host, { id, label = 'PyTorch', title = 'The same in PyTorch', wrap = false, before = null } = {}) {
     this.code = el('code.cs-code-text', { 'data-lang': 'python' });
     this.pre = el('pre.cs-code-pre', { tabindex: '0', 'aria-label': title }, this.code);
     this.copyBtn = el('button.cs-btn.cs-code-copy', { type: 'button', 'aria-label': `Copy the ${label} code`, onclick: () => this.copy() }, 'Copy');
@@ -24,7 +24,7 @@ export class CodeView {
     this.node = el('div.cs-code', { id: `${id}-code`, role: 'group', 'aria-label': title, 'data-wrap': wrap ? '1' : '0' },
       el('div.cs-code-head', {}, el('span.cs-code-label', { text: label }), this.status, this.copyBtn),
       this.pre);
-    host.append(this.node);
+    host.insertBefore(this.node, before);
     this.text = '';
   }
 
