@@ -3,7 +3,7 @@
 // its Copy button, and present at 375 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, screenshot, BASE_URL } from './browser.mjs';
+import { launch, openPage, screenshot, axeViolations, BASE_URL } from './browser.mjs';
 import { skeletonStrokes, indexOf, drawStrokes } from './draw-strokes.mjs';
 
 let browser;
@@ -91,6 +91,7 @@ test('Sliding correlation: #code on the first screen, follows stride, padding an
   assert.match(refused[5], /strides.*is not an option of pytorchCode/);
   assert.match(refused[6], /^invalid lr = -1/);
   assert.match(refused[7], /^invalid setting/);
+  assert.deepEqual(await axeViolations(page, '#correlate-code'), []);
   await screenshot(page, 'code-correlate');
   assert.deepEqual(errors, []);
   await context.close();
@@ -186,7 +187,7 @@ test('one #code at a time: switching scenes moves it to the visible scene', asyn
   await context.close();
 });
 
-test('at 375 px every scene’s #code is present, within the width, and scrolls instead of widening the page', async () => {
+test('at 375 px every scene’s #code is present, within the width, and wraps instead of widening the page', async () => {
   for (const hash of ['#correlate?p=1,0,2,1&f=1', '#transpose?p=1,0,0,0', '#dense', '#train']) {
     const { page, context, errors } = await open(hash, PHONE);
     const b = await codeBox(page);

@@ -13,15 +13,16 @@ export class CodeView {
   /**
    * @param host  where the block is appended
    * @param opts  { id: the scene's name (the block is `#<id>-code`), label (default "PyTorch"),
-   *              title: what the line computes (the block's accessible name), wrap: let long
-   *              lines wrap instead of scrolling, before: the child of `host` it goes before }
+   *              title: what the line computes (the block's accessible name), before: the
+   *              child of `host` it goes before }
    */
-  constructor(host, { id, label = 'PyTorch', title = 'The same in PyTorch', wrap = false, before = null } = {}) {
+  constructor(host, { id, label = 'PyTorch', title = 'The same in PyTorch', before = null } = {}) {
     this.code = el('code.cs-code-text', { 'data-lang': 'python' });
-    this.pre = el('pre.cs-code-pre', { tabindex: '0', 'aria-label': title }, this.code);
+    // Long lines wrap (never a scrolling region: no extra tab stop, nothing hidden at 375 px).
+    this.pre = el('pre.cs-code-pre', {}, this.code);
     this.copyBtn = el('button.cs-btn.cs-code-copy', { type: 'button', 'aria-label': `Copy the ${label} code`, onclick: () => this.copy() }, 'Copy');
     this.status = el('span.cs-code-status', { role: 'status' });
-    this.node = el('div.cs-code', { id: `${id}-code`, role: 'group', 'aria-label': title, 'data-wrap': wrap ? '1' : '0' },
+    this.node = el('div.cs-code', { id: `${id}-code`, role: 'group', 'aria-label': title },
       el('div.cs-code-head', {}, el('span.cs-code-label', { text: label }), this.status, this.copyBtn),
       this.pre);
     host.insertBefore(this.node, before);
