@@ -170,6 +170,21 @@ test('Draw: the explanation names the picked layer’s nn constructor in #code',
   await pick('pool1', 0);
   assert.equal(await codeText(page), 'nn.MaxPool2d(2)');
   assert.equal(await copied(page), 'nn.MaxPool2d(2)');
+  // The API behind it: every layer's constructor, and the model as an nn.Sequential.
+  const m = await page.evaluate(async () => {
+    const { api } = await import('./js/wasm.js').then((w) => w.loadWasm());
+    const bytes = new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer());
+    const model = api.Model.load(bytes);
+    const out = { torch: model.layers().map((l) => l.torch ?? null), code: model.pytorchCode() };
+    model.free();
+    return out;
+  });
+  assert.deepEqual(m.torch.slice(0, 4), [null, 'nn.Conv2d(1, 8, kernel_size=5, padding=2)', 'nn.ReLU()', 'nn.MaxPool2d(2)']);
+  assert.equal(m.torch.at(-1), 'nn.Softmax(dim=1)');
+  assert.equal(m.code.lines[0], 'model = nn.Sequential(');
+  assert.equal(m.code.lines[1], '    nn.Conv2d(1, 8, kernel_size=5, padding=2),  # conv1');
+  assert.ok(m.code.lines.includes('    nn.Linear(784, 64),  # fc1'));
+  assert.equal(m.code.text, m.code.lines.join('\n'));
   assert.deepEqual(errors, []);
   await context.close();
 });
