@@ -205,6 +205,15 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'trainer.save': { call: (t) => api.Trainer.prototype.save.call(t), args: () => [trainers.slp], bad: [BAD_TR], check: (r) => { const mm = api.Model.load(r); const a = mm.arch; mm.free(); return a === 'slp'; } },
     'trainer.free': { own: true, call: (t) => api.Trainer.prototype.free.call(t), args: () => [new api.Trainer(ds, { model: 'slp' })], bad: [BAD_TR.filter((v) => v !== undefined && v !== null && v !== freedTr)], check: () => true },
     'dataset.free': { own: true, call: (d) => api.Dataset.prototype.free.call(d), args: () => [api.Dataset.load(idxImages, idxLabels)], bad: [BAD_DS.filter((v) => v !== undefined && v !== null && v !== freedDs)], check: () => true },
+    pytorchCode: { call: api.pytorchCode, args: () => [pick([
+      { op: 'conv2d', size: int(3, 16), kernelSize: int(1, 3), stride: [int(1, 2), int(1, 2)], padding: [int(0, 2), int(0, 2), int(0, 2), int(0, 2)], dilation: 1, flip: pick([true, false]) },
+      { op: 'convTranspose2d', size: int(2, 8), kernelSize: 3, stride: 2, padding: [1, 0, int(0, 1), 1], outputPadding: 1 },
+      { op: 'checkerboard', size: int(1, 8), kernelSize: int(1, 7), stride: int(1, 3) },
+      { op: 'dense', length: 24, channels: 6, shift: int(-23, 23) },
+      { op: 'oneByOne', channelsIn: int(1, 8), channelsOut: int(1, 8), size: int(1, 16) },
+      { op: 'paramCounts', size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 },
+      { op: 'train', model: pick(['slp', 'mlp', 'cnn']), optimizer: pick(['sgd', 'momentum', 'adam']), lr: 0.05, batch: int(1, 64) },
+    ])], bad: [[...BAD_OPTS, undefined, null, opt({ op: ['conv3d', 5, null, true, {}, ''], size: BAD_SIZE, stride: [...NOT_WHOLE, 0], lr: [NaN, -1, 0, 11, '0.1'], nope: [1] })]], check: (r) => typeof r.text === 'string' && r.lines.length >= 1 && r.text === r.lines.join('\n') },
     traceParamCounts: { call: api.traceParamCounts, args: () => [{ size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 }], bad: [[...BAD_OPTS, undefined, opt({ size: BAD_SIZE, channelsIn: [...NOT_WHOLE, 0], channelsOut: [...NOT_WHOLE, 0], kernelSize: [...NOT_WHOLE, 0], hidden: [...NOT_WHOLE, 0] })]], check: (r) => r.conv > 0 },
   };
   const names = Object.keys(SPECS);

@@ -35,7 +35,8 @@ export function liveObjects(): { tensors: number; models: number; datasets: numb
 export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
 export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; ceilMode: boolean }
 /** `view`: the [C, H, W] the page draws the activation as (a flatten as the image it flattens, a dense vector as a near-square grid). */
-export interface LayerInfo { name: string; kind: string; shape: number[]; view: [number, number, number]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry }
+/** `torch`: the layer's PyTorch constructor (`"nn.Conv2d(1, 8, kernel_size=5, padding=2)"`, `"nn.MaxPool2d(2)"`); absent for the input. */
+export interface LayerInfo { name: string; kind: string; shape: number[]; view: [number, number, number]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry; torch?: string }
 /** Cells [y0, y1] × [x0, x1] (inclusive) of these channels of activation `layer` (0 = the input). */
 export interface FieldRect { layer: number; name: string; channels: number[]; y0: number; x0: number; y1: number; x1: number }
 /** What made one activation (see `Forward.explain`). */
@@ -57,6 +58,8 @@ export class Model {
   readonly arch: 'cnn' | 'slp' | 'mlp';
   readonly numParams: number;
   layers(): LayerInfo[];
+  /** The model as an `nn.Sequential`, one layer a line (`# conv1` after each: the page's names). */
+  pytorchCode(): PytorchCode;
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
   forward(pixels: Float32Array): Forward;
   /** The ten probabilities on the fastest path (fused layers, no activation kept). */
@@ -157,6 +160,34 @@ export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; s
 /** The terms and their sum rounded to `decimals` (default 3) so that the shown terms add up to the shown sum. */
 export function traceRoundedSum(values: Float32Array, decimals?: number): { terms: number[]; total: number };
 export function traceParamCounts(opts: { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }): { inputs: bigint; denseHidden: bigint; denseSame: bigint; conv: bigint };
+
+/** Lines of PyTorch, and the same joined by newlines (what a Copy button copies). */
+export interface PytorchCode { lines: string[]; text: string }
+/**
+ * The PyTorch code of a scene's setting, from the same settings its trace runs (and refused as
+ * the trace refuses them). `x` is the input `(1, 1, H, W)`, `w` the kernel, `y` the output;
+ * `F` = `torch.nn.functional`, `nn` = `torch.nn`. Defaults (stride 1, padding 0, …) are left out.
+ * - `conv2d` (the setting of `traceCorrelate`): `F.conv2d(x, w, stride=…, padding=…, dilation=…)`;
+ *   an asymmetric padding as `F.pad(x, (left, right, top, bottom))` first; `flip` as `torch.flip(w, dims=(-2, -1))`.
+ * - `convTranspose2d` (`traceTranspose`): `F.conv_transpose2d(…, output_padding=…)`; an asymmetric
+ *   padding as no padding and a crop `y[..., top:H−bottom, left:W−right]`.
+ * - `checkerboard` (`traceCheckerboard`): two stride-n `F.conv_transpose2d` into `y`, and
+ *   `F.interpolate(…, mode='nearest')` then `F.conv2d`, twice, into `z`.
+ * - `dense`: the two days' correlation over every shift as `F.conv1d`, the value at `shift`,
+ *   and the dense layer `F.linear` (F(0)).
+ * - `oneByOne` (`traceOneByOne`), `paramCounts` (`traceParamCounts`): the 1×1 conv as a dense
+ *   layer; the `nn.Linear` and `nn.Conv2d` whose parameters are counted.
+ * - `train` (a Trainer's settings): the model's `nn.Sequential`, the batches, the optimiser
+ *   (`torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)` / `torch.optim.Adam(…)`) and the loss.
+ */
+export function pytorchCode(setting:
+  | ({ op: 'conv2d' } & CorrelateSetting)
+  | ({ op: 'convTranspose2d' } & TransposeSetting)
+  | { op: 'checkerboard'; size: Size2d; kernelSize: Size2d; stride?: Size2d }
+  | { op: 'dense'; length: number; channels: number; shift?: number }
+  | { op: 'oneByOne'; channelsIn: number; channelsOut: number; size: Size2d; seed?: number }
+  | { op: 'paramCounts'; size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }
+  | ({ op: 'train' } & TrainerSettings)): PytorchCode;
 
 /** MNIST images and labels, decoded in wasm from IDX files (gzip-compressed or raw). */
 export class Dataset {

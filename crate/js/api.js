@@ -16,7 +16,7 @@ export {
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
-  traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls,
+  traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls, pytorchCode,
 } from './convscope.js';
 
 const WRAP = Symbol('wrap');
@@ -126,8 +126,11 @@ export class Model extends Owned {
   get arch() { return raw.modelArch(Model.handle(this, 'this')); }
   /** Number of trainable parameters. */
   get numParams() { return raw.modelNumParams(Model.handle(this, 'this')); }
-  /** `{ name, kind, shape, conv?, kernelSize?, pool? }[]`: the input, then every layer. */
+  /** `{ name, kind, shape, conv?, kernelSize?, pool?, torch? }[]`: the input, then every layer
+   *  (`torch`: the layer's PyTorch constructor, `"nn.Conv2d(1, 8, kernel_size=5, padding=2)"`). */
   layers() { return raw.modelLayers(Model.handle(this, 'this')); }
+  /** The model as PyTorch code, `{ lines, text }`: an `nn.Sequential`, one layer a line. */
+  pytorchCode() { return raw.modelPytorchCode(Model.handle(this, 'this')); }
   /** `{ data, shape, bias }` of a parameterised layer (`conv1`, `fc1`, …). */
   weights(name) { return raw.modelWeights(Model.handle(this, 'this'), name); }
   /** Runs one 28×28 image (`Float32Array(784)`, 0..1): one wasm call. */

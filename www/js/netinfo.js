@@ -43,6 +43,8 @@ export class NetInfo {
       conv: l.conv,
       pool: l.pool,
       kernelSize: l.kernelSize,
+      // The layer's PyTorch constructor (`nn.Conv2d(1, 8, kernel_size=5, padding=2)`), from wasm.
+      torch: l.torch,
       // The [C, H, W] the page draws it as (wasm's choice: a flatten as 16 × 7 × 7, fc1 as 8 × 8).
       view: Array.from(l.view ?? [], Number),
     }));

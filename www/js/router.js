@@ -4,6 +4,7 @@
 // A scene is a class: constructor(section, ctx), getState() → {key: string}, setState(params),
 // show(), hide(), onKey(event) → true when handled. ctx = { api, flavour, shared, changed },
 // where changed() tells the router the scene's state moved so the hash is rewritten.
+import { activateCode } from './views/code.js';
 
 export class Router {
   constructor(sceneClasses, ctx) {
@@ -50,6 +51,7 @@ export class Router {
       a.setAttribute('aria-current', a.getAttribute('href') === `#${id}` ? 'page' : 'false');
     }
     for (const s of document.querySelectorAll('.scene')) s.hidden = s.dataset.scene !== id;
+    activateCode();
     this.active = scene;
     if (Object.keys(params).length) await scene.setState(params);
     await scene.show();

@@ -9,6 +9,7 @@
 //! as the plainest loops, so they read as the definition; the tests check them against the
 //! GEMM-based kernels in [`crate::conv`].
 
+pub mod code;
 pub mod correlate;
 pub mod dense;
 pub mod presets;

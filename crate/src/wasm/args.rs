@@ -532,6 +532,19 @@ pub struct ParamCountOptions {
     pub hidden: Whole,
 }
 
+/// `pytorchCode({ op: "dense", … })`: the dense scene's two days and the shift shown.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DenseCodeOptions {
+    /// Hours per day.
+    pub length: Whole,
+    /// Activities (one-hot channels).
+    pub channels: Whole,
+    /// Default 0.
+    #[serde(default)]
+    pub shift: Option<Int>,
+}
+
 /// `new Trainer(dataset, settings)`: what to train and how (the library checks the ranges).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -18,6 +18,7 @@
 //! `crate/js/api.js`, shipped beside the glue as `api.js`.
 
 mod args;
+mod code;
 mod js;
 mod model;
 mod ops;

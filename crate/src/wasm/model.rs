@@ -22,6 +22,7 @@ use crate::conv::{Conv2dParams, Pool2dParams};
 use crate::mnist;
 use crate::nn::infer::{Inference, Predictor};
 use crate::nn::{argmax, explain, Layer, Model};
+use crate::trace::code;
 
 /// Largest weights file `modelLoad` reads (the shipped ones are ~100 KB).
 pub const MAX_FILE: usize = 64 << 20;
@@ -74,6 +75,10 @@ struct LayerInfo {
     pool: Option<Pool2dParams>,
     /// The `[C, H, W]` the page draws it as, and `forwardExplain` names its cells in.
     view: [usize; 3],
+    /// The layer's PyTorch constructor (`nn.Conv2d(1, 8, kernel_size=5, padding=2)`); absent
+    /// for the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    torch: Option<String>,
 }
 
 /// Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match.
@@ -126,10 +131,11 @@ pub fn model_num_params(m: JsValue) -> Result<f64, JsError> {
     run(|| with_model(&m, |l| Ok(l.model.num_params() as f64)))
 }
 
-/// `{ name, kind, shape, conv?, pool? }[]`, one per activation a forward holds: the input first
+/// `{ name, kind, shape, conv?, pool?, torch? }[]`, one per activation a forward holds: the input first
 /// (`kind: "input"`), then every layer with its output shape; conv layers carry their
 /// `conv: { stride, padding, dilation, groups, outputPadding }` and `kernelSize`, pool layers
-/// `pool: { kernel, stride, padding, dilation, ceilMode }`.
+/// `pool: { kernel, stride, padding, dilation, ceilMode }`; every layer its PyTorch constructor
+/// `torch` (`"nn.MaxPool2d(2)"`).
 #[wasm_bindgen(js_name = modelLayers)]
 pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
     run(|| {
@@ -154,6 +160,7 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
                     kernel_size,
                     pool,
                     view: views[i],
+                    torch: layer.map(code::layer),
                 });
             }
             Ok(out)
@@ -166,6 +173,16 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
             js_sys::JSON::parse(&text)
                 .map_err(|_| ArgError::new("layers", "?", "JSON.parse failed").into())
         })
+    })
+}
+
+/// The model as PyTorch code: `{ lines, text }` of an `nn.Sequential`, one layer a line.
+#[wasm_bindgen(js_name = modelPytorchCode, unchecked_return_type = "PytorchCode")]
+pub fn model_pytorch_code(m: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let c = with_model(&m, |l| Ok(code::sequential(&l.model)))?;
+        serde::Serialize::serialize(&c, &serde_wasm_bindgen::Serializer::new())
+            .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
     })
 }
 

@@ -58,7 +58,7 @@ fn image(name: &str, v: &JsValue, [h, w]: [usize; 2]) -> Result<Vec<f32>, ArgErr
 }
 
 /// The sizes of a setting, checked against the display limits before any data is read.
-fn sizes(op: Op, size: [usize; 2], kernel: [usize; 2]) -> Result<(), ArgError> {
+pub(super) fn sizes(op: Op, size: [usize; 2], kernel: [usize; 2]) -> Result<(), ArgError> {
     let max = if op == Op::Transpose {
         transpose::MAX_INPUT
     } else {

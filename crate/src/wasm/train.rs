@@ -140,7 +140,7 @@ pub fn dataset_label(d: JsValue, i: JsValue) -> Result<f64, JsError> {
 }
 
 /// The settings of `opts` (defaults: the page's for the model).
-fn settings(opts: TrainerOptions) -> R<Settings> {
+pub(super) fn settings(opts: TrainerOptions) -> R<Settings> {
     let arch = Arch::from_name(&opts.model.0)?;
     let mut s = Settings::for_page(arch);
     if let Some(Name(o)) = opts.optimizer {

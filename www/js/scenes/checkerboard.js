@@ -7,6 +7,7 @@
 import { el } from './base.js';
 import { Grid } from './correlate-grid.js';
 import { Legend } from '../views/colour.js';
+import { CodeView } from '../views/code.js';
 
 /**
  * Every grid here is drawn on a canvas (a div per cell, thousands of them at the largest
@@ -44,6 +45,7 @@ export class CheckerboardView {
       });
       return { kind, col, stages };
     });
+    this.code = new CodeView(container, { id: 'checkerboard', title: 'Both paths in PyTorch' });
   }
 
   figure(row, id, caption, signed) {
@@ -54,8 +56,9 @@ export class CheckerboardView {
     return { grid, legend };
   }
 
-  /** `c`: the record of `traceCheckerboard`. */
-  update(c) {
+  /** `c`: the record of `traceCheckerboard`; `code`: its `pytorchCode({ op: 'checkerboard', … })`. */
+  update(c, code) {
+    this.code.set(code);
     this.node.dataset.even = c.even.join(',');
     for (const col of this.columns) {
       const stages = c[col.kind];

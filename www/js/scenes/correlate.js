@@ -8,6 +8,7 @@ import { Grid, fmt, scaleOf } from './correlate-grid.js';
 import { colour, dark, Legend } from '../views/colour.js';
 import { Player } from './correlate-player.js';
 import { learnedKernel, formulaConv } from './correlate-common.js';
+import { CodeView } from '../views/code.js';
 import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from './schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
@@ -151,6 +152,8 @@ export class CorrelateScene extends Scene {
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
     (narrow ? r : kcol).append(this.formula);
+    // The same correlation as the PyTorch call (from wasm), beside the output on the first screen.
+    this.code = new CodeView(narrow ? r : ocol, { id: 'correlate', title: 'This correlation in PyTorch' });
 
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),
@@ -334,6 +337,7 @@ export class CorrelateScene extends Scene {
       this.flipGrid.set(tr.kernel, { text: true });
     }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
+    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip }));
     this.buildIm2col();
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);

@@ -7,6 +7,7 @@ import { Scene, el } from './base.js';
 import { Grid, fmt } from './correlate-grid.js';
 import { field } from './correlate-player.js';
 import { int, custom, readLink, writeLink, buildControls } from './schema.js';
+import { CodeView } from '../views/code.js';
 
 export const ACTIVITIES = ['sleep', 'running', 'commute', 'work', 'reading', 'study'];
 const DEFAULT_A = '000000122333333333244400';
@@ -89,6 +90,7 @@ export class DenseScene extends Scene {
       el('div.cs-dayrow', {}, el('span.cs-who', {}, 'B'), el('div.cs-daywrap', {}, this.rowB)),
       el('div.cs-player', {}, el('label.cs-inline', { for: 'dense-shift' }, 'shift t'), this.shiftIn, this.shiftOut),
       el('p.cs-sum', { id: 'dense-explain', 'aria-live': 'polite' }));
+    this.code = new CodeView(sched, { id: 'dense', title: 'Every shift, this shift and the dense layer in PyTorch' });
     r.append(sched);
 
     const chart = el('section.cs-panel', { 'aria-label': 'Correlation over every shift' },
@@ -144,6 +146,7 @@ export class DenseScene extends Scene {
     });
     // B slides left by t cells, so B's hour x + t sits under A's hour x.
     this.rowB.style.setProperty('--shift', String(-s.shift));
+    this.code.set(this.api.pytorchCode({ op: 'dense', length: HOURS, channels: ACTIVITIES.length, shift: s.shift }));
     this.shiftIn.value = String(s.shift);
     this.shiftOut.dataset.step = String(s.shift);
     this.shiftOut.value = `t = ${s.shift > 0 ? '+' : ''}${s.shift}${s.shift === 0 ? ' (dense layer)' : ''}`;
@@ -202,6 +205,8 @@ export class DenseScene extends Scene {
     }
     this.oneText = el('p.cs-sum', { id: 'one-text' });
     sec.append(this.oneText);
+    new CodeView(sec, { id: 'dense-1x1', title: 'The 1×1 conv and the dense layer in PyTorch' })
+      .set(this.api.pytorchCode({ op: 'oneByOne', channelsIn: 3, channelsOut: 2, size: 4 }));
     this.root.append(sec);
   }
 
@@ -223,6 +228,7 @@ export class DenseScene extends Scene {
       el('p.cs-muted', {}, 'Translation invariance and locality: a one-megapixel photo into a dense layer of 1000 hidden units needs 10⁹ weights. A conv layer’s weights do not depend on the image size at all.'));
     this.paramTable = el('table.cs-table.cs-params', { id: 'param-table' });
     sec.append(el('div.cs-controls', {}, ...this.paramFields), this.paramTable);
+    this.paramCode = new CodeView(sec, { id: 'dense-params', title: 'The two layers in PyTorch' });
     this.root.append(sec);
   }
 
@@ -233,8 +239,10 @@ export class DenseScene extends Scene {
       p = this.api.traceParamCounts({ size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden });
     } catch (err) {
       this.paramTable.replaceChildren(el('tr', {}, el('td', {}, err.message)));
+      this.paramCode.set(null);
       return;
     }
+    this.paramCode.set(this.api.pytorchCode({ op: 'paramCounts', size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden }));
     const n = (v) => v.toLocaleString('en-US');
     const row = (id, what, v) => el('tr', {}, el('th', { scope: 'row' }, what), el('td', { id, 'data-value': String(v) }, n(v)));
     this.paramTable.replaceChildren(

@@ -12,6 +12,7 @@ import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
+import { CodeView } from '../views/code.js';
 
 const TIMES_KEPT = 15;
 
@@ -124,6 +125,7 @@ export class DrawScene extends Scene {
       },
     });
     this.explainView = new ExplainView(this.right, { onClose: () => this.select(null) });
+    this.code = new CodeView(this.explainView.node, { id: 'draw', title: 'This layer in PyTorch', before: this.explainView.body });
     this.kernelsAll?.remove();
     this.kernelsAll = el('details.kernels-all', {}, el('summary', { text: 'The kernels of the conv layers' }));
     for (const l of this.net.layers) if (l.kind === 'conv2d') this.kernelsAll.append(kernels(l));
@@ -251,6 +253,7 @@ export class DrawScene extends Scene {
     const e = p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null;
     this.stack.mark(e);
     this.explainView.update(e, this.net);
+    this.code.set(e && this.net.layers.find((l) => l.name === e.name)?.torch);
   }
 
   /** A stroke ended: snap the drawing to what the URL stores, then infer and share it. */

@@ -10,6 +10,7 @@ import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
 import { int, num, oneOf, flag, readLink, writeLink, buildControls, fieldOf } from './schema.js';
+import { CodeView } from '../views/code.js';
 
 const MODELS = {
   slp: 'single-layer perceptron (784 → 10)',
@@ -109,6 +110,7 @@ export class TrainScene extends Scene {
     this.status = el('p#train-status.train-status', { role: 'status', 'data-samples': '0', 'data-samples-per-s': '', 'data-epoch': '0', 'data-test-acc': '' });
     this.errorBox = el('p#train-error.error', { role: 'alert', hidden: true });
     const head = el('div.train-head', {}, form, el('div.card.train-run', {}, buttons, el('div.loadline', {}, this.load, this.loadText), this.status, this.errorBox, this.note));
+    this.code = new CodeView(head.lastChild, { id: 'train', title: 'This model and its training in PyTorch' });
     r.append(head);
 
     const charts = el('div.train-charts');
@@ -209,6 +211,7 @@ export class TrainScene extends Scene {
     this.inAug.checked = s.aug === '1';
     this.inWorkers.value = s.w;
     this.inPace.value = s.pace;
+    try { this.code.set(this.api.pytorchCode({ op: 'train', ...this.settings() })); } catch { this.code.set(null); }
   }
 
   fromControls(changed) {

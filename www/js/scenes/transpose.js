@@ -33,6 +33,7 @@ const SHOW_ME = {
       go: async (sc, run) => { sc.s.ks = 2 * sc.s.stride[0]; sc.rebuildAt(0); await run.wait(400); await run.steps(sc.player, sc.tr.steps - 1, 90); } },
   ],
 };
+import { CodeView } from '../views/code.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
@@ -106,6 +107,7 @@ export class TransposeScene extends Scene {
     this.kernelSel = controls.k.input;
     this.ksIn = controls.ks.input;
     c.append(...fields);
+    this.code = new CodeView(c, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
     // The player (with the "Show me" bar and room for a short code block) stays in view: it is
@@ -240,7 +242,7 @@ export class TransposeScene extends Scene {
     const x = api.tracePresetImage({ name: cb.input, size: cb.n, seed: 3 });
     const ker = api.tracePresetKernel({ name: cb.kernel, size: cb.k, seed: 5 });
     const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
-    this.cbView.update(c);
+    this.cbView.update(c, api.pytorchCode({ op: 'checkerboard', size: cb.n, kernelSize: ker.size, stride: cb.stride }));
     // The steppers reach exactly what the trace draws (its limits, from wasm).
     for (const [key, limit] of [['cn', 'size'], ['ck', 'kernelSize'], ['cs', 'stride']]) this.cbCtl[key].range(0, c.limits[limit]);
     const ctl = this.cbCtl;
@@ -352,6 +354,7 @@ export class TransposeScene extends Scene {
     this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
     this.eqOut.resize(tr.outH, tr.outW);
     this.formula.replaceChildren(...formulaTranspose(tr.terms.rows, 'rows', 'H'), ...formulaTranspose(tr.terms.cols, 'columns', 'W'));
+    this.code.set(api.pytorchCode({ op: 'convTranspose2d', ...this.setting(img, ker) }));
     this.adjoint(img, ker);
     this.roundTrip();
     // The checkerboard section has its own settings: drawn once here, then on its own changes.

@@ -141,7 +141,11 @@ pub fn upsample_nearest(x: &[f32], h: usize, w: usize, [sh, sw]: [usize; 2]) -> 
         .collect()
 }
 
-fn check_setting([h, w]: [usize; 2], [kh, kw]: [usize; 2], stride: [usize; 2]) -> Result<()> {
+pub(crate) fn check_setting(
+    [h, w]: [usize; 2],
+    [kh, kw]: [usize; 2],
+    stride: [usize; 2],
+) -> Result<()> {
     if [h, w].iter().any(|&v| v == 0 || v > MAX_INPUT) {
         return Err(Error::param(
             "size",
