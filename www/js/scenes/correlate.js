@@ -131,7 +131,7 @@ export class CorrelateScene extends Scene {
     this.sum = el('p.cs-sum', { id: 'corr-sum', 'aria-live': 'polite' });
     const ocol = el('div.cs-col.corr-ocol');
     stage.append(ocol);
-    this.outGrid = new Grid(ocol, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 180 : 238 });
+    this.outGrid = new Grid(ocol, { id: 'corr-output', label: 'Output; the current cell is outlined', caption: 'output', maxWidth: narrow ? 150 : 238 });
     this.outGrid.figure.id = 'output';
     // Direct manipulation: hovering or clicking an output cell jumps to its window; clicking an
     // input cell lights up every window (and output cell) that reads it.

@@ -107,7 +107,6 @@ export class TransposeScene extends Scene {
     this.kernelSel = controls.k.input;
     this.ksIn = controls.ks.input;
     c.append(...fields);
-    this.code = new CodeView(c, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
     // The player (with the "Show me" bar and room for a short code block) stays in view: it is
@@ -126,6 +125,8 @@ export class TransposeScene extends Scene {
     });
     for (const type of ['pointerdown', 'keydown', 'change']) r.addEventListener(type, () => { delete this.dock.dataset.done; }, true);
     this.player = new Player(this.dock, { prefix: 'tr', label: 'Transposed convolution', onStep: (t) => this.showStep(t), reducedMotion: this.shared.reducedMotion });
+    // The PyTorch line sits with the player, so it stays on the first screen with the stage.
+    this.code = new CodeView(this.dock, { id: 'transpose', title: 'This transposed convolution in PyTorch' });
 
     // One block that fits a 1280×800 screen under the player: the stamps (input, kernel, this
     // stamp's values, the canvas so far, stamps per cell) and, beside them at the same cell size,
