@@ -7,7 +7,7 @@
 // then checked by wasm (`trace*Settle` / `trace*Ranges`), which names the rule in the scene's
 // own note.
 import { el } from './base.js';
-import { numberInput, select, field } from './correlate-player.js';
+import { numberInput, select, field, clearRefusal } from './correlate-player.js';
 
 /**
  * `ui` (optional, last argument of each kind): `{ id, label, group, kind, says, ids, labels,
@@ -128,6 +128,8 @@ export function writeLink(schema, values) {
 
 /** The player speeds (steps per second) a link may name. */
 export const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
+/** A speed's visible label: '0.5×' … '4×', and 'max' (as fast as the page draws). */
+export const speedLabel = (name) => (name === 'max' ? 'max' : `${name}×`);
 export const speed = (def = '2') => oneOf('sp', 'Speed', SPEEDS.map(([n]) => n), def);
 
 /**
@@ -153,6 +155,16 @@ export function buildControls(schema, onchange, { wrap = (name, nodes) => field(
   return { controls, fields: groups.map((g) => wrap(g.name, g.nodes, g.f)) };
 }
 
+/**
+ * Sets a control's value from the scene (a link, a reset, a rule that moved it); a note that
+ * explained the old value goes away once the value really changes.
+ */
+function put(input, v) {
+  if (input.value !== String(v)) clearRefusal(input);
+  input.value = String(v);
+  input.dataset.last = String(v);
+}
+
 function control(f, changed) {
   const ui = f.ui;
   const id = ui.id ?? `set-${f.key}`;
@@ -165,7 +177,7 @@ function control(f, changed) {
     }));
     return {
       f, inputs, nodes: inputs, input: inputs[0],
-      set(v) { inputs.forEach((inp, i) => { inp.value = String(v[i]); inp.dataset.last = String(v[i]); }); },
+      set(v) { inputs.forEach((inp, i) => put(inp, v[i])); },
       range(i, [min, max]) { inputs[i].min = String(min); inputs[i].max = String(max); },
     };
   }
@@ -197,7 +209,7 @@ function control(f, changed) {
     f, input, inputs: [input], nodes: [input],
     set(v) {
       if (kind === 'check') input.checked = !!v;
-      else { input.value = String(v); input.dataset.last = String(v); }
+      else put(input, v);
     },
     range(_i, [min, max]) { input.min = String(min); input.max = String(max); },
   };
