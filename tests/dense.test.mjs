@@ -160,6 +160,10 @@ for (const [name, viewport] of WIDTHS) {
       // The last stop pauses, then the run is done (its caption stays).
       await page.waitForSelector(`[data-showme="dense"]:is([data-state="paused"], [data-state="done"])[data-pause="${i}"]`, { timeout: 20000 });
       const caption = await page.textContent('#dense-showme-caption');
+      // The caption and the part it talks about are both on screen.
+      const inView = (sel) => page.$eval(sel, (e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.height > 0; });
+      assert.ok(await inView('#dense-showme-caption'), `pause ${i}: caption on screen`);
+      assert.ok(await inView('#scene-dense .cs-spot'), `pause ${i}: the spot on screen`);
       assert.ok(caption.length > 20 && caption.length < 200, caption);
       if (i === 0) {
         // The shift where the days overlap most: wasm's `best`, not a maximum taken here.

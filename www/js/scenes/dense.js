@@ -87,16 +87,30 @@ export class DenseScene extends Scene {
       el('h2', { text: 'A dense layer is a correlation at shift 0' }),
       el('p.cs-lede', {}, 'Cross-correlation F(t) = Σₓ f(x)·g(x + t) compares two signals at every shift t; at t = 0 it is the dot product a fully connected layer computes. ',
         'Two people’s days, one activity per hour: hour by hour both are office workers; only a shift shows that both read, one in the morning, one at night.'));
-    r.append(head);
-    this.showMe = new ShowMe(head, {
+    // The "Show me" bar sits right under the heading; while a run plays it sticks to the top,
+    // so its caption stays in view at the stops further down.
+    const bar = el('div.cs-showme-host');
+    r.append(head, bar);
+    this.showMe = new ShowMe(bar, {
       id: 'dense', idea: SHOW_ME.idea,
       stops: SHOW_ME.stops.map((stop) => {
         let m = null;
         return { go: async (run) => { m = await this.moment(stop.moment, run); }, get caption() { return m ? stop.caption(m) : ''; } };
       }),
       before: () => this.showMeStart(),
-      after: () => this.spot(null),
     });
+    // While a run plays (and after it, until the viewer acts) the bar sticks to the top.
+    const stick = () => {
+      const st = this.showMe.state;
+      bar.classList.toggle('cs-stuck', st === 'playing' || st === 'paused' || (st === 'done' && bar.classList.contains('cs-stuck')));
+      if (st === 'idle') this.spot(null);
+    };
+    new MutationObserver(stick).observe(this.showMe.node, { attributes: true, attributeFilter: ['data-state'] });
+    for (const type of ['pointerdown', 'keydown']) {
+      r.addEventListener(type, (e) => {
+        if (this.showMe.state === 'done' && !bar.contains(e.target)) { bar.classList.remove('cs-stuck'); this.spot(null); }
+      }, true);
+    }
 
     // The two days, the shift and F(t): the scene's idea, on one screen.
     const sched = el('section.cs-panel.cs-days', { 'aria-label': 'Schedules' });
@@ -304,19 +318,26 @@ export class DenseScene extends Scene {
 
   /** Brings the scene to a stop's moment and returns its numbers, all from the wasm traces. */
   async moment(name, run) {
-    const reveal = (node) => node.scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    // Scrolls `node` to the middle of the screen unless it is already well in view (below the
+    // stuck bar): at 1280×800 the days and the chart stay where they are.
+    const reveal = (node) => {
+      const r = node.getBoundingClientRect();
+      const top = this.showMe.node.getBoundingClientRect().bottom;
+      if (r.top < top + 8 || r.bottom > innerHeight - 8) node.scrollIntoView({ block: 'center' });
+    };
     if (name === 'best' || name === 'zero') {
       const c = this.trace();
       const t = name === 'best' ? c.shifts[c.best] : 0;
       await this.walk(run, t);
       const i = c.zero + t;
+      reveal(this.chart);
       this.spot(name === 'best' ? this.bars[i] : this.root.querySelector('.cs-chartpanel'));
       return { t, f: c.total[i], dense: c.dense };
     }
     if (name === 'oneByOne') {
       const p = this.s.px;
       this.pickPixel(p);
-      reveal(this.oneSec);
+      reveal(this.oneText);
       await run.wait(400);
       this.spot(this.oneText);
       return { row: this.one.cell[2 * p], col: this.one.cell[2 * p + 1], values: [this.one.dense[2 * p], this.one.dense[2 * p + 1]] };
