@@ -73,6 +73,22 @@ for (const [name, viewport] of WIDTHS) {
     await context.close();
   });
 
+  test(`dense (${name}): a link's note about a setting goes once that setting changes, the others stay`, async () => {
+    const { page, context, errors } = await openPage(browser, '#dense?t=40&cin=0&zz=1', viewport);
+    await page.waitForSelector('#dense-chart .cs-bar');
+    const note = () => page.$eval('#scene-dense .link-note', (n) => (n.hidden ? '' : n.textContent));
+    assert.match(await note(), /Shift “40” .*opened with 23/);
+    assert.match(await note(), /Input channels “0”/);
+    await page.click('#dense-chart .cs-bar[data-shift="5"]');
+    assert.doesNotMatch(await note(), /Shift/, 'the shift changed');
+    assert.match(await note(), /Input channels “0”.*no setting “zz”/);
+    await type(page, '#param-cin', '2');
+    assert.equal(await note(), 'This scene has no setting “zz”; ignored.');
+    assert.equal(await page.$eval('#scene-dense .link-note', (n) => n.hidden), false);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test(`dense (${name}): a roving tabindex, one tab stop per group, arrows inside`, async () => {
     const { page, context, errors } = await openPage(browser, '#dense', viewport);
     await page.waitForSelector('#dense-chart .cs-bar');

@@ -79,7 +79,7 @@ export class DenseScene extends Scene {
     // The controls are built from the schema (the parameter counts' ranges from wasm).
     const built = buildControls(this.schema, (key, v) => {
       if (key === 't') this.setShift(v);
-      else { this.s[key] = v; this.params(); }
+      else { this.forget(key); this.s[key] = v; this.params(); }
     });
     this.ctl = built.controls;
     this.paramFields = built.fields;
@@ -116,11 +116,11 @@ export class DenseScene extends Scene {
     const sched = el('section.cs-panel.cs-days', { 'aria-label': 'Schedules' });
     const pal = el('div.cs-palette', { role: 'radiogroup', 'aria-label': 'Activity to paint' });
     this.brushes = ACTIVITIES.map((name, i) => {
-      const b = el('button.cs-chip', { type: 'button', role: 'radio', 'aria-checked': String(i === this.s.brush), 'data-act': i, onclick: () => this.setBrush(i) }, name);
+      const b = el('button.cs-chip', { type: 'button', role: 'radio', 'aria-checked': String(i === this.s.brush), 'data-act': i, onclick: () => this.pickBrush(i) }, name);
       pal.append(b);
       return b;
     });
-    this.brushRove = roving(this.brushes, { start: this.s.brush, select: (i) => this.setBrush(i) });
+    this.brushRove = roving(this.brushes, { start: this.s.brush, select: (i) => this.pickBrush(i) });
     this.rowA = el('div.cs-day', { id: 'dense-a', role: 'toolbar', 'aria-label': 'Person A’s day: paint an hour (arrows move)' });
     this.rowB = el('div.cs-day', { id: 'dense-b', role: 'toolbar', 'aria-label': 'Person B’s day, shifted: paint an hour (arrows move)' });
     this.cellsA = this.dayCells(this.rowA, 'a', 'A');
@@ -170,6 +170,12 @@ export class DenseScene extends Scene {
     });
   }
 
+  /** The viewer picked a brush. */
+  pickBrush(i) {
+    this.forget('brush');
+    this.setBrush(i);
+  }
+
   setBrush(i) {
     this.s.brush = i;
     this.brushes.forEach((b, j) => b.setAttribute('aria-checked', String(i === j)));
@@ -178,11 +184,13 @@ export class DenseScene extends Scene {
   }
 
   paint(who, h) {
+    this.forget(who);
     this.s[who][h] = this.s.brush;
     this.update();
   }
 
   setShift(t) {
+    this.forget('t');
     this.s.shift = Math.max(this.shifts[0], Math.min(this.shifts[1], t));
     this.update();
   }
@@ -261,14 +269,20 @@ export class DenseScene extends Scene {
       g.cells.forEach((cell, p) => {
         cell.setAttribute('role', 'radio');
         cell.setAttribute('aria-label', `${cell.textContent}, pixel ${this.one.cell[2 * p]}, ${this.one.cell[2 * p + 1]}`);
-        cell.addEventListener('click', () => this.pickPixel(p));
-        cell.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.pickPixel(p); } });
+        cell.addEventListener('click', () => this.choosePixel(p));
+        cell.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.choosePixel(p); } });
       });
-      return roving(g.cells, { cols: 4, start: this.s.px, select: (p) => this.pickPixel(p) });
+      return roving(g.cells, { cols: 4, start: this.s.px, select: (p) => this.choosePixel(p) });
     });
     this.oneText = el('p.cs-sum', { id: 'one-text' });
     sec.append(this.oneText);
     this.root.append(sec);
+  }
+
+  /** The viewer picked a pixel. */
+  choosePixel(p) {
+    this.forget('px');
+    this.pickPixel(p);
   }
 
   pickPixel(p) {
@@ -292,6 +306,7 @@ export class DenseScene extends Scene {
   /** A run starts from the Show-me days at shift 0 and the default parameter counts. */
   showMeStart() {
     const s = this.s;
+    for (const key of Object.keys(this.noteOf ?? {})) this.forget(key);
     s.a = decode(SHOW_ME.days.a);
     s.b = decode(SHOW_ME.days.b);
     s.shift = 0;
@@ -385,14 +400,22 @@ export class DenseScene extends Scene {
 
   setState(p) {
     const s = this.s;
-    const { values: v, notes } = readLink(this.schema, p);
+    const { values: v, noteOf } = readLink(this.schema, p);
     if (v.a) s.a = v.a;
     if (v.b) s.b = v.b;
     if (v.t !== undefined) s.shift = v.t;
     for (const k of ['px', 'img', 'cin', 'hidden', 'k', 'cout']) if (v[k] !== undefined) s[k] = v[k];
     if (v.brush !== undefined) this.setBrush(v.brush);
-    this.linkNotes(notes);
+    this.noteOf = { ...noteOf };
+    this.linkNotes(Object.values(this.noteOf));
     if (this.shown) this.render();
+  }
+
+  /** A link's note about setting `key` goes once that setting changes. */
+  forget(key) {
+    if (!this.noteOf || !(key in this.noteOf)) return;
+    delete this.noteOf[key];
+    this.linkNotes(Object.values(this.noteOf));
   }
 
   render() {

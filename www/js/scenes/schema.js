@@ -96,20 +96,29 @@ function show(f, v) {
   return String(v);
 }
 
-/** The settings a link names: { values (only the keys present), notes }. */
+/**
+ * The settings a link names: { values (only the keys present), notes, noteOf }. `noteOf[key]`
+ * is the note about setting `key` (the unknown keys' under ''), so a scene can drop a note once
+ * the setting it explains changes.
+ */
 export function readLink(schema, params) {
   const values = {};
   const notes = [];
+  const noteOf = {};
   for (const f of schema) {
     if (!(f.key in params)) continue;
     const { value, note } = readOne(f, String(params[f.key]));
     values[f.key] = value;
-    if (note) notes.push(note);
+    if (note) { notes.push(note); noteOf[f.key] = note; }
   }
   const known = new Set(schema.map((f) => f.key));
   const unknown = Object.keys(params).filter((k) => !known.has(k));
-  if (unknown.length) notes.push(`This scene has no setting ${unknown.map((k) => `“${k}”`).join(', ')}; ignored.`);
-  return { values, notes };
+  if (unknown.length) {
+    const note = `This scene has no setting ${unknown.map((k) => `“${k}”`).join(', ')}; ignored.`;
+    notes.push(note);
+    noteOf[''] = note;
+  }
+  return { values, notes, noteOf };
 }
 
 /** The URL settings of `values` (every key of the schema that has a value). */
