@@ -64,6 +64,9 @@ for (const [name, viewport] of WIDTHS) {
     const text = await page.textContent('#scene-correlate');
     assert.doesNotMatch(text, /stays \d+: .*at most 96/, 'a limit other than the stepper\'s own');
     assert.doesNotMatch(text, new RegExp(`so it stays ${cap}`), 'it was 1: it did not stay');
+    // Again, now that it is at the cap: every message names the number typed.
+    await type(page, '#corr-stride-h', '200');
+    assert.doesNotMatch(await page.textContent('#scene-correlate'), /Stride rows (?!200 )\d+ is not possible/);
     // A fraction in a stepper whose scene names the rule itself was rounded silently.
     await type(page, '#corr-stride-h', '1.5');
     assert.match(await noteFor(page, 'corr-stride-h'), /^Stride rows 1\.5 is not possible here: a whole number, from 1 to \d+, so it is 2\.$/);

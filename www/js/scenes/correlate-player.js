@@ -117,10 +117,11 @@ export class Player {
  * (the value stays), a fraction or a value outside the range becomes the nearest whole number in
  * range, and in every case the note under the controls says what was typed, the range the
  * stepper really has and what it is now. `onchange(value, want)`: `value` is what the stepper
- * took; `want` is what was typed when it was a whole number the stepper refused for its range
- * and the value did not move (so a scene with `says: false` can ask wasm why) — past a range
- * the nearest number outside it, whose rule is the one that set the range — and `value`
- * otherwise. The note goes away once this setting changes again (typed, stepped or set).
+ * took; for a stepper with `says: false`, `want` is what was typed when it is the first whole
+ * number past the range and the value stayed (so the scene can ask wasm which rule sets the
+ * range), and `value` otherwise (the note says it all; a scene's “stays” is then never said of
+ * a value that moved, nor a limit wider than the stepper's named). The note goes away once
+ * this setting changes again (typed, stepped or set).
  */
 export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, says = true }) {
   const input = el('input', {
@@ -147,9 +148,10 @@ export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, 
         return;
       }
       refusal(input, `${label} ${typed} is not possible here: ${whole ? '' : 'a whole number, '}from ${lo} to ${hi}, so it is ${v}.`);
-      // A whole number past the range, with the value unmoved: the scene may name the rule
-      // that sets the range (wasm's reason for the nearest number outside it).
-      const want = whole && String(v) === old ? (n > hi ? hi + 1 : lo - 1) : v;
+      // The first whole number past the range, with the value unmoved: the scene may name the
+      // rule that sets the range (wasm's reason for that number). Farther out, wasm would name
+      // a wider limit than the stepper's (“at most 96”), and the note above says it all.
+      const want = String(v) === old && (n === hi + 1 || n === lo - 1) ? n : v;
       onchange(v, says ? v : want);
     },
   });
