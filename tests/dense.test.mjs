@@ -49,6 +49,12 @@ for (const [name, viewport] of WIDTHS) {
     await type(page, '#param-cout', '');
     assert.equal(await page.inputValue('#param-cout'), '1');
     assert.match(await noteFor(page, 'param-cout'), /^Conv output channels: no number was typed, so it stays 1\.$/);
+    await page.fill('#param-cout', '');
+    await page.focus('#param-cout');
+    await page.keyboard.type('1e');
+    await page.dispatchEvent('#param-cout', 'change');
+    assert.equal(await page.inputValue('#param-cout'), '1');
+    assert.match(await noteFor(page, 'param-cout'), /^Conv output channels: what was typed is not a number, so it stays 1\.$/);
 
     // A stepper whose cap comes from the other settings (Correlate's stride): the note names
     // that cap, never a wider limit, and never says the value "stays" when it moved.

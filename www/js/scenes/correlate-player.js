@@ -131,9 +131,10 @@ export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, 
       const old = input.dataset.last ?? String(value);
       const n = Number(typed);
       if (typed === '' || !Number.isFinite(n)) {
+        // An <input type=number> holding text the browser cannot read reports '' (badInput).
+        const what = input.validity.badInput ? 'what was typed is not a number' : typed === '' ? 'no number was typed' : `“${typed}” is not a number`;
         input.value = old;
-        // An <input type=number> holding text the browser cannot read reports '' : say so.
-        refusal(input, `${label}: ${typed === '' ? 'no number was typed' : `“${typed}” is not a number`}, so it stays ${old}.`);
+        refusal(input, `${label}: ${what}, so it stays ${old}.`);
         return;
       }
       const lo = Number(input.min);
