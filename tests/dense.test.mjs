@@ -133,6 +133,12 @@ for (const [name, viewport] of WIDTHS) {
     await page.keyboard.press('End');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.hour), '23');
     assert.equal(await page.getAttribute('#dense-chart .cs-current', 'data-shift'), '-2');
+    // B's hours shifted out of its row can take the focus without scrolling the row.
+    await page.click('#dense-chart .cs-bar[data-shift="-3"]');
+    await page.focus('#dense-b .cs-hour[data-hour="0"]');
+    await page.keyboard.press('End');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.hour), '23');
+    assert.equal(await page.$eval('#dense-b', (r) => r.parentElement.scrollLeft), 0);
     // A 4×4 pixel grid: ↓ moves a row and picks that pixel in every grid.
     await page.focus('#one-in-0 .cs-cell >> nth=0');
     await page.keyboard.press('ArrowDown');
