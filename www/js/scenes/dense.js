@@ -114,6 +114,7 @@ export class DenseScene extends Scene {
 
     // The two days, the shift and F(t): the scene's idea, on one screen.
     const sched = el('section.cs-panel.cs-days', { 'aria-label': 'Schedules' });
+    this.sched = sched;
     const pal = el('div.cs-palette', { role: 'radiogroup', 'aria-label': 'Activity to paint' });
     this.brushes = ACTIVITIES.map((name, i) => {
       const b = el('button.cs-chip', { type: 'button', role: 'radio', 'aria-checked': String(i === this.s.brush), 'data-act': i, onclick: () => this.pickBrush(i) }, name);
@@ -345,7 +346,11 @@ export class DenseScene extends Scene {
       const t = name === 'best' ? c.shifts[c.best] : 0;
       await this.walk(run, t);
       const i = c.zero + t;
-      reveal(this.chart);
+      // The days and the chart together, just under the bar (a phone scrolls; 1280×800 does not).
+      const host = this.showMe.node.parentElement;
+      const under = parseFloat(getComputedStyle(host).top) + host.getBoundingClientRect().height; // the stuck bar's bottom
+      const days = this.sched.getBoundingClientRect();
+      if (days.top < under || this.chart.getBoundingClientRect().bottom > innerHeight) window.scrollBy(0, days.top - under - 6);
       this.spot(name === 'best' ? this.bars[i] : this.root.querySelector('.cs-chartpanel'));
       return { t, f: c.total[i], dense: c.dense };
     }
