@@ -2,7 +2,8 @@
 // layer compares them at the same hour only; a 1-D conv compares them at every shift, and
 // finds what they share at different times of day. Then a 1×1 conv shown as a dense layer
 // over channels, and dense-vs-conv parameter counts. Numbers come from `traceSchedules`,
-// `traceOneByOne` and `traceParamCounts`.
+// `traceOneByOne` and `traceParamCounts`. "Show me" (SHOW_ME below) walks through the idea;
+// each group of small controls (a day, the bars, a pixel grid, the palette) is one tab stop.
 import { Scene, el } from './base.js';
 import { Grid, fmt } from './correlate-grid.js';
 import { int, custom, readLink, writeLink, buildControls, fieldOf } from './schema.js';
