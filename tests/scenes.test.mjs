@@ -132,7 +132,7 @@ test('play runs each animation to its end (max speed) and the page holds the ker
       new api.Tensor(api.tracePresetKernel({ name: 'laplacian', size: 3, seed: 7 }).values, [1, 1, 3, 3]), null, { stride: [1, 2], padding: [2, 1, 0, 1], dilation: [2, 1] });
     return Array.from(y.toArray());
   });
-  await page.selectOption('#corr-speed', { label: 'max×' });
+  await page.selectOption('#corr-speed', { label: 'max' });
   await page.click('#corr-play');
   await page.waitForFunction(() => document.getElementById('corr-play').getAttribute('aria-pressed') === 'false', null, { timeout: 20000 });
   (await cells(page, '#corr-output')).forEach((v, i) => close(v, expected[i], `played ${i}`));
@@ -146,7 +146,7 @@ test('play runs each animation to its end (max speed) and the page holds the ker
       new api.Tensor(api.tracePresetKernel({ name: 'bilinear', size: 4, seed: 5 }).values, [1, 1, 4, 4]), null, { stride: 2, padding: 1 });
     return Array.from(y.toArray());
   });
-  await page.selectOption('#tr-speed', { label: 'max×' });
+  await page.selectOption('#tr-speed', { label: 'max' });
   await page.click('#tr-play');
   await page.waitForFunction(() => document.getElementById('tr-play').getAttribute('aria-pressed') === 'false', null, { timeout: 20000 });
   const canvas = await page.$$eval('#tr-canvas .cs-cell', (cs) => cs.filter((c) => !c.classList.contains('cs-crop')).map((c) => Number(c.dataset.value ?? 0)));

@@ -155,7 +155,7 @@ export function traceAdjoint(g: Float32Array, kernel: Float32Array, setting: Tra
 export function traceRoundTrip(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): { down: Float32Array; downH: number; downW: number; outputPadding: [number, number]; up: Float32Array };
 export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;
 export function tracePresetKernel(opts: { name: string; size: number; seed?: number }): { values: Float32Array; size: number };
-export function traceSchedules(a: Uint8Array, b: Uint8Array, channels: number): { len: number; channels: number; shifts: Int32Array; total: Float32Array; perChannel: Float32Array; matches: Uint8Array; zero: number; dense: number };
+export function traceSchedules(a: Uint8Array, b: Uint8Array, channels: number): { len: number; channels: number; shifts: Int32Array; total: Float32Array; perChannel: Float32Array; matches: Uint8Array; zero: number; best: number; dense: number };
 export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array; pixelCell: Uint32Array };
 /** The terms and their sum rounded to `decimals` (default 3) so that the shown terms add up to the shown sum. */
 export function traceRoundedSum(values: Float32Array, decimals?: number): { terms: number[]; total: number };

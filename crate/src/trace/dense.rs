@@ -48,6 +48,9 @@ pub struct Schedules {
     pub matches: Vec<u8>,
     /// The index of shift 0 in `shifts`: the dense layer's value is `total[zero]`.
     pub zero: usize,
+    /// The index in `shifts` of the largest F(t): the shift where the two days overlap most
+    /// (of equal ones, the shift nearest 0, then the earlier one).
+    pub best: usize,
     /// A flattened one-hot (len × channels) dotted with B's flattened one-hot: what a dense
     /// neuron whose weights are B's day computes on A's day. Equals `total[zero]`.
     pub dense: f32,
@@ -102,10 +105,18 @@ pub fn schedules(a: &[u8], b: &[u8], channels: usize) -> Result<Schedules> {
     }
     let flat = |s: &[u8]| -> Vec<f32> { (0..channels).flat_map(|c| one_hot(s, c)).collect() };
     let dense = flat(a).iter().zip(flat(b)).map(|(x, y)| x * y).sum();
+    let mut best = n - 1;
+    for (i, &t) in shifts.iter().enumerate() {
+        let (v, w) = (total[i], total[best]);
+        if v > w || (v == w && t.abs() < shifts[best].abs()) {
+            best = i;
+        }
+    }
     Ok(Schedules {
         len: n,
         channels,
         zero: n - 1,
+        best,
         shifts,
         total,
         per_channel,
@@ -314,6 +325,13 @@ mod tests {
         assert_eq!(row.iter().filter(|&&m| m > 0).count(), 22);
         let sum: f32 = s.per_channel[i * 5..(i + 1) * 5].iter().sum();
         assert_eq!(sum, s.total[i]);
+        // The most overlap: shift −2 (22 hours), larger than any other shift's.
+        assert_eq!(s.best, i);
+        assert!(s.total.iter().all(|&v| v <= s.total[s.best]));
+        // Equal days overlap most at shift 0; ties go to the shift nearest 0.
+        assert_eq!(schedules(&a, &a, 5).unwrap().best, 23);
+        let tie = schedules(&[0, 1, 0], &[1, 0, 1], 2).unwrap();
+        assert_eq!(tie.shifts[tie.best], -1);
         assert!(schedules(&a, &b[..3], 5).is_err());
         assert!(schedules(&a, &b, 3).is_err());
     }

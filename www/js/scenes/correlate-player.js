@@ -2,7 +2,7 @@
 // forward, a scrub bar, speed), and small labelled form controls. A player only counts steps;
 // what a step shows is the scene's business.
 import { el } from './base.js';
-import { SPEEDS } from './schema.js';
+import { SPEEDS, speedLabel } from './schema.js';
 
 export class Player {
   /** @param opts { prefix (id prefix), label, onStep(t), reducedMotion } */
@@ -22,7 +22,7 @@ export class Player {
       oninput: () => { this.pause(); this.go(Number(this.scrub.value)); },
     });
     this.speed = el('select', { id: `${prefix}-speed`, 'aria-label': 'Speed (steps per second)', onchange: () => this.notify?.() },
-      SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2, 'data-name': name }, `${name}×`)));
+      SPEEDS.map(([name, v], i) => el('option', { value: v, selected: i === 2, 'data-name': name }, speedLabel(name))));
     this.label = el('output.cs-step', { id: `${prefix}-step`, 'aria-live': 'off' });
     this.node = el('div.cs-player', { role: 'group', 'aria-label': `${label} controls` },
       this.back, this.play, this.fwd, this.scrub, this.label, el('label.cs-inline', {}, 'speed ', this.speed),
@@ -111,28 +111,49 @@ export class Player {
   }
 }
 
-/** A labelled number input. */
+/**
+ * A labelled number input that takes whole numbers from its current `min` to `max` (set from
+ * the wasm ranges). Anything else is never taken silently: a blank or a non-number is refused
+ * (the value stays), a fraction or a value outside the range becomes the nearest whole number in
+ * range, and in every case the note under the controls says what was typed, the range the
+ * stepper really has and what it is now. `onchange(value, want)`: `value` is what the stepper
+ * took; for a stepper with `says: false`, `want` is what was typed when it is the first whole
+ * number past the range and the value stayed (so the scene can ask wasm which rule sets the
+ * range), and `value` otherwise (the note says it all; a scene's “stays” is then never said of
+ * a value that moved, nor a limit wider than the stepper's named). The note goes away once
+ * this setting changes again (typed, stepped or set).
+ */
 export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, says = true }) {
   const input = el('input', {
     id, type: 'number', min, max, value, step: 1, inputmode: 'numeric', 'aria-label': label,
     onchange: () => {
-      // Only values inside the current range (set from the wasm validity predicate) get through.
-      const typed = input.value;
-      const v = Math.round(Number(typed));
-      if (typed === '' || !Number.isFinite(v)) {
-        input.value = input.dataset.last ?? value;
-        if (says) refusal(input, `${label}: “${typed}” is not a number, so it stays ${input.value}.`);
+      const typed = input.value.trim();
+      const old = input.dataset.last ?? String(value);
+      const n = Number(typed);
+      if (typed === '' || !Number.isFinite(n)) {
+        // An <input type=number> holding text the browser cannot read reports '' (badInput).
+        const what = input.validity.badInput ? 'what was typed is not a number' : typed === '' ? 'no number was typed' : `“${typed}” is not a number`;
+        input.value = old;
+        refusal(input, `${label}: ${what}, so it stays ${old}.`);
         return;
       }
-      const clamped = Math.min(Number(input.max), Math.max(Number(input.min), v));
-      input.value = String(clamped);
-      input.dataset.last = String(clamped);
-      // A scene that names the rule itself (`says: false`) gets what was typed as `v`.
-      if (says) {
-        refusal(input, String(clamped) === typed.trim() ? ''
-          : `${label} ${typed} is not possible here: ${Number.isInteger(Number(typed)) ? '' : 'a whole number, '}from ${input.min} to ${input.max}, so it is ${clamped}.`);
+      const lo = Number(input.min);
+      const hi = Number(input.max);
+      const whole = Number.isInteger(n);
+      const v = Math.min(hi, Math.max(lo, Math.round(n)));
+      input.value = String(v);
+      input.dataset.last = String(v);
+      if (whole && n >= lo && n <= hi) {
+        clearRefusal(input);
+        onchange(v, v);
+        return;
       }
-      onchange(clamped, v);
+      refusal(input, `${label} ${typed} is not possible here: ${whole ? '' : 'a whole number, '}from ${lo} to ${hi}, so it is ${v}.`);
+      // The first whole number past the range, with the value unmoved: the scene may name the
+      // rule that sets the range (wasm's reason for that number). Farther out, wasm would name
+      // a wider limit than the stepper's (“at most 96”), and the note above says it all.
+      const want = String(v) === old && (n === hi + 1 || n === lo - 1) ? n : v;
+      onchange(v, says ? v : want);
     },
   });
   return input;
@@ -140,10 +161,11 @@ export function numberInput(id, label, { min = 0, max = 9, value = 0, onchange, 
 
 /**
  * The note under a group of controls saying why a typed value was refused or adjusted (one per
- * `.cs-controls`, its space reserved so nothing moves; empty once a value is taken as typed).
+ * `.cs-controls`, or per field when a control sits alone; its space reserved so nothing moves).
+ * It names the control it explains (`data-for`) and goes away once that control changes.
  */
-function refusal(input, text) {
-  const group = input.closest('.cs-controls');
+export function refusal(input, text) {
+  const group = input.closest('.cs-controls') ?? input.closest('.cs-field') ?? input.parentElement;
   if (!group) return;
   let note = group.nextElementSibling?.classList.contains('cs-refused') ? group.nextElementSibling : null;
   if (!note) {
@@ -152,6 +174,16 @@ function refusal(input, text) {
   }
   note.textContent = text;
   note.dataset.for = input.id;
+}
+
+/** Clears the refusal note when it explains `input` (the setting it explains has changed). */
+export function clearRefusal(input) {
+  const group = input.closest('.cs-controls') ?? input.closest('.cs-field') ?? input.parentElement;
+  const note = group?.nextElementSibling;
+  if (note?.classList.contains('cs-refused') && note.dataset.for === input.id) {
+    note.textContent = '';
+    delete note.dataset.for;
+  }
 }
 
 /** A labelled select from [value, text] pairs. */

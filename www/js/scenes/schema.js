@@ -7,7 +7,7 @@
 // then checked by wasm (`trace*Settle` / `trace*Ranges`), which names the rule in the scene's
 // own note.
 import { el } from './base.js';
-import { numberInput, select, field } from './correlate-player.js';
+import { numberInput, select, field, clearRefusal } from './correlate-player.js';
 
 /**
  * `ui` (optional, last argument of each kind): `{ id, label, group, kind, says, ids, labels,
@@ -96,20 +96,29 @@ function show(f, v) {
   return String(v);
 }
 
-/** The settings a link names: { values (only the keys present), notes }. */
+/**
+ * The settings a link names: { values (only the keys present), notes, noteOf }. `noteOf[key]`
+ * is the note about setting `key` (the unknown keys' under ''), so a scene can drop a note once
+ * the setting it explains changes.
+ */
 export function readLink(schema, params) {
   const values = {};
   const notes = [];
+  const noteOf = {};
   for (const f of schema) {
     if (!(f.key in params)) continue;
     const { value, note } = readOne(f, String(params[f.key]));
     values[f.key] = value;
-    if (note) notes.push(note);
+    if (note) { notes.push(note); noteOf[f.key] = note; }
   }
   const known = new Set(schema.map((f) => f.key));
   const unknown = Object.keys(params).filter((k) => !known.has(k));
-  if (unknown.length) notes.push(`This scene has no setting ${unknown.map((k) => `“${k}”`).join(', ')}; ignored.`);
-  return { values, notes };
+  if (unknown.length) {
+    const note = `This scene has no setting ${unknown.map((k) => `“${k}”`).join(', ')}; ignored.`;
+    notes.push(note);
+    noteOf[''] = note;
+  }
+  return { values, notes, noteOf };
 }
 
 /** The URL settings of `values` (every key of the schema that has a value). */
@@ -128,6 +137,8 @@ export function writeLink(schema, values) {
 
 /** The player speeds (steps per second) a link may name. */
 export const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
+/** A speed's visible label: '0.5×' … '4×', and 'max' (as fast as the page draws). */
+export const speedLabel = (name) => (name === 'max' ? 'max' : `${name}×`);
 export const speed = (def = '2') => oneOf('sp', 'Speed', SPEEDS.map(([n]) => n), def);
 
 /**
@@ -153,6 +164,16 @@ export function buildControls(schema, onchange, { wrap = (name, nodes) => field(
   return { controls, fields: groups.map((g) => wrap(g.name, g.nodes, g.f)) };
 }
 
+/**
+ * Sets a control's value from the scene (a link, a reset, a rule that moved it); a note that
+ * explained the old value goes away once the value really changes.
+ */
+function put(input, v) {
+  if (input.value !== String(v)) clearRefusal(input);
+  input.value = String(v);
+  input.dataset.last = String(v);
+}
+
 function control(f, changed) {
   const ui = f.ui;
   const id = ui.id ?? `set-${f.key}`;
@@ -165,7 +186,7 @@ function control(f, changed) {
     }));
     return {
       f, inputs, nodes: inputs, input: inputs[0],
-      set(v) { inputs.forEach((inp, i) => { inp.value = String(v[i]); inp.dataset.last = String(v[i]); }); },
+      set(v) { inputs.forEach((inp, i) => put(inp, v[i])); },
       range(i, [min, max]) { inputs[i].min = String(min); inputs[i].max = String(max); },
     };
   }
@@ -197,7 +218,7 @@ function control(f, changed) {
     f, input, inputs: [input], nodes: [input],
     set(v) {
       if (kind === 'check') input.checked = !!v;
-      else { input.value = String(v); input.dataset.last = String(v); }
+      else put(input, v);
     },
     range(_i, [min, max]) { input.min = String(min); input.max = String(max); },
   };

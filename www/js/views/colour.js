@@ -21,9 +21,14 @@ export function colour(v, scale, signed) {
   return [mix(255, c[0], u), mix(255, c[1], u), mix(255, c[2], u)];
 }
 
-/** True when text on this colour should be white. */
+/**
+ * True when text on this colour should be white (else black): the one of the two with the
+ * higher WCAG contrast. Below a relative luminance of 0.179 white wins; either way the
+ * contrast is at least 4.58:1 (AA for small text), which no grey text can promise.
+ */
 export function dark([r, g, b]) {
-  return r * 0.3 + g * 0.59 + b * 0.11 < 120;
+  const lin = (c) => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) < 0.179;
 }
 
 /** The CSS gradient of a scale, for legends. */
