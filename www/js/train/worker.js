@@ -51,10 +51,22 @@ async function load(flavour) {
   return mod;
 }
 
-/** The tensors to draw for this architecture: the slp's and mlp's fc1, the cnn's kernels. */
+/** How many of the mlp's 128 hidden neurons the page draws (the rows sent). */
+const MLP_SHOWN = 32;
+
+/**
+ * The tensors to draw for this architecture: the slp's fc1, the first 32 rows of the mlp's
+ * (the ones the page shows: a quarter of the bytes to copy, and of the values the page scales
+ * its colours over), the cnn's kernels.
+ */
 function weightsFor(arch) {
   const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
-  return Object.fromEntries(names.map((n) => [n, trainer.weights(n)]));
+  return Object.fromEntries(names.map((n) => {
+    const w = trainer.weights(n);
+    if (arch !== 'mlp') return [n, w];
+    const per = w.data.length / w.shape[0];
+    return [n, { ...w, data: w.data.slice(0, MLP_SHOWN * per), shape: [MLP_SHOWN, ...w.shape.slice(1)] }];
+  }));
 }
 
 function needTrainer() {
@@ -72,7 +84,9 @@ function makeTrainer(s) {
 
 function report(extra = {}) {
   const status = trainer.status();
-  post({ type: 'progress', status, weights: weightsFor(status.model), ...extra });
+  const weights = weightsFor(status.model);
+  // The copies are moved to the page, not copied again.
+  post({ type: 'progress', status, weights, ...extra }, Object.values(weights).map((w) => w.data.buffer));
 }
 
 function evaluate(full) {
@@ -223,16 +237,21 @@ self.onmessage = async (e) => {
         running = false;
         break;
       case 'step': {
+        // `n` batches (1 when not given), then a report with the test subset's accuracy.
         needTrainer();
         if (running) break;
-        const s = await step();
+        const s = await chunk(Math.max(1, Math.min(1000, Math.floor(Number(m.n) || 1))));
         report({ evaluation: evaluate(false), rate: null, stepped: s.samples });
         break;
       }
-      case 'explain':
+      case 'explain': {
+        // No index: the image the model gets most wrong among the first `hardestOf` (wasm picks it).
         needTrainer();
-        post({ type: 'explain', index: m.index, label: train.label(m.index), image: train.image(m.index), step: trainer.explain(train, m.index) });
+        const picked = m.index === null ? trainer.hardest(train, m.hardestOf) : null;
+        const i = picked ? picked.index : m.index;
+        post({ type: 'explain', index: i, picked, label: train.label(i), image: train.image(i), step: trainer.explain(train, i) });
         break;
+      }
       case 'save':
         needTrainer();
         post({ type: 'saved', purpose: m.purpose, arch: trainer.status().model, bytes: trainer.save() });
