@@ -157,7 +157,9 @@ test('train: a refused learning rate stays on screen, Start says why it won\'t s
   assertDisabledLook(start, '#train-start');
   assert.match(start.tip, /won't start: invalid lr = -1/);
   await page.click('#train-start', { force: true });
+  await page.focus('#train-start');
   await page.keyboard.press('Space');
+  await page.keyboard.press('Enter');
   await page.waitForTimeout(800);
   assert.equal(await page.isVisible('#train-error'), true, 'the refusal is still on screen after Start');
   assert.match(await page.textContent('#train-error'), /invalid lr = -1/);

@@ -45,7 +45,10 @@ export class TemplatesScene extends Scene {
     this.version = -1; // the shared drawing the pad shows
     this.build();
     this.ready = this.load();
-    this.shared.addEventListener('digit', () => { if (!this.root.hidden) { this.syncPad(); this.update(); } });
+    this.shared.addEventListener('digit', () => {
+      if (!this.showMe.run) this.focus(null); // a Show me outline goes with the digit it was about
+      if (!this.root.hidden) { this.syncPad(); this.update(); }
+    });
     this.shared.addEventListener('model', (e) => {
       if (e.detail.arch === 'cnn') return;
       this.ready = this.load().then(() => { if (!this.root.hidden) this.update(); });
@@ -64,7 +67,6 @@ export class TemplatesScene extends Scene {
       id: 'templates',
       idea: SHOW_ME.idea,
       stops: SHOW_ME.stops.map((st, i) => ({ caption: st.caption, go: (run) => this.showMeTo(st, i, run) })),
-      after: () => this.focus(null),
       scope: r,
     });
 

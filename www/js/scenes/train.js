@@ -280,7 +280,8 @@ export class TrainScene extends Scene {
     else if (changed === this.inPace) this.sendPace();
     else {
       // Any other setting starts a new run: nothing of the last one stays on screen.
-      if (JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
+      // (A refused one starts none: the workers keep the last run, and the page shows it.)
+      if (!this.refused && JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
       this.applySettings();
       this.sendPace();
     }
@@ -828,7 +829,7 @@ export class TrainScene extends Scene {
     if (this.poolReady) {
       if (this.pool.count !== Number(s.w)) await this.restartPool();
       else {
-        if (JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
+        if (!this.refused && JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
         await this.applySettings();
         this.sendPace();
       }

@@ -92,7 +92,14 @@ function hide(control) {
   if (tip) tip.hidden = true;
 }
 
-const hideAll = () => { for (const t of document.querySelectorAll('.disabled-why:not([hidden])')) t.hidden = true; };
+/** After a scroll or a resize: every tip shown follows its control. */
+const follow = () => {
+  for (const t of document.querySelectorAll('.disabled-why:not([hidden])')) {
+    const c = document.getElementById(t.id.slice(0, -'-why'.length));
+    if (c) show(c);
+    else t.hidden = true;
+  }
+};
 
 /** One set of listeners for the page, in the capture phase of the document (before any other). */
 function install() {
@@ -117,6 +124,7 @@ function install() {
   }, true);
   document.addEventListener('focusin', (e) => { const c = disabledOf(e.target); if (c) show(c); }, true);
   document.addEventListener('focusout', (e) => { const c = disabledOf(e.target); if (c && !c.matches(':hover')) hide(c); }, true);
-  window.addEventListener('scroll', hideAll, { passive: true, capture: true });
-  window.addEventListener('resize', hideAll, { passive: true });
+  window.addEventListener('scroll', follow, { passive: true, capture: true });
+  window.addEventListener('resize', follow, { passive: true });
+  window.addEventListener('hashchange', () => { for (const t of document.querySelectorAll('.disabled-why')) t.hidden = true; });
 }
