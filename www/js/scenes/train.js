@@ -32,6 +32,10 @@ const SHOW_ME = {
 };
 /** The run's settings (the slp from zeros, plain SGD) and how many batches it trains between looks. */
 const SHOW_ME_RUN = { m: 'slp', opt: 'sgd', lr: '0.1', b: '64', init: 'zeros', aug: '0', seed: '1', w: '1', pace: '3000' };
+/** Longest stretch of weight-tile drawing in one animation frame (ms). */
+const TILE_BUDGET_MS = 8;
+/** While tiles are still being drawn, newer weights wait this long at most (ms). */
+const WEIGHTS_EVERY_MS = 250;
 /** How many training images the one-step view looks through for the one the model gets most wrong. */
 const HARDEST_OF = 1000;
 
@@ -408,6 +412,7 @@ export class TrainScene extends Scene {
     this.tiles.replaceChildren();
     this.tilesFor = null;
     this.maps = [];
+    this.tileQueue = [];
     this.legend.replaceChildren();
     this.stepBody.replaceChildren();
     this.stepPicked.textContent = '';
@@ -514,6 +519,9 @@ export class TrainScene extends Scene {
       this.loss.draw();
       this.acc.draw();
       const w = this.pendingWeights;
+      // New weights at most every WEIGHTS_EVERY_MS while the last ones are still being drawn
+      // (the curves and the status follow every report).
+      if (w && (this.tileQueue?.length ?? 0) > 0 && performance.now() - (this.weightsDrawnAt ?? 0) < WEIGHTS_EVERY_MS) { this.draw(); return; }
       this.pendingWeights = null;
       if (w) this.showWeights(w.model, w.weights);
     });
@@ -585,19 +593,42 @@ export class TrainScene extends Scene {
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
     const all = parts.map((w) => w.data);
-    const scale = all.map((d) => robustScale(d));
-    let k = 0;
+    const scale = parts.map((w, j) => w.scale ?? robustScale(all[j]));
+    // The tiles to draw, in order; drawn a few per animation frame (see drawTiles).
+    const queue = [];
     parts.forEach((w, j) => {
       const [rows, ...rest] = w.shape;
       const per = rest.reduce((a, b) => a * b, 1);
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
       const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.maps.length);
       const step = arch === 'cnn' ? h * ww : per;
-      for (let i = 0; i < count && k < this.maps.length; i++, k++) {
-        this.maps[k].update({ data: w.data, h, w: ww, offset: i * step, scale: scale[j] });
+      for (let i = 0; i < count && queue.length < this.maps.length; i++) {
+        queue.push({ map: this.maps[queue.length], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
       }
     });
     scale.forEach((sc, j) => this.legends[j].update(sc));
+    this.tileQueue = queue;
+    this.drawTiles();
+  }
+
+  /**
+   * Draws the queued weight tiles for at most TILE_BUDGET_MS per animation frame, the rest in
+   * the next frames, so that no drawing task grows long (the mlp shows 32 tiles, the cnn 136).
+   * Newer weights replace the queue: a tile is never drawn twice for one report.
+   */
+  drawTiles() {
+    if (this.tileFrame || !this.tileQueue?.length) return;
+    this.tileFrame = requestAnimationFrame(() => {
+      this.tileFrame = 0;
+      const t0 = performance.now();
+      const q = this.tileQueue;
+      while (q.length && performance.now() - t0 < TILE_BUDGET_MS) {
+        const { map, args } = q.shift();
+        map.update(args);
+      }
+      if (q.length) this.drawTiles();
+      else this.weightsDrawnAt = performance.now();
+    });
   }
 
   /** Explains the image in the field, or (the field empty) the one the model gets most wrong. */

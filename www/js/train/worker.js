@@ -4,6 +4,8 @@
 // (over a MessagePort straight to the leader), and every worker applies the same mean of all
 // shards, so their weights stay equal. No maths here: the Trainer does it all in wasm.
 
+import { robustScale } from '../views/heatmap.js';
+
 let api = null;
 let train = null;
 let test = null;
@@ -62,10 +64,14 @@ const MLP_SHOWN = 32;
 function weightsFor(arch) {
   const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
   return Object.fromEntries(names.map((n) => {
-    const w = trainer.weights(n);
-    if (arch !== 'mlp') return [n, w];
-    const per = w.data.length / w.shape[0];
-    return [n, { ...w, data: w.data.slice(0, MLP_SHOWN * per), shape: [MLP_SHOWN, ...w.shape.slice(1)] }];
+    let w = trainer.weights(n);
+    if (arch === 'mlp') {
+      const per = w.data.length / w.shape[0];
+      w = { ...w, data: w.data.slice(0, MLP_SHOWN * per), shape: [MLP_SHOWN, ...w.shape.slice(1)] };
+    }
+    // The colour scale of the tiles (the page's own rule, views/heatmap.js), found here: sorting
+    // the values is the longest part of drawing them, and here it keeps off the page's thread.
+    return [n, { ...w, scale: robustScale(w.data) }];
   }));
 }
 
