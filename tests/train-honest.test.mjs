@@ -160,6 +160,9 @@ test('train: a refused learning rate stays on screen, Start says why it won\'t s
   await page.focus('#train-start');
   await page.keyboard.press('Space');
   await page.keyboard.press('Enter');
+  // Space with nothing focused is the scene's own Start key.
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('Space');
   await page.waitForTimeout(800);
   assert.equal(await page.isVisible('#train-error'), true, 'the refusal is still on screen after Start');
   assert.match(await page.textContent('#train-error'), /invalid lr = -1/);

@@ -22,7 +22,7 @@ const SHOW_ME = {
   digit: 3,
   stops: [
     { focus: 'pad', caption: 'A digit drawn on the pad: to the network it is 784 numbers, the 28 × 28 image beside it.' },
-    { focus: 'winner', caption: 'The slp neuron that answers most: its 784 weights look like the digit, red where its ink is.' },
+    { focus: 'winner', caption: 'The winning slp neuron\'s 784 weights beside the digit: red where ink raises its score, blue where ink lowers it.' },
     { focus: 'grid', caption: 'All ten templates with their cosine to the digit (1 = the same picture): the winner is outlined.' },
   ],
 };
