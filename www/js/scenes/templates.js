@@ -195,6 +195,8 @@ export class TemplatesScene extends Scene {
   }
 
   share() {
+    // A note about the link's drawing goes once another digit is drawn.
+    if (this.linkNote && !this.linkNote.hidden) this.linkNotes([]);
     const x = this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE);
     this.shared.setDigit(x ?? null, x ? this.pad.paths : null);
     this.version = this.shared.version;
