@@ -200,6 +200,8 @@ export class Trainer {
   explain(dataset: Dataset, index: number): StepExplain;
   /** The highest-loss image among the first `count` (1..10000) of `dataset`. */
   hardest(dataset: Dataset, count: number): { index: number; loss: number; label: number; predicted: number; count: number; wrong: number };
+  /** Each class template's cosine with the class's mean image in `dataset`, plain and centred (slp, mlp). */
+  templateCosines(dataset: Dataset): { plain: number[]; centred: number[]; least: number; leastClass: number };
   /** Throws the message `new Trainer` would for these settings and a dataset of `length` images. */
   static check(settings: TrainerSettings, length: number): void;
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };

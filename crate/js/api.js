@@ -235,6 +235,11 @@ export class Trainer extends Owned {
    * `{ index, loss, label, predicted, count, wrong }`.
    */
   hardest(dataset, count) { return raw.trainerHardest(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
+  /**
+   * How much the class templates look like the digits: `{ plain, centred, least, leastClass }`,
+   * each class's cosine with its mean image in `dataset` (dense models only).
+   */
+  templateCosines(dataset) { return raw.trainerTemplateCosines(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset')); }
   /** Throws what `new Trainer` would say of `settings` for a dataset of `length` images. */
   static check(settings, length) { raw.trainerCheck(settings, length); }
   /** `{ data, shape, bias }` of a parameterised layer (a copy). */

@@ -545,6 +545,47 @@ pub fn trainer_hardest(t: JsValue, dataset: JsValue, count: JsValue) -> Result<J
     })
 }
 
+/// How much a dense model's class templates look like the digits: per class, the cosine of its
+/// template with the class's mean image in `dataset`, plain and centred (`nn::templates`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TemplateCosines {
+    plain: Vec<f32>,
+    centred: Vec<f32>,
+    /// The smallest centred cosine and its class: every template looks at least this much like
+    /// its digit.
+    least: f32,
+    least_class: usize,
+}
+
+/// `{ plain, centred, least, leastClass }`: the cosines of the trainer's class templates (the
+/// slp's weight rows, the mlp's W₂·W₁) with the mean image of each class of `dataset`; the
+/// shipped slp's centred ones are all at least 0.6. Throws for the cnn.
+#[wasm_bindgen(js_name = trainerTemplateCosines)]
+pub fn trainer_template_cosines(t: JsValue, dataset: JsValue) -> Result<JsValue, JsError> {
+    use crate::nn::templates::{class_means, class_templates, template_cosines};
+    run(|| {
+        let c = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            let templates = class_templates(&tr.trainer.model)?;
+            with_dataset("dataset", &dataset, |d| {
+                Ok(template_cosines(&templates, &class_means(d)))
+            })
+        })?;
+        let (least_class, least) = c.iter().map(|&(_, centred)| centred).enumerate().fold(
+            (0, f32::INFINITY),
+            |a, (i, v)| if v < a.1 { (i, v) } else { a },
+        );
+        to_js(&TemplateCosines {
+            plain: c.iter().map(|p| p.0).collect(),
+            centred: c.iter().map(|p| p.1).collect(),
+            least,
+            least_class,
+        })
+    })
+}
+
 /// Checks trainer settings as `new Trainer` would for a dataset of `length` images, without
 /// one: throws the same message for a refused setting, returns nothing otherwise.
 #[wasm_bindgen(js_name = trainerCheck)]

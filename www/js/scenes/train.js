@@ -16,24 +16,25 @@ import { ShowMe } from '../views/showme.js';
 /**
  * "Show me": the scene's idea and its guided run, in one place. The run trains the slp from
  * zeros (the fastest to turn its weights into pictures) a few batches at a time and pauses at
- * moments read from the running training: after its first batch, then when the test subset's
- * accuracy (wasm's evaluation of 1,000 test images after every few batches) first reaches
- * `accuracy`, and last on the training image the model then gets most wrong (wasm's
+ * moments read from the running training: after its first batch; when every template's centred
+ * cosine with its digit's mean test image (wasm's `Trainer.templateCosines`) first reaches
+ * `cosine`; when the test subset's accuracy (wasm's evaluation of 1,000 test images) first
+ * reaches `accuracy`; and last on the training image the model then gets most wrong (wasm's
  * `Trainer.hardest`), slowed down.
  */
 const SHOW_ME = {
   idea: 'Every training step adds each image to the template of its digit and takes it away from the templates that fooled the model, so ten blank templates turn into pictures of digits.',
   stops: [
     { at: 'first batch', caption: 'After one batch of 64 images: each template is a faint copy of the few digits of its class it has seen, minus the others.' },
-    { accuracy: 0.5, caption: 'Half of the test digits already right: the templates are blobs where each digit puts its ink.' },
-    { accuracy: 0.85, caption: 'Past 85%: red strokes where the digit has ink, blue where the digits it is confused with do. The templates look like digits.' },
+    { cosine: 0.6, caption: 'Now every template looks like its digit: its centred cosine with the digit\'s mean test image has reached 0.6, as the shipped slp\'s do.' },
+    { accuracy: 0.85, caption: 'Past 85% right: red strokes where the digit has ink, blue where the digits it is confused with do.' },
     { at: 'hardest', caption: 'One image the model still gets most wrong, slowed down: dW adds it to its own template and subtracts it from the ones that outscored it.' },
   ],
 };
 /** The run's settings (the slp from zeros, plain SGD) and how many batches it trains between looks. */
 const SHOW_ME_RUN = { m: 'slp', opt: 'sgd', lr: '0.1', b: '64', init: 'zeros', aug: '0', seed: '1', w: '1', pace: '3000' };
 /** Longest stretch of weight-tile drawing in one animation frame (ms). */
-const TILE_BUDGET_MS = 8;
+const TILE_BUDGET_MS = 4;
 /** While tiles are still being drawn, newer weights wait this long at most (ms). */
 const WEIGHTS_EVERY_MS = 250;
 /** How many training images the one-step view looks through for the one the model gets most wrong. */
@@ -180,7 +181,8 @@ export class TrainScene extends Scene {
     this.weightsText = el('p.small', { text: '' });
     this.legend = el('div.scale-legend', {});
     this.tiles = el('div#train-tiles.train-tiles');
-    this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles);
+    this.templateCos = el('p#train-template-cos.small', { 'data-least': '' });
+    this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles, this.templateCos);
     r.append(this.weightsCard);
 
     this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
@@ -402,6 +404,9 @@ export class TrainScene extends Scene {
     this.testAcc = undefined;
     this.testSamples = undefined;
     this.fullAcc = null;
+    this.cosines = null;
+    this.templateCos.textContent = '';
+    this.templateCos.dataset.least = '';
     this.lastStatus = null;
     this.rate = null;
     this.pendingWeights = null;
@@ -498,6 +503,7 @@ export class TrainScene extends Scene {
       if (e.full) this.fullAcc = { epoch: e.epoch, accuracy: e.accuracy };
     }
     this.lastStatus = s;
+    if (m.cosines) this.showCosines(m.cosines);
     if (m.rate !== undefined) this.rate = m.rate;
     if (m.weights) this.pendingWeights = { model: s.model, weights: m.weights };
     this.showStatus(s, this.rate);
@@ -548,6 +554,13 @@ export class TrainScene extends Scene {
     if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
     if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
     st.textContent = parts.join(' · ');
+  }
+
+  /** How much the templates look like the digits (wasm's centred cosines with the mean test images). */
+  showCosines(c) {
+    this.cosines = c;
+    this.templateCos.dataset.least = String(c.least);
+    this.templateCos.textContent = `Every template's centred cosine with its digit's mean test image is at least ${c.least.toFixed(2)} (the lowest: digit ${c.leastClass}); the shipped slp's are all above 0.6.`;
   }
 
   /** The templates (slp), hidden neurons (mlp) or kernels (cnn), on one colour scale. */
@@ -790,7 +803,7 @@ export class TrainScene extends Scene {
   /** Trains `n` batches and waits for the report (with the test subset's accuracy). */
   async showMeSteps(n, run) {
     const done = this.nextEvent('progress', (m) => m.stepped !== undefined);
-    this.pool.send({ type: 'step', n });
+    this.pool.send({ type: 'step', n, cosines: true });
     await done;
     run.check();
   }
@@ -812,10 +825,11 @@ export class TrainScene extends Scene {
       await run.wait(pace * 5);
       await this.showMeSteps(1, run);
       this.weightsCard.scrollIntoView({ block: 'center' });
-    } else if (stop.accuracy) {
-      // A few batches at a time, each followed by wasm's evaluation of the test subset.
+    } else if (stop.accuracy || stop.cosine) {
+      // A few batches at a time, each followed by wasm's evaluation of the test subset and of the templates.
+      const reached = () => (stop.accuracy ? this.testAcc >= stop.accuracy : this.cosines?.least >= stop.cosine);
       let n = 1;
-      while (!(this.testAcc >= stop.accuracy) && (this.lastStatus?.samples ?? 0) < 3 * this.lim.batch[1]) {
+      while (!reached() && (this.lastStatus?.samples ?? 0) < 3 * this.lim.batch[1]) {
         await run.wait(pace);
         await this.showMeSteps(n, run);
         n = Math.min(n + 1, 6);

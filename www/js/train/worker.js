@@ -247,7 +247,9 @@ self.onmessage = async (e) => {
         needTrainer();
         if (running) break;
         const s = await chunk(Math.max(1, Math.min(1000, Math.floor(Number(m.n) || 1))));
-        report({ evaluation: evaluate(false), rate: null, stepped: s.samples });
+        // On request: how much the class templates look like the test set's mean digits.
+        const extra = m.cosines ? { cosines: trainer.templateCosines(test) } : {};
+        report({ evaluation: evaluate(false), rate: null, stepped: s.samples, ...extra });
         break;
       }
       case 'explain': {

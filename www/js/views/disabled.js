@@ -43,7 +43,9 @@ function tipOf(control) {
  */
 export function setDisabled(control, reason) {
   install();
-  control.disabled = false;
+  if (control.disabled) control.disabled = false;
+  // Unchanged: nothing to write (a scene may call this on every update).
+  if ((reason || null) === (control.getAttribute('aria-disabled') === 'true' ? control.dataset.disabledWhy : null)) return;
   if (reason) {
     const tip = tipOf(control);
     tip.textContent = reason;
