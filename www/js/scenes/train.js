@@ -26,8 +26,8 @@ const SHOW_ME = {
   idea: 'Every training step adds each image to the template of its digit and takes it away from the templates that fooled the model, so ten blank templates turn into pictures of digits.',
   stops: [
     { at: 'first batch', caption: 'After one batch of 64 images: each template is a faint copy of the few digits of its class it has seen, minus the others.' },
-    { cosine: 0.6, caption: 'Now every template looks like its digit: its centred cosine with the digit\'s mean test image has reached 0.6, as the shipped slp\'s do.' },
-    { accuracy: 0.85, caption: 'Past 85% right: red strokes where the digit has ink, blue where the digits it is confused with do.' },
+    { cosine: 0.6, caption: 'A few batches in, every template already looks like its digit (centred cosine with its mean test image ≥ 0.6, like the shipped slp), though the model is still often wrong.' },
+    { accuracy: 0.85, caption: 'Thousands of images later, 85% right: the templates sharpen, blue where the digits they are confused with put ink.' },
     { at: 'hardest', caption: 'One image the model still gets most wrong, slowed down: dW adds it to its own template and subtracts it from the ones that outscored it.' },
   ],
 };
