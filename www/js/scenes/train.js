@@ -524,6 +524,8 @@ export class TrainScene extends Scene {
       if (this.root.hidden) return;
       this.loss.draw();
       this.acc.draw();
+      // The first frame after the scene shows draws the curves only; the weights the next.
+      if (this.deferWeights) { this.deferWeights = false; if (this.pendingWeights) this.draw(); return; }
       const w = this.pendingWeights;
       // New weights at most every WEIGHTS_EVERY_MS while the last ones are still being drawn
       // (the curves and the status follow every report).
@@ -885,6 +887,7 @@ export class TrainScene extends Scene {
   async show() {
     this.showSources();
     this.ctx.changed();
+    this.deferWeights = true;
     this.draw();
   }
 
