@@ -197,6 +197,8 @@ export class Dataset {
   label(i: number): number;
   free(): void;
 }
+/** Why `bytes` is not a model the page can run, in plain words; undefined when it loads. */
+export function modelFileProblem(bytes: Uint8Array): string | undefined;
 export interface TrainerSettings {
   model: 'slp' | 'mlp' | 'cnn';
   optimizer?: 'sgd' | 'momentum' | 'adam';
@@ -229,6 +231,12 @@ export class Trainer {
   apply(grads: Float32Array[]): TrainStatus;
   evaluate(dataset: Dataset, count: number): { loss: number; accuracy: number; count: number };
   explain(dataset: Dataset, index: number): StepExplain;
+  /** The highest-loss image among the first `count` (1..10000) of `dataset`. */
+  hardest(dataset: Dataset, count: number): { index: number; loss: number; label: number; predicted: number; count: number; wrong: number };
+  /** Each class template's cosine with the class's mean image in `dataset`, plain and centred (slp, mlp). */
+  templateCosines(dataset: Dataset): { plain: number[]; centred: number[]; least: number; leastClass: number };
+  /** Throws the message `new Trainer` would for these settings and a dataset of `length` images. */
+  static check(settings: TrainerSettings, length: number): void;
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
   save(): Uint8Array;
   free(): void;

@@ -17,6 +17,7 @@ export {
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
   traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls, pytorchCode,
+  modelFileProblem,
 } from './convscope.js';
 
 const WRAP = Symbol('wrap');
@@ -232,6 +233,18 @@ export class Trainer extends Owned {
   evaluate(dataset, count) { return raw.trainerEvaluate(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
   /** One training step slowed down, for image `index` of `dataset` (changes nothing). */
   explain(dataset, index) { return raw.trainerExplain(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), index); }
+  /**
+   * The image the model gets most wrong (highest loss) among the first `count` of `dataset`:
+   * `{ index, loss, label, predicted, count, wrong }`.
+   */
+  hardest(dataset, count) { return raw.trainerHardest(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
+  /**
+   * How much the class templates look like the digits: `{ plain, centred, least, leastClass }`,
+   * each class's cosine with its mean image in `dataset` (dense models only).
+   */
+  templateCosines(dataset) { return raw.trainerTemplateCosines(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset')); }
+  /** Throws what `new Trainer` would say of `settings` for a dataset of `length` images. */
+  static check(settings, length) { raw.trainerCheck(settings, length); }
   /** `{ data, shape, bias }` of a parameterised layer (a copy). */
   weights(name) { return raw.trainerWeights(Trainer.handle(this, 'this'), name); }
   /** The model as a safetensors file (`Uint8Array`) that `Model.load` and PyTorch read. */

@@ -160,8 +160,165 @@ pub fn f16_to_f32(h: u16) -> f32 {
     half::f16::from_bits(h).to_f32()
 }
 
+/// Largest safetensors header (its JSON) a model file can have: a few hundred bytes per
+/// tensor, so a model's is far below this.
+pub const MAX_HEADER: u64 = 1 << 20;
+
+/// What a file that does not start like a safetensors file starts like, in words ("text",
+/// "JSON text", "a zip archive (PyTorch's .pt / .pth files are zip archives)", …), or `None`
+/// when it could be one (8 bytes giving a header length that fits in the file, and the header
+/// opening with `{`) or its start is not recognised.
+pub fn looks_like(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.len() >= 9 {
+        let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        if n <= (bytes.len() - 8) as u64 && bytes[8] == b'{' {
+            return None;
+        }
+    }
+    let starts = |m: &[u8]| bytes.starts_with(m);
+    let magic: &[(&[u8], &str)] = &[
+        (
+            b"PK\x03\x04",
+            "a zip archive (PyTorch's .pt / .pth files are zip archives)",
+        ),
+        (b"\x1f\x8b", "gzip-compressed data"),
+        (b"\x89HDF", "an HDF5 file (Keras' .h5 format)"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"%PDF", "a PDF document"),
+        (b"\x93NUMPY", "a NumPy array (.npy)"),
+        (b"\x00asm", "a WebAssembly module"),
+    ];
+    if let Some((_, what)) = magic.iter().find(|(m, _)| starts(m)) {
+        return Some(what);
+    }
+    // A Python pickle (torch.save's legacy format) opens with PROTO 2..5.
+    if bytes.len() >= 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
+        return Some("a Python pickle (torch.save's older format)");
+    }
+    // ONNX: a protobuf ModelProto, field 1 (ir_version, a small varint) and then another field.
+    if bytes.len() >= 3
+        && bytes[0] == 0x08
+        && bytes[1] < 0x80
+        && [0x12, 0x1a, 0x22, 0x2a, 0x3a, 0x40, 0x42].contains(&bytes[2])
+    {
+        return Some("an ONNX model (protobuf)");
+    }
+    // Text: the first bytes are printable (UTF-8 allowed), with no NUL.
+    let head = &bytes[..bytes.len().min(256)];
+    let text = !head.is_empty()
+        && head
+            .iter()
+            .all(|&b| b >= 0x20 || b == b'\n' || b == b'\r' || b == b'\t')
+        && std::str::from_utf8(head).map_or_else(|e| e.valid_up_to() + 4 >= head.len(), |_| true);
+    if text {
+        let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        return Some(match first {
+            Some(b'{') | Some(b'[') => "JSON text",
+            Some(b'<') => "HTML or XML text",
+            _ => "text",
+        });
+    }
+    None
+}
+
+/// The first bytes of a file, printed for a message: `"hello, w"` (printable ASCII) or hex.
+fn first_bytes(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(8)];
+    if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("{:?}", String::from_utf8_lossy(head))
+    } else {
+        head.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Refuses a file whose start is not a safetensors header, saying what it looks like:
+/// "not a safetensors file: it starts with text (\"hello, w\"), …".
+pub fn check_start(bytes: &[u8]) -> Result<()> {
+    if bytes.len() < 8 {
+        return Err(werr(format!(
+            "truncated file: {} bytes, a safetensors file starts with an 8-byte header length",
+            bytes.len()
+        )));
+    }
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    if let Some(what) = looks_like(bytes) {
+        return Err(werr(format!(
+            "not a safetensors file: it starts with {what} ({}), so its first 8 bytes would give a header of {n} bytes",
+            first_bytes(bytes)
+        )));
+    }
+    Ok(())
+}
+
+/// Why `bytes` is not a model this page can run, in plain words for a person (the loader's
+/// exact message says it in detail): "this is not a model file: it starts with text, not a
+/// safetensors header". `None` when it loads.
+pub fn problem_in_plain_words(bytes: &[u8]) -> Option<String> {
+    if bytes.len() < 8 {
+        return Some(format!(
+            "this is not a model file: it is {} bytes long, too short for a safetensors header",
+            bytes.len()
+        ));
+    }
+    if let Some(what) = looks_like(bytes) {
+        return Some(format!(
+            "this is not a model file: it starts with {what}, not a safetensors header"
+        ));
+    }
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    if n > MAX_HEADER {
+        return Some(
+            "this is not a model file: its first 8 bytes are not a safetensors header's length"
+                .into(),
+        );
+    }
+    let meta = match parse(bytes) {
+        Err(_) if 8 + n as usize > bytes.len() => {
+            return Some("this model file is cut short: it ends inside its header".into())
+        }
+        Err(e) if e.to_string().contains("truncated") => {
+            return Some("this model file is cut short: its weights are not all there".into())
+        }
+        Err(_) => {
+            return Some("this is not a model file: it is not a readable safetensors file".into())
+        }
+        Ok((_, meta)) => meta,
+    };
+    let arch = meta.as_ref().and_then(|m| m.get("arch"));
+    match arch.map(|a| Arch::from_name(a)) {
+        None => {
+            return Some("this is a safetensors file, but not a model of this page: its metadata does not name slp, mlp or cnn".into())
+        }
+        Some(Err(_)) => {
+            return Some(format!(
+                "this is a safetensors file of a model this page does not have ({:?}): it runs slp, mlp and cnn",
+                arch.expect("named")
+            ))
+        }
+        Some(Ok(_)) => {}
+    }
+    match Model::from_safetensors(bytes) {
+        Ok(_) => None,
+        Err(e) if e.to_string().contains("not finite") => Some(format!(
+            "this {} model has weights that are not numbers (NaN or infinity)",
+            arch.expect("named")
+        )),
+        Err(_) => Some(format!(
+            "this file says it is the {} model, but its tensors do not match this page's {}",
+            arch.expect("named"),
+            arch.expect("named")
+        )),
+    }
+}
+
 /// Parses the container, turning the crate's errors into sentences.
 fn parse(bytes: &[u8]) -> Result<(SafeTensors<'_>, Option<HashMap<String, String>>)> {
+    check_start(bytes)?;
     if bytes.len() < 8 {
         return Err(werr(format!(
             "truncated file: {} bytes, a safetensors file starts with an 8-byte header length",
@@ -324,6 +481,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn says_what_a_file_that_is_not_a_model_looks_like() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"hello, world, this is a text file\n",
+                "it starts with text, not a safetensors header",
+            ),
+            (
+                b"{\"arch\": \"slp\", \"weights\": [1, 2]}",
+                "it starts with JSON text, not",
+            ),
+            (b"  <html><body>404</body></html>", "HTML or XML text"),
+            (
+                b"PK\x03\x04\x14\0\0\0\x08\0archive/data.pkl",
+                "a zip archive (PyTorch",
+            ),
+            (b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P", "a Python pickle"),
+            (b"\x08\x07\x12\x07pytorch\x1a\x032.1", "an ONNX model"),
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "a PNG image"),
+            (b"\x1f\x8b\x08\0\0\0\0\0\0\x03", "gzip-compressed data"),
+        ];
+        for (bytes, want) in cases {
+            let plain = problem_in_plain_words(bytes).unwrap();
+            assert!(
+                plain.starts_with("this is not a model file: it starts with"),
+                "{plain}"
+            );
+            assert!(plain.contains(want), "{plain} / {want}");
+            let e = err(bytes);
+            assert!(
+                e.starts_with("weights error: not a safetensors file: it starts with"),
+                "{e}"
+            );
+            assert!(e.contains("would give a header of"), "{e}");
+        }
+        // The issue's file: text read as a header length.
+        let e = err(b"hello, this is not a model at all");
+        assert!(e.contains("8367736964726416744"), "{e}");
+        assert!(e.contains("text (\"hello, t\")"), "{e}");
+        // Every model of every architecture loads, F32 and F16, and none is called anything.
+        for arch in Arch::ALL {
+            let m = Model::init(arch, 3);
+            for dt in [Dtype::F32, Dtype::F16] {
+                let b = m.to_safetensors_as(dt).unwrap();
+                assert_eq!(looks_like(&b), None);
+                assert_eq!(problem_in_plain_words(&b), None);
+            }
+        }
+        // A damaged model file is named for what it is.
+        let good = Model::init(Arch::Slp, 1).to_safetensors().unwrap();
+        let p = problem_in_plain_words(&good[..good.len() - 9]).unwrap();
+        assert!(p.contains("cut short"), "{p}");
+        assert!(problem_in_plain_words(&good[..5])
+            .unwrap()
+            .contains("5 bytes long"));
+        let p = problem_in_plain_words(&build(&parts(&Model::init(Arch::Mlp, 1)), Some("slp")))
+            .unwrap();
+        assert!(
+            p.contains("says it is the slp model, but its tensors do not match"),
+            "{p}"
+        );
+        let p = problem_in_plain_words(&build(&parts(&Model::init(Arch::Mlp, 1)), None)).unwrap();
+        assert!(p.contains("does not name slp, mlp or cnn"), "{p}");
     }
 
     #[test]

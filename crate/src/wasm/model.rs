@@ -86,6 +86,8 @@ struct LayerInfo {
 pub fn model_load(bytes: JsValue) -> Result<f64, JsError> {
     run(|| {
         let bytes = js::typed::<u8>("bytes", &bytes, js::at_most("bytes", MAX_FILE))?;
+        // What a file that is no safetensors file looks like ("it starts with text"), first.
+        crate::nn::io::check_start(&bytes)?;
         if bytes.len() >= 8 {
             let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
             if header > MAX_HEADER {

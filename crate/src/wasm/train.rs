@@ -468,6 +468,159 @@ pub fn trainer_explain(t: JsValue, dataset: JsValue, index: JsValue) -> Result<J
     })
 }
 
+/// The image the model gets most wrong among the first `count` of a dataset.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hardest {
+    /// Its index in the dataset.
+    index: usize,
+    /// Its cross-entropy, −ln p(label).
+    loss: f32,
+    label: u8,
+    /// The class the model answers.
+    predicted: usize,
+    /// How many images were looked at, and how many of them the model gets wrong.
+    count: usize,
+    wrong: usize,
+}
+
+/// Highest-loss image of the first `n` of `d` under `model` (the first one on a tie).
+fn hardest(model: &crate::nn::Model, d: &Dataset, n: usize) -> crate::Result<Hardest> {
+    let n = n.min(d.len());
+    let mut best = Hardest {
+        index: 0,
+        loss: f32::NEG_INFINITY,
+        label: 0,
+        predicted: 0,
+        count: n,
+        wrong: 0,
+    };
+    let mut img = vec![0.0f32; PIXELS];
+    for start in (0..n).step_by(250) {
+        let end = (start + 250).min(n);
+        let mut x = vec![0.0f32; (end - start) * PIXELS];
+        for i in start..end {
+            d.image_f32(i, &mut img);
+            x[(i - start) * PIXELS..(i - start + 1) * PIXELS].copy_from_slice(&img);
+        }
+        let t = model.forward_batch(crate::tensor::Tensor::new(x, &[end - start, 1, 28, 28])?)?;
+        let p = t.acts.last().expect("a model has layers");
+        for (k, row) in p.data().chunks_exact(10).enumerate() {
+            let i = start + k;
+            let label = d.labels[i];
+            let predicted = crate::nn::argmax(row);
+            if predicted != label as usize {
+                best.wrong += 1;
+            }
+            let loss = -row[label as usize].max(1e-12).ln();
+            if loss > best.loss {
+                (best.index, best.loss, best.label, best.predicted) = (i, loss, label, predicted);
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Most images `trainerHardest` looks at.
+pub const MAX_HARDEST: usize = 10_000;
+
+/// The image the current model gets most wrong (the highest loss) among the first `count` of
+/// `dataset`: `{ index, loss, label, predicted, count, wrong }` (`wrong`: how many of the
+/// `count` it answers wrongly). The one-step view starts there.
+#[wasm_bindgen(js_name = trainerHardest)]
+pub fn trainer_hardest(t: JsValue, dataset: JsValue, count: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let Whole(n) = arg("count", "Trainer.hardest", &count)?;
+        if n == 0 || n > MAX_HARDEST {
+            return Err(ArgError::new("count", n, format!("must be 1..{MAX_HARDEST}")).into());
+        }
+        let h = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            with_dataset("dataset", &dataset, |d| {
+                Ok(hardest(&tr.trainer.model, d, n)?)
+            })
+        })?;
+        to_js(&h)
+    })
+}
+
+/// How much a dense model's class templates look like the digits: per class, the cosine of its
+/// template with the class's mean image in `dataset`, plain and centred (`nn::templates`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TemplateCosines {
+    plain: Vec<f32>,
+    centred: Vec<f32>,
+    /// The smallest centred cosine and its class: every template looks at least this much like
+    /// its digit.
+    least: f32,
+    least_class: usize,
+}
+
+/// `{ plain, centred, least, leastClass }`: the cosines of the trainer's class templates (the
+/// slp's weight rows, the mlp's W₂·W₁) with the mean image of each class of `dataset`; the
+/// shipped slp's centred ones are all at least 0.6. Throws for the cnn.
+#[wasm_bindgen(js_name = trainerTemplateCosines)]
+pub fn trainer_template_cosines(t: JsValue, dataset: JsValue) -> Result<JsValue, JsError> {
+    use crate::nn::templates::{class_means, class_templates, template_cosines};
+    run(|| {
+        let c = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            let templates = class_templates(&tr.trainer.model)?;
+            with_dataset("dataset", &dataset, |d| {
+                Ok(template_cosines(&templates, &class_means(d)))
+            })
+        })?;
+        let (least_class, least) = c.iter().map(|&(_, centred)| centred).enumerate().fold(
+            (0, f32::INFINITY),
+            |a, (i, v)| if v < a.1 { (i, v) } else { a },
+        );
+        to_js(&TemplateCosines {
+            plain: c.iter().map(|p| p.0).collect(),
+            centred: c.iter().map(|p| p.1).collect(),
+            least,
+            least_class,
+        })
+    })
+}
+
+/// Checks trainer settings as `new Trainer` would for a dataset of `length` images, without
+/// one: throws the same message for a refused setting, returns nothing otherwise.
+#[wasm_bindgen(js_name = trainerCheck)]
+pub fn trainer_check(opts: JsValue, length: JsValue) -> Result<(), JsError> {
+    run(|| {
+        let Whole(n) = arg("length", "Trainer.check", &length)?;
+        let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", &opts)?
+            .ok_or_else(|| {
+                ArgError::new(
+                    "settings",
+                    "undefined",
+                    "must be an object like { model: \"slp\", lr: 0.1 }",
+                )
+            })?;
+        let s = settings(o)?;
+        Trainer::new(s, n)?;
+        Ok(())
+    })
+}
+
+/// Why `bytes` is not a model the page can run, in plain words ("this is not a model file: it
+/// starts with text, not a safetensors header"), or `undefined` when it loads: the page shows it
+/// above `Model.load`'s exact message.
+#[wasm_bindgen(js_name = modelFileProblem)]
+pub fn model_file_problem(bytes: JsValue) -> Result<Option<String>, JsError> {
+    run(|| {
+        let bytes = js::typed::<u8>(
+            "bytes",
+            &bytes,
+            js::at_most("bytes", super::model::MAX_FILE),
+        )?;
+        Ok(crate::nn::io::problem_in_plain_words(&bytes))
+    })
+}
+
 /// A parameterised layer's weight: `{ data: Float32Array (a copy), shape, bias }`.
 #[wasm_bindgen(js_name = trainerWeights)]
 pub fn trainer_weights(t: JsValue, name: JsValue) -> Result<JsValue, JsError> {

@@ -1,14 +1,31 @@
 // Scene "Templates": a dense layer's weights are not a black box. For the drawn
 // digit, the weights of the neuron that answered most, in the single-layer perceptron (slp,
 // 784→10) and in the MLP's hidden layer (784→128), drawn as 28×28 images beside the input,
-// with their cosine similarity; and all ten slp templates.
+// with their cosine similarity; and all ten slp templates. The scene has its own small pad,
+// which reads and writes the digit the scenes share (Draw's pad shows the same digit).
 
 import { Scene, el } from './base.js';
 import { Heatmap, robustScale } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
-import { rasterise, PAD_SIZE } from '../views/pad.js';
+import { Pad, rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
+import { ShowMe } from '../views/showme.js';
+
+/**
+ * "Show me": the idea and the guided run, in one place. The run draws `digit` on the pad stroke
+ * by stroke, then pauses on the winning neuron's weights beside the digit, and on the ten
+ * templates with their cosines (both computed in wasm).
+ */
+const SHOW_ME = {
+  idea: 'A neuron\'s answer is the dot product of its weights with the image, and a dot product is large when the two look alike: so the neuron that wins holds a picture of the digit.',
+  digit: 3,
+  stops: [
+    { focus: 'pad', caption: 'A digit drawn on the pad: to the network it is 784 numbers, the 28 × 28 image beside it.' },
+    { focus: 'winner', caption: 'The winning slp neuron\'s 784 weights beside the digit: red where ink raises its score, blue where ink lowers it.' },
+    { focus: 'grid', caption: 'All ten templates with their cosine to the digit (1 = the same picture): the winner is outlined.' },
+  ],
+};
 
 /** The scene's one setting as a link keeps it: the drawn digit (its strokes). */
 export const SCHEMA = [custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit')];
@@ -25,9 +42,13 @@ export class TemplatesScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
+    this.version = -1; // the shared drawing the pad shows
     this.build();
     this.ready = this.load();
-    this.shared.addEventListener('digit', () => { if (!this.root.hidden) this.update(); });
+    this.shared.addEventListener('digit', () => {
+      if (!this.showMe.run) this.focus(null); // a Show me outline goes with the digit it was about
+      if (!this.root.hidden) { this.syncPad(); this.update(); }
+    });
     this.shared.addEventListener('model', (e) => {
       if (e.detail.arch === 'cnn') return;
       this.ready = this.load().then(() => { if (!this.root.hidden) this.update(); });
@@ -40,6 +61,15 @@ export class TemplatesScene extends Scene {
       el('h2', { text: 'Weights that look like digits' }),
       el('p', { text: 'A dense neuron takes the dot product of its weights with the input, and a dot product is a similarity: it is large when the two look alike. Training nudges each neuron\'s weights toward the inputs it must answer, so the neuron that wins for your digit holds a picture of that digit.' })));
 
+    const showMeHost = el('div.tpl-showme.showme-host');
+    r.append(showMeHost);
+    this.showMe = new ShowMe(showMeHost, {
+      id: 'templates',
+      idea: SHOW_ME.idea,
+      stops: SHOW_ME.stops.map((st, i) => ({ caption: st.caption, go: (run) => this.showMeTo(st, i, run) })),
+      scope: r,
+    });
+
     const row = el('div.tpl-row');
     r.append(row);
     const card = (title, id) => {
@@ -49,10 +79,22 @@ export class TemplatesScene extends Scene {
       return c;
     };
     const cin = card('Your digit', 'tpl-input');
-    this.inputMap = new Heatmap(cin, { label: 'Your digit, 28 × 28', signed: false, size: 168 });
+    // The scene's own pad (the shared digit: what is drawn here shows on Draw, and back).
+    const padRow = el('div.tpl-padrow');
+    const padWrap = el('div.tpl-padwrap');
+    this.pad = new Pad(padWrap, {
+      label: 'Drawing pad: draw a digit with the mouse, a finger or a pen',
+      onChange: () => this.drawn(),
+      onStrokeEnd: () => this.committed(),
+    });
+    this.pad.canvas.id = 'tpl-pad'; // Draw's pad is #pad
+    this.inputMap = new Heatmap(padRow, { label: 'Your digit, 28 × 28, as the network reads it', signed: false, size: 84 });
     this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
-    this.inputCap = el('figcaption', { text: '28 × 28 input' });
-    cin.append(this.inputCap);
+    padRow.prepend(padWrap);
+    this.inputCap = el('figcaption', { text: 'the pad, and the 28 × 28 input it makes' });
+    cin.append(padRow, this.inputCap, el('div.buttons', {},
+      el('button#tpl-clear.secondary', { type: 'button', text: 'Clear', 'aria-label': 'Clear the pad', onclick: () => this.clear() }),
+      el('button#tpl-example-pad.secondary', { type: 'button', text: 'Example', 'aria-label': 'Draw an example digit', onclick: () => this.example() })));
 
     const cslp = card('Single-layer perceptron', 'tpl-slp');
     this.slpMap = new Heatmap(cslp, { label: 'Weights of the winning slp neuron', signed: true, size: 168 });
@@ -67,7 +109,7 @@ export class TemplatesScene extends Scene {
     cmlp.append(this.mlpCap, this.mlpCos);
 
     this.empty = el('div.card.empty-note', {},
-      el('p', { text: 'Nothing drawn yet. ' }, el('a', { href: '#draw', text: 'Draw a digit' }), ' or'),
+      el('p', { text: 'Nothing drawn yet. Draw a digit on the pad (or on ' }, el('a', { href: '#draw', text: 'Draw' }), '), or'),
       el('button#tpl-example', { type: 'button', text: 'use an example', 'aria-label': 'Use an example digit', onclick: () => this.example() }));
     r.append(this.empty);
 
@@ -138,9 +180,44 @@ export class TemplatesScene extends Scene {
     return rows.map((_, r) => g[r + 1] / Math.sqrt(g[0] * g[(r + 1) * k + r + 1]));
   }
 
-  async update() {
+  /** The pad changed under the pointer: the templates follow it live (the digit is shared at the stroke's end). */
+  drawn() {
+    if (this.pad.live.size === 0) return;
+    const x = this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE);
+    this.update(x ?? null);
+  }
+
+  /** A stroke ended: snap it to what a link stores, and share the digit. */
+  committed() {
+    if (this.pad.live.size) return;
+    this.pad.setPaths(this.pad.paths.map(snap));
+    this.share();
+  }
+
+  share() {
+    // A note about the link's drawing goes once another digit is drawn.
+    if (this.linkNote && !this.linkNote.hidden) this.linkNotes([]);
+    const x = this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE);
+    this.shared.setDigit(x ?? null, x ? this.pad.paths : null);
+    this.version = this.shared.version;
+    this.ctx.changed();
+  }
+
+  clear() {
+    this.pad.clear(false);
+    this.share();
+  }
+
+  /** Shows the shared drawing on the pad when another scene (or a link) set it. */
+  syncPad() {
+    if (this.shared.version === this.version) return;
+    this.version = this.shared.version;
+    if (this.shared.strokes) this.pad.setPaths(this.shared.strokes);
+    else if (!this.shared.digit) this.pad.clear(false);
+  }
+
+  async update(x = this.shared.digit) {
     await this.ready;
-    const x = this.shared.digit;
     this.empty.hidden = !!x;
     this.root.classList.toggle('nodigit', !x);
     if (!x || !this.slp) {
@@ -189,14 +266,54 @@ export class TemplatesScene extends Scene {
 
   async example() {
     const d = Math.floor((this.shared.version * 7) % 10);
-    const strokes = example(d).map(snap);
-    this.useStrokes(strokes);
-    this.ctx.changed();
+    this.pad.setPaths(example(d).map(snap));
+    this.share();
   }
 
   useStrokes(strokes) {
     const x = this.api.preprocess(rasterise(strokes), PAD_SIZE, PAD_SIZE);
     this.shared.setDigit(x ?? null, x ? strokes : null);
+    this.syncPad();
+  }
+
+  /** Outlines the part of the scene a Show me pause is about (null: none). */
+  focus(node) {
+    for (const n of this.root.querySelectorAll('.showme-focus')) n.classList.remove('showme-focus');
+    if (node) {
+      node.classList.add('showme-focus');
+      node.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  /** Brings the guided run to the moment `stop` names (see SHOW_ME). */
+  async showMeTo(stop, i, run) {
+    await this.ready;
+    if (stop.focus === 'pad') {
+      // The example digit drawn stroke by stroke, the templates following it.
+      this.focus(null);
+      this.pad.clear(false);
+      this.share();
+      const strokes = example(SHOW_ME.digit).map(snap);
+      const done = [];
+      for (const stroke of strokes) {
+        for (let k = 2; k <= stroke.length; k += 2) {
+          this.pad.setPaths([...done, stroke.slice(0, k)]);
+          this.update(this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE) ?? null);
+          await run.wait(this.shared.reducedMotion ? 0 : 16);
+        }
+        done.push(stroke);
+      }
+      this.pad.setPaths(done);
+      this.share();
+      await this.update();
+      this.focus(this.root.querySelector('#tpl-input'));
+    } else if (stop.focus === 'winner') {
+      await this.update();
+      this.focus(this.root.querySelector('#tpl-slp'));
+    } else {
+      this.focus(this.grid);
+    }
+    await run.wait(50);
   }
 
   getState() {
@@ -210,6 +327,7 @@ export class TemplatesScene extends Scene {
   }
 
   async show() {
+    this.syncPad();
     await this.update();
     this.ctx.changed();
   }

@@ -11,6 +11,35 @@ import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
 import { int, num, oneOf, flag, readLink, writeLink, buildControls, fieldOf } from './schema.js';
 import { CodeView } from '../views/code.js';
+import { setDisabled } from '../views/disabled.js';
+import { ShowMe } from '../views/showme.js';
+
+/**
+ * "Show me": the scene's idea and its guided run, in one place. The run trains the slp from
+ * zeros (the fastest to turn its weights into pictures) a few batches at a time and pauses at
+ * moments read from the running training: after its first batch; when every template's centred
+ * cosine with its digit's mean test image (wasm's `Trainer.templateCosines`) first reaches
+ * `cosine`; when the test subset's accuracy (wasm's evaluation of 1,000 test images) first
+ * reaches `accuracy`; and last on the training image the model then gets most wrong (wasm's
+ * `Trainer.hardest`), slowed down.
+ */
+const SHOW_ME = {
+  idea: 'Every training step adds each image to the template of its digit and takes it away from the templates that fooled the model, so ten blank templates turn into pictures of digits.',
+  stops: [
+    { at: 'first batch', caption: 'After one batch of 64 images: each template is a faint copy of the few digits of its class it has seen, minus the others.' },
+    { cosine: 0.6, caption: 'A few batches in, every template already looks like its digit (centred cosine with its mean test image ≥ 0.6, like the shipped slp), though the model is still often wrong.' },
+    { accuracy: 0.85, caption: 'Thousands of images later, 85% right: the templates sharpen, blue where the digits they are confused with put ink.' },
+    { at: 'hardest', caption: 'One image the model still gets most wrong, slowed down: dW adds it to its own template and subtracts it from the ones that outscored it.' },
+  ],
+};
+/** The run's settings (the slp from zeros, plain SGD) and how many batches it trains between looks. */
+const SHOW_ME_RUN = { m: 'slp', opt: 'sgd', lr: '0.1', b: '64', init: 'zeros', aug: '0', seed: '1', w: '1', pace: '3000' };
+/** Longest stretch of weight-tile drawing in one animation frame (ms). */
+const TILE_BUDGET_MS = 4;
+/** While tiles are still being drawn, newer weights wait this long at most (ms). */
+const WEIGHTS_EVERY_MS = 250;
+/** How many training images the one-step view looks through for the one the model gets most wrong. */
+const HARDEST_OF = 1000;
 
 const MODELS = {
   slp: 'single-layer perceptron (784 → 10)',
@@ -65,11 +94,15 @@ export class TrainScene extends Scene {
     this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
     this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1' };
+    this.lim = this.api.traceControls().train;
     this.running = false;
     this.started = false;
     this.lastStatus = null;
+    this.refused = null; // the trainer's message for a refused setting, while it stands
     this.build();
     this.wire();
+    this.check();
+    this.updateButtons();
   }
 
   build() {
@@ -78,6 +111,16 @@ export class TrainScene extends Scene {
       el('h2', { text: 'Train it here and watch the weights become digits' }),
       el('p', {}, 'Each step moves a dense layer\'s weights by ', el('code', { text: 'dW = Xᵀ · dout' }),
         ': the inputs, scaled by how wrong each output was. The neuron for "3" keeps adding a little of every 3 and subtracting a little of the digits that fooled it, so its weights drift toward a picture of a 3. Press start: the training runs on convscope\'s own SIMD kernels, in Web Workers, on the 60,000 MNIST training images.')));
+    // The bar is the scene's own child, so it can stay in view (sticky) while a run plays.
+    const showMeHost = el('div.train-showme.showme-host');
+    r.append(showMeHost);
+    this.showMe = new ShowMe(showMeHost, {
+      id: 'train',
+      idea: SHOW_ME.idea,
+      stops: SHOW_ME.stops.map((st) => ({ caption: st.caption, go: (run) => this.showMeTo(st, run) })),
+      before: () => this.showMeBefore(),
+      scope: r,
+    });
 
     const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
     // The controls are built from the schema, in a label each (its hint under it).
@@ -109,6 +152,7 @@ export class TrainScene extends Scene {
     this.loadText = el('span.small', { text: '' });
     this.status = el('p#train-status.train-status', { role: 'status', 'data-samples': '0', 'data-samples-per-s': '', 'data-epoch': '0', 'data-test-acc': '' });
     this.errorBox = el('p#train-error.error', { role: 'alert', hidden: true });
+    this.errorWhat = null;
     const head = el('div.train-head', {}, form, el('div.card.train-run', {}, buttons, el('div.loadline', {}, this.load, this.loadText), this.status, this.errorBox, this.note));
     this.code = new CodeView(head.lastChild, { id: 'train', title: 'This model and its training in PyTorch' });
     r.append(head);
@@ -139,30 +183,40 @@ export class TrainScene extends Scene {
     this.weightsText = el('p.small', { text: '' });
     this.legend = el('div.scale-legend', {});
     this.tiles = el('div#train-tiles.train-tiles');
-    this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles);
+    this.templateCos = el('p#train-template-cos.small', { 'data-least': '' });
+    this.weightsCard.append(this.weightsTitle, this.weightsText, this.legend, this.tiles, this.templateCos);
     r.append(this.weightsCard);
 
     this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
     this.stepIndex = this.ctl.img.input;
-    this.stepIndex.value = '0';
+    // Empty: the image the current model gets most wrong (wasm looks through the first 1,000).
+    this.stepIndex.value = '';
+    this.stepIndex.placeholder = 'auto';
     this.stepBody = el('div.onestep-body');
+    this.stepPicked = el('p#train-explain-picked.small', { role: 'status' });
     this.stepCard.append(
       el('h3', { text: 'One step, slowed down' }),
-      el('p.small', { text: 'Pick one training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone.' }),
+      el('p.small', { text: `One training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone. Left empty, the image is the one the current model gets most wrong among the first ${HARDEST_OF.toLocaleString('en-US')}.` }),
       el('div.buttons', {}, el('label.field', {}, el('span', { text: 'Training image' }), this.stepIndex),
-        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((Number(this.stepIndex.value) || 0) + 1); this.ctx.changed(); this.explain(); } }),
+        el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((this.shownIndex ?? -1) + 1); this.ctx.changed(); this.explain(); } }),
+        el('button#train-explain-hardest.secondary', { type: 'button', text: 'One it gets wrong', onclick: () => { this.stepIndex.value = ''; this.ctx.changed(); this.explain(); } }),
         el('button#train-explain.secondary', { type: 'button', text: 'Show the step', onclick: () => this.explain() })),
+      this.stepPicked,
       this.stepBody);
     r.append(this.stepCard);
 
     this.useCard = el('section.card.train-use', { 'aria-label': 'Use a model' });
-    this.btnUse = el('button#train-use', { type: 'button', text: 'Use this model in Draw and Templates', disabled: true });
-    this.btnDownload = el('button#train-download.secondary', { type: 'button', text: 'Download (.safetensors)', disabled: true });
+    this.btnUse = el('button#train-use', { type: 'button', text: 'Use this model in Draw and Templates' });
+    this.btnDownload = el('button#train-download.secondary', { type: 'button', text: 'Download (.safetensors)' });
     this.fileInput = el('input#model-file', { type: 'file', accept: '.safetensors,application/octet-stream', 'aria-label': 'Load a .safetensors model file' });
     this.drop = el('div#model-drop.dropzone', { tabindex: '-1' }, el('p', { text: 'Or drop a .safetensors file here: a model saved by this page or by the README\'s PyTorch recipe.' }), this.fileInput);
     this.useStatus = el('p#model-status.small', { role: 'status', 'aria-live': 'polite' });
+    // A file that could not be loaded: why, in plain words (wasm's), and the loader's exact message.
+    this.fileError = el('div#model-error.file-error', { role: 'alert', hidden: true },
+      this.fileErrorPlain = el('p.file-error-plain'),
+      this.fileErrorExact = el('p.file-error-exact', {}, el('span', { text: 'The loader said: ' }), this.fileErrorCode = el('code')));
     this.btnShipped = el('button#model-shipped.secondary', { type: 'button', text: 'Back to the shipped models', hidden: true });
-    this.useCard.append(el('h3', { text: 'Use what you trained' }), el('div.buttons', {}, this.btnUse, this.btnDownload, this.btnShipped), this.drop, this.useStatus);
+    this.useCard.append(el('h3', { text: 'Use what you trained' }), el('div.buttons', {}, this.btnUse, this.btnDownload, this.btnShipped), this.drop, this.fileError, this.useStatus);
     r.append(this.useCard);
   }
 
@@ -188,7 +242,7 @@ export class TrainScene extends Scene {
     const p = this.pool;
     p.addEventListener('phase', (e) => this.phase(e.detail));
     p.addEventListener('progress', (e) => this.progress(e.detail));
-    p.addEventListener('paused', (e) => { if (e.detail.status) this.showStatus(e.detail.status, null); });
+    p.addEventListener('paused', (e) => { if (e.detail.status) { this.lastStatus = e.detail.status; this.rate = null; this.draw(); } });
     p.addEventListener('explain', (e) => this.showStep(e.detail));
     p.addEventListener('saved', (e) => this.saved(e.detail));
     p.addEventListener('error', (e) => this.error(e.detail));
@@ -226,11 +280,38 @@ export class TrainScene extends Scene {
       s.w = this.inWorkers.value;
       s.pace = this.inPace.value;
     }
+    // A note about the link explains settings the viewer has now set themselves.
+    this.linkNotes([]);
     this.showControls();
     this.ctx.changed();
+    this.check();
     if (changed === this.inWorkers || (this.poolReady && this.pool.count !== Number(s.w))) this.restartPool();
     else if (changed === this.inPace) this.sendPace();
-    else { this.applySettings(); this.sendPace(); }
+    else {
+      // Any other setting starts a new run: nothing of the last one stays on screen.
+      // (A refused one starts none: the workers keep the last run, and the page shows it.)
+      if (!this.refused && JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
+      this.applySettings();
+      this.sendPace();
+    }
+  }
+
+  /**
+   * Asks wasm whether the settings shown would be taken (`Trainer.check`, the trainer's own
+   * rules), so a refused one is named at once and stays named, and Start says why it won't start.
+   */
+  check() {
+    try {
+      this.api.Trainer.check(this.settings(), this.lim.batch[1]);
+      this.refused = null;
+      if (this.errorWhat === 'settings') this.clearError();
+    } catch (err) {
+      this.refused = err.message;
+      this.showError('settings', `Settings refused: ${err.message}`);
+      // The run in the workers goes on with the last settings taken: stop it, the settings shown are not its.
+      if (this.running) this.pause();
+    }
+    this.updateButtons();
   }
 
   noteText(text) { this.note.textContent = text; }
@@ -240,13 +321,21 @@ export class TrainScene extends Scene {
   }
 
   error({ what, message }) {
-    if (what === 'settings') this.refused = true;
-    this.errorBox.hidden = false;
-    this.errorBox.textContent = what === 'settings' ? `Settings refused: ${message}` : message;
-    if (what === 'train' || what === 'step') this.setRunning(false);
+    if (what === 'settings') {
+      this.refused = message;
+      this.showError('settings', `Settings refused: ${message}`);
+    } else this.showError(what, message);
+    if (what === 'train' || what === 'step' || what === 'settings') this.setRunning(false);
+    this.updateButtons();
   }
 
-  clearError() { this.errorBox.hidden = true; this.errorBox.textContent = ''; }
+  showError(what, text) {
+    this.errorWhat = what;
+    this.errorBox.hidden = false;
+    this.errorBox.textContent = text;
+  }
+
+  clearError() { this.errorWhat = null; this.errorBox.hidden = true; this.errorBox.textContent = ''; }
 
   phase({ phase, loaded, total }) {
     if (phase === 'download') {
@@ -272,8 +361,6 @@ export class TrainScene extends Scene {
         this.phase({ phase: 'ready' });
         this.pool.send({ type: 'pace', pace: this.state.pace === 'full' ? 0 : Number(this.state.pace) });
         this.settingsSent = JSON.stringify(this.settings());
-        this.btnUse.disabled = false;
-        this.btnDownload.disabled = false;
       })();
       this.poolReady.catch((err) => {
         this.poolReady = null;
@@ -287,7 +374,7 @@ export class TrainScene extends Scene {
     this.setRunning(false);
     this.pool.stop();
     this.poolReady = null;
-    this.clearCurves();
+    this.clearRun();
     if (this.started) await this.ensurePool();
   }
 
@@ -296,8 +383,7 @@ export class TrainScene extends Scene {
     if (!this.poolReady) return;
     await this.poolReady;
     const text = JSON.stringify(this.settings());
-    if (text === this.settingsSent) return;
-    this.clearError();
+    if (text === this.settingsSent || this.refused) return;
     this.pendingReset = true;
     this.settingsSent = text;
     this.setRunning(false);
@@ -310,20 +396,64 @@ export class TrainScene extends Scene {
     this.rates = [];
   }
 
+  /**
+   * Clears every figure of the last run (after Reset or a change of model or setting): the
+   * curves, the status line and its numbers, the weights, the slowed-down step.
+   */
+  clearRun() {
+    this.clearCurves();
+    this.loss.draw();
+    this.acc.draw();
+    this.testAcc = undefined;
+    this.testSamples = undefined;
+    this.fullAcc = null;
+    this.cosines = null;
+    this.templateCos.textContent = '';
+    this.templateCos.dataset.least = '';
+    this.lastStatus = null;
+    this.rate = null;
+    this.pendingWeights = null;
+    const st = this.status;
+    Object.assign(st.dataset, { samples: '0', epoch: '0', testAcc: '', samplesPerS: '' });
+    delete st.dataset.testSamples;
+    st.textContent = 'A fresh model: nothing trained yet.';
+    this.tiles.replaceChildren();
+    this.tilesFor = null;
+    this.maps = [];
+    this.tileQueue = [];
+    this.legend.replaceChildren();
+    this.stepBody.replaceChildren();
+    this.stepPicked.textContent = '';
+    for (const k of ['index', 'picked', 'loss', 'label', 'predicted']) delete this.stepCard.dataset[k];
+    this.shownIndex = undefined;
+    this.updateButtons();
+  }
+
   setRunning(on) {
     this.running = on;
-    this.btnStart.disabled = on;
-    this.btnPause.disabled = !on;
-    this.btnStep.disabled = on;
     this.root.classList.toggle('training', on);
+    this.updateButtons();
+  }
+
+  /** Every run button, enabled or disabled with its reason (views/disabled.js). */
+  updateButtons() {
+    const trained = (this.lastStatus?.samples ?? 0) > 0;
+    const refused = this.refused ? `won't start: ${this.refused}` : null;
+    setDisabled(this.btnStart, this.running ? 'training is running: Pause stops it' : refused);
+    setDisabled(this.btnPause, this.running ? null : 'not training: Start first');
+    setDisabled(this.btnStep, this.running ? 'training is running: Pause first, then step one batch at a time' : this.refused ? `won't step: ${this.refused}` : null);
+    const untrained = this.running ? null : trained ? null : 'train first: press Start or One batch';
+    setDisabled(this.btnUse, untrained);
+    setDisabled(this.btnDownload, untrained);
   }
 
   async start() {
+    if (this.refused) { this.check(); return; } // the refusal stays on screen, and Start says why
     this.started = true;
-    this.clearError();
+    if (this.errorWhat !== 'settings') this.clearError();
     try { await this.ensurePool(); } catch { return; }
     await this.applySettings();
-    if (this.refused) return; // the message says why; a new setting starts a run
+    if (this.refused) return;
     this.setRunning(true);
     this.pool.send({ type: 'start' });
   }
@@ -333,20 +463,21 @@ export class TrainScene extends Scene {
     this.pool.send({ type: 'pause' });
   }
 
-  async stepOnce() {
+  async stepOnce(n = 1) {
+    if (this.refused) { this.check(); return; }
     this.started = true;
-    this.clearError();
+    if (this.errorWhat !== 'settings') this.clearError();
     try { await this.ensurePool(); } catch { return; }
     await this.applySettings();
     if (this.refused) return;
-    this.pool.send({ type: 'step' });
+    this.pool.send({ type: 'step', n });
   }
 
   async reset() {
-    this.clearError();
+    if (this.errorWhat !== 'settings') this.clearError();
     this.setRunning(false);
-    this.clearCurves();
-    if (!this.poolReady) return;
+    this.clearRun();
+    if (!this.poolReady || this.refused) return;
     await this.poolReady;
     this.settingsSent = JSON.stringify(this.settings());
     this.pendingReset = true;
@@ -354,11 +485,9 @@ export class TrainScene extends Scene {
   }
 
   progress(m) {
-    this.refused = false;
     if (m.reset) {
       this.pendingReset = false;
-      this.clearCurves();
-      this.stepBody.replaceChildren();
+      this.clearRun();
     }
     const s = m.status;
     if (s.steps > 0 && Number.isFinite(s.batchLoss)) {
@@ -376,10 +505,37 @@ export class TrainScene extends Scene {
       }
       if (e.full) this.fullAcc = { epoch: e.epoch, accuracy: e.accuracy };
     }
-    this.loss.draw();
-    this.acc.draw();
-    this.showStatus(s, m.rate);
-    this.showWeights(s.model, m.weights);
+    this.lastStatus = s;
+    if (m.cosines) this.showCosines(m.cosines);
+    if (m.rate !== undefined) this.rate = m.rate;
+    if (m.weights) this.pendingWeights = { model: s.model, weights: m.weights };
+    this.showStatus(s, this.rate);
+    this.updateButtons();
+    this.draw();
+  }
+
+  /**
+   * Draws the curves and the weights once per animation frame at most (the workers report
+   * several times a second; drawing each report would add up to long tasks), and not while
+   * the scene is hidden (show() draws what came meanwhile).
+   */
+  draw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (this.lastStatus) this.showStatus(this.lastStatus, this.rate);
+      if (this.root.hidden) return;
+      this.loss.draw();
+      this.acc.draw();
+      // The first frame after the scene shows draws the curves only; the weights the next.
+      if (this.deferWeights) { this.deferWeights = false; if (this.pendingWeights) this.draw(); return; }
+      const w = this.pendingWeights;
+      // New weights at most every WEIGHTS_EVERY_MS while the last ones are still being drawn
+      // (the curves and the status follow every report).
+      if (w && (this.tileQueue?.length ?? 0) > 0 && performance.now() - (this.weightsDrawnAt ?? 0) < WEIGHTS_EVERY_MS) { this.draw(); return; }
+      this.pendingWeights = null;
+      if (w) this.showWeights(w.model, w.weights);
+    });
   }
 
   showStatus(s, rate) {
@@ -403,6 +559,13 @@ export class TrainScene extends Scene {
     if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
     if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
     st.textContent = parts.join(' · ');
+  }
+
+  /** How much the templates look like the digits (wasm's centred cosines with the mean test images). */
+  showCosines(c) {
+    this.cosines = c;
+    this.templateCos.dataset.least = String(c.least);
+    this.templateCos.textContent = `Every template's centred cosine with its digit's mean test image is at least ${c.least.toFixed(2)} (the lowest: digit ${c.leastClass}); the shipped slp's are all above 0.6.`;
   }
 
   /** The templates (slp), hidden neurons (mlp) or kernels (cnn), on one colour scale. */
@@ -448,30 +611,63 @@ export class TrainScene extends Scene {
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
     const all = parts.map((w) => w.data);
-    const scale = all.map((d) => robustScale(d));
-    let k = 0;
+    const scale = parts.map((w, j) => w.scale ?? robustScale(all[j]));
+    // The tiles to draw, in order; drawn a few per animation frame (see drawTiles).
+    const queue = [];
     parts.forEach((w, j) => {
       const [rows, ...rest] = w.shape;
       const per = rest.reduce((a, b) => a * b, 1);
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
       const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.maps.length);
       const step = arch === 'cnn' ? h * ww : per;
-      for (let i = 0; i < count && k < this.maps.length; i++, k++) {
-        this.maps[k].update({ data: w.data, h, w: ww, offset: i * step, scale: scale[j] });
+      for (let i = 0; i < count && queue.length < this.maps.length; i++) {
+        queue.push({ map: this.maps[queue.length], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
       }
     });
     scale.forEach((sc, j) => this.legends[j].update(sc));
+    this.tileQueue = queue;
+    this.drawTiles();
   }
 
+  /**
+   * Draws the queued weight tiles for at most TILE_BUDGET_MS per animation frame, the rest in
+   * the next frames, so that no drawing task grows long (the mlp shows 32 tiles, the cnn 136).
+   * Newer weights replace the queue: a tile is never drawn twice for one report.
+   */
+  drawTiles() {
+    if (this.tileFrame || !this.tileQueue?.length) return;
+    this.tileFrame = requestAnimationFrame(() => {
+      this.tileFrame = 0;
+      const t0 = performance.now();
+      const q = this.tileQueue;
+      while (q.length && performance.now() - t0 < TILE_BUDGET_MS) {
+        const { map, args } = q.shift();
+        map.update(args);
+      }
+      if (q.length) this.drawTiles();
+      else this.weightsDrawnAt = performance.now();
+    });
+  }
+
+  /** Explains the image in the field, or (the field empty) the one the model gets most wrong. */
   async explain() {
     try { await this.ensurePool(); } catch { return; }
-    const i = Number(this.stepIndex.value);
-    this.pool.send({ type: 'explain', index: Number.isFinite(i) ? i : this.stepIndex.value });
+    const text = this.stepIndex.value.trim();
+    const i = Number(text);
+    if (text === '') this.pool.send({ type: 'explain', index: null, hardestOf: HARDEST_OF });
+    else this.pool.send({ type: 'explain', index: Number.isFinite(i) ? i : text });
   }
 
-  showStep({ index, label, image, step }) {
+  showStep({ index, label, image, step, picked }) {
     const b = this.stepBody;
     b.replaceChildren();
+    this.shownIndex = index;
+    this.stepCard.dataset.index = String(index);
+    this.stepCard.dataset.picked = picked ? 'hardest' : 'typed';
+    Object.assign(this.stepCard.dataset, { loss: String(step.loss), label: String(label), predicted: picked ? String(picked.predicted) : '' });
+    this.stepPicked.textContent = picked
+      ? `Training image ${index}: of the first ${picked.count.toLocaleString('en-US')}, the one the model gets most wrong (loss ${picked.loss.toFixed(2)}; it answers ${picked.predicted} for this ${label}, and gets ${picked.wrong.toLocaleString('en-US')} of the ${picked.count.toLocaleString('en-US')} wrong).`
+      : `Training image ${index}, as picked.`;
     const fig = (title, data, h, w, opts = {}) => {
       const f = el('figure.tile');
       new Heatmap(f, { label: title, signed: opts.signed ?? true, size: opts.size ?? 72 }).update({ data, h, w, offset: opts.offset ?? 0, scale: opts.scale });
@@ -550,14 +746,22 @@ export class TrainScene extends Scene {
   }
 
   async loadFile(file) {
+    let bytes = null;
     try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
+      bytes = new Uint8Array(await file.arrayBuffer());
       const m = this.api.Model.load(bytes);
       this.shared.useModel(m, `your file ${file.name}`);
       this.useStatus.dataset.error = '';
+      this.fileError.hidden = true;
     } catch (err) {
-      this.useStatus.textContent = `${file.name}: ${err.message}`;
+      // What is wrong, in plain words (wasm's), and below it the loader's exact message.
+      let plain = null;
+      try { plain = bytes && this.api.modelFileProblem(bytes); } catch { /* the exact message says it */ }
+      this.fileErrorPlain.replaceChildren(el('strong', { text: `${file.name} was not loaded: ` }), plain ?? 'the loader refused it.');
+      this.fileErrorCode.textContent = err.message;
+      this.fileError.hidden = false;
       this.useStatus.dataset.error = err.message;
+      this.showSources();
     }
     this.fileInput.value = '';
   }
@@ -568,13 +772,92 @@ export class TrainScene extends Scene {
     if (used.length) {
       const where = { slp: 'Templates', mlp: 'Templates', cnn: 'Draw' };
       this.useStatus.textContent = used.map(([a, s]) => `${where[a]} runs the ${a} ${s}`).join('; ') + '.';
-    } else if (!this.useStatus.dataset.error) this.useStatus.textContent = 'Draw and Templates run the shipped models.';
+    } else this.useStatus.textContent = 'Draw and Templates run the shipped models.';
+  }
+
+  /** Show me, first: the slp from zeros with plain SGD, on one worker, nothing else changed. */
+  showMeBefore() {
+    if (this.running) this.pause();
+    Object.assign(this.state, SHOW_ME_RUN);
+    this.stepIndex.value = '';
+    this.linkNotes([]);
+    this.showControls();
+    this.check();
+    this.ctx.changed();
+  }
+
+  /** The next report of the workers of `type` that passes `pred` (an error report rejects). */
+  nextEvent(type, pred = () => true) {
+    return new Promise((resolve, reject) => {
+      const on = (e) => {
+        if (!pred(e.detail)) return;
+        this.pool.removeEventListener(type, on);
+        this.pool.removeEventListener('error', bad);
+        resolve(e.detail);
+      };
+      const bad = (e) => {
+        this.pool.removeEventListener(type, on);
+        this.pool.removeEventListener('error', bad);
+        reject(new Error(e.detail.message));
+      };
+      this.pool.addEventListener(type, on);
+      this.pool.addEventListener('error', bad);
+    });
+  }
+
+  /** Trains `n` batches and waits for the report (with the test subset's accuracy). */
+  async showMeSteps(n, run) {
+    const done = this.nextEvent('progress', (m) => m.stepped !== undefined);
+    this.pool.send({ type: 'step', n, cosines: true });
+    await done;
+    run.check();
+  }
+
+  /** Brings the guided run to the moment `stop` names (see SHOW_ME). */
+  async showMeTo(stop, run) {
+    const pace = this.shared.reducedMotion ? 0 : 40;
+    if (stop.at === 'first batch') {
+      this.started = true;
+      if (this.poolReady && this.pool.count !== 1) await this.restartPool();
+      await this.ensurePool();
+      run.check();
+      // A fresh slp from zeros, whatever ran before.
+      const fresh = this.nextEvent('progress', (m) => m.reset);
+      this.settingsSent = JSON.stringify(this.settings());
+      this.pool.send({ type: 'settings', settings: this.settings() });
+      this.pool.send({ type: 'pace', pace: 0 });
+      await fresh;
+      await run.wait(pace * 5);
+      await this.showMeSteps(1, run);
+      this.weightsCard.scrollIntoView({ block: 'center' });
+    } else if (stop.accuracy || stop.cosine) {
+      // A few batches at a time, each followed by wasm's evaluation of the test subset and of the templates.
+      const reached = () => (stop.accuracy ? this.testAcc >= stop.accuracy : this.cosines?.least >= stop.cosine);
+      let n = 1;
+      while (!reached() && (this.lastStatus?.samples ?? 0) < 3 * this.lim.batch[1]) {
+        await run.wait(pace);
+        await this.showMeSteps(n, run);
+        n = Math.min(n + 1, 6);
+      }
+      this.weightsCard.scrollIntoView({ block: 'center' });
+    } else if (stop.at === 'hardest') {
+      this.stepIndex.value = '';
+      this.ctx.changed();
+      const shown = this.nextEvent('explain');
+      this.explain();
+      await shown;
+      run.check();
+      this.stepCard.scrollIntoView({ block: 'start' });
+    }
+    // The figures are drawn in the next frame.
+    await run.wait(Math.max(pace, 50));
   }
 
   getState() {
     const s = this.state;
+    const img = this.stepIndex.value.trim();
     // The typed learning rate and batch stay as typed (the trainer names what it refuses).
-    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b, img: this.stepIndex.value.trim() };
+    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b, ...(img ? { img } : {}) };
   }
 
   async setState(p) {
@@ -592,9 +875,14 @@ export class TrainScene extends Scene {
     if (p.w !== undefined && v.w !== undefined && String(v.w) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
     this.linkNotes(notes);
     this.showControls();
+    this.check();
     if (this.poolReady) {
       if (this.pool.count !== Number(s.w)) await this.restartPool();
-      else { await this.applySettings(); this.sendPace(); }
+      else {
+        if (!this.refused && JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
+        await this.applySettings();
+        this.sendPace();
+      }
     }
     this.ctx.changed();
   }
@@ -602,8 +890,8 @@ export class TrainScene extends Scene {
   async show() {
     this.showSources();
     this.ctx.changed();
-    this.loss.draw();
-    this.acc.draw();
+    this.deferWeights = true;
+    this.draw();
   }
 
   hide() {

@@ -4,6 +4,8 @@
 // (over a MessagePort straight to the leader), and every worker applies the same mean of all
 // shards, so their weights stay equal. No maths here: the Trainer does it all in wasm.
 
+import { robustScale } from '../views/heatmap.js';
+
 let api = null;
 let train = null;
 let test = null;
@@ -51,10 +53,26 @@ async function load(flavour) {
   return mod;
 }
 
-/** The tensors to draw for this architecture: the slp's and mlp's fc1, the cnn's kernels. */
+/** How many of the mlp's 128 hidden neurons the page draws (the rows sent). */
+const MLP_SHOWN = 32;
+
+/**
+ * The tensors to draw for this architecture: the slp's fc1, the first 32 rows of the mlp's
+ * (the ones the page shows: a quarter of the bytes to copy, and of the values the page scales
+ * its colours over), the cnn's kernels.
+ */
 function weightsFor(arch) {
   const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
-  return Object.fromEntries(names.map((n) => [n, trainer.weights(n)]));
+  return Object.fromEntries(names.map((n) => {
+    let w = trainer.weights(n);
+    if (arch === 'mlp') {
+      const per = w.data.length / w.shape[0];
+      w = { ...w, data: w.data.slice(0, MLP_SHOWN * per), shape: [MLP_SHOWN, ...w.shape.slice(1)] };
+    }
+    // The colour scale of the tiles (the page's own rule, views/heatmap.js), found here: sorting
+    // the values is the longest part of drawing them, and here it keeps off the page's thread.
+    return [n, { ...w, scale: robustScale(w.data) }];
+  }));
 }
 
 function needTrainer() {
@@ -72,7 +90,9 @@ function makeTrainer(s) {
 
 function report(extra = {}) {
   const status = trainer.status();
-  post({ type: 'progress', status, weights: weightsFor(status.model), ...extra });
+  const weights = weightsFor(status.model);
+  // The copies are moved to the page, not copied again.
+  post({ type: 'progress', status, weights, ...extra }, Object.values(weights).map((w) => w.data.buffer));
 }
 
 function evaluate(full) {
@@ -223,16 +243,23 @@ self.onmessage = async (e) => {
         running = false;
         break;
       case 'step': {
+        // `n` batches (1 when not given), then a report with the test subset's accuracy.
         needTrainer();
         if (running) break;
-        const s = await step();
-        report({ evaluation: evaluate(false), rate: null, stepped: s.samples });
+        const s = await chunk(Math.max(1, Math.min(1000, Math.floor(Number(m.n) || 1))));
+        // On request: how much the class templates look like the test set's mean digits.
+        const extra = m.cosines ? { cosines: trainer.templateCosines(test) } : {};
+        report({ evaluation: evaluate(false), rate: null, stepped: s.samples, ...extra });
         break;
       }
-      case 'explain':
+      case 'explain': {
+        // No index: the image the model gets most wrong among the first `hardestOf` (wasm picks it).
         needTrainer();
-        post({ type: 'explain', index: m.index, label: train.label(m.index), image: train.image(m.index), step: trainer.explain(train, m.index) });
+        const picked = m.index === null ? trainer.hardest(train, m.hardestOf) : null;
+        const i = picked ? picked.index : m.index;
+        post({ type: 'explain', index: i, picked, label: train.label(i), image: train.image(i), step: trainer.explain(train, i) });
         break;
+      }
       case 'save':
         needTrainer();
         post({ type: 'saved', purpose: m.purpose, arch: trainer.status().model, bytes: trainer.save() });

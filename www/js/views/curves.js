@@ -50,6 +50,7 @@ export class Curves {
     const ctx = c.getContext('2d');
     ctx.clearRect(0, 0, W, H);
     const all = Object.values(this.points).flat();
+    this.box.dataset.points = String(all.length); // a hook for tests: how many points are drawn
     const xMax = Math.max(1, ...all.map((p) => p[0]));
     const yMax = this.yMax ?? Math.max(1e-6, ...all.map((p) => p[1]));
     const yMin = this.yMin;
