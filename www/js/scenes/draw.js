@@ -12,8 +12,37 @@ import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
+import { ShowMe } from '../views/showme.js';
 
 const TIMES_KEPT = 15;
+
+/**
+ * "Show me": the scene's idea and its scripted run, in one place. Each stop names what the
+ * scene does there (`at`); the cells are the ones the forward pass reports (`Forward.peak`: the
+ * most active cell of a layer), never coordinates chosen here.
+ */
+const SHOW_ME = {
+  idea: 'Every cell of every layer is a small sum over a window of the layer before it: pick any cell and follow it back to the pixels that made it.',
+  stops: [
+    { at: 'draw', caption: 'A digit is drawn: every layer answers at once, left to right, and the last one reads the digit.' },
+    { at: 'conv1', caption: 'The most active conv1 cell: its 5×5 window on the input times the kernel, summed, plus the bias.' },
+    { at: 'conv2', caption: 'The most active conv2 cell reads a 5×5 window of all 8 pool1 channels: through the pool its field on the input grows to 14×14.' },
+    { at: 'fc2', caption: 'The winning fc2 score: a dot product with all 64 relu3 values, themselves fed by every flatten value (nothing dimmed).' },
+  ],
+};
+
+/** The digit the run draws (one of strokes.js's examples) and where. */
+const SHOW_ME_DIGIT = { digit: 3, place: { cx: 0.5, cy: 0.5, size: 0.75 } };
+
+/** What the key explains: every outline style, the lines and the dimming. */
+const KEY = [
+  ['cell', 'picked cell'],
+  ['window', 'window it read'],
+  ['line', 'lines lead to the cells that made it'],
+  ['field', 'dashed: its field further back'],
+  ['dim', 'faded: does not feed it'],
+  ['num', 'channel number'],
+];
 
 /**
  * The scene's settings as a link keeps them: the drawing (its strokes) and the picked cell
@@ -43,9 +72,14 @@ export class DrawScene extends Scene {
 
   build() {
     const r = this.root;
-    r.append(el('div.draw-head', {},
-      el('h2', { text: 'Draw a digit' }),
-      el('p', { text: 'A small convolutional network answers while you draw; every layer shows what it computed, left to right. Click or hover any cell to see what made it.' })));
+    const head = el('div.draw-head', {}, el('h2', { text: 'Draw a digit' }));
+    r.append(head);
+    this.showMe = new ShowMe(head, {
+      id: 'draw',
+      idea: SHOW_ME.idea,
+      stops: SHOW_ME.stops.map((s) => ({ caption: s.caption, go: (run) => this.showMeAt(s.at, run) })),
+      scope: r,
+    });
 
     const grid = el('div.draw-grid');
     r.append(grid);
@@ -84,6 +118,7 @@ export class DrawScene extends Scene {
     this.note = el('p.cs-note', { id: 'draw-note', role: 'status', 'aria-live': 'polite' });
     r.append(this.note);
     this.more = el('section.draw-more', { 'aria-label': 'About this network' },
+      el('p', { text: 'A small convolutional network answers while you draw; every layer shows what it computed, left to right. Click any cell to see what made it: the panel under the network enlarges its channel (pick cells there), shows the window it read and the sum. ' }),
       el('p', { text: 'Each conv layer slides small kernels over the layer before it, so its channels light up where a kernel\'s pattern appears; ReLU keeps the positive part; pooling keeps the largest value of each 2×2 block; the dense layers take a dot product with everything before them. The input is made as MNIST was made: the ink is cropped, scaled so its longer side is 20 pixels, and centred by its centre of mass in a 28 × 28 square. Colours: one diverging scale for signed values (blue negative, white 0, red positive) and paper-to-ink for values that cannot be negative, with each layer\'s end numbers under it.' }));
     r.append(this.more);
   }
@@ -123,7 +158,10 @@ export class DrawScene extends Scene {
         this.showPick();
       },
     });
-    this.explainView = new ExplainView(this.right, { onClose: () => this.select(null) });
+    this.key = el('ul#draw-key.draw-key', { 'aria-label': 'Key to the outlines' },
+      ...KEY.map(([k, text]) => el('li', { 'data-key': k }, el('span.sw', { 'aria-hidden': 'true', text: k === 'num' ? '3' : '' }), el('span', { text }))));
+    this.right.append(this.key);
+    this.explainView = new ExplainView(this.right, { onClose: () => this.select(null), onPick: (p) => this.select(p) });
     this.kernelsAll?.remove();
     this.kernelsAll = el('details.kernels-all', {}, el('summary', { text: 'The kernels of the conv layers' }));
     for (const l of this.net.layers) if (l.kind === 'conv2d') this.kernelsAll.append(kernels(l));
@@ -244,13 +282,56 @@ export class DrawScene extends Scene {
     this.ctx.changed();
   }
 
-  /** Redraws the explanation of the hovered (else the picked) cell and its receptive field. */
+  /**
+   * Outlines the hovered (else the picked) cell's receptive field on the network; the panel
+   * explains the picked cell (a sheet over the page on a phone).
+   */
   showPick() {
     if (!this.stack) return;
-    const p = this.hover ?? this.pick;
-    const e = p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null;
-    this.stack.mark(e);
-    this.explainView.update(e, this.net);
+    const explain = (p) => (p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null);
+    const picked = explain(this.pick);
+    const shown = this.hover ? explain(this.hover) : picked;
+    this.stack.mark(shown);
+    this.explainView.update(picked, this.net, (i) => this.stack.activation(i));
+    this.root.classList.toggle('sheet-open', !!picked);
+  }
+
+  /** The cell of the named layer (by kind and order) that the forward reports as most active. */
+  peak(kind, nth = 0) {
+    const i = this.net.layers.map((l, j) => (l.kind === kind ? j : -1)).filter((j) => j >= 0)[nth];
+    if (i === undefined || !this.fwd) return null;
+    const p = this.fwd.peak(this.net.actIndex(i));
+    return { layer: i + 1, c: p.channel, y: p.y, x: p.x };
+  }
+
+  /** Brings the scene to one "Show me" moment (see SHOW_ME). */
+  async showMeAt(at, run) {
+    if (!this.net) await this.ready;
+    run.check();
+    if (at === 'draw') {
+      this.select(null);
+      const { digit, place } = SHOW_ME_DIGIT;
+      const strokes = example(digit, place);
+      const reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
+      const total = strokes.reduce((n, st) => n + st.length, 0);
+      // The digit appears a few points at a time, every layer answering as it grows.
+      const frames = reduced ? 1 : 12;
+      for (let f = 1; f <= frames; f++) {
+        let left = Math.ceil((total * f) / frames);
+        const part = [];
+        for (const st of strokes) { if (left <= 0) break; part.push(st.slice(0, left)); left -= st.length; }
+        this.pad.setPaths(part);
+        this.infer();
+        if (f < frames) await run.wait(70);
+      }
+      this.committed();
+      await run.wait(reduced ? 0 : 250);
+      return;
+    }
+    const pick = at === 'conv1' ? this.peak('conv2d', 0) : at === 'conv2' ? this.peak('conv2d', 1) : this.peak('linear', 1);
+    this.hover = null;
+    this.select(pick);
+    await run.wait(50);
   }
 
   /** A stroke ended: snap the drawing to what the URL stores, then infer and share it. */

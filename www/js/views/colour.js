@@ -51,7 +51,9 @@ export class Legend {
     this.signed = signed;
     this.compact = compact;
     this.node = document.createElement('div');
-    this.node.className = `legend ${signed ? 'diverging' : 'sequential'}`;
+    // A compact legend puts its end numbers on two rows (−s on the first, s on the second): a
+    // narrow legend has no room for both on one.
+    this.node.className = `legend ${signed ? 'diverging' : 'sequential'}${compact ? ' compact' : ''}`;
     this.node.setAttribute('role', 'img');
     this.bar = document.createElement('span');
     this.bar.className = 'legend-bar';
