@@ -148,6 +148,7 @@ export class DrawScene extends Scene {
 
   /** The layer views, the explanation panel and the kernels of `this.net`. */
   buildNetwork() {
+    this.markKey = undefined;
     this.stack = new Network(this.right, this.net, {
       onPick: (p) => this.select(p),
       onHover: (p) => {
@@ -155,7 +156,7 @@ export class DrawScene extends Scene {
         if (key === this.hoverKey) return;
         this.hoverKey = key;
         this.hover = p;
-        this.showPick();
+        this.showPick({ panel: false });
       },
     });
     this.key = el('ul#draw-key.draw-key', { 'aria-label': 'Key to the outlines' },
@@ -249,6 +250,7 @@ export class DrawScene extends Scene {
       return;
     }
     const { fwd, us } = this.net.forward(input);
+    this.markKey = undefined; // a new forward: the marks are redrawn once
     this.fwd = fwd;
     if (this.warm) this.times.push(us);
     if (this.times.length > TIMES_KEPT) this.times.shift();
@@ -261,6 +263,8 @@ export class DrawScene extends Scene {
     if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
     this.announce = false;
     this.stack.update(fwd, input);
+    // While a stroke is being drawn the panel waits for its end (the network answers live).
+    const live = this.pad.live.size > 0;
     if (!this.times.length) {
       this.timing.textContent = 'One forward pass: warming up the wasm before timing it…';
     } else {
@@ -270,7 +274,7 @@ export class DrawScene extends Scene {
       this.timing.dataset.samples = String(sorted.length);
       this.timing.textContent = `One forward pass: ${med < 10 ? med.toFixed(1) : med.toFixed(0)} µs (median of the last ${sorted.length}, timed around the one wasm call)`;
     }
-    this.showPick();
+    this.showPick({ panel: !live });
   }
 
   select(pick) {
@@ -279,19 +283,40 @@ export class DrawScene extends Scene {
     this.hover = null;
     this.hoverKey = pick && `${pick.layer}.${pick.c}.${pick.y}.${pick.x}`;
     this.showPick();
+    this.reveal();
     this.ctx.changed();
+  }
+
+  /**
+   * On a phone the explanation is a sheet over the lower part of the screen: when it covers
+   * the picked cell's layer, the page scrolls that layer up above the sheet, so the cell and
+   * its explanation are seen together.
+   */
+  reveal() {
+    if (!this.pick || !matchMedia('(max-width: 980px)').matches) return;
+    const block = this.stack.blocks[this.pick.layer]?.block;
+    if (!block) return;
+    const sheet = this.explainView.node.getBoundingClientRect();
+    const b = block.getBoundingClientRect();
+    if (sheet.top > 0 && b.bottom > sheet.top) window.scrollBy({ top: Math.min(b.top - 8, b.bottom - sheet.top + 8), behavior: 'instant' });
   }
 
   /**
    * Outlines the hovered (else the picked) cell's receptive field on the network; the panel
    * explains the picked cell (a sheet over the page on a phone).
    */
-  showPick() {
+  showPick({ panel = true } = {}) {
     if (!this.stack) return;
     const explain = (p) => (p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null);
-    const picked = explain(this.pick);
-    const shown = this.hover ? explain(this.hover) : picked;
-    this.stack.mark(shown);
+    const key = (p) => (p && this.fwd ? `${p.layer}.${p.c}.${p.y}.${p.x}` : null);
+    // The outlines and lines depend only on which cell is shown: redrawn when it changes.
+    const shownKey = key(this.hover ?? this.pick);
+    const picked = panel || (!this.hover && shownKey !== this.markKey) ? explain(this.pick) : null;
+    if (shownKey !== this.markKey) {
+      this.stack.mark(this.hover ? explain(this.hover) : picked);
+      this.markKey = shownKey;
+    }
+    if (!panel) return;
     this.explainView.update(picked, this.net, (i) => this.stack.activation(i));
     this.root.classList.toggle('sheet-open', !!picked);
   }

@@ -26,6 +26,23 @@ export function dark([r, g, b]) {
   return r * 0.3 + g * 0.59 + b * 0.11 < 120;
 }
 
+/** WCAG relative luminance of an sRGB colour. */
+function luminance([r, g, b]) {
+  const lin = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/**
+ * The text colour for numbers written on a cell of colour `rgb`: white or black (`ink`),
+ * whichever contrasts more (WCAG ratio): one of the two is always at least 4.58 : 1.
+ */
+export function inkOn(rgb, ink = [0, 0, 0]) {
+  const l = luminance(rgb);
+  const onWhite = 1.05 / (l + 0.05);
+  const onInk = (l + 0.05) / (luminance(ink) + 0.05);
+  return onWhite > onInk ? '#fff' : `rgb(${ink.join(',')})`;
+}
+
 /** The CSS gradient of a scale, for legends. */
 export function gradient(signed) {
   const css = (c) => `rgb(${c.join(',')})`;

@@ -5,7 +5,7 @@
 
 import { el } from '../scenes/base.js';
 import { Heatmap, absMax } from './heatmap.js';
-import { colour, dark } from './colour.js';
+import { colour, inkOn } from './colour.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -35,7 +35,7 @@ function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, pa
     else {
       const c = colour(v, scale, signed);
       cell.style.backgroundColor = `rgb(${c.join(',')})`;
-      if (dark(c)) cell.style.color = '#fff';
+      cell.style.color = inkOn(c);
     }
     if (i === hi) cell.classList.add('hi');
     row.append(cell);
