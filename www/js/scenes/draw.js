@@ -284,7 +284,9 @@ export class DrawScene extends Scene {
     this.hoverKey = pick && `${pick.layer}.${pick.c}.${pick.y}.${pick.x}`;
     this.showPick();
     this.reveal();
-    this.ctx.changed();
+    // The link follows in its own task (rewriting a long URL is not free).
+    clearTimeout(this.linkTimer);
+    this.linkTimer = setTimeout(() => this.ctx.changed(), 0);
   }
 
   /**

@@ -43,6 +43,41 @@ function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, pa
   return el('figure.nfig', {}, g, el('figcaption', { text: title }));
 }
 
+/**
+ * Channels `[c, h, w]` of `data` drawn as tiles on one canvas, `cols` to a row, one white
+ * pixel between tiles; `px` screen pixels a cell.
+ */
+function tiles(container, data, [c, h, w], { cols, signed, scale, px, label }) {
+  const rows = Math.ceil(c / cols);
+  const W = cols * (w + 1) - 1;
+  const H = rows * (h + 1) - 1;
+  const canvas = document.createElement('canvas');
+  canvas.className = 'heatmap tiles';
+  canvas.width = W;
+  canvas.height = H;
+  canvas.style.width = `${W * px + 2}px`;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', label);
+  const g = canvas.getContext('2d');
+  const img = g.createImageData(W, H);
+  img.data.fill(255);
+  for (let ch = 0; ch < c; ch++) {
+    const x0 = (ch % cols) * (w + 1);
+    const y0 = Math.floor(ch / cols) * (h + 1);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const [r, gg, b] = colour(data[(ch * h + y) * w + x], scale, signed);
+        const o = 4 * ((y0 + y) * W + x0 + x);
+        img.data[o] = r;
+        img.data[o + 1] = gg;
+        img.data[o + 2] = b;
+      }
+    }
+  }
+  g.putImageData(img, 0, 0);
+  container.append(canvas);
+}
+
 /** `a + b − c …` from shown terms. */
 function joinTerms(terms) {
   return terms.map((t, j) => (j === 0 ? f3(t) : `${t < 0 ? ' − ' : ' + '}${f3(Math.abs(t))}`)).join('');
@@ -92,6 +127,7 @@ export class ExplainView {
     node.dataset.layer = e.name;
     this.body.replaceChildren(node);
     lens?.links();
+    this.lens = lens;
   }
 }
 
@@ -164,8 +200,14 @@ class Lens {
     if (this.row.isConnected) this.links();
   }
 
-  /** Lines from the window's corners to the picked cell. */
+  /** Lines from the window's corners to the picked cell (drawn in the next frame). */
   links() {
+    cancelAnimationFrame(this.frame);
+    this.svg.replaceChildren();
+    this.frame = requestAnimationFrame(() => this.drawLinks());
+  }
+
+  drawLinks() {
     const svg = this.svg;
     svg.replaceChildren();
     const cell = this.pick.marks[0];
@@ -294,9 +336,9 @@ const RENDER = {
     const maps = (data, title, signed) => {
       const f = el('figure.vfig');
       const box = el('div.vmaps');
-      box.style.gridTemplateColumns = `repeat(${Math.min(c, 8)}, auto)`;
       const scale = absMax(data) || 1;
-      for (let ch = 0; ch < c; ch++) new Heatmap(box, { signed, size: c > 1 ? 22 : 72 }).update({ data, h, w, offset: ch * h * w, scale });
+      // All channels on one canvas (one tile each, a white line between): one canvas, not c.
+      tiles(box, data, view, { cols: Math.min(c, 8), signed, scale, px: c > 1 ? 3 : 9, label: title });
       f.append(box, el('figcaption', { text: title }));
       return f;
     };

@@ -175,6 +175,13 @@ export class Network {
    * the cell. Each line carries `data-channel` (the producing channel) and `data-layer`.
    */
   links(e) {
+    // Drawn in the next frame: the layout is then read once, with the frame's own.
+    cancelAnimationFrame(this.linkFrame);
+    this.svg.replaceChildren();
+    if (e) this.linkFrame = requestAnimationFrame(() => this.drawLinks(e));
+  }
+
+  drawLinks(e) {
     const svg = this.svg;
     svg.replaceChildren();
     if (!e || !this.blocks[e.layer] || !this.blocks[e.layer - 1]) return;
