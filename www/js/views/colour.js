@@ -68,8 +68,8 @@ export class Legend {
     this.signed = signed;
     this.compact = compact;
     this.node = document.createElement('div');
-    // A compact legend puts its end numbers on two rows (−s on the first, s on the second): a
-    // narrow legend has no room for both on one.
+    // `compact`: no middle 0; marked so a narrow place can lay out the ends as it needs (Draw's
+    // narrow layer blocks put −s and s on two rows).
     this.node.className = `legend ${signed ? 'diverging' : 'sequential'}${compact ? ' compact' : ''}`;
     this.node.setAttribute('role', 'img');
     this.bar = document.createElement('span');
