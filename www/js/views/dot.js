@@ -107,7 +107,7 @@ export class ExplainView {
     this.node.dataset.empty = String(!e);
     this.close.hidden = !e;
     if (!e) {
-      this.body.replaceChildren(el('p.hint', { text: 'Click or hover any cell of a layer (or focus a layer and use the arrow keys) to see the window, the weights and the sum that made it; the cells and channels that fed it light up on every layer before.' }));
+      this.body.replaceChildren(el('p.hint', { text: 'Click any cell of a layer (or focus a layer and use the arrow keys) to see the window, the weights and the sum that made it, its channel enlarged to pick cells there, and lines to the cells that produced it. Hovering a cell lights the cells and channels that fed it on every layer before.' }));
       return;
     }
     const name = `${e.name}${cellName(e, net)}`;
