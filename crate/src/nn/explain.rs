@@ -60,12 +60,7 @@ pub struct Peak {
 
 /// The most active cell of activation `layer` (0 = the input), over all its channels or only
 /// `channel`: the first of the largest values in reading order (a NaN never wins).
-pub fn peak(
-    model: &Model,
-    acts: &[&[f32]],
-    layer: usize,
-    channel: Option<usize>,
-) -> Result<Peak> {
+pub fn peak(model: &Model, acts: &[&[f32]], layer: usize, channel: Option<usize>) -> Result<Peak> {
     let views = views(model);
     if layer >= views.len() || layer >= acts.len() {
         return Err(Error::param(
