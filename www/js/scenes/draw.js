@@ -300,7 +300,10 @@ export class DrawScene extends Scene {
     if (!block) return;
     const sheet = this.explainView.node.getBoundingClientRect();
     const b = block.getBoundingClientRect();
-    if (sheet.top > 0 && b.bottom > sheet.top) window.scrollBy({ top: Math.min(b.top - 8, b.bottom - sheet.top + 8), behavior: 'instant' });
+    // A heading row stuck to the top (during "Show me") covers the top of the screen.
+    const head = this.root.querySelector('.draw-head');
+    const top = getComputedStyle(head).position === 'sticky' ? head.getBoundingClientRect().bottom : 0;
+    if (sheet.top > 0 && (b.bottom > sheet.top || b.top < top)) window.scrollBy({ top: Math.min(b.top - top - 8, b.bottom - sheet.top + 8), behavior: 'instant' });
   }
 
   /**
