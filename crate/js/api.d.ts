@@ -76,8 +76,12 @@ export class Forward {
   top(): number;
   /** What made cell (channel, y, x) of activation `layer` (≥ 1), in its `view`. */
   explain(layer: number, channel: number, y: number, x: number): Explanation;
+  /** The most active cell of activation `layer` (0 = the input), over every channel or only `channel`, in its `view`. */
+  peak(layer: number, channel?: number | null): Peak;
   free(): void;
 }
+/** The largest value of one activation and where it is (see `Forward.peak`). */
+export interface Peak { layer: number; channel: number; y: number; x: number; value: number }
 export function preprocess(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Float32Array | null;
 
 /** The output-size formula along one axis, with its numbers. */

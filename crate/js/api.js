@@ -181,6 +181,11 @@ export class Forward {
    * terms that add up to the rounded sum, and the receptive field on every earlier activation.
    */
   explain(layer, channel, y, x) { return raw.forwardExplain(...Forward.#of(this), layer, channel, y, x); }
+  /**
+   * The most active cell of activation `layer` (0 = the input), over every channel or only
+   * `channel`: { layer, channel, y, x, value }, named in `layers()[layer].view`.
+   */
+  peak(layer, channel) { return raw.forwardPeak(...Forward.#of(this), layer, channel); }
   /** The most probable digit. */
   top() { return raw.forwardTop(...Forward.#of(this)); }
   /** A forward holds no memory of its own (its model does); afterwards it is unusable. */

@@ -47,6 +47,56 @@ pub fn views(model: &Model) -> Vec<[usize; 3]> {
     out
 }
 
+/// The largest value of one activation and where it is, named in the activation's view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peak {
+    pub layer: usize,
+    pub channel: usize,
+    pub y: usize,
+    pub x: usize,
+    pub value: f32,
+}
+
+/// The most active cell of activation `layer` (0 = the input), over all its channels or only
+/// `channel`: the first of the largest values in reading order (a NaN never wins).
+pub fn peak(model: &Model, acts: &[&[f32]], layer: usize, channel: Option<usize>) -> Result<Peak> {
+    let views = views(model);
+    if layer >= views.len() || layer >= acts.len() {
+        return Err(Error::param(
+            "layer",
+            layer,
+            format!("must be below {} (0 is the input)", views.len()),
+        ));
+    }
+    let [c, h, w] = views[layer];
+    let a = acts[layer];
+    let range = match channel {
+        Some(ch) if ch >= c => {
+            return Err(Error::param(
+                "channel",
+                ch,
+                format!("must be below {c} (activation {layer} has {c} channels)"),
+            ))
+        }
+        Some(ch) => ch * h * w..(ch + 1) * h * w,
+        None => 0..c * h * w,
+    };
+    let mut best = range.start;
+    for i in range {
+        if a[i] > a[best] || a[best].is_nan() {
+            best = i;
+        }
+    }
+    Ok(Peak {
+        layer,
+        channel: best / (h * w),
+        y: best / w % h,
+        x: best % w,
+        value: a[best],
+    })
+}
+
 /// Cells `[y0, y1] × [x0, x1]` (inclusive, clipped to the activation) of the given channels of
 /// activation `layer` (0 = the input).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -455,6 +505,26 @@ mod tests {
 
     fn refs(a: &[Vec<f32>]) -> Vec<&[f32]> {
         a.iter().map(|v| &v[..]).collect()
+    }
+
+    #[test]
+    fn peak_names_the_largest_cell_in_the_view() {
+        let m = Model::zeros(Arch::Cnn);
+        let mut acts = pass(&m, &[0.0; 784]);
+        let names = m.names();
+        let i = names.iter().position(|x| x == "conv2").unwrap() + 1;
+        acts[i][(5 * 14 + 3) * 14 + 9] = 2.5;
+        acts[i][(7 * 14 + 1) * 14 + 2] = 1.5;
+        let p = peak(&m, &refs(&acts), i, None).unwrap();
+        assert_eq!((p.channel, p.y, p.x, p.value), (5, 3, 9, 2.5));
+        let p = peak(&m, &refs(&acts), i, Some(7)).unwrap();
+        assert_eq!((p.channel, p.y, p.x), (7, 1, 2));
+        let f = names.iter().position(|x| x == "fc1").unwrap() + 1;
+        acts[f][19] = 1.0;
+        let p = peak(&m, &refs(&acts), f, None).unwrap();
+        assert_eq!((p.channel, p.y, p.x), (0, 2, 3));
+        assert!(peak(&m, &refs(&acts), i, Some(16)).is_err());
+        assert!(peak(&m, &refs(&acts), acts.len(), None).is_err());
     }
 
     #[test]

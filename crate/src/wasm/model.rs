@@ -361,6 +361,35 @@ pub fn forward_top(m: JsValue, g: JsValue) -> Result<f64, JsError> {
     run(|| with_forward(&m, &g, None, |l| Ok(argmax(l.inf.probabilities()) as f64)))
 }
 
+/// The most active cell of activation `layer` (0 = the input), over every channel or only
+/// `channel` (undefined or null: all), named in the activation's view (`nn::explain::peak`).
+#[wasm_bindgen(js_name = forwardPeak)]
+pub fn forward_peak(
+    m: JsValue,
+    g: JsValue,
+    layer: JsValue,
+    channel: JsValue,
+) -> Result<JsValue, JsError> {
+    run(|| {
+        with_forward(&m, &g, None, |_| Ok(()))?;
+        let Whole(layer) = arg("layer", "peak", &layer)?;
+        let channel = if channel.is_undefined() || channel.is_null() {
+            None
+        } else {
+            let Whole(c) = arg("channel", "peak", &channel)?;
+            Some(c)
+        };
+        let p = with_forward(&m, &g, None, |l| {
+            let acts: Vec<&[f32]> = (0..l.inf.num_activations())
+                .map(|i| l.inf.activation(i).unwrap_or(&[]))
+                .collect();
+            Ok(explain::peak(&l.model, &acts, layer, channel)?)
+        })?;
+        serde_wasm_bindgen::to_value(&p)
+            .map_err(|e| ArgError::new("peak", "?", e.to_string()).into())
+    })
+}
+
 /// What made cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer's output;
 /// cells named in the layer's `view`): its window, weights, products, sums, the rounded terms
 /// that add up, and its receptive field on every earlier activation (`nn::explain`).

@@ -13,8 +13,37 @@ import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
 import { CodeView } from '../views/code.js';
+import { ShowMe } from '../views/showme.js';
 
 const TIMES_KEPT = 15;
+
+/**
+ * "Show me": the scene's idea and its scripted run, in one place. Each stop names what the
+ * scene does there (`at`); the cells are the ones the forward pass reports (`Forward.peak`: the
+ * most active cell of a layer), never coordinates chosen here.
+ */
+const SHOW_ME = {
+  idea: 'Every cell of every layer is a small sum over a window of the layer before it: pick any cell and follow it back to the pixels that made it.',
+  stops: [
+    { at: 'draw', caption: 'A digit is drawn: every layer answers at once, left to right, and the last one reads the digit.' },
+    { at: 'conv1', caption: 'The most active conv1 cell: its 5×5 window on the input times the kernel, summed, plus the bias.' },
+    { at: 'conv2', caption: 'The most active conv2 cell reads a 5×5 window of all 8 pool1 channels: through the pool its field on the input grows to 14×14.' },
+    { at: 'fc2', caption: 'The winning fc2 score: a dot product with all 64 relu3 values, themselves fed by every flatten value (nothing dimmed).' },
+  ],
+};
+
+/** The digit the run draws (one of strokes.js's examples) and where. */
+const SHOW_ME_DIGIT = { digit: 3, place: { cx: 0.5, cy: 0.5, size: 0.75 } };
+
+/** What the key explains: every outline style, the lines and the dimming. */
+const KEY = [
+  ['cell', 'picked cell'],
+  ['window', 'window it read'],
+  ['line', 'lines lead to the cells that made it'],
+  ['field', 'dashed: its field further back'],
+  ['dim', 'faded: does not feed it'],
+  ['num', 'channel number'],
+];
 
 /**
  * The scene's settings as a link keeps them: the drawing (its strokes) and the picked cell
@@ -44,9 +73,14 @@ export class DrawScene extends Scene {
 
   build() {
     const r = this.root;
-    r.append(el('div.draw-head', {},
-      el('h2', { text: 'Draw a digit' }),
-      el('p', { text: 'A small convolutional network answers while you draw; every layer shows what it computed, left to right. Click or hover any cell to see what made it.' })));
+    const head = el('div.draw-head', {}, el('h2', { text: 'Draw a digit' }));
+    r.append(head);
+    this.showMe = new ShowMe(head, {
+      id: 'draw',
+      idea: SHOW_ME.idea,
+      stops: SHOW_ME.stops.map((s) => ({ caption: s.caption, go: (run) => this.showMeAt(s.at, run) })),
+      scope: r,
+    });
 
     const grid = el('div.draw-grid');
     r.append(grid);
@@ -85,6 +119,7 @@ export class DrawScene extends Scene {
     this.note = el('p.cs-note', { id: 'draw-note', role: 'status', 'aria-live': 'polite' });
     r.append(this.note);
     this.more = el('section.draw-more', { 'aria-label': 'About this network' },
+      el('p', { text: 'A small convolutional network answers while you draw; every layer shows what it computed, left to right. Click any cell to see what made it: the panel under the network enlarges its channel (pick cells there), shows the window it read and the sum. ' }),
       el('p', { text: 'Each conv layer slides small kernels over the layer before it, so its channels light up where a kernel\'s pattern appears; ReLU keeps the positive part; pooling keeps the largest value of each 2×2 block; the dense layers take a dot product with everything before them. The input is made as MNIST was made: the ink is cropped, scaled so its longer side is 20 pixels, and centred by its centre of mass in a 28 × 28 square. Colours: one diverging scale for signed values (blue negative, white 0, red positive) and paper-to-ink for values that cannot be negative, with each layer\'s end numbers under it.' }));
     r.append(this.more);
   }
@@ -114,6 +149,7 @@ export class DrawScene extends Scene {
 
   /** The layer views, the explanation panel and the kernels of `this.net`. */
   buildNetwork() {
+    this.markKey = undefined;
     this.stack = new Network(this.right, this.net, {
       onPick: (p) => this.select(p),
       onHover: (p) => {
@@ -121,11 +157,14 @@ export class DrawScene extends Scene {
         if (key === this.hoverKey) return;
         this.hoverKey = key;
         this.hover = p;
-        this.showPick();
+        this.showPick({ panel: false });
       },
     });
-    this.explainView = new ExplainView(this.right, { onClose: () => this.select(null) });
-    this.code = new CodeView(this.explainView.node, { id: 'draw', title: 'This layer in PyTorch', before: this.explainView.body });
+    this.key = el('ul#draw-key.draw-key', { 'aria-label': 'Key to the outlines' },
+      ...KEY.map(([k, text]) => el('li', { 'data-key': k }, el('span.sw', { 'aria-hidden': 'true', text: k === 'num' ? '3' : '' }), el('span', { text }))));
+    this.right.append(this.key);
+    this.explainView = new ExplainView(this.right, { onClose: () => this.select(null), onPick: (p) => this.select(p) });
+    this.code = new CodeView(this.explainView.code, { id: 'draw', title: 'This layer in PyTorch' });
     this.kernelsAll?.remove();
     this.kernelsAll = el('details.kernels-all', {}, el('summary', { text: 'The kernels of the conv layers' }));
     for (const l of this.net.layers) if (l.kind === 'conv2d') this.kernelsAll.append(kernels(l));
@@ -213,6 +252,7 @@ export class DrawScene extends Scene {
       return;
     }
     const { fwd, us } = this.net.forward(input);
+    this.markKey = undefined; // a new forward: the marks are redrawn once
     this.fwd = fwd;
     if (this.warm) this.times.push(us);
     if (this.times.length > TIMES_KEPT) this.times.shift();
@@ -225,6 +265,8 @@ export class DrawScene extends Scene {
     if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
     this.announce = false;
     this.stack.update(fwd, input);
+    // While a stroke is being drawn the panel waits for its end (the network answers live).
+    const live = this.pad.live.size > 0;
     if (!this.times.length) {
       this.timing.textContent = 'One forward pass: warming up the wasm before timing it…';
     } else {
@@ -234,7 +276,7 @@ export class DrawScene extends Scene {
       this.timing.dataset.samples = String(sorted.length);
       this.timing.textContent = `One forward pass: ${med < 10 ? med.toFixed(1) : med.toFixed(0)} µs (median of the last ${sorted.length}, timed around the one wasm call)`;
     }
-    this.showPick();
+    this.showPick({ panel: !live });
   }
 
   select(pick) {
@@ -243,17 +285,86 @@ export class DrawScene extends Scene {
     this.hover = null;
     this.hoverKey = pick && `${pick.layer}.${pick.c}.${pick.y}.${pick.x}`;
     this.showPick();
-    this.ctx.changed();
+    this.reveal();
+    // The link follows in its own task (rewriting a long URL is not free).
+    clearTimeout(this.linkTimer);
+    this.linkTimer = setTimeout(() => this.ctx.changed(), 0);
   }
 
-  /** Redraws the explanation of the hovered (else the picked) cell and its receptive field. */
-  showPick() {
+  /**
+   * On a phone the explanation is a sheet over the lower part of the screen: when it covers
+   * the picked cell's layer, the page scrolls that layer up above the sheet, so the cell and
+   * its explanation are seen together.
+   */
+  reveal() {
+    if (!this.pick || !matchMedia('(max-width: 980px)').matches) return;
+    const block = this.stack.blocks[this.pick.layer]?.block;
+    if (!block) return;
+    const sheet = this.explainView.node.getBoundingClientRect();
+    const b = block.getBoundingClientRect();
+    // A heading row stuck to the top (during "Show me") covers the top of the screen.
+    const head = this.root.querySelector('.draw-head');
+    const top = getComputedStyle(head).position === 'sticky' ? head.getBoundingClientRect().bottom : 0;
+    if (sheet.top > 0 && (b.bottom > sheet.top || b.top < top)) window.scrollBy({ top: Math.min(b.top - top - 8, b.bottom - sheet.top + 8), behavior: 'instant' });
+  }
+
+  /**
+   * Outlines the hovered (else the picked) cell's receptive field on the network; the panel
+   * explains the picked cell (a sheet over the page on a phone).
+   */
+  showPick({ panel = true } = {}) {
     if (!this.stack) return;
-    const p = this.hover ?? this.pick;
-    const e = p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null;
-    this.stack.mark(e);
-    this.explainView.update(e, this.net);
-    this.code.set(e && this.net.layers.find((l) => l.name === e.name)?.torch);
+    const explain = (p) => (p && this.fwd ? this.net.explain(this.fwd, { layer: p.layer - 1, c: p.c, y: p.y, x: p.x }) : null);
+    const key = (p) => (p && this.fwd ? `${p.layer}.${p.c}.${p.y}.${p.x}` : null);
+    // The outlines and lines depend only on which cell is shown: redrawn when it changes.
+    const shownKey = key(this.hover ?? this.pick);
+    const picked = panel || (!this.hover && shownKey !== this.markKey) ? explain(this.pick) : null;
+    if (shownKey !== this.markKey) {
+      this.stack.mark(this.hover ? explain(this.hover) : picked);
+      this.markKey = shownKey;
+    }
+    if (!panel) return;
+    this.explainView.update(picked, this.net, (i) => this.stack.activation(i));
+    this.code.set(picked && this.net.layers.find((l) => l.name === picked.name)?.torch);
+    this.root.classList.toggle('sheet-open', !!picked);
+  }
+
+  /** The cell of the named layer (by kind and order) that the forward reports as most active. */
+  peak(kind, nth = 0) {
+    const i = this.net.layers.map((l, j) => (l.kind === kind ? j : -1)).filter((j) => j >= 0)[nth];
+    if (i === undefined || !this.fwd) return null;
+    const p = this.fwd.peak(this.net.actIndex(i));
+    return { layer: i + 1, c: p.channel, y: p.y, x: p.x };
+  }
+
+  /** Brings the scene to one "Show me" moment (see SHOW_ME). */
+  async showMeAt(at, run) {
+    if (!this.net) await this.ready;
+    run.check();
+    if (at === 'draw') {
+      this.select(null);
+      const { digit, place } = SHOW_ME_DIGIT;
+      const strokes = example(digit, place);
+      const reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
+      const total = strokes.reduce((n, st) => n + st.length, 0);
+      // The digit appears a few points at a time, every layer answering as it grows.
+      const frames = reduced ? 1 : 12;
+      for (let f = 1; f <= frames; f++) {
+        let left = Math.ceil((total * f) / frames);
+        const part = [];
+        for (const st of strokes) { if (left <= 0) break; part.push(st.slice(0, left)); left -= st.length; }
+        this.pad.setPaths(part);
+        this.infer();
+        if (f < frames) await run.wait(70);
+      }
+      this.committed();
+      await run.wait(reduced ? 0 : 250);
+      return;
+    }
+    const pick = at === 'conv1' ? this.peak('conv2d', 0) : at === 'conv2' ? this.peak('conv2d', 1) : this.peak('linear', 1);
+    this.hover = null;
+    this.select(pick);
+    await run.wait(50);
   }
 
   /** A stroke ended: snap the drawing to what the URL stores, then infer and share it. */

@@ -31,6 +31,23 @@ export function dark([r, g, b]) {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) < 0.179;
 }
 
+/** WCAG relative luminance of an sRGB colour. */
+function luminance([r, g, b]) {
+  const lin = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/**
+ * The text colour for numbers written on a cell of colour `rgb`: white or black (`ink`),
+ * whichever contrasts more (WCAG ratio): one of the two is always at least 4.58 : 1.
+ */
+export function inkOn(rgb, ink = [0, 0, 0]) {
+  const l = luminance(rgb);
+  const onWhite = 1.05 / (l + 0.05);
+  const onInk = (l + 0.05) / (luminance(ink) + 0.05);
+  return onWhite > onInk ? '#fff' : `rgb(${ink.join(',')})`;
+}
+
 /** The CSS gradient of a scale, for legends. */
 export function gradient(signed) {
   const css = (c) => `rgb(${c.join(',')})`;
@@ -56,7 +73,9 @@ export class Legend {
     this.signed = signed;
     this.compact = compact;
     this.node = document.createElement('div');
-    this.node.className = `legend ${signed ? 'diverging' : 'sequential'}`;
+    // `compact`: no middle 0; marked so a narrow place can lay out the ends as it needs (Draw's
+    // narrow layer blocks put −s and s on two rows).
+    this.node.className = `legend ${signed ? 'diverging' : 'sequential'}${compact ? ' compact' : ''}`;
     this.node.setAttribute('role', 'img');
     this.bar = document.createElement('span');
     this.bar.className = 'legend-bar';

@@ -5,7 +5,9 @@
 
 import { el } from '../scenes/base.js';
 import { Heatmap, absMax } from './heatmap.js';
-import { colour, dark } from './colour.js';
+import { colour, inkOn } from './colour.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
 
 /** A value at 3 decimals, − for minus, −0 as 0. */
 const f3 = (v) => {
@@ -22,7 +24,10 @@ const f2 = (v) => {
 function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, padded = null, format = f2 }) {
   const g = el('div.ngrid', { 'aria-label': title, role: 'table' });
   g.style.gridTemplateColumns = `repeat(${kw}, auto)`;
+  let row = null;
   for (let i = 0; i < kh * kw; i++) {
+    // Rows for assistive technology only (display: contents keeps the CSS grid).
+    if (i % kw === 0) { row = el('div.nrow', { role: 'row' }); g.append(row); }
     const v = values[i];
     const pad = padded?.[i];
     const cell = el('span.n', { text: pad ? '0' : format(v), role: 'cell', 'data-value': String(v) });
@@ -30,12 +35,47 @@ function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, pa
     else {
       const c = colour(v, scale, signed);
       cell.style.backgroundColor = `rgb(${c.join(',')})`;
-      if (dark(c)) cell.style.color = '#fff';
+      cell.style.color = inkOn(c);
     }
     if (i === hi) cell.classList.add('hi');
-    g.append(cell);
+    row.append(cell);
   }
   return el('figure.nfig', {}, g, el('figcaption', { text: title }));
+}
+
+/**
+ * Channels `[c, h, w]` of `data` drawn as tiles on one canvas, `cols` to a row, one white
+ * pixel between tiles; `px` screen pixels a cell.
+ */
+function tiles(container, data, [c, h, w], { cols, signed, scale, px, label }) {
+  const rows = Math.ceil(c / cols);
+  const W = cols * (w + 1) - 1;
+  const H = rows * (h + 1) - 1;
+  const canvas = document.createElement('canvas');
+  canvas.className = 'heatmap tiles';
+  canvas.width = W;
+  canvas.height = H;
+  canvas.style.width = `${W * px + 2}px`;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', label);
+  const g = canvas.getContext('2d');
+  const img = g.createImageData(W, H);
+  img.data.fill(255);
+  for (let ch = 0; ch < c; ch++) {
+    const x0 = (ch % cols) * (w + 1);
+    const y0 = Math.floor(ch / cols) * (h + 1);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const [r, gg, b] = colour(data[(ch * h + y) * w + x], scale, signed);
+        const o = 4 * ((y0 + y) * W + x0 + x);
+        img.data[o] = r;
+        img.data[o + 1] = gg;
+        img.data[o + 2] = b;
+      }
+    }
+  }
+  g.putImageData(img, 0, 0);
+  container.append(canvas);
 }
 
 /** `a + b − c …` from shown terms. */
@@ -44,31 +84,39 @@ function joinTerms(terms) {
 }
 
 export class ExplainView {
-  /** @param opts { onClose } */
-  constructor(container, { onClose } = {}) {
+  /** @param opts { onClose, onPick(p) (a cell picked on the enlarged channel) } */
+  constructor(container, { onClose, onPick } = {}) {
+    this.onPick = onPick;
     this.node = el('section#explain.explain', { 'aria-label': 'How the picked cell was computed', 'aria-live': 'polite' });
     this.body = el('div.explain-body');
     this.close = el('button.close', { type: 'button', 'aria-label': 'Close the explanation (Escape)', title: 'Close (Escape)', onclick: () => onClose?.() },
       el('span', { 'aria-hidden': 'true', text: '✕' }), el('span.close-word', { text: 'Close' }));
+    // A line or two about the picked layer (e.g. its PyTorch constructor) goes here, under the heading.
+    this.code = el('div.explain-code');
     this.node.append(this.close, this.body);
     container.append(this.node);
     this.update(null);
   }
 
-  /** `e`: what `forward.explain` returned (null: the hint). `net`: NetInfo, for views. */
-  update(e, net) {
+  /**
+   * `e`: what `forward.explain` returned (null: the hint). `net`: NetInfo, for views.
+   * `acts(i)`: activation i as the network draws it ({ data, view, scale, signed, name }), for
+   * the enlarged channels.
+   */
+  update(e, net, acts = null) {
     this.node.dataset.empty = String(!e);
     this.close.hidden = !e;
     if (!e) {
-      this.body.replaceChildren(el('p.hint', { text: 'Click or hover any cell of a layer (or focus a layer and use the arrow keys) to see the window, the weights and the sum that made it; the cells and channels that fed it light up on every layer before.' }));
+      this.body.replaceChildren(el('p.hint', { text: 'Click any cell of a layer (or focus a layer and use the arrow keys) to see the window, the weights and the sum that made it, its channel enlarged to pick cells there, and lines to the cells that produced it. Hovering a cell lights the cells and channels that fed it on every layer before.' }));
       return;
     }
     const name = `${e.name}${cellName(e, net)}`;
     const node = el('div#dot.dot', { role: 'region', 'aria-label': `How ${name} was computed` });
     const head = el('h5', { text: `${name} = ` });
-    node.append(head);
+    node.append(head, this.code);
+    const lens = acts ? new Lens(node, e, acts, this.onPick) : null;
     const render = RENDER[e.kind] ?? RENDER.other;
-    render(e, node, head, net);
+    render(e, node, head, net, lens);
     const ok = Math.abs(e.sum - e.value) <= 1e-4 * Math.max(1, Math.abs(e.value));
     node.append(el('p.check', { 'data-ok': String(ok) },
       el('span', { text: `${ok ? '✓' : '✗'} the map shows ${name} = ` }),
@@ -78,6 +126,107 @@ export class ExplainView {
     node.dataset.value = String(e.value);
     node.dataset.layer = e.name;
     this.body.replaceChildren(node);
+    lens?.links();
+    this.lens = lens;
+  }
+}
+
+/** Pixels per cell of an enlarged map: at least 8, the map at least `min` px across. */
+const cellPx = ([, h, w], min) => Math.max(8, Math.floor(min / Math.max(h, w)));
+
+/**
+ * The picked cell's channel enlarged (≥ 8 px a cell, pickable), the channel of the layer before
+ * it read from with its window, lines from the window's corners to the cell, and (from the
+ * second layer on) its receptive field on the input, all from the explanation's `field`.
+ */
+class Lens {
+  constructor(node, e, acts, onPick) {
+    this.e = e;
+    this.acts = acts;
+    const fields = new Map(e.field.map((f) => [f.layer, f]));
+    this.win = fields.get(e.layer - 1);
+    this.row = el('div.lens', { id: 'draw-lens' });
+    node.append(this.row);
+    const field = fields.get(0);
+    if (e.layer > 1 && field) {
+      const a = acts(0);
+      const [, h, w] = a.view;
+      const fig = el('figure.lens-field', { 'data-lens': 'field' });
+      const m = new Heatmap(fig, { signed: a.signed, size: 4 * w + 2, label: `The input with the receptive field of ${e.name}[${e.channel}][${e.y}][${e.x}]` });
+      m.update({ data: a.data, h, w, scale: a.scale });
+      m.mark([{ ...field, kind: 'field' }]);
+      fig.append(el('figcaption', { text: `its field on the input: ${field.y1 - field.y0 + 1} × ${field.x1 - field.x0 + 1}` }));
+      this.row.append(fig);
+    }
+    // The channel of the layer before that is read (one at a time: the chosen one for a conv).
+    this.fromFig = el('figure.lens-from', { 'data-lens': 'from' });
+    this.row.append(this.fromFig);
+    this.svg = document.createElementNS(SVG, 'svg');
+    this.svg.classList.add('lens-links');
+    this.svg.setAttribute('aria-hidden', 'true');
+    this.row.append(this.svg);
+    const out = acts(e.layer);
+    const [, h, w] = out.view;
+    const px = cellPx(out.view, 112);
+    const pickFig = el('figure.lens-pick', { 'data-lens': 'pick', 'data-channel': String(e.channel) });
+    this.pick = new Heatmap(pickFig, {
+      signed: out.signed,
+      size: px * w + 2,
+      label: `${out.name} channel ${e.channel}, enlarged: click a cell to explain it`,
+      onPick: onPick ? (y, x) => onPick({ layer: e.layer, c: e.channel, y, x }) : null,
+      keys: false,
+    });
+    this.pick.canvas.setAttribute('role', 'img');
+    this.pick.update({ data: out.data, h, w, offset: e.channel * h * w, scale: out.scale });
+    this.pick.mark([{ y0: e.y, x0: e.x, y1: e.y, x1: e.x, kind: 'cell' }]);
+    pickFig.append(el('figcaption', { text: `${out.name}${out.view[0] > 1 ? ` ch ${e.channel}` : ''} enlarged: click a cell` }));
+    this.row.append(pickFig);
+    this.from(e.channels.includes(e.channel) && e.kind !== 'linear' ? e.channel : e.channels[0]);
+  }
+
+  /** Shows channel `ch` of the layer before with the window the cell read. */
+  from(ch) {
+    const e = this.e;
+    const a = this.acts(e.layer - 1);
+    const [, h, w] = a.view;
+    const px = Math.min(16, Math.max(4, Math.floor(112 / Math.max(h, w))));
+    this.fromFig.replaceChildren();
+    this.fromFig.dataset.channel = String(ch);
+    const m = new Heatmap(this.fromFig, { signed: a.signed, size: px * w + 2, label: `${a.name} channel ${ch}, with the window ${e.name}[${e.channel}][${e.y}][${e.x}] read` });
+    m.update({ data: a.data, h, w, offset: ch * h * w, scale: a.scale });
+    if (this.win) m.mark([{ ...this.win, kind: 'window' }]);
+    this.fromMap = m;
+    this.fromFig.append(el('figcaption', { text: `${a.name}${a.view[0] > 1 ? ` ch ${ch}` : ''}: the window read` }));
+    if (this.row.isConnected) this.links();
+  }
+
+  /** Lines from the window's corners to the picked cell (drawn in the next frame). */
+  links() {
+    cancelAnimationFrame(this.frame);
+    this.svg.replaceChildren();
+    this.frame = requestAnimationFrame(() => this.drawLinks());
+  }
+
+  drawLinks() {
+    const svg = this.svg;
+    svg.replaceChildren();
+    const cell = this.pick.marks[0];
+    const win = this.fromMap?.marks[0];
+    if (!cell || !win) return;
+    const root = this.row.getBoundingClientRect();
+    svg.setAttribute('width', String(root.width));
+    svg.setAttribute('height', String(root.height));
+    svg.setAttribute('viewBox', `0 0 ${root.width} ${root.height}`);
+    const c = cell.getBoundingClientRect();
+    const r = win.getBoundingClientRect();
+    for (const [x, y] of [[r.right, r.top], [r.right, r.bottom], [r.left, r.top], [r.left, r.bottom]]) {
+      const line = document.createElementNS(SVG, 'line');
+      line.setAttribute('x1', (x - root.left).toFixed(1));
+      line.setAttribute('y1', (y - root.top).toFixed(1));
+      line.setAttribute('x2', (c.left + c.width / 2 - root.left).toFixed(1));
+      line.setAttribute('y2', (c.top + c.height / 2 - root.top).toFixed(1));
+      svg.append(line);
+    }
   }
 }
 
@@ -88,7 +237,7 @@ function cellName(e, net) {
 }
 
 const RENDER = {
-  conv2d(e, node, head) {
+  conv2d(e, node, head, net, lens) {
     const [kh, kw] = e.window;
     const taps = kh * kw;
     const n = e.channels.length;
@@ -118,28 +267,28 @@ const RENDER = {
       node.append(detail(0));
     } else {
       // One row per input channel: a single tab stop, the arrow keys choose (roving tabindex).
-      const list = el('div.chlist', { role: 'listbox', 'aria-label': 'Contribution of each input channel (arrow keys choose)', 'aria-orientation': 'horizontal' });
+      const list = el('div.chlist', { role: 'radiogroup', 'aria-label': 'Contribution of each input channel (arrow keys choose)' });
       const numbers = el('div.chnumbers');
       const rows = [];
       const choose = (j, focus = false) => {
         numbers.replaceChildren(detail(j));
         rows.forEach((b, k) => {
-          b.setAttribute('aria-selected', String(k === j));
-          b.setAttribute('aria-pressed', String(k === j));
+          b.setAttribute('aria-checked', String(k === j));
           b.tabIndex = k === j ? 0 : -1;
         });
+        lens?.from(e.channels[j]);
         if (focus) rows[j].focus();
       };
       let best = 0;
       e.partials.forEach((v, j) => { if (Math.abs(v) > Math.abs(e.partials[best])) best = j; });
       e.channels.forEach((ch, j) => {
         const p = part(j);
-        const btn = el('button.chrow', { type: 'button', role: 'option', 'aria-label': `input channel ${ch}: sum ${f3(e.shown.terms[j])}; show its numbers` });
+        const btn = el('button.chrow', { type: 'button', role: 'radio', 'data-channel': String(ch), title: `input channel ${ch}: its window × its kernel, summed; show its numbers` });
         btn.append(el('span.chn', { text: `ch ${ch}` }));
         new Heatmap(btn, { signed: false, size: 26 }).update({ data: p.win, h: kh, w: kw, scale: winScale });
-        btn.append(el('span.op', { text: '×' }));
+        btn.append(el('span.op', { text: '×', 'aria-hidden': 'true' }));
         new Heatmap(btn, { signed: true, size: 26 }).update({ data: p.ker, h: kh, w: kw, scale: kerScale });
-        btn.append(el('span.chsum', { text: f3(e.shown.terms[j]) }));
+        btn.append(el('span.sr-only', { text: ' sum ' }), el('span.chsum', { text: f3(e.shown.terms[j]) }));
         btn.addEventListener('click', () => choose(j));
         btn.addEventListener('keydown', (ev) => {
           const d = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
@@ -187,9 +336,9 @@ const RENDER = {
     const maps = (data, title, signed) => {
       const f = el('figure.vfig');
       const box = el('div.vmaps');
-      box.style.gridTemplateColumns = `repeat(${Math.min(c, 8)}, auto)`;
       const scale = absMax(data) || 1;
-      for (let ch = 0; ch < c; ch++) new Heatmap(box, { signed, size: c > 1 ? 22 : 72 }).update({ data, h, w, offset: ch * h * w, scale });
+      // All channels on one canvas (one tile each, a white line between): one canvas, not c.
+      tiles(box, data, view, { cols: Math.min(c, 8), signed, scale, px: c > 1 ? 3 : 9, label: title });
       f.append(box, el('figcaption', { text: title }));
       return f;
     };

@@ -43,17 +43,15 @@ export class Heatmap {
     else this.canvas.setAttribute('aria-hidden', 'true'); // decorative: its container says what it is
     if (title) this.canvas.title = title;
     this.box.style.width = `${size}px`;
-    this.box.append(this.canvas);
+    // Marks sit on the drawn content (inside the canvas's border), like the cells they outline.
+    this.overlay = document.createElement('div');
+    this.overlay.className = 'hm-over';
+    this.box.append(this.canvas, this.overlay);
     this.signed = signed;
     this.h = 0;
     this.w = 0;
     this.marks = [];
-    const cellAt = (e) => {
-      const r = this.canvas.getBoundingClientRect();
-      const x = Math.min(this.w - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * this.w)));
-      const y = Math.min(this.h - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * this.h)));
-      return [y, x];
-    };
+    const cellAt = (e) => this.cellAt(e.clientX, e.clientY);
     if (onHover) {
       this.canvas.addEventListener('pointermove', (e) => { if (e.pointerType === 'mouse') onHover(...cellAt(e)); });
       this.canvas.addEventListener('pointerleave', (e) => { if (e.pointerType === 'mouse') onHover(null); });
@@ -83,6 +81,24 @@ export class Heatmap {
       });
     }
     container.append(this.box);
+  }
+
+  /**
+   * The cell [y, x] under a point (client coordinates), measured on the canvas's content box:
+   * its border is not part of the drawing, so an edge cell is hit where it is drawn.
+   */
+  cellAt(clientX, clientY) {
+    const c = this.canvas;
+    const r = c.getBoundingClientRect();
+    const sx = r.width / (c.offsetWidth || r.width || 1); // CSS transforms scale the box
+    const sy = r.height / (c.offsetHeight || r.height || 1);
+    const left = r.left + c.clientLeft * sx;
+    const top = r.top + c.clientTop * sy;
+    const cw = (c.clientWidth || c.offsetWidth) * sx;
+    const ch = (c.clientHeight || c.offsetHeight) * sy;
+    const x = Math.min(this.w - 1, Math.max(0, Math.floor(((clientX - left) / cw) * this.w)));
+    const y = Math.min(this.h - 1, Math.max(0, Math.floor(((clientY - top) / ch) * this.h)));
+    return [y, x];
   }
 
   /** Draws `data[offset .. offset + h*w]`; `scale` defaults to the slice's largest |value|. */
@@ -125,7 +141,8 @@ export class Heatmap {
       d.style.top = `${(100 * y0) / this.h}%`;
       d.style.width = `${(100 * (x1 - x0 + 1)) / this.w}%`;
       d.style.height = `${(100 * (y1 - y0 + 1)) / this.h}%`;
-      this.box.append(d);
+      if (r.data) for (const [k, v] of Object.entries(r.data)) d.dataset[k] = String(v);
+      this.overlay.append(d);
       this.marks.push(d);
     }
   }

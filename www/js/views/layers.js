@@ -11,6 +11,8 @@ import { el } from '../scenes/base.js';
 import { Heatmap, absMax } from './heatmap.js';
 import { Legend } from './colour.js';
 
+const SVG = 'http://www.w3.org/2000/svg';
+
 const KIND_TEXT = {
   input: 'the 28 × 28 image the network receives, 0 to 1',
   conv2d: 'slides each kernel over the layer before: one correlation per position',
@@ -24,14 +26,17 @@ const KIND_TEXT = {
 /** Non-negative maps get the sequential scale; conv and dense outputs the diverging one. */
 const SIGNED = new Set(['conv2d', 'linear']);
 
-/** Screen size of one channel and how many columns of channels, by the view [c, h, w]. */
+/**
+ * Screen size of one channel and how many columns of channels, by the view [c, h, w]: every
+ * block at most four channels tall, so the whole network is one short row at 1280 px and the
+ * explanation fits under it. Cells this small are picked on the enlarged channel (the lens).
+ */
 function layout([c, h, w]) {
-  if (h === 1) return { size: 96, cols: 1 };
-  if (c === 1) return { size: w >= 28 ? 84 : 48, cols: 1 };
-  if (w >= 28) return { size: 46, cols: 1 };
-  if (c <= 8) return { size: 42, cols: 1 };
-  if (w >= 14) return { size: 40, cols: 2 };
-  return { size: 27, cols: 2 };
+  if (h === 1) return { size: 80, cols: 1 };
+  if (c === 1) return { size: w >= 28 ? 84 : 44, cols: 1 };
+  if (c <= 8) return { size: 36, cols: 2 };
+  if (w >= 14) return { size: 24, cols: 4 };
+  return { size: 18, cols: 4 };
 }
 
 export class Network {
@@ -64,6 +69,7 @@ export class Network {
       const heat = [];
       for (let ch = 0; ch < c; ch++) {
         const fig = el('figure.map', { 'data-channel': String(ch) });
+        if (c > 1) fig.append(el('span.chnum', { text: String(ch), 'aria-hidden': 'true' }));
         maps.append(fig);
         const pick = i === 0 ? {} : {
           keys: false,
@@ -82,11 +88,31 @@ export class Network {
         block.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown');
         block.addEventListener('keydown', (e) => this.key(e, i));
       }
+      if (h === 1) block.classList.add('short'); // fc2 and softmax: stacked in one column on wide screens
       this.root.append(block);
       this.blocks.push({ block, heat, legend, view: l.view, kind: l.kind });
     });
+    // The connecting lines: from a picked cell to the cells that produced it (drawn over the blocks).
+    this.svg = document.createElementNS(SVG, 'svg');
+    this.svg.classList.add('links');
+    this.svg.setAttribute('aria-hidden', 'true');
+    this.root.append(this.svg);
     container.append(this.root);
     this.cursor = null;
+    this.shown = null;
+    this.data = [];
+    this.scales = [];
+    // Lines follow the blocks when the layout changes (a resize, fonts, the panel).
+    if (typeof ResizeObserver === 'function') {
+      this.resize = new ResizeObserver(() => this.links(this.shown));
+      this.resize.observe(this.root);
+    }
+  }
+
+  /** What the lens needs of activation `i`: its data, view, colour scale and scale kind. */
+  activation(i) {
+    const b = this.blocks[i];
+    return { data: this.data[i], view: b.view, scale: this.scales[i], signed: SIGNED.has(b.kind), name: b.block.dataset.layer };
   }
 
   pick(p) {
@@ -116,6 +142,8 @@ export class Network {
       else if (fwd) data = this.net.activation(fwd, i - 1);
       else data = new Float32Array(view[0] * h * w);
       const scale = kind === 'softmax' || kind === 'input' ? 1 : absMax(data) || 1;
+      this.data[i] = data;
+      this.scales[i] = scale;
       heat.forEach((m, ch) => m.update({ data, h, w, offset: ch * h * w, scale }));
       legend.update(fwd || i === 0 ? scale : 0);
     });
@@ -136,6 +164,53 @@ export class Network {
         else if (f && used) m.mark([{ ...f, kind: i === e.layer - 1 ? 'window' : 'field' }]);
         else m.mark([]);
       });
+    });
+    this.shown = e;
+    this.links(e);
+  }
+
+  /**
+   * Lines from the picked cell (`e.layer`, outlined by `mark`) to the window it read on every
+   * channel of the layer before that fed it: two per channel, to the window's corners nearest
+   * the cell. Each line carries `data-channel` (the producing channel) and `data-layer`.
+   */
+  links(e) {
+    // Drawn in the next frame: the layout is then read once, with the frame's own.
+    cancelAnimationFrame(this.linkFrame);
+    this.svg.replaceChildren();
+    if (e) this.linkFrame = requestAnimationFrame(() => this.drawLinks(e));
+  }
+
+  drawLinks(e) {
+    const svg = this.svg;
+    svg.replaceChildren();
+    if (!e || !this.blocks[e.layer] || !this.blocks[e.layer - 1]) return;
+    const cell = this.blocks[e.layer].heat[e.channel]?.marks[0];
+    if (!cell) return;
+    const root = this.root.getBoundingClientRect();
+    if (!root.width) return;
+    svg.setAttribute('width', String(root.width));
+    svg.setAttribute('height', String(root.height));
+    svg.setAttribute('viewBox', `0 0 ${root.width} ${root.height}`);
+    const c = cell.getBoundingClientRect();
+    const cx = c.left + c.width / 2 - root.left;
+    const cy = c.top + c.height / 2 - root.top;
+    const prev = this.blocks[e.layer - 1];
+    prev.heat.forEach((m, ch) => {
+      const win = m.marks.find((d) => d.classList.contains('window'));
+      if (!win) return;
+      const r = win.getBoundingClientRect();
+      const x = (r.right <= c.left ? r.right : r.left) - root.left;
+      for (const y of [r.top - root.top, r.bottom - root.top]) {
+        const line = document.createElementNS(SVG, 'line');
+        line.setAttribute('x1', cx.toFixed(1));
+        line.setAttribute('y1', cy.toFixed(1));
+        line.setAttribute('x2', x.toFixed(1));
+        line.setAttribute('y2', y.toFixed(1));
+        line.dataset.channel = String(ch);
+        line.dataset.layer = prev.block.dataset.layer;
+        svg.append(line);
+      }
     });
   }
 }
