@@ -173,3 +173,27 @@ test('scene switches take under 100 ms after the first visit', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('Correlate: a kernel size its kernel cannot have looks disabled and says why', async () => {
+  const { page, context, errors } = await openPage(browser, '#correlate?k=sobel-x', DESKTOP);
+  await page.waitForSelector('#corr-output .cs-cell');
+  const ks = page.locator('#corr-ksize');
+  const look = () => ks.evaluate((e) => ({ aria: e.getAttribute('aria-disabled'), cursor: getComputedStyle(e).cursor, why: e.dataset.disabledWhy ?? '' }));
+  let s = await look();
+  assert.equal(s.aria, 'true');
+  assert.equal(s.cursor, 'not-allowed');
+  assert.match(s.why, /Sobel x is 3×3 only/);
+  await ks.hover({ force: true });
+  assert.match(await page.locator('#corr-ksize-why').textContent(), /3×3 only/);
+  // Typing into it changes nothing.
+  await ks.focus();
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await ks.inputValue(), '3');
+  // A kernel of any size enables it again.
+  await page.selectOption('#corr-kernel', 'box');
+  s = await look();
+  assert.notEqual(s.aria, 'true');
+  assert.notEqual(s.cursor, 'not-allowed');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -13,6 +13,7 @@ import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildContro
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
 import { ShowMe } from '../views/showme.js';
+import { setDisabled } from '../views/disabled.js';
 
 /**
  * "Show me": the scene's idea, the setting it starts from, and where it pauses (`at`: a step the
@@ -302,10 +303,11 @@ export class CorrelateScene extends Scene {
     const c = this.ctl;
     c.in.set(s.input === 'digit' && !this.shared.digit ? 'letter' : s.input);
     c.n.set(s.n);
-    this.sizeIn.disabled = s.input === 'digit' && !!this.shared.digit;
+    setDisabled(this.sizeIn, s.input === 'digit' && this.shared.digit ? 'your drawn digit is 28×28' : null);
     c.k.set(s.kernel);
     c.ks.set(ker.k);
-    this.ksIn.disabled = FIXED3.has(s.kernel) || s.kernel === 'learned';
+    const kname = KERNELS.find(([v]) => v === s.kernel)?.[1];
+    setDisabled(this.ksIn, FIXED3.has(s.kernel) ? `${kname} is 3×3 only` : s.kernel === 'learned' ? `the learned kernel is the cnn's ${ker.k}×${ker.k}` : null);
     this.liIn.hidden = s.kernel !== 'learned';
     c.li.set(s.li);
     c.f.set(s.flip);
