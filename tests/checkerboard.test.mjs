@@ -118,7 +118,8 @@ test('checkerboard: a value out of range is refused with the rule named, a bad l
   await page.fill('#cb-stride', '5');
   await page.dispatchEvent('#cb-stride', 'change');
   assert.equal(await page.inputValue('#cb-stride'), '3');
-  assert.match(await page.textContent('#cb-rule'), /Stride 5 is outside 1 to 3, what this section draws, so it is 3\./);
+  // The stepper's own note names what was typed, its real range and what it is now.
+  assert.match(await page.textContent('.cs-refused[data-for="cb-stride"]'), /5 is not possible here: from 1 to 3, so it is 3\./);
   // The steppers' ranges are the trace's own limits.
   assert.deepEqual(await page.$eval('#cb-ksize', (i) => [i.min, i.max]), ['1', '7']);
   assert.deepEqual(await page.$eval('#cb-size', (i) => [i.min, i.max]), ['1', '8']);

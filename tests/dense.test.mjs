@@ -114,8 +114,10 @@ for (const [name, viewport] of WIDTHS) {
       await page.keyboard.press('Tab');
     }
     // The play button, the palette, two days, the shift slider, the chart, five pixel grids,
-    // five parameter steppers.
-    assert.equal(stops.length, 16, stops.join(' '));
+    // five parameter steppers, and the Copy button of each PyTorch block.
+    const copies = await page.locator('#scene-dense .cs-code-copy:visible').count();
+    assert.equal(copies, 3);
+    assert.equal(stops.length, 16 + copies, stops.join(' '));
     for (const group of ['dense-a', 'dense-b', 'dense-chart', 'one-in-0', 'one-in-1', 'one-in-2', 'one-out-0', 'one-out-1']) {
       assert.equal(await page.$$eval(`#${group} [tabindex="0"]`, (n) => n.length), 1, group);
       assert.ok(stops.includes(group) || stops.some((s) => s === group), `${group} is a tab stop`);

@@ -65,7 +65,7 @@ export class Router {
     if (!note) {
       note = document.createElement('p');
       note.id = 'route-note';
-      note.className = 'cs-note link-note';
+      note.className = 'cs-note route-note';
       note.setAttribute('role', 'status');
       document.getElementById('scenes').prepend(note);
     }

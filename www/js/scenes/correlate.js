@@ -159,7 +159,8 @@ export class CorrelateScene extends Scene {
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),
       el('p.cs-muted', {}, 'Each window becomes a row of the im2col table; the kernel becomes a column; the output is their product. This is how this page’s Rust code computes a conv layer: one GEMM (matrix multiplication).'));
-    this.im2col = el('div.cs-im2col', { id: 'corr-im2col' });
+    // A region that may scroll sideways (a phone): reachable and scrollable with the keyboard.
+    this.im2col = el('div.cs-im2col', { id: 'corr-im2col', tabindex: 0, role: 'region', 'aria-label': 'im2col table' });
     im.append(this.im2col);
     r.append(im);
   }

@@ -139,7 +139,6 @@ export class DenseScene extends Scene {
       el('div.cs-dayrow', {}, el('span.cs-who', {}, 'B'), el('div.cs-daywrap', {}, this.rowB)),
       el('div.cs-player', {}, el('label.cs-inline', { for: 'dense-shift' }, 'shift t'), this.shiftIn, this.shiftOut),
       el('p.cs-sum', { id: 'dense-explain', 'aria-live': 'polite' }));
-    this.code = new CodeView(sched, { id: 'dense', title: 'Every shift, this shift and the dense layer in PyTorch' });
     r.append(sched);
 
     const chart = el('section.cs-panel.cs-chartpanel', { 'aria-label': 'Correlation over every shift' },
@@ -158,7 +157,12 @@ export class DenseScene extends Scene {
     this.barRove = roving(this.bars, { start: -this.shifts[0], select: (i) => this.setShift(this.shifts[0] + i) });
     this.legend = el('div.cs-legend', { 'aria-label': 'Activities' }, ACTIVITIES.map((nm, i) => el('span.cs-chip', { 'data-act': i }, nm)));
     chart.append(this.chart, el('div.cs-axis', { 'aria-hidden': 'true' },
-      el('span', {}, String(this.shifts[0]).replace('-', '−')), el('span.cs-axis-zero', {}, '▲ t = 0: the dense layer'), el('span', {}, `+${this.shifts[1]}`)), this.legend);
+      el('span', {}, String(this.shifts[0]).replace('-', '−')), el('span.cs-axis-zero', {}, '▲ t = 0: the dense layer'), el('span', {}, `+${this.shifts[1]}`)));
+    // Under the chart: the activities' key and, beside it, the PyTorch line that computes the
+    // chart (the days and the chart stay on one screen).
+    const foot = el('div.cs-chartfoot', {}, this.legend);
+    chart.append(foot);
+    this.code = new CodeView(foot, { id: 'dense', title: 'Every shift, this shift and the dense layer in PyTorch' });
     r.append(chart);
 
     this.buildOneByOne();
@@ -357,7 +361,7 @@ export class DenseScene extends Scene {
       const under = parseFloat(getComputedStyle(host).top) + host.getBoundingClientRect().height; // the stuck bar's bottom
       const days = this.sched.getBoundingClientRect();
       if (days.top < under || this.chart.getBoundingClientRect().bottom > innerHeight) window.scrollBy(0, days.top - under - 6);
-      this.spot(name === 'best' ? this.bars[i] : this.root.querySelector('.cs-chartpanel'));
+      this.spot(name === 'best' ? this.bars[i] : this.chart);
       return { t, f: c.total[i], dense: c.dense };
     }
     if (name === 'oneByOne') {

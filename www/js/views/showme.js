@@ -5,13 +5,13 @@
 //   { idea: 'one sentence', stops: [{ caption: 'one line', go: async (run) => { … } }, …] }
 // `go` brings the scene to the moment (it may animate: `await run.steps(player, to)` plays a
 // player up to step `to` at a steady pace; `await run.wait(ms)` waits); when it resolves the run
-// pauses there with the caption until the viewer presses "Next" (or → / Enter on the bar); the
-// last stop stays on screen until "Done" (or "Restart"). Any control the viewer touches outside the bar ends the run too
+// pauses there with the caption until the viewer presses "Next" (or → / Enter on the bar); at
+// the last stop the run is done and its caption stays. Any control the viewer touches outside the bar ends the run too
 // (`run.cancel()`); every await inside `go` then rejects with a `ShowMeCancelled`, so a script
 // needs no checks of its own.
 //
-// Stable hooks: `[data-showme]` (the bar; `data-state` = idle | playing | paused (the last stop
-// stays paused until Done), `data-pause` = the 0-based index of the stop it is paused at, `data-pauses` = how many),
+// Stable hooks: `[data-showme]` (the bar; `data-state` = idle | playing | paused | done (the
+// last stop: its caption stays), `data-pause` = the 0-based index of the stop it is paused at, `data-pauses` = how many),
 // `.showme-play`, `.showme-next`, `.showme-stop`, `.showme-caption`, `.showme-idea`.
 import { el } from '../scenes/base.js';
 
@@ -67,11 +67,13 @@ export class ShowMe {
 
   toggle() { if (this.run) this.cancel(); this.start(); }
 
-  /** Plays the script from its first stop; it stays at the last one until Done or Restart. */
+  /**
+   * Plays the script from its first stop. At the last stop the run is "done": its caption and
+   * pause stay on screen, and "Show me" plays it again.
+   */
   async start() {
     const run = new Run(this);
     this.run = run;
-    this.stopBtn.textContent = 'Stop';
     this.state = 'playing';
     try {
       this.before?.();
@@ -86,12 +88,14 @@ export class ShowMe {
         this.count.textContent = `${i + 1} / ${this.stops.length}`;
         this.caption.textContent = this.stops[i].caption;
         this.state = 'paused';
-        if (i === this.stops.length - 1) {
-          this.nextBtn.hidden = true;
-          this.stopBtn.textContent = 'Done';
-        }
+        if (i === this.stops.length - 1) break;
         await run.until();
       }
+      this.run = null;
+      this.state = 'done';
+      this.nextBtn.hidden = true;
+      this.stopBtn.hidden = true;
+      this.after?.();
     } catch (e) {
       if (!(e instanceof ShowMeCancelled)) throw e;
     }
@@ -108,7 +112,6 @@ export class ShowMe {
     this.count.textContent = '';
     this.caption.textContent = '';
     this.state = 'idle';
-    this.after?.();
   }
 }
 
