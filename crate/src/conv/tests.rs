@@ -1195,10 +1195,9 @@ fn transposed_conv_with_huge_strides_matches_reference() {
                         .transpose_output([xs[2], xs[3]], [ws[2], ws[3]])
                         .unwrap()
                         .out();
-                    assert!(
-                        out[0] * out[1] * ws[1] > crate::tensor::MAX_ELEMENTS,
-                        "{what}: {e}"
-                    );
+                    // (in u64: on wasm32 the product itself would overflow usize)
+                    let n = out[0] as u64 * out[1] as u64 * ws[1] as u64;
+                    assert!(n > crate::tensor::MAX_ELEMENTS as u64, "{what}: {e}");
                     assert!(e.to_string().contains("too large"), "{what}: {e}");
                 }
             }
