@@ -198,3 +198,14 @@ test('Correlate: a kernel size its kernel cannot have looks disabled and says wh
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('Transposed conv: the whole stage and the player on the first screen as the scene opens (scroll 0)', async () => {
+  for (const hash of ['#transpose', '#transpose?in=random&n=8&k=ones&ks=5&s=2,2', '#transpose?in=dot&n=6&k=bilinear&ks=4&s=3,3&p=1,1,1,1']) {
+    const { page, context, errors } = await openPage(browser, hash, DESKTOP);
+    await page.waitForSelector('#stage');
+    assert.equal(await page.evaluate(() => scrollY), 0);
+    assert.deepEqual(await offScreen(page, ['#stage', '#tr-play', '#tr-scrub', '[data-step]', '#transpose-showme']), [], hash);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
