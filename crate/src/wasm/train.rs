@@ -189,21 +189,26 @@ pub(super) fn settings(opts: TrainerOptions) -> R<Settings> {
     Ok(s)
 }
 
+/// The trainer settings a JS options object asks for (`new Trainer` and `Trainer.check`).
+fn settings_of(opts: &JsValue) -> R<Settings> {
+    let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", opts)?
+        .ok_or_else(|| {
+            ArgError::new(
+                "settings",
+                "undefined",
+                "must be an object like { model: \"slp\", lr: 0.1 }",
+            )
+        })?;
+    settings(o)
+}
+
 /// A trainer for `settings` over `dataset`'s images (the dataset is not kept: every call that
 /// trains takes it again, and it must have the same number of images).
 #[wasm_bindgen(js_name = trainerNew)]
 pub fn trainer_new(dataset: JsValue, opts: JsValue) -> Result<f64, JsError> {
     run(|| {
         let n = with_dataset("dataset", &dataset, |d| Ok(d.len()))?;
-        let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", &opts)?
-            .ok_or_else(|| {
-                ArgError::new(
-                    "settings",
-                    "undefined",
-                    "must be an object like { model: \"slp\", lr: 0.1 }",
-                )
-            })?;
-        let s = settings(o)?;
+        let s = settings_of(&opts)?;
         let t = Trainer::new(s, n)?;
         TRAINERS.with(|tt| {
             Ok(tt.borrow_mut().insert(Training {
@@ -592,15 +597,7 @@ pub fn trainer_template_cosines(t: JsValue, dataset: JsValue) -> Result<JsValue,
 pub fn trainer_check(opts: JsValue, length: JsValue) -> Result<(), JsError> {
     run(|| {
         let Whole(n) = arg("length", "Trainer.check", &length)?;
-        let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", &opts)?
-            .ok_or_else(|| {
-                ArgError::new(
-                    "settings",
-                    "undefined",
-                    "must be an object like { model: \"slp\", lr: 0.1 }",
-                )
-            })?;
-        let s = settings(o)?;
+        let s = settings_of(&opts)?;
         Trainer::new(s, n)?;
         Ok(())
     })
