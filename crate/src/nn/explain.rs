@@ -71,6 +71,12 @@ pub fn peak(model: &Model, acts: &[&[f32]], layer: usize, channel: Option<usize>
     }
     let [c, h, w] = views[layer];
     let a = acts[layer];
+    if a.len() < c * h * w || c * h * w == 0 {
+        return Err(Error::shape(format!(
+            "activation {layer} holds {} values, not its {c}×{h}×{w}: run the forward pass first",
+            a.len()
+        )));
+    }
     let range = match channel {
         Some(ch) if ch >= c => {
             return Err(Error::param(
