@@ -209,3 +209,20 @@ test('Transposed conv: the whole stage and the player on the first screen as the
     await context.close();
   }
 });
+
+test('Templates: #code is the perceptron as PyTorch writes it, from wasm', async () => {
+  const { page, context, errors } = await openPage(browser, '#templates', DESKTOP);
+  await page.waitForSelector('#code', { state: 'visible' });
+  const code = await page.textContent('#code');
+  assert.match(code, /nn\.Linear\(784, 10\)/);
+  const fromWasm = await page.evaluate(async () => {
+    const { api } = await (await import('./js/wasm.js')).loadWasm();
+    const m = api.Model.load(new Uint8Array(await (await fetch('data/models/slp.safetensors')).arrayBuffer()));
+    const t = m.pytorchCode().text;
+    m.free();
+    return t;
+  });
+  assert.equal(code.trim(), fromWasm.trim());
+  assert.deepEqual(errors, []);
+  await context.close();
+});

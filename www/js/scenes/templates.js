@@ -11,6 +11,7 @@ import { Pad, rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
 import { ShowMe } from '../views/showme.js';
+import { CodeView } from '../views/code.js';
 
 /**
  * "Show me": the idea and the guided run, in one place. The run draws `digit` on the pad stroke
@@ -101,6 +102,8 @@ export class TemplatesScene extends Scene {
     this.slpCap = el('figcaption', { text: 'the winning neuron\'s 784 weights' });
     this.slpCos = el('p#cos-slp.cos', { 'data-cos': '' });
     cslp.append(this.slpCap, this.slpCos);
+    // The perceptron as PyTorch writes it (from wasm): its one nn.Linear holds these templates.
+    this.code = new CodeView(cslp, { id: 'templates', title: 'The single-layer perceptron in PyTorch' });
 
     const cmlp = card('MLP hidden layer', 'tpl-mlp');
     this.mlpMap = new Heatmap(cmlp, { label: 'Weights of the most active mlp hidden neuron', signed: true, size: 168 });
@@ -142,6 +145,7 @@ export class TemplatesScene extends Scene {
       const [slp, mlp] = await Promise.all([this.shared.model('slp'), this.shared.model('mlp')]);
       this.slp = new NetInfo(slp);
       this.mlp = new NetInfo(mlp);
+      this.code.set(slp.pytorchCode());
     } catch (err) {
       this.status.textContent = `The models could not be loaded: ${err.message}`;
       console.error(err);
