@@ -67,7 +67,7 @@ test('a shared link restores the drawing, the prediction and the picked cell', a
   await third.page.waitForFunction(() => document.querySelector('#cos-slp')?.dataset.cos, null, { timeout: 30000 });
   assert.equal(await third.page.locator('#templates > .win').count(), 1);
   await third.page.click('a[href="#draw"]');
-  await third.page.waitForFunction((d) => document.querySelector('#prediction').dataset.digit === d, digit);
+  await third.page.waitForFunction((d) => document.querySelector('#prediction')?.dataset.digit === d, digit);
   assert.deepEqual(third.errors, []);
   await third.context.close();
 });

@@ -340,7 +340,7 @@ for (const [label, viewport, suffix] of [['1280×800', DESKTOP, ''], ['375 px', 
     const link = page.url();
     // Draw shows the same digit (on its own #pad: one of each).
     await page.click('nav a[href="#draw"]');
-    await page.waitForFunction(() => document.querySelector('#prediction').dataset.digit === '3', null, { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit === '3', null, { timeout: 30000 });
     assert.equal(await page.locator('#pad').count(), 1);
     assert.equal(await page.locator('#tpl-pad').count(), 1);
     // The link restores the pad.

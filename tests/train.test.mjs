@@ -105,7 +105,7 @@ test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the
   await page.click('nav a[href="#draw"]');
   await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-source')?.textContent ?? ''));
   await page.click('#example');
-  await page.waitForFunction(() => document.querySelector('#prediction').dataset.digit !== '');
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit > '');
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });
