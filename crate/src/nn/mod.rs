@@ -17,6 +17,7 @@ pub mod layers;
 pub mod optim;
 #[cfg(test)]
 mod shipped;
+pub mod spec;
 pub mod step;
 pub mod templates;
 pub mod train;
