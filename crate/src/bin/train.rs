@@ -17,11 +17,11 @@ use convscope::mnist;
 use convscope::nn::infer::Inference;
 use convscope::nn::train::{accuracy, train, Progress, TrainConfig};
 use convscope::nn::trainer::OptimizerKind;
-use convscope::nn::{Arch, Model};
+use convscope::nn::{Model, Preset};
 use safetensors::Dtype;
 
 struct Args {
-    arch: Arch,
+    arch: Preset,
     epochs: Option<usize>,
     seed: u64,
     out: Option<PathBuf>,
@@ -39,7 +39,7 @@ struct Args {
 fn parse() -> Result<Args, String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut a = Args {
-        arch: Arch::Cnn,
+        arch: Preset::Cnn,
         epochs: None,
         seed: 1,
         out: None,
@@ -58,7 +58,7 @@ fn parse() -> Result<Args, String> {
         let mut val = || it.next().ok_or(format!("{flag} needs a value"));
         let num = |v: String| format!("{flag} takes a number, got `{v}`");
         match flag.as_str() {
-            "--model" => a.arch = Arch::from_name(&val()?).map_err(|e| e.to_string())?,
+            "--model" => a.arch = Preset::from_name(&val()?).map_err(|e| e.to_string())?,
             "--epochs" => {
                 let v = val()?;
                 a.epochs = Some(v.parse().map_err(|_| num(v))?)
@@ -145,7 +145,7 @@ fn run() -> Result<(), String> {
         println!(
             "{}: {} ({} parameters): test accuracy {:.2}% ({:.1} s)",
             path.display(),
-            m.arch.name(),
+            m.preset().map_or("custom", |p| p.name()),
             m.num_params(),
             acc * 100.0,
             t.elapsed().as_secs_f64()
@@ -183,7 +183,10 @@ fn run() -> Result<(), String> {
             let bytes = std::fs::read(p).map_err(|err| format!("{}: {err}", p.display()))?;
             Model::from_safetensors(&bytes).map_err(e)?
         }
-        None => cfg.settings(a.arch).init.model(a.arch),
+        None => {
+            let spec = a.arch.spec();
+            cfg.settings(spec.clone()).init.model(&spec).map_err(e)?
+        }
     };
     eprintln!(
         "training {} ({} parameters) for {} epochs, {}, batch {}, lr {}{}, seed {}, augmentation {}",

@@ -343,15 +343,191 @@ pub fn explain(
             e.pick = best;
             e.sum = best.map_or(f32::NEG_INFINITY, |b| e.inputs[b]);
         }
-        Layer::Relu | Layer::Flatten => {
+        Layer::ConvTranspose2d {
+            weight,
+            bias,
+            params,
+            ..
+        } => {
+            // Output (co, y, x) gathers x[ci, iy, ix]·w[ci, co, ky, kx] over the taps with
+            // y + pad_top = iy·stride + ky·dilation: taps whose iy is not a whole cell read one
+            // of the inserted zeros (`padded`).
+            let s = weight.shape();
+            let (cout_g, kh, kw) = (s[1], s[2], s[3]);
+            let cin_g = c_in / params.groups;
+            let group = channel / cout_g;
+            let co = channel % cout_g;
+            e.channels = (group * cin_g..(group + 1) * cin_g).collect();
+            e.window = [kh, kw];
+            let pos = |o: usize, k: usize, axis: usize| -> Option<usize> {
+                let t = (o + params.padding[axis]) as i64 - (k * params.dilation[axis]) as i64;
+                let st = params.stride[axis] as i64;
+                let n = [h_in, w_in][axis] as i64;
+                (t >= 0 && t % st == 0 && t / st < n).then_some((t / st) as usize)
+            };
+            let first = |o: usize, k: usize, axis: usize| {
+                ((o + params.padding[axis]) as i64 - (params.dilation[axis] * (k - 1)) as i64)
+                    .div_euclid(params.stride[axis] as i64)
+            };
+            e.origin = [first(y, kh, 0), first(x, kw, 1)];
+            let mut total = 0f64;
+            for &ci in &e.channels {
+                let mut part = 0f64;
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let at = pos(y, ky, 0).zip(pos(x, kx, 1));
+                        let v = at.map_or(0.0, |(iy, ix)| prev[(ci * h_in + iy) * w_in + ix]);
+                        let wv = weight.data()[((ci * cout_g + co) * kh + ky) * kw + kx];
+                        e.inputs.push(v);
+                        e.padded.push(u8::from(at.is_none()));
+                        e.weights.push(wv);
+                        e.products.push(v * wv);
+                        part += v as f64 * wv as f64;
+                    }
+                }
+                e.partials.push(part as f32);
+                total += part;
+            }
+            let b = bias.data()[channel];
+            e.bias = Some(b);
+            e.sum = (total + b as f64) as f32;
+            let mut terms = e.partials.clone();
+            terms.push(b);
+            e.shown = rounded_sum(&terms, DECIMALS)?;
+            let taps = kh * kw;
+            for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
+                let r = rounded_sum_to(&e.products[j * taps..(j + 1) * taps], DECIMALS, *t)?;
+                e.shown_products.extend(r.terms);
+            }
+        }
+        Layer::AvgPool2d {
+            params,
+            count_include_pad,
+        } => {
+            // A dot product with weights 1/divisor: the window's cells inside the image (padded
+            // taps read 0), the divisor the whole window or only the cells inside.
+            let [kh, kw] = params.kernel;
+            e.window = [kh, kw];
+            let oy = (y * params.stride[0]) as i64 - params.padding[0] as i64;
+            let ox = (x * params.stride[1]) as i64 - params.padding[1] as i64;
+            e.origin = [oy, ox];
+            let clip = |o: i64, k: usize, n: usize, p_end: usize| {
+                (o + k as i64).min((n + p_end) as i64) - o
+            };
+            let (wh, ww) = (
+                clip(oy, kh, h_in, params.padding[2]),
+                clip(ox, kw, w_in, params.padding[3]),
+            );
+            let mut inside_count = 0usize;
+            let mut cells = Vec::new();
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let (iy, ix) = (oy + ky as i64, ox + kx as i64);
+                    let inside = iy >= 0 && ix >= 0 && (iy as usize) < h_in && (ix as usize) < w_in;
+                    let v = if inside {
+                        prev[(channel * h_in + iy as usize) * w_in + ix as usize]
+                    } else {
+                        0.0
+                    };
+                    inside_count += usize::from(inside);
+                    cells.push((v, inside));
+                }
+            }
+            let count = if *count_include_pad {
+                (wh * ww).max(0) as usize
+            } else {
+                inside_count
+            };
+            let share = if count == 0 { 0.0 } else { 1.0 / count as f32 };
+            let mut total = 0f64;
+            for (v, inside) in cells {
+                let wv = if inside { share } else { 0.0 };
+                e.inputs.push(v);
+                e.padded.push(u8::from(!inside));
+                e.weights.push(wv);
+                e.products.push(v * wv);
+                total += v as f64 * wv as f64;
+            }
+            e.partials = vec![total as f32];
+            e.sum = total as f32;
+            e.shown = rounded_sum(&e.products, DECIMALS)?;
+            e.shown_products = e.shown.terms.clone();
+        }
+        Layer::GlobalAvgPool => {
+            e.window = [h_in, w_in];
+            e.origin = [0, 0];
+            e.inputs = prev[channel * h_in * w_in..(channel + 1) * h_in * w_in].to_vec();
+            e.padded = vec![0; e.inputs.len()];
+            let share = 1.0 / (h_in * w_in) as f32;
+            e.weights = vec![share; e.inputs.len()];
+            e.products = e.inputs.iter().map(|v| v * share).collect();
+            let total: f64 = e.inputs.iter().map(|&v| v as f64).sum::<f64>() / (h_in * w_in) as f64;
+            e.partials = vec![total as f32];
+            e.sum = total as f32;
+            e.shown = rounded_sum(&[total as f32], DECIMALS)?;
+        }
+        Layer::Relu | Layer::Flatten | Layer::LeakyRelu { .. } | Layer::Sigmoid | Layer::Tanh => {
             let v = prev[out];
             e.inputs.push(v);
             e.pick = Some(out);
-            e.sum = if matches!(model.layers[layer - 1], Layer::Relu) {
-                v.max(0.0)
-            } else {
-                v
+            e.sum = match model.layers[layer - 1] {
+                Layer::Relu => v.max(0.0),
+                Layer::LeakyRelu { slope } => {
+                    if v < 0.0 {
+                        v * slope
+                    } else {
+                        v
+                    }
+                }
+                Layer::Sigmoid => (1.0 / (1.0 + (-(v as f64)).exp())) as f32,
+                Layer::Tanh => (v as f64).tanh() as f32,
+                _ => v,
             };
+        }
+        Layer::BatchNorm2d {
+            weight,
+            bias,
+            mean,
+            var,
+            eps,
+            ..
+        } => {
+            // (x − mean) / √(var + eps) · γ + β, as one scale and one shift.
+            let (scale, shift) = super::layers::batch_norm_affine(
+                weight.data(),
+                bias.data(),
+                mean.data(),
+                var.data(),
+                *eps,
+            );
+            let c = channel % scale.len();
+            let v = prev[out];
+            e.inputs.push(v);
+            e.pick = Some(out);
+            e.weights.push(scale[c]);
+            e.products.push(v * scale[c]);
+            e.partials.push(v * scale[c]);
+            e.bias = Some(shift[c]);
+            e.sum = (v as f64 * scale[c] as f64 + shift[c] as f64) as f32;
+            e.shown = rounded_sum(&[v * scale[c], shift[c]], DECIMALS)?;
+        }
+        Layer::Add { from } => {
+            let (a, b) = (prev[out], acts[*from][out]);
+            e.inputs = vec![a, b];
+            e.weights = vec![1.0, 1.0];
+            e.products = vec![a, b];
+            e.pick = Some(out);
+            e.from = format!(
+                "{} + {}",
+                e.from,
+                if *from == 0 {
+                    "input".to_string()
+                } else {
+                    names[*from - 1].clone()
+                }
+            );
+            e.sum = (a as f64 + b as f64) as f32;
+            e.shown = rounded_sum(&[a, b], DECIMALS)?;
         }
         Layer::Linear { weight, bias, .. } => {
             let n = weight.shape()[1];
@@ -381,14 +557,27 @@ pub fn explain(
             order.sort_by(|&a, &b| e.products[b].abs().total_cmp(&e.products[a].abs()));
             e.top = order.into_iter().take(4).collect();
         }
-        Layer::Softmax => {
-            e.window = [1, prev.len()];
+        Layer::Softmax | Layer::LogSoftmax => {
+            // Over the vector, or over the channels at (y, x) of an image.
+            let image = model.shapes()[layer - 1].len() == 3;
+            let (scores, me): (Vec<f32>, f32) = if image {
+                let plane = h_in * w_in;
+                let at = y * w_in + x;
+                ((0..c_in).map(|c| prev[c * plane + at]).collect(), prev[out])
+            } else {
+                (prev.to_vec(), prev[out])
+            };
+            e.window = [1, scores.len()];
             e.origin = [0, 0];
             e.channels = (0..c_in).collect();
-            e.inputs = prev.to_vec();
-            let m = prev.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
-            let z: f64 = prev.iter().map(|&s| (s as f64 - m).exp()).sum();
-            e.sum = ((prev[out] as f64 - m).exp() / z) as f32;
+            let m = scores.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+            let z: f64 = scores.iter().map(|&s| (s as f64 - m).exp()).sum();
+            e.inputs = scores;
+            e.sum = if matches!(model.layers[layer - 1], Layer::Softmax) {
+                ((me as f64 - m).exp() / z) as f32
+            } else {
+                (me as f64 - m - z.ln()) as f32
+            };
         }
     }
     e.field = field(model, &views, layer, channel, [y, y, x, x]);
@@ -407,6 +596,7 @@ fn field(
     let names = model.names();
     let mut out = Vec::with_capacity(layer);
     let mut chans = vec![channel];
+    let mut skips: Vec<(usize, Vec<usize>, [i64; 4])> = Vec::new();
     let [mut y0, mut y1, mut x0, mut x1] = rect.map(|v| v as i64);
     for j in (1..=layer).rev() {
         let [c, h, w] = views[j - 1];
@@ -467,10 +657,88 @@ fn field(
                     params.dilation[1],
                 );
             }
-            Layer::Relu | Layer::Flatten => {}
-            Layer::Linear { .. } | Layer::Softmax => {
+            Layer::ConvTranspose2d { weight, params, .. } => {
+                let sh = weight.shape();
+                let cin_g = c / params.groups;
+                let mut next: Vec<usize> = chans
+                    .iter()
+                    .flat_map(|&o| {
+                        let g = o / sh[1];
+                        g * cin_g..(g + 1) * cin_g
+                    })
+                    .collect();
+                next.sort_unstable();
+                next.dedup();
+                chans = next;
+                // Input cells i with i·s + k·d − p in [a, b] for some tap k.
+                let back = |a: i64, b: i64, k: usize, s: usize, p: usize, d: usize| {
+                    let (s, p, reach) = (s as i64, p as i64, (d * (k - 1)) as i64);
+                    (
+                        (a + p - reach).div_euclid(s)
+                            + i64::from((a + p - reach).rem_euclid(s) != 0),
+                        (b + p).div_euclid(s),
+                    )
+                };
+                (y0, y1) = back(
+                    y0,
+                    y1,
+                    sh[2],
+                    params.stride[0],
+                    params.padding[0],
+                    params.dilation[0],
+                );
+                (x0, x1) = back(
+                    x0,
+                    x1,
+                    sh[3],
+                    params.stride[1],
+                    params.padding[1],
+                    params.dilation[1],
+                );
+            }
+            Layer::AvgPool2d { params, .. } => {
+                (y0, y1) = span(
+                    y0,
+                    y1,
+                    params.kernel[0],
+                    params.stride[0],
+                    params.padding[0],
+                    1,
+                );
+                (x0, x1) = span(
+                    x0,
+                    x1,
+                    params.kernel[1],
+                    params.stride[1],
+                    params.padding[1],
+                    1,
+                );
+            }
+            Layer::GlobalAvgPool => {
+                (y0, y1, x0, x1) = (0, h as i64 - 1, 0, w as i64 - 1);
+            }
+            Layer::Relu
+            | Layer::Flatten
+            | Layer::LeakyRelu { .. }
+            | Layer::Sigmoid
+            | Layer::Tanh
+            | Layer::BatchNorm2d { .. } => {}
+            Layer::Add { from } => skips.push((*from, chans.clone(), [y0, y1, x0, x1])),
+            Layer::Softmax | Layer::LogSoftmax if model.shapes()[j - 1].len() == 3 => {
+                chans = all();
+            }
+            Layer::Linear { .. } | Layer::Softmax | Layer::LogSoftmax => {
                 chans = all();
                 (y0, y1, x0, x1) = (0, h as i64 - 1, 0, w as i64 - 1);
+            }
+        }
+        // A residual add's other branch reads activation `from` at the same cells.
+        for (f, c2, r) in &skips {
+            if *f == j - 1 {
+                chans.extend(c2);
+                chans.sort_unstable();
+                chans.dedup();
+                (y0, y1, x0, x1) = (y0.min(r[0]), y1.max(r[1]), x0.min(r[2]), x1.max(r[3]));
             }
         }
         (y0, y1) = (y0.max(0), y1.min(h as i64 - 1));
@@ -494,7 +762,7 @@ fn field(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Arch, Model};
+    use super::super::{Model, Preset};
     use super::*;
     use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
@@ -515,7 +783,7 @@ mod tests {
 
     #[test]
     fn peak_names_the_largest_cell_in_the_view() {
-        let m = Model::zeros(Arch::Cnn);
+        let m = Preset::Cnn.zeros();
         let mut acts = pass(&m, &[0.0; 784]);
         let names = m.names();
         let i = names.iter().position(|x| x == "conv2").unwrap() + 1;
@@ -535,7 +803,7 @@ mod tests {
 
     #[test]
     fn views_reshape_dense_vectors() {
-        let m = Model::zeros(Arch::Cnn);
+        let m = Preset::Cnn.zeros();
         let v = views(&m);
         let names = m.names();
         let at = |n: &str| v[names.iter().position(|x| x == n).unwrap() + 1];
@@ -546,8 +814,8 @@ mod tests {
         assert_eq!(at("relu3"), [1, 8, 8]);
         assert_eq!(at("fc2"), [1, 1, 10]);
         assert_eq!(at("softmax"), [1, 1, 10]);
-        assert_eq!(views(&Model::zeros(Arch::Mlp))[2], [1, 8, 16]);
-        assert_eq!(views(&Model::zeros(Arch::Slp))[1], [1, 28, 28]);
+        assert_eq!(views(&Preset::Mlp.zeros())[2], [1, 8, 16]);
+        assert_eq!(views(&Preset::Slp.zeros())[1], [1, 28, 28]);
     }
 
     /// Every cell of every layer: the recomputed sum is the forward's own activation (the
@@ -555,9 +823,14 @@ mod tests {
     #[test]
     fn sums_equal_the_kernels_outputs() {
         let mut rng = Rng::new(11);
-        for arch in Arch::ALL {
-            let m = Model::init(arch, 4);
-            let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+        let mut models: Vec<Model> = Preset::ALL.iter().map(|a| a.init(4)).collect();
+        for (s, spec) in super::super::tests::every_kind().iter().enumerate() {
+            models.push(super::super::tests::random_model(spec, 40 + s as u64));
+        }
+        for m in &models {
+            let arch = m.names().join(",");
+            let m = m.clone();
+            let px: Vec<f32> = (0..m.input_len()).map(|_| rng.unit()).collect();
             let acts = pass(&m, &px);
             let acts = refs(&acts);
             let v = views(&m);
@@ -569,7 +842,7 @@ mod tests {
                     assert_eq!(e.value, acts[l][(ch * h + y) * w + x]);
                     assert!(
                         (e.sum - e.value).abs() <= 1e-4 * (1.0 + e.value.abs()),
-                        "{arch:?} {} [{ch}][{y}][{x}]: {} vs {}",
+                        "{arch} {} [{ch}][{y}][{x}]: {} vs {}",
                         e.name,
                         e.sum,
                         e.value
@@ -577,7 +850,7 @@ mod tests {
                     let units = |t: f64| (t * 1000.0).round() as i64;
                     let terms: i64 = e.shown.terms.iter().map(|&t| units(t)).sum();
                     assert_eq!(terms, units(e.shown.total));
-                    if e.kind == "conv2d" {
+                    if e.kind == "conv2d" || e.kind == "convtranspose2d" {
                         let taps = e.window[0] * e.window[1];
                         for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
                             let s: i64 = e.shown_products[j * taps..(j + 1) * taps]
@@ -593,11 +866,54 @@ mod tests {
         }
     }
 
+    /// For every layer kind: changing an input value outside a cell's field (on the input)
+    /// leaves the cell unchanged.
+    #[test]
+    fn outside_the_field_nothing_matters_for_every_kind() {
+        let mut rng = Rng::new(13);
+        for (s, spec) in super::super::tests::every_kind().iter().enumerate() {
+            let m = super::super::tests::random_model(spec, 60 + s as u64);
+            let [_, ih, iw] = m.input_shape();
+            let px: Vec<f32> = (0..m.input_len()).map(|_| rng.unit()).collect();
+            let base = pass(&m, &px);
+            let v = views(&m);
+            for l in 1..v.len() {
+                let [c, h, w] = v[l];
+                for _ in 0..4 {
+                    let (ch, y, x) = (rng.below(c), rng.below(h), rng.below(w));
+                    let e = explain(&m, &refs(&base), l, ch, y, x).unwrap();
+                    let input = e.field.last().unwrap();
+                    assert_eq!(input.layer, 0);
+                    let idx = (ch * h + y) * w + x;
+                    for _ in 0..12 {
+                        let (pc, py, pxx) =
+                            (rng.below(m.input_shape()[0]), rng.below(ih), rng.below(iw));
+                        let inside = input.channels.contains(&pc)
+                            && (input.y0..=input.y1).contains(&py)
+                            && (input.x0..=input.x1).contains(&pxx);
+                        if inside {
+                            continue;
+                        }
+                        let mut p2 = px.clone();
+                        let k = (pc * ih + py) * iw + pxx;
+                        p2[k] = 1.0 - p2[k];
+                        assert_eq!(
+                            pass(&m, &p2)[l][idx],
+                            base[l][idx],
+                            "spec {s} layer {l} ({}) cell {ch},{y},{x}: input ({pc}, {py}, {pxx}) is outside its field {input:?}",
+                            e.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// The field is exactly what feeds the cell: changing an input pixel outside it leaves the
     /// cell's value unchanged, and every channel it names on the layer before is read.
     #[test]
     fn outside_the_field_nothing_matters() {
-        let m = Model::init(Arch::Cnn, 9);
+        let m = Preset::Cnn.init(9);
         let mut rng = Rng::new(3);
         let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
         let base = pass(&m, &px);
@@ -651,7 +967,7 @@ mod tests {
 
     #[test]
     fn bad_cells_name_the_argument() {
-        let m = Model::init(Arch::Cnn, 1);
+        let m = Preset::Cnn.init(1);
         let base = pass(&m, &[0.5; 784]);
         let a = refs(&base);
         let msg = |r: Result<Explanation>| r.unwrap_err().to_string();

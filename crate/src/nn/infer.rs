@@ -6,7 +6,7 @@
 //! accumulators, ReLU folded into the next pool (or applied in place), flatten free, no
 //! activation kept but the few buffers the chain needs.
 
-use super::{check_pixels, Layer, Model};
+use super::{check_input, Layer, Model};
 use crate::conv::{max_pool2d, Pool2dParams, PreparedConv2d};
 use crate::error::Result;
 use crate::gemm::PackedB;
@@ -34,11 +34,19 @@ enum Step {
         bias: Vec<f32>,
     },
     Softmax,
+    /// Any other layer, through the model's general forward (allocates).
+    General(usize),
 }
 
 /// A model prepared for single-image inference, with its activations.
 pub struct Inference {
     steps: Vec<Step>,
+    /// The model, kept when a layer runs on the general path.
+    model: Option<Box<Model>>,
+    /// The class probabilities when the model does not end in a softmax (softmax of the
+    /// logits), else empty.
+    probs: Vec<f32>,
+    logits: usize,
     /// `acts[0]` is the input, `acts[i + 1]` the output of layer `i`.
     acts: Vec<Vec<f32>>,
     shapes: Vec<Vec<usize>>,
@@ -89,28 +97,52 @@ impl Inference {
                         bias: bias.data().to_vec(),
                     }
                 }
-                Layer::Softmax => Step::Softmax,
+                Layer::Softmax if shapes[i].len() == 1 => Step::Softmax,
+                _ => Step::General(i),
             });
         }
         let acts = shapes
             .iter()
             .map(|s| vec![0.0f32; s.iter().product()])
             .collect();
+        let general = steps.iter().any(|s| matches!(s, Step::General(_)));
+        let softmax_last = matches!(model.layers.last(), Some(Layer::Softmax));
+        let probs = match model.classes() {
+            Some(c) if !softmax_last => vec![0.0; c],
+            _ => Vec::new(),
+        };
         Ok(Inference {
             steps,
+            model: general.then(|| Box::new(model.clone())),
+            probs,
+            logits: model.logits_index(),
             acts,
             shapes,
         })
     }
 
-    /// Runs one image (784 finite values) through every layer.
+    /// Runs one input (`C·H·W` finite values) through every layer.
     pub fn run(&mut self, pixels: &[f32]) -> Result<()> {
-        check_pixels(pixels)?;
+        self.check(pixels)?;
         self.acts[0].copy_from_slice(pixels);
         for i in 0..self.steps.len() {
             self.step(i)?;
         }
+        self.finish();
         Ok(())
+    }
+
+    fn check(&self, pixels: &[f32]) -> Result<()> {
+        let s = &self.shapes[0];
+        check_input([s[0], s[1], s[2]], pixels)
+    }
+
+    /// The probabilities of a model that does not end in a softmax.
+    fn finish(&mut self) {
+        if !self.probs.is_empty() {
+            let l = &self.acts[self.logits];
+            slice::softmax_rows(l, l.len(), &mut self.probs);
+        }
     }
 
     /// [`Inference::run`] with `clock()` read around every layer: `times[i]` receives the
@@ -126,7 +158,7 @@ impl Inference {
         repeat: usize,
         times: &mut [f64],
     ) -> Result<()> {
-        check_pixels(pixels)?;
+        self.check(pixels)?;
         let repeat = repeat.max(1);
         self.acts[0].copy_from_slice(pixels);
         for i in 0..self.steps.len() {
@@ -161,6 +193,12 @@ impl Inference {
             Step::Copy => y.copy_from_slice(x),
             Step::Linear { packed, bias } => slice::linear_packed(x, packed, bias, y)?,
             Step::Softmax => slice::softmax_rows(x, x.len(), y),
+            Step::General(j) => {
+                let model = self.model.as_ref().expect("kept for the general steps");
+                let earlier: Vec<&[f32]> = before.iter().map(|a| &a[..]).collect();
+                let out = model.run_layer(*j, x, &earlier)?;
+                y.copy_from_slice(&out);
+            }
         }
         Ok(())
     }
@@ -178,8 +216,16 @@ impl Inference {
         self.shapes.get(i).map(|s| &s[..])
     }
 
+    /// The class probabilities (the last activation for a model that ends in a softmax);
+    /// empty when the output is not a vector.
     pub fn probabilities(&self) -> &[f32] {
-        self.acts.last().expect("non-empty")
+        if self.probs.is_empty() && self.logits == self.acts.len() - 1 {
+            return &[];
+        }
+        if self.probs.is_empty() {
+            return self.acts.last().expect("non-empty");
+        }
+        &self.probs
     }
 }
 
@@ -222,6 +268,9 @@ enum Fused {
 /// within float rounding (the layers' order of operations is the same; only where ReLU
 /// happens moves, which changes no value).
 pub struct Predictor {
+    /// A model with layers the fused path does not know runs layer by layer instead.
+    fallback: Option<Box<Inference>>,
+    input: [usize; 3],
     steps: Vec<Fused>,
     /// `bufs[0]` is the input, `bufs[i + 1]` the output of step `i`.
     bufs: Vec<Vec<f32>>,
@@ -229,6 +278,27 @@ pub struct Predictor {
 
 impl Predictor {
     pub fn new(model: &Model) -> Result<Predictor> {
+        // The fused path knows the shipped models' kinds, a softmax only at the end.
+        let n = model.layers.len();
+        let fusable = model.classes().is_some()
+            && model.layers.iter().enumerate().all(|(i, l)| match l {
+                Layer::Conv2d { .. }
+                | Layer::MaxPool2d { .. }
+                | Layer::Relu
+                | Layer::Flatten
+                | Layer::Linear { .. } => true,
+                Layer::Softmax => i + 1 == n,
+                _ => false,
+            })
+            && matches!(model.layers.last(), Some(Layer::Softmax));
+        if !fusable {
+            return Ok(Predictor {
+                fallback: Some(Box::new(Inference::new(model)?)),
+                input: model.input_shape(),
+                steps: Vec::new(),
+                bufs: Vec::new(),
+            });
+        }
         let shapes = model.shapes();
         let layers = &model.layers;
         let mut steps = Vec::new();
@@ -310,12 +380,18 @@ impl Predictor {
                     i += 1;
                     Fused::Softmax
                 }
+                _ => unreachable!("only fusable models get here"),
             };
             steps.push(step);
             // shapes[i] is now the output of the last layer this step covers
             bufs.push(vec![0.0f32; shapes[i].iter().product()]);
         }
-        Ok(Predictor { steps, bufs })
+        Ok(Predictor {
+            fallback: None,
+            input: model.input_shape(),
+            steps,
+            bufs,
+        })
     }
 
     /// Steps after fusion (the shipped cnn: conv+relu+pool twice, fc1+relu, fc2, softmax).
@@ -325,7 +401,11 @@ impl Predictor {
 
     /// The probabilities of one image (784 finite values).
     pub fn predict(&mut self, pixels: &[f32]) -> Result<&[f32]> {
-        check_pixels(pixels)?;
+        if let Some(inf) = &mut self.fallback {
+            inf.run(pixels)?;
+            return Ok(inf.probabilities());
+        }
+        check_input(self.input, pixels)?;
         self.bufs[0].copy_from_slice(pixels);
         for i in 0..self.steps.len() {
             let (before, after) = self.bufs.split_at_mut(i + 1);
@@ -417,7 +497,7 @@ fn max_pool_into(x: &[f32], c: usize, h: usize, w: usize, size: usize, relu: boo
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Arch, Model};
+    use super::super::{Model, Preset};
     use super::*;
     use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
@@ -426,8 +506,8 @@ mod tests {
     #[test]
     fn matches_the_batched_forward() {
         let mut rng = Rng::new(2);
-        for arch in Arch::ALL {
-            let m = Model::init(arch, 3);
+        for arch in Preset::ALL {
+            let m = arch.init(3);
             let mut inf = Inference::new(&m).unwrap();
             for _ in 0..3 {
                 let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
@@ -454,8 +534,8 @@ mod tests {
     fn the_timed_forward_repeats_each_layer_and_keeps_the_activations() {
         let mut rng = Rng::new(5);
         let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
-        for arch in Arch::ALL {
-            let m = Model::init(arch, 4);
+        for arch in Preset::ALL {
+            let m = arch.init(4);
             let mut inf = Inference::new(&m).unwrap();
             inf.run(&px).unwrap();
             let want: Vec<Vec<f32>> = (0..inf.num_activations())
@@ -493,12 +573,12 @@ mod tests {
         let shipped =
             Model::from_safetensors(include_bytes!("../../../data/models/cnn.safetensors"))
                 .unwrap();
-        let mut models: Vec<Model> = Arch::ALL.iter().map(|&a| Model::init(a, 7)).collect();
+        let mut models: Vec<Model> = Preset::ALL.iter().map(|&a| a.init(7)).collect();
         models.push(shipped);
         for m in &models {
             let mut inf = Inference::new(m).unwrap();
             let mut pred = Predictor::new(m).unwrap();
-            if m.arch == Arch::Cnn {
+            if m.preset() == Some(Preset::Cnn) {
                 assert_eq!(pred.num_steps(), 5);
             }
             for &kind in available_kernels() {
@@ -513,7 +593,7 @@ mod tests {
                             assert!(
                                 (g - w).abs() <= 1e-5,
                                 "{:?} {kind:?}: {got:?} vs {want:?}",
-                                m.arch
+                                m.preset()
                             );
                         }
                     }

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 
-use super::{Arch, Model};
+use super::spec::Spec;
+use super::{Model, Preset};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -23,7 +24,9 @@ impl Model {
         self.to_safetensors_as(Dtype::F32)
     }
 
-    /// Like [`Model::to_safetensors`], storing the tensors as `dtype` (F32 or F16).
+    /// Like [`Model::to_safetensors`], storing the tensors as `dtype` (F32 or F16). The
+    /// metadata holds the spec (`"spec"`, the JSON `Model.fromSpec` takes) and, for a shipped
+    /// architecture, its name (`"arch"`, which older pages read).
     pub fn to_safetensors_as(&self, dtype: Dtype) -> Result<Vec<u8>> {
         if dtype != Dtype::F32 && dtype != Dtype::F16 {
             return Err(werr(format!(
@@ -33,19 +36,17 @@ impl Model {
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
             .layers
             .iter()
-            .filter_map(|l| l.params())
-            .flat_map(|(name, w, b)| {
-                [("weight", w), ("bias", b)].map(|(suffix, t)| {
-                    let data: Vec<u8> = if dtype == Dtype::F16 {
-                        t.data()
-                            .iter()
-                            .flat_map(|&v| f32_to_f16(v).to_le_bytes())
-                            .collect()
-                    } else {
-                        t.data().iter().flat_map(|v| v.to_le_bytes()).collect()
-                    };
-                    (format!("{name}.{suffix}"), t.shape().to_vec(), data)
-                })
+            .flat_map(|l| l.named_tensors())
+            .map(|(name, t)| {
+                let data: Vec<u8> = if dtype == Dtype::F16 {
+                    t.data()
+                        .iter()
+                        .flat_map(|&v| f32_to_f16(v).to_le_bytes())
+                        .collect()
+                } else {
+                    t.data().iter().flat_map(|v| v.to_le_bytes()).collect()
+                };
+                (name, t.shape().to_vec(), data)
             })
             .collect();
         let views = bytes
@@ -56,96 +57,121 @@ impl Model {
                     .map_err(|e| werr(format!("{n}: {e}")))
             })
             .collect::<Result<Vec<_>>>()?;
-        let meta = HashMap::from([
-            ("arch".to_string(), self.arch.name().to_string()),
-            ("layers".to_string(), self.arch.describe().to_string()),
+        let mut meta = HashMap::from([
+            ("spec".to_string(), self.spec().to_json()),
             ("format".to_string(), "pt".to_string()),
         ]);
+        if let Some(p) = self.preset() {
+            meta.insert("arch".to_string(), p.name().to_string());
+        }
         safetensors::serialize(views, Some(meta)).map_err(|e| werr(e.to_string()))
     }
 
-    /// Loads a model from safetensors bytes, checking the architecture (metadata `arch`), the
-    /// tensor names, shapes and dtype (F32). Every mismatch is listed in the error.
+    /// Loads a model from safetensors bytes: the architecture from the metadata (`"spec"`, or
+    /// a shipped architecture's name in `"arch"`), then the tensor names, shapes and dtype (F32
+    /// or F16). Every mismatch is listed in the error.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Model> {
-        let st = parse(bytes)?;
-        let arch = match st.1.as_ref().and_then(|m| m.get("arch")) {
-            Some(a) => Arch::from_name(a).map_err(|_| {
-                werr(format!(
-                    "unknown architecture \"{a}\" in the metadata; expected cnn, slp or mlp"
-                ))
-            })?,
-            None => {
-                return Err(werr(
-                    "the metadata has no \"arch\" entry (expected {\"arch\": \"cnn\" | \"slp\" | \"mlp\"})",
-                ))
-            }
-        };
-        let st = st.0;
-        let mut model = Model::zeros(arch);
-        let found: BTreeMap<String, TensorView> = st.tensors().into_iter().collect();
+        let (st, meta) = parse(bytes)?;
+        let spec = spec_of(meta.as_ref())?;
+        let mut tensors = BTreeMap::new();
         let mut problems = Vec::new();
-        let names: Vec<String> = model
-            .layers
-            .iter()
-            .filter_map(|l| l.params())
-            .flat_map(|(n, _, _)| [format!("{n}.weight"), format!("{n}.bias")])
-            .collect();
-        let mut expected = Vec::new();
-        for (w, b) in model.params_mut() {
-            expected.push(w);
-            expected.push(b);
-        }
-        let mut model_tensors: Vec<(String, &mut Tensor)> =
-            names.into_iter().zip(expected).collect();
-        for (name, t) in &mut model_tensors {
-            match found.get(name.as_str()) {
-                None => problems.push(format!("missing tensor {name} (shape {:?})", t.shape())),
-                Some(v) => {
-                    if v.dtype() != Dtype::F32 && v.dtype() != Dtype::F16 {
-                        problems.push(format!(
-                            "{name} has dtype {:?}, expected F32 (or F16)",
-                            v.dtype()
-                        ));
-                    } else if v.shape() != t.shape() {
-                        problems.push(format!(
-                            "{name} has shape {:?}, expected {:?}",
-                            v.shape(),
-                            t.shape()
-                        ));
-                    } else {
-                        let vals: Vec<f32> = if v.dtype() == Dtype::F16 {
-                            v.data()
-                                .chunks_exact(2)
-                                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
-                                .collect()
-                        } else {
-                            v.data()
-                                .chunks_exact(4)
-                                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                                .collect()
-                        };
-                        if let Some(i) = vals.iter().position(|x| !x.is_finite()) {
-                            problems.push(format!("{name}[{i}] is {} (not finite)", vals[i]));
-                        }
-                        **t = Tensor::new(vals, t.shape())?;
-                    }
-                }
+        for (name, v) in st.tensors() {
+            if v.dtype() != Dtype::F32 && v.dtype() != Dtype::F16 {
+                problems.push(format!(
+                    "{name} has dtype {:?}, expected F32 (or F16)",
+                    v.dtype()
+                ));
+                continue;
             }
+            let vals: Vec<f32> = if v.dtype() == Dtype::F16 {
+                v.data()
+                    .chunks_exact(2)
+                    .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                    .collect()
+            } else {
+                v.data()
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            };
+            tensors.insert(name, Tensor::new(vals, v.shape())?);
         }
-        for name in found.keys() {
-            if !model_tensors.iter().any(|(n, _)| n == name) {
-                problems.push(format!("unexpected tensor {name}"));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(werr(format!(
-                "the file does not match architecture {}: {}",
-                arch.name(),
+        let what = meta
+            .as_ref()
+            .and_then(|m| m.get("arch"))
+            .map(|a| format!("architecture {a}"))
+            .unwrap_or_else(|| "its spec".into());
+        let model = Model::from_tensors(&spec, &tensors);
+        match (model, problems.is_empty()) {
+            (Ok(m), true) => Ok(m),
+            (Ok(_), false) => Err(werr(format!(
+                "the file does not match {what}: {}",
                 problems.join("; ")
-            )));
+            ))),
+            (Err(e), _) => {
+                let msg = e.to_string();
+                let msg = msg
+                    .strip_prefix("weights error: the tensors do not match the architecture: ")
+                    .map(str::to_string)
+                    .unwrap_or(msg);
+                problems.push(msg);
+                Err(werr(format!(
+                    "the file does not match {what}: {}",
+                    problems.join("; ")
+                )))
+            }
         }
-        drop(model_tensors);
-        Ok(model)
+    }
+}
+
+/// Loads a model file: ONNX (as `torch.onnx.export` writes it) or safetensors (with the
+/// architecture in its metadata), told apart by their first bytes. Batch norms that follow a
+/// conv are folded into it.
+pub fn load(bytes: &[u8]) -> Result<Model> {
+    let mut model = if looks_like(bytes) == Some(ONNX) {
+        Model::from_onnx(bytes)?
+    } else {
+        Model::from_safetensors(bytes)?
+    };
+    model.fold_batch_norms();
+    Ok(model)
+}
+
+impl Model {
+    /// A model from an ONNX file ([`super::onnx::import`]).
+    pub fn from_onnx(bytes: &[u8]) -> Result<Model> {
+        let _ = bytes;
+        Err(werr("ONNX import is not built yet"))
+    }
+
+    /// The model as an ONNX file ([`super::onnx::export`]).
+    pub fn to_onnx(&self) -> Result<Vec<u8>> {
+        Err(werr("ONNX export is not built yet"))
+    }
+}
+
+/// [`looks_like`]'s words for an ONNX file.
+pub const ONNX: &str = "an ONNX model (protobuf)";
+
+/// The architecture a safetensors file's metadata describes: `"spec"` (JSON), or `"arch"`
+/// naming a shipped one.
+fn spec_of(meta: Option<&HashMap<String, String>>) -> Result<Spec> {
+    if let Some(json) = meta.and_then(|m| m.get("spec")) {
+        return Spec::from_json(json).map_err(|e| {
+            werr(format!(
+                "the metadata's \"spec\" is not an architecture: {e}"
+            ))
+        });
+    }
+    match meta.and_then(|m| m.get("arch")) {
+        Some(a) => Preset::from_name(a).map(Preset::spec).map_err(|_| {
+            werr(format!(
+                "unknown architecture \"{a}\" in the metadata; expected cnn, slp or mlp, or a \"spec\" entry"
+            ))
+        }),
+        None => Err(werr(
+            "the metadata has no \"spec\" entry (the architecture as JSON, as model.spec() gives it) nor an \"arch\" (cnn, slp or mlp)",
+        )),
     }
 }
 
@@ -203,7 +229,7 @@ pub fn looks_like(bytes: &[u8]) -> Option<&'static str> {
         && bytes[1] < 0x80
         && [0x12, 0x1a, 0x22, 0x2a, 0x3a, 0x40, 0x42].contains(&bytes[2])
     {
-        return Some("an ONNX model (protobuf)");
+        return Some(ONNX);
     }
     // Text: the first bytes are printable (UTF-8 allowed), with no NUL.
     let head = &bytes[..bytes.len().min(256)];
@@ -289,8 +315,24 @@ pub fn problem_in_plain_words(bytes: &[u8]) -> Option<String> {
         }
         Ok((_, meta)) => meta,
     };
+    if let Some(json) = meta.as_ref().and_then(|m| m.get("spec")) {
+        if let Err(e) = Spec::from_json(json) {
+            return Some(format!(
+                "this safetensors file describes its architecture in a way this page cannot read: {e}"
+            ));
+        }
+        return match Model::from_safetensors(bytes) {
+            Ok(_) => None,
+            Err(e) if e.to_string().contains("not finite") => {
+                Some("this model has weights that are not numbers (NaN or infinity)".into())
+            }
+            Err(e) => Some(format!(
+                "this file's tensors do not match the architecture it describes ({e})"
+            )),
+        };
+    }
     let arch = meta.as_ref().and_then(|m| m.get("arch"));
-    match arch.map(|a| Arch::from_name(a)) {
+    match arch.map(|a| Preset::from_name(a)) {
         None => {
             return Some("this is a safetensors file, but not a model of this page: its metadata does not name slp, mlp or cnn".into())
         }
@@ -403,8 +445,8 @@ mod tests {
 
     #[test]
     fn round_trips_every_architecture() {
-        for arch in Arch::ALL {
-            let m = Model::init(arch, 11);
+        for arch in Preset::ALL {
+            let m = arch.init(11);
             let bytes = m.to_safetensors().unwrap();
             assert_eq!(Model::from_safetensors(&bytes).unwrap(), m);
             let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
@@ -472,7 +514,7 @@ mod tests {
         assert_eq!(f32_to_f16(1.0 + 6.0 / 4096.0), 0x3c02);
         assert_eq!(f32_to_f16(1e6), 0x7c00);
         assert_eq!(f32_to_f16(-1e-9), 0x8000);
-        let m = Model::init(Arch::Cnn, 4);
+        let m = Preset::Cnn.init(4);
         let back = Model::from_safetensors(&m.to_safetensors_as(Dtype::F16).unwrap()).unwrap();
         for (a, b) in m.layers.iter().zip(&back.layers) {
             if let (Some((_, wa, _)), Some((_, wb, _))) = (a.params(), b.params()) {
@@ -523,8 +565,8 @@ mod tests {
         assert!(e.contains("8367736964726416744"), "{e}");
         assert!(e.contains("text (\"hello, t\")"), "{e}");
         // Every model of every architecture loads, F32 and F16, and none is called anything.
-        for arch in Arch::ALL {
-            let m = Model::init(arch, 3);
+        for arch in Preset::ALL {
+            let m = arch.init(3);
             for dt in [Dtype::F32, Dtype::F16] {
                 let b = m.to_safetensors_as(dt).unwrap();
                 assert_eq!(looks_like(&b), None);
@@ -532,25 +574,24 @@ mod tests {
             }
         }
         // A damaged model file is named for what it is.
-        let good = Model::init(Arch::Slp, 1).to_safetensors().unwrap();
+        let good = Preset::Slp.init(1).to_safetensors().unwrap();
         let p = problem_in_plain_words(&good[..good.len() - 9]).unwrap();
         assert!(p.contains("cut short"), "{p}");
         assert!(problem_in_plain_words(&good[..5])
             .unwrap()
             .contains("5 bytes long"));
-        let p = problem_in_plain_words(&build(&parts(&Model::init(Arch::Mlp, 1)), Some("slp")))
-            .unwrap();
+        let p = problem_in_plain_words(&build(&parts(&Preset::Mlp.init(1)), Some("slp"))).unwrap();
         assert!(
             p.contains("says it is the slp model, but its tensors do not match"),
             "{p}"
         );
-        let p = problem_in_plain_words(&build(&parts(&Model::init(Arch::Mlp, 1)), None)).unwrap();
+        let p = problem_in_plain_words(&build(&parts(&Preset::Mlp.init(1)), None)).unwrap();
         assert!(p.contains("does not name slp, mlp or cnn"), "{p}");
     }
 
     #[test]
     fn rejects_truncated_renamed_reshaped_and_retyped_files() {
-        let m = Model::init(Arch::Mlp, 1);
+        let m = Preset::Mlp.init(1);
         let good = m.to_safetensors().unwrap();
         let e = err(&good[..good.len() - 7]);
         assert!(
@@ -597,7 +638,8 @@ mod tests {
             "{e}"
         );
         assert!(err(&build(&p, Some("vgg"))).contains("unknown architecture \"vgg\""));
-        assert!(err(&build(&p, None)).contains("no \"arch\""));
+        let e = err(&build(&p, None));
+        assert!(e.contains("no \"spec\"") && e.contains("\"arch\""), "{e}");
         // Non-finite values.
         let mut r = p.clone();
         r.iter_mut().find(|t| t.0 == "fc2.bias").unwrap().3[4..8]

@@ -5,7 +5,7 @@
 //! (`CONVSCOPE_WRITE_FIXTURE=1 cargo test -p convscope --profile ci fixture` rewrites it).
 
 use super::infer::Inference;
-use super::{Arch, Model};
+use super::{Model, Preset};
 use crate::error::{Error, Result};
 
 pub const SLP: &[u8] = include_bytes!("../../../data/models/slp.safetensors");
@@ -14,11 +14,11 @@ pub const CNN: &[u8] = include_bytes!("../../../data/models/cnn.safetensors");
 pub const FIXTURE: &[u8] = include_bytes!("../../../data/models/fixture.bin");
 
 /// The embedded weights of `arch`.
-pub fn bytes(arch: Arch) -> &'static [u8] {
+pub fn bytes(arch: Preset) -> &'static [u8] {
     match arch {
-        Arch::Slp => SLP,
-        Arch::Mlp => MLP,
-        Arch::Cnn => CNN,
+        Preset::Slp => SLP,
+        Preset::Mlp => MLP,
+        Preset::Cnn => CNN,
     }
 }
 
@@ -48,7 +48,7 @@ pub fn build_fixture(images: &[u8]) -> Result<Vec<u8>> {
     let mut v = MAGIC.to_vec();
     v.extend_from_slice(&(FIXTURE_IMAGES as u32).to_le_bytes());
     v.extend_from_slice(&images[..FIXTURE_IMAGES * 784]);
-    for arch in Arch::ALL {
+    for arch in Preset::ALL {
         let m = Model::from_safetensors(bytes(arch))?;
         for x in outputs(&m, &images[..FIXTURE_IMAGES * 784])? {
             v.extend_from_slice(&x.to_le_bytes());
@@ -57,7 +57,7 @@ pub fn build_fixture(images: &[u8]) -> Result<Vec<u8>> {
     Ok(v)
 }
 
-/// Splits a fixture into its images and the per-model outputs (in [`Arch::ALL`] order).
+/// Splits a fixture into its images and the per-model outputs (in [`Preset::ALL`] order).
 pub fn parse_fixture(b: &[u8]) -> Result<(&[u8], Vec<Vec<f32>>)> {
     let per_model = FIXTURE_IMAGES * 20;
     let want = 12 + FIXTURE_IMAGES * 784 + 3 * per_model * 4;
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn forward_matches_the_native_fixture() {
         let (images, expected) = parse_fixture(FIXTURE).unwrap();
-        for (arch, want) in Arch::ALL.into_iter().zip(expected) {
+        for (arch, want) in Preset::ALL.into_iter().zip(expected) {
             let m = Model::from_safetensors(bytes(arch)).unwrap();
             let got = outputs(&m, images).unwrap();
             let mut worst = 0.0f32;
@@ -104,10 +104,16 @@ mod tests {
         let total = SLP.len() + MLP.len() + CNN.len();
         assert!(total <= 500 * 1024, "{total} bytes");
         let cnn = Model::from_safetensors(CNN).unwrap();
-        assert_eq!(cnn.arch, Arch::Cnn);
+        assert_eq!(cnn.preset(), Some(Preset::Cnn));
         assert!(cnn.num_params() <= 100_000);
-        assert_eq!(Model::from_safetensors(SLP).unwrap().arch, Arch::Slp);
-        assert_eq!(Model::from_safetensors(MLP).unwrap().arch, Arch::Mlp);
+        assert_eq!(
+            Model::from_safetensors(SLP).unwrap().preset(),
+            Some(Preset::Slp)
+        );
+        assert_eq!(
+            Model::from_safetensors(MLP).unwrap().preset(),
+            Some(Preset::Mlp)
+        );
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -154,7 +160,11 @@ mod tests {
         #[test]
         fn shipped_models_reach_their_accuracy() {
             let test = test_set();
-            for (arch, target) in [(Arch::Slp, 0.915), (Arch::Mlp, 0.975), (Arch::Cnn, 0.992)] {
+            for (arch, target) in [
+                (Preset::Slp, 0.915),
+                (Preset::Mlp, 0.975),
+                (Preset::Cnn, 0.992),
+            ] {
                 let m = Model::from_safetensors(bytes(arch)).unwrap();
                 let acc = accuracy(&m, &test).unwrap();
                 println!("{}: {:.2}%", arch.name(), acc * 100.0);
@@ -170,7 +180,7 @@ mod tests {
         fn shipped_templates_look_like_digits() {
             use crate::nn::templates::{class_means, class_templates, template_cosines};
             let means = class_means(&test_set());
-            for arch in [Arch::Slp, Arch::Mlp] {
+            for arch in [Preset::Slp, Preset::Mlp] {
                 let m = Model::from_safetensors(bytes(arch)).unwrap();
                 let cos = template_cosines(&class_templates(&m).unwrap(), &means);
                 let line: Vec<String> = cos.iter().map(|(p, c)| format!("{p:.2}/{c:.2}")).collect();
@@ -179,7 +189,7 @@ mod tests {
                     arch.name(),
                     line.join(" ")
                 );
-                let bar = if arch == Arch::Slp { 0.6 } else { 0.4 };
+                let bar = if arch == Preset::Slp { 0.6 } else { 0.4 };
                 for (d, (_, c)) in cos.iter().enumerate() {
                     assert!(*c >= bar, "{arch:?} class {d}: centred cosine {c} < {bar}");
                 }

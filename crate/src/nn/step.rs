@@ -248,7 +248,7 @@ pub fn explain(model: &Model, pixels: &[f32], label: u8, lr: f32) -> Result<Step
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::Arch;
+    use crate::nn::Preset;
     use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn slp_update_is_the_input_scaled_by_dout() {
-        let m = Model::init(Arch::Slp, 4);
+        let m = Preset::Slp.init(4);
         let x = image(1);
         let e = explain(&m, &x, 3, 0.5).unwrap();
         let d = e.dense.as_ref().unwrap();
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn mlp_shows_the_hidden_neurons_that_move_most() {
-        let m = Model::init(Arch::Mlp, 4);
+        let m = Preset::Mlp.init(4);
         let e = explain(&m, &image(2), 7, 0.1).unwrap();
         let d = e.dense.unwrap();
         assert_eq!((d.rows.len(), d.dw.len()), (SHOWN, SHOWN * 784));
@@ -295,7 +295,7 @@ mod tests {
     /// model's backward pass computes.
     #[test]
     fn cnn_conv_backward_is_im2col_and_the_adjoint() {
-        let m = Model::init(Arch::Cnn, 6);
+        let m = Preset::Cnn.init(6);
         let e = explain(&m, &image(3), 2, 0.1).unwrap();
         assert!(e.dense.is_none());
         let c = e.conv.unwrap();

@@ -28,8 +28,8 @@ pub fn class_templates(model: &Model) -> Result<Vec<Vec<f32>>> {
     {
         return Err(Error::param(
             "model",
-            model.arch.name(),
-            "class templates exist for the dense models (slp, mlp)",
+            model.preset().map_or("this model", |p| p.name()),
+            "class templates exist for models whose first weighted layer is dense (slp, mlp)",
         ));
     }
     // T = W_last · … · W_first, [10, 784], accumulated in f64.
@@ -115,13 +115,13 @@ pub fn template_cosines(templates: &[Vec<f32>], means: &[Vec<f32>]) -> Vec<(f32,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::Arch;
+    use crate::nn::Preset;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn templates_are_the_weight_product() {
-        let m = Model::init(Arch::Mlp, 3);
+        let m = Preset::Mlp.init(3);
         let t = class_templates(&m).unwrap();
         assert_eq!((t.len(), t[0].len()), (10, 784));
         let (w1, w2) = match (&m.layers[1], &m.layers[3]) {
@@ -133,8 +133,8 @@ mod tests {
             .map(|k| w2.data()[4 * 128 + k] as f64 * w1.data()[k * 784 + 300] as f64)
             .sum();
         assert!((t[4][300] as f64 - want).abs() < 1e-5);
-        assert!(class_templates(&Model::init(Arch::Cnn, 1)).is_err());
-        let s = Model::init(Arch::Slp, 2);
+        assert!(class_templates(&Preset::Cnn.init(1)).is_err());
+        let s = Preset::Slp.init(2);
         let ts = class_templates(&s).unwrap();
         match &s.layers[1] {
             Layer::Linear { weight, .. } => assert_eq!(ts[7], weight.data()[7 * 784..8 * 784]),

@@ -2,8 +2,9 @@
 //! settings the shipped models were trained with, and evaluation. No clock in here (there is
 //! none in wasm): progress reports carry counts, and the caller times them.
 
+use super::spec::Spec;
 use super::trainer::{Init, OptimizerKind, Schedule, Settings, Trainer};
-use super::{argmax, Arch, Model};
+use super::{argmax, Model, Preset};
 use crate::error::Result;
 use crate::mnist::{Augment, Dataset, PIXELS};
 use crate::tensor::Tensor;
@@ -33,9 +34,9 @@ impl TrainConfig {
     /// that their weights look like the digits: the slp with plain SGD from zeros, the mlp with
     /// SGD from a small random start (a tenth of He's bound, so that little of the random start
     /// stays in the trained weights). The cnn keeps its augmentation.
-    pub fn for_arch(arch: Arch) -> TrainConfig {
+    pub fn for_arch(arch: Preset) -> TrainConfig {
         match arch {
-            Arch::Slp => TrainConfig {
+            Preset::Slp => TrainConfig {
                 epochs: 5,
                 batch: 64,
                 optimizer: OptimizerKind::Sgd,
@@ -47,7 +48,7 @@ impl TrainConfig {
                 init_scale: 1.0,
                 augment: None,
             },
-            Arch::Mlp => TrainConfig {
+            Preset::Mlp => TrainConfig {
                 epochs: 20,
                 batch: 64,
                 optimizer: OptimizerKind::Sgd,
@@ -59,7 +60,7 @@ impl TrainConfig {
                 init_scale: 0.1,
                 augment: None,
             },
-            Arch::Cnn => TrainConfig {
+            Preset::Cnn => TrainConfig {
                 epochs: 12,
                 batch: 64,
                 optimizer: OptimizerKind::Adam,
@@ -77,10 +78,10 @@ impl TrainConfig {
         }
     }
 
-    /// The trainer's settings for `arch`.
-    pub fn settings(&self, arch: Arch) -> Settings {
+    /// The trainer's settings for `spec`.
+    pub fn settings(&self, spec: Spec) -> Settings {
         Settings {
-            arch,
+            spec,
             optimizer: self.optimizer,
             lr: self.lr,
             batch: self.batch,
@@ -127,7 +128,7 @@ pub fn train(
     cfg: &TrainConfig,
     mut progress: impl FnMut(&Progress),
 ) -> Result<()> {
-    let mut t = Trainer::with_model(model.clone(), cfg.settings(model.arch), data.len())?;
+    let mut t = Trainer::with_model(model.clone(), cfg.settings(model.spec()), data.len())?;
     let steps = cfg.epochs * data.len().div_ceil(cfg.batch.max(1));
     for _ in 0..steps {
         let s = t.step(data)?;

@@ -9,7 +9,8 @@
 //! generator seeded by (seed, epoch, sample), so a sample is distorted the same way whichever
 //! worker takes it.
 
-use super::{argmax, layers, Adam, Arch, Grads, Model, Optimizer, Sgd};
+use super::spec::Spec;
+use super::{argmax, layers, Adam, Grads, Model, Optimizer, Preset, Sgd};
 use crate::error::{Error, Result};
 use crate::mnist::{augment, Augment, Dataset, PIXELS};
 use crate::rng::Rng;
@@ -82,12 +83,12 @@ impl Init {
         Init::Seeded { seed, scale: 1.0 }
     }
 
-    /// A model of `arch` starting here.
-    pub fn model(self, arch: Arch) -> Model {
-        match self {
-            Init::Zeros => Model::zeros(arch),
+    /// A model of `spec` starting here.
+    pub fn model(self, spec: &Spec) -> Result<Model> {
+        Ok(match self {
+            Init::Zeros => Model::new(spec)?,
             Init::Seeded { seed, scale } => {
-                let mut m = Model::init(arch, seed);
+                let mut m = Model::init(spec, seed)?;
                 if scale != 1.0 {
                     for (w, _) in m.params_mut() {
                         for v in w.data_mut() {
@@ -97,14 +98,15 @@ impl Init {
                 }
                 m
             }
-        }
+        })
     }
 }
 
 /// Everything that decides a training run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub arch: Arch,
+    /// The architecture trained.
+    pub spec: Spec,
     pub optimizer: OptimizerKind,
     pub lr: f32,
     pub batch: usize,
@@ -124,14 +126,14 @@ pub const MAX_LR: f32 = 10.0;
 impl Settings {
     /// The page's defaults for `arch`: the slp as the templates article trains it (plain SGD,
     /// lr 0.1, from zeros, no augmentation), the others with Adam from a seeded start.
-    pub fn for_page(arch: Arch) -> Settings {
+    pub fn for_page(arch: Preset) -> Settings {
         let (optimizer, lr, init) = match arch {
-            Arch::Slp => (OptimizerKind::Sgd, 0.1, Init::Zeros),
-            Arch::Mlp => (OptimizerKind::Adam, 1e-3, Init::seeded(1)),
-            Arch::Cnn => (OptimizerKind::Adam, 2e-3, Init::seeded(1)),
+            Preset::Slp => (OptimizerKind::Sgd, 0.1, Init::Zeros),
+            Preset::Mlp => (OptimizerKind::Adam, 1e-3, Init::seeded(1)),
+            Preset::Cnn => (OptimizerKind::Adam, 2e-3, Init::seeded(1)),
         };
         Settings {
-            arch,
+            spec: arch.spec(),
             optimizer,
             lr,
             batch: 64,
@@ -230,12 +232,14 @@ impl ShardGrads {
             .filter_map(|l| l.params())
             .map(|(_, w, b)| (w.shape().to_vec(), b.shape().to_vec()))
             .collect();
-        let want = 3 + model.num_params();
+        let want = 3 + shapes
+            .iter()
+            .map(|(w, b)| w.iter().product::<usize>() + b.iter().product::<usize>())
+            .sum::<usize>();
         if flat.len() != want {
             return Err(Error::shape(format!(
-                "gradients for the {} must be {want} values (3 counts and {} parameters), got {}",
-                model.arch.name(),
-                model.num_params(),
+                "gradients for this model must be {want} values (3 counts and {} parameters), got {}",
+                want - 3,
                 flat.len()
             )));
         }
@@ -327,6 +331,25 @@ pub struct Trainer {
     epoch_seen: usize,
 }
 
+/// Whether `model` can learn MNIST here: 1×28×28 input, ten classes out.
+pub fn check_trainable(model: &Model) -> Result<()> {
+    if model.input_shape() != [1, 28, 28] {
+        return Err(Error::param(
+            "model",
+            model.input_shape(),
+            "the trainer learns MNIST: the model's input must be [1, 28, 28]",
+        ));
+    }
+    match model.classes() {
+        Some(10) => Ok(()),
+        _ => Err(Error::param(
+            "model",
+            &model.shapes()[model.logits_index()],
+            "the trainer learns MNIST's ten digits: the model must end in 10 values (a linear layer of 10, then softmax or log softmax if any)",
+        )),
+    }
+}
+
 /// A generator for (seed, stream, index) that does not depend on any other draw.
 fn rng_for(seed: u64, stream: u64, index: u64) -> Rng {
     Rng::new(
@@ -340,13 +363,15 @@ impl Trainer {
     /// A trainer for `settings` over a training set of `per_epoch` samples; the model starts
     /// as `settings.init` says.
     pub fn new(settings: Settings, per_epoch: usize) -> Result<Trainer> {
-        let model = settings.init.model(settings.arch);
+        let model = settings.init.model(&settings.spec)?;
         Trainer::with_model(model, settings, per_epoch)
     }
 
-    /// A trainer that continues from `model` (its architecture wins over `settings.arch`).
+    /// A trainer that continues from `model` (its architecture wins over `settings.spec`).
+    /// The model must be a classifier of ten classes (MNIST's digits) on 1×28×28 images.
     pub fn with_model(model: Model, mut settings: Settings, per_epoch: usize) -> Result<Trainer> {
-        settings.arch = model.arch;
+        check_trainable(&model)?;
+        settings.spec = model.spec();
         settings.check()?;
         if per_epoch == 0 || per_epoch > u32::MAX as usize {
             return Err(Error::param(
@@ -454,11 +479,13 @@ impl Trainer {
         let labels: Vec<u8> = indices.iter().map(|&i| data.labels[i as usize]).collect();
         let b = labels.len();
         let trace = self.model.forward_batch(x)?;
-        let p = trace.acts.last().expect("non-empty");
+        let p = self
+            .model
+            .batch_probabilities(&trace.acts)
+            .ok_or_else(|| Error::shape("the model's output is not a vector of classes"))?;
         let mut d = vec![0.0f32; b * 10];
-        let loss = layers::cross_entropy(p.data(), &labels, 10, &mut d);
+        let loss = layers::cross_entropy(&p, &labels, 10, &mut d);
         let correct = p
-            .data()
             .chunks_exact(10)
             .zip(&labels)
             .filter(|(row, &l)| argmax(row) == l as usize)
@@ -607,6 +634,7 @@ impl Trainer {
 /// Mean loss and accuracy of `model` on the first `n` samples of `data` (all when `n` is
 /// larger), in batches of 500.
 pub fn evaluate(model: &Model, data: &Dataset, n: usize) -> Result<(f32, f32)> {
+    check_trainable(model)?;
     let n = n.min(data.len());
     if n == 0 {
         return Err(Error::param("count", 0, "must be at least 1"));
@@ -621,12 +649,13 @@ pub fn evaluate(model: &Model, data: &Dataset, n: usize) -> Result<(f32, f32)> {
             x[(i - start) * PIXELS..(i - start + 1) * PIXELS].copy_from_slice(&img);
         }
         let t = model.forward_batch(Tensor::new(x, &[end - start, 1, 28, 28])?)?;
-        let p = t.acts.last().expect("non-empty");
+        let p = model
+            .batch_probabilities(&t.acts)
+            .ok_or_else(|| Error::shape("the model's output is not a vector of classes"))?;
         let labels = &data.labels[start..end];
         let mut d = vec![0.0f32; p.len()];
-        loss += layers::cross_entropy(p.data(), labels, 10, &mut d) as f64 * labels.len() as f64;
+        loss += layers::cross_entropy(&p, labels, 10, &mut d) as f64 * labels.len() as f64;
         correct += p
-            .data()
             .chunks_exact(10)
             .zip(labels)
             .filter(|(row, &l)| argmax(row) == l as usize)
@@ -670,7 +699,7 @@ mod tests {
 
     #[test]
     fn settings_are_checked() {
-        let mut s = Settings::for_page(Arch::Slp);
+        let mut s = Settings::for_page(Preset::Slp);
         s.batch = 0;
         assert!(Trainer::new(s.clone(), 10)
             .err()
@@ -698,7 +727,7 @@ mod tests {
         let mut t = Trainer::new(
             Settings {
                 batch: 7,
-                ..Settings::for_page(Arch::Slp)
+                ..Settings::for_page(Preset::Slp)
             },
             30,
         )
@@ -720,7 +749,7 @@ mod tests {
     #[test]
     fn slp_from_zeros_learns() {
         let data = toy(200, 3);
-        let mut t = Trainer::new(Settings::for_page(Arch::Slp), data.len()).unwrap();
+        let mut t = Trainer::new(Settings::for_page(Preset::Slp), data.len()).unwrap();
         let (l0, _) = evaluate(&t.model, &data, 200).unwrap();
         assert!((l0 - 10f32.ln()).abs() < 1e-4, "{l0}");
         for _ in 0..40 {
@@ -748,7 +777,7 @@ mod tests {
                 .collect()
         };
         let data = toy(40, 6);
-        let mut t = Trainer::new(Settings::for_page(Arch::Slp), data.len()).unwrap();
+        let mut t = Trainer::new(Settings::for_page(Preset::Slp), data.len()).unwrap();
         let b = t.next_batch();
         let good = t.shard_gradients(&data, b.epoch, &b.indices).unwrap();
         let before = weights(&t);
@@ -778,7 +807,7 @@ mod tests {
     /// and two "workers" applying the same shards stay equal.
     #[test]
     fn shards_average_to_the_whole_batch() {
-        for arch in Arch::ALL {
+        for arch in Preset::ALL {
             let data = toy(50, 4);
             let s = Settings {
                 batch: 13,
@@ -838,7 +867,7 @@ mod tests {
 
     #[test]
     fn flat_gradients_are_checked() {
-        let m = Model::zeros(Arch::Slp);
+        let m = Preset::Slp.zeros();
         let e = ShardGrads::from_flat(&m, &[1.0; 10])
             .unwrap_err()
             .to_string();

@@ -313,19 +313,100 @@ fn pool(p: &Pool2dParams) -> String {
 /// A layer's `nn.` constructor (`nn.Conv2d(1, 8, kernel_size=5, padding=2)`, `nn.ReLU()`, …),
 /// from the weights' shapes and the geometry the kernels run it with.
 pub fn layer(l: &Layer) -> String {
+    let no_bias = |ctor: String| -> String {
+        if l.has_bias() {
+            return ctor;
+        }
+        // `nn.Conv2d(…)` / `nn.Linear(…)`, possibly inside an `nn.Sequential(pad, …)`.
+        match ctor.rfind(')') {
+            Some(at) if ctor.ends_with("))") => {
+                let inner = &ctor[..at];
+                format!("{inner}, bias=False))")
+            }
+            Some(at) => format!("{}, bias=False)", &ctor[..at]),
+            None => ctor,
+        }
+    };
     match l {
         Layer::Conv2d { weight, params, .. } => {
             let s = weight.shape();
-            conv_ctor(s[1] * params.groups, s[0], [s[2], s[3]], params)
+            no_bias(conv_ctor(s[1] * params.groups, s[0], [s[2], s[3]], params))
+        }
+        Layer::ConvTranspose2d { weight, params, .. } => {
+            let s = weight.shape();
+            let g = params;
+            let mut c = format!(
+                "nn.ConvTranspose2d({}, {}, kernel_size={}{}",
+                s[0],
+                s[1] * g.groups,
+                pair([s[2], s[3]]),
+                kw("stride", g.stride, 1)
+            );
+            if symmetric(g) {
+                c += &kw("padding", [g.padding[0], g.padding[1]], 0);
+            }
+            c += &kw("output_padding", g.output_padding, 0);
+            if g.groups != 1 {
+                c += &format!(", groups={}", g.groups);
+            }
+            c += &kw("dilation", g.dilation, 1);
+            c += ")";
+            if !symmetric(g) {
+                c = format!(
+                    "{c}  # then crop (top, left, bottom, right) = {}",
+                    pad_tuple(g.padding)
+                );
+            }
+            no_bias(c)
         }
         Layer::MaxPool2d { params } => pool(params),
+        Layer::AvgPool2d {
+            params: p,
+            count_include_pad,
+        } => {
+            let sym = p.padding[0] == p.padding[2] && p.padding[1] == p.padding[3];
+            let mut s = format!("nn.AvgPool2d(kernel_size={}", pair(p.kernel));
+            if p.stride != p.kernel {
+                s += &format!(", stride={}", pair(p.stride));
+            }
+            if sym {
+                s += &kw("padding", [p.padding[0], p.padding[1]], 0);
+            }
+            if p.ceil_mode {
+                s += ", ceil_mode=True";
+            }
+            if !count_include_pad {
+                s += ", count_include_pad=False";
+            }
+            s += ")";
+            if sym {
+                s
+            } else {
+                format!("nn.Sequential(nn.ZeroPad2d({}), {s})", pad_tuple(p.padding))
+            }
+        }
+        Layer::GlobalAvgPool => "nn.AdaptiveAvgPool2d(1)".into(),
         Layer::Relu => "nn.ReLU()".into(),
+        Layer::LeakyRelu { slope } => format!("nn.LeakyReLU({slope})"),
+        Layer::Sigmoid => "nn.Sigmoid()".into(),
+        Layer::Tanh => "nn.Tanh()".into(),
         Layer::Flatten => "nn.Flatten()".into(),
         Layer::Linear { weight, .. } => {
             let s = weight.shape();
-            format!("nn.Linear({}, {})", s[1], s[0])
+            no_bias(format!("nn.Linear({}, {})", s[1], s[0]))
+        }
+        Layer::BatchNorm2d { weight, eps, .. } => {
+            if (*eps - 1e-5).abs() < 1e-12 {
+                format!("nn.BatchNorm2d({})", weight.len())
+            } else {
+                format!("nn.BatchNorm2d({}, eps={eps})", weight.len())
+            }
         }
         Layer::Softmax => "nn.Softmax(dim=1)".into(),
+        Layer::LogSoftmax => "nn.LogSoftmax(dim=1)".into(),
+        Layer::Add { from } => {
+            format!("nn.Identity()  # + activation {from}: a residual add, written in forward()")
+        }
     }
 }
 
@@ -356,14 +437,19 @@ pub fn optimizer(s: &Settings) -> String {
 /// ends in a softmax, so the loss is the log of its output against the label).
 pub fn train(s: &Settings) -> Result<Code> {
     s.check()?;
-    let mut code = sequential(&Model::zeros(s.arch));
+    let model = Model::new(&s.spec)?;
+    let mut code = sequential(&model);
     code.lines.extend([
         format!(
             "loader = torch.utils.data.DataLoader(mnist_train, batch_size={}, shuffle=True)",
             s.batch
         ),
         format!("opt = {}", optimizer(s)),
-        "loss = F.nll_loss(model(x).log(), label)".into(),
+        match model.layers.last() {
+            Some(Layer::Softmax) => "loss = F.nll_loss(model(x).log(), label)".into(),
+            Some(Layer::LogSoftmax) => "loss = F.nll_loss(model(x), label)".into(),
+            _ => "loss = F.cross_entropy(model(x), label)".into(),
+        },
     ]);
     Ok(Code::new(code.lines))
 }

@@ -549,8 +549,8 @@ pub struct DenseCodeOptions {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainerOptions {
-    /// `"slp"`, `"mlp"` or `"cnn"`.
-    pub model: Name,
+    /// `"slp"`, `"mlp"`, `"cnn"` or a spec (`{ input, layers }`, as `Model.fromSpec` takes).
+    pub model: serde_json::Value,
     #[serde(default)]
     pub optimizer: Option<Name>,
     #[serde(default)]

@@ -79,6 +79,11 @@ struct LayerInfo {
     /// for the input.
     #[serde(skip_serializing_if = "Option::is_none")]
     torch: Option<String>,
+    /// Trained parameters of the layer (0 for the input and the layers without any).
+    params: usize,
+    /// The layer as a spec describes it (absent for the input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<crate::nn::spec::LayerSpec>,
 }
 
 /// Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match.
@@ -86,9 +91,12 @@ struct LayerInfo {
 pub fn model_load(bytes: JsValue) -> Result<f64, JsError> {
     run(|| {
         let bytes = js::typed::<u8>("bytes", &bytes, js::at_most("bytes", MAX_FILE))?;
-        // What a file that is no safetensors file looks like ("it starts with text"), first.
-        crate::nn::io::check_start(&bytes)?;
-        if bytes.len() >= 8 {
+        let onnx = crate::nn::io::looks_like(&bytes) == Some(crate::nn::io::ONNX);
+        // What a file that is no model file looks like ("it starts with text"), first.
+        if !onnx {
+            crate::nn::io::check_start(&bytes)?;
+        }
+        if bytes.len() >= 8 && !onnx {
             let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
             if header > MAX_HEADER {
                 return Err(crate::Error::Weights(format!(
@@ -97,22 +105,96 @@ pub fn model_load(bytes: JsValue) -> Result<f64, JsError> {
                 .into());
             }
         }
-        let model = Model::from_safetensors(&bytes)?;
-        let inf = Inference::new(&model)?;
-        let predictor = Predictor::new(&model)?;
-        let mut names = vec![("input".to_string(), "input")];
-        for (n, l) in model.names().iter().zip(&model.layers) {
-            names.push((n.clone(), l.kind()));
-        }
-        let loaded = Loaded {
-            model,
-            inf,
-            predictor,
-            generation: 0,
-            names,
-        };
-        MODELS.with(|t| Ok(t.borrow_mut().insert(loaded)?))
+        let model = crate::nn::io::load(&bytes)?;
+        insert(model)
     })
+}
+
+/// Prepares `model` for the page and stores it: its handle.
+fn insert(model: Model) -> R<f64> {
+    let inf = Inference::new(&model)?;
+    let predictor = Predictor::new(&model)?;
+    let mut names = vec![("input".to_string(), "input")];
+    for (n, l) in model.names().iter().zip(&model.layers) {
+        names.push((n.clone(), l.kind()));
+    }
+    let loaded = Loaded {
+        model,
+        inf,
+        predictor,
+        generation: 0,
+        names,
+    };
+    MODELS.with(|t| Ok(t.borrow_mut().insert(loaded)?))
+}
+
+/// A model built from a spec (`{ input: [C, H, W], layers: [...] }`, an object or its JSON
+/// text) with He-uniform weights from `seed` (default 1); throws an Error naming the layer and
+/// the rule a design breaks.
+#[wasm_bindgen(js_name = modelFromSpec)]
+pub fn model_from_spec(spec: JsValue, seed: JsValue) -> Result<f64, JsError> {
+    run(|| {
+        let json = spec_json(&spec)?;
+        let seed = if seed.is_undefined() || seed.is_null() {
+            1
+        } else {
+            let Whole(s) = arg("seed", "Model.fromSpec", &seed)?;
+            s as u64
+        };
+        let spec = crate::nn::spec::Spec::from_json(&json)?;
+        insert(Model::init(&spec, seed)?)
+    })
+}
+
+/// A spec argument as JSON text: a string is taken as it is, an object through its snapshot.
+pub(crate) fn spec_json(spec: &JsValue) -> Result<String, ArgError> {
+    if let Some(s) = spec.as_string() {
+        if s.len() > 1 << 20 {
+            return Err(ArgError::new(
+                "spec",
+                format!("{} characters", s.len()),
+                "is longer than a spec can be (1 MiB)",
+            ));
+        }
+        return Ok(s);
+    }
+    let text = js::snapshot("spec", spec)?;
+    if !text.starts_with('{') {
+        return Err(ArgError::new(
+            "spec",
+            text.chars().take(40).collect::<String>(),
+            "must be an object like { input: [1, 28, 28], layers: [{ kind: \"flatten\" }, { kind: \"linear\", outFeatures: 10 }] }",
+        ));
+    }
+    Ok(text)
+}
+
+/// The model's architecture, every default written out (what `Model.fromSpec` takes).
+#[wasm_bindgen(js_name = modelSpec)]
+pub fn model_spec(m: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let text = with_model(&m, |l| Ok(l.model.spec().to_json()))?;
+        js_sys::JSON::parse(&text)
+            .map_err(|_| ArgError::new("spec", "?", "JSON.parse failed").into())
+    })
+}
+
+/// `[C, H, W]` of one input.
+#[wasm_bindgen(js_name = modelInputShape)]
+pub fn model_input_shape(m: JsValue) -> Result<Vec<u32>, JsError> {
+    run(|| with_model(&m, |l| Ok(l.model.input_shape().map(|d| d as u32).to_vec())))
+}
+
+/// The model as a safetensors file (F32, PyTorch names, the spec in the metadata).
+#[wasm_bindgen(js_name = modelSave)]
+pub fn model_save(m: JsValue) -> Result<Vec<u8>, JsError> {
+    run(|| with_model(&m, |l| Ok(l.model.to_safetensors()?)))
+}
+
+/// The model as an ONNX file (opset 17) that onnxruntime runs with the same outputs.
+#[wasm_bindgen(js_name = modelToOnnx)]
+pub fn model_to_onnx(m: JsValue) -> Result<Vec<u8>, JsError> {
+    run(|| with_model(&m, |l| Ok(l.model.to_onnx()?)))
 }
 
 /// Frees a model; freeing twice does nothing. Its forwards become unusable.
@@ -121,10 +203,14 @@ pub fn model_free(m: JsValue) -> Result<(), JsError> {
     run(|| MODELS.with(|t| Ok(t.borrow_mut().free("this", &m)?)))
 }
 
-/// The architecture: `"cnn"`, `"slp"` or `"mlp"`.
+/// The architecture's name: `"cnn"`, `"slp"` or `"mlp"` for a shipped one, else `"custom"`.
 #[wasm_bindgen(js_name = modelArch)]
 pub fn model_arch(m: JsValue) -> Result<String, JsError> {
-    run(|| with_model(&m, |l| Ok(l.model.arch.name().to_string())))
+    run(|| {
+        with_model(&m, |l| {
+            Ok(l.model.preset().map_or("custom", |p| p.name()).to_string())
+        })
+    })
 }
 
 /// Number of trainable parameters.
@@ -147,13 +233,23 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
             for (i, (name, kind)) in l.names.iter().enumerate() {
                 let layer = i.checked_sub(1).and_then(|j| l.model.layers.get(j));
                 let (conv, kernel_size, pool) = match layer {
-                    Some(Layer::Conv2d { weight, params, .. }) => {
+                    Some(
+                        Layer::Conv2d { weight, params, .. }
+                        | Layer::ConvTranspose2d { weight, params, .. },
+                    ) => {
                         let s = weight.shape();
                         (Some(*params), Some([s[2], s[3]]), None)
                     }
-                    Some(Layer::MaxPool2d { params }) => (None, Some(params.kernel), Some(*params)),
+                    Some(Layer::MaxPool2d { params } | Layer::AvgPool2d { params, .. }) => {
+                        (None, Some(params.kernel), Some(*params))
+                    }
                     _ => (None, None, None),
                 };
+                let params = layer.map_or(0, |l| {
+                    l.params().map_or(0, |(_, w, b)| {
+                        w.len() + if l.has_bias() { b.len() } else { 0 }
+                    })
+                });
                 out.push(LayerInfo {
                     name: name.clone(),
                     kind,
@@ -163,6 +259,8 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
                     pool,
                     view: views[i],
                     torch: layer.map(code::layer),
+                    params,
+                    spec: layer.map(Layer::spec),
                 });
             }
             Ok(out)
@@ -192,7 +290,8 @@ pub fn model_pytorch_code(m: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = modelForward)]
 pub fn model_forward(m: JsValue, pixels: JsValue) -> Result<f64, JsError> {
     run(|| {
-        let px = read_pixels(&pixels)?;
+        let want = with_model(&m, |l| Ok(l.model.input_shape()))?;
+        let px = read_pixels(&pixels, want)?;
         with_model(&m, |l| {
             l.inf.run(&px)?;
             l.generation += 1;
@@ -215,7 +314,7 @@ pub(crate) fn weights_of(model: &Model, name: &str) -> R<Weights> {
         return Err(ArgError::new(
             "name",
             format!("{name:?}"),
-            format!("this {} model has {}", model.arch.name(), names.join(", ")),
+            format!("this model has {}", names.join(", ")),
         )
         .into());
     };
@@ -237,16 +336,22 @@ pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
     o.into()
 }
 
-/// The 784 pixels of one image: a `Float32Array` measured before it is copied.
-fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
+/// The `C·H·W` values of one input: a `Float32Array` measured before it is copied.
+fn read_pixels(pixels: &JsValue, [c, h, w]: [usize; 3]) -> R<Vec<f32>> {
+    let len = c * h * w;
     Ok(js::typed::<f32>("pixels", pixels, |n| {
-        if n == mnist::PIXELS {
+        if n == len {
             Ok(())
         } else {
+            let dims = if c == 1 {
+                format!("{h}×{w}")
+            } else {
+                format!("{c}×{h}×{w}")
+            };
             Err(ArgError::new(
                 "pixels",
                 format!("a Float32Array of {n} elements"),
-                format!("must hold {} values (28×28)", mnist::PIXELS),
+                format!("must hold {len} values ({dims}, the model's input)"),
             ))
         }
     })?)
@@ -257,7 +362,8 @@ fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
 #[wasm_bindgen(js_name = modelPredict)]
 pub fn model_predict(m: JsValue, pixels: JsValue) -> Result<Vec<f32>, JsError> {
     run(|| {
-        let px = read_pixels(&pixels)?;
+        let want = with_model(&m, |l| Ok(l.model.input_shape()))?;
+        let px = read_pixels(&pixels, want)?;
         with_model(&m, |l| Ok(l.predictor.predict(&px)?.to_vec()))
     })
 }
@@ -355,10 +461,32 @@ pub fn forward_probabilities(m: JsValue, g: JsValue) -> Result<Vec<f32>, JsError
     run(|| with_forward(&m, &g, None, |l| Ok(l.inf.probabilities().to_vec())))
 }
 
+/// The model's output: the last activation (a copy).
+#[wasm_bindgen(js_name = forwardOutput)]
+pub fn forward_output(m: JsValue, g: JsValue) -> Result<Vec<f32>, JsError> {
+    run(|| {
+        with_forward(&m, &g, None, |l| {
+            let n = l.inf.num_activations();
+            Ok(l.inf.activation(n - 1).unwrap_or(&[]).to_vec())
+        })
+    })
+}
+
 /// The most probable digit.
 #[wasm_bindgen(js_name = forwardTop)]
 pub fn forward_top(m: JsValue, g: JsValue) -> Result<f64, JsError> {
-    run(|| with_forward(&m, &g, None, |l| Ok(argmax(l.inf.probabilities()) as f64)))
+    run(|| {
+        with_forward(&m, &g, None, |l| {
+            let p = l.inf.probabilities();
+            let n = l.inf.num_activations();
+            let v = if p.is_empty() {
+                l.inf.activation(n - 1).unwrap_or(&[])
+            } else {
+                p
+            };
+            Ok(argmax(v) as f64)
+        })
+    })
 }
 
 /// The most active cell of activation `layer` (0 = the input), over every channel or only

@@ -13,11 +13,12 @@ use super::handles::Table;
 use super::js::{self, arg};
 use super::{run, R};
 use crate::mnist::{self, Augment, Dataset, PIXELS};
+use crate::nn::spec::Spec;
 use crate::nn::step::{self, StepExplain};
 use crate::nn::trainer::{
     self, Batch, Init, OptimizerKind, Schedule, Settings, ShardGrads, Status, Trainer,
 };
-use crate::nn::Arch;
+use crate::nn::{Model, Preset};
 
 /// Largest IDX file `datasetLoad` reads, compressed or not (MNIST's training images are
 /// 9.9 MB gzipped, 47 MB raw).
@@ -141,8 +142,26 @@ pub fn dataset_label(d: JsValue, i: JsValue) -> Result<f64, JsError> {
 
 /// The settings of `opts` (defaults: the page's for the model).
 pub(super) fn settings(opts: TrainerOptions) -> R<Settings> {
-    let arch = Arch::from_name(&opts.model.0)?;
-    let mut s = Settings::for_page(arch);
+    let mut s = match &opts.model {
+        serde_json::Value::String(name) => Settings::for_page(Preset::from_name(name)?),
+        serde_json::Value::Object(_) => {
+            let spec = Spec::from_json(&opts.model.to_string())?;
+            // A model of the spec must be one the trainer can teach: built here to say why not.
+            crate::nn::trainer::check_trainable(&Model::new(&spec)?)?;
+            Settings {
+                spec,
+                ..Settings::for_page(Preset::Cnn)
+            }
+        }
+        other => {
+            return Err(ArgError::new(
+                "model",
+                other.to_string(),
+                "must be \"slp\", \"mlp\", \"cnn\" or a spec like { input: [1, 28, 28], layers: [...] }",
+            )
+            .into())
+        }
+    };
     if let Some(Name(o)) = opts.optimizer {
         s.optimizer = OptimizerKind::from_name(&o)?;
     }
@@ -246,7 +265,7 @@ struct StatusJs {
 fn status_js(t: &Trainer, s: Status) -> StatusJs {
     let set = t.settings();
     StatusJs {
-        model: set.arch.name(),
+        model: Preset::of_spec(&set.spec).map_or("custom", Preset::name),
         optimizer: set.optimizer.name(),
         batch: set.batch,
         epoch: s.epoch,

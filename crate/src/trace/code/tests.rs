@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use super::*;
 use crate::conv;
 use crate::nn::trainer::{Init, Schedule};
-use crate::nn::Arch;
+use crate::nn::Preset;
 use crate::trace::{correlate as corr_trace, flip_kernel, transpose as trans_trace, Rng};
 use crate::Tensor;
 
@@ -1032,8 +1032,8 @@ fn sequential_shapes(m: &Model, e: &Expr) -> Vec<Vec<usize>> {
 
 #[test]
 fn each_model_is_written_as_an_nn_sequential_of_its_layers() {
-    for arch in Arch::ALL {
-        let m = Model::init(arch, 1);
+    for arch in Preset::ALL {
+        let m = arch.init(1);
         let code = sequential(&m);
         let p = parse(&code);
         assert_eq!(p.len(), 1);
@@ -1046,7 +1046,7 @@ fn each_model_is_written_as_an_nn_sequential_of_its_layers() {
         }
     }
     assert_eq!(
-        sequential(&Model::zeros(Arch::Cnn)).lines[1..4],
+        sequential(&Preset::Cnn.zeros()).lines[1..4],
         [
             "    nn.Conv2d(1, 8, kernel_size=5, padding=2),  # conv1",
             "    nn.ReLU(),  # relu1",
@@ -1062,6 +1062,7 @@ fn layer_constructors_spell_out_every_geometry() {
         weight: Tensor::zeros(&[4, 2 / g.groups, k[0], k[1]]).unwrap(),
         bias: Tensor::zeros(&[4]).unwrap(),
         params: g,
+        has_bias: true,
     };
     let g = Conv2dParams {
         stride: [1, 2],
@@ -1102,7 +1103,7 @@ fn layer_constructors_spell_out_every_geometry() {
 
 #[test]
 fn the_train_lines_name_the_trainers_settings() {
-    for arch in Arch::ALL {
+    for arch in Preset::ALL {
         for (opt, lr) in [
             (OptimizerKind::Sgd, 0.1f32),
             (OptimizerKind::Momentum, 0.05),
@@ -1110,7 +1111,7 @@ fn the_train_lines_name_the_trainers_settings() {
             (OptimizerKind::Adam, 1e-4),
         ] {
             let s = Settings {
-                arch,
+                spec: arch.spec(),
                 optimizer: opt,
                 lr,
                 batch: 32,
@@ -1124,7 +1125,7 @@ fn the_train_lines_name_the_trainers_settings() {
             let Stmt::Assign(_, seq) = &p[0] else {
                 panic!()
             };
-            let m = Model::zeros(arch);
+            let m = arch.zeros();
             assert_eq!(sequential_shapes(&m, seq), m.shapes());
             let Stmt::Assign(_, Expr::Call(_, _, kw)) = &p[1] else {
                 panic!()
@@ -1154,7 +1155,7 @@ fn the_train_lines_name_the_trainers_settings() {
             assert_eq!(momentum, (opt == OptimizerKind::Momentum).then_some(0.9));
         }
     }
-    let mut s = Settings::for_page(Arch::Cnn);
+    let mut s = Settings::for_page(Preset::Cnn);
     s.lr = -1.0;
     assert!(train(&s).unwrap_err().to_string().contains("lr"));
 }
