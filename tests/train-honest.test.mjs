@@ -176,7 +176,7 @@ test('train: a file that is not a model gets plain words (from the loader) and i
   const drop = (name, bytes) => page.evaluate(({ name, bytes }) => {
     const dt = new DataTransfer();
     dt.items.add(new File([new Uint8Array(bytes)], name));
-    document.querySelector('#model-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    document.querySelector('#train-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, { name, bytes });
   await drop('notes.txt', [...Buffer.from('hello, this is not a model at all\n')]);
   await page.waitForSelector('#model-error:not([hidden])');

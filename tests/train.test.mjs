@@ -135,7 +135,7 @@ test('train: use the trained slp in Templates, download it, load it back (same a
   const shipped = await cosOf(p2);
   assert.notDeepEqual(shipped, trained, 'the trained slp differs from the shipped one');
   await p2.click('nav a[href="#train"]');
-  await p2.setInputFiles('#model-file', file);
+  await p2.setInputFiles('#train-file', file);
   await p2.waitForFunction(() => /your file/.test(document.querySelector('#model-status')?.textContent ?? ''));
   await p2.click('nav a[href="#templates"]');
   await p2.waitForFunction(() => /your file/.test(document.querySelector('#tpl-source')?.textContent ?? ''));
@@ -146,7 +146,7 @@ test('train: use the trained slp in Templates, download it, load it back (same a
   await p2.evaluate(() => {
     const dt = new DataTransfer();
     dt.items.add(new File([new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 1, 2])], 'broken.safetensors'));
-    document.querySelector('#model-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    document.querySelector('#train-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   });
   await p2.waitForFunction(() => document.querySelector('#model-status').dataset.error);
   const msg = await p2.getAttribute('#model-status', 'data-error');

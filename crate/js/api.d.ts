@@ -36,7 +36,23 @@ export interface ConvGeometry { stride: [number, number]; padding: [number, numb
 export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; ceilMode: boolean }
 /** `view`: the [C, H, W] the page draws the activation as (a flatten as the image it flattens, a dense vector as a near-square grid). */
 /** `torch`: the layer's PyTorch constructor (`"nn.Conv2d(1, 8, kernel_size=5, padding=2)"`, `"nn.MaxPool2d(2)"`); absent for the input. */
-export interface LayerInfo { name: string; kind: string; shape: number[]; view: [number, number, number]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry; torch?: string }
+/** `params`: the layer's trained parameters; `spec`: the layer as a `ModelSpec` describes it (absent for the input). */
+export interface LayerInfo { name: string; kind: LayerKind | 'input'; shape: number[]; view: [number, number, number]; conv?: ConvGeometry; kernelSize?: [number, number]; pool?: PoolGeometry; torch?: string; params: number; spec?: LayerSpec }
+export type LayerKind = LayerSpec['kind'];
+/** One layer of a `ModelSpec`. Sizes are one number or [h, w]; padding one number, [h, w] or [top, left, bottom, right]; everything else has PyTorch's default. `name` is the layer's `state_dict` prefix (`conv1` → `conv1.weight`). */
+export type LayerSpec =
+  | { kind: 'conv2d'; name?: string; outChannels: number; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number; bias?: boolean }
+  | { kind: 'convtranspose2d'; name?: string; outChannels: number; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; outputPadding?: Size2d; dilation?: Size2d; groups?: number; bias?: boolean }
+  | { kind: 'maxpool2d'; kernelSize: Size2d; stride?: Size2d | null; padding?: Padding2d; dilation?: Size2d; ceilMode?: boolean }
+  | { kind: 'avgpool2d'; kernelSize: Size2d; stride?: Size2d | null; padding?: Padding2d; ceilMode?: boolean; countIncludePad?: boolean }
+  | { kind: 'globalavgpool' } | { kind: 'relu' } | { kind: 'leakyrelu'; negativeSlope?: number } | { kind: 'sigmoid' } | { kind: 'tanh' } | { kind: 'flatten' }
+  | { kind: 'linear'; name?: string; outFeatures: number; bias?: boolean }
+  | { kind: 'batchnorm2d'; name?: string; eps?: number }
+  | { kind: 'softmax' } | { kind: 'logsoftmax' }
+  /** Adds activation `from` (0 = the input, k = the output of layer k − 1) to its input; equal shapes. */
+  | { kind: 'add'; from: number };
+/** A model's architecture: input [C, H, W] (C 1 or 3, H and W 8..64) and its layers. */
+export interface ModelSpec { input: [number, number, number]; layers: LayerSpec[] }
 /** Cells [y0, y1] × [x0, x1] (inclusive) of these channels of activation `layer` (0 = the input). */
 export interface FieldRect { layer: number; name: string; channels: number[]; y0: number; x0: number; y1: number; x1: number }
 /** What made one activation (see `Forward.explain`). */
@@ -54,15 +70,25 @@ export interface Explanation {
 }
 
 export class Model {
+  /** ONNX (as `torch.onnx.export` writes it) or safetensors with the spec in its metadata. */
   static load(bytes: Uint8Array): Model;
-  readonly arch: 'cnn' | 'slp' | 'mlp';
+  /** He-uniform weights from `seed` (default 1). */
+  static fromSpec(spec: ModelSpec | string, seed?: number | null): Model;
+  readonly arch: 'cnn' | 'slp' | 'mlp' | 'custom';
+  readonly inputShape: [number, number, number];
   readonly numParams: number;
+  spec(): ModelSpec;
+  /** safetensors bytes: PyTorch `state_dict` names, the spec in the metadata. */
+  save(): Uint8Array;
+  /** ONNX bytes (opset 17) onnxruntime runs with the same outputs. */
+  toOnnx(): Uint8Array;
   layers(): LayerInfo[];
   /** The model as an `nn.Sequential`, one layer a line (`# conv1` after each: the page's names). */
   pytorchCode(): PytorchCode;
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
+  /** One input of `inputShape` (C·H·W values). */
   forward(pixels: Float32Array): Forward;
-  /** The ten probabilities on the fastest path (fused layers, no activation kept). */
+  /** The class probabilities on the fastest path (fused layers, no activation kept). */
   predict(pixels: Float32Array): Float32Array;
   free(): void;
 }
@@ -72,7 +98,10 @@ export class Forward {
   /** A copy of activation `i`. */
   activation(i: number): Float32Array;
   shape(i: number): number[];
+  /** Empty when the output is not a vector. */
   probabilities(): Float32Array;
+  /** The last activation. */
+  output(): Float32Array;
   top(): number;
   /** What made cell (channel, y, x) of activation `layer` (≥ 1), in its `view`. */
   explain(layer: number, channel: number, y: number, x: number): Explanation;
@@ -83,6 +112,8 @@ export class Forward {
 /** The largest value of one activation and where it is (see `Forward.peak`). */
 export interface Peak { layer: number; channel: number; y: number; x: number; value: number }
 export function preprocess(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Float32Array | null;
+/** A model's input from a canvas: a drawing preprocessed as MNIST was and resampled to `shape` ([C, H, W], grey in every channel), or (`image`) a picture resampled as it is; null for a blank drawing. */
+export function prepareInput(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, shape: [number, number, number], image?: boolean | null): Float32Array | null;
 
 /** The output-size formula along one axis, with its numbers. */
 export interface AxisTerms { input: number; padBegin: number; padEnd: number; dilation: number; kernel: number; stride: number; outputPadding: number; span: number; output: number }
@@ -204,7 +235,8 @@ export class Dataset {
 /** Why `bytes` is not a model the page can run, in plain words; undefined when it loads. */
 export function modelFileProblem(bytes: Uint8Array): string | undefined;
 export interface TrainerSettings {
-  model: 'slp' | 'mlp' | 'cnn';
+  /** A shipped architecture, or any spec of a 1×28×28 input and ten classes out. */
+  model: 'slp' | 'mlp' | 'cnn' | ModelSpec;
   optimizer?: 'sgd' | 'momentum' | 'adam';
   /** Above 0, at most 10. */
   lr?: number;

@@ -12,7 +12,7 @@ export default init;
 // forwardTop, …) are not re-exported: they take plain numbers, which a caller could guess;
 // here handles exist only inside the classes' private fields.
 export {
-  initSync, simdLevel, liveObjects, preprocess,
+  initSync, simdLevel, liveObjects, preprocess, prepareInput,
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
@@ -120,11 +120,23 @@ export class Model extends Owned {
   /** The handle of `v`, or an Error naming argument `name`. */
   static handle(v, name) { return Owned.id(v, name, 'Model'); }
 
-  /** Loads a safetensors file (`Uint8Array`); throws an Error saying what does not match. */
+  /** Loads a model file (`Uint8Array`): ONNX as `torch.onnx.export` writes it, or safetensors
+   *  with the architecture in its metadata; throws an Error saying what does not fit. */
   static load(bytes) { return new Model(WRAP, raw.modelLoad(bytes)); }
+  /** A model of a spec (`{ input: [C, H, W], layers: [...] }`) with He-uniform weights from
+   *  `seed` (default 1); throws an Error naming the layer and the rule a design breaks. */
+  static fromSpec(spec, seed) { return new Model(WRAP, raw.modelFromSpec(spec, seed)); }
 
-  /** `"cnn"`, `"slp"` or `"mlp"`. */
+  /** `"cnn"`, `"slp"` or `"mlp"` for a shipped architecture, else `"custom"`. */
   get arch() { return raw.modelArch(Model.handle(this, 'this')); }
+  /** `[C, H, W]` of one input. */
+  get inputShape() { return Array.from(raw.modelInputShape(Model.handle(this, 'this'))); }
+  /** The architecture, every default written out (what `Model.fromSpec` takes). */
+  spec() { return raw.modelSpec(Model.handle(this, 'this')); }
+  /** The model as a safetensors file (PyTorch `state_dict` names, the spec in the metadata). */
+  save() { return raw.modelSave(Model.handle(this, 'this')); }
+  /** The model as an ONNX file (opset 17) that onnxruntime runs with the same outputs. */
+  toOnnx() { return raw.modelToOnnx(Model.handle(this, 'this')); }
   /** Number of trainable parameters. */
   get numParams() { return raw.modelNumParams(Model.handle(this, 'this')); }
   /** `{ name, kind, shape, conv?, kernelSize?, pool?, torch? }[]`: the input, then every layer
@@ -134,7 +146,8 @@ export class Model extends Owned {
   pytorchCode() { return raw.modelPytorchCode(Model.handle(this, 'this')); }
   /** `{ data, shape, bias }` of a parameterised layer (`conv1`, `fc1`, …). */
   weights(name) { return raw.modelWeights(Model.handle(this, 'this'), name); }
-  /** Runs one 28×28 image (`Float32Array(784)`, 0..1): one wasm call. */
+  /** Runs one input (`Float32Array` of C·H·W values, `inputShape`; the MNIST models: 784 in
+   *  0..1): one wasm call. */
   forward(pixels) {
     const id = Model.handle(this, 'this');
     return new Forward(WRAP, this, id, raw.modelForward(id, pixels));
@@ -173,8 +186,11 @@ export class Forward {
   activation(i) { return raw.forwardActivation(...Forward.#of(this), i); }
   /** Shape of activation `i` without the batch dimension. */
   shape(i) { return Array.from(raw.forwardShape(...Forward.#of(this), i)); }
-  /** The ten class probabilities (a copy). */
+  /** The class probabilities (a copy): the final softmax, or the softmax of the logits;
+   *  empty when the output is not a vector (an autoencoder's image). */
   probabilities() { return raw.forwardProbabilities(...Forward.#of(this)); }
+  /** The model's output, the last activation (a copy). */
+  output() { return raw.forwardOutput(...Forward.#of(this)); }
   /**
    * What made cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer; cells
    * named in `layers()[layer].view`): the window, weights, products and sums, the rounded
@@ -186,7 +202,7 @@ export class Forward {
    * `channel`: { layer, channel, y, x, value }, named in `layers()[layer].view`.
    */
   peak(layer, channel) { return raw.forwardPeak(...Forward.#of(this), layer, channel); }
-  /** The most probable digit. */
+  /** The most probable class (the largest output when there are no probabilities). */
   top() { return raw.forwardTop(...Forward.#of(this)); }
   /** A forward holds no memory of its own (its model does); afterwards it is unusable. */
   free() { Forward.#of(this); this.#model = null; }

@@ -36,6 +36,8 @@ export class Shared extends EventTarget {
    */
   useModel(model, source) {
     const arch = model.arch;
+    // A design of Train's architecture editor: Draw runs it (the latest one).
+    if (arch === 'custom') this.customModel = model;
     this.custom.set(arch, { model, source });
     this.models.set(arch, Promise.resolve(model));
     this.dispatchEvent(new CustomEvent('model', { detail: { arch, source } }));

@@ -10,7 +10,7 @@ pub use augment::{augment, Augment};
 pub use idx::{
     dataset, load, parse_images, parse_labels, read_images, read_labels, Dataset, Images,
 };
-pub use preprocess::{normalise, preprocess};
+pub use preprocess::{normalise, prepare_input, preprocess};
 
 /// Side of an MNIST image.
 pub const SIDE: usize = 28;

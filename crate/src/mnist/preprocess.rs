@@ -248,3 +248,161 @@ mod tests {
         }
     }
 }
+
+/// Area-averaging resample of a `[c, h, w]` image to `[c, oh, ow]`: each output cell is the mean
+/// of the input it covers (fractional cells weighted by their overlap).
+pub fn resample(x: &[f32], [c, h, w]: [usize; 3], [oh, ow]: [usize; 2]) -> Vec<f32> {
+    // Overlap of output cell o (in output units) with input cell i along one axis.
+    let weights = |n: usize, on: usize| -> Vec<Vec<(usize, f32)>> {
+        (0..on)
+            .map(|o| {
+                let (a, b) = (
+                    o as f64 * n as f64 / on as f64,
+                    (o + 1) as f64 * n as f64 / on as f64,
+                );
+                let mut v = Vec::new();
+                let mut i = a.floor() as usize;
+                while (i as f64) < b && i < n {
+                    let lo = a.max(i as f64);
+                    let hi = b.min(i as f64 + 1.0);
+                    if hi > lo {
+                        v.push((i, ((hi - lo) / (b - a)) as f32));
+                    }
+                    i += 1;
+                }
+                v
+            })
+            .collect()
+    };
+    let (wy, wx) = (weights(h, oh), weights(w, ow));
+    let mut out = vec![0.0f32; c * oh * ow];
+    for ch in 0..c {
+        for (oy, ry) in wy.iter().enumerate() {
+            for (ox, rx) in wx.iter().enumerate() {
+                let mut s = 0.0f32;
+                for &(iy, fy) in ry {
+                    for &(ix, fx) in rx {
+                        s += fy * fx * x[(ch * h + iy) * w + ix];
+                    }
+                }
+                out[(ch * oh + oy) * ow + ox] = s;
+            }
+        }
+    }
+    out
+}
+
+/// What a model of input `[c, h, w]` gets from a canvas: a drawing is preprocessed as MNIST
+/// was (28 × 28, [`preprocess`]) and resampled to `h × w`, the same in every channel; an
+/// `image` (a photo dropped on the pad) is resampled as it is, grey (`c` = 1, the luminance) or
+/// RGB, each value 0..1. `None` when a drawing is blank.
+pub fn prepare_input(
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+    [c, h, w]: [usize; 3],
+    image: bool,
+) -> Result<Option<Vec<f32>>> {
+    if !(c == 1 || c == 3) || h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Err(Error::param(
+            "shape",
+            [c, h, w],
+            "must be [1 or 3, height, width] of a model's input",
+        ));
+    }
+    if !image {
+        let Some(px) = preprocess(rgba, width, height)? else {
+            return Ok(None);
+        };
+        let grey = if [h, w] == [28, 28] {
+            px.to_vec()
+        } else {
+            resample(&px, [1, 28, 28], [h, w])
+        };
+        return Ok(Some(grey.repeat(c)));
+    }
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(Error::param(
+            "canvas size",
+            (width, height),
+            format!("width and height must be 1 to {MAX_SIDE}"),
+        ));
+    }
+    if rgba.len() != width * height * 4 {
+        return Err(Error::shape(format!(
+            "RGBA buffer has {} bytes; a {width}×{height} image needs {}",
+            rgba.len(),
+            width * height * 4
+        )));
+    }
+    let planes: Vec<f32> = if c == 1 {
+        rgba.chunks_exact(4).map(luminance).collect()
+    } else {
+        (0..3)
+            .flat_map(|k| rgba.chunks_exact(4).map(move |p| p[k] as f32 / 255.0))
+            .collect()
+    };
+    Ok(Some(resample(&planes, [c, height, width], [h, w])))
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Resampling keeps the mean (each output the mean of what it covers) and is exact on
+    /// whole-cell blocks.
+    #[test]
+    fn resampling_averages_what_each_cell_covers() {
+        let x: Vec<f32> = (0..2 * 4 * 6).map(|v| v as f32).collect();
+        let y = resample(&x, [2, 4, 6], [2, 3]);
+        assert_eq!(y[0], (0.0 + 1.0 + 6.0 + 7.0) / 4.0);
+        assert_eq!(y[3 + 2], (16.0 + 17.0 + 22.0 + 23.0) / 4.0);
+        let up = resample(&[1.0, 2.0], [1, 1, 2], [1, 3]);
+        assert!((up[1] - 1.5).abs() < 1e-6, "{up:?}");
+        let z = resample(&x, [2, 4, 6], [3, 5]);
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!((mean(&z[..15]) - mean(&x[..24])).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_drawing_or_an_image_becomes_the_models_input() {
+        let (w, h) = (40, 30);
+        let mut rgba = vec![255u8; w * h * 4];
+        for y in 8..22 {
+            for x in 18..22 {
+                rgba[(y * w + x) * 4..][..3].copy_from_slice(&[0, 0, 0]);
+            }
+        }
+        let d = prepare_input(&rgba, w, h, [3, 16, 16], false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.len(), 3 * 256);
+        assert_eq!(
+            d[..256],
+            d[256..512],
+            "the drawing is the same in every channel"
+        );
+        assert!(d.iter().any(|&v| v > 0.5));
+        let g = prepare_input(&rgba, w, h, [1, 28, 28], false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(g, preprocess(&rgba, w, h).unwrap().unwrap().to_vec());
+        assert!(
+            prepare_input(&vec![255u8; w * h * 4], w, h, [1, 28, 28], false)
+                .unwrap()
+                .is_none()
+        );
+        let mut red = vec![0u8; 8 * 8 * 4];
+        for p in red.chunks_exact_mut(4) {
+            p.copy_from_slice(&[255, 0, 0, 255]);
+        }
+        let img = prepare_input(&red, 8, 8, [3, 4, 4], true).unwrap().unwrap();
+        assert!(img[..16].iter().all(|&v| v == 1.0) && img[16..].iter().all(|&v| v == 0.0));
+        let e = prepare_input(&red, 8, 8, [2, 4, 4], true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("shape"), "{e}");
+    }
+}

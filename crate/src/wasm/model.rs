@@ -581,3 +581,66 @@ pub fn preprocess(rgba: JsValue, width: JsValue, height: JsValue) -> Result<JsVa
         })
     })
 }
+
+/// What a model of input `shape` (`[C, H, W]`, its `inputShape`) gets from a canvas (RGBA
+/// bytes, `width × height`): a drawing preprocessed as MNIST was and resampled to `H × W`, the
+/// same in every channel, or (`image` true) a picture resampled as it is, grey or RGB, 0..1.
+/// `null` when a drawing is blank.
+#[wasm_bindgen(js_name = prepareInput, unchecked_return_type = "Float32Array | null")]
+pub fn prepare_input(
+    rgba: JsValue,
+    width: JsValue,
+    height: JsValue,
+    shape: JsValue,
+    image: JsValue,
+) -> Result<JsValue, JsError> {
+    run(|| {
+        let Whole(w) = arg("width", "prepareInput", &width)?;
+        let Whole(h) = arg("height", "prepareInput", &height)?;
+        for (name, v) in [("width", w), ("height", h)] {
+            if v == 0 || v > MAX_CANVAS {
+                return Err(
+                    ArgError::new(name, v, format!("must be between 1 and {MAX_CANVAS}")).into(),
+                );
+            }
+        }
+        let dims: Vec<Whole> = arg("shape", "prepareInput", &shape)?;
+        let [c, ih, iw] = dims[..] else {
+            return Err(ArgError::new(
+                "shape",
+                format!("{} numbers", dims.len()),
+                "must be [C, H, W] (a model's inputShape)",
+            )
+            .into());
+        };
+        let image = if image.is_undefined() || image.is_null() {
+            false
+        } else {
+            image.as_bool().ok_or_else(|| {
+                ArgError::new(
+                    "image",
+                    "not a boolean",
+                    "must be true (a picture) or false (a drawing)",
+                )
+            })?
+        };
+        let want = w * h * 4;
+        let rgba = js::typed::<u8>("rgba", &rgba, |n| {
+            if n == want {
+                Ok(())
+            } else {
+                Err(ArgError::new(
+                    "rgba",
+                    format!("{n} bytes"),
+                    format!("a {w}×{h} canvas needs {want} (4 per pixel)"),
+                ))
+            }
+        })?;
+        Ok(
+            match mnist::prepare_input(&rgba, w, h, [c.0, ih.0, iw.0], image)? {
+                Some(px) => js_sys::Float32Array::from(&px[..]).into(),
+                None => JsValue::NULL,
+            },
+        )
+    })
+}

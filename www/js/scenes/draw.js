@@ -8,6 +8,7 @@ import { Scene, el } from './base.js';
 import { Pad, PAD_SIZE } from '../views/pad.js';
 import { ProbBars } from '../views/probs.js';
 import { Network, kernels } from '../views/layers.js';
+import { Heatmap } from '../views/heatmap.js';
 import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
@@ -107,10 +108,37 @@ export class DrawScene extends Scene {
     this.prediction.append(this.predDigit, this.predText);
     answer.append(el('h3', { text: 'The network says' }), this.prediction, this.said);
     this.probs = new ProbBars(answer);
+    // A model whose output is a map (an autoencoder's reconstruction) shows it here instead.
+    this.outputFig = el('figure#output-map.output-map', { hidden: true });
+    this.outputMap = new Heatmap(this.outputFig, { signed: false, size: 168 });
+    this.outputCaption = el('figcaption');
+    this.outputFig.append(this.outputCaption);
+    answer.append(this.outputFig);
     left.append(padCol, answer);
     this.timing = el('p#timing.timing', { text: ' ' });
     this.source = el('p#model-source.small', { text: '' });
-    left.append(this.timing, this.source);
+    // "Your model": an .onnx or .safetensors file, chosen here or dropped on the pad.
+    this.fileInput = el('input#model-file', { type: 'file', accept: '.onnx,.safetensors', 'aria-describedby': 'model-file-help' });
+    this.fileInput.onchange = () => { const f = this.fileInput.files?.[0]; if (f) this.openFile(f); this.fileInput.value = ''; };
+    this.btnShipped = el('button#model-reset.secondary', { type: 'button', text: 'Back to the shipped cnn', hidden: true, onclick: () => this.useOwn(null) });
+    this.modelNote = el('p#model-note.small', { role: 'status', 'aria-live': 'polite' });
+    const own = el('details#your-model.your-model', {},
+      el('summary', { text: 'Your model' }),
+      el('label.filepick', {}, el('span', { text: 'Open an .onnx or .safetensors file ' }), this.fileInput),
+      el('p#model-file-help.small', { text: 'Or drop it on the pad. A network exported from PyTorch (see the README) runs here layer by layer; a picture dropped on the pad becomes its input.' }),
+      this.btnShipped, this.modelNote);
+    left.append(this.timing, this.source, own);
+    padWrap.addEventListener('dragover', (e) => { e.preventDefault(); padWrap.classList.add('dropping'); });
+    padWrap.addEventListener('dragleave', () => padWrap.classList.remove('dropping'));
+    padWrap.addEventListener('drop', (e) => {
+      e.preventDefault();
+      padWrap.classList.remove('dropping');
+      const f = e.dataTransfer?.files?.[0];
+      if (!f) return;
+      if (/\.(onnx|safetensors)$/i.test(f.name)) this.openFile(f);
+      else if (/^image\//.test(f.type)) this.dropImage(f);
+      else this.modelNote.textContent = `${f.name} is neither a model (.onnx, .safetensors) nor a picture.`;
+    });
 
     this.right = el('div.netcol');
     grid.append(this.right);
@@ -126,7 +154,7 @@ export class DrawScene extends Scene {
 
   async load() {
     try {
-      const model = await this.shared.model('cnn');
+      const model = this.own?.model ?? await this.shared.model('cnn');
       this.net = new NetInfo(model);
     } catch (err) {
       this.status.textContent = `The model could not be loaded: ${err.message}`;
@@ -138,13 +166,63 @@ export class DrawScene extends Scene {
     this.showSource();
     this.infer();
     this.warmUp();
-    this.shared.addEventListener('model', (e) => { if (e.detail.arch === 'cnn') this.ready = this.reload(); });
+    this.shared.addEventListener('model', (e) => {
+      // A model trained on the Train scene: the cnn, or a design of its architecture editor.
+      if (e.detail.arch === 'custom') this.own = { model: this.shared.customModel, source: e.detail.source };
+      if (e.detail.arch === 'cnn' || e.detail.arch === 'custom') this.ready = this.reload();
+    });
   }
 
-  /** Says when the cnn is not the shipped one. */
+  /** Says which model runs when it is not the shipped cnn. */
   showSource() {
-    const source = this.shared.modelSource('cnn');
-    this.source.textContent = source ? `Running the cnn ${source}.` : '';
+    const source = this.own ? this.own.source : this.shared.modelSource('cnn');
+    const shape = this.net.inputShape.join(' × ');
+    this.source.textContent = this.own
+      ? `Running ${source}: input ${shape}, ${this.net.layers.length} layers, ${this.net.model.numParams.toLocaleString('en-US')} parameters.`
+      : source ? `Running the cnn ${source}.` : '';
+    this.btnShipped.hidden = !this.own;
+  }
+
+  /** Opens a model file (ONNX or safetensors) and runs it instead of the shipped cnn. */
+  async openFile(file) {
+    let model;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      model = this.api.Model.load(bytes);
+    } catch (err) {
+      this.modelNote.dataset.error = err.message;
+      this.modelNote.textContent = `${file.name} was not loaded: ${err.message}`;
+      return;
+    }
+    this.modelNote.dataset.error = '';
+    this.modelNote.textContent = `${file.name} loaded.`;
+    await this.useOwn({ model, source: `your model ${file.name}` });
+  }
+
+  /** Runs `own` ({ model, source }), or the shipped cnn again (null). */
+  async useOwn(own) {
+    const old = this.own?.model;
+    this.own = own;
+    this.image = null;
+    await (this.ready = this.reload());
+    if (old && old !== own?.model && old !== this.shared.customModel) old.free();
+    if (!own) this.modelNote.textContent = 'Back to the shipped cnn.';
+  }
+
+  /** A picture dropped on the pad: the model's input until the pad is drawn on or cleared. */
+  async dropImage(file) {
+    try {
+      const bmp = await createImageBitmap(file);
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [Math.min(bmp.width, 512), Math.min(bmp.height, 512)];
+      const g = c.getContext('2d');
+      g.drawImage(bmp, 0, 0, c.width, c.height);
+      this.image = { rgba: g.getImageData(0, 0, c.width, c.height).data, w: c.width, h: c.height, name: file.name };
+      this.modelNote.textContent = `The picture ${file.name} is the input now (${this.net.inputShape.join(' × ')}); draw or clear to go back to the pad.`;
+      this.infer();
+    } catch (err) {
+      this.modelNote.textContent = `${file.name} could not be read as a picture: ${err.message}`;
+    }
   }
 
   /** The layer views, the explanation panel and the kernels of `this.net`. */
@@ -174,7 +252,7 @@ export class DrawScene extends Scene {
 
   /** Runs the model the page now uses for the cnn (trained on the Train scene, or a file). */
   async reload() {
-    const model = await this.shared.model('cnn');
+    const model = this.own?.model ?? await this.shared.model('cnn');
     this.net = new NetInfo(model);
     this.right.replaceChildren();
     this.pick = null;
@@ -194,7 +272,7 @@ export class DrawScene extends Scene {
    * small batches (yielding between them) until the last ten are within 2× of the fastest.
    */
   async warmUp() {
-    const blank = new Float32Array(784);
+    const blank = new Float32Array(this.net.inputShape.reduce((a, b) => a * b, 1));
     const t0 = performance.now();
     const recent = [];
     let best = Infinity;
@@ -228,19 +306,29 @@ export class DrawScene extends Scene {
   /** One live inference: preprocess (wasm), forward (wasm), then draw. */
   infer() {
     if (!this.net) return;
-    this.hint.hidden = !this.pad.empty;
-    const input = this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE);
+    this.hint.hidden = !this.pad.empty || !!this.image;
+    if (this.pad.live.size) this.image = null;
+    // The MNIST digit (shared with the other scenes), and what this model takes: the same for
+    // a 1 × 28 × 28 model, else resampled to its input by wasm (or the dropped picture).
+    const shape = this.net.inputShape;
+    const mnist = shape.join() === '1,28,28';
+    const digit = this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE);
+    const input = this.image
+      ? this.api.prepareInput(this.image.rgba, this.image.w, this.image.h, shape, true)
+      : digit && (mnist ? digit : this.api.prepareInput(this.pad.pixels(), PAD_SIZE, PAD_SIZE, shape, false));
     this.fwd?.free?.();
     this.fwd = null;
     this.input = input ?? null;
     if (this.pending && this.pad.live.size === 0) {
       this.pending = false;
-      this.shared.setDigit(this.input, this.pad.empty ? null : this.pad.paths);
+      this.shared.setDigit(digit ?? null, this.pad.empty ? null : this.pad.paths);
       this.version = this.shared.version;
       this.ctx.changed();
       this.announce = true;
     }
     if (!input) {
+      this.prediction.style.display = '';
+      this.outputFig.hidden = true;
       this.prediction.dataset.digit = '';
       this.predDigit.textContent = '?';
       this.predText.textContent = 'nothing drawn yet';
@@ -258,11 +346,7 @@ export class DrawScene extends Scene {
     if (this.times.length > TIMES_KEPT) this.times.shift();
     const p = Float32Array.from(fwd.probabilities());
     const top = fwd.top();
-    this.prediction.dataset.digit = String(top);
-    this.predDigit.textContent = String(top);
-    this.predText.textContent = `${(100 * p[top]).toFixed(1)}% sure`;
-    this.probs.update(p, top);
-    if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
+    this.answer(fwd, p, top);
     this.announce = false;
     this.stack.update(fwd, input);
     // While a stroke is being drawn the panel waits for its end (the network answers live).
@@ -277,6 +361,34 @@ export class DrawScene extends Scene {
       this.timing.textContent = `One forward pass: ${med < 10 ? med.toFixed(1) : med.toFixed(0)} µs (median of the last ${sorted.length}, timed around the one wasm call)`;
     }
     this.showPick({ panel: !live });
+  }
+
+  /**
+   * The answer: ten bars for a digit classifier; the top class for another number of classes;
+   * for a model whose output is not a vector of classes (an autoencoder), its output as a map.
+   */
+  answer(fwd, p, top) {
+    const digits = p.length === 10;
+    this.probs.list.hidden = !digits;
+    this.probs.list.style.display = digits ? '' : 'none';
+    this.outputFig.hidden = p.length > 0;
+    this.prediction.style.display = p.length === 0 ? 'none' : '';
+    if (p.length === 0) {
+      const out = fwd.output();
+      const last = this.net.layers[this.net.layers.length - 1];
+      const [c, h, w] = last.view;
+      this.outputMap.update({ data: out, h, w });
+      this.outputCaption.textContent = `The output: ${last.name}, ${last.shape.join(' × ')}${c > 1 ? ' (channel 0)' : ''}`;
+      this.prediction.dataset.digit = '';
+      if (this.announce) this.said.textContent = `The network's output is a ${last.shape.join(' by ')} map.`;
+      this.announce = false;
+      return;
+    }
+    this.prediction.dataset.digit = String(top);
+    this.predDigit.textContent = String(top);
+    this.predText.textContent = `${(100 * p[top]).toFixed(1)}% sure${digits ? '' : ` (class ${top} of ${p.length})`}`;
+    if (digits) this.probs.update(p, top);
+    if (this.announce) this.said.textContent = `The network reads a ${top}, ${(100 * p[top]).toFixed(0)} percent sure.`;
   }
 
   select(pick) {
@@ -377,6 +489,7 @@ export class DrawScene extends Scene {
 
   clear() {
     this.pad.clear(false);
+    this.image = null;
     this.pick = null;
     this.committed();
   }

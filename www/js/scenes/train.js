@@ -208,8 +208,8 @@ export class TrainScene extends Scene {
     this.useCard = el('section.card.train-use', { 'aria-label': 'Use a model' });
     this.btnUse = el('button#train-use', { type: 'button', text: 'Use this model in Draw and Templates' });
     this.btnDownload = el('button#train-download.secondary', { type: 'button', text: 'Download (.safetensors)' });
-    this.fileInput = el('input#model-file', { type: 'file', accept: '.safetensors,application/octet-stream', 'aria-label': 'Load a .safetensors model file' });
-    this.drop = el('div#model-drop.dropzone', { tabindex: '-1' }, el('p', { text: 'Or drop a .safetensors file here: a model saved by this page or by the README\'s PyTorch recipe.' }), this.fileInput);
+    this.fileInput = el('input#train-file', { type: 'file', accept: '.safetensors,.onnx,application/octet-stream', 'aria-label': 'Load a .safetensors or .onnx model file' });
+    this.drop = el('div#train-drop.dropzone', { tabindex: '-1' }, el('p', { text: 'Or drop a model file here (.safetensors or .onnx): one saved by this page or exported from PyTorch as the README shows.' }), this.fileInput);
     this.useStatus = el('p#model-status.small', { role: 'status', 'aria-live': 'polite' });
     // A file that could not be loaded: why, in plain words (wasm's), and the loader's exact message.
     this.fileError = el('div#model-error.file-error', { role: 'alert', hidden: true },

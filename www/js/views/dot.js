@@ -359,6 +359,66 @@ const RENDER = {
     node.append(el('p.total', { text: `score ${f3(e.inputs[e.x])} of ${e.inputs.length} → probability ` }, el('strong.sum', { text: f3(e.sum) })));
   },
 
+  // The adjoint of a conv: the input cells that land on this output cell (∅ = an inserted
+  // zero, no cell lands there) times the kernel taps, summed; the same layout as a conv.
+  convtranspose2d(e, node, head, net, lens) {
+    RENDER.conv2d(e, node, head, net, lens);
+    head.querySelector('.formula').textContent = `Σ over ${e.channels.length > 1 ? `${e.channels.length} channels × ` : ''}${e.window[0]}×${e.window[1]} taps (input cells landing here × kernel; greyed taps land on an inserted zero) + bias`;
+  },
+
+  avgpool2d(e, node, head) {
+    const inside = e.weights.filter((w) => w > 0).length;
+    head.append(el('span.formula', { text: `the mean of a ${e.window[0]}×${e.window[1]} block of ${e.from}: each of ${inside} cells × ${f3(e.weights.find((w) => w > 0) ?? 0)}` }));
+    node.append(el('div.triple', {},
+      numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} block`, padded: e.padded }),
+      el('span.op', { text: '×' }),
+      numberGrid(e.weights, e.window, { scale: absMax(e.weights) || 1, signed: false, title: 'weights (1 / divisor)', format: f3 }),
+      el('span.op', { text: '=' }),
+      numberGrid(e.shownProducts, e.window, { scale: absMax(e.products) || 1, title: 'products', format: f3 })));
+    node.append(el('p.total', { text: 'mean = ' }, el('strong.sum', { text: f3(e.shown.total) })));
+  },
+
+  globalavgpool(e, node, head) {
+    head.append(el('span.formula', { text: `the mean of all ${e.inputs.length} cells of ${e.from} channel ${e.channel}` }));
+    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} ch ${e.channel}` })),
+      el('p.total', { text: 'mean = ' }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  leakyrelu(e, node, head, net) {
+    head.append(el('span.formula', { text: `${e.from}${cellName(e, net)}, times the slope when negative` }));
+    node.append(el('p.total', { text: `${f3(e.inputs[0])} → ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  sigmoid(e, node, head, net) {
+    head.append(el('span.formula', { text: `1 / (1 + e^−${e.from}${cellName(e, net)})` }));
+    node.append(el('p.total', { text: `sigmoid(${f3(e.inputs[0])}) = ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  tanh(e, node, head, net) {
+    head.append(el('span.formula', { text: `tanh(${e.from}${cellName(e, net)})` }));
+    node.append(el('p.total', { text: `tanh(${f3(e.inputs[0])}) = ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
+  batchnorm2d(e, node, head, net) {
+    head.append(el('span.formula', { text: `${e.from}${cellName(e, net)} × scale + shift (from the channel's learned statistics)` }));
+    const [t, b] = e.shown.terms;
+    node.append(el('p.total', {},
+      el('span.terms', { text: `${f3(e.inputs[0])} × ${f3(e.weights[0])} = ${f3(t)}` }),
+      el('span', { text: ` ${b < 0 ? '−' : '+'} shift ${f3(Math.abs(b))} = ` }),
+      el('strong.sum', { text: f3(e.shown.total) })));
+  },
+
+  add(e, node, head) {
+    head.append(el('span.formula', { text: `${e.from}: the same cell of both, added` }));
+    const [a, b] = e.shown.terms;
+    node.append(el('p.total', { text: `${f3(a)} ${b < 0 ? '−' : '+'} ${f3(Math.abs(b))} = ` }, el('strong.sum', { text: f3(e.shown.total) })));
+  },
+
+  logsoftmax(e, node, head) {
+    head.append(el('span.formula', { text: 'score − log Σ e^scores (the wasm log softmax)' }));
+    node.append(el('p.total', { text: `log probability of ${e.inputs.length} scores → ` }, el('strong.sum', { text: f3(e.sum) })));
+  },
+
   other(e, node) {
     node.append(el('p.total', { text: 'value ' }, el('strong.sum', { text: f3(e.sum) })));
   },

@@ -14,17 +14,26 @@ import { Legend } from './colour.js';
 const SVG = 'http://www.w3.org/2000/svg';
 
 const KIND_TEXT = {
-  input: 'the 28 × 28 image the network receives, 0 to 1',
+  input: 'the image the network receives, 0 to 1',
   conv2d: 'slides each kernel over the layer before: one correlation per position',
+  convtranspose2d: 'stamps each kernel once per cell of the layer before, scaled by it (the adjoint of a conv): upsampling',
   relu: 'keeps positive values, sets negative ones to 0',
-  maxpool2d: 'the largest value of each 2×2 block',
+  leakyrelu: 'keeps positive values, scales negative ones down',
+  sigmoid: 'squashes every value into 0 to 1',
+  tanh: 'squashes every value into −1 to 1',
+  maxpool2d: 'the largest value of each block',
+  avgpool2d: 'the mean of each block',
+  globalavgpool: 'the mean of each whole channel',
+  batchnorm2d: 'each channel scaled and shifted by its learned statistics',
+  add: 'a residual connection: an earlier layer added to this one',
   flatten: 'the same values, read as one row (drawn as the channels they came from)',
   linear: 'each neuron: a dot product with everything before it',
-  softmax: 'the ten scores turned into probabilities that add up to 1',
+  softmax: 'the scores turned into probabilities that add up to 1',
+  logsoftmax: 'the log of the probabilities the scores give',
 };
 
-/** Non-negative maps get the sequential scale; conv and dense outputs the diverging one. */
-const SIGNED = new Set(['conv2d', 'linear']);
+/** Non-negative maps get the sequential scale; signed outputs the diverging one. */
+const SIGNED = new Set(['conv2d', 'convtranspose2d', 'linear', 'leakyrelu', 'tanh', 'batchnorm2d', 'add', 'logsoftmax']);
 
 /**
  * Screen size of one channel and how many columns of channels, by the view [c, h, w]: every
@@ -32,6 +41,8 @@ const SIGNED = new Set(['conv2d', 'linear']);
  * explanation fits under it. Cells this small are picked on the enlarged channel (the lens).
  */
 function layout([c, h, w]) {
+  // One value per channel (a global average pool): the channels side by side, one cell each.
+  if (h === 1 && w === 1) return { size: 16, cols: Math.min(c, 8) };
   if (h === 1) return { size: 80, cols: 1 };
   if (c === 1) return { size: w >= 28 ? 84 : 44, cols: 1 };
   if (c <= 8) return { size: 36, cols: 2 };
@@ -141,7 +152,7 @@ export class Network {
       if (i === 0) data = pixels ?? new Float32Array(h * w);
       else if (fwd) data = this.net.activation(fwd, i - 1);
       else data = new Float32Array(view[0] * h * w);
-      const scale = kind === 'softmax' || kind === 'input' ? 1 : absMax(data) || 1;
+      const scale = kind === 'softmax' || kind === 'sigmoid' || kind === 'input' ? 1 : absMax(data) || 1;
       this.data[i] = data;
       this.scales[i] = scale;
       heat.forEach((m, ch) => m.update({ data, h, w, offset: ch * h * w, scale }));
