@@ -53,6 +53,10 @@ export type LayerSpec =
   | { kind: 'add'; from: number };
 /** A model's architecture: input [C, H, W] (C 1 or 3, H and W 8..64) and its layers. */
 export interface ModelSpec { input: [number, number, number]; layers: LayerSpec[] }
+/** What a design builds, without building it: the layers up to the first that does not fit, and why (`layer` null: the input). Throws when the spec does not parse. */
+export function specInfo(spec: ModelSpec | string): { input: [number, number, number]; layers: { name: string; kind: LayerKind; shape: number[]; params: number }[]; params: number; error: { layer: number | null; message: string } | null };
+/** The ranges an architecture editor offers for each kind's options. */
+export function specRanges(): { kinds: LayerKind[]; input: { channels: number[]; side: [number, number] }; maxLayers: number; options: Record<string, Record<string, [number, number]>> };
 /** Cells [y0, y1] × [x0, x1] (inclusive) of these channels of activation `layer` (0 = the input). */
 export interface FieldRect { layer: number; name: string; channels: number[]; y0: number; x0: number; y1: number; x1: number }
 /** What made one activation (see `Forward.explain`). */

@@ -12,7 +12,7 @@ export default init;
 // forwardTop, …) are not re-exported: they take plain numbers, which a caller could guess;
 // here handles exist only inside the classes' private fields.
 export {
-  initSync, simdLevel, liveObjects, preprocess, prepareInput,
+  initSync, simdLevel, liveObjects, preprocess, prepareInput, specInfo, specRanges,
   traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,

@@ -693,6 +693,85 @@ fn plan(spec: &Spec) -> Result<Plan> {
     Ok((names, shapes, tensors))
 }
 
+/// One layer of a design as an editor shows it: its name, kind, output shape and parameters.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LayerRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub shape: Vec<usize>,
+    pub params: usize,
+}
+
+/// What a spec builds, without allocating any tensor: every layer up to the first that does not
+/// fit, and that layer's index and the rule it breaks (`None` when the whole design fits).
+pub fn describe(spec: &Spec) -> (Vec<LayerRow>, Option<(Option<usize>, String)>) {
+    let names = match spec.check_input().and_then(|_| layer_names(spec)) {
+        Ok(n) => n,
+        Err(e) => {
+            // A duplicate or malformed name names its layer; the input and the layer count none.
+            let msg = e.to_string();
+            let at = msg
+                .split("layers[")
+                .nth(1)
+                .and_then(|r| r.split(']').next())
+                .and_then(|n| n.parse().ok());
+            return (Vec::new(), Some((at, msg)));
+        }
+    };
+    let mut rows = Vec::new();
+    let mut shapes = vec![spec.input.to_vec()];
+    let mut total = 0usize;
+    for (i, l) in spec.layers.iter().enumerate() {
+        let s = shapes.last().expect("the input").clone();
+        let planned = plan_layer(i, l, &names[i], &s, &shapes).and_then(|(out, ts)| {
+            let len = checked_numel(&out).map_err(|e| spec_err(i, l, &names[i], e))?;
+            if len == 0 || len > spec::MAX_ACTIVATION {
+                return Err(spec_err(
+                    i,
+                    l,
+                    &names[i],
+                    format!("its output {out:?} has {len} values: it must have 1 to {}", spec::MAX_ACTIVATION),
+                ));
+            }
+            let mut params = 0usize;
+            for t in &ts {
+                params = params.saturating_add(checked_numel(t).map_err(|e| spec_err(i, l, &names[i], e))?);
+            }
+            // Batch norm's running statistics are not trained; a layer without bias has none.
+            let params = match l {
+                LayerSpec::BatchNorm2d { .. } => params / 2,
+                LayerSpec::Conv2d { bias: false, out_channels, .. }
+                | LayerSpec::ConvTranspose2d { bias: false, out_channels, .. } => params - out_channels,
+                LayerSpec::Linear { bias: false, out_features, .. } => params - out_features,
+                _ => params,
+            };
+            total = total.saturating_add(params);
+            if total > spec::MAX_PARAMS {
+                return Err(spec_err(
+                    i,
+                    l,
+                    &names[i],
+                    format!("the model reaches {total} parameters here: at most {} fit in a page", spec::MAX_PARAMS),
+                ));
+            }
+            Ok((out, params))
+        });
+        match planned {
+            Ok((out, params)) => {
+                rows.push(LayerRow {
+                    name: names[i].clone(),
+                    kind: l.kind(),
+                    shape: out.clone(),
+                    params,
+                });
+                shapes.push(out);
+            }
+            Err(e) => return (rows, Some((Some(i), e.to_string()))),
+        }
+    }
+    (rows, None)
+}
+
 impl Model {
     /// A model of `spec` with every parameter zero (batch norm: γ = 1, variance 1), or an
     /// error naming the layer that does not fit (`layers[3] (linear fc1): …`).
@@ -1710,6 +1789,31 @@ mod tests {
             Model::from_safetensors(&bytes).unwrap().preset(),
             Some(Preset::Cnn)
         );
+    }
+
+    /// `describe` agrees with the model it describes, and stops at the layer `Model::new` names.
+    #[test]
+    fn describe_gives_each_layers_shape_and_parameters_without_building() {
+        for spec in every_kind().iter().chain(&[Preset::Cnn.spec(), Preset::Mlp.spec()]) {
+            let m = Model::new(spec).unwrap();
+            let (rows, err) = describe(spec);
+            assert_eq!(err, None);
+            assert_eq!(rows.len(), m.layers.len());
+            for (i, r) in rows.iter().enumerate() {
+                assert_eq!(r.name, m.names()[i]);
+                assert_eq!(r.shape, m.shapes()[i + 1]);
+                assert_eq!(r.kind, m.layers[i].kind());
+            }
+            assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), m.num_params());
+        }
+        let bad = Spec::from_json(r#"{"input":[1,28,28],"layers":[{"kind":"flatten"},{"kind":"linear","outFeatures":10},{"kind":"conv2d","outChannels":2,"kernelSize":3}]}"#).unwrap();
+        let (rows, err) = describe(&bad);
+        assert_eq!(rows.len(), 2);
+        let (at, msg) = err.unwrap();
+        assert_eq!(at, Some(2));
+        assert_eq!(msg, Model::new(&bad).unwrap_err().to_string());
+        let (_, err) = describe(&Spec::from_json(r#"{"input":[2,28,28],"layers":[{"kind":"relu"}]}"#).unwrap());
+        assert_eq!(err.unwrap().0, None);
     }
 
     #[test]

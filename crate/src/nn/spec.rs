@@ -505,6 +505,26 @@ fn field_at(json: &str, path: &str) -> Option<String> {
     })
 }
 
+/// The ranges an architecture editor offers for each kind's options (`[min, max]`; the model's
+/// own checks decide what fits), the kinds in order, the input's limits and the layer count.
+pub fn editor_ranges() -> serde_json::Value {
+    serde_json::json!({
+        "kinds": KINDS,
+        "input": { "channels": INPUT_CHANNELS, "side": [INPUT_SIDE.0, INPUT_SIDE.1] },
+        "maxLayers": MAX_LAYERS,
+        "options": {
+            "conv2d": { "outChannels": [1, 256], "kernelSize": [1, 15], "stride": [1, 8], "padding": [0, 15], "dilation": [1, 8], "groups": [1, 256] },
+            "convtranspose2d": { "outChannels": [1, 256], "kernelSize": [1, 15], "stride": [1, 8], "padding": [0, 15], "outputPadding": [0, 7], "dilation": [1, 8], "groups": [1, 256] },
+            "maxpool2d": { "kernelSize": [1, 8], "stride": [1, 8], "padding": [0, 4], "dilation": [1, 4] },
+            "avgpool2d": { "kernelSize": [1, 8], "stride": [1, 8], "padding": [0, 4] },
+            "leakyrelu": { "negativeSlope": [0.0, 1.0] },
+            "linear": { "outFeatures": [1, 4096] },
+            "batchnorm2d": { "eps": [1e-8, 0.1] },
+            "add": { "from": [0, MAX_LAYERS] }
+        }
+    })
+}
+
 fn path_or_root(p: &str) -> String {
     if p == "." || p.is_empty() {
         "the spec".into()

@@ -644,3 +644,36 @@ pub fn prepare_input(
         )
     })
 }
+
+/// What a design (a spec object or its JSON) builds, for an architecture editor, without
+/// building it: `{ input, layers: [{ name, kind, shape, params }], params, error }`, the layers
+/// up to the first that does not fit and `error` = `{ layer, message }` naming it and the rule
+/// (`layer` null for the input), or null when the whole design fits. A spec that does not
+/// parse throws, naming where.
+#[wasm_bindgen(js_name = specInfo)]
+pub fn spec_info(spec: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let json = spec_json(&spec)?;
+        let spec = crate::nn::spec::Spec::from_json(&json)?;
+        let (rows, err) = crate::nn::describe(&spec);
+        let params: usize = rows.iter().map(|r| r.params).sum();
+        let out = serde_json::json!({
+            "input": spec.input,
+            "layers": rows,
+            "params": params,
+            "error": err.map(|(layer, message)| serde_json::json!({ "layer": layer, "message": message })),
+        });
+        js_sys::JSON::parse(&out.to_string())
+            .map_err(|_| ArgError::new("spec", "?", "JSON.parse failed").into())
+    })
+}
+
+/// The ranges an architecture editor offers: `{ kinds, input: { channels, side }, maxLayers,
+/// options: { conv2d: { outChannels: [min, max], … }, … } }`.
+#[wasm_bindgen(js_name = specRanges)]
+pub fn spec_ranges() -> Result<JsValue, JsError> {
+    run(|| {
+        js_sys::JSON::parse(&crate::nn::spec::editor_ranges().to_string())
+            .map_err(|_| ArgError::new("ranges", "?", "JSON.parse failed").into())
+    })
+}

@@ -9,7 +9,8 @@ import { Heatmap, robustScale, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
-import { int, num, oneOf, flag, readLink, writeLink, buildControls, fieldOf } from './schema.js';
+import { int, num, oneOf, flag, custom, readLink, writeLink, buildControls, fieldOf } from './schema.js';
+import { ArchEditor } from '../views/arch.js';
 import { CodeView } from '../views/code.js';
 import { setDisabled } from '../views/disabled.js';
 import { ShowMe } from '../views/showme.js';
@@ -45,6 +46,16 @@ const MODELS = {
   slp: 'single-layer perceptron (784 → 10)',
   mlp: 'MLP (784 → 128 → 10)',
   cnn: 'CNN (two 5 × 5 conv layers, 99% after training)',
+  custom: 'your design (the architecture editor below)',
+};
+/** The design the editor starts from: a small CNN (its numbers are data, checked by wasm). */
+const FIRST_DESIGN = {
+  input: [1, 28, 28],
+  layers: [
+    { kind: 'conv2d', outChannels: 8, kernelSize: 3, padding: 1 }, { kind: 'relu' }, { kind: 'maxpool2d', kernelSize: 2 },
+    { kind: 'conv2d', outChannels: 16, kernelSize: 3, padding: 1 }, { kind: 'relu' }, { kind: 'maxpool2d', kernelSize: 2 },
+    { kind: 'flatten' }, { kind: 'linear', outFeatures: 10 }, { kind: 'logsoftmax' },
+  ],
 };
 const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD + momentum 0.9', adam: 'Adam' };
 /** The page's defaults per model: what trains well from the start the model gets. */
@@ -57,6 +68,7 @@ const DEFAULTS = {
   slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', w: '1' },
   mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', w: '1' },
   cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
+  custom: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
 const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
@@ -76,6 +88,8 @@ export const schemaOf = (lim) => [
   oneOf('pace', 'Speed', Object.entries(PACES), '3000', { id: 'train-pace', hint: 'slow it down to watch' }),
   int('w', 'Workers', 1, MAX_WORKERS, 1, { id: 'train-workers', kind: 'select', hint: `this browser reports ${navigator.hardwareConcurrency || 1} cores` }),
   int('seed', 'Seed', 0, 2 ** 32 - 1, 1),
+  // The design of "your design" (m=custom): the spec as JSON (the trainer checks it).
+  custom('arch', 'The architecture', (t) => { try { const v = JSON.parse(t); return v && typeof v === 'object' && Array.isArray(v.layers) ? JSON.stringify(v) : null; } catch { return null; } }, (v) => v, null, 'is not an architecture (JSON of { input, layers })', 'the first design'),
   // The training image the slowed-down step explains (one of the 60,000).
   int('img', 'Training image', 0, 59999, 0, { id: 'train-explain-index', label: 'Training image number', kind: 'number', place: 'own' }),
 ];
@@ -157,6 +171,11 @@ export class TrainScene extends Scene {
     this.code = new CodeView(head.lastChild, { id: 'train', title: 'This model and its training in PyTorch' });
     r.append(head);
 
+    // "Your design": the architecture editor, shown when the model is m=custom.
+    const presets = Object.fromEntries(['cnn', 'mlp', 'slp'].map((n) => [n, async () => (await this.shared.model(n)).spec()]));
+    this.arch = new ArchEditor(r, this.api, { presets, onChange: (spec) => this.fromDesign(spec) });
+    this.arch.node.hidden = true;
+
     const charts = el('div.train-charts');
     this.loss = new Curves(charts, {
       title: 'Loss (cross-entropy)',
@@ -208,6 +227,7 @@ export class TrainScene extends Scene {
     this.useCard = el('section.card.train-use', { 'aria-label': 'Use a model' });
     this.btnUse = el('button#train-use', { type: 'button', text: 'Use this model in Draw and Templates' });
     this.btnDownload = el('button#train-download.secondary', { type: 'button', text: 'Download (.safetensors)' });
+    this.btnOnnx = el('button#train-download-onnx.secondary', { type: 'button', text: 'Download (.onnx)' });
     this.fileInput = el('input#train-file', { type: 'file', accept: '.safetensors,.onnx,application/octet-stream', 'aria-label': 'Load a .safetensors or .onnx model file' });
     this.drop = el('div#train-drop.dropzone', { tabindex: '-1' }, el('p', { text: 'Or drop a model file here (.safetensors or .onnx): one saved by this page or exported from PyTorch as the README shows.' }), this.fileInput);
     this.useStatus = el('p#model-status.small', { role: 'status', 'aria-live': 'polite' });
@@ -216,7 +236,7 @@ export class TrainScene extends Scene {
       this.fileErrorPlain = el('p.file-error-plain'),
       this.fileErrorExact = el('p.file-error-exact', {}, el('span', { text: 'The loader said: ' }), this.fileErrorCode = el('code')));
     this.btnShipped = el('button#model-shipped.secondary', { type: 'button', text: 'Back to the shipped models', hidden: true });
-    this.useCard.append(el('h3', { text: 'Use what you trained' }), el('div.buttons', {}, this.btnUse, this.btnDownload, this.btnShipped), this.drop, this.fileError, this.useStatus);
+    this.useCard.append(el('h3', { text: 'Use what you trained' }), el('div.buttons', {}, this.btnUse, this.btnDownload, this.btnOnnx, this.btnShipped), this.drop, this.fileError, this.useStatus);
     r.append(this.useCard);
   }
 
@@ -227,6 +247,7 @@ export class TrainScene extends Scene {
     this.btnReset.onclick = () => this.reset();
     this.btnUse.onclick = () => this.save('use');
     this.btnDownload.onclick = () => this.save('download');
+    this.btnOnnx.onclick = () => this.save('onnx');
     this.btnShipped.onclick = () => { for (const a of ['slp', 'mlp', 'cnn']) this.shared.resetModel(a); };
     this.fileInput.onchange = () => { const f = this.fileInput.files?.[0]; if (f) this.loadFile(f); };
     this.drop.addEventListener('dragover', (e) => { e.preventDefault(); this.drop.classList.add('over'); });
@@ -252,12 +273,25 @@ export class TrainScene extends Scene {
   /** The settings the workers get, as typed (the trainer in wasm checks them). */
   settings() {
     const s = this.state;
-    return { model: s.m, optimizer: s.opt, lr: Number(s.lr), batch: Number(s.b), augment: s.aug === '1', init: s.init, seed: Number(s.seed) };
+    return { model: s.m === 'custom' ? this.design() : s.m, optimizer: s.opt, lr: Number(s.lr), batch: Number(s.b), augment: s.aug === '1', init: s.init, seed: Number(s.seed) };
+  }
+
+  /** The editor's design (the spec as the link keeps it), or the first design. */
+  design() {
+    try { return JSON.parse(this.state.arch ?? ''); } catch { return FIRST_DESIGN; }
+  }
+
+  /** The editor changed the design: a new run of it (as any other setting's change). */
+  fromDesign(spec) {
+    this.state.arch = JSON.stringify(spec);
+    this.fromControls(null);
   }
 
   showControls() {
     const s = this.state;
     this.inModel.value = s.m;
+    this.arch.node.hidden = s.m !== 'custom';
+    if (s.m === 'custom' && JSON.stringify(this.arch.spec) !== JSON.stringify(this.design())) this.arch.set(this.design());
     this.inOpt.value = s.opt;
     this.inLr.value = s.lr;
     this.inBatch.value = s.b;
@@ -271,7 +305,7 @@ export class TrainScene extends Scene {
   fromControls(changed) {
     const s = this.state;
     if (changed === this.inModel) Object.assign(s, { m: this.inModel.value }, DEFAULTS[this.inModel.value]);
-    else {
+    else if (changed !== null) {
       s.opt = this.inOpt.value;
       s.lr = this.inLr.value.trim();
       s.b = this.inBatch.value.trim();
@@ -445,6 +479,7 @@ export class TrainScene extends Scene {
     const untrained = this.running ? null : trained ? null : 'train first: press Start or One batch';
     setDisabled(this.btnUse, untrained);
     setDisabled(this.btnDownload, untrained);
+    setDisabled(this.btnOnnx, untrained);
   }
 
   async start() {
@@ -571,6 +606,7 @@ export class TrainScene extends Scene {
   /** The templates (slp), hidden neurons (mlp) or kernels (cnn), on one colour scale. */
   showWeights(arch, weights) {
     if (!weights) return;
+    if (arch === 'custom') { this.showDesignWeights(weights); return; }
     if (this.tilesFor !== arch) {
       this.tilesFor = arch;
       this.tiles.replaceChildren();
@@ -626,6 +662,56 @@ export class TrainScene extends Scene {
     });
     scale.forEach((sc, j) => this.legends[j].update(sc));
     this.tileQueue = queue;
+    this.drawTiles();
+  }
+
+  /**
+   * A design's first conv layer's kernels (up to 64: each output channel's kernel over each
+   * input channel) or its first dense layer's neurons (28 × 28 images when it reads the
+   * flattened image, else one row each), on one colour scale.
+   */
+  showDesignWeights(weights) {
+    const [name, w] = Object.entries(weights)[0] ?? [];
+    const key = name ? `custom ${name} ${w.shape.join('×')}` : 'custom none';
+    const conv = w?.shape.length === 4;
+    const image = w && !conv && w.shape[1] === 784;
+    const [h, ww] = conv ? [w.shape[2], w.shape[3]] : image ? [28, 28] : [1, w?.shape[1] ?? 1];
+    const per = conv ? h * ww : w ? w.shape[1] : 0;
+    const count = w ? Math.min(64, conv ? w.shape[0] * w.shape[1] : w.shape[0]) : 0;
+    if (this.tilesFor !== key) {
+      this.tilesFor = key;
+      this.tiles.replaceChildren();
+      this.tiles.className = 'train-tiles custom';
+      this.legend.replaceChildren();
+      this.maps = [];
+      this.legends = [];
+      if (!w) {
+        this.weightsTitle.textContent = 'This design has no conv or dense layer to draw';
+        this.weightsText.textContent = '';
+        return;
+      }
+      const box = el('span.legend-item', {}, el('small', { text: name }));
+      this.legend.append(box);
+      this.legends = [new Legend(box, { signed: true, label: `${name} weights` })];
+      // The tiles' names, in the weights' order (no index arithmetic on values).
+      const names = [];
+      if (conv) for (let o = 0; o < w.shape[0]; o++) for (let c = 0; c < w.shape[1]; c++) names.push(`${name} kernel ${o}.${c}`);
+      else for (let o = 0; o < w.shape[0]; o++) names.push(`${name} neuron ${o}`);
+      this.weightsTitle.textContent = conv
+        ? `The kernels of ${name}, the design's first conv layer (${w.shape[0]} × ${w.shape[1]} of ${h} × ${ww}${count < names.length ? `; the first ${count}` : ''})`
+        : `The first ${count} neurons of ${name}, the design's first dense layer${image ? ' (28 × 28 images)' : ''}`;
+      this.weightsText.textContent = 'Red raises the output, blue lowers it; watch them form out of the random start.';
+      for (let i = 0; i < count; i++) {
+        const f = el('figure.tile', { 'data-index': String(i) });
+        this.maps.push(new Heatmap(f, { label: names[i], signed: true, size: conv ? 40 : image ? 64 : 96 }));
+        f.append(el('figcaption', { text: names[i].replace(/^.* /, '') }));
+        this.tiles.append(f);
+      }
+    }
+    if (!w) return;
+    const scale = w.scale ?? robustScale(w.data);
+    this.tileQueue = this.maps.map((map, i) => ({ map, args: { data: w.data, h, w: ww, offset: i * per, scale } }));
+    this.legends[0].update(scale);
     this.drawTiles();
   }
 
@@ -727,14 +813,27 @@ export class TrainScene extends Scene {
   }
 
   saved({ purpose, arch, bytes }) {
-    if (purpose === 'download') {
+    if (purpose === 'download' || purpose === 'onnx') {
+      let ext = 'safetensors';
+      if (purpose === 'onnx') {
+        // The same weights as ONNX (wasm writes it), for PyTorch, onnxruntime and Netron.
+        try {
+          const m = this.api.Model.load(bytes);
+          bytes = m.toOnnx();
+          m.free();
+          ext = 'onnx';
+        } catch (err) {
+          this.useStatus.textContent = `Could not write ONNX: ${err.message}`;
+          return;
+        }
+      }
       const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-      const a = el('a', { href: url, download: `convscope-${arch}.safetensors` });
+      const a = el('a', { href: url, download: `convscope-${arch}.${ext}` });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.useStatus.textContent = `Saved convscope-${arch}.safetensors (${bytes.length.toLocaleString('en-US')} bytes).`;
+      this.useStatus.textContent = `Saved convscope-${arch}.${ext} (${bytes.length.toLocaleString('en-US')} bytes).`;
       return;
     }
     try {
@@ -857,7 +956,7 @@ export class TrainScene extends Scene {
     const s = this.state;
     const img = this.stepIndex.value.trim();
     // The typed learning rate and batch stay as typed (the trainer names what it refuses).
-    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed) }), lr: s.lr, b: s.b, ...(img ? { img } : {}) };
+    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed), arch: s.m === 'custom' ? (s.arch ?? JSON.stringify(FIRST_DESIGN)) : null }), lr: s.lr, b: s.b, ...(img ? { img } : {}) };
   }
 
   async setState(p) {
@@ -871,6 +970,7 @@ export class TrainScene extends Scene {
     for (const k of ['opt', 'init', 'pace']) if (v[k] !== undefined) s[k] = v[k];
     for (const k of ['lr', 'b', 'w', 'seed']) if (v[k] !== undefined) s[k] = String(v[k]);
     if (v.aug !== undefined) s.aug = v.aug ? '1' : '0';
+    if (v.arch !== undefined) s.arch = v.arch;
     if (v.img !== undefined) this.stepIndex.value = String(v.img);
     if (p.w !== undefined && v.w !== undefined && String(v.w) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
     this.linkNotes(notes);

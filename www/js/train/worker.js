@@ -62,17 +62,28 @@ const MLP_SHOWN = 32;
  * its colours over), the cnn's kernels.
  */
 function weightsFor(arch) {
-  const names = arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1'];
+  const names = arch === 'cnn' ? ['conv1', 'conv2'] : arch === 'custom' ? firstWeighted() : ['fc1'];
   return Object.fromEntries(names.map((n) => {
     let w = trainer.weights(n);
-    if (arch === 'mlp') {
+    if (arch === 'mlp' || (arch === 'custom' && w.shape.length === 2)) {
       const per = w.data.length / w.shape[0];
-      w = { ...w, data: w.data.slice(0, MLP_SHOWN * per), shape: [MLP_SHOWN, ...w.shape.slice(1)] };
+      const rows = Math.min(MLP_SHOWN, w.shape[0]);
+      w = { ...w, data: w.data.slice(0, rows * per), shape: [rows, ...w.shape.slice(1)] };
     }
     // The colour scale of the tiles (the page's own rule, views/heatmap.js), found here: sorting
     // the values is the longest part of drawing them, and here it keeps off the page's thread.
     return [n, { ...w, scale: robustScale(w.data) }];
   }));
+}
+
+/** A design's first conv or dense layer (its kernels or its neurons are what the page draws). */
+function firstWeighted() {
+  try {
+    const first = api.specInfo(settings.model).layers.find((l) => (l.kind === 'conv2d' || l.kind === 'linear') && l.params > 0);
+    return first ? [first.name] : [];
+  } catch {
+    return [];
+  }
 }
 
 function needTrainer() {
