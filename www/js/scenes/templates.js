@@ -144,7 +144,12 @@ export class TemplatesScene extends Scene {
     try {
       const [slp, mlp] = await Promise.all([this.shared.model('slp'), this.shared.model('mlp')]);
       this.slp = new NetInfo(slp);
-      this.mlp = new NetInfo(mlp);
+      // A design trained on the Train scene whose first weighted layer is dense over the 784
+      // pixels takes the hidden-layer card: its neurons are templates too.
+      const own = this.shared.customModel && new NetInfo(this.shared.customModel);
+      const firstWeighted = own?.layers.find((l) => l.kind === 'linear' || l.kind === 'conv2d' || l.kind === 'convtranspose2d');
+      this.own = own && firstWeighted?.kind === 'linear' && firstWeighted.params?.weight.shape[1] === 784 && own.inputShape.join() === '1,28,28' ? own : null;
+      this.mlp = this.own ?? new NetInfo(mlp);
       this.code.set(slp.pytorchCode());
     } catch (err) {
       this.status.textContent = `The models could not be loaded: ${err.message}`;
@@ -153,7 +158,7 @@ export class TemplatesScene extends Scene {
     }
     this.status.remove();
     const src = ['slp', 'mlp'].map((a) => [a, this.shared.modelSource(a)]).filter(([, s]) => s);
-    this.source.textContent = src.map(([a, s]) => `The ${a} here is the one ${s}.`).join(' ');
+    this.source.textContent = [...src.map(([a, s]) => `The ${a} here is the one ${s}.`), this.own ? `The hidden-layer card runs your design (${this.shared.modelSource('custom')}).` : ''].join(' ').trim();
     const fc = this.slp.layers.find((l) => l.kind === 'linear');
     this.slpW = fc.params.weight;
     const scale = robustScale(this.slpW.data);
@@ -263,7 +268,7 @@ export class TemplatesScene extends Scene {
     const wM = this.mlp.layers[this.mlpFc].params.weight.data.subarray(n * 784, (n + 1) * 784);
     this.mlpMap.update({ data: wM, h: 28, w: 28, scale: robustScale(wM) });
     const [cM] = this.cosines(x, [wM]);
-    this.mlpCap.textContent = `hidden neuron ${n} of 128 (activation ${hidden[n].toFixed(2)}); the MLP answers ${mtop}`;
+    this.mlpCap.textContent = `${this.own ? `${this.mlp.layers[this.mlpFc].name} neuron` : 'hidden neuron'} ${n} of ${hidden.length} (activation ${hidden[n].toFixed(2)}); the ${this.own ? 'design' : 'MLP'} answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
     this.mlpCos.replaceChildren(el('span', { text: 'cosine with your digit' }), el('strong', { text: cM.toFixed(3) }));
   }
