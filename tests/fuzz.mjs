@@ -126,6 +126,23 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     lr: [NaN, 0, -1, 11, Infinity, -Infinity, 'x', {}, true, [0.1]], batch: [...NOT_WHOLE, 0, 60001], augment: BAD_FLAG,
     init: [...BAD_NAME.filter((v) => v != null), 'ones'], seed: NOT_WHOLE,
   };
+  // Designs for Model.fromSpec / specInfo: every kind between them, and designs that parse but
+  // do not fit (specInfo answers those with an error entry; fromSpec throws).
+  const SPEC_DESIGNS = [
+    { input: [1, 28, 28], layers: [{ kind: 'flatten' }, { kind: 'linear', outFeatures: 10 }, { kind: 'softmax' }] },
+    { input: [3, 16, 16], layers: [{ kind: 'conv2d', outChannels: 4, kernelSize: 3, padding: [1, 0, 1, 2], groups: 1 }, { kind: 'batchnorm2d' }, { kind: 'leakyrelu' }, { kind: 'avgpool2d', kernelSize: 2, countIncludePad: false }, { kind: 'add', from: 4 }, { kind: 'globalavgpool' }, { kind: 'flatten' }, { kind: 'linear', outFeatures: 5, bias: false }, { kind: 'logsoftmax' }] },
+    { input: [1, 8, 8], layers: [{ kind: 'convtranspose2d', outChannels: 2, kernelSize: 3, stride: 2, outputPadding: 1 }, { kind: 'sigmoid' }, { kind: 'maxpool2d', kernelSize: 3, stride: 1, dilation: 2, ceilMode: true }, { kind: 'tanh' }] },
+    JSON.stringify({ input: [1, 8, 8], layers: [{ kind: 'relu' }] }),
+  ];
+  const parsesBad = (d) => { d.parses = true; return d; };
+  const BAD_DESIGNS = [{}, { input: [1, 28, 28] }, { input: [1, 28], layers: [] }, { input: [1, 28, 28], layers: [{ kind: 'conv3d' }] },
+    { input: [1, 28, 28], layers: [{ kind: 'relu', slope: 1 }] }, { input: [1, 28, 28], layers: [{ kind: 'conv2d', outChannels: 2, kernelSize: [1, 2, 3] }] },
+    '{"input":', 'x'.repeat(2 << 20), parsesBad({ input: [1, 28, 28], layers: new Array(65).fill({ kind: 'relu' }) }),
+    parsesBad({ input: [2, 28, 28], layers: [{ kind: 'relu' }] }), parsesBad({ input: [1, 28, 28], layers: [{ kind: 'linear', outFeatures: 10 }] }),
+    parsesBad({ input: [1, 64, 64], layers: [{ kind: 'convtranspose2d', outChannels: 256, kernelSize: 15, stride: 8 }] }),
+    parsesBad({ input: [1, 64, 64], layers: [{ kind: 'flatten' }, { kind: 'linear', outFeatures: 4096 }, { kind: 'linear', outFeatures: 4096 }] }),
+    parsesBad({ input: [1, 8, 8], layers: [{ kind: 'add', from: 9 }] }), parsesBad({ input: [1, 8, 8], layers: [{ kind: 'linear', outFeatures: 2 ** 53 }] }),
+    { input: [1, 8, 8], layers: [{ kind: 'conv2d', outChannels: -1, kernelSize: 3 }] }, { input: [1, 8, 8], layers: [{ kind: 'leakyrelu', negativeSlope: 'x' }] }];
   const oneShard = (g) => g;
   const gradsOf = (g, n) => Float32Array.from({ length: g.length }, (_, i) => (i === 0 ? n : i < 3 ? 0 : g[i]));
 
@@ -218,6 +235,14 @@ export async function fuzzInPage({ flavour, calls, seed }) {
       { op: 'paramCounts', size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 },
       { op: 'train', model: pick(['slp', 'mlp', 'cnn']), optimizer: pick(['sgd', 'momentum', 'adam']), lr: 0.05, batch: int(1, 64) },
     ])], bad: [[...BAD_OPTS, undefined, null, opt({ op: ['conv3d', 5, null, true, {}, ''], size: BAD_SIZE, stride: [...NOT_WHOLE, 0], lr: [NaN, -1, 0, 11, '0.1'], nope: [1] })]], check: (r) => typeof r.text === 'string' && r.lines.length >= 1 && r.text === r.lines.join('\n') },
+    'Model.fromSpec': { call: (sp, seed) => api.Model.fromSpec(sp, seed), args: () => [pick(SPEC_DESIGNS), pick([undefined, null, int(0, 9)])], bad: [[...BAD_OPTS.filter((v) => typeof v !== 'string'), undefined, null, ...BAD_DESIGNS], NOT_WHOLE.filter((v) => v !== undefined)], check: (r) => { const s = r.inputShape; const n = r.layers().length; r.free(); return s.length === 3 && n >= 2; } },
+    'model.spec': { call: (mm) => api.Model.prototype.spec.call(mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => r.input.join() === '1,28,28' && r.layers.length === 11 },
+    'model.inputShape': { call: (mm) => Reflect.get(api.Model.prototype, 'inputShape', mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => r.join() === '1,28,28' },
+    'model.save': { call: (mm) => api.Model.prototype.save.call(mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => { const m2 = api.Model.load(r); const a = m2.arch; m2.free(); return a === 'cnn'; } },
+    'forward.output': { call: () => model.forward(pixels).output(), args: () => [], bad: [[]], check: (r) => r instanceof Float32Array && r.length === 10 },
+    specInfo: { call: api.specInfo, args: () => [pick(SPEC_DESIGNS)], bad: [[...BAD_OPTS.filter((v) => typeof v !== 'string'), undefined, null, ...BAD_DESIGNS.filter((d) => !d.parses)]], check: (r) => Array.isArray(r.layers) && (r.error === null || typeof r.error.message === 'string') },
+    specRanges: { call: () => api.specRanges(), args: () => [], bad: [[]], check: (r) => r.kinds.length === 15 },
+    prepareInput: { call: api.prepareInput, args: () => [rgba, 40, 40, pick([[1, 28, 28], [3, 16, 12], [1, 8, 64]]), pick([undefined, null, true, false])], bad: [[...BAD_U8, new Uint8Array(15)], [...BAD_SIZE, 8193], [...BAD_SIZE, 8193], [undefined, null, 5, [1, 28], [2, 28, 28], [1, 0, 28], [1, 28, 9000], ['1', 28, 28], proxy, revoked], [5, 'yes', {}, Symbol('b')]], check: (r) => r === null || r instanceof Float32Array },
     traceParamCounts: { call: api.traceParamCounts, args: () => [{ size: int(1, 1000), channelsIn: 1, channelsOut: 2, kernelSize: 3, hidden: 10 }], bad: [[...BAD_OPTS, undefined, opt({ size: BAD_SIZE, channelsIn: [...NOT_WHOLE, 0], channelsOut: [...NOT_WHOLE, 0], kernelSize: [...NOT_WHOLE, 0], hidden: [...NOT_WHOLE, 0] })]], check: (r) => r.conv > 0 },
   };
   const names = Object.keys(SPECS);

@@ -730,19 +730,35 @@ pub fn describe(spec: &Spec) -> (Vec<LayerRow>, Option<(Option<usize>, String)>)
                     i,
                     l,
                     &names[i],
-                    format!("its output {out:?} has {len} values: it must have 1 to {}", spec::MAX_ACTIVATION),
+                    format!(
+                        "its output {out:?} has {len} values: it must have 1 to {}",
+                        spec::MAX_ACTIVATION
+                    ),
                 ));
             }
             let mut params = 0usize;
             for t in &ts {
-                params = params.saturating_add(checked_numel(t).map_err(|e| spec_err(i, l, &names[i], e))?);
+                params = params
+                    .saturating_add(checked_numel(t).map_err(|e| spec_err(i, l, &names[i], e))?);
             }
             // Batch norm's running statistics are not trained; a layer without bias has none.
             let params = match l {
                 LayerSpec::BatchNorm2d { .. } => params / 2,
-                LayerSpec::Conv2d { bias: false, out_channels, .. }
-                | LayerSpec::ConvTranspose2d { bias: false, out_channels, .. } => params - out_channels,
-                LayerSpec::Linear { bias: false, out_features, .. } => params - out_features,
+                LayerSpec::Conv2d {
+                    bias: false,
+                    out_channels,
+                    ..
+                }
+                | LayerSpec::ConvTranspose2d {
+                    bias: false,
+                    out_channels,
+                    ..
+                } => params - out_channels,
+                LayerSpec::Linear {
+                    bias: false,
+                    out_features,
+                    ..
+                } => params - out_features,
                 _ => params,
             };
             total = total.saturating_add(params);
@@ -751,7 +767,10 @@ pub fn describe(spec: &Spec) -> (Vec<LayerRow>, Option<(Option<usize>, String)>)
                     i,
                     l,
                     &names[i],
-                    format!("the model reaches {total} parameters here: at most {} fit in a page", spec::MAX_PARAMS),
+                    format!(
+                        "the model reaches {total} parameters here: at most {} fit in a page",
+                        spec::MAX_PARAMS
+                    ),
                 ));
             }
             Ok((out, params))
@@ -1794,7 +1813,10 @@ mod tests {
     /// `describe` agrees with the model it describes, and stops at the layer `Model::new` names.
     #[test]
     fn describe_gives_each_layers_shape_and_parameters_without_building() {
-        for spec in every_kind().iter().chain(&[Preset::Cnn.spec(), Preset::Mlp.spec()]) {
+        for spec in every_kind()
+            .iter()
+            .chain(&[Preset::Cnn.spec(), Preset::Mlp.spec()])
+        {
             let m = Model::new(spec).unwrap();
             let (rows, err) = describe(spec);
             assert_eq!(err, None);
@@ -1812,7 +1834,9 @@ mod tests {
         let (at, msg) = err.unwrap();
         assert_eq!(at, Some(2));
         assert_eq!(msg, Model::new(&bad).unwrap_err().to_string());
-        let (_, err) = describe(&Spec::from_json(r#"{"input":[2,28,28],"layers":[{"kind":"relu"}]}"#).unwrap());
+        let (_, err) = describe(
+            &Spec::from_json(r#"{"input":[2,28,28],"layers":[{"kind":"relu"}]}"#).unwrap(),
+        );
         assert_eq!(err.unwrap().0, None);
     }
 

@@ -143,6 +143,14 @@ pub fn dataset_label(d: JsValue, i: JsValue) -> Result<f64, JsError> {
 /// The settings of `opts` (defaults: the page's for the model).
 pub(super) fn settings(opts: TrainerOptions) -> R<Settings> {
     let mut s = match &opts.model {
+        serde_json::Value::String(name) if name.chars().count() > 40 => {
+            return Err(ArgError::new(
+                "model",
+                format!("a string of {} characters", name.chars().count()),
+                "must be \"slp\", \"mlp\", \"cnn\" or a spec like { input: [1, 28, 28], layers: [...] }",
+            )
+            .into())
+        }
         serde_json::Value::String(name) => Settings::for_page(Preset::from_name(name)?),
         serde_json::Value::Object(_) => {
             let spec = Spec::from_json(&opts.model.to_string())?;
