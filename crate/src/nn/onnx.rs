@@ -6,8 +6,8 @@
 //! after that is checked here: the graph must be one chain of layers (plus residual `Add`s of an
 //! earlier activation) from one `[1, C, H, W]` float input the page can draw to one output, every
 //! operator one that maps onto a [`LayerSpec`] kind (or is folded away: `Dropout`, `Identity`,
-//! `Constant`, the `Shape → Gather → Unsqueeze → Concat → Reshape` chain of `x.view(x.size(0),
-//! -1)`), every tensor's declared size checked against its data and against [`MAX_TENSOR_BYTES`]
+//! `Constant`, `Transpose` of a weight, the `Shape → Gather → Unsqueeze → Concat → Reshape` chain
+//! of `x.view(x.size(0), -1)`), every tensor's declared size checked against its data and against [`MAX_TENSOR_BYTES`]
 //! before anything is allocated for it. A file that does not fit gets an error naming the node
 //! (its name and operator) and why; no bytes make it panic.
 
@@ -33,7 +33,8 @@ pub const MAX_TENSOR_BYTES: usize = 64 << 20;
 /// The operators [`import`] reads, for messages.
 const OPS: &str = "Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, Relu, LeakyRelu, \
 Sigmoid, Tanh, Gemm, MatMul (+ Add of a bias), Flatten, Reshape (a flatten), BatchNormalization, \
-Softmax, LogSoftmax, Add (residual), Dropout, Identity, Constant, Shape, Gather, Unsqueeze, Concat";
+Softmax, LogSoftmax, Add (residual), Dropout, Identity, Constant, Shape, Gather, Unsqueeze, Concat, \
+Transpose (of a 2-D weight)";
 
 /// The opset and IR version [`export`] writes.
 const EXPORT_OPSET: i64 = 17;
@@ -842,6 +843,7 @@ impl<'a> Importer<'a> {
             "Gather" => self.gather(at),
             "Unsqueeze" => self.unsqueeze(at),
             "Concat" => self.concat(at),
+            "Transpose" => self.transpose_op(at),
             op => Err(at.err(format!(
                 "operator {op} is not supported (convscope reads {OPS})"
             ))),
@@ -1403,6 +1405,30 @@ impl<'a> Importer<'a> {
             }
         }
         self.set_const(at, vec![out.len()], Data::I64(out))
+    }
+
+    /// `Transpose` of a 2-D constant (`MatMul(x, Transpose(fc1.weight))`, as newer exporters
+    /// write nn.Linear): the transposed constant, keeping the initializer's name.
+    fn transpose_op(&mut self, at: &At) -> Result<()> {
+        let c = self.need_konst(at, 0, "input")?;
+        let perm = at.ints("perm")?;
+        let swap = perm.is_none_or(|p| p == [1, 0]);
+        match (&c.data, &c.dims[..]) {
+            (Data::F32(v), &[r, k]) if swap => {
+                let t = Tensor::new(v.clone(), &[r, k]).map_err(|e| at.err(e))?;
+                let c = Const {
+                    dims: vec![k, r],
+                    data: Data::F32(transpose(&t).into_data()),
+                    name: c.name.clone(),
+                };
+                self.set(at, Val::Const(Rc::new(c)))
+            }
+            _ => Err(at.err(format!(
+                "it transposes a constant of shape {} by {perm:?}; only swapping the two axes \
+                 of a float matrix (a weight) is supported",
+                dims_str(&c.dims)
+            ))),
+        }
     }
 
     /// The graph's output must be the last activation; layers are named, tensors collected.

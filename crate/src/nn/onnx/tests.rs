@@ -233,6 +233,8 @@ fn fixture_details_survive_the_import() {
     let (spec, t) = import(file("mlp_matmul.onnx")).unwrap();
     assert_eq!(t["fc1.weight"].shape(), [16, 64]);
     assert_eq!(t["fc2.bias"].shape(), [10]);
+    // MatMul by a Transpose of the [out, in] weight keeps the weight's name.
+    assert_eq!(t["fc4.weight"].shape(), [5, 6]);
     assert!(matches!(
         spec.layers[1],
         LayerSpec::Linear {
