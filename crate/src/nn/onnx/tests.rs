@@ -546,3 +546,81 @@ fn export_refuses_missing_or_misshapen_tensors() {
     let e = export(&spec, &tensors).unwrap_err().to_string();
     assert!(e.contains("add from 4"), "{e}");
 }
+
+#[test]
+fn older_export_layouts_import_the_same() {
+    let (want, want_t) = import(&altered(|_| {})).unwrap();
+    // keep_initializers_as_inputs=True: every initializer is also a graph input.
+    let bytes = altered(|g| {
+        let extra: Vec<ValueInfoProto> = g
+            .initializer
+            .iter()
+            .map(|t| {
+                value_info(
+                    &t.name,
+                    &t.dims.iter().map(|&d| d as usize).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        g.input.extend(extra);
+    });
+    let (spec, t) = import(&bytes).unwrap();
+    assert_eq!((spec, t), (want.clone(), want_t));
+    // auto_pad SAME_UPPER on the ConvTranspose (kernel 2, stride 2: no padding needed).
+    let bytes = altered(|g| {
+        let n = node(g, "ConvTranspose");
+        n.attribute.retain(|a| a.name != "pads");
+        n.attribute.push(AttributeProto {
+            name: "auto_pad".into(),
+            r#type: attr_type::STRING,
+            s: b"SAME_UPPER".to_vec(),
+            ..Default::default()
+        });
+    });
+    assert_eq!(import(&bytes).unwrap().0, want);
+    // A dynamic batch (dim_param) reads as 1.
+    let bytes = altered(|g| {
+        let t = g.input[0].r#type.as_mut().unwrap();
+        let shape = t.tensor_type.as_mut().unwrap().shape.as_mut().unwrap();
+        shape.dim[0].value = Some(DimValue::Param("batch_size".into()));
+    });
+    assert_eq!(import(&bytes).unwrap().0, want);
+}
+
+#[test]
+fn reshapes_that_do_not_fold_to_a_flatten_are_refused() {
+    // Reshape(x, x): the shape is computed from the image.
+    let e = import_err(&altered(|g| {
+        let n = node(g, "Flatten");
+        n.op_type = "Reshape".into();
+        n.attribute.clear();
+        let x = n.input[0].clone();
+        n.input.push(x);
+    }));
+    assert!(
+        e.contains("(Reshape)") && e.contains("must be a constant"),
+        "{e}"
+    );
+    // Reshape(x, Shape(x)): folds, but to [1, 2, 5, 5], not a flatten.
+    let e = import_err(&altered(|g| {
+        let i = g.node.iter().position(|n| n.op_type == "Flatten").unwrap();
+        let x = g.node[i].input[0].clone();
+        g.node[i].op_type = "Reshape".into();
+        g.node[i].attribute.clear();
+        g.node[i].input.push("shape_of_x".into());
+        g.node.insert(
+            i,
+            NodeProto {
+                input: vec![x],
+                output: vec!["shape_of_x".into()],
+                name: "/shape/Shape".into(),
+                op_type: "Shape".into(),
+                ..Default::default()
+            },
+        );
+    }));
+    assert!(
+        e.contains("[1, 2, 5, 5]") && e.contains("only a flatten"),
+        "{e}"
+    );
+}
