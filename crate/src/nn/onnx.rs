@@ -1771,6 +1771,26 @@ fn value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
     }
 }
 
+/// The `ceil_mode` to write for a pool over an image of shape `input`. PyTorch's ceil mode
+/// drops a last window that would start in the bottom/right padding; onnxruntime does the
+/// same when it runs the model, but ONNX's shape inference does not, so a model declaring
+/// PyTorch's output size would not check. Ceil mode is written only where it adds a window
+/// PyTorch keeps (where ONNX's formula agrees): where it adds none, or only windows PyTorch
+/// drops, floor mode gives the same output.
+fn onnx_ceil_mode(l: &LayerSpec, input: &[usize], ceil_mode: bool) -> i64 {
+    let (Some(p), &[_, h, w]) = (l.pool_params(), input) else {
+        return ceil_mode as i64;
+    };
+    let floor = Pool2dParams {
+        ceil_mode: false,
+        ..p
+    };
+    match (p.output([h, w]), floor.output([h, w])) {
+        (Ok(c), Ok(f)) if ceil_mode => (c.out() != f.out()) as i64,
+        _ => ceil_mode as i64,
+    }
+}
+
 /// Writes `spec` and its tensors (PyTorch `state_dict` names; layers without a name are
 /// `conv1`, `deconv1`, `fc1`, `bn1`, … by kind and count) as an ONNX model (IR version 8,
 /// opset 17, producer `convscope`) with the float input `input` `[1, C, H, W]` and the output
@@ -1852,6 +1872,13 @@ pub fn export(spec: &Spec, tensors: &BTreeMap<String, Tensor>) -> Result<Vec<u8>
                 groups,
                 ..
             } => {
+                if (0..2).any(|a| output_padding.0[a] >= stride.0[a]) {
+                    return Err(fail(format!(
+                        "output_padding {:?} must be smaller than the stride {:?} in ONNX \
+                         (onnxruntime refuses it; PyTorch allows it up to the dilation)",
+                        output_padding.0, stride.0
+                    )));
+                }
                 let mut a = window(kernel_size.0, stride.0, padding.0);
                 a.push(ints_attr("dilations", &dilation.0));
                 a.push(int_attr("group", groups as i64));
@@ -1867,7 +1894,7 @@ pub fn export(spec: &Spec, tensors: &BTreeMap<String, Tensor>) -> Result<Vec<u8>
             } => {
                 let mut a = window(kernel_size.0, stride.unwrap_or(kernel_size).0, padding.0);
                 a.push(ints_attr("dilations", &dilation.0));
-                a.push(int_attr("ceil_mode", ceil_mode as i64));
+                a.push(int_attr("ceil_mode", onnx_ceil_mode(l, &input, ceil_mode)));
                 ("MaxPool", a)
             }
             LayerSpec::AvgPool2d {
@@ -1878,7 +1905,7 @@ pub fn export(spec: &Spec, tensors: &BTreeMap<String, Tensor>) -> Result<Vec<u8>
                 count_include_pad,
             } => {
                 let mut a = window(kernel_size.0, stride.unwrap_or(kernel_size).0, padding.0);
-                a.push(int_attr("ceil_mode", ceil_mode as i64));
+                a.push(int_attr("ceil_mode", onnx_ceil_mode(l, &input, ceil_mode)));
                 a.push(int_attr("count_include_pad", count_include_pad as i64));
                 ("AveragePool", a)
             }

@@ -208,6 +208,8 @@ fn fixture_details_survive_the_import() {
     let (spec, _) = import(file("pools.onnx")).unwrap();
     let p = spec.layers[1].pool_params().unwrap();
     assert_eq!((p.dilation, p.ceil_mode, p.stride), ([1, 2], true, [2, 2]));
+    // Its ceil mode adds a row, so export keeps it.
+    assert_eq!(canonical(&spec), spec);
     let counts: Vec<bool> = spec.layers[2..4]
         .iter()
         .map(|l| match l {
@@ -320,7 +322,7 @@ fn export_then_import_gives_back_the_spec_and_tensors() {
         let (spec, tensors) = import(f.onnx).unwrap();
         let bytes = export(&spec, &tensors).unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let (spec2, tensors2) = import(&bytes).unwrap_or_else(|e| panic!("{}: {e}", f.name));
-        assert_eq!(spec2, spec, "{}", f.name);
+        assert_eq!(canonical(&spec2), canonical(&spec), "{}", f.name);
         assert_eq!(tensors2, tensors, "{}", f.name);
         assert_eq!(export(&spec2, &tensors2).unwrap(), bytes, "{}", f.name);
         let m = ModelProto::decode(&bytes[..]).unwrap();
@@ -542,6 +544,21 @@ fn export_refuses_missing_or_misshapen_tensors() {
     let e = export(&spec, &tensors).unwrap_err().to_string();
     assert!(e.contains("fc1.bias") && e.contains("[4]"), "{e}");
     let (mut spec, tensors) = small_spec();
+    if let LayerSpec::ConvTranspose2d {
+        output_padding,
+        dilation,
+        stride,
+        ..
+    } = &mut spec.layers[3]
+    {
+        (*output_padding, *dilation, *stride) = (Size2([1, 0]), Size2([2, 2]), Size2([1, 2]));
+    }
+    let e = export(&spec, &tensors).unwrap_err().to_string();
+    assert!(
+        e.contains("layers[3]") && e.contains("smaller than the stride"),
+        "{e}"
+    );
+    let (mut spec, tensors) = small_spec();
     spec.layers[5] = LayerSpec::Add { from: 4 };
     let e = export(&spec, &tensors).unwrap_err().to_string();
     assert!(e.contains("add from 4"), "{e}");
@@ -623,4 +640,234 @@ fn reshapes_that_do_not_fold_to_a_flatten_are_refused() {
         e.contains("[1, 2, 5, 5]") && e.contains("only a flatten"),
         "{e}"
     );
+}
+
+/// A random chain of layers over a random input (every kind, random geometry), with random
+/// tensors, layers unnamed (so named by kind and count on export).
+fn random_model(rng: &mut Rng) -> (Spec, BTreeMap<String, Tensor>) {
+    let c = [1, 3][rng.below(2)];
+    let input = [c, rng.pick(8..=24), rng.pick(8..=24)];
+    let mut layers: Vec<LayerSpec> = Vec::new();
+    let mut shapes = vec![input.to_vec()];
+    let s2 = |rng: &mut Rng, lo: usize, hi: usize| Size2([rng.pick(lo..=hi), rng.pick(lo..=hi)]);
+    let bit = |rng: &mut Rng| rng.below(2) == 1;
+    let target = rng.pick(1..=10);
+    let mut tries = 0;
+    while layers.len() < target && tries < 200 {
+        tries += 1;
+        let s = shapes.last().unwrap().clone();
+        let image = s.len() == 3;
+        let pad = |rng: &mut Rng, k: Size2| {
+            Pad4([
+                rng.pick(0..=k.0[0] / 2),
+                rng.pick(0..=k.0[1] / 2),
+                rng.pick(0..=k.0[0] / 2),
+                rng.pick(0..=k.0[1] / 2),
+            ])
+        };
+        let l = match rng.below(15) {
+            0 | 1 if image => {
+                let groups = if s[0] % 2 == 0 && bit(rng) { 2 } else { 1 };
+                let k = s2(rng, 1, 4);
+                LayerSpec::Conv2d {
+                    name: None,
+                    out_channels: groups * rng.pick(1..=2),
+                    kernel_size: k,
+                    stride: s2(rng, 1, 3),
+                    padding: pad(rng, k),
+                    dilation: s2(rng, 1, 2),
+                    groups,
+                    bias: bit(rng),
+                }
+            }
+            2 if image => {
+                let groups = if s[0] % 2 == 0 && bit(rng) { 2 } else { 1 };
+                let k = s2(rng, 1, 3);
+                let stride = s2(rng, 1, 2);
+                let dilation = s2(rng, 1, 2);
+                // ONNX's ConvTranspose needs output_padding < stride (PyTorch's < max(stride,
+                // dilation) is refused by export, tested below).
+                let op = |a: usize, rng: &mut Rng| rng.below(stride.0[a]);
+                LayerSpec::ConvTranspose2d {
+                    name: None,
+                    out_channels: groups * rng.pick(1..=2),
+                    kernel_size: k,
+                    stride,
+                    padding: pad(rng, k),
+                    output_padding: Size2([op(0, rng), op(1, rng)]),
+                    dilation,
+                    groups,
+                    bias: bit(rng),
+                }
+            }
+            3 if image => {
+                let k = s2(rng, 1, 3);
+                LayerSpec::MaxPool2d {
+                    kernel_size: k,
+                    stride: bit(rng).then(|| s2(rng, 1, 3)),
+                    padding: pad(rng, k),
+                    dilation: s2(rng, 1, 2),
+                    ceil_mode: bit(rng),
+                }
+            }
+            4 if image => {
+                let k = s2(rng, 1, 3);
+                LayerSpec::AvgPool2d {
+                    kernel_size: k,
+                    stride: bit(rng).then(|| s2(rng, 1, 3)),
+                    padding: pad(rng, k),
+                    ceil_mode: bit(rng),
+                    count_include_pad: bit(rng),
+                }
+            }
+            5 if image => LayerSpec::GlobalAvgPool,
+            6 if image => LayerSpec::BatchNorm2d {
+                name: None,
+                eps: [1e-5, 1e-3][rng.below(2)],
+            },
+            7 => LayerSpec::Relu,
+            8 => LayerSpec::LeakyRelu {
+                negative_slope: rng.uniform(0.0, 0.5),
+            },
+            9 => [LayerSpec::Sigmoid, LayerSpec::Tanh][rng.below(2)].clone(),
+            10 => [LayerSpec::Softmax, LayerSpec::LogSoftmax][rng.below(2)].clone(),
+            11 => LayerSpec::Add {
+                from: rng.below(shapes.len()),
+            },
+            12 => LayerSpec::Flatten,
+            13 | 14 if !image => LayerSpec::Linear {
+                name: None,
+                out_features: rng.pick(1..=8),
+                bias: bit(rng),
+            },
+            _ => continue,
+        };
+        match out_shape(&l, &shapes) {
+            Ok(o) if o.iter().product::<usize>() <= 20_000 => {
+                layers.push(l);
+                shapes.push(o);
+            }
+            _ => {}
+        }
+    }
+    if layers.is_empty() {
+        layers.push(LayerSpec::Relu);
+        shapes.push(input.to_vec());
+    }
+    let spec = Spec { input, layers };
+    let refs: Vec<&LayerSpec> = spec.layers.iter().collect();
+    let names = layer_names(&refs, vec![None; refs.len()]);
+    let mut tensors = BTreeMap::new();
+    for (i, (l, name)) in spec.layers.iter().zip(&names).enumerate() {
+        for (suffix, dims) in tensor_shapes(l, &shapes[i]) {
+            let n = dims.iter().product();
+            let t = Tensor::new(rng.uniform_vec(n, -1.0, 1.0), &dims).unwrap();
+            tensors.insert(format!("{}.{suffix}", name.as_ref().unwrap()), t);
+        }
+    }
+    (spec, tensors)
+}
+
+#[test]
+fn random_specs_round_trip_through_onnx() {
+    let mut rng = Rng::new(7);
+    let mut kinds = HashSet::new();
+    for i in 0..150 {
+        let (spec, tensors) = random_model(&mut rng);
+        kinds.extend(spec.layers.iter().map(|l| l.kind()));
+        let bytes = export(&spec, &tensors).unwrap_or_else(|e| panic!("{i}: {e}"));
+        let (back, t2) = import(&bytes).unwrap_or_else(|e| panic!("{i}: {e}\n{}", spec.to_json()));
+        assert_eq!(canonical(&back), canonical(&with_names(&spec)), "{i}");
+        assert_eq!(shapes(&back), shapes(&spec), "{i}");
+        assert_eq!(t2, tensors, "{i}");
+    }
+    assert_eq!(kinds.len(), 15, "{kinds:?}");
+}
+
+/// `ceil_mode` only where it changes the output (export writes it only there).
+fn canonical(spec: &Spec) -> Spec {
+    let mut s = spec.clone();
+    let sh = shapes(spec);
+    for (l, input) in s.layers.iter_mut().zip(&sh) {
+        let needed = onnx_ceil_mode(l, input, true) == 1;
+        match l {
+            LayerSpec::MaxPool2d { ceil_mode, .. } | LayerSpec::AvgPool2d { ceil_mode, .. } => {
+                *ceil_mode &= needed;
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+#[test]
+fn export_writes_ceil_mode_only_where_onnx_agrees() {
+    let pool = |input: [usize; 3], k: usize, s: usize, pad: [usize; 4]| {
+        let spec = Spec {
+            input,
+            layers: vec![LayerSpec::MaxPool2d {
+                kernel_size: Size2([k, k]),
+                stride: Some(Size2([s, s])),
+                padding: Pad4(pad),
+                dilation: Size2([1, 1]),
+                ceil_mode: true,
+            }],
+        };
+        let m = ModelProto::decode(&export(&spec, &BTreeMap::new()).unwrap()[..]).unwrap();
+        let g = m.graph.unwrap();
+        let ceil = g.node[0]
+            .attribute
+            .iter()
+            .find(|a| a.name == "ceil_mode")
+            .unwrap()
+            .i;
+        let d = &g.output[0]
+            .r#type
+            .as_ref()
+            .unwrap()
+            .tensor_type
+            .as_ref()
+            .unwrap();
+        let dims: Vec<DimValue> = d
+            .shape
+            .as_ref()
+            .unwrap()
+            .dim
+            .iter()
+            .map(|d| d.value.clone().unwrap())
+            .collect();
+        (ceil, dims[2].clone())
+    };
+    // 15 rows, kernel 2, stride 2: ceil adds a window starting at row 14 (inside): kept.
+    assert_eq!(pool([1, 15, 15], 2, 2, [0; 4]), (1, DimValue::Value(8)));
+    // 12 rows, kernel 1, stride 3, no padding: the ceil window would start at row 12, past
+    // the image: PyTorch drops it, so floor mode says the same.
+    assert_eq!(pool([1, 12, 12], 1, 3, [0; 4]), (0, DimValue::Value(4)));
+    // 16 rows, kernel 2, stride 2: ceil changes nothing.
+    assert_eq!(pool([1, 16, 16], 2, 2, [0; 4]), (0, DimValue::Value(8)));
+}
+
+/// With `CONVSCOPE_ONNX_EXPORT=dir`, also writes 150 random models (`random_N.onnx` and the
+/// output shape the spec's geometry gives, `random_N.json`) for `make.py --check dir` to run
+/// in onnxruntime.
+#[test]
+#[cfg(not(target_arch = "wasm32"))]
+fn exported_random_models_for_onnxruntime() {
+    let Ok(dir) = std::env::var("CONVSCOPE_ONNX_EXPORT") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng::new(7);
+    for i in 0..150 {
+        let (spec, tensors) = random_model(&mut rng);
+        let mut y = vec![1];
+        y.extend(shapes(&spec).last().unwrap());
+        std::fs::write(
+            format!("{dir}/random_{i}.onnx"),
+            export(&spec, &tensors).unwrap(),
+        )
+        .unwrap();
+        let json = serde_json::json!({ "input": spec.input, "yShape": y, "spec": spec.to_json() });
+        std::fs::write(format!("{dir}/random_{i}.json"), json.to_string()).unwrap();
+    }
 }
