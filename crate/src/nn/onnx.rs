@@ -34,7 +34,8 @@ pub const MAX_TENSOR_BYTES: usize = 64 << 20;
 const OPS: &str = "Conv, ConvTranspose, MaxPool, AveragePool, GlobalAveragePool, Relu, LeakyRelu, \
 Sigmoid, Tanh, Gemm, MatMul (+ Add of a bias), Flatten, Reshape (a flatten), BatchNormalization, \
 Softmax, LogSoftmax, Add (residual), Dropout, Identity, Constant, Shape, Gather, Unsqueeze, Concat, \
-Transpose (of a 2-D weight)";
+Transpose (of a 2-D weight), Squeeze (a flatten), ReduceMean (over height and width), Cast (to \
+float)";
 
 /// The opset and IR version [`export`] writes.
 const EXPORT_OPSET: i64 = 17;
@@ -112,6 +113,9 @@ impl Const {
 enum Val {
     /// Activation `k` of the layer chain (0 = the input, `k` = output of layer `k − 1`).
     Act(usize),
+    /// Activation `k` reshaped (by Reshape or Squeeze) to `dims` (batch included), which no
+    /// layer represents: only a further reshape to `[1, N]` (a flatten) may read it.
+    View(usize, Vec<usize>),
     Const(Rc<Const>),
 }
 
@@ -676,7 +680,55 @@ impl<'a> Importer<'a> {
                 "its input '{}' is a constant; it must be the image's activation",
                 self.input_name(at, i)
             ))),
+            Some(Val::View(_, dims)) => Err(self.view_err(at, i, &dims)),
             None => Err(at.err(format!("input {i} is missing"))),
+        }
+    }
+
+    fn view_err(&self, at: &At, i: usize, dims: &[usize]) -> Error {
+        let n: usize = dims.iter().product();
+        at.err(format!(
+            "it reads '{}', an activation reshaped to {}; only reshapes that end in a flatten \
+             to [1, {n}] are supported",
+            self.input_name(at, i),
+            dims_str(dims)
+        ))
+    }
+
+    /// Input `i` as an activation (the latest or any earlier one) or a view of one: its
+    /// index and its shape with the batch.
+    fn view_of(&mut self, at: &At, i: usize) -> Result<(usize, Vec<usize>)> {
+        match self.val(at, i)? {
+            Some(Val::Act(k)) => {
+                let mut full = vec![1usize];
+                full.extend_from_slice(self.shape(k));
+                Ok((k, full))
+            }
+            Some(Val::View(k, dims)) => Ok((k, dims)),
+            Some(Val::Const(_)) => Err(at.err(format!(
+                "its input '{}' is a constant; it must be the image's activation",
+                self.input_name(at, i)
+            ))),
+            None => Err(at.err(format!("input {i} is missing"))),
+        }
+    }
+
+    /// The node's output is activation `k` seen as `dims` (batch included, same count): the
+    /// activation itself, a flatten layer, or a view for a later reshape to flatten.
+    fn reshaped(&mut self, at: &At, k: usize, dims: Vec<usize>) -> Result<()> {
+        let numel: usize = dims.iter().product();
+        if dims.len() == self.shape(k).len() + 1 && dims[0] == 1 && dims[1..] == *self.shape(k) {
+            self.set(at, Val::Act(k))
+        } else if dims == [1, numel] {
+            if k != self.latest() {
+                return Err(at.err(
+                    "it flattens an earlier activation than the latest one; convscope runs \
+                     models that are one chain of layers (plus residual Adds)",
+                ));
+            }
+            self.push(at, LayerSpec::Flatten, None, Vec::new())
+        } else {
+            self.set(at, Val::View(k, dims))
         }
     }
 
@@ -685,7 +737,7 @@ impl<'a> Importer<'a> {
         match self.val(at, i)? {
             None => Ok(None),
             Some(Val::Const(c)) => Ok(Some(c)),
-            Some(Val::Act(_)) => Err(at.err(format!(
+            Some(Val::Act(_) | Val::View(..)) => Err(at.err(format!(
                 "its {what} '{}' is computed from the image; it must be a constant",
                 self.input_name(at, i)
             ))),
@@ -796,6 +848,14 @@ impl<'a> Importer<'a> {
             "MatMul" => self.matmul(at),
             "Add" => self.add(at),
             "BatchNormalization" => self.batchnorm(at),
+            "Flatten" if matches!(self.val(at, 0)?, Some(Val::View(..))) => {
+                let (k, full) = self.view_of(at, 0)?;
+                if at.int("axis", 1)? != 1 {
+                    return Err(at.err("only a flatten after the batch axis (axis 1) is supported"));
+                }
+                let n = full.iter().product();
+                self.reshaped(at, k, vec![1, n])
+            }
             "Flatten" => {
                 let k = self.act(at, 0)?;
                 let rank = self.shape(k).len() as i64 + 1;
@@ -844,6 +904,9 @@ impl<'a> Importer<'a> {
             "Unsqueeze" => self.unsqueeze(at),
             "Concat" => self.concat(at),
             "Transpose" => self.transpose_op(at),
+            "Squeeze" => self.squeeze(at),
+            "ReduceMean" => self.reduce_mean(at),
+            "Cast" => self.cast(at),
             op => Err(at.err(format!(
                 "operator {op} is not supported (convscope reads {OPS})"
             ))),
@@ -1176,6 +1239,8 @@ impl<'a> Importer<'a> {
             (Some(Val::Const(_)), Some(Val::Const(_))) => {
                 Err(at.err("it adds two constants; constant arithmetic is not supported"))
             }
+            (Some(Val::View(_, d)), _) => Err(self.view_err(at, 0, &d)),
+            (_, Some(Val::View(_, d))) => Err(self.view_err(at, 1, &d)),
             _ => Err(at.err("it needs two inputs")),
         }
     }
@@ -1210,15 +1275,14 @@ impl<'a> Importer<'a> {
         self.push(at, spec, derived, tensors)
     }
 
-    /// `Reshape` that flattens `[1, …]` to `[1, N]` (a flatten layer); any other is an error.
+    /// `Reshape` by a constant shape: to `[1, N]` a flatten layer, to the same shape nothing,
+    /// to anything else a view that must be flattened next.
     fn reshape(&mut self, at: &At) -> Result<()> {
-        let k = self.act(at, 0)?;
+        let (k, full) = self.view_of(at, 0)?;
         let sc = self.need_konst(at, 1, "shape")?;
-        let Some(target) = sc.ints().filter(|_| sc.dims.len() == 1) else {
-            return Err(at.err("its shape must be a 1-D list of integers"));
+        let Some(target) = sc.ints().filter(|_| sc.dims.len() == 1 && sc.dims[0] <= 8) else {
+            return Err(at.err("its shape must be a 1-D list of at most 8 integers"));
         };
-        let mut full = vec![1usize];
-        full.extend_from_slice(self.shape(k));
         let numel: usize = full.iter().product();
         let allow_zero = at.int("allowzero", 0)? != 0;
         let mut dims = Vec::with_capacity(target.len().min(8));
@@ -1250,14 +1314,14 @@ impl<'a> Importer<'a> {
                 })?;
             dims[i] = numel / rest;
         }
-        if dims != [1, numel] {
+        if numel_within(&dims, numel) != Some(numel) || dims.first() != Some(&1) {
             return Err(at.err(format!(
-                "it reshapes {} to {}; only a flatten to [1, {numel}] is supported",
+                "it reshapes {} to {}: the sizes differ, or the batch is not kept first",
                 dims_str(&full),
                 dims_str(&dims)
             )));
         }
-        self.push(at, LayerSpec::Flatten, None, Vec::new())
+        self.reshaped(at, k, dims)
     }
 
     fn constant(&mut self, at: &At) -> Result<()> {
@@ -1307,6 +1371,7 @@ impl<'a> Importer<'a> {
             Val::Act(k) => std::iter::once(1)
                 .chain(self.shape(k).iter().map(|&d| d as i64))
                 .collect(),
+            Val::View(_, dims) => dims.iter().map(|&d| d as i64).collect(),
             Val::Const(c) => c.dims.iter().map(|&d| d as i64).collect(),
         };
         let r = dims.len() as i64;
@@ -1368,10 +1433,9 @@ impl<'a> Importer<'a> {
 
     fn unsqueeze(&mut self, at: &At) -> Result<()> {
         let (dims, data) = self.small_ints(at, 0, "data")?;
-        let axes: Vec<i64> = match at.ints("axes")? {
-            Some(a) => a.to_vec(),
-            None => self.small_ints(at, 1, "axes")?.1,
-        };
+        let axes = self
+            .axes(at)?
+            .ok_or_else(|| at.err("its axes are missing"))?;
         let rank = dims.len() + axes.len();
         if rank > 1 {
             return Err(at.err(format!(
@@ -1383,7 +1447,12 @@ impl<'a> Importer<'a> {
         if axes.len() == 1 && axes[0] != 0 && axes[0] != -1 {
             return Err(at.err(format!("axis {} is out of range", axes[0])));
         }
-        self.set_const(at, vec![data.len()], Data::I64(data))
+        let dims = if axes.is_empty() {
+            dims
+        } else {
+            vec![data.len()]
+        };
+        self.set_const(at, dims, Data::I64(data))
     }
 
     fn concat(&mut self, at: &At) -> Result<()> {
@@ -1431,6 +1500,121 @@ impl<'a> Importer<'a> {
         }
     }
 
+    /// The axes of a Squeeze, Unsqueeze or ReduceMean: the `axes` attribute (before opset 13,
+    /// 18 for ReduceMean) or constant input 1 (`None` when neither is given).
+    fn axes(&mut self, at: &At) -> Result<Option<Vec<i64>>> {
+        if let Some(a) = at.ints("axes")? {
+            return Ok(Some(a.to_vec()));
+        }
+        match self.konst(at, 1, "axes")? {
+            None => Ok(None),
+            Some(c) => match c.ints() {
+                Some(v) if c.dims.len() <= 1 => Ok(Some(v.to_vec())),
+                _ => Err(at.err("its axes must be a 1-D list of integers")),
+            },
+        }
+    }
+
+    /// Axes normalised to `0..rank` and sorted, or an error.
+    fn norm_axes(at: &At, axes: &[i64], rank: usize) -> Result<Vec<usize>> {
+        let r = rank as i64;
+        let mut out = Vec::with_capacity(axes.len().min(8));
+        for &a in axes {
+            let n = if a < 0 { a + r } else { a };
+            if n < 0 || n >= r {
+                return Err(at.err(format!("axis {a} is out of range for rank {rank}")));
+            }
+            out.push(n as usize);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// `Squeeze` of an activation, dropping size-1 axes after the batch (as a reshape:
+    /// `x.squeeze(-1).squeeze(-1)` after a global pool ends in a flatten). Of a constant
+    /// (shape arithmetic): `[1]` to a scalar.
+    fn squeeze(&mut self, at: &At) -> Result<()> {
+        let axes = self.axes(at)?;
+        match self.val(at, 0)? {
+            Some(Val::Act(_) | Val::View(..)) => {
+                let (k, full) = self.view_of(at, 0)?;
+                let drop = match &axes {
+                    Some(a) => Self::norm_axes(at, a, full.len())?,
+                    None => (0..full.len()).filter(|&i| full[i] == 1).collect(),
+                };
+                let kept: Vec<usize> = (0..full.len())
+                    .filter(|i| !drop.contains(i))
+                    .map(|i| full[i])
+                    .collect();
+                if drop.iter().any(|&i| full[i] != 1) || drop.contains(&0) {
+                    return Err(at.err(format!(
+                        "it squeezes {} by axes {axes:?}; only dropping size-1 axes after the \
+                         batch is supported",
+                        dims_str(&full)
+                    )));
+                }
+                self.reshaped(at, k, kept)
+            }
+            _ => {
+                let (dims, data) = self.small_ints(at, 0, "data")?;
+                if dims != [1] || axes.as_ref().is_some_and(|a| a != &[0] && a != &[-1]) {
+                    return Err(at.err(
+                        "only squeezing a 1-element list to a scalar is supported (shape \
+                         arithmetic)",
+                    ));
+                }
+                self.set_const(at, vec![], Data::I64(data))
+            }
+        }
+    }
+
+    /// `ReduceMean` over height and width (`x.mean((2, 3))`): a global average pool, and a
+    /// flatten when the axes are not kept.
+    fn reduce_mean(&mut self, at: &At) -> Result<()> {
+        self.image(at)?;
+        let axes = self.axes(at)?;
+        let over = match &axes {
+            Some(a) => Self::norm_axes(at, a, 4)?,
+            None => vec![0, 1, 2, 3],
+        };
+        if over != [2, 3] {
+            return Err(at.err(format!(
+                "it averages over axes {axes:?}; only over height and width (axes 2 and 3, a \
+                 global average pool) is supported"
+            )));
+        }
+        let keep = at.flag("keepdims", true)?;
+        self.push(at, LayerSpec::GlobalAvgPool, None, Vec::new())?;
+        if !keep {
+            self.push(at, LayerSpec::Flatten, None, Vec::new())?;
+        }
+        Ok(())
+    }
+
+    /// `Cast`: to float of an activation (already float) is dropped; of an integer constant
+    /// (shape arithmetic) to an integer type keeps the values.
+    fn cast(&mut self, at: &At) -> Result<()> {
+        let to = at.int("to", 0)?;
+        let to = i32::try_from(to).unwrap_or(0);
+        match self.val(at, 0)? {
+            Some(v @ (Val::Act(_) | Val::View(..))) if to == data_type::FLOAT => self.set(at, v),
+            Some(Val::Const(c))
+                if matches!(
+                    (&c.data, to),
+                    (Data::I64(_), data_type::INT64 | data_type::INT32)
+                        | (Data::F32(_), data_type::FLOAT)
+                ) =>
+            {
+                self.set(at, Val::Const(c))
+            }
+            _ => Err(at.err(format!(
+                "a cast to {} is not supported (only float activations and integer shapes)",
+                data_type::name(to)
+            ))),
+        }
+    }
+
     /// The graph's output must be the last activation; layers are named, tensors collected.
     fn finish(self) -> Result<(Spec, BTreeMap<String, Tensor>)> {
         let out = &self.graph.output[0].name;
@@ -1445,6 +1629,13 @@ impl<'a> Importer<'a> {
             Some(Val::Const(_)) => {
                 return Err(onnx_err(format!(
                     "the graph's output '{out}' is a constant, not computed from the input"
+                )))
+            }
+            Some(Val::View(_, dims)) => {
+                return Err(onnx_err(format!(
+                    "the graph's output '{out}' is an activation reshaped to {}, which no layer \
+                     gives",
+                    dims_str(dims)
                 )))
             }
             None => {
