@@ -2,14 +2,23 @@
 //! [`Spec`] and its tensors (PyTorch `state_dict` names), [`export`] writes a spec and its tensors
 //! as an ONNX model that onnxruntime runs.
 //!
-//! The protobuf is decoded by `prost` into hand-declared messages (`onnx/proto.rs`); everything
-//! after that is checked here: the graph must be one chain of layers (plus residual `Add`s of an
-//! earlier activation) from one `[1, C, H, W]` float input the page can draw to one output, every
-//! operator one that maps onto a [`LayerSpec`] kind (or is folded away: `Dropout`, `Identity`,
-//! `Constant`, `Transpose` of a weight, the `Shape → Gather → Unsqueeze → Concat → Reshape` chain
-//! of `x.view(x.size(0), -1)`), every tensor's declared size checked against its data and against [`MAX_TENSOR_BYTES`]
-//! before anything is allocated for it. A file that does not fit gets an error naming the node
-//! (its name and operator) and why; no bytes make it panic.
+//! The protobuf is decoded by `prost` into hand-declared messages (`onnx/proto.rs`, no protoc);
+//! everything after that is checked here. The graph must be one chain of layers (plus residual
+//! `Add`s of an earlier activation) from one `[1, C, H, W]` float input the page can draw to one
+//! output (nodes are put in dependency order; a cycle or a value nobody computes is an error).
+//! Every operator must map onto a [`LayerSpec`] kind or fold away: `Dropout`, `Identity`, `Cast`
+//! to float, `Constant`, `Transpose` of a weight, integer shape arithmetic (`Shape`, `Gather`,
+//! `Unsqueeze`, `Squeeze`, `Concat`: the `x.view(x.size(0), -1)` chain), and reshapes, which
+//! may pass through shapes no layer has as long as they end in a flatten to `[1, N]`. A
+//! `MatMul` followed by an `Add` of a bias is one linear layer, a `ReduceMean` over height and
+//! width a global average pool. Every tensor's declared size is checked against its data and
+//! [`MAX_TENSOR_BYTES`] before anything is allocated for it. A file that does not fit gets an
+//! error naming the node (its name and operator) and why; no bytes make it panic.
+//!
+//! Export writes what onnxruntime computes as PyTorch does, with two caveats: a ConvTranspose
+//! with `output_padding ≥ stride` (PyTorch allows it up to the dilation) is refused, as
+//! onnxruntime refuses it; `ceil_mode` is written only where it adds a window PyTorch keeps
+//! (where it adds one PyTorch drops, ONNX's shape inference would count it, onnxruntime not).
 
 mod proto;
 
@@ -822,17 +831,17 @@ impl<'a> Importer<'a> {
                 n.domain
             )));
         }
-        let elementwise = |s| Some(s);
+        // One input, no tensors.
         let simple = match n.op_type.as_str() {
-            "Relu" => elementwise(LayerSpec::Relu),
-            "Sigmoid" => elementwise(LayerSpec::Sigmoid),
-            "Tanh" => elementwise(LayerSpec::Tanh),
-            "LeakyRelu" => elementwise(LayerSpec::LeakyRelu {
+            "Relu" => Some(LayerSpec::Relu),
+            "Sigmoid" => Some(LayerSpec::Sigmoid),
+            "Tanh" => Some(LayerSpec::Tanh),
+            "LeakyRelu" => Some(LayerSpec::LeakyRelu {
                 negative_slope: at.float("alpha", 0.01)?,
             }),
             "GlobalAveragePool" => {
                 self.image(at)?;
-                elementwise(LayerSpec::GlobalAvgPool)
+                Some(LayerSpec::GlobalAvgPool)
             }
             _ => None,
         };
