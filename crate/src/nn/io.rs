@@ -138,15 +138,23 @@ pub fn load(bytes: &[u8]) -> Result<Model> {
 }
 
 impl Model {
-    /// A model from an ONNX file ([`super::onnx::import`]).
+    /// A model from an ONNX file as `torch.onnx.export` writes it ([`super::onnx::import`]):
+    /// its graph read into a spec and `state_dict` tensors, then built and checked as any spec.
     pub fn from_onnx(bytes: &[u8]) -> Result<Model> {
-        let _ = bytes;
-        Err(werr("ONNX import is not built yet"))
+        let (spec, tensors) = super::onnx::import(bytes)?;
+        Model::from_tensors(&spec, &tensors)
     }
 
-    /// The model as an ONNX file ([`super::onnx::export`]).
+    /// The model as an ONNX file (opset 17, [`super::onnx::export`]): its tensors under their
+    /// `state_dict` names.
     pub fn to_onnx(&self) -> Result<Vec<u8>> {
-        Err(werr("ONNX export is not built yet"))
+        let tensors: BTreeMap<String, Tensor> = self
+            .layers
+            .iter()
+            .flat_map(|l| l.named_tensors())
+            .map(|(n, t)| (n, t.clone()))
+            .collect();
+        super::onnx::export(&self.spec(), &tensors)
     }
 }
 

@@ -587,6 +587,28 @@ fn plan_layer(
     })
 }
 
+/// The output shape (without the batch) of `l` on the last of `shapes` (the activations so
+/// far, the input first), or the rule it breaks, in words (the ONNX reader's check of each node).
+pub(crate) fn output_shape(
+    l: &LayerSpec,
+    shapes: &[Vec<usize>],
+) -> std::result::Result<Vec<usize>, String> {
+    let s = shapes.last().ok_or("there is no input shape")?;
+    let out = plan_layer(0, l, "", s, shapes)
+        .map(|(out, _)| out)
+        .map_err(|e| match e {
+            Error::Param { reason, .. } => reason,
+            e => e.to_string(),
+        })?;
+    match checked_numel(&out) {
+        Ok(n) if (1..=spec::MAX_ACTIVATION).contains(&n) => Ok(out),
+        _ => Err(format!(
+            "its output {out:?} would hold more than {} values (or none)",
+            spec::MAX_ACTIVATION
+        )),
+    }
+}
+
 /// Display names: a parameterised layer's `state_dict` name (given, or `conv1`, `deconv1`,
 /// `fc1`, `bn1`, … in order), the others by kind and count (`relu1`, `pool1`, `flatten`, …).
 fn layer_names(spec: &Spec) -> Result<Vec<String>> {

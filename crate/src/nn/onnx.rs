@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use prost::Message;
 
-use super::spec::{LayerSpec, Pad4, Size2, Spec, MAX_ACTIVATION, MAX_LAYERS, MAX_PARAMS};
+use super::spec::{LayerSpec, Pad4, Size2, Spec, MAX_LAYERS, MAX_PARAMS};
 use crate::conv::Pool2dParams;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -779,7 +779,7 @@ impl<'a> Importer<'a> {
                 "the model has more than {MAX_LAYERS} layers, the most the page runs"
             )));
         }
-        let out = out_shape(&spec, &self.shapes).map_err(|e| at.err(e))?;
+        let out = super::output_shape(&spec, &self.shapes).map_err(|e| at.err(e))?;
         let want = tensor_shapes(&spec, self.shape(self.latest()));
         for ((suffix, t), (s2, dims)) in tensors.iter().zip(&want) {
             if suffix != s2 || t.shape() != &dims[..] {
@@ -1777,101 +1777,6 @@ fn layer_names(layers: &[&LayerSpec], given: Vec<Option<String>>) -> Vec<Option<
     names
 }
 
-/// The output shape (without the batch) of `l` applied to the last of `shapes`, or why not.
-fn out_shape(l: &LayerSpec, shapes: &[Vec<usize>]) -> std::result::Result<Vec<usize>, String> {
-    let s = shapes.last().map(|s| &s[..]).unwrap_or(&[]);
-    let image = || match *s {
-        [c, h, w] => Ok((c, [h, w])),
-        _ => Err(format!(
-            "a {} layer needs an image [C, H, W], got shape {}",
-            l.kind(),
-            dims_str(s)
-        )),
-    };
-    let out = match l {
-        LayerSpec::Conv2d {
-            out_channels,
-            kernel_size,
-            groups,
-            ..
-        }
-        | LayerSpec::ConvTranspose2d {
-            out_channels,
-            kernel_size,
-            groups,
-            ..
-        } => {
-            let (c, hw) = image()?;
-            if *groups == 0 || c % groups != 0 || out_channels % groups != 0 || *out_channels == 0 {
-                return Err(format!(
-                    "groups {groups} must divide both the {c} input and the {out_channels} \
-                     output channels"
-                ));
-            }
-            let p = l.conv_params().expect("a conv layer");
-            let t = if matches!(l, LayerSpec::Conv2d { .. }) {
-                p.conv_output(hw, kernel_size.0)
-            } else {
-                p.transpose_output(hw, kernel_size.0)
-            }
-            .map_err(|e| e.to_string())?;
-            let [oh, ow] = t.out();
-            vec![*out_channels, oh, ow]
-        }
-        LayerSpec::MaxPool2d { .. } | LayerSpec::AvgPool2d { .. } => {
-            let (c, hw) = image()?;
-            let p: Pool2dParams = l.pool_params().expect("a pool layer");
-            let [oh, ow] = p.output(hw).map_err(|e| e.to_string())?.out();
-            vec![c, oh, ow]
-        }
-        LayerSpec::GlobalAvgPool => vec![image()?.0, 1, 1],
-        LayerSpec::BatchNorm2d { .. } => {
-            image()?;
-            s.to_vec()
-        }
-        LayerSpec::Relu
-        | LayerSpec::LeakyRelu { .. }
-        | LayerSpec::Sigmoid
-        | LayerSpec::Tanh
-        | LayerSpec::Softmax
-        | LayerSpec::LogSoftmax => s.to_vec(),
-        LayerSpec::Flatten => vec![s.iter().product()],
-        LayerSpec::Linear { out_features, .. } => match s {
-            [_] if *out_features > 0 => vec![*out_features],
-            [_] => return Err("a linear layer needs at least one output feature".into()),
-            _ => {
-                return Err(format!(
-                    "a linear layer needs a flat vector (flatten first), got shape {}",
-                    dims_str(s)
-                ))
-            }
-        },
-        LayerSpec::Add { from } => {
-            let from_shape = shapes.get(*from).ok_or_else(|| {
-                format!(
-                    "add from {from}: there are only {} activations before it",
-                    shapes.len()
-                )
-            })?;
-            if from_shape[..] != *s {
-                return Err(format!(
-                    "add from {from}: its shape {} differs from the input's {}",
-                    dims_str(from_shape),
-                    dims_str(s)
-                ));
-            }
-            s.to_vec()
-        }
-    };
-    if numel_within(&out, MAX_ACTIVATION).is_none() {
-        return Err(format!(
-            "its output {} has more than {MAX_ACTIVATION} values, the most the page runs",
-            dims_str(&out)
-        ));
-    }
-    Ok(out)
-}
-
 /// The tensors a layer over an input of shape `input` has, by suffix, with their shapes.
 fn tensor_shapes(l: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
     let c = input.first().copied().unwrap_or(0);
@@ -2018,7 +1923,7 @@ pub fn export(spec: &Spec, tensors: &BTreeMap<String, Tensor>) -> Result<Vec<u8>
             ))
         };
         let input = shapes.last().expect("non-empty").clone();
-        let out = out_shape(l, &shapes).map_err(&fail)?;
+        let out = super::output_shape(l, &shapes).map_err(&fail)?;
         let mut inputs = vec![values.last().expect("non-empty").clone()];
         for (suffix, dims) in tensor_shapes(l, &input) {
             let name = name.as_ref().expect("parameterised layers are named");

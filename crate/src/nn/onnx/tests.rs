@@ -119,7 +119,7 @@ fn fixtures() -> Vec<Fixture> {
 fn shapes(spec: &Spec) -> Vec<Vec<usize>> {
     let mut s = vec![spec.input.to_vec()];
     for l in &spec.layers {
-        let next = out_shape(l, &s).unwrap();
+        let next = crate::nn::output_shape(l, &s).unwrap();
         s.push(next);
     }
     s
@@ -568,7 +568,10 @@ fn export_refuses_missing_or_misshapen_tensors() {
     let (mut spec, tensors) = small_spec();
     spec.layers[5] = LayerSpec::Add { from: 4 };
     let e = export(&spec, &tensors).unwrap_err().to_string();
-    assert!(e.contains("add from 4"), "{e}");
+    assert!(
+        e.contains("layers[5] (add)") && e.contains("adds activation 4"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -750,7 +753,7 @@ fn random_model(rng: &mut Rng) -> (Spec, BTreeMap<String, Tensor>) {
             },
             _ => continue,
         };
-        match out_shape(&l, &shapes) {
+        match crate::nn::output_shape(&l, &shapes) {
             Ok(o) if o.iter().product::<usize>() <= 20_000 => {
                 layers.push(l);
                 shapes.push(o);
@@ -928,4 +931,46 @@ fn reshapes_through_other_shapes_that_end_in_a_flatten_are_one_flatten() {
         });
     }));
     assert!(e.contains("'output'") && e.contains("[1, 2, 25]"), "{e}");
+}
+
+/// Every fixture computes in the general model what onnxruntime computed for it (the `y` of
+/// its JSON, from the same `x`): loaded as the page loads it (batch norms folded), unfolded, and
+/// written back out by `to_onnx` and read again.
+#[test]
+fn fixtures_compute_what_onnxruntime_computed() {
+    use crate::nn::Model;
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    for f in fixtures() {
+        let json: serde_json::Value =
+            serde_json::from_slice(file(&format!("{}.json", f.name))).unwrap();
+        let (x, y) = (floats(&json["x"]), floats(&json["y"]));
+        let folded = crate::nn::io::load(f.onnx).unwrap();
+        let unfolded = Model::from_onnx(f.onnx).unwrap();
+        let again = crate::nn::io::load(&folded.to_onnx().unwrap()).unwrap();
+        for (how, m) in [
+            ("folded", &folded),
+            ("unfolded", &unfolded),
+            ("exported", &again),
+        ] {
+            let out = m.forward(&x).unwrap();
+            let got = out.output();
+            assert_eq!(got.len(), y.len(), "{} {how}", f.name);
+            let worst = got
+                .iter()
+                .zip(&y)
+                .map(|(g, w)| (g - w).abs() / (1.0 + w.abs()))
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst <= 1e-4,
+                "{} {how}: worst relative difference {worst}",
+                f.name
+            );
+        }
+    }
 }
