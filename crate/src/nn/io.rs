@@ -273,6 +273,11 @@ fn first_bytes(bytes: &[u8]) -> String {
 /// Refuses a file whose start is not a safetensors header, saying what it looks like:
 /// "not a safetensors file: it starts with text (\"hello, w\"), …".
 pub fn check_start(bytes: &[u8]) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(werr(
+            "the file is empty (0 bytes): is this an ONNX file or a safetensors file at all?",
+        ));
+    }
     if bytes.len() < 8 {
         return Err(werr(format!(
             "truncated file: {} bytes, a safetensors file starts with an 8-byte header length",
@@ -282,8 +287,13 @@ pub fn check_start(bytes: &[u8]) -> Result<()> {
     let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
     if let Some(what) = looks_like(bytes) {
         return Err(werr(format!(
-            "not a safetensors file: it starts with {what} ({}), so its first 8 bytes would give a header of {n} bytes",
-            first_bytes(bytes)
+            "not a safetensors file: it starts with {what} ({}), so its first 8 bytes would give a header of {n} bytes{}",
+            first_bytes(bytes),
+            if what.ends_with("text") {
+                "; nor a readable ONNX file (a protobuf, not text)"
+            } else {
+                ""
+            }
         )));
     }
     Ok(())

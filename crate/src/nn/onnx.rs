@@ -337,7 +337,16 @@ fn tensor_value(t: &TensorProto) -> std::result::Result<Const, String> {
     }
     let mut dims = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
-        dims.push(usize::try_from(d).map_err(|_| format!("dimension {d} is negative"))?);
+        if d < 0 {
+            return Err(format!("dimension {d} is negative"));
+        }
+        // Too large for this machine's sizes (wasm's are 32-bit): larger than any tensor we take.
+        dims.push(usize::try_from(d).map_err(|_| {
+            format!(
+                "dimension {d} makes it larger than the {} MiB a tensor may have",
+                MAX_TENSOR_BYTES >> 20
+            )
+        })?);
     }
     let size = match t.data_type {
         data_type::FLOAT | data_type::INT32 => 4,
