@@ -183,7 +183,7 @@ test('train: a file that is not a model gets plain words (from the loader) and i
   const plain = await page.textContent('#model-error .file-error-plain');
   assert.match(plain, /notes\.txt was not loaded: this is not a model file: it starts with text, not a safetensors header/);
   const exact = await page.textContent('#model-error code');
-  assert.match(exact, /^weights error: not a safetensors file: it starts with text \("hello, t"\), so its first 8 bytes would give a header of 8367736964726416744 bytes; nor a readable ONNX file \(a protobuf, not text\)$/);
+  assert.match(exact, /^weights error: not a safetensors file: it starts with text \("hello, t"\), so its first 8 bytes would give a header of 8367736964726416744 bytes; and not a readable ONNX file \(a protobuf, not text\)$/);
   assert.equal(await page.getAttribute('#model-status', 'data-error'), exact);
   const colour = await page.$eval('#model-error .file-error-plain', (e) => getComputedStyle(e).color);
   const [r, g, b] = colour.match(/\d+/g).map(Number);

@@ -290,7 +290,7 @@ pub fn check_start(bytes: &[u8]) -> Result<()> {
             "not a safetensors file: it starts with {what} ({}), so its first 8 bytes would give a header of {n} bytes{}",
             first_bytes(bytes),
             if what.ends_with("text") {
-                "; nor a readable ONNX file (a protobuf, not text)"
+                "; and not a readable ONNX file (a protobuf, not text)"
             } else {
                 ""
             }
