@@ -170,6 +170,44 @@ pub struct Explanation {
     pub field: Vec<Field>,
 }
 
+impl Explanation {
+    /// One tap of a conv window: the value read (0 where `padded`), its weight, their product.
+    fn tap(&mut self, v: f32, padded: bool, w: f32) {
+        self.inputs.push(v);
+        self.padded.push(u8::from(padded));
+        self.weights.push(w);
+        self.products.push(v * w);
+    }
+
+    /// A conv cell's sums from its taps (`taps` per channel read): each channel's partial sum,
+    /// the bias, the total (in f64), the shown terms that add up to the shown total, and each
+    /// channel's products rounded to add up to its shown partial.
+    fn finish_taps(&mut self, bias: f32, taps: usize) -> Result<()> {
+        let mut total = 0f64;
+        for (x, w) in self.inputs.chunks(taps).zip(self.weights.chunks(taps)) {
+            let part: f64 = x.iter().zip(w).map(|(&a, &b)| a as f64 * b as f64).sum();
+            self.partials.push(part as f32);
+            total += part;
+        }
+        self.bias = Some(bias);
+        self.sum = (total + bias as f64) as f32;
+        let mut terms = self.partials.clone();
+        terms.push(bias);
+        self.shown = rounded_sum(&terms, DECIMALS)?;
+        for (j, t) in self
+            .shown
+            .terms
+            .iter()
+            .take(self.channels.len())
+            .enumerate()
+        {
+            let r = rounded_sum_to(&self.products[j * taps..(j + 1) * taps], DECIMALS, *t)?;
+            self.shown_products.extend(r.terms);
+        }
+        Ok(())
+    }
+}
+
 /// Explains cell (`channel`, `y`, `x`) of activation `layer` (1 = the first layer's output)
 /// from `acts`, every activation of one forward pass of `model` (`acts[0]` the input).
 pub fn explain(
@@ -277,9 +315,7 @@ pub fn explain(
             let oy = (y * params.stride[0]) as i64 - params.padding[0] as i64;
             let ox = (x * params.stride[1]) as i64 - params.padding[1] as i64;
             e.origin = [oy, ox];
-            let mut total = 0f64;
-            for (j, &ci) in e.channels.iter().enumerate() {
-                let mut part = 0f64;
+            for (j, ci) in e.channels.clone().into_iter().enumerate() {
                 for ky in 0..kh {
                     for kx in 0..kw {
                         let iy = oy + (ky * params.dilation[0]) as i64;
@@ -292,27 +328,11 @@ pub fn explain(
                             0.0
                         };
                         let wv = weight.data()[((channel * cin_g + j) * kh + ky) * kw + kx];
-                        e.inputs.push(v);
-                        e.padded.push(u8::from(!inside));
-                        e.weights.push(wv);
-                        e.products.push(v * wv);
-                        part += v as f64 * wv as f64;
+                        e.tap(v, !inside, wv);
                     }
                 }
-                e.partials.push(part as f32);
-                total += part;
             }
-            let b = bias.data()[channel];
-            e.bias = Some(b);
-            e.sum = (total + b as f64) as f32;
-            let mut terms = e.partials.clone();
-            terms.push(b);
-            e.shown = rounded_sum(&terms, DECIMALS)?;
-            let taps = kh * kw;
-            for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
-                let r = rounded_sum_to(&e.products[j * taps..(j + 1) * taps], DECIMALS, *t)?;
-                e.shown_products.extend(r.terms);
-            }
+            e.finish_taps(bias.data()[channel], kh * kw)?;
         }
         Layer::MaxPool2d { params } => {
             let [kh, kw] = params.kernel;
@@ -370,35 +390,17 @@ pub fn explain(
                     .div_euclid(params.stride[axis] as i64)
             };
             e.origin = [first(y, kh, 0), first(x, kw, 1)];
-            let mut total = 0f64;
-            for &ci in &e.channels {
-                let mut part = 0f64;
+            for ci in e.channels.clone() {
                 for ky in 0..kh {
                     for kx in 0..kw {
                         let at = pos(y, ky, 0).zip(pos(x, kx, 1));
                         let v = at.map_or(0.0, |(iy, ix)| prev[(ci * h_in + iy) * w_in + ix]);
                         let wv = weight.data()[((ci * cout_g + co) * kh + ky) * kw + kx];
-                        e.inputs.push(v);
-                        e.padded.push(u8::from(at.is_none()));
-                        e.weights.push(wv);
-                        e.products.push(v * wv);
-                        part += v as f64 * wv as f64;
+                        e.tap(v, at.is_none(), wv);
                     }
                 }
-                e.partials.push(part as f32);
-                total += part;
             }
-            let b = bias.data()[channel];
-            e.bias = Some(b);
-            e.sum = (total + b as f64) as f32;
-            let mut terms = e.partials.clone();
-            terms.push(b);
-            e.shown = rounded_sum(&terms, DECIMALS)?;
-            let taps = kh * kw;
-            for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {
-                let r = rounded_sum_to(&e.products[j * taps..(j + 1) * taps], DECIMALS, *t)?;
-                e.shown_products.extend(r.terms);
-            }
+            e.finish_taps(bias.data()[channel], kh * kw)?;
         }
         Layer::AvgPool2d {
             params,

@@ -70,6 +70,31 @@ fn avg_axis(
     (lo, hi, end_padded - start)
 }
 
+/// Every output cell `(oy, ox)` of an average pool over one `h × w` plane: its index, the rows
+/// `[y0, y1)` and columns `[x0, x1)` of its window inside the plane, and its divisor (0 for a
+/// window wholly in the padding).
+fn avg_windows(
+    [h, w]: [usize; 2],
+    [oh, ow]: [usize; 2],
+    p: &Pool2dParams,
+    count_include_pad: bool,
+    mut f: impl FnMut(usize, [usize; 4], usize),
+) {
+    for oy in 0..oh {
+        let (y0, y1, wh) = avg_axis(oy, h, p.kernel[0], p.stride[0], p.padding[0], p.padding[2]);
+        for ox in 0..ow {
+            let (x0, x1, ww) =
+                avg_axis(ox, w, p.kernel[1], p.stride[1], p.padding[1], p.padding[3]);
+            let count = if count_include_pad {
+                wh * ww
+            } else {
+                (y1 - y0) * (x1 - x0)
+            };
+            f(oy * ow + ox, [y0, y1, x0, x1], count);
+        }
+    }
+}
+
 /// Average pooling of `x [N, C, H, W]` with PyTorch's `AvgPool2d` semantics: the divisor is the
 /// window clipped to the padded input (`count_include_pad`) or the cells inside the image.
 pub fn avg_pool(x: &Tensor, p: &Pool2dParams, count_include_pad: bool) -> Result<Tensor> {
@@ -81,26 +106,18 @@ pub fn avg_pool(x: &Tensor, p: &Pool2dParams, count_include_pad: bool) -> Result
         .chunks_exact(h * w)
         .zip(y.chunks_exact_mut(oh * ow))
     {
-        for oy in 0..oh {
-            let (y0, y1, wh) =
-                avg_axis(oy, h, p.kernel[0], p.stride[0], p.padding[0], p.padding[2]);
-            for ox in 0..ow {
-                let (x0, x1, ww) =
-                    avg_axis(ox, w, p.kernel[1], p.stride[1], p.padding[1], p.padding[3]);
-                let mut sum = 0.0f32;
-                for r in y0..y1 {
-                    for v in &img[r * w + x0..r * w + x1] {
-                        sum += v;
-                    }
-                }
-                let count = if count_include_pad {
-                    wh * ww
-                } else {
-                    (y1 - y0) * (x1 - x0)
-                };
-                out[oy * ow + ox] = if count == 0 { 0.0 } else { sum / count as f32 };
-            }
-        }
+        avg_windows(
+            [h, w],
+            [oh, ow],
+            p,
+            count_include_pad,
+            |o, [y0, y1, x0, x1], count| {
+                let sum: f32 = (y0..y1)
+                    .map(|r| img[r * w + x0..r * w + x1].iter().sum::<f32>())
+                    .sum();
+                out[o] = if count == 0 { 0.0 } else { sum / count as f32 };
+            },
+        );
     }
     Tensor::new(y, &[n, c, oh, ow])
 }
@@ -127,28 +144,23 @@ pub fn avg_pool_backward(
         .chunks_exact(oh * ow)
         .zip(dx.chunks_exact_mut(h * w))
     {
-        for oy in 0..oh {
-            let (y0, y1, wh) =
-                avg_axis(oy, h, p.kernel[0], p.stride[0], p.padding[0], p.padding[2]);
-            for ox in 0..ow {
-                let (x0, x1, ww) =
-                    avg_axis(ox, w, p.kernel[1], p.stride[1], p.padding[1], p.padding[3]);
-                let count = if count_include_pad {
-                    wh * ww
-                } else {
-                    (y1 - y0) * (x1 - x0)
-                };
+        avg_windows(
+            [h, w],
+            [oh, ow],
+            p,
+            count_include_pad,
+            |o, [y0, y1, x0, x1], count| {
                 if count == 0 {
-                    continue;
+                    return;
                 }
-                let share = g[oy * ow + ox] / count as f32;
+                let share = g[o] / count as f32;
                 for r in y0..y1 {
                     for v in &mut out[r * w + x0..r * w + x1] {
                         *v += share;
                     }
                 }
-            }
-        }
+            },
+        );
     }
     Tensor::new(dx, x_shape)
 }

@@ -679,41 +679,76 @@ fn plan(spec: &Spec) -> Result<Plan> {
     let names = layer_names(spec)?;
     let mut shapes = vec![spec.input.to_vec()];
     let mut tensors = Vec::with_capacity(spec.layers.len());
-    let mut params = 0usize;
+    let mut stored = 0usize;
     for (i, l) in spec.layers.iter().enumerate() {
-        let s = shapes.last().expect("the input at least").clone();
-        let (out, ts) = plan_layer(i, l, &names[i], &s, &shapes)?;
-        let len = checked_numel(&out).map_err(|e| spec_err(i, l, &names[i], e))?;
-        if len == 0 || len > spec::MAX_ACTIVATION {
-            return Err(spec_err(
-                i,
-                l,
-                &names[i],
-                format!(
-                    "its output {out:?} has {len} values: it must have 1 to {}",
-                    spec::MAX_ACTIVATION
-                ),
-            ));
-        }
-        for t in &ts {
-            let n = checked_numel(t).map_err(|e| spec_err(i, l, &names[i], e))?;
-            params = params.saturating_add(n);
-        }
-        if params > spec::MAX_PARAMS {
-            return Err(spec_err(
-                i,
-                l,
-                &names[i],
-                format!(
-                    "the model reaches {params} parameters here: at most {} fit in a page",
-                    spec::MAX_PARAMS
-                ),
-            ));
-        }
+        let (out, ts, _) = check_layer(i, l, &names[i], &shapes, &mut stored)?;
         shapes.push(out);
         tensors.push(ts);
     }
     Ok((names, shapes, tensors))
+}
+
+/// Layer `i` of a spec on the activations so far (`shapes`, the input first): its output shape,
+/// its tensors' shapes and its trained parameters (batch norm's statistics and an unused bias
+/// are stored, not trained). `stored` counts the values every layer so far stores, for the limit.
+fn check_layer(
+    i: usize,
+    l: &LayerSpec,
+    name: &str,
+    shapes: &[Vec<usize>],
+    stored: &mut usize,
+) -> Result<(Vec<usize>, Vec<Vec<usize>>, usize)> {
+    let s = shapes.last().expect("the input at least");
+    let (out, ts) = plan_layer(i, l, name, s, shapes)?;
+    let len = checked_numel(&out).map_err(|e| spec_err(i, l, name, e))?;
+    if len == 0 || len > spec::MAX_ACTIVATION {
+        return Err(spec_err(
+            i,
+            l,
+            name,
+            format!(
+                "its output {out:?} has {len} values: it must have 1 to {}",
+                spec::MAX_ACTIVATION
+            ),
+        ));
+    }
+    let mut values = 0usize;
+    for t in &ts {
+        values = values.saturating_add(checked_numel(t).map_err(|e| spec_err(i, l, name, e))?);
+    }
+    *stored = stored.saturating_add(values);
+    if *stored > spec::MAX_PARAMS {
+        return Err(spec_err(
+            i,
+            l,
+            name,
+            format!(
+                "the model reaches {} parameters here: at most {} fit in a page",
+                *stored,
+                spec::MAX_PARAMS
+            ),
+        ));
+    }
+    let trained = match l {
+        LayerSpec::BatchNorm2d { .. } => values / 2,
+        LayerSpec::Conv2d {
+            bias: false,
+            out_channels: o,
+            ..
+        }
+        | LayerSpec::ConvTranspose2d {
+            bias: false,
+            out_channels: o,
+            ..
+        }
+        | LayerSpec::Linear {
+            bias: false,
+            out_features: o,
+            ..
+        } => values - o,
+        _ => values,
+    };
+    Ok((out, ts, trained))
 }
 
 /// One layer of a design as an editor shows it: its name, kind, output shape and parameters.
@@ -743,63 +778,10 @@ pub fn describe(spec: &Spec) -> (Vec<LayerRow>, Option<(Option<usize>, String)>)
     };
     let mut rows = Vec::new();
     let mut shapes = vec![spec.input.to_vec()];
-    let mut total = 0usize;
+    let mut stored = 0usize;
     for (i, l) in spec.layers.iter().enumerate() {
-        let s = shapes.last().expect("the input").clone();
-        let planned = plan_layer(i, l, &names[i], &s, &shapes).and_then(|(out, ts)| {
-            let len = checked_numel(&out).map_err(|e| spec_err(i, l, &names[i], e))?;
-            if len == 0 || len > spec::MAX_ACTIVATION {
-                return Err(spec_err(
-                    i,
-                    l,
-                    &names[i],
-                    format!(
-                        "its output {out:?} has {len} values: it must have 1 to {}",
-                        spec::MAX_ACTIVATION
-                    ),
-                ));
-            }
-            let mut params = 0usize;
-            for t in &ts {
-                params = params
-                    .saturating_add(checked_numel(t).map_err(|e| spec_err(i, l, &names[i], e))?);
-            }
-            // Batch norm's running statistics are not trained; a layer without bias has none.
-            let params = match l {
-                LayerSpec::BatchNorm2d { .. } => params / 2,
-                LayerSpec::Conv2d {
-                    bias: false,
-                    out_channels,
-                    ..
-                }
-                | LayerSpec::ConvTranspose2d {
-                    bias: false,
-                    out_channels,
-                    ..
-                } => params - out_channels,
-                LayerSpec::Linear {
-                    bias: false,
-                    out_features,
-                    ..
-                } => params - out_features,
-                _ => params,
-            };
-            total = total.saturating_add(params);
-            if total > spec::MAX_PARAMS {
-                return Err(spec_err(
-                    i,
-                    l,
-                    &names[i],
-                    format!(
-                        "the model reaches {total} parameters here: at most {} fit in a page",
-                        spec::MAX_PARAMS
-                    ),
-                ));
-            }
-            Ok((out, params))
-        });
-        match planned {
-            Ok((out, params)) => {
+        match check_layer(i, l, &names[i], &shapes, &mut stored) {
+            Ok((out, _, params)) => {
                 rows.push(LayerRow {
                     name: names[i].clone(),
                     kind: l.kind(),

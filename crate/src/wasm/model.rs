@@ -554,32 +554,46 @@ pub fn forward_explain(
 #[wasm_bindgen(unchecked_return_type = "Float32Array | null")]
 pub fn preprocess(rgba: JsValue, width: JsValue, height: JsValue) -> Result<JsValue, JsError> {
     run(|| {
-        let Whole(w) = arg("width", "preprocess", &width)?;
-        let Whole(h) = arg("height", "preprocess", &height)?;
-        for (name, v) in [("width", w), ("height", h)] {
-            if v == 0 || v > MAX_CANVAS {
-                return Err(
-                    ArgError::new(name, v, format!("must be between 1 and {MAX_CANVAS}")).into(),
-                );
-            }
-        }
-        let want = w * h * 4;
-        let rgba = js::typed::<u8>("rgba", &rgba, |n| {
-            if n == want {
-                Ok(())
-            } else {
-                Err(ArgError::new(
-                    "rgba",
-                    format!("{n} bytes"),
-                    format!("a {w}×{h} canvas needs {want} (4 per pixel)"),
-                ))
-            }
-        })?;
+        let (rgba, w, h) = read_canvas("preprocess", &rgba, &width, &height)?;
         Ok(match mnist::preprocess(&rgba, w, h)? {
             Some(px) => js_sys::Float32Array::from(&px[..]).into(),
             None => JsValue::NULL,
         })
     })
+}
+
+/// A canvas argument: its size (each side 1 to [`MAX_CANVAS`]) read first, then its RGBA bytes,
+/// measured against that size before they are copied.
+fn read_canvas(
+    function: &str,
+    rgba: &JsValue,
+    width: &JsValue,
+    height: &JsValue,
+) -> Result<(Vec<u8>, usize, usize), ArgError> {
+    let Whole(w) = arg("width", function, width)?;
+    let Whole(h) = arg("height", function, height)?;
+    for (name, v) in [("width", w), ("height", h)] {
+        if v == 0 || v > MAX_CANVAS {
+            return Err(ArgError::new(
+                name,
+                v,
+                format!("must be between 1 and {MAX_CANVAS}"),
+            ));
+        }
+    }
+    let want = w * h * 4;
+    let rgba = js::typed::<u8>("rgba", rgba, |n| {
+        if n == want {
+            Ok(())
+        } else {
+            Err(ArgError::new(
+                "rgba",
+                format!("{n} bytes"),
+                format!("a {w}×{h} canvas needs {want} (4 per pixel)"),
+            ))
+        }
+    })?;
+    Ok((rgba, w, h))
 }
 
 /// What a model of input `shape` (`[C, H, W]`, its `inputShape`) gets from a canvas (RGBA
@@ -595,15 +609,7 @@ pub fn prepare_input(
     image: JsValue,
 ) -> Result<JsValue, JsError> {
     run(|| {
-        let Whole(w) = arg("width", "prepareInput", &width)?;
-        let Whole(h) = arg("height", "prepareInput", &height)?;
-        for (name, v) in [("width", w), ("height", h)] {
-            if v == 0 || v > MAX_CANVAS {
-                return Err(
-                    ArgError::new(name, v, format!("must be between 1 and {MAX_CANVAS}")).into(),
-                );
-            }
-        }
+        let (rgba, w, h) = read_canvas("prepareInput", &rgba, &width, &height)?;
         let dims: Vec<Whole> = arg("shape", "prepareInput", &shape)?;
         let [c, ih, iw] = dims[..] else {
             return Err(ArgError::new(
@@ -624,18 +630,6 @@ pub fn prepare_input(
                 )
             })?
         };
-        let want = w * h * 4;
-        let rgba = js::typed::<u8>("rgba", &rgba, |n| {
-            if n == want {
-                Ok(())
-            } else {
-                Err(ArgError::new(
-                    "rgba",
-                    format!("{n} bytes"),
-                    format!("a {w}×{h} canvas needs {want} (4 per pixel)"),
-                ))
-            }
-        })?;
         Ok(
             match mnist::prepare_input(&rgba, w, h, [c.0, ih.0, iw.0], image)? {
                 Some(px) => js_sys::Float32Array::from(&px[..]).into(),

@@ -15,6 +15,7 @@ import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 import { custom, readLink, writeLink } from './schema.js';
 import { CodeView } from '../views/code.js';
 import { ShowMe } from '../views/showme.js';
+import { setDisabled } from '../views/disabled.js';
 
 const TIMES_KEPT = 15;
 
@@ -181,6 +182,8 @@ export class DrawScene extends Scene {
       ? `Running ${source}: input ${shape}, ${this.net.layers.length} layers, ${this.net.model.numParams.toLocaleString('en-US')} parameters.`
       : source ? `Running the cnn ${source}.` : '';
     this.btnShipped.hidden = !this.own;
+    // Show me's moments and captions are the shipped cnn's (its conv1, conv2, fc2).
+    setDisabled(this.showMe.playBtn, this.own ? 'Show me follows the shipped cnn: go back to it first (Back to the shipped cnn)' : null);
   }
 
   /** Opens a model file (ONNX or safetensors) and runs it instead of the shipped cnn. */
