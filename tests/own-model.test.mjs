@@ -5,6 +5,7 @@
 // it as a map; a bad file says why and leaves the running model alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { launch, openPage, screenshot } from './browser.mjs';
 import { skeletonStrokes, indexOf, drawStrokes } from './draw-strokes.mjs';
 
@@ -155,5 +156,28 @@ test('a file that is no model says why and the running model stays', async () =>
   await page.setInputFiles('#model-file', { name: 'notes.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, a text file') });
   await page.waitForFunction(() => /was not loaded/.test(document.querySelector('#model-note')?.textContent ?? ''));
   assert.ok(await page.$('.layer[data-layer="conv2"]'), 'the cnn still runs');
+  assert.deepEqual(errors, []);
+});
+
+test('an ONNX file dropped on the pad runs: a residual 3-channel network with folded batch norms, every layer explained', async () => {
+  const { page, errors } = await open();
+  const bytes = Array.from(readFileSync(new URL('../crate/fixtures/onnx/resnet_bn.onnx', import.meta.url)));
+  await page.evaluate((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(b)], 'resnet_bn.onnx', { type: 'application/octet-stream' }));
+    document.querySelector('.padwrap').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForFunction(() => /resnet_bn\.onnx/.test(document.querySelector('#model-source')?.textContent ?? ''));
+  const kinds = await page.$$eval('.layers .layer', (ls) => ls.map((l) => l.dataset.kind));
+  assert.ok(!kinds.includes('batchnorm2d'), `batch norms after convs are folded: ${kinds}`);
+  assert.ok(kinds.includes('add') && kinds.includes('globalavgpool'), String(kinds));
+  assert.equal(await page.textContent('.layer[data-kind="input"] .lshape'), '3×32×32');
+  await drawStrokes(page, skeletonStrokes(indexOf(4, 0)), { size: 0.8, cx: 0.5, cy: 0.5 });
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit !== '');
+  const seen = await clickEveryLayer(page);
+  assert.ok(seen.conv2d && seen.add && seen.globalavgpool && seen.linear, JSON.stringify(seen));
+  // The Show me run follows the shipped cnn: it says so while another model runs.
+  assert.equal(await page.getAttribute('#draw-showme', 'aria-disabled'), 'true');
+  await screenshot(page, 'own-model-onnx');
   assert.deepEqual(errors, []);
 });
