@@ -25,7 +25,7 @@ async function waitFor(page, pred, timeout = 60000) {
 test('train: the slp from zeros passes 90% on the test subset within two epochs; pause stops it', async () => {
   const { page, context, errors, foreign } = await openPage(browser, '#train?m=slp&w=1&pace=full');
   assert.equal(await page.inputValue('#train-model'), 'slp');
-  assert.deepEqual(await page.$$eval('#train-model option', (o) => o.map((x) => x.value)), ['slp', 'mlp', 'cnn']);
+  assert.deepEqual(await page.$$eval('#train-model option', (o) => o.map((x) => x.value)), ['slp', 'mlp', 'cnn', 'custom']);
   const requests = [];
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
   await page.evaluate(() => {

@@ -119,7 +119,7 @@ export class DrawScene extends Scene {
     this.timing = el('p#timing.timing', { text: ' ' });
     this.source = el('p#model-source.small', { text: '' });
     // "Your model": an .onnx or .safetensors file, chosen here or dropped on the pad.
-    this.fileInput = el('input#model-file', { type: 'file', accept: '.onnx,.safetensors', 'aria-describedby': 'model-file-help' });
+    this.fileInput = el('input#model-file', { type: 'file', accept: '.onnx,.safetensors', 'aria-label': 'Open your own model: an .onnx or .safetensors file', 'aria-describedby': 'model-file-help' });
     this.fileInput.onchange = () => { const f = this.fileInput.files?.[0]; if (f) this.openFile(f); this.fileInput.value = ''; };
     this.btnShipped = el('button#model-reset.secondary', { type: 'button', text: 'Back to the shipped cnn', hidden: true, onclick: () => this.useOwn(null) });
     this.modelNote = el('p#model-note.small', { role: 'status', 'aria-live': 'polite' });
