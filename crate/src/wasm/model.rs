@@ -290,9 +290,9 @@ pub fn model_pytorch_code(m: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = modelForward)]
 pub fn model_forward(m: JsValue, pixels: JsValue) -> Result<f64, JsError> {
     run(|| {
-        let want = with_model(&m, |l| Ok(l.model.input_shape()))?;
-        let px = read_pixels(&pixels, want)?;
+        let px = read_pixels(&pixels)?;
         with_model(&m, |l| {
+            check_pixels(&l.model, &px)?;
             l.inf.run(&px)?;
             l.generation += 1;
             Ok(l.generation as f64)
@@ -337,24 +337,40 @@ pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
 }
 
 /// The `C·H·W` values of one input: a `Float32Array` measured before it is copied.
-fn read_pixels(pixels: &JsValue, [c, h, w]: [usize; 3]) -> R<Vec<f32>> {
-    let len = c * h * w;
+fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
+    // No model's input is longer (3 × 64 × 64): a longer array is refused before it is copied;
+    // its exact length is checked against the model's (`check_pixels`) once the model is at hand.
+    let most = 3 * crate::nn::spec::INPUT_SIDE.1 * crate::nn::spec::INPUT_SIDE.1;
     Ok(js::typed::<f32>("pixels", pixels, |n| {
-        if n == len {
+        if n <= most {
             Ok(())
         } else {
-            let dims = if c == 1 {
-                format!("{h}×{w}")
-            } else {
-                format!("{c}×{h}×{w}")
-            };
             Err(ArgError::new(
                 "pixels",
                 format!("a Float32Array of {n} elements"),
-                format!("must hold {len} values ({dims}, the model's input)"),
+                format!("is longer than any model's input ({most} values at most)"),
             ))
         }
     })?)
+}
+
+/// `pixels` must be one input of `model`: `C·H·W` values.
+fn check_pixels(model: &Model, pixels: &[f32]) -> Result<(), ArgError> {
+    let [c, h, w] = model.input_shape();
+    let len = c * h * w;
+    if pixels.len() == len {
+        return Ok(());
+    }
+    let dims = if c == 1 {
+        format!("{h}×{w}")
+    } else {
+        format!("{c}×{h}×{w}")
+    };
+    Err(ArgError::new(
+        "pixels",
+        format!("a Float32Array of {} elements", pixels.len()),
+        format!("must hold {len} values ({dims}, the model's input)"),
+    ))
 }
 
 /// The ten probabilities of one image (`Float32Array` of 784 values in 0..1), on the model's
@@ -362,9 +378,11 @@ fn read_pixels(pixels: &JsValue, [c, h, w]: [usize; 3]) -> R<Vec<f32>> {
 #[wasm_bindgen(js_name = modelPredict)]
 pub fn model_predict(m: JsValue, pixels: JsValue) -> Result<Vec<f32>, JsError> {
     run(|| {
-        let want = with_model(&m, |l| Ok(l.model.input_shape()))?;
-        let px = read_pixels(&pixels, want)?;
-        with_model(&m, |l| Ok(l.predictor.predict(&px)?.to_vec()))
+        let px = read_pixels(&pixels)?;
+        with_model(&m, |l| {
+            check_pixels(&l.model, &px)?;
+            Ok(l.predictor.predict(&px)?.to_vec())
+        })
     })
 }
 
