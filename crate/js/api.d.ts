@@ -92,6 +92,16 @@ export class Model {
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
   /** One input of `inputShape` (C·H·W values). */
   forward(pixels: Float32Array): Forward;
+  /** ∂(class `target`'s logit | probability | cross-entropy loss)/∂input, the input's size. */
+  inputGradient(pixels: Float32Array, opts: { target: number; of?: 'logit' | 'probability' | 'loss' }): Float32Array;
+  /** Grad-CAM on activation `layer` (a [C, H, W] one): ReLU(Σ_c mean(∂logit/∂A_c)·A_c), and that map resampled to the input. */
+  gradCam(pixels: Float32Array, opts: { layer: number; target: number }): { map: Float32Array; h: number; w: number; weights: Float32Array; channels: number; upsampled: Float32Array; inputH: number; inputW: number };
+  /** FGSM (`steps` 1, the default): clip(x + ε·sign(∂loss/∂x)); more steps: projected to within ε; a `target` makes it targeted. */
+  adversarial(pixels: Float32Array, opts: { epsilon: number; label: number; steps?: number; target?: number | null }): { pixels: Float32Array; perturbation: Float32Array; probabilities: Float32Array; top: number };
+  /** Gradient ascent on class `target`'s logit from a blank (or `seed`ed) start, with L2 and blur: `{ pixels }`. */
+  classImage(target: number, opts?: { steps?: number; l2?: number; blur?: number; seed?: number } | null): { pixels: Float32Array };
+  /** The drop in class `target`'s probability as a `patch` square (default 7) of `value` (default 0.5) slides with `stride` (default the patch). */
+  occlusion(pixels: Float32Array, opts: { target: number; patch?: number; stride?: number; value?: number }): { map: Float32Array; h: number; w: number; base: number };
   /** The class probabilities on the fastest path (fused layers, no activation kept). */
   predict(pixels: Float32Array): Float32Array;
   free(): void;

@@ -152,6 +152,19 @@ export class Model extends Owned {
     const id = Model.handle(this, 'this');
     return new Forward(WRAP, this, id, raw.modelForward(id, pixels));
   }
+  /** The gradient of class `target`'s `'logit'` (default), `'probability'` or `'loss'` with
+   *  respect to the input: a Float32Array of the input's size (`opts` = `{ target, of? }`). */
+  inputGradient(pixels, opts) { return raw.modelInputGradient(Model.handle(this, 'this'), pixels, opts); }
+  /** Grad-CAM on activation `layer` for class `target`: `{ map, h, w, weights, channels, upsampled, inputH, inputW }`. */
+  gradCam(pixels, opts) { return raw.modelGradCam(Model.handle(this, 'this'), pixels, opts); }
+  /** FGSM (one step) or its projected iteration: `{ pixels, perturbation, probabilities, top }`
+   *  (`opts` = `{ epsilon, label, steps?, target? }`; a target makes it targeted). */
+  adversarial(pixels, opts) { return raw.modelAdversarial(Model.handle(this, 'this'), pixels, opts); }
+  /** The input that maximises class `target`'s logit: `{ pixels }` (`opts` = `{ steps?, l2?, blur?, seed? }`). */
+  classImage(target, opts) { return raw.modelClassImage(Model.handle(this, 'this'), target, opts); }
+  /** Occlusion sensitivity: `{ map, h, w, base }`, class `target`'s probability minus its value
+   *  with a `patch` square of `value` at each position (a correlation's windows). */
+  occlusion(pixels, opts) { return raw.modelOcclusion(Model.handle(this, 'this'), pixels, opts); }
   /** The ten probabilities of one image (`Float32Array(784)`, 0..1) on the model's fastest
    *  path (fused layers, no activation kept): one wasm call. */
   predict(pixels) { return raw.modelPredict(Model.handle(this, 'this'), pixels); }

@@ -16,6 +16,7 @@ pub mod explain;
 pub mod infer;
 pub mod io;
 pub mod layers;
+pub mod look;
 pub mod onnx;
 pub mod optim;
 #[cfg(test)]

@@ -545,6 +545,63 @@ pub struct DenseCodeOptions {
     pub shift: Option<Int>,
 }
 
+/// `model.inputGradient(pixels, { target, of })`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InputGradientOptions {
+    pub target: Whole,
+    /// `"logit"` (default), `"probability"` or `"loss"`.
+    #[serde(default)]
+    pub of: Option<Name>,
+}
+
+/// `model.gradCam(pixels, { layer, target })`: `layer` an activation index (as `forward.activation`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GradCamOptions {
+    pub layer: Whole,
+    pub target: Whole,
+}
+
+/// `model.adversarial(pixels, { epsilon, label, steps?, target? })`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdversarialOptions {
+    pub epsilon: Real,
+    pub label: Whole,
+    #[serde(default)]
+    pub steps: Option<Whole>,
+    #[serde(default)]
+    pub target: Option<Whole>,
+}
+
+/// `model.classImage(target, { steps?, l2?, blur?, seed? })`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClassImageOptions {
+    #[serde(default)]
+    pub steps: Option<Whole>,
+    #[serde(default)]
+    pub l2: Option<Real>,
+    #[serde(default)]
+    pub blur: Option<Real>,
+    #[serde(default)]
+    pub seed: Option<Whole>,
+}
+
+/// `model.occlusion(pixels, { target, patch?, stride?, value? })`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OcclusionOptions {
+    pub target: Whole,
+    #[serde(default)]
+    pub patch: Option<Whole>,
+    #[serde(default)]
+    pub stride: Option<Whole>,
+    #[serde(default)]
+    pub value: Option<Real>,
+}
+
 /// `new Trainer(dataset, settings)`: what to train and how (the library checks the ranges).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

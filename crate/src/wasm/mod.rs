@@ -20,6 +20,7 @@
 mod args;
 mod code;
 mod js;
+mod look;
 mod model;
 mod ops;
 mod trace;

@@ -31,8 +31,8 @@ pub const MAX_HEADER: u64 = 1 << 20;
 /// Largest canvas side `preprocess` takes.
 pub const MAX_CANVAS: usize = 8192;
 
-struct Loaded {
-    model: Model,
+pub(super) struct Loaded {
+    pub(super) model: Model,
     inf: Inference,
     /// The same model on its fastest path (`modelPredict`: probabilities only).
     predictor: Predictor,
@@ -50,7 +50,7 @@ pub(crate) fn live() -> usize {
     MODELS.with(|m| m.borrow().len())
 }
 
-fn with_model<T>(m: &JsValue, f: impl FnOnce(&mut Loaded) -> R<T>) -> R<T> {
+pub(super) fn with_model<T>(m: &JsValue, f: impl FnOnce(&mut Loaded) -> R<T>) -> R<T> {
     MODELS.with(|t| {
         let mut t = t.borrow_mut();
         let l = t.get_mut("this", m)?;
@@ -337,7 +337,7 @@ pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
 }
 
 /// The `C·H·W` values of one input: a `Float32Array` measured before it is copied.
-fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
+pub(super) fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
     // No model's input is longer (3 × 64 × 64): a longer array is refused before it is copied;
     // its exact length is checked against the model's (`check_pixels`) once the model is at hand.
     let most = 3 * crate::nn::spec::INPUT_SIDE.1 * crate::nn::spec::INPUT_SIDE.1;
@@ -355,7 +355,7 @@ fn read_pixels(pixels: &JsValue) -> R<Vec<f32>> {
 }
 
 /// `pixels` must be one input of `model`: `C·H·W` values.
-fn check_pixels(model: &Model, pixels: &[f32]) -> Result<(), ArgError> {
+pub(super) fn check_pixels(model: &Model, pixels: &[f32]) -> Result<(), ArgError> {
     let [c, h, w] = model.input_shape();
     let len = c * h * w;
     if pixels.len() == len {

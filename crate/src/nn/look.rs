@@ -1,0 +1,668 @@
+//! What a model looks at: gradients turned on the input. For any classifier of the general model
+//! (the shipped three included): the gradient of a class's logit, probability or loss with
+//! respect to the input (saliency), Grad-CAM on a layer, adversarial inputs (FGSM and its
+//! projected iteration), class images (gradient ascent on a logit, with L2 and blur so they are
+//! not noise), and occlusion sensitivity (a grey patch slid over the input: a correlation).
+//! Every gradient is the model's own backward pass ([`Model::backward_keeping`]).
+
+use super::{argmax, Model};
+use crate::error::{Error, Result};
+use crate::ops::slice;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// What the input gradient is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Of {
+    /// Class `target`'s logit (the input of the final softmax).
+    Logit,
+    /// Class `target`'s probability.
+    Probability,
+    /// The cross-entropy loss against label `target`.
+    Loss,
+}
+
+impl Of {
+    pub fn from_name(s: &str) -> Result<Of> {
+        match s {
+            "logit" => Ok(Of::Logit),
+            "probability" => Ok(Of::Probability),
+            "loss" => Ok(Of::Loss),
+            _ => Err(Error::param(
+                "of",
+                s,
+                "must be \"logit\", \"probability\" or \"loss\"",
+            )),
+        }
+    }
+}
+
+/// One input's activations, the gradient of every activation, and the class probabilities.
+type Gradients = (Vec<Tensor>, Vec<Option<Tensor>>, Vec<f32>);
+
+/// Most work one call may do, in multiply-adds (a few hundred milliseconds in a browser).
+pub const MAX_WORK: u64 = 2_000_000_000;
+/// Most steps of an iterated attack or a class image.
+pub const MAX_STEPS: usize = 1000;
+
+impl Model {
+    fn classes_or_err(&self) -> Result<usize> {
+        self.classes().ok_or_else(|| {
+            Error::param(
+                "model",
+                &self.shapes()[self.logits_index()],
+                "gradients to the input need a classifier: a model whose output is a vector of classes",
+            )
+        })
+    }
+
+    fn check_target(&self, target: usize, name: &'static str) -> Result<usize> {
+        let classes = self.classes_or_err()?;
+        if target >= classes {
+            return Err(Error::param(
+                name,
+                target,
+                format!("must be a class of the model: 0 to {}", classes - 1),
+            ));
+        }
+        Ok(classes)
+    }
+
+    /// Multiply-adds of one forward and backward of one input (an estimate from the sizes).
+    pub fn work(&self) -> u64 {
+        let acts: usize = self
+            .shapes()
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum();
+        let mut w = 0u64;
+        for (i, l) in self.layers.iter().enumerate() {
+            if let Some((_, weight, _)) = l.params() {
+                let out: usize = self.shapes()[i + 1].iter().product();
+                let per = weight.shape()[1..].iter().product::<usize>().max(1);
+                w = w.saturating_add(3 * (out * per) as u64);
+            }
+        }
+        w.saturating_add(3 * acts as u64).max(1)
+    }
+
+    /// Refuses `repeats` passes that would take seconds, naming `what` and the most it may be.
+    fn check_work(&self, repeats: usize, what: &'static str) -> Result<()> {
+        let most = (MAX_WORK / self.work()) as usize;
+        if repeats as u64 * self.work() > MAX_WORK {
+            return Err(Error::param(
+                what,
+                repeats,
+                format!(
+                    "would take seconds with this model: at most {} here (ask for fewer, or in parts)",
+                    most.max(1)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The forward of one input and the gradient of `of` of class `target` with respect to the
+    /// logits, then the backward pass keeping every activation's gradient: (activations,
+    /// gradients, probabilities).
+    fn gradients_of(&self, x: &[f32], target: usize, of: Of) -> Result<Gradients> {
+        super::check_input(self.input_shape(), x)?;
+        self.check_target(target, "target")?;
+        let mut shape = vec![1];
+        shape.extend(self.input_shape());
+        let trace = self.forward_batch(Tensor::new(x.to_vec(), &shape)?)?;
+        let li = self.logits_index();
+        let p = self
+            .batch_probabilities(&trace.acts)
+            .expect("a classifier has probabilities");
+        let n = p.len();
+        let mut d = vec![0.0f32; n];
+        match of {
+            Of::Logit => d[target] = 1.0,
+            Of::Probability => {
+                for (j, dj) in d.iter_mut().enumerate() {
+                    let delta = if j == target { 1.0 } else { 0.0 };
+                    *dj = p[target] * (delta - p[j]);
+                }
+            }
+            Of::Loss => {
+                for (j, dj) in d.iter_mut().enumerate() {
+                    *dj = p[j] - if j == target { 1.0 } else { 0.0 };
+                }
+            }
+        }
+        let dl = Tensor::new(d, trace.acts[li].shape())?;
+        let (_, kept) = self.backward_keeping(&trace, dl, true)?;
+        Ok((trace.acts, kept, p))
+    }
+
+    /// The gradient of class `target`'s logit, probability or loss with respect to the input
+    /// (`C·H·W` values): which input values move the answer, and which way.
+    pub fn input_gradient(&self, x: &[f32], target: usize, of: Of) -> Result<Vec<f32>> {
+        let (_, kept, _) = self.gradients_of(x, target, of)?;
+        Ok(kept[0]
+            .as_ref()
+            .expect("the input's gradient is kept")
+            .data()
+            .to_vec())
+    }
+
+    /// Grad-CAM on activation `layer` (a `[C, H, W]` one, e.g. a conv's output) for class
+    /// `target`: per channel the spatial mean of the logit's gradient, the channels summed with
+    /// those weights, then ReLU: an `H × W` map. Also the map resampled to the input's size.
+    pub fn grad_cam(&self, x: &[f32], layer: usize, target: usize) -> Result<GradCam> {
+        let n = self.shapes().len();
+        if layer == 0 || layer >= n {
+            return Err(Error::param(
+                "layer",
+                layer,
+                format!("must be an activation of the model: 1 to {}", n - 1),
+            ));
+        }
+        let &[c, h, w] = &self.shapes()[layer][..] else {
+            return Err(Error::param(
+                "layer",
+                layer,
+                format!(
+                    "{} is {:?}: Grad-CAM needs a [channels, height, width] activation (a conv, pool or activation of one)",
+                    self.names()[layer - 1],
+                    self.shapes()[layer]
+                ),
+            ));
+        };
+        if layer >= self.logits_index() {
+            return Err(Error::param("layer", layer, "must come before the logits"));
+        }
+        let (acts, kept, _) = self.gradients_of(x, target, Of::Logit)?;
+        let a = acts[layer].data();
+        let g = kept[layer]
+            .as_ref()
+            .ok_or_else(|| Error::shape("no gradient reaches this layer"))?
+            .data();
+        let plane = h * w;
+        let weights: Vec<f32> = g
+            .chunks_exact(plane)
+            .map(|ch| (ch.iter().map(|&v| v as f64).sum::<f64>() / plane as f64) as f32)
+            .collect();
+        let mut map = vec![0.0f32; plane];
+        for (&wk, ak) in weights.iter().zip(a.chunks_exact(plane)) {
+            for (m, &v) in map.iter_mut().zip(ak) {
+                *m += wk * v;
+            }
+        }
+        slice::relu(&mut map);
+        let [_, ih, iw] = self.input_shape();
+        let upsampled = crate::mnist::preprocess::resample(&map, [1, h, w], [ih, iw]);
+        Ok(GradCam {
+            map,
+            h,
+            w,
+            weights,
+            channels: c,
+            upsampled,
+            input_h: ih,
+            input_w: iw,
+        })
+    }
+
+    /// An adversarial input: `steps` = 1 is FGSM, `x + ε·sign(∂loss/∂x)` (untargeted: the loss
+    /// of `label` raised) or `x − ε·sign(∂loss_target/∂x)` (targeted: the loss of `target`
+    /// lowered), clipped to [0, 1]; more steps iterate it with steps of ε / steps·2.5, each time
+    /// projected back to within ε of `x` (and [0, 1]).
+    pub fn adversarial(
+        &self,
+        x: &[f32],
+        epsilon: f32,
+        label: usize,
+        steps: usize,
+        target: Option<usize>,
+    ) -> Result<Adversarial> {
+        super::check_input(self.input_shape(), x)?;
+        if !(epsilon.is_finite() && (0.0..=1.0).contains(&epsilon)) {
+            return Err(Error::param(
+                "epsilon",
+                epsilon,
+                "must be a number from 0 to 1",
+            ));
+        }
+        self.check_target(label, "label")?;
+        if let Some(t) = target {
+            self.check_target(t, "target")?;
+        }
+        if steps == 0 || steps > MAX_STEPS {
+            return Err(Error::param(
+                "steps",
+                steps,
+                format!("must be 1 to {MAX_STEPS}"),
+            ));
+        }
+        self.check_work(steps + 1, "steps")?;
+        let alpha = if steps == 1 {
+            epsilon
+        } else {
+            epsilon / steps as f32 * 2.5
+        };
+        let mut adv = x.to_vec();
+        for _ in 0..steps {
+            let (goal, sign) = match target {
+                Some(t) => (t, -1.0f32),
+                None => (label, 1.0),
+            };
+            let g = self.input_gradient(&adv, goal, Of::Loss)?;
+            for ((a, &x0), &gi) in adv.iter_mut().zip(x).zip(&g) {
+                let s = if gi > 0.0 {
+                    1.0
+                } else if gi < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                *a = (*a + sign * alpha * s)
+                    .clamp(x0 - epsilon, x0 + epsilon)
+                    .clamp(0.0, 1.0);
+            }
+        }
+        let f = self.forward(&adv)?;
+        let probabilities = f.probabilities().to_vec();
+        let top = argmax(&probabilities);
+        Ok(Adversarial {
+            perturbation: adv.iter().zip(x).map(|(a, b)| a - b).collect(),
+            pixels: adv,
+            probabilities,
+            top,
+        })
+    }
+
+    /// The input that maximises class `target`'s logit: gradient ascent from a blank start (or
+    /// a faint random one from `seed`), each step `x += rate·(g / max|g| − l2·x)`, every fourth
+    /// step a 3 × 3 blur of weight `blur` (0: none), clipped to [0, 1].
+    pub fn class_image(
+        &self,
+        target: usize,
+        steps: usize,
+        l2: f32,
+        blur: f32,
+        seed: Option<u64>,
+    ) -> Result<Vec<f32>> {
+        self.check_target(target, "target")?;
+        if steps == 0 || steps > MAX_STEPS {
+            return Err(Error::param(
+                "steps",
+                steps,
+                format!("must be 1 to {MAX_STEPS}"),
+            ));
+        }
+        for (name, v) in [("l2", l2), ("blur", blur)] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(Error::param(name, v, "must be a number from 0 to 1"));
+            }
+        }
+        self.check_work(steps, "steps")?;
+        let n = self.input_len();
+        let mut x = match seed {
+            Some(s) => {
+                let mut rng = Rng::new(s);
+                (0..n).map(|_| rng.uniform(0.0, 0.1)).collect()
+            }
+            None => vec![0.0f32; n],
+        };
+        let rate = 0.05f32;
+        let [c, h, w] = self.input_shape();
+        for step in 0..steps {
+            let g = self.input_gradient(&x, target, Of::Logit)?;
+            let m = g.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+            let scale = if m > 0.0 { 1.0 / m } else { 0.0 };
+            for (xi, &gi) in x.iter_mut().zip(&g) {
+                *xi = (*xi + rate * (gi * scale - l2 * *xi)).clamp(0.0, 1.0);
+            }
+            if blur > 0.0 && step % 4 == 3 {
+                x = blur3(&x, [c, h, w], blur);
+            }
+        }
+        Ok(x)
+    }
+
+    /// Occlusion sensitivity: a `patch × patch` square of `value` slid over the input with
+    /// `stride` (the same in every channel); per position, class `target`'s probability without
+    /// the patch minus with it (positive: the covered part supported the class). The positions
+    /// are a correlation's windows: `(H − patch) / stride + 1` by `(W − patch) / stride + 1`.
+    pub fn occlusion(
+        &self,
+        x: &[f32],
+        target: usize,
+        patch: usize,
+        stride: usize,
+        value: f32,
+    ) -> Result<Occlusion> {
+        super::check_input(self.input_shape(), x)?;
+        self.check_target(target, "target")?;
+        let [c, h, w] = self.input_shape();
+        if patch == 0 || patch > h.min(w) {
+            return Err(Error::param(
+                "patch",
+                patch,
+                format!("must be 1 to {} (the input's smaller side)", h.min(w)),
+            ));
+        }
+        if stride == 0 || stride > patch {
+            return Err(Error::param(
+                "stride",
+                stride,
+                format!("must be 1 to the patch ({patch})"),
+            ));
+        }
+        if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+            return Err(Error::param("value", value, "must be a number from 0 to 1"));
+        }
+        let (oh, ow) = ((h - patch) / stride + 1, (w - patch) / stride + 1);
+        self.check_work(oh * ow + 1, "patch positions")?;
+        let base = self.forward(x)?.probabilities()[target];
+        let mut map = Vec::with_capacity(oh * ow);
+        let mut covered = x.to_vec();
+        for oy in 0..oh {
+            for ox in 0..ow {
+                covered.copy_from_slice(x);
+                for ch in 0..c {
+                    for y in oy * stride..oy * stride + patch {
+                        let row = (ch * h + y) * w;
+                        covered[row + ox * stride..row + ox * stride + patch].fill(value);
+                    }
+                }
+                map.push(base - self.forward(&covered)?.probabilities()[target]);
+            }
+        }
+        Ok(Occlusion {
+            map,
+            h: oh,
+            w: ow,
+            base,
+        })
+    }
+}
+
+/// A 3 × 3 blur of every channel: each value moves `amount` of the way to its neighbourhood's
+/// mean (the cells inside the image).
+fn blur3(x: &[f32], [c, h, w]: [usize; 3], amount: f32) -> Vec<f32> {
+    let mut out = x.to_vec();
+    for ch in 0..c {
+        for y in 0..h {
+            for xx in 0..w {
+                let (mut s, mut n) = (0.0f32, 0.0f32);
+                for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                    for xz in xx.saturating_sub(1)..(xx + 2).min(w) {
+                        s += x[(ch * h + yy) * w + xz];
+                        n += 1.0;
+                    }
+                }
+                let i = (ch * h + y) * w + xx;
+                out[i] = x[i] + amount * (s / n - x[i]);
+            }
+        }
+    }
+    out
+}
+
+/// [`Model::grad_cam`]'s result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GradCam {
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub map: Vec<f32>,
+    pub h: usize,
+    pub w: usize,
+    /// Each channel's weight: the spatial mean of the logit's gradient.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub weights: Vec<f32>,
+    pub channels: usize,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub upsampled: Vec<f32>,
+    pub input_h: usize,
+    pub input_w: usize,
+}
+
+/// [`Model::adversarial`]'s result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Adversarial {
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub pixels: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub perturbation: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub probabilities: Vec<f32>,
+    pub top: usize,
+}
+
+/// [`Model::occlusion`]'s result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Occlusion {
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub map: Vec<f32>,
+    pub h: usize,
+    pub w: usize,
+    /// The class's probability without any patch.
+    pub base: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{every_kind, random_model};
+    use super::super::Preset;
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn image(m: &Model, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        (0..m.input_len())
+            .map(|_| rng.uniform(0.05, 0.95))
+            .collect()
+    }
+
+    /// The quantity whose gradient `input_gradient` gives, from the forward alone.
+    fn value(m: &Model, x: &[f32], target: usize, of: Of) -> f64 {
+        let f = m.forward(x).unwrap();
+        let li = m.logits_index();
+        match of {
+            Of::Logit => f.activations[li].data()[target] as f64,
+            Of::Probability => f.probabilities()[target] as f64,
+            Of::Loss => -(f.probabilities()[target] as f64).ln(),
+        }
+    }
+
+    /// Every kind (the three specs that use them all, and the shipped cnn): the input gradient of
+    /// each quantity against central finite differences of the forward.
+    #[test]
+    fn input_gradients_match_finite_differences() {
+        let mut models: Vec<Model> = every_kind()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| Model::new(s).unwrap().classes().is_some())
+            .map(|(i, s)| random_model(s, 70 + i as u64))
+            .collect();
+        models.push(Preset::Cnn.init(3));
+        for (k, m) in models.iter().enumerate() {
+            let x = image(m, k as u64);
+            for of in [Of::Logit, Of::Probability, Of::Loss] {
+                let target = 3 % m.classes().unwrap();
+                let g = m.input_gradient(&x, target, of).unwrap();
+                assert_eq!(g.len(), x.len());
+                let h = 2e-3f32;
+                let mut rng = Rng::new(9);
+                for _ in 0..6 {
+                    let i = rng.below(x.len());
+                    let mut xp = x.clone();
+                    xp[i] += h;
+                    let vp = value(m, &xp, target, of);
+                    xp[i] -= 2.0 * h;
+                    let vm = value(m, &xp, target, of);
+                    let numeric = (vp - vm) / (2.0 * h as f64);
+                    assert!(
+                        (numeric - g[i] as f64).abs() <= 2e-3 + 0.03 * numeric.abs(),
+                        "model {k} {of:?} x[{i}]: numeric {numeric} analytic {}",
+                        g[i]
+                    );
+                }
+            }
+        }
+    }
+
+    /// FGSM is its formula, pixel by pixel: x + ε·sign(∂loss/∂x), clipped to [0, 1].
+    #[test]
+    fn one_step_is_fgsm_pixel_by_pixel() {
+        let m = Preset::Mlp.init(5);
+        let x = image(&m, 1);
+        let eps = 0.1;
+        let g = m.input_gradient(&x, 7, Of::Loss).unwrap();
+        let a = m.adversarial(&x, eps, 7, 1, None).unwrap();
+        for i in 0..x.len() {
+            let want = (x[i] + eps * g[i].signum() * f32::from(g[i] != 0.0)).clamp(0.0, 1.0);
+            assert_eq!(a.pixels[i], want, "pixel {i}");
+            assert!((a.perturbation[i] - (a.pixels[i] - x[i])).abs() < 1e-7);
+        }
+        // Targeted and iterated: within ε of x, in [0, 1], and the target's loss goes down.
+        let t = m.adversarial(&x, eps, 7, 10, Some(2)).unwrap();
+        assert!(t
+            .pixels
+            .iter()
+            .zip(&x)
+            .all(|(p, q)| (p - q).abs() <= eps + 1e-6 && (0.0..=1.0).contains(p)));
+        assert!(value(&m, &t.pixels, 2, Of::Loss) < value(&m, &x, 2, Of::Loss));
+        let u = m.adversarial(&x, eps, 7, 10, None).unwrap();
+        assert!(value(&m, &u.pixels, 7, Of::Loss) > value(&m, &x, 7, Of::Loss));
+    }
+
+    /// For the single-layer perceptron the logit's gradient is the template itself, so its class
+    /// image is the template's positive part, scaled (no blur).
+    #[test]
+    fn the_slps_class_images_are_its_templates() {
+        let m = Model::from_safetensors(super::super::shipped::SLP).unwrap();
+        let Some(super::super::Layer::Linear { weight, .. }) = m.layers.get(1) else {
+            panic!("the slp's fc1")
+        };
+        for d in [0, 3, 8] {
+            let img = m.class_image(d, 60, 0.1, 0.0, None).unwrap();
+            let t = &weight.data()[d * 784..(d + 1) * 784];
+            // Where the template is negative the image stays at 0; where positive, it grows.
+            let (mut dot, mut nx, mut nt) = (0.0f64, 0.0f64, 0.0f64);
+            for (&p, &w) in img.iter().zip(t) {
+                if w <= 0.0 {
+                    assert_eq!(p, 0.0);
+                }
+                let wp = w.max(0.0) as f64;
+                dot += p as f64 * wp;
+                nx += (p as f64).powi(2);
+                nt += wp * wp;
+            }
+            let cos = dot / (nx.sqrt() * nt.sqrt());
+            assert!(cos > 0.95, "digit {d}: cosine {cos}");
+        }
+    }
+
+    /// Grad-CAM by hand: a conv layer of two channels, one whose mean gradient is positive.
+    #[test]
+    fn grad_cam_is_the_channel_weighted_map() {
+        let m = Preset::Cnn.init(8);
+        let x = image(&m, 2);
+        let layer = 4; // conv2's output
+        assert_eq!(m.names()[layer - 1], "conv2");
+        let cam = m.grad_cam(&x, layer, 5).unwrap();
+        let (acts, kept, _) = m.gradients_of(&x, 5, Of::Logit).unwrap();
+        let (a, g) = (acts[layer].data(), kept[layer].as_ref().unwrap().data());
+        assert_eq!((cam.h, cam.w, cam.channels), (14, 14, 16));
+        for (y, want) in [(0usize, 0usize), (3, 7), (13, 13)] {
+            let i = y * 14 + want;
+            let mut s = 0.0f64;
+            for c in 0..16 {
+                let mean: f64 = g[c * 196..(c + 1) * 196]
+                    .iter()
+                    .map(|&v| v as f64)
+                    .sum::<f64>()
+                    / 196.0;
+                s += mean * a[c * 196 + i] as f64;
+            }
+            assert!(
+                (cam.map[i] as f64 - s.max(0.0)).abs() < 1e-5,
+                "cell {i}: {} vs {s}",
+                cam.map[i]
+            );
+        }
+        assert_eq!(cam.upsampled.len(), 784);
+        assert!(
+            m.grad_cam(&x, 11, 5).is_err(),
+            "the softmax's output is no map"
+        );
+        assert!(m
+            .grad_cam(&x, 8, 5)
+            .unwrap_err()
+            .to_string()
+            .contains("[channels, height, width]"));
+    }
+
+    /// Occlusion: covering nothing the model reads changes nothing; the map's size is the
+    /// correlation's; a patch over a dense template's strongest pixels lowers its class.
+    #[test]
+    fn occlusion_is_a_sliding_patch() {
+        let m = Model::from_safetensors(super::super::shipped::SLP).unwrap();
+        let x = image(&m, 4);
+        let o = m.occlusion(&x, 3, 7, 7, 0.0).unwrap();
+        assert_eq!((o.h, o.w), (4, 4));
+        let p = m.forward(&x).unwrap().probabilities()[3];
+        assert_eq!(o.base, p);
+        // Position (1, 2) by hand.
+        let mut c = x.clone();
+        for y in 7..14 {
+            c[y * 28 + 14..y * 28 + 21].fill(0.0);
+        }
+        let want = p - m.forward(&c).unwrap().probabilities()[3];
+        assert_eq!(o.map[4 + 2], want);
+        assert!(m.occlusion(&x, 3, 0, 1, 0.5).is_err());
+        assert!(m
+            .occlusion(&x, 3, 5, 6, 0.5)
+            .unwrap_err()
+            .to_string()
+            .contains("stride"));
+        assert!(m
+            .occlusion(&x, 10, 5, 1, 0.5)
+            .unwrap_err()
+            .to_string()
+            .contains("0 to 9"));
+    }
+
+    #[test]
+    fn requests_that_would_take_seconds_are_refused() {
+        let m = Preset::Cnn.init(1);
+        let x = image(&m, 1);
+        let e = m
+            .adversarial(&x, 0.1, 1, 1001, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("steps") && e.contains("1000"), "{e}");
+        let big = Model::init(
+            &crate::nn::spec::Spec::from_json(
+                r#"{"input":[3,64,64],"layers":[{"kind":"conv2d","outChannels":64,"kernelSize":5,"padding":2},{"kind":"conv2d","outChannels":64,"kernelSize":5,"padding":2},{"kind":"globalavgpool"},{"kind":"flatten"},{"kind":"linear","outFeatures":10}]}"#,
+            )
+            .unwrap(),
+            1,
+        )
+        .unwrap();
+        let e = big
+            .class_image(1, 1000, 0.1, 0.5, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("would take seconds") && e.contains("at most"),
+            "{e}"
+        );
+        let e = Model::new(
+            &crate::nn::spec::Spec::from_json(r#"{"input":[1,8,8],"layers":[{"kind":"relu"}]}"#)
+                .unwrap(),
+        )
+        .unwrap()
+        .input_gradient(&[0.0; 64], 0, Of::Logit)
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("classifier"), "{e}");
+    }
+}
