@@ -93,7 +93,7 @@ export class Model {
   /** One input of `inputShape` (C·H·W values). */
   forward(pixels: Float32Array): Forward;
   /** ∂(class `target`'s logit | probability | cross-entropy loss)/∂input, the input's size. */
-  inputGradient(pixels: Float32Array, opts: { target: number; of?: 'logit' | 'probability' | 'loss' }): Float32Array;
+  inputGradient(pixels: Float32Array, opts: { target: number; of?: 'logit' | 'probability' | 'loss'; timesInput?: boolean }): Float32Array;
   /** Grad-CAM on activation `layer` (a [C, H, W] one): ReLU(Σ_c mean(∂logit/∂A_c)·A_c), and that map resampled to the input. */
   gradCam(pixels: Float32Array, opts: { layer: number; target: number }): { map: Float32Array; h: number; w: number; weights: Float32Array; channels: number; upsampled: Float32Array; inputH: number; inputW: number };
   /** FGSM (`steps` 1, the default): clip(x + ε·sign(∂loss/∂x)); more steps: projected to within ε; a `target` makes it targeted. */

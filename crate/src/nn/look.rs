@@ -380,6 +380,12 @@ impl Model {
     }
 }
 
+/// Gradient × input, value by value: for a model linear in its input (the single-layer
+/// perceptron's logits) each value's share of the logit, less its bias.
+pub fn times_input(gradient: &[f32], x: &[f32]) -> Vec<f32> {
+    gradient.iter().zip(x).map(|(g, v)| g * v).collect()
+}
+
 /// A 3 × 3 blur of every channel: each value moves `amount` of the way to its neighbourhood's
 /// mean (the cells inside the image).
 fn blur3(x: &[f32], [c, h, w]: [usize; 3], amount: f32) -> Vec<f32> {
@@ -505,6 +511,26 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// For the slp, gradient × input adds up to the logit less the bias (its template's dot
+    /// product with the input).
+    #[test]
+    fn gradient_times_input_is_the_slps_logit_less_its_bias() {
+        let m = Model::from_safetensors(super::super::shipped::SLP).unwrap();
+        let x = image(&m, 6);
+        let Some(super::super::Layer::Linear { bias, .. }) = m.layers.get(1) else {
+            panic!("the slp's fc1")
+        };
+        for t in [1, 4] {
+            let gx = times_input(&m.input_gradient(&x, t, Of::Logit).unwrap(), &x);
+            let s: f64 = gx.iter().map(|&v| v as f64).sum();
+            let logit = value(&m, &x, t, Of::Logit);
+            assert!(
+                (s + bias.data()[t] as f64 - logit).abs() < 1e-4,
+                "{s} + bias vs {logit}"
+            );
         }
     }
 

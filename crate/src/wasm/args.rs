@@ -553,6 +553,9 @@ pub struct InputGradientOptions {
     /// `"logit"` (default), `"probability"` or `"loss"`.
     #[serde(default)]
     pub of: Option<Name>,
+    /// Gradient × input instead of the gradient (each value's share of a linear model's logit).
+    #[serde(default)]
+    pub times_input: Option<Flag>,
 }
 
 /// `model.gradCam(pixels, { layer, target })`: `layer` an activation index (as `forward.activation`).

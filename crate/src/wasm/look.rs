@@ -32,7 +32,8 @@ fn required<T: serde::de::DeserializeOwned>(opts: &JsValue, function: &str, exam
 }
 
 /// The gradient of class `target`'s logit (default), probability or loss with respect to the
-/// input (`Float32Array` of the input's size): `opts` = `{ target, of? }`.
+/// input (`Float32Array` of the input's size), or that gradient × the input (`timesInput`):
+/// `opts` = `{ target, of?, timesInput? }`.
 #[wasm_bindgen(js_name = modelInputGradient)]
 pub fn model_input_gradient(
     m: JsValue,
@@ -47,9 +48,15 @@ pub fn model_input_gradient(
             Some(n) => Of::from_name(&n.0)?,
             None => Of::Logit,
         };
+        let times = o.times_input.is_some_and(|f| f.0);
         with_model(&m, |l| {
             check_pixels(&l.model, &px)?;
-            Ok(l.model.input_gradient(&px, o.target.0, of)?)
+            let g = l.model.input_gradient(&px, o.target.0, of)?;
+            Ok(if times {
+                crate::nn::look::times_input(&g, &px)
+            } else {
+                g
+            })
         })
     })
 }
