@@ -99,7 +99,7 @@ export class Model {
   /** FGSM (`steps` 1, the default): clip(x + ε·sign(∂loss/∂x)); more steps: projected to within ε; a `target` makes it targeted. */
   adversarial(pixels: Float32Array, opts: { epsilon: number; label: number; steps?: number; target?: number | null }): { pixels: Float32Array; perturbation: Float32Array; probabilities: Float32Array; top: number };
   /** Gradient ascent on class `target`'s logit from a blank (or `seed`ed) start, with L2 and blur: `{ pixels }`. */
-  classImage(target: number, opts?: { steps?: number; l2?: number; blur?: number; seed?: number } | null): { pixels: Float32Array };
+  classImage(target: number, opts?: { steps?: number; l2?: number; blur?: number; seed?: number } | null, start?: Float32Array | null): { pixels: Float32Array };
   /** The drop in class `target`'s probability as a `patch` square (default 7) of `value` (default 0.5) slides with `stride` (default the patch). */
   occlusion(pixels: Float32Array, opts: { target: number; patch?: number; stride?: number; value?: number }): { map: Float32Array; h: number; w: number; base: number };
   /** The class probabilities on the fastest path (fused layers, no activation kept). */

@@ -160,8 +160,9 @@ export class Model extends Owned {
   /** FGSM (one step) or its projected iteration: `{ pixels, perturbation, probabilities, top }`
    *  (`opts` = `{ epsilon, label, steps?, target? }`; a target makes it targeted). */
   adversarial(pixels, opts) { return raw.modelAdversarial(Model.handle(this, 'this'), pixels, opts); }
-  /** The input that maximises class `target`'s logit: `{ pixels }` (`opts` = `{ steps?, l2?, blur?, seed? }`). */
-  classImage(target, opts) { return raw.modelClassImage(Model.handle(this, 'this'), target, opts); }
+  /** The input that maximises class `target`'s logit: `{ pixels }` (`opts` = `{ steps?, l2?, blur?, seed? }`);
+   *  `start` (an earlier result's pixels) continues the ascent, so a long one runs in short parts. */
+  classImage(target, opts, start) { return raw.modelClassImage(Model.handle(this, 'this'), target, opts, start); }
   /** Occlusion sensitivity: `{ map, h, w, base }`, class `target`'s probability minus its value
    *  with a `patch` square of `value` at each position (a correlation's windows). */
   occlusion(pixels, opts) { return raw.modelOcclusion(Model.handle(this, 'this'), pixels, opts); }

@@ -284,6 +284,23 @@ impl Model {
         blur: f32,
         seed: Option<u64>,
     ) -> Result<Vec<f32>> {
+        self.class_image_from(target, steps, l2, blur, seed, None)
+    }
+
+    /// [`Model::class_image`] continued from `start` (an earlier call's result), so a long
+    /// ascent can run in short parts.
+    pub fn class_image_from(
+        &self,
+        target: usize,
+        steps: usize,
+        l2: f32,
+        blur: f32,
+        seed: Option<u64>,
+        start: Option<&[f32]>,
+    ) -> Result<Vec<f32>> {
+        if let Some(x) = start {
+            super::check_input(self.input_shape(), x)?;
+        }
         self.check_target(target, "target")?;
         if steps == 0 || steps > MAX_STEPS {
             return Err(Error::param(
@@ -299,12 +316,13 @@ impl Model {
         }
         self.check_work(steps, "steps")?;
         let n = self.input_len();
-        let mut x = match seed {
-            Some(s) => {
+        let mut x = match (start, seed) {
+            (Some(x), _) => x.iter().map(|v| v.clamp(0.0, 1.0)).collect(),
+            (None, Some(s)) => {
                 let mut rng = Rng::new(s);
                 (0..n).map(|_| rng.uniform(0.0, 0.1)).collect()
             }
-            None => vec![0.0f32; n],
+            (None, None) => vec![0.0f32; n],
         };
         let rate = 0.05f32;
         let [c, h, w] = self.input_shape();
@@ -584,6 +602,21 @@ mod tests {
             let cos = dot / (nx.sqrt() * nt.sqrt());
             assert!(cos > 0.95, "digit {d}: cosine {cos}");
         }
+    }
+
+    /// A class image made in parts (each continuing from the last) is the one made at once.
+    #[test]
+    fn a_class_image_can_be_made_in_parts() {
+        let m = Preset::Cnn.init(2);
+        let whole = m.class_image(4, 12, 0.05, 0.0, None).unwrap();
+        let half = m.class_image(4, 6, 0.05, 0.0, None).unwrap();
+        let parts = m
+            .class_image_from(4, 6, 0.05, 0.0, None, Some(&half))
+            .unwrap();
+        assert_eq!(parts, whole);
+        assert!(m
+            .class_image_from(4, 6, 0.05, 0.0, None, Some(&[0.0; 10]))
+            .is_err());
     }
 
     /// Grad-CAM by hand: a conv layer of two channels, one whose mean gradient is positive.

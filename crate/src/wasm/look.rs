@@ -100,11 +100,22 @@ pub fn model_adversarial(m: JsValue, pixels: JsValue, opts: JsValue) -> Result<J
     })
 }
 
-/// The input that maximises class `target`'s logit: `{ pixels }`.
+/// The input that maximises class `target`'s logit: `{ pixels }`; `start` (an earlier result)
+/// continues an ascent, so a long one can run in short parts.
 #[wasm_bindgen(js_name = modelClassImage)]
-pub fn model_class_image(m: JsValue, target: JsValue, opts: JsValue) -> Result<JsValue, JsError> {
+pub fn model_class_image(
+    m: JsValue,
+    target: JsValue,
+    opts: JsValue,
+    start: JsValue,
+) -> Result<JsValue, JsError> {
     run(|| {
         let Whole(target) = arg("target", "classImage", &target)?;
+        let start = if start.is_undefined() || start.is_null() {
+            None
+        } else {
+            Some(read_pixels(&start)?)
+        };
         let o: ClassImageOptions = js::options(
             "opts",
             "classImage",
@@ -113,12 +124,16 @@ pub fn model_class_image(m: JsValue, target: JsValue, opts: JsValue) -> Result<J
         )?
         .unwrap_or_default();
         let pixels = with_model(&m, |l| {
-            Ok(l.model.class_image(
+            if let Some(s) = &start {
+                check_pixels(&l.model, s)?;
+            }
+            Ok(l.model.class_image_from(
                 target,
                 o.steps.map_or(100, |s| s.0),
                 o.l2.map_or(0.05, |v| v.0 as f32),
                 o.blur.map_or(0.3, |v| v.0 as f32),
                 o.seed.map(|s| s.0 as u64),
+                start.as_deref(),
             )?)
         })?;
         #[derive(Serialize)]

@@ -5,5 +5,6 @@ import { TransposeScene } from './transpose.js';
 import { DenseScene } from './dense.js';
 import { TemplatesScene } from './templates.js';
 import { TrainScene } from './train.js';
+import { LookScene } from './look.js';
 
-export const SCENES = [DrawScene, CorrelateScene, TransposeScene, DenseScene, TemplatesScene, TrainScene];
+export const SCENES = [DrawScene, CorrelateScene, TransposeScene, DenseScene, TemplatesScene, TrainScene, LookScene];

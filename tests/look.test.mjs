@@ -1,0 +1,76 @@
+// "Why this answer?" (issue 21): the gradient turned on the input, in Chromium at both widths:
+// a drawn digit gets its saliency, gradient × input, Grad-CAM and occlusion maps; picking a
+// class re-explains it; the ε slider makes an FGSM digit whose answer is wasm's; the class image
+// sits beside the slp's template; the link keeps the class and ε; no long main-thread task.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, screenshot, axeViolations } from './browser.mjs';
+import { skeletonStrokes, indexOf } from './draw-strokes.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** Non-zero values a map's canvas shows (its pixels not all the same colour). */
+const drawn = (page, sel) => page.$eval(`${sel} canvas`, (c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const first = d.slice(0, 4).join();
+  for (let i = 4; i < d.length; i += 4) if (d.slice(i, i + 4).join() !== first) return true;
+  return false;
+});
+
+for (const [label, viewport] of [['1280×800', { width: 1280, height: 800 }], ['375 px', { width: 375, height: 812 }]]) {
+  test(`look (${label}): the four maps, a picked class, ε, the class image; no long task`, async () => {
+    const { page, errors } = await openPage(browser, '#look', viewport);
+    await page.waitForSelector('#scene-look[data-warm]');
+    await page.evaluate(() => {
+      window.__long = 0;
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long = Math.max(window.__long, e.duration); }).observe({ type: 'longtask', buffered: false });
+    });
+    await page.click('#look-example');
+    await page.waitForFunction(() => document.querySelector('#look-answer')?.dataset.digit !== '');
+    await page.waitForFunction(() => document.querySelector('#look-occlusion')?.dataset.h);
+    for (const id of ['#look-saliency', '#look-gradx', '#look-gradcam', '#look-occlusion']) assert.ok(await drawn(page, id), `${id} is drawn`);
+    assert.equal(await page.getAttribute('#look-occlusion', 'data-h'), '8');
+    const read = await page.getAttribute('#look-answer', 'data-digit');
+    assert.equal(await page.getAttribute(`#look-class button[data-class="${read}"]`, 'aria-checked'), 'true');
+    // Why not 8?
+    await page.click('#look-class button[data-class="8"]');
+    assert.match(await page.textContent('#look-answer'), /explaining class 8/);
+    await page.waitForFunction(() => document.querySelector('#look-class-image')?.dataset.class === '8');
+    // ε: the adversarial answer is wasm's for that ε.
+    await page.waitForFunction(() => document.querySelector('#look-occlusion')?.dataset.class === '8');
+    await page.$eval('#look-eps', (e) => { e.value = '25'; e.dispatchEvent(new Event('input')); });
+    await page.waitForFunction(() => document.querySelector('#look-adv-pred')?.dataset.eps === '0.25');
+    const [shown, want] = await page.evaluate(async () => {
+      const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
+      const m = api.Model.load(new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer()));
+      const x = api.preprocess(document.querySelector('#look-pad').getContext('2d').getImageData(0, 0, 280, 280).data, 280, 280);
+      const top = Number(document.querySelector('#look-answer').dataset.digit);
+      const a = m.adversarial(x, { epsilon: 0.25, label: top, steps: 10 });
+      m.free();
+      return [Number(document.querySelector('#look-adv-pred').dataset.digit), a.top];
+    });
+    assert.equal(shown, want);
+    // The link keeps the class and ε.
+    await page.waitForFunction(() => /c=8/.test(location.hash) && /e=25/.test(location.hash));
+    assert.ok(await page.evaluate(() => window.__long) <= 50, `a main-thread task of ${await page.evaluate(() => window.__long)} ms`);
+    await screenshot(page, `look-${viewport.width}`);
+    assert.deepEqual(await axeViolations(page, '#scene-look'), []);
+    assert.deepEqual(errors, []);
+  });
+}
+
+test('look: Show me draws a 3, asks why not 8 and moves ε', async () => {
+  const { page, errors } = await openPage(browser, '#look', { width: 1280, height: 800 });
+  await page.waitForSelector('#look-class button');
+  await page.click('#look-showme');
+  for (let i = 0; i < 3; i++) {
+    await page.waitForFunction(() => document.querySelector('[data-showme="look"]')?.dataset.state === 'paused' || document.querySelector('[data-showme="look"]')?.dataset.state === 'done', null, { timeout: 20000 });
+    if (await page.getAttribute('[data-showme="look"]', 'data-state') === 'done') break;
+    await page.click('#look-showme-next');
+  }
+  assert.equal(await page.getAttribute('#look-class button[data-class="8"]', 'aria-checked'), 'true');
+  assert.equal(await page.inputValue('#look-eps'), '20');
+  assert.deepEqual(errors, []);
+});

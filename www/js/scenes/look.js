@@ -1,0 +1,315 @@
+// Scene "Why this answer?" (`#look`): the gradient turned on the input. For the digit drawn here
+// (shared with Draw and Templates) and any class: the saliency map (∂logit/∂input), gradient ×
+// input, Grad-CAM on a conv layer and the occlusion map side by side, each on the diverging
+// scale; an ε slider that makes the adversarial digit (FGSM) with its perturbation and the new
+// answer; and what the network thinks a digit looks like (its class image) beside the
+// single-layer perceptron's template. Every number comes from wasm (`model.inputGradient`,
+// `gradCam`, `occlusion`, `adversarial`, `classImage`); this file wires views to them.
+
+import { Scene, el } from './base.js';
+import { Pad, PAD_SIZE } from '../views/pad.js';
+import { Heatmap } from '../views/heatmap.js';
+import { ShowMe } from '../views/showme.js';
+import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
+import { custom, int, readLink, writeLink } from './schema.js';
+
+const SHOW_ME = {
+  idea: 'The backward pass that trains a network also runs to its input: the gradient says which pixels made it answer, and a few grey pixels along it change the answer.',
+  stops: [
+    { at: 'draw', caption: 'A 3 is drawn: red pixels raise the score of 3 (the saliency map), and Grad-CAM lights the strokes conv2 used.' },
+    { at: 'why-not', cls: 8, caption: 'Why not 8? The gradient of the 8\'s score: the gaps that an 8 would fill are red.' },
+    { at: 'adversarial', eps: 0.2, caption: 'ε = 0.2: ten small steps along the sign of the loss\'s gradient (iterated FGSM) add grey specks, and the network\'s confidence falls or its answer changes.' },
+  ],
+};
+
+/** The scene's settings as a link keeps them: the drawing, the class asked about, ε (in hundredths). */
+export const SCHEMA = [
+  custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit'),
+  int('c', 'Class', 0, 9, 3),
+  int('e', 'ε (hundredths)', 0, 30, 10),
+];
+
+export class LookScene extends Scene {
+  static id = 'look';
+
+  constructor(root, ctx) {
+    super(root, ctx);
+    this.version = -1;
+    this.cls = 3;
+    this.auto = true; // the class follows the answer until one is picked
+    this.eps = 0.1;
+    this.build();
+    this.ready = this.load();
+    this.shared.addEventListener('digit', () => { if (!this.root.hidden) { this.syncPad(); this.update(); } });
+  }
+
+  build() {
+    const r = this.root;
+    r.append(el('div.intro', {},
+      el('h2', { text: 'Why this answer?' }),
+      el('p', { text: 'Training moves the weights along the gradient of the loss. The same backward pass, run one layer further, gives the gradient with respect to the input: how each pixel pushes a class\'s score. Draw a digit, pick a class, and see what the network used.' })));
+    const host = el('div.look-showme.showme-host');
+    r.append(host);
+    this.showMe = new ShowMe(host, {
+      id: 'look',
+      idea: SHOW_ME.idea,
+      stops: SHOW_ME.stops.map((st) => ({ caption: st.caption, go: (run) => this.showMeTo(st, run) })),
+      scope: r,
+    });
+
+    const top = el('div.look-top');
+    r.append(top);
+    const padCard = el('div.card.look-pad');
+    const padWrap = el('div.tpl-padwrap');
+    this.pad = new Pad(padWrap, {
+      label: 'Drawing pad: draw a digit with the mouse, a finger or a pen',
+      onChange: () => { if (this.pad.live.size) this.update(this.digitOfPad()); },
+      onStrokeEnd: () => this.committed(),
+    });
+    this.pad.canvas.id = 'look-pad';
+    this.answer = el('p#look-answer.look-answer', { role: 'status', 'aria-live': 'polite', 'data-digit': '' });
+    padCard.append(el('h3', { text: 'Your digit' }), padWrap, el('div.buttons', {},
+      el('button#look-clear.secondary', { type: 'button', text: 'Clear', onclick: () => { this.pad.clear(false); this.share(); } }),
+      el('button#look-example.secondary', { type: 'button', text: 'Example', onclick: () => { this.pad.setPaths(example(3).map(snap)); this.share(); } })),
+      this.answer);
+    top.append(padCard);
+
+    const ask = el('div.card.look-maps');
+    this.classes = el('div#look-class.look-class', { role: 'radiogroup', 'aria-label': 'The class to explain' });
+    this.classBtns = Array.from({ length: 10 }, (_, d) => {
+      const b = el('button.secondary', { type: 'button', role: 'radio', 'data-class': String(d), text: String(d), 'aria-label': `class ${d}`, onclick: () => { this.auto = false; this.setClass(d); } });
+      this.classes.append(b);
+      return b;
+    });
+    this.classes.addEventListener('keydown', (e) => {
+      const d = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (!d) return;
+      e.preventDefault();
+      this.auto = false;
+      this.setClass((this.cls + d + 10) % 10);
+      this.classBtns[this.cls].focus();
+    });
+    this.markClass();
+    this.layerSel = el('select#look-layer', { 'aria-label': 'Layer for Grad-CAM', onchange: () => this.update() });
+    const fig = (id, title, caption) => {
+      const f = el(`figure#${id}.look-map`);
+      const map = new Heatmap(f, { label: title, signed: true, size: 140 });
+      const cap = el('figcaption', { text: caption });
+      f.append(el('h4', { text: title }), cap);
+      return { f, map, cap };
+    };
+    this.sal = fig('look-saliency', 'Saliency: ∂score / ∂pixel', 'red pixels raise the class\'s score, blue ones lower it');
+    this.gx = fig('look-gradx', 'Gradient × input', 'the same, where there is ink: what the drawn strokes contributed');
+    this.cam = fig('look-gradcam', 'Grad-CAM', 'the layer\'s channels, weighted by the mean gradient of each, summed and kept positive');
+    this.occ = fig('look-occlusion', 'Occlusion', 'how much the class\'s probability drops when a grey 7 × 7 patch covers each place (the patch slides with stride 3: a correlation)');
+    this.cam.f.insertBefore(el('label.field', {}, el('span', { text: 'layer ' }), this.layerSel), this.cam.cap);
+    ask.append(el('h3', {}, el('span', { text: 'Explain class ' }), this.classes),
+      el('div.look-row', {}, this.sal.f, this.gx.f, this.cam.f, this.occ.f));
+    top.append(ask);
+
+    const adv = el('section.card.look-adv', { 'aria-label': 'An adversarial digit' });
+    this.epsIn = el('input#look-eps', { type: 'range', min: '0', max: '30', step: '1', value: '10', 'aria-label': 'ε, the largest change of any pixel (hundredths)' });
+    this.epsIn.addEventListener('input', () => { this.eps = Number(this.epsIn.value) / 100; this.epsOut.textContent = this.eps.toFixed(2); this.updateAdversarial(); this.ctx.changed(); });
+    this.epsOut = el('output#look-eps-value', { text: '0.10' });
+    this.advMap = new Heatmap(adv, { label: 'The adversarial digit', signed: false, size: 140 });
+    this.pertMap = new Heatmap(adv, { label: 'Its perturbation', signed: true, size: 140 });
+    this.advPred = el('p#look-adv-pred.look-answer', { role: 'status', 'data-digit': '' });
+    adv.prepend(el('h3', { text: 'How little ink changes the answer' }),
+      el('p.small', { text: 'Every pixel moves by at most ε, in ten small steps along the sign of the gradient of the loss of the network\'s answer (FGSM, iterated and kept within ε), clipped to 0..1.' }),
+      el('label.field', {}, el('span', { text: 'ε ' }), this.epsIn, this.epsOut));
+    adv.append(this.advPred);
+    const thinks = el('section.card.look-class-image', { 'aria-label': 'What the network thinks a digit looks like' });
+    this.thinksTitle = el('h3', { text: 'What does it think a 3 looks like?' });
+    this.ciMap = new Heatmap(thinks, { label: 'The cnn\'s class image', signed: false, size: 140 });
+    this.tplMap = new Heatmap(thinks, { label: 'The slp\'s template', signed: true, size: 140 });
+    thinks.prepend(this.thinksTitle, el('p.small', { text: 'Left: the input that maximises the cnn\'s score for the class (gradient ascent from a blank image, kept smooth). Right: the single-layer perceptron\'s template for it, its weights, which for that model is exactly the direction its score grows fastest.' }));
+    this.ciNote = el('p#look-class-image.small', { 'data-class': '' });
+    thinks.append(this.ciNote);
+    r.append(el('div.look-bottom', {}, adv, thinks));
+  }
+
+  async load() {
+    const [cnn, slp] = await Promise.all([this.shared.model('cnn'), this.shared.model('slp')]);
+    this.model = cnn;
+    this.slp = slp;
+    this.layerSel.replaceChildren(...cnn.layers().map((l, i) => [l, i]).filter(([l, i]) => i > 0 && l.shape.length === 3)
+      .map(([l, i]) => el('option', { value: String(i), text: l.name })));
+    this.layerSel.value = String(cnn.layers().findIndex((l) => l.name === 'conv2'));
+    this.template = slp.weights('fc1');
+    await this.warmUp();
+  }
+
+  digitOfPad() {
+    return this.pad.empty ? null : this.api.preprocess(this.pad.pixels(), PAD_SIZE, PAD_SIZE) ?? null;
+  }
+
+  committed() {
+    if (this.pad.live.size) return;
+    this.pad.setPaths(this.pad.paths.map(snap));
+    this.share();
+  }
+
+  share() {
+    const x = this.digitOfPad();
+    this.shared.setDigit(x, x ? this.pad.paths : null);
+    this.version = this.shared.version;
+    this.auto = true;
+    this.update(x);
+    this.ctx.changed();
+  }
+
+  syncPad() {
+    if (this.shared.version === this.version) return;
+    this.version = this.shared.version;
+    if (this.shared.strokes) this.pad.setPaths(this.shared.strokes);
+    else if (!this.shared.digit) this.pad.clear(false);
+  }
+
+  /** The class buttons show the class explained (a radio group: one checked, one tab stop). */
+  markClass() {
+    this.classBtns.forEach((b, i) => {
+      b.setAttribute('aria-checked', String(i === this.cls));
+      b.classList.toggle('on', i === this.cls);
+      b.tabIndex = i === this.cls ? 0 : -1;
+    });
+  }
+
+  setClass(d) {
+    this.cls = d;
+    this.markClass();
+    this.update();
+    this.laterClassImage();
+    this.ctx.changed();
+  }
+
+  async update(x = this.shared.digit) {
+    await this.ready;
+    this.x = x;
+    const blank = new Float32Array(784);
+    if (!x) {
+      this.answer.textContent = 'Draw a digit (or press Example).';
+      this.answer.dataset.digit = '';
+      for (const m of [this.sal, this.gx, this.cam, this.occ]) m.map.update({ data: blank, h: 28, w: 28, scale: 1 });
+      this.advMap.update({ data: blank, h: 28, w: 28, scale: 1 });
+      this.pertMap.update({ data: blank, h: 28, w: 28, scale: 1 });
+      this.advPred.textContent = '';
+      return;
+    }
+    const p = this.model.predict(x);
+    let top = 0;
+    p.forEach((v, i) => { if (v > p[top]) top = i; });
+    if (this.auto && this.cls !== top) { this.cls = top; this.laterClassImage(); }
+    this.markClass();
+    this.answer.dataset.digit = String(top);
+    this.answer.textContent = `The cnn reads a ${top} (${(100 * p[top]).toFixed(0)}%); explaining class ${this.cls} (${(100 * p[this.cls]).toFixed(1)}%).`;
+    const c = this.cls;
+    this.sal.map.update({ data: this.model.inputGradient(x, { target: c }), h: 28, w: 28 });
+    this.gx.map.update({ data: this.model.inputGradient(x, { target: c, timesInput: true }), h: 28, w: 28 });
+    const cam = this.model.gradCam(x, { layer: Number(this.layerSel.value), target: c });
+    this.cam.map.update({ data: cam.upsampled, h: cam.inputH, w: cam.inputW });
+    this.cam.f.dataset.h = String(cam.h);
+    this.top = top;
+    // The occlusion map (64 forwards) and the adversarial digit in a task of their own.
+    clearTimeout(this.occTimer);
+    this.occTimer = setTimeout(() => {
+      if (this.x !== x) return;
+      const occ = this.model.occlusion(x, { target: c, patch: 7, stride: 3 });
+      this.occ.map.update({ data: occ.map, h: occ.h, w: occ.w });
+      this.occ.f.dataset.h = String(occ.h);
+      this.occ.f.dataset.class = String(c);
+      this.updateAdversarial();
+    }, 0);
+  }
+
+  /**
+   * A fresh wasm instance runs its baseline compiler's code (many times slower) until the
+   * optimised code arrives: the gradients are run on a blank input in small batches, yielding
+   * between them, before the scene's first answer (Draw does the same for its forward).
+   */
+  async warmUp() {
+    const blank = new Float32Array(784);
+    const t0 = performance.now();
+    let best = Infinity;
+    for (let i = 0; i < 60 && performance.now() - t0 < 4000; i++) {
+      const a = performance.now();
+      this.model.inputGradient(blank, { target: 0 });
+      this.model.predict(blank);
+      const ms = performance.now() - a;
+      best = Math.min(best, ms);
+      if (i >= 10 && ms < 2 * best) break;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    this.root.dataset.warm = '1';
+  }
+
+  updateAdversarial() {
+    if (!this.x) return;
+    const a = this.model.adversarial(this.x, { epsilon: this.eps, label: this.top, steps: 10 });
+    this.advMap.update({ data: a.pixels, h: 28, w: 28, scale: 1 });
+    this.pertMap.update({ data: a.perturbation, h: 28, w: 28, scale: Math.max(this.eps, 0.01) });
+    this.advPred.dataset.digit = String(a.top);
+    this.advPred.dataset.eps = this.eps.toFixed(2);
+    this.advPred.textContent = `With ε = ${this.eps.toFixed(2)} the cnn reads a ${a.top} (${(100 * a.probabilities[a.top]).toFixed(0)}%)${a.top === this.top ? ', still' : `, not the ${this.top} it read before`}.`;
+  }
+
+  /** The class image in a task of its own (60 steps of gradient ascent: ~20 ms for the cnn). */
+  laterClassImage() {
+    clearTimeout(this.ciTimer);
+    this.ciTimer = setTimeout(() => this.showClassImage(), 0);
+  }
+
+  async showClassImage() {
+    await this.ready;
+    const d = this.cls;
+    this.thinksTitle.textContent = `What does it think a ${d} looks like?`;
+    // 60 steps of ascent in parts of 10, each in a task of its own (a few ms each).
+    const ticket = (this.ciTicket = (this.ciTicket ?? 0) + 1);
+    let img = null;
+    for (let part = 0; part < 6; part++) {
+      if (part) await new Promise((r) => setTimeout(r, 0));
+      if (ticket !== this.ciTicket) return; // another class was asked for meanwhile
+      img = this.model.classImage(d, { steps: 10, l2: 0.05, blur: 0.3 }, img?.pixels);
+      this.ciMap.update({ data: img.pixels, h: 28, w: 28 });
+    }
+    this.tplMap.update({ data: this.template.data.subarray(d * 784, (d + 1) * 784), h: 28, w: 28 });
+    this.ciNote.dataset.class = String(d);
+    this.ciNote.textContent = `The cnn's ${d} (left) is built from the strokes its filters respond to; the perceptron's template (right) is one picture per class.`;
+  }
+
+  async showMeTo(st, run) {
+    await this.ready;
+    run.check();
+    if (st.at === 'draw') {
+      this.pad.setPaths(example(3).map(snap));
+      this.share();
+      this.layerSel.value = String(this.model.layers().findIndex((l) => l.name === 'conv2'));
+      await this.update();
+    } else if (st.at === 'why-not') {
+      this.auto = false;
+      this.setClass(st.cls);
+    } else if (st.at === 'adversarial') {
+      this.epsIn.value = String(Math.round(st.eps * 100));
+      this.epsIn.dispatchEvent(new Event('input'));
+    }
+    await run.wait(50);
+  }
+
+  getState() {
+    return writeLink(SCHEMA, { d: this.shared.strokes, c: this.auto ? null : this.cls, e: Math.round(this.eps * 100) === 10 ? null : Math.round(this.eps * 100) });
+  }
+
+  async setState(params) {
+    const { values, notes } = readLink(SCHEMA, params);
+    this.linkNotes(notes);
+    if (values.d) { this.pad.setPaths(values.d); this.shared.setDigit(this.digitOfPad(), values.d); this.version = this.shared.version; }
+    if (values.e !== undefined) { this.eps = values.e / 100; this.epsIn.value = String(values.e); this.epsOut.textContent = this.eps.toFixed(2); }
+    if (values.c !== undefined) { this.auto = false; this.setClass(values.c); }
+  }
+
+  async show() {
+    this.syncPad();
+    await this.update();
+    if (!this.shownOnce) { this.shownOnce = true; this.laterClassImage(); }
+    this.ctx.changed();
+  }
+}
