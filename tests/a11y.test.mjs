@@ -13,7 +13,7 @@ after(async () => { await browser?.close(); });
 const WIDTHS = [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 667 }]];
 const READY = {
   draw: '.layers .layer', correlate: '#corr-output .cs-cell', transpose: '#stage', dense: '#scene-dense .cs-panel',
-  templates: '#scene-templates canvas', train: '#scene-train button',
+  templates: '#scene-templates canvas', train: '#scene-train button', look: '#scene-look[data-warm]',
 };
 
 const report = (v) => v.map((x) => `${x.id} (${x.impact}): ${x.help} — ${x.nodes.slice(0, 4).join(' | ')}${x.nodes.length > 4 ? ` … ${x.nodes.length} nodes` : ''}`).join('\n');
