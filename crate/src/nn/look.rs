@@ -41,7 +41,7 @@ impl Of {
 type Gradients = (Vec<Tensor>, Vec<Option<Tensor>>, Vec<f32>);
 
 /// Most work one call may do, in multiply-adds (a few hundred milliseconds in a browser).
-pub const MAX_WORK: u64 = 2_000_000_000;
+pub const MAX_WORK: u64 = 500_000_000;
 /// Most steps of an iterated attack or a class image.
 pub const MAX_STEPS: usize = 1000;
 
