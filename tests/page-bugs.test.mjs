@@ -236,8 +236,10 @@ test('in the draw scene and the transposed conv the shown terms add up to the sh
       assert.equal(prods.reduce((a, p) => a + thousandths(p)[0], 0), thousandths(part)[0], `${layer} products`);
     }
   }
-  await page.goto(`${new URL(page.url()).origin}/#transpose?in=random&n=4&k=random&ks=3&s=2,2`);
-  await page.waitForSelector('#tr-eq-value');
+  // A hash change (the router's own path; page.goto of the same document with a new hash once
+  // waited 30 s for a navigation event under load in a full run).
+  await page.evaluate(() => { location.hash = '#transpose?in=random&n=4&k=random&ks=3&s=2,2'; });
+  await page.waitForSelector('#tr-eq-value', { timeout: 60000 });
   for (let step = 0; step < 10; step++) {
     const text = await page.textContent('#tr-eq-sum');
     const m = text.match(/flipped kernel = (.*) = (\S+), what/);
