@@ -374,6 +374,8 @@ impl LayerSpec {
 impl Spec {
     /// Parses the JSON of a spec; a mistake names where it is (`layers[2].kernelSize: …`).
     pub fn from_json(json: &str) -> Result<Spec> {
+        let dropped = drop_identities(json);
+        let json = dropped.as_deref().unwrap_or(json);
         let de = &mut serde_json::Deserializer::from_str(json);
         let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -479,6 +481,51 @@ impl Spec {
     }
 }
 
+/// Layers that do nothing at inference, as PyTorch models often hold them: PyTorch's module
+/// names, dropped from a spec (the adds' `from` renumbered: an add of a dropped layer's output
+/// adds its input, the same values).
+pub const DROPPED_KINDS: [&str; 5] = [
+    "dropout",
+    "dropout2d",
+    "identity",
+    "alphadropout",
+    "featurealphadropout",
+];
+
+/// The spec's JSON without its [`DROPPED_KINDS`] layers, or `None` when it has none (or is not
+/// an object with a list of layers: the parser then says what is wrong).
+fn drop_identities(json: &str) -> Option<String> {
+    let mut v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let layers = v.get_mut("layers")?.as_array_mut()?;
+    let dropped: Vec<usize> = layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.get("kind")
+                .and_then(|k| k.as_str())
+                .is_some_and(|k| DROPPED_KINDS.contains(&k))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if dropped.is_empty() {
+        return None;
+    }
+    let mut kept = Vec::with_capacity(layers.len());
+    for (i, mut l) in std::mem::take(layers).into_iter().enumerate() {
+        if dropped.contains(&i) {
+            continue;
+        }
+        if let Some(from) = l.get("from").and_then(|f| f.as_u64()) {
+            // Activation `from` is layer `from − 1`'s output: fewer layers come before it.
+            let before = dropped.iter().filter(|&&d| (d as u64) < from).count() as u64;
+            l["from"] = serde_json::Value::from(from - before);
+        }
+        kept.push(l);
+    }
+    *layers = kept;
+    Some(v.to_string())
+}
+
 /// serde reads a tagged layer as a whole, so its errors stop at `layers[i]`: this finds the
 /// field of that layer whose value does not parse, to name it (`layers[i].kernelSize`).
 fn field_at(json: &str, path: &str) -> Option<String> {
@@ -565,6 +612,26 @@ mod tests {
         assert_eq!(s.layers[5].given_name(), Some("bn"));
         let back = Spec::from_json(&s.to_json()).unwrap();
         assert_eq!(back, s);
+    }
+
+    /// Dropout and identity layers do nothing at inference: dropped, the adds renumbered.
+    #[test]
+    fn dropout_and_identity_are_dropped() {
+        let s = Spec::from_json(
+            r#"{"input":[1,8,8],"layers":[{"kind":"relu"},{"kind":"dropout"},{"kind":"tanh"},{"kind":"identity"},{"kind":"add","from":2},{"kind":"add","from":4}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.layers,
+            [
+                LayerSpec::Relu,
+                LayerSpec::Tanh,
+                LayerSpec::Add { from: 1 },
+                LayerSpec::Add { from: 2 }
+            ]
+        );
+        let plain = Spec::from_json(r#"{"input":[1,8,8],"layers":[{"kind":"relu"}]}"#).unwrap();
+        assert_eq!(plain.layers, [LayerSpec::Relu]);
     }
 
     #[test]
