@@ -303,11 +303,15 @@ pub fn prepare_input(
     [c, h, w]: [usize; 3],
     image: bool,
 ) -> Result<Option<Vec<f32>>> {
-    if !(c == 1 || c == 3) || h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+    let (lo, hi) = crate::nn::spec::INPUT_SIDE;
+    if !crate::nn::spec::INPUT_CHANNELS.contains(&c)
+        || !(lo..=hi).contains(&h)
+        || !(lo..=hi).contains(&w)
+    {
         return Err(Error::param(
             "shape",
             [c, h, w],
-            "must be [1 or 3, height, width] of a model's input",
+            format!("must be a model's input: [1 or 3, height, width], each side {lo} to {hi}"),
         ));
     }
     if !image {
@@ -398,8 +402,8 @@ mod input_tests {
         for p in red.chunks_exact_mut(4) {
             p.copy_from_slice(&[255, 0, 0, 255]);
         }
-        let img = prepare_input(&red, 8, 8, [3, 4, 4], true).unwrap().unwrap();
-        assert!(img[..16].iter().all(|&v| v == 1.0) && img[16..].iter().all(|&v| v == 0.0));
+        let img = prepare_input(&red, 8, 8, [3, 8, 8], true).unwrap().unwrap();
+        assert!(img[..64].iter().all(|&v| v == 1.0) && img[64..].iter().all(|&v| v == 0.0));
         let e = prepare_input(&red, 8, 8, [2, 4, 4], true)
             .unwrap_err()
             .to_string();

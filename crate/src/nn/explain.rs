@@ -562,6 +562,8 @@ pub fn explain(
         Layer::Softmax | Layer::LogSoftmax => {
             // Over the vector, or over the channels at (y, x) of an image.
             let image = model.shapes()[layer - 1].len() == 3;
+            // `pick`: the cell's own score among `inputs`.
+            e.pick = Some(if image { channel } else { out });
             let (scores, me): (Vec<f32>, f32) = if image {
                 let plane = h_in * w_in;
                 let at = y * w_in + x;
@@ -852,6 +854,21 @@ mod tests {
                     let units = |t: f64| (t * 1000.0).round() as i64;
                     let terms: i64 = e.shown.terms.iter().map(|&t| units(t)).sum();
                     assert_eq!(terms, units(e.shown.total));
+                    if e.kind == "softmax" || e.kind == "logsoftmax" {
+                        // `pick` names the cell's own score: the sum follows from it.
+                        let s = e.inputs[e.pick.unwrap()] as f64;
+                        let m = e
+                            .inputs
+                            .iter()
+                            .fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+                        let z: f64 = e.inputs.iter().map(|&v| (v as f64 - m).exp()).sum();
+                        let want = if e.kind == "softmax" {
+                            (s - m).exp() / z
+                        } else {
+                            s - m - z.ln()
+                        };
+                        assert!((want - e.sum as f64).abs() < 1e-5, "{} pick", e.name);
+                    }
                     if e.kind == "conv2d" || e.kind == "convtranspose2d" {
                         let taps = e.window[0] * e.window[1];
                         for (j, t) in e.shown.terms.iter().take(e.channels.len()).enumerate() {

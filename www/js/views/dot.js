@@ -356,7 +356,7 @@ const RENDER = {
 
   softmax(e, node, head) {
     head.append(el('span.formula', { text: 'e^score / Σ e^scores (the wasm softmax)' }));
-    node.append(el('p.total', { text: `score ${f3(e.inputs[e.x])} of ${e.inputs.length} → probability ` }, el('strong.sum', { text: f3(e.sum) })));
+    node.append(el('p.total', { text: `score ${f3(e.inputs[e.pick ?? e.x])} of ${e.inputs.length} → probability ` }, el('strong.sum', { text: f3(e.sum) })));
   },
 
   // The adjoint of a conv: the input cells that land on this output cell (∅ = an inserted
@@ -416,7 +416,7 @@ const RENDER = {
 
   logsoftmax(e, node, head) {
     head.append(el('span.formula', { text: 'score − log Σ e^scores (the wasm log softmax)' }));
-    node.append(el('p.total', { text: `log probability of ${e.inputs.length} scores → ` }, el('strong.sum', { text: f3(e.sum) })));
+    node.append(el('p.total', { text: `score ${f3(e.inputs[e.pick ?? e.x])} of ${e.inputs.length} → log probability ` }, el('strong.sum', { text: f3(e.sum) })));
   },
 
   other(e, node) {
