@@ -115,6 +115,10 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   freedDs.free();
   const trainers = { slp: new api.Trainer(ds, { model: 'slp', batch: 4 }), cnn: new api.Trainer(ds, { model: 'cnn', batch: 2 }) };
   const tr2 = new api.Trainer(ds, { model: 'slp', batch: 3 });
+  // A trainer that keeps its history (moments to look at and rewind to).
+  const hist = new api.Trainer(ds, { model: 'slp', batch: 4, history: true });
+  hist.run(ds, 3);
+  const NOT_AT = [...NOT_WHOLE.filter((v) => v != null), 1e6];
   const freedTr = new api.Trainer(ds, { model: 'slp' });
   freedTr.free();
   const BAD_HANDLE = [...BAD_TENSOR, x, model];
@@ -124,7 +128,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     // (null and undefined leave an optional setting at its default)
     model: [...BAD_NAME, 'resnet'], optimizer: [...BAD_NAME.filter((v) => v != null), 'lbfgs'],
     lr: [NaN, 0, -1, 11, Infinity, -Infinity, 'x', {}, true, [0.1]], batch: [...NOT_WHOLE, 0, 60001], augment: BAD_FLAG,
-    init: [...BAD_NAME.filter((v) => v != null), 'ones'], seed: NOT_WHOLE,
+    init: [...BAD_NAME.filter((v) => v != null), 'ones'], seed: NOT_WHOLE, history: BAD_FLAG,
   };
   // Designs for Model.fromSpec / specInfo: every kind between them, and designs that parse but
   // do not fit (specInfo answers those with an error entry; fromSpec throws).
@@ -217,11 +221,13 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'trainer.gradients': { call: (t, d, k, n) => { const g = api.Trainer.prototype.gradients.call(t, d, k, n); t.apply([oneShard(g)]); return g; }, args: () => [trainers[pick(['slp', 'cnn'])], ds, 0, 1], bad: [BAD_TR, [...BAD_DS, ds2], [...NOT_WHOLE, 1, 5], [...NOT_WHOLE, 0, 65]], check: (r) => r instanceof Float32Array && r[0] >= 1 },
     'trainer.apply': { call: (grads) => { const g = tr2.gradients(ds, 0, 1); try { return tr2.apply(grads === 'valid' ? [g] : typeof grads === 'function' ? grads(g) : grads); } catch (e) { tr2.apply([g]); throw e; } }, args: () => ['valid'], bad: [[5, 'x', {}, [], null, undefined, [new Float32Array(3)], [new Float64Array(7853)], [5], [undefined], arrProxy, proxy, revoked, new Array(65).fill(new Float32Array(7853)), (g) => [g, g], (g) => [g.slice(0, 100)], (g) => [gradsOf(g, NaN)], (g) => [gradsOf(g, 2.5)], (g) => [gradsOf(g, 9)]]], check: (r) => r.steps >= 1 },
     'trainer.evaluate': { call: (t, d, n) => api.Trainer.prototype.evaluate.call(t, d, n), args: () => [trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0]], check: (r) => r.accuracy >= 0 && r.accuracy <= 1 },
-    'trainer.explain': { call: (t, d, i) => api.Trainer.prototype.explain.call(t, d, i), args: () => [trainers[pick(['slp', 'cnn'])], ds, int(0, NS - 1)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, NS]], check: (r) => r.dlogits.length === 10 && (r.dense || r.conv) },
-    'trainer.hardest': { call: (t, d, n) => api.Trainer.prototype.hardest.call(t, d, n), args: () => [trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0, 10001]], check: (r) => r.index >= 0 && r.index < r.count && r.wrong <= r.count && r.loss >= 0 && r.label >= 0 && r.label <= 9 && r.predicted >= 0 && r.predicted <= 9 },
+    'trainer.explain': { call: (t, d, i, at) => api.Trainer.prototype.explain.call(t, d, i, at), args: () => pick([[trainers[pick(['slp', 'cnn'])], ds, int(0, NS - 1)], [hist, ds, int(0, NS - 1), pick([undefined, null, 0, hist.history().moments.length - 1])]]), bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, NS], NOT_AT], check: (r) => r.dlogits.length === 10 && (r.dense || r.conv) },
+    'trainer.hardest': { call: (t, d, n, at) => api.Trainer.prototype.hardest.call(t, d, n, at), args: () => pick([[trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], [hist, ds, int(1, 30), pick([undefined, 0])]]), bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0, 10001], NOT_AT], check: (r) => r.index >= 0 && r.index < r.count && r.wrong <= r.count && r.loss >= 0 && r.label >= 0 && r.label <= 9 && r.predicted >= 0 && r.predicted <= 9 },
     'Trainer.check': { call: (o, n) => api.Trainer.check(o, n), args: () => [{ model: pick(['slp', 'mlp', 'cnn']), lr: 0.05, batch: int(1, 8), optimizer: pick(['sgd', 'momentum', 'adam']), init: pick(['zeros', 'seeded']) }, int(8, 60000)], bad: [[...BAD_OPTS, undefined, null, opt(trainerFields)], NOT_WHOLE], check: (r) => r === undefined },
     modelFileProblem: { call: api.modelFileProblem, args: () => [pick([modelBytes, new TextEncoder().encode('hello, a text file'), Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 1]), modelBytes.slice(0, 100)])], bad: [BAD_U8.filter((v) => v !== undefined && v !== null)], check: (r) => r === undefined || /^this /.test(r) },
-    'trainer.weights': { call: (t, nm) => api.Trainer.prototype.weights.call(t, nm), args: () => [trainers.slp, 'fc1'], bad: [BAD_TR, BAD_NAME], check: (r) => r.data.length === 7840 },
+    'trainer.weights': { call: (t, nm, at) => api.Trainer.prototype.weights.call(t, nm, at), args: () => pick([[trainers.slp, 'fc1'], [hist, 'fc1', pick([undefined, null, 0, 1])]]), bad: [BAD_TR, BAD_NAME, NOT_AT], check: (r) => r.data.length === 7840 && r.grad.length === 7840 && r.scale > 0 && r.gradScale > 0 },
+    'trainer.history': { call: (t) => api.Trainer.prototype.history.call(t), args: () => [pick([trainers.slp, hist])], bad: [BAD_TR], check: (r) => Array.isArray(r.moments) && (r.moments.length > 0) === !r.off },
+    'trainer.rewind': { call: (t, at) => { const r = api.Trainer.prototype.rewind.call(t, at); hist.run(ds, 2); return r; }, args: () => [hist, pick([0, 1])], bad: [[...BAD_TR, trainers.slp], NOT_AT], check: (r) => r.steps <= 1 },
     'trainer.status': { call: (t) => api.Trainer.prototype.status.call(t), args: () => [trainers.cnn], bad: [BAD_TR], check: (r) => r.model === 'cnn' },
     'trainer.save': { call: (t) => api.Trainer.prototype.save.call(t), args: () => [trainers.slp], bad: [BAD_TR], check: (r) => { const mm = api.Model.load(r); const a = mm.arch; mm.free(); return a === 'slp'; } },
     'trainer.free': { own: true, call: (t) => api.Trainer.prototype.free.call(t), args: () => [new api.Trainer(ds, { model: 'slp' })], bad: [BAD_TR.filter((v) => v !== undefined && v !== null && v !== freedTr)], check: () => true },

@@ -129,7 +129,7 @@ test('train: Reset and a model change clear every figure of the last run (no "90
   await page.selectOption('#train-model', 'mlp');
   const m = await waitFor(page, (x) => x.samples === '0');
   assert.doesNotMatch(m.text, /on all 10,000/, `after a model change: ${m.text}`);
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 32);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 32);
   assert.ok((await points()).every((n) => n <= 1), `curves after a model change: ${await points()}`);
   assert.equal((await look(page, '#train-use')).ariaDisabled, 'true', 'nothing trained yet: Use is disabled again');
   assert.deepEqual(errors, [], 'console errors');

@@ -39,7 +39,7 @@ test('train: the slp from zeros passes 90% on the test subset within two epochs;
   assert.ok(Number(s.testSamples) <= 120000, `90% reached after ${s.testSamples} samples (two epochs are 120,000)`);
   assert.ok(requests.some((p) => p.endsWith('/data/mnist/train-images-idx3-ubyte.gz')), 'MNIST comes from the origin');
   assert.ok(Number(s.samplesPerS) > 0);
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 10);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 10);
   await screenshot(page, 'train-desktop');
   await page.click('#train-pause');
   await page.waitForTimeout(500);
@@ -98,7 +98,7 @@ test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the
   const diff = Number(await page.getAttribute('#train-adjoint', 'data-diff'));
   assert.ok(diff >= 0 && diff < 1e-4, `adjoint differs by ${diff}`);
   assert.equal(await page.locator('.onestep-dx canvas').count(), 16);
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 8 + 128);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 8 + 128);
   await screenshot(page, 'train-cnn');
   // Draw runs the trained cnn once asked to.
   await page.click('#train-use');
@@ -180,7 +180,7 @@ test('train: phone width', async () => {
   const { page, context, errors } = await openPage(browser, '#train?m=slp&w=1', { width: 375, height: 812 });
   await page.click('#train-step');
   await waitFor(page, (x) => Number(x.samples) === 64);
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 10);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 10);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page overflows by ${overflow} px`);
   await screenshot(page, 'train-phone');

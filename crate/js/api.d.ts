@@ -89,7 +89,15 @@ export class Model {
   layers(): LayerInfo[];
   /** The model as an `nn.Sequential`, one layer a line (`# conv1` after each: the page's names). */
   pytorchCode(): PytorchCode;
-  weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
+  /**
+   * A layer's weights now or at kept moment `at`; `scale`: its colour scale (99th percentile of
+   * |w|); the first weighted layer also has its gradient of the batch before (`grad`).
+   */
+  weights(name: string, at?: number | null): { data: Float32Array; shape: number[]; bias: Float32Array; scale: number; grad?: Float32Array; gradScale?: number };
+  /** The run's kept moments (a trainer made with `{ history: true }`). */
+  history(): TrainHistory;
+  /** Goes back to kept moment `at` and trains on from there (the optimiser's state starts again). */
+  rewind(at: number): TrainStatus;
   /** One input of `inputShape` (C·H·W values). */
   forward(pixels: Float32Array): Forward;
   /** ∂(class `target`'s logit | probability | cross-entropy loss)/∂input, the input's size. */
@@ -259,6 +267,21 @@ export interface TrainerSettings {
   augment?: boolean;
   init?: 'zeros' | 'seeded';
   seed?: number;
+  /** Keep the run's history (evenly spaced moments, at most 32 MB), so it can be rewound. */
+  history?: boolean;
+}
+/** A kept moment of a training run. */
+export interface TrainMoment { steps: number; samples: number; epoch: number; done: number; batchLoss?: number; batchAccuracy?: number }
+/** The kept moments of a run (`Trainer.history()`). */
+export interface TrainHistory {
+  moments: TrainMoment[];
+  /** Steps between kept moments now (it doubles as the run grows). */
+  every: number;
+  /** Most moments kept, and the bytes each takes. */
+  cap: number;
+  bytesEach: number;
+  /** Why none is kept, if so. */
+  off?: string;
 }
 export interface TrainStatus {
   model: string; optimizer: string; batch: number; epoch: number; done: number; perEpoch: number;
@@ -280,9 +303,10 @@ export class Trainer {
   gradients(dataset: Dataset, shard: number, shards: number): Float32Array;
   apply(grads: Float32Array[]): TrainStatus;
   evaluate(dataset: Dataset, count: number): { loss: number; accuracy: number; count: number };
-  explain(dataset: Dataset, index: number): StepExplain;
+  /** One step slowed down for image `index`; with `at`, by the weights of kept moment `at`. */
+  explain(dataset: Dataset, index: number, at?: number | null): StepExplain;
   /** The highest-loss image among the first `count` (1..10000) of `dataset`. */
-  hardest(dataset: Dataset, count: number): { index: number; loss: number; label: number; predicted: number; count: number; wrong: number };
+  hardest(dataset: Dataset, count: number, at?: number | null): { index: number; loss: number; label: number; predicted: number; count: number; wrong: number };
   /** Each class template's cosine with the class's mean image in `dataset`, plain and centred (slp, mlp). */
   templateCosines(dataset: Dataset): { plain: number[]; centred: number[]; least: number; leastClass: number };
   /** Throws the message `new Trainer` would for these settings and a dataset of `length` images. */

@@ -266,13 +266,16 @@ export class Trainer extends Owned {
   apply(grads) { return raw.trainerApply(Trainer.handle(this, 'this'), grads); }
   /** `{ loss, accuracy, count }` on the first `count` images of `dataset`. */
   evaluate(dataset, count) { return raw.trainerEvaluate(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
-  /** One training step slowed down, for image `index` of `dataset` (changes nothing). */
-  explain(dataset, index) { return raw.trainerExplain(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), index); }
+  /**
+   * One training step slowed down, for image `index` of `dataset` (changes nothing); with
+   * `at`, by the weights of kept moment `at` (see `history`).
+   */
+  explain(dataset, index, at) { return raw.trainerExplain(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), index, at); }
   /**
    * The image the model gets most wrong (highest loss) among the first `count` of `dataset`:
    * `{ index, loss, label, predicted, count, wrong }`.
    */
-  hardest(dataset, count) { return raw.trainerHardest(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count); }
+  hardest(dataset, count, at) { return raw.trainerHardest(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), count, at); }
   /**
    * How much the class templates look like the digits: `{ plain, centred, least, leastClass }`,
    * each class's cosine with its mean image in `dataset` (dense models only).
@@ -280,8 +283,20 @@ export class Trainer extends Owned {
   templateCosines(dataset) { return raw.trainerTemplateCosines(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset')); }
   /** Throws what `new Trainer` would say of `settings` for a dataset of `length` images. */
   static check(settings, length) { raw.trainerCheck(settings, length); }
-  /** `{ data, shape, bias }` of a parameterised layer (a copy). */
-  weights(name) { return raw.trainerWeights(Trainer.handle(this, 'this'), name); }
+  /**
+   * `{ data, shape, bias, scale }` of a parameterised layer (a copy), now or at kept moment
+   * `at`; the first one with weights also has `grad` and `gradScale`: its gradient of the batch
+   * before.
+   */
+  weights(name, at) { return raw.trainerWeights(Trainer.handle(this, 'this'), name, at); }
+  /**
+   * The run's kept moments (made with `{ history: true }`): `{ moments: [{ steps, samples,
+   * epoch, done, batchLoss, batchAccuracy }], every, cap, bytesEach, off }`, evenly spaced,
+   * thinned as the run grows.
+   */
+  history() { return raw.trainerHistory(Trainer.handle(this, 'this')); }
+  /** Goes back to kept moment `at` and trains on from there; returns the status. */
+  rewind(at) { return raw.trainerRewind(Trainer.handle(this, 'this'), at); }
   /** The model as a safetensors file (`Uint8Array`) that `Model.load` and PyTorch read. */
   save() { return raw.trainerSave(Trainer.handle(this, 'this')); }
   free() { Owned.release(this, 'Trainer'); }

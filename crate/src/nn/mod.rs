@@ -13,6 +13,7 @@
 //! Everything is pure Rust and compiles to wasm.
 
 pub mod explain;
+pub mod history;
 pub mod infer;
 pub mod io;
 pub mod layers;

@@ -9,6 +9,9 @@
 //! generator seeded by (seed, epoch, sample), so a sample is distorted the same way whichever
 //! worker takes it.
 
+use std::borrow::Cow;
+
+use super::history::{self, History, Moment};
 use super::spec::Spec;
 use super::{argmax, layers, Adam, Grads, Model, Optimizer, Preset, Sgd};
 use crate::error::{Error, Result};
@@ -329,6 +332,10 @@ pub struct Trainer {
     epoch_loss: f64,
     epoch_correct: usize,
     epoch_seen: usize,
+    /// The first weighted layer's weight gradient of the last batch (none before the first).
+    last_grad: Option<Tensor>,
+    /// The kept moments of the run, when asked for (`keep_history`).
+    history: Option<History>,
 }
 
 /// Whether `model` can learn MNIST here: 1×28×28 input, ten classes out.
@@ -396,6 +403,8 @@ impl Trainer {
             epoch_loss: 0.0,
             epoch_correct: 0,
             epoch_seen: 0,
+            last_grad: None,
+            history: None,
         };
         t.shuffle();
         Ok(t)
@@ -587,6 +596,8 @@ impl Trainer {
         self.lr = self.lr_at(self.steps);
         self.opt.set_lr(self.lr);
         self.opt.step(self.model.params_mut(), &mean);
+        // The first weighted layer's gradient stays for the page (moved, not copied).
+        self.last_grad = mean.into_iter().next().map(|(w, _)| w);
         let loss_sum: f64 = shards.iter().map(|s| s.loss_sum).sum();
         let correct: usize = shards.iter().map(|s| s.correct).sum();
         self.batch_loss = (loss_sum / total as f64) as f32;
@@ -596,6 +607,97 @@ impl Trainer {
         self.epoch_seen += total;
         self.samples += total as u64;
         self.steps += 1;
+        self.remember();
+        Ok(self.status())
+    }
+
+    /// Keeps this moment in the history, when one is kept and the moment is due.
+    fn remember(&mut self) {
+        if let Some(h) = &mut self.history {
+            h.record(
+                &mut self.model,
+                self.last_grad.as_ref().map(|g| g.data()),
+                self.steps,
+                self.samples,
+                (self.epoch, self.pos),
+                (self.batch_loss, self.batch_accuracy),
+            );
+        }
+    }
+
+    /// From now on keeps the run's history (see `nn::history`): this moment first.
+    pub fn keep_history(&mut self) {
+        if self.history.is_none() {
+            self.history = Some(History::for_model(&self.model));
+            self.remember();
+        }
+    }
+
+    /// The run's kept moments (`None`: not kept, see `keep_history`).
+    pub fn history(&self) -> Option<&History> {
+        self.history.as_ref()
+    }
+
+    fn moment(&self, at: usize) -> Result<&Moment> {
+        match &self.history {
+            Some(h) => h.get(at),
+            None => Err(Error::param(
+                "at",
+                at,
+                "names no moment: this trainer keeps no history (make it with { history: true })",
+            )),
+        }
+    }
+
+    /// The model at kept moment `at`, or now (`None`).
+    pub fn model_at(&self, at: Option<usize>) -> Result<Cow<'_, Model>> {
+        match at {
+            None => Ok(Cow::Borrowed(&self.model)),
+            Some(at) => Ok(Cow::Owned(self.moment(at)?.model(&self.model)?)),
+        }
+    }
+
+    /// The first weighted layer's weight gradient of the batch before moment `at` (or the
+    /// last batch): zeros before any training.
+    pub fn first_grad_at(&self, at: Option<usize>) -> Result<Vec<f32>> {
+        match at {
+            Some(at) => Ok(self.moment(at)?.grad().to_vec()),
+            None => Ok(match &self.last_grad {
+                Some(g) => g.data().to_vec(),
+                None => vec![0.0; history::first_weighted(&self.model).map_or(0, |f| f.2)],
+            }),
+        }
+    }
+
+    /// Goes back to kept moment `at` and trains on from there: its weights, its place in the
+    /// data (the same batches follow, so plain SGD retraces the run exactly), the moments
+    /// after it dropped. The optimiser's running state (momentum, Adam's averages) starts
+    /// again: it is not kept.
+    pub fn rewind(&mut self, at: usize) -> Result<Status> {
+        let m = self.moment(at)?.clone();
+        history::set_params(&mut self.model, m.params())?;
+        self.steps = m.steps;
+        self.samples = m.samples;
+        self.epoch = m.epoch;
+        self.pos = m.done;
+        self.shuffle();
+        self.batch_loss = m.batch_loss;
+        self.batch_accuracy = m.batch_accuracy;
+        (self.epoch_loss, self.epoch_correct, self.epoch_seen) = (0.0, 0, 0);
+        self.last_grad = if m.steps == 0 {
+            None
+        } else {
+            let (_, _, n) =
+                history::first_weighted(&self.model).expect("a trainable model has weights");
+            let shape = self.model.params_mut()[0].0.shape().to_vec();
+            debug_assert_eq!(shape.iter().product::<usize>(), n);
+            Some(Tensor::new(m.grad().to_vec(), &shape)?)
+        };
+        self.lr = self.lr_at(self.steps);
+        self.opt = self.settings.optimizer.build(self.lr);
+        if let Some(h) = &mut self.history {
+            h.truncate_after(at);
+        }
         Ok(self.status())
     }
 
@@ -882,5 +984,72 @@ mod tests {
         assert!(ShardGrads::from_flat(&m, &v).is_err());
         v[2] = 1.0;
         assert_eq!(ShardGrads::from_flat(&m, &v).unwrap().count, 2);
+    }
+
+    /// A rewound run retraces itself: plain SGD from moment k gives, step for step, the
+    /// weights the run first had (same batches, same augmentation), and the moments after k
+    /// are dropped.
+    #[test]
+    fn a_rewound_run_retraces_itself() {
+        let data = toy(300, 5);
+        let mut s = Settings::for_page(Preset::Slp);
+        s.batch = 16;
+        s.optimizer = OptimizerKind::Sgd;
+        s.augment = Some(Augment {
+            prob: 0.8,
+            ..Augment::default()
+        });
+        let mut t = Trainer::new(s, data.len()).unwrap();
+        t.keep_history();
+        let mut weights = vec![t.model.clone()];
+        let mut statuses = vec![t.status()];
+        for _ in 0..40 {
+            statuses.push(t.step(&data).unwrap());
+            weights.push(t.model.clone());
+        }
+        let end = t.status();
+        let h = t.history().unwrap();
+        assert_eq!(h.moments().len(), 41, "every step is kept while few");
+        let k = 23;
+        assert!(*t.model_at(Some(k)).unwrap() == weights[k]);
+        assert!(*t.model_at(None).unwrap() == weights[40]);
+        let g = t.first_grad_at(Some(k)).unwrap();
+        assert!(
+            g.iter().any(|&v| v != 0.0),
+            "the gradient of the batch before moment {k}"
+        );
+        assert_eq!(t.first_grad_at(Some(0)).unwrap(), vec![0.0; 7840]);
+        let st = t.rewind(k).unwrap();
+        let then = statuses[k];
+        assert_eq!(
+            (st.steps, st.samples, st.epoch, st.done),
+            (then.steps, then.samples, then.epoch, then.done)
+        );
+        assert_eq!(st.batch_loss, then.batch_loss);
+        assert!(t.model == weights[k]);
+        assert_eq!(
+            t.first_grad_at(None).unwrap(),
+            g,
+            "the last batch's gradient is the moment's"
+        );
+        assert_eq!(
+            t.history().unwrap().moments().len(),
+            k + 1,
+            "the moments after it go"
+        );
+        for (i, w) in weights.iter().enumerate().skip(k + 1) {
+            t.step(&data).unwrap();
+            assert!(&t.model == w, "step {i} differs from the first run");
+        }
+        let again = t.status();
+        assert_eq!(
+            (again.steps, again.samples, again.epoch, again.done),
+            (end.steps, end.samples, end.epoch, end.done)
+        );
+        assert!(t.rewind(99).unwrap_err().to_string().contains("0..40"));
+        let mut plain = Trainer::new(Settings::for_page(Preset::Slp), data.len()).unwrap();
+        plain.step(&data).unwrap();
+        let e = plain.rewind(0).unwrap_err().to_string();
+        assert!(e.contains("keeps no history"), "{e}");
     }
 }

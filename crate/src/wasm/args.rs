@@ -624,6 +624,9 @@ pub struct TrainerOptions {
     pub init: Option<Name>,
     #[serde(default)]
     pub seed: Option<Whole>,
+    /// Keep the run's history, so it can be rewound (`Trainer.history`, `Trainer.rewind`).
+    #[serde(default)]
+    pub history: Option<Flag>,
 }
 
 /// Reads `T` from a deserializer, turning serde's errors into [`ArgError`]s that name the

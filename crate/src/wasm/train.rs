@@ -216,8 +216,9 @@ pub(super) fn settings(opts: TrainerOptions) -> R<Settings> {
     Ok(s)
 }
 
-/// The trainer settings a JS options object asks for (`new Trainer` and `Trainer.check`).
-fn settings_of(opts: &JsValue) -> R<Settings> {
+/// The trainer settings a JS options object asks for (`new Trainer` and `Trainer.check`), and
+/// whether it asks for the run's history.
+fn settings_of(opts: &JsValue) -> R<(Settings, bool)> {
     let o = js::options::<TrainerOptions>("settings", "Trainer", "{ model: \"slp\" }", opts)?
         .ok_or_else(|| {
             ArgError::new(
@@ -226,7 +227,8 @@ fn settings_of(opts: &JsValue) -> R<Settings> {
                 "must be an object like { model: \"slp\", lr: 0.1 }",
             )
         })?;
-    settings(o)
+    let history = o.history.as_ref().is_some_and(|f| f.0);
+    Ok((settings(o)?, history))
 }
 
 /// A trainer for `settings` over `dataset`'s images (the dataset is not kept: every call that
@@ -235,8 +237,11 @@ fn settings_of(opts: &JsValue) -> R<Settings> {
 pub fn trainer_new(dataset: JsValue, opts: JsValue) -> Result<f64, JsError> {
     run(|| {
         let n = with_dataset("dataset", &dataset, |d| Ok(d.len()))?;
-        let s = settings_of(&opts)?;
-        let t = Trainer::new(s, n)?;
+        let (s, history) = settings_of(&opts)?;
+        let mut t = Trainer::new(s, n)?;
+        if history {
+            t.keep_history();
+        }
         TRAINERS.with(|tt| {
             Ok(tt.borrow_mut().insert(Training {
                 trainer: t,
@@ -483,8 +488,14 @@ pub fn trainer_evaluate(t: JsValue, dataset: JsValue, count: JsValue) -> Result<
 /// probabilities, dout, a dense layer's dW = doutᵀ·x before and after, a conv's im2col
 /// dW and its adjoint dX beside the model's own gradients. Changes nothing.
 #[wasm_bindgen(js_name = trainerExplain)]
-pub fn trainer_explain(t: JsValue, dataset: JsValue, index: JsValue) -> Result<JsValue, JsError> {
+pub fn trainer_explain(
+    t: JsValue,
+    dataset: JsValue,
+    index: JsValue,
+    at: JsValue,
+) -> Result<JsValue, JsError> {
     run(|| {
+        let at = moment_arg(&at, "Trainer.explain")?;
         let e: StepExplain = TRAINERS.with(|tt| {
             let tt = tt.borrow();
             let tr = tt.get("this", &t)?;
@@ -493,7 +504,8 @@ pub fn trainer_explain(t: JsValue, dataset: JsValue, index: JsValue) -> Result<J
                 let mut px = vec![0.0f32; PIXELS];
                 d.image_f32(i, &mut px);
                 let s = tr.trainer.settings();
-                Ok(step::explain(&tr.trainer.model, &px, d.labels[i], s.lr)?)
+                let model = tr.trainer.model_at(at)?;
+                Ok(step::explain(&model, &px, d.labels[i], s.lr)?)
             })
         })?;
         to_js(&e)
@@ -560,8 +572,14 @@ pub const MAX_HARDEST: usize = 10_000;
 /// `dataset`: `{ index, loss, label, predicted, count, wrong }` (`wrong`: how many of the
 /// `count` it answers wrongly). The one-step view starts there.
 #[wasm_bindgen(js_name = trainerHardest)]
-pub fn trainer_hardest(t: JsValue, dataset: JsValue, count: JsValue) -> Result<JsValue, JsError> {
+pub fn trainer_hardest(
+    t: JsValue,
+    dataset: JsValue,
+    count: JsValue,
+    at: JsValue,
+) -> Result<JsValue, JsError> {
     run(|| {
+        let at = moment_arg(&at, "Trainer.hardest")?;
         let Whole(n) = arg("count", "Trainer.hardest", &count)?;
         if n == 0 || n > MAX_HARDEST {
             return Err(ArgError::new("count", n, format!("must be 1..{MAX_HARDEST}")).into());
@@ -570,7 +588,7 @@ pub fn trainer_hardest(t: JsValue, dataset: JsValue, count: JsValue) -> Result<J
             let tt = tt.borrow();
             let tr = tt.get("this", &t)?;
             with_dataset("dataset", &dataset, |d| {
-                Ok(hardest(&tr.trainer.model, d, n)?)
+                Ok(hardest(&*tr.trainer.model_at(at)?, d, n)?)
             })
         })?;
         to_js(&h)
@@ -624,7 +642,7 @@ pub fn trainer_template_cosines(t: JsValue, dataset: JsValue) -> Result<JsValue,
 pub fn trainer_check(opts: JsValue, length: JsValue) -> Result<(), JsError> {
     run(|| {
         let Whole(n) = arg("length", "Trainer.check", &length)?;
-        let s = settings_of(&opts)?;
+        let (s, _) = settings_of(&opts)?;
         Trainer::new(s, n)?;
         Ok(())
     })
@@ -645,13 +663,132 @@ pub fn model_file_problem(bytes: JsValue) -> Result<Option<String>, JsError> {
     })
 }
 
-/// A parameterised layer's weight: `{ data: Float32Array (a copy), shape, bias }`.
+/// `at`: a kept moment's index (`Trainer.history().moments`), or now (`undefined`/`null`).
+fn moment_arg(at: &JsValue, function: &str) -> R<Option<usize>> {
+    if at.is_undefined() || at.is_null() {
+        return Ok(None);
+    }
+    let Whole(at) = arg("at", function, at)?;
+    Ok(Some(at))
+}
+
+/// A parameterised layer's weight, now or at kept moment `at`: `{ data: Float32Array (a
+/// copy), shape, bias, scale }` (`scale`: the colour scale the page draws it on, the 99th
+/// percentile of |w|); the first weighted layer also brings `grad`, its weight gradient of the
+/// batch before (zeros before any training), and `gradScale`.
 #[wasm_bindgen(js_name = trainerWeights)]
-pub fn trainer_weights(t: JsValue, name: JsValue) -> Result<JsValue, JsError> {
+pub fn trainer_weights(t: JsValue, name: JsValue, at: JsValue) -> Result<JsValue, JsError> {
+    use crate::nn::history::{colour_scale, first_weighted};
     run(|| {
         let Name(name) = arg("name", "weights", &name)?;
-        let w = with_trainer(&t, |tr| super::model::weights_of(&tr.trainer.model, &name))?;
-        Ok(super::model::weights_js(w))
+        let at = moment_arg(&at, "Trainer.weights")?;
+        let (w, grad) = with_trainer(&t, |tr| {
+            let model = tr.trainer.model_at(at)?;
+            let w = super::model::weights_of(&model, &name)?;
+            let first = first_weighted(&model).is_some_and(|f| f.1 == name);
+            let grad = if first {
+                Some(tr.trainer.first_grad_at(at)?)
+            } else {
+                None
+            };
+            Ok((w, grad))
+        })?;
+        let scale = colour_scale(&w.0);
+        let o = super::model::weights_js(w);
+        let mut fields = vec![("scale", JsValue::from(scale))];
+        if let Some(g) = grad {
+            fields.push(("gradScale", JsValue::from(colour_scale(&g))));
+            fields.push(("grad", js_sys::Float32Array::from(&g[..]).into()));
+        }
+        for (k, v) in fields {
+            // Setting a property of a fresh plain object cannot fail.
+            let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+        }
+        Ok(o)
+    })
+}
+
+/// One kept moment, as JS reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MomentJs {
+    steps: f64,
+    samples: f64,
+    epoch: usize,
+    done: usize,
+    batch_loss: Option<f32>,
+    batch_accuracy: Option<f32>,
+}
+
+/// A run's history, as JS reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryJs {
+    moments: Vec<MomentJs>,
+    /// Steps between kept moments now (it doubles as the run grows).
+    every: f64,
+    /// Most moments kept, and the bytes each takes.
+    cap: usize,
+    bytes_each: usize,
+    /// Why none is kept, if so.
+    off: Option<String>,
+}
+
+/// The run's kept moments, oldest first (`{ moments: [{ steps, samples, epoch, done,
+/// batchLoss, batchAccuracy }], every, cap, bytesEach, off }`); a trainer made without
+/// `{ history: true }` has none.
+#[wasm_bindgen(js_name = trainerHistory)]
+pub fn trainer_history(t: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let h = with_trainer(&t, |tr| {
+            let finite = |v: f32| v.is_finite().then_some(v);
+            Ok(match tr.trainer.history() {
+                None => HistoryJs {
+                    moments: Vec::new(),
+                    every: 0.0,
+                    cap: 0,
+                    bytes_each: 0,
+                    off: Some(
+                        "this trainer keeps no history (make it with { history: true })".into(),
+                    ),
+                },
+                Some(h) => HistoryJs {
+                    moments: h
+                        .moments()
+                        .iter()
+                        .map(|m| MomentJs {
+                            steps: m.steps as f64,
+                            samples: m.samples as f64,
+                            epoch: m.epoch,
+                            done: m.done,
+                            batch_loss: finite(m.batch_loss),
+                            batch_accuracy: finite(m.batch_accuracy),
+                        })
+                        .collect(),
+                    every: h.every() as f64,
+                    cap: h.cap(),
+                    bytes_each: h.bytes_each(),
+                    off: h.off().map(str::to_string),
+                },
+            })
+        })?;
+        to_js(&h)
+    })
+}
+
+/// Goes back to kept moment `at` and trains on from there (its weights, its place in the
+/// data; the later moments dropped; the optimiser's running state starts again). Returns the
+/// status.
+#[wasm_bindgen(js_name = trainerRewind)]
+pub fn trainer_rewind(t: JsValue, at: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let Whole(at) = arg("at", "Trainer.rewind", &at)?;
+        let s = with_trainer(&t, |tr| {
+            no_pending(tr)?;
+            let s = tr.trainer.rewind(at)?;
+            Ok(status_js(&tr.trainer, s))
+        })?;
+        to_js(&s)
     })
 }
 

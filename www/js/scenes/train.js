@@ -5,7 +5,7 @@
 // the transposed convolution of dout (the adjoint). Every number comes from the workers' wasm.
 
 import { Scene, el } from './base.js';
-import { Heatmap, robustScale, absMax } from '../views/heatmap.js';
+import { Heatmap, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
@@ -113,6 +113,8 @@ export class TrainScene extends Scene {
     this.started = false;
     this.lastStatus = null;
     this.refused = null; // the trainer's message for a refused setting, while it stands
+    this.at = null; // the kept moment looked at (null: now)
+    this.hist = null;
     this.build();
     this.wire();
     this.check();
@@ -176,6 +178,19 @@ export class TrainScene extends Scene {
     this.arch = new ArchEditor(r, this.api, { presets, onChange: (spec) => this.fromDesign(spec) });
     this.arch.node.hidden = true;
 
+    // The run's history: a scrubber over the moments the workers keep (wasm's Trainer.history).
+    this.historyCard = el('section#train-history.card.train-history', { 'aria-label': 'Rewind the training' });
+    this.scrub = el('input#train-scrub', { type: 'range', min: '0', max: '0', step: '1', value: '0', disabled: true, 'aria-label': 'Moment of the run to look at', 'aria-valuetext': 'now' });
+    this.momentText = el('p#train-moment.small', { role: 'status', 'aria-live': 'polite', 'data-at': '', 'data-samples': '', 'data-steps': '' });
+    this.btnLive = el('button#train-live.secondary', { type: 'button', text: 'Back to now' });
+    this.btnRewind = el('button#train-rewind.secondary', { type: 'button', text: 'Train on from here' });
+    this.historyCard.append(
+      el('h3', { text: 'Rewind: the run as it was' }),
+      el('p.small', { text: 'The workers keep the weights every few steps (evenly spaced over the whole run; the spacing doubles as it grows, so memory stays bounded). Drag back to see the weights, the curves and the one-step view as they were at that moment.' }),
+      el('div.scrub-row', {}, el('span.small', { text: 'start' }), this.scrub, el('span.small', { text: 'now' })),
+      this.momentText,
+      el('div.buttons', {}, this.btnLive, this.btnRewind));
+
     const charts = el('div.train-charts');
     this.loss = new Curves(charts, {
       title: 'Loss (cross-entropy)',
@@ -195,7 +210,7 @@ export class TrainScene extends Scene {
         { key: 'full', label: 'all 10,000 test images, each epoch', colour: '#2662ce', dots: true },
       ],
     });
-    r.append(charts);
+    r.append(charts, this.historyCard);
 
     this.weightsCard = el('section.card.train-weights', { 'aria-label': 'The weights as they change' });
     this.weightsTitle = el('h3', { text: 'The weights' });
@@ -245,6 +260,9 @@ export class TrainScene extends Scene {
     this.btnPause.onclick = () => this.pause();
     this.btnStep.onclick = () => this.stepOnce();
     this.btnReset.onclick = () => this.reset();
+    this.scrub.addEventListener('input', () => this.scrubTo(Number(this.scrub.value)));
+    this.btnLive.onclick = () => this.setAt(null);
+    this.btnRewind.onclick = () => this.rewind();
     this.btnUse.onclick = () => this.save('use');
     this.btnDownload.onclick = () => this.save('download');
     this.btnOnnx.onclick = () => this.save('onnx');
@@ -265,6 +283,7 @@ export class TrainScene extends Scene {
     p.addEventListener('progress', (e) => this.progress(e.detail));
     p.addEventListener('paused', (e) => { if (e.detail.status) { this.lastStatus = e.detail.status; this.rate = null; this.draw(); } });
     p.addEventListener('explain', (e) => this.showStep(e.detail));
+    p.addEventListener('moment', (e) => this.showMoment(e.detail));
     p.addEventListener('saved', (e) => this.saved(e.detail));
     p.addEventListener('error', (e) => this.error(e.detail));
     this.showControls();
@@ -447,6 +466,11 @@ export class TrainScene extends Scene {
     this.lastStatus = null;
     this.rate = null;
     this.pendingWeights = null;
+    this.liveWeights = null;
+    this.at = null;
+    this.loss.setCursor(null);
+    this.acc.setCursor(null);
+    this.showHistory(null);
     const st = this.status;
     Object.assign(st.dataset, { samples: '0', epoch: '0', testAcc: '', samplesPerS: '' });
     delete st.dataset.testSamples;
@@ -480,10 +504,13 @@ export class TrainScene extends Scene {
     setDisabled(this.btnUse, untrained);
     setDisabled(this.btnDownload, untrained);
     setDisabled(this.btnOnnx, untrained);
+    setDisabled(this.btnLive, this.at === null ? 'already showing now' : null);
+    setDisabled(this.btnRewind, this.at === null ? 'look back first: drag the scrubber to an earlier moment' : null);
   }
 
   async start() {
     if (this.refused) { this.check(); return; } // the refusal stays on screen, and Start says why
+    if (this.at !== null) this.setAt(null);
     this.started = true;
     if (this.errorWhat !== 'settings') this.clearError();
     try { await this.ensurePool(); } catch { return; }
@@ -500,6 +527,7 @@ export class TrainScene extends Scene {
 
   async stepOnce(n = 1) {
     if (this.refused) { this.check(); return; }
+    if (this.at !== null) this.setAt(null);
     this.started = true;
     if (this.errorWhat !== 'settings') this.clearError();
     try { await this.ensurePool(); } catch { return; }
@@ -524,6 +552,15 @@ export class TrainScene extends Scene {
       this.pendingReset = false;
       this.clearRun();
     }
+    if (m.rewound) {
+      // Gone back to a kept moment: what came after it is no longer this run's.
+      this.loss.truncate(m.rewound.samples);
+      this.acc.truncate(m.rewound.samples);
+      if (this.fullAcc && this.fullAcc.epoch >= m.rewound.epoch) this.fullAcc = null;
+      this.at = null;
+      this.loss.setCursor(null);
+      this.acc.setCursor(null);
+    }
     const s = m.status;
     if (s.steps > 0 && Number.isFinite(s.batchLoss)) {
       this.loss.add('batch', s.samples, s.batchLoss);
@@ -543,7 +580,12 @@ export class TrainScene extends Scene {
     this.lastStatus = s;
     if (m.cosines) this.showCosines(m.cosines);
     if (m.rate !== undefined) this.rate = m.rate;
-    if (m.weights) this.pendingWeights = { model: s.model, weights: m.weights };
+    if (m.weights) {
+      // While an earlier moment is looked at, the tiles keep showing it.
+      this.liveWeights = { model: s.model, weights: m.weights };
+      if (this.at === null) this.pendingWeights = this.liveWeights;
+    }
+    if (m.history) this.showHistory(m.history);
     this.showStatus(s, this.rate);
     this.updateButtons();
     this.draw();
@@ -569,7 +611,12 @@ export class TrainScene extends Scene {
       // (the curves and the status follow every report).
       if (w && (this.tileQueue?.length ?? 0) > 0 && performance.now() - (this.weightsDrawnAt ?? 0) < WEIGHTS_EVERY_MS) { this.draw(); return; }
       this.pendingWeights = null;
-      if (w) this.showWeights(w.model, w.weights);
+      if (w) {
+        // Which moment the tiles show once drawn ('' now): a hook for tests.
+        this.tiles.dataset.drawn = 'pending';
+        this.drawnAt = w.at === undefined || w.at === null ? '' : String(w.at);
+        this.showWeights(w.model, w.weights);
+      }
     });
   }
 
@@ -611,10 +658,15 @@ export class TrainScene extends Scene {
       this.tilesFor = arch;
       this.tiles.replaceChildren();
       this.maps = [];
-      const add = (n, size, caption) => {
+      this.gradMaps = [];
+      // `grads`: the first layer's tiles, each with its gradient of the last batch beside it.
+      const add = (n, size, caption, grads = false) => {
         for (let i = 0; i < n; i++) {
           const f = el('figure.tile', { 'data-index': String(i) });
-          this.maps.push(new Heatmap(f, { label: caption(i), signed: true, size }));
+          const pair = el('div.tile-pair');
+          f.append(pair);
+          this.maps.push(new Heatmap(pair, { label: caption(i), signed: true, size }));
+          if (grads) this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${caption(i)}, last batch`, signed: true, size: Math.round(size * 0.6) }));
           f.append(el('figcaption', { text: caption(i).replace(/^.* /, '') }));
           this.tiles.append(f);
         }
@@ -626,18 +678,19 @@ export class TrainScene extends Scene {
         this.legend.append(box);
         return new Legend(box, { signed: true, label: `${n} weights` });
       });
+      this.gradLegend = this.gradLegendIn(arch === 'cnn' ? 'conv1' : 'fc1');
       if (arch === 'slp') {
         this.weightsTitle.textContent = 'The ten templates (fc1 weights, one 28 × 28 image per digit)';
         this.weightsText.textContent = 'Red where ink raises the digit\'s score, blue where ink lowers it. From zeros, each fills in with the digits it must answer.';
-        add(10, 96, (i) => `template of digit ${i}`);
+        add(10, 96, (i) => `template of digit ${i}`, true);
       } else if (arch === 'mlp') {
         this.weightsTitle.textContent = 'The first 32 of 128 hidden neurons (fc1 weights as 28 × 28 images)';
         this.weightsText.textContent = 'Hidden neurons answer strokes and parts, not whole digits; watch them sharpen out of the random start.';
-        add(32, 64, (i) => `hidden neuron ${i}`);
+        add(32, 64, (i) => `hidden neuron ${i}`, true);
       } else {
         this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
-        add(8, 48, (i) => `conv1 kernel ${i}`);
+        add(8, 48, (i) => `conv1 kernel ${i}`, true);
         this.tiles.append(el('div.break'));
         // conv2's 16 output channels × 8 input channels, named in that order (no index arithmetic).
         const names = [];
@@ -646,21 +699,24 @@ export class TrainScene extends Scene {
       }
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
-    const all = parts.map((w) => w.data);
-    const scale = parts.map((w, j) => w.scale ?? robustScale(all[j]));
+    const scale = parts.map((w) => w.scale);
     // The tiles to draw, in order; drawn a few per animation frame (see drawTiles).
     const queue = [];
+    let tile = 0; // the next tile to fill (the queue also holds the gradients)
     parts.forEach((w, j) => {
       const [rows, ...rest] = w.shape;
       const per = rest.reduce((a, b) => a * b, 1);
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
       const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.maps.length);
       const step = arch === 'cnn' ? h * ww : per;
-      for (let i = 0; i < count && queue.length < this.maps.length; i++) {
-        queue.push({ map: this.maps[queue.length], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
+      for (let i = 0; i < count && tile < this.maps.length; i++) {
+        const g = j === 0 && w.grad ? this.gradMaps[i] : null;
+        queue.push({ map: this.maps[tile++], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
+        if (g) queue.push({ map: g, args: { data: w.grad, h, w: ww, offset: i * step, scale: w.gradScale } });
       }
     });
     scale.forEach((sc, j) => this.legends[j].update(sc));
+    this.gradLegend?.update(parts[0].gradScale ?? 1);
     this.tileQueue = queue;
     this.drawTiles();
   }
@@ -697,22 +753,119 @@ export class TrainScene extends Scene {
       const names = [];
       if (conv) for (let o = 0; o < w.shape[0]; o++) for (let c = 0; c < w.shape[1]; c++) names.push(`${name} kernel ${o}.${c}`);
       else for (let o = 0; o < w.shape[0]; o++) names.push(`${name} neuron ${o}`);
+      this.gradMaps = [];
+      this.gradLegend = this.gradLegendIn(name);
       this.weightsTitle.textContent = conv
         ? `The kernels of ${name}, the design's first conv layer (${w.shape[0]} × ${w.shape[1]} of ${h} × ${ww}${count < names.length ? `; the first ${count}` : ''})`
         : `The first ${count} neurons of ${name}, the design's first dense layer${image ? ' (28 × 28 images)' : ''}`;
       this.weightsText.textContent = 'Red raises the output, blue lowers it; watch them form out of the random start.';
       for (let i = 0; i < count; i++) {
         const f = el('figure.tile', { 'data-index': String(i) });
-        this.maps.push(new Heatmap(f, { label: names[i], signed: true, size: conv ? 40 : image ? 64 : 96 }));
+        const pair = el('div.tile-pair');
+        f.append(pair);
+        const size = conv ? 40 : image ? 64 : 96;
+        this.maps.push(new Heatmap(pair, { label: names[i], signed: true, size }));
+        this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${names[i]}, last batch`, signed: true, size: Math.round(size * 0.6) }));
         f.append(el('figcaption', { text: names[i].replace(/^.* /, '') }));
         this.tiles.append(f);
       }
     }
     if (!w) return;
-    const scale = w.scale ?? robustScale(w.data);
-    this.tileQueue = this.maps.map((map, i) => ({ map, args: { data: w.data, h, w: ww, offset: i * per, scale } }));
+    const scale = w.scale;
+    this.tileQueue = this.maps.flatMap((map, i) => [
+      { map, args: { data: w.data, h, w: ww, offset: i * per, scale } },
+      ...(w.grad ? [{ map: this.gradMaps[i], args: { data: w.grad, h, w: ww, offset: i * per, scale: w.gradScale } }] : []),
+    ]);
     this.legends[0].update(scale);
+    this.gradLegend?.update(w.gradScale ?? 1);
     this.drawTiles();
+  }
+
+  /** The legend of the first layer's gradients (drawn beside its tiles). */
+  gradLegendIn(name) {
+    const box = el('span.legend-item', {}, el('small', { text: `${name} gradient, last batch (small tiles)` }));
+    this.legend.append(box);
+    return new Legend(box, { signed: true, label: `${name} gradient of the last batch` });
+  }
+
+  /** The kept moments (wasm's Trainer.history): the scrubber's places; its last is now. */
+  showHistory(h) {
+    this.hist = h;
+    const n = h?.moments.length ?? 0;
+    this.scrub.max = String(n);
+    if (this.at === null) this.scrub.value = String(n);
+    this.scrub.disabled = n === 0;
+    this.showMomentText();
+    this.updateButtons();
+  }
+
+  /** The scrubber moved to place `v` (the last one is now). */
+  scrubTo(v) {
+    const n = this.hist?.moments.length ?? 0;
+    this.setAt(v >= n ? null : v);
+  }
+
+  /**
+   * Looks at kept moment `at` (null: now): the curves replayed up to it, its weights and
+   * gradients, and the one-step view by its weights. Looking back pauses the training.
+   */
+  setAt(at) {
+    if (at !== null && !this.hist?.moments[at]) at = null;
+    if (at !== null && this.running) this.pause();
+    const changed = at !== this.at;
+    this.at = at;
+    this.scrub.value = String(at ?? this.hist?.moments.length ?? 0);
+    const m = at === null ? null : this.hist.moments[at];
+    this.loss.setCursor(m ? m.samples : null);
+    this.acc.setCursor(m ? m.samples : null);
+    this.showMomentText();
+    this.updateButtons();
+    if (at === null) this.pendingWeights = this.liveWeights ?? this.pendingWeights;
+    else this.requestMoment(at);
+    this.draw();
+    if (changed && this.shownIndex !== undefined) this.explain();
+  }
+
+  /** Asks the leader for moment `at`'s weights, one request at a time (the latest wins). */
+  requestMoment(at) {
+    this.wantMoment = at;
+    if (this.momentAsked) return;
+    this.momentAsked = true;
+    this.pool.send({ type: 'moment', at });
+  }
+
+  showMoment({ at, weights }) {
+    this.momentAsked = false;
+    if (this.at === null) return;
+    if (this.at !== at) { this.requestMoment(this.at); return; }
+    this.pendingWeights = { model: this.lastStatus?.model, weights, at };
+    this.weightsCard.dataset.at = String(at);
+    this.draw();
+  }
+
+  showMomentText() {
+    const t = this.momentText;
+    const h = this.hist;
+    const m = this.at === null ? null : h?.moments[this.at];
+    const s = m ?? this.lastStatus;
+    Object.assign(t.dataset, { at: this.at === null ? '' : String(this.at), samples: s ? String(s.samples) : '', steps: s ? String(s.steps) : '' });
+    this.scrub.setAttribute('aria-valuetext', m ? `step ${m.steps.toLocaleString('en-US')}` : 'now');
+    if (!h) { t.textContent = 'Nothing kept yet: train first.'; return; }
+    if (h.off) { t.textContent = `No history for this run: ${h.off}.`; return; }
+    const kept = `${h.moments.length} moments kept, one every ${h.every.toLocaleString('en-US')} step${h.every > 1 ? 's' : ''}`;
+    if (!m) {
+      t.textContent = s ? `Now: step ${s.steps.toLocaleString('en-US')}, ${s.samples.toLocaleString('en-US')} samples (${kept}).` : kept;
+      delete this.weightsCard.dataset.at;
+      return;
+    }
+    const loss = m.batchLoss === undefined || m.batchLoss === null ? 'the start, before any batch' : `that batch's loss ${m.batchLoss.toFixed(3)}, accuracy ${(100 * m.batchAccuracy).toFixed(0)}%`;
+    t.textContent = `Looking back at step ${m.steps.toLocaleString('en-US')} (${m.samples.toLocaleString('en-US')} samples, epoch ${m.epoch + 1}): ${loss}. Training is paused; "Train on from here" goes on from this moment, "Back to now" returns.`;
+  }
+
+  /** Goes back to the moment shown and trains on from there (the later curves are dropped). */
+  rewind() {
+    if (this.at === null) return;
+    this.pool.send({ type: 'rewind', at: this.at });
   }
 
   /**
@@ -731,7 +884,10 @@ export class TrainScene extends Scene {
         map.update(args);
       }
       if (q.length) this.drawTiles();
-      else this.weightsDrawnAt = performance.now();
+      else {
+        this.weightsDrawnAt = performance.now();
+        this.tiles.dataset.drawn = this.drawnAt ?? '';
+      }
     });
   }
 
@@ -740,20 +896,23 @@ export class TrainScene extends Scene {
     try { await this.ensurePool(); } catch { return; }
     const text = this.stepIndex.value.trim();
     const i = Number(text);
-    if (text === '') this.pool.send({ type: 'explain', index: null, hardestOf: HARDEST_OF });
-    else this.pool.send({ type: 'explain', index: Number.isFinite(i) ? i : text });
+    if (text === '') this.pool.send({ type: 'explain', index: null, hardestOf: HARDEST_OF, at: this.at });
+    else this.pool.send({ type: 'explain', index: Number.isFinite(i) ? i : text, at: this.at });
   }
 
-  showStep({ index, label, image, step, picked }) {
+  showStep({ index, label, image, step, picked, at }) {
     const b = this.stepBody;
     b.replaceChildren();
     this.shownIndex = index;
     this.stepCard.dataset.index = String(index);
+    this.stepCard.dataset.at = at === null || at === undefined ? '' : String(at);
     this.stepCard.dataset.picked = picked ? 'hardest' : 'typed';
     Object.assign(this.stepCard.dataset, { loss: String(step.loss), label: String(label), predicted: picked ? String(picked.predicted) : '' });
     this.stepPicked.textContent = picked
       ? `Training image ${index}: of the first ${picked.count.toLocaleString('en-US')}, the one the model gets most wrong (loss ${picked.loss.toFixed(2)}; it answers ${picked.predicted} for this ${label}, and gets ${picked.wrong.toLocaleString('en-US')} of the ${picked.count.toLocaleString('en-US')} wrong).`
       : `Training image ${index}, as picked.`;
+    const then = at === null || at === undefined ? null : this.hist?.moments[at];
+    if (then) this.stepPicked.textContent += ` By the weights of step ${then.steps.toLocaleString('en-US')} (looking back).`;
     const fig = (title, data, h, w, opts = {}) => {
       const f = el('figure.tile');
       new Heatmap(f, { label: title, signed: opts.signed ?? true, size: opts.size ?? 72 }).update({ data, h, w, offset: opts.offset ?? 0, scale: opts.scale });

@@ -4,8 +4,6 @@
 // (over a MessagePort straight to the leader), and every worker applies the same mean of all
 // shards, so their weights stay equal. No maths here: the Trainer does it all in wasm.
 
-import { robustScale } from '../views/heatmap.js';
-
 let api = null;
 let train = null;
 let test = null;
@@ -57,24 +55,26 @@ async function load(flavour) {
 const MLP_SHOWN = 32;
 
 /**
- * The tensors to draw for this architecture: the slp's fc1, the first 32 rows of the mlp's
- * (the ones the page shows: a quarter of the bytes to copy, and of the values the page scales
- * its colours over), the cnn's kernels.
+ * The tensors to draw for this architecture, now or at kept moment `at`: the slp's fc1, the
+ * first 32 rows of the mlp's (the ones the page shows: a quarter of the bytes to copy), the
+ * cnn's kernels; each with its colour scale, and the first layer with its gradient of the
+ * batch before (all from wasm's `Trainer.weights`).
  */
-function weightsFor(arch) {
+function weightsFor(arch, at) {
   const names = arch === 'cnn' ? ['conv1', 'conv2'] : arch === 'custom' ? firstWeighted() : ['fc1'];
   return Object.fromEntries(names.map((n) => {
-    let w = trainer.weights(n);
+    let w = trainer.weights(n, at);
     if (arch === 'mlp' || (arch === 'custom' && w.shape.length === 2)) {
       const per = w.data.length / w.shape[0];
       const rows = Math.min(MLP_SHOWN, w.shape[0]);
-      w = { ...w, data: w.data.slice(0, rows * per), shape: [rows, ...w.shape.slice(1)] };
+      w = { ...w, data: w.data.slice(0, rows * per), grad: w.grad?.slice(0, rows * per), shape: [rows, ...w.shape.slice(1)] };
     }
-    // The colour scale of the tiles (the page's own rule, views/heatmap.js), found here: sorting
-    // the values is the longest part of drawing them, and here it keeps off the page's thread.
-    return [n, { ...w, scale: robustScale(w.data) }];
+    return [n, w];
   }));
 }
+
+/** The buffers of `weights` to move to the page. */
+const buffers = (weights) => Object.values(weights).flatMap((w) => [w.data.buffer, ...(w.grad ? [w.grad.buffer] : [])]);
 
 /** A design's first conv or dense layer (its kernels or its neurons are what the page draws). */
 function firstWeighted() {
@@ -91,8 +91,10 @@ function needTrainer() {
 }
 
 function makeTrainer(s) {
-  // Made before the old one goes: a refused setting leaves the current run as it was.
-  const t = new api.Trainer(train, s);
+  // Made before the old one goes: a refused setting leaves the current run as it was. Every
+  // worker keeps the run's history (the same moments: they apply the same updates), so any
+  // can go back to one.
+  const t = new api.Trainer(train, { ...s, history: true });
   trainer?.free();
   trainer = t;
   settings = s;
@@ -103,7 +105,7 @@ function report(extra = {}) {
   const status = trainer.status();
   const weights = weightsFor(status.model);
   // The copies are moved to the page, not copied again.
-  post({ type: 'progress', status, weights, ...extra }, Object.values(weights).map((w) => w.data.buffer));
+  post({ type: 'progress', status, weights, history: trainer.history(), ...extra }, buffers(weights));
 }
 
 function evaluate(full) {
@@ -203,6 +205,7 @@ function follow(port) {
         port.postMessage({ type: 'grad', grads: g }, [g.buffer]);
       }
       else if (e.data.type === 'apply') trainer.apply(e.data.grads);
+      else if (e.data.type === 'rewind') trainer.rewind(e.data.at);
       else if (e.data.type === 'reset') makeTrainer(e.data.settings);
     } catch (err) {
       port.postMessage({ type: 'error', message: err.message });
@@ -264,11 +267,32 @@ self.onmessage = async (e) => {
         break;
       }
       case 'explain': {
-        // No index: the image the model gets most wrong among the first `hardestOf` (wasm picks it).
+        // No index: the image the model gets most wrong among the first `hardestOf` (wasm picks
+        // it). `at`: by the weights of a kept moment (null: now).
         needTrainer();
-        const picked = m.index === null ? trainer.hardest(train, m.hardestOf) : null;
+        const at = m.at ?? null;
+        const picked = m.index === null ? trainer.hardest(train, m.hardestOf, at) : null;
         const i = picked ? picked.index : m.index;
-        post({ type: 'explain', index: i, picked, label: train.label(i), image: train.image(i), step: trainer.explain(train, i) });
+        post({ type: 'explain', index: i, picked, at, label: train.label(i), image: train.image(i), step: trainer.explain(train, i, at) });
+        break;
+      }
+      case 'moment': {
+        // The weights (and first-layer gradients) of kept moment `at`, for the scrubber.
+        needTrainer();
+        const h = trainer.history();
+        const weights = weightsFor(trainer.status().model, m.at);
+        post({ type: 'moment', at: m.at, moment: h.moments[m.at], weights }, buffers(weights));
+        break;
+      }
+      case 'rewind': {
+        // Back to kept moment `at`, on every worker; training goes on from there.
+        needTrainer();
+        running = false;
+        while (looping) await yieldNow();
+        const moment = trainer.history().moments[m.at];
+        trainer.rewind(m.at);
+        for (const p of followers) p.postMessage({ type: 'rewind', at: m.at });
+        report({ evaluation: evaluate(false), rewound: moment });
         break;
       }
       case 'save':

@@ -40,6 +40,20 @@ export class Curves {
     this.draw();
   }
 
+  /** Drops every point after `x` samples (a run rewound to there goes on from it). */
+  truncate(x) {
+    for (const k of Object.keys(this.points)) this.points[k] = this.points[k].filter((p) => p[0] <= x);
+  }
+
+  /**
+   * Replays the run up to `x` samples: the curves as they stood then, the rest faded, and a
+   * line at `x` (null: the whole run, as it stands now).
+   */
+  setCursor(x) {
+    this.cursor = x;
+    this.box.dataset.cursor = x === null ? '' : String(x);
+  }
+
   draw() {
     const c = this.canvas;
     const wCss = c.clientWidth || 400;
@@ -75,8 +89,35 @@ export class Curves {
     ctx.fillText('0', padL, H - 4 * dpr);
     ctx.textAlign = 'right';
     ctx.fillText(`${xMax.toLocaleString('en-US')} samples`, W - 4 * dpr, H - 4 * dpr);
+    const cur = this.cursor ?? null;
+    this.box.dataset.pointsShown = String(cur === null ? all.length : all.filter((p) => p[0] <= cur).length);
+    if (cur !== null) {
+      ctx.strokeStyle = '#333';
+      ctx.lineWidth = dpr;
+      ctx.setLineDash([4 * dpr, 3 * dpr]);
+      ctx.beginPath();
+      ctx.moveTo(X(cur), padT);
+      ctx.lineTo(X(cur), H - padB);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    // Up to the cursor at full strength; after it faded (what came later).
+    for (const [part, alpha] of cur === null ? [[null, 1]] : [['then', 1], ['later', 0.18]]) {
+      ctx.globalAlpha = alpha;
+      this.drawSeries(ctx, part, cur, X, Y, dpr);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  /** Draws every series' points (`part`: 'then', up to `cur`; 'later', from it; null: all). */
+  drawSeries(ctx, part, cur, X, Y, dpr) {
     for (const s of this.series) {
-      const p = this.points[s.key];
+      let p = this.points[s.key];
+      if (part === 'then') p = p.filter((q) => q[0] <= cur);
+      else if (part === 'later') {
+        const i = p.findIndex((q) => q[0] > cur);
+        p = i < 0 ? [] : p.slice(Math.max(0, i - 1));
+      }
       ctx.strokeStyle = s.colour;
       ctx.fillStyle = s.colour;
       ctx.lineWidth = 1.5 * dpr;
