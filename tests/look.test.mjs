@@ -74,3 +74,49 @@ test('look: Show me draws a 3, asks why not 8 and moves ε', async () => {
   assert.equal(await page.inputValue('#look-eps'), '20');
   assert.deepEqual(errors, []);
 });
+
+test('look: a conv layer\'s backward step is shown as a transposed convolution, its numbers wasm\'s and equal', async () => {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 375, height: 812 }]) {
+    const { page, errors, context } = await openPage(browser, '#look', viewport);
+    await page.waitForSelector('#scene-look[data-warm]');
+    await page.click('#look-example');
+    await page.waitForFunction(() => document.querySelector('#look-adjoint-check')?.dataset.cell);
+    /** The panel's numbers, and the same call made here on a model of its own. */
+    const both = () => page.evaluate(async () => {
+      const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
+      const m = api.Model.load(new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer()));
+      const x = api.preprocess(document.querySelector('#look-pad').getContext('2d').getImageData(0, 0, 280, 280).data, 280, 280);
+      const d = { ...document.querySelector('#look-adjoint-check').dataset };
+      const cls = Number(document.querySelector('#look-class button[aria-checked="true"]').dataset.class);
+      const layer = document.querySelector('#look-adjoint-layer').value;
+      const a = m.adjointStep(x, { layer, target: cls, cell: d.cell.split(',').map(Number) });
+      const [c, y, xx] = a.cell;
+      const saliency = m.inputGradient(x, { target: cls })[(c * 28 + y) * 28 + xx];
+      m.free();
+      return { d, a: { diff: a.maxDiff, transpose: a.byTranspose, model: a.byModel, stamps: a.byStamps, scale: a.dxScale, n: a.stamps }, saliency, layer };
+    });
+    let { d, a } = await both();
+    assert.equal(d.layer ?? 'conv2', 'conv2');
+    assert.deepEqual([Number(d.transpose), Number(d.model), Number(d.stamps)], [a.transpose, a.model, a.stamps], 'the panel shows wasm\'s numbers');
+    assert.ok(a.diff <= 1e-5 * a.scale && Math.abs(a.stamps - a.model) <= 1e-5 * a.scale, `checked equal: ${JSON.stringify(a)}`);
+    assert.ok(a.n > 1 && a.model !== 0, `the largest cell gets several stamps: ${JSON.stringify(a)}`);
+    assert.match(await page.textContent('#look-adjoint-check'), /convTranspose2d gives .* the backward pass gives .* stamps add up to/);
+    // Pick another dX cell on the transposed conv's map: the check follows it.
+    const before = d.cell;
+    const canvas = page.locator('#look-adjoint-dx canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    await canvas.click({ position: { x: box.width * 0.3, y: box.height * 0.6 }, force: true });
+    await page.waitForFunction((b) => document.querySelector('#look-adjoint-check').dataset.cell !== b, before);
+    ({ d, a } = await both());
+    assert.deepEqual([Number(d.transpose), Number(d.model), Number(d.stamps)], [a.transpose, a.model, a.stamps]);
+    // conv1: its dX is the gradient to the image, the saliency map.
+    await page.selectOption('#look-adjoint-layer', 'conv1');
+    await page.waitForFunction(() => document.querySelector('#look-adjoint-channel').options.length === 1);
+    const r = await both();
+    assert.equal(r.layer, 'conv1');
+    assert.equal(Number(r.d.model), r.saliency, 'conv1\'s dX is the saliency map');
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});

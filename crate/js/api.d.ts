@@ -104,6 +104,8 @@ export class Model {
   inputGradient(pixels: Float32Array, opts: { target: number; of?: 'logit' | 'probability' | 'loss'; timesInput?: boolean }): Float32Array;
   /** Grad-CAM on activation `layer` (a [C, H, W] one): ReLU(Σ_c mean(∂logit/∂A_c)·A_c), and that map resampled to the input. */
   gradCam(pixels: Float32Array, opts: { layer: number; target: number }): { map: Float32Array; h: number; w: number; weights: Float32Array; channels: number; upsampled: Float32Array; inputH: number; inputW: number };
+  /** A conv layer's backward step to its input, dX = conv_transpose2d(dout, W), checked against the layer's backward pass, one cell as the sum of its stamps. */
+  adjointStep(pixels: Float32Array, opts: { layer: string; target: number; cell?: [number, number, number] }): AdjointStep;
   /** FGSM (`steps` 1, the default): clip(x + ε·sign(∂loss/∂x)); more steps: projected to within ε; a `target` makes it targeted. */
   adversarial(pixels: Float32Array, opts: { epsilon: number; label: number; steps?: number; target?: number | null }): { pixels: Float32Array; perturbation: Float32Array; probabilities: Float32Array; top: number };
   /** Gradient ascent on class `target`'s logit from a blank (or `seed`ed) start, with L2 and blur: `{ pixels }`. */
@@ -314,4 +316,22 @@ export class Trainer {
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
   save(): Uint8Array;
   free(): void;
+}
+
+/** `Model.adjointStep`'s answer. */
+export interface AdjointStep {
+  layer: string;
+  inputShape: [number, number, number]; outputShape: [number, number, number];
+  kernelSize: [number, number]; stride: [number, number]; padding: [number, number, number, number];
+  dilation: [number, number]; groups: number; outputPadding: [number, number];
+  /** ∂logit/∂(the conv's output), `outputShape`. */
+  dout: Float32Array;
+  /** conv_transpose2d(dout, W), and the layer's backward pass's dX (`inputShape`); their largest |difference|. */
+  dx: Float32Array; dxModel: Float32Array; maxDiff: number;
+  /** Colour scales: the largest |dout| and |dX|. */
+  doutScale: number; dxScale: number;
+  /** The dX cell explained, `[c, y, x]`: its value three ways, and how many stamps land on it. */
+  cell: [number, number, number]; byTranspose: number; byModel: number; byStamps: number; stamps: number;
+  /** The largest stamp on the cell: dout cell (channel, y, x) × kernel `W[channel, c]`, landing with its top-left tap at (top, left). */
+  stamp?: { channel: number; y: number; x: number; dout: number; kernel: Float32Array; scaled: Float32Array; top: number; left: number };
 }

@@ -157,6 +157,13 @@ export class Model extends Owned {
   inputGradient(pixels, opts) { return raw.modelInputGradient(Model.handle(this, 'this'), pixels, opts); }
   /** Grad-CAM on activation `layer` for class `target`: `{ map, h, w, weights, channels, upsampled, inputH, inputW }`. */
   gradCam(pixels, opts) { return raw.modelGradCam(Model.handle(this, 'this'), pixels, opts); }
+  /**
+   * A conv layer's backward step to its input as what it is, a transposed convolution: for
+   * class `target`'s logit, `{ dout, dx, dxModel, maxDiff, cell, byTranspose, byModel,
+   * byStamps, stamps, stamp, … }` (`layer`: the conv's name; `cell`: `[c, y, x]` of dX to
+   * explain, the largest by default).
+   */
+  adjointStep(pixels, opts) { return raw.modelAdjointStep(Model.handle(this, 'this'), pixels, opts); }
   /** FGSM (one step) or its projected iteration: `{ pixels, perturbation, probabilities, top }`
    *  (`opts` = `{ epsilon, label, steps?, target? }`; a target makes it targeted). */
   adversarial(pixels, opts) { return raw.modelAdversarial(Model.handle(this, 'this'), pixels, opts); }

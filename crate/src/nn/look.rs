@@ -205,6 +205,189 @@ impl Model {
         })
     }
 
+    /// A conv layer's backward step with respect to its input, shown as what it is: for image
+    /// `x` and class `target`'s logit, the gradient at the conv's output (dout), then
+    /// dX = conv_transpose2d(dout, W) on the project's transposed-conv kernel beside the dX the
+    /// layer's backward pass in training computes (im2col's GEMM, then col2im); and for one cell
+    /// of dX (`cell`, `[c, y, x]`; the largest by default) the stamps that land on it, each a
+    /// dout value times a kernel tap, their sum, and the largest one (its kernel scaled, where
+    /// it lands), as the transposed-conv scene draws them. `layer` names a `conv2d` layer.
+    pub fn adjoint_step(
+        &self,
+        x: &[f32],
+        layer: &str,
+        target: usize,
+        cell: Option<[usize; 3]>,
+    ) -> Result<AdjointStep> {
+        let convs: Vec<&str> = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l, super::Layer::Conv2d { .. }))
+            .filter_map(|l| l.params().map(|p| p.0))
+            .collect();
+        let Some(li) = self
+            .layers
+            .iter()
+            .position(|l| matches!(l, super::Layer::Conv2d { name, .. } if name == layer))
+        else {
+            return Err(Error::param(
+                "layer",
+                format!("{layer:?}"),
+                if convs.is_empty() {
+                    "names no conv2d layer: this model has none".to_string()
+                } else {
+                    format!(
+                        "must name a conv2d layer of this model: {}",
+                        convs.join(", ")
+                    )
+                },
+            ));
+        };
+        let super::Layer::Conv2d { weight, params, .. } = &self.layers[li] else {
+            unreachable!("found as a conv2d above")
+        };
+        let &[ci, h, w] = &self.shapes()[li][..] else {
+            return Err(Error::shape(
+                "a conv2d's input is [channels, height, width]",
+            ));
+        };
+        let &[co, ho, wo] = &self.shapes()[li + 1][..] else {
+            return Err(Error::shape(
+                "a conv2d's output is [channels, height, width]",
+            ));
+        };
+        let cell = match cell {
+            Some([c, y, xx]) if c >= ci || y >= h || xx >= w => {
+                return Err(Error::param(
+                    "cell",
+                    format!("[{c}, {y}, {xx}]"),
+                    format!("must be a cell of the layer's input, [0..{ci}, 0..{h}, 0..{w}]"),
+                ))
+            }
+            other => other,
+        };
+        let (acts, kept, _) = self.gradients_of(x, target, Of::Logit)?;
+        let dy = kept[li + 1]
+            .as_ref()
+            .ok_or_else(|| Error::shape("no gradient reaches this layer"))?;
+        // The dX this layer's own backward pass hands down (a residual add may hand the
+        // input more besides).
+        let (dx_model, _, _) = super::layers::conv_backward(&acts[li], weight, dy, params)?;
+        let dx_model = dx_model.data().to_vec();
+        let [kh, kw] = [weight.shape()[2], weight.shape()[3]];
+        let [sh, sw] = params.stride;
+        let [pt, pl, pb, pr] = params.padding;
+        let [dh, dw] = params.dilation;
+        // Rows and columns the conv's last window left out come back as output padding, so
+        // the transposed conv gives the input's own size.
+        let mut tp = *params;
+        tp.output_padding = [
+            (h + pt + pb - dh * (kh - 1) - 1) % sh,
+            (w + pl + pr - dw * (kw - 1) - 1) % sw,
+        ];
+        let dx = crate::conv::conv_transpose2d(dy, weight, None, &tp)?;
+        let dx = dx.data().to_vec();
+        if dx.len() != dx_model.len() {
+            return Err(Error::shape(format!(
+                "the transposed conv gave {} values for an input of {}",
+                dx.len(),
+                dx_model.len()
+            )));
+        }
+        let dout = dy.data().to_vec();
+        let cell = cell.unwrap_or_else(|| {
+            let i = dx_model.iter().enumerate().fold(0, |b, (i, v)| {
+                if v.abs() > dx_model[b].abs() {
+                    i
+                } else {
+                    b
+                }
+            });
+            [i / (h * w), i / w % h, i % w]
+        });
+        // Every stamp on the cell: output position (o, oy, ox) and kernel tap (ky, kx) with
+        // oy·s − pad + ky·d = y (and the same across), o in the cell's channel group.
+        let [c, y, xx] = cell;
+        let g = params.groups;
+        let (ci_g, co_g) = (ci / g, co / g);
+        let group = c / ci_g;
+        let wd = weight.data();
+        let tap = |o: usize, ky: usize, kx: usize| wd[((o * ci_g + c % ci_g) * kh + ky) * kw + kx];
+        let mut sum = 0.0f64;
+        let mut count = 0usize;
+        let mut best: Option<(f32, usize, usize, usize)> = None;
+        for o in group * co_g..(group + 1) * co_g {
+            for ky in 0..kh {
+                let Some(oy) = (y + pt).checked_sub(ky * dh) else {
+                    continue;
+                };
+                if oy % sh != 0 || oy / sh >= ho {
+                    continue;
+                }
+                for kx in 0..kw {
+                    let Some(ox) = (xx + pl).checked_sub(kx * dw) else {
+                        continue;
+                    };
+                    if ox % sw != 0 || ox / sw >= wo {
+                        continue;
+                    }
+                    let (oy, ox) = (oy / sh, ox / sw);
+                    let d = dout[(o * ho + oy) * wo + ox];
+                    let term = d * tap(o, ky, kx);
+                    sum += d as f64 * tap(o, ky, kx) as f64;
+                    count += 1;
+                    if best.is_none_or(|b| term.abs() > b.0.abs()) {
+                        best = Some((term, o, oy, ox));
+                    }
+                }
+            }
+        }
+        let at = (c * h + y) * w + xx;
+        let stamp = best.map(|(_, o, oy, ox)| {
+            let d = dout[(o * ho + oy) * wo + ox];
+            let base = (o * ci_g + c % ci_g) * kh * kw;
+            let kernel = wd[base..base + kh * kw].to_vec();
+            Stamp {
+                channel: o,
+                y: oy,
+                x: ox,
+                dout: d,
+                scaled: kernel.iter().map(|k| d * k).collect(),
+                kernel,
+                top: (oy * sh) as isize - pt as isize,
+                left: (ox * sw) as isize - pl as isize,
+            }
+        });
+        let max_abs = |v: &[f32]| v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let max_diff = dx
+            .iter()
+            .zip(&dx_model)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        Ok(AdjointStep {
+            layer: layer.to_string(),
+            input_shape: [ci, h, w],
+            output_shape: [co, ho, wo],
+            kernel_size: [kh, kw],
+            stride: params.stride,
+            padding: params.padding,
+            dilation: params.dilation,
+            groups: g,
+            output_padding: tp.output_padding,
+            dout_scale: max_abs(&dout).max(f32::MIN_POSITIVE),
+            dx_scale: max_abs(&dx_model).max(f32::MIN_POSITIVE),
+            dout,
+            cell,
+            by_transpose: dx[at],
+            by_model: dx_model[at],
+            by_stamps: sum as f32,
+            stamps: count,
+            stamp,
+            max_diff,
+            dx,
+            dx_model,
+        })
+    }
+
     /// An adversarial input: `steps` = 1 is FGSM, `x + ε·sign(∂loss/∂x)` (untargeted: the loss
     /// of `label` raised) or `x − ε·sign(∂loss_target/∂x)` (targeted: the loss of `target`
     /// lowered), clipped to [0, 1]; more steps iterate it with steps of ε / steps·2.5, each time
@@ -444,6 +627,64 @@ pub struct GradCam {
     pub input_w: usize,
 }
 
+/// [`Model::adjoint_step`]'s result: a conv's backward step to its input as a transposed conv.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjointStep {
+    pub layer: String,
+    /// `[C, H, W]` of the conv's input (dX's shape) and output (dout's).
+    pub input_shape: [usize; 3],
+    pub output_shape: [usize; 3],
+    pub kernel_size: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 4],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+    /// The transposed conv's output padding that gives back the input's size.
+    pub output_padding: [usize; 2],
+    /// ∂logit/∂(the conv's output).
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub dout: Vec<f32>,
+    /// conv_transpose2d(dout, W), and the layer's backward pass's dX; the largest |difference|.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub dx: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub dx_model: Vec<f32>,
+    pub max_diff: f32,
+    /// Colour scales: the largest |dout| and |dX|.
+    pub dout_scale: f32,
+    pub dx_scale: f32,
+    /// The dX cell explained, `[c, y, x]`, its value by the transposed conv, by the backward
+    /// pass, and as the sum of its `stamps` stamps (each a dout value × a kernel tap).
+    pub cell: [usize; 3],
+    pub by_transpose: f32,
+    pub by_model: f32,
+    pub by_stamps: f32,
+    pub stamps: usize,
+    /// The largest stamp on the cell (none when no window covers it).
+    pub stamp: Option<Stamp>,
+}
+
+/// One dout cell stamping its kernel, scaled by itself, onto dX.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stamp {
+    /// The dout cell: channel, row, column; and its value.
+    pub channel: usize,
+    pub y: usize,
+    pub x: usize,
+    pub dout: f32,
+    /// `W[channel, c]` (`kh × kw`), and it times `dout`: what lands on dX.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub kernel: Vec<f32>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub scaled: Vec<f32>,
+    /// Where the kernel's top-left tap lands on dX (negative: in the padding); taps are
+    /// `dilation` apart.
+    pub top: isize,
+    pub left: isize,
+}
+
 /// [`Model::adversarial`]'s result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -550,6 +791,93 @@ mod tests {
                 "{s} + bias vs {logit}"
             );
         }
+    }
+
+    /// A conv's backward step to its input is the transposed conv of dout with the same weights
+    /// (the adjoint): equal to the backward pass everywhere, each cell the sum of its stamps.
+    #[test]
+    fn a_convs_backward_step_is_the_transposed_conv_of_dout() {
+        // Strides, padding, dilation and groups, and rows a stride-2 window leaves out.
+        let odd = crate::nn::spec::Spec::from_json(
+            r#"{"input":[3,11,9],"layers":[{"kind":"conv2d","outChannels":6,"kernelSize":[2,3],"stride":[2,3],"padding":[0,1,0,0],"dilation":[1,2],"groups":3},{"kind":"relu"},{"kind":"flatten"},{"kind":"linear","outFeatures":5}]}"#,
+        )
+        .unwrap();
+        let mut models: Vec<Model> = every_kind()
+            .iter()
+            .filter(|s| Model::new(s).unwrap().classes().is_some())
+            .enumerate()
+            .map(|(i, s)| random_model(s, 90 + i as u64))
+            .collect();
+        models.push(random_model(&odd, 5));
+        models.push(Preset::Cnn.init(4));
+        let mut checked = 0;
+        for (k, m) in models.iter().enumerate() {
+            let x = image(m, 20 + k as u64);
+            let target = 2 % m.classes().unwrap();
+            let convs: Vec<String> = m
+                .layers
+                .iter()
+                .filter(|l| matches!(l, super::super::Layer::Conv2d { .. }))
+                .map(|l| l.params().unwrap().0.to_string())
+                .collect();
+            for name in &convs {
+                let a = m.adjoint_step(&x, name, target, None).unwrap();
+                let [ci, h, w] = a.input_shape;
+                assert_eq!(a.dx.len(), ci * h * w);
+                let tol = 1e-4 * a.dx_scale;
+                assert!(
+                    a.max_diff <= tol,
+                    "model {k} {name}: |Δ| {} > {tol}",
+                    a.max_diff
+                );
+                let mut rng = Rng::new(k as u64);
+                let mut cells = vec![a.cell];
+                cells.extend((0..5).map(|_| [rng.below(ci), rng.below(h), rng.below(w)]));
+                for cell in cells {
+                    let b = m.adjoint_step(&x, name, target, Some(cell)).unwrap();
+                    let at = (cell[0] * h + cell[1]) * w + cell[2];
+                    assert_eq!(b.cell, cell);
+                    assert_eq!((b.by_transpose, b.by_model), (b.dx[at], b.dx_model[at]));
+                    assert!(
+                        (b.by_stamps - b.by_model).abs() <= tol,
+                        "model {k} {name} {cell:?}: {} stamps sum to {}, the backward pass says {}",
+                        b.stamps,
+                        b.by_stamps,
+                        b.by_model
+                    );
+                    if let Some(st) = &b.stamp {
+                        let [kh, kw] = b.kernel_size;
+                        let [dh, dw] = b.dilation;
+                        for (s, k) in st.scaled.iter().zip(&st.kernel) {
+                            assert_eq!(*s, st.dout * k);
+                        }
+                        let lands = (0..kh)
+                            .any(|ky| st.top + (ky * dh) as isize == cell[1] as isize)
+                            && (0..kw).any(|kx| st.left + (kx * dw) as isize == cell[2] as isize);
+                        assert!(lands, "model {k} {name}: the stamp misses {cell:?}");
+                    } else {
+                        assert_eq!((b.stamps, b.by_model), (0, 0.0), "no stamp, no gradient");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 30, "{checked} cells checked");
+        // A first conv's dX is the gradient to the image: the saliency map itself.
+        let cnn = Preset::Cnn.init(4);
+        let x = image(&cnn, 1);
+        let a = cnn.adjoint_step(&x, "conv1", 3, None).unwrap();
+        assert_eq!(a.dx_model, cnn.input_gradient(&x, 3, Of::Logit).unwrap());
+        let e = cnn
+            .adjoint_step(&x, "fc1", 3, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("conv1, conv2"), "{e}");
+        let e = cnn
+            .adjoint_step(&x, "conv2", 3, Some([8, 0, 0]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cell"), "{e}");
     }
 
     /// FGSM is its formula, pixel by pixel: x + ε·sign(∂loss/∂x), clipped to [0, 1].

@@ -566,6 +566,17 @@ pub struct GradCamOptions {
     pub target: Whole,
 }
 
+/// `model.adjointStep(pixels, { layer, target, cell? })`: `layer` a conv2d's name, `cell`
+/// `[c, y, x]` of its input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdjointOptions {
+    pub layer: Name,
+    pub target: Whole,
+    #[serde(default)]
+    pub cell: Option<[Whole; 3]>,
+}
+
 /// `model.adversarial(pixels, { epsilon, label, steps?, target? })`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

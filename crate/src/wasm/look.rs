@@ -6,8 +6,8 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::args::{
-    AdversarialOptions, ArgError, ClassImageOptions, GradCamOptions, InputGradientOptions,
-    OcclusionOptions, Whole,
+    AdjointOptions, AdversarialOptions, ArgError, ClassImageOptions, GradCamOptions,
+    InputGradientOptions, OcclusionOptions, Whole,
 };
 use super::js::{self, arg};
 use super::model::{check_pixels, read_pixels, with_model};
@@ -73,6 +73,23 @@ pub fn model_grad_cam(m: JsValue, pixels: JsValue, opts: JsValue) -> Result<JsVa
             Ok(l.model.grad_cam(&px, o.layer.0, o.target.0)?)
         })?;
         to_js(&cam, "gradCam")
+    })
+}
+
+/// A conv layer's backward step to its input as a transposed convolution, for class `target`'s
+/// logit: dout, dX = conv_transpose2d(dout, W) beside the layer's backward pass's dX, and one dX
+/// cell (`cell`, or the largest) as the sum of its stamps (`nn::look::AdjointStep`).
+#[wasm_bindgen(js_name = modelAdjointStep)]
+pub fn model_adjoint_step(m: JsValue, pixels: JsValue, opts: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let px = read_pixels(&pixels)?;
+        let o: AdjointOptions = required(&opts, "adjointStep", "{ layer: \"conv2\", target: 3 }")?;
+        let cell = o.cell.map(|[c, y, x]| [c.0, y.0, x.0]);
+        let a = with_model(&m, |l| {
+            check_pixels(&l.model, &px)?;
+            Ok(l.model.adjoint_step(&px, &o.layer.0, o.target.0, cell)?)
+        })?;
+        to_js(&a, "adjointStep")
     })
 }
 

@@ -126,6 +126,92 @@ export class LookScene extends Scene {
     this.ciNote = el('p#look-class-image.small', { 'data-class': '' });
     thinks.append(this.ciNote);
     r.append(el('div.look-bottom', {}, adv, thinks));
+    this.buildAdjoint();
+  }
+
+  /**
+   * The backward step of one conv layer, shown as what it is: dout stamps the conv's kernel,
+   * scaled by each of its cells, onto dX (the transposed convolution of the transposed-conv
+   * scene, with the same weights); dX that way beside the dX of the layer's backward pass, and
+   * one cell's value three ways (wasm's `model.adjointStep`).
+   */
+  buildAdjoint() {
+    const card = el('section#look-adjoint.card.look-adjoint', { 'aria-label': 'The backward step of a conv layer' });
+    this.adjLayer = el('select#look-adjoint-layer', { 'aria-label': 'Conv layer whose backward step is shown', onchange: () => { this.adjCell = null; this.updateAdjoint(); } });
+    this.adjChannel = el('select#look-adjoint-channel', { 'aria-label': 'Channel of dX shown', onchange: () => { const c = this.adjCell; if (c) this.adjCell = [Number(this.adjChannel.value), c[1], c[2]]; else this.adjCell = [Number(this.adjChannel.value), 0, 0]; this.updateAdjoint(); } });
+    const fig = (id, title) => {
+      const f = el(`figure#${id}.look-map`);
+      f.append(el('h4', { text: title }));
+      return f;
+    };
+    const fDout = fig('look-adjoint-dout', 'dout: ∂score / ∂(conv output)');
+    this.adjDout = new Heatmap(fDout, { label: 'dout, one channel', signed: true, size: 140 });
+    this.adjDoutCap = el('figcaption');
+    fDout.append(this.adjDoutCap);
+    const fStamp = fig('look-adjoint-stamp', 'One stamp: dout × kernel');
+    const pair = el('div.look-stamp-pair');
+    this.adjKernel = new Heatmap(pair, { label: 'the kernel', signed: true, size: 66 });
+    this.adjStamp = new Heatmap(pair, { label: 'the kernel times the dout cell', signed: true, size: 66 });
+    this.adjStampCap = el('figcaption');
+    fStamp.append(pair, this.adjStampCap);
+    const fDx = fig('look-adjoint-dx', 'dX = convTranspose2d(dout, W)');
+    this.adjDx = new Heatmap(fDx, { label: 'dX by the transposed convolution: pick a cell', signed: true, size: 140, onPick: (y, x) => { this.adjCell = [Number(this.adjChannel.value), y, x]; this.updateAdjoint(); } });
+    fDx.append(el('figcaption', { text: 'every dout cell stamps its kernel here, scaled by itself; overlaps add. Pick a cell.' }));
+    const fModel = fig('look-adjoint-dxmodel', 'dX from the layer\'s backward pass');
+    this.adjDxModel = new Heatmap(fModel, { label: 'dX from the backward pass in training', signed: true, size: 140 });
+    fModel.append(el('figcaption', { text: 'what training computes for this layer (im2col\'s matrix product, then col2im)' }));
+    this.adjCheck = el('p#look-adjoint-check.small', { role: 'status', 'data-diff': '', 'data-transpose': '', 'data-model': '', 'data-stamps': '' });
+    card.append(
+      el('h3', { text: 'The backward step of a conv layer is a transposed convolution' }),
+      el('p.small', { text: 'To send the gradient back through a conv layer, each cell of dout (the gradient at its output) stamps the layer\'s kernel, scaled by itself, onto dX (the gradient at its input), and overlapping stamps add up: the transposed convolution of the transposed-conv scene, with the same weights. That is what "adjoint" means; for conv1, dX is the saliency map above.' }),
+      el('div.buttons', {}, el('label.field', {}, el('span', { text: 'layer ' }), this.adjLayer), el('label.field', {}, el('span', { text: 'dX channel ' }), this.adjChannel)),
+      el('div.look-row', {}, fDout, fStamp, fDx, fModel),
+      this.adjCheck);
+    this.root.append(card);
+  }
+
+  /** The conv layer's backward step for the digit and class shown (one wasm call). */
+  updateAdjoint() {
+    if (!this.x || !this.adjLayer.value) {
+      this.adjCheck.textContent = this.x ? '' : 'Draw a digit to see its backward step.';
+      return;
+    }
+    let a;
+    try {
+      a = this.model.adjointStep(this.x, { layer: this.adjLayer.value, target: this.cls, ...(this.adjCell ? { cell: this.adjCell } : {}) });
+    } catch (err) {
+      this.adjCheck.textContent = err.message;
+      return;
+    }
+    const [ci, h, w] = a.inputShape;
+    const [, ho, wo] = a.outputShape;
+    const [kh, kw] = a.kernelSize;
+    const [c, y, x] = a.cell;
+    if (this.adjChannel.options.length !== ci) {
+      this.adjChannel.replaceChildren(...Array.from({ length: ci }, (_, i) => el('option', { value: String(i), text: String(i) })));
+    }
+    this.adjChannel.value = String(c);
+    this.adjCell = a.cell;
+    const st = a.stamp;
+    const o = st ? st.channel : 0;
+    this.adjDout.update({ data: a.dout, h: ho, w: wo, offset: o * ho * wo, scale: a.doutScale });
+    this.adjDout.mark(st ? [{ y0: st.y, x0: st.x, y1: st.y, x1: st.x, kind: 'cell' }] : []);
+    this.adjDoutCap.textContent = st ? `channel ${o}; the outlined cell is ${st.dout.toPrecision(3)}` : 'no dout cell reaches the picked cell';
+    for (const [m, d] of [[this.adjDx, a.dx], [this.adjDxModel, a.dxModel]]) {
+      m.update({ data: d, h, w, offset: c * h * w, scale: a.dxScale });
+    }
+    const [dh, dw] = a.dilation;
+    const foot = st ? [{ y0: st.top, x0: st.left, y1: st.top + (kh - 1) * dh, x1: st.left + (kw - 1) * dw, kind: 'window' }] : [];
+    this.adjDx.mark([...foot, { y0: y, x0: x, y1: y, x1: x, kind: 'cell' }]);
+    this.adjDxModel.mark([{ y0: y, x0: x, y1: y, x1: x, kind: 'cell' }]);
+    if (st) {
+      this.adjKernel.update({ data: st.kernel, h: kh, w: kw });
+      this.adjStamp.update({ data: st.scaled, h: kh, w: kw });
+      this.adjStampCap.textContent = `W[${o}, ${c}] (left) times dout ${st.dout.toPrecision(3)} (right): the largest of the ${a.stamps} stamps that land on the picked cell (outlined in orange on dX)`;
+    } else this.adjStampCap.textContent = 'no stamp lands on the picked cell';
+    const f = (v) => v.toPrecision(4);
+    Object.assign(this.adjCheck.dataset, { diff: String(a.maxDiff), transpose: String(a.byTranspose), model: String(a.byModel), stamps: String(a.byStamps), cell: a.cell.join(',') });
+    this.adjCheck.textContent = `dX[${c}, ${y}, ${x}]: convTranspose2d gives ${f(a.byTranspose)}; the backward pass gives ${f(a.byModel)}; its ${a.stamps} stamps add up to ${f(a.byStamps)}. Over all ${(ci * h * w).toLocaleString('en-US')} cells of dX the largest difference is ${a.maxDiff.toExponential(1)}: the same numbers.`;
   }
 
   async load() {
@@ -135,6 +221,8 @@ export class LookScene extends Scene {
     this.layerSel.replaceChildren(...cnn.layers().map((l, i) => [l, i]).filter(([l, i]) => i > 0 && l.shape.length === 3)
       .map(([l, i]) => el('option', { value: String(i), text: l.name })));
     this.layerSel.value = String(cnn.layers().findIndex((l) => l.name === 'conv2'));
+    this.adjLayer.replaceChildren(...cnn.layers().filter((l) => l.kind === 'conv2d').map((l) => el('option', { value: l.name, text: l.name })));
+    this.adjLayer.value = 'conv2';
     this.template = slp.weights('fc1');
     await this.warmUp();
   }
@@ -193,6 +281,7 @@ export class LookScene extends Scene {
       this.advMap.update({ data: blank, h: 28, w: 28, scale: 1 });
       this.pertMap.update({ data: blank, h: 28, w: 28, scale: 1 });
       this.advPred.textContent = '';
+      this.updateAdjoint();
       return;
     }
     const p = this.model.predict(x);
@@ -209,6 +298,9 @@ export class LookScene extends Scene {
     this.cam.map.update({ data: cam.upsampled, h: cam.inputH, w: cam.inputW });
     this.cam.f.dataset.h = String(cam.h);
     this.top = top;
+    // The backward step in a task of its own (one forward and backward, a few ms).
+    clearTimeout(this.adjTimer);
+    this.adjTimer = setTimeout(() => { if (this.x === x) this.updateAdjoint(); }, 0);
     // The occlusion map (64 forwards) and the adversarial digit in a task of their own.
     clearTimeout(this.occTimer);
     this.occTimer = setTimeout(() => {
