@@ -947,6 +947,33 @@ mod tests {
             .is_err());
     }
 
+    /// Grad-CAM by hand: a 1×1 conv makes channels x and −x; the logit reads them with weights
+    /// 1 and ½ per cell, so the channel weights are 1 and ½ and the map is ReLU(1·x − ½·x) = ½x.
+    #[test]
+    fn grad_cam_by_hand() {
+        let spec = crate::nn::spec::Spec::from_json(
+            r#"{"input":[1,8,8],"layers":[{"kind":"conv2d","outChannels":2,"kernelSize":1,"bias":false},{"kind":"flatten"},{"kind":"linear","outFeatures":2,"bias":false}]}"#,
+        )
+        .unwrap();
+        let mut m = Model::new(&spec).unwrap();
+        {
+            let mut p = m.params_mut();
+            p[0].0.data_mut().copy_from_slice(&[1.0, -1.0]);
+            let fc = p[1].0.data_mut();
+            fc.fill(0.0);
+            fc[..64].fill(1.0);
+            fc[64..128].fill(0.5);
+        }
+        let x: Vec<f32> = (0..64).map(|i| i as f32 / 64.0).collect();
+        let cam = m.grad_cam(&x, 1, 0).unwrap();
+        assert_eq!(cam.weights, vec![1.0, 0.5]);
+        for (i, v) in cam.map.iter().enumerate() {
+            assert!((v - 0.5 * x[i]).abs() < 1e-6, "cell {i}: {v}");
+        }
+        // Class 1 reads nothing: every weight 0, the map 0.
+        assert!(m.grad_cam(&x, 1, 1).unwrap().map.iter().all(|&v| v == 0.0));
+    }
+
     /// Grad-CAM by hand: a conv layer of two channels, one whose mean gradient is positive.
     #[test]
     fn grad_cam_is_the_channel_weighted_map() {
