@@ -76,6 +76,29 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['pho
     assert.ok((await tileColours(page, '3')).every((n) => n > 1), 'three batches in, the templates are no longer blank');
     await screenshot(page, `train-rewind-${name}`);
 
+    if (name === 'desktop') {
+      // When did the templates first look like digits? The page goes to the moment wasm names;
+      // the same run made here (same settings) agrees, and it is the first to reach 0.6.
+      await page.click('#train-first-digits');
+      await page.waitForFunction(() => /first looked like digits|Not yet/.test(document.querySelector('#train-moment').textContent));
+      const at = (await data(page, '#train-moment')).at;
+      const mine = await page.evaluate(async () => {
+        const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
+        const get = async (f) => new Uint8Array(await (await fetch(`data/mnist/${f}`)).arrayBuffer());
+        const train = api.Dataset.load(await get('train-images-idx3-ubyte.gz'), await get('train-labels-idx1-ubyte.gz'));
+        const test = api.Dataset.load(await get('t10k-images-idx3-ubyte.gz'), await get('t10k-labels-idx1-ubyte.gz'));
+        const t = new api.Trainer(train, { model: 'slp', optimizer: 'sgd', lr: 0.1, batch: 64, init: 'zeros', seed: 1, augment: false, history: true });
+        t.run(train, 6);
+        const h = t.templateHistory(test, 0.6);
+        t.free(); train.free(); test.free();
+        return { first: h.first, least: Array.from(h.least) };
+      });
+      assert.notEqual(mine.first, undefined, `six batches make digit-like templates: ${mine.least}`);
+      assert.equal(at, String(mine.first), 'the page goes where wasm says');
+      assert.ok(mine.least[mine.first] >= 0.6 && (mine.first === 0 || mine.least[mine.first - 1] < 0.6), `${mine.least}`);
+      await page.waitForFunction((a) => document.querySelector('.train-weights').dataset.at === a, at);
+    }
+
     // Back to now, then to moment 3 again and train on from there: the run is at step 3 again,
     // the later moments and points are gone.
     await page.click('#train-live');

@@ -311,6 +311,8 @@ export class Trainer {
   hardest(dataset: Dataset, count: number, at?: number | null): { index: number; loss: number; label: number; predicted: number; count: number; wrong: number };
   /** Each class template's cosine with the class's mean image in `dataset`, plain and centred (slp, mlp). */
   templateCosines(dataset: Dataset): { plain: number[]; centred: number[]; least: number; leastClass: number };
+  /** Per kept moment, the smallest centred template cosine; `first`: the first moment every template reaches `least` (slp, mlp). */
+  templateHistory(dataset: Dataset, least: number): { least: Float32Array; first?: number };
   /** Throws the message `new Trainer` would for these settings and a dataset of `length` images. */
   static check(settings: TrainerSettings, length: number): void;
   weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };

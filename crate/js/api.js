@@ -288,6 +288,11 @@ export class Trainer extends Owned {
    * each class's cosine with its mean image in `dataset` (dense models only).
    */
   templateCosines(dataset) { return raw.trainerTemplateCosines(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset')); }
+  /**
+   * For every kept moment, the smallest centred cosine of a class template with its mean image
+   * in `dataset`, and the first moment every template reaches `least`: `{ least, first }`.
+   */
+  templateHistory(dataset, least) { return raw.trainerTemplateHistory(Trainer.handle(this, 'this'), Dataset.handle(dataset, 'dataset'), least); }
   /** Throws what `new Trainer` would say of `settings` for a dataset of `length` images. */
   static check(settings, length) { raw.trainerCheck(settings, length); }
   /**

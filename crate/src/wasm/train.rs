@@ -636,6 +636,59 @@ pub fn trainer_template_cosines(t: JsValue, dataset: JsValue) -> Result<JsValue,
     })
 }
 
+/// How much the class templates looked like the digits at each kept moment.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TemplateHistory {
+    /// Per kept moment, the smallest centred cosine of a template with its class's mean image.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    least: Vec<f32>,
+    /// The first moment whose every template reaches `least` (none: not yet).
+    first: Option<usize>,
+}
+
+/// `{ least, first }`: for every kept moment of the run (`history`), the smallest centred
+/// cosine of a class template with its class's mean image in `dataset` (as `templateCosines`),
+/// and the first moment at which every template reaches `least`: when the templates first
+/// looked like digits. Dense models only.
+#[wasm_bindgen(js_name = trainerTemplateHistory)]
+pub fn trainer_template_history(
+    t: JsValue,
+    dataset: JsValue,
+    least: JsValue,
+) -> Result<JsValue, JsError> {
+    use crate::nn::templates::{class_means, class_templates, template_cosines};
+    run(|| {
+        let super::args::Real(bar) = arg("least", "Trainer.templateHistory", &least)?;
+        if !(-1.0..=1.0).contains(&bar) {
+            return Err(ArgError::new(
+                "least",
+                super::args::Seen::Num(bar),
+                "must be a cosine, -1..1",
+            )
+            .into());
+        }
+        let h = TRAINERS.with(|tt| {
+            let tt = tt.borrow();
+            let tr = tt.get("this", &t)?;
+            let n = tr.trainer.history().map_or(0, |h| h.moments().len());
+            class_templates(&tr.trainer.model)?;
+            with_dataset("dataset", &dataset, |d| {
+                let means = class_means(d);
+                let mut least = Vec::with_capacity(n);
+                for at in 0..n {
+                    let templates = class_templates(&*tr.trainer.model_at(Some(at))?)?;
+                    let c = template_cosines(&templates, &means);
+                    least.push(c.iter().map(|p| p.1).fold(f32::INFINITY, f32::min));
+                }
+                let first = least.iter().position(|&v| v as f64 >= bar);
+                Ok(TemplateHistory { least, first })
+            })
+        })?;
+        to_js(&h)
+    })
+}
+
 /// Checks trainer settings as `new Trainer` would for a dataset of `length` images, without
 /// one: throws the same message for a refused setting, returns nothing otherwise.
 #[wasm_bindgen(js_name = trainerCheck)]

@@ -35,6 +35,8 @@ const SHOW_ME = {
 };
 /** The run's settings (the slp from zeros, plain SGD) and how many batches it trains between looks. */
 const SHOW_ME_RUN = { m: 'slp', opt: 'sgd', lr: '0.1', b: '64', init: 'zeros', aug: '0', seed: '1', w: '1', pace: '3000' };
+/** The centred cosine at which a template looks like its digit (the shipped slp's are all above it). */
+const LIKE_DIGITS = 0.6;
 /** Longest stretch of weight-tile drawing in one animation frame (ms). */
 const TILE_BUDGET_MS = 4;
 /** While tiles are still being drawn, newer weights wait this long at most (ms). */
@@ -184,12 +186,13 @@ export class TrainScene extends Scene {
     this.momentText = el('p#train-moment.small', { role: 'status', 'aria-live': 'polite', 'data-at': '', 'data-samples': '', 'data-steps': '' });
     this.btnLive = el('button#train-live.secondary', { type: 'button', text: 'Back to now' });
     this.btnRewind = el('button#train-rewind.secondary', { type: 'button', text: 'Train on from here' });
+    this.btnFirst = el('button#train-first-digits.secondary', { type: 'button', text: 'When did the templates first look like digits?' });
     this.historyCard.append(
       el('h3', { text: 'Rewind: the run as it was' }),
       el('p.small', { text: 'The workers keep the weights every few steps (evenly spaced over the whole run; the spacing doubles as it grows, so memory stays bounded). Drag back to see the weights, the curves and the one-step view as they were at that moment.' }),
       el('div.scrub-row', {}, el('span.small', { text: 'start' }), this.scrub, el('span.small', { text: 'now' })),
       this.momentText,
-      el('div.buttons', {}, this.btnLive, this.btnRewind));
+      el('div.buttons', {}, this.btnLive, this.btnRewind, this.btnFirst));
 
     const charts = el('div.train-charts');
     this.loss = new Curves(charts, {
@@ -263,6 +266,7 @@ export class TrainScene extends Scene {
     this.scrub.addEventListener('input', () => this.scrubTo(Number(this.scrub.value)));
     this.btnLive.onclick = () => this.setAt(null);
     this.btnRewind.onclick = () => this.rewind();
+    this.btnFirst.onclick = () => this.pool.send({ type: 'firstLike', least: LIKE_DIGITS });
     this.btnUse.onclick = () => this.save('use');
     this.btnDownload.onclick = () => this.save('download');
     this.btnOnnx.onclick = () => this.save('onnx');
@@ -284,6 +288,7 @@ export class TrainScene extends Scene {
     p.addEventListener('paused', (e) => { if (e.detail.status) { this.lastStatus = e.detail.status; this.rate = null; this.draw(); } });
     p.addEventListener('explain', (e) => this.showStep(e.detail));
     p.addEventListener('moment', (e) => this.showMoment(e.detail));
+    p.addEventListener('firstLike', (e) => this.showFirstLike(e.detail));
     p.addEventListener('saved', (e) => this.saved(e.detail));
     p.addEventListener('error', (e) => this.error(e.detail));
     this.showControls();
@@ -506,6 +511,8 @@ export class TrainScene extends Scene {
     setDisabled(this.btnOnnx, untrained);
     setDisabled(this.btnLive, this.at === null ? 'already showing now' : null);
     setDisabled(this.btnRewind, this.at === null ? 'look back first: drag the scrubber to an earlier moment' : null);
+    const dense = ['slp', 'mlp'].includes(this.lastStatus?.model);
+    setDisabled(this.btnFirst, !dense ? 'only a dense model (slp, mlp) has a template per digit' : !this.hist?.moments.length ? 'train first' : null);
   }
 
   async start() {
@@ -860,6 +867,16 @@ export class TrainScene extends Scene {
     }
     const loss = m.batchLoss === undefined || m.batchLoss === null ? 'the start, before any batch' : `that batch's loss ${m.batchLoss.toFixed(3)}, accuracy ${(100 * m.batchAccuracy).toFixed(0)}%`;
     t.textContent = `Looking back at step ${m.steps.toLocaleString('en-US')} (${m.samples.toLocaleString('en-US')} samples, epoch ${m.epoch + 1}): ${loss}. Training is paused; "Train on from here" goes on from this moment, "Back to now" returns.`;
+  }
+
+  /** Goes to the first kept moment whose templates all look like their digits (wasm's scores). */
+  showFirstLike({ first, least }) {
+    if (first === undefined || first === null) {
+      this.momentText.textContent = `Not yet: at no kept moment does every template reach a centred cosine of ${least} with its digit's mean test image. Train longer.`;
+      return;
+    }
+    this.setAt(first);
+    this.momentText.textContent += ` This is the first kept moment at which every template's centred cosine with its digit's mean test image reaches ${least}: the templates first looked like digits.`;
   }
 
   /** Goes back to the moment shown and trains on from there (the later curves are dropped). */

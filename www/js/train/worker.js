@@ -284,6 +284,12 @@ self.onmessage = async (e) => {
         post({ type: 'moment', at: m.at, moment: h.moments[m.at], weights }, buffers(weights));
         break;
       }
+      case 'firstLike': {
+        // When the templates first looked like digits: wasm scores every kept moment.
+        needTrainer();
+        post({ type: 'firstLike', least: m.least, ...trainer.templateHistory(test, m.least) });
+        break;
+      }
       case 'rewind': {
         // Back to kept moment `at`, on every worker; training goes on from there.
         needTrainer();
