@@ -742,7 +742,8 @@ export class CorrelateScene extends Scene {
     const kernelRow = el('tr.cs-kernel-row', {}, el('th', { scope: 'row' }, 'kernel'),
       ...[...tr.kernel].map((v) => el('td', {}, fmt(v))), el('td.cs-sep'), el('td'));
     this.im2col.replaceChildren(el('table.cs-table', {}, el('thead', {}, head, kernelRow), this.imBody),
-      el('p.cs-muted', {}, `${tr.steps} windows × ${tr.taps} taps, multiplied by a ${tr.taps}×1 kernel column: a ${tr.steps}×1 output, reshaped to ${tr.outH}×${tr.outW}.`));
+      el('p.cs-muted', {}, `${tr.steps} windows × ${tr.taps} taps, multiplied by a ${tr.taps}×1 kernel column: a ${tr.steps}×1 output, reshaped to ${tr.outH}×${tr.outW}.`),
+      tr.ncc ? el('p.cs-muted', { id: 'corr-im2col-ncc' }, 'Normalised (NCC): each row and the kernel column are first centred (their mean subtracted), and each product is divided by the two norms, so the out column holds the NCC, from −1 to 1.') : null);
   }
 
   showIm2colRow(t) {
