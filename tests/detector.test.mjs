@@ -108,7 +108,12 @@ for (const [label, viewport] of [['1280×800', { width: 1280, height: 800 }], ['
     await page.waitForFunction(() => Number(document.querySelector('#corr-step').dataset.step) === 0);
     assert.equal(await value(page, '#corr-sum-value'), ncc.output[0]);
     assert.equal(await value(page, '#corr-ncc-wmean'), ncc.ncc.windowMean[0]);
-    assert.match(await page.textContent('#corr-detector-note'), /NCC: \d+ windows? score at least 0\.9999/);
+    assert.match(await page.textContent('#corr-detector-note'), /NCC: (1 window scores|\d+ windows score) at least 0\.9999/);
+    // The PyTorch lines say how (from wasm): three conv2d's and the quotient.
+    const code = await page.textContent('#correlate-code code');
+    assert.equal((code.match(/F\.conv2d\(/g) ?? []).length, 3, code);
+    assert.match(code, /kc = w - w\.mean\(\)/);
+    assert.match(code, /torch\.where\(den > 0/);
     // The link keeps the switch (and the box's values as the edited kernel); off leaves no key.
     await page.waitForFunction(() => /[?&]nc=1/.test(location.hash) && /k=custom/.test(location.hash));
     await screenshot(page, `detector-${viewport.width}`);

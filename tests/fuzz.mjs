@@ -228,7 +228,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'trainer.free': { own: true, call: (t) => api.Trainer.prototype.free.call(t), args: () => [new api.Trainer(ds, { model: 'slp' })], bad: [BAD_TR.filter((v) => v !== undefined && v !== null && v !== freedTr)], check: () => true },
     'dataset.free': { own: true, call: (d) => api.Dataset.prototype.free.call(d), args: () => [api.Dataset.load(idxImages, idxLabels)], bad: [BAD_DS.filter((v) => v !== undefined && v !== null && v !== freedDs)], check: () => true },
     pytorchCode: { call: api.pytorchCode, args: () => [pick([
-      { op: 'conv2d', size: int(3, 16), kernelSize: int(1, 3), stride: [int(1, 2), int(1, 2)], padding: [int(0, 2), int(0, 2), int(0, 2), int(0, 2)], dilation: 1, flip: pick([true, false]) },
+      { op: 'conv2d', size: int(3, 16), kernelSize: int(1, 3), stride: [int(1, 2), int(1, 2)], padding: [int(0, 2), int(0, 2), int(0, 2), int(0, 2)], dilation: 1, flip: pick([true, false]), normalized: pick([undefined, true, false]) },
       { op: 'convTranspose2d', size: int(2, 8), kernelSize: 3, stride: 2, padding: [1, 0, int(0, 1), 1], outputPadding: 1 },
       { op: 'checkerboard', size: int(1, 8), kernelSize: int(1, 7), stride: int(1, 3) },
       { op: 'dense', length: 24, channels: 6, shift: int(-23, 23) },

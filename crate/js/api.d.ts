@@ -233,7 +233,8 @@ export interface PytorchCode { lines: string[]; text: string }
  * the trace refuses them). `x` is the input `(1, 1, H, W)`, `w` the kernel, `y` the output;
  * `F` = `torch.nn.functional`, `nn` = `torch.nn`. Defaults (stride 1, padding 0, …) are left out.
  * - `conv2d` (the setting of `traceCorrelate`): `F.conv2d(x, w, stride=…, padding=…, dilation=…)`;
- *   an asymmetric padding as `F.pad(x, (left, right, top, bottom))` first; `flip` as `torch.flip(w, dims=(-2, -1))`.
+ *   an asymmetric padding as `F.pad(x, (left, right, top, bottom))` first; `flip` as `torch.flip(w, dims=(-2, -1))`;
+ *   `normalized` as three `F.conv2d`s (the centred kernel, Σx and Σx² per window) and the quotient (`torch.where`: 0 where flat).
  * - `convTranspose2d` (`traceTranspose`): `F.conv_transpose2d(…, output_padding=…)`; an asymmetric
  *   padding as no padding and a crop `y[..., top:H−bottom, left:W−right]`.
  * - `checkerboard` (`traceCheckerboard`): two stride-n `F.conv_transpose2d` into `y`, and

@@ -382,7 +382,7 @@ export class CorrelateScene extends Scene {
       this.flipGrid.set(tr.kernel, { text: true });
     }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
-    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip }));
+    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.ncc }));
     this.buildIm2col();
     this.drawBox();
     this.detectorNote();
@@ -715,7 +715,7 @@ export class CorrelateScene extends Scene {
       const m = tr.ncc.matches.length;
       parts.push(tr.ncc.kernelFlat
         ? 'Its values are all equal: a flat kernel has no pattern, so NCC is 0 everywhere.'
-        : `NCC: ${m} window${m === 1 ? '' : 's'} score at least ${fmt(tr.ncc.matchAt, 4)} (the same pattern, at any brightness), outlined green in the output.`);
+        : `NCC: ${m} window${m === 1 ? ' scores' : 's score'} at least ${fmt(tr.ncc.matchAt, 4)} (the same pattern, at any brightness), outlined green in the output.`);
     } else if (box && tr.moments.largest >= 0) {
       const k = tr.moments.largest;
       parts.push(`Plain correlation: the largest output is output[${tr.stepCell[2 * k]}, ${tr.stepCell[2 * k + 1]}] = ${fmt(tr.output[k], 3)}; brighter windows answer more too (try Normalised (NCC)).`);
