@@ -79,6 +79,10 @@ for (const [label, viewport] of [['1280×800', { width: 1280, height: 800 }], ['
     const plain = await traceOf(page, s.kernel, false);
     assert.deepEqual(s.output, plain.output, 'the output cells are the trace');
     assert.equal(s.output[own], Math.max(...s.output), 'the plain output peaks at the box');
+    // A click (no drag) on an input cell still lights the windows that read it, box unchanged.
+    await page.click(cellSel(4, 4));
+    assert.equal(await page.locator('#corr-output .cs-uses').count(), 9);
+    assert.equal(await page.getAttribute('#corr-input-grid', 'data-picked'), '1,1,3');
 
     // Normalised: 1 at the box's place, the largest cell, and the numbers are the trace's.
     await page.check('#corr-ncc');

@@ -570,8 +570,8 @@ export class CorrelateScene extends Scene {
       if (e.button !== 0 || !this.tr) return;
       const i = cellAt(e);
       if (i < 0) return;
+      // No capture yet: a press and release on one cell stays a click on that cell.
       this.drag = { from: this.imageCell(i), moved: false, id: e.pointerId };
-      node.setPointerCapture?.(e.pointerId);
     });
     node.addEventListener('pointermove', (e) => {
       const d = this.drag;
@@ -580,6 +580,8 @@ export class CorrelateScene extends Scene {
       if (i < 0) return;
       const to = this.imageCell(i);
       if (!d.moved && to[0] === d.from[0] && to[1] === d.from[1]) return;
+      // A drag from here on: the grid keeps the pointer until it is released.
+      if (!d.moved) node.setPointerCapture?.(e.pointerId);
       d.moved = true;
       this.draft = { ...this.boxFrom(d.from, to), keys: !!this.draft?.keys };
       this.drawBox();
