@@ -418,7 +418,7 @@ pub struct CorrelateSetting {
     /// Turn the kernel by 180° first (a true convolution).
     #[serde(default)]
     pub flip: Option<Flag>,
-    /// Normalised cross-correlation (`traceCorrelate` only; the others ignore it).
+    /// Normalised cross-correlation (`traceCorrelate` and `pytorchCode`; the others ignore it).
     #[serde(default)]
     pub normalized: Option<Flag>,
     /// Largest value the ranges consider.
