@@ -67,6 +67,34 @@ async function cases(flavour) {
     return c;
   });
   run('traceCheckerboard(the largest)', () => { const c = api.traceCheckerboard(ones(64), ones(49), { size: 8, kernelSize: 7, stride: 3 }); if (c.resize[1].paths.length !== 72 * 72) throw new Error('size'); return c; });
+  // Correlate's detector: a box of the image as the kernel, and the NCC switch.
+  const letter = api.tracePresetImage({ name: 'letter', size: 9 });
+  const box = (o) => api.traceCorrelatePatch(letter, { size: 9, top: 1, left: 1, kernelSize: 3, ...o });
+  run('traceCorrelatePatch(top 7)', () => box({ top: 7 }));
+  run('traceCorrelatePatch(left 2³² + 1)', () => box({ left: 2 ** 32 + 1 }));
+  run('traceCorrelatePatch(left -1)', () => box({ left: -1 }));
+  run('traceCorrelatePatch(kernelSize 12)', () => box({ top: 0, left: 0, kernelSize: 12 }));
+  run('traceCorrelatePatch(kernelSize 10 on 9)', () => box({ top: 0, left: 0, kernelSize: 10 }));
+  run('traceCorrelatePatch(size 97)', () => box({ size: 97 }));
+  run('traceCorrelatePatch(no top)', () => api.traceCorrelatePatch(letter, { size: 9, left: 1, kernelSize: 3 }));
+  run('traceCorrelatePatch(corner: a typo)', () => box({ corner: [1, 1] }));
+  run('traceCorrelatePatch(80 values)', () => api.traceCorrelatePatch(letter.subarray(1), { size: 9, top: 1, left: 1, kernelSize: 3 }));
+  run('traceCorrelatePatch(NaN cell)', () => { const x = letter.slice(); x[40] = NaN; return api.traceCorrelatePatch(x, { size: 9, top: 0, left: 0, kernelSize: 3 }); });
+  run('traceCorrelatePatch(no opts)', () => api.traceCorrelatePatch(letter));
+  run('traceCorrelatePatch(2 GiB input)', () => (huge ? api.traceCorrelatePatch(huge, { size: 9, top: 0, left: 0, kernelSize: 3 }) : (() => { throw new Error('invalid input = skipped'); })()));
+  run('traceCorrelatePatch(the last box)', () => { const p = box({ top: 4, left: 4, kernelSize: 5 }); if (p.values.length !== 25 || p.cells[24] !== 80) throw new Error(`wrong ${p.cells[24]}`); return p; });
+  run('traceCorrelate(normalized "yes")', () => api.traceCorrelate(letter, new Float32Array(9), { size: 9, kernelSize: 3, normalized: 'yes' }));
+  run('traceCorrelate(normalized, a flat kernel)', () => {
+    const t = api.traceCorrelate(letter, new Float32Array(9).fill(0.5), { size: 9, kernelSize: 3, normalized: true, padding: 1 });
+    if (!t.output.every((v) => v === 0) || !t.ncc.kernelFlat) throw new Error('not 0 everywhere');
+    return t;
+  });
+  run('traceCorrelate(normalized, its own patch)', () => {
+    const p = box({ top: 1, left: 1 });
+    const t = api.traceCorrelate(letter, p.values, { size: 9, kernelSize: 3, normalized: true });
+    if (Math.abs(t.output[8] - 1) > 1e-6 || t.moments.largest !== 8) throw new Error(`wrong ${t.output[8]} at ${t.moments.largest}`);
+    return t;
+  });
   run('maxPool2d(kernelSize 2³¹)', () => api.maxPool2d(x, { kernelSize: 2 ** 31, padding: 2 ** 30 }));
   run('maxPool2d(padding [0, 0, 1, 1])', () => { const y = api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 1, 1] }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x2x2') throw new Error(s); return s; });
   run('maxPool2d(padding [0, 0, 2, 0])', () => api.maxPool2d(x, { kernelSize: 2, padding: [0, 0, 2, 0] }));
@@ -169,6 +197,22 @@ const WANT = {
   'conv2d after 40,000 freed errors': /^returned number/,
   'traceTransposeSettle(wrapping)': /^invalid size = \[1, -1\]: must be a whole number/,
   'traceTransposeSettle(wild)': /^returned object/,
+  'traceCorrelatePatch(top 7)': /^invalid top = 7: the 3×3 box must lie on the 9×9 image: top at most 6$/,
+  'traceCorrelatePatch(left 2³² + 1)': /^invalid left = 4294967297: is too large/,
+  'traceCorrelatePatch(left -1)': /^invalid left = -1: must be a whole number ≥ 0/,
+  'traceCorrelatePatch(kernelSize 12)': /^invalid kernelSize = \[12, 12\]: each side must be between 1 and 11/,
+  'traceCorrelatePatch(kernelSize 10 on 9)': /^invalid top = 0: the 10×10 box must lie on the 9×9 image/,
+  'traceCorrelatePatch(size 97)': /^invalid size = \[97, 97\]: each side must be between 1 and 96 here/,
+  'traceCorrelatePatch(no top)': /^invalid top = undefined: is required/,
+  'traceCorrelatePatch(corner: a typo)': /^invalid option = corner: is not an option of traceCorrelatePatch/,
+  'traceCorrelatePatch(80 values)': /^invalid input = a Float32Array of 80 elements: a 9×9 input needs 81/,
+  'traceCorrelatePatch(NaN cell)': /^shape error: input contains a NaN/,
+  'traceCorrelatePatch(no opts)': /^invalid opts = undefined: is required/,
+  'traceCorrelatePatch(2 GiB input)': /^invalid input = a Float32Array of 536870912 elements: a 9×9 input needs 81/,
+  'traceCorrelatePatch(the last box)': /^returned object/,
+  'traceCorrelate(normalized "yes")': /^invalid normalized = a string "yes": must be true or false/,
+  'traceCorrelate(normalized, a flat kernel)': /^returned object/,
+  'traceCorrelate(normalized, its own patch)': /^returned object/,
   'maxPool2d(kernelSize 2³¹)': /^returned object/,
   'maxPool2d(padding [0, 0, 1, 1])': /^returned string/,
   'maxPool2d(padding [0, 0, 2, 0])': /^invalid padding = \[0, 0, 2, 0\]: each side must be at most half the effective kernel size/,

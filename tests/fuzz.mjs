@@ -157,11 +157,11 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const markers = new Set(); // option-field specs (a Set: no trap of a hostile value runs)
   const opt = (fields) => { const o = { fields }; markers.add(o); return o; };
   const convFields = { stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, groups: [...NOT_WHOLE, 0, 4] };
-  const corrFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, flip: BAD_FLAG, cap: NOT_WHOLE };
+  const corrFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, flip: BAD_FLAG, normalized: BAD_FLAG, cap: NOT_WHOLE };
   const transFields = { size: BAD_SIZE, kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: BAD_PAD, dilation: BAD_SIZE, outputPadding: [...NOT_WHOLE, [5, 5]], cap: NOT_WHOLE, seed: NOT_WHOLE };
   // Settling and ranges take any whole output padding (settling lowers it below the stride).
   const settleFields = { ...transFields, outputPadding: NOT_WHOLE };
-  const corrSetting = () => ({ size: [int(3, 8), int(3, 8)], kernelSize: int(1, 3), stride: int(1, 2), padding: int(0, 1), dilation: 1 });
+  const corrSetting = () => ({ size: [int(3, 8), int(3, 8)], kernelSize: int(1, 3), stride: int(1, 2), padding: int(0, 1), dilation: 1, normalized: pick([undefined, false, true]) });
   const transSetting = () => ({ size: [int(2, 5), int(2, 5)], kernelSize: int(1, 4), stride: int(1, 3), padding: 0, dilation: 1 });
   const withData = (s) => [img(s.size[0], s.size[1]), img(s.kernelSize, s.kernelSize), s];
   const ok = () => true;
@@ -198,6 +198,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'stale forward': { call: (k) => { const f = model.forward(pixels); model.forward(pixels); return f[k](0); }, args: null, bad: [['top', 'probabilities', 'numLayers', 'activation', 'shape', 'name', 'explain']] },
     preprocess: { call: api.preprocess, args: () => [rgba, 40, 40], bad: [[...BAD_U8, new Uint8Array(15)], [...BAD_SIZE, 8193, 2 ** 32 + 40], [...BAD_SIZE, 1.5, 2 ** 32 + 40]], check: (r) => r instanceof Float32Array && r.length === 784 },
     traceCorrelate: { call: api.traceCorrelate, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, null, opt(corrFields), { size: 5 }, { kernelSize: 3 }, { size: 97, kernelSize: 3 }, { size: 4, kernelSize: 12 }, { size: 3, kernelSize: 3, dilation: 5 }, { size: 3, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.output instanceof Float32Array && r.steps === r.outH * r.outW },
+    traceCorrelatePatch: { call: api.traceCorrelatePatch, args: () => { const h = int(3, 8); const w = int(3, 8); const k = int(1, 3); return [img(h, w), { size: [h, w], top: int(0, h - k), left: int(0, w - k), kernelSize: k }]; }, bad: [BAD_F32, [...BAD_OPTS, undefined, null, opt({ size: BAD_SIZE, top: [...NOT_WHOLE, 9], left: [...NOT_WHOLE, 9], kernelSize: [...BAD_SIZE, 12, [1, 12]] }), { size: 5, top: 0, left: 0 }, { size: 3, top: 0, left: 0, kernelSize: 4 }]], check: (r) => r.values instanceof Float32Array && r.values.length === r.size[0] * r.size[1] && r.cells.length === r.values.length },
     traceCorrelateRanges: { call: api.traceCorrelateRanges, args: () => [{ ...corrSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, null, opt(corrFields), { size: 2 ** 31, kernelSize: 3 }]], check: (r) => r.stride.length === 2 && r.padding.length === 4 },
     traceCorrelateSettle: { call: api.traceCorrelateSettle, args: () => [{ ...corrSetting(), dilation: int(1, 96), padding: [int(0, 96), 0, 0, 0] }], bad: [[...BAD_OPTS, undefined, opt(corrFields), { size: [1, 2 ** 32 - 1], kernelSize: 3 }]], check: (r) => r.stride[0] >= 1 },
     traceTranspose: { call: api.traceTranspose, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields), { size: 33, kernelSize: 3 }, { size: 3, kernelSize: 3, stride: 2, outputPadding: 2 }]], check: (r) => r.equivalent && r.output.length === r.outH * r.outW },
@@ -234,7 +235,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'trainer.free': { own: true, call: (t) => api.Trainer.prototype.free.call(t), args: () => [new api.Trainer(ds, { model: 'slp' })], bad: [BAD_TR.filter((v) => v !== undefined && v !== null && v !== freedTr)], check: () => true },
     'dataset.free': { own: true, call: (d) => api.Dataset.prototype.free.call(d), args: () => [api.Dataset.load(idxImages, idxLabels)], bad: [BAD_DS.filter((v) => v !== undefined && v !== null && v !== freedDs)], check: () => true },
     pytorchCode: { call: api.pytorchCode, args: () => [pick([
-      { op: 'conv2d', size: int(3, 16), kernelSize: int(1, 3), stride: [int(1, 2), int(1, 2)], padding: [int(0, 2), int(0, 2), int(0, 2), int(0, 2)], dilation: 1, flip: pick([true, false]) },
+      { op: 'conv2d', size: int(3, 16), kernelSize: int(1, 3), stride: [int(1, 2), int(1, 2)], padding: [int(0, 2), int(0, 2), int(0, 2), int(0, 2)], dilation: 1, flip: pick([true, false]), normalized: pick([undefined, true, false]) },
       { op: 'convTranspose2d', size: int(2, 8), kernelSize: 3, stride: 2, padding: [1, 0, int(0, 1), 1], outputPadding: 1 },
       { op: 'checkerboard', size: int(1, 8), kernelSize: int(1, 7), stride: int(1, 3) },
       { op: 'dense', length: 24, channels: 6, shift: int(-23, 23) },

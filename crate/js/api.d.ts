@@ -142,7 +142,19 @@ export function prepareInput(rgba: Uint8Array | Uint8ClampedArray, width: number
 /** The output-size formula along one axis, with its numbers. */
 export interface AxisTerms { input: number; padBegin: number; padEnd: number; dilation: number; kernel: number; stride: number; outputPadding: number; span: number; output: number }
 export interface OutputTerms { rows: AxisTerms; cols: AxisTerms }
-export interface CorrelateSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; flip?: boolean; cap?: number }
+/** `normalized`: normalised cross-correlation (traceCorrelate only): each output Σ(x − x̄)(k − k̄) / (‖x − x̄‖·‖k − k̄‖) over its window (padded cells count as zeros), 0 when the window or the kernel is flat. */
+export interface CorrelateSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; flip?: boolean; normalized?: boolean; cap?: number }
+/** What explains each output of a normalised trace (per step unless said). */
+export interface NccTrace {
+  /** k̄, ‖k − k̄‖ and whether every kernel value is equal (then every output is 0). */
+  kernelMean: number; kernelNorm: number; kernelFlat: boolean;
+  /** k − k̄ per tap. */
+  centredKernel: Float32Array;
+  /** x̄, ‖x − x̄‖, Σ(x − x̄)(k − k̄) (the step's products added), ‖x − x̄‖·‖k − k̄‖; 1 where the window is flat. */
+  windowMean: Float32Array; windowNorm: Float32Array; numerator: Float32Array; denominator: Float32Array; flat: Uint8Array;
+  /** The steps whose output is at least `matchAt`: the kernel's pattern again, up to brightness and contrast. */
+  matches: Uint32Array; matchAt: number;
+}
 export interface TransposeSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; outputPadding?: Size2d; cap?: number; seed?: number }
 export interface Ranges { stride: [number, number][]; padding: [number, number][]; dilation: [number, number][]; outputPadding?: [number, number][] }
 export interface CorrelateTrace {
@@ -157,6 +169,8 @@ export interface CorrelateTrace {
   outputMax: number; productsMax: number; productsSigned: boolean; kernelMax: number;
   /** Steps a guided run pauses at ("show me"), each −1 when there is none. */
   moments: { firstPadded: number; firstInside: number; largest: number; smallest: number };
+  /** With `normalized`: the products are (x − x̄)(k − k̄), the outputs the NCC, and this explains each step. */
+  ncc?: NccTrace | null;
 }
 export interface TransposeTrace {
   h: number; w: number; kh: number; kw: number; geometry: ConvGeometry; kernel: Float32Array; terms: OutputTerms;
@@ -184,6 +198,8 @@ export function traceControls(): {
   train: { lr: [number, number]; batch: [number, number] };
 };
 export function traceCorrelateRanges(setting: CorrelateSetting): Ranges;
+/** The `kernelSize` box of an image whose top-left cell is (top, left): the values that become the kernel, and each one's index in the image. */
+export function traceCorrelatePatch(input: Float32Array, opts: { size: Size2d; top: number; left: number; kernelSize: Size2d }): { size: [number, number]; at: [number, number]; values: Float32Array; cells: Uint32Array };
 export function traceCorrelateSettle(setting: CorrelateSetting): ConvGeometry;
 export function traceTranspose(input: Float32Array, kernel: Float32Array, setting: TransposeSetting): TransposeTrace;
 export function traceTransposeAfter(input: Float32Array, kernel: Float32Array, setting: TransposeSetting, steps: number): { canvas: Float32Array; coverage: Uint32Array };
@@ -227,7 +243,8 @@ export interface PytorchCode { lines: string[]; text: string }
  * the trace refuses them). `x` is the input `(1, 1, H, W)`, `w` the kernel, `y` the output;
  * `F` = `torch.nn.functional`, `nn` = `torch.nn`. Defaults (stride 1, padding 0, …) are left out.
  * - `conv2d` (the setting of `traceCorrelate`): `F.conv2d(x, w, stride=…, padding=…, dilation=…)`;
- *   an asymmetric padding as `F.pad(x, (left, right, top, bottom))` first; `flip` as `torch.flip(w, dims=(-2, -1))`.
+ *   an asymmetric padding as `F.pad(x, (left, right, top, bottom))` first; `flip` as `torch.flip(w, dims=(-2, -1))`;
+ *   `normalized` as three `F.conv2d`s (the centred kernel, Σx and Σx² per window) and the quotient (`torch.where`: 0 where flat).
  * - `convTranspose2d` (`traceTranspose`): `F.conv_transpose2d(…, output_padding=…)`; an asymmetric
  *   padding as no padding and a crop `y[..., top:H−bottom, left:W−right]`.
  * - `checkerboard` (`traceCheckerboard`): two stride-n `F.conv_transpose2d` into `y`, and

@@ -13,7 +13,7 @@ export default init;
 // here handles exist only inside the classes' private fields.
 export {
   initSync, simdLevel, liveObjects, preprocess, prepareInput, specInfo, specRanges,
-  traceCorrelate, traceCorrelateRanges, traceCorrelateSettle,
+  traceCorrelate, traceCorrelateRanges, traceCorrelateSettle, traceCorrelatePatch,
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
   traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls, pytorchCode,

@@ -11,13 +11,17 @@
 //!   cropped from both ends): `padding=0`, then the crop `y = y[..., top:H−bottom, left:W−right]`
 //!   with the numbers filled in;
 //! - the flip of a true convolution: `w = torch.flip(w, dims=(-2, -1))` (`F.conv2d` is a
-//!   cross-correlation; the flip is exactly what a convolution adds).
+//!   cross-correlation; the flip is exactly what a convolution adds);
+//! - normalised cross-correlation (PyTorch has no call for it): three `F.conv2d`s (the centred
+//!   kernel, then Σx and Σx² over each window with a kernel of ones) and the quotient, 0 where
+//!   a window or the kernel is flat, as the trace defines it.
 //!
 //! Arguments at PyTorch's default (stride 1, padding 0, dilation 1, output padding 0) are left
 //! out; a pair with both numbers equal is written once (`stride=2`).
 
 use serde::Serialize;
 
+use super::correlate::Mode;
 use super::transpose::checkerboard::{self, resize_geometry, transposed_geometry};
 use super::{check, dense, Op};
 use crate::conv::geometry::{Conv2dParams, Pool2dParams};
@@ -139,8 +143,54 @@ pub fn correlate(
     g: &Conv2dParams,
     flip: bool,
 ) -> Result<Code> {
+    let mode = Mode {
+        flip,
+        normalized: false,
+    };
+    correlate_with(size, kernel, g, mode)
+}
+
+/// [`correlate`] for every [`Mode`]: with `normalized`, the normalised cross-correlation.
+pub fn correlate_with(
+    size: [usize; 2],
+    kernel: [usize; 2],
+    g: &Conv2dParams,
+    mode: Mode,
+) -> Result<Code> {
     check(Op::Correlate, size, kernel, g)?;
-    Ok(Code::new(conv2d_lines("y", "x", g, flip)))
+    if !mode.normalized {
+        return Ok(Code::new(conv2d_lines("y", "x", g, mode.flip)));
+    }
+    let mut lines = Vec::new();
+    if mode.flip {
+        lines.push("w = torch.flip(w, dims=(-2, -1))  # turned 180°: a true convolution".into());
+    }
+    let padding = if symmetric(g) {
+        kw("padding", [g.padding[0], g.padding[1]], 0)
+    } else {
+        lines.push(format!(
+            "x = F.pad(x, {})  # the padded zeros count, as in the plain correlation",
+            pad_tuple(g.padding)
+        ));
+        String::new()
+    };
+    let args = format!(
+        "{}{padding}{}",
+        kw("stride", g.stride, 1),
+        kw("dilation", g.dilation, 1)
+    );
+    // n·Σx² − (Σx)² = n·‖x − x̄‖², computed without the rounding of a division.
+    lines.extend([
+        "n = w.numel()".to_string(),
+        "kc = w - w.mean()  # the kernel centred: k − k̄".into(),
+        format!("num = F.conv2d(x, kc{args})  # Σ (x − x̄)(k − k̄) = Σ x·(k − k̄) per window"),
+        "ones = torch.ones_like(w)".into(),
+        format!("s1 = F.conv2d(x, ones{args})  # Σ x per window"),
+        format!("s2 = F.conv2d(x * x, ones{args})  # Σ x² per window"),
+        "den = (n * s2 - s1 * s1).clamp(min=0).sqrt() * kc.norm()  # √n·‖x − x̄‖·‖k − k̄‖".into(),
+        "y = torch.where(den > 0, num * n ** 0.5 / den, torch.zeros_like(num))  # NCC; 0 where a window or the kernel is flat".into(),
+    ]);
+    Ok(Code::new(lines))
 }
 
 /// The stepped transposed convolution (`traceTranspose`'s setting): `F.conv_transpose2d`, with

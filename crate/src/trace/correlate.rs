@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::ncc::{self, Centred, MATCH};
 use super::{check, check_image, flip_kernel, Op, MAX_KERNEL, MAX_SIDE};
 use crate::conv::geometry::{Conv2dParams, OutputTerms};
 use crate::error::{Error, Result};
@@ -102,6 +103,122 @@ pub struct CorrTrace {
     pub tap_cell: Vec<u32>,
     /// The steps a guided run pauses at ("show me"), each −1 when there is none.
     pub moments: Moments,
+    /// With `normalized`: what explains each output (normalised cross-correlation); `None`
+    /// (`undefined` in JS) for the plain correlation.
+    pub ncc: Option<Ncc>,
+}
+
+/// How a correlation trace slides its kernel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Turn the kernel by 180° first (a true convolution).
+    pub flip: bool,
+    /// Normalised cross-correlation ([`super::ncc`]): each output is
+    /// `Σ (x − x̄)(k − k̄) / (‖x − x̄‖ · ‖k − k̄‖)` over its window, 0 when the window or the
+    /// kernel is flat; the `products` are then `(x − x̄)(k − k̄)`.
+    pub normalized: bool,
+}
+
+/// The numbers behind each output of a normalised cross-correlation, so the page explains a
+/// step without arithmetic of its own. Per step (output cell, row-major) unless said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ncc {
+    /// k̄ and ‖k − k̄‖ of the kernel that slides; whether all its values are equal.
+    pub kernel_mean: f32,
+    pub kernel_norm: f32,
+    pub kernel_flat: bool,
+    /// k − k̄ per tap.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub centred_kernel: Vec<f32>,
+    /// x̄: the window's mean (padded cells count as the zeros the window holds).
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub window_mean: Vec<f32>,
+    /// ‖x − x̄‖.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub window_norm: Vec<f32>,
+    /// Σ (x − x̄)(k − k̄): the sum of the step's products.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub numerator: Vec<f32>,
+    /// ‖x − x̄‖ · ‖k − k̄‖ (0 when either is flat).
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub denominator: Vec<f32>,
+    /// 1 where the window is flat (all its values equal): its output is 0 by definition.
+    #[serde(serialize_with = "crate::typed::u8s")]
+    pub flat: Vec<u8>,
+    /// The steps whose output is at least `matchAt`: the kernel's pattern again, up to
+    /// brightness and contrast. Ascending.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub matches: Vec<u32>,
+    pub match_at: f32,
+}
+
+/// A patch cut from an image: what becomes the kernel when a box is dragged on the input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Patch {
+    /// `[rows, columns]` and the top-left cell `[row, column]` in the image.
+    pub size: [usize; 2],
+    pub at: [usize; 2],
+    /// The image's values in the box, row-major.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub values: Vec<f32>,
+    /// The image index of each of those values.
+    #[serde(serialize_with = "crate::typed::u32s")]
+    pub cells: Vec<u32>,
+}
+
+/// Whether a `kh × kw` box whose top-left cell is `at` lies on an `h × w` image (the image's
+/// sides as a trace takes them).
+pub fn check_box(h: usize, w: usize, at: [usize; 2], [kh, kw]: [usize; 2]) -> Result<()> {
+    if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Err(Error::param(
+            "size",
+            [h, w],
+            format!("each side must be between 1 and {MAX_SIDE} here"),
+        ));
+    }
+    if kh == 0 || kw == 0 || kh > MAX_KERNEL || kw > MAX_KERNEL {
+        return Err(Error::param(
+            "kernelSize",
+            [kh, kw],
+            format!("each side must be between 1 and {MAX_KERNEL}"),
+        ));
+    }
+    for (axis, name, n, k) in [(0, "top", h, kh), (1, "left", w, kw)] {
+        if k > n || at[axis] > n - k {
+            return Err(Error::param(
+                name,
+                at[axis],
+                format!(
+                    "the {kh}×{kw} box must lie on the {h}×{w} image: {name} at most {}",
+                    n.saturating_sub(k)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `kh × kw` box of `x` (`h × w`) whose top-left cell is `at` ([`check_box`] first, so
+/// nothing is allocated for a box off the image).
+pub fn patch(x: &[f32], h: usize, w: usize, at: [usize; 2], [kh, kw]: [usize; 2]) -> Result<Patch> {
+    check_box(h, w, at, [kh, kw])?;
+    check_image("input", x, h, w, MAX_SIDE)?;
+    let mut values = Vec::with_capacity(kh * kw);
+    let mut cells = Vec::with_capacity(kh * kw);
+    for r in at[0]..at[0] + kh {
+        for c in at[1]..at[1] + kw {
+            values.push(x[r * w + c]);
+            cells.push((r * w + c) as u32);
+        }
+    }
+    Ok(Patch {
+        size: [kh, kw],
+        at,
+        values,
+        cells,
+    })
 }
 
 /// Steps of a correlation worth pausing at, found from its windows and output.
@@ -190,6 +307,27 @@ pub fn trace(
     g: &Conv2dParams,
     flip: bool,
 ) -> Result<CorrTrace> {
+    let mode = Mode {
+        flip,
+        normalized: false,
+    };
+    trace_with(x, h, w, k, kh, kw, g, mode)
+}
+
+/// [`trace`] with every [`Mode`]: with `normalized`, each output is the window's normalised
+/// cross-correlation with the kernel, and `ncc` holds what explains it.
+#[allow(clippy::too_many_arguments)]
+pub fn trace_with(
+    x: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32],
+    kh: usize,
+    kw: usize,
+    g: &Conv2dParams,
+    mode: Mode,
+) -> Result<CorrTrace> {
+    let flip = mode.flip;
     let terms = check(Op::Correlate, [h, w], [kh, kw], g)?;
     check_image("input", x, h, w, MAX_SIDE)?;
     check_image("kernel", k, kh, kw, MAX_KERNEL)?;
@@ -242,6 +380,9 @@ pub fn trace(
             output.push(sum);
         }
     }
+    let ncc = mode
+        .normalized
+        .then(|| normalize(&kernel, &cols, taps, &mut products, &mut output));
     let (reader_start, readers) = readers(&window, taps, padded_h * padded_w);
     let cells = |n: usize, w: usize| -> Vec<u32> {
         (0..n)
@@ -250,6 +391,7 @@ pub fn trace(
     };
     Ok(CorrTrace {
         moments: Moments::of(&source, taps, &output),
+        ncc,
         step_cell: cells(steps, out_w),
         padded_cell: cells(padded_h * padded_w, padded_w),
         tap_cell: cells(taps, kw),
@@ -281,6 +423,50 @@ pub fn trace(
         products,
         output,
     })
+}
+
+/// Turns a plain trace's products and outputs into normalised cross-correlation ones (the
+/// windows are the im2col rows `cols`, padding included), and returns what explains them.
+fn normalize(
+    kernel: &[f32],
+    cols: &[f32],
+    taps: usize,
+    products: &mut [f32],
+    output: &mut [f32],
+) -> Ncc {
+    let kc = Centred::of(kernel);
+    let steps = output.len();
+    let mut n = Ncc {
+        kernel_mean: kc.mean as f32,
+        kernel_norm: kc.norm as f32,
+        kernel_flat: kc.flat,
+        centred_kernel: kernel.iter().map(|&v| kc.at(v) as f32).collect(),
+        window_mean: Vec::with_capacity(steps),
+        window_norm: Vec::with_capacity(steps),
+        numerator: Vec::with_capacity(steps),
+        denominator: Vec::with_capacity(steps),
+        flat: Vec::with_capacity(steps),
+        matches: Vec::new(),
+        match_at: MATCH,
+    };
+    let mut p = vec![0.0f64; taps];
+    for s in 0..steps {
+        let win = &cols[s * taps..(s + 1) * taps];
+        let sc = ncc::score(win, kernel, &kc, &mut p);
+        for (dst, &v) in products[s * taps..(s + 1) * taps].iter_mut().zip(&p) {
+            *dst = v as f32;
+        }
+        output[s] = sc.value as f32;
+        n.window_mean.push(sc.window.mean as f32);
+        n.window_norm.push(sc.window.norm as f32);
+        n.numerator.push(sc.numerator as f32);
+        n.denominator.push(sc.denominator as f32);
+        n.flat.push(u8::from(sc.window.flat));
+        if output[s] >= MATCH {
+            n.matches.push(s as u32);
+        }
+    }
+    n
 }
 
 #[cfg(test)]

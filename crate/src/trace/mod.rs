@@ -12,6 +12,7 @@
 pub mod code;
 pub mod correlate;
 pub mod dense;
+pub mod ncc;
 pub mod presets;
 mod rounding;
 pub mod transpose;

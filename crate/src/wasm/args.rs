@@ -418,6 +418,9 @@ pub struct CorrelateSetting {
     /// Turn the kernel by 180° first (a true convolution).
     #[serde(default)]
     pub flip: Option<Flag>,
+    /// Normalised cross-correlation (`traceCorrelate` and `pytorchCode`; the others ignore it).
+    #[serde(default)]
+    pub normalized: Option<Flag>,
     /// Largest value the ranges consider.
     #[serde(default)]
     pub cap: Option<Whole>,
@@ -497,6 +500,16 @@ pub struct CheckerboardSetting {
     /// Default 2.
     #[serde(default)]
     pub stride: Option<Size2d>,
+}
+
+/// `traceCorrelatePatch`: the image's size and the box to cut (its top-left cell and size).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchOptions {
+    pub size: Size2d,
+    pub top: Whole,
+    pub left: Whole,
+    pub kernel_size: Size2d,
 }
 
 /// `tracePresetImage` / `tracePresetKernel`.

@@ -88,8 +88,11 @@ pub fn pytorch_code(setting: JsValue) -> Result<JsValue, JsError> {
             "conv2d" => {
                 let s: CorrelateSetting = rest(map)?;
                 sizes(Op::Correlate, s.size.0, s.kernel_size.0)?;
-                let flip = s.flip.is_some_and(|f| f.0);
-                code::correlate(s.size.0, s.kernel_size.0, &s.params(), flip)?
+                let mode = crate::trace::correlate::Mode {
+                    flip: s.flip.is_some_and(|f| f.0),
+                    normalized: s.normalized.is_some_and(|f| f.0),
+                };
+                code::correlate_with(s.size.0, s.kernel_size.0, &s.params(), mode)?
             }
             "convTranspose2d" => {
                 let s: TransposeSetting = rest(map)?;

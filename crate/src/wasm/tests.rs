@@ -473,3 +473,121 @@ fn traces_are_plain_objects_with_typed_arrays() {
     ])));
     assert!(m.starts_with("invalid size = [1, -1]"), "{m}");
 }
+
+#[test]
+fn normalized_traces_and_patches_cross_as_plain_objects() {
+    // A 4×4 image of two repeats of one 2×2 pattern at different brightness: the patch cut from
+    // the first is found at both with score 1.
+    #[rustfmt::skip]
+    let x = [
+        0.0f32, 1.0, 0.0, 0.0,
+        1.0,    0.0, 0.0, 0.0,
+        0.0,    0.0, 0.5, 2.5,
+        0.0,    0.0, 2.5, 0.5,
+    ];
+    let img: JsValue = Float32Array::from(&x[..]).into();
+    let p = trace_correlate_patch(
+        img.clone(),
+        obj(&[
+            ("size", 4.0.into()),
+            ("top", 0.0.into()),
+            ("left", 0.0.into()),
+            ("kernelSize", 2.0.into()),
+        ]),
+    )
+    .unwrap();
+    let values: Float32Array = Reflect::get(&p, &"values".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(values.to_vec(), vec![0.0, 1.0, 1.0, 0.0]);
+    let setting = obj(&[
+        ("size", 4.0.into()),
+        ("kernelSize", 2.0.into()),
+        ("normalized", true.into()),
+    ]);
+    let t = trace_correlate(img.clone(), values.into(), setting).unwrap();
+    let out: Float32Array = Reflect::get(&t, &"output".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let out = out.to_vec();
+    assert!(
+        (out[0] - 1.0).abs() < 1e-6 && (out[8] - 1.0).abs() < 1e-6,
+        "{out:?}"
+    );
+    let ncc = Reflect::get(&t, &"ncc".into()).unwrap();
+    let matches: js_sys::Uint32Array = Reflect::get(&ncc, &"matches".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(matches.to_vec(), vec![0, 8]);
+    assert_eq!(
+        Reflect::get(&ncc, &"kernelMean".into()).unwrap().as_f64(),
+        Some(0.5)
+    );
+    // Bad arguments are named errors, checked before the image is read.
+    let bad = |pairs: &[(&str, JsValue)]| message(trace_correlate_patch(img.clone(), obj(pairs)));
+    let m = bad(&[
+        ("size", 4.0.into()),
+        ("top", 3.0.into()),
+        ("left", 0.0.into()),
+        ("kernelSize", 2.0.into()),
+    ]);
+    assert!(
+        m.starts_with("invalid top = 3: the 2×2 box must lie on the 4×4 image: top at most 2"),
+        "{m}"
+    );
+    let m = bad(&[
+        ("size", 4.0.into()),
+        ("top", 0.0.into()),
+        ("left", (-1.0).into()),
+        ("kernelSize", 2.0.into()),
+    ]);
+    assert!(
+        m.starts_with("invalid left = -1: must be a whole number"),
+        "{m}"
+    );
+    let m = bad(&[
+        ("size", 97.0.into()),
+        ("top", 0.0.into()),
+        ("left", 0.0.into()),
+        ("kernelSize", 2.0.into()),
+    ]);
+    assert!(m.starts_with("invalid size = [97, 97]"), "{m}");
+    let m = bad(&[
+        ("size", 4.0.into()),
+        ("top", 0.0.into()),
+        ("left", 0.0.into()),
+    ]);
+    assert!(
+        m.starts_with("invalid kernelSize = undefined: is required"),
+        "{m}"
+    );
+    let m = message(trace_correlate_patch(
+        Float32Array::from(&[0.0f32; 15][..]).into(),
+        obj(&[
+            ("size", 4.0.into()),
+            ("top", 0.0.into()),
+            ("left", 0.0.into()),
+            ("kernelSize", 2.0.into()),
+        ]),
+    ));
+    assert!(
+        m.starts_with("invalid input = a Float32Array of 15 elements"),
+        "{m}"
+    );
+    let m = message(trace_correlate(
+        img,
+        Float32Array::from(&[1.0f32; 4][..]).into(),
+        obj(&[
+            ("size", 4.0.into()),
+            ("kernelSize", 2.0.into()),
+            ("normalized", 1.0.into()),
+        ]),
+    ));
+    assert!(
+        m.starts_with("invalid normalized = 1: must be true or false"),
+        "{m}"
+    );
+}

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{
     ArgError, CheckerboardSetting, CorrelateSetting, OneByOneOptions, ParamCountOptions,
-    PresetOptions, Setting, TransposeSetting, Whole,
+    PatchOptions, PresetOptions, Setting, TransposeSetting, Whole,
 };
 use super::js::{self, arg};
 use super::{run, R};
@@ -26,7 +26,7 @@ const TRACE_TS: &str = r#"
 /** The setting of a correlation trace: input and kernel sizes and the conv's geometry. */
 export interface CorrelateSetting {
   size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d;
-  flip?: boolean; cap?: number;
+  flip?: boolean; normalized?: boolean; cap?: number;
 }
 /** The setting of a transposed-convolution trace. */
 export interface TransposeSetting {
@@ -174,7 +174,9 @@ pub fn trace_controls() -> Result<JsValue, JsError> {
     })
 }
 
-/// Every step of a sliding correlation: windows, im2col rows, products, outputs.
+/// Every step of a sliding correlation: windows, im2col rows, products, outputs. With
+/// `normalized: true`, each output is the window's normalised cross-correlation with the
+/// kernel (products `(x − x̄)(k − k̄)`, and `ncc` holding what explains each step).
 #[wasm_bindgen(js_name = traceCorrelate)]
 pub fn trace_correlate(
     input: JsValue,
@@ -185,9 +187,40 @@ pub fn trace_correlate(
         let s = correlate_setting("traceCorrelate", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
         let (x, k) = data(Op::Correlate, size, ks, &input, &kernel)?;
-        let flip = s.flip.is_some_and(|f| f.0);
-        let t = correlate::trace(&x, size[0], size[1], &k, ks[0], ks[1], &s.params(), flip)?;
+        let mode = correlate::Mode {
+            flip: s.flip.is_some_and(|f| f.0),
+            normalized: s.normalized.is_some_and(|f| f.0),
+        };
+        let t = correlate::trace_with(&x, size[0], size[1], &k, ks[0], ks[1], &s.params(), mode)?;
         to_js(&t)
+    })
+}
+
+/// The `kernelSize` box of an image whose top-left cell is (`top`, `left`): what becomes the
+/// kernel when a box is dragged on the input. `{ size: [kh, kw], at: [top, left], values:
+/// Float32Array, cells: Uint32Array }` (`cells`: each value's index in the image).
+#[wasm_bindgen(js_name = traceCorrelatePatch)]
+pub fn trace_correlate_patch(input: JsValue, opts: JsValue) -> Result<JsValue, JsError> {
+    run(|| {
+        let o = js::options::<PatchOptions>(
+            "opts",
+            "traceCorrelatePatch",
+            "{ size: 9, top: 2, left: 3, kernelSize: 3 }",
+            &opts,
+        )?
+        .ok_or_else(|| {
+            ArgError::new(
+                "opts",
+                "undefined",
+                "is required: { size, top, left, kernelSize }",
+            )
+        })?;
+        let (size, ks) = (o.size.0, o.kernel_size.0);
+        // Sizes and the box's place are checked before the image is read.
+        let at = [o.top.0, o.left.0];
+        correlate::check_box(size[0], size[1], at, ks)?;
+        let x = image("input", &input, size)?;
+        to_js(&correlate::patch(&x, size[0], size[1], at, ks)?)
     })
 }
 

@@ -3,6 +3,11 @@
 // landing in the output cell; beside it the im2col table (each window a row, the kernel a
 // column) and the output-size formula with the numbers filled in. Every number comes from
 // the wasm trace `traceCorrelate`; the controls' ranges from `traceCorrelateRanges`.
+//
+// A detector from the image: drag a box on the input (or "Use a patch as kernel" and the
+// keyboard) and the box's cells become the kernel (`traceCorrelatePatch`, wasm); the output
+// lights up where that pattern returns. "Normalised (NCC)" asks the trace for normalised
+// cross-correlation, and the scene shows the trace's means, norms and quotient for each window.
 import { Scene, el } from './base.js';
 import { Grid, fmt, scaleOf } from './correlate-grid.js';
 import { colour, dark, Legend } from '../views/colour.js';
@@ -21,13 +26,14 @@ import { setDisabled } from '../views/disabled.js';
  */
 const SHOW_ME = {
   idea: 'A conv layer slides its kernel over the input; at each position it multiplies the cells under the kernel by the kernel, adds the products and writes that one sum (a dot product) to one output cell.',
-  setting: { input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], flip: false },
+  setting: { input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], flip: false, ncc: false },
   stops: [
     { at: 'firstPadded', caption: 'The window hangs over the zero padding (dashed): those products are 0, so the border still gets an output cell.' },
     { at: 'firstInside', caption: 'Wholly on the image now: nine products, added up (Σ), land in one output cell. One window, one dot product.' },
     { at: 'largest', caption: 'The largest output: ink on the right of the window and none on the left is the pattern Sobel x is looking for.' },
     { set: { stride: [2, 2] }, at: 'largest', caption: 'Stride 2: the window jumps two cells at a time, so the output has about a quarter as many cells (the formula says exactly).' },
     { set: { flip: true }, at: 'smallest', caption: 'Flip on: a true convolution slides the kernel turned by 180°. For Sobel x that turns every sign, so the edge now gives the most negative output.' },
+    { set: { stride: [1, 1], flip: false, ncc: true }, pick: [5, 1, 3], at: 'box', caption: 'A detector from the image: a 3×3 piece of the A’s left leg is now the kernel, normalised (NCC). At its own place the score is 1, and so it is at every window with the same pattern, however bright (the green outlines): here the right leg with the padding beside it.' },
   ],
 };
 
@@ -60,6 +66,7 @@ export const schemaOf = (lim) => [
   ints('p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `corr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
   ints('d', 'Dilation', 2, 1, lim.cap, [1, 1], { ...pairIds('dil'), labels: AXES.map((a) => `Dilation ${a}`), group: 'Dilation (rows, cols)', says: false }),
   flag('f', 'Flip', false, { id: 'corr-flip', place: 'own' }),
+  flag('nc', 'Normalised (NCC)', false, { id: 'corr-ncc', place: 'own' }),
   int('t', 'Step', 0, 99999, 0),
   speed(),
 ];
@@ -75,8 +82,13 @@ export class CorrelateScene extends Scene {
     this.schema = schemaOf(this.lim);
     this.s = {
       input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, kv: null,
-      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, t: 0, li: 0,
+      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, ncc: false, t: 0, li: 0,
+      // The box whose cells became the kernel ({ top, left, side } on the image), while that
+      // kernel and image stay.
+      box: null,
     };
+    // A box being dragged or moved with the keyboard (not yet the kernel).
+    this.draft = null;
     this.build();
     this.shared.addEventListener('digit', () => { if (this.s.input === 'digit') this.rebuild(); this.digitOption.disabled = false; });
   }
@@ -104,7 +116,16 @@ export class CorrelateScene extends Scene {
     this.ksIn = controls.ks.input;
     this.geo = { stride: controls.s.inputs, padding: controls.p.inputs, dilation: controls.d.inputs };
     this.flipBox = controls.f.input;
-    c.append(...fields, el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip (true convolution)'));
+    this.nccBox = controls.nc.input;
+    this.pickBtn = el('button.cs-btn', {
+      id: 'corr-pick', type: 'button', 'aria-pressed': 'false',
+      title: 'Or drag a box on the input',
+      onclick: () => (this.draft?.keys ? this.endPick(false) : this.startPick()),
+    }, 'Use a patch as kernel');
+    // The two switches share one column, so the controls stay one row at 1280 px.
+    c.append(...fields, el('div.corr-toggles', {},
+      el('label.cs-toggle', { for: 'corr-flip' }, this.flipBox, ' flip (true convolution)'),
+      el('label.cs-toggle', { for: 'corr-ncc' }, this.nccBox, ' Normalised (NCC)')));
     this.note = el('p.cs-note', { id: 'corr-note', role: 'status' });
     this.rule = el('p.cs-note', { id: 'corr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.note, this.rule);
@@ -116,7 +137,9 @@ export class CorrelateScene extends Scene {
     const narrow = matchMedia('(max-width: 520px)').matches;
     const stage = el('div.cs-stage.corr-stage', { id: 'corr-stage' });
     r.append(stage);
-    this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined', caption: 'input (padding dashed)', maxWidth: narrow ? 330 : 300 });
+    this.inGrid = new Grid(stage, { id: 'corr-input-grid', label: 'Input with padding; the current window is outlined; drag a box to make it the kernel', caption: 'input (padding dashed; drag a box: a kernel)', maxWidth: narrow ? 330 : 300 });
+    // The keyboard's way to the same box, beside the grid it picks on.
+    this.inGrid.figure.append(this.pickBtn);
     const kcol = el('div.cs-col.corr-kcol');
     stage.append(kcol);
     const kpair = el('div.corr-kpair');
@@ -146,15 +169,26 @@ export class CorrelateScene extends Scene {
     this.outGrid.node.addEventListener('click', jump);
     this.outGrid.node.addEventListener('pointerover', (e) => { if (e.pointerType === 'mouse') jump(e); });
     this.inGrid.node.addEventListener('click', (e) => {
+      if (this.dragged) { this.dragged = false; return; }
       const c = cellOf(e);
       if (c && this.tr) this.usesOf(Number(c.dataset.i));
     });
+    this.dragBox();
     if (narrow) r.append(this.sum); else kcol.append(this.sum);
 
     this.formula = el('div.cs-formula', { id: 'corr-formula', 'aria-label': 'Output size formula' });
     (narrow ? r : kcol).append(this.formula);
     // The same correlation as the PyTorch call (from wasm), beside the output on the first screen.
     this.code = new CodeView(narrow ? r : ocol, { id: 'correlate', title: 'This correlation in PyTorch' });
+
+    // The detector: what the box and the NCC switch do, in plain words (the numbers are in
+    // the Σ line above, from the trace).
+    this.detNote = el('p', { id: 'corr-detector-note', role: 'status', 'aria-live': 'polite' });
+    r.append(el('section.cs-panel', { 'aria-label': 'A detector from the image', id: 'corr-detector' },
+      el('h3', { text: 'A detector from the image' }),
+      el('p.cs-muted', {}, 'A conv kernel is a detector slid over the image: it answers most where the window looks like it. Drag a box on the input (or press “Use a patch as kernel”, then the arrow keys, Shift+arrows or + and − to resize, Enter to take it) and the box’s cells become the kernel: the output lights up where that pattern repeats.'),
+      el('p.cs-muted', { id: 'corr-ncc-why' }, 'The plain correlation also answers more to brighter windows. Normalised cross-correlation (NCC) first subtracts each window’s mean and divides by its spread, and does the same to the kernel: Σ(x − x̄)(k − k̄) / (‖x − x̄‖·‖k − k̄‖). Brightening a window (adding a number to its cells) or raising its contrast (multiplying them by a positive number) leaves its score unchanged, so only the pattern counts: 1 for the same pattern, −1 for its negative, 0 for a flat window.'),
+      this.detNote));
 
     const im = el('section.cs-panel', { 'aria-label': 'im2col view' },
       el('h3', { text: 'The same thing as one matrix product (im2col)' }),
@@ -168,7 +202,8 @@ export class CorrelateScene extends Scene {
   /** "Show me" starts from the setting its captions describe. */
   teach(setting) {
     this.player.pause();
-    Object.assign(this.s, structuredClone(setting), { kv: null, t: 0 });
+    this.endPick(false);
+    Object.assign(this.s, structuredClone(setting), { kv: null, t: 0, box: null });
     this.note.textContent = '';
     this.rule.textContent = '';
     this.rebuild();
@@ -180,10 +215,12 @@ export class CorrelateScene extends Scene {
     if (stop.set) {
       this.player.pause();
       Object.assign(this.s, structuredClone(stop.set));
+      // A box of the image becomes the kernel (its values cut in wasm).
+      if (stop.pick) this.takeBox({ top: stop.pick[0], left: stop.pick[1], side: stop.pick[2] }, false);
       this.rebuild();
       await run.wait(this.shared.reducedMotion ? 0 : 400);
     }
-    const t = Math.max(0, this.tr.moments[stop.at]);
+    const t = Math.max(0, stop.at === 'box' ? this.boxStep() : this.tr.moments[stop.at]);
     const gap = Math.abs(t - this.player.t);
     await run.steps(this.player, t, gap ? Math.min(160, 2500 / gap) : 0);
   }
@@ -191,12 +228,15 @@ export class CorrelateScene extends Scene {
   /** A control changed (`want`: what was typed, when the control had to adjust it). */
   set(key, v, want, part) {
     const s = this.s;
+    // The box's kernel goes with a new image or another kernel.
+    if (['in', 'n', 'k', 'li', 'ks'].includes(key)) { s.box = null; this.endPick(false); }
     switch (key) {
       case 'in': s.input = v; break;
       case 'n': s.n = v; break;
       case 'k': this.pickKernel(v); return;
       case 'li': s.li = v; this.pickKernel('learned'); return;
       case 'f': s.flip = v; break;
+      case 'nc': s.ncc = v; break;
       case 'ks':
         s.ks = v;
         s.kv = null;
@@ -312,16 +352,18 @@ export class CorrelateScene extends Scene {
     this.liIn.hidden = s.kernel !== 'learned';
     c.li.set(s.li);
     c.f.set(s.flip);
+    c.nc.set(s.ncc);
 
-    const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip });
+    const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.ncc });
     this.tr = {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
       window: t.window, cols: t.cols, products: t.products, output: t.output, terms: t.terms,
       readerStart: t.readerStart, readers: t.readers, stepCell: t.stepCell, paddedCell: t.paddedCell,
       outputMax: t.outputMax, productsMax: t.productsMax, productsSigned: t.productsSigned, kernelMax: t.kernelMax,
-      moments: t.moments,
+      moments: t.moments, ncc: t.ncc ?? null, geometry: t.geometry,
     };
+    this.img = img;
     this.rawKernel = ker.values;
     const tr = this.tr;
     this.inGrid.resize(tr.ph, tr.pw);
@@ -340,8 +382,10 @@ export class CorrelateScene extends Scene {
       this.flipGrid.set(tr.kernel, { text: true });
     }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
-    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip }));
+    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.ncc }));
     this.buildIm2col();
+    this.drawBox();
+    this.detectorNote();
     if (this.wantStep !== undefined && this.wantStep > tr.steps - 1) {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
@@ -395,6 +439,7 @@ export class CorrelateScene extends Scene {
     if (vals.some((v) => !Number.isFinite(v))) return;
     this.s.kernel = 'custom';
     this.s.kv = vals;
+    this.s.box = null;
     this.rebuild();
   }
 
@@ -414,12 +459,36 @@ export class CorrelateScene extends Scene {
     // Rounded in wasm so that the shown terms add up to the shown sum (3 decimals each).
     const r = this.api.traceRoundedSum(prods, 3);
     const terms = r.terms.map((v) => fmt(v, 3)).filter((x) => x !== '0');
-    this.sum.replaceChildren(
-      el('span', {}, `Σ = ${terms.length ? terms.join(' + ').replaceAll('+ −', '− ') : '0'} = `),
-      el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
-      el('span', {}, ` → output[${i}, ${j}]`));
+    const sigma = `${terms.length ? terms.join(' + ').replaceAll('+ −', '− ') : '0'} = `;
+    if (tr.ncc) this.nccLine(t, r, sigma, i, j);
+    else {
+      this.sum.replaceChildren(
+        el('span', {}, `Σ = ${sigma}`),
+        el('b', { id: 'corr-sum-value', 'data-value': String(tr.output[t]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
+        el('span', {}, ` → output[${i}, ${j}]`));
+    }
     this.showIm2colRow(t);
     this.player.changed(this.ctx.changed);
+  }
+
+  /**
+   * The Σ line of a normalised step: the centred products' sum (the numerator), the two norms
+   * and the quotient, every number from the trace's `ncc` (the page only formats them).
+   */
+  nccLine(t, r, sigma, i, j) {
+    const n = this.tr.ncc;
+    const v = (id, x, digits = 3) => el('span', { id, 'data-value': String(x) }, fmt(x, digits));
+    const out = this.tr.output[t];
+    const why = n.kernelFlat ? ' (the kernel is flat: no pattern, so 0)' : n.flat[t] ? ' (this window is flat: no pattern, so 0)' : '';
+    this.sum.replaceChildren(
+      el('span', {}, `Σ(x − x̄)(k − k̄) = ${sigma}`),
+      el('span', { id: 'corr-ncc-num', 'data-value': String(n.numerator[t]), 'data-shown': fmt(r.total, 3) }, fmt(r.total, 3)),
+      el('span', {}, ' ÷ (‖x − x̄‖·‖k − k̄‖ = '), v('corr-ncc-wnorm', n.windowNorm[t]), el('span', {}, ' · '), v('corr-ncc-knorm', n.kernelNorm),
+      el('span', {}, ' = '), v('corr-ncc-den', n.denominator[t]), el('span', {}, ') = '),
+      el('b', { id: 'corr-sum-value', 'data-value': String(out), 'data-shown': fmt(out, 3) }, fmt(out, 3)),
+      el('span', {}, ` = output[${i}, ${j}]${why}`),
+      el('br'),
+      el('span.cs-muted', { id: 'corr-ncc-means' }, 'means: window x̄ = ', v('corr-ncc-wmean', n.windowMean[t]), ', kernel k̄ = ', v('corr-ncc-kmean', n.kernelMean)));
   }
 
   /**
@@ -457,6 +526,205 @@ export class CorrelateScene extends Scene {
     this.kOver.dataset.at = String(win[0]);
   }
 
+  /** The image cell [row, column] under padded cell `p`, or the nearest one on the image. */
+  imageCell(p) {
+    const tr = this.tr;
+    const [pt, pl] = tr.geometry.padding;
+    const clamp = (v, hi) => Math.max(0, Math.min(hi, v));
+    return [clamp(tr.paddedCell[2 * p] - pt, tr.h - 1), clamp(tr.paddedCell[2 * p + 1] - pl, tr.w - 1)];
+  }
+
+  /** The step whose window is the kernel's box (its first tap on the box's corner), or −1. */
+  boxStep() {
+    const { tr } = this;
+    const b = this.s.box;
+    if (!b) return -1;
+    const [pt, pl] = tr.geometry.padding;
+    const corner = (b.top + pt) * tr.pw + b.left + pl;
+    for (let s = 0; s < tr.steps; s++) if (tr.window[s * tr.taps] === corner) return s;
+    return -1;
+  }
+
+  /** The largest box side the kernel can take on this image. */
+  maxSide() { return Math.min(this.lim.kernelSize[1], this.tr.h, this.tr.w); }
+
+  /** A square box from image cell `a` towards `b` (the kernel is square), kept on the image. */
+  boxFrom(a, b) {
+    const { h, w } = this.tr;
+    const dr = b[0] - a[0];
+    const dc = b[1] - a[1];
+    const side = Math.min(this.maxSide(), Math.max(Math.abs(dr), Math.abs(dc)) + 1);
+    const top = dr >= 0 ? a[0] : a[0] - side + 1;
+    const left = dc >= 0 ? a[1] : a[1] - side + 1;
+    return { top: Math.max(0, Math.min(h - side, top)), left: Math.max(0, Math.min(w - side, left)), side };
+  }
+
+  /** Dragging on the input draws a box; releasing makes its cells the kernel. */
+  dragBox() {
+    const node = this.inGrid.node;
+    const cellAt = (e) => {
+      const c = document.elementFromPoint(e.clientX, e.clientY)?.closest?.('.cs-cell');
+      return c && node.contains(c) ? Number(c.dataset.i) : -1;
+    };
+    node.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0 || !this.tr) return;
+      const i = cellAt(e);
+      if (i < 0) return;
+      // No capture yet: a press and release on one cell stays a click on that cell.
+      this.drag = { from: this.imageCell(i), moved: false, id: e.pointerId };
+    });
+    node.addEventListener('pointermove', (e) => {
+      const d = this.drag;
+      if (!d || e.pointerId !== d.id) return;
+      const i = cellAt(e);
+      if (i < 0) return;
+      const to = this.imageCell(i);
+      if (!d.moved && to[0] === d.from[0] && to[1] === d.from[1]) return;
+      // A drag from here on: the grid keeps the pointer until it is released.
+      if (!d.moved) node.setPointerCapture?.(e.pointerId);
+      d.moved = true;
+      this.draft = { ...this.boxFrom(d.from, to), keys: !!this.draft?.keys };
+      this.drawBox();
+    });
+    const end = (e, take) => {
+      const d = this.drag;
+      if (!d || e.pointerId !== d.id) return;
+      this.drag = null;
+      if (!d.moved) return;
+      // The click that follows a drag is not a click on a cell.
+      this.dragged = true;
+      setTimeout(() => { this.dragged = false; }, 0);
+      if (take) this.endPick(true);
+      else this.endPick(false);
+    };
+    node.addEventListener('pointerup', (e) => end(e, true));
+    node.addEventListener('pointercancel', (e) => end(e, false));
+  }
+
+  /** "Use a patch as kernel": a box to move and resize with the keys (Enter takes it). */
+  startPick() {
+    if (!this.tr) return;
+    const side = Math.min(this.s.box?.side ?? this.s.ks, this.maxSide());
+    const b = this.s.box ?? { top: 0, left: 0, side };
+    this.draft = { top: Math.min(b.top, this.tr.h - side), left: Math.min(b.left, this.tr.w - side), side, keys: true };
+    this.pickBtn.setAttribute('aria-pressed', 'true');
+    const g = this.inGrid.node;
+    g.tabIndex = 0;
+    g.classList.add('cs-picking');
+    g.setAttribute('aria-label', 'Input: pick a box. Arrow keys move it, Shift+arrows or + and − resize it, Enter makes it the kernel, Escape cancels');
+    g.focus();
+    this.drawBox();
+  }
+
+  /** Ends picking; with `take`, the box being drawn becomes the kernel. */
+  endPick(take) {
+    const d = this.draft;
+    const g = this.inGrid.node;
+    const focused = document.activeElement === g;
+    this.draft = null;
+    this.pickBtn?.setAttribute('aria-pressed', 'false');
+    if (g.hasAttribute('tabindex')) {
+      g.removeAttribute('tabindex');
+      g.classList.remove('cs-picking');
+      g.setAttribute('aria-label', this.inGrid.label);
+      if (focused) this.pickBtn.focus();
+    }
+    if (take && d) this.takeBox(d);
+    else this.drawBox();
+  }
+
+  /** The keys of picking (on the focused input grid): true when the key was used. */
+  pickKey(e) {
+    const d = this.draft;
+    const { h, w } = this.tr;
+    const fit = () => {
+      d.top = Math.max(0, Math.min(h - d.side, d.top));
+      d.left = Math.max(0, Math.min(w - d.side, d.left));
+    };
+    const dir = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+    if (dir && !e.shiftKey) {
+      d.top += dir[0];
+      d.left += dir[1];
+    } else if (dir || ['+', '=', '-', '_'].includes(e.key)) {
+      const grow = dir ? dir[0] + dir[1] : e.key === '+' || e.key === '=' ? 1 : -1;
+      d.side = Math.max(1, Math.min(this.maxSide(), d.side + grow));
+    } else if (e.key === 'Enter') {
+      this.endPick(true);
+      return true;
+    } else if (e.key === 'Escape') {
+      this.endPick(false);
+      return true;
+    } else return false;
+    fit();
+    this.drawBox();
+    return true;
+  }
+
+  /** Makes box `b` ({ top, left, side } on the image) the kernel: its cells, cut in wasm. */
+  takeBox(b, rebuild = true) {
+    const img = this.image();
+    const p = this.api.traceCorrelatePatch(img.data, { size: [img.h, img.w], top: b.top, left: b.left, kernelSize: b.side });
+    this.player.pause();
+    Object.assign(this.s, { kernel: 'custom', ks: p.size[0], kv: Array.from(p.values), box: { top: p.at[0], left: p.at[1], side: p.size[0] } });
+    // The whole output, so every place the pattern returns is lit.
+    this.s.t = 99999;
+    this.draft = null;
+    if (rebuild) this.rebuild();
+  }
+
+  /** Outlines the box being drawn (dashed) or the box that is the kernel (`#corr-box`). */
+  drawBox() {
+    const g = this.inGrid;
+    const b = this.draft ?? this.s.box;
+    if (!b || !this.tr) {
+      this.boxEl?.remove();
+      delete g.node.dataset.picked;
+      delete g.node.dataset.draft;
+      return;
+    }
+    const tr = this.tr;
+    const [pt, pl] = tr.geometry.padding;
+    const at = (r, c) => g.cells[(r + pt) * tr.pw + c + pl];
+    const first = at(b.top, b.left);
+    const last = at(b.top + b.side - 1, b.left + b.side - 1);
+    if (!first || !last) return;
+    if (!this.boxEl) this.boxEl = el('div.cs-box', { id: 'corr-box', 'aria-hidden': 'true' });
+    if (this.boxEl.parentNode !== g.node) g.node.append(this.boxEl);
+    this.boxEl.classList.toggle('cs-draft', !!this.draft);
+    Object.assign(this.boxEl.style, {
+      left: `${first.offsetLeft - 2}px`, top: `${first.offsetTop - 2}px`,
+      width: `${last.offsetLeft + last.offsetWidth - first.offsetLeft + 4}px`,
+      height: `${last.offsetTop + last.offsetHeight - first.offsetTop + 4}px`,
+    });
+    const where = `${b.top},${b.left},${b.side}`;
+    if (this.draft) {
+      g.node.dataset.draft = where;
+      this.detNote.textContent = `Box: ${b.side}×${b.side} from row ${b.top}, column ${b.left} of the input. ${this.draft.keys ? 'Enter makes it the kernel, Escape cancels.' : 'Release to make it the kernel.'}`;
+    } else {
+      delete g.node.dataset.draft;
+      g.node.dataset.picked = where;
+    }
+  }
+
+  /** What the detector found, in words (counts and places from the trace). */
+  detectorNote() {
+    const tr = this.tr;
+    const { box } = this.s;
+    this.outGrid.mark('cs-same', tr.ncc ? tr.ncc.matches : []);
+    const parts = [];
+    if (box) parts.push(`The kernel is the ${box.side}×${box.side} box at row ${box.top}, column ${box.left} of the input (outlined).`);
+    if (tr.ncc) {
+      const m = tr.ncc.matches.length;
+      parts.push(tr.ncc.kernelFlat
+        ? 'Its values are all equal: a flat kernel has no pattern, so NCC is 0 everywhere.'
+        : `NCC: ${m} window${m === 1 ? ' scores' : 's score'} at least ${fmt(tr.ncc.matchAt, 4)} (the same pattern, at any brightness), outlined green in the output.`);
+    } else if (box && tr.moments.largest >= 0) {
+      const k = tr.moments.largest;
+      parts.push(`Plain correlation: the largest output is output[${tr.stepCell[2 * k]}, ${tr.stepCell[2 * k + 1]}] = ${fmt(tr.output[k], 3)}; brighter windows answer more too (try Normalised (NCC)).`);
+    }
+    this.detNote.textContent = parts.join(' ');
+  }
+
   /** Lights up the windows that read padded input cell `i` (the trace's `readers` of it). */
   usesOf(i) {
     const tr = this.tr;
@@ -476,7 +744,8 @@ export class CorrelateScene extends Scene {
     const kernelRow = el('tr.cs-kernel-row', {}, el('th', { scope: 'row' }, 'kernel'),
       ...[...tr.kernel].map((v) => el('td', {}, fmt(v))), el('td.cs-sep'), el('td'));
     this.im2col.replaceChildren(el('table.cs-table', {}, el('thead', {}, head, kernelRow), this.imBody),
-      el('p.cs-muted', {}, `${tr.steps} windows × ${tr.taps} taps, multiplied by a ${tr.taps}×1 kernel column: a ${tr.steps}×1 output, reshaped to ${tr.outH}×${tr.outW}.`));
+      el('p.cs-muted', {}, `${tr.steps} windows × ${tr.taps} taps, multiplied by a ${tr.taps}×1 kernel column: a ${tr.steps}×1 output, reshaped to ${tr.outH}×${tr.outW}.`),
+      tr.ncc ? el('p.cs-muted', { id: 'corr-im2col-ncc' }, 'Normalised (NCC): each row and the kernel column are first centred (their mean subtracted), and each product is divided by the two norms, so the out column holds the NCC, from −1 to 1.') : null);
   }
 
   showIm2colRow(t) {
@@ -499,7 +768,7 @@ export class CorrelateScene extends Scene {
     return writeLink(this.schema, {
       in: s.input, n: s.n, dg: s.input === 'digit' && this.shared.strokes ? this.shared.strokes : null,
       k: s.kernel, ks: s.ks, kv: s.kernel === 'custom' ? s.kv : null, li: s.kernel === 'learned' ? s.li : null,
-      s: s.stride, p: s.padding, d: s.dilation, f: s.flip, t: s.t, sp: this.player.speedName,
+      s: s.stride, p: s.padding, d: s.dilation, f: s.flip, nc: s.ncc ? true : null, t: s.t, sp: this.player.speedName,
     });
   }
 
@@ -529,6 +798,9 @@ export class CorrelateScene extends Scene {
     if (v.p) s.padding = v.p;
     if (v.d) s.dilation = v.d;
     if (v.f !== undefined) s.flip = v.f;
+    s.ncc = v.nc ?? false;
+    s.box = null;
+    this.endPick(false);
     if (v.li !== undefined) s.li = v.li;
     if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
     if (v.sp) this.player.speedName = v.sp;
@@ -552,5 +824,8 @@ export class CorrelateScene extends Scene {
 
   hide() { this.player.pause(); }
 
-  onKey(e) { return this.player.key(e); }
+  onKey(e) {
+    if (this.draft?.keys && document.activeElement === this.inGrid.node && this.pickKey(e)) return true;
+    return this.player.key(e);
+  }
 }

@@ -1,6 +1,6 @@
 //! The PyTorch lines, read back: a small parser of the Python they use (calls with positional
 //! and keyword arguments, tuples, ints, floats, strings, attributes, subscripts and slices,
-//! comments), and an interpreter of the few PyTorch functions in them with PyTorch's
+//! comments, arithmetic `+ - * / **` and `>`), and an interpreter of the few PyTorch functions in them with PyTorch's
 //! semantics (one padding per axis for `F.conv2d` / `F.conv_transpose2d`, `F.pad`'s
 //! last-dimension-first order, a crop by slices, nearest upsampling). For a table of settings
 //! the lines must name exactly the settings' numbers, imply (by PyTorch's documented
@@ -96,6 +96,14 @@ fn tokenize(src: &str) -> Vec<Tok> {
                 ':' => ":",
                 '.' => ".",
                 '-' => "-",
+                '+' => "+",
+                '*' if c.get(i + 1) == Some(&'*') => {
+                    i += 1;
+                    "**"
+                }
+                '*' => "*",
+                '/' => "/",
+                '>' => ">",
                 _ => panic!("unexpected {ch:?} outside a comment in {src}"),
             };
             match p {
@@ -124,6 +132,8 @@ enum Expr {
     Attr(Box<Expr>, String),
     Call(Box<Expr>, Vec<Expr>, Vec<(String, Expr)>),
     Index(Box<Expr>, Vec<Expr>),
+    /// `a op b`: `+ - * / **` element-wise (a one-element side broadcast), `>` as 1 or 0.
+    Bin(&'static str, Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -213,14 +223,55 @@ impl Parser {
         out
     }
 
+    /// An expression: a comparison of sums of products of powers of postfix expressions.
     fn expr(&mut self) -> Expr {
+        let a = self.sum();
+        if self.eat(">") {
+            return Expr::Bin(">", Box::new(a), Box::new(self.sum()));
+        }
+        a
+    }
+    fn sum(&mut self) -> Expr {
+        let mut a = self.product();
+        loop {
+            let op = if self.eat("+") {
+                "+"
+            } else if self.eat("-") {
+                "-"
+            } else {
+                return a;
+            };
+            a = Expr::Bin(op, Box::new(a), Box::new(self.product()));
+        }
+    }
+    fn product(&mut self) -> Expr {
+        let mut a = self.unary();
+        loop {
+            let op = if self.eat("*") {
+                "*"
+            } else if self.eat("/") {
+                "/"
+            } else {
+                return a;
+            };
+            a = Expr::Bin(op, Box::new(a), Box::new(self.unary()));
+        }
+    }
+    fn unary(&mut self) -> Expr {
         if self.eat("-") {
-            return match self.expr() {
+            return match self.unary() {
                 Expr::Int(v) => Expr::Int(-v),
                 Expr::Float(v) => Expr::Float(-v),
                 e => panic!("minus before {e:?}"),
             };
         }
+        let a = self.postfix();
+        if self.eat("**") {
+            return Expr::Bin("**", Box::new(a), Box::new(self.unary()));
+        }
+        a
+    }
+    fn postfix(&mut self) -> Expr {
         let mut e = match self.next() {
             Tok::Int(v) => Expr::Int(v),
             Tok::Float(v) => Expr::Float(v),
@@ -300,10 +351,12 @@ impl Parser {
 }
 
 fn leak(p: &str) -> &'static str {
-    ["(", ")", "[", "]", ",", "=", ":", ".", "-", "..."]
-        .into_iter()
-        .find(|q| *q == p)
-        .expect("a known punctuation")
+    [
+        "(", ")", "[", "]", ",", "=", ":", ".", "-", "...", "+", "*", "**", "/", ">",
+    ]
+    .into_iter()
+    .find(|q| *q == p)
+    .expect("a known punctuation")
 }
 
 fn parse(code: &Code) -> Vec<Stmt> {
@@ -419,6 +472,57 @@ impl Run {
                     .collect();
                 Tensor::new(data, &[1, 1, r1 - r0, c1 - c0]).unwrap()
             }
+            Expr::Int(v) => Tensor::new(vec![*v as f32], &[1]).unwrap(),
+            Expr::Float(v) => Tensor::new(vec![*v as f32], &[1]).unwrap(),
+            Expr::Bin(op, a, b) => {
+                let (a, b) = (self.eval(a), self.eval(b));
+                let f = |x: f32, y: f32| match *op {
+                    "+" => x + y,
+                    "-" => x - y,
+                    "*" => x * y,
+                    "/" => x / y,
+                    "**" => x.powf(y),
+                    ">" => f32::from(u8::from(x > y)),
+                    _ => unreachable!(),
+                };
+                zip(&a, &b, f)
+            }
+            // A method of a value (`w.mean()`), not a module's function (`F.conv2d`).
+            Expr::Call(f, args, kw) if matches!(&**f, Expr::Attr(o, _) if !matches!(&**o, Expr::Name(n) if n == "F" || n == "torch")) =>
+            {
+                let Expr::Attr(obj, m) = &**f else {
+                    unreachable!()
+                };
+                let t = self.eval(obj);
+                let v = t.data();
+                let one = |x: f32| Tensor::new(vec![x], &[1]).unwrap();
+                let each = |g: &dyn Fn(f32) -> f32| {
+                    Tensor::new(v.iter().map(|&x| g(x)).collect(), t.shape()).unwrap()
+                };
+                let out = match m.as_str() {
+                    "numel" => one(v.len() as f32),
+                    "mean" => one(v.iter().sum::<f32>() / v.len() as f32),
+                    "norm" => one(v.iter().map(|x| x * x).sum::<f32>().sqrt()),
+                    "sqrt" => each(&f32::sqrt),
+                    "clamp" => {
+                        let k = kwargs_of(kw, &["min"]);
+                        let lo = match &k["min"] {
+                            Expr::Int(i) => *i as f32,
+                            Expr::Float(x) => *x as f32,
+                            e => panic!("clamp(min={e:?})"),
+                        };
+                        each(&|x| x.max(lo))
+                    }
+                    m => panic!("unknown method .{m}()"),
+                };
+                if m != "clamp" {
+                    kwargs_of(kw, &[]);
+                }
+                assert!(args.is_empty(), ".{m}() takes no positional argument here");
+                self.calls
+                    .push((format!(".{m}"), args.clone(), kw.iter().cloned().collect()));
+                out
+            }
             Expr::Call(f, args, kw) => {
                 let name = f.path().expect("a function name");
                 let out = self.call(&name, args, kw);
@@ -506,6 +610,40 @@ impl Run {
                 );
                 y
             }
+            "torch.ones_like" | "torch.zeros_like" => {
+                kwargs_of(kw, &[]);
+                let t = self.eval(&args[0]);
+                let v = if name == "torch.ones_like" { 1.0 } else { 0.0 };
+                Tensor::new(vec![v; t.data().len()], t.shape()).unwrap()
+            }
+            "torch.where" => {
+                kwargs_of(kw, &[]);
+                let (c, a, b) = (
+                    self.eval(&args[0]),
+                    self.eval(&args[1]),
+                    self.eval(&args[2]),
+                );
+                // The condition's shape (each side one element or the same shape).
+                let at = |t: &Tensor, i: usize| {
+                    let v = t.data();
+                    assert!(v.len() == 1 || v.len() == c.data().len());
+                    if v.len() == 1 {
+                        v[0]
+                    } else {
+                        v[i]
+                    }
+                };
+                let data = (0..c.data().len())
+                    .map(|i| {
+                        if c.data()[i] != 0.0 {
+                            at(&a, i)
+                        } else {
+                            at(&b, i)
+                        }
+                    })
+                    .collect();
+                Tensor::new(data, c.shape()).unwrap()
+            }
             "F.interpolate" => {
                 let k = kwargs_of(kw, &["scale_factor", "mode"]);
                 assert_eq!(k["mode"], Expr::Str("nearest".into()));
@@ -548,6 +686,24 @@ impl Run {
     fn of(&self, name: &str) -> Vec<&(String, Vec<Expr>, HashMap<String, Expr>)> {
         self.calls.iter().filter(|c| c.0 == name).collect()
     }
+}
+
+/// `f` element-wise over two tensors of one shape, or a tensor and a one-element one.
+fn zip(a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
+    let (x, y) = (a.data(), b.data());
+    let (n, shape) = if x.len() >= y.len() {
+        (x.len(), a.shape())
+    } else {
+        (y.len(), b.shape())
+    };
+    assert!(
+        x.len() == y.len() || x.len() == 1 || y.len() == 1,
+        "shapes {:?} and {:?}",
+        a.shape(),
+        b.shape()
+    );
+    let at = |v: &[f32], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+    Tensor::new((0..n).map(|i| f(at(x, i), at(y, i))).collect(), shape).unwrap()
 }
 
 fn rand(n: usize, rng: &mut Rng) -> Vec<f32> {
@@ -696,6 +852,76 @@ fn the_conv2d_line_names_the_setting_and_computes_the_trace() {
         .unwrap()
         .text,
         "y = F.conv2d(x, w, stride=2, padding=1)"
+    );
+}
+
+#[test]
+fn the_normalised_lines_compute_the_ncc_trace() {
+    let mut rng = Rng::new(29);
+    let mut ran = [0usize; 3]; // settings, asymmetric padding, flat outputs (0)
+    for (size, k, g) in table(&mut rng, 160) {
+        let g = Conv2dParams {
+            output_padding: [0, 0],
+            ..g
+        };
+        for flip in [false, true] {
+            let mode = corr_trace::Mode {
+                flip,
+                normalized: true,
+            };
+            let Ok(code) = correlate_with(size, k, &g, mode) else {
+                assert!(check(Op::Correlate, size, k, &g).is_err());
+                continue;
+            };
+            let x = rand(size[0] * size[1], &mut rng);
+            // Now and then a flat kernel: the lines must give 0, as the trace does.
+            let w = if ran[0] % 17 == 3 {
+                vec![0.25; k[0] * k[1]]
+            } else {
+                rand(k[0] * k[1], &mut rng)
+            };
+            let t = corr_trace::trace_with(&x, size[0], size[1], &w, k[0], k[1], &g, mode).unwrap();
+            let run = Run::lines(&code, &[("x", image(&x, size)), ("w", image(&w, k))]);
+            assert_eq!(run.of("torch.flip").len(), usize::from(flip));
+            // Three convolutions with the setting's numbers: the centred kernel, Σx and Σx².
+            let convs = run.of("F.conv2d");
+            assert_eq!(convs.len(), 3, "{}", code.text);
+            let [pt, pl, pb, pr] = g.padding;
+            for c in &convs {
+                assert_eq!(named(&c.2, "stride", 1), g.stride, "{}", code.text);
+                assert_eq!(named(&c.2, "dilation", 1), g.dilation, "{}", code.text);
+                let p = named(&c.2, "padding", 0);
+                assert_eq!(
+                    p,
+                    if pt == pb && pl == pr {
+                        [pt, pl]
+                    } else {
+                        [0, 0]
+                    }
+                );
+            }
+            if pt != pb || pl != pr {
+                let pads = run.of("F.pad");
+                assert_eq!(
+                    pads[0].1[1].ints(),
+                    vec![pl as i64, pr as i64, pt as i64, pb as i64]
+                );
+                ran[1] += 1;
+            }
+            let y = &run.env["y"];
+            assert_eq!(hw(y), [t.out_h, t.out_w], "{}", code.text);
+            close(y.data(), &t.output, &code.text);
+            ran[2] += t.output.iter().filter(|&&v| v == 0.0).count();
+            ran[0] += 1;
+        }
+    }
+    assert!(ran[0] > 150 && ran[1] > 20 && ran[2] > 20, "{ran:?}");
+    // The plain setting's lines are unchanged by the mode.
+    let g = Conv2dParams::default().pad(1);
+    let plain = corr_trace::Mode::default();
+    assert_eq!(
+        correlate_with([8, 8], [3, 3], &g, plain).unwrap(),
+        correlate([8, 8], [3, 3], &g, false).unwrap()
     );
 }
 
