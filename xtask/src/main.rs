@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod pack;
 mod serve;
 mod test;
 mod train;
@@ -15,6 +16,7 @@ commands:
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
   fuzz [--calls N] [--seed S]   hostile calls at the JS boundary, each build (default 10^6)
+  pack               build, then write the npm package (target/npm/convscope-*.tgz) and print its path
   bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
   train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
@@ -36,6 +38,10 @@ fn main() {
         Some("test") => test::test(),
         Some("fuzz") => test::fuzz(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("pack") => match &args[1..] {
+            [] => pack::pack(),
+            rest => Err(format!("pack takes no arguments, got `{}`", rest.join(" "))),
+        },
         Some("train") => train::train(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

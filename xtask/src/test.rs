@@ -235,6 +235,8 @@ fn end_to_end() -> Result<(bool, usize, usize)> {
     let dir = util::root().join("tests");
     util::npm_install(&dir)?;
     let addr = serve::start(serve::Site::playground(), 0)?;
+    // The npm package of this build, for tests/package.test.mjs (installed into a fresh project).
+    let tarball = crate::pack::stage_and_pack()?;
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -247,6 +249,7 @@ fn end_to_end() -> Result<(bool, usize, usize)> {
             .args(&files)
             .current_dir(&dir)
             .env("BASE_URL", format!("http://{addr}"))
+            .env("CONVSCOPE_TGZ", tarball)
             .env("CHROME", chrome),
     )
 }
