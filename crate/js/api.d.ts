@@ -29,6 +29,12 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor;
 export function relu(x: Tensor): Tensor;
 export function softmax(x: Tensor, axis?: number): Tensor;
 export function simdLevel(): 'relaxed' | 'simd128' | 'none';
+/** The cosine of `x` with each row of `rows` (whole rows of `x`'s length), in f64. */
+export function cosines(x: Float32Array, rows: Float32Array): Float32Array;
+/** The index of the largest value (the first on a tie; NaN never wins). */
+export function argmax(values: Float32Array): number;
+/** A heat map's colour scale: the 99th percentile of |values| (the largest when that is 0; 1 for all zeros). */
+export function colourScale(values: Float32Array): number;
 export function liveObjects(): { tensors: number; models: number; datasets: number; trainers: number; memoryBytes: number };
 
 /** The geometry the kernels run a conv layer with. */

@@ -17,7 +17,7 @@ export {
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
   traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls, pytorchCode,
-  modelFileProblem,
+  modelFileProblem, cosines, argmax, colourScale,
 } from './convscope.js';
 
 const WRAP = Symbol('wrap');

@@ -147,6 +147,9 @@ pub struct Explanation {
     pub value: f32,
     /// The same number recomputed here from the terms (in f64, then f32).
     pub sum: f32,
+    /// Whether `sum` is `value` within f32 rounding (|Δ| ≤ 10⁻⁴·max(1, |value|)): the check
+    /// the page shows.
+    pub matches: bool,
     /// `[kh, kw]` of the window (conv, pool), `[1, n]` for a dense layer, else `[1, 1]`.
     pub window: [usize; 2],
     /// The window's top-left tap in the layer before (may be negative: padding).
@@ -282,6 +285,7 @@ pub fn explain(
         index: out,
         value: acts[layer][out],
         sum: 0.0,
+        matches: false,
         window: [1, 1],
         origin: [y as i64, x as i64],
         channels: vec![channel],
@@ -585,7 +589,15 @@ pub fn explain(
         }
     }
     e.field = field(model, &views, layer, channel, [y, y, x, x]);
+    e.matches = sums_match(e.sum, e.value);
     Ok(e)
+}
+
+/// Whether a recomputed sum is the forward pass's value within f32 rounding: |Δ| ≤
+/// 10⁻⁴·max(1, |value|) (the terms are summed in another order, in f64).
+pub fn sums_match(sum: f32, value: f32) -> bool {
+    let (s, v) = (sum as f64, value as f64);
+    (s - v).abs() <= 1e-4 * v.abs().max(1.0)
 }
 
 /// The receptive field of cells `rect` = [y0, y1, x0, x1] of `channel` of activation `layer`,

@@ -423,13 +423,14 @@ fn dense(n: usize, weight: &Tensor) -> Dense {
 
 /// Index of the largest value (first on ties; NaN never wins).
 pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
+    // NaN never wins (a comparison with it is false both ways); 0 when every value is NaN.
+    let mut best: Option<usize> = None;
     for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
+        if !x.is_nan() && best.is_none_or(|b| x > v[b]) {
+            best = Some(i);
         }
     }
-    best
+    best.unwrap_or(0)
 }
 
 /// What a batched training forward keeps for backward.

@@ -73,6 +73,30 @@ pub fn class_means(data: &Dataset) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// The cosine of `x` with each row of `rows` (`rows.len()` a multiple of `x.len()`), in f64:
+/// the dot product with both lengths divided out (0 when either is all zeros).
+pub fn cosines(x: &[f32], rows: &[f32]) -> Result<Vec<f32>> {
+    if x.is_empty() {
+        return Err(crate::error::Error::param(
+            "x",
+            "empty",
+            "must hold at least one value",
+        ));
+    }
+    if rows.len() % x.len() != 0 {
+        return Err(crate::error::Error::param(
+            "rows",
+            format!("{} values", rows.len()),
+            format!("must be whole rows of x's {} values", x.len()),
+        ));
+    }
+    let a: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    Ok(rows
+        .chunks_exact(x.len())
+        .map(|r| cosine(&a, &r.iter().map(|&v| v as f64).collect::<Vec<_>>()))
+        .collect())
+}
+
 fn cosine(a: &[f64], b: &[f64]) -> f32 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -118,6 +142,26 @@ mod tests {
     use crate::nn::Preset;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn cosines_and_argmax_by_hand() {
+        let c = cosines(&[1.0, 0.0], &[2.0, 0.0, 0.0, 3.0, -1.0, -1.0, 0.0, 0.0]).unwrap();
+        assert_eq!(c[..2], [1.0, 0.0]);
+        assert!(
+            (c[2] + std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-7,
+            "{}",
+            c[2]
+        );
+        assert_eq!(c[3], 0.0, "a zero row has cosine 0");
+        assert!(cosines(&[1.0, 2.0], &[1.0, 2.0, 3.0])
+            .unwrap_err()
+            .to_string()
+            .contains("whole rows"));
+        assert!(cosines(&[], &[]).is_err());
+        use crate::nn::argmax;
+        assert_eq!(argmax(&[0.5, 2.0, f32::NAN, 2.0, -1.0]), 1);
+        assert_eq!(argmax(&[f32::NAN, -3.0]), 1, "NaN never wins");
+    }
 
     #[test]
     fn templates_are_the_weight_product() {

@@ -580,6 +580,58 @@ pub fn preprocess(rgba: JsValue, width: JsValue, height: JsValue) -> Result<JsVa
     })
 }
 
+/// Most values `cosines`, `argmax` and `colourScale` read (2²⁴: a 64 MB Float32Array).
+pub const MAX_VALUES: usize = 1 << 24;
+
+fn values(name: &str, v: &JsValue) -> R<Vec<f32>> {
+    Ok(js::typed::<f32>(name, v, |n| {
+        if n <= MAX_VALUES {
+            Ok(())
+        } else {
+            Err(ArgError::new(
+                name,
+                format!("a Float32Array of {n} elements"),
+                format!("must hold at most {MAX_VALUES} values"),
+            ))
+        }
+    })?)
+}
+
+/// The cosine of `x` with each row of `rows` (a Float32Array of whole rows of `x`'s length),
+/// in f64: how much each template looks like the drawn digit.
+#[wasm_bindgen(js_name = cosines)]
+pub fn cosines(x: JsValue, rows: JsValue) -> Result<Vec<f32>, JsError> {
+    run(|| {
+        let x = values("x", &x)?;
+        let rows = values("rows", &rows)?;
+        Ok(crate::nn::templates::cosines(&x, &rows)?)
+    })
+}
+
+/// The index of the largest value of a Float32Array (the first on a tie; NaN never wins).
+#[wasm_bindgen(js_name = argmax)]
+pub fn argmax_js(v: JsValue) -> Result<f64, JsError> {
+    run(|| {
+        let v = values("values", &v)?;
+        if v.iter().all(|x| x.is_nan()) {
+            return Err(ArgError::new(
+                "values",
+                format!("{} values, none a number", v.len()),
+                "must hold at least one value that is not NaN",
+            )
+            .into());
+        }
+        Ok(argmax(&v) as f64)
+    })
+}
+
+/// The colour scale of a set of values: the 99th percentile of their magnitudes (the largest
+/// when that is 0; 1 for all zeros), so a few outliers do not wash a heat map out.
+#[wasm_bindgen(js_name = colourScale)]
+pub fn colour_scale(v: JsValue) -> Result<f32, JsError> {
+    run(|| Ok(crate::nn::history::colour_scale(&values("values", &v)?)))
+}
+
 /// A canvas argument: its size (each side 1 to [`MAX_CANVAS`]) read first, then its RGBA bytes,
 /// measured against that size before they are copied.
 fn read_canvas(

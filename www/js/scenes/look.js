@@ -285,8 +285,7 @@ export class LookScene extends Scene {
       return;
     }
     const p = this.model.predict(x);
-    let top = 0;
-    p.forEach((v, i) => { if (v > p[top]) top = i; });
+    const top = this.api.argmax(p);
     if (this.auto && this.cls !== top) { this.cls = top; this.laterClassImage(); }
     this.markClass();
     this.answer.dataset.digit = String(top);

@@ -5,7 +5,7 @@
 // which reads and writes the digit the scenes share (Draw's pad shows the same digit).
 
 import { Scene, el } from './base.js';
-import { Heatmap, robustScale } from '../views/heatmap.js';
+import { Heatmap } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { Pad, rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
@@ -30,13 +30,6 @@ const SHOW_ME = {
 
 /** The scene's one setting as a link keeps it: the drawn digit (its strokes). */
 export const SCHEMA = [custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit')];
-
-/** Index of the largest value (which neuron answered most). */
-function argmax(v) {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-  return best;
-}
 
 export class TemplatesScene extends Scene {
   static id = 'templates';
@@ -161,32 +154,9 @@ export class TemplatesScene extends Scene {
     this.source.textContent = [...src.map(([a, s]) => `The ${a} here is the one ${s}.`), this.own ? `The hidden-layer card runs your design (${this.shared.modelSource('custom')}).` : ''].join(' ').trim();
     const fc = this.slp.layers.find((l) => l.kind === 'linear');
     this.slpW = fc.params.weight;
-    const scale = robustScale(this.slpW.data);
+    const scale = this.api.colourScale(this.slpW.data);
     this.tiles.forEach(({ m }, d) => m.update({ data: this.slpW.data, h: 28, w: 28, offset: d * 784, scale }));
     this.mlpFc = this.mlp.layers.findIndex((l) => l.kind === 'linear');
-  }
-
-  /**
-   * Cosine similarity of `x` with each of `rows` (Float32Arrays of equal length). The dot
-   * products come from one wasm matmul: the Gram matrix of [x; rows]; JS only divides.
-   */
-  cosines(x, rows) {
-    const { api } = this;
-    const n = x.length;
-    const vs = [x, ...rows];
-    const k = vs.length;
-    const a = new Float32Array(k * n);
-    const at = new Float32Array(n * k);
-    vs.forEach((v, r) => {
-      a.set(v, r * n);
-      for (let j = 0; j < n; j++) at[j * k + r] = v[j];
-    });
-    const A = new api.Tensor(a, [k, n]);
-    const B = new api.Tensor(at, [n, k]);
-    const G = api.matmul(A, B); // G[i][j] = vs[i] · vs[j]
-    const g = G.toArray();
-    A.free(); B.free(); G.free();
-    return rows.map((_, r) => g[r + 1] / Math.sqrt(g[0] * g[(r + 1) * k + r + 1]));
   }
 
   /** The pad changed under the pointer: the templates follow it live (the digit is shared at the stroke's end). */
@@ -244,9 +214,8 @@ export class TemplatesScene extends Scene {
     const ps = Float32Array.from(fs.probabilities());
     fs.free?.();
     const wS = this.slpW.data.subarray(win * 784, (win + 1) * 784);
-    this.slpMap.update({ data: wS, h: 28, w: 28, scale: robustScale(wS) });
-    const rows = Array.from({ length: 10 }, (_, d) => this.slpW.data.subarray(d * 784, (d + 1) * 784));
-    const cos = this.cosines(x, rows);
+    this.slpMap.update({ data: wS, h: 28, w: 28, scale: this.api.colourScale(wS) });
+    const cos = this.api.cosines(x, this.slpW.data);
     const cS = cos[win];
     this.slpCap.textContent = `neuron ${win} won (${(100 * ps[win]).toFixed(0)}%): its 784 weights`;
     this.slpCos.dataset.cos = String(cS);
@@ -264,10 +233,10 @@ export class TemplatesScene extends Scene {
     const hidden = Float32Array.from(this.mlp.activation(fm, this.mlpFc));
     const mtop = fm.top();
     fm.free?.();
-    const n = argmax(hidden);
+    const n = this.api.argmax(hidden);
     const wM = this.mlp.layers[this.mlpFc].params.weight.data.subarray(n * 784, (n + 1) * 784);
-    this.mlpMap.update({ data: wM, h: 28, w: 28, scale: robustScale(wM) });
-    const [cM] = this.cosines(x, [wM]);
+    this.mlpMap.update({ data: wM, h: 28, w: 28, scale: this.api.colourScale(wM) });
+    const [cM] = this.api.cosines(x, wM);
     this.mlpCap.textContent = `${this.own ? `${this.mlp.layers[this.mlpFc].name} neuron` : 'hidden neuron'} ${n} of ${hidden.length} (activation ${hidden[n].toFixed(2)}); the ${this.own ? 'design' : 'MLP'} answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
     this.mlpCos.replaceChildren(el('span', { text: 'cosine with your digit' }), el('strong', { text: cM.toFixed(3) }));

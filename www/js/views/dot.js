@@ -117,7 +117,7 @@ export class ExplainView {
     const lens = acts ? new Lens(node, e, acts, this.onPick) : null;
     const render = RENDER[e.kind] ?? RENDER.other;
     render(e, node, head, net, lens);
-    const ok = Math.abs(e.sum - e.value) <= 1e-4 * Math.max(1, Math.abs(e.value));
+    const ok = e.matches; // wasm's check: the sum equals the value within f32 rounding
     node.append(el('p.check', { 'data-ok': String(ok) },
       el('span', { text: `${ok ? '✓' : '✗'} the map shows ${name} = ` }),
       el('strong.value', { text: e.value.toFixed(4).replace('-', '−') }),

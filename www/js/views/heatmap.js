@@ -16,16 +16,6 @@ export function absMax(data, start = 0, len = data.length - start) {
 }
 
 /**
- * A colour scale that a few extreme values cannot wash out: the `q`-quantile of |value|
- * (values beyond it are drawn at full colour). For weight images, whose outliers would
- * otherwise leave the picture pale.
- */
-export function robustScale(data, q = 0.99) {
-  const a = Float32Array.from(data, Math.abs).sort();
-  return a[Math.min(a.length - 1, Math.floor(q * a.length))] || absMax(data);
-}
-
-/**
  * A canvas showing an h×w slice of `data` starting at `offset`. The canvas has one pixel per
  * value and is scaled up by CSS with crisp edges, so it stays sharp at any size. Optional:
  * rectangles drawn over it (`mark`), and `onPick(y, x)` when a cell is clicked or chosen
