@@ -83,7 +83,7 @@ pub fn cosines(x: &[f32], rows: &[f32]) -> Result<Vec<f32>> {
             "must hold at least one value",
         ));
     }
-    if rows.len() % x.len() != 0 {
+    if !rows.len().is_multiple_of(x.len()) {
         return Err(crate::error::Error::param(
             "rows",
             format!("{} values", rows.len()),
