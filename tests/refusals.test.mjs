@@ -19,28 +19,35 @@ const note = (page, scene) => page.$eval(`#scene-${scene} .cs-refused`, (n) => n
 test('a refused or adjusted value is named with its rule in Correlate, Transposed conv and Dense', async () => {
   const { page, context, errors } = await openPage(browser, '#correlate');
   await page.waitForSelector('#corr-output .cs-cell');
-  await type(page, '#corr-size', '20');
-  assert.equal(await page.inputValue('#corr-size'), '16');
-  assert.match(await note(page, 'correlate'), /^Input size \(cells per side\) 20 is not possible here: from 3 to 16, so it is 16\.$/);
+  // The ranges are wasm's (traceControls), not copies of them.
+  const lim = await page.evaluate(async () => (await import('./js/wasm.js').then((m) => m.loadWasm())).api.traceControls());
+  const [, sizeMax] = lim.correlate.size;
+  await type(page, '#corr-size', String(sizeMax + 4));
+  assert.equal(await page.inputValue('#corr-size'), String(sizeMax));
+  assert.equal(await note(page, 'correlate'), `Input size (cells per side) ${sizeMax + 4} is not possible here: from ${lim.correlate.size[0]} to ${sizeMax}, so it is ${sizeMax}.`);
   await type(page, '#corr-size', '7');
   assert.equal(await note(page, 'correlate'), '', 'a value taken as typed clears the note');
-  // The geometry controls keep their own note, with the kernels' reason from wasm.
-  await type(page, '#corr-stride-h', '9');
-  assert.match(await page.textContent('#scene-correlate'), /Stride/);
+  // A stride past the geometry's cap: the stepper says so and takes the cap.
+  const cap = lim.correlate.cap;
+  await type(page, '#corr-stride-h', String(cap + 3));
+  assert.equal(await page.inputValue('#corr-stride-h'), String(cap));
+  assert.equal(await note(page, 'correlate'), `Stride rows ${cap + 3} is not possible here: from 1 to ${cap}, so it is ${cap}.`);
 
   await page.evaluate(() => { location.hash = '#transpose'; });
   await page.waitForSelector('#tr-canvas .cs-cell');
-  await type(page, '#tr-ksize', '9');
-  assert.equal(await page.inputValue('#tr-ksize'), '5');
-  assert.match(await note(page, 'transpose'), /^Kernel size 9 is not possible here: from 1 to 5, so it is 5\.$/);
+  const [k0, k1] = lim.transpose.kernelSize;
+  await type(page, '#tr-ksize', String(k1 + 4));
+  assert.equal(await page.inputValue('#tr-ksize'), String(k1));
+  assert.equal(await note(page, 'transpose'), `Kernel size ${k1 + 4} is not possible here: from ${k0} to ${k1}, so it is ${k1}.`);
   await type(page, '#tr-size', '2.5');
-  assert.match(await note(page, 'transpose'), /^Input size \(cells per side\) 2\.5 is not possible here: a whole number, from 2 to 8, so it is 3\.$/);
+  assert.equal(await note(page, 'transpose'), `Input size (cells per side) 2.5 is not possible here: a whole number, from ${lim.transpose.size[0]} to ${lim.transpose.size[1]}, so it is 3.`);
 
   await page.evaluate(() => { location.hash = '#dense'; });
   await page.waitForSelector('#param-table');
-  await type(page, '#param-k', '40');
-  assert.equal(await page.inputValue('#param-k'), '11');
-  assert.match(await note(page, 'dense'), /^Conv kernel size 40 is not possible here: from 1 to 11, so it is 11\.$/);
+  const [d0, d1] = lim.dense.kernelSize;
+  await type(page, '#param-k', String(d1 + 29));
+  assert.equal(await page.inputValue('#param-k'), String(d1));
+  assert.equal(await note(page, 'dense'), `Conv kernel size ${d1 + 29} is not possible here: from ${d0} to ${d1}, so it is ${d1}.`);
   assert.deepEqual(errors, []);
   await context.close();
 });
