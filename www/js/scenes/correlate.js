@@ -8,13 +8,13 @@
 // keyboard) and the box's cells become the kernel (`traceCorrelatePatch`, wasm); the output
 // lights up where that pattern returns. "Normalised (NCC)" asks the trace for normalised
 // cross-correlation, and the scene shows the trace's means, norms and quotient for each window.
-import { Scene, el } from './base.js';
-import { Grid, fmt, scaleOf } from './correlate-grid.js';
+import { Scene, el } from '../scene.js';
+import { Grid, fmt, scaleOf } from '../stepper/grid.js';
 import { colour, dark, Legend } from '../views/colour.js';
-import { Player } from './correlate-player.js';
-import { learnedKernel, formulaConv } from './correlate-common.js';
+import { Player } from '../stepper/player.js';
+import { learnedKernel, formulaConv } from '../stepper/formulas.js';
 import { CodeView } from '../views/code.js';
-import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from './schema.js';
+import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from '../schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
 import { ShowMe } from '../views/showme.js';

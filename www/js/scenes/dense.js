@@ -4,9 +4,9 @@
 // over channels, and dense-vs-conv parameter counts. Numbers come from `traceSchedules`,
 // `traceOneByOne` and `traceParamCounts`. "Show me" (SHOW_ME below) walks through the idea;
 // each group of small controls (a day, the bars, a pixel grid, the palette) is one tab stop.
-import { Scene, el } from './base.js';
-import { Grid, fmt } from './correlate-grid.js';
-import { int, custom, readLink, writeLink, buildControls, fieldOf } from './schema.js';
+import { Scene, el } from '../scene.js';
+import { Grid, fmt } from '../stepper/grid.js';
+import { int, custom, readLink, writeLink, buildControls, fieldOf } from '../schema.js';
 import { ShowMe } from '../views/showme.js';
 import { roving } from '../views/roving.js';
 import { CodeView } from '../views/code.js';

@@ -4,7 +4,7 @@
 // explanation panel, the window, weights and sum that made it (`forward.explain` in wasm).
 // Every number comes from the wasm model; this file wires views to it.
 
-import { Scene, el } from './base.js';
+import { Scene, el } from '../scene.js';
 import { Pad, PAD_SIZE } from '../views/pad.js';
 import { ProbBars } from '../views/probs.js';
 import { Network, kernels } from '../views/layers.js';
@@ -12,7 +12,7 @@ import { Heatmap } from '../views/heatmap.js';
 import { ExplainView } from '../views/dot.js';
 import { NetInfo } from '../netinfo.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
-import { custom, readLink, writeLink } from './schema.js';
+import { custom, readLink, writeLink } from '../schema.js';
 import { CodeView } from '../views/code.js';
 import { ShowMe } from '../views/showme.js';
 import { setDisabled } from '../views/disabled.js';

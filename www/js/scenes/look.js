@@ -6,12 +6,12 @@
 // single-layer perceptron's template. Every number comes from wasm (`model.inputGradient`,
 // `gradCam`, `occlusion`, `adversarial`, `classImage`); this file wires views to them.
 
-import { Scene, el } from './base.js';
+import { Scene, el } from '../scene.js';
 import { Pad, PAD_SIZE } from '../views/pad.js';
 import { Heatmap } from '../views/heatmap.js';
 import { ShowMe } from '../views/showme.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
-import { custom, int, readLink, writeLink } from './schema.js';
+import { custom, int, readLink, writeLink } from '../schema.js';
 
 const SHOW_ME = {
   idea: 'The backward pass that trains a network also runs to its input: the gradient says which pixels made it answer, and a few grey pixels along it change the answer.',

@@ -4,12 +4,12 @@
 // with their cosine similarity; and all ten slp templates. The scene has its own small pad,
 // which reads and writes the digit the scenes share (Draw's pad shows the same digit).
 
-import { Scene, el } from './base.js';
+import { Scene, el } from '../scene.js';
 import { Heatmap } from '../views/heatmap.js';
 import { NetInfo } from '../netinfo.js';
 import { Pad, rasterise, PAD_SIZE } from '../views/pad.js';
 import { example, encodeStrokes, decodeStrokes, snap } from '../strokes.js';
-import { custom, readLink, writeLink } from './schema.js';
+import { custom, readLink, writeLink } from '../schema.js';
 import { ShowMe } from '../views/showme.js';
 import { CodeView } from '../views/code.js';
 

@@ -4,12 +4,12 @@
 // subtracts it from the others; for the cnn, a conv's dW = dout · colᵀ (im2col) and its dX is
 // the transposed convolution of dout (the adjoint). Every number comes from the workers' wasm.
 
-import { Scene, el } from './base.js';
+import { Scene, el } from '../scene.js';
 import { Heatmap, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
-import { int, num, oneOf, flag, custom, readLink, writeLink, buildControls, fieldOf } from './schema.js';
+import { int, num, oneOf, flag, custom, readLink, writeLink, buildControls, fieldOf } from '../schema.js';
 import { ArchEditor } from '../views/arch.js';
 import { CodeView } from '../views/code.js';
 import { setDisabled } from '../views/disabled.js';

@@ -5,12 +5,12 @@
 // the pixels, then an ordinary correlation with the flipped kernel. Below: the adjoint check
 // ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ and the round trip Conv2d(stride n) → ConvTranspose2d.
 // Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
-import { Scene, el } from './base.js';
-import { Grid, fmt, scaleOf } from './correlate-grid.js';
-import { Player, field } from './correlate-player.js';
-import { formulaTranspose } from './correlate-common.js';
-import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from './schema.js';
-import { CheckerboardView } from './checkerboard.js';
+import { Scene, el } from '../scene.js';
+import { Grid, fmt, scaleOf } from '../stepper/grid.js';
+import { Player, field } from '../stepper/player.js';
+import { formulaTranspose } from '../stepper/formulas.js';
+import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from '../schema.js';
+import { CheckerboardView } from '../views/checkerboard.js';
 import { ShowMe } from '../views/showme.js';
 
 /**

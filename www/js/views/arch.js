@@ -4,7 +4,7 @@
 // building it; `specRanges`: the ranges each option is offered in). The editor holds a spec
 // (`{ input, layers }`, what `Model.fromSpec` and the trainer take) and does no arithmetic.
 
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 
 /** What a new layer of each kind starts as. */
 const FRESH = {

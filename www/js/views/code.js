@@ -7,7 +7,7 @@
 // scene changes, and a block that fills in calls it too), so `#code` always finds the visible
 // scene's line. `.cs-code-copy` is the Copy button; after a copy the block has
 // `data-copied="1"`.
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 
 export class CodeView {
   /**

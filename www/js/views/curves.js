@@ -1,7 +1,7 @@
 // Line charts of training: x = samples seen, y = a value per series (loss, accuracy). The
 // points come from the trainer in wasm; this view only scales them to the canvas.
 
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 
 export class Curves {
   /**

@@ -3,7 +3,7 @@
 // and the sum + bias. Every number, the sums and their rounding (the shown terms add up to the
 // shown sum, 3 decimals) come from wasm; this view only lays them out.
 
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 import { Heatmap, absMax } from './heatmap.js';
 import { colour, inkOn } from './colour.js';
 

@@ -7,7 +7,7 @@
 // `mark(explanation)` outlines the receptive field wasm computed and dims the channels that
 // do not feed the cell.
 
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 import { Heatmap, absMax } from './heatmap.js';
 import { Legend } from './colour.js';
 

@@ -1,7 +1,7 @@
 // Ten probability bars, one per class. `#probs` keeps exactly ten children, each with
 // `data-digit` and `data-p` (the probability the wasm softmax returned, or "" when nothing is drawn).
 
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 
 export class ProbBars {
   constructor(container) {

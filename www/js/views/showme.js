@@ -13,7 +13,7 @@
 // Stable hooks: `[data-showme]` (the bar; `data-state` = idle | playing | paused | done (the
 // last stop: its caption stays), `data-pause` = the 0-based index of the stop it is paused at, `data-pauses` = how many),
 // `.showme-play`, `.showme-next`, `.showme-stop`, `.showme-caption`, `.showme-idea`.
-import { el } from '../scenes/base.js';
+import { el } from '../dom.js';
 
 export class ShowMeCancelled extends Error {
   constructor() { super('show me: cancelled'); this.name = 'ShowMeCancelled'; }

@@ -6,8 +6,8 @@
 // the settings that depend on each other (stride, padding, dilation against the kernel) are
 // then checked by wasm (`trace*Settle` / `trace*Ranges`), which names the rule in the scene's
 // own note.
-import { el } from './base.js';
-import { numberInput, select, field, clearRefusal } from './correlate-player.js';
+import { el } from './dom.js';
+import { numberInput, select, field, clearRefusal } from './stepper/player.js';
 
 /**
  * `ui` (optional, last argument of each kind): `{ id, label, group, kind, says, ids, labels,

@@ -4,10 +4,10 @@
 // alternative. Each stage shows its output and its stamps per cell (paths from the input
 // through every stage so far), each with a legend; cells the border reaches are hatched.
 // Every number (outputs, counts, the interior's levels) comes from `traceCheckerboard` (wasm).
-import { el } from './base.js';
-import { Grid } from './correlate-grid.js';
-import { Legend } from '../views/colour.js';
-import { CodeView } from '../views/code.js';
+import { el } from '../dom.js';
+import { Grid } from '../stepper/grid.js';
+import { Legend } from './colour.js';
+import { CodeView } from './code.js';
 
 /**
  * Every grid here is drawn on a canvas (a div per cell, thousands of them at the largest

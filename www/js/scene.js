@@ -1,4 +1,8 @@
-// What every scene shares: its section, the context from the router, and small DOM helpers.
+// What every scene shares: its section and the context from the router (the DOM helper `el`
+// comes from dom.js; re-exported here for the scenes).
+import { el } from './dom.js';
+
+export { el };
 
 export class Scene {
   constructor(root, ctx) {
@@ -35,21 +39,4 @@ export class Scene {
 
   /** Keyboard: space = play/pause, ←/→ = step. Returns true when the key was used. */
   onKey(_e) { return false; }
-}
-
-/** `el('div#id.class', {attrs}, ...children)`: a tiny element builder. */
-export function el(tag, attrs = {}, ...children) {
-  const [head, ...classes] = tag.split('.');
-  const [name, id] = head.split('#');
-  const node = document.createElement(name);
-  if (id) node.id = id;
-  if (classes.length) node.className = classes.join(' ');
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (k === 'text') node.textContent = v;
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return node;
 }

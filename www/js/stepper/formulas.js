@@ -1,6 +1,6 @@
 // Pieces the correlate and transpose scenes share: the output-size formula with the numbers
 // filled in (from the trace's `terms`), and a learned kernel from the shipped cnn model.
-import { el } from './base.js';
+import { el } from '../dom.js';
 
 const sub = (t) => el('sub', {}, t);
 

@@ -1,8 +1,8 @@
 // The step player shared by the correlate and transpose scenes (play/pause, step back and
 // forward, a scrub bar, speed), and small labelled form controls. A player only counts steps;
 // what a step shows is the scene's business.
-import { el } from './base.js';
-import { SPEEDS, speedLabel } from './schema.js';
+import { el } from '../dom.js';
+import { SPEEDS, speedLabel } from '../schema.js';
 
 export class Player {
   /** @param opts { prefix (id prefix), label, onStep(t), reducedMotion } */

@@ -1,0 +1,18 @@
+// The page's one DOM helper.
+
+/** `el('div#id.class', {attrs}, ...children)`: a tiny element builder. */
+export function el(tag, attrs = {}, ...children) {
+  const [head, ...classes] = tag.split('.');
+  const [name, id] = head.split('#');
+  const node = document.createElement(name);
+  if (id) node.id = id;
+  if (classes.length) node.className = classes.join(' ');
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return node;
+}
