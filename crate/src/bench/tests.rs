@@ -29,7 +29,10 @@ fn the_clock_measures_milliseconds() {
         std::hint::spin_loop();
     }
     let dt = c.now() - t0;
-    assert!((25.0..10_000.0).contains(&dt), "30 ms of wall clock read as {dt} ms");
+    assert!(
+        (25.0..10_000.0).contains(&dt),
+        "30 ms of wall clock read as {dt} ms"
+    );
 }
 
 #[test]

@@ -252,8 +252,8 @@ pub(crate) unsafe fn gemv_packed(
 }
 
 /// One packed panel with SIMD where the kind and width have a specialisation (8 columns: 4
-/// rows in flight, 12 columns: 3, 16 columns (the SIMD micro-kernels' panels): 2, so 8–9
-/// independent chains); false otherwise (then a scalar loop, ~4× slower).
+/// rows in flight, 16 columns (the SIMD micro-kernels' 2×16 panels): 2, so 8 independent
+/// chains); false otherwise (then a scalar loop, ~4× slower).
 ///
 /// # Safety
 /// `pd` holds xs.len()·nr floats, `sums` holds nr floats.
@@ -292,13 +292,6 @@ unsafe fn packed_panel<F: super::MulAdd>(
         match nr {
             8 => {
                 let acc = axpy_rows::<F, 2, 4>(k, x, b, 8);
-                for (v, &a) in acc.iter().enumerate() {
-                    v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
-                }
-                true
-            }
-            12 => {
-                let acc = axpy_rows::<F, 3, 3>(k, x, b, 12);
                 for (v, &a) in acc.iter().enumerate() {
                     v128_store(sums.as_mut_ptr().add(4 * v) as *mut v128, a);
                 }

@@ -255,8 +255,7 @@ pub(crate) fn check_distinct(rows: usize, cols: usize, rs: usize, cs: usize) -> 
     }
 }
 
-/// Validates the three views; returns the strides as `usize`.
-#[allow(clippy::too_many_arguments)]
+/// Validates the three views (each inside its buffer) and that C's elements do not overlap.
 pub(crate) fn check_all(
     m: usize,
     k: usize,

@@ -552,7 +552,6 @@ fn gathered_tables(
 
 /// `1.5·A·B + β·start`, row-major, by the portable micro-kernel: the reference the gathered
 /// products are checked against.
-#[allow(clippy::too_many_arguments)]
 fn reference_product(
     m: usize,
     k: usize,

@@ -138,7 +138,6 @@ impl History {
     }
 
     /// Keeps a moment (call when `due`); thins the history when it holds more than `cap`.
-    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &mut self,
         model: &mut Model,

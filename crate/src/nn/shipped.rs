@@ -199,7 +199,6 @@ mod tests {
         /// Draws a 28×28 digit onto a `w × h` RGBA canvas: its ink box scaled to `long` pixels
         /// (bilinear), top-left of the box at (`x0`, `y0`); `opaque` = black ink on white,
         /// else ink in the alpha channel of a transparent canvas.
-        #[allow(clippy::too_many_arguments)]
         fn render(
             img: &[f32],
             w: usize,

@@ -129,7 +129,6 @@ pub fn linear_packed(x: &[f32], w: &PackedB, bias: &[f32], y: &mut [f32]) -> Res
 
 /// Gradients of [`linear`] given `dy [n, out]`: `dx = dy·W` (skipped when `None`),
 /// `dW = dyᵀ·x`, `db = Σ_rows dy`. Every cell of `dx`, `dw` and `db` is written.
-#[allow(clippy::too_many_arguments)]
 pub fn linear_backward(
     d: Dense,
     x: &[f32],

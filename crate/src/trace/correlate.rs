@@ -483,7 +483,6 @@ mod tests {
     }
 
     /// The definition, written independently of `trace`: out[i][j] = Σ x[i·s + a·d − p][…]·k[a][b].
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn naive(
         x: &[f32],
         h: usize,

@@ -125,7 +125,6 @@ mod tests {
     }
 
     /// The definition, written independently: two passes in f64 over the zero-padded window.
-    #[allow(clippy::too_many_arguments)]
     fn naive(
         x: &[f32],
         h: usize,

@@ -116,7 +116,6 @@ pub fn conv_transpose(
 }
 
 /// Records every stamp, then builds the equivalent zero-insertion view.
-#[allow(clippy::too_many_arguments)]
 pub fn trace(
     x: &[f32],
     h: usize,

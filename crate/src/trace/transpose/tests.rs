@@ -13,7 +13,6 @@ fn rand(n: usize, seed: u32) -> Vec<f32> {
 
 /// The definition (PyTorch's ConvTranspose2d), independent of the trace:
 /// out[y][x] = Σ_{i,j,a,b : i·s + a·d − p = y, …} in[i][j]·k[a][b].
-#[allow(clippy::too_many_arguments)]
 fn naive(
     x: &[f32],
     h: usize,
