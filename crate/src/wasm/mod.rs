@@ -7,9 +7,9 @@
 //! - every export takes `JsValue`s, so wasm-bindgen's glue converts nothing by itself (its
 //!   `usize` and `&str` conversions wrap 2³² + 1 to 1, coerce `"abcd"` to NaN and trap on a
 //!   non-string);
-//! - values are read through [`js`] (caught reads, a plain-data snapshot, typed arrays measured
-//!   before anything is allocated) and [`args`] (declarative option types with serde);
-//! - tensors and models are reached through numeric handles looked up in [`handles`] tables,
+//! - values are read through `js` (caught reads, a plain-data snapshot, typed arrays measured
+//!   before anything is allocated) and `args` (declarative option types with serde);
+//! - tensors and models are reached through numeric handles looked up in `handles` tables,
 //!   never through pointers, so forged and freed handles are errors;
 //! - errors are returned (`Result<_, JsError>`), never thrown from inside wasm, so nothing
 //!   unwinds through wasm frames, and they are capped in length.
