@@ -1,6 +1,9 @@
 // Types of convscope's JavaScript API (api.js). Every function takes any value in any
 // argument and throws an Error naming the argument when it is wrong:
 // "invalid stride = -1: must be a whole number ≥ 0".
+//
+// Each option type and record is declared once here and referenced wherever it recurs; tsc
+// checks this file and a typed use of every export (tests/types/, run by tests/types.test.mjs).
 
 /** Initialises the wasm (`{ module_or_path }`: a URL, Response, bytes or WebAssembly.Module). */
 export default function init(opts?: { module_or_path: unknown }): Promise<unknown>;
@@ -9,12 +12,16 @@ export function initSync(opts: { module: unknown }): unknown;
 
 /** A size along (height, width): one number for both, or `[h, w]`. Whole numbers ≥ 0. */
 export type Size2d = number | [number, number];
-/** Zero padding: one number, `[h, w]` or `[top, left, bottom, right]`. */
+/** Zero padding: one number for every side, `[h, w]` (top = bottom = h, left = right = w) or `[top, left, bottom, right]`. */
 export type Padding2d = number | [number, number] | [number, number, number, number];
+/** Options of `conv2d` (PyTorch's Conv2d): defaults stride 1, padding 0, dilation 1, groups 1. */
 export interface Conv2dOptions { stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number }
+/** Options of `convTranspose2d` (PyTorch's ConvTranspose2d); `outputPadding`: extra rows/columns at the bottom/right, below max(stride, dilation). */
 export interface ConvTranspose2dOptions extends Conv2dOptions { outputPadding?: Size2d }
-/** `padding` is −∞, each side at most half the effective kernel `dilation·(kernelSize−1)+1`. */
-export interface MaxPool2dOptions { kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; ceilMode?: boolean }
+/** Options of `maxPool2d` (PyTorch's MaxPool2d): `stride` defaults to `kernelSize` (also when null); `padding` is −∞, each side at most half the effective kernel `dilation·(kernelSize−1)+1`. */
+export interface MaxPool2dOptions { kernelSize: Size2d; stride?: Size2d | null; padding?: Padding2d; dilation?: Size2d; ceilMode?: boolean }
+/** A size along (height, width) as `[h, w]`, and the same for a `[min, max]` range of each. */
+export type Pair = [number, number];
 
 export class Tensor {
   constructor(data: Float32Array, shape: number[]);
@@ -38,8 +45,8 @@ export function colourScale(values: Float32Array): number;
 export function liveObjects(): { tensors: number; models: number; datasets: number; trainers: number; memoryBytes: number };
 
 /** The geometry the kernels run a conv layer with. */
-export interface ConvGeometry { stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; groups: number; outputPadding: [number, number] }
-export interface PoolGeometry { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number]; dilation: [number, number]; ceilMode: boolean }
+export interface ConvGeometry { stride: Pair; padding: [number, number, number, number]; dilation: Pair; groups: number; outputPadding: Pair }
+export interface PoolGeometry { kernel: Pair; stride: Pair; padding: [number, number, number, number]; dilation: Pair; ceilMode: boolean }
 /** `view`: the [C, H, W] the page draws the activation as (a flatten as the image it flattens, a dense vector as a near-square grid). */
 /** `torch`: the layer's PyTorch constructor (`"nn.Conv2d(1, 8, kernel_size=5, padding=2)"`, `"nn.MaxPool2d(2)"`); absent for the input. */
 /** `params`: the layer's trained parameters; `spec`: the layer as a `ModelSpec` describes it (absent for the input). */
@@ -47,10 +54,10 @@ export interface LayerInfo { name: string; kind: LayerKind | 'input'; shape: num
 export type LayerKind = LayerSpec['kind'];
 /** One layer of a `ModelSpec`. Sizes are one number or [h, w]; padding one number, [h, w] or [top, left, bottom, right]; everything else has PyTorch's default. `name` is the layer's `state_dict` prefix (`conv1` → `conv1.weight`). */
 export type LayerSpec =
-  | { kind: 'conv2d'; name?: string; outChannels: number; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number; bias?: boolean }
-  | { kind: 'convtranspose2d'; name?: string; outChannels: number; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; outputPadding?: Size2d; dilation?: Size2d; groups?: number; bias?: boolean }
-  | { kind: 'maxpool2d'; kernelSize: Size2d; stride?: Size2d | null; padding?: Padding2d; dilation?: Size2d; ceilMode?: boolean }
-  | { kind: 'avgpool2d'; kernelSize: Size2d; stride?: Size2d | null; padding?: Padding2d; ceilMode?: boolean; countIncludePad?: boolean }
+  | ({ kind: 'conv2d'; name?: string; outChannels: number; kernelSize: Size2d; bias?: boolean } & Conv2dOptions)
+  | ({ kind: 'convtranspose2d'; name?: string; outChannels: number; kernelSize: Size2d; bias?: boolean } & ConvTranspose2dOptions)
+  | ({ kind: 'maxpool2d' } & MaxPool2dOptions)
+  | ({ kind: 'avgpool2d'; countIncludePad?: boolean } & Omit<MaxPool2dOptions, 'dilation'>)
   | { kind: 'globalavgpool' } | { kind: 'relu' } | { kind: 'leakyrelu'; negativeSlope?: number } | { kind: 'sigmoid' } | { kind: 'tanh' } | { kind: 'flatten' }
   | { kind: 'linear'; name?: string; outFeatures: number; bias?: boolean }
   | { kind: 'batchnorm2d'; name?: string; eps?: number }
@@ -95,15 +102,8 @@ export class Model {
   layers(): LayerInfo[];
   /** The model as an `nn.Sequential`, one layer a line (`# conv1` after each: the page's names). */
   pytorchCode(): PytorchCode;
-  /**
-   * A layer's weights now or at kept moment `at`; `scale`: its colour scale (99th percentile of
-   * |w|); the first weighted layer also has its gradient of the batch before (`grad`).
-   */
-  weights(name: string, at?: number | null): { data: Float32Array; shape: number[]; bias: Float32Array; scale: number; grad?: Float32Array; gradScale?: number };
-  /** The run's kept moments (a trainer made with `{ history: true }`). */
-  history(): TrainHistory;
-  /** Goes back to kept moment `at` and trains on from there (the optimiser's state starts again). */
-  rewind(at: number): TrainStatus;
+  /** A parameterised layer's weights (`conv1`, `fc1`, …), copies. */
+  weights(name: string): LayerWeights;
   /** One input of `inputShape` (C·H·W values). */
   forward(pixels: Float32Array): Forward;
   /** ∂(class `target`'s logit | probability | cross-entropy loss)/∂input, the input's size. */
@@ -195,10 +195,10 @@ export interface TransposeTrace {
 }
 export function traceCorrelate(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): CorrelateTrace;
 /** What a scene's own controls offer ([min, max] each; `cap`: the geometry steppers' largest value). */
-export interface Controls { size: [number, number]; kernelSize: [number, number]; cap: number }
+export interface Controls { size: Pair; kernelSize: Pair; cap: number }
 export function traceControls(): {
   correlate: Controls; transpose: Controls;
-  checkerboard: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
+  checkerboard: CheckerboardLimits;
   dense: { size: [number, number]; channels: [number, number]; hidden: [number, number]; kernelSize: [number, number] };
   /** The trainer's ranges: a learning rate above lr[0] and at most lr[1]; a batch from batch[0] to batch[1]. */
   train: { lr: [number, number]; batch: [number, number] };
@@ -223,24 +223,31 @@ export interface CheckerboardStage {
   /** 1 where the border does not reach; the distinct path counts there, ascending (one value: even). */
   interior: Uint8Array; interiorLevels: number[];
 }
+/** The setting of the checkerboard trace: image and kernel sizes, the stride of each stage (default 2). */
+export interface CheckerboardSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d }
+/** `[min, max]` of each checkerboard setting (what its controls can reach). */
+export interface CheckerboardLimits { size: Pair; kernelSize: Pair; stride: Pair }
 /** Two stacked stride-n transposed convs beside nearest-neighbour upsampling then a conv (Distill's checkerboard). */
 export function traceCheckerboard(input: Float32Array, kernel: Float32Array, setting: CheckerboardSetting): {
   h: number; w: number; kh: number; kw: number; stride: [number, number];
   /** Per axis: whether the kernel size is a multiple of the stride (even overlap). */
   even: [boolean, boolean];
   transposed: CheckerboardStage[]; resize: CheckerboardStage[];
-  /** `[min, max]` of each setting (what the controls can reach). */
-  limits: { size: [number, number]; kernelSize: [number, number]; stride: [number, number] };
+  limits: CheckerboardLimits;
 };
 export function traceAdjoint(g: Float32Array, kernel: Float32Array, setting: TransposeSetting): { lhs: number; rhs: number; f: Float32Array; kf: Float32Array; ktG: Float32Array };
 export function traceRoundTrip(input: Float32Array, kernel: Float32Array, setting: CorrelateSetting): { down: Float32Array; downH: number; downW: number; outputPadding: [number, number]; up: Float32Array };
 export function tracePresetImage(opts: { name: string; size: Size2d; seed?: number }): Float32Array;
 export function tracePresetKernel(opts: { name: string; size: number; seed?: number }): { values: Float32Array; size: number };
 export function traceSchedules(a: Uint8Array, b: Uint8Array, channels: number): { len: number; channels: number; shifts: Int32Array; total: Float32Array; perChannel: Float32Array; matches: Uint8Array; zero: number; best: number; dense: number };
-export function traceOneByOne(opts: { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array; pixelCell: Uint32Array };
+/** A 1×1 conv of `channelsIn` to `channelsOut` channels on a `size` image (random values from `seed`). */
+export interface OneByOneSetting { channelsIn: number; channelsOut: number; size: Size2d; seed?: number }
+export function traceOneByOne(opts: OneByOneSetting): { cIn: number; cOut: number; h: number; w: number; input: Float32Array; weight: Float32Array; conv: Float32Array; dense: Float32Array; pixelCell: Uint32Array };
 /** The terms and their sum rounded to `decimals` (default 3) so that the shown terms add up to the shown sum. */
 export function traceRoundedSum(values: Float32Array, decimals?: number): { terms: number[]; total: number };
-export function traceParamCounts(opts: { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }): { inputs: bigint; denseHidden: bigint; denseSame: bigint; conv: bigint };
+/** One layer on a `size` × `channelsIn` image: a dense layer of `hidden` units, or a conv of `channelsOut` `kernelSize`² kernels. */
+export interface ParamCountSetting { size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }
+export function traceParamCounts(opts: ParamCountSetting): { inputs: bigint; denseHidden: bigint; denseSame: bigint; conv: bigint };
 
 /** Lines of PyTorch, and the same joined by newlines (what a Copy button copies). */
 export interface PytorchCode { lines: string[]; text: string }
@@ -265,10 +272,10 @@ export interface PytorchCode { lines: string[]; text: string }
 export function pytorchCode(setting:
   | ({ op: 'conv2d' } & CorrelateSetting)
   | ({ op: 'convTranspose2d' } & TransposeSetting)
-  | { op: 'checkerboard'; size: Size2d; kernelSize: Size2d; stride?: Size2d }
+  | ({ op: 'checkerboard' } & CheckerboardSetting)
   | { op: 'dense'; length: number; channels: number; shift?: number }
-  | { op: 'oneByOne'; channelsIn: number; channelsOut: number; size: Size2d; seed?: number }
-  | { op: 'paramCounts'; size: Size2d; channelsIn: number; channelsOut: number; kernelSize: number; hidden: number }
+  | ({ op: 'oneByOne' } & OneByOneSetting)
+  | ({ op: 'paramCounts' } & ParamCountSetting)
   | ({ op: 'train' } & TrainerSettings)): PytorchCode;
 
 /** MNIST images and labels, decoded in wasm from IDX files (gzip-compressed or raw). */
@@ -338,17 +345,26 @@ export class Trainer {
   templateHistory(dataset: Dataset, least: number): { least: Float32Array; first?: number };
   /** Throws the message `new Trainer` would for these settings and a dataset of `length` images. */
   static check(settings: TrainerSettings, length: number): void;
-  weights(name: string): { data: Float32Array; shape: number[]; bias: Float32Array };
+  /**
+   * A layer's weights now or at kept moment `at`; `scale`: its colour scale (99th percentile of
+   * |w|); the first weighted layer also has its gradient of the batch before (`grad`).
+   */
+  weights(name: string, at?: number | null): LayerWeights & { scale: number; grad?: Float32Array; gradScale?: number };
+  /** The run's kept moments (a trainer made with `{ history: true }`). */
+  history(): TrainHistory;
+  /** Goes back to kept moment `at` and trains on from there (the optimiser's state starts again). */
+  rewind(at: number): TrainStatus;
   save(): Uint8Array;
   free(): void;
 }
+/** A parameterised layer's weights, `shape` as PyTorch's (`[C_out, C_in, kH, kW]`, `[out, in]`), and its bias. */
+export interface LayerWeights { data: Float32Array; shape: number[]; bias: Float32Array }
 
 /** `Model.adjointStep`'s answer. */
-export interface AdjointStep {
+export interface AdjointStep extends ConvGeometry {
   layer: string;
   inputShape: [number, number, number]; outputShape: [number, number, number];
-  kernelSize: [number, number]; stride: [number, number]; padding: [number, number, number, number];
-  dilation: [number, number]; groups: number; outputPadding: [number, number];
+  kernelSize: Pair;
   /** ∂logit/∂(the conv's output), `outputShape`. */
   dout: Float32Array;
   /** conv_transpose2d(dout, W), and the layer's backward pass's dX (`inputShape`); their largest |difference|. */

@@ -48,13 +48,46 @@ pub fn softmax(x: &Tensor, axis: usize) -> Result<Tensor> {
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (m, k) = dims2("a", a)?;
     let (k2, n) = dims2("b", b)?;
-    if k != k2 {
+    let c = matmul_strided(
+        MatView::row_major(a.data(), m, k),
+        MatView::row_major(b.data(), k2, n),
+    )?;
+    Tensor::new(c, &[m, n])
+}
+
+/// A matrix for [`matmul_strided`]: `rows × cols` elements of `data`, element (i, j) at
+/// `i·rs + j·cs` (strides ≥ 0; a transpose is swapped strides).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MatView<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+impl<'a> MatView<'a> {
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        MatView {
+            data,
+            rows,
+            cols,
+            rs: cols as isize,
+            cs: 1,
+        }
+    }
+}
+
+/// [`matmul`] on strided views: the product's data, row-major `[a.rows, b.cols]`.
+pub(crate) fn matmul_strided(a: MatView, b: MatView) -> Result<Vec<f32>> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if b.rows != k {
         return Err(Error::param(
             "b",
-            b.shape(),
+            [b.rows, b.cols],
             format!(
                 "expected {k} rows to match a's {k} columns (a is {:?})",
-                a.shape()
+                [m, k]
             ),
         ));
     }
@@ -62,22 +95,9 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     crate::tensor::checked_numel(&shape)?;
     let mut c = unwritten(m * n);
     sgemm(
-        m,
-        k,
-        n,
-        1.0,
-        a.data(),
-        k as isize,
-        1,
-        b.data(),
-        n as isize,
-        1,
-        0.0,
-        &mut c,
-        n as isize,
-        1,
+        m, k, n, 1.0, a.data, a.rs, a.cs, b.data, b.rs, b.cs, 0.0, &mut c, n as isize, 1,
     )?;
-    Tensor::new(c, &shape)
+    Ok(c)
 }
 
 /// Dense layer `y = x·Wᵀ + b`: `x [N, in]` (or `[in]`), `w [out, in]`, `bias [out]` →

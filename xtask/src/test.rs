@@ -99,11 +99,15 @@ pub fn test() -> Result<()> {
     suite(&mut suites, "fmt", || {
         plain(util::cargo().args(["fmt", "--all", "--", "--check"]))
     });
+    // With the ndarray feature, so `convscope::nd` is linted too (the wasm builds have none of
+    // it; the relaxed clippy below has it through the bench feature).
     suite(&mut suites, "clippy (native)", || {
         plain(util::cargo().args([
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            "convscope/ndarray",
             "--",
             "-D",
             "warnings",
@@ -123,8 +127,32 @@ pub fn test() -> Result<()> {
             "warnings",
         ]))
     });
+    // With the ndarray feature: `convscope::nd`'s tests and doctests (the crate page's example).
     suite(&mut suites, "native tests", || {
-        run_counting(util::cargo().args(["test", "--workspace", "--profile", "ci"]))
+        run_counting(util::cargo().args([
+            "test",
+            "--workspace",
+            "--profile",
+            "ci",
+            "--features",
+            "convscope/ndarray",
+        ]))
+    });
+    // The API docs build without a warning (broken or private links), the ndarray module's
+    // included.
+    suite(&mut suites, "docs", || {
+        plain(
+            util::cargo()
+                .args([
+                    "doc",
+                    "-p",
+                    "convscope",
+                    "--no-deps",
+                    "--features",
+                    "ndarray",
+                ])
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        )
     });
 
     let driver = util::chromedriver();

@@ -357,7 +357,7 @@ pub(crate) fn input_grad_as_conv(plan: &ConvPlan) -> Option<ConvPlan> {
     implicit::applies(&flipped.win, flipped.small_per_group()).then_some(flipped)
 }
 
-/// conv2d's `dX` from `dY` (every cell written): through [`input_grad_as_conv`] (an implicit
+/// conv2d's `dX` from `dY` (every cell written): through `input_grad_as_conv` (an implicit
 /// GEMM, no column matrix) when it applies, else [`small_to_image`] (a GEMM into the column
 /// matrix, then col2im) with the caller's scratch `col`.
 pub fn input_grad(

@@ -37,12 +37,16 @@ pub(crate) fn unwritten(n: usize) -> Vec<f32> {
 }
 
 pub(crate) fn check_bias(bias: Option<&Tensor>, channels: usize) -> Result<Option<&[f32]>> {
+    check_bias_shape(bias.map(|b| (b.shape(), b.data())), channels)
+}
+
+fn check_bias_shape(bias: Option<Dense<'_>>, channels: usize) -> Result<Option<&[f32]>> {
     match bias {
         None => Ok(None),
-        Some(b) if b.shape() == [channels] => Ok(Some(b.data())),
-        Some(b) => Err(Error::param(
+        Some((shape, data)) if shape == [channels] => Ok(Some(data)),
+        Some((shape, _)) => Err(Error::param(
             "bias",
-            b.shape(),
+            shape,
             format!("expected shape [{channels}] (one value per output channel)"),
         )),
     }
@@ -59,13 +63,32 @@ fn check_same(what: &'static str, got: &[usize], want: &[usize; 4]) -> Result<()
 /// kH, kW]`, optional `bias [C_out]` → `[N, C_out, H_out, W_out]` with
 /// `H_out = floor((H + pad_top + pad_bottom − dilation·(kH−1) − 1) / stride) + 1`.
 pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
-    let plan = ConvPlan::conv2d(x.shape(), w.shape(), p)?;
-    let bias = check_bias(bias, plan.small_channels)?;
-    let shape = plan.small_shape();
-    let mut out = unwritten(shape.iter().product());
-    let mut col = engine::forward_scratch(&plan);
-    engine::image_to_small(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
+    let (out, shape) = conv2d_slices(
+        (x.shape(), x.data()),
+        (w.shape(), w.data()),
+        bias.map(|b| (b.shape(), b.data())),
+        p,
+    )?;
     Tensor::new(out, &shape)
+}
+
+/// A dense row-major array as its shape and data (the data's length is the shape's product).
+pub(crate) type Dense<'a> = (&'a [usize], &'a [f32]);
+
+/// [`conv2d`] on dense row-major data: the output's data and shape.
+pub(crate) fn conv2d_slices(
+    x: Dense,
+    w: Dense,
+    bias: Option<Dense>,
+    p: &Conv2dParams,
+) -> Result<(Vec<f32>, [usize; 4])> {
+    let plan = ConvPlan::conv2d(x.0, w.0, p)?;
+    let bias = check_bias_shape(bias, plan.small_channels)?;
+    let shape = plan.small_shape();
+    let mut out = unwritten(crate::tensor::checked_numel(&shape)?);
+    let mut col = engine::forward_scratch(&plan);
+    engine::image_to_small(&plan, x.1, w.1, bias, &mut out, &mut col)?;
+    Ok((out, shape))
 }
 
 /// Gradients of [`conv2d`] given the output gradient `dy`:
@@ -117,13 +140,29 @@ pub fn conv_transpose2d(
     bias: Option<&Tensor>,
     p: &Conv2dParams,
 ) -> Result<Tensor> {
-    let plan = ConvPlan::conv_transpose2d(x.shape(), w.shape(), p)?;
-    let bias = check_bias(bias, plan.image_channels)?;
-    let shape = plan.image_shape();
-    let mut out = unwritten(shape.iter().product());
-    let mut col = engine::col_scratch(&plan);
-    engine::small_to_image(&plan, x.data(), w.data(), bias, &mut out, &mut col)?;
+    let (out, shape) = conv_transpose2d_slices(
+        (x.shape(), x.data()),
+        (w.shape(), w.data()),
+        bias.map(|b| (b.shape(), b.data())),
+        p,
+    )?;
     Tensor::new(out, &shape)
+}
+
+/// [`conv_transpose2d`] on dense row-major data: the output's data and shape.
+pub(crate) fn conv_transpose2d_slices(
+    x: Dense,
+    w: Dense,
+    bias: Option<Dense>,
+    p: &Conv2dParams,
+) -> Result<(Vec<f32>, [usize; 4])> {
+    let plan = ConvPlan::conv_transpose2d(x.0, w.0, p)?;
+    let bias = check_bias_shape(bias, plan.image_channels)?;
+    let shape = plan.image_shape();
+    let mut out = unwritten(crate::tensor::checked_numel(&shape)?);
+    let mut col = engine::col_scratch(&plan);
+    engine::small_to_image(&plan, x.1, w.1, bias, &mut out, &mut col)?;
+    Ok((out, shape))
 }
 
 /// Gradients of [`conv_transpose2d`]: `dX = conv2d(dY; W)`, `dW[ci, k] = Σ x[ci, p]·col(dY)[k, p]`,

@@ -140,7 +140,7 @@ pub struct OneByOne {
     /// `c_out × c_in` (the 1×1 kernels, OIHW with H = W = 1).
     #[serde(serialize_with = "crate::typed::f32s")]
     pub weight: Vec<f32>,
-    /// The convolution: Σ_c weight[o][c] · input[c] as images, `c_out × h × w`.
+    /// The convolution: Σ_c `weight[o][c] · input[c]` as images, `c_out × h × w`.
     #[serde(serialize_with = "crate::typed::f32s")]
     pub conv: Vec<f32>,
     /// The dense layer per pixel, `h·w × c_out` (pixel-major).

@@ -30,12 +30,6 @@ pub const OPS: [&str; 7] = [
 
 const FUNCTION: &str = "pytorchCode";
 
-#[wasm_bindgen(typescript_custom_section)]
-const CODE_TS: &str = r#"
-/** Lines of PyTorch and the same joined by newlines (what a Copy button copies). */
-export interface PytorchCode { lines: string[]; text: string }
-"#;
-
 /// The rest of the setting (without `op`) read as `T`, its errors naming the option.
 fn rest<T: DeserializeOwned>(map: serde_json::Map<String, serde_json::Value>) -> R<T> {
     let text = serde_json::Value::Object(map).to_string();
@@ -56,7 +50,7 @@ fn js_code(c: &code::Code) -> R<JsValue> {
 /// (`traceCheckerboard`), `"dense"` (`{ length, channels, shift }`), `"oneByOne"`
 /// (`traceOneByOne`), `"paramCounts"` (`traceParamCounts`) or `"train"` (a `Trainer`'s
 /// settings). Returns `{ lines, text }`.
-#[wasm_bindgen(js_name = pytorchCode, unchecked_return_type = "PytorchCode")]
+#[wasm_bindgen(js_name = pytorchCode)]
 pub fn pytorch_code(setting: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         let example = "{ op: \"conv2d\", size: 8, kernelSize: 3 }";

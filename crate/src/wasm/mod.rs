@@ -7,15 +7,17 @@
 //! - every export takes `JsValue`s, so wasm-bindgen's glue converts nothing by itself (its
 //!   `usize` and `&str` conversions wrap 2³² + 1 to 1, coerce `"abcd"` to NaN and trap on a
 //!   non-string);
-//! - values are read through [`js`] (caught reads, a plain-data snapshot, typed arrays measured
-//!   before anything is allocated) and [`args`] (declarative option types with serde);
-//! - tensors and models are reached through numeric handles looked up in [`handles`] tables,
+//! - values are read through `js` (caught reads, a plain-data snapshot, typed arrays measured
+//!   before anything is allocated) and `args` (declarative option types with serde);
+//! - tensors and models are reached through numeric handles looked up in `handles` tables,
 //!   never through pointers, so forged and freed handles are errors;
 //! - errors are returned (`Result<_, JsError>`), never thrown from inside wasm, so nothing
 //!   unwinds through wasm frames, and they are capped in length.
 //!
 //! The classes `Tensor`, `Model` and `Forward` that JS code uses wrap these handles:
-//! `crate/js/api.js`, shipped beside the glue as `api.js`.
+//! `crate/js/api.js`, shipped beside the glue as `api.js`. Their TypeScript types are declared
+//! once, in `crate/js/api.d.ts` (tsc checks it with a typed use of every export:
+//! `tests/types/`); the glue's own `.d.ts` types these exports' values as `any`.
 
 mod args;
 mod code;
@@ -109,7 +111,7 @@ pub fn simd_level() -> String {
 
 /// What the instance holds (for leak checks): live tensors, models, datasets and trainers, and the size of wasm
 /// memory in bytes.
-#[wasm_bindgen(js_name = liveObjects, unchecked_return_type = "{ tensors: number, models: number, datasets: number, trainers: number, memoryBytes: number }")]
+#[wasm_bindgen(js_name = liveObjects)]
 pub fn live_objects() -> JsValue {
     let (tensors, _) = ops::live();
     let models = model::live();

@@ -277,7 +277,7 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
 }
 
 /// The model as PyTorch code: `{ lines, text }` of an `nn.Sequential`, one layer a line.
-#[wasm_bindgen(js_name = modelPytorchCode, unchecked_return_type = "PytorchCode")]
+#[wasm_bindgen(js_name = modelPytorchCode)]
 pub fn model_pytorch_code(m: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         let c = with_model(&m, |l| Ok(code::sequential(&l.model)))?;

@@ -18,31 +18,6 @@ use crate::tensor::{checked_numel, Tensor, MAX_ELEMENTS};
 /// refused with an error instead of the instance running out of memory.
 pub const MAX_LIVE_ELEMENTS: usize = 1 << 28;
 
-#[wasm_bindgen(typescript_custom_section)]
-const OPTIONS_TS: &str = r#"
-/** A size along (height, width): one number for both, or `[h, w]`. Whole numbers ≥ 0. */
-export type Size2d = number | [number, number];
-/** Zero padding: one number for every side, `[h, w]` (top = bottom = h, left = right = w),
- *  or `[top, left, bottom, right]`. */
-export type Padding2d = number | [number, number] | [number, number, number, number];
-/** Options of `conv2d` (PyTorch's Conv2d): defaults stride 1, padding 0, dilation 1, groups 1. */
-export interface Conv2dOptions { stride?: Size2d; padding?: Padding2d; dilation?: Size2d; groups?: number; }
-/** Options of `convTranspose2d` (PyTorch's ConvTranspose2d). */
-export interface ConvTranspose2dOptions extends Conv2dOptions {
-  /** Extra rows/columns at the bottom/right of the output; below max(stride, dilation). */
-  outputPadding?: Size2d;
-}
-/** Options of `maxPool2d` (PyTorch's MaxPool2d): stride defaults to kernelSize, padding is −∞. */
-export interface MaxPool2dOptions {
-  kernelSize: Size2d; stride?: Size2d;
-  /** −∞ padding: a number, `[h, w]` or `[top, left, bottom, right]`; each side at most half the
-   *  effective kernel size `dilation·(kernelSize−1)+1` (ONNX SAME_UPPER / SAME_LOWER fit). */
-  padding?: Padding2d; dilation?: Size2d;
-  /** Round the output size up (a window starting in the right padding is dropped). */
-  ceilMode?: boolean;
-}
-"#;
-
 struct Tensors {
     table: Table<Tensor>,
     elements: usize,

@@ -21,22 +21,6 @@ use super::js::{self, arg};
 use super::{run, R};
 use crate::trace::{self, correlate, dense, presets, transpose, Op, MAX_KERNEL, MAX_SIDE};
 
-#[wasm_bindgen(typescript_custom_section)]
-const TRACE_TS: &str = r#"
-/** The setting of a correlation trace: input and kernel sizes and the conv's geometry. */
-export interface CorrelateSetting {
-  size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d;
-  flip?: boolean; normalized?: boolean; cap?: number;
-}
-/** The setting of a transposed-convolution trace. */
-export interface TransposeSetting {
-  size: Size2d; kernelSize: Size2d; stride?: Size2d; padding?: Padding2d; dilation?: Size2d;
-  outputPadding?: Size2d; cap?: number; seed?: number;
-}
-/** The setting of the checkerboard trace: image and kernel sizes, the stride of each stage (default 2). */
-export interface CheckerboardSetting { size: Size2d; kernelSize: Size2d; stride?: Size2d; }
-"#;
-
 fn to_js<T: Serialize>(v: &T) -> R<JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::new())
         .map_err(|e| ArgError::new("result", "?", e.to_string()).into())

@@ -5,9 +5,9 @@
 //!   multiple of the stride);
 //! - [`zero_insertion`]: the equivalent view: insert `stride − 1` zeros between input pixels,
 //!   pad by `dilation·(k−1) − padding`, and correlate with the flipped kernel;
-//! - [`adjoint`]: ⟨K f, g⟩ = ⟨f, Kᵀ g⟩, the transposed convolution as the conv's adjoint;
-//! - [`round_trip`]: Conv2d(stride n) → ConvTranspose2d, back to the input's size;
-//! - [`checkerboard`]: two stacked stride-n transposed convs, where the uneven overlap
+//! - [`mod@adjoint`]: ⟨K f, g⟩ = ⟨f, Kᵀ g⟩, the transposed convolution as the conv's adjoint;
+//! - [`mod@round_trip`]: Conv2d(stride n) → ConvTranspose2d, back to the input's size;
+//! - [`mod@checkerboard`]: two stacked stride-n transposed convs, where the uneven overlap
 //!   compounds, beside nearest-neighbour upsampling then a conv (Distill's fix).
 
 pub mod adjoint;
