@@ -128,6 +128,25 @@ async function runIn(root, html) {
 
 const inPage = (from) => USE.replace("from 'convscope'", `from '${from}'`).replace('console.log(JSON.stringify(out));', 'window.result = out;');
 
+test('package: typed for a TypeScript user (tsc --strict on code that imports it; a misspelt option fails)', () => {
+  const tsc = path.join(ROOT, 'tests/node_modules/typescript/bin/tsc');
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: false }, files: ['typed.ts'] }));
+  const good = `import init, { Tensor, conv2d, type Conv2dOptions } from 'convscope';
+const { flavour } = await init();
+const f: 'relaxed' | 'simd128' = flavour;
+const opts: Conv2dOptions = { stride: 2, padding: [1, 1] };
+const y: Tensor = conv2d(new Tensor(new Float32Array(9), [1, 1, 3, 3]), new Tensor(new Float32Array(1), [1, 1, 1, 1]), null, opts);
+const shape: number[] = y.shape;
+export { f, shape };
+`;
+  writeFileSync(path.join(dir, 'typed.ts'), good);
+  execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+  writeFileSync(path.join(dir, 'typed.ts'), good.replace('{ stride: 2, padding: [1, 1] }', '{ strid: 2 }'));
+  let out = '';
+  try { execFileSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' }); } catch (e) { out = String(e.stdout); }
+  assert.match(out, /strid/, `a misspelt option fails to type-check: ${out}`);
+});
+
 test('package: in Chromium as plain ES modules from the installed folder', async () => {
   check(await runIn(dir, `<!doctype html><script type="module">${inPage('./node_modules/convscope/index.js')}</script>`), 'relaxed');
 });
