@@ -349,7 +349,7 @@ export class Trainer {
    * A layer's weights now or at kept moment `at`; `scale`: its colour scale (99th percentile of
    * |w|); the first weighted layer also has its gradient of the batch before (`grad`).
    */
-  weights(name: string, at?: number | null): LayerWeights & { scale: number; grad?: Float32Array; gradScale?: number };
+  weights(name: string, at?: number | null): LayerWeights & { grad?: Float32Array; gradScale?: number };
   /** The run's kept moments (a trainer made with `{ history: true }`). */
   history(): TrainHistory;
   /** Goes back to kept moment `at` and trains on from there (the optimiser's state starts again). */
@@ -358,7 +358,8 @@ export class Trainer {
   free(): void;
 }
 /** A parameterised layer's weights, `shape` as PyTorch's (`[C_out, C_in, kH, kW]`, `[out, in]`), and its bias. */
-export interface LayerWeights { data: Float32Array; shape: number[]; bias: Float32Array }
+/** A layer's weights (a copy) and `scale`, the colour scale a heat map draws them on (99th percentile of |w|). */
+export interface LayerWeights { data: Float32Array; shape: number[]; bias: Float32Array; scale: number }
 
 /** `Model.adjointStep`'s answer. */
 export interface AdjointStep extends ConvGeometry {

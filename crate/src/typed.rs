@@ -27,3 +27,12 @@ typed!(f32s, f32, Float32Array);
 typed!(i32s, i32, Int32Array);
 typed!(u32s, u32, Uint32Array);
 typed!(u8s, u8, Uint8Array);
+
+/// An optional `Vec<f32>` as a `Float32Array` (pair with `skip_serializing_if =
+/// "Option::is_none"`; a `None` that is serialised anyway is `undefined`).
+pub fn opt_f32s<S: Serializer>(v: &Option<Vec<f32>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => f32s(v, s),
+        None => s.serialize_none(),
+    }
+}

@@ -41,8 +41,7 @@ fn rest<T: DeserializeOwned>(map: serde_json::Map<String, serde_json::Value>) ->
 }
 
 fn js_code(c: &code::Code) -> R<JsValue> {
-    serde::Serialize::serialize(c, &serde_wasm_bindgen::Serializer::new())
-        .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
+    Ok(super::js::to_js(c, "result")?)
 }
 
 /// The PyTorch code of a scene's setting: `{ op, …setting }` where `op` is `"conv2d"` (the

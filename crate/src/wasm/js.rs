@@ -301,3 +301,11 @@ pub fn at_most(name: &str, max: usize) -> impl FnOnce(usize) -> Result<(), ArgEr
         }
     }
 }
+
+/// The one way a result crosses to JavaScript: a `Serialize` record as a plain object (its big
+/// buffers as typed arrays, `crate::typed`), `None` fields left out. `what` names the result in
+/// the (never expected) error.
+pub fn to_js<T: serde::Serialize + ?Sized>(v: &T, what: &str) -> Result<JsValue, ArgError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::new())
+        .map_err(|e| ArgError::new(what, "?", e.to_string()))
+}

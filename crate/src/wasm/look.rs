@@ -15,8 +15,7 @@ use super::{run, R};
 use crate::nn::look::Of;
 
 fn to_js<T: Serialize>(v: &T, what: &str) -> R<JsValue> {
-    serde::Serialize::serialize(v, &serde_wasm_bindgen::Serializer::new())
-        .map_err(|e| ArgError::new(what, "?", e.to_string()).into())
+    Ok(js::to_js(v, what)?)
 }
 
 fn required<T: serde::de::DeserializeOwned>(opts: &JsValue, function: &str, example: &str) -> R<T> {

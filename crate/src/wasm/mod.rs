@@ -120,16 +120,22 @@ pub fn live_objects() -> JsValue {
     let bytes = core::arch::wasm32::memory_size(0) * 65536;
     #[cfg(not(target_arch = "wasm32"))]
     let bytes = 0usize;
-    let o = js_sys::Object::new();
-    for (k, v) in [
-        ("tensors", tensors as f64),
-        ("models", models as f64),
-        ("datasets", datasets as f64),
-        ("trainers", trainers as f64),
-        ("memoryBytes", bytes as f64),
-    ] {
-        // Setting a property of a fresh plain object cannot fail.
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Live {
+        tensors: usize,
+        models: usize,
+        datasets: usize,
+        trainers: usize,
+        memory_bytes: usize,
     }
-    o.into()
+    let live = Live {
+        tensors,
+        models,
+        datasets,
+        trainers,
+        memory_bytes: bytes,
+    };
+    // A record of plain numbers always serialises.
+    js::to_js(&live, "liveObjects").unwrap_or(JsValue::UNDEFINED)
 }

@@ -281,8 +281,7 @@ pub fn model_layers(m: JsValue) -> Result<JsValue, JsError> {
 pub fn model_pytorch_code(m: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         let c = with_model(&m, |l| Ok(code::sequential(&l.model)))?;
-        serde::Serialize::serialize(&c, &serde_wasm_bindgen::Serializer::new())
-            .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
+        Ok(js::to_js(&c, "result")?)
     })
 }
 
@@ -321,19 +320,39 @@ pub(crate) fn weights_of(model: &Model, name: &str) -> R<Weights> {
     Ok((w.data().to_vec(), w.shape().to_vec(), b.data().to_vec()))
 }
 
-/// `{ data, shape, bias }`, built after the table is released (see `model_layers`).
-pub(crate) fn weights_js((w, shape, b): Weights) -> JsValue {
-    let o = js_sys::Object::new();
-    let shape: js_sys::Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
-    for (k, v) in [
-        ("data", JsValue::from(js_sys::Float32Array::from(&w[..]))),
-        ("shape", shape.into()),
-        ("bias", js_sys::Float32Array::from(&b[..]).into()),
-    ] {
-        // Setting a property of a fresh plain object cannot fail.
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+/// A layer's weights as JS reads them: `{ data, shape, bias, scale }` (`scale`: the colour scale
+/// a heat map draws them on, `nn::history::colour_scale`); a trainer's first weighted layer also
+/// brings `grad` (its gradient of the batch before) and `gradScale`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WeightsJs {
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub data: Vec<f32>,
+    pub shape: Vec<usize>,
+    #[serde(serialize_with = "crate::typed::f32s")]
+    pub bias: Vec<f32>,
+    pub scale: f32,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::typed::opt_f32s"
+    )]
+    pub grad: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_scale: Option<f32>,
+}
+
+impl WeightsJs {
+    pub(crate) fn new((data, shape, bias): Weights, grad: Option<Vec<f32>>) -> WeightsJs {
+        use crate::nn::history::colour_scale;
+        WeightsJs {
+            scale: colour_scale(&data),
+            grad_scale: grad.as_deref().map(colour_scale),
+            data,
+            shape,
+            bias,
+            grad,
+        }
     }
-    o.into()
 }
 
 /// The `C·H·W` values of one input: a `Float32Array` measured before it is copied.
@@ -392,7 +411,7 @@ pub fn model_weights(m: JsValue, name: JsValue) -> Result<JsValue, JsError> {
     run(|| {
         let Name(name) = arg("name", "weights", &name)?;
         let w = with_model(&m, |l| weights_of(&l.model, &name))?;
-        Ok(weights_js(w))
+        Ok(js::to_js(&WeightsJs::new(w, None), "weights")?)
     })
 }
 
@@ -531,8 +550,7 @@ pub fn forward_peak(
                 .collect();
             Ok(explain::peak(&l.model, &acts, layer, channel)?)
         })?;
-        serde_wasm_bindgen::to_value(&p)
-            .map_err(|e| ArgError::new("peak", "?", e.to_string()).into())
+        Ok(js::to_js(&p, "peak")?)
     })
 }
 
@@ -562,8 +580,7 @@ pub fn forward_explain(
             Ok(explain::explain(&l.model, &acts, layer, channel, y, x)?)
         })?;
         // Made after the table is released (see `model_layers`).
-        serde_wasm_bindgen::to_value(&e)
-            .map_err(|e| ArgError::new("explain", "?", e.to_string()).into())
+        Ok(js::to_js(&e, "explain")?)
     })
 }
 

@@ -22,8 +22,7 @@ use super::{run, R};
 use crate::trace::{self, correlate, dense, presets, transpose, Op, MAX_KERNEL, MAX_SIDE};
 
 fn to_js<T: Serialize>(v: &T) -> R<JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::new())
-        .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
+    Ok(super::js::to_js(v, "result")?)
 }
 
 /// An `h × w` image argument (`Float32Array`), its length checked before it is copied.

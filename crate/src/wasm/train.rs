@@ -47,8 +47,7 @@ pub(crate) fn live() -> (usize, usize) {
 }
 
 fn to_js<T: Serialize>(v: &T) -> R<JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::new())
-        .map_err(|e| ArgError::new("result", "?", e.to_string()).into())
+    Ok(super::js::to_js(v, "result")?)
 }
 
 fn with_dataset<T>(name: &str, d: &JsValue, f: impl FnOnce(&Dataset) -> R<T>) -> R<T> {
@@ -731,7 +730,7 @@ fn moment_arg(at: &JsValue, function: &str) -> R<Option<usize>> {
 /// batch before (zeros before any training), and `gradScale`.
 #[wasm_bindgen(js_name = trainerWeights)]
 pub fn trainer_weights(t: JsValue, name: JsValue, at: JsValue) -> Result<JsValue, JsError> {
-    use crate::nn::history::{colour_scale, first_weighted};
+    use crate::nn::history::first_weighted;
     run(|| {
         let Name(name) = arg("name", "weights", &name)?;
         let at = moment_arg(&at, "Trainer.weights")?;
@@ -746,18 +745,7 @@ pub fn trainer_weights(t: JsValue, name: JsValue, at: JsValue) -> Result<JsValue
             };
             Ok((w, grad))
         })?;
-        let scale = colour_scale(&w.0);
-        let o = super::model::weights_js(w);
-        let mut fields = vec![("scale", JsValue::from(scale))];
-        if let Some(g) = grad {
-            fields.push(("gradScale", JsValue::from(colour_scale(&g))));
-            fields.push(("grad", js_sys::Float32Array::from(&g[..]).into()));
-        }
-        for (k, v) in fields {
-            // Setting a property of a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-        }
-        Ok(o)
+        to_js(&super::model::WeightsJs::new(w, grad))
     })
 }
 
