@@ -15,7 +15,10 @@
 use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
 use super::{direct, implicit, phases};
 use crate::error::Result;
-use crate::gemm::{selected_kernel, sgemm, sgemm_gathered, Gathered, KernelKind};
+use crate::gemm::{
+    selected_kernel, sgemm, sgemm_gathered, sgemm_packed, sgemm_packed_gathered, Gathered,
+    KernelKind, PackedB,
+};
 
 /// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,42 +144,14 @@ pub fn image_to_small(
     for n in 0..plan.batch {
         for g in 0..plan.groups {
             let img = &image[(n * plan.groups + g) * img_g..][..img_g];
-            let wg = &w[g * opg * k..(g + 1) * opg * k];
             let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let a: &[f32] = match chosen {
-                Path::Direct => {
-                    let packed =
-                        (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]);
-                    direct::conv_bias(kind, win, img, wg, bias_of_group(g), packed, out, col);
-                    continue;
-                }
-                Path::Implicit => {
-                    let padded = &mut col[..path_scratch(chosen, kind, win)];
-                    implicit::pad_image(win, img, padded);
-                    if implicit::windows_as_columns(kind, win, opg) {
-                        implicit::windows_as_columns_gemm(padded, &offsets, wg, out)?;
-                        continue;
-                    }
-                    let a = Gathered {
-                        data: padded,
-                        rows: &offsets.rows,
-                        cols: &offsets.cols,
-                    };
-                    // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], A gathered from the padded image.
-                    sgemm_gathered(opg, 1.0, a, wg, 1, k as isize, 0.0, out, 1, p as isize)?;
-                    continue;
-                }
-                Path::Pointwise => img,
-                Path::Im2col => {
-                    let col = &mut col[..win.col_len()];
-                    im2col(win, img, col)?;
-                    col
-                }
+            let w_g = GroupWeights {
+                raw: &w[g * opg * k..(g + 1) * opg * k],
+                packed: None,
+                direct: (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]),
+                bias: bias_of_group(g),
             };
-            // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
-            sgemm(
-                p, k, opg, 1.0, a, 1, p as isize, wg, 1, k as isize, 0.0, out, 1, p as isize,
-            )?;
+            forward_group(kind, win, opg, chosen, Some(&offsets), img, w_g, out, col)?;
         }
         // The direct path added the bias in its accumulators.
         if let Some(b) = bias.filter(|_| chosen != Path::Direct) {
@@ -190,8 +165,77 @@ pub fn image_to_small(
     Ok(())
 }
 
+/// One group's weights as a forward conv reads them: raw `W_g` (`[C_out/groups, K]` row-major),
+/// and, when made once beforehand, packed as the GEMM's B (`PreparedConv2d`) and laid out for
+/// the direct path's tiles (with the bias); the group's bias.
+#[derive(Clone, Copy)]
+pub(crate) struct GroupWeights<'a> {
+    pub raw: &'a [f32],
+    pub packed: Option<&'a PackedB>,
+    pub direct: Option<&'a [f32]>,
+    pub bias: Option<&'a [f32]>,
+}
+
+/// `out = conv(img; W_g)` for one group of one image along `path`: the one place a forward
+/// convolution runs, for raw weights ([`image_to_small`]) and prepared ones
+/// (`PreparedConv2d`). `out` is that group's `[C_out/groups, P]` planes; `col` holds at least
+/// [`path_scratch`] floats; `offsets` are the implicit path's tables (needed on that path).
+/// The direct path adds the group's bias in its accumulators, the others leave it out.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_group(
+    kind: KernelKind,
+    win: &Window,
+    opg: usize,
+    path: Path,
+    offsets: Option<&implicit::Offsets>,
+    img: &[f32],
+    w: GroupWeights,
+    out: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let (k, p) = (win.rows(), win.cols());
+    let a: &[f32] = match path {
+        Path::Direct => {
+            direct::conv_bias(kind, win, img, w.raw, w.bias, w.direct, out, col);
+            return Ok(());
+        }
+        Path::Implicit => {
+            let offsets = offsets
+                .ok_or_else(|| crate::Error::shape("the implicit path needs its offset tables"))?;
+            let padded = &mut col[..path_scratch(path, kind, win)];
+            implicit::pad_image(win, img, padded);
+            if implicit::windows_as_columns(kind, win, opg) {
+                return implicit::windows_as_columns_gemm(padded, offsets, w.raw, out);
+            }
+            let a = Gathered {
+                data: padded,
+                rows: &offsets.rows,
+                cols: &offsets.cols,
+            };
+            // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], A gathered from the padded image.
+            return match w.packed {
+                Some(b) => sgemm_packed_gathered(1.0, a, b, 0.0, out, 1, p as isize),
+                None => sgemm_gathered(opg, 1.0, a, w.raw, 1, k as isize, 0.0, out, 1, p as isize),
+            };
+        }
+        Path::Pointwise => img,
+        Path::Im2col => {
+            let col = &mut col[..win.col_len()];
+            im2col(win, img, col)?;
+            col
+        }
+    };
+    // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
+    match w.packed {
+        Some(b) => sgemm_packed(p, 1.0, a, 1, p as isize, b, 0.0, out, 1, p as isize),
+        None => sgemm(
+            p, k, opg, 1.0, a, 1, p as isize, w.raw, 1, k as isize, 0.0, out, 1, p as isize,
+        ),
+    }
+}
+
 /// Adds `bias[c]` to every value of plane `c` of one image's `planes` (each `plane_len` long).
-fn add_channel_bias(planes: &mut [f32], plane_len: usize, bias: &[f32]) {
+pub(crate) fn add_channel_bias(planes: &mut [f32], plane_len: usize, bias: &[f32]) {
     for (plane, &bv) in planes.chunks_exact_mut(plane_len).zip(bias) {
         for v in plane {
             *v += bv;

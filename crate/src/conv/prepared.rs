@@ -4,10 +4,10 @@
 //! [`PreparedConvTranspose2d`] does the same for the transposed conv.
 
 use super::engine::{self, Path};
-use super::geometry::{col2im_rows, im2col, Conv2dParams, ConvPlan};
+use super::geometry::{col2im_rows, Conv2dParams, ConvPlan};
 use super::{direct, implicit, phases};
 use crate::error::{Error, Result};
-use crate::gemm::{selected_kernel, sgemm_packed, sgemm_packed_gathered, Gathered, PackedB};
+use crate::gemm::{selected_kernel, sgemm_packed, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -125,53 +125,32 @@ impl PreparedConv2d {
             self.offsets = Some(implicit::Offsets::new(win));
         }
         let k = win.rows();
+        let per_group = self.direct_packed.len() / plan.groups;
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
             let c = &mut out[g * opg * p..(g + 1) * opg * p];
-            let a: &[f32] = match (path, &self.offsets) {
-                (Path::Direct, _) => {
-                    let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                    // The bias goes into the accumulators (no second pass over the output).
-                    let bias = self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]);
-                    let per_group = self.direct_packed.len() / plan.groups;
-                    let packed = &self.direct_packed[g * per_group..(g + 1) * per_group];
-                    let packed = (per_group > 0).then_some(packed);
-                    direct::conv_bias(kind, win, img, w, bias, packed, c, &mut self.col);
-                    continue;
-                }
-                (Path::Implicit, Some(offsets)) => {
-                    let padded = &mut self.col[..need];
-                    implicit::pad_image(win, img, padded);
-                    if implicit::windows_as_columns(kind, win, opg) {
-                        let w = &self.weight[g * opg * k..(g + 1) * opg * k];
-                        implicit::windows_as_columns_gemm(padded, offsets, w, c)?;
-                        continue;
-                    }
-                    let a = Gathered {
-                        data: padded,
-                        rows: &offsets.rows,
-                        cols: &offsets.cols,
-                    };
-                    // C[P, O] = colᵀ · W_gᵀ with A gathered from the padded image.
-                    sgemm_packed_gathered(1.0, a, wg, 0.0, c, 1, p as isize)?;
-                    continue;
-                }
-                (Path::Pointwise, _) => img,
-                _ => {
-                    let col = &mut self.col[..win.col_len()];
-                    im2col(win, img, col)?;
-                    col
-                }
+            let w_g = engine::GroupWeights {
+                raw: &self.weight[g * opg * k..(g + 1) * opg * k],
+                packed: Some(wg),
+                direct: (per_group > 0)
+                    .then(|| &self.direct_packed[g * per_group..(g + 1) * per_group]),
+                bias: self.bias.as_deref().map(|b| &b[g * opg..(g + 1) * opg]),
             };
-            // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], written straight into the CHW output planes.
-            sgemm_packed(p, 1.0, a, 1, p as isize, wg, 0.0, c, 1, p as isize)?;
+            engine::forward_group(
+                kind,
+                win,
+                opg,
+                path,
+                self.offsets.as_ref(),
+                img,
+                w_g,
+                c,
+                &mut self.col,
+            )?;
         }
+        // The direct path added the bias in its accumulators.
         if let (Some(b), false) = (&self.bias, path == Path::Direct) {
-            for (plane, &bv) in out.chunks_exact_mut(p).zip(b) {
-                for v in plane {
-                    *v += bv;
-                }
-            }
+            engine::add_channel_bias(out, p, b);
         }
         Ok(())
     }
