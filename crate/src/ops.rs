@@ -8,6 +8,7 @@ pub mod slice;
 use crate::conv::unwritten;
 use crate::error::{Error, Result};
 use crate::gemm::sgemm;
+use crate::gemm::{MatMut, MatRef};
 use crate::tensor::Tensor;
 use slice::Dense;
 
@@ -95,7 +96,12 @@ pub(crate) fn matmul_strided(a: MatView, b: MatView) -> Result<Vec<f32>> {
     crate::tensor::checked_numel(&shape)?;
     let mut c = unwritten(m * n);
     sgemm(
-        m, k, n, 1.0, a.data, a.rs, a.cs, b.data, b.rs, b.cs, 0.0, &mut c, n as isize, 1,
+        [m, k, n],
+        1.0,
+        MatRef::new(a.data, a.rs, a.cs),
+        MatRef::new(b.data, b.rs, b.cs),
+        0.0,
+        MatMut::new(&mut c, n as isize, 1),
     )?;
     Ok(c)
 }

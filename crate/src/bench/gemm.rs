@@ -2,6 +2,7 @@
 //! wasm with the host's `performance.now()` ([`Clock`]), so one JS call covers a whole series
 //! and the JS↔wasm crossing (~µs) is not in the figures. Inputs are allocated once per series.
 
+use crate::gemm::{MatMut, MatRef};
 use wasm_bindgen::prelude::*;
 
 use super::{noise, Clock};
@@ -72,7 +73,15 @@ pub fn bench_sgemm(
     let mut c = vec![0.0f32; m * n];
     let (k_, n_) = (k as isize, n as isize);
     series(reps, || {
-        gemm::sgemm_with(kind, m, k, n, 1.0, &a, k_, 1, &b, n_, 1, 0.0, &mut c, n_, 1)
+        gemm::sgemm_with(
+            kind,
+            [m, k, n],
+            1.0,
+            MatRef::new(&a, k_, 1),
+            MatRef::new(&b, n_, 1),
+            0.0,
+            MatMut::new(&mut c, n_, 1),
+        )
     })
 }
 

@@ -15,6 +15,7 @@
 //! timing, `conv::PreparedConv2d` (what the model's forward pass uses) and
 //! `conv::PreparedConvTranspose2d`.
 
+use crate::gemm::{MatMut, MatRef};
 use wasm_bindgen::prelude::*;
 
 use super::rten_peer;
@@ -138,7 +139,14 @@ pub fn bench_gemm(
         })
     } else {
         time(warmup, reps, inner, || {
-            gemm::sgemm(m, k, n, 1.0, &a, k_, 1, &b, n_, 1, 0.0, &mut c, n_, 1)
+            gemm::sgemm(
+                [m, k, n],
+                1.0,
+                MatRef::new(&a, k_, 1),
+                MatRef::new(&b, n_, 1),
+                0.0,
+                MatMut::new(&mut c, n_, 1),
+            )
         })
     };
     gemm::force_kernel(None);

@@ -2,6 +2,7 @@
 //! per repetition for every implementation this build has, rejects what it does not know,
 //! leaves the automatic kernel choice in place, and the tile variants compute the product.
 
+use crate::gemm::{MatMut, MatRef};
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::{gemm as g, infer, noise, ops, Clock};
@@ -193,7 +194,12 @@ fn rten_computes_what_our_ops_compute() {
     let (a, b) = (noise(m * k, 1), noise(k * n, 2));
     let mut c = vec![0.0; m * n];
     gemm::sgemm(
-        m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut c, n as isize, 1,
+        [m, k, n],
+        1.0,
+        MatRef::new(&a, k as isize, 1),
+        MatRef::new(&b, n as isize, 1),
+        0.0,
+        MatMut::new(&mut c, n as isize, 1),
     )
     .unwrap();
     close("gemm", &Inputs::gemm(m, k, n, &a, &b).matmul().unwrap(), &c);

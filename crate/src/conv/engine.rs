@@ -19,6 +19,7 @@ use crate::gemm::{
     selected_kernel, sgemm, sgemm_gathered, sgemm_packed, sgemm_packed_gathered, Gathered,
     KernelKind, PackedB,
 };
+use crate::gemm::{MatMut, MatRef};
 
 /// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,7 +230,12 @@ pub(crate) fn forward_group(
     match w.packed {
         Some(b) => sgemm_packed(p, 1.0, a, 1, p as isize, b, 0.0, out, 1, p as isize),
         None => sgemm(
-            p, k, opg, 1.0, a, 1, p as isize, w.raw, 1, k as isize, 0.0, out, 1, p as isize,
+            [p, k, opg],
+            1.0,
+            MatRef::new(a, 1, p as isize),
+            MatRef::new(w.raw, 1, k as isize),
+            0.0,
+            MatMut::new(out, 1, p as isize),
         ),
     }
 }
@@ -269,20 +275,35 @@ pub fn small_to_image(
             // C[K, P] = A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes.
             if win.is_pointwise() {
                 sgemm(
-                    k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, img, p as isize, 1,
+                    [k, opg, p],
+                    1.0,
+                    MatRef::new(wg, 1, k as isize),
+                    MatRef::new(sm, p as isize, 1),
+                    0.0,
+                    MatMut::new(img, p as isize, 1),
                 )?;
             } else if stamp_rows(win) {
                 // Cᵀ[P, K] = A[P, O] · B[O, K]: A = the small planes read transposed, B = W_g.
                 let colt = &mut col[..win.col_len()];
                 sgemm(
-                    p, opg, k, 1.0, sm, 1, p as isize, wg, k as isize, 1, 0.0, colt, k as isize, 1,
+                    [p, opg, k],
+                    1.0,
+                    MatRef::new(sm, 1, p as isize),
+                    MatRef::new(wg, k as isize, 1),
+                    0.0,
+                    MatMut::new(colt, k as isize, 1),
                 )?;
                 img.fill(0.0);
                 col2im_rows(win, colt, img)?;
             } else {
                 let col = &mut col[..win.col_len()];
                 sgemm(
-                    k, opg, p, 1.0, wg, 1, k as isize, sm, p as isize, 1, 0.0, col, p as isize, 1,
+                    [k, opg, p],
+                    1.0,
+                    MatRef::new(wg, 1, k as isize),
+                    MatRef::new(sm, p as isize, 1),
+                    0.0,
+                    MatMut::new(col, p as isize, 1),
                 )?;
                 img.fill(0.0);
                 col2im(win, col, img)?;
@@ -482,7 +503,12 @@ pub fn weight_grad(
             };
             // C[O, K] = A[O, P] · B[P, K]: A = small planes, B = colᵀ.
             sgemm(
-                opg, p, k, 1.0, sm, p as isize, 1, b, 1, p as isize, beta, dwg, k as isize, 1,
+                [opg, p, k],
+                1.0,
+                MatRef::new(sm, p as isize, 1),
+                MatRef::new(b, 1, p as isize),
+                beta,
+                MatMut::new(dwg, k as isize, 1),
             )?;
         }
     }

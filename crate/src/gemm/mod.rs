@@ -289,75 +289,88 @@ pub(crate) unsafe fn scale_c(m: usize, n: usize, beta: f32, c: *mut f32, rsc: us
     }
 }
 
-/// C ← α·A·B + β·C, where A is m×k, B is k×n and C is m×n, each addressed through a row
-/// stride and a column stride (so a transpose is just swapped strides, no copy).
+/// C ← α·A·B + β·C, where `mkn = [m, k, n]`: A is m×k, B is k×n and C is m×n, each a
+/// [`MatRef`] / [`MatMut`] view with a row stride and a column stride (so a transpose is just
+/// swapped strides, no copy).
 /// When β = 0, C is only written, never read (NaN in C does not propagate); when α = 0 or
 /// k = 0, A and B are not read.
 ///
 /// ```
-/// # use convscope::gemm::sgemm;
+/// # use convscope::gemm::{sgemm, MatMut, MatRef};
 /// // [2×3]·[3×2], row-major.
 /// let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
 /// let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
 /// let mut c = [f32::NAN; 4];
-/// sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+/// sgemm([2, 3, 2], 1.0, MatRef::new(&a, 3, 1), MatRef::new(&b, 2, 1), 0.0, MatMut::new(&mut c, 2, 1)).unwrap();
 /// assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
 /// ```
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
+    mkn: [usize; 3],
     alpha: f32,
-    a: &[f32],
-    rsa: isize,
-    csa: isize,
-    b: &[f32],
-    rsb: isize,
-    csb: isize,
+    a: MatRef,
+    b: MatRef,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
-    sgemm_with(
-        selected_kernel(),
-        m,
-        k,
-        n,
-        alpha,
-        a,
-        rsa,
-        csa,
-        b,
-        rsb,
-        csb,
-        beta,
-        c,
-        rsc,
-        csc,
-    )
+    sgemm_with(selected_kernel(), mkn, alpha, a, b, beta, c)
+}
+
+/// A matrix read through strides: element (i, j) is `data[i·rs + j·cs]` (row-major:
+/// `rs` = the row length, `cs` = 1; a transpose swaps them).
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rs: isize,
+    pub cs: isize,
+}
+
+impl<'a> MatRef<'a> {
+    pub fn new(data: &'a [f32], rs: isize, cs: isize) -> MatRef<'a> {
+        MatRef { data, rs, cs }
+    }
+}
+
+/// A matrix written through strides (its elements must be distinct: [`sgemm`] checks).
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    pub data: &'a mut [f32],
+    pub rs: isize,
+    pub cs: isize,
+}
+
+impl<'a> MatMut<'a> {
+    pub fn new(data: &'a mut [f32], rs: isize, cs: isize) -> MatMut<'a> {
+        MatMut { data, rs, cs }
+    }
 }
 
 /// [`sgemm`] with an explicit micro-kernel (a kind this build lacks runs the portable one).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_with(
     kind: KernelKind,
-    m: usize,
-    k: usize,
-    n: usize,
+    [m, k, n]: [usize; 3],
     alpha: f32,
-    a: &[f32],
-    rsa: isize,
-    csa: isize,
-    b: &[f32],
-    rsb: isize,
-    csb: isize,
+    a: MatRef,
+    b: MatRef,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
+    let (
+        MatRef {
+            data: a,
+            rs: rsa,
+            cs: csa,
+        },
+        MatRef {
+            data: b,
+            rs: rsb,
+            cs: csb,
+        },
+    ) = (a, b);
+    let MatMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    } = c;
     check_all(
         m,
         k,

@@ -6,6 +6,7 @@ use super::driver::{self, ASource, BSource};
 use super::micro_kernel::MicroKernel;
 use super::packing::pack_b;
 use super::{check_all, check_view, matvec, scale_c, selected_kernel, with_kernel, KernelKind};
+use super::{MatMut, MatRef};
 use crate::error::{Error, Result};
 
 /// B packed for one micro-kernel's tile width. Panel `j` (columns `j·NR ..`) is `k·NR` contiguous
@@ -199,20 +200,12 @@ pub(crate) fn sgemm_packed_with(
         let dense = b.unpack();
         return super::sgemm_with(
             kind,
-            m,
-            k,
-            n,
+            [m, k, n],
             alpha,
-            a,
-            rsa as isize,
-            csa as isize,
-            &dense,
-            n as isize,
-            1,
+            MatRef::new(a, rsa as isize, csa as isize),
+            MatRef::new(&dense, n as isize, 1),
             beta,
-            c,
-            rsc as isize,
-            csc as isize,
+            MatMut::new(c, rsc as isize, csc as isize),
         );
     }
     with_kernel!(kind, K => {

@@ -125,7 +125,12 @@ fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bo
             sgemm_packed(m, alpha, &a, rsa, csa, &pb, beta, &mut got, rsc, csc).unwrap();
         } else {
             sgemm(
-                m, k, n, alpha, &a, rsa, csa, &b, rsb, csb, beta, &mut got, rsc, csc,
+                [m, k, n],
+                alpha,
+                MatRef::new(&a, rsa, csa),
+                MatRef::new(&b, rsb, csb),
+                beta,
+                MatMut::new(&mut got, rsc, csc),
             )
             .unwrap();
         }
@@ -148,20 +153,12 @@ fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bo
     } else {
         sgemm_with(
             kind,
-            m,
-            k,
-            n,
+            [m, k, n],
             alpha,
-            &a,
-            la.rs as isize,
-            la.cs as isize,
-            &b,
-            lb.rs as isize,
-            lb.cs as isize,
+            MatRef::new(&a, la.rs as isize, la.cs as isize),
+            MatRef::new(&b, lb.rs as isize, lb.cs as isize),
             beta,
-            &mut got,
-            rsc,
-            csc,
+            MatMut::new(&mut got, rsc, csc),
         )
         .unwrap();
     }
@@ -322,8 +319,13 @@ fn identity_is_exact() {
             }
             let mut c = vec![f32::NAN; m * k];
             sgemm_with(
-                kind, m, k, k, 1.0, &a, k as isize, 1, &eye, k as isize, 1, 0.0, &mut c,
-                k as isize, 1,
+                kind,
+                [m, k, k],
+                1.0,
+                MatRef::new(&a, k as isize, 1),
+                MatRef::new(&eye, k as isize, 1),
+                0.0,
+                MatMut::new(&mut c, k as isize, 1),
             )
             .unwrap();
             assert_eq!(c, a, "{kind:?} A·I, {m}×{k}");
@@ -360,8 +362,13 @@ fn packed_b_reuse_equals_sgemm() {
             let a = rng.uniform_vec(m * k, -1.0, 1.0);
             let mut plain = vec![f32::NAN; m * n];
             sgemm_with(
-                kind, m, k, n, 1.0, &a, k as isize, 1, &b, n as isize, 1, 0.0, &mut plain,
-                n as isize, 1,
+                kind,
+                [m, k, n],
+                1.0,
+                MatRef::new(&a, k as isize, 1),
+                MatRef::new(&b, n as isize, 1),
+                0.0,
+                MatMut::new(&mut plain, n as isize, 1),
             )
             .unwrap();
             for _ in 0..2 {
@@ -391,20 +398,12 @@ fn packed_b_for_another_micro_kernel_still_right() {
     let mut want = vec![0.0f32; m * n];
     sgemm_with(
         KernelKind::Portable,
-        m,
-        k,
-        n,
+        [m, k, n],
         1.0,
-        &a,
-        k as isize,
-        1,
-        &b,
-        n as isize,
-        1,
+        MatRef::new(&a, k as isize, 1),
+        MatRef::new(&b, n as isize, 1),
         0.0,
-        &mut want,
-        n as isize,
-        1,
+        MatMut::new(&mut want, n as isize, 1),
     )
     .unwrap();
     for &packed_for in available_kernels() {
@@ -427,22 +426,55 @@ fn zero_k_and_zero_alpha_scale_c() {
     for &kind in available_kernels() {
         // k = 0: C = β·C; β = 0 overwrites NaN with 0.
         let mut c = vec![f32::NAN; 6];
-        sgemm_with(kind, 2, 0, 3, 1.0, &[], 1, 1, &[], 1, 1, 0.0, &mut c, 3, 1).unwrap();
+        sgemm_with(
+            kind,
+            [2, 0, 3],
+            1.0,
+            MatRef::new(&[], 1, 1),
+            MatRef::new(&[], 1, 1),
+            0.0,
+            MatMut::new(&mut c, 3, 1),
+        )
+        .unwrap();
         assert_eq!(c, vec![0.0; 6]);
         let mut c = vec![2.0f32; 6];
-        sgemm_with(kind, 2, 0, 3, 1.0, &[], 1, 1, &[], 1, 1, 0.5, &mut c, 3, 1).unwrap();
+        sgemm_with(
+            kind,
+            [2, 0, 3],
+            1.0,
+            MatRef::new(&[], 1, 1),
+            MatRef::new(&[], 1, 1),
+            0.5,
+            MatMut::new(&mut c, 3, 1),
+        )
+        .unwrap();
         assert_eq!(c, vec![1.0; 6]);
         // α = 0: A and B are not read (NaN there does not leak).
         let nan = vec![f32::NAN; 6];
         let mut c = vec![4.0f32; 4];
         sgemm_with(
-            kind, 2, 3, 2, 0.0, &nan, 3, 1, &nan, 2, 1, 0.25, &mut c, 2, 1,
+            kind,
+            [2, 3, 2],
+            0.0,
+            MatRef::new(&nan, 3, 1),
+            MatRef::new(&nan, 2, 1),
+            0.25,
+            MatMut::new(&mut c, 2, 1),
         )
         .unwrap();
         assert_eq!(c, vec![1.0; 4]);
         // m = 0 or n = 0: nothing to do, nothing touched.
         let mut c = vec![7.0f32; 2];
-        sgemm_with(kind, 0, 3, 2, 1.0, &[], 3, 1, &nan, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+        sgemm_with(
+            kind,
+            [0, 3, 2],
+            1.0,
+            MatRef::new(&[], 3, 1),
+            MatRef::new(&nan, 2, 1),
+            0.0,
+            MatMut::new(&mut c, 2, 1),
+        )
+        .unwrap();
         assert_eq!(c, vec![7.0; 2]);
     }
 }
@@ -453,16 +485,88 @@ fn bad_views_are_errors_not_panics() {
     let b = vec![1.0f32; 6];
     let mut c = vec![0.0f32; 4];
     // A too short (2×4 needs 8), B too short, C too short, strides beyond the slice.
-    assert!(sgemm(2, 4, 2, 1.0, &a, 4, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
-    assert!(sgemm(2, 3, 3, 1.0, &a, 3, 1, &b, 3, 1, 0.0, &mut c, 3, 1).is_err());
-    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c[..3], 2, 1).is_err());
-    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 3, 1).is_err());
+    assert!(sgemm(
+        [2, 4, 2],
+        1.0,
+        MatRef::new(&a, 4, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 3],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 3, 1),
+        0.0,
+        MatMut::new(&mut c, 3, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c[..3], 2, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 3, 1)
+    )
+    .is_err());
     // Negative strides, overlapping outputs, absurd sizes.
-    assert!(sgemm(2, 3, 2, 1.0, &a, -3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
-    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 0, 1).is_err());
-    assert!(sgemm(2, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 1, 1).is_err());
-    assert!(sgemm(usize::MAX, 3, 2, 1.0, &a, 3, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
-    assert!(sgemm(2, 3, 2, 1.0, &a, isize::MAX, 1, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, -3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 0, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 1, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [usize::MAX, 3, 2],
+        1.0,
+        MatRef::new(&a, 3, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
+    assert!(sgemm(
+        [2, 3, 2],
+        1.0,
+        MatRef::new(&a, isize::MAX, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
     // PackedB: short B; sgemm_packed: short A or C.
     assert!(PackedB::new(4, 2, &b, 2, 1).is_err());
     let pb = PackedB::new(3, 2, &b, 2, 1).unwrap();
@@ -470,7 +574,15 @@ fn bad_views_are_errors_not_panics() {
     assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c[..3], 2, 1).is_err());
     assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c, 2, 1).is_ok());
     // The error names the problem.
-    let e = sgemm(2, 4, 2, 1.0, &a, 4, 1, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap_err();
+    let e = sgemm(
+        [2, 4, 2],
+        1.0,
+        MatRef::new(&a, 4, 1),
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("A:"), "{e}");
 }
 
@@ -564,20 +676,12 @@ fn reference_product(
     let mut want = start.to_vec();
     sgemm_with(
         KernelKind::Portable,
-        m,
-        k,
-        n,
+        [m, k, n],
         1.5,
-        a,
-        k as isize,
-        1,
-        b,
-        n as isize,
-        1,
+        MatRef::new(a, k as isize, 1),
+        MatRef::new(b, n as isize, 1),
         beta,
-        &mut want,
-        n as isize,
-        1,
+        MatMut::new(&mut want, n as isize, 1),
     )
     .unwrap();
     want

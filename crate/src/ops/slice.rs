@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::gemm::{sgemm, sgemm_packed, PackedB};
+use crate::gemm::{MatMut, MatRef};
 
 /// ReLU of one value: negatives become 0, NaN stays NaN (and −0 stays −0, which equals 0).
 #[inline(always)]
@@ -106,7 +107,12 @@ pub fn linear(d: Dense, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32
     };
     let (inp_s, out_s) = (inp as isize, out as isize);
     sgemm(
-        n, inp, out, 1.0, x, inp_s, 1, w, 1, inp_s, beta, y, out_s, 1,
+        [n, inp, out],
+        1.0,
+        MatRef::new(x, inp_s, 1),
+        MatRef::new(w, 1, inp_s),
+        beta,
+        MatMut::new(y, out_s, 1),
     )
 }
 
@@ -148,11 +154,21 @@ pub fn linear_backward(
     if let Some(dx) = dx {
         d.check("input gradient", dx.len(), n, inp)?;
         sgemm(
-            n, out, inp, 1.0, dy, out_s, 1, w, inp_s, 1, 0.0, dx, inp_s, 1,
+            [n, out, inp],
+            1.0,
+            MatRef::new(dy, out_s, 1),
+            MatRef::new(w, inp_s, 1),
+            0.0,
+            MatMut::new(dx, inp_s, 1),
         )?;
     }
     sgemm(
-        out, n, inp, 1.0, dy, 1, out_s, x, inp_s, 1, 0.0, dw, inp_s, 1,
+        [out, n, inp],
+        1.0,
+        MatRef::new(dy, 1, out_s),
+        MatRef::new(x, inp_s, 1),
+        0.0,
+        MatMut::new(dw, inp_s, 1),
     )?;
     db.fill(0.0);
     for row in dy.chunks_exact(out.max(1)) {
