@@ -272,53 +272,83 @@ pub fn small_to_image(
             let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
             let wg = &w[g * opg * k..(g + 1) * opg * k];
             let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
-            // C[K, P] = A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes.
-            if win.is_pointwise() {
-                sgemm(
-                    [k, opg, p],
-                    1.0,
-                    MatRef::new(wg, 1, k as isize),
-                    MatRef::new(sm, p as isize, 1),
-                    0.0,
-                    MatMut::new(img, p as isize, 1),
-                )?;
-            } else if stamp_rows(win) {
-                // Cᵀ[P, K] = A[P, O] · B[O, K]: A = the small planes read transposed, B = W_g.
-                let colt = &mut col[..win.col_len()];
-                sgemm(
-                    [p, opg, k],
-                    1.0,
-                    MatRef::new(sm, 1, p as isize),
-                    MatRef::new(wg, k as isize, 1),
-                    0.0,
-                    MatMut::new(colt, k as isize, 1),
-                )?;
-                img.fill(0.0);
-                col2im_rows(win, colt, img)?;
-            } else {
-                let col = &mut col[..win.col_len()];
-                sgemm(
-                    [k, opg, p],
-                    1.0,
-                    MatRef::new(wg, 1, k as isize),
-                    MatRef::new(sm, p as isize, 1),
-                    0.0,
-                    MatMut::new(col, p as isize, 1),
-                )?;
-                img.fill(0.0);
-                col2im(win, col, img)?;
-            }
-        }
-        if let Some(b) = bias {
-            let hw = win.height * win.width;
-            add_channel_bias(
-                &mut image[n * plan.image_channels * hw..][..plan.image_channels * hw],
-                hw,
-                b,
-            );
+            let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+            transpose_group(win, opg, sm, GroupB::Raw(wg), bg, img, col)?;
         }
     }
     Ok(())
+}
+
+/// One group's weights as a transposed conv's GEMM reads them (B = `W_g`, `[C_in/groups, K]`):
+/// raw, or packed once beforehand (`PreparedConvTranspose2d`).
+#[derive(Clone, Copy)]
+pub(crate) enum GroupB<'a> {
+    Raw(&'a [f32]),
+    Packed(&'a PackedB),
+}
+
+/// `img = conv_transpose(sm; W_g) + bias` for one group of one image along the GEMM paths:
+/// the one place they run, for raw weights ([`small_to_image`]) and packed ones
+/// (`PreparedConvTranspose2d`). The planes start as the bias and every path adds onto them:
+/// packed weights run `Cᵀ[P, K] = smᵀ · W_g` and scatter whole kernel rows ([`col2im_rows`]);
+/// raw ones take the pointwise product, kernel-row stamps ([`stamp_rows`]) or `[K, P]` rows
+/// and [`col2im`]. `col` holds at least the window's column matrix.
+pub(crate) fn transpose_group(
+    win: &Window,
+    opg: usize,
+    sm: &[f32],
+    w: GroupB,
+    bias: Option<&[f32]>,
+    img: &mut [f32],
+    col: &mut [f32],
+) -> Result<()> {
+    let (k, p) = (win.rows(), win.cols());
+    let hw = win.height * win.width;
+    for (c, plane) in img.chunks_exact_mut(hw.max(1)).enumerate() {
+        plane.fill(bias.map_or(0.0, |b| b[c]));
+    }
+    match w {
+        GroupB::Packed(wg) => {
+            let colt = &mut col[..win.col_len()];
+            // Cᵀ[P, K] = smallᵀ[P, C_in/g] · W_g[C_in/g, K], tiles stored row by row.
+            sgemm_packed(p, 1.0, sm, 1, p as isize, wg, 0.0, colt, k as isize, 1)?;
+            col2im_rows(win, colt, img)
+        }
+        // C[K, P] += A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes (β = 1: onto the bias).
+        GroupB::Raw(wg) if win.is_pointwise() => sgemm(
+            [k, opg, p],
+            1.0,
+            MatRef::new(wg, 1, k as isize),
+            MatRef::new(sm, p as isize, 1),
+            1.0,
+            MatMut::new(img, p as isize, 1),
+        ),
+        GroupB::Raw(wg) if stamp_rows(win) => {
+            // Cᵀ[P, K] = A[P, O] · B[O, K]: A = the small planes read transposed, B = W_g.
+            let colt = &mut col[..win.col_len()];
+            sgemm(
+                [p, opg, k],
+                1.0,
+                MatRef::new(sm, 1, p as isize),
+                MatRef::new(wg, k as isize, 1),
+                0.0,
+                MatMut::new(colt, k as isize, 1),
+            )?;
+            col2im_rows(win, colt, img)
+        }
+        GroupB::Raw(wg) => {
+            let col = &mut col[..win.col_len()];
+            sgemm(
+                [k, opg, p],
+                1.0,
+                MatRef::new(wg, 1, k as isize),
+                MatRef::new(sm, p as isize, 1),
+                0.0,
+                MatMut::new(col, p as isize, 1),
+            )?;
+            col2im(win, col, img)
+        }
+    }
 }
 
 /// Whether `kind` is one of the SIMD micro-kernels (the ones the pixel tiles and the phases

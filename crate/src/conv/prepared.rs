@@ -4,10 +4,10 @@
 //! [`PreparedConvTranspose2d`] does the same for the transposed conv.
 
 use super::engine::{self, Path};
-use super::geometry::{col2im_rows, Conv2dParams, ConvPlan};
+use super::geometry::{Conv2dParams, ConvPlan};
 use super::{direct, implicit, phases};
 use crate::error::{Error, Result};
-use crate::gemm::{selected_kernel, sgemm_packed, PackedB};
+use crate::gemm::{selected_kernel, PackedB};
 use crate::tensor::Tensor;
 
 /// A `conv2d` layer prepared for one input size `[C_in, H, W]` (batch 1).
@@ -264,9 +264,8 @@ impl PreparedConvTranspose2d {
             )));
         }
         let win = &self.plan.win;
-        let (k, p, img_g) = (win.rows(), win.cols(), win.image_len());
+        let (p, img_g) = (win.cols(), win.image_len());
         let cpg = self.plan.small_per_group();
-        let hw = win.height * win.width;
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         // The phases were planned at `new` for this window; the kind in force may differ.
         if let (Some((ph, packed)), true) = (&self.phases, engine::is_simd(selected_kernel())) {
@@ -287,16 +286,20 @@ impl PreparedConvTranspose2d {
         }
         for (g, wg) in self.packed.iter().enumerate() {
             let sm = &x[g * cpg * p..(g + 1) * cpg * p];
-            let colt = &mut self.col[..win.col_len()];
-            // Cᵀ[P, K] = smallᵀ[P, C_in/g] · W_g[C_in/g, K], tiles stored row by row.
-            sgemm_packed(p, 1.0, sm, 1, p as isize, wg, 0.0, colt, k as isize, 1)?;
             let img = &mut out[g * img_g..(g + 1) * img_g];
-            // The bias first, so the stamps add onto it (no second pass over the output).
-            for (c, plane) in img.chunks_exact_mut(hw.max(1)).enumerate() {
-                let c_out = g * win.channels + c;
-                plane.fill(self.bias.as_ref().map_or(0.0, |b| b[c_out]));
-            }
-            col2im_rows(win, colt, img)?;
+            let bg = self
+                .bias
+                .as_deref()
+                .map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+            engine::transpose_group(
+                win,
+                cpg,
+                sm,
+                engine::GroupB::Packed(wg),
+                bg,
+                img,
+                &mut self.col,
+            )?;
         }
         Ok(())
     }

@@ -215,6 +215,34 @@ fn conv_transpose2d_matches_reference_on_random_shapes() {
     }
 }
 
+/// A 1×1 stride-1 transposed conv takes the pointwise path (one GEMM into the planes, which
+/// start as the bias): with and without groups, its bias is added, checked against the reference.
+#[test]
+fn pointwise_conv_transpose2d_adds_its_bias() {
+    let mut rng = Rng::new(31);
+    for groups in [1, 2] {
+        let p = Conv2dParams {
+            groups,
+            ..Conv2dParams::default()
+        };
+        let (xs, ws) = ([2, 4, 3, 5], [4, 3, 1, 1]);
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let b = rand_t(&mut rng, &[3 * groups]);
+        let got = conv_transpose2d(&x, &w, Some(&b), &p).unwrap();
+        let (want, shape) = r::conv_transpose2d(
+            &to_f64(x.data()),
+            xs,
+            &to_f64(w.data()),
+            ws,
+            Some(&to_f64(b.data())),
+            &p,
+        );
+        assert_eq!(got.shape(), shape);
+        assert_close(&format!("groups {groups}"), got.data(), &want, 1e-5);
+    }
+}
+
 #[test]
 fn conv_transpose2d_backward_matches_finite_differences() {
     let mut rng = Rng::new(4);
