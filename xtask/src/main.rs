@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod compress;
 mod serve;
 mod test;
 mod train;
