@@ -180,6 +180,80 @@ async function cases(flavour) {
   tFree.free();
   run('freed trainer.status()', () => tFree.status());
   run('a trainer after its errors', () => { const s = tr.run(ds, 3); if (s.steps !== 4) throw new Error(`steps ${s.steps}`); return s.steps; });
+  // Issue 23: a trap that killed the instance, hangs, a wrong sum, silent accepts, unclear
+  // messages. Each of these must also finish within a second (asserted below).
+  const x1 = new api.Tensor(Float32Array.of(2), [1, 1, 1, 1]);
+  const k3 = new api.Tensor(Float32Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]);
+  const stamp = (s) => () => {
+    const y = api.convTranspose2d(x1, k3, null, { stride: s });
+    const got = `${y.shape.join('x')} ${y.toArray().join(',')}`;
+    y.free();
+    if (got !== '1x1x3x3 2,4,6,8,10,12,14,16,18') throw new Error(`wrong ${got}`);
+    return got;
+  };
+  for (const [name, s] of [['2³¹', 2 ** 31], ['2²⁸', 2 ** 28], ['2¹⁴', 2 ** 14], ['2¹⁶', 2 ** 16], ['[2³¹, 1]', [2 ** 31, 1]]]) {
+    run(`convTranspose2d(1×1, stride ${name})`, stamp(s));
+  }
+  run('a Tensor call after the huge strides', () => { const y = api.relu(x1); const v = y.toArray()[0]; y.free(); if (v !== 2) throw new Error(`wrong ${v}`); return v; });
+  run('convTranspose2d(3×3, stride 2³¹)', () => api.convTranspose2d(new api.Tensor(new Float32Array(9), [1, 1, 3, 3]), k3, null, { stride: 2 ** 31 }));
+  run('conv2d(padding 2³¹)', () => api.conv2d(x, w, null, { padding: [0, 2 ** 31, 0, 2 ** 31] }));
+  run('conv2d(dilation 2³¹)', () => api.conv2d(x, w, null, { dilation: [2 ** 31, 1] }));
+  run('maxPool2d(ceil, stride 2³¹)', () => { const y = api.maxPool2d(x, { kernelSize: 2, stride: 2 ** 31, ceilMode: true }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x1x1') throw new Error(s); return s; });
+  const terms = Float32Array.of(2 ** 75, 2 ** 22 + 0.5, -(2 ** 75));
+  run('traceRoundedSum(2⁷⁵, 2²² + ½, −2⁷⁵)', () => {
+    const r = api.traceRoundedSum(terms, 0);
+    const r1 = api.traceRoundedSum(terms, 1);
+    if (r.total !== 4194305 || r.terms[1] !== 4194305 || r1.total !== 4194304.5) throw new Error(`wrong ${r.total} ${r.terms} ${r1.total}`);
+    return r;
+  });
+  run('traceRoundedSum(3,072 copies)', () => {
+    const many = new Float32Array(3 * 3072);
+    for (let i = 0; i < 3072; i++) many.set(terms, 3 * i);
+    const r = api.traceRoundedSum(many, 0);
+    // The huge terms stay as they are (they cancel exactly); the middle ones add up to the total.
+    const huge = r.terms.every((t, i) => i % 3 === 1 || t === (i % 3 === 0 ? 2 ** 75 : -(2 ** 75)));
+    const sum = r.terms.filter((_, i) => i % 3 === 1).reduce((a, b) => a + b, 0);
+    if (r.total !== 4194304.5 * 3072 || sum !== r.total || !huge) throw new Error(`wrong ${r.total} ${sum} ${huge}`);
+    return r;
+  });
+  // The shipped model with conv1's weights times 1e15 (as float32 in its own safetensors file).
+  const scaled = (() => {
+    const file = model.save();
+    const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const n = Number(dv.getBigUint64(0, true));
+    const head = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
+    const [a, b] = head['conv1.weight'].data_offsets;
+    if (head['conv1.weight'].dtype !== 'F32') throw new Error('not F32');
+    for (let o = 8 + n + a; o < 8 + n + b; o += 4) dv.setFloat32(o, dv.getFloat32(o, true) * 1e15, true);
+    return api.Model.load(file);
+  })();
+  const digit = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 101) / 100);
+  run('explain(every layer, conv1 × 1e15)', () => {
+    const f = scaled.forward(digit);
+    for (let l = 1; l < f.numLayers(); l++) for (const [c, y, x] of [[0, 0, 0], [0, 3, 3]]) {
+      const shape = f.shape(l);
+      if (shape.length === 1 && (y || x)) continue;
+      const e = shape.length === 1 ? f.explain(l, 0, 0, 0) : f.explain(l, c, Math.min(y, shape[1] - 1), Math.min(x, shape[2] - 1));
+      if (!Number.isFinite(e.sum)) throw new Error(`layer ${l}: sum ${e.sum}`);
+    }
+    return f.numLayers();
+  });
+  const tr3 = new api.Trainer(ds, { model: 'slp', batch: 2, lr: 10 });
+  const g3 = tr3.gradients(ds, 0, 1);
+  const with3 = (f) => () => { const h = g3.slice(); f(h); return tr3.apply([h]).steps; };
+  run('trainer.apply(a NaN gradient)', with3((h) => { h[100] = NaN; }));
+  run('trainer.apply(an ∞ gradient)', with3((h) => { h[h.length - 1] = -Infinity; }));
+  run('trainer.apply(a NaN loss)', with3((h) => { h[1] = NaN; }));
+  run('trainer.apply(gradients 3e38 at lr 10)', with3((h) => h.fill(3e38, 3)));
+  run('trainer.apply(the good gradients after)', () => tr3.apply([g3]).steps);
+  run('Model.load(trainer.save()) after the refusals', () => api.Model.load(tr3.save()).arch);
+  run('weights(a lone surrogate)', () => model.weights('conv\uD800'));
+  run('Model.fromSpec(a layer named with a lone surrogate)', () => api.Model.fromSpec({ input: [1, 28, 28], layers: [{ kind: 'flatten' }, { kind: 'linear', name: 'fc\uDC00', outFeatures: 10 }] }));
+  run('a name of 199 letters and an emoji', () => model.weights(`${'a'.repeat(199)}\u{1F600}`));
+  run('traceAdjoint(g "abc")', () => api.traceAdjoint('abc', new Float32Array(9), { size: 4, kernelSize: 3 }));
+  run('traceAdjoint(g of 3 values)', () => api.traceAdjoint(new Float32Array(3), new Float32Array(9), { size: 4, kernelSize: 3 }));
+  run('new Tensor(a Proxy of a Float32Array)', () => new api.Tensor(new Proxy(new Float32Array(4), {}), [4]));
+  run('traceRoundedSum(Object.create(Float32Array.prototype))', () => api.traceRoundedSum(Object.create(Float32Array.prototype), 0));
   run('a valid conv2d at the end', () => { const y = api.conv2d(x, w, null, { padding: 1 }); const s = y.shape.join('x'); y.free(); if (s !== '1x1x4x4') throw new Error(s); return s; });
   return out;
 }
@@ -278,7 +352,37 @@ const WANT = {
   'freed trainer.status()': /^invalid this = a freed Trainer: was freed/,
   'a trainer after its errors': /^returned number/,
   'a valid conv2d at the end': /^returned string/,
+  'convTranspose2d(1×1, stride 2³¹)': /^returned string/,
+  'convTranspose2d(1×1, stride 2²⁸)': /^returned string/,
+  'convTranspose2d(1×1, stride 2¹⁴)': /^returned string/,
+  'convTranspose2d(1×1, stride 2¹⁶)': /^returned string/,
+  'convTranspose2d(1×1, stride [2³¹, 1])': /^returned string/,
+  'a Tensor call after the huge strides': /^returned number/,
+  'convTranspose2d(3×3, stride 2³¹)': /^invalid stride = \[2147483648, 2147483648\]: with dilation \[1, 1\] makes the output size overflow: stride·\(input−1\) \+ dilation·\(kernel−1\) \+ 1 along rows/,
+  'conv2d(padding 2³¹)': /^invalid padding = \[0, 2147483648, 0, 2147483648\]: makes the padded input overflow: input \+ padding before \+ padding after along columns/,
+  'conv2d(dilation 2³¹)': /^invalid dilation = \[2147483648, 1\]: makes the kernel's reach overflow: dilation·\(kernel−1\) \+ 1 along rows/,
+  'maxPool2d(ceil, stride 2³¹)': /^returned string/,
+  'traceRoundedSum(2⁷⁵, 2²² + ½, −2⁷⁵)': /^returned object/,
+  'traceRoundedSum(3,072 copies)': /^returned object/,
+  'explain(every layer, conv1 × 1e15)': /^returned number/,
+  'trainer.apply(a NaN gradient)': /^invalid grads = shard 0: its gradients of layer fc1 hold NaN or infinite values: the training diverged \(try a smaller learning rate\); the weights are unchanged/,
+  'trainer.apply(an ∞ gradient)': /^invalid grads = shard 0: its gradients of layer fc1 hold NaN or infinite values/,
+  'trainer.apply(a NaN loss)': /^invalid loss = NaN: of shard 0 must be a finite number ≥ 0/,
+  'trainer.apply(gradients 3e38 at lr 10)': /^invalid grads = 1 shard: this step would make the weights of layer fc1 NaN or infinite \(learning rate 10\): the training diverged \(try a smaller learning rate\); the weights are unchanged/,
+  'trainer.apply(the good gradients after)': /^returned number/,
+  'Model.load(trainer.save()) after the refusals': /^returned string/,
+  'weights(a lone surrogate)': /^invalid name = a string with a lone surrogate: \\ud800 at position 4 is half of a UTF-16 pair, not Unicode text$/,
+  'Model.fromSpec(a layer named with a lone surrogate)': /^invalid spec = an object with a lone surrogate in layers\[1\]\.name: \\udc00 at position 2 is half of a UTF-16 pair, not Unicode text$/,
+  'a name of 199 letters and an emoji': /^invalid name = a string "a+"…: is too long for a name/,
+  'traceAdjoint(g "abc")': /^invalid g = a string "abc": must be a Float32Array$/,
+  'traceAdjoint(g of 3 values)': /^invalid g = a Float32Array of 3 elements: a 4×4 g needs 16$/,
+  'new Tensor(a Proxy of a Float32Array)': /^invalid data = a Proxy or imitation of a Float32Array: must be a real Float32Array \(copy it into one first: new Float32Array\(value\)\)$/,
+  'traceRoundedSum(Object.create(Float32Array.prototype))': /^invalid values = a Proxy or imitation of a Float32Array: must be a real Float32Array/,
 };
+
+/** The cases of issue 23 (a trap, hangs, a wrong sum, silent accepts, unclear messages):
+ *  each must finish within a second. */
+const WITHIN_A_SECOND = Object.keys(WANT).slice(Object.keys(WANT).indexOf('convTranspose2d(1×1, stride 2³¹)'));
 
 for (const flavour of ['simd128', 'relaxed']) {
   test(`every listed boundary failure is now a clear error (${flavour})`, async () => {
@@ -293,6 +397,7 @@ for (const flavour of ['simd128', 'relaxed']) {
       assert.match(got.msg, re, name);
       assert.ok(got.msg.length <= 400, `${name}: message of ${got.msg.length} characters`);
     }
+    for (const name of WITHIN_A_SECOND) assert.ok(out[name].ms < 1000, `${name} took ${out[name].ms.toFixed(0)} ms`);
     assert.equal(out.bigintGrowth, 0, 'copying a BigInt64Array in leaks nothing');
     assert.equal(out.throwGrowth, 0, 'an argument whose getter throws leaks nothing (50,000 times)');
     // Not asserted (no timing in tests): what used to take seconds or minutes, for the log.

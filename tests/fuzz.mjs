@@ -42,6 +42,9 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const detached = new Float32Array(16);
   structuredClone(detached.buffer, { transfer: [detached.buffer] });
   const f32Proxy = new Proxy(new Float32Array(4), {});
+  const f32Imitation = Object.create(Float32Array.prototype);
+  // Strings that are not Unicode text (half of a UTF-16 pair): refused naming the lone surrogate.
+  const lone = ['conv\uD800', '\uDC00', `${'a'.repeat(30)}\uD83D`];
   let huge = null;
   let hugeU8 = null;
   try { huge = new Float32Array(2 ** 29); } catch { /* not here */ } // 2 GiB
@@ -59,8 +62,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     undefined, null, NaN, Infinity, -Infinity, -0, -1, 0.5, 1.5, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53, 1e300,
     '', 'abc', '2', 'x'.repeat(100000), true, false, {}, [], [1], [2, 2], [1, 2, 3], [1, 2, 3, 4], [-1, 1], [NaN],
     sparse, arrayLike, bigArray, longArray, throwing, proxy, arrProxy, revoked, Symbol('s'), 10n, () => 1,
-    new Float32Array(4), new Uint8Array(4), new BigInt64Array(2), new Float64Array(4), detached, f32Proxy,
-    freed, forged, forgedModel, ptrObj, freedModel, new Map(), new Date(0), huge, hugeU8,
+    new Float32Array(4), new Uint8Array(4), new BigInt64Array(2), new Float64Array(4), detached, f32Proxy, f32Imitation,
+    ...lone, { ['\uD800']: 1 }, [1, '\uDFFF'], freed, forged, forgedModel, ptrObj, freedModel, new Map(), new Date(0), huge, hugeU8,
   ];
   const NOT_WHOLE = [NaN, Infinity, -Infinity, -1, 0.5, 1.5, 2 ** 32 + 1, 2 ** 53, 1e300, '', '2', true, false, {}, [1, 2, 3], [NaN], sparse, arrayLike,
     bigArray, longArray, throwing, proxy, arrProxy, revoked, Symbol('w'), 10n, () => 2, new Float32Array(2), freed, forged];
@@ -73,14 +76,14 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     new Float32Array(4), Symbol('t'), 10n, () => 1];
   const f32of3 = new Float32Array(3);
   const BAD_F32 = [undefined, null, 5, 'abcd', [1, 2, 3, 4], new Float64Array(4), new BigInt64Array(4), new Uint8Array(4),
-    arrayLike, detached, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), f32of3];
+    arrayLike, detached, f32Proxy, f32Imitation, proxy, revoked, freed, huge, Symbol('d'), f32of3];
   // Not a Float32Array at all (for exports that take one of any length).
   const ANY_LEN_F32 = BAD_F32.filter((v) => v !== f32of3);
   // For settings whose sizes run from 1 (any length up to 64 can be right there): no Float32Array
   // of a small length, one longer than any setting takes instead.
   const BAD_F32_NO_SIZE = [...BAD_F32.filter((v) => v !== f32of3), new Float32Array(65)];
   const BAD_U8 = [undefined, null, 5, 'abcd', [1, 2, 3], new Float32Array(4), new Int8Array(4), arrayLike, proxy, revoked, hugeU8, Symbol('u')];
-  const BAD_NAME = [undefined, null, 5, {}, [], 'x'.repeat(100000), Symbol('n'), 10n, throwing, proxy, 'conv9', ''];
+  const BAD_NAME = [undefined, null, 5, {}, [], 'x'.repeat(100000), Symbol('n'), 10n, throwing, proxy, 'conv9', '', ...lone];
 
   // ---- valid inputs ----
   const tensors = [];
@@ -148,9 +151,56 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     parsesBad({ input: [1, 64, 64], layers: [{ kind: 'convtranspose2d', outChannels: 256, kernelSize: 15, stride: 8 }] }),
     parsesBad({ input: [1, 64, 64], layers: [{ kind: 'flatten' }, { kind: 'linear', outFeatures: 4096 }, { kind: 'linear', outFeatures: 4096 }] }),
     parsesBad({ input: [1, 8, 8], layers: [{ kind: 'add', from: 9 }] }), parsesBad({ input: [1, 8, 8], layers: [{ kind: 'linear', outFeatures: 2 ** 53 }] }),
-    { input: [1, 8, 8], layers: [{ kind: 'conv2d', outChannels: -1, kernelSize: 3 }] }, { input: [1, 8, 8], layers: [{ kind: 'leakyrelu', negativeSlope: 'x' }] }];
+    { input: [1, 8, 8], layers: [{ kind: 'conv2d', outChannels: -1, kernelSize: 3 }] }, { input: [1, 8, 8], layers: [{ kind: 'leakyrelu', negativeSlope: 'x' }] },
+    { input: [1, 8, 8], layers: [{ kind: 'flatten' }, { kind: 'linear', name: 'fc\uD800', outFeatures: 2 }] },
+    // Sizes that overflow (wasm32's usize): an error naming the padding or the dilation.
+    parsesBad({ input: [1, 8, 8], layers: [{ kind: 'conv2d', outChannels: 1, kernelSize: 3, padding: [2 ** 31, 0, 2 ** 31, 0] }] }),
+    parsesBad({ input: [1, 8, 8], layers: [{ kind: 'conv2d', outChannels: 1, kernelSize: 3, dilation: 2 ** 31 }] }),
+    parsesBad({ input: [1, 8, 8], layers: [{ kind: 'convtranspose2d', outChannels: 1, kernelSize: 3, stride: 2 ** 31 }] })];
   const oneShard = (g) => g;
   const gradsOf = (g, n) => Float32Array.from({ length: g.length }, (_, i) => (i === 0 ? n : i < 3 ? 0 : g[i]));
+  // Gradients a diverged run would send: NaN or ∞ in one place, a NaN or ∞ loss, or finite
+  // values so large that a step at learning rate 10 makes the weights infinite.
+  const poisoned = (at, v) => (g) => { const h = g.slice(); h[at === 'last' ? h.length - 1 : at] = v; return h; };
+  const DIVERGED = [poisoned(3, NaN), poisoned(100, Infinity), poisoned('last', -Infinity), poisoned(1, NaN), poisoned(1, Infinity),
+    (g) => g.slice().fill(3e38, 3), (g) => g.slice().fill(-3e38, 3)];
+  const zeroed = (g) => g.slice().fill(0, 3); // a step that changes no weight (plain SGD)
+  const hot = new api.Trainer(ds, { model: 'slp', batch: 3, lr: 10, optimizer: pick(['sgd', 'momentum', 'adam']) });
+  // The shipped model with conv1's weights times 1e15: every explanation still returns at once.
+  const scaledModel = (() => {
+    const file = model.save();
+    const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const n = Number(dv.getBigUint64(0, true));
+    const head = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
+    const [a, z] = head['conv1.weight'].data_offsets;
+    for (let o = 8 + n + a; o < 8 + n + z; o += 4) dv.setFloat32(o, dv.getFloat32(o, true) * 1e15, true);
+    return api.Model.load(file);
+  })();
+  // Rounded sums of terms that cancel: the exact total (BigInt over 2^149 units) to compare.
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const units = (v) => { // v · 2^149 as a BigInt (exact for every finite float32)
+    f32[0] = v;
+    const bits = u32[0];
+    const e = (bits >>> 23) & 0xff;
+    const m = BigInt(e === 0 ? bits & 0x7fffff : (bits & 0x7fffff) | 0x800000) << BigInt(e === 0 ? 0 : e - 1);
+    return bits >>> 31 ? -m : m;
+  };
+  const exactTotal = (terms, d) => {
+    const one = 1n << 149n;
+    const s = terms.reduce((a, v) => a + units(v), 0n) * 10n ** BigInt(d);
+    const q = ((s < 0n ? -s : s) + one / 2n) / one; // half away from zero
+    return Number(s < 0n ? -q : q) / 10 ** d;
+  };
+  const cancelling = () => {
+    const n = int(1, 3072);
+    const out = new Float32Array(3 * n);
+    for (let i = 0; i < n; i++) {
+      const big = pick([2 ** 75, 2 ** 100, 3.4e38, 2 ** 24, 1e-45 * int(1, 9)]) * (rnd() < 0.5 ? -1 : 1);
+      out.set([big, pick([2 ** 22 + 0.5, 0.125, -0.375, rnd() * 10, 1e-40]), -big], 3 * i);
+    }
+    return out;
+  };
 
   // One spec per export: `args()` gives valid arguments; `bad` lists, per argument position,
   // values that are invalid there (an options object may instead get a bad field); `check`
@@ -167,13 +217,23 @@ export async function fuzzInPage({ flavour, calls, seed }) {
   const transSetting = () => ({ size: [int(2, 5), int(2, 5)], kernelSize: int(1, 4), stride: int(1, 3), padding: 0, dilation: 1 });
   const withData = (s) => [img(s.size[0], s.size[1]), img(s.kernelSize, s.kernelSize), s];
   const ok = () => true;
+  const x1 = keep(new api.Tensor(Float32Array.of(2), [1, 1, 1, 1]));
+  const k3 = keep(new api.Tensor(Float32Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]));
+  const stamp = '2,4,6,8,10,12,14,16,18';
+  // Output sizes past wasm32's usize: each an Error naming the setting, never "leaves no output".
+  const OVERFLOW_CONV = [{ padding: [0, 2 ** 31, 0, 2 ** 31] }, { padding: 2 ** 31 }, { dilation: 2 ** 31 }, { dilation: [2 ** 31, 1], padding: 2 ** 31 }];
+  const OVERFLOW_TRANSPOSED = [{ stride: 2 ** 31 }, { stride: [2 ** 31, 1] }, { dilation: 2 ** 31 }, { stride: 2 ** 30, dilation: 2 ** 30 }];
+  const OVERFLOW = new Set([...OVERFLOW_CONV, ...OVERFLOW_TRANSPOSED]);
+  const overflowSays = (m, pos, bad) => !OVERFLOW.has(bad) || (/^invalid (padding|dilation|stride) = .*overflow/.test(m) && !/leaves no output/.test(m));
   const SPECS = {
     'new Tensor': { call: (d, s) => new api.Tensor(d, s), args: () => [new Float32Array(6), [2, 3]], bad: [BAD_F32, [...BAD_SIZE.filter((v) => safe(() => !Array.isArray(v) || v.length === 0 || v.length > 8) !== false), [2, 4], [0, 6], [2.5, 2], [2 ** 32 + 2, 2], [1, 1, 1, 1, 1, 1, 1, 1, 6], [2 ** 29]]], check: shapeIs([2, 3]) },
     'Tensor.shape': { call: (t) => Reflect.get(api.Tensor.prototype, 'shape', t), args: () => [x], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null)], check: (r) => r.length === 4 },
     'Tensor.toArray': { call: (t) => api.Tensor.prototype.toArray.call(t), args: () => [x], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null)], check: (r) => r instanceof Float32Array && r.length === 72 },
     matmul: { call: api.matmul, args: () => [m, n], bad: [BAD_TENSOR, [...BAD_TENSOR, x]], check: shapeIs([3, 5]) },
-    conv2d: { call: api.conv2d, args: () => [x, w, pick([null, undefined, b]), { stride: int(1, 2), padding: int(0, 1) }], bad: [BAD_TENSOR, [...BAD_TENSOR, b], [5, 'x', {}, freed, forged, x, w], [...BAD_OPTS, opt(convFields)]], check: (r) => { const s = r.shape; r.free(); return s[1] === 3 && s[2] >= 2; } },
-    convTranspose2d: { call: api.convTranspose2d, args: () => [x, wt, pick([null, b]), { stride: 2, padding: 1, outputPadding: 1 }], bad: [BAD_TENSOR, [...BAD_TENSOR, x], [5, 'x', freed, forged, x], [...BAD_OPTS, opt({ ...convFields, outputPadding: [...NOT_WHOLE, [2, 2]] })]], check: shapeIs([1, 3, 12, 12]) },
+    conv2d: { call: api.conv2d, args: () => [x, w, pick([null, undefined, b]), { stride: int(1, 2), padding: int(0, 1) }], bad: [BAD_TENSOR, [...BAD_TENSOR, b], [5, 'x', {}, freed, forged, x, w], [...BAD_OPTS, opt(convFields), ...OVERFLOW_CONV]], check: (r) => { const s = r.shape; r.free(); return s[1] === 3 && s[2] >= 2; }, says: overflowSays },
+    convTranspose2d: { call: api.convTranspose2d, args: () => [x, wt, pick([null, b]), { stride: 2, padding: 1, outputPadding: 1 }], bad: [BAD_TENSOR, [...BAD_TENSOR, x], [5, 'x', freed, forged, x], [...BAD_OPTS, opt({ ...convFields, outputPadding: [...NOT_WHOLE, [2, 2]] }), ...OVERFLOW_TRANSPOSED]], check: shapeIs([1, 3, 12, 12]), says: overflowSays },
+    // A 1×1 input with any stride is one stamp of the kernel (a stride of 2^31 trapped, 2^16 took seconds).
+    'convTranspose2d (1×1, any stride)': { call: (s) => api.convTranspose2d(x1, k3, null, { stride: s }), args: () => [pick([2 ** 31, 2 ** 28, 2 ** 14, 2 ** 16, [2 ** 31, 1], [1, 2 ** 31], int(1, 2 ** 31), [int(1, 2 ** 31), int(1, 2 ** 31)]])], bad: [[...BAD_SIZE, 2 ** 31 + 1, 2 ** 32]], check: (r) => { const s = r.shape.join(); const v = r.toArray().join(); r.free(); return s === '1,1,3,3' && v === stamp; } },
     // Padding per side: any form with at most one padded side per axis keeps 6 → 3 for a 2×2 pool.
     maxPool2d: { call: api.maxPool2d, args: () => [x, { kernelSize: 2, padding: pick([undefined, 0, [0, 0], [0, 1, 1, 0], [1, 0, 0, 1], [1, 1, 0, 0], [0, 0, 1, 1]]) }], bad: [BAD_TENSOR, [undefined, null, ...BAD_OPTS, { stride: 1 }, opt({ kernelSize: BAD_SIZE, stride: BAD_SIZE, padding: [...BAD_PAD, 2, [2, 2], [0, 2], [0, 0, 2, 0], [2, 0, 0, 0], [1, 1, 1, 2], [0, 0, 0, 0, 0]], dilation: BAD_SIZE, ceilMode: BAD_FLAG })]], check: shapeIs([1, 2, 3, 3]) },
     relu: { call: api.relu, args: () => [x], bad: [BAD_TENSOR], check: shapeIs([1, 2, 6, 6]) },
@@ -187,6 +247,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'forward.shape': { call: (i) => model.forward(pixels).shape(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1]], check: (r) => Array.isArray(r) },
     'forward.peak': { call: (i, c) => model.forward(pixels).peak(i, c), args: () => [int(0, 11), pick([undefined, 0])], bad: [[...NOT_WHOLE, 12, 2 ** 32 + 1], [...NOT_WHOLE, 10000]], check: (r) => r.layer >= 0 && r.channel >= 0 && Number.isFinite(r.value) },
     'forward.name': { call: (i) => model.forward(pixels).name(i), args: () => [int(0, 11)], bad: [[...NOT_WHOLE, 12]], check: (r) => typeof r === 'string' },
+    'forward.explain (conv1 × 1e15)': { call: (l, c, y, xx) => scaledModel.forward(pixels).explain(l, c, y, xx), args: () => pick([[1, int(0, 7), int(0, 27), int(0, 27)], [4, int(0, 15), int(0, 13), int(0, 13)], [7, int(0, 15), int(0, 6), int(0, 6)], [8, 0, int(0, 7), int(0, 7)], [10, 0, 0, int(0, 9)], [11, 0, 0, int(0, 9)]]), bad: [[...NOT_WHOLE, 0, 12]], check: (r) => Number.isFinite(r.sum) && Math.abs(r.sum - r.value) <= 1e-4 * (1 + Math.abs(r.value)) },
     'forward.explain': { call: (l, c, y, xx) => model.forward(pixels).explain(l, c, y, xx), args: () => pick([[1, int(0, 7), int(0, 27), int(0, 27)], [4, int(0, 15), int(0, 13), int(0, 13)], [7, int(0, 15), int(0, 6), int(0, 6)], [8, 0, int(0, 7), int(0, 7)], [10, 0, 0, int(0, 9)], [11, 0, 0, int(0, 9)]]), bad: [[...NOT_WHOLE, 0, 12, 2 ** 32 + 1], [...NOT_WHOLE, 16, 2 ** 32], [...NOT_WHOLE, 28], [...NOT_WHOLE, 28]], check: (r) => Math.abs(r.sum - r.value) <= 1e-4 * (1 + Math.abs(r.value)) && r.field.length === r.layer },
     'Tensor.free': { own: true, call: (t) => api.Tensor.prototype.free.call(t), args: () => [T([2])], bad: [BAD_TENSOR.filter((v) => v !== undefined && v !== null && v !== freed)], check: () => true },
     'model.arch': { call: (mm) => Reflect.get(api.Model.prototype, 'arch', mm), args: () => [model], bad: [[...BAD_TENSOR, x, freedModel]], check: (r) => r === 'cnn' },
@@ -207,13 +268,14 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     traceTransposeAfter: { call: (a, k, s, t) => api.traceTransposeAfter(a, k, s, t), args: () => [...withData(transSetting()), int(0, 30)], bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)], NOT_WHOLE], check: (r) => r.canvas instanceof Float32Array },
     traceTransposeRanges: { call: api.traceTransposeRanges, args: () => [{ ...transSetting(), cap: 6 }], bad: [[...BAD_OPTS, undefined, opt(settleFields)]], check: (r) => r.outputPadding.length === 2 },
     traceTransposeSettle: { call: api.traceTransposeSettle, args: () => [{ ...transSetting(), stride: int(1, 96), outputPadding: int(0, 96), padding: [int(0, 96), 0, int(0, 96), 0] }], bad: [[...BAD_OPTS, undefined, opt(settleFields), { size: [1, -1], kernelSize: 3, stride: [2], padding: [0], dilation: [1] }]], check: (r) => r.stride[0] >= 1 },
-    traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
+    traceAdjoint: { call: api.traceAdjoint, args: () => withData(transSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(transFields)]], says: (m, pos) => pos !== 0 || /^invalid g = /.test(m), check: (r) => Math.abs(r.lhs - r.rhs) <= 1e-3 * (1 + Math.abs(r.lhs)) },
     traceCheckerboard: { call: api.traceCheckerboard, args: () => { const s = { size: [int(1, 8), int(1, 8)], kernelSize: [int(1, 7), int(1, 7)], stride: [int(1, 3), int(1, 3)] }; return [img(s.size[0], s.size[1]), img(s.kernelSize[0], s.kernelSize[1]), s]; }, bad: [BAD_F32_NO_SIZE, BAD_F32_NO_SIZE, [...BAD_OPTS, undefined, null, { size: 9, kernelSize: 3 }, { size: 4, kernelSize: 8 }, { size: 4, kernelSize: 3, stride: 4 }, { size: 4, kernelSize: 3, stride: 0 }, { size: 4, kernelSize: 3, outputPadding: 1 }]], check: (r) => r.transposed.length === 2 && r.resize.length === 2 && r.transposed[1].h === r.h * r.stride[0] ** 2 && r.resize[1].paths.length === r.transposed[1].output.length && r.resize.every((s) => s.interiorLevels.length <= 1) },
     traceRoundTrip: { call: api.traceRoundTrip, args: () => withData(corrSetting()), bad: [BAD_F32, BAD_F32, [...BAD_OPTS, undefined, opt(corrFields)]], check: (r) => r.up instanceof Float32Array },
     tracePresetImage: { call: api.tracePresetImage, args: () => [{ name: pick(['edges', 'letter', 'dot', 'ones', 'checker', 'random']), size: int(1, 9), seed: int(0, 9) }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 97], seed: NOT_WHOLE })]], check: (r) => r instanceof Float32Array },
     tracePresetKernel: { call: api.tracePresetKernel, args: () => [{ name: pick(['delta', 'box', 'random', 'ones']), size: int(1, 5), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ name: BAD_NAME, size: [...BAD_SIZE, 12, [3, 4]], seed: NOT_WHOLE })]], check: (r) => r.values instanceof Float32Array },
     traceSchedules: { call: api.traceSchedules, args: () => [new Uint8Array(24).fill(1), new Uint8Array(24).fill(2), 5], bad: [[...BAD_U8, new Uint8Array(300)], [...BAD_U8, new Uint8Array(23)], [...NOT_WHOLE, 0, 17]], check: (r) => r.total instanceof Float32Array },
     traceOneByOne: { call: api.traceOneByOne, args: () => [{ channelsIn: int(1, 8), channelsOut: int(1, 8), size: int(1, 16), seed: 1 }], bad: [[...BAD_OPTS, undefined, opt({ channelsIn: [...NOT_WHOLE, 0, 9], channelsOut: [...NOT_WHOLE, 0, 9], size: [...BAD_SIZE, 17], seed: NOT_WHOLE })]], check: (r) => r.conv instanceof Float32Array },
+    'traceRoundedSum (cancelling terms)': { call: (t, d) => ({ r: api.traceRoundedSum(t, d), t, d }), args: () => [cancelling(), pick([0, 1, 3, 6])], bad: [[f32Proxy, f32Imitation, Float32Array.of(2 ** 75, NaN)], [-1, 7, 0.5]], check: ({ r, t, d }) => Math.abs(r.total - exactTotal(t, d)) <= Math.abs(r.total) * 2 ** -52 && r.terms.length === t.length },
     traceRoundedSum: { call: api.traceRoundedSum, args: () => [img(3, 3), pick([undefined, 0, 2, 3])], bad: [[undefined, null, 5, 'abcd', [1, 2, 3, 4], new Float64Array(4), new BigInt64Array(4), new Uint8Array(4), arrayLike, f32Proxy, proxy, revoked, freed, huge, Symbol('d'), Float32Array.from([NaN]), new Float32Array(96 * 96 + 1)], [...NOT_WHOLE, 7]], check: (r) => r.terms.length === 9 },
     'Dataset.load': { call: (a, b2) => api.Dataset.load(a, b2), args: () => [idxImages, idxLabels], bad: [[...BAD_U8, idxImages.slice(0, 100), idxLabels, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3])], [...BAD_U8, idxImages, idx(0x801, [3], new Uint8Array(3)), idx(0x801, [NS], new Uint8Array(NS).fill(12))]], check: (r) => { const n = r.length; r.free(); return n === NS; } },
     'dataset.image': { call: (d, i) => api.Dataset.prototype.image.call(d, i), args: () => [ds, int(0, NS - 1)], bad: [BAD_DS, [...NOT_WHOLE, NS, undefined]], check: (r) => r instanceof Float32Array && r.length === 784 },
@@ -223,6 +285,8 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     'trainer.run': { call: (t, d, n) => api.Trainer.prototype.run.call(t, d, n), args: () => [trainers.slp, ds, int(1, 3)], bad: [BAD_TR, [...BAD_DS, ds2], [...NOT_WHOLE, 0, 10001]], check: (r) => r.steps >= 1 && r.samples >= 4 },
     'trainer.gradients': { call: (t, d, k, n) => { const g = api.Trainer.prototype.gradients.call(t, d, k, n); t.apply([oneShard(g)]); return g; }, args: () => [trainers[pick(['slp', 'cnn'])], ds, 0, 1], bad: [BAD_TR, [...BAD_DS, ds2], [...NOT_WHOLE, 1, 5], [...NOT_WHOLE, 0, 65]], check: (r) => r instanceof Float32Array && r[0] >= 1 },
     'trainer.apply': { call: (grads) => { const g = tr2.gradients(ds, 0, 1); try { return tr2.apply(grads === 'valid' ? [g] : typeof grads === 'function' ? grads(g) : grads); } catch (e) { tr2.apply([g]); throw e; } }, args: () => ['valid'], bad: [[5, 'x', {}, [], null, undefined, [new Float32Array(3)], [new Float64Array(7853)], [5], [undefined], arrProxy, proxy, revoked, new Array(65).fill(new Float32Array(7853)), (g) => [g, g], (g) => [g.slice(0, 100)], (g) => [gradsOf(g, NaN)], (g) => [gradsOf(g, 2.5)], (g) => [gradsOf(g, 9)]]], check: (r) => r.steps >= 1 },
+    // A diverged step is refused and the weights stay; a zero step then clears the pending one.
+    'trainer.apply (diverged)': { call: (f) => { const g = hot.gradients(ds, 0, 1); try { return hot.apply([f(g)]); } catch (e) { hot.apply([zeroed(g)]); throw e; } }, args: null, bad: [DIVERGED], says: (m) => /diverged \(try a smaller learning rate\)/.test(m) },
     'trainer.evaluate': { call: (t, d, n) => api.Trainer.prototype.evaluate.call(t, d, n), args: () => [trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0]], check: (r) => r.accuracy >= 0 && r.accuracy <= 1 },
     'trainer.explain': { call: (t, d, i, at) => api.Trainer.prototype.explain.call(t, d, i, at), args: () => pick([[trainers[pick(['slp', 'cnn'])], ds, int(0, NS - 1)], [hist, ds, int(0, NS - 1), pick([undefined, null, 0, hist.history().moments.length - 1])]]), bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, NS], NOT_AT], check: (r) => r.dlogits.length === 10 && (r.dense || r.conv) },
     'trainer.hardest': { call: (t, d, n, at) => api.Trainer.prototype.hardest.call(t, d, n, at), args: () => pick([[trainers[pick(['slp', 'cnn'])], pick([ds, ds2]), int(1, 30)], [hist, ds, int(1, 30), pick([undefined, 0])]]), bad: [BAD_TR, BAD_DS, [...NOT_WHOLE, 0, 10001], NOT_AT], check: (r) => r.index >= 0 && r.index < r.count && r.wrong <= r.count && r.loss >= 0 && r.label >= 0 && r.label <= 9 && r.predicted >= 0 && r.predicted <= 9 },
@@ -317,6 +381,7 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     const spec = SPECS[name];
     const valid = spec.args && (r < 0.3 || spec.bad.every((b) => b.length === 0));
     let args; let what;
+    let pos = -1; let badLeaf; // the bad argument's position, and the bad value itself (a field's, for options)
     const made = spec.args ? spec.args() : [];
     // Specs whose valid arguments own a tensor or a model free them after the call.
     const release = () => { if (spec.own) for (const v of made) { try { free(v); } catch { /* freed by the call */ } } };
@@ -326,13 +391,15 @@ export async function fuzzInPage({ flavour, calls, seed }) {
     } else {
       args = made.slice();
       if (!spec.args) args = spec.bad.map((b) => pick(b)); // every position from its list
-      const pos = int(0, spec.bad.length - 1);
+      pos = int(0, spec.bad.length - 1);
       let bad = pick(spec.bad[pos]);
+      badLeaf = bad;
       if (markers.has(bad)) {
         const fields = Object.keys(bad.fields);
         const f = pick(fields);
         const base = (args[pos] && typeof args[pos] === 'object' && !Array.isArray(args[pos])) ? args[pos] : {};
-        bad = { ...base, [f]: pick(bad.fields[f]) };
+        badLeaf = pick(bad.fields[f]);
+        bad = { ...base, [f]: badLeaf };
         what = `${name}(${pos}: { ${f}: ${describe(bad[f])} })`;
       } else {
         what = `${name}(${pos}: ${describe(bad)})`;
@@ -362,7 +429,14 @@ export async function fuzzInPage({ flavour, calls, seed }) {
       return;
     }
     if (isTrap(err)) { stats.traps++; note('trap', what, err); return; }
-    if (!cleanError(err)) { stats.badErrors++; note('bad error', what, err instanceof Error ? err.message : `non-Error ${String(err)}`); }
+    if (!cleanError(err)) { stats.badErrors++; note('bad error', what, err instanceof Error ? err.message : `non-Error ${String(err)}`); return; }
+    // The message says what is wrong: a lone surrogate by name, a Float32Array imitation as
+    // such, and what each spec asks of its own refusals.
+    const unclear = (lone.includes(badLeaf) && !/lone surrogate/.test(err.message))
+      || ((badLeaf === f32Proxy || badLeaf === f32Imitation) && !/a Proxy or imitation of a Float32Array|must be a (Tensor|Dataset|Trainer|Model)/.test(err.message))
+      || /unexpected end of hex escape|lone leading surrogate/.test(err.message)
+      || (spec.says && !spec.says(err.message, pos, args[pos]));
+    if (unclear) { stats.badErrors++; note('unclear error', what, err.message); }
   }
 
   // A fixed computation to compare at the end, and the instance's size after a warm-up.

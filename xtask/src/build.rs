@@ -166,6 +166,14 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
         if contents == Contents::Playground {
             no_bench_exports(&out)?;
         }
+        // The .br and .gz the server sends to browsers that take them (only the stale ones).
+        let n = crate::compress::precompress_dir(&out)?;
+        if n > 0 {
+            eprintln!(
+                "xtask: wrote {n} compressed copies (.br, .gz) in {}",
+                out.display()
+            );
+        }
         built.push(out);
     }
     let root = util::root();

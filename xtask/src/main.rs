@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod compress;
 mod pack;
 mod serve;
 mod test;

@@ -5,6 +5,11 @@
 //! It serves only files inside its mounts: see `resolve` for the path guard, and the tests at
 //! the end for the raw requests (no browser normalisation) it is checked against. Request lines
 //! and headers are read within fixed limits; anything malformed gets a short 400.
+//!
+//! A file with a fresh precompressed copy beside it (`x.wasm.br`, `x.wasm.gz`: written by the
+//! build, see `compress`) is sent compressed to a browser whose `Accept-Encoding` takes it,
+//! with `Content-Encoding` and `Vary: Accept-Encoding`; a request with a `Range` header always
+//! gets the plain file (ranges are not served, so the whole of it).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,6 +18,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::compress::{self, Encoding};
 use crate::util::Result;
 
 /// Only our origin; `'wasm-unsafe-eval'` lets the page compile its wasm.
@@ -186,15 +192,27 @@ fn linger(stream: &TcpStream, reader: &mut impl Read) {
     let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
 }
 
-/// The request line and headers, read within the limits: Ok(target and method) or the reason
-/// for a 400.
+/// What the server reads of a request.
+#[derive(Debug, Default)]
+struct Request {
+    method: String,
+    target: String,
+    /// Every `Accept-Encoding` value, joined with commas.
+    accept_encoding: String,
+    /// A `Range` header was sent.
+    range: bool,
+}
+
+/// The request line and headers, read within the limits: Ok(the request) or the reason for
+/// a 400.
 fn read_request<R: BufRead>(
     reader: &mut R,
-) -> std::io::Result<std::result::Result<(String, String), &'static str>> {
+) -> std::io::Result<std::result::Result<Request, &'static str>> {
     let Some(line) = read_line(reader, MAX_LINE)? else {
         return Ok(Err("request line too long"));
     };
     let mut header_bytes = 0;
+    let (mut accept_encoding, mut range) = (String::new(), false);
     for _ in 0..=MAX_HEADER_LINES {
         let Some(h) = read_line(reader, MAX_LINE)? else {
             return Ok(Err("header line too long"));
@@ -204,10 +222,92 @@ fn read_request<R: BufRead>(
             return Ok(Err("headers too long"));
         }
         if h.is_empty() || h == b"\r\n" || h == b"\n" {
-            return Ok(parse_request_line(line));
+            return Ok(parse_request_line(line).map(|(method, target)| Request {
+                method,
+                target,
+                accept_encoding,
+                range,
+            }));
+        }
+        // Header names are ASCII and case-insensitive; a value that is not UTF-8 is ignored.
+        if let Some((name, value)) = std::str::from_utf8(&h).ok().and_then(|h| h.split_once(':')) {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("accept-encoding") {
+                if !accept_encoding.is_empty() {
+                    accept_encoding.push(',');
+                }
+                accept_encoding.push_str(value.trim());
+            } else if name.eq_ignore_ascii_case("range") {
+                range = true;
+            }
         }
     }
     Ok(Err("too many header lines"))
+}
+
+/// The coding to send from those the file has (`available`, best first), by the client's
+/// `Accept-Encoding` (RFC 9110 §12.5.3): the highest q wins, `br` before `gzip` on a tie;
+/// `q=0` refuses a coding; `*` stands for every coding not named. None: the plain file.
+fn choose_encoding(accept: &str, available: &[Encoding]) -> Option<Encoding> {
+    let mut named: Vec<(String, f32)> = Vec::new();
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        if coding.is_empty() {
+            continue;
+        }
+        let mut q = 1.0f32;
+        for p in parts {
+            if let Some((k, v)) = p.split_once('=') {
+                if k.trim().eq_ignore_ascii_case("q") {
+                    q = v
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|q: &f32| (0.0..=1.0).contains(q))
+                        .unwrap_or(0.0);
+                }
+            }
+        }
+        named.push((coding, q));
+    }
+    let q_of = |e: Encoding| {
+        named
+            .iter()
+            .find(|(c, _)| c == e.token())
+            .or_else(|| named.iter().find(|(c, _)| c == "*"))
+            .map_or(0.0, |&(_, q)| q)
+    };
+    let mut best: Option<(Encoding, f32)> = None;
+    for &e in available {
+        let q = q_of(e);
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((e, q));
+        }
+    }
+    best.map(|(e, _)| e)
+}
+
+/// The codings `file` has a fresh precompressed copy of, best first. A copy must be a regular
+/// file in the same real directory as the file (a symlink leading elsewhere is not one) and
+/// at least as new as the file.
+fn precompressed(file: &Path) -> Vec<Encoding> {
+    let Some(dir) = file
+        .canonicalize()
+        .ok()
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+    else {
+        return vec![];
+    };
+    Encoding::ALL
+        .into_iter()
+        .filter(|&e| {
+            let side = e.sidecar(file);
+            side.canonicalize()
+                .is_ok_and(|real| real.parent() == Some(dir.as_path()) && real.is_file())
+                && compress::is_fresh(file, &side)
+        })
+        .collect()
 }
 
 fn parse_request_line(line: Vec<u8>) -> std::result::Result<(String, String), &'static str> {
@@ -229,7 +329,7 @@ fn handle(site: &Site, stream: TcpStream) -> std::io::Result<()> {
     let request = read_request(&mut reader)?;
     let mut out = stream;
     let text = "text/plain; charset=utf-8";
-    let (method, target) = match request {
+    let request = match request {
         Ok(r) => r,
         Err(why) => {
             let body = format!("bad request: {why}\n");
@@ -240,11 +340,13 @@ fn handle(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                 text,
                 body.as_bytes(),
                 false,
+                &[],
             )?;
             linger(&out, &mut reader);
             return Ok(());
         }
     };
+    let (method, target) = (request.method.as_str(), request.target.as_str());
     let head = method == "HEAD";
     if method != "GET" && !head {
         return respond(
@@ -254,13 +356,28 @@ fn handle(site: &Site, stream: TcpStream) -> std::io::Result<()> {
             text,
             b"GET only\n",
             false,
+            &[],
         );
     }
-    match resolve(site, &target) {
+    match resolve(site, target) {
         Ok(file) => {
+            let available = precompressed(&file);
+            let chosen = if request.range {
+                None
+            } else {
+                choose_encoding(&request.accept_encoding, &available)
+            };
             let mut body = Vec::new();
-            std::fs::File::open(&file)?.read_to_end(&mut body)?;
-            respond(&mut out, site, "200 OK", mime(&file), &body, head)
+            let path = chosen.map_or_else(|| file.clone(), |e| e.sidecar(&file));
+            std::fs::File::open(&path)?.read_to_end(&mut body)?;
+            let mut extra = Vec::new();
+            if let Some(e) = chosen {
+                extra.push(("Content-Encoding", e.token()));
+            }
+            if !available.is_empty() {
+                extra.push(("Vary", "Accept-Encoding"));
+            }
+            respond(&mut out, site, "200 OK", mime(&file), &body, head, &extra)
         }
         Err(Refusal::BadRequest(why)) => {
             let body = format!("bad request: {why}\n");
@@ -271,21 +388,32 @@ fn handle(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                 text,
                 body.as_bytes(),
                 head,
+                &[],
             )
         }
         Err(Refusal::NotFound) => {
             // The target is at most MAX_LINE bytes; echo a short one only.
             let shown = if target.len() <= 200 {
-                target.as_str()
+                target
             } else {
                 "(long path)"
             };
             let body = format!("not found: {shown}\n");
-            respond(&mut out, site, "404 Not Found", text, body.as_bytes(), head)
+            respond(
+                &mut out,
+                site,
+                "404 Not Found",
+                text,
+                body.as_bytes(),
+                head,
+                &[],
+            )
         }
     }
 }
 
+/// Sends one response: `extra` headers (`Content-Encoding`, `Vary`) after the fixed ones.
+#[allow(clippy::too_many_arguments)]
 fn respond(
     out: &mut TcpStream,
     site: &Site,
@@ -293,9 +421,11 @@ fn respond(
     mime: &str,
     body: &[u8],
     head_only: bool,
+    extra: &[(&str, &str)],
 ) -> std::io::Result<()> {
+    let extra: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let header = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\n{extra}\
 Cache-Control: no-cache\r\nContent-Security-Policy: {}\r\nX-Content-Type-Options: nosniff\r\n\
 Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
 Connection: close\r\n\r\n",
@@ -604,6 +734,181 @@ mod tests {
         for target in missing {
             assert_eq!(resolve(&site, target), Err(Refusal::NotFound), "{target}");
         }
+    }
+
+    /// The whole reply: status, headers (names lower-cased) and the body's bytes.
+    fn raw_reply(addr: SocketAddr, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(request).unwrap();
+        let mut reply = Vec::new();
+        s.read_to_end(&mut reply).unwrap();
+        let end = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(reply[..end].to_vec()).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap()[9..12].parse().unwrap();
+        let headers = lines
+            .map(|l| {
+                let (k, v) = l.split_once(':').unwrap();
+                (k.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        (status, headers, reply[end + 4..].to_vec())
+    }
+
+    fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn precompressed_files_go_to_browsers_that_accept_them() {
+        use std::io::Read as _;
+        let tree = Tree::new();
+        let pkg = tree.root.join("www/pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        let js: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("export const v{i} = {i};\n").into_bytes())
+            .collect();
+        std::fs::write(pkg.join("glue.js"), &js).unwrap();
+        std::fs::write(pkg.join("plain.js"), "PLAIN").unwrap();
+        assert_eq!(compress::precompress_dir(&pkg).unwrap(), 4);
+        let addr = start(tree.site(), 0).unwrap();
+        let get_with = |extra: &str| {
+            raw_reply(
+                addr,
+                format!("GET /pkg/glue.js HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes(),
+            )
+        };
+        let unbrotli = |b: &[u8]| {
+            let mut out = Vec::new();
+            brotli::Decompressor::new(b, 4096)
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        };
+        let gunzip = |b: &[u8]| {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(b)
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        };
+        // Brotli first when both are taken.
+        let (status, h, body) = get_with("Accept-Encoding: br, gzip\r\n");
+        assert_eq!(status, 200);
+        assert_eq!(header(&h, "content-encoding"), Some("br"));
+        assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+        assert_eq!(
+            header(&h, "content-type"),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(
+            header(&h, "content-length"),
+            Some(body.len().to_string().as_str())
+        );
+        assert!(body.len() < js.len() / 4, "{} of {}", body.len(), js.len());
+        assert_eq!(unbrotli(&body), js);
+        // gzip when brotli is refused or not named; case and spacing do not matter.
+        for accept in [
+            "gzip",
+            "br;q=0, gzip",
+            "GZIP ; q=0.5, deflate",
+            "br; q=0.1, gzip;q=0.9",
+        ] {
+            let (_, h, body) = get_with(&format!("Accept-Encoding: {accept}\r\n"));
+            assert_eq!(header(&h, "content-encoding"), Some("gzip"), "{accept}");
+            assert_eq!(gunzip(&body), js, "{accept}");
+        }
+        assert_eq!(
+            header(&get_with("Accept-Encoding: *\r\n").1, "content-encoding"),
+            Some("br")
+        );
+        // The plain file: no Accept-Encoding, nothing it takes, or a Range request.
+        for extra in [
+            "",
+            "Accept-Encoding: identity\r\n",
+            "Accept-Encoding: br;q=0, gzip;q=0\r\n",
+            "Accept-Encoding: *;q=0\r\n",
+            "Accept-Encoding: br, gzip\r\nRange: bytes=0-9\r\n",
+        ] {
+            let (status, h, body) = get_with(extra);
+            assert_eq!(status, 200, "{extra:?}");
+            assert_eq!(header(&h, "content-encoding"), None, "{extra:?}");
+            assert_eq!(header(&h, "vary"), Some("Accept-Encoding"), "{extra:?}");
+            assert_eq!(body, js, "{extra:?}");
+        }
+        // HEAD: the compressed length, no body.
+        let (_, h, body) = raw_reply(
+            addr,
+            b"HEAD /pkg/glue.js HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+        );
+        let gz = std::fs::read(pkg.join("glue.js.gz")).unwrap();
+        assert_eq!(
+            header(&h, "content-length"),
+            Some(gz.len().to_string().as_str())
+        );
+        assert!(body.is_empty());
+        // A file without copies has no Vary; a stale copy (older than its file) is not sent.
+        let (_, h, body) = raw_reply(addr, b"GET /app.js HTTP/1.1\r\nAccept-Encoding: br\r\n\r\n");
+        assert_eq!(
+            (header(&h, "content-encoding"), header(&h, "vary")),
+            (None, None)
+        );
+        assert_eq!(body, b"APP");
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(pkg.join("glue.js"), "NEWER").unwrap();
+        let (_, h, body) = get_with("Accept-Encoding: br, gzip\r\n");
+        assert_eq!(header(&h, "content-encoding"), None);
+        assert_eq!(body, b"NEWER");
+    }
+
+    /// A precompressed copy that is a symlink out of its directory is never sent.
+    #[cfg(unix)]
+    #[test]
+    fn a_precompressed_copy_may_not_lead_out_of_the_mount() {
+        let tree = Tree::new();
+        let www = tree.root.join("www");
+        // app.js.gz → the secret, newer than app.js.
+        std::os::unix::fs::symlink(tree.root.join("secret.txt"), www.join("app.js.gz")).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(tree.root.join("secret.txt"), SECRET).unwrap();
+        let addr = start(tree.site(), 0).unwrap();
+        let (status, h, body) = raw_reply(
+            addr,
+            b"GET /app.js HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+        );
+        assert_eq!(status, 200);
+        assert_eq!(header(&h, "content-encoding"), None);
+        assert_eq!(body, b"APP");
+        assert!(precompressed(&www.join("app.js")).is_empty());
+    }
+
+    #[test]
+    fn accept_encoding_is_read_by_q_value() {
+        use Encoding::{Br, Gzip};
+        let both = [Br, Gzip];
+        let cases = [
+            ("", None),
+            ("br", Some(Br)),
+            ("gzip, br", Some(Br)),
+            ("gzip;q=1, br;q=0.5", Some(Gzip)),
+            ("br;q=0", None),
+            ("br;q=0, *", Some(Gzip)),
+            ("*;q=0.2, gzip;q=0", Some(Br)),
+            ("deflate, identity", None),
+            ("br;q=nonsense, gzip", Some(Gzip)),
+            ("br;q=2, gzip", Some(Gzip)),
+            (" , ,br", Some(Br)),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(choose_encoding(accept, &both), want, "{accept:?}");
+        }
+        assert_eq!(choose_encoding("br, gzip", &[Gzip]), Some(Gzip));
+        assert_eq!(choose_encoding("br", &[Gzip]), None);
+        assert_eq!(choose_encoding("br, gzip", &[]), None);
     }
 
     /// The real playground: the repository's own files beside `www/` stay out of reach.

@@ -141,6 +141,17 @@ impl Pool2dParams {
                 ),
             ));
         }
+        for (a, &n) in input.iter().enumerate() {
+            check_window_overflow(
+                n,
+                self.kernel[a],
+                self.pads(a),
+                self.dilation[a],
+                a,
+                self.padding,
+                self.dilation,
+            )?;
+        }
         let axis = |a: usize| {
             let (pad_begin, pad_end) = self.pads(a);
             window_axis(
@@ -279,6 +290,17 @@ impl Conv2dParams {
                 "only applies to conv_transpose2d; must be [0, 0] for conv2d",
             ));
         }
+        for (a, (&n, &k)) in input.iter().zip(&kernel).enumerate() {
+            check_window_overflow(
+                n,
+                k,
+                self.pads(a),
+                self.dilation[a],
+                a,
+                self.padding,
+                self.dilation,
+            )?;
+        }
         match (
             self.conv_axis(0, input[0], kernel[0]),
             self.conv_axis(1, input[1], kernel[1]),
@@ -375,6 +397,51 @@ impl Conv2dParams {
     }
 }
 
+/// An error naming the setting when the sliding window's sizes along `axis` overflow: the
+/// padded input `input + pad_begin + pad_end` (the padding's doing) or the kernel's reach
+/// `dilation·(kernel−1) + 1` (the dilation's). Checked before [`window_axis`], whose `None`
+/// then only means that no window fits.
+fn check_window_overflow(
+    input: usize,
+    kernel: usize,
+    (pad_begin, pad_end): (usize, usize),
+    dilation: usize,
+    axis: usize,
+    padding: [usize; 4],
+    dilations: [usize; 2],
+) -> Result<()> {
+    let along = ["rows", "columns"][axis];
+    if input
+        .checked_add(pad_begin)
+        .and_then(|s| s.checked_add(pad_end))
+        .is_none()
+    {
+        return Err(Error::param(
+            "padding",
+            padding,
+            format!(
+                "makes the padded input overflow: input + padding before + padding after along {along} is past {} (input {input})",
+                usize::MAX
+            ),
+        ));
+    }
+    if dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|r| r.checked_add(1))
+        .is_none()
+    {
+        return Err(Error::param(
+            "dilation",
+            dilations,
+            format!(
+                "makes the kernel's reach overflow: dilation·(kernel−1) + 1 along {along} is past {} (kernel {kernel})",
+                usize::MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The one output-size formula of a sliding window along one axis (conv and pool):
 /// `out = ⌊(input + pad_begin + pad_end − dilation·(kernel−1) − 1) / stride⌋ + 1`, or with
 /// `ceil` (the pool's ceil mode) rounded up, dropping a last window that would start inside
@@ -399,7 +466,13 @@ fn window_axis(
     } else {
         span / stride + 1
     };
-    if ceil && (output - 1).checked_mul(stride)? >= input.checked_add(pad_begin)? {
+    // (A product past usize is past the padded input too.)
+    let start = input.checked_add(pad_begin)?;
+    if ceil
+        && (output - 1)
+            .checked_mul(stride)
+            .is_none_or(|last| last >= start)
+    {
         output -= 1;
     }
     Some(AxisTerms {

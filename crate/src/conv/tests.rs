@@ -1714,3 +1714,55 @@ fn transposed_output_overflow_names_the_setting() {
         "{e}"
     );
 }
+
+/// A conv's or a pool's sizes that overflow are errors naming the padding (the padded input)
+/// or the dilation (the kernel's reach), not a kernel "larger than the padded input".
+#[test]
+fn window_overflow_names_the_setting() {
+    let big = usize::MAX / 2 + 1;
+    let p = Conv2dParams {
+        padding: [0, big, 0, big],
+        ..Conv2dParams::default()
+    };
+    let e = p.conv_output([4, 4], [3, 3]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("invalid padding") && e.contains("overflow") && e.contains("columns"),
+        "{e}"
+    );
+    let p = Conv2dParams {
+        dilation: [big, 1],
+        ..Conv2dParams::default()
+    };
+    let e = p.conv_output([4, 4], [3, 3]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("invalid dilation") && e.contains("overflow") && e.contains("rows"),
+        "{e}"
+    );
+    // A kernel larger than a padded input that fits is still named as such.
+    let e = Conv2dParams::default()
+        .conv_output([4, 4], [5, 5])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("invalid kernel_size"), "{e}");
+    // The pool: padding at most half the kernel's reach, yet past usize together with the input.
+    let mut pool = Pool2dParams::new([usize::MAX, usize::MAX]);
+    pool.padding = [usize::MAX / 2; 4];
+    pool.stride = [1, 1];
+    let e = pool.output([4, 4]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("invalid padding") && e.contains("overflow") && e.contains("rows"),
+        "{e}"
+    );
+    let mut pool = Pool2dParams::new([3, 3]);
+    pool.dilation = [1, big];
+    let e = pool.output([4, 4]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("invalid dilation") && e.contains("overflow"),
+        "{e}"
+    );
+    // Ceil mode with a stride whose product overflows: the last window is dropped, no panic.
+    let mut pool = Pool2dParams::new([2, 2]);
+    pool.stride = [big, big];
+    pool.ceil_mode = true;
+    assert_eq!(pool.output([usize::MAX - 1, 4]).unwrap().out(), [2, 1]);
+}

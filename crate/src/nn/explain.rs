@@ -897,6 +897,49 @@ mod tests {
         }
     }
 
+    /// A cnn whose conv1 weights are scaled by 1e15 or 1e30 (a diverged run's): every layer's
+    /// explanation returns, at once, with shown terms that add up to the shown sum (the
+    /// rounded sums once ran unit by unit and never returned).
+    #[test]
+    fn huge_weights_explain_at_once() {
+        let mut rng = Rng::new(3);
+        for scale in [1e15f32, 1e30] {
+            let mut m = Preset::Cnn.init(4);
+            for v in m.params_mut()[0].0.data_mut() {
+                *v *= scale;
+            }
+            let px: Vec<f32> = (0..784).map(|_| rng.unit()).collect();
+            let acts = pass(&m, &px);
+            let acts = refs(&acts);
+            let v = views(&m);
+            #[cfg(not(target_arch = "wasm32"))]
+            let t0 = std::time::Instant::now();
+            for (l, &[c, h, w]) in v.iter().enumerate().skip(1) {
+                for _ in 0..8 {
+                    let (ch, y, x) = (rng.below(c), rng.below(h), rng.below(w));
+                    let e = explain(&m, &acts, l, ch, y, x).unwrap();
+                    assert!(e.sum.is_finite(), "{}: {}", e.name, e.sum);
+                    assert!(
+                        (e.sum - e.value).abs() <= 1e-4 * (1.0 + e.value.abs()),
+                        "{scale:e} {}: {} vs {}",
+                        e.name,
+                        e.sum,
+                        e.value
+                    );
+                    let shown: f64 = e.shown.terms.iter().sum();
+                    assert!(
+                        (shown - e.shown.total).abs() <= 1e-9 * (1.0 + e.shown.total.abs()),
+                        "{scale:e} {}: terms add up to {shown}, total {}",
+                        e.name,
+                        e.shown.total
+                    );
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            assert!(t0.elapsed().as_secs_f64() < 2.0, "{:?}", t0.elapsed());
+        }
+    }
+
     /// For every layer kind: changing an input value outside a cell's field (on the input)
     /// leaves the cell unchanged.
     #[test]

@@ -9,6 +9,15 @@ pub trait Optimizer {
     fn step(&mut self, params: Vec<(&mut Tensor, &mut Tensor)>, grads: &Grads);
     /// Changes the learning rate (for schedules).
     fn set_lr(&mut self, lr: f32);
+    /// A copy of the optimiser and its state (to undo a step that went wrong).
+    fn boxed_clone(&self) -> Box<dyn Optimizer>;
+    /// Whether every number of the optimiser's state is finite (an infinite moment would
+    /// stop or break every later step).
+    fn state_is_finite(&self) -> bool;
+}
+
+fn all_finite(state: &[Vec<f32>]) -> bool {
+    state.iter().flatten().all(|v| v.is_finite())
 }
 
 fn pairs<'a>(
@@ -70,6 +79,14 @@ impl Optimizer for Adam {
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
     }
+
+    fn boxed_clone(&self) -> Box<dyn Optimizer> {
+        Box::new(self.clone())
+    }
+
+    fn state_is_finite(&self) -> bool {
+        all_finite(&self.m) && all_finite(&self.v)
+    }
 }
 
 /// SGD with (heavy-ball) momentum: v ← μ·v + g, p ← p − lr·v.
@@ -106,6 +123,14 @@ impl Optimizer for Sgd {
 
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Optimizer> {
+        Box::new(self.clone())
+    }
+
+    fn state_is_finite(&self) -> bool {
+        all_finite(&self.v)
     }
 }
 

@@ -539,6 +539,7 @@ impl Trainer {
         }
         // Non-finite gradients or losses would turn every weight into NaN (and the trainer's
         // own file would no longer load): refused, naming the shard and the layer.
+        let names = self.param_names();
         for (i, s) in shards.iter().enumerate() {
             if !s.loss_sum.is_finite() || s.loss_sum < 0.0 {
                 return Err(Error::param(
@@ -556,9 +557,14 @@ impl Trainer {
             }
             for (layer, (w, b)) in s.grads.iter().enumerate() {
                 if w.data().iter().chain(b.data()).any(|g| !g.is_finite()) {
-                    return Err(Error::shape(format!(
-                        "the gradients of shard {i}, parameterised layer {layer}, hold NaN or infinite values: the training diverged (try a smaller learning rate); the weights are unchanged"
-                    )));
+                    return Err(Error::param(
+                        "grads",
+                        format_args!("shard {i}"),
+                        format!(
+                            "its gradients of layer {} hold NaN or infinite values: the training diverged (try a smaller learning rate); the weights are unchanged",
+                            names.get(layer).map_or("?", String::as_str)
+                        ),
+                    ));
                 }
             }
         }
@@ -593,9 +599,51 @@ impl Trainer {
                 }
             }
         }
+        let lr_before = self.lr;
         self.lr = self.lr_at(self.steps);
+        // Finite gradients can still make a weight infinite (3e38 at a learning rate of 10):
+        // the step is undone, weights and optimiser state, and refused naming the layer.
+        let before: Vec<(Tensor, Tensor)> = self
+            .model
+            .params_mut()
+            .into_iter()
+            .map(|(w, b)| (w.clone(), b.clone()))
+            .collect();
+        let opt_before = self.opt.boxed_clone();
         self.opt.set_lr(self.lr);
         self.opt.step(self.model.params_mut(), &mean);
+        let broken = self
+            .model
+            .params_mut()
+            .iter()
+            .position(|(w, b)| w.data().iter().chain(b.data()).any(|v| !v.is_finite()));
+        let state_broken = !self.opt.state_is_finite();
+        if broken.is_some() || state_broken {
+            for ((w, b), (w0, b0)) in self.model.params_mut().into_iter().zip(before) {
+                *w = w0;
+                *b = b0;
+            }
+            self.opt = opt_before;
+            let lr = std::mem::replace(&mut self.lr, lr_before);
+            return Err(Error::param(
+                "grads",
+                format_args!(
+                    "{} shard{}",
+                    shards.len(),
+                    if shards.len() == 1 { "" } else { "s" }
+                ),
+                format!(
+                    "this step would make {} NaN or infinite (learning rate {lr}): the training diverged (try a smaller learning rate); the weights are unchanged",
+                    match broken {
+                        Some(layer) => format!(
+                            "the weights of layer {}",
+                            names.get(layer).map_or("?", String::as_str)
+                        ),
+                        None => format!("the {} optimiser's moments", self.settings.optimizer.name()),
+                    }
+                ),
+            ));
+        }
         // The first weighted layer's gradient stays for the page (moved, not copied).
         self.last_grad = mean.into_iter().next().map(|(w, _)| w);
         let loss_sum: f64 = shards.iter().map(|s| s.loss_sum).sum();
@@ -609,6 +657,15 @@ impl Trainer {
         self.steps += 1;
         self.remember();
         Ok(self.status())
+    }
+
+    /// The names of the parameterised layers, in the order of their gradients.
+    fn param_names(&self) -> Vec<String> {
+        self.model
+            .layers
+            .iter()
+            .filter_map(|l| l.params().map(|(name, _, _)| name.to_string()))
+            .collect()
     }
 
     /// Keeps this moment in the history, when one is kept and the moment is due.
@@ -903,6 +960,65 @@ mod tests {
         t.apply(&[good]).unwrap();
         assert!(weights(&t) != before, "a good update still applies");
         assert!(Model::from_safetensors(&t.model.to_safetensors().unwrap()).is_ok());
+    }
+
+    /// Finite gradients that would make a weight (or an optimiser's moment) infinite are
+    /// refused by layer, and the step is undone: weights and optimiser state as before, so a
+    /// good step afterwards gives what it gives on a trainer that never saw the bad one.
+    #[test]
+    fn a_step_to_infinite_weights_is_undone() {
+        let weights = |t: &Trainer| -> Vec<f32> {
+            t.model
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .flat_map(|(_, w, b)| w.data().iter().chain(b.data()).copied().collect::<Vec<_>>())
+                .collect()
+        };
+        let data = toy(40, 6);
+        for optimizer in OptimizerKind::ALL {
+            let mut settings = Settings::for_page(Preset::Slp);
+            settings.optimizer = optimizer;
+            settings.lr = MAX_LR;
+            let mut t = Trainer::new(settings.clone(), data.len()).unwrap();
+            let mut twin = Trainer::new(settings, data.len()).unwrap();
+            let b = t.next_batch();
+            let good = t.shard_gradients(&data, b.epoch, &b.indices).unwrap();
+            twin.next_batch();
+            // One good step first, so momentum and Adam have state to keep.
+            t.apply(std::slice::from_ref(&good)).unwrap();
+            twin.apply(std::slice::from_ref(&good)).unwrap();
+            let before = weights(&t);
+            let mut huge = good.clone();
+            for (w, b) in &mut huge.grads {
+                w.data_mut().fill(3e38);
+                b.data_mut().fill(-3e38);
+            }
+            let e = t.apply(&[huge]).unwrap_err().to_string();
+            assert!(
+                e.starts_with("invalid grads")
+                    && e.contains("NaN or infinite")
+                    && e.contains("unchanged"),
+                "{optimizer:?}: {e}"
+            );
+            assert!(
+                e.contains("layer fc") || e.contains("moments"),
+                "{optimizer:?}: {e}"
+            );
+            assert!(
+                weights(&t) == before,
+                "{optimizer:?}: the weights are unchanged"
+            );
+            assert_eq!(t.status().steps, 1);
+            assert_eq!(t.status().lr, twin.status().lr);
+            t.apply(std::slice::from_ref(&good)).unwrap();
+            twin.apply(std::slice::from_ref(&good)).unwrap();
+            assert!(
+                weights(&t) == weights(&twin),
+                "{optimizer:?}: the state was restored"
+            );
+            assert!(Model::from_safetensors(&t.model.to_safetensors().unwrap()).is_ok());
+        }
     }
 
     /// Two shards applied together give the same update as the whole batch on one worker,

@@ -225,6 +225,52 @@ mod tests {
         assert_eq!(rounded_sum(&[2.5], 0).unwrap().total, 3.0);
     }
 
+    /// Random adversarial terms (huge values that cancel, subnormals, any bits) against an
+    /// independent exact reference: each f32 times 2^149 is an integer that f64 holds exactly,
+    /// so the sum is a big integer made without `parts`; rounded half away from zero.
+    #[test]
+    fn totals_match_a_big_integer_reference() {
+        let exact_units = |v: &[f32], d: u32| -> BigInt {
+            let sum: BigInt = v
+                .iter()
+                .map(|&x| BigInt::from_f64(x as f64 * 2f64.powi(MIN_EXP)).unwrap())
+                .sum();
+            let s = sum * BigInt::from(10u32).pow(d);
+            let one = BigInt::from(1) << MIN_EXP as usize;
+            let half = &one >> 1usize;
+            if s >= BigInt::zero() {
+                (s + half) / one
+            } else {
+                -((-s + half) / one)
+            }
+        };
+        let mut rng = Rng::new(23);
+        for case in 0..300 {
+            let n = 1 + rng.below(if case % 10 == 0 { 3000 } else { 12 });
+            let mut v = Vec::new();
+            for _ in 0..n {
+                let big = match rng.below(5) {
+                    0 => f32::MAX,
+                    1 => 2f32.powi(75 + rng.below(50) as i32),
+                    2 => f32::from_bits(rng.next_u32() & 0x7f7f_ffff),
+                    3 => 1e-45 * (1 + rng.below(9)) as f32,
+                    _ => rng.uniform(-4.0, 4.0),
+                };
+                let small = match rng.below(3) {
+                    0 => 4194304.5,
+                    1 => rng.uniform(-1.0, 1.0),
+                    _ => f32::from_bits(rng.next_u32() & 0x807f_ffff), // subnormal
+                };
+                v.extend([big, small, -big]);
+            }
+            let d = rng.below(MAX_DECIMALS as usize + 1) as u32;
+            let r = rounded_sum(&v, d).unwrap();
+            let want = exact_units(&v, d).to_f64().unwrap() / 10f64.powi(d as i32);
+            assert_eq!(r.total, want, "case {case}: {n} triples, {d} decimals");
+            assert_eq!(r.terms.len(), v.len());
+        }
+    }
+
     #[test]
     fn a_total_far_from_the_sum_is_shared_out_at_once() {
         // A total of 10^15 units over three terms: each gets a third, no unit-by-unit loop.

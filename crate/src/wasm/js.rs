@@ -33,6 +33,30 @@ const finite = Number.isFinite;
 const F32 = Float32Array, U8 = Uint8Array;
 const O = '\u0000';
 const MAX_TEXT = 8192;
+// A lone surrogate (half of a UTF-16 pair): JSON.stringify escapes it, but it is not Unicode
+// text, so Rust cannot hold it. A string holding one is refused by name, with where it is.
+const LONE = /\p{Cs}/u;
+const exec = Function.prototype.call.bind(RegExp.prototype.exec);
+const code = Function.prototype.call.bind(String.prototype.charCodeAt);
+const TYPED = /^(Int8|Uint8|Uint8Clamped|Int16|Uint16|Int32|Uint32|Float16|Float32|Float64|BigInt64|BigUint64)Array$|^DataView$/;
+class Lone {
+  constructor(path, s) {
+    const m = exec(LONE, s);
+    this.path = path;
+    this.unit = '\\u' + code(m[0], 0).toString(16);
+    this.at = m.index;
+  }
+}
+// `s` cut to at most `n` UTF-16 units without cutting a surrogate pair in two.
+function cut(s, n) {
+  if (s.length <= n) return s;
+  const c = code(s, n - 1);
+  return slice(s, 0, c >= 0xd800 && c < 0xdc00 ? n - 1 : n);
+}
+function text(s, path) {
+  if (exec(LONE, s) !== null) throw new Lone(path, s);
+  return quote(cut(s, 200));
+}
 
 function what(v) {
   switch (typeof v) {
@@ -46,18 +70,20 @@ function what(v) {
   }
   const p = getProto(v);
   const name = p && p.constructor && typeof p.constructor.name === 'string' ? p.constructor.name : '';
+  // Not a view, yet its prototype says so: a Proxy of one, or Object.create of its prototype.
+  if (exec(TYPED, name) !== null) return O + `a Proxy or imitation of a ${name}`;
   return O + (name && name !== 'Object' ? `a ${slice(name, 0, 40)}` : 'an object');
 }
 
 // The value as JSON text of plain data: numbers, booleans, short strings, short dense arrays,
 // plain objects of few keys. Anything else is a string marked with \0 that names it (NaN and ∞
 // too: JSON has none). Own keys only (`__proto__` included, as a key), nothing inherited.
-function json(v, depth) {
+function json(v, depth, path) {
   switch (typeof v) {
     case 'undefined': return 'null';
     case 'boolean': return v ? 'true' : 'false';
     case 'number': return finite(v) ? String(v) : quote(O + String(v));
-    case 'string': return quote(v.length > 200 ? slice(v, 0, 200) : v);
+    case 'string': return text(v, path);
     case 'object': break;
     default: return quote(what(v));
   }
@@ -69,7 +95,7 @@ function json(v, depth) {
     let s = '[';
     for (let i = 0; i < n; i++) {
       if (!(i in v)) return quote(O + 'a sparse array');
-      s += (i ? ',' : '') + json(v[i], depth + 1);
+      s += (i ? ',' : '') + json(v[i], depth + 1, `${path}[${i}]`);
     }
     return s + ']';
   }
@@ -83,7 +109,8 @@ function json(v, depth) {
     const k = ks[i];
     const x = v[k];
     if (x === undefined) continue;
-    s += (first ? '' : ',') + quote(k.length > 64 ? slice(k, 0, 64) : k) + ':' + json(x, depth + 1);
+    const key = path ? `${path}.${cut(k, 64)}` : cut(k, 64);
+    s += (first ? '' : ',') + text(k, `the key ${key}`) + ':' + json(x, depth + 1, key);
     first = false;
   }
   return s + '}';
@@ -93,12 +120,19 @@ function message(e) {
   try { return e instanceof Error ? slice(String(e.message), 0, 120) : typeof e; } catch { return 'unknown'; }
 }
 
-// "1" + JSON text, or "0" + why it could not be read.
+// "1" + JSON text, "0" + why it could not be read, or "2" + the value as shown + "\u0001" +
+// what is wrong with it (a string that is not Unicode text).
 export function cs_snapshot(v) {
   try {
-    const s = json(v, 0);
+    const s = json(v, 0, '');
     return s.length > MAX_TEXT ? '0it is too large to be an option' : '1' + s;
-  } catch (e) { return '0reading it threw: ' + message(e); }
+  } catch (e) {
+    if (e instanceof Lone) {
+      const where = e.path ? ` in ${e.path}` : '';
+      return `2${typeof v === 'string' ? 'a string' : isArray(v) ? 'an array' : 'an object'} with a lone surrogate${where}\u0001${e.unit} at position ${e.at} is half of a UTF-16 pair, not Unicode text`;
+    }
+    return '0reading it threw: ' + message(e);
+  }
 }
 export function cs_typed_len(v, tag) {
   try { return ArrayBuffer.isView(v) && TAG.call(v) === tag ? LEN.call(v) : -1; } catch { return -1; }
@@ -135,14 +169,17 @@ extern "C" {
 /// threw or it is too large.
 pub fn snapshot(name: &str, v: &JsValue) -> Result<String, ArgError> {
     let s = cs_snapshot(v);
-    match s.strip_prefix('1') {
-        Some(text) => Ok(text.to_string()),
-        None => Err(ArgError::new(
-            name,
-            "an unreadable value",
-            s.strip_prefix('0').unwrap_or(&s).to_string(),
-        )),
+    if let Some(text) = s.strip_prefix('1') {
+        return Ok(text.to_string());
     }
+    if let Some((value, reason)) = s.strip_prefix('2').and_then(|r| r.split_once('\u{1}')) {
+        return Err(ArgError::new(name, value, reason));
+    }
+    Err(ArgError::new(
+        name,
+        "an unreadable value",
+        s.strip_prefix('0').unwrap_or(&s).to_string(),
+    ))
 }
 
 /// Reads argument `name` of `function` as `T` (an option type of [`args`]): the snapshot's
@@ -228,11 +265,17 @@ pub fn typed_len<T: Element>(name: &str, v: &JsValue) -> Result<usize, ArgError>
             return Ok(n as usize);
         }
     }
-    Err(ArgError::new(
-        name,
-        describe(v),
-        format!("must be a {}", T::TAGS.join(" or a ")),
-    ))
+    let seen = describe(v);
+    let reason = if seen.starts_with("a Proxy or imitation") {
+        format!(
+            "must be a real {} (copy it into one first: new {}(value))",
+            T::TAGS[0],
+            T::TAGS[0]
+        )
+    } else {
+        format!("must be a {}", T::TAGS.join(" or a "))
+    };
+    Err(ArgError::new(name, seen, reason))
 }
 
 /// Copies a typed-array argument into a new `Vec`, after checking its length with `check`

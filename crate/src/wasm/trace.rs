@@ -84,12 +84,12 @@ fn data(
     op: Op,
     size: [usize; 2],
     kernel_size: [usize; 2],
-    input: &JsValue,
+    (input_name, input): (&str, &JsValue),
     kernel: &JsValue,
 ) -> Result<(Vec<f32>, Vec<f32>), ArgError> {
     sizes(op, size, kernel_size)?;
     Ok((
-        image("input", input, size)?,
+        image(input_name, input, size)?,
         image("kernel", kernel, kernel_size)?,
     ))
 }
@@ -169,7 +169,7 @@ pub fn trace_correlate(
     run(|| {
         let s = correlate_setting("traceCorrelate", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        let (x, k) = data(Op::Correlate, size, ks, &input, &kernel)?;
+        let (x, k) = data(Op::Correlate, size, ks, ("input", &input), &kernel)?;
         let mode = correlate::Mode {
             flip: s.flip.is_some_and(|f| f.0),
             normalized: s.normalized.is_some_and(|f| f.0),
@@ -240,7 +240,7 @@ pub fn trace_transpose(
     run(|| {
         let s = transpose_setting("traceTranspose", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        let (x, k) = data(Op::Transpose, size, ks, &input, &kernel)?;
+        let (x, k) = data(Op::Transpose, size, ks, ("input", &input), &kernel)?;
         let t = transpose::trace(&x, size[0], size[1], &k, ks[0], ks[1], &s.params())?;
         to_js(&t)
     })
@@ -266,7 +266,7 @@ pub fn trace_transpose_after(
         let s = transpose_setting("traceTransposeAfter", &setting)?;
         let Whole(steps) = arg("steps", "traceTransposeAfter", &steps)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        let (x, k) = data(Op::Transpose, size, ks, &input, &kernel)?;
+        let (x, k) = data(Op::Transpose, size, ks, ("input", &input), &kernel)?;
         let t = transpose::stamps_only(&x, size[0], size[1], &k, ks[0], ks[1], &s.params())?;
         to_js(&After {
             canvas: t.canvas_after(steps),
@@ -355,7 +355,7 @@ pub fn trace_adjoint(
     run(|| {
         let s = transpose_setting("traceAdjoint", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        let (g, k) = data(Op::TransposeOnly, size, ks, &g_img, &kernel)?;
+        let (g, k) = data(Op::TransposeOnly, size, ks, ("g", &g_img), &kernel)?;
         let seed = s.seed.map_or(0, |v| v.0) as u32;
         to_js(&transpose::adjoint(
             &g,
@@ -381,7 +381,7 @@ pub fn trace_round_trip(
     run(|| {
         let s = correlate_setting("traceRoundTrip", &setting)?;
         let (size, ks) = (s.size.0, s.kernel_size.0);
-        let (x, k) = data(Op::Correlate, size, ks, &input, &kernel)?;
+        let (x, k) = data(Op::Correlate, size, ks, ("input", &input), &kernel)?;
         to_js(&transpose::round_trip(
             &x,
             size[0],
