@@ -87,18 +87,23 @@ test('a design trains on MNIST, its kernels drawn; downloaded as safetensors and
   const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#train-download-onnx')]);
   assert.match(dl2.suggestedFilename(), /convscope-custom\.onnx/);
   const onnx = await (await import('node:fs/promises')).readFile(await dl2.path());
-  // Both run in Draw with the same answer.
+  // Both load in Draw and answer a drawn digit; on the same pixels their outputs are equal.
   const d = await openPage(browser, '#draw', { width: 1280, height: 800 });
   await d.page.waitForSelector('.layers .layer');
-  const answers = [];
   for (const [name, buffer] of [['mine.safetensors', st], ['mine.onnx', onnx]]) {
     await d.page.click('#your-model summary').catch(() => {});
     await d.page.setInputFiles('#model-file', { name, mimeType: 'application/octet-stream', buffer });
     await d.page.waitForFunction((n) => (document.querySelector('#model-source')?.textContent ?? '').includes(n), name);
+    await d.page.click('#clear');
+    await d.page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit === '');
     await d.page.click('#example');
     await d.page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit !== '');
-    answers.push(await d.page.$$eval('#probs li', (ls) => ls.map((l) => Number(l.dataset.p).toFixed(4))));
   }
+  const answers = await d.page.evaluate(async ([a, b]) => {
+    const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
+    const x = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 101) / 101);
+    return [a, b].map((bytes) => { const m = api.Model.load(new Uint8Array(bytes)); const p = Array.from(m.predict(x), (v) => v.toFixed(5)); m.free(); return p; });
+  }, [Array.from(st), Array.from(onnx)]);
   assert.deepEqual(answers[1], answers[0]);
   assert.deepEqual(errors, []);
   assert.deepEqual(d.errors, []);

@@ -102,7 +102,15 @@ pub fn bench_sgemm_packed(
     let mut c = vec![0.0f32; m * n];
     let (k_, n_) = (k as isize, n as isize);
     series(reps, || {
-        gemm::packed::sgemm_packed_with(kind, m, 1.0, &a, k_, 1, &pb, 0.0, &mut c, n_, 1)
+        gemm::packed::sgemm_packed_with(
+            kind,
+            m,
+            1.0,
+            MatRef::new(&a, k_, 1),
+            &pb,
+            0.0,
+            MatMut::new(&mut c, n_, 1),
+        )
     })
 }
 

@@ -135,7 +135,14 @@ pub fn bench_gemm(
     let t = if packed(impl_) {
         let pb = PackedB::new(k, n, &b, n_, 1)?;
         time(warmup, reps, inner, || {
-            gemm::sgemm_packed(m, 1.0, &a, k_, 1, &pb, 0.0, &mut c, n_, 1)
+            gemm::sgemm_packed(
+                m,
+                1.0,
+                MatRef::new(&a, k_, 1),
+                &pb,
+                0.0,
+                MatMut::new(&mut c, n_, 1),
+            )
         })
     } else {
         time(warmup, reps, inner, || {

@@ -215,8 +215,15 @@ pub(crate) fn forward_group(
             };
             // C[P, O] = colᵀ[P, K] · W_gᵀ[K, O], A gathered from the padded image.
             return match w.packed {
-                Some(b) => sgemm_packed_gathered(1.0, a, b, 0.0, out, 1, p as isize),
-                None => sgemm_gathered(opg, 1.0, a, w.raw, 1, k as isize, 0.0, out, 1, p as isize),
+                Some(b) => sgemm_packed_gathered(1.0, a, b, 0.0, MatMut::new(out, 1, p as isize)),
+                None => sgemm_gathered(
+                    opg,
+                    1.0,
+                    a,
+                    MatRef::new(w.raw, 1, k as isize),
+                    0.0,
+                    MatMut::new(out, 1, p as isize),
+                ),
             };
         }
         Path::Pointwise => img,
@@ -228,7 +235,14 @@ pub(crate) fn forward_group(
     };
     // C[P, O] = A[P, K] · B[K, O]: A = colᵀ, B = W_gᵀ, C = the NCHW output planes.
     match w.packed {
-        Some(b) => sgemm_packed(p, 1.0, a, 1, p as isize, b, 0.0, out, 1, p as isize),
+        Some(b) => sgemm_packed(
+            p,
+            1.0,
+            MatRef::new(a, 1, p as isize),
+            b,
+            0.0,
+            MatMut::new(out, 1, p as isize),
+        ),
         None => sgemm(
             [p, k, opg],
             1.0,
@@ -311,7 +325,14 @@ pub(crate) fn transpose_group(
         GroupB::Packed(wg) => {
             let colt = &mut col[..win.col_len()];
             // Cᵀ[P, K] = smallᵀ[P, C_in/g] · W_g[C_in/g, K], tiles stored row by row.
-            sgemm_packed(p, 1.0, sm, 1, p as isize, wg, 0.0, colt, k as isize, 1)?;
+            sgemm_packed(
+                p,
+                1.0,
+                MatRef::new(sm, 1, p as isize),
+                wg,
+                0.0,
+                MatMut::new(colt, k as isize, 1),
+            )?;
             col2im_rows(win, colt, img)
         }
         // C[K, P] += A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes (β = 1: onto the bias).
@@ -521,7 +542,14 @@ pub fn weight_grad(
                     cols: &o.rows,
                 };
                 // C[K, O] = col[K, P] · smallᵀ[P, O], stored as dW[O, K] (rsc = 1, csc = K).
-                sgemm_gathered(opg, 1.0, a, sm, 1, p as isize, beta, dwg, 1, k as isize)?;
+                sgemm_gathered(
+                    opg,
+                    1.0,
+                    a,
+                    MatRef::new(sm, 1, p as isize),
+                    beta,
+                    MatMut::new(dwg, 1, k as isize),
+                )?;
                 continue;
             }
             let b: &[f32] = if win.is_pointwise() {

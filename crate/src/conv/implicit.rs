@@ -12,6 +12,7 @@
 //! one row at stride 1 are MR consecutive floats, copied as `pack_a` copies a column.
 
 use super::geometry::Window;
+use crate::gemm::{MatMut, MatRef};
 use crate::tensor::MAX_ELEMENTS;
 
 /// The implicit GEMM takes convolutions whose im2col matrix would hold at least this many
@@ -59,7 +60,14 @@ pub fn windows_as_columns_gemm(
         rows: &offsets.cols,
         cols: &offsets.rows,
     };
-    crate::gemm::sgemm_b_gathered(opg, 1.0, w, k as isize, 1, b, 0.0, out, p as isize, 1)
+    crate::gemm::sgemm_b_gathered(
+        opg,
+        1.0,
+        MatRef::new(w, k as isize, 1),
+        b,
+        0.0,
+        MatMut::new(out, p as isize, 1),
+    )
 }
 
 /// `(rows, cols)` of the zero-padded image: exactly the cells some window reads.

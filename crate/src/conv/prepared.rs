@@ -159,7 +159,7 @@ impl PreparedConv2d {
 /// A `conv_transpose2d` layer prepared for one input size `[C_in, H, W]` (batch 1): geometry
 /// validated once, each group's weights `W_g` (`[C_in/groups, K]`, `K = C_out/groups·kH·kW`)
 /// packed once as the GEMM's B, the column scratch kept. One call is one GEMM per group,
-/// `Cᵀ[P, K] = Xᵀ[P, C_in/groups] · W_g`, and a [`col2im_rows`] that adds each window's stamp
+/// `Cᵀ[P, K] = Xᵀ[P, C_in/groups] · W_g`, and a [`col2im_rows`](super::geometry::col2im_rows) that adds each window's stamp
 /// kernel row by kernel row (whole vectors) onto an output already holding the bias.
 #[derive(Debug, Clone)]
 pub struct PreparedConvTranspose2d {

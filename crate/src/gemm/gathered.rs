@@ -10,7 +10,9 @@
 use super::driver::{self, ASource, BSource};
 use super::micro_kernel::MicroKernel;
 use super::packed::PackedB;
-use super::{check_distinct, check_view, scale_c, selected_kernel, with_kernel, KernelKind};
+use super::{
+    check_distinct, check_view, scale_c, selected_kernel, with_kernel, KernelKind, MatMut, MatRef,
+};
 use crate::error::{Error, Result};
 
 /// An `m × k` matrix read through offset tables: element (i, p) is `data[rows[i] + cols[p]]`
@@ -80,19 +82,24 @@ fn trivial(
 
 /// `C ← α·A·B + β·C` with a gathered A (`m × k`) and a strided B (`k × n`), on the micro-kernel
 /// [`selected_kernel`] names. As [`super::sgemm`]: β = 0 never reads C.
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm_gathered(
     n: usize,
     alpha: f32,
     a: Gathered,
-    b: &[f32],
-    rsb: isize,
-    csb: isize,
+    b: MatRef,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
+    let MatRef {
+        data: b,
+        rs: rsb,
+        cs: csb,
+    } = b;
+    let MatMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    } = c;
     check_view("B", b.len(), a.k(), n, rsb, csb)?;
     if trivial(&a, n, alpha, beta, c, rsc, csc)? {
         return Ok(());
@@ -117,10 +124,13 @@ pub fn sgemm_packed_gathered(
     a: Gathered,
     b: &PackedB,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
+    let MatMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    } = c;
     let (k, n) = (b.k(), b.n());
     if a.k() != k {
         return Err(Error::shape(format!(
@@ -137,7 +147,14 @@ pub fn sgemm_packed_gathered(
     };
     if kind.nr() != b.nr() {
         let dense = b.unpack();
-        return sgemm_gathered(n, alpha, a, &dense, n as isize, 1, beta, c, rsc, csc);
+        return sgemm_gathered(
+            n,
+            alpha,
+            a,
+            MatRef::new(&dense, n as isize, 1),
+            beta,
+            MatMut::new(c, rsc, csc),
+        );
     }
     let (m, cp) = (a.m(), c.as_mut_ptr());
     with_kernel!(kind, K => {
@@ -153,19 +170,24 @@ pub fn sgemm_packed_gathered(
 /// `C ← α·A·B + β·C` with a strided A (`m × k`) and a gathered B (`k × n`: `b.rows` holds the
 /// k row offsets, `b.cols` the n column offsets, so `b.m()` is B's k and `b.k()` its n), on the
 /// micro-kernel [`selected_kernel`] names. As [`super::sgemm`]: β = 0 never reads C.
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm_b_gathered(
     m: usize,
     alpha: f32,
-    a: &[f32],
-    rsa: isize,
-    csa: isize,
+    a: MatRef,
     b: Gathered,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
+    let MatRef {
+        data: a,
+        rs: rsa,
+        cs: csa,
+    } = a;
+    let MatMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    } = c;
     b.check()?;
     let (k, n) = (b.m(), b.k());
     check_view("A", a.len(), m, k, rsa, csa)?;

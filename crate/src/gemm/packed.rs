@@ -117,49 +117,37 @@ impl PackedB {
 /// The kernel in force ([`selected_kernel`]) runs on the packed panels when its NR matches the
 /// one `b` was packed for (simd128 and relaxed share 2×16); otherwise B is unpacked for this
 /// call and the plain [`super::sgemm`] path runs, so the result is right either way.
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm_packed(
     m: usize,
     alpha: f32,
-    a: &[f32],
-    rsa: isize,
-    csa: isize,
+    a: MatRef,
     b: &PackedB,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
-    sgemm_packed_with(
-        selected_kernel(),
-        m,
-        alpha,
-        a,
-        rsa,
-        csa,
-        b,
-        beta,
-        c,
-        rsc,
-        csc,
-    )
+    sgemm_packed_with(selected_kernel(), m, alpha, a, b, beta, c)
 }
 
 /// [`sgemm_packed`] with an explicit micro-kernel.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_packed_with(
     kind: KernelKind,
     m: usize,
     alpha: f32,
-    a: &[f32],
-    rsa: isize,
-    csa: isize,
+    a: MatRef,
     b: &PackedB,
     beta: f32,
-    c: &mut [f32],
-    rsc: isize,
-    csc: isize,
+    c: MatMut,
 ) -> Result<()> {
+    let MatRef {
+        data: a,
+        rs: rsa,
+        cs: csa,
+    } = a;
+    let MatMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    } = c;
     let (k, n) = (b.k, b.n);
     check_all(m, k, n, (a.len(), rsa, csa), None, (c.len(), rsc, csc))?;
     if m == 0 || n == 0 {

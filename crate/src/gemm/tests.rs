@@ -122,7 +122,15 @@ fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bo
         if packed {
             let pb = PackedB::new(k, n, &b, rsb, csb).unwrap();
             assert_eq!(pb.kind(), kind);
-            sgemm_packed(m, alpha, &a, rsa, csa, &pb, beta, &mut got, rsc, csc).unwrap();
+            sgemm_packed(
+                m,
+                alpha,
+                MatRef::new(&a, rsa, csa),
+                &pb,
+                beta,
+                MatMut::new(&mut got, rsc, csc),
+            )
+            .unwrap();
         } else {
             sgemm(
                 [m, k, n],
@@ -140,14 +148,10 @@ fn check_case_via(rng: &mut Rng, via: Option<KernelKind>, case: Case, packed: bo
             kind,
             m,
             alpha,
-            &a,
-            la.rs as isize,
-            la.cs as isize,
+            MatRef::new(&a, la.rs as isize, la.cs as isize),
             &pb,
             beta,
-            &mut got,
-            rsc,
-            csc,
+            MatMut::new(&mut got, rsc, csc),
         )
         .unwrap();
     } else {
@@ -337,7 +341,13 @@ fn identity_is_exact() {
             let mut ct = vec![f32::NAN; k * m];
             let pb = PackedB::new_for(kind, m, m, &eye_m, m as isize, 1).unwrap();
             sgemm_packed_with(
-                kind, k, 1.0, &a, 1, k as isize, &pb, 0.0, &mut ct, m as isize, 1,
+                kind,
+                k,
+                1.0,
+                MatRef::new(&a, 1, k as isize),
+                &pb,
+                0.0,
+                MatMut::new(&mut ct, m as isize, 1),
             )
             .unwrap();
             for i in 0..m {
@@ -374,7 +384,13 @@ fn packed_b_reuse_equals_sgemm() {
             for _ in 0..2 {
                 let mut c = vec![f32::NAN; m * n];
                 sgemm_packed_with(
-                    kind, m, 1.0, &a, k as isize, 1, &pb, 0.0, &mut c, n as isize, 1,
+                    kind,
+                    m,
+                    1.0,
+                    MatRef::new(&a, k as isize, 1),
+                    &pb,
+                    0.0,
+                    MatMut::new(&mut c, n as isize, 1),
                 )
                 .unwrap();
                 for (x, y) in c.iter().zip(&plain) {
@@ -411,7 +427,13 @@ fn packed_b_for_another_micro_kernel_still_right() {
         for &run in available_kernels() {
             let mut c = vec![f32::NAN; m * n];
             sgemm_packed_with(
-                run, m, 1.0, &a, k as isize, 1, &pb, 0.0, &mut c, n as isize, 1,
+                run,
+                m,
+                1.0,
+                MatRef::new(&a, k as isize, 1),
+                &pb,
+                0.0,
+                MatMut::new(&mut c, n as isize, 1),
             )
             .unwrap();
             for (x, y) in c.iter().zip(&want) {
@@ -570,9 +592,33 @@ fn bad_views_are_errors_not_panics() {
     // PackedB: short B; sgemm_packed: short A or C.
     assert!(PackedB::new(4, 2, &b, 2, 1).is_err());
     let pb = PackedB::new(3, 2, &b, 2, 1).unwrap();
-    assert!(sgemm_packed(3, 1.0, &a, 3, 1, &pb, 0.0, &mut c, 2, 1).is_err());
-    assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c[..3], 2, 1).is_err());
-    assert!(sgemm_packed(2, 1.0, &a, 3, 1, &pb, 0.0, &mut c, 2, 1).is_ok());
+    assert!(sgemm_packed(
+        3,
+        1.0,
+        MatRef::new(&a, 3, 1),
+        &pb,
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
+    assert!(sgemm_packed(
+        2,
+        1.0,
+        MatRef::new(&a, 3, 1),
+        &pb,
+        0.0,
+        MatMut::new(&mut c[..3], 2, 1)
+    )
+    .is_err());
+    assert!(sgemm_packed(
+        2,
+        1.0,
+        MatRef::new(&a, 3, 1),
+        &pb,
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_ok());
     // The error names the problem.
     let e = sgemm(
         [2, 4, 2],
@@ -731,12 +777,25 @@ fn gathered_a_equals_the_dense_product() {
                     };
                     // C written column-major through strides, as a conv's NCHW output is
                     let mut got = fresh();
-                    sgemm_gathered(n, 1.5, a, &b, n as isize, 1, beta, &mut got, 1, m as isize)
-                        .unwrap();
+                    sgemm_gathered(
+                        n,
+                        1.5,
+                        a,
+                        MatRef::new(&b, n as isize, 1),
+                        beta,
+                        MatMut::new(&mut got, 1, m as isize),
+                    )
+                    .unwrap();
                     let mut got_packed = fresh();
                     let pb = PackedB::new(k, n, &b, n as isize, 1).unwrap();
-                    sgemm_packed_gathered(1.5, a, &pb, beta, &mut got_packed, 1, m as isize)
-                        .unwrap();
+                    sgemm_packed_gathered(
+                        1.5,
+                        a,
+                        &pb,
+                        beta,
+                        MatMut::new(&mut got_packed, 1, m as isize),
+                    )
+                    .unwrap();
                     for i in 0..m {
                         for j in 0..n {
                             let w = want[i * n + j];
@@ -795,8 +854,15 @@ fn gathered_b_equals_the_dense_product() {
                     } else {
                         start.clone()
                     };
-                    sgemm_b_gathered(m, 1.5, &a, k as isize, 1, b, beta, &mut got, n as isize, 1)
-                        .unwrap();
+                    sgemm_b_gathered(
+                        m,
+                        1.5,
+                        MatRef::new(&a, k as isize, 1),
+                        b,
+                        beta,
+                        MatMut::new(&mut got, n as isize, 1),
+                    )
+                    .unwrap();
                     let tol = 1e-5 * (1.0 + k as f32);
                     for (x, (g, w)) in got.iter().zip(&want).enumerate() {
                         assert!(
@@ -818,12 +884,44 @@ fn gathered_b_equals_the_dense_product() {
         cols: &[0, 2],
     };
     let mut c = [0.0f32; 4];
-    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_b_gathered(
+        2,
+        1.0,
+        MatRef::new(&[1.0; 4], 2, 1),
+        b,
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
     let b = Gathered { rows: &[0, 7], ..b };
-    sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c, 2, 1).unwrap();
+    sgemm_b_gathered(
+        2,
+        1.0,
+        MatRef::new(&[1.0; 4], 2, 1),
+        b,
+        0.0,
+        MatMut::new(&mut c, 2, 1),
+    )
+    .unwrap();
     assert_eq!(c, [2.0; 4]);
-    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 3], 2, 1, b, 0.0, &mut c, 2, 1).is_err());
-    assert!(sgemm_b_gathered(2, 1.0, &[1.0; 4], 2, 1, b, 0.0, &mut c[..3], 2, 1).is_err());
+    assert!(sgemm_b_gathered(
+        2,
+        1.0,
+        MatRef::new(&[1.0; 3], 2, 1),
+        b,
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
+    assert!(sgemm_b_gathered(
+        2,
+        1.0,
+        MatRef::new(&[1.0; 4], 2, 1),
+        b,
+        0.0,
+        MatMut::new(&mut c[..3], 2, 1)
+    )
+    .is_err());
 }
 
 #[test]
@@ -836,16 +934,48 @@ fn gathered_offsets_outside_the_data_are_errors() {
         rows: &[0, 8],
         cols: &[0, 2],
     };
-    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_gathered(
+        2,
+        1.0,
+        a,
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
     let a = Gathered { rows: &[0, 7], ..a };
-    sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).unwrap();
+    sgemm_gathered(
+        2,
+        1.0,
+        a,
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1),
+    )
+    .unwrap();
     assert_eq!(c, [2.0; 4]);
-    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c[..3], 2, 1).is_err());
+    assert!(sgemm_gathered(
+        2,
+        1.0,
+        a,
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c[..3], 2, 1)
+    )
+    .is_err());
     let pb = PackedB::new(3, 2, &[0.0; 6], 2, 1).unwrap();
-    assert!(sgemm_packed_gathered(1.0, a, &pb, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_packed_gathered(1.0, a, &pb, 0.0, MatMut::new(&mut c, 2, 1)).is_err());
     let a = Gathered {
         rows: &[0, usize::MAX],
         ..a
     };
-    assert!(sgemm_gathered(2, 1.0, a, &b, 2, 1, 0.0, &mut c, 2, 1).is_err());
+    assert!(sgemm_gathered(
+        2,
+        1.0,
+        a,
+        MatRef::new(&b, 2, 1),
+        0.0,
+        MatMut::new(&mut c, 2, 1)
+    )
+    .is_err());
 }

@@ -130,7 +130,14 @@ pub fn linear_packed(x: &[f32], w: &PackedB, bias: &[f32], y: &mut [f32]) -> Res
     d.check("bias", bias.len(), 1, d.out)?;
     y.copy_from_slice(bias);
     let (inp_s, out_s) = (d.inp as isize, d.out as isize);
-    sgemm_packed(1, 1.0, x, inp_s, 1, w, 1.0, y, out_s, 1)
+    sgemm_packed(
+        1,
+        1.0,
+        MatRef::new(x, inp_s, 1),
+        w,
+        1.0,
+        MatMut::new(y, out_s, 1),
+    )
 }
 
 /// Gradients of [`linear`] given `dy [n, out]`: `dx = dy·W` (skipped when `None`),
