@@ -5,19 +5,9 @@
 //   node bench/chromium-ops-ab.mjs DIR_A DIR_B [--rounds 9]
 // Each DIR holds api.js + convscope.js + convscope_bg.wasm (bench/pkg/relaxed of a build).
 // Prints per op the median ms per call of each build and the ratio B / A, with the load.
-import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join, resolve, dirname, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadavg } from 'node:os';
-import { createRequire } from 'node:module';
+import { parseArgs, runPage } from './ab-page.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-const rounds = opt('--rounds', 9);
-const dirs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
-if (dirs.length !== 2) throw new Error('usage: chromium-ops-ab.mjs DIR_A DIR_B [--rounds N]');
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { dirs, opts: { rounds } } = parseArgs('chromium-ops-ab.mjs DIR_A DIR_B [--rounds N]', { rounds: 9 });
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
 const rnd = (n, seed) => { let s = seed; return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5); };
@@ -42,33 +32,6 @@ for (let round = 0; round < ${rounds}; round++) {
 }
 window.result = CASES.map(([name], i) => ({ name, a: median(builds[0].t[i]), b: median(builds[1].t[i]) }));
 </script>`;
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
-const server = createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  let file = null;
-  if (url.pathname === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); return; }
-  const m = url.pathname.match(/^\/([ab])\/([\w./-]+)$/);
-  if (m && m[2].split('/').includes('..')) { res.writeHead(404); res.end(); return; }
-  if (m) file = join(resolve(dirs[m[1] === 'a' ? 0 : 1]), m[2]);
-  try {
-    const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(body);
-  } catch { res.writeHead(404); res.end(); }
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const require = createRequire(join(root, 'tests/package.json'));
-const { chromium } = require('playwright-core');
-const before = loadavg()[0];
-const browser = await chromium.launch({ executablePath: process.env.CHROME ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-const p = await browser.newPage();
-let failed = null;
-p.on('pageerror', (e) => { failed = e.message; });
-p.on('console', (m) => { if (m.type() === 'error') failed = m.text(); });
-await p.goto(`http://127.0.0.1:${server.address().port}/`);
-await p.waitForFunction(() => window.result, null, { timeout: 300000, polling: 500 }).catch((e) => { throw new Error(failed ?? e.message); });
-const rows = await p.evaluate(() => window.result);
-await browser.close();
-server.close();
-console.log(`ops in Chromium, median ms per call (${rounds} rounds, interleaved), load ${before.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
+const { result: rows, load: [before, after] } = await runPage(dirs, page);
+console.log(`ops in Chromium, median ms per call (${rounds} rounds, interleaved), load ${before.toFixed(2)} → ${after.toFixed(2)}`);
 for (const r of rows) console.log(`${r.name.padEnd(46)} A ${r.a.toFixed(3)}  B ${r.b.toFixed(3)}  B / A ${(r.b / r.a).toFixed(3)}`);

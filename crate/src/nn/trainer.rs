@@ -744,11 +744,16 @@ impl Trainer {
         self.last_grad = if m.steps == 0 {
             None
         } else {
-            let (_, _, n) =
-                history::first_weighted(&self.model).expect("a trainable model has weights");
-            let shape = self.model.params_mut()[0].0.shape().to_vec();
-            debug_assert_eq!(shape.iter().product::<usize>(), n);
-            Some(Tensor::new(m.grad().to_vec(), &shape)?)
+            // The first weighted layer's shape (a model without weights keeps no gradient).
+            let shape = self
+                .model
+                .params_mut()
+                .first()
+                .map(|(w, _)| w.shape().to_vec());
+            match shape {
+                Some(shape) => Some(Tensor::new(m.grad().to_vec(), &shape)?),
+                None => None,
+            }
         };
         self.lr = self.lr_at(self.steps);
         self.opt = self.settings.optimizer.build(self.lr);
