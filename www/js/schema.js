@@ -1,8 +1,11 @@
-// A scene's settings declared once: each with its URL key, type, default, valid values and,
-// when the person can change it, its control (`ui`: id, label, group, kind). The same list
-// builds the controls (`buildControls`), reads a URL hash (`readLink`: a valid value is taken as
-// it is, an invalid one becomes the nearest valid setting and a note saying so, never a silent
-// rewrite) and writes it back (`writeLink`). The size ranges come from wasm (`traceControls`);
+// A scene's settings declared once: each with its name, its URL key, type, default, valid
+// values and, when the person can change it, its control (`ui`: id, label, group, kind). The
+// name is the setting's one name everywhere past the URL: the scene's state property, the key of
+// its control and of the values a link gives, and the wasm option it goes to (`stride`,
+// `outputPadding`); the URL key is only the link's short spelling (`s`, `op`). The same list
+// builds the state's defaults (`defaultsOf`), the controls (`buildControls`), reads a URL hash
+// (`readLink`: a valid value is taken as it is, an invalid one becomes the nearest valid setting
+// and a note saying so, never a silent rewrite) and writes it back (`writeLink`). The size ranges come from wasm (`traceControls`);
 // the settings that depend on each other (stride, padding, dilation against the kernel) are
 // then checked by wasm (`trace*Settle` / `trace*Ranges`), which names the rule in the scene's
 // own note.
@@ -10,6 +13,8 @@ import { el } from './dom.js';
 import { numberInput, select, field, clearRefusal } from './stepper/player.js';
 
 /**
+ * `key`: the URL key, or `'name=key'` when the setting's name is longer than its URL key
+ * (`'stride=s'`); a setting whose URL key is its name gives just that.
  * `ui` (optional, last argument of each kind): `{ id, label, group, kind, says, ids, labels,
  * place }`. `id` / `label`: the control's element id and accessible name (default: the
  * setting's label); `group`: the visible label of the field it sits in (settings with the same
@@ -19,7 +24,10 @@ import { numberInput, select, field, clearRefusal } from './stepper/player.js';
  * `says: false` when the scene names the rule itself; `place: 'own'` when the scene puts the
  * control in its own spot (it is still built here).
  */
-const mk = (f, ui) => (ui ? { ...f, ui } : f);
+const mk = ({ key: spelt, ...f }, ui) => {
+  const [name, key] = spelt.includes('=') ? spelt.split('=') : [spelt, spelt];
+  return ui ? { name, key, ...f, ui } : { name, key, ...f };
+};
 
 /** A whole number in [min, max]. */
 export const int = (key, label, min, max, def, ui) => mk({ key, label, kind: 'int', min, max, def }, ui);
@@ -39,14 +47,22 @@ export const flag = (key, label, def, ui) => mk({ key, label, kind: 'flag', def 
  * A string that `parse` turns into a value, or null when it is not valid (`rule` says what it
  * must be; `shown` names what an invalid one opens with).
  */
-export const custom = (key, label, parse, write, def, rule, shown = 'the default') => ({ key, label, kind: 'custom', parse, write, def, rule, shown });
+export const custom = (key, label, parse, write, def, rule, shown = 'the default') => mk({ key, label, kind: 'custom', parse, write, def, rule, shown });
 
-/** The setting `key` of `schema`. */
-export const fieldOf = (schema, key) => schema.find((f) => f.key === key);
+/** The setting named `name` in `schema`. */
+export const fieldOf = (schema, name) => schema.find((f) => f.name === name);
+
+/**
+ * The defaults of `schema`'s settings, by name: a scene's starting state (`except`: the names of
+ * settings kept elsewhere, such as the drawing and the player's speed).
+ */
+export const defaultsOf = (schema, except = []) => Object.fromEntries(schema
+  .filter((f) => !except.includes(f.name))
+  .map((f) => [f.name, structuredClone(f.def)]));
 
 /** Sets the valid range of a number setting (from wasm), for links and its control alike. */
-export function setRange(schema, key, [min, max]) {
-  const f = fieldOf(schema, key);
+export function setRange(schema, name, [min, max]) {
+  const f = fieldOf(schema, name);
   f.min = min;
   f.max = max;
   if (f.kind === 'int') f.def = Math.min(max, Math.max(min, f.def));
@@ -97,9 +113,9 @@ function show(f, v) {
 }
 
 /**
- * The settings a link names: { values (only the keys present), notes, noteOf }. `noteOf[key]`
- * is the note about setting `key` (the unknown keys' under ''), so a scene can drop a note once
- * the setting it explains changes.
+ * The settings a link names: { values (by name, only those present), notes, noteOf }.
+ * `noteOf[name]` is the note about that setting (the unknown keys' under ''), so a scene can
+ * drop a note once the setting it explains changes.
  */
 export function readLink(schema, params) {
   const values = {};
@@ -108,8 +124,8 @@ export function readLink(schema, params) {
   for (const f of schema) {
     if (!(f.key in params)) continue;
     const { value, note } = readOne(f, String(params[f.key]));
-    values[f.key] = value;
-    if (note) { notes.push(note); noteOf[f.key] = note; }
+    values[f.name] = value;
+    if (note) { notes.push(note); noteOf[f.name] = note; }
   }
   const known = new Set(schema.map((f) => f.key));
   const unknown = Object.keys(params).filter((k) => !known.has(k));
@@ -121,11 +137,14 @@ export function readLink(schema, params) {
   return { values, notes, noteOf };
 }
 
-/** The URL settings of `values` (every key of the schema that has a value). */
+/**
+ * The URL settings of `values` (by name: every setting of the schema that has a value there;
+ * null or undefined leaves it out of the link), under their URL keys.
+ */
 export function writeLink(schema, values) {
   const out = {};
   for (const f of schema) {
-    const v = values[f.key];
+    const v = values[f.name];
     if (v === undefined || v === null) continue;
     if (f.kind === 'ints') out[f.key] = v.join(',');
     else if (f.kind === 'flag') out[f.key] = v ? '1' : '0';
@@ -139,13 +158,13 @@ export function writeLink(schema, values) {
 export const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
 /** A speed's visible label: '0.5×' … '4×', and 'max' (as fast as the page draws). */
 export const speedLabel = (name) => (name === 'max' ? 'max' : `${name}×`);
-export const speed = (def = '2') => oneOf('sp', 'Speed', SPEEDS.map(([n]) => n), def);
+export const speed = (def = '2') => oneOf('speed=sp', 'Speed', SPEEDS.map(([n]) => n), def);
 
 /**
  * One control per setting that has a `ui`, built from the schema: `{ controls, fields }`, where
- * `controls[key]` is `{ f, input, inputs, set(value), range(i, [min, max]) }` and `fields` are
+ * `controls[name]` is `{ f, input, inputs, set(value), range(i, [min, max]) }` and `fields` are
  * the labelled fields (settings sharing a `group` in one), in schema order, for the scene to
- * append (those placed `own` are left out). `onchange(key, value, want, part)`: `value` is what
+ * append (those placed `own` are left out). `onchange(name, value, want, part)`: `value` is what
  * the control took, `want` what was typed (they differ when a stepper adjusted it).
  */
 export function buildControls(schema, onchange, { wrap = (name, nodes) => field(name, ...nodes) } = {}) {
@@ -153,8 +172,8 @@ export function buildControls(schema, onchange, { wrap = (name, nodes) => field(
   const groups = [];
   for (const f of schema) {
     if (!f.ui) continue;
-    const c = control(f, (value, want, part) => onchange(f.key, value, want, part));
-    controls[f.key] = c;
+    const c = control(f, (value, want, part) => onchange(f.name, value, want, part));
+    controls[f.name] = c;
     if (f.ui.place === 'own') continue;
     const name = f.ui.group ?? f.label;
     const last = groups[groups.length - 1];

@@ -14,7 +14,7 @@ import { colour, dark, Legend } from '../views/colour.js';
 import { Player } from '../stepper/player.js';
 import { learnedKernel, formulaConv } from '../stepper/formulas.js';
 import { CodeView } from '../views/code.js';
-import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls } from '../schema.js';
+import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls, defaultsOf } from '../schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
 import { ShowMe } from '../views/showme.js';
@@ -26,14 +26,14 @@ import { setDisabled } from '../views/disabled.js';
  */
 const SHOW_ME = {
   idea: 'A conv layer slides its kernel over the input; at each position it multiplies the cells under the kernel by the kernel, adds the products and writes that one sum (a dot product) to one output cell.',
-  setting: { input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], flip: false, ncc: false },
+  setting: { input: 'letter', size: 9, kernel: 'sobel-x', kernelSize: 3, stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], flip: false, normalized: false },
   stops: [
     { at: 'firstPadded', caption: 'The window hangs over the zero padding (dashed): those products are 0, so the border still gets an output cell.' },
     { at: 'firstInside', caption: 'Wholly on the image now: nine products, added up (Σ), land in one output cell. One window, one dot product.' },
     { at: 'largest', caption: 'The largest output: ink on the right of the window and none on the left is the pattern Sobel x is looking for.' },
     { set: { stride: [2, 2] }, at: 'largest', caption: 'Stride 2: the window jumps two cells at a time, so the output has about a quarter as many cells (the formula says exactly).' },
     { set: { flip: true }, at: 'smallest', caption: 'Flip on: a true convolution slides the kernel turned by 180°. For Sobel x that turns every sign, so the edge now gives the most negative output.' },
-    { set: { stride: [1, 1], flip: false, ncc: true }, pick: [5, 1, 3], at: 'box', caption: 'A detector from the image: a 3×3 piece of the A’s left leg is now the kernel, normalised (NCC). At its own place the score is 1, and so it is at every window with the same pattern, however bright (the green outlines): here the right leg with the padding beside it.' },
+    { set: { stride: [1, 1], flip: false, normalized: true }, pick: [5, 1, 3], at: 'box', caption: 'A detector from the image: a 3×3 piece of the A’s left leg is now the kernel, normalised (NCC). At its own place the score is 1, and so it is at every window with the same pattern, however bright (the green outlines): here the right leg with the padding beside it.' },
   ],
 };
 
@@ -55,23 +55,23 @@ const pairIds = (name) => ({ ids: ['h', 'w'].map((a) => `corr-${name}-${a}`) });
  * from wasm (`traceControls().correlate`: input and kernel sides, the geometry's cap).
  */
 export const schemaOf = (lim) => [
-  oneOf('in', 'Input', INPUTS, 'letter', { id: 'corr-input', label: 'Input image', group: 'Input' }),
-  int('n', 'Input size', lim.size[0], lim.size[1], 9, { id: 'corr-size', label: 'Input size (cells per side)', group: 'Input' }),
-  custom('dg', 'The drawn digit', decodeStrokes, encodeStrokes, null, 'is not a drawing this page wrote'),
-  oneOf('k', 'Kernel', KERNELS, 'sobel-x', { id: 'corr-kernel', group: 'Kernel' }),
-  int('ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'corr-ksize', group: 'Kernel' }),
-  custom('kv', 'Kernel values', numbers, (v) => v.join(','), null, 'is not a list of up to 25 numbers'),
-  int('li', 'Learned kernel number', 0, 63, 0, { id: 'corr-learned', group: 'Kernel' }),
-  ints('s', 'Stride', 2, 1, lim.cap, [1, 1], { ...pairIds('stride'), labels: AXES.map((a) => `Stride ${a}`), group: 'Stride (rows, cols)', says: false }),
-  ints('p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `corr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
-  ints('d', 'Dilation', 2, 1, lim.cap, [1, 1], { ...pairIds('dil'), labels: AXES.map((a) => `Dilation ${a}`), group: 'Dilation (rows, cols)', says: false }),
-  flag('f', 'Flip', false, { id: 'corr-flip', place: 'own' }),
-  flag('nc', 'Normalised (NCC)', false, { id: 'corr-ncc', place: 'own' }),
-  int('t', 'Step', 0, 99999, 0),
+  oneOf('input=in', 'Input', INPUTS, 'letter', { id: 'corr-input', label: 'Input image', group: 'Input' }),
+  int('size=n', 'Input size', lim.size[0], lim.size[1], 9, { id: 'corr-size', label: 'Input size (cells per side)', group: 'Input' }),
+  custom('drawing=dg', 'The drawn digit', decodeStrokes, encodeStrokes, null, 'is not a drawing this page wrote'),
+  oneOf('kernel=k', 'Kernel', KERNELS, 'sobel-x', { id: 'corr-kernel', group: 'Kernel' }),
+  int('kernelSize=ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'corr-ksize', group: 'Kernel' }),
+  custom('kernelValues=kv', 'Kernel values', numbers, (v) => v.join(','), null, 'is not a list of up to 25 numbers'),
+  int('learnedIndex=li', 'Learned kernel number', 0, 63, 0, { id: 'corr-learned', group: 'Kernel' }),
+  ints('stride=s', 'Stride', 2, 1, lim.cap, [1, 1], { ...pairIds('stride'), labels: AXES.map((a) => `Stride ${a}`), group: 'Stride (rows, cols)', says: false }),
+  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `corr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
+  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], { ...pairIds('dil'), labels: AXES.map((a) => `Dilation ${a}`), group: 'Dilation (rows, cols)', says: false }),
+  flag('flip=f', 'Flip', false, { id: 'corr-flip', place: 'own' }),
+  flag('normalized=nc', 'Normalised (NCC)', false, { id: 'corr-ncc', place: 'own' }),
+  int('step=t', 'Step', 0, 99999, 0),
   speed(),
 ];
-/** The link keys of the geometry settings, and the scene's names for them. */
-const GEO = { s: 'stride', p: 'padding', d: 'dilation' };
+/** The geometry settings, which wasm checks against each other. */
+const GEO = ['stride', 'padding', 'dilation'];
 
 export class CorrelateScene extends Scene {
   static id = 'correlate';
@@ -81,8 +81,7 @@ export class CorrelateScene extends Scene {
     this.lim = this.api.traceControls().correlate;
     this.schema = schemaOf(this.lim);
     this.s = {
-      input: 'letter', n: 9, kernel: 'sobel-x', ks: 3, kv: null,
-      stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], flip: false, ncc: false, t: 0, li: 0,
+      ...defaultsOf(this.schema, ['drawing', 'speed']),
       // The box whose cells became the kernel ({ top, left, side } on the image), while that
       // kernel and image stay.
       box: null,
@@ -107,16 +106,15 @@ export class CorrelateScene extends Scene {
     // The controls are built from the schema: ids, labels, ranges (the sizes from wasm).
     const { controls, fields } = buildControls(this.schema, (key, v, want, part) => this.set(key, v, want, part));
     this.ctl = controls;
-    this.inputSel = controls.in.input;
+    this.inputSel = controls.input.input;
     this.digitOption = this.inputSel.querySelector('option[value="digit"]');
     this.digitOption.disabled = !this.shared.digit;
-    this.sizeIn = controls.n.input;
-    this.kernelSel = controls.k.input;
-    this.liIn = controls.li.input;
-    this.ksIn = controls.ks.input;
-    this.geo = { stride: controls.s.inputs, padding: controls.p.inputs, dilation: controls.d.inputs };
-    this.flipBox = controls.f.input;
-    this.nccBox = controls.nc.input;
+    this.sizeIn = controls.size.input;
+    this.kernelSel = controls.kernel.input;
+    this.liIn = controls.learnedIndex.input;
+    this.ksIn = controls.kernelSize.input;
+    this.flipBox = controls.flip.input;
+    this.nccBox = controls.normalized.input;
     this.pickBtn = el('button.cs-btn', {
       id: 'corr-pick', type: 'button', 'aria-pressed': 'false',
       title: 'Or drag a box on the input',
@@ -203,7 +201,7 @@ export class CorrelateScene extends Scene {
   teach(setting) {
     this.player.pause();
     this.endPick(false);
-    Object.assign(this.s, structuredClone(setting), { kv: null, t: 0, box: null });
+    Object.assign(this.s, structuredClone(setting), { kernelValues: null, step: 0, box: null });
     this.note.textContent = '';
     this.rule.textContent = '';
     this.rebuild();
@@ -226,27 +224,23 @@ export class CorrelateScene extends Scene {
   }
 
   /** A control changed (`want`: what was typed, when the control had to adjust it). */
-  set(key, v, want, part) {
+  set(name, v, want, part) {
     const s = this.s;
     // The box's kernel goes with a new image or another kernel.
-    if (['in', 'n', 'k', 'li', 'ks'].includes(key)) { s.box = null; this.endPick(false); }
-    switch (key) {
-      case 'in': s.input = v; break;
-      case 'n': s.n = v; break;
-      case 'k': this.pickKernel(v); return;
-      case 'li': s.li = v; this.pickKernel('learned'); return;
-      case 'f': s.flip = v; break;
-      case 'nc': s.ncc = v; break;
-      case 'ks':
-        s.ks = v;
-        s.kv = null;
+    if (['input', 'size', 'kernel', 'learnedIndex', 'kernelSize'].includes(name)) { s.box = null; this.endPick(false); }
+    switch (name) {
+      case 'kernel': this.pickKernel(v); return;
+      case 'learnedIndex': s.learnedIndex = v; this.pickKernel('learned'); return;
+      case 'kernelSize':
+        s.kernelSize = v;
+        s.kernelValues = null;
         if (s.kernel === 'custom') s.kernel = 'delta';
         break;
-      default: {
-        const name = GEO[key];
-        this.refused(name, part, this.ctl[key].inputs[part].getAttribute('aria-label'), want, v);
-        s[name][part] = v;
-      }
+      default:
+        if (GEO.includes(name)) {
+          this.refused(name, part, this.ctl[name].inputs[part].getAttribute('aria-label'), want, v);
+          s[name][part] = v;
+        } else s[name] = v;
     }
     this.rebuild();
   }
@@ -273,13 +267,13 @@ export class CorrelateScene extends Scene {
   pickKernel(v) {
     this.s.kernel = v;
     if (v !== 'learned') this.note.textContent = '';
-    if (v !== 'custom') this.s.kv = null;
+    if (v !== 'custom') this.s.kernelValues = null;
     if (v === 'learned') {
       this.note.textContent = 'loading the cnn model…';
-      const want = this.s.li;
+      const want = this.s.learnedIndex;
       learnedKernel(this.shared, want).then((k) => {
         this.learned = k;
-        if (k) { this.s.li = k.index; this.liIn.max = k.count - 1; }
+        if (k) { this.s.learnedIndex = k.index; this.liIn.max = k.count - 1; }
         // The model has `count` kernels (known once it is loaded): a number past them is named.
         if (k && k.index !== want) this.linkNotes([...(this.notes ?? []), `Learned kernel number ${want}: the cnn's first conv layer has kernels 0 to ${k.count - 1}: opened with ${k.index}.`]);
         this.note.textContent = k ? `learned kernel ${k.name} of the cnn's first conv layer: a ${k.k}×${k.k} pattern it found useful for digits` : 'no trained cnn model is available yet; showing a delta kernel';
@@ -294,11 +288,11 @@ export class CorrelateScene extends Scene {
   image() {
     if (this.s.input === 'digit' && this.shared.digit) return { data: this.shared.digit, h: 28, w: 28 };
     const name = this.s.input === 'digit' ? 'letter' : this.s.input;
-    return { data: this.api.tracePresetImage({ name, size: this.s.n, seed: 1 }), h: this.s.n, w: this.s.n };
+    return { data: this.api.tracePresetImage({ name, size: this.s.size, seed: 1 }), h: this.s.size, w: this.s.size };
   }
 
   kernelValues() {
-    const { kernel, ks, kv } = this.s;
+    const { kernel, kernelSize: ks, kernelValues: kv } = this.s;
     if (kernel === 'custom' && kv && kv.length === ks * ks) return { values: Float32Array.from(kv), k: ks };
     if (kernel === 'learned' && this.learned) return { values: this.learned.values, k: this.learned.k };
     const name = kernel === 'learned' || kernel === 'custom' ? 'delta' : kernel;
@@ -322,39 +316,37 @@ export class CorrelateScene extends Scene {
       this.linkNotes(this.notes);
     }
     if (!(this.s.kernel === 'learned' && !this.learned)) this.wantKs = undefined;
-    this.s.ks = ker.k;
+    this.s.kernelSize = ker.k;
     const { api, s } = this;
     const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation };
     const why = this.whyNot(img, ker, s);
     const settled = api.traceCorrelateSettle(setting);
-    const moved = ['stride', 'padding', 'dilation'].filter((k) => settled[k].join() !== s[k].join());
+    const moved = GEO.filter((k) => settled[k].join() !== s[k].join());
     if (!this.ruleFresh) this.rule.textContent = moved.length && why
       ? `Adjusted ${moved.map((k) => `${k} to ${settled[k].join(', ')}`).join(' and ')}: ${why}`
       : '';
     this.ruleFresh = false;
-    s.stride = settled.stride;
-    s.padding = settled.padding;
-    s.dilation = settled.dilation;
+    for (const name of GEO) s[name] = settled[name];
     const rg = api.traceCorrelateRanges({ ...setting, stride: s.stride, padding: s.padding, dilation: s.dilation, cap: this.lim.cap });
     // Each geometry stepper reaches exactly what wasm says is valid with the others held.
-    for (const [key, name] of Object.entries(GEO)) {
-      rg[name].forEach((r, i) => this.ctl[key].range(i, r));
-      this.ctl[key].set(s[name]);
+    for (const name of GEO) {
+      rg[name].forEach((r, i) => this.ctl[name].range(i, r));
+      this.ctl[name].set(s[name]);
     }
     const c = this.ctl;
-    c.in.set(s.input === 'digit' && !this.shared.digit ? 'letter' : s.input);
-    c.n.set(s.n);
+    c.input.set(s.input === 'digit' && !this.shared.digit ? 'letter' : s.input);
+    c.size.set(s.size);
     setDisabled(this.sizeIn, s.input === 'digit' && this.shared.digit ? 'your drawn digit is 28×28' : null);
-    c.k.set(s.kernel);
-    c.ks.set(ker.k);
+    c.kernel.set(s.kernel);
+    c.kernelSize.set(ker.k);
     const kname = KERNELS.find(([v]) => v === s.kernel)?.[1];
     setDisabled(this.ksIn, FIXED3.has(s.kernel) ? `${kname} is 3×3 only` : s.kernel === 'learned' ? `the learned kernel is the cnn's ${ker.k}×${ker.k}` : null);
     this.liIn.hidden = s.kernel !== 'learned';
-    c.li.set(s.li);
-    c.f.set(s.flip);
-    c.nc.set(s.ncc);
+    c.learnedIndex.set(s.learnedIndex);
+    c.flip.set(s.flip);
+    c.normalized.set(s.normalized);
 
-    const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.ncc });
+    const t = api.traceCorrelate(img.data, ker.values, { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.normalized });
     this.tr = {
       h: t.h, w: t.w, kh: t.kh, kw: t.kw, outH: t.outH, outW: t.outW, ph: t.paddedH, pw: t.paddedW,
       steps: t.steps, taps: t.taps, kernel: t.kernel, padded: t.padded, paddedSource: t.paddedSource,
@@ -382,7 +374,7 @@ export class CorrelateScene extends Scene {
       this.flipGrid.set(tr.kernel, { text: true });
     }
     this.formula.replaceChildren(...formulaConv(tr.terms.rows, 'rows', 'H'), ...formulaConv(tr.terms.cols, 'columns', 'W'));
-    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.ncc }));
+    this.code.set(api.pytorchCode({ op: 'conv2d', size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, normalized: s.normalized }));
     this.buildIm2col();
     this.drawBox();
     this.detectorNote();
@@ -390,7 +382,7 @@ export class CorrelateScene extends Scene {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
     this.wantStep = undefined;
-    this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
+    this.player.setSteps(tr.steps, Math.min(s.step, tr.steps - 1));
     this.showStep(this.player.t);
     this.ctx.changed();
   }
@@ -438,7 +430,7 @@ export class CorrelateScene extends Scene {
     const vals = [...this.kEdit.querySelectorAll('input')].map((i) => Number(i.value));
     if (vals.some((v) => !Number.isFinite(v))) return;
     this.s.kernel = 'custom';
-    this.s.kv = vals;
+    this.s.kernelValues = vals;
     this.s.box = null;
     this.rebuild();
   }
@@ -446,7 +438,7 @@ export class CorrelateScene extends Scene {
   showStep(t) {
     const tr = this.tr;
     if (!tr) return;
-    this.s.t = t;
+    this.s.step = t;
     const win = tr.window.subarray(t * tr.taps, (t + 1) * tr.taps);
     this.inGrid.mark('cs-win', win);
     this.inGrid.mark('cs-win-first', [win[0]]);
@@ -604,7 +596,7 @@ export class CorrelateScene extends Scene {
   /** "Use a patch as kernel": a box to move and resize with the keys (Enter takes it). */
   startPick() {
     if (!this.tr) return;
-    const side = Math.min(this.s.box?.side ?? this.s.ks, this.maxSide());
+    const side = Math.min(this.s.box?.side ?? this.s.kernelSize, this.maxSide());
     const b = this.s.box ?? { top: 0, left: 0, side };
     this.draft = { top: Math.min(b.top, this.tr.h - side), left: Math.min(b.left, this.tr.w - side), side, keys: true };
     this.pickBtn.setAttribute('aria-pressed', 'true');
@@ -665,9 +657,9 @@ export class CorrelateScene extends Scene {
     const img = this.image();
     const p = this.api.traceCorrelatePatch(img.data, { size: [img.h, img.w], top: b.top, left: b.left, kernelSize: b.side });
     this.player.pause();
-    Object.assign(this.s, { kernel: 'custom', ks: p.size[0], kv: Array.from(p.values), box: { top: p.at[0], left: p.at[1], side: p.size[0] } });
+    Object.assign(this.s, { kernel: 'custom', kernelSize: p.size[0], kernelValues: Array.from(p.values), box: { top: p.at[0], left: p.at[1], side: p.size[0] } });
     // The whole output, so every place the pattern returns is lit.
-    this.s.t = 99999;
+    this.s.step = 99999;
     this.draft = null;
     if (rebuild) this.rebuild();
   }
@@ -766,9 +758,12 @@ export class CorrelateScene extends Scene {
   getState() {
     const s = this.s;
     return writeLink(this.schema, {
-      in: s.input, n: s.n, dg: s.input === 'digit' && this.shared.strokes ? this.shared.strokes : null,
-      k: s.kernel, ks: s.ks, kv: s.kernel === 'custom' ? s.kv : null, li: s.kernel === 'learned' ? s.li : null,
-      s: s.stride, p: s.padding, d: s.dilation, f: s.flip, nc: s.ncc ? true : null, t: s.t, sp: this.player.speedName,
+      ...s,
+      drawing: s.input === 'digit' && this.shared.strokes ? this.shared.strokes : null,
+      kernelValues: s.kernel === 'custom' ? s.kernelValues : null,
+      learnedIndex: s.kernel === 'learned' ? s.learnedIndex : null,
+      normalized: s.normalized ? true : null,
+      speed: this.player.speedName,
     });
   }
 
@@ -777,33 +772,28 @@ export class CorrelateScene extends Scene {
     this.stale = true;
     const s = this.s;
     const { values: v, notes } = readLink(this.schema, p);
-    if (v.dg) {
+    const { drawing, kernelValues, speed: sp, ...rest } = v;
+    if (drawing) {
       // The drawing travels in the link: rasterised and preprocessed as the pad does.
-      const x = this.api.preprocess(rasterise(v.dg), PAD_SIZE, PAD_SIZE);
-      if (x) this.shared.setDigit(x, v.dg);
+      const x = this.api.preprocess(rasterise(drawing), PAD_SIZE, PAD_SIZE);
+      if (x) this.shared.setDigit(x, drawing);
     }
-    if (v.in) s.input = v.in;
+    // Whatever is not in the link is as the scene had it, but for NCC, which a link turns off
+    // unless it says nc=1.
+    Object.assign(s, { normalized: false }, rest);
     if (s.input === 'digit' && !this.shared.digit) notes.push('The link shows “your drawn digit” but holds no drawing: opened with letter A (draw one in the Draw scene).');
-    if (v.n !== undefined) s.n = v.n;
-    if (v.k) s.kernel = v.k;
-    if (v.ks !== undefined) { s.ks = v.ks; this.wantKs = v.ks; }
-    if (v.kv) {
-      if (v.kv.length === s.ks * s.ks) s.kv = v.kv;
+    if (v.kernelSize !== undefined) this.wantKs = v.kernelSize;
+    if (kernelValues) {
+      if (kernelValues.length === s.kernelSize * s.kernelSize) s.kernelValues = kernelValues;
       else if (s.kernel === 'custom') {
-        notes.push(`Kernel values: ${v.kv.length} numbers do not fill a ${s.ks}×${s.ks} kernel: opened with the delta kernel.`);
+        notes.push(`Kernel values: ${kernelValues.length} numbers do not fill a ${s.kernelSize}×${s.kernelSize} kernel: opened with the delta kernel.`);
         s.kernel = 'delta';
       }
     }
-    if (v.s) s.stride = v.s;
-    if (v.p) s.padding = v.p;
-    if (v.d) s.dilation = v.d;
-    if (v.f !== undefined) s.flip = v.f;
-    s.ncc = v.nc ?? false;
     s.box = null;
     this.endPick(false);
-    if (v.li !== undefined) s.li = v.li;
-    if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
-    if (v.sp) this.player.speedName = v.sp;
+    if (v.step !== undefined) this.wantStep = v.step;
+    if (sp) this.player.speedName = sp;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) { this.rebuild(); this.stale = false; }

@@ -6,7 +6,7 @@
 // each group of small controls (a day, the bars, a pixel grid, the palette) is one tab stop.
 import { Scene, el } from '../scene.js';
 import { Grid, fmt } from '../stepper/grid.js';
-import { int, custom, readLink, writeLink, buildControls, fieldOf } from '../schema.js';
+import { int, custom, readLink, writeLink, buildControls, fieldOf, defaultsOf } from '../schema.js';
 import { ShowMe } from '../views/showme.js';
 import { roving } from '../views/roving.js';
 import { CodeView } from '../views/code.js';
@@ -52,16 +52,17 @@ const daySchema = (key, label, def) => custom(key, label, day, (v) => Array.from
 export const schemaOf = (lim, shifts) => [
   daySchema('a', 'Person A’s day', DEFAULT_A),
   daySchema('b', 'Person B’s day', DEFAULT_B),
-  int('t', 'Shift', shifts[0], shifts[1], 0, { id: 'dense-shift', label: 'Shift t (hours)', kind: 'slider', place: 'own' }),
+  int('shift=t', 'Shift', shifts[0], shifts[1], 0, { id: 'dense-shift', label: 'Shift t (hours)', kind: 'slider', place: 'own' }),
   int('px', 'Pixel', 0, 15, 5),
-  int('img', 'Image side', lim.size[0], lim.size[1], 1000, { id: 'param-img', label: 'Image side (pixels)' }),
-  int('cin', 'Input channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cin' }),
+  int('size=img', 'Image side', lim.size[0], lim.size[1], 1000, { id: 'param-img', label: 'Image side (pixels)' }),
+  int('channelsIn=cin', 'Input channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cin' }),
   int('hidden', 'Dense hidden units', lim.hidden[0], lim.hidden[1], 1000, { id: 'param-hidden' }),
-  int('k', 'Conv kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'param-k' }),
-  int('cout', 'Conv output channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cout' }),
+  int('kernelSize=k', 'Conv kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'param-k' }),
+  int('channelsOut=cout', 'Conv output channels', lim.channels[0], lim.channels[1], 1, { id: 'param-cout' }),
   int('brush', 'Brush', 0, ACTIVITIES.length - 1, 4),
 ];
-const PARAMS = ['img', 'cin', 'hidden', 'k', 'cout'];
+/** The settings of the parameter counts (named as `traceParamCounts` names them). */
+const PARAMS = ['size', 'channelsIn', 'hidden', 'kernelSize', 'channelsOut'];
 
 export class DenseScene extends Scene {
   static id = 'dense';
@@ -72,16 +73,16 @@ export class DenseScene extends Scene {
     const c = this.api.traceSchedules(decode(DEFAULT_A), decode(DEFAULT_B), ACTIVITIES.length);
     this.shifts = [c.shifts[0], c.shifts.at(-1)];
     this.schema = schemaOf(this.api.traceControls().dense, this.shifts);
-    this.s = { a: decode(DEFAULT_A), b: decode(DEFAULT_B), shift: 0, brush: 4, px: 5, img: 1000, cin: 1, hidden: 1000, k: 3, cout: 1 };
+    this.s = defaultsOf(this.schema);
     this.build();
   }
 
   build() {
     const r = this.root;
     // The controls are built from the schema (the parameter counts' ranges from wasm).
-    const built = buildControls(this.schema, (key, v) => {
-      if (key === 't') this.setShift(v);
-      else { this.forget(key); this.s[key] = v; this.params(); }
+    const built = buildControls(this.schema, (name, v) => {
+      if (name === 'shift') this.setShift(v);
+      else { this.forget(name); this.s[name] = v; this.params(); }
     });
     this.ctl = built.controls;
     this.paramFields = built.fields;
@@ -131,7 +132,7 @@ export class DenseScene extends Scene {
     this.roveA = roving(this.cellsA);
     this.roveB = roving(this.cellsB);
     const hours = el('div.cs-day.cs-hours', { 'aria-hidden': 'true' }, Array.from({ length: HOURS }, (_, h) => el('span', {}, h % 3 === 0 ? String(h) : '')));
-    this.shiftIn = this.ctl.t.input;
+    this.shiftIn = this.ctl.shift.input;
     this.shiftOut = el('output.cs-step', { id: 'dense-shift-value' });
     sched.append(
       el('div.cs-paint', {}, el('span.cs-field-label', { 'aria-hidden': 'true' }, 'Paint an hour with'), pal),
@@ -198,7 +199,7 @@ export class DenseScene extends Scene {
   }
 
   setShift(t) {
-    this.forget('t');
+    this.forget('shift');
     this.s.shift = Math.max(this.shifts[0], Math.min(this.shifts[1], t));
     this.update();
   }
@@ -373,11 +374,11 @@ export class DenseScene extends Scene {
       return { row: this.one.cell[2 * p], col: this.one.cell[2 * p + 1], values: [this.one.dense[2 * p], this.one.dense[2 * p + 1]] };
     }
     const s = this.s;
-    const p = this.api.traceParamCounts({ size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden });
+    const p = this.api.traceParamCounts({ size: s.size, channelsIn: s.channelsIn, channelsOut: s.channelsOut, kernelSize: s.kernelSize, hidden: s.hidden });
     reveal(this.paramTable);
     await run.wait(400);
     this.spot(this.paramTable);
-    return { img: s.img, hidden: s.hidden, k: s.k, dense: p.denseHidden, conv: p.conv };
+    return { img: s.size, hidden: s.hidden, k: s.kernelSize, dense: p.denseHidden, conv: p.conv };
   }
 
   buildParams() {
@@ -394,36 +395,31 @@ export class DenseScene extends Scene {
     const { s } = this;
     let p;
     try {
-      p = this.api.traceParamCounts({ size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden });
+      p = this.api.traceParamCounts(Object.fromEntries(PARAMS.map((name) => [name, s[name]])));
     } catch (err) {
       this.paramTable.replaceChildren(el('tr', {}, el('td', {}, err.message)));
       this.paramCode.set(null);
       return;
     }
-    this.paramCode.set(this.api.pytorchCode({ op: 'paramCounts', size: s.img, channelsIn: s.cin, channelsOut: s.cout, kernelSize: s.k, hidden: s.hidden }));
+    this.paramCode.set(this.api.pytorchCode({ op: 'paramCounts', size: s.size, channelsIn: s.channelsIn, channelsOut: s.channelsOut, kernelSize: s.kernelSize, hidden: s.hidden }));
     const n = (v) => v.toLocaleString('en-US');
     const row = (id, what, v) => el('tr', {}, el('th', { scope: 'row' }, what), el('td', { id, 'data-value': String(v) }, n(v)));
     this.paramTable.replaceChildren(
-      row('param-inputs', `inputs (${s.img}×${s.img}×${s.cin})`, p.inputs),
+      row('param-inputs', `inputs (${s.size}×${s.size}×${s.channelsIn})`, p.inputs),
       row('param-dense', `dense layer → ${s.hidden} hidden units`, p.denseHidden),
-      row('param-dense-same', `dense layer → a ${s.img}×${s.img}×${s.cout} image`, p.denseSame),
-      row('param-conv', `${s.k}×${s.k} conv, ${s.cin} → ${s.cout} channels`, p.conv));
+      row('param-dense-same', `dense layer → a ${s.size}×${s.size}×${s.channelsOut} image`, p.denseSame),
+      row('param-conv', `${s.kernelSize}×${s.kernelSize} conv, ${s.channelsIn} → ${s.channelsOut} channels`, p.conv));
     this.ctx.changed();
   }
 
   getState() {
-    const s = this.s;
-    return writeLink(this.schema, { a: s.a, b: s.b, t: s.shift, px: s.px, img: s.img, cin: s.cin, hidden: s.hidden, k: s.k, cout: s.cout, brush: s.brush });
+    return writeLink(this.schema, this.s);
   }
 
   setState(p) {
-    const s = this.s;
-    const { values: v, noteOf } = readLink(this.schema, p);
-    if (v.a) s.a = v.a;
-    if (v.b) s.b = v.b;
-    if (v.t !== undefined) s.shift = v.t;
-    for (const k of ['px', 'img', 'cin', 'hidden', 'k', 'cout']) if (v[k] !== undefined) s[k] = v[k];
-    if (v.brush !== undefined) this.setBrush(v.brush);
+    const { values: { brush, ...v }, noteOf } = readLink(this.schema, p);
+    Object.assign(this.s, v);
+    if (brush !== undefined) this.setBrush(brush);
     this.noteOf = { ...noteOf };
     this.linkNotes(Object.values(this.noteOf));
     if (this.shown) this.render();

@@ -53,7 +53,7 @@ const KEY = [
  * its layer opens as the nearest one, with a note).
  */
 export const SCHEMA = [
-  custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'an empty pad'),
+  custom('drawing=d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'an empty pad'),
   custom('cell', 'The picked cell', (t) => (/^[a-z0-9_]+(\.-?\d+){3}$/i.test(t) ? t : null), (v) => v, null, 'is not <layer>.<channel>.<y>.<x>', 'no cell picked'),
 ];
 
@@ -507,14 +507,14 @@ export class DrawScene extends Scene {
   getState() {
     const p = this.pick && this.net ? this.pick : null;
     return writeLink(SCHEMA, {
-      d: this.pad.empty ? null : this.pad.paths,
+      drawing: this.pad.empty ? null : this.pad.paths,
       cell: p ? `${this.net.layers[p.layer - 1].name}.${p.c}.${p.y}.${p.x}` : null,
     });
   }
 
   async setState(params) {
     const { values, notes } = readLink(SCHEMA, params);
-    const strokes = values.d ?? null;
+    const strokes = values.drawing ?? null;
     this.linkNotes(notes);
     if (strokes) this.pad.setPaths(strokes);
     await this.ready;

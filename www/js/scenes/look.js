@@ -24,9 +24,9 @@ const SHOW_ME = {
 
 /** The scene's settings as a link keeps them: the drawing, the class asked about, ε (in hundredths). */
 export const SCHEMA = [
-  custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit'),
-  int('c', 'Class', 0, 9, 3),
-  int('e', 'ε (hundredths)', 0, 30, 10),
+  custom('drawing=d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit'),
+  int('target=c', 'Class', 0, 9, 3),
+  int('epsilon=e', 'ε (hundredths)', 0, 30, 10),
 ];
 
 export class LookScene extends Scene {
@@ -386,15 +386,15 @@ export class LookScene extends Scene {
   }
 
   getState() {
-    return writeLink(SCHEMA, { d: this.shared.strokes, c: this.auto ? null : this.cls, e: Math.round(this.eps * 100) === 10 ? null : Math.round(this.eps * 100) });
+    return writeLink(SCHEMA, { drawing: this.shared.strokes, target: this.auto ? null : this.cls, epsilon: Math.round(this.eps * 100) === 10 ? null : Math.round(this.eps * 100) });
   }
 
   async setState(params) {
     const { values, notes } = readLink(SCHEMA, params);
     this.linkNotes(notes);
-    if (values.d) { this.pad.setPaths(values.d); this.shared.setDigit(this.digitOfPad(), values.d); this.version = this.shared.version; }
-    if (values.e !== undefined) { this.eps = values.e / 100; this.epsIn.value = String(values.e); this.epsOut.textContent = this.eps.toFixed(2); }
-    if (values.c !== undefined) { this.auto = false; this.setClass(values.c); }
+    if (values.drawing) { this.pad.setPaths(values.drawing); this.shared.setDigit(this.digitOfPad(), values.drawing); this.version = this.shared.version; }
+    if (values.epsilon !== undefined) { this.eps = values.epsilon / 100; this.epsIn.value = String(values.epsilon); this.epsOut.textContent = this.eps.toFixed(2); }
+    if (values.target !== undefined) { this.auto = false; this.setClass(values.target); }
   }
 
   async show() {

@@ -29,7 +29,7 @@ const SHOW_ME = {
 };
 
 /** The scene's one setting as a link keeps it: the drawn digit (its strokes). */
-export const SCHEMA = [custom('d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit')];
+export const SCHEMA = [custom('drawing=d', 'The drawing', decodeStrokes, encodeStrokes, null, 'is not one this page wrote', 'no digit')];
 
 export class TemplatesScene extends Scene {
   static id = 'templates';
@@ -295,13 +295,13 @@ export class TemplatesScene extends Scene {
   }
 
   getState() {
-    return writeLink(SCHEMA, { d: this.shared.strokes });
+    return writeLink(SCHEMA, { drawing: this.shared.strokes });
   }
 
   async setState(params) {
     const { values, notes } = readLink(SCHEMA, params);
     this.linkNotes(notes);
-    if (values.d) this.useStrokes(values.d);
+    if (values.drawing) this.useStrokes(values.drawing);
   }
 
   async show() {

@@ -9,7 +9,7 @@ import { Heatmap, absMax } from '../views/heatmap.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
-import { int, num, oneOf, flag, custom, readLink, writeLink, buildControls, fieldOf } from '../schema.js';
+import { int, num, oneOf, flag, custom, readLink, writeLink, buildControls, fieldOf, defaultsOf } from '../schema.js';
 import { ArchEditor } from '../views/arch.js';
 import { CodeView } from '../views/code.js';
 import { setDisabled } from '../views/disabled.js';
@@ -34,7 +34,7 @@ const SHOW_ME = {
   ],
 };
 /** The run's settings (the slp from zeros, plain SGD) and how many batches it trains between looks. */
-const SHOW_ME_RUN = { m: 'slp', opt: 'sgd', lr: '0.1', b: '64', init: 'zeros', aug: '0', seed: '1', w: '1', pace: '3000' };
+const SHOW_ME_RUN = { model: 'slp', optimizer: 'sgd', lr: '0.1', batch: '64', init: 'zeros', augment: false, seed: 1, workers: 1, pace: '3000' };
 /** The centred cosine at which a template looks like its digit (the shipped slp's are all above it). */
 const LIKE_DIGITS = 0.6;
 /** Longest stretch of weight-tile drawing in one animation frame (ms). */
@@ -67,10 +67,10 @@ const DEFAULTS = {
   // watched as they form (an epoch in 20 s). The slp and mlp train on one worker: their step is
   // short beside the workers' exchange of gradients, and measured, two workers are slower
   // (slp 0.49×, mlp 0.71×; the cnn 1.48× faster: bench/results.md).
-  slp: { opt: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', w: '1' },
-  mlp: { opt: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', w: '1' },
-  cnn: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
-  custom: { opt: 'adam', lr: '0.002', init: 'seeded', pace: 'full', w: String(MAX_WORKERS) },
+  slp: { optimizer: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', workers: 1 },
+  mlp: { optimizer: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', workers: 1 },
+  cnn: { optimizer: 'adam', lr: '0.002', init: 'seeded', pace: 'full', workers: MAX_WORKERS },
+  custom: { optimizer: 'adam', lr: '0.002', init: 'seeded', pace: 'full', workers: MAX_WORKERS },
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
 const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
@@ -81,19 +81,19 @@ const BATCHES = ['1', '8', '16', '32', '64', '128', '256', '512'];
  * link is read against the trainer's own ranges (`lim`: `traceControls().train`, from wasm).
  */
 export const schemaOf = (lim) => [
-  oneOf('m', 'Model', Object.entries(MODELS).map(([v, t]) => [v, `${v}: ${t}`]), 'slp', { id: 'train-model', label: 'Model to train' }),
-  oneOf('opt', 'Optimiser', Object.entries(OPTIMISERS), 'sgd', { id: 'train-opt' }),
+  oneOf('model=m', 'Model', Object.entries(MODELS).map(([v, t]) => [v, `${v}: ${t}`]), 'slp', { id: 'train-model', label: 'Model to train' }),
+  oneOf('optimizer=opt', 'Optimiser', Object.entries(OPTIMISERS), 'sgd', { id: 'train-opt' }),
   num('lr', 'Learning rate', lim.lr[0], lim.lr[1], 0.1, { id: 'train-lr' }),
-  int('b', 'Batch size', lim.batch[0], lim.batch[1], 64, { id: 'train-batch', kind: 'number' }),
+  int('batch=b', 'Batch size', lim.batch[0], lim.batch[1], 64, { id: 'train-batch', kind: 'number' }),
   oneOf('init', 'Initial weights', [['zeros', 'zeros'], ['seeded', 'random (seeded)']], 'zeros', { id: 'train-init', group: 'Start from' }),
-  flag('aug', 'Augmentation', false, { id: 'train-aug', ariaLabel: 'Augment the training images', text: 'augment (small rotations, shifts, strokes)' }),
+  flag('augment=aug', 'Augmentation', false, { id: 'train-aug', ariaLabel: 'Augment the training images', text: 'augment (small rotations, shifts, strokes)' }),
   oneOf('pace', 'Speed', Object.entries(PACES), '3000', { id: 'train-pace', hint: 'slow it down to watch' }),
-  int('w', 'Workers', 1, MAX_WORKERS, 1, { id: 'train-workers', kind: 'select', hint: `this browser reports ${navigator.hardwareConcurrency || 1} cores` }),
+  int('workers=w', 'Workers', 1, MAX_WORKERS, 1, { id: 'train-workers', kind: 'select', hint: `this browser reports ${navigator.hardwareConcurrency || 1} cores` }),
   int('seed', 'Seed', 0, 2 ** 32 - 1, 1),
   // The design of "your design" (m=custom): the spec as JSON (the trainer checks it).
   custom('arch', 'The architecture', (t) => { try { const v = JSON.parse(t); return v && typeof v === 'object' && Array.isArray(v.layers) ? JSON.stringify(v) : null; } catch { return null; } }, (v) => v, null, 'is not an architecture (JSON of { input, layers })', 'the first design'),
   // The training image the slowed-down step explains (one of the 60,000).
-  int('img', 'Training image', 0, 59999, 0, { id: 'train-explain-index', label: 'Training image number', kind: 'number', place: 'own' }),
+  int('image=img', 'Training image', 0, 59999, 0, { id: 'train-explain-index', label: 'Training image number', kind: 'number', place: 'own' }),
 ];
 
 function fmtTime(s) {
@@ -109,7 +109,10 @@ export class TrainScene extends Scene {
     super(root, ctx);
     this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
-    this.state = { m: 'slp', ...DEFAULTS.slp, b: '64', aug: '0', seed: '1' };
+    // The settings by their schema names; the learning rate and the batch as typed (the trainer
+    // names what it refuses); the training image is its box's.
+    const d = defaultsOf(this.schema, ['image']);
+    this.state = { ...d, lr: String(d.lr), batch: String(d.batch), ...DEFAULTS[d.model] };
     this.lim = this.api.traceControls().train;
     this.running = false;
     this.started = false;
@@ -142,21 +145,21 @@ export class TrainScene extends Scene {
 
     const form = el('form.card.train-controls', { 'aria-label': 'Training settings', onsubmit: (e) => e.preventDefault() });
     // The controls are built from the schema, in a label each (its hint under it).
-    const { controls, fields } = buildControls(this.schema, (key) => (key === 'img' ? this.ctx.changed() : this.fromControls(this.ctl[key].input)), {
+    const { controls, fields } = buildControls(this.schema, (name) => (name === 'image' ? this.ctx.changed() : this.fromControls(this.ctl[name].input)), {
       wrap: (name, nodes, f) => (f.kind === 'flag'
         ? el('label.field.check', {}, ...nodes, el('span', { text: f.ui.text }))
         : el('label.field', {}, el('span', { text: name }), ...nodes, f.ui.hint ? el('small', { text: f.ui.hint }) : null)),
     });
     this.ctl = controls;
-    this.inModel = controls.m.input;
-    this.inOpt = controls.opt.input;
+    this.inModel = controls.model.input;
+    this.inOpt = controls.optimizer.input;
     this.inLr = controls.lr.input;
-    this.inBatch = controls.b.input;
+    this.inBatch = controls.batch.input;
     this.inBatch.setAttribute('list', 'train-batches');
     this.inInit = controls.init.input;
-    this.inAug = controls.aug.input;
+    this.inAug = controls.augment.input;
     this.inPace = controls.pace.input;
-    this.inWorkers = controls.w.input;
+    this.inWorkers = controls.workers.input;
     const batches = el('datalist#train-batches', {}, ...BATCHES.map((b) => el('option', { value: b })));
     form.append(...fields, batches);
     this.note = el('p#train-note.note', { role: 'status', 'aria-live': 'polite' });
@@ -225,7 +228,7 @@ export class TrainScene extends Scene {
     r.append(this.weightsCard);
 
     this.stepCard = el('section.card.train-onestep', { 'aria-label': 'One step, slowed down' });
-    this.stepIndex = this.ctl.img.input;
+    this.stepIndex = this.ctl.image.input;
     // Empty: the image the current model gets most wrong (wasm looks through the first 1,000).
     this.stepIndex.value = '';
     this.stepIndex.placeholder = 'auto';
@@ -297,7 +300,7 @@ export class TrainScene extends Scene {
   /** The settings the workers get, as typed (the trainer in wasm checks them). */
   settings() {
     const s = this.state;
-    return { model: s.m === 'custom' ? this.design() : s.m, optimizer: s.opt, lr: Number(s.lr), batch: Number(s.b), augment: s.aug === '1', init: s.init, seed: Number(s.seed) };
+    return { model: s.model === 'custom' ? this.design() : s.model, optimizer: s.optimizer, lr: Number(s.lr), batch: Number(s.batch), augment: s.augment, init: s.init, seed: s.seed };
   }
 
   /** The editor's design (the spec as the link keeps it), or the first design. */
@@ -313,29 +316,29 @@ export class TrainScene extends Scene {
 
   showControls() {
     const s = this.state;
-    this.inModel.value = s.m;
-    this.arch.node.hidden = s.m !== 'custom';
-    if (s.m === 'custom' && JSON.stringify(this.arch.spec) !== JSON.stringify(this.design())) this.arch.set(this.design());
-    this.inOpt.value = s.opt;
+    this.inModel.value = s.model;
+    this.arch.node.hidden = s.model !== 'custom';
+    if (s.model === 'custom' && JSON.stringify(this.arch.spec) !== JSON.stringify(this.design())) this.arch.set(this.design());
+    this.inOpt.value = s.optimizer;
     this.inLr.value = s.lr;
-    this.inBatch.value = s.b;
+    this.inBatch.value = s.batch;
     this.inInit.value = s.init;
-    this.inAug.checked = s.aug === '1';
-    this.inWorkers.value = s.w;
+    this.inAug.checked = s.augment;
+    this.inWorkers.value = String(s.workers);
     this.inPace.value = s.pace;
     try { this.code.set(this.api.pytorchCode({ op: 'train', ...this.settings() })); } catch { this.code.set(null); }
   }
 
   fromControls(changed) {
     const s = this.state;
-    if (changed === this.inModel) Object.assign(s, { m: this.inModel.value }, DEFAULTS[this.inModel.value]);
+    if (changed === this.inModel) Object.assign(s, { model: this.inModel.value }, DEFAULTS[this.inModel.value]);
     else if (changed !== null) {
-      s.opt = this.inOpt.value;
+      s.optimizer = this.inOpt.value;
       s.lr = this.inLr.value.trim();
-      s.b = this.inBatch.value.trim();
+      s.batch = this.inBatch.value.trim();
       s.init = this.inInit.value;
-      s.aug = this.inAug.checked ? '1' : '0';
-      s.w = this.inWorkers.value;
+      s.augment = this.inAug.checked;
+      s.workers = Number(this.inWorkers.value);
       s.pace = this.inPace.value;
     }
     // A note about the link explains settings the viewer has now set themselves.
@@ -343,7 +346,7 @@ export class TrainScene extends Scene {
     this.showControls();
     this.ctx.changed();
     this.check();
-    if (changed === this.inWorkers || (this.poolReady && this.pool.count !== Number(s.w))) this.restartPool();
+    if (changed === this.inWorkers || (this.poolReady && this.pool.count !== s.workers)) this.restartPool();
     else if (changed === this.inPace) this.sendPace();
     else {
       // Any other setting starts a new run: nothing of the last one stays on screen.
@@ -411,7 +414,7 @@ export class TrainScene extends Scene {
   /** Loads MNIST and starts the workers (once; again when the worker count changes). */
   ensurePool() {
     if (!this.poolReady) {
-      const count = Number(this.state.w) || 1;
+      const count = this.state.workers || 1;
       this.poolReady = (async () => {
         const data = await loadMnist((loaded, total) => this.phase({ phase: 'download', loaded, total }));
         this.phase({ phase: 'decode' });
@@ -1132,28 +1135,27 @@ export class TrainScene extends Scene {
     const s = this.state;
     const img = this.stepIndex.value.trim();
     // The typed learning rate and batch stay as typed (the trainer names what it refuses).
-    return { ...writeLink(this.schema, { m: s.m, opt: s.opt, init: s.init, aug: s.aug === '1', pace: s.pace, w: Number(s.w), seed: Number(s.seed), arch: s.m === 'custom' ? (s.arch ?? JSON.stringify(FIRST_DESIGN)) : null }), lr: s.lr, b: s.b, ...(img ? { img } : {}) };
+    // (The typed learning rate and batch are strings: the link writes them as they are.)
+    return writeLink(this.schema, { ...s, arch: s.model === 'custom' ? (s.arch ?? JSON.stringify(FIRST_DESIGN)) : null, image: img || null });
   }
 
   async setState(p) {
     const s = this.state;
     // An invalid value opens with the default of the model the link names (or the one shown).
-    const model = MODELS[p.m] ? p.m : s.m;
-    for (const [k, d] of Object.entries(DEFAULTS[model])) fieldOf(this.schema, k).def = k === 'lr' || k === 'w' ? Number(d) : d;
-    const { values: v, notes } = readLink(this.schema, p);
+    const model = MODELS[p.m] ? p.m : s.model;
+    for (const [name, d] of Object.entries(DEFAULTS[model])) fieldOf(this.schema, name).def = name === 'lr' ? Number(d) : d;
+    const { values: { image, ...v }, notes } = readLink(this.schema, p);
     // A model brings its own defaults; the link's other settings then override them.
-    if (v.m) Object.assign(s, { m: v.m }, DEFAULTS[v.m]);
-    for (const k of ['opt', 'init', 'pace']) if (v[k] !== undefined) s[k] = v[k];
-    for (const k of ['lr', 'b', 'w', 'seed']) if (v[k] !== undefined) s[k] = String(v[k]);
-    if (v.aug !== undefined) s.aug = v.aug ? '1' : '0';
-    if (v.arch !== undefined) s.arch = v.arch;
-    if (v.img !== undefined) this.stepIndex.value = String(v.img);
-    if (p.w !== undefined && v.w !== undefined && String(v.w) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
+    if (v.model) Object.assign(s, DEFAULTS[v.model]);
+    Object.assign(s, v);
+    for (const name of ['lr', 'batch']) if (v[name] !== undefined) s[name] = String(v[name]);
+    if (image !== undefined) this.stepIndex.value = String(image);
+    if (p.w !== undefined && v.workers !== undefined && String(v.workers) !== p.w) notes.push(`This browser reports ${MAX_WORKERS} cores.`);
     this.linkNotes(notes);
     this.showControls();
     this.check();
     if (this.poolReady) {
-      if (this.pool.count !== Number(s.w)) await this.restartPool();
+      if (this.pool.count !== s.workers) await this.restartPool();
       else {
         if (!this.refused && JSON.stringify(this.settings()) !== this.settingsSent) this.clearRun();
         await this.applySettings();

@@ -9,7 +9,7 @@ import { Scene, el } from '../scene.js';
 import { Grid, fmt, scaleOf } from '../stepper/grid.js';
 import { Player, field } from '../stepper/player.js';
 import { formulaTranspose } from '../stepper/formulas.js';
-import { int, ints, oneOf, speed, readLink, writeLink, buildControls } from '../schema.js';
+import { int, ints, oneOf, speed, readLink, writeLink, buildControls, defaultsOf } from '../schema.js';
 import { CheckerboardView } from '../views/checkerboard.js';
 import { ShowMe } from '../views/showme.js';
 
@@ -30,7 +30,7 @@ const SHOW_ME = {
     { caption: (m) => `Every stamp has landed: inside the border cells get ${m.levels}; kernel ${m.k} is not a multiple of stride ${m.s}: uneven overlap, a checkerboard.`,
       go: async (sc, run) => { await run.steps(sc.player, sc.tr.steps - 1, 90); } },
     { caption: (m) => `Kernel ${m.k}, a multiple of stride ${m.s}: inside the border every cell gets ${m.levels}: even, no checkerboard.`,
-      go: async (sc, run) => { sc.s.ks = 2 * sc.s.stride[0]; sc.rebuildAt(0); await run.wait(400); await run.steps(sc.player, sc.tr.steps - 1, 90); } },
+      go: async (sc, run) => { sc.s.kernelSize = 2 * sc.s.stride[0]; sc.rebuildAt(0); await run.wait(400); await run.steps(sc.player, sc.tr.steps - 1, 90); } },
   ],
 };
 import { CodeView } from '../views/code.js';
@@ -49,25 +49,27 @@ const PAIR = (name, what) => ({ ids: ['h', 'w'].map((a) => `tr-${name}-${a}`), l
  * (`traceControls()`: `.transpose` for the stepped conv, `.checkerboard` for its section).
  */
 export const schemaOf = ({ transpose: lim, checkerboard: cb }) => [
-  oneOf('in', 'Input', INPUTS, 'random', { id: 'tr-input', label: 'Input image', group: 'Input' }),
-  int('n', 'Input size', lim.size[0], lim.size[1], 4, { id: 'tr-size', label: 'Input size (cells per side)', group: 'Input' }),
-  oneOf('k', 'Kernel', KERNELS, 'ones', { id: 'tr-kernel', group: 'Kernel' }),
-  int('ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'tr-ksize', group: 'Kernel' }),
-  ints('s', 'Stride', 2, 1, lim.cap, [2, 2], PAIR('stride', 'Stride')),
-  ints('p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `tr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
-  ints('d', 'Dilation', 2, 1, lim.cap, [1, 1], PAIR('dil', 'Dilation')),
-  ints('op', 'Output padding', 2, 0, lim.cap, [0, 0], PAIR('op', 'Output padding')),
-  int('t', 'Step', 0, 99999, 0),
+  oneOf('input=in', 'Input', INPUTS, 'random', { id: 'tr-input', label: 'Input image', group: 'Input' }),
+  int('size=n', 'Input size', lim.size[0], lim.size[1], 4, { id: 'tr-size', label: 'Input size (cells per side)', group: 'Input' }),
+  oneOf('kernel=k', 'Kernel', KERNELS, 'ones', { id: 'tr-kernel', group: 'Kernel' }),
+  int('kernelSize=ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'tr-ksize', group: 'Kernel' }),
+  ints('stride=s', 'Stride', 2, 1, lim.cap, [2, 2], PAIR('stride', 'Stride')),
+  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `tr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
+  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], PAIR('dil', 'Dilation')),
+  ints('outputPadding=op', 'Output padding', 2, 0, lim.cap, [0, 0], PAIR('op', 'Output padding')),
+  int('step=t', 'Step', 0, 99999, 0),
   speed(),
   // The checkerboard section (two stacked layers beside resize-then-conv), with its own controls.
-  oneOf('ci', 'Checkerboard input', INPUTS, 'ones', { id: 'cb-input', label: 'Checkerboard input image', group: 'Input', cb: true }),
-  int('cn', 'Checkerboard input size', cb.size[0], cb.size[1], 6, { id: 'cb-size', label: 'Checkerboard input size (cells per side)', group: 'Input', says: false, cb: true }),
-  oneOf('cw', 'Checkerboard kernel', KERNELS, 'ones', { id: 'cb-kernel', group: 'Kernel', cb: true }),
-  int('ck', 'Checkerboard kernel size', cb.kernelSize[0], cb.kernelSize[1], 3, { id: 'cb-ksize', group: 'Kernel', says: false, cb: true }),
-  int('cs', 'Checkerboard stride', cb.stride[0], cb.stride[1], 2, { id: 'cb-stride', group: 'Stride', says: false, cb: true }),
+  oneOf('cbInput=ci', 'Checkerboard input', INPUTS, 'ones', { id: 'cb-input', label: 'Checkerboard input image', group: 'Input', cb: true }),
+  int('cbSize=cn', 'Checkerboard input size', cb.size[0], cb.size[1], 6, { id: 'cb-size', label: 'Checkerboard input size (cells per side)', group: 'Input', says: false, cb: true }),
+  oneOf('cbKernel=cw', 'Checkerboard kernel', KERNELS, 'ones', { id: 'cb-kernel', group: 'Kernel', cb: true }),
+  int('cbKernelSize=ck', 'Checkerboard kernel size', cb.kernelSize[0], cb.kernelSize[1], 3, { id: 'cb-ksize', group: 'Kernel', says: false, cb: true }),
+  int('cbStride=cs', 'Checkerboard stride', cb.stride[0], cb.stride[1], 2, { id: 'cb-stride', group: 'Stride', says: false, cb: true }),
 ];
-/** The link keys of the geometry settings, and the scene's and the trace's names for them. */
-const GEO = { s: ['stride', 'stride'], p: ['padding', 'padding'], d: ['dilation', 'dilation'], op: ['op', 'outputPadding'] };
+/** The geometry settings, which wasm checks against each other. */
+const GEO = ['stride', 'padding', 'dilation', 'outputPadding'];
+/** The checkerboard section's settings (it is drawn again only when one of them moves). */
+const CB = ['cbInput', 'cbSize', 'cbKernel', 'cbKernelSize', 'cbStride'];
 
 export class TransposeScene extends Scene {
   static id = 'transpose';
@@ -76,8 +78,7 @@ export class TransposeScene extends Scene {
     super(root, ctx);
     this.lim = this.api.traceControls();
     this.schema = schemaOf(this.lim);
-    this.s = { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1], t: 0 };
-    this.cb = { input: 'ones', n: 6, kernel: 'ones', k: 3, stride: 2 };
+    this.s = defaultsOf(this.schema, ['speed']);
     this.build();
     this.shared.addEventListener('digit', () => { if (this.shown && !this.root.hidden) this.roundTrip(); else this.digitStale = true; });
     // The cells are fitted to the stage's width: fitted again when the window is resized.
@@ -102,10 +103,10 @@ export class TransposeScene extends Scene {
     // The controls are built from the schema: ids, labels, ranges (the sizes from wasm).
     const { controls, fields } = buildControls(this.schema.filter((f) => !f.ui?.cb), (key, v, want, part) => this.set(key, v, want, part));
     this.ctl = controls;
-    this.inputSel = controls.in.input;
-    this.sizeIn = controls.n.input;
-    this.kernelSel = controls.k.input;
-    this.ksIn = controls.ks.input;
+    this.inputSel = controls.input.input;
+    this.sizeIn = controls.size.input;
+    this.kernelSel = controls.kernel.input;
+    this.ksIn = controls.kernelSize.input;
     c.append(...fields);
     this.rule = el('p.cs-note', { id: 'tr-rule', role: 'status', 'aria-live': 'polite' });
     r.append(c, this.rule);
@@ -207,21 +208,14 @@ export class TransposeScene extends Scene {
         'input to each cell (the output for an all-ones image and kernel). ',
         el('a', { href: 'https://distill.pub/2016/deconv-checkerboard/', rel: 'noopener' }, 'Odena, Dumoulin & Olah, Distill 2016'), '.'));
     const c = el('div.cs-controls', { role: 'group', 'aria-label': 'Checkerboard settings' });
-    const cb = this.cb;
-    const names = { ci: 'input', cn: 'n', cw: 'kernel', ck: 'k', cs: 'stride' };
-    const said = { cn: 'Input size', ck: 'Kernel size', cs: 'Stride' };
-    const { controls, fields } = buildControls(this.schema.filter((f) => f.ui?.cb), (key, v, want) => {
-      if (said[key]) this.cbRefused(said[key], want, v, controls[key].input);
-      cb[names[key]] = v;
+    const said = { cbSize: 'Input size', cbKernelSize: 'Kernel size', cbStride: 'Stride' };
+    const { controls, fields } = buildControls(this.schema.filter((f) => f.ui?.cb), (name, v, want) => {
+      if (said[name]) this.cbRefused(said[name], want, v, controls[name].input);
+      this.s[name] = v;
       this.checkerboard();
     });
     this.cbCtl = controls;
-    this.cbInput = controls.ci.input;
-    this.cbSize = controls.cn.input;
-    this.cbKernel = controls.cw.input;
-    this.cbK = controls.ck.input;
-    this.cbS = controls.cs.input;
-    const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { cb.k = k; cb.stride = 2; this.checkerboard(); } }, text);
+    const quick = (k, text) => el('button.secondary', { type: 'button', 'data-k': String(k), onclick: () => { this.s.cbKernelSize = k; this.s.cbStride = 2; this.checkerboard(); } }, text);
     c.append(
       ...fields,
       field('Try', quick(3, 'k = 3, stride 2 (uneven)'), quick(4, 'k = 4, stride 2 (even)')),
@@ -239,19 +233,14 @@ export class TransposeScene extends Scene {
   }
 
   checkerboard() {
-    const { api, cb } = this;
-    const x = api.tracePresetImage({ name: cb.input, size: cb.n, seed: 3 });
-    const ker = api.tracePresetKernel({ name: cb.kernel, size: cb.k, seed: 5 });
-    const c = api.traceCheckerboard(x, ker.values, { size: cb.n, kernelSize: ker.size, stride: cb.stride });
-    this.cbView.update(c, api.pytorchCode({ op: 'checkerboard', size: cb.n, kernelSize: ker.size, stride: cb.stride }));
+    const { api, s } = this;
+    const x = api.tracePresetImage({ name: s.cbInput, size: s.cbSize, seed: 3 });
+    const ker = api.tracePresetKernel({ name: s.cbKernel, size: s.cbKernelSize, seed: 5 });
+    const c = api.traceCheckerboard(x, ker.values, { size: s.cbSize, kernelSize: ker.size, stride: s.cbStride });
+    this.cbView.update(c, api.pytorchCode({ op: 'checkerboard', size: s.cbSize, kernelSize: ker.size, stride: s.cbStride }));
     // The steppers reach exactly what the trace draws (its limits, from wasm).
-    for (const [key, limit] of [['cn', 'size'], ['ck', 'kernelSize'], ['cs', 'stride']]) this.cbCtl[key].range(0, c.limits[limit]);
-    const ctl = this.cbCtl;
-    ctl.ci.set(cb.input);
-    ctl.cn.set(cb.n);
-    ctl.cw.set(cb.kernel);
-    ctl.ck.set(cb.k);
-    ctl.cs.set(cb.stride);
+    for (const [name, limit] of [['cbSize', 'size'], ['cbKernelSize', 'kernelSize'], ['cbStride', 'stride']]) this.cbCtl[name].range(0, c.limits[limit]);
+    for (const name of CB) this.cbCtl[name].set(s[name]);
     const rule = c.even[0]
       ? `k = ${c.kh} is a multiple of the stride ${c.stride[0]}: every cell gets the same number of overlapping stamps, so the transposed convs are even too.`
       : `k = ${c.kh} is not a multiple of the stride ${c.stride[0]}: neighbouring cells get different numbers of overlapping stamps (uneven overlap), and a second layer multiplies the unevenness. Nearest-neighbour upsampling then a conv stays even.`;
@@ -262,11 +251,11 @@ export class TransposeScene extends Scene {
   }
 
   image() {
-    return { data: this.api.tracePresetImage({ name: this.s.input, size: this.s.n, seed: 3 }), h: this.s.n, w: this.s.n };
+    return { data: this.api.tracePresetImage({ name: this.s.input, size: this.s.size, seed: 3 }), h: this.s.size, w: this.s.size };
   }
 
   kernel() {
-    const p = this.api.tracePresetKernel({ name: this.s.kernel, size: this.s.ks, seed: 5 });
+    const p = this.api.tracePresetKernel({ name: this.s.kernel, size: this.s.kernelSize, seed: 5 });
     return { values: p.values, k: p.size };
   }
 
@@ -278,26 +267,19 @@ export class TransposeScene extends Scene {
     let t = null;
     try { t = api.traceTranspose(img.data, ker.values, this.setting(img, ker)); } catch (err) { why = err.message; }
     const st = api.traceTransposeSettle(this.setting(img, ker));
-    const moved = [['stride', 'stride'], ['padding', 'padding'], ['dilation', 'dilation'], ['op', 'outputPadding']]
-      .filter(([k, w]) => st[w].join() !== s[k].join());
+    const moved = GEO.filter((k) => st[k].join() !== s[k].join());
     if (!this.ruleFresh) this.rule.textContent = moved.length && why
-      ? `Adjusted ${moved.map(([k, w]) => `${w} to ${st[w].join(', ')}`).join(' and ')}: ${why}`
+      ? `Adjusted ${moved.map((k) => `${k} to ${st[k].join(', ')}`).join(' and ')}: ${why}`
       : '';
     this.ruleFresh = false;
-    s.stride = st.stride;
-    s.padding = st.padding;
-    s.dilation = st.dilation;
-    s.op = st.outputPadding;
+    for (const name of GEO) s[name] = st[name];
     const rg = api.traceTransposeRanges({ ...this.setting(img, ker), cap: this.lim.transpose.cap });
     // Each geometry stepper reaches exactly what wasm says is valid with the others held.
-    for (const [key, [name, wasmName]] of Object.entries(GEO)) {
-      rg[wasmName].forEach((r, i) => this.ctl[key].range(i, r));
-      this.ctl[key].set(s[name]);
+    for (const name of GEO) {
+      rg[name].forEach((r, i) => this.ctl[name].range(i, r));
+      this.ctl[name].set(s[name]);
     }
-    this.ctl.in.set(s.input);
-    this.ctl.n.set(s.n);
-    this.ctl.k.set(s.kernel);
-    this.ctl.ks.set(s.ks);
+    for (const name of ['input', 'size', 'kernel', 'kernelSize']) this.ctl[name].set(s[name]);
 
     // Traced again only when the setting had to move.
     if (!t || moved.length) t = api.traceTranspose(img.data, ker.values, this.setting(img, ker));
@@ -365,14 +347,14 @@ export class TransposeScene extends Scene {
       this.linkNotes([...(this.notes ?? []), `Step ${this.wantStep + 1} is past the last of these ${tr.steps} steps: opened at step ${tr.steps}.`]);
     }
     this.wantStep = undefined;
-    this.player.setSteps(tr.steps, Math.min(s.t, tr.steps - 1));
+    this.player.setSteps(tr.steps, Math.min(s.step, tr.steps - 1));
     this.showStep(this.player.t);
   }
 
   showStep(t) {
     const tr = this.tr;
     if (!tr) return;
-    this.s.t = t;
+    this.s.step = t;
     const { canvas, coverage: cover } = this.api.traceTransposeAfter(this.img.data, this.ker.values, this.setting(this.img, this.ker), t + 1);
     this.canvas.set(canvas, { scale: this.scale, signed: this.signed, shown: (i) => cover[i] > 0 });
     this.cover.counts(cover, this.maxCover);
@@ -494,7 +476,7 @@ export class TransposeScene extends Scene {
 
   /** A "Show me" run starts from the scene's default setting, at the top of the scene. */
   showMeStart() {
-    Object.assign(this.s, { input: 'random', n: 4, kernel: 'ones', ks: 3, stride: [2, 2], padding: [0, 0, 0, 0], op: [0, 0], dilation: [1, 1] });
+    Object.assign(this.s, defaultsOf(this.schema.filter((f) => !f.ui?.cb), ['speed', 'step']));
     this.rebuildAt(0);
     // At 1280×800 the controls at the top leave the player and the whole stage in view; on a
     // phone the bar with its caption goes to the top (it is pinned there while the run lasts).
@@ -504,7 +486,7 @@ export class TransposeScene extends Scene {
 
   /** Rebuilds at step `t`. */
   rebuildAt(t) {
-    this.s.t = t;
+    this.s.step = t;
     this.player.pause();
     this.rebuild();
     this.player.go(t, true);
@@ -546,15 +528,12 @@ export class TransposeScene extends Scene {
   }
 
   /** A control changed (`want`: what was typed, when the control had to adjust it). */
-  set(key, v, want, part) {
+  set(name, v, want, part) {
     const s = this.s;
-    const plain = { in: 'input', n: 'n', k: 'kernel', ks: 'ks' };
-    if (plain[key]) s[plain[key]] = v;
-    else if (GEO[key]) {
-      const [name] = GEO[key];
-      this.refused(name, part, this.ctl[key].inputs[part].getAttribute('aria-label'), want, v);
+    if (GEO.includes(name)) {
+      this.refused(name, part, this.ctl[name].inputs[part].getAttribute('aria-label'), want, v);
       s[name][part] = v;
-    }
+    } else s[name] = v;
     this.rebuild();
   }
 
@@ -566,7 +545,7 @@ export class TransposeScene extends Scene {
     s[key][i] = want;
     const img = this.image();
     const ker = this.kernel();
-    const setting = { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op };
+    const setting = { ...this.setting(img, ker), [key]: s[key] };
     let why = `this scene shows values up to ${this.lim.transpose.cap}`;
     try { this.api.traceTranspose(img.data, ker.values, setting); } catch (err) { why = err.message; }
     this.rule.textContent = `${label} ${want} is not possible with the other settings, so it stays ${got}: ${why}`;
@@ -576,38 +555,26 @@ export class TransposeScene extends Scene {
   /** The trace setting of the current controls. */
   setting(img, ker) {
     const s = this.s;
-    return { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.op };
+    return { size: [img.h, img.w], kernelSize: ker.k, stride: s.stride, padding: s.padding, dilation: s.dilation, outputPadding: s.outputPadding };
   }
 
   rtNote(text) { this.root.querySelector('#rt-note').textContent = text; }
 
   getState() {
-    const s = this.s;
-    return writeLink(this.schema, { in: s.input, n: s.n, k: s.kernel, ks: s.ks, s: s.stride, p: s.padding, op: s.op, d: s.dilation, t: s.t, sp: this.player.speedName, ci: this.cb.input, cn: this.cb.n, cw: this.cb.kernel, ck: this.cb.k, cs: this.cb.stride });
+    return writeLink(this.schema, { ...this.s, speed: this.player.speedName });
   }
 
   setState(p) {
     const s = this.s;
     this.stale = !this.shown;
     const { values: v, notes } = readLink(this.schema, p);
-    if (v.in) s.input = v.in;
-    if (v.k) s.kernel = v.k;
-    if (v.n !== undefined) s.n = v.n;
-    if (v.ks !== undefined) s.ks = v.ks;
-    if (v.s) s.stride = v.s;
-    if (v.p) s.padding = v.p;
-    if (v.op) s.op = v.op;
-    if (v.d) s.dilation = v.d;
-    if (v.t !== undefined) { s.t = v.t; this.wantStep = v.t; }
-    if (v.sp) this.player.speedName = v.sp;
-    const cbWas = JSON.stringify(this.cb);
-    if (v.ci) this.cb.input = v.ci;
-    if (v.cn !== undefined) this.cb.n = v.cn;
-    if (v.cw) this.cb.kernel = v.cw;
-    if (v.ck !== undefined) this.cb.k = v.ck;
-    if (v.cs !== undefined) this.cb.stride = v.cs;
+    const { speed, ...rest } = v;
+    const cbWas = JSON.stringify(CB.map((name) => s[name]));
+    Object.assign(s, rest);
+    if (v.step !== undefined) this.wantStep = v.step;
+    if (speed) this.player.speedName = speed;
     // The checkerboard is drawn again only when its own settings moved.
-    if (JSON.stringify(this.cb) !== cbWas) this.cbDrawn = false;
+    if (JSON.stringify(CB.map((name) => s[name])) !== cbWas) this.cbDrawn = false;
     this.notes = notes;
     this.linkNotes(notes);
     if (this.shown) this.rebuild();
