@@ -172,3 +172,33 @@ test('screenshots of the draw scene (desktop and phone) with a digit and an expl
     await context.close();
   }
 });
+
+test('each layer is coloured by its largest |activation| (from wasm), so no cell is clipped', async () => {
+  const { page, context, errors } = await openPage(browser, '#draw');
+  await ready(page);
+  await page.keyboard.press('e');
+  await settle(page);
+  const rows = await page.evaluate(async () => {
+    const { loadWasm } = await import('./js/wasm.js');
+    const { api } = await loadWasm();
+    const bytes = new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer());
+    const model = api.Model.load(bytes);
+    const pad = document.querySelector('#pad');
+    const rgba = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
+    const fwd = model.forward(api.preprocess(rgba, pad.width, pad.height));
+    const out = Array.from(model.layers()).map((l, i) => {
+      const legend = document.querySelector(`.layer[data-layer="${l.name}"] .legend`);
+      let largest = 0;
+      for (const v of fwd.activation(i)) largest = Math.max(largest, Math.abs(v));
+      return { name: l.name, kind: l.kind, shown: legend ? Number(legend.dataset.scale) : null, largest };
+    });
+    fwd.free?.();
+    model.free?.();
+    return out;
+  });
+  const scaled = rows.filter((r) => r.shown !== null && !['input', 'softmax', 'sigmoid'].includes(r.kind));
+  assert.ok(scaled.length >= 4, `${scaled.length} layers with a colour scale`);
+  for (const r of scaled) assert.equal(r.shown, Math.fround(r.largest), `${r.name}: the legend's scale is the largest |activation|`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

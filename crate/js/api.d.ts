@@ -40,8 +40,8 @@ export function simdLevel(): 'relaxed' | 'simd128' | 'none';
 export function cosines(x: Float32Array, rows: Float32Array): Float32Array;
 /** The index of the largest value (the first on a tie; NaN never wins). */
 export function argmax(values: Float32Array): number;
-/** A heat map's colour scale: the 99th percentile of |values| (the largest when that is 0; 1 for all zeros). */
-export function colourScale(values: Float32Array): number;
+/** A heat map's colour scale: the `quantile` (default 0.99; 1: the largest) of |values| (the largest when that is 0; 1 for all zeros). */
+export function colourScale(values: Float32Array, quantile?: number): number;
 export function liveObjects(): { tensors: number; models: number; datasets: number; trainers: number; memoryBytes: number };
 
 /** The geometry the kernels run a conv layer with. */

@@ -23,3 +23,14 @@ export async function loadWasm() {
   api = mod;
   return { api, flavour };
 }
+
+/**
+ * The colour scale that shows every value of `data` (from `offset`, `length` of them) unclipped:
+ * their largest magnitude, from wasm (`colourScale` at quantile 1; 1 when all are 0). For views,
+ * once the wasm is loaded.
+ */
+export function largestScale(data, offset = 0, length = data.length - offset) {
+  if (!api) throw new Error('largestScale: the wasm is not loaded yet (await loadWasm() first)');
+  const v = data instanceof Float32Array ? data.subarray(offset, offset + length) : Float32Array.from(data.slice(offset, offset + length));
+  return api.colourScale(v, 1);
+}

@@ -86,6 +86,13 @@ pub fn first_weighted(model: &Model) -> Option<(usize, String, usize)> {
 /// The colour scale of a set of weights or gradients: the 99th percentile of their magnitudes
 /// (the largest when that is 0; 1 for all zeros), so a few outliers don't wash the tiles out.
 pub fn colour_scale(values: &[f32]) -> f32 {
+    colour_scale_at(values, 0.99)
+}
+
+/// The `q`-quantile (0 < q ≤ 1) of the finite values' magnitudes: `q = 1` is the largest, what
+/// a view that must show every value unclipped scales by. The largest when the quantile is 0,
+/// and 1 when every value is 0 (or there are none), so a colour scale is never 0.
+pub fn colour_scale_at(values: &[f32], q: f64) -> f32 {
     let mut a: Vec<f32> = values
         .iter()
         .map(|v| v.abs())
@@ -94,11 +101,11 @@ pub fn colour_scale(values: &[f32]) -> f32 {
     if a.is_empty() {
         return 1.0;
     }
-    let k = ((0.99 * a.len() as f64) as usize).min(a.len() - 1);
-    let (_, q, _) = a.select_nth_unstable_by(k, f32::total_cmp);
-    let q = *q;
-    if q > 0.0 {
-        return q;
+    let k = ((q * a.len() as f64) as usize).min(a.len() - 1);
+    let (_, at, _) = a.select_nth_unstable_by(k, f32::total_cmp);
+    let at = *at;
+    if at > 0.0 {
+        return at;
     }
     let m = a.iter().fold(0.0f32, |m, &v| m.max(v));
     if m > 0.0 {
@@ -306,6 +313,15 @@ mod tests {
         );
         assert_eq!(colour_scale(&[0.0; 5]), 1.0);
         assert_eq!(colour_scale(&[]), 1.0);
+        // q = 1: the largest magnitude, outliers and all; NaN and ∞ are left out.
+        assert_eq!(colour_scale_at(&v, 1.0), 1e6);
+        assert_eq!(
+            colour_scale_at(&[-2.0, f32::NAN, 1.5, f32::INFINITY], 1.0),
+            2.0
+        );
+        assert_eq!(colour_scale_at(&[0.0, -0.0], 1.0), 1.0);
+        // q = 0.5: index 100 of the sorted magnitudes (0..6, 8..199, 10⁶), which holds 101.
+        assert_eq!(colour_scale_at(&v, 0.5), 101.0);
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

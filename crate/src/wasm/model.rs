@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::args::{ArgError, Name, Whole};
+use super::args::{ArgError, Name, Real, Whole};
 use super::handles::Table;
 use super::js::{self, arg};
 use super::{run, R};
@@ -642,11 +642,31 @@ pub fn argmax_js(v: JsValue) -> Result<f64, JsError> {
     })
 }
 
-/// The colour scale of a set of values: the 99th percentile of their magnitudes (the largest
-/// when that is 0; 1 for all zeros), so a few outliers do not wash a heat map out.
+/// The colour scale of a set of values: the `quantile` (default 0.99, so a few outliers do not
+/// wash a heat map out; 1: the largest, for views that must show every value unclipped) of
+/// their magnitudes; the largest when that is 0, and 1 for all zeros.
 #[wasm_bindgen(js_name = colourScale)]
-pub fn colour_scale(v: JsValue) -> Result<f32, JsError> {
-    run(|| Ok(crate::nn::history::colour_scale(&values("values", &v)?)))
+pub fn colour_scale(v: JsValue, quantile: JsValue) -> Result<f32, JsError> {
+    run(|| {
+        let q = if quantile.is_undefined() || quantile.is_null() {
+            0.99
+        } else {
+            let Real(q) = arg("quantile", "colourScale", &quantile)?;
+            if !(q > 0.0 && q <= 1.0) {
+                return Err(ArgError::new(
+                    "quantile",
+                    q,
+                    "must be a number above 0 and at most 1 (1: the largest magnitude)",
+                )
+                .into());
+            }
+            q
+        };
+        Ok(crate::nn::history::colour_scale_at(
+            &values("values", &v)?,
+            q,
+        ))
+    })
 }
 
 /// A canvas argument: its size (each side 1 to [`MAX_CANVAS`]) read first, then its RGBA bytes,

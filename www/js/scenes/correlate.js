@@ -9,7 +9,8 @@
 // lights up where that pattern returns. "Normalised (NCC)" asks the trace for normalised
 // cross-correlation, and the scene shows the trace's means, norms and quotient for each window.
 import { Scene, el } from '../scene.js';
-import { Grid, fmt, scaleOf } from '../stepper/grid.js';
+import { Grid, fmt } from '../stepper/grid.js';
+import { largestScale } from '../wasm.js';
 import { colour, dark, Legend } from '../views/colour.js';
 import { Player } from '../stepper/player.js';
 import { learnedKernel, formulaConv } from '../stepper/formulas.js';
@@ -416,7 +417,7 @@ export class CorrelateScene extends Scene {
 
   /** The kernel editor's cells on the diverging scale, with its legend. */
   shadeKernel(ker) {
-    const scale = scaleOf(ker.values);
+    const scale = largestScale(ker.values);
     this.kLegend.update(scale);
     this.kEdit.querySelectorAll('input').forEach((inp, i) => {
       const [r, g, b] = colour(ker.values[i], scale, true);

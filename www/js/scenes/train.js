@@ -5,7 +5,8 @@
 // the transposed convolution of dout (the adjoint). Every number comes from the workers' wasm.
 
 import { Scene, el } from '../scene.js';
-import { Heatmap, absMax } from '../views/heatmap.js';
+import { Heatmap } from '../views/heatmap.js';
+import { largestScale } from '../wasm.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
@@ -950,8 +951,8 @@ export class TrainScene extends Scene {
     if (step.dense) {
       const d = step.dense;
       const n = d.rows.length;
-      const sBefore = absMax(d.before) || 1;
-      const sDw = absMax(d.dw) || 1;
+      const sBefore = largestScale(d.before);
+      const sDw = largestScale(d.dw);
       const grid = el('div.onestep-grid');
       grid.style.setProperty('--cols', String(n));
       const head = (t) => el('p.rowhead', { text: t });
@@ -976,7 +977,7 @@ export class TrainScene extends Scene {
         fig('dW from the model\'s backward pass', c.dwModel, co, K, { size: 196, caption: `model's dW (max |Δ| ${c.dwDiff.toExponential(1)})` }));
       b.append(el('h4', { text: `${c.layer}: the weight gradient is one matrix product over the im2col table` }), row);
       const dx = el('div.onestep-dx');
-      const sx = absMax(c.dxModel) || 1;
+      const sx = largestScale(c.dxModel);
       for (let i = 0; i < ci; i++) dx.append(fig(`dX channel ${i} by convTranspose2d`, c.dx, hi, wi, { offset: i * hi * wi, scale: sx, size: 56, caption: `${i}` }));
       const dxm = el('div.onestep-dx');
       for (let i = 0; i < ci; i++) dxm.append(fig(`dX channel ${i} from the model`, c.dxModel, hi, wi, { offset: i * hi * wi, scale: sx, size: 56, caption: `${i}` }));

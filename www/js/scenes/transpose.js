@@ -6,7 +6,8 @@
 // ⟨K f, g⟩ = ⟨f, Kᵀ g⟩ and the round trip Conv2d(stride n) → ConvTranspose2d.
 // Every number comes from the wasm traces (`traceTranspose`, `traceAdjoint`, `traceRoundTrip`).
 import { Scene, el } from '../scene.js';
-import { Grid, fmt, scaleOf } from '../stepper/grid.js';
+import { Grid, fmt } from '../stepper/grid.js';
+import { largestScale } from '../wasm.js';
 import { Player, field } from '../stepper/player.js';
 import { formulaTranspose } from '../stepper/formulas.js';
 import { int, ints, oneOf, speed, readLink, writeLink, buildControls, defaultsOf } from '../schema.js';
@@ -332,7 +333,7 @@ export class TransposeScene extends Scene {
     this.cover.resize(tr.fullH, tr.fullW);
     this.cover.tag('cs-crop', (i) => tr.canvasOutput[i] < 0);
     this.eqGrid.resize(tr.eqH, tr.eqW);
-    this.eqGrid.set(tr.eqGrid, { scale: scaleOf(tr.input) });
+    this.eqGrid.set(tr.eqGrid, { scale: largestScale(tr.input) });
     this.eqGrid.tag('cs-zero', (i) => tr.eqKind[i] === 1);
     this.eqGrid.tag('cs-pad', (i) => tr.eqKind[i] === 2);
     this.eqOut.resize(tr.outH, tr.outW);

@@ -13,6 +13,7 @@
 // The page's one colour language (views/colour.js): diverging for signed values, paper to ink
 // for non-negative ones.
 import { colour, Legend } from '../views/colour.js';
+import { largestScale } from '../wasm.js';
 
 export { colour };
 
@@ -23,12 +24,6 @@ export function fmt(v, digits = 2) {
   return s === '-0' ? '0' : s.replace('-', '−');
 }
 
-/** Largest |value| of an array (the colour scale). */
-export function scaleOf(values) {
-  let m = 0;
-  for (const v of values) if (Math.abs(v) > m) m = Math.abs(v);
-  return m;
-}
 
 /**
  * True when a cell of this colour needs white text: the WCAG contrast of white against it beats
@@ -167,7 +162,7 @@ export class Grid {
    * the numbers; `scale` fixes the colour scale.
    */
   set(values, { scale, shown, text = true, signed = this.signed, digits = 2 } = {}) {
-    const s = scale ?? scaleOf(values);
+    const s = scale ?? largestScale(values);
     const sign = signed === 'auto' ? values.some((v) => v < 0) : signed;
     if (this.legend) {
       this.legend.setSigned(!!sign);

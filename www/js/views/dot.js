@@ -4,7 +4,8 @@
 // shown sum, 3 decimals) come from wasm; this view only lays them out.
 
 import { el } from '../dom.js';
-import { Heatmap, absMax } from './heatmap.js';
+import { Heatmap } from './heatmap.js';
+import { largestScale } from '../wasm.js';
 import { colour, inkOn } from './colour.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -242,9 +243,9 @@ const RENDER = {
     const taps = kh * kw;
     const n = e.channels.length;
     head.append(el('span.formula', { text: `Σ over ${n > 1 ? `${n} channels × ` : ''}${kh}×${kw} (window × kernel) + bias` }));
-    const winScale = absMax(e.inputs) || 1;
-    const kerScale = absMax(e.weights) || 1;
-    const prodScale = absMax(e.products) || 1;
+    const winScale = largestScale(e.inputs);
+    const kerScale = largestScale(e.weights);
+    const prodScale = largestScale(e.products);
     const part = (j) => ({
       win: e.inputs.subarray(j * taps, (j + 1) * taps),
       ker: e.weights.subarray(j * taps, (j + 1) * taps),
@@ -313,7 +314,7 @@ const RENDER = {
 
   maxpool2d(e, node, head) {
     head.append(el('span.formula', { text: `the largest of a ${e.window[0]}×${e.window[1]} block of ${e.from}` }));
-    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} block`, hi: e.pick ?? -1, padded: e.padded })),
+    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: largestScale(e.inputs), signed: false, title: `${e.from} block`, hi: e.pick ?? -1, padded: e.padded })),
       el('p.total', { text: 'largest = ' }, el('strong.sum', { text: f3(e.sum) })));
   },
 
@@ -336,7 +337,7 @@ const RENDER = {
     const maps = (data, title, signed) => {
       const f = el('figure.vfig');
       const box = el('div.vmaps');
-      const scale = absMax(data) || 1;
+      const scale = largestScale(data);
       // All channels on one canvas (one tile each, a white line between): one canvas, not c.
       tiles(box, data, view, { cols: Math.min(c, 8), signed, scale, px: c > 1 ? 3 : 9, label: title });
       f.append(box, el('figcaption', { text: title }));
@@ -370,17 +371,17 @@ const RENDER = {
     const inside = e.weights.filter((w) => w > 0).length;
     head.append(el('span.formula', { text: `the mean of a ${e.window[0]}×${e.window[1]} block of ${e.from}: each of ${inside} cells × ${f3(e.weights.find((w) => w > 0) ?? 0)}` }));
     node.append(el('div.triple', {},
-      numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} block`, padded: e.padded }),
+      numberGrid(e.inputs, e.window, { scale: largestScale(e.inputs), signed: false, title: `${e.from} block`, padded: e.padded }),
       el('span.op', { text: '×' }),
-      numberGrid(e.weights, e.window, { scale: absMax(e.weights) || 1, signed: false, title: 'weights (1 / divisor)', format: f3 }),
+      numberGrid(e.weights, e.window, { scale: largestScale(e.weights), signed: false, title: 'weights (1 / divisor)', format: f3 }),
       el('span.op', { text: '=' }),
-      numberGrid(e.shownProducts, e.window, { scale: absMax(e.products) || 1, title: 'products', format: f3 })));
+      numberGrid(e.shownProducts, e.window, { scale: largestScale(e.products), title: 'products', format: f3 })));
     node.append(el('p.total', { text: 'mean = ' }, el('strong.sum', { text: f3(e.shown.total) })));
   },
 
   globalavgpool(e, node, head) {
     head.append(el('span.formula', { text: `the mean of all ${e.inputs.length} cells of ${e.from} channel ${e.channel}` }));
-    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: absMax(e.inputs) || 1, signed: false, title: `${e.from} ch ${e.channel}` })),
+    node.append(el('div.triple', {}, numberGrid(e.inputs, e.window, { scale: largestScale(e.inputs), signed: false, title: `${e.from} ch ${e.channel}` })),
       el('p.total', { text: 'mean = ' }, el('strong.sum', { text: f3(e.sum) })));
   },
 

@@ -2,18 +2,10 @@
 // the wasm API; this file only maps numbers to colours.
 
 import { colour } from './colour.js';
+import { largestScale } from '../wasm.js';
 
 export { colour };
 
-/** Largest |value| in a range of an array (the colour scale). */
-export function absMax(data, start = 0, len = data.length - start) {
-  let m = 0;
-  for (let i = start; i < start + len; i++) {
-    const a = Math.abs(data[i]);
-    if (a > m) m = a;
-  }
-  return m;
-}
 
 /**
  * A canvas showing an h×w slice of `data` starting at `offset`. The canvas has one pixel per
@@ -103,7 +95,7 @@ export class Heatmap {
     this.w = w;
     const ctx = c.getContext('2d');
     const img = ctx.createImageData(w, h);
-    const s = scale ?? absMax(data, offset, h * w);
+    const s = scale ?? largestScale(data, offset, h * w);
     for (let i = 0; i < h * w; i++) {
       const [r, g, b] = colour(data[offset + i], s, this.signed);
       img.data[4 * i] = r;

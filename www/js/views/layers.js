@@ -8,7 +8,8 @@
 // do not feed the cell.
 
 import { el } from '../dom.js';
-import { Heatmap, absMax } from './heatmap.js';
+import { Heatmap } from './heatmap.js';
+import { largestScale } from '../wasm.js';
 import { Legend } from './colour.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -152,7 +153,7 @@ export class Network {
       if (i === 0) data = pixels ?? new Float32Array(h * w);
       else if (fwd) data = this.net.activation(fwd, i - 1);
       else data = new Float32Array(view[0] * h * w);
-      const scale = kind === 'softmax' || kind === 'sigmoid' || kind === 'input' ? 1 : absMax(data) || 1;
+      const scale = kind === 'softmax' || kind === 'sigmoid' || kind === 'input' ? 1 : largestScale(data);
       this.data[i] = data;
       this.scales[i] = scale;
       heat.forEach((m, ch) => m.update({ data, h, w, offset: ch * h * w, scale }));
@@ -230,7 +231,7 @@ export class Network {
 export function kernels(l) {
   const { weight } = l.params;
   const [co, ci, kh, kw] = weight.shape;
-  const scale = absMax(weight.data);
+  const scale = largestScale(weight.data);
   const box = el('figure.kernels', { 'data-kernels': l.name });
   box.append(el('figcaption', { text: `${l.name}: ${co} × ${ci} kernels of ${kh} × ${kw} weights` }));
   const wrap = el('div.kgrid', { 'data-cin': String(ci) });
