@@ -704,6 +704,63 @@ fn max_pool2d_matches_reference_and_its_backward_routes_gradients() {
     assert!(refused > 0, "no padding past the bound was tried");
 }
 
+/// Ties and NaN, where the 2×2 windows' comparison tree must pick the tap the loop over taps
+/// picks: the first of equal maxima in raster order, and NaN over any number (the last NaN).
+#[test]
+fn max_pool2d_2x2_picks_the_taps_the_loop_picks_on_ties_and_nan() {
+    let mut rng = Rng::new(5);
+    for _ in 0..300 {
+        let d = [rng.pick(1..=2), rng.pick(1..=2)];
+        let p = Pool2dParams {
+            kernel: [2, 2],
+            stride: [rng.pick(1..=3), rng.pick(1..=3)],
+            padding: [0, 1].map(|a| rng.pick(0..=d[a].div_ceil(2))).repeat(2)[..4]
+                .try_into()
+                .unwrap(),
+            dilation: d,
+            ceil_mode: rng.pick(0..=1) == 1,
+        };
+        let (h, w) = (rng.pick(2..=7), rng.pick(2..=7));
+        let data: Vec<f32> = (0..2 * h * w)
+            .map(|_| [0.0, 1.0, 2.0, f32::NAN][rng.pick(0..=3)])
+            .collect();
+        let x = t(data.clone(), &[2, h, w]);
+        let Ok((y, arg)) = max_pool2d(&x, &p) else {
+            continue;
+        };
+        let [_, oh, ow] = *y.shape() else {
+            panic!("{:?}", y.shape())
+        };
+        for c in 0..2 {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, NO_ARGMAX);
+                    for ky in 0..2 {
+                        for kx in 0..2 {
+                            let iy = (oy * p.stride[0] + ky * d[0]) as i64 - p.padding[0] as i64;
+                            let ix = (ox * p.stride[1] + kx * d[1]) as i64 - p.padding[1] as i64;
+                            if iy < 0 || ix < 0 || iy >= h as i64 || ix >= w as i64 {
+                                continue;
+                            }
+                            let i = (c * h + iy as usize) * w + ix as usize;
+                            if at == NO_ARGMAX || data[i] > best || data[i].is_nan() {
+                                (best, at) = (data[i], i as u32);
+                            }
+                        }
+                    }
+                    let o = (c * oh + oy) * ow + ox;
+                    assert_eq!(arg[o], at, "{p:?} {h}×{w} cell {o}");
+                    assert!(
+                        y.data()[o] == best || (best.is_nan() && y.data()[o].is_nan()),
+                        "{p:?} cell {o}: {} against {best}",
+                        y.data()[o]
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn max_pool2d_semantics() {
     // 4×4, 2×2 default stride: the classic example.
