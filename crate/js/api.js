@@ -24,6 +24,9 @@ export {
 // module and shared memory of this instance. Calls to setThreads run one after another.
 const workers = [];
 let resizing = Promise.resolve();
+// Not a literal in `new Worker(new URL(…))`: bundlers (Vite) would then bundle the worker for
+// every build, and only the threads build has the file (the npm package has no threads yet).
+const POOL_WORKER = 'pool-worker.js';
 
 /**
  * Sets how many threads run the kernels (the caller and `n - 1` workers) and resolves to the
@@ -54,7 +57,7 @@ async function resize(n) {
     const started = [];
     for (let i = have; i < want; i++) {
       const slot = raw.poolPrepare();
-      const w = new Worker(new URL('./pool-worker.js', import.meta.url), { type: 'module', name: `convscope pool ${slot}` });
+      const w = new Worker(new URL(POOL_WORKER, import.meta.url), { type: 'module', name: `convscope pool ${slot}` });
       workers[slot] = w;
       started.push(message(w, slot));
       w.postMessage({ module, memory, slot });
