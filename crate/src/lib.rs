@@ -8,7 +8,7 @@
 //! (batch, channels, height, width); conv weights are OIHW (`[C_out, C_in/groups, kH, kW]`);
 //! transposed-conv weights are `[C_in, C_out/groups, kH, kW]`, as in PyTorch.
 //!
-//! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm` → `pool` (the
+//! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm` → `threadpool` (the
 //! threaded wasm build's fork-join pool; elsewhere one thread).
 //!
 //! ## From Rust, on ndarray arrays
@@ -59,10 +59,10 @@ pub mod mnist;
 pub mod nd;
 pub mod nn;
 pub mod ops;
-pub mod pool;
 pub mod reference;
 pub mod rng;
 pub mod tensor;
+pub mod threadpool;
 pub mod trace;
 pub mod typed;
 pub mod wasm;

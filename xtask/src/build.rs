@@ -37,7 +37,7 @@ pub const FLAVOURS: [Flavour; 2] = [
 
 /// The threaded build: relaxed-simd plus wasm atomics and bulk memory, so that its memory is
 /// a `SharedArrayBuffer` the thread pool's workers instantiate the same module on
-/// (crate/src/pool.rs). The prebuilt std has no atomics, so nightly rebuilds it
+/// (crate/src/threadpool.rs). The prebuilt std has no atomics, so nightly rebuilds it
 /// (`-Z build-std`). The linker flags are those wasm-bindgen's threads support needs, passed
 /// by hand because this nightly's rustc does not add them for an unstable `atomics` feature:
 /// a shared, imported memory (the page creates it and hands it to every worker) with a

@@ -204,7 +204,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     let split = if forced > 0 {
         Split::into_tasks(m, n, K::MR, K::NR, forced)
     } else {
-        Split::plan(m, k, n, K::MR, K::NR, crate::pool::threads())
+        Split::plan(m, k, n, K::MR, K::NR, crate::threadpool::threads())
     };
     if split == Split::One {
         // safety: the caller's guarantees.
@@ -223,7 +223,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
         rsc,
         csc,
     };
-    crate::pool::parallel_for(split.parts(), &|part| {
+    crate::threadpool::parallel_for(split.parts(), &|part| {
         // safety: each part is a distinct range of whole tiles inside the caller's views.
         unsafe { job.part::<K>(split, part) }
     });

@@ -9,34 +9,37 @@ use wasm_bindgen::prelude::*;
 use super::args::{ArgError, Whole};
 use super::js::arg;
 use super::{run, R};
-use crate::pool;
+use crate::threadpool;
 
 /// How many threads run the kernels (the caller and the pool's active workers; 1 in a build
 /// without threads).
 #[wasm_bindgen]
 pub fn threads() -> f64 {
-    pool::threads() as f64
+    threadpool::threads() as f64
 }
 
 /// Whether this build has threads (wasm atomics on shared memory).
 #[wasm_bindgen(js_name = threadsBuild)]
 pub fn threads_build() -> bool {
-    pool::threaded_build()
+    threadpool::threaded_build()
 }
 
 /// Reads `setThreads`'s argument `n`: a whole number from 1 to `MAX_THREADS`, and more than 1
 /// only in a build with threads.
 fn check_n(n: &JsValue) -> R<usize> {
     let Whole(n) = arg("n", "setThreads", n)?;
-    if n == 0 || n > pool::MAX_THREADS {
+    if n == 0 || n > threadpool::MAX_THREADS {
         return Err(ArgError::new(
             "n",
             n,
-            format!("must be a whole number from 1 to {}", pool::MAX_THREADS),
+            format!(
+                "must be a whole number from 1 to {}",
+                threadpool::MAX_THREADS
+            ),
         )
         .into());
     }
-    if n > 1 && !pool::threaded_build() {
+    if n > 1 && !threadpool::threaded_build() {
         return Err(ArgError::new(
             "n",
             n,
@@ -59,7 +62,7 @@ pub fn threads_check(n: JsValue) -> Result<f64, JsError> {
 #[wasm_bindgen(js_name = threadsSet)]
 pub fn threads_set(n: JsValue) -> Result<(), JsError> {
     run(|| {
-        pool::set_threads(check_n(&n)?)?;
+        threadpool::set_threads(check_n(&n)?)?;
         Ok(())
     })
 }
@@ -68,7 +71,7 @@ pub fn threads_set(n: JsValue) -> Result<(), JsError> {
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 #[wasm_bindgen(js_name = poolPrepare)]
 pub fn pool_prepare() -> Result<f64, JsError> {
-    run(|| Ok(pool::prepare_worker()? as f64))
+    run(|| Ok(threadpool::prepare_worker()? as f64))
 }
 
 /// A worker's loop: runs the pool's jobs until slot `slot` is retired. Only in a Worker (the
@@ -76,7 +79,7 @@ pub fn pool_prepare() -> Result<f64, JsError> {
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 #[wasm_bindgen(js_name = poolWorker)]
 pub fn pool_worker(slot: u32) {
-    pool::worker(slot as usize)
+    threadpool::worker(slot as usize)
 }
 
 /// Called by a worker whose loop failed (trapped): the computation waiting for it panics
@@ -84,7 +87,7 @@ pub fn pool_worker(slot: u32) {
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 #[wasm_bindgen(js_name = poolWorkerFailed)]
 pub fn pool_worker_failed() {
-    pool::worker_failed()
+    threadpool::worker_failed()
 }
 
 /// `[module, memory]`: what a worker instantiates (the same module on the same shared memory).
