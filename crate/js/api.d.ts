@@ -36,6 +36,14 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor;
 export function relu(x: Tensor): Tensor;
 export function softmax(x: Tensor, axis?: number): Tensor;
 export function simdLevel(): 'relaxed' | 'simd128' | 'none';
+/** How many threads run the kernels: 1, or what `setThreads` set in the threaded build. */
+export function threads(): number;
+/**
+ * Sets how many threads run the kernels (a whole number from 1 to 16; more than 1 only in the
+ * threaded build, else an Error) and resolves to the number running. Starts or stops the
+ * thread pool's workers.
+ */
+export function setThreads(n: number): Promise<number>;
 /** The cosine of `x` with each row of `rows` (whole rows of `x`'s length), in f64. */
 export function cosines(x: Float32Array, rows: Float32Array): Float32Array;
 /** The index of the largest value (the first on a tie; NaN never wins). */

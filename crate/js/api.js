@@ -17,8 +17,69 @@ export {
   traceTranspose, traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard,
   traceAdjoint, traceRoundTrip, tracePresetImage, tracePresetKernel,
   traceSchedules, traceOneByOne, traceParamCounts, traceRoundedSum, traceControls, pytorchCode,
-  modelFileProblem, cosines, argmax, colourScale,
+  modelFileProblem, cosines, argmax, colourScale, threads,
 } from './convscope.js';
+
+// The thread pool's workers (the threaded build only), by slot: each runs pool-worker.js on the
+// module and shared memory of this instance. Calls to setThreads run one after another.
+const workers = [];
+let resizing = Promise.resolve();
+// Not a literal in `new Worker(new URL(…))`: bundlers (Vite) would then bundle the worker for
+// every build, and only the threads build has the file (the npm package has no threads yet).
+const POOL_WORKER = 'pool-worker.js';
+
+/**
+ * Sets how many threads run the kernels (the caller and `n - 1` workers) and resolves to the
+ * number running. `n` is a whole number from 1 to 16; more than 1 only in the threaded build
+ * (else an Error says the build has no threads). The workers are started or stopped here.
+ */
+export function setThreads(n) {
+  const done = resizing.then(() => resize(n));
+  resizing = done.catch(() => {});
+  return done;
+}
+
+/** One worker's next message: `{ ready }`, `{ exit }` or `{ error }`. */
+function message(w, slot) {
+  return new Promise((resolve, reject) => {
+    w.onmessage = ({ data }) => (data?.error
+      ? reject(new Error(`convscope: thread-pool worker ${slot} failed: ${data.error}`))
+      : resolve(data));
+    w.onerror = (e) => reject(new Error(`convscope: thread-pool worker ${slot} could not start: ${e.message ?? e}`));
+  });
+}
+
+async function resize(n) {
+  const want = raw.threadsCheck(n);
+  const have = raw.threads();
+  if (want > have) {
+    const [module, memory] = raw.poolShared();
+    const started = [];
+    for (let i = have; i < want; i++) {
+      const slot = raw.poolPrepare();
+      const w = new Worker(new URL(POOL_WORKER, import.meta.url), { type: 'module', name: `convscope pool ${slot}` });
+      workers[slot] = w;
+      started.push(message(w, slot));
+      w.postMessage({ module, memory, slot });
+    }
+    try {
+      await Promise.all(started);
+    } catch (e) {
+      // Retire the slots just prepared (a worker that did start stops), and the workers.
+      raw.threadsSet(have);
+      for (const w of workers.splice(have - 1)) w.terminate();
+      throw e;
+    }
+    raw.threadsSet(want);
+  } else if (want < have) {
+    const leaving = workers.splice(want - 1);
+    const exits = leaving.map((w, i) => message(w, want - 1 + i).catch(() => {}));
+    raw.threadsSet(want);
+    await Promise.all(exits);
+    for (const w of leaving) w.terminate();
+  }
+  return raw.threads();
+}
 
 const WRAP = Symbol('wrap');
 const freeLater = new FinalizationRegistry((free) => { try { free(); } catch { /* already gone */ } });

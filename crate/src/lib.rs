@@ -8,7 +8,8 @@
 //! (batch, channels, height, width); conv weights are OIHW (`[C_out, C_in/groups, kH, kW]`);
 //! transposed-conv weights are `[C_in, C_out/groups, kH, kW]`, as in PyTorch.
 //!
-//! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm`.
+//! Dependencies point one way: `wasm` → `nn` / `trace` → `conv` → `gemm` → `threadpool` (the
+//! threaded wasm build's fork-join pool; elsewhere one thread).
 //!
 //! ## From Rust, on ndarray arrays
 //!
@@ -41,6 +42,13 @@
 //! # Ok::<(), convscope::Error>(())
 //! ```
 
+// The threaded wasm build (nightly, wasm atomics) sleeps its pool's workers on
+// `memory.atomic.wait32`, still unstable in core::arch.
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
+
 #[cfg(feature = "bench")]
 mod bench;
 pub mod conv;
@@ -54,6 +62,7 @@ pub mod ops;
 pub mod reference;
 pub mod rng;
 pub mod tensor;
+pub mod threadpool;
 pub mod trace;
 pub mod typed;
 pub mod wasm;

@@ -8,7 +8,8 @@ import init, {
   traceControls, traceCorrelateRanges, traceCorrelatePatch, traceCorrelateSettle, traceTranspose,
   traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard, traceAdjoint,
   traceRoundTrip, tracePresetImage, tracePresetKernel, traceSchedules, traceOneByOne,
-  traceRoundedSum, traceParamCounts, pytorchCode, Dataset, modelFileProblem, Trainer,
+  traceRoundedSum, traceParamCounts, pytorchCode, Dataset, modelFileProblem, Trainer, threads,
+  setThreads,
 } from '../../crate/js/api.js';
 import type {
   Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, ModelSpec, LayerSpec, LayerKind,
@@ -42,6 +43,9 @@ export async function everything(): Promise<void> {
   const probs: Tensor = softmax(matmul(new Tensor(data, [2, 384]), new Tensor(data, [384, 1])), -1);
   const level: 'relaxed' | 'simd128' | 'none' = simdLevel();
   const live: number = liveObjects().memoryBytes + liveObjects().tensors;
+  const running: number = threads() + (await setThreads(2));
+  // @ts-expect-error: setThreads takes a number, not a string.
+  await setThreads('2');
   for (const t of [x, w, b, y, up, pooled, probs]) t.free();
 
   // @ts-expect-error: a misspelt option (strid) is not an option of conv2d.
@@ -211,7 +215,7 @@ export async function everything(): Promise<void> {
 
   const size: Size2d = [3, 4];
   console.log(
-    shape, level, live, kinds, firstError, arch, again, files, geometry, code, weights, acts,
+    shape, level, live, running, kinds, firstError, arch, again, files, geometry, code, weights, acts,
     layerName, shownTotal, peak, grad, camCells, adjointGeometry, advTop, occl, predicted, pre,
     fit, problem, image, label, status, applied, evaluated, moment, dw, hardest, cosines, first,
     gradScale, rewound, trained, trainCode, ncc, ranges, settled, patch, tTrace, after, tRanges,

@@ -1,5 +1,6 @@
-//! `cargo xtask build`: the playground's two wasm builds (simd128, and simd128 + relaxed-simd)
-//! and their wasm-bindgen JS glue in `www/pkg/`. `cargo xtask build --bench`: the same two
+//! `cargo xtask build`: the playground's wasm builds (simd128; simd128 + relaxed-simd; and,
+//! where the nightly toolchain can be had, `threads`: relaxed-simd with wasm atomics on shared
+//! memory) and their wasm-bindgen JS glue in `www/pkg/`. `cargo xtask build --bench`: the same two
 //! with the crate's `bench` feature (the benchmark's exports, GEMM tile variants, the ndarray
 //! baseline) in `bench/pkg/`, for the bench page and `bench/node-*.mjs`; the playground's
 //! builds never contain them. Installs only what is missing.
@@ -15,6 +16,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub struct Flavour {
     pub name: &'static str,
     pub rustflags: &'static str,
+    /// Built by the nightly toolchain with `-Z build-std` (the threaded build).
+    pub nightly: bool,
 }
 
 /// Both without LLVM's loop strength reduction (`-disable-lsr`), so that the micro-kernels'
@@ -23,12 +26,37 @@ pub const FLAVOURS: [Flavour; 2] = [
     Flavour {
         name: "simd128",
         rustflags: "-C target-feature=+simd128 -C llvm-args=-disable-lsr",
+        nightly: false,
     },
     Flavour {
         name: "relaxed",
         rustflags: "-C target-feature=+simd128,+relaxed-simd -C llvm-args=-disable-lsr",
+        nightly: false,
     },
 ];
+
+/// The threaded build: relaxed-simd plus wasm atomics and bulk memory, so that its memory is
+/// a `SharedArrayBuffer` the thread pool's workers instantiate the same module on
+/// (crate/src/threadpool.rs). The prebuilt std has no atomics, so nightly rebuilds it
+/// (`-Z build-std`). The linker flags are those wasm-bindgen's threads support needs, passed
+/// by hand because this nightly's rustc does not add them for an unstable `atomics` feature:
+/// a shared, imported memory (the page creates it and hands it to every worker) with a
+/// maximum (4 GiB, as the other builds may grow to), and the TLS symbols wasm-bindgen's
+/// thread start-up uses to give each thread its own thread-locals. Not in [`FLAVOURS`]: the
+/// stable toolchain cannot build it, and everything else works without it.
+pub const THREADS: Flavour = Flavour {
+    name: "threads",
+    rustflags: "-C target-feature=+simd128,+relaxed-simd,+atomics,+bulk-memory,+mutable-globals \
+                -C llvm-args=-disable-lsr \
+                -C link-arg=--shared-memory -C link-arg=--import-memory \
+                -C link-arg=--max-memory=4294967296 \
+                -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+                -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base",
+    nightly: true,
+};
+
+/// The toolchain the threaded build needs.
+const NIGHTLY: &str = "nightly";
 
 /// What a build contains: the playground's API, or that and the benchmark's exports.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,9 +97,26 @@ impl Flavour {
     }
 
     fn cargo_in(&self, subcommand: &str, target_dir: &Path) -> Command {
-        let mut c = util::cargo();
-        c.arg(subcommand)
-            .args(["--target", WASM_TARGET, "--target-dir"])
+        let mut c = if self.nightly {
+            let mut c = Command::new("rustup");
+            c.args([
+                "run",
+                NIGHTLY,
+                "cargo",
+                subcommand,
+                "-Z",
+                "build-std=panic_abort,std",
+            ])
+            .current_dir(util::root())
+            .env_remove("RUSTC")
+            .env_remove("RUSTDOC");
+            c
+        } else {
+            let mut c = util::cargo();
+            c.arg(subcommand);
+            c
+        };
+        c.args(["--target", WASM_TARGET, "--target-dir"])
             .arg(target_dir)
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
@@ -88,6 +133,46 @@ pub fn ensure_target() -> Result<()> {
     if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
         eprintln!("xtask: adding the {WASM_TARGET} target");
         util::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    Ok(())
+}
+
+/// Makes the nightly toolchain ready for the threaded build (installs it, its `rust-src` and
+/// the wasm32 target only when missing), or says why it cannot be had. `XTASK_NO_THREADS=1`
+/// skips it, as on a machine without nightly.
+pub fn ensure_nightly() -> std::result::Result<(), String> {
+    if std::env::var_os("XTASK_NO_THREADS").is_some_and(|v| v != "0") {
+        return Err("XTASK_NO_THREADS is set".into());
+    }
+    let toolchains = util::output(Command::new("rustup").args(["toolchain", "list"]))
+        .ok_or("`rustup toolchain list` failed (is rustup installed?)")?;
+    if !toolchains.lines().any(|l| l.starts_with("nightly-")) {
+        eprintln!("xtask: installing the nightly toolchain for the threaded build");
+        util::run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            NIGHTLY,
+            "--profile",
+            "minimal",
+        ]))
+        .map_err(|e| format!("`rustup toolchain install nightly` failed: {e}"))?;
+    }
+    let plus = format!("+{NIGHTLY}");
+    let components =
+        util::output(Command::new("rustup").args([&plus, "component", "list", "--installed"]))
+            .unwrap_or_default();
+    if !components.lines().any(|l| l.starts_with("rust-src")) {
+        eprintln!("xtask: adding rust-src to nightly (the threaded build rebuilds std)");
+        util::run(Command::new("rustup").args([&plus, "component", "add", "rust-src"]))
+            .map_err(|e| format!("`rustup +nightly component add rust-src` failed: {e}"))?;
+    }
+    let targets =
+        util::output(Command::new("rustup").args([&plus, "target", "list", "--installed"]))
+            .unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == WASM_TARGET) {
+        eprintln!("xtask: adding the {WASM_TARGET} target to nightly");
+        util::run(Command::new("rustup").args([&plus, "target", "add", WASM_TARGET]))
+            .map_err(|e| format!("`rustup +nightly target add {WASM_TARGET}` failed: {e}"))?;
     }
     Ok(())
 }
@@ -131,9 +216,32 @@ pub fn ensure_wasm_bindgen() -> Result<()> {
     Ok(())
 }
 
-/// Builds both flavours and writes `www/pkg/<flavour>/convscope{.js,_bg.wasm,.d.ts}`.
+/// Builds the flavours and writes `www/pkg/<flavour>/convscope{.js,_bg.wasm,.d.ts}`: the two
+/// stable ones always, the threaded one where nightly can be had (else it says why it skipped
+/// it, removes a stale `www/pkg/threads` so the page cannot load an old build, and carries on).
 pub fn build() -> Result<()> {
-    build_some(Contents::Playground, &["simd128", "relaxed"])
+    build_some(Contents::Playground, &["simd128", "relaxed"])?;
+    let skip = match ensure_nightly() {
+        Ok(()) => build_one(&THREADS, Contents::Playground)
+            .map(|_| ())
+            .err()
+            .map(|e| format!("its build failed: {e}")),
+        Err(why) => Some(format!("no nightly toolchain ({why})")),
+    };
+    if let Some(why) = skip {
+        let stale = Contents::Playground.pkg_dir().join(THREADS.name);
+        if stale.exists() {
+            std::fs::remove_dir_all(&stale)
+                .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+        }
+        eprintln!(
+            "xtask: skipped the threads build: {why}; the page runs the simd128 / relaxed \
+             builds on one thread"
+        );
+    } else {
+        eprintln!("xtask: built www/pkg/threads");
+    }
+    Ok(())
 }
 
 /// Builds the named flavours with `contents` into `<pkg_dir>/<flavour>/`.
@@ -144,37 +252,9 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
     }
     ensure_target()?;
     ensure_wasm_bindgen()?;
-    let what = match contents {
-        Contents::Playground => "",
-        Contents::Bench => " bench",
-    };
-    let pkg = contents.pkg_dir();
     let mut built = Vec::new();
     for f in FLAVOURS.iter().filter(|f| names.contains(&f.name)) {
-        eprintln!("xtask: building the {}{what} wasm", f.name);
-        let target_dir = f.target_dir_for(contents);
-        let mut cmd = f.cargo_in("build", &target_dir);
-        cmd.args(["--release", "-p", "convscope", "--lib"]);
-        if contents == Contents::Bench {
-            cmd.args(["--features", "bench"]);
-        }
-        util::run(&mut cmd)?;
-        let wasm = target_dir.join(WASM_TARGET).join("release/convscope.wasm");
-        let out = pkg.join(f.name);
-        bindgen(&wasm, &out, contents)?;
-        copy_api(&out)?;
-        if contents == Contents::Playground {
-            no_bench_exports(&out)?;
-        }
-        // The .br and .gz the server sends to browsers that take them (only the stale ones).
-        let n = crate::compress::precompress_dir(&out)?;
-        if n > 0 {
-            eprintln!(
-                "xtask: wrote {n} compressed copies (.br, .gz) in {}",
-                out.display()
-            );
-        }
-        built.push(out);
+        built.push(build_one(f, contents)?);
     }
     let root = util::root();
     let shown: Vec<_> = built
@@ -185,13 +265,55 @@ pub fn build_some(contents: Contents, names: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Builds flavour `f` with `contents` into `<pkg_dir>/<flavour>/` (the wasm, its glue, the API,
+/// and the threaded build's worker script) and returns that directory.
+fn build_one(f: &Flavour, contents: Contents) -> Result<PathBuf> {
+    let what = match contents {
+        Contents::Playground => "",
+        Contents::Bench => " bench",
+    };
+    eprintln!("xtask: building the {}{what} wasm", f.name);
+    let target_dir = f.target_dir_for(contents);
+    let mut cmd = f.cargo_in("build", &target_dir);
+    cmd.args(["--release", "-p", "convscope", "--lib"]);
+    if contents == Contents::Bench {
+        cmd.args(["--features", "bench"]);
+    }
+    util::run(&mut cmd)?;
+    let wasm = target_dir.join(WASM_TARGET).join("release/convscope.wasm");
+    let out = contents.pkg_dir().join(f.name);
+    bindgen(&wasm, &out, contents)?;
+    copy_api(&out)?;
+    if f.nightly {
+        copy_js(&out, "pool-worker.js")?;
+    }
+    if contents == Contents::Playground {
+        no_bench_exports(&out)?;
+    }
+    // The .br and .gz the server sends to browsers that take them (only the stale ones).
+    let n = crate::compress::precompress_dir(&out)?;
+    if n > 0 {
+        eprintln!(
+            "xtask: wrote {n} compressed copies (.br, .gz) in {}",
+            out.display()
+        );
+    }
+    Ok(out)
+}
+
 /// The public JS API (the classes around the exports' handles) and its types go beside the glue.
 fn copy_api(out: &Path) -> Result<()> {
     for name in ["api.js", "api.d.ts"] {
-        let src = util::root().join("crate/js").join(name);
-        std::fs::copy(&src, out.join(name))
-            .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))?;
+        copy_js(out, name)?;
     }
+    Ok(())
+}
+
+/// Copies `crate/js/<name>` into `out`.
+fn copy_js(out: &Path, name: &str) -> Result<()> {
+    let src = util::root().join("crate/js").join(name);
+    std::fs::copy(&src, out.join(name))
+        .map_err(|e| format!("cannot copy {} into {}: {e}", src.display(), out.display()))?;
     Ok(())
 }
 

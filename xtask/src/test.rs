@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::build::FLAVOURS;
+use crate::build::{FLAVOURS, THREADS};
 use crate::serve;
 use crate::util::{self, Result};
 
@@ -126,6 +126,19 @@ pub fn test() -> Result<()> {
             "-D",
             "warnings",
         ]))
+    });
+    // The threads build's own code (the pool's atomics side, its exports) only compiles there:
+    // nightly, wasm atomics. Skipped, and said so, without nightly.
+    suite(&mut suites, "clippy (wasm threads, nightly)", || {
+        if let Err(why) = crate::build::ensure_nightly() {
+            println!("skipped: no nightly toolchain ({why})");
+            return Ok((true, 0, 0));
+        }
+        plain(
+            THREADS
+                .cargo("clippy")
+                .args(["-p", "convscope", "--lib", "--", "-D", "warnings"]),
+        )
     });
     // With the ndarray feature: `convscope::nd`'s tests and doctests (the crate page's example).
     suite(&mut suites, "native tests", || {

@@ -21,8 +21,8 @@ const MAX_TILE: usize = 64;
 
 thread_local! {
     // Packing buffers reused across calls: a 64³ GEMM takes ~10 µs, so neither an allocation
-    // nor zero-filling a fresh buffer per call is free. (wasm is single-threaded; natively each
-    // test thread gets its own.)
+    // nor zero-filling a fresh buffer per call is free. (Each thread has its own: a native test
+    // thread, a pool worker of the threaded wasm.)
     static A_BUF: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static B_BUF: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
@@ -80,7 +80,266 @@ pub(crate) enum BSource<'a> {
     },
 }
 
-/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`.
+/// Below this many multiply-adds per task a GEMM stays on one thread: waking a worker and
+/// waiting for it costs a few microseconds, and 2¹⁸ multiply-adds take about 10 µs.
+const MIN_TASK_WORK: usize = 1 << 18;
+
+/// How a GEMM is cut into tasks: C's columns (or rows) in parts of `chunk`, a multiple of the
+/// micro-kernel's NR (or MR), so that every part meets the same MR × NR tiles, full or edge,
+/// as the whole product and each element sums its k terms in the same order: the result is
+/// bit for bit the one-thread result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Split {
+    One,
+    Cols { chunk: usize, parts: usize },
+    Rows { chunk: usize, parts: usize },
+}
+
+impl Split {
+    /// The split for `threads` threads: none below [`MIN_TASK_WORK`] per task.
+    pub(crate) fn plan(
+        m: usize,
+        k: usize,
+        n: usize,
+        mr: usize,
+        nr: usize,
+        threads: usize,
+    ) -> Split {
+        let work = m.saturating_mul(k).saturating_mul(n);
+        Split::into_tasks(m, n, mr, nr, threads.min(work / MIN_TASK_WORK))
+    }
+
+    /// At most `tasks` parts of whole tiles. Columns when C is at least as wide as it is tall
+    /// (each task then packs its own B columns and all of A: A is the smaller copy), else rows.
+    pub(crate) fn into_tasks(m: usize, n: usize, mr: usize, nr: usize, tasks: usize) -> Split {
+        let (col_panels, row_panels) = (n.div_ceil(nr), m.div_ceil(mr));
+        let by_cols = (n >= m && col_panels >= 2) || row_panels < 2;
+        let (panels, unit, len) = if by_cols {
+            (col_panels, nr, n)
+        } else {
+            (row_panels, mr, m)
+        };
+        let tasks = tasks.min(panels);
+        if tasks <= 1 {
+            return Split::One;
+        }
+        let chunk = panels.div_ceil(tasks) * unit;
+        let parts = len.div_ceil(chunk);
+        if by_cols {
+            Split::Cols { chunk, parts }
+        } else {
+            Split::Rows { chunk, parts }
+        }
+    }
+
+    pub(crate) fn parts(self) -> usize {
+        match self {
+            Split::One => 1,
+            Split::Cols { parts, .. } | Split::Rows { parts, .. } => parts,
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: cut every GEMM of this thread into this many tasks (0: plan as usual).
+    static FORCED_TASKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Tests: runs `f` with every GEMM on this thread cut into (at most) `tasks` parts, whatever
+/// its size, and run through the pool (in order, natively).
+#[cfg(test)]
+pub(crate) fn with_tasks<R>(tasks: usize, f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            FORCED_TASKS.with(|t| t.set(0));
+        }
+    }
+    let _reset = Reset;
+    FORCED_TASKS.with(|t| t.set(tasks));
+    f()
+}
+
+/// The operands of one GEMM, shared by its tasks.
+struct Job<'a> {
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: ASource,
+    b: BSource<'a>,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+}
+
+// safety: the tasks of one job write disjoint parts of C (whole columns or rows of it) and
+// only read A and B; the caller of `gemm` guarantees the views for the job's lifetime.
+unsafe impl Sync for Job<'_> {}
+
+/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`, on the pool's threads when the
+/// product is large enough ([`Split::plan`]); the result is the same bit for bit.
+///
+/// # Safety
+/// As for [`gemm_one`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm<K: MicroKernel>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: ASource,
+    b: BSource<'_>,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+) {
+    #[cfg(test)]
+    let forced = FORCED_TASKS.with(|t| t.get());
+    #[cfg(not(test))]
+    let forced = 0;
+    let split = if forced > 0 {
+        Split::into_tasks(m, n, K::MR, K::NR, forced)
+    } else {
+        Split::plan(m, k, n, K::MR, K::NR, crate::threadpool::threads())
+    };
+    if split == Split::One {
+        // safety: the caller's guarantees.
+        unsafe { gemm_one::<K>(m, k, n, alpha, a, b, beta, c, rsc, csc) };
+        return;
+    }
+    let job = Job {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+        rsc,
+        csc,
+    };
+    crate::threadpool::parallel_for(split.parts(), &|part| {
+        // safety: each part is a distinct range of whole tiles inside the caller's views.
+        unsafe { job.part::<K>(split, part) }
+    });
+}
+
+impl Job<'_> {
+    /// Computes part `part` of `split`: a GEMM on a column (or row) range of C.
+    ///
+    /// # Safety
+    /// As for [`gemm_one`] on the whole job; `part < split.parts()`.
+    unsafe fn part<K: MicroKernel>(&self, split: Split, part: usize) {
+        let Job {
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            b,
+            beta,
+            c,
+            rsc,
+            csc,
+        } = *self;
+        match split {
+            Split::One => unsafe { gemm_one::<K>(m, k, n, alpha, a, b, beta, c, rsc, csc) },
+            Split::Cols { chunk, .. } => {
+                let j0 = part * chunk;
+                let cols = chunk.min(n - j0);
+                // safety: columns j0..j0+cols of B and C lie inside the caller's views, and
+                // j0 is a multiple of NR (a packed B's panel boundary).
+                unsafe {
+                    gemm_one::<K>(
+                        m,
+                        k,
+                        cols,
+                        alpha,
+                        a,
+                        b.cols_from::<K>(j0, k),
+                        beta,
+                        c.add(j0 * csc),
+                        rsc,
+                        csc,
+                    )
+                }
+            }
+            Split::Rows { chunk, .. } => {
+                let i0 = part * chunk;
+                let rows = chunk.min(m - i0);
+                // safety: rows i0..i0+rows of A and C lie inside the caller's views.
+                unsafe {
+                    gemm_one::<K>(
+                        rows,
+                        k,
+                        n,
+                        alpha,
+                        a.rows_from(i0),
+                        b,
+                        beta,
+                        c.add(i0 * rsc),
+                        rsc,
+                        csc,
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl ASource {
+    /// The source of rows `i0..` of A.
+    ///
+    /// # Safety
+    /// Row i0 lies inside the source.
+    unsafe fn rows_from(self, i0: usize) -> ASource {
+        match self {
+            // safety: row i0 is inside the view.
+            ASource::View { ptr, rs, cs } => ASource::View {
+                ptr: unsafe { ptr.add(i0 * rs) },
+                rs,
+                cs,
+            },
+            // safety: the table holds at least i0 + 1 row offsets.
+            ASource::Gathered { ptr, rows, cols } => ASource::Gathered {
+                ptr,
+                rows: unsafe { rows.add(i0) },
+                cols,
+            },
+        }
+    }
+}
+
+impl<'a> BSource<'a> {
+    /// The source of columns `j0..` of B (depth k).
+    ///
+    /// # Safety
+    /// Column j0 lies inside the source; for a packed B, j0 is a multiple of `K::NR`.
+    unsafe fn cols_from<K: MicroKernel>(self, j0: usize, k: usize) -> BSource<'a> {
+        match self {
+            // safety: column j0 is inside the view.
+            BSource::View { ptr, rs, cs } => BSource::View {
+                ptr: unsafe { ptr.add(j0 * cs) },
+                rs,
+                cs,
+            },
+            BSource::Packed(data) => BSource::Packed(&data[(j0 / K::NR) * k * K::NR..]),
+            // safety: the table holds at least j0 + 1 column offsets.
+            BSource::Gathered { ptr, rows, cols } => BSource::Gathered {
+                ptr,
+                rows,
+                cols: unsafe { cols.add(j0) },
+            },
+        }
+    }
+}
+
+/// `C ← α·A·B + β·C` for m, k, n ≥ 1 with micro-kernel `K`, on this thread.
 ///
 /// # Safety
 /// Every element (i, p) of A's source (i < m, p < k) is readable (a gathered A: `rows` holds
@@ -88,7 +347,7 @@ pub(crate) enum BSource<'a> {
 /// packed slice holds `ceil(n/NR)·k·NR` floats packed for `K::NR`; every `c + i*rsc + j*csc`
 /// (i < m, j < n) is a distinct writable float.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn gemm<K: MicroKernel>(
+pub(crate) unsafe fn gemm_one<K: MicroKernel>(
     m: usize,
     k: usize,
     n: usize,

@@ -979,3 +979,140 @@ fn gathered_offsets_outside_the_data_are_errors() {
     )
     .is_err());
 }
+
+/// The thread split cuts C into whole MR × NR tiles: parts of `chunk` (a multiple of NR for
+/// columns, MR for rows) that cover C exactly once, no more parts than tasks, and none at all
+/// below the minimum work per task.
+#[test]
+fn thread_split_cuts_whole_tiles_covering_c_once() {
+    use driver::Split;
+    for (m, n) in [
+        (1, 1),
+        (2, 16),
+        (3, 17),
+        (40, 33),
+        (33, 40),
+        (512, 512),
+        (7, 1000),
+    ] {
+        for (mr, nr) in [(2, 16), (3, 12), (4, 8)] {
+            for tasks in 1..=9 {
+                let split = Split::into_tasks(m, n, mr, nr, tasks);
+                let (chunk, parts, unit, len) = match split {
+                    Split::One => continue,
+                    Split::Cols { chunk, parts } => (chunk, parts, nr, n),
+                    Split::Rows { chunk, parts } => (chunk, parts, mr, m),
+                };
+                let at = format!("{m}×{n} tile {mr}×{nr}, {tasks} tasks: {split:?}");
+                assert!(parts >= 2 && parts <= tasks, "{at}");
+                assert_eq!(chunk % unit, 0, "{at}");
+                assert!((parts - 1) * chunk < len && parts * chunk >= len, "{at}");
+            }
+        }
+    }
+    // 512³ on two threads: two halves of C's columns.
+    assert_eq!(
+        Split::plan(512, 512, 512, 2, 16, 2),
+        Split::Cols {
+            chunk: 256,
+            parts: 2
+        }
+    );
+    // Tall: rows; one thread, or a product too small to pay for a wake-up: no split.
+    assert!(matches!(
+        Split::plan(1024, 256, 64, 2, 16, 2),
+        Split::Rows { .. }
+    ));
+    assert_eq!(Split::plan(512, 512, 512, 2, 16, 1), Split::One);
+    assert_eq!(Split::plan(64, 64, 64, 2, 16, 2), Split::One);
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Cut into 2, 3, 4 or 7 tasks (run in order here, on the pool's threads in the threaded
+/// wasm), every GEMM entry point gives the one-task result bit for bit, for every micro-kernel
+/// this build has: ragged edges (m < MR, n < NR, neither a multiple), depths past KC (the k
+/// blocks accumulate in C), strided views, β ≠ 0, a packed B and gathered A and B.
+#[test]
+fn split_gemm_equals_one_thread_bit_for_bit() {
+    let mut rng = Rng::new(0x7417_ead5);
+    let shapes = [
+        (1, 5, 40),
+        (2, 7, 3),
+        (5, 300, 37),
+        (37, 29, 83),
+        (83, 600, 29),
+        (130, 70, 67),
+        (3, 20, 1100),
+    ];
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            for &(m, k, n) in &shapes {
+                let case = random_case(&mut rng, m, k, n);
+                let Case {
+                    la,
+                    lb,
+                    lc,
+                    alpha,
+                    beta,
+                    ..
+                } = case;
+                let a = rng.uniform_vec(la.len, -1.0, 1.0);
+                let b = rng.uniform_vec(lb.len, -1.0, 1.0);
+                let c0 = rng.uniform_vec(lc.len, -1.0, 1.0);
+                let (ra, rb, rc) = (
+                    MatRef::new(&a, la.rs as isize, la.cs as isize),
+                    MatRef::new(&b, lb.rs as isize, lb.cs as isize),
+                    (lc.rs as isize, lc.cs as isize),
+                );
+                let pb = PackedB::new(k, n, &b, lb.rs as isize, lb.cs as isize).unwrap();
+                // A and B read through offset tables (the same matrices, dense row-major).
+                let ad: Vec<f32> = (0..m * k)
+                    .map(|x| a[(x / k) * la.rs + (x % k) * la.cs])
+                    .collect();
+                let bd: Vec<f32> = (0..k * n)
+                    .map(|x| b[(x / n) * lb.rs + (x % n) * lb.cs])
+                    .collect();
+                let (ar, ac): (Vec<usize>, Vec<usize>) =
+                    ((0..m).map(|i| i * k).collect(), (0..k).collect());
+                let (br, bc): (Vec<usize>, Vec<usize>) =
+                    ((0..k).map(|p| p * n).collect(), (0..n).collect());
+                let ga = || Gathered {
+                    data: &ad,
+                    rows: &ar,
+                    cols: &ac,
+                };
+                let gb = || Gathered {
+                    data: &bd,
+                    rows: &br,
+                    cols: &bc,
+                };
+                let run = |entry: usize| {
+                    let mut c = c0.clone();
+                    let cm = MatMut::new(&mut c, rc.0, rc.1);
+                    match entry {
+                        0 => sgemm([m, k, n], alpha, ra, rb, beta, cm),
+                        1 => sgemm_packed(m, alpha, ra, &pb, beta, cm),
+                        2 => sgemm_gathered(n, alpha, ga(), rb, beta, cm),
+                        3 => sgemm_b_gathered(m, alpha, ra, gb(), beta, cm),
+                        _ => sgemm_packed_gathered(alpha, ga(), &pb, beta, cm),
+                    }
+                    .unwrap();
+                    bits(&c)
+                };
+                for entry in 0..5 {
+                    let one = driver::with_tasks(1, || run(entry));
+                    for tasks in [2, 3, 4, 7] {
+                        let split = driver::with_tasks(tasks, || run(entry));
+                        assert!(
+                            split == one,
+                            "{kind:?} entry {entry} {m}×{k}×{n} in {tasks} tasks differs from one task"
+                        );
+                    }
+                }
+            }
+        })
+    }
+}

@@ -25,6 +25,7 @@ mod js;
 mod look;
 mod model;
 mod ops;
+mod threads;
 mod trace;
 mod train;
 

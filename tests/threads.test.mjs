@@ -1,0 +1,134 @@
+// The thread pool: the server makes the page cross-origin isolated (COOP/COEP), the threaded
+// build's GEMM on 2 threads equals its 1-thread GEMM bit for bit for several shapes (ragged
+// edges, split by columns and by rows, depths past one k block), setThreads(1) retires the
+// worker, and the builds without threads refuse n > 1 by name. The threaded tests skip when
+// `cargo xtask build` skipped the threads build (no nightly toolchain).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, BASE_URL } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const threadsBuilt = async () => (await fetch(`${BASE_URL}/pkg/threads/convscope_bg.wasm`, { method: 'HEAD' })).ok;
+
+test('the page is cross-origin isolated (COOP same-origin, COEP require-corp)', async () => {
+  const res = await fetch(`${BASE_URL}/`);
+  assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(res.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  const { page, context, errors } = await openPage(browser);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  assert.equal(await page.evaluate(() => typeof SharedArrayBuffer), 'function');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the builds without threads run 1 thread and refuse more by name', async () => {
+  const { page, context, errors } = await openPage(browser);
+  const got = await page.evaluate(async () => {
+    const out = {};
+    for (const flavour of ['simd128', 'relaxed']) {
+      const api = await import(`/pkg/${flavour}/api.js`);
+      await api.default({ module_or_path: `/pkg/${flavour}/convscope_bg.wasm` });
+      const msg = async (n) => { try { return `resolved ${await api.setThreads(n)}`; } catch (e) { return e instanceof Error ? e.message : `non-Error ${e}`; } };
+      out[flavour] = {
+        threads: api.threads(),
+        one: await msg(1),
+        two: await msg(2),
+        zero: await msg(0),
+        half: await msg(1.5),
+        text: await msg('2'),
+        after: api.threads(),
+      };
+    }
+    return out;
+  });
+  for (const flavour of ['simd128', 'relaxed']) {
+    const r = got[flavour];
+    assert.equal(r.threads, 1, flavour);
+    assert.equal(r.one, 'resolved 1', flavour);
+    assert.match(r.two, /^invalid n = 2: this build has no threads/, flavour);
+    assert.match(r.zero, /^invalid n = 0: must be a whole number from 1 to 16/, flavour);
+    assert.match(r.half, /^invalid n = 1\.5: must be a whole number/, flavour);
+    assert.match(r.text, /^invalid n = a string "2": must be a number/, flavour);
+    assert.equal(r.after, 1, flavour);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/**
+ * Runs in the page: loads the threaded build, computes each product on 1 thread and on 2,
+ * then on 1 again after setThreads(1), and returns the bits' comparisons.
+ */
+async function threadedGemm(shapes) {
+  const api = await import('/pkg/threads/api.js');
+  await api.default({ module_or_path: '/pkg/threads/convscope_bg.wasm' });
+  let seed = 12345;
+  const rand = (len) => Float32Array.from({ length: len }, () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 31 - 1;
+  });
+  const operands = shapes.map(([m, k, n]) => [new api.Tensor(rand(m * k), [m, k]), new api.Tensor(rand(k * n), [k, n])]);
+  const bitsOf = () => operands.map(([a, b]) => {
+    const c = api.matmul(a, b);
+    const bits = new Uint32Array(c.toArray().buffer.slice(0));
+    c.free();
+    return bits;
+  });
+  const same = (x, y) => x.map((b, i) => {
+    let diff = 0;
+    for (let j = 0; j < b.length; j++) if (b[j] !== y[i][j]) diff++;
+    return diff;
+  });
+  const out = { before: api.threads(), build: api.simdLevel() };
+  const one = bitsOf();
+  out.two = await api.setThreads(2);
+  out.running = api.threads();
+  const two = bitsOf();
+  out.again = bitsOf();
+  out.back = await api.setThreads(1);
+  const oneAgain = bitsOf();
+  out.twoAgain = await api.setThreads(2);
+  const twoAgain = bitsOf();
+  out.diffTwo = same(two, one);
+  out.diffAgain = same(out.again, one);
+  out.diffBack = same(oneAgain, one);
+  out.diffTwoAgain = same(twoAgain, one);
+  out.again = undefined;
+  out.tooMany = await api.setThreads(17).then(() => 'resolved', (e) => e.message);
+  out.final = await api.setThreads(1);
+  for (const [a, b] of operands) { a.free(); b.free(); }
+  return out;
+}
+
+test('threaded GEMM on 2 threads equals 1 thread bit for bit; setThreads(1) works', async (t) => {
+  if (!(await threadsBuilt())) {
+    t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
+    return;
+  }
+  const worker = await fetch(`${BASE_URL}/pkg/threads/pool-worker.js`);
+  assert.equal(worker.status, 200);
+  assert.match(worker.headers.get('content-type'), /javascript/);
+  const { page, context, errors } = await openPage(browser);
+  // m × k × n: square (columns split), ragged in every dimension, tall (rows split), deep
+  // (k past one 256-deep block), wide (n past one 1024-wide block).
+  const shapes = [[512, 512, 512], [130, 70, 67], [37, 300, 83], [257, 129, 131], [83, 600, 29], [600, 64, 17], [9, 64, 1500]];
+  const r = await page.evaluate(threadedGemm, shapes);
+  assert.equal(r.before, 1);
+  assert.equal(r.build, 'relaxed');
+  assert.equal(r.two, 2);
+  assert.equal(r.running, 2);
+  const zero = shapes.map(() => 0);
+  assert.deepEqual(r.diffTwo, zero, `elements that differ on 2 threads, per shape ${JSON.stringify(shapes)}`);
+  assert.deepEqual(r.diffAgain, zero, 'a second run on 2 threads');
+  assert.equal(r.back, 1);
+  assert.deepEqual(r.diffBack, zero, 'after setThreads(1)');
+  assert.equal(r.twoAgain, 2);
+  assert.deepEqual(r.diffTwoAgain, zero, 'after setThreads(2) again');
+  assert.match(r.tooMany, /^invalid n = 17: must be a whole number from 1 to 16/);
+  assert.equal(r.final, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
