@@ -2,7 +2,9 @@
 // build's GEMM on 2 threads equals its 1-thread GEMM bit for bit for several shapes (ragged
 // edges, split by columns and by rows, depths past one k block), setThreads(1) retires the
 // worker, and the builds without threads refuse n > 1 by name. The threaded tests skip when
-// `cargo xtask build` skipped the threads build (no nightly toolchain).
+// `cargo xtask build` skipped the threads build (no nightly toolchain). The page loads the
+// threaded build, shows its threads and follows setThreads; without isolation it falls back and
+// says why; a training run on 2 threads equals one on 1 thread.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './browser.mjs';
@@ -82,7 +84,8 @@ async function threadedGemm(shapes) {
     for (let j = 0; j < b.length; j++) if (b[j] !== y[i][j]) diff++;
     return diff;
   });
-  const out = { before: api.threads(), build: api.simdLevel() };
+  // The page runs this same module (with its own threads): start from one thread.
+  const out = { before: await api.setThreads(1), build: api.simdLevel() };
   const one = bitsOf();
   out.two = await api.setThreads(2);
   out.running = api.threads();
@@ -129,6 +132,109 @@ test('threaded GEMM on 2 threads equals 1 thread bit for bit; setThreads(1) work
   assert.deepEqual(r.diffTwoAgain, zero, 'after setThreads(2) again');
   assert.match(r.tooMany, /^invalid n = 17: must be a whole number from 1 to 16/);
   assert.equal(r.final, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** The header's build line. */
+const header = (page) => page.$eval('#build', (b) => ({ text: b.textContent, flavour: b.dataset.flavour, threads: b.dataset.threads, why: b.dataset.why ?? null }));
+
+test('the page runs the threaded build on the cores it reports, says so, and works after setThreads(1)', async (t) => {
+  if (!(await threadsBuilt())) {
+    t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
+    return;
+  }
+  const { page, context, errors } = await openPage(browser, '#draw');
+  const cores = await page.evaluate(() => Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
+  const h = await header(page);
+  assert.equal(h.flavour, 'threads');
+  assert.equal(h.threads, String(cores));
+  assert.match(h.text, new RegExp(`relaxed-simd, threads · ${cores} threads?$`));
+  assert.equal(h.why, null);
+  assert.equal(await page.evaluate(() => globalThis.convscope.threads()), cores);
+  await page.waitForSelector('.layers .layer');
+  await page.keyboard.press('e');
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit !== '');
+  const before = await page.getAttribute('#prediction', 'data-digit');
+  // One thread from the console: the header follows, and the scenes go on working.
+  assert.equal(await page.evaluate(() => globalThis.convscope.setThreads(1)), 1);
+  await page.waitForFunction(() => document.querySelector('#build').dataset.threads === '1');
+  assert.match((await header(page)).text, /· 1 thread$/);
+  await page.keyboard.press('c');
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit === '');
+  await page.keyboard.press('e');
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit !== '');
+  assert.match(before, /^\d$/);
+  await page.goto(`${BASE_URL}/#correlate`);
+  await page.waitForSelector('#corr-output .cs-cell');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('without cross-origin isolation the page falls back to one thread and says why', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The same server's responses without COOP and COEP: no SharedArrayBuffer, no threads.
+  await context.route('**/*', async (route) => {
+    const res = await route.fetch();
+    const headers = { ...res.headers() };
+    for (const h of ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'content-encoding', 'content-length']) delete headers[h];
+    await route.fulfill({ response: res, headers, body: await res.body() });
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${BASE_URL}/#draw`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
+  const h = await header(page);
+  assert.equal(h.flavour, 'relaxed');
+  assert.equal(h.threads, '1');
+  const { builds } = await (await fetch(`${BASE_URL}/pkg/builds.json`)).json();
+  if (builds.includes('threads')) {
+    assert.match(h.text, /relaxed-simd · 1 thread \(not cross-origin isolated\)$/);
+    assert.match(h.why, /not cross-origin isolated/);
+  } else assert.match(h.text, /1 thread \(no threaded build\)$/);
+  assert.equal(await page.evaluate(() => globalThis.convscope.threads()), 1);
+  assert.match(await page.evaluate(() => globalThis.convscope.setThreads(2).then(() => 'resolved', (e) => e.message)), /^invalid n = 2: this build has no threads/);
+  await page.waitForSelector('.layers .layer');
+  await page.keyboard.press('e');
+  await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit !== '');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a training run on 2 threads equals the same run on 1 thread bit for bit', async (t) => {
+  if (!(await threadsBuilt())) {
+    t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
+    return;
+  }
+  const { page, context, errors } = await openPage(browser);
+  const r = await page.evaluate(async () => {
+    const api = globalThis.convscope;
+    const bytes = async (n) => new Uint8Array(await (await fetch(`data/mnist/${n}`)).arrayBuffer());
+    const ds = api.Dataset.load(await bytes('train-images-idx3-ubyte.gz'), await bytes('train-labels-idx1-ubyte.gz'));
+    const runs = {};
+    for (const n of [1, 2, 1]) {
+      await api.setThreads(n);
+      const tr = new api.Trainer(ds, { model: 'cnn', optimizer: 'adam', lr: 0.002, batch: 64, init: 'seeded', seed: 3, augment: true });
+      const s = tr.run(ds, 6);
+      const saved = tr.save();
+      tr.free();
+      runs[`${n}${runs[n] ? 'again' : ''}`] = { saved, loss: s.batchLoss, samples: s.samples };
+    }
+    ds.free();
+    // The tensors' bytes, after the safetensors header (whose metadata's key order is a
+    // HashMap's, so it can differ between any two saves).
+    const tensors = (f) => f.subarray(8 + Number(new DataView(f.buffer, f.byteOffset).getBigUint64(0, true)));
+    const diff = (x, y) => { const [a, b] = [tensors(x), tensors(y)]; let d = a.length === b.length ? 0 : -1; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++; return d; };
+    return { samples: runs[1].samples, loss1: runs[1].loss, loss2: runs[2].loss, two: diff(runs[1].saved, runs[2].saved), again: diff(runs[1].saved, runs['1again'].saved), bytes: tensors(runs[1].saved).length };
+  });
+  assert.equal(r.samples, 6 * 64);
+  assert.ok(r.bytes > 10000, `${r.bytes} bytes of tensors saved`);
+  assert.equal(r.loss2, r.loss1);
+  assert.equal(r.two, 0, 'bytes of the saved model that differ between 1 and 2 threads');
+  assert.equal(r.again, 0, 'a second one-thread run');
   assert.deepEqual(errors, []);
   await context.close();
 });

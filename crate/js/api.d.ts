@@ -44,6 +44,8 @@ export function threads(): number;
  * thread pool's workers.
  */
 export function setThreads(n: number): Promise<number>;
+/** Calls `listener(n)` after every change of the number of threads; returns a function that stops the calls. */
+export function onThreads(listener: (threads: number) => void): () => void;
 /** The cosine of `x` with each row of `rows` (whole rows of `x`'s length), in f64. */
 export function cosines(x: Float32Array, rows: Float32Array): Float32Array;
 /** The index of the largest value (the first on a tie; NaN never wins). */

@@ -49,7 +49,22 @@ function message(w, slot) {
   });
 }
 
+const threadListeners = new Set();
+
+/** Calls `listener(n)` after every change of the number of threads; returns what stops it. */
+export function onThreads(listener) {
+  threadListeners.add(listener);
+  return () => threadListeners.delete(listener);
+}
+
 async function resize(n) {
+  const before = raw.threads();
+  const now = await resizeTo(n);
+  if (now !== before) for (const f of threadListeners) f(now);
+  return now;
+}
+
+async function resizeTo(n) {
   const want = raw.threadsCheck(n);
   const have = raw.threads();
   if (want > have) {

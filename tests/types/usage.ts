@@ -9,7 +9,7 @@ import init, {
   traceTransposeAfter, traceTransposeRanges, traceTransposeSettle, traceCheckerboard, traceAdjoint,
   traceRoundTrip, tracePresetImage, tracePresetKernel, traceSchedules, traceOneByOne,
   traceRoundedSum, traceParamCounts, pytorchCode, Dataset, modelFileProblem, Trainer, threads,
-  setThreads,
+  setThreads, onThreads,
 } from '../../crate/js/api.js';
 import type {
   Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, ModelSpec, LayerSpec, LayerKind,
@@ -46,6 +46,10 @@ export async function everything(): Promise<void> {
   const running: number = threads() + (await setThreads(2));
   // @ts-expect-error: setThreads takes a number, not a string.
   await setThreads('2');
+  const stop: () => void = onThreads((n: number) => console.log(`${n} threads`));
+  stop();
+  // @ts-expect-error: the listener is told a number.
+  onThreads((n: string) => n);
   for (const t of [x, w, b, y, up, pooled, probs]) t.free();
 
   // @ts-expect-error: a misspelt option (strid) is not an option of conv2d.

@@ -22,21 +22,36 @@ if (topbar) {
   window.addEventListener('resize', measure);
 }
 
+/** The header's build line: which build, how many threads, and why not more when it says so. */
+function showBuild(status, api, flavour, why) {
+  const n = api.threads();
+  const name = { threads: 'relaxed-simd, threads', relaxed: 'relaxed-simd', simd128: 'simd128' }[flavour];
+  status.textContent = `wasm · ${name} · ${n} thread${n === 1 ? '' : 's'}${why ? ` (${why.short})` : ''}`;
+  status.title = `Running the ${flavour} build (simdLevel() = ${api.simdLevel()}) on ${n} thread${n === 1 ? '' : 's'}${why ? `: one thread because ${why.text}` : ''}. The API is globalThis.convscope (await convscope.setThreads(n)).`;
+  status.dataset.flavour = flavour;
+  status.dataset.threads = String(n);
+  if (why) status.dataset.why = why.text;
+  else delete status.dataset.why;
+}
+
 async function main() {
   const status = document.getElementById('build');
   let api;
   let flavour;
+  let why;
   try {
-    ({ api, flavour } = await loadWasm());
+    ({ api, flavour, why } = await loadWasm());
   } catch (err) {
     status.textContent = `could not start: ${err.message}`;
     status.dataset.flavour = 'error';
     console.error(err);
     return;
   }
-  status.textContent = `wasm · ${flavour === 'relaxed' ? 'relaxed-simd' : 'simd128'}`;
-  status.title = `Running the ${flavour} build (simdLevel() = ${api.simdLevel()})`;
-  status.dataset.flavour = flavour;
+  // The API module the page runs on, for the console and for checks from outside:
+  // convscope.threads(), await convscope.setThreads(n), convscope.conv2d(…).
+  globalThis.convscope = api;
+  showBuild(status, api, flavour, why);
+  api.onThreads(() => showBuild(status, api, flavour, why));
 
   const shared = new Shared(api);
   const router = new Router(SCENES, { api, flavour, shared });

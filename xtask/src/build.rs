@@ -228,6 +228,7 @@ pub fn build() -> Result<()> {
             .map(|e| format!("its build failed: {e}")),
         Err(why) => Some(format!("no nightly toolchain ({why})")),
     };
+    let threads = skip.is_none();
     if let Some(why) = skip {
         let stale = Contents::Playground.pkg_dir().join(THREADS.name);
         if stale.exists() {
@@ -240,6 +241,22 @@ pub fn build() -> Result<()> {
         );
     } else {
         eprintln!("xtask: built www/pkg/threads");
+    }
+    write_builds(threads)
+}
+
+/// `www/pkg/builds.json`: the builds there are (`{"builds":["simd128","relaxed","threads"]}`),
+/// so the page asks for the threaded build only when it was built (no 404 to try it).
+fn write_builds(threads: bool) -> Result<()> {
+    let mut names = vec!["simd128", "relaxed"];
+    if threads {
+        names.push(THREADS.name);
+    }
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let path = Contents::Playground.pkg_dir().join("builds.json");
+    let text = format!("{{\"builds\":[{}]}}\n", list.join(","));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

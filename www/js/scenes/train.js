@@ -6,7 +6,7 @@
 
 import { Scene, el } from '../scene.js';
 import { Heatmap } from '../views/heatmap.js';
-import { largestScale } from '../wasm.js';
+import { largestScale, defaultThreads } from '../wasm.js';
 import { Curves } from '../views/curves.js';
 import { Legend } from '../views/colour.js';
 import { TrainPool, loadMnist } from '../train/pool.js';
@@ -108,6 +108,10 @@ export class TrainScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
+    // The threaded build trains every model on one worker whose kernels use all the threads
+    // (no gradients to exchange between workers); the other builds split a big model's batch
+    // across a worker per core.
+    if (ctx.flavour === 'threads') for (const d of Object.values(DEFAULTS)) d.workers = 1;
     this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
     // The settings by their schema names; the learning rate and the batch as typed (the trainer
@@ -412,14 +416,24 @@ export class TrainScene extends Scene {
     }
   }
 
+  /**
+   * Each training worker's threads: in the threaded build the threads the page runs, shared
+   * out among the workers (1 worker: all of them); 1 in the other builds.
+   */
+  threadsPerWorker(workers) {
+    return this.ctx.flavour === 'threads' ? Math.max(1, Math.floor(defaultThreads() / workers)) : 1;
+  }
+
   /** Loads MNIST and starts the workers (once; again when the worker count changes). */
   ensurePool() {
     if (!this.poolReady) {
       const count = this.state.workers || 1;
+      const threads = this.threadsPerWorker(count);
       this.poolReady = (async () => {
         const data = await loadMnist((loaded, total) => this.phase({ phase: 'download', loaded, total }));
         this.phase({ phase: 'decode' });
-        await this.pool.start({ flavour: this.ctx.flavour, data, settings: this.settings(), count });
+        await this.pool.start({ flavour: this.ctx.flavour, data, settings: this.settings(), count, threads });
+        this.poolThreads = threads;
         this.phase({ phase: 'ready' });
         this.pool.send({ type: 'pace', pace: this.state.pace === 'full' ? 0 : Number(this.state.pace) });
         this.settingsSent = JSON.stringify(this.settings());
@@ -648,7 +662,8 @@ export class TrainScene extends Scene {
       `${s.done.toLocaleString('en-US')} / ${s.perEpoch.toLocaleString('en-US')} images`,
       `${s.samples.toLocaleString('en-US')} samples in all`,
     ];
-    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}${this.state.pace === 'full' ? '' : ' (slowed to watch)'}`, `epoch ends in ${fmtTime(left)}`);
+    const threads = this.poolThreads > 1 ? ` × ${this.poolThreads} threads` : '';
+    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}${threads}${this.state.pace === 'full' ? '' : ' (slowed to watch)'}`, `epoch ends in ${fmtTime(left)}`);
     if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
     if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
     st.textContent = parts.join(' · ');

@@ -69,8 +69,11 @@ export class TrainPool extends EventTarget {
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
-  /** Starts `count` workers on `data` with `settings`; resolves when all have decoded MNIST. */
-  start({ flavour, data, settings, count }) {
+  /**
+   * Starts `count` workers on `data` with `settings`, each running its kernels on `threads`
+   * threads (the threaded build); resolves when all have decoded MNIST.
+   */
+  start({ flavour, data, settings, count, threads = 1 }) {
     this.stop();
     const n = Math.max(1, count);
     const channels = Array.from({ length: n - 1 }, () => new MessageChannel());
@@ -91,7 +94,7 @@ export class TrainPool extends EventTarget {
         w.onerror = (e) => { this.emit('error', { what: 'worker', message: e.message || 'the training worker failed to start' }); reject(new Error(e.message)); };
         const ports = i === 0 ? channels.map((c) => c.port1) : [channels[i - 1].port2];
         // Each worker gets its own copy of the bytes (structured clone), so the cache stays.
-        w.postMessage({ type: 'init', index: i, shards: n, flavour, settings, train: data.train, test: i === 0 ? data.test : null, ports }, ports);
+        w.postMessage({ type: 'init', index: i, shards: n, flavour, threads, settings, train: data.train, test: i === 0 ? data.test : null, ports }, ports);
         this.workers.push(w);
       }
     });

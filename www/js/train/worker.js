@@ -228,6 +228,8 @@ self.onmessage = async (e) => {
         index = m.index;
         shards = m.shards;
         api = await load(m.flavour);
+        // The threaded build: this worker's kernels split across its own thread pool.
+        if (m.flavour === 'threads' && m.threads > 1) await api.setThreads(m.threads);
         post({ type: 'phase', phase: 'decode' });
         train = api.Dataset.load(new Uint8Array(m.train.images), new Uint8Array(m.train.labels));
         if (m.test) test = api.Dataset.load(new Uint8Array(m.test.images), new Uint8Array(m.test.labels));

@@ -1,0 +1,98 @@
+// Training as a visitor meets it: the Train page in headless Chromium against a running
+// `cargo xtask serve`, a model with the page's defaults at full speed, Start pressed, and the
+// status read every 50 ms until the test subset reaches `--target` (default 98.5%) or `--limit`
+// seconds pass. Each setup runs `--rounds` times, the setups interleaved (A B A B …):
+//   threads: the page as served (cross-origin isolated: the threaded build, one worker whose
+//            kernels use every thread; or the relaxed build where no threaded build was made);
+//   workers: the same server's responses without COOP/COEP (no shared memory: the relaxed
+//            build, one worker per core averaging gradients: what the page did before threads).
+// Reports per setup the median samples/s the page showed at 5 s and at the end, and the median
+// seconds from Start to the target, with the load average before and after. Benchmark only on
+// a quiet machine (load < 1).
+//   cargo xtask serve --port 8790 &
+//   node bench/train-page.mjs [--model cnn] [--rounds 3] [--target 0.985] [--limit 60]
+import { loadavg } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, d) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
+const model = opt('model', 'cnn');
+const rounds = Number(opt('rounds', 3));
+const target = Number(opt('target', 0.985));
+const limit = Number(opt('limit', 60));
+const only = opt('only', null); // one setup by name
+const base = process.env.BASE_URL ?? 'http://127.0.0.1:8790';
+
+const { chromium } = createRequire(join(root, 'tests/package.json'))('playwright-core');
+const before = loadavg();
+const browser = await chromium.launch({ executablePath: process.env.CHROME ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+
+/** One run: Start, then the status every 50 ms; returns what the page showed. */
+async function run(isolated) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  if (!isolated) {
+    await context.route('**/*', async (route) => {
+      const res = await route.fetch();
+      const headers = { ...res.headers() };
+      for (const h of ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'content-encoding', 'content-length']) delete headers[h];
+      await route.fulfill({ response: res, headers, body: await res.body() });
+    });
+  }
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${base}/#train?m=${model}&pace=full`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  const build = await page.$eval('#build', (b) => `${b.dataset.flavour} × ${b.dataset.threads}`);
+  const out = await page.evaluate(async ({ target, limit }) => {
+    const st = document.querySelector('#train-status');
+    const t0 = performance.now();
+    document.querySelector('#train-start').click();
+    let at5 = null;
+    let ready = null; // MNIST downloaded and decoded, the worker started (Start loads them)
+    let reached = null;
+    let last = null;
+    let longest = 0;
+    let prev = performance.now();
+    // The page's own thread: the longest gap between animation frames while it trains.
+    const frames = () => requestAnimationFrame(() => { const now = performance.now(); longest = Math.max(longest, now - prev); prev = now; if (reached === null && now - t0 < limit * 1000) frames(); });
+    frames();
+    while (performance.now() - t0 < limit * 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+      const s = { t: (performance.now() - t0) / 1000, samples: Number(st.dataset.samples), rate: Number(st.dataset.samplesPerS), acc: st.dataset.testAcc === '' ? null : Number(st.dataset.testAcc) };
+      last = s;
+      if (ready === null && /MNIST ready/.test(document.querySelector('.loadline')?.textContent ?? '')) ready = s.t;
+      if (at5 === null && s.t >= 5) at5 = s;
+      if (s.acc !== null && s.acc >= target) { reached = s; break; }
+    }
+    return { at5, ready, reached, last, longestFrameMs: longest, workers: document.querySelector('#train-workers')?.value };
+  }, { target, limit });
+  await context.close();
+  return { build, ...out };
+}
+
+const setups = [['threads', true], ['workers', false]].filter(([name]) => !only || name === only);
+const results = Object.fromEntries(setups.map(([name]) => [name, []]));
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, isolated] of (r % 2 ? [...setups].reverse() : setups)) {
+      const x = await run(isolated);
+      results[name].push(x);
+      console.log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready at ${x.ready?.toFixed(1)} s; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms`);
+    }
+  }
+} finally {
+  await browser.close();
+}
+const median = (xs) => { const s = xs.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
+const after = loadavg();
+console.log(`\n${model}, ${rounds} rounds, target ${(100 * target).toFixed(1)}% (test subset); load ${before.map((v) => v.toFixed(2)).join(' / ')} → ${after.map((v) => v.toFixed(2)).join(' / ')}`);
+console.log('| setup | build | MNIST ready (s) | samples/s at 5 s | samples/s at the end | s from Start to target | longest frame (ms) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const [name] of setups) {
+  const xs = results[name];
+  const f = (v, d = 0) => (v === null ? '–' : v.toFixed(d));
+  console.log(`| ${name} | ${xs[0].build}, ${xs[0].workers} worker(s) | ${f(median(xs.map((x) => x.ready)), 1)} | ${f(median(xs.map((x) => x.at5?.rate ?? null)))} | ${f(median(xs.map((x) => (x.reached ?? x.last)?.rate ?? null)))} | ${f(median(xs.map((x) => x.reached?.t ?? null)), 1)} | ${f(median(xs.map((x) => x.longestFrameMs)))} |`);
+}
