@@ -36,12 +36,12 @@ export async function loadWasm() {
   const base = new URL('../pkg/', import.meta.url);
   const made = await builds(base);
   let bytes = null;
-  if (!made.includes('threads')) why = { short: 'no threaded build', text: 'the threaded build was not made (it needs the nightly toolchain)' };
-  else if (!globalThis.crossOriginIsolated) why = { short: 'not cross-origin isolated', text: 'the page is not cross-origin isolated (no COOP/COEP headers), so it cannot share memory between threads' };
+  if (!made.includes('threads')) why = { short: 'not built', text: 'the threaded build was not made (it needs the nightly toolchain)' };
+  else if (!globalThis.crossOriginIsolated) why = { short: 'not isolated', text: 'the page is not cross-origin isolated (no COOP/COEP headers), so it cannot share memory between threads' };
   else {
     const threaded = await fetchBytes(new URL('threads/convscope_bg.wasm', base));
     if (WebAssembly.validate(threaded)) { flavour = 'threads'; bytes = threaded; }
-    else why = { short: 'no wasm threads here', text: 'this browser does not run the threaded build (wasm threads with relaxed-simd)' };
+    else why = { short: 'unsupported', text: 'this browser does not run the threaded build (wasm threads with relaxed-simd)' };
   }
   if (!flavour) {
     const relaxed = await fetchBytes(new URL('relaxed/convscope_bg.wasm', base));
@@ -51,7 +51,7 @@ export async function loadWasm() {
   const mod = await import(new URL(`${flavour}/api.js`, base).href);
   await mod.default({ module_or_path: bytes });
   if (flavour === 'threads') {
-    try { await mod.setThreads(defaultThreads()); } catch (err) { why = { short: 'no thread pool', text: `its thread pool could not start (${err.message})` }; }
+    try { await mod.setThreads(defaultThreads()); } catch (err) { why = { short: 'pool failed', text: `its thread pool could not start (${err.message})` }; }
   }
   api = mod;
   return { api, flavour, why };
