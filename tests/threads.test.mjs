@@ -4,7 +4,7 @@
 // worker, and the builds without threads refuse n > 1 by name. The threaded tests skip when
 // `cargo xtask build` skipped the threads build (no nightly toolchain). The page loads the
 // threaded build, shows its threads and follows setThreads; without isolation it falls back and
-// says why; a training run on 2 threads equals one on 1 thread.
+// says why; a training run on 2 threads equals one on 2 one-thread workers (its shards).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './browser.mjs';
@@ -204,7 +204,7 @@ test('without cross-origin isolation the page falls back to one thread and says 
   await context.close();
 });
 
-test('a training run on 2 threads equals the same run on 1 thread bit for bit', async (t) => {
+test('a training run on 2 threads equals the same run on 2 one-thread workers bit for bit', async (t) => {
   if (!(await threadsBuilt())) {
     t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
     return;
@@ -214,27 +214,36 @@ test('a training run on 2 threads equals the same run on 1 thread bit for bit', 
     const api = globalThis.convscope;
     const bytes = async (n) => new Uint8Array(await (await fetch(`data/mnist/${n}`)).arrayBuffer());
     const ds = api.Dataset.load(await bytes('train-images-idx3-ubyte.gz'), await bytes('train-labels-idx1-ubyte.gz'));
-    const runs = {};
-    for (const n of [1, 2, 1]) {
-      await api.setThreads(n);
-      const tr = new api.Trainer(ds, { model: 'cnn', optimizer: 'adam', lr: 0.002, batch: 64, init: 'seeded', seed: 3, augment: true });
-      const s = tr.run(ds, 6);
-      const saved = tr.save();
-      tr.free();
-      runs[`${n}${runs[n] ? 'again' : ''}`] = { saved, loss: s.batchLoss, samples: s.samples };
+    const settings = { model: 'cnn', optimizer: 'adam', lr: 0.002, batch: 64, init: 'seeded', seed: 3, augment: true };
+    const STEPS = 6;
+    // On 2 threads a step splits its batch in 2 shards, computed at once, applied in order.
+    await api.setThreads(2);
+    const threaded = new api.Trainer(ds, settings);
+    const s = threaded.run(ds, STEPS);
+    // The same as the page's 2 training workers on 1 thread each: each computes its shard of
+    // every batch, and both apply the two shards' gradients.
+    await api.setThreads(1);
+    const workers = [new api.Trainer(ds, settings), new api.Trainer(ds, settings)];
+    let w = null;
+    for (let i = 0; i < STEPS; i++) {
+      const g = workers.map((tr, k) => tr.gradients(ds, k, 2));
+      w = workers.map((tr) => tr.apply(g))[0];
     }
-    ds.free();
     // The tensors' bytes, after the safetensors header (whose metadata's key order is a
     // HashMap's, so it can differ between any two saves).
-    const tensors = (f) => f.subarray(8 + Number(new DataView(f.buffer, f.byteOffset).getBigUint64(0, true)));
-    const diff = (x, y) => { const [a, b] = [tensors(x), tensors(y)]; let d = a.length === b.length ? 0 : -1; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++; return d; };
-    return { samples: runs[1].samples, loss1: runs[1].loss, loss2: runs[2].loss, two: diff(runs[1].saved, runs[2].saved), again: diff(runs[1].saved, runs['1again'].saved), bytes: tensors(runs[1].saved).length };
+    const tensors = (tr) => { const f = tr.save(); return f.subarray(8 + Number(new DataView(f.buffer, f.byteOffset).getBigUint64(0, true))); };
+    const diff = (a, b) => { let d = a.length === b.length ? 0 : -1; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++; return d; };
+    const [tt, tw0, tw1] = [threaded, ...workers].map(tensors);
+    const out = { samples: s.samples, loss: s.batchLoss, workersLoss: w.batchLoss, bytes: tt.length, workers: diff(tt, tw0), workersAgree: diff(tw0, tw1) };
+    for (const tr of [threaded, ...workers]) tr.free();
+    ds.free();
+    return out;
   });
   assert.equal(r.samples, 6 * 64);
   assert.ok(r.bytes > 10000, `${r.bytes} bytes of tensors saved`);
-  assert.equal(r.loss2, r.loss1);
-  assert.equal(r.two, 0, 'bytes of the saved model that differ between 1 and 2 threads');
-  assert.equal(r.again, 0, 'a second one-thread run');
+  assert.equal(r.workers, 0, 'bytes of the saved model that differ between 2 threads and 2 one-thread workers');
+  assert.equal(r.workersAgree, 0, 'the two workers hold the same weights');
+  assert.equal(r.loss, r.workersLoss);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -4,7 +4,7 @@
 use super::Grads;
 use crate::tensor::Tensor;
 
-pub trait Optimizer {
+pub trait Optimizer: Send + Sync {
     /// Applies one update with `grads` (one (dW, db) per parameterised layer).
     fn step(&mut self, params: Vec<(&mut Tensor, &mut Tensor)>, grads: &Grads);
     /// Changes the learning rate (for schedules).

@@ -763,11 +763,41 @@ impl Trainer {
         Ok(self.status())
     }
 
-    /// One whole step on one worker: the next batch, its gradients, the update.
+    /// One whole step on one worker: the next batch, its gradients, the update. With more than
+    /// one thread (the threaded wasm build) the batch is split into as many shards as threads,
+    /// their gradients computed at once and applied as [`Trainer::apply`] applies the shards of
+    /// that many workers: the same update, summed in the same order, as `threads` workers make.
     pub fn step(&mut self, data: &Dataset) -> Result<Status> {
+        self.step_in_shards(data, crate::threadpool::threads())
+    }
+
+    /// [`Trainer::step`] with the batch split into `shards` (at most one per sample), computed
+    /// by the thread pool's tasks.
+    pub(crate) fn step_in_shards(&mut self, data: &Dataset, shards: usize) -> Result<Status> {
         let b = self.next_batch();
-        let g = self.shard_gradients(data, b.epoch, &b.indices)?;
-        self.apply(&[g])
+        let shards = shards.min(b.indices.len()).max(1);
+        if shards == 1 {
+            let g = self.shard_gradients(data, b.epoch, &b.indices)?;
+            return self.apply(&[g]);
+        }
+        // One slot per shard, each written by its own task only (so its lock never waits).
+        let slots: Vec<std::sync::Mutex<Option<Result<ShardGrads>>>> =
+            (0..shards).map(|_| std::sync::Mutex::new(None)).collect();
+        let this = &*self;
+        crate::threadpool::parallel_for(shards, &|k| {
+            let g = this.shard_gradients(data, b.epoch, b.shard(k, shards));
+            if let Ok(mut slot) = slots[k].lock() {
+                *slot = Some(g);
+            }
+        });
+        let mut grads = Vec::with_capacity(shards);
+        for slot in slots {
+            match slot.into_inner().ok().flatten() {
+                Some(g) => grads.push(g?),
+                None => return Err(Error::shape("a shard of the batch was not computed")),
+            }
+        }
+        self.apply(&grads)
     }
 
     pub fn status(&self) -> Status {
@@ -1028,6 +1058,39 @@ mod tests {
 
     /// Two shards applied together give the same update as the whole batch on one worker,
     /// and two "workers" applying the same shards stay equal.
+    #[test]
+    fn a_step_in_shards_is_the_update_as_many_workers_make() {
+        // What the threaded build's step does with 2 and 3 threads, against workers that each
+        // compute one shard and apply all of them in order: the same weights, bit for bit.
+        for (arch, shards) in [(Preset::Cnn, 2), (Preset::Mlp, 3), (Preset::Slp, 2)] {
+            let data = toy(40, 6);
+            let s = Settings {
+                batch: 11,
+                init: Init::seeded(5),
+                optimizer: OptimizerKind::Adam,
+                lr: 0.01,
+                augment: Some(Augment::default()),
+                ..Settings::for_page(arch)
+            };
+            let mut threaded = Trainer::new(s.clone(), 40).unwrap();
+            let mut workers = Trainer::new(s, 40).unwrap();
+            for _ in 0..4 {
+                let got = threaded.step_in_shards(&data, shards).unwrap();
+                let b = workers.next_batch();
+                let grads: Vec<ShardGrads> = (0..shards)
+                    .map(|k| {
+                        workers
+                            .shard_gradients(&data, b.epoch, b.shard(k, shards))
+                            .unwrap()
+                    })
+                    .collect();
+                let want = workers.apply(&grads).unwrap();
+                assert_eq!(got, want, "{arch:?}");
+            }
+            assert_eq!(threaded.model, workers.model, "{arch:?}: {shards} shards");
+        }
+    }
+
     #[test]
     fn shards_average_to_the_whole_batch() {
         for arch in Preset::ALL {
