@@ -11,6 +11,7 @@
 // a quiet machine (load < 1).
 //   cargo xtask serve --port 8790 &
 //   node bench/train-page.mjs [--model cnn] [--rounds 3] [--target 0.985] [--limit 60]
+//                             [--workers N] [--only threads|workers]
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,7 @@ const rounds = Number(opt('rounds', 3));
 const target = Number(opt('target', 0.985));
 const limit = Number(opt('limit', 60));
 const only = opt('only', null); // one setup by name
+const workers = opt('workers', null); // the Workers setting (default: the page's for the model)
 const base = process.env.BASE_URL ?? 'http://127.0.0.1:8790';
 
 const { chromium } = createRequire(join(root, 'tests/package.json'))('playwright-core');
@@ -43,7 +45,7 @@ async function run(isolated) {
   }
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${base}/#train?m=${model}&pace=full`);
+  await page.goto(`${base}/#train?m=${model}&pace=full${workers ? `&w=${workers}` : ''}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
   const build = await page.$eval('#build', (b) => `${b.dataset.flavour} × ${b.dataset.threads}`);
   const out = await page.evaluate(async ({ target, limit }) => {

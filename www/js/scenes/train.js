@@ -108,6 +108,10 @@ export class TrainScene extends Scene {
 
   constructor(root, ctx) {
     super(root, ctx);
+    // The threaded build trains every model on one worker whose batch is split across its
+    // threads in shared memory (no gradients to message): measured on 2 cores, the cnn at
+    // 7.7k samples/s against 7.1k on 2 one-thread workers (bench/train-page.mjs, docs/bench.md).
+    if (ctx.flavour === 'threads') for (const d of Object.values(DEFAULTS)) d.workers = 1;
     this.schema = schemaOf(this.api.traceControls().train);
     this.pool = new TrainPool();
     // The settings by their schema names; the learning rate and the batch as typed (the trainer
@@ -414,10 +418,7 @@ export class TrainScene extends Scene {
 
   /**
    * Each training worker's threads: in the threaded build the threads the page runs, shared
-   * out among the workers (1 worker: all of them); 1 in the other builds. Measured on 2 cores
-   * (bench/train-page.mjs), the cnn trains faster on 2 workers of 1 thread (7.6k samples/s)
-   * than on 1 worker of 2 (4.7k: only its GEMMs split), so its default stays a worker per core;
-   * the mlp gains from 2 threads on its 1 worker (57k against 50k samples/s).
+   * out among the workers (1 worker: all of them); 1 in the other builds.
    */
   threadsPerWorker(workers) {
     return this.ctx.flavour === 'threads' ? Math.max(1, Math.floor(defaultThreads() / workers)) : 1;
