@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { withoutIsolation } from '../tests/browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -35,14 +36,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROME ?? '/
 /** One run: Start, then the status every 50 ms; returns what the page showed. */
 async function run(isolated) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  if (!isolated) {
-    await context.route('**/*', async (route) => {
-      const res = await route.fetch();
-      const headers = { ...res.headers() };
-      for (const h of ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'content-encoding', 'content-length']) delete headers[h];
-      await route.fulfill({ response: res, headers, body: await res.body() });
-    });
-  }
+  if (!isolated) await withoutIsolation(context);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${base}/#train?m=${model}&pace=full${workers ? `&w=${workers}` : ''}`);

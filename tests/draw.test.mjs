@@ -88,9 +88,12 @@ test('clear resets the prediction and the bars; probabilities sum to 1', async (
   await context.close();
 });
 
-/** The activation of one cell, from a fresh wasm forward pass of the pad's pixels. */
-async function activationFromApi(page, layer, c, y, x) {
-  return page.evaluate(async ([name, ch, yy, xx]) => {
+/**
+ * A fresh wasm forward pass of the pad's pixels through the shipped cnn: each layer's name,
+ * kind, shape and activation (`layers()[i]` describes `activation(i)`; the input is entry 0).
+ */
+async function forwardFromApi(page) {
+  return page.evaluate(async () => {
     const { loadWasm } = await import('./js/wasm.js');
     const { api } = await loadWasm();
     const bytes = new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer());
@@ -98,15 +101,18 @@ async function activationFromApi(page, layer, c, y, x) {
     const pad = document.querySelector('#pad');
     const rgba = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
     const fwd = model.forward(api.preprocess(rgba, pad.width, pad.height));
-    // layers()[i] describes activation(i); the input is entry 0.
-    const i = Array.from(model.layers()).findIndex((l) => l.name === name);
-    const shape = Array.from(fwd.shape(i));
-    const [h, w] = shape.length === 3 ? shape.slice(1) : [1, shape[0]];
-    const v = fwd.activation(i)[(ch * h + yy) * w + xx];
+    const layers = Array.from(model.layers()).map((l, i) => ({ name: l.name, kind: l.kind, shape: Array.from(fwd.shape(i)), activation: Array.from(fwd.activation(i)) }));
     fwd.free?.();
     model.free?.();
-    return v;
-  }, [layer, c, y, x]);
+    return layers;
+  });
+}
+
+/** The activation of one cell, from a fresh wasm forward pass of the pad's pixels. */
+async function activationFromApi(page, layer, c, y, x) {
+  const l = (await forwardFromApi(page)).find((v) => v.name === layer);
+  const [h, w] = l.shape.length === 3 ? l.shape.slice(1) : [1, l.shape[0]];
+  return l.activation[(c * h + y) * w + x];
 }
 
 /** Clicks cell (y, x) of channel `ch` of a layer's maps. */
@@ -178,24 +184,10 @@ test('each layer is coloured by its largest |activation| (from wasm), so no cell
   await ready(page);
   await page.keyboard.press('e');
   await settle(page);
-  const rows = await page.evaluate(async () => {
-    const { loadWasm } = await import('./js/wasm.js');
-    const { api } = await loadWasm();
-    const bytes = new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer());
-    const model = api.Model.load(bytes);
-    const pad = document.querySelector('#pad');
-    const rgba = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
-    const fwd = model.forward(api.preprocess(rgba, pad.width, pad.height));
-    const out = Array.from(model.layers()).map((l, i) => {
-      const legend = document.querySelector(`.layer[data-layer="${l.name}"] .legend`);
-      let largest = 0;
-      for (const v of fwd.activation(i)) largest = Math.max(largest, Math.abs(v));
-      return { name: l.name, kind: l.kind, shown: legend ? Number(legend.dataset.scale) : null, largest };
-    });
-    fwd.free?.();
-    model.free?.();
-    return out;
-  });
+  const shown = await page.$$eval('.layer[data-layer] .legend', (ls) => Object.fromEntries(ls.map((l) => [l.closest('.layer').dataset.layer, Number(l.dataset.scale)])));
+  const rows = (await forwardFromApi(page)).map((l) => ({
+    name: l.name, kind: l.kind, shown: shown[l.name] ?? null, largest: l.activation.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+  }));
   const scaled = rows.filter((r) => r.shown !== null && !['input', 'softmax', 'sigmoid'].includes(r.kind));
   assert.ok(scaled.length >= 4, `${scaled.length} layers with a colour scale`);
   for (const r of scaled) assert.equal(r.shown, Math.fround(r.largest), `${r.name}: the legend's scale is the largest |activation|`);

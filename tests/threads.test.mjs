@@ -7,7 +7,7 @@
 // says why; a training run on 2 threads equals one on 2 one-thread workers (its shards).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, BASE_URL } from './browser.mjs';
+import { launch, openPage, withoutIsolation, BASE_URL } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -174,12 +174,7 @@ test('the page runs the threaded build on the cores it reports, says so, and wor
 test('without cross-origin isolation the page falls back to one thread and says why', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // The same server's responses without COOP and COEP: no SharedArrayBuffer, no threads.
-  await context.route('**/*', async (route) => {
-    const res = await route.fetch();
-    const headers = { ...res.headers() };
-    for (const h of ['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'content-encoding', 'content-length']) delete headers[h];
-    await route.fulfill({ response: res, headers, body: await res.body() });
-  });
+  await withoutIsolation(context);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
