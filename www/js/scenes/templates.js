@@ -45,6 +45,7 @@ export class TemplatesScene extends Scene {
     });
     this.shared.addEventListener('model', (e) => {
       if (e.detail.arch === 'cnn') return;
+      this.clearCosines(); // they belong to the model that is going
       this.ready = this.load().then(() => { if (!this.root.hidden) this.update(); });
     });
   }
@@ -202,7 +203,7 @@ export class TemplatesScene extends Scene {
     if (!x || !this.slp) {
       this.inputMap.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
       for (const m of [this.slpMap, this.mlpMap]) m.update({ data: new Float32Array(784), h: 28, w: 28, scale: 1 });
-      for (const c of [this.slpCos, this.mlpCos]) { c.dataset.cos = ''; c.replaceChildren(); }
+      this.clearCosines();
       for (const t of this.tiles) t.f.classList.remove('win');
       this.grid.dataset.win = '';
       return;
@@ -240,6 +241,12 @@ export class TemplatesScene extends Scene {
     this.mlpCap.textContent = `${this.own ? `${this.mlp.layers[this.mlpFc].name} neuron` : 'hidden neuron'} ${n} of ${hidden.length} (activation ${hidden[n].toFixed(2)}); the ${this.own ? 'design' : 'MLP'} answers ${mtop}`;
     this.mlpCos.dataset.cos = String(cM);
     this.mlpCos.replaceChildren(el('span', { text: 'cosine with your digit' }), el('strong', { text: cM.toFixed(3) }));
+  }
+
+  /** No cosine is shown (or left in `data-cos`) until one is computed for the models now loaded. */
+  clearCosines() {
+    for (const c of [this.slpCos, this.mlpCos]) { c.dataset.cos = ''; c.replaceChildren(); }
+    for (const { f, cap } of this.tiles) { f.dataset.cos = ''; cap.querySelector('.tcos')?.remove(); }
   }
 
   async example() {
