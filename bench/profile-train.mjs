@@ -3,7 +3,7 @@
 // DevTools protocol), and the self time is summed by function. A guide to what is not
 // arithmetic in a step (issue 22), not a benchmark: compare shares, not times.
 //   cargo xtask build --bench && node bench/profile-train.mjs [--model cnn] [--steps 150]
-//                                  [--batch 64] [--build relaxed] [--top 30]
+//                                  [--batch 64] [--build relaxed] [--top 30] [--augment]
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, dirname, extname, normalize } from 'node:path';
@@ -19,6 +19,7 @@ const steps = Number(opt('steps', 150));
 const batch = Number(opt('batch', 64));
 const build = opt('build', 'relaxed');
 const top = Number(opt('top', 30));
+const augment = args.includes('--augment'); // the page's default is off
 
 const page = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module">
 import init, * as api from '/pkg/api.js';
@@ -54,7 +55,7 @@ try {
   p.on('response', (r) => { if (r.status() >= 400) console.error('HTTP', r.status(), r.url()); });
   await p.goto(`${base}/`);
   await p.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
-  const settings = { model, optimizer: 'adam', lr: 0.002, batch, init: 'seeded', seed: 1, augment: true };
+  const settings = { model, optimizer: 'adam', lr: 0.002, batch, init: 'seeded', seed: 1, augment };
   // Warm up (V8 tiers the wasm up), then profile.
   await p.evaluate((s) => { const t = new window.api.Trainer(window.ds, s); t.run(window.ds, 20); window.t = t; }, settings);
   const cdp = await p.context().newCDPSession(p);

@@ -30,24 +30,49 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
     let total = checked_numel(&shape)?;
     let mut out = unwritten(total);
     let mut arg = vec![NO_ARGMAX; total];
+    if p.kernel == [2, 2]
+        && p.stride == [2, 2]
+        && p.dilation == [1, 1]
+        && p.padding[..2] == [0, 0]
+        && 2 * oh <= h
+        && 2 * ow <= w
+    {
+        // MaxPool2d(2) with every window inside (the cnn's pools): two input rows per output
+        // row, no tap arithmetic.
+        for pl in 0..planes {
+            let base = pl * h * w;
+            let plane = &x.data()[base..base + h * w];
+            for oy in 0..oh {
+                let o = (pl * oh + oy) * ow;
+                let r0 = &plane[2 * oy * w..][..2 * ow];
+                let r1 = &plane[(2 * oy + 1) * w..][..2 * ow];
+                pool_2x2_row(
+                    r0,
+                    r1,
+                    (base + 2 * oy * w) as u32,
+                    w as u32,
+                    &mut out[o..o + ow],
+                    &mut arg[o..o + ow],
+                );
+            }
+        }
+        return Ok((Tensor::new(out, &shape)?, arg));
+    }
     // Every plane's windows cover the same taps: found once (a division or two each), not per
     // cell, which made the pool a sixth of a cnn training step.
     let rows: Vec<_> = (0..oh).map(|oy| inside_taps(oy, p, 0, h)).collect();
     let cols: Vec<_> = (0..ow).map(|ox| inside_taps(ox, p, 1, w)).collect();
+    let [dy, dx] = p.dilation;
     for pl in 0..planes {
         let base = pl * h * w;
         let plane = &x.data()[base..base + h * w];
-        for (oy, iys) in rows.iter().enumerate() {
-            for (ox, ixs) in cols.iter().enumerate() {
+        for (oy, &(y0, ny)) in rows.iter().enumerate() {
+            for (ox, &(x0, nx)) in cols.iter().enumerate() {
                 let o = (pl * oh + oy) * ow + ox;
-                if iys.len() == 2 && ixs.len() == 2 {
-                    // A 2×2 window (MaxPool2d(2)) as a tree of the same choice, which halves
-                    // the chain of dependent comparisons and picks the same tap as the loop.
-                    let (y0, x0) = (
-                        iys.clone().next().unwrap_or(0),
-                        ixs.clone().next().unwrap_or(0),
-                    );
-                    let (y1, x1) = (y0 + p.dilation[0], x0 + p.dilation[1]);
+                if ny == 2 && nx == 2 {
+                    // A 2×2 window as a tree of the same choice, which halves the chain of
+                    // dependent comparisons and picks the same tap as the loop.
+                    let (y1, x1) = (y0 + dy, x0 + dx);
                     let tap = |y: usize, x: usize| (plane[y * w + x], (base + y * w + x) as u32);
                     let top = later_wins_if_larger(tap(y0, x0), tap(y0, x1));
                     let bottom = later_wins_if_larger(tap(y1, x0), tap(y1, x1));
@@ -56,8 +81,8 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
                 }
                 let mut best = f32::NEG_INFINITY;
                 let mut at = NO_ARGMAX;
-                for iy in iys.clone() {
-                    for ix in ixs.clone() {
+                for iy in (y0..).step_by(dy.max(1)).take(ny) {
+                    for ix in (x0..).step_by(dx.max(1)).take(nx) {
                         let v = plane[iy * w + ix];
                         // Without branches (`|`, selects): which tap wins depends on the data,
                         // and a mispredicted branch per tap cost more than the comparison.
@@ -78,6 +103,19 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
     Ok((Tensor::new(out, &shape)?, arg))
 }
 
+/// One output row of MaxPool2d(2): window `i` covers `r0[2i..2i + 2]` and `r1[2i..2i + 2]`, the
+/// rows at flat index `at` and `at + w`; the same tree (and so the same tap) as the general 2×2
+/// windows, in straight-line code the compiler can keep in registers.
+fn pool_2x2_row(r0: &[f32], r1: &[f32], at: u32, w: u32, out: &mut [f32], arg: &mut [u32]) {
+    let cells = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+    for (i, ((a, b), (o, g))) in cells.zip(out.iter_mut().zip(arg.iter_mut())).enumerate() {
+        let i0 = at + 2 * i as u32;
+        let top = later_wins_if_larger((a[0], i0), (a[1], i0 + 1));
+        let bottom = later_wins_if_larger((b[0], i0 + w), (b[1], i0 + w + 1));
+        (*o, *g) = later_wins_if_larger(top, bottom);
+    }
+}
+
 /// Of two taps (value, index), the later one in raster order when it is larger or NaN, else
 /// the earlier: so the first of equal maxima wins and NaN wins, as the loop over taps decides.
 #[inline(always)]
@@ -86,16 +124,12 @@ fn later_wins_if_larger(a: (f32, u32), b: (f32, u32)) -> (f32, u32) {
     (if take { b.0 } else { a.0 }, if take { b.1 } else { a.1 })
 }
 
-/// The input positions along `axis` that window `o` covers and that lie inside the `n` cells
-/// (taps on the padding are skipped without being visited, so a huge kernel costs only the
-/// cells it covers): `o·stride − pad + k·dilation` for `k` in `0..kernel`, in order, with `pad`
-/// the padding before the image (top or left; the end padding only shows in the output size).
-fn inside_taps(
-    o: usize,
-    p: &Pool2dParams,
-    axis: usize,
-    n: usize,
-) -> std::iter::StepBy<std::ops::Range<usize>> {
+/// The input positions along `axis` that window `o` covers and that lie inside the `n` cells,
+/// as `(first, count)` with step `dilation` (taps on the padding are skipped without being
+/// visited, so a huge kernel costs only the cells it covers): `o·stride − pad + k·dilation` for
+/// `k` in `0..kernel`, in order, with `pad` the padding before the image (top or left; the end
+/// padding only shows in the output size).
+fn inside_taps(o: usize, p: &Pool2dParams, axis: usize, n: usize) -> (usize, usize) {
     let (s, pad, d, k) = (
         p.stride[axis] as u64,
         p.padding[axis] as u64,
@@ -116,9 +150,7 @@ fn inside_taps(
         .min(k)
         .max(k_lo);
     let first = (start + k_lo * d).saturating_sub(pad) as usize;
-    let count = (k_hi - k_lo) as usize;
-    let step = d.max(1) as usize;
-    (first..first + count * step).step_by(step)
+    (first, (k_hi - k_lo) as usize)
 }
 
 /// Gradient of [`max_pool2d`]: each output gradient goes to the input element that won its
@@ -191,7 +223,9 @@ mod tests {
                 .filter(|&i| i >= 0 && (i as usize) < n)
                 .map(|i| i as usize)
                 .collect();
-            assert_eq!(inside_taps(o, &p, 0, n).collect::<Vec<_>>(), want);
+            let (first, count) = inside_taps(o, &p, 0, n);
+            let got: Vec<usize> = (0..count).map(|i| first + i * d).collect();
+            assert_eq!(got, want);
         }
     }
 }

@@ -1308,12 +1308,20 @@ impl Model {
                     has_bias,
                     ..
                 } => {
-                    let (dx, dw, mut db) = layers::conv_backward(x, weight, &dy, params)?;
+                    // A first layer's input needs no gradient: its dX (a conv as large as
+                    // the forward) is skipped.
+                    let (dx, dw, mut db) = if need_dx {
+                        let (dx, dw, db) = layers::conv_backward(x, weight, &dy, params)?;
+                        (Some(dx), dw, db)
+                    } else {
+                        let (dw, db) = crate::conv::conv2d_backward_weight(x, weight, &dy, params)?;
+                        (None, dw, db)
+                    };
                     if !has_bias {
                         db.data_mut().fill(0.0);
                     }
                     grads[i] = Some((dw, db));
-                    Some(dx)
+                    dx
                 }
                 Layer::ConvTranspose2d {
                     weight,
@@ -1454,7 +1462,11 @@ impl Model {
             };
             if let Some(dx) = dx {
                 if i > 0 || keep {
-                    accumulate(&mut d[i], &dx)?;
+                    // Moved into an empty slot (the usual case: only an add's input has two).
+                    match &mut d[i] {
+                        None => d[i] = Some(dx),
+                        slot => accumulate(slot, &dx)?,
+                    }
                 }
             }
         }
