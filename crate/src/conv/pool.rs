@@ -107,12 +107,84 @@ pub fn max_pool2d(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Vec<u32>)> {
 /// rows at flat index `at` and `at + w`; the same tree (and so the same tap) as the general 2×2
 /// windows, in straight-line code the compiler can keep in registers.
 fn pool_2x2_row(r0: &[f32], r1: &[f32], at: u32, w: u32, out: &mut [f32], arg: &mut [u32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (r0, r1, at, out, arg) = {
+        let done = simd::pool_2x2_quads(r0, r1, at, w, out, arg);
+        (
+            &r0[2 * done..],
+            &r1[2 * done..],
+            at + 2 * done as u32,
+            &mut out[done..],
+            &mut arg[done..],
+        )
+    };
     let cells = r0.chunks_exact(2).zip(r1.chunks_exact(2));
     for (i, ((a, b), (o, g))) in cells.zip(out.iter_mut().zip(arg.iter_mut())).enumerate() {
         let i0 = at + 2 * i as u32;
         let top = later_wins_if_larger((a[0], i0), (a[1], i0 + 1));
         let bottom = later_wins_if_larger((b[0], i0 + w), (b[1], i0 + w + 1));
         (*o, *g) = later_wins_if_larger(top, bottom);
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+
+    /// Of two taps as four lanes each, the later where it is larger or NaN (the lanes of
+    /// [`super::later_wins_if_larger`]): the values and the mask of where the later won.
+    #[inline(always)]
+    fn later_wins(a: v128, b: v128) -> (v128, v128) {
+        let take = v128_or(f32x4_gt(b, a), f32x4_ne(b, b));
+        (v128_bitselect(b, a, take), take)
+    }
+
+    /// [`super::pool_2x2_row`] four windows at a time: the even and odd columns of both rows
+    /// pulled apart with shuffles, then the same tree lane by lane. Returns how many windows it
+    /// did (a multiple of four; the caller does the rest).
+    pub(super) fn pool_2x2_quads(
+        r0: &[f32],
+        r1: &[f32],
+        at: u32,
+        w: u32,
+        out: &mut [f32],
+        arg: &mut [u32],
+    ) -> usize {
+        let quads = out.len().min(arg.len()).min(r0.len() / 2).min(r1.len() / 2) / 4;
+        let one = i32x4_splat(1);
+        let lanes = i32x4(0, 2, 4, 6);
+        for q in 0..quads {
+            let (a, b) = (&r0[8 * q..8 * q + 8], &r1[8 * q..8 * q + 8]);
+            let (o, g) = (&mut out[4 * q..4 * q + 4], &mut arg[4 * q..4 * q + 4]);
+            // safety: each slice above holds the 8 (or 4) floats read or written.
+            unsafe {
+                let (a0, a1) = (
+                    v128_load(a.as_ptr() as *const v128),
+                    v128_load(a.as_ptr().add(4) as *const v128),
+                );
+                let (b0, b1) = (
+                    v128_load(b.as_ptr() as *const v128),
+                    v128_load(b.as_ptr().add(4) as *const v128),
+                );
+                let (top, t) = later_wins(
+                    i32x4_shuffle::<0, 2, 4, 6>(a0, a1),
+                    i32x4_shuffle::<1, 3, 5, 7>(a0, a1),
+                );
+                let (bottom, u) = later_wins(
+                    i32x4_shuffle::<0, 2, 4, 6>(b0, b1),
+                    i32x4_shuffle::<1, 3, 5, 7>(b0, b1),
+                );
+                let (best, f) = later_wins(top, bottom);
+                // Offsets in the window: 0 or 1 in the top row, w or w + 1 in the bottom one.
+                let top_at = v128_and(t, one);
+                let bottom_at = i32x4_add(i32x4_splat(w as i32), v128_and(u, one));
+                let first = i32x4_add(i32x4_splat((at + 8 * q as u32) as i32), lanes);
+                let idx = i32x4_add(first, v128_bitselect(bottom_at, top_at, f));
+                v128_store(o.as_mut_ptr() as *mut v128, best);
+                v128_store(g.as_mut_ptr() as *mut v128, idx);
+            }
+        }
+        4 * quads
     }
 }
 
