@@ -55,7 +55,7 @@ try {
   p.on('response', (r) => { if (r.status() >= 400) console.error('HTTP', r.status(), r.url()); });
   await p.goto(`${base}/`);
   await p.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
-  const settings = { model, optimizer: 'adam', lr: 0.002, batch, init: 'seeded', seed: 1, augment };
+  const settings = { model, optimizer: 'adam', lr: 0.003, batch, init: 'seeded', seed: 1, augment };
   // Warm up (V8 tiers the wasm up), then profile.
   await p.evaluate((s) => { const t = new window.api.Trainer(window.ds, s); t.run(window.ds, 20); window.t = t; }, settings);
   const cdp = await p.context().newCDPSession(p);

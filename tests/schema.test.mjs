@@ -195,10 +195,10 @@ test('Train: a link with every setting comes back; invalid values open as the mo
   const bad = await open('#train?m=cnn&lr=NaN&b=0&w=999&pace=7&init=ones&colour=red&img=70000', '#train-model');
   const cores = await bad.page.evaluate(() => Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
   assert.deepEqual(await values(bad.page, ['train-model', 'train-lr', 'train-batch', 'train-workers', 'train-pace', 'train-init']), {
-    'train-model': 'cnn', 'train-lr': '0.002', 'train-batch': '1', 'train-workers': String(cores), 'train-pace': 'full', 'train-init': 'seeded',
+    'train-model': 'cnn', 'train-lr': '0.003', 'train-batch': '1', 'train-workers': String(cores), 'train-pace': 'full', 'train-init': 'seeded',
   });
   const note = await linkNote(bad.page);
-  assert.match(note, /Learning rate “NaN” is not a number: opened with 0\.002\./);
+  assert.match(note, /Learning rate “NaN” is not a number: opened with 0\.003\./);
   const lim = (await bad.page.evaluate(controls)).train;
   assert.match(note, new RegExp(`Batch size “0” is not a whole number from ${lim.batch[0]} to ${lim.batch[1]}: opened with 1\\.`));
   assert.equal(lim.batch[1], 60000, 'the trainer takes up to all 60,000 training images');
@@ -209,7 +209,7 @@ test('Train: a link with every setting comes back; invalid values open as the mo
   assert.match(note, /Training image “70000” is not a whole number from 0 to 59999: opened with 59999\./);
   assert.equal(await bad.page.inputValue('#train-explain-index'), '59999');
   const q = query(await hashOf(bad.page));
-  assert.equal(q.lr, '0.002');
+  assert.equal(q.lr, '0.003');
   assert.equal(q.b, '1');
   await bad.context.close();
   const big = await open('#train?m=slp&lr=50', '#train-model');

@@ -70,7 +70,10 @@ const DEFAULTS = {
   // (slp 0.49×, mlp 0.71×; the cnn 1.48× faster: bench/results.md).
   slp: { optimizer: 'sgd', lr: '0.1', init: 'zeros', pace: '3000', workers: 1 },
   mlp: { optimizer: 'sgd', lr: '0.1', init: 'seeded', pace: 'full', workers: 1 },
-  cnn: { optimizer: 'adam', lr: '0.002', init: 'seeded', pace: 'full', workers: MAX_WORKERS },
+  // lr 0.003 rather than 0.002: over seeds 1–3 the test subset passed 98.5% after 49–51k samples
+  // (0.002: 61k, 84k, none by 120k) and the first epoch ended higher on the full test set
+  // (98.27–98.41% against 98.11–98.24%).
+  cnn: { optimizer: 'adam', lr: '0.003', init: 'seeded', pace: 'full', workers: MAX_WORKERS },
   custom: { optimizer: 'adam', lr: '0.002', init: 'seeded', pace: 'full', workers: MAX_WORKERS },
 };
 const PACES = { full: 'as fast as it goes', 30000: '30,000 samples/s', 10000: '10,000 samples/s', 3000: '3,000 samples/s', 1000: '1,000 samples/s', 200: '200 samples/s' };
