@@ -4,6 +4,7 @@
 // arithmetic in a step (issue 22), not a benchmark: compare shares, not times.
 //   cargo xtask build --bench && node bench/profile-train.mjs [--model cnn] [--steps 150]
 //                                  [--batch 64] [--build relaxed] [--top 30] [--augment]
+//                                  [--optimizer adam|sgd|momentum] [--lr 0.003]
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, dirname, extname, normalize } from 'node:path';
@@ -20,6 +21,9 @@ const batch = Number(opt('batch', 64));
 const build = opt('build', 'relaxed');
 const top = Number(opt('top', 30));
 const augment = args.includes('--augment'); // the page's default is off
+// The page's optimiser and learning rate for the model (www/js/scenes/train.js DEFAULTS).
+const optimizer = opt('optimizer', model === 'cnn' ? 'adam' : 'sgd');
+const lr = Number(opt('lr', optimizer === 'adam' ? 0.003 : 0.1));
 
 const page = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module">
 import init, * as api from '/pkg/api.js';
@@ -55,7 +59,7 @@ try {
   p.on('response', (r) => { if (r.status() >= 400) console.error('HTTP', r.status(), r.url()); });
   await p.goto(`${base}/`);
   await p.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
-  const settings = { model, optimizer: 'adam', lr: 0.003, batch, init: 'seeded', seed: 1, augment };
+  const settings = { model, optimizer, lr, batch, init: 'seeded', seed: 1, augment };
   // Warm up (V8 tiers the wasm up), then profile.
   await p.evaluate((s) => { const t = new window.api.Trainer(window.ds, s); t.run(window.ds, 20); window.t = t; }, settings);
   const cdp = await p.context().newCDPSession(p);

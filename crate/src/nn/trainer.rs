@@ -16,6 +16,7 @@ use super::spec::Spec;
 use super::{argmax, layers, Adam, Grads, Model, Optimizer, Preset, Sgd};
 use crate::error::{Error, Result};
 use crate::mnist::{augment, Augment, Dataset, PIXELS};
+use crate::ops::slice::all_finite;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -556,7 +557,7 @@ impl Trainer {
                 ));
             }
             for (layer, (w, b)) in s.grads.iter().enumerate() {
-                if w.data().iter().chain(b.data()).any(|g| !g.is_finite()) {
+                if !all_finite(w.data()) || !all_finite(b.data()) {
                     return Err(Error::param(
                         "grads",
                         format_args!("shard {i}"),
@@ -568,12 +569,17 @@ impl Trainer {
                 }
             }
         }
+        // One shard's mean is its gradient (0 + 1·g is g): copied, not summed.
+        let one = shards.len() == 1;
         let mut mean: Grads = shards[0]
             .grads
             .iter()
-            .map(|(w, b)| Ok((Tensor::zeros(w.shape())?, Tensor::zeros(b.shape())?)))
+            .map(|(w, b)| match one {
+                true => Ok((w.clone(), b.clone())),
+                false => Ok((Tensor::zeros(w.shape())?, Tensor::zeros(b.shape())?)),
+            })
             .collect::<Result<_>>()?;
-        for s in shards {
+        for s in shards.iter().filter(|_| !one) {
             let f = s.count as f32 / total as f32;
             for ((mw, mb), (w, b)) in mean.iter_mut().zip(&s.grads) {
                 if mw.shape() != w.shape() || mb.shape() != b.shape() {
@@ -616,7 +622,7 @@ impl Trainer {
             .model
             .params_mut()
             .iter()
-            .position(|(w, b)| w.data().iter().chain(b.data()).any(|v| !v.is_finite()));
+            .position(|(w, b)| !all_finite(w.data()) || !all_finite(b.data()));
         let state_broken = !self.opt.state_is_finite();
         if broken.is_some() || state_broken {
             for ((w, b), (w0, b0)) in self.model.params_mut().into_iter().zip(before) {

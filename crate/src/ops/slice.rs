@@ -16,6 +16,14 @@ fn relu1(v: f32) -> f32 {
     }
 }
 
+/// Whether every value of `x` is finite (no NaN, no ±∞): the largest exponent field, an
+/// integer maximum the compiler vectorises (the trainer checks every gradient, weight and
+/// optimiser moment of every step with it).
+pub fn all_finite(x: &[f32]) -> bool {
+    const EXP: u32 = 0x7f80_0000;
+    x.iter().fold(0u32, |m, v| m.max(v.to_bits() & EXP)) != EXP
+}
+
 /// `x ← max(x, 0)` in place (NaN stays NaN).
 pub fn relu(x: &mut [f32]) {
     for v in x {
@@ -184,4 +192,38 @@ pub fn linear_backward(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::all_finite;
+
+    #[test]
+    fn all_finite_finds_any_nan_or_infinity_anywhere() {
+        let finite = [
+            0.0,
+            -0.0,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+        ];
+        assert!(all_finite(&[]));
+        for n in [1, 3, 4, 17, 64] {
+            let mut x: Vec<f32> = (0..n).map(|i| finite[i % finite.len()]).collect();
+            assert!(all_finite(&x), "{x:?}");
+            for bad in [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                for at in [0, n / 2, n - 1] {
+                    let keep = x[at];
+                    x[at] = bad;
+                    assert!(!all_finite(&x), "{bad} at {at} of {n}");
+                    x[at] = keep;
+                }
+            }
+        }
+    }
 }
