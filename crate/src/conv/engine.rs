@@ -523,6 +523,11 @@ pub fn weight_grad(
     let win = &plan.win;
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
+    // Where the forward takes the direct path, so does dW (the SIMD pixel tiles).
+    let shape = (plan.groups, opg, plan.batch);
+    if direct::weight_grad(selected_kernel(), win, shape, image, small, dw) {
+        return Ok(());
+    }
     let img_g = win.image_len();
     let padded_len = implicit::padded_len(win).unwrap_or(usize::MAX);
     let offsets = (implicit::applies(win, opg) && padded_len <= col.len())
