@@ -171,8 +171,8 @@ pub fn conv_bias(
 /// packing was a third of the GEMM's time in a cnn training step); here the images are copied
 /// once and `small` once. `image` is `[batch, groups·channels, h, w]`, `small` `[batch,
 /// groups·opg, oh, ow]`, `dw` `[groups·opg, channels, kh, kw]` (fully written). Returns false
-/// (nothing written) where it does not apply: the portable kernel, dilation across, sizes
-/// past the scratch limit.
+/// (nothing written) where it does not apply: the portable kernel, dilation across, more than
+/// 16 output channels per group, sizes past the scratch limit.
 pub fn weight_grad(
     kind: KernelKind,
     win: &Window,
@@ -182,7 +182,14 @@ pub fn weight_grad(
     dw: &mut [f32],
 ) -> bool {
     let _ = (groups, opg, image, small, &dw);
-    if scratch_len(kind, win).is_none() || win.dilation[1] != 1 || batch == 0 || opg == 0 {
+    // Up to 16 output channels per group (one weight panel), where the GEMM's packing of the
+    // column matrix costs the most per multiply-add (1/opg floats each); wider layers keep the
+    // GEMM (not yet measured against the tiles there).
+    if scratch_len(kind, win).is_none()
+        || win.dilation[1] != 1
+        || batch == 0
+        || !(1..=16).contains(&opg)
+    {
         return false;
     }
     crate::gemm::with_madd!(kind, F => weight_grad_simd::<F>(win, (groups, opg, batch), image, small, dw), else => false)
