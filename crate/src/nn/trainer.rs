@@ -134,7 +134,7 @@ impl Settings {
         let (optimizer, lr, init) = match arch {
             Preset::Slp => (OptimizerKind::Sgd, 0.1, Init::Zeros),
             Preset::Mlp => (OptimizerKind::Adam, 1e-3, Init::seeded(1)),
-            Preset::Cnn => (OptimizerKind::Adam, 2e-3, Init::seeded(1)),
+            Preset::Cnn => (OptimizerKind::Adam, 3e-3, Init::seeded(1)),
         };
         Settings {
             spec: arch.spec(),
