@@ -290,7 +290,7 @@ function threadsMarkdown(t, res) {
     + `after \`setThreads(n)\` (running: ${e1.ours.threads} and ${e2.ours.threads}). TF.js ${e1.tfjs.version}: \`${e2.tfjs.binary}\` after `
     + `\`tf.wasm.setThreadsCount(n)\` (running: ${e1.tfjs.threads} and ${e2.tfjs.threads}; TF.js caps its pool at half of `
     + `\`navigator.hardwareConcurrency\`, ${e1.tfjsDefaultCap} thread(s) here, as it assumes two hyperthreads per core, so the page `
-    + `reports 2·n cores while the backend starts). Both timed in JS around the calls a user makes, `
+    + `reports 2·n cores while the backend starts; the one-core table's TF.js calls, so its transposed conv has no bias). Both timed in JS around the calls a user makes, `
     + 'call overhead included, each batch ending by reading its last output. One page per thread count, cross-origin isolated '
     + `(${e1.crossOriginIsolated && e2.crossOriginIsolated}), ${e1.cores} cores; ${t.rounds} rounds alternating the two pages, `
     + `each figure the median of its rounds. Load average (1 / 5 / 15 min) at the section's start ${t.loadavgStart.join(' / ')}, `
