@@ -1,7 +1,7 @@
 // Drives the benchmark page in headless Chromium and writes bench/results.json and bench/results.md.
 // Started by `cargo xtask bench`, which serves the page and passes its address:
 //   node bench/run.mjs --url http://127.0.0.1:PORT/ [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
-//     [--allow-load] [--max-load 1.0] [--wait-load SECONDS]
+//     [--allow-load] [--max-load 1.0] [--wait-load SECONDS] [--no-threads REASON]
 // Honest conditions: it waits (polling every 5 s, up to --wait-load, default 300 s) for the
 // one-minute load average to fall to --max-load (default 1.0), and refuses to measure when it
 // does not; with --allow-load it measures anyway and marks the run INVALID in both files. The
@@ -16,7 +16,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function args() {
   const a = process.argv.slice(2);
-  const out = { url: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null };
+  const out = { url: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null, threads: true, noThreads: null };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--url') out.url = a[++i];
     else if (a[i] === '--markdown') out.markdown = a[++i];
@@ -27,6 +27,7 @@ function args() {
     else if (a[i] === '--allow-load') out.allowLoad = true;
     else if (a[i] === '--max-load') out.maxLoad = Number(a[++i]);
     else if (a[i] === '--wait-load') out.waitLoad = Number(a[++i]);
+    else if (a[i] === '--no-threads') { out.threads = false; out.noThreads = a[++i]; }
     else throw new Error(`unknown argument ${a[i]}`);
   }
   if (!out.url && !out.markdown) throw new Error('--url is required (or --markdown results.json to re-render a run)');
@@ -173,7 +174,164 @@ function markdown(res) {
     }
     L.push('');
   }
+  if (res.threads) L.push(...threadsMarkdown(res.threads, res));
   return L.join('\n');
+}
+
+const med = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  const n = s.length;
+  return n === 0 ? null : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+
+/** `p`, or an error after `ms` (a page whose library never starts must not hang the run). */
+function within(p, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The thread counts of the threads section. */
+const THREADS = [1, 2];
+
+/**
+ * The threads section (issue 22 item 4): `page/threads.html` opened once per thread count
+ * (`?threads=1`, `?threads=2`: TF.js's wasm backend takes its thread count before it starts, so
+ * each count gets its own page and renderer process), both cross-origin isolated by the bench
+ * server (COOP same-origin, COEP require-corp). Every kernel row, then (unless `--no-training`)
+ * training samples/s per model; rounds alternate which page goes first (and, within a page,
+ * whether ours or TF.js goes first), so the 1- and 2-thread figures come from the same minutes.
+ * Each round's figure is the median of its batches; the section reports the median of the rounds.
+ */
+async function measureThreads(browser, a) {
+  const quick = a.quick;
+  const rounds = quick ? 2 : 7;
+  const opts = quick ? { budgetMs: 40, batchMs: 3, minReps: 2, maxReps: 10 } : { budgetMs: 150, batchMs: 3, minReps: 3, maxReps: 100 };
+  const out = { rounds, options: opts, loadavgStart: loadavg(), env: {}, rows: [], pageErrors: [] };
+  const pages = {};
+  for (const n of THREADS) {
+    const page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => console.log(`  [threads ${n}] ${m.text()}`));
+    page.on('pageerror', (e) => out.pageErrors.push(`threads=${n}: ${e}`));
+    await page.goto(new URL(`threads.html?threads=${n}`, a.url).href);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+    out.env[n] = await within(page.evaluate(() => window.threadsSetup()), 60000, `threads page ${n}: loading both libraries`);
+    pages[n] = page;
+  }
+  const labels = (await pages[1].evaluate(() => window.threadsRows)).filter((l) => !a.rows || a.rows.includes(l));
+  const order = (k) => (k % 2 ? [...THREADS].reverse() : THREADS);
+  for (const label of labels) {
+    let fl = null;
+    for (const n of THREADS) fl = (await pages[n].evaluate(([l, o]) => window.threadsRowStart(l, o), [label, opts])).flops;
+    const per = { ours: { 1: [], 2: [] }, tfjs: { 1: [], 2: [] } };
+    for (let k = 0; k < rounds; k++) {
+      for (const n of order(k)) {
+        const got = await pages[n].evaluate((f) => window.threadsRowPass(f), (k >> 1) % 2 ? 'tfjs' : 'ours');
+        for (const who of ['ours', 'tfjs']) per[who][n].push(med(got[who]));
+      }
+    }
+    for (const n of THREADS) await pages[n].evaluate(() => window.threadsRowEnd());
+    const ms = {};
+    const gflops = {};
+    for (const who of ['ours', 'tfjs']) {
+      for (const n of THREADS) {
+        const key = `${who}${n}`;
+        ms[key] = med(per[who][n]);
+        gflops[key] = ms[key] == null ? null : fl / (ms[key] * 1e6);
+      }
+    }
+    console.log(`  threads ${label}: ${Object.entries(gflops).map(([k, v]) => `${k} ${v?.toFixed(1)}`).join(', ')} GFLOPS`);
+    out.rows.push({ label, flops: fl, ms, gflops, roundsMs: per });
+  }
+  if (a.training) {
+    const windows = quick ? 1 : 3;
+    const w = quick ? { ms: 1000, warmMs: 200 } : { ms: 3000, warmMs: 500 };
+    out.training = { batch: 64, optimizer: 'SGD lr 0.05', windows, windowMs: w.ms, warmMs: w.warmMs, models: {} };
+    for (const name of ['slp', 'mlp', 'cnn']) {
+      const per = { ours: { 1: [], 2: [] }, tfjs: { 1: [], 2: [] } };
+      const errors = {};
+      for (let k = 0; k < windows; k++) {
+        for (const n of order(k)) {
+          for (const who of k % 2 ? ['tfjs', 'ours'] : ['ours', 'tfjs']) {
+            if (errors[`${who}${n}`]) continue;
+            const r = await pages[n].evaluate(([x, m, o]) => window.threadsTrainWindow(x, m, o), [who, name, { batch: 64, ...w }]);
+            if (r.error) errors[`${who}${n}`] = r.error;
+            else per[who][n].push(r.samplesPerSec);
+          }
+        }
+      }
+      for (const n of THREADS) await pages[n].evaluate(() => window.threadsTrainEnd());
+      const m = { samples: per, errors };
+      for (const who of ['ours', 'tfjs']) for (const n of THREADS) m[`${who}${n}`] = med(per[who][n]);
+      console.log(`  threads training ${name}: ours ${m.ours1?.toFixed(0)} / ${m.ours2?.toFixed(0)} samples/s (1 / 2 threads), `
+        + `TF.js ${m.tfjs1?.toFixed(0) ?? errors.tfjs1} / ${m.tfjs2?.toFixed(0) ?? errors.tfjs2}`);
+      out.training.models[name] = m;
+    }
+  }
+  for (const n of THREADS) await pages[n].context().close();
+  out.loadavgEnd = loadavg();
+  return out;
+}
+
+/** The threads section of results.md. */
+function threadsMarkdown(t, res) {
+  const L = ['### Threads', ''];
+  if (t.skipped || t.error) {
+    L.push(t.skipped ? `**Not measured**: ${t.skipped}.` : `**Threads section failed**: ${t.error}`);
+    L.push('');
+    return L;
+  }
+  const e1 = t.env[1];
+  const e2 = t.env[2];
+  L.push(`Ours: the threaded build (\`www/pkg/threads\`: nightly, wasm atomics and shared memory) through the public JS API `
+    + `(\`matmul\`, \`conv2d\` and \`convTranspose2d\` with bias; the API has no prepared weights, so they are packed on every call), `
+    + `after \`setThreads(n)\` (running: ${e1.ours.threads} and ${e2.ours.threads}). TF.js ${e1.tfjs.version}: \`${e2.tfjs.binary}\` after `
+    + `\`tf.wasm.setThreadsCount(n)\` (running: ${e1.tfjs.threads} and ${e2.tfjs.threads}; TF.js caps its pool at half of `
+    + `\`navigator.hardwareConcurrency\`, ${e1.tfjsDefaultCap} thread(s) here, as it assumes two hyperthreads per core, so the page `
+    + `reports 2·n cores while the backend starts; the one-core table's TF.js calls, so its transposed conv has no bias). Both timed in JS around the calls a user makes, `
+    + 'call overhead included, each batch ending by reading its last output. One page per thread count, cross-origin isolated '
+    + `(${e1.crossOriginIsolated && e2.crossOriginIsolated}), ${e1.cores} cores; ${t.rounds} rounds alternating the two pages, `
+    + `each figure the median of its rounds. Load average (1 / 5 / 15 min) at the section's start ${t.loadavgStart.join(' / ')}, `
+    + `at its end ${t.loadavgEnd.join(' / ')}.`);
+  L.push('');
+  L.push('GFLOPS (higher is better):');
+  L.push('');
+  L.push('| shape | ours, 1 thread | ours, 2 threads | ours 2 / 1 | TF.js, 1 thread | TF.js, 2 threads | TF.js 2 / 1 | ours / TF.js, 1 thread | ours / TF.js, 2 threads |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of t.rows) {
+    const g = r.gflops;
+    L.push(`| ${r.label} | ${f1(g.ours1)} | ${f1(g.ours2)} | ${ratio(g.ours2, g.ours1)} | ${f1(g.tfjs1)} | ${f1(g.tfjs2)} | `
+      + `${ratio(g.tfjs2, g.tfjs1)} | ${ratio(g.ours1, g.tfjs1)} | ${ratio(g.ours2, g.tfjs2)} |`);
+  }
+  L.push('');
+  if (t.training) {
+    const tr = t.training;
+    const one = res.browserTraining?.models ?? {};
+    L.push(`Training, samples/s (MNIST, batch ${tr.batch}, ${tr.optimizer}, no augmentation; the median of ${tr.windows} window(s) of `
+      + `${tr.windowMs / 1000} s per cell after ${tr.warmMs} ms of steps, the pages alternating): ours, the threaded build's \`Trainer\` `
+      + '(a step splits its batch into a shard per thread) on the page\'s thread; TF.js, the same network in tfjs-core on the '
+      + 'page\'s threaded wasm backend. The last column is TF.js\'s figure from the one-core training table above (where the '
+      + 'wasm backend lacks a kernel, its CPU backend: plain JS, one thread whatever the count).');
+    L.push('');
+    L.push('| model | ours, 1 thread | ours, 2 threads | ours 2 / 1 | TF.js wasm, 1 thread | TF.js wasm, 2 threads | ours / TF.js, 2 threads | TF.js, one-core table |');
+    L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    for (const [name, m] of Object.entries(tr.models)) {
+      const tfCell = (n) => (m[`tfjs${n}`] != null ? f1(m[`tfjs${n}`]) : m.errors[`tfjs${n}`] ? 'n/a' : '—');
+      const base = one[name];
+      const baseCell = base?.tfjs != null ? `${f1(base.tfjs)}${base.tfjsBackend && base.tfjsBackend !== 'wasm' ? ` (${base.tfjsBackend})` : ''}` : '—';
+      L.push(`| ${name} | ${f1(m.ours1)} | ${f1(m.ours2)} | ${ratio(m.ours2, m.ours1)} | ${tfCell(1)} | ${tfCell(2)} | ${ratio(m.ours2, m.tfjs2)} | ${baseCell} |`);
+    }
+    const why = Object.entries(tr.models).flatMap(([name, m]) => (m.errors.tfjs1 ? [`${name}: ${m.errors.tfjs1}`] : []));
+    if (why.length) L.push(`\nn/a: TF.js's wasm backend cannot train it (${why.join('; ')}).`);
+    L.push('');
+  }
+  L.push('Node 20: not applicable. The npm package ships only the stable builds (simd128 and relaxed, no atomics), and '
+    + 'tfjs-backend-wasm loads its single-threaded binary in node (`WASM_HAS_MULTITHREAD_SUPPORT` is false under node: '
+    + 'tensorflow/tfjs#3830), so neither library has threads there.');
+  L.push('');
+  return L;
 }
 
 async function main() {
@@ -233,6 +391,20 @@ async function main() {
     if (a.training) {
       res.browserTraining = await page.evaluate((o) => window.benchTraining(o), a.quick ? { windows: 1, windowMs: 1000 } : {});
     }
+    if (!a.threads) {
+      res.threads = { skipped: a.noThreads };
+    } else {
+      // The one-core page is done: closed, so that its instances sit in no process while the
+      // threads are measured.
+      await page.close();
+      try {
+        res.threads = await measureThreads(browser, a);
+      } catch (e) {
+        res.threads = { error: String(e.message ?? e).split('\n')[0] };
+        console.error(`bench: the threads section failed: ${e.stack ?? e}`);
+      }
+    }
+    res.machine.loadavg = loadavg();
     writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);
     const md = markdown(res);
     writeFileSync(path.join(HERE, 'results.md'), `${md}\n`);

@@ -23,6 +23,9 @@ import * as raw from '/pkg/relaxed/convscope.js';
 const ours = { ...raw, ...api };
 import './model.js';
 import { oneNodeModel } from './onnx.js';
+import { median, noise, ROWS, flops, tfRunner, plan } from './common.js';
+
+export { ROWS };
 
 // onnxruntime-web: its wasm backend, one thread (no cross-origin isolation here, and the
 // comparison is one core), files served from our origin. Loaded so that a missing package
@@ -44,95 +47,15 @@ const log = (...a) => {
   document.getElementById('log').textContent += `${s}\n`;
 };
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const pause = () => new Promise((r) => setTimeout(r, 0));
 
-/** Same generator as the Rust side (xorshift32), so inputs are comparable and deterministic. */
-function noise(len, seed) {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(len);
-  for (let i = 0; i < len; i++) {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    out[i] = (s >>> 8) / (1 << 23) - 1;
-  }
-  return out;
-}
-
-export const ROWS = [
-  ...[64, 128, 256, 512, 1024].map((s) => ({ kind: 'gemm', label: `GEMM ${s}³`, m: s, k: s, n: s })),
-  { kind: 'gemm', label: 'GEMM 1×784×128', m: 1, k: 784, n: 128 },
-  { kind: 'gemm', label: 'GEMM 64×784×128', m: 64, k: 784, n: 128 },
-  { kind: 'conv', label: 'conv2d 1×28×28→8 5×5 p2', c: 1, h: 28, w: 28, co: 8, k: 5, s: 1, p: 2 },
-  { kind: 'conv', label: 'conv2d 8×14×14→16 5×5 p2', c: 8, h: 14, w: 14, co: 16, k: 5, s: 1, p: 2 },
-  { kind: 'conv', label: 'conv2d 32×64×64→64 3×3 p1', c: 32, h: 64, w: 64, co: 64, k: 3, s: 1, p: 1 },
-  { kind: 'convT', label: 'conv_transpose2d 16×14×14→8 4×4 s2 p1', c: 16, h: 14, w: 14, co: 8, k: 4, s: 2, p: 1 },
-];
-
 export const OURS = ['relaxed', 'simd128', 'portable'];
-
-function flops(r) {
-  if (r.kind === 'gemm') return 2 * r.m * r.k * r.n;
-  const oh = r.kind === 'conv' ? (r.h + 2 * r.p - r.k) / r.s + 1 : (r.h - 1) * r.s - 2 * r.p + r.k;
-  const ow = r.kind === 'conv' ? (r.w + 2 * r.p - r.k) / r.s + 1 : (r.w - 1) * r.s - 2 * r.p + r.k;
-  r.oh = oh; r.ow = ow;
-  // conv: every output pixel of every output channel is a dot product of c·k·k;
-  // transposed: every input pixel of every input channel scatters into co·k·k outputs.
-  return r.kind === 'conv' ? 2 * r.co * oh * ow * r.c * r.k * r.k : 2 * r.c * r.h * r.w * r.co * r.k * r.k;
-}
 
 /** One of our implementations on one row: `(warmup, reps, inner) → ms per call per batch`. */
 function oursRunner(r, impl) {
   if (r.kind === 'gemm') return (wu, reps, inner) => ours.benchGemm(r.m, r.k, r.n, impl, wu, reps, inner);
   const f = r.kind === 'conv' ? ours.benchConv2d : ours.benchConvTranspose2d;
   return (wu, reps, inner) => f(r.c, r.h, r.w, r.co, r.k, r.k, r.s, r.p, impl, wu, reps, inner);
-}
-
-/** A TF.js runner with the same contract, timed in JS around the user-facing calls. */
-function tfRunner(r) {
-  let op;
-  const keep = [];
-  if (r.kind === 'gemm') {
-    const a = tf.tensor2d(noise(r.m * r.k, 1), [r.m, r.k]);
-    const b = tf.tensor2d(noise(r.k * r.n, 2), [r.k, r.n]);
-    keep.push(a, b);
-    op = () => tf.matMul(a, b);
-  } else if (r.kind === 'conv') {
-    // NHWC input, HWIO filter; 'same' is pad (k-1)/2 for these stride-1 odd kernels.
-    const x = tf.tensor4d(noise(r.c * r.h * r.w, 3), [1, r.h, r.w, r.c]);
-    const filter = tf.tensor4d(noise(r.co * r.c * r.k * r.k, 4), [r.k, r.k, r.c, r.co]);
-    const bias = tf.tensor1d(noise(r.co, 5));
-    keep.push(x, filter, bias);
-    op = () => tf.fused.conv2d({ x, filter, strides: [r.s, r.s], pad: 'same', bias });
-  } else {
-    // filter [kh, kw, outC, inC]; 'same' with stride 2 and a 4×4 kernel is padding 1 per side.
-    const x = tf.tensor4d(noise(r.c * r.h * r.w, 6), [1, r.h, r.w, r.c]);
-    const filter = tf.tensor4d(noise(r.c * r.co * r.k * r.k, 7), [r.k, r.k, r.co, r.c]);
-    keep.push(x, filter);
-    op = () => tf.conv2dTranspose(x, filter, [1, r.oh, r.ow, r.co], [r.s, r.s], 'same');
-  }
-  const run = (wu, reps, inner) => {
-    for (let i = 0; i < wu; i++) { const y = op(); y.dataSync(); y.dispose(); }
-    const out = [];
-    for (let rep = 0; rep < reps; rep++) {
-      const t0 = performance.now();
-      for (let i = 0; i < inner; i++) {
-        const y = op();
-        if (i === inner - 1) y.dataSync();
-        y.dispose();
-      }
-      out.push((performance.now() - t0) / inner);
-    }
-    return out;
-  };
-  run.dispose = () => keep.forEach((t) => t.dispose());
-  run.check = () => { const y = op(); const s = y.shape; y.dispose(); return s; };
-  return run;
 }
 
 /** An onnxruntime-web runner with the same contract (async), on a one-node model of the row. */
@@ -166,18 +89,6 @@ async function ortRunner(r) {
   };
   run.dispose = () => session.release();
   return run;
-}
-
-/**
- * Measures one runner: a calibration call, then `passes` × (a warm-up batch + enough batches for
- * about `budgetMs`), each batch long enough (≥ `batchMs`) for the clock's resolution.
- */
-async function plan(run, { budgetMs, batchMs, minReps, maxReps }) {
-  const t = median(await run(1, 3, 1));
-  if (!Number.isFinite(t)) return null;
-  const inner = Math.max(1, Math.ceil(batchMs / Math.max(t, 1e-4)));
-  const reps = Math.min(maxReps, Math.max(minReps, Math.round(budgetMs / (t * inner))));
-  return { inner, reps };
 }
 
 async function measureRow(r, opts) {

@@ -34,7 +34,7 @@ async function oursWindow(pool, ms, warmMs, longest) {
 }
 
 /** The same network in TF.js (NHWC), SGD, softmax cross-entropy: one step of `batch` samples. */
-function tfModel(tf, name, batch) {
+export function tfModel(tf, name, batch) {
   const v = (shape, fanIn) => tf.variable(tf.randomUniform(shape, -Math.sqrt(6 / fanIn), Math.sqrt(6 / fanIn)));
   const z = (n) => tf.variable(tf.zeros([n]));
   const dense = (i, o) => [v([i, o], i), z(o)];

@@ -1,6 +1,8 @@
-//! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training] [--allow-load]`: the
-//! side-by-side benchmark. Builds the relaxed wasm with the crate's `bench` feature (the
-//! `bench*` exports) into `bench/pkg/relaxed`, apart from the playground's `www/pkg`; installs
+//! `cargo xtask bench [--quick] [--rows "GEMM 64³,…"] [--no-model] [--no-training] [--no-threads]
+//! [--allow-load]`: the side-by-side benchmark. Builds the relaxed wasm with the crate's `bench`
+//! feature (the `bench*` exports) into `bench/pkg/relaxed`, apart from the playground's
+//! `www/pkg`, and the playground's threaded build (`www/pkg/threads`, where nightly can be had)
+//! for the threads section (`bench/page/threads.html`: 1 and 2 threads beside TF.js's); installs
 //! the bench page's npm packages (TF.js, onnxruntime-web, playwright-core) when missing, measures native
 //! training throughput, then serves `bench/page` (with `bench/pkg` as `/pkg/`) with the
 //! project's static server and drives it in headless Chromium (`bench/run.mjs`), which writes
@@ -16,11 +18,15 @@ use crate::build::Contents;
 use crate::serve::{self, Site};
 use crate::util::{self, Result};
 
-/// The playground's policy plus what the bench page needs: TF.js's wasm backend compiles its
-/// module from our origin (`'wasm-unsafe-eval'`), and the TF.js union bundle (for its gradients)
-/// finds the global object with `Function("return this")` (`'unsafe-eval'`; the bench page
-/// only, never the playground); nothing else is allowed to load.
-const CSP_BENCH: &str = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; \
+/// The playground's policy plus what the bench pages need: TF.js's wasm backend compiles its
+/// module from our origin (`'wasm-unsafe-eval'`), the TF.js union bundle (for its gradients)
+/// finds the global object with `Function("return this")` (`'unsafe-eval'`), and the threaded
+/// TF.js binary of the threads page starts its pthreads as workers from a `blob:` URL that
+/// `importScripts` its main script, another `blob:` URL made by the page (`blob:` in
+/// `script-src`: a blob worker keeps its creator's policy). The bench pages only, never the
+/// playground; nothing else is allowed to load.
+const CSP_BENCH: &str =
+    "default-src 'self'; script-src 'self' blob: 'unsafe-eval' 'wasm-unsafe-eval'; \
 style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
 worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
@@ -31,6 +37,7 @@ struct Options {
     model: bool,
     training: bool,
     allow_load: bool,
+    threads: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -40,6 +47,7 @@ fn parse(args: &[String]) -> Result<Options> {
         model: true,
         training: true,
         allow_load: false,
+        threads: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -48,6 +56,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--no-model" => o.model = false,
             "--no-training" => o.training = false,
             "--allow-load" => o.allow_load = true,
+            "--no-threads" => o.threads = false,
             "--rows" => {
                 o.rows = Some(
                     it.next()
@@ -57,7 +66,7 @@ fn parse(args: &[String]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "bench takes --quick, --rows LIST, --no-model, --no-training, --allow-load; got `{other}`"
+                    "bench takes --quick, --rows LIST, --no-model, --no-training, --no-threads, --allow-load; got `{other}`"
                 ))
             }
         }
@@ -70,6 +79,16 @@ pub fn bench(args: &[String]) -> Result<()> {
     let root = util::root();
     let dir = root.join("bench");
     crate::build::build_some(Contents::Bench, &["relaxed"])?;
+    // The threads section: the playground's threaded build (`www/pkg/threads`), where nightly
+    // can be had; else the section says why it was not measured.
+    let threads = if o.threads {
+        crate::build::build_threads()?
+    } else {
+        Err("skipped with --no-threads".to_string())
+    };
+    if let Err(why) = &threads {
+        eprintln!("xtask: no threads section: {why}");
+    }
     util::node()?;
     util::npm_install(&dir)?;
 
@@ -84,6 +103,12 @@ pub fn bench(args: &[String]) -> Result<()> {
     let site = Site {
         mounts: vec![
             ("/pkg/".into(), Contents::Bench.pkg_dir()),
+            // The threaded build, for page/threads.html (cross-origin isolated: the server
+            // sends COOP same-origin and COEP require-corp on every response).
+            (
+                "/pkg-threads/".into(),
+                Contents::Playground.pkg_dir().join("threads"),
+            ),
             ("/tfjs/union/".into(), tf.join("tfjs/dist")),
             ("/tfjs/wasm/".into(), tf.join("tfjs-backend-wasm/dist")),
             (
@@ -114,6 +139,9 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if o.allow_load {
         cmd.arg("--allow-load");
+    }
+    if let Err(why) = &threads {
+        cmd.arg("--no-threads").arg(why);
     }
     if let Some(rows) = &o.rows {
         cmd.args(["--rows", rows]);

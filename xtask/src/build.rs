@@ -221,28 +221,38 @@ pub fn ensure_wasm_bindgen() -> Result<()> {
 /// it, removes a stale `www/pkg/threads` so the page cannot load an old build, and carries on).
 pub fn build() -> Result<()> {
     build_some(Contents::Playground, &["simd128", "relaxed"])?;
-    let skip = match ensure_nightly() {
-        Ok(()) => build_one(&THREADS, Contents::Playground)
-            .map(|_| ())
-            .err()
-            .map(|e| format!("its build failed: {e}")),
-        Err(why) => Some(format!("no nightly toolchain ({why})")),
+    let threads = build_threads()?;
+    match &threads {
+        Ok(_) => eprintln!("xtask: built www/pkg/threads"),
+        Err(why) => eprintln!(
+            "xtask: skipped the threads build: {why}; the page runs the simd128 / relaxed \
+             builds on one thread"
+        ),
+    }
+    write_builds(threads.is_ok())
+}
+
+/// The threaded build into `www/pkg/threads` where nightly can be had: its directory, or why
+/// it was skipped (then a stale `www/pkg/threads` is removed, so nothing loads an old build).
+pub fn build_threads() -> Result<std::result::Result<PathBuf, String>> {
+    let built = match ensure_nightly() {
+        Ok(()) => {
+            build_one(&THREADS, Contents::Playground).map_err(|e| format!("its build failed: {e}"))
+        }
+        Err(why) => Err(format!("no nightly toolchain ({why})")),
     };
-    let threads = skip.is_none();
-    if let Some(why) = skip {
+    if built.is_err() {
         let stale = Contents::Playground.pkg_dir().join(THREADS.name);
         if stale.exists() {
             std::fs::remove_dir_all(&stale)
                 .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
         }
-        eprintln!(
-            "xtask: skipped the threads build: {why}; the page runs the simd128 / relaxed \
-             builds on one thread"
-        );
-    } else {
-        eprintln!("xtask: built www/pkg/threads");
+        // The page must not ask for it either (when the playground was built here before).
+        if Contents::Playground.pkg_dir().join("builds.json").exists() {
+            write_builds(false)?;
+        }
     }
-    write_builds(threads)
+    Ok(built)
 }
 
 /// `www/pkg/builds.json`: the builds there are (`{"builds":["simd128","relaxed","threads"]}`),
