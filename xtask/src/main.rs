@@ -12,13 +12,15 @@ mod util;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  build [--bench]    build both wasm flavours (simd128, relaxed-simd) into www/pkg/
-                     (--bench: with the benchmark's exports, into bench/pkg/ instead)
+  build [--bench]    build the wasm flavours (simd128, relaxed-simd, and threads where nightly
+                     can be had) into www/pkg/ (--bench: the benchmark's exports, into bench/pkg/)
   serve [--port N]   build, then serve the playground on http://127.0.0.1:8000/
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
   fuzz [--calls N] [--seed S]   hostile calls at the JS boundary, each build (default 10^6)
   pack               build, then write the npm package (target/npm/convscope-*.tgz) and print its path
-  bench [--quick]    side-by-side benchmark in headless Chromium → bench/results.{json,md}
+  bench [--quick] [--rows LIST] [--no-model] [--no-training] [--no-threads] [--allow-load]
+                     side-by-side benchmark in headless Chromium → bench/results.{json,md}
+                     (with a threads section: 1 and 2 threads beside TF.js's)
   train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
