@@ -54,6 +54,110 @@ pub fn parallel_for(n_tasks: usize, task: &(dyn Fn(usize) + Sync)) {
     imp::parallel_for(n_tasks, task)
 }
 
+/// Below this many multiply-adds per task a computation stays on one thread: waking a worker
+/// and waiting for it costs a few microseconds, and 2¹⁸ multiply-adds take about 10 µs. The
+/// GEMM, the matrix-vector product and the convolutions' own splits all follow it.
+pub(crate) const MIN_TASK_WORK: usize = 1 << 18;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: cut every split computation of this thread into this many tasks (0: plan as usual).
+    static FORCED_TASKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Tests: runs `f` with every split computation on this thread (GEMM, matrix-vector, the
+/// convolutions' splits) cut into (at most) `tasks` parts whatever its size, run through the
+/// pool (in order, natively). `with_tasks(1, …)` runs everything as one part.
+#[cfg(test)]
+pub(crate) fn with_tasks<R>(tasks: usize, f: impl FnOnce() -> R) -> R {
+    struct Reset(usize);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            FORCED_TASKS.with(|t| t.set(self.0));
+        }
+    }
+    let _reset = Reset(FORCED_TASKS.with(|t| t.get()));
+    FORCED_TASKS.with(|t| t.set(tasks));
+    f()
+}
+
+/// The forced task count of [`with_tasks`] (0 outside it, and always 0 outside tests).
+pub(crate) fn forced_tasks() -> usize {
+    #[cfg(test)]
+    return FORCED_TASKS.with(|t| t.get());
+    #[cfg(not(test))]
+    0
+}
+
+/// How many tasks a computation of `work` multiply-adds should be cut into: one per thread,
+/// but none below [`MIN_TASK_WORK`] each (at least 1); the forced count in tests.
+pub(crate) fn tasks_for(work: usize) -> usize {
+    match forced_tasks() {
+        0 => threads().min(work / MIN_TASK_WORK).max(1),
+        forced => forced,
+    }
+}
+
+/// `len` items cut into `parts` consecutive ranges of `chunk` items (the last may be shorter),
+/// `chunk` a multiple of a unit: part `i` is `i·chunk .. min((i + 1)·chunk, len)`. Every item
+/// is in exactly one part, and no part is empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Chunks {
+    pub len: usize,
+    pub chunk: usize,
+    pub parts: usize,
+}
+
+impl Chunks {
+    /// At most `tasks` parts of whole `unit`s (`unit` ≥ 1; one part when `tasks` ≤ 1 or
+    /// there is at most one unit).
+    pub(crate) fn new(len: usize, unit: usize, tasks: usize) -> Chunks {
+        let unit = unit.max(1);
+        let units = len.div_ceil(unit);
+        let tasks = tasks.clamp(1, units.max(1));
+        let chunk = (units.div_ceil(tasks) * unit).max(1);
+        Chunks {
+            len,
+            chunk,
+            parts: len.div_ceil(chunk).max(1),
+        }
+    }
+
+    /// The items of part `i` (empty past the last part).
+    pub(crate) fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = (i * self.chunk).min(self.len);
+        start..(start + self.chunk).min(self.len)
+    }
+}
+
+/// Runs `task(i, item_i)` for every item, each on exactly one thread (the pool's, as
+/// [`parallel_for`]), and returns the error of the lowest-numbered task that failed. The items
+/// are what a task may write (its part of an output, its own scratch): each goes to one task.
+pub(crate) fn try_for_each<T: Send>(
+    items: Vec<T>,
+    task: &(dyn Fn(usize, T) -> Result<()> + Sync),
+) -> Result<()> {
+    use std::sync::Mutex;
+    if items.len() <= 1 {
+        return items.into_iter().try_for_each(|item| task(0, item));
+    }
+    // One slot per task, taken (and its result put back) by that task alone: no lock is ever
+    // contended, so none waits (which the browser's main thread may not do).
+    let slots: Vec<Mutex<(Option<T>, Result<()>)>> = items
+        .into_iter()
+        .map(|t| Mutex::new((Some(t), Ok(()))))
+        .collect();
+    parallel_for(slots.len(), &|i| {
+        let mut slot = slots[i].lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(item) = slot.0.take() {
+            slot.1 = task(i, item);
+        }
+    });
+    slots
+        .into_iter()
+        .try_for_each(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()).1)
+}
+
 #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
 mod imp {
     use crate::error::{Error, Result};

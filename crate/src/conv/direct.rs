@@ -73,13 +73,22 @@ pub fn conv_bias(
     out: &mut [f32],
     scratch: &mut [f32],
 ) {
-    let Some((ph, pw)) = padded_dims(win) else {
+    let opg = (out.len() / win.cols().max(1)).min(w.len() / win.rows().max(1));
+    let Some(padded) = pad(win, img, scratch) else {
         return;
     };
+    let packed = packed.map(|p| (p, panel_width(opg)));
+    conv_padded(kind, win, padded, w, bias, packed, out);
+}
+
+/// Step 1 of [`conv_bias`]: copies `img` once into the zero-padded buffer at the start of
+/// `scratch` (row r ↔ image row r − pad_top) and returns that buffer, which [`conv_padded`]
+/// reads (`None` when the window's padded size overflows; callers check [`scratch_len`]).
+pub(crate) fn pad<'a>(win: &Window, img: &[f32], scratch: &'a mut [f32]) -> Option<&'a [f32]> {
+    let (ph, pw) = padded_dims(win)?;
     let (h, wd) = (win.height, win.width);
     let [pt, pl] = win.pad;
     let padded = &mut scratch[..win.channels * ph * pw];
-    // 1. copy the image once into the zero-padded buffer (row r ↔ image row r − pad_top)
     padded.fill(0.0);
     for c in 0..win.channels {
         for r in 0..ph {
@@ -96,6 +105,26 @@ pub fn conv_bias(
             }
         }
     }
+    Some(padded)
+}
+
+/// Step 2 of [`conv_bias`], for any run of the group's output channels: `w` their `[o, K]`
+/// rows, `bias` their biases, `out` their `[o, P]` planes, `packed` (with its panel width)
+/// their panels of [`pack_weights`]' layout for the whole group (so a run that starts on a
+/// panel boundary reads a slice of it and every channel meets the same arithmetic as in one
+/// call over all of them: the thread split of [`super::engine`]). `padded` is [`pad`]'s.
+pub(crate) fn conv_padded(
+    kind: KernelKind,
+    win: &Window,
+    padded: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    packed: Option<(&[f32], usize)>,
+    out: &mut [f32],
+) {
+    let Some((ph, pw)) = padded_dims(win) else {
+        return;
+    };
     // 2. accumulate LANES output pixels of one row at a time, every tap read from `padded`
     let [oh, ow] = win.out;
     let [kh, kw] = win.kernel;
@@ -107,7 +136,7 @@ pub fn conv_bias(
     let done = crate::gemm::with_madd!(kind, F => {
         let opg = (out.len() / (oh * ow)).min(w.len() / k);
         match packed {
-            Some(packed) => tiles_simd::<F>(&Grid::of_window(win, (ph, pw), opg), padded, packed, out),
+            Some((packed, nr)) => tiles_simd::<F>(&Grid::of_window(win, (ph, pw), opg), nr, padded, packed, out),
             None => {
                 let len = packed_len(k, opg).unwrap_or(0);
                 let mut buf = PACKED.with(|c| c.take());
@@ -116,7 +145,7 @@ pub fn conv_bias(
                 }
                 pack_weights(k, opg, w, bias, &mut buf[..len]);
                 let grid = Grid::of_window(win, (ph, pw), opg);
-                let done = tiles_simd::<F>(&grid, padded, &buf[..len], out);
+                let done = tiles_simd::<F>(&grid, panel_width(opg), padded, &buf[..len], out);
                 PACKED.with(|c| c.set(buf));
                 done
             }
@@ -287,7 +316,7 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
                 dst_steps: (cpg * k, kw, 1),
                 live: None,
             };
-            tiles_simd::<F>(&grid, &padded[..padded_len], &wp[..packed], dw);
+            tiles_simd::<F>(&grid, nr, &padded[..padded_len], &wp[..packed], dw);
         }
     }
     GRAD_SCRATCH.with(|c| c.set((padded, wp)));
@@ -439,16 +468,18 @@ impl Grid {
 }
 
 /// The SIMD pixel tiles over every output channel of `grid` (`packed`: [`pack_weights`]'
-/// layout for the grid's taps and channels). Panics when a read or write would leave
+/// layout for the grid's taps, in panels of `nr` channels: [`panel_width`] of the grid's
+/// channels, or of a whole group's when the grid is a run of them that starts on a panel). Panics when a read or write would leave
 /// `padded` or `out` (R − 1 pixels past a row's end are read: slack the callers leave).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) fn tiles_simd<F: crate::gemm::MulAdd>(
     grid: &Grid,
+    nr: usize,
     padded: &[f32],
     packed: &[f32],
     out: &mut [f32],
 ) -> usize {
-    match panel_width(grid.channels) {
+    match nr {
         16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
         8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
         _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),

@@ -12,7 +12,7 @@
 //! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
 //! still gives the GEMM a long M = P.
 
-use super::geometry::{col2im, col2im_rows, im2col, ConvPlan, Window};
+use super::geometry::{col2im, col2im_rows, im2col, im2col_rows, ConvPlan, Window};
 use super::{direct, implicit, phases};
 use crate::error::Result;
 use crate::gemm::{
@@ -20,6 +20,7 @@ use crate::gemm::{
     KernelKind, PackedB,
 };
 use crate::gemm::{MatMut, MatRef};
+use crate::threadpool::{tasks_for, try_for_each, Chunks};
 
 /// How [`image_to_small`] computes one group: the one choice per shape and micro-kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +105,7 @@ pub fn image_to_small(
     let opg = plan.small_per_group();
     let img_g = win.image_len();
     let kind = selected_kernel();
+    check_lengths(plan, image.len(), small.len(), w.len())?;
     if let Some(b) = bias.filter(|b| b.len() != plan.small_channels) {
         return Err(crate::Error::shape(format!(
             "conv bias has {} values for {} output channels",
@@ -142,28 +144,152 @@ pub fn image_to_small(
         let wg = &w[g * opg * k..(g + 1) * opg * k];
         direct::pack_weights(k, opg, wg, bias_of_group(g), dst);
     }
-    for n in 0..plan.batch {
-        for g in 0..plan.groups {
-            let img = &image[(n * plan.groups + g) * img_g..][..img_g];
-            let out = &mut small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let w_g = GroupWeights {
-                raw: &w[g * opg * k..(g + 1) * opg * k],
-                packed: None,
-                direct: (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]),
-                bias: bias_of_group(g),
-            };
-            forward_group(kind, win, opg, chosen, Some(&offsets), img, w_g, out, col)?;
-        }
+    let pairs = plan.batch * plan.groups;
+    // Pair i is group i % groups of image i / groups: its image and its output planes are
+    // the i-th of their kind.
+    let pair = |i: usize, out: &mut [f32], col: &mut [f32], tasks: usize| -> Result<()> {
+        let g = i % plan.groups;
+        let w_g = GroupWeights {
+            raw: &w[g * opg * k..(g + 1) * opg * k],
+            packed: None,
+            direct: (per_group > 0).then(|| &direct_packed[g * per_group..(g + 1) * per_group]),
+            bias: bias_of_group(g),
+        };
+        let img = &image[i * img_g..][..img_g];
+        forward_group_split(
+            kind,
+            win,
+            opg,
+            chosen,
+            Some(&offsets),
+            img,
+            w_g,
+            out,
+            col,
+            tasks,
+        )?;
         // The direct path added the bias in its accumulators.
-        if let Some(b) = bias.filter(|_| chosen != Path::Direct) {
-            add_channel_bias(
-                &mut small[n * plan.small_channels * p..][..plan.small_channels * p],
-                p,
-                b,
-            );
+        if let Some(b) = w_g.bias.filter(|_| chosen != Path::Direct) {
+            add_channel_bias(out, p, b);
         }
+        Ok(())
+    };
+    let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
+    for_pairs(pairs, tasks, opg * p, small, col, &pair)
+}
+
+/// Multiply-adds of one (image, group) pair of `plan`'s convolution (either direction, or its
+/// weight gradient): `C_small/groups · P · K`.
+fn pair_work(plan: &ConvPlan) -> usize {
+    plan.small_per_group()
+        .saturating_mul(plan.win.cols())
+        .saturating_mul(plan.win.rows())
+}
+
+/// Whether `pairs` (image, group) pairs are cut into whole pairs per task: when there are at
+/// least as many as tasks, and every task gets as many or each at least four (else the
+/// pairs run one after another, each split inside: output channels, or the GEMM's tiles).
+fn split_pairs(pairs: usize, tasks: usize) -> bool {
+    tasks > 1 && pairs >= tasks && (pairs.is_multiple_of(tasks) || pairs >= 4 * tasks)
+}
+
+/// Checks the lengths of a plan's image, small and weight buffers (`batch · groups` pairs of
+/// the first two, `C_small · K` weights).
+fn check_lengths(plan: &ConvPlan, image: usize, small: usize, w: usize) -> Result<()> {
+    let pairs = plan.batch * plan.groups;
+    let want = (
+        pairs * plan.win.image_len(),
+        pairs * plan.small_per_group() * plan.win.cols(),
+        plan.small_channels * plan.win.rows(),
+    );
+    if (image, small, w) != want {
+        return Err(crate::Error::shape(format!(
+            "conv buffers hold {image}, {small} and {w} floats (image, small, weights); the plan needs {}, {} and {}",
+            want.0, want.1, want.2
+        )));
     }
     Ok(())
+}
+
+/// One (image, group) pair's computation: `(pair, its output, scratch, tasks inside)`.
+type PairTask<'a> = dyn Fn(usize, &mut [f32], &mut [f32], usize) -> Result<()> + Sync + 'a;
+
+/// Runs `pair(i, out_i, scratch, inner)` for every (image, group) pair `i`, where `out_i` is
+/// the pair's `out_len` floats of `out`: whole pairs per task when [`split_pairs`] says so
+/// (each task with its own scratch as long as `col`, the first task `col` itself; `inner` = 1),
+/// else pair after pair with `col` and `inner` = `tasks` (the pair splits itself).
+fn for_pairs(
+    pairs: usize,
+    tasks: usize,
+    out_len: usize,
+    out: &mut [f32],
+    col: &mut [f32],
+    pair: &PairTask,
+) -> Result<()> {
+    let out_len = out_len.max(1);
+    if !split_pairs(pairs, tasks) {
+        for (i, out) in out.chunks_exact_mut(out_len).enumerate() {
+            pair(i, out, col, tasks)?;
+        }
+        return Ok(());
+    }
+    let chunks = Chunks::new(pairs, 1, tasks);
+    let mut scratch: Vec<Vec<f32>> = (1..chunks.parts).map(|_| vec![0.0; col.len()]).collect();
+    let cols = std::iter::once(col).chain(scratch.iter_mut().map(Vec::as_mut_slice));
+    let items: Vec<_> = out.chunks_mut(chunks.chunk * out_len).zip(cols).collect();
+    try_for_each(items, &|t, (out, col)| {
+        let first = chunks.range(t).start;
+        for (j, out) in out.chunks_exact_mut(out_len).enumerate() {
+            pair(first + j, out, col, 1)?;
+        }
+        Ok(())
+    })
+}
+
+/// [`forward_group`] on `tasks` threads: the direct path's output channels in runs (whole
+/// panels of its SIMD tiles) over one padded copy of the image, each channel computed as in
+/// one call; the other paths as [`forward_group`] (their GEMM splits itself).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_group_split(
+    kind: KernelKind,
+    win: &Window,
+    opg: usize,
+    path: Path,
+    offsets: Option<&implicit::Offsets>,
+    img: &[f32],
+    w: GroupWeights,
+    out: &mut [f32],
+    col: &mut [f32],
+    tasks: usize,
+) -> Result<()> {
+    let split = direct_split(kind, opg, w.direct.is_some(), tasks);
+    if path != Path::Direct || split.parts <= 1 {
+        return forward_group(kind, win, opg, path, offsets, img, w, out, col);
+    }
+    let (k, p, nr) = (win.rows(), win.cols(), direct::panel_width(opg));
+    let padded = direct::pad(win, img, col)
+        .ok_or_else(|| crate::Error::shape("the direct path's padded image is too large"))?;
+    let items: Vec<&mut [f32]> = out.chunks_mut(split.chunk * p.max(1)).collect();
+    try_for_each(items, &|t, out| {
+        let o = split.range(t);
+        // A run starts on a panel (the split's unit), so its panels are a slice of them.
+        let packed = w.direct.map(|d| (&d[o.start / nr * (k + 1) * nr..], nr));
+        let raw = &w.raw[o.start * k..o.end * k];
+        let bias = w.bias.map(|b| &b[o.clone()]);
+        direct::conv_padded(kind, win, padded, raw, bias, packed, out);
+        Ok(())
+    })
+}
+
+/// How the direct path cuts `opg` output channels for `tasks` threads: runs of whole panels
+/// of the SIMD tiles' packed weights (when they are given: `packed`), else of single channels.
+pub(crate) fn direct_split(kind: KernelKind, opg: usize, packed: bool, tasks: usize) -> Chunks {
+    let unit = if packed && is_simd(kind) {
+        direct::panel_width(opg)
+    } else {
+        1
+    };
+    Chunks::new(opg, unit, tasks)
 }
 
 /// One group's weights as a forward conv reads them: raw `W_g` (`[C_out/groups, K]` row-major),
@@ -277,20 +403,30 @@ pub fn small_to_image(
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
     let img_g = win.image_len();
+    check_lengths(plan, image.len(), small.len(), w.len())?;
+    if let Some(b) = bias.filter(|b| b.len() != plan.image_channels) {
+        return Err(crate::Error::shape(format!(
+            "transposed conv bias has {} values for {} output channels",
+            b.len(),
+            plan.image_channels
+        )));
+    }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if let Some(phases) = phases_path(selected_kernel(), win, opg) {
         return small_to_image_phases(plan, &phases, small, w, bias, image);
     }
-    for n in 0..plan.batch {
-        for g in 0..plan.groups {
-            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let wg = &w[g * opg * k..(g + 1) * opg * k];
-            let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
-            let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
-            transpose_group(win, opg, sm, GroupB::Raw(wg), bg, img, col)?;
-        }
-    }
-    Ok(())
+    // Pair i (group i % groups of image i / groups) reads the i-th small planes and writes the
+    // i-th image; whole pairs per task, or pair after pair with the GEMM split inside.
+    let pair = |i: usize, img: &mut [f32], col: &mut [f32], _tasks: usize| -> Result<()> {
+        let g = i % plan.groups;
+        let sm = &small[i * opg * p..][..opg * p];
+        let wg = &w[g * opg * k..(g + 1) * opg * k];
+        let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+        transpose_group(win, opg, sm, GroupB::Raw(wg), bg, img, col)
+    };
+    let pairs = plan.batch * plan.groups;
+    let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
+    for_pairs(pairs, tasks, img_g, image, col, &pair)
 }
 
 /// One group's weights as a transposed conv's GEMM reads them (B = `W_g`, `[C_in/groups, K]`):
@@ -395,12 +531,34 @@ pub fn phases_path(kind: KernelKind, win: &Window, opg: usize) -> Option<phases:
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 thread_local! {
-    /// The phase path's padded copy and packed weights (reused across calls).
-    static PHASE_BUF: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The phase path's padded copy of one small image (each thread its own, reused across
+    /// calls).
+    static PHASE_PADDED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The phase path's packed weights of every group (reused across calls).
+    static PHASE_PACKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Takes this thread's buffer `key`, makes it at least `len` long, runs `f` on its first `len`
+/// floats, and puts it back.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn with_buf<R>(
+    key: &'static std::thread::LocalKey<std::cell::Cell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    let mut buf = key.with(|c| c.take());
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let r = f(&mut buf[..len]);
+    key.with(|c| c.set(buf));
+    r
 }
 
 /// [`small_to_image`] phase by phase: every group of every image, the bias in the tiles'
-/// accumulators. Only [`phases_path`] plans come here (SIMD kinds).
+/// accumulators. Only [`phases_path`] plans come here (SIMD kinds). On threads: whole
+/// (image, group) pairs per task, or pair after pair with each pair's image channels in runs
+/// of whole panels ([`phases::Phases::run_channels`]) over one padded copy.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn small_to_image_phases(
     plan: &ConvPlan,
@@ -412,28 +570,52 @@ fn small_to_image_phases(
 ) -> Result<()> {
     let win = &plan.win;
     let (k, p, opg) = (win.rows(), win.cols(), plan.small_per_group());
-    let img_g = win.image_len();
+    let (img_g, hw) = (win.image_len(), win.height * win.width);
     let (padded_len, packed_len) = (phases.padded_len(), phases.packed_len(win.channels));
-    let mut buf = PHASE_BUF.with(|c| c.take());
-    if buf.len() < padded_len + packed_len {
-        buf.resize(padded_len + packed_len, 0.0);
-    }
-    let (padded, packed) = buf[..padded_len + packed_len].split_at_mut(padded_len);
-    for g in 0..plan.groups {
-        let wg = &w[g * opg * k..(g + 1) * opg * k];
-        let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
-        phases.pack(win, wg, bg, packed);
-        for n in 0..plan.batch {
-            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let img = &mut image[(n * plan.groups + g) * img_g..][..img_g];
-            if let Err(e) = phases.group(win, sm, padded, packed, img) {
-                PHASE_BUF.with(|c| c.set(buf));
-                return Err(e);
-            }
+    let pairs = plan.batch * plan.groups;
+    let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
+    with_buf(&PHASE_PACKED, packed_len * plan.groups, |packed| {
+        for (g, dst) in packed.chunks_exact_mut(packed_len.max(1)).enumerate() {
+            let wg = &w[g * opg * k..(g + 1) * opg * k];
+            let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
+            phases.pack(win, wg, bg, dst);
         }
-    }
-    PHASE_BUF.with(|c| c.set(buf));
-    Ok(())
+        let packed: &[f32] = packed;
+        let of_pair = |i: usize| {
+            let g = i % plan.groups;
+            (
+                &small[i * opg * p..][..opg * p],
+                &packed[g * packed_len..(g + 1) * packed_len],
+            )
+        };
+        if split_pairs(pairs, tasks) {
+            let chunks = Chunks::new(pairs, 1, tasks);
+            let items: Vec<&mut [f32]> = image.chunks_mut(chunks.chunk * img_g.max(1)).collect();
+            return try_for_each(items, &|t, images| {
+                with_buf(&PHASE_PADDED, padded_len, |padded| {
+                    let first = chunks.range(t).start;
+                    for (j, img) in images.chunks_exact_mut(img_g.max(1)).enumerate() {
+                        let (sm, pk) = of_pair(first + j);
+                        phases.group(win, sm, padded, pk, img)?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let split = Chunks::new(win.channels, direct::panel_width(win.channels), tasks);
+        with_buf(&PHASE_PADDED, padded_len, |padded| {
+            for (i, img) in image.chunks_exact_mut(img_g.max(1)).enumerate() {
+                let (sm, pk) = of_pair(i);
+                phases.pad(win, sm, padded);
+                let padded: &[f32] = padded;
+                let items: Vec<&mut [f32]> = img.chunks_mut(split.chunk * hw.max(1)).collect();
+                try_for_each(items, &|t, planes| {
+                    phases.run_channels(win, padded, pk, split.range(t), planes)
+                })?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// conv2d's input gradient as a forward conv, when that can run as an implicit GEMM: at stride
@@ -513,6 +695,12 @@ pub fn input_grad(
 /// either: `dWᵀ[K, O] = col[K, P] · smallᵀ[P, O]` with `col` gathered from the padded image
 /// (the forward's offset tables with their roles swapped: taps are A's rows, windows its
 /// columns), so MR neighbouring taps of a kernel row are MR consecutive floats.
+///
+/// The sum over the batch runs image after image (β = 1 after the first) for every element,
+/// whatever the threads: they split the groups (whole groups per task), or else each group's
+/// taps `k` (runs of [`tap_unit`] taps, each task building only its rows of the column
+/// matrix and summing its columns of dW over every image in order), so the result is bit for
+/// bit the one-thread one.
 pub fn weight_grad(
     plan: &ConvPlan,
     image: &[f32],
@@ -523,27 +711,134 @@ pub fn weight_grad(
     let win = &plan.win;
     let (k, p) = (win.rows(), win.cols());
     let opg = plan.small_per_group();
+    check_lengths(plan, image.len(), small.len(), dw.len())?;
     // Where the forward takes the direct path, so does dW (the SIMD pixel tiles).
     let shape = (plan.groups, opg, plan.batch);
     if direct::weight_grad(selected_kernel(), win, shape, image, small, dw) {
         return Ok(());
     }
-    let img_g = win.image_len();
     let padded_len = implicit::padded_len(win).unwrap_or(usize::MAX);
     let offsets = (implicit::applies(win, opg) && padded_len <= col.len())
         .then(|| implicit::Offsets::new(win));
-    for n in 0..plan.batch {
-        let beta = if n == 0 { 0.0 } else { 1.0 };
-        for g in 0..plan.groups {
-            let img = &image[(n * plan.groups + g) * img_g..][..img_g];
-            let sm = &small[(n * plan.small_channels + g * opg) * p..][..opg * p];
-            let dwg = &mut dw[g * opg * k..(g + 1) * opg * k];
-            if let Some(o) = &offsets {
-                let padded = &mut col[..padded_len];
+    if offsets.is_none() && !win.is_pointwise() && col.len() < win.col_len() {
+        return Err(crate::Error::shape(format!(
+            "conv scratch has {} floats, the weight gradient needs {}",
+            col.len(),
+            win.col_len()
+        )));
+    }
+    let wg = WeightGrad {
+        plan,
+        image,
+        small,
+        offsets: offsets.as_ref(),
+    };
+    let tasks = tasks_for(pair_work(plan).saturating_mul(plan.batch * plan.groups));
+    let group_len = (opg * k).max(1);
+    if split_pairs(plan.groups, tasks) {
+        let chunks = Chunks::new(plan.groups, 1, tasks);
+        let mut scratch: Vec<Vec<f32>> = (1..chunks.parts).map(|_| vec![0.0; col.len()]).collect();
+        let cols = std::iter::once(col).chain(scratch.iter_mut().map(Vec::as_mut_slice));
+        let items: Vec<_> = dw.chunks_mut(chunks.chunk * group_len).zip(cols).collect();
+        return try_for_each(items, &|t, (dw, col)| {
+            let first = chunks.range(t).start;
+            for (j, dwg) in dw.chunks_exact_mut(group_len).enumerate() {
+                wg.taps(first + j, 0..k, dwg, col)?;
+            }
+            Ok(())
+        });
+    }
+    let split = tap_split(k, tap_unit(selected_kernel()), tasks);
+    for (g, dwg) in dw.chunks_exact_mut(group_len).enumerate() {
+        if split.parts <= 1 {
+            wg.taps(g, 0..k, dwg, col)?;
+            continue;
+        }
+        // Each task sums its columns of dW_g into a block of its own, copied in after.
+        let mut blocks: Vec<Vec<f32>> = (0..split.parts)
+            .map(|t| vec![0.0; opg * split.range(t).len()])
+            .collect();
+        let scratch_len = |t: usize| match offsets {
+            Some(_) => padded_len,
+            None => split.range(t).len() * p,
+        };
+        let mut scratch: Vec<Vec<f32>> = (1..split.parts)
+            .map(|t| vec![0.0; scratch_len(t)])
+            .collect();
+        let cols = std::iter::once(&mut *col).chain(scratch.iter_mut().map(Vec::as_mut_slice));
+        let items: Vec<_> = blocks.iter_mut().zip(cols).collect();
+        try_for_each(items, &|t, (block, col)| {
+            wg.taps(g, split.range(t), block, col)
+        })?;
+        for (t, block) in blocks.iter().enumerate() {
+            let taps = split.range(t);
+            for (row, src) in dwg.chunks_exact_mut(k).zip(block.chunks_exact(taps.len())) {
+                row[taps.clone()].copy_from_slice(src);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Taps per unit of the weight gradient's split over taps for micro-kernel `kind`: a multiple
+/// of its MR and NR (the taps are the GEMM's rows on the implicit path, its columns on the
+/// im2col one, so a run starts on a tile) and of the matrix-vector product's column block
+/// (one output channel per group makes the GEMM a matrix-vector product).
+pub(crate) fn tap_unit(kind: KernelKind) -> usize {
+    let lcm = |a: usize, b: usize| {
+        let (mut x, mut y) = (a, b);
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        a / x.max(1) * b
+    };
+    lcm(lcm(kind.mr(), kind.nr()), crate::gemm::MATVEC_SPLIT_UNIT)
+}
+
+/// `k` taps in runs of whole `unit`s for `tasks` threads, none of exactly one tap unless `k`
+/// is 1: a 1-wide part would make its GEMM a matrix-vector product where the whole one is not.
+pub(crate) fn tap_split(k: usize, unit: usize, tasks: usize) -> Chunks {
+    let mut tasks = tasks;
+    loop {
+        let split = Chunks::new(k, unit, tasks);
+        if split.parts <= 1 || split.range(split.parts - 1).len() > 1 {
+            return split;
+        }
+        tasks = split.parts - 1;
+    }
+}
+
+/// What every part of a weight gradient reads.
+struct WeightGrad<'a> {
+    plan: &'a ConvPlan,
+    image: &'a [f32],
+    small: &'a [f32],
+    offsets: Option<&'a implicit::Offsets>,
+}
+
+impl WeightGrad<'_> {
+    /// `dw[o, t] = Σ_n Σ_p small[n, g·opg + o, p] · col(image_n)[t, p]` for group `g` and taps
+    /// `t` in `taps`: `dw` is `[opg, taps.len()]` row-major, summed image after image.
+    fn taps(
+        &self,
+        g: usize,
+        taps: std::ops::Range<usize>,
+        dw: &mut [f32],
+        col: &mut [f32],
+    ) -> Result<()> {
+        let (plan, win) = (self.plan, &self.plan.win);
+        let (p, opg, img_g) = (win.cols(), plan.small_per_group(), win.image_len());
+        let kt = taps.len();
+        for n in 0..plan.batch {
+            let beta = if n == 0 { 0.0 } else { 1.0 };
+            let img = &self.image[(n * plan.groups + g) * img_g..][..img_g];
+            let sm = &self.small[(n * plan.small_channels + g * opg) * p..][..opg * p];
+            if let Some(o) = self.offsets {
+                let padded = &mut col[..implicit::padded_len(win).unwrap_or(0)];
                 implicit::pad_image(win, img, padded);
                 let a = Gathered {
                     data: padded,
-                    rows: &o.cols,
+                    rows: &o.cols[taps.clone()],
                     cols: &o.rows,
                 };
                 // C[K, O] = col[K, P] · smallᵀ[P, O], stored as dW[O, K] (rsc = 1, csc = K).
@@ -553,29 +848,29 @@ pub fn weight_grad(
                     a,
                     MatRef::new(sm, 1, p as isize),
                     beta,
-                    MatMut::new(dwg, 1, k as isize),
+                    MatMut::new(dw, 1, kt as isize),
                 )?;
                 continue;
             }
             let b: &[f32] = if win.is_pointwise() {
-                img
+                &img[taps.start * p..taps.end * p]
             } else {
-                let col = &mut col[..win.col_len()];
-                im2col(win, img, col)?;
+                let col = &mut col[..kt * p];
+                im2col_rows(win, img, taps.clone(), col)?;
                 col
             };
             // C[O, K] = A[O, P] · B[P, K]: A = small planes, B = colᵀ.
             sgemm(
-                [opg, p, k],
+                [opg, p, kt],
                 1.0,
                 MatRef::new(sm, p as isize, 1),
                 MatRef::new(b, 1, p as isize),
                 beta,
-                MatMut::new(dwg, k as isize, 1),
+                MatMut::new(dw, kt as isize, 1),
             )?;
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Sum of each channel of an NCHW tensor over batch and pixels (the bias gradient).

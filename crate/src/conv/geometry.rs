@@ -562,38 +562,51 @@ impl Window {
 /// `col` (`[K, P]`, see [`Window`]); taps that fall in the padding become 0. Every cell of
 /// `col` is written.
 pub fn im2col(win: &Window, image: &[f32], col: &mut [f32]) -> Result<()> {
+    im2col_rows(win, image, 0..win.rows(), col)
+}
+
+/// Rows `taps` of [`im2col`]'s column matrix (taps `(c, ky, kx)` in its order) into `col`
+/// (`[taps.len(), P]`, every cell written): the part a thread computes of a weight gradient
+/// split over taps.
+pub fn im2col_rows(
+    win: &Window,
+    image: &[f32],
+    taps: std::ops::Range<usize>,
+    col: &mut [f32],
+) -> Result<()> {
     check_len("image", image.len(), win.image_len())?;
-    check_len("col", col.len(), win.col_len())?;
+    if taps.start > taps.end || taps.end > win.rows() {
+        return Err(Error::shape(format!(
+            "im2col rows {taps:?} are not inside the window's {} taps",
+            win.rows()
+        )));
+    }
+    check_len("col", col.len(), taps.len() * win.cols())?;
     let [oh, ow] = win.out;
     let [kh, kw] = win.kernel;
     let (h, w) = (win.height, win.width);
     let p = oh * ow;
-    let mut rows = col.chunks_exact_mut(p.max(1));
-    for c in 0..win.channels {
+    for (t, row) in taps.zip(col.chunks_exact_mut(p.max(1))) {
+        let (c, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
         let plane = &image[c * h * w..(c + 1) * h * w];
-        for ky in 0..kh {
-            for kx in 0..kw {
-                let row = rows.next().expect("K rows");
-                let (lo, hi, ix0) = win.valid_cols(kx);
-                for oy in 0..oh {
-                    let dst = &mut row[oy * ow..(oy + 1) * ow];
-                    let iy = (oy * win.stride[0] + ky * win.dilation[0]).wrapping_sub(win.pad[0]);
-                    if iy >= h {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    dst[..lo].fill(0.0);
-                    dst[hi..].fill(0.0);
-                    let src = &plane[iy * w..(iy + 1) * w];
-                    let n = hi - lo;
-                    if win.stride[1] == 1 {
-                        dst[lo..hi].copy_from_slice(&src[ix0..ix0 + n]);
-                    } else {
-                        let s = win.stride[1];
-                        for (j, d) in dst[lo..hi].iter_mut().enumerate() {
-                            *d = src[ix0 + j * s];
-                        }
-                    }
+        let (lo, hi, ix0) = win.valid_cols(kx);
+        for oy in 0..oh {
+            let dst = &mut row[oy * ow..(oy + 1) * ow];
+            let iy = (oy * win.stride[0] + ky * win.dilation[0]).wrapping_sub(win.pad[0]);
+            if iy >= h {
+                dst.fill(0.0);
+                continue;
+            }
+            dst[..lo].fill(0.0);
+            dst[hi..].fill(0.0);
+            let src = &plane[iy * w..(iy + 1) * w];
+            let n = hi - lo;
+            if win.stride[1] == 1 {
+                dst[lo..hi].copy_from_slice(&src[ix0..ix0 + n]);
+            } else {
+                let s = win.stride[1];
+                for (j, d) in dst[lo..hi].iter_mut().enumerate() {
+                    *d = src[ix0 + j * s];
                 }
             }
         }

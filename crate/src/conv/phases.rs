@@ -213,30 +213,53 @@ impl Phases {
         image: &mut [f32],
     ) -> crate::error::Result<()> {
         self.pad(win, small, padded);
+        self.run_channels(win, padded, packed, 0..win.channels, image)
+    }
+
+    /// [`Phases::run`] under the micro-kernel in force for the image channels `channels` of
+    /// the group: `image` holds their planes, `packed` is the whole group's [`Phases::pack`].
+    /// A run of channels that starts on a panel boundary ([`direct::panel_width`] of the
+    /// group's channels) meets the same arithmetic as the whole group: the thread split of
+    /// [`super::engine`]. Errors under a kind without SIMD (nothing is written).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub(crate) fn run_channels(
+        &self,
+        win: &Window,
+        padded: &[f32],
+        packed: &[f32],
+        channels: std::ops::Range<usize>,
+        image: &mut [f32],
+    ) -> crate::error::Result<()> {
         crate::gemm::with_madd!(crate::gemm::selected_kernel(), F => {
-            self.run::<F>(win, padded, packed, image);
+            self.run::<F>(win, padded, packed, channels, image);
             Ok(())
         }, else => Err(crate::error::Error::shape(
             "the transposed conv's phases need a SIMD micro-kernel",
         )))
     }
 
-    /// `image = conv_transpose(small) + bias` for one group with micro-kernel `F`: `padded`
-    /// from [`Phases::pad`], `packed` from [`Phases::pack`]. Every cell of `image` is written.
+    /// `image = conv_transpose(small) + bias` for one group's image channels `channels` with
+    /// micro-kernel `F`: `padded` from [`Phases::pad`], `packed` from [`Phases::pack`] (the
+    /// whole group's), `image` the planes of those channels, every cell of which is written.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     pub(crate) fn run<F: crate::gemm::MulAdd>(
         &self,
         win: &Window,
         padded: &[f32],
         packed: &[f32],
+        channels: std::ops::Range<usize>,
         image: &mut [f32],
     ) {
         let (h, w) = (win.height, win.width);
         let [sy, sx] = win.stride;
+        let nr = direct::panel_width(win.channels);
+        // The panels of these channels in each phase's block.
+        let (p0, p1) = (channels.start / nr, channels.end.div_ceil(nr));
         let mut at = 0;
         for (r, c) in self.each() {
             let taps = self.opg * r.taps * c.taps;
             let len = direct::packed_len(taps, win.channels).unwrap_or(0);
+            let panel = (taps + 1) * nr;
             // The first window's first tap; a phase without taps reads nothing.
             let (src, y0) = if taps > 0 {
                 let y0 = (self.top as isize + r.base) as usize;
@@ -252,7 +275,7 @@ impl Phases {
                 src_row: self.pw,
                 taps: (self.opg, r.taps, c.taps),
                 steps: (self.ph * self.pw, self.pw, 1),
-                channels: win.channels,
+                channels: channels.len(),
                 dst: r.phase * w + c.phase,
                 dst_steps: (h * w, sy * w, sx),
                 // Grid row q, sub-kernel row j reads padded row y0 + q + j; the small
@@ -265,7 +288,8 @@ impl Phases {
                     ky_step: 1,
                 }),
             };
-            direct::tiles_simd::<F>(&grid, padded, &packed[at..at + len], image);
+            let block = &packed[at..at + len];
+            direct::tiles_simd::<F>(&grid, nr, padded, &block[p0 * panel..p1 * panel], image);
             at += len;
         }
     }

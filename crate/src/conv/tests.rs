@@ -1829,3 +1829,283 @@ fn window_overflow_names_the_setting() {
     pool.ceil_mode = true;
     assert_eq!(pool.output([usize::MAX - 1, 4]).unwrap().out(), [2, 1]);
 }
+
+// ---- The thread splits: each plan covers its outputs once, and every op cut into 1..4 parts
+// (run in order here, on the pool's threads in the threaded wasm) gives the one-part bits.
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The conv's own split plans: the direct path's runs of output channels start on a panel of
+/// its packed weights (SIMD kinds) and cover every channel once; the weight gradient's runs of
+/// taps start on a whole tile (and matrix-vector block) of every kind, cover every tap once and
+/// are never 1 tap wide unless K is; whole (image, group) pairs per task only when each task
+/// gets as many, or at least four.
+#[test]
+fn conv_split_plans_cover_every_output_once() {
+    use crate::gemm::{available_kernels, KernelKind};
+    use crate::threadpool::Chunks;
+    let covers = |c: &Chunks, len: usize, unit: usize, tasks: usize, what: &str| {
+        assert!(c.parts >= 1 && c.parts <= tasks.max(1), "{what}: {c:?}");
+        let mut next = 0;
+        for t in 0..c.parts {
+            let r = c.range(t);
+            assert_eq!(r.start, next, "{what}: part {t} of {c:?}");
+            assert!(!r.is_empty() || len == 0, "{what}: part {t} empty");
+            assert_eq!(r.start % unit, 0, "{what}: part {t} starts off a unit");
+            next = r.end;
+        }
+        assert_eq!(next, len, "{what}: {c:?} ends at {next}");
+        assert!(c.range(c.parts).is_empty(), "{what}: past the last part");
+    };
+    for kind in [
+        KernelKind::Portable,
+        KernelKind::Simd128,
+        KernelKind::Relaxed,
+    ] {
+        for opg in [1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 40, 64, 100] {
+            for tasks in 1..=6 {
+                for packed in [false, true] {
+                    let s = engine::direct_split(kind, opg, packed, tasks);
+                    let unit = if packed && kind != KernelKind::Portable {
+                        direct::panel_width(opg)
+                    } else {
+                        1
+                    };
+                    covers(&s, opg, unit, tasks, &format!("{kind:?} opg {opg} {tasks}"));
+                }
+            }
+        }
+    }
+    for &kind in available_kernels() {
+        let unit = engine::tap_unit(kind);
+        assert_eq!(unit % kind.mr(), 0, "{kind:?}");
+        assert_eq!(unit % kind.nr(), 0, "{kind:?}");
+        assert_eq!(unit % crate::gemm::MATVEC_SPLIT_UNIT, 0, "{kind:?}");
+        for k in [1, 2, 25, 31, 32, 33, 64, 65, 75, 97, 288, 289, 1152] {
+            for tasks in 1..=6 {
+                let s = engine::tap_split(k, unit, tasks);
+                let what = format!("{kind:?} K {k}, {tasks} tasks");
+                covers(&s, k, unit, tasks, &what);
+                if k > 1 {
+                    assert!(s.range(s.parts - 1).len() > 1, "{what}: {s:?}");
+                }
+            }
+        }
+    }
+    assert_eq!(engine::tap_split(33, 32, 2).parts, 1);
+    assert_eq!(engine::tap_split(288, 32, 2).parts, 2);
+}
+
+/// Runs `f` as one part and as 2, 3 and 4 (every split of this thread forced), and asserts
+/// the parts give the one-part result bit for bit, and that it has no NaN (outputs start as
+/// NaN: an unwritten cell shows).
+#[track_caller]
+fn same_bits_in_parts(what: &str, mut f: impl FnMut() -> Vec<Vec<f32>>) {
+    let one = crate::threadpool::with_tasks(1, &mut f);
+    for (i, v) in one.iter().enumerate() {
+        assert!(v.iter().all(|x| !x.is_nan()), "{what}: output {i} has NaN");
+    }
+    let one: Vec<_> = one.iter().map(|v| bits(v)).collect();
+    for tasks in 2..=4 {
+        let split: Vec<_> = crate::threadpool::with_tasks(tasks, &mut f)
+            .iter()
+            .map(|v| bits(v))
+            .collect();
+        for (i, (a, b)) in split.iter().zip(&one).enumerate() {
+            let diff = a.iter().zip(b).filter(|(x, y)| x != y).count();
+            assert!(
+                diff == 0 && a.len() == b.len(),
+                "{what}: output {i} in {tasks} parts differs from one part in {diff} of {} cells",
+                b.len()
+            );
+        }
+    }
+}
+
+/// conv2d (every path: direct, implicit, im2col, pointwise), its backward pass, and
+/// `PreparedConv2d`, under every micro-kernel this build has, in 1..4 parts: the same bits.
+/// Batches of 1 (each image's output channels split; the GEMM's tiles), 3 (pairs on 3 tasks,
+/// split inside on 2 and 4) and 4 (whole pairs per task); grouped and depthwise convs (whole
+/// groups per task in the weight gradient); weight gradients past one tap run (K > 32).
+#[test]
+fn split_conv2d_equals_one_part_bit_for_bit() {
+    use crate::gemm::{available_kernels, with_forced};
+    let cases: &[([usize; 4], [usize; 4], Conv2dParams)] = &[
+        // direct (every kind), 1 channel 5×5, 32 outputs
+        (
+            [1, 1, 20, 20],
+            [32, 1, 5, 5],
+            Conv2dParams::default().pad(2),
+        ),
+        ([3, 1, 12, 12], [20, 1, 5, 5], Conv2dParams::default()),
+        // 32 → 64 3×3: direct (SIMD), implicit (portable)
+        (
+            [1, 32, 10, 10],
+            [64, 32, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
+        (
+            [4, 32, 6, 6],
+            [64, 32, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
+        // K = 75 taps (three tap runs), odd output channels
+        ([2, 3, 13, 11], [9, 3, 5, 5], Conv2dParams::default().pad(1)),
+        // K = 33: the weight gradient's last tap run would be 1 wide (a matrix-vector product)
+        ([2, 11, 9, 9], [4, 11, 1, 3], Conv2dParams::default()),
+        // stride 2 (no direct path): implicit or im2col
+        (
+            [1, 8, 17, 15],
+            [24, 8, 3, 3],
+            Conv2dParams::default().stride(2).pad(1),
+        ),
+        // dilation, groups
+        (
+            [3, 8, 14, 14],
+            [12, 4, 3, 3],
+            Conv2dParams::default().groups(2).dilation(2),
+        ),
+        // depthwise
+        (
+            [1, 8, 16, 16],
+            [8, 1, 3, 3],
+            Conv2dParams::default().groups(8).pad(1),
+        ),
+        (
+            [4, 6, 9, 9],
+            [12, 1, 3, 3],
+            Conv2dParams::default().groups(6),
+        ),
+        // pointwise
+        ([2, 40, 7, 7], [48, 40, 1, 1], Conv2dParams::default()),
+        // large K: implicit for every kind
+        (
+            [1, 128, 6, 6],
+            [8, 128, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
+    ];
+    let mut rng = Rng::new(0x5b1d);
+    let mut paths = std::collections::BTreeSet::new();
+    for (xs, ws, p) in cases {
+        let x = rand_t(&mut rng, xs);
+        let w = rand_t(&mut rng, ws);
+        let b = rand_t(&mut rng, &[ws[0]]);
+        let plan = ConvPlan::conv2d(xs, ws, p).unwrap();
+        let y = conv2d(&x, &w, Some(&b), p).unwrap();
+        let dy = rand_t(&mut rng, y.shape());
+        let mut layer = PreparedConv2d::new(&w, Some(&b), p, [xs[1], xs[2], xs[3]]).unwrap();
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                paths.insert(format!(
+                    "{:?}",
+                    engine::path(kind, &plan.win, plan.small_per_group())
+                ));
+                let what = format!("{kind:?} conv2d {xs:?} {ws:?} {p:?}");
+                same_bits_in_parts(&what, || {
+                    let y = conv2d(&x, &w, Some(&b), p).unwrap();
+                    let g = conv2d_backward(&x, &w, &dy, p).unwrap();
+                    let (dw, db) = conv2d_backward_weight(&x, &w, &dy, p).unwrap();
+                    let mut prepared = vec![f32::NAN; layer.output_len()];
+                    layer
+                        .forward_into(&x.data()[..layer.input_len()], &mut prepared)
+                        .unwrap();
+                    vec![
+                        y.data().to_vec(),
+                        g.dx.data().to_vec(),
+                        g.dw.data().to_vec(),
+                        g.db.data().to_vec(),
+                        dw.data().to_vec(),
+                        db.data().to_vec(),
+                        prepared,
+                    ]
+                });
+            });
+        }
+    }
+    for path in ["Direct", "Implicit", "Im2col", "Pointwise"] {
+        assert!(
+            paths.contains(path),
+            "no case took the {path} path: {paths:?}"
+        );
+    }
+}
+
+/// conv_transpose2d (stride 2 and 3: the phases under the SIMD kinds, GEMM + col2im with
+/// kernel-row stamps otherwise; stride 1; grouped; depthwise), its backward pass, and
+/// `PreparedConvTranspose2d`, under every micro-kernel, in 1..4 parts: the same bits.
+#[test]
+fn split_conv_transpose2d_equals_one_part_bit_for_bit() {
+    use crate::gemm::{available_kernels, with_forced};
+    let cases: &[([usize; 4], [usize; 4], Conv2dParams)] = &[
+        // [N, C_in, H, W], [C_in, C_out/groups, kH, kW]
+        (
+            [1, 16, 14, 14],
+            [16, 32, 4, 4],
+            Conv2dParams::default().stride(2).pad(1),
+        ),
+        (
+            [1, 64, 7, 7],
+            [64, 40, 3, 3],
+            Conv2dParams::default().stride(2).output_padding(1),
+        ),
+        (
+            [3, 8, 9, 9],
+            [8, 20, 3, 3],
+            Conv2dParams::default().stride(3),
+        ),
+        (
+            [4, 12, 8, 8],
+            [12, 6, 4, 4],
+            Conv2dParams::default().stride(2).pad(1),
+        ),
+        (
+            [2, 24, 10, 10],
+            [24, 16, 3, 3],
+            Conv2dParams::default().pad(1),
+        ),
+        (
+            [2, 8, 9, 9],
+            [8, 6, 3, 3],
+            Conv2dParams::default().stride(2).groups(2),
+        ),
+        (
+            [1, 8, 12, 12],
+            [8, 1, 4, 4],
+            Conv2dParams::default().stride(2).pad(1).groups(8),
+        ),
+    ];
+    let mut rng = Rng::new(0x7a5e);
+    for (xs, ws, p) in cases {
+        let x = rand_t(&mut rng, xs);
+        let w = rand_t(&mut rng, ws);
+        let plan = ConvPlan::conv_transpose2d(xs, ws, p).unwrap();
+        let b = rand_t(&mut rng, &[plan.image_channels]);
+        let y = conv_transpose2d(&x, &w, Some(&b), p).unwrap();
+        let dy = rand_t(&mut rng, y.shape());
+        let mut layer =
+            PreparedConvTranspose2d::new(&w, Some(&b), p, [xs[1], xs[2], xs[3]]).unwrap();
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                let what = format!("{kind:?} conv_transpose2d {xs:?} {ws:?} {p:?}");
+                same_bits_in_parts(&what, || {
+                    let y = conv_transpose2d(&x, &w, Some(&b), p).unwrap();
+                    let g = conv_transpose2d_backward(&x, &w, &dy, p).unwrap();
+                    let mut prepared = vec![f32::NAN; layer.output_len()];
+                    layer
+                        .forward_into(&x.data()[..layer.input_len()], &mut prepared)
+                        .unwrap();
+                    vec![
+                        y.data().to_vec(),
+                        g.dx.data().to_vec(),
+                        g.dw.data().to_vec(),
+                        g.db.data().to_vec(),
+                        prepared,
+                    ]
+                });
+            });
+        }
+    }
+}

@@ -8,6 +8,7 @@ use std::cell::Cell;
 
 use super::micro_kernel::MicroKernel;
 use super::packing::{pack_a, pack_a_gathered, pack_b, pack_b_gathered};
+use crate::threadpool::MIN_TASK_WORK;
 
 /// Depth of a block: a B micro-panel (kc·NR·4 = 8–12 KB) stays in L1 while the micro-kernel
 /// sweeps the A block.
@@ -80,10 +81,6 @@ pub(crate) enum BSource<'a> {
     },
 }
 
-/// Below this many multiply-adds per task a GEMM stays on one thread: waking a worker and
-/// waiting for it costs a few microseconds, and 2¹⁸ multiply-adds take about 10 µs.
-const MIN_TASK_WORK: usize = 1 << 18;
-
 /// How a GEMM is cut into tasks: C's columns (or rows) in parts of `chunk`, a multiple of the
 /// micro-kernel's NR (or MR), so that every part meets the same MR × NR tiles, full or edge,
 /// as the whole product and each element sums its k terms in the same order: the result is
@@ -140,26 +137,10 @@ impl Split {
     }
 }
 
+/// Tests: runs `f` with every GEMM (and every other split) on this thread cut into (at most)
+/// `tasks` parts, whatever its size.
 #[cfg(test)]
-thread_local! {
-    /// Tests: cut every GEMM of this thread into this many tasks (0: plan as usual).
-    static FORCED_TASKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Tests: runs `f` with every GEMM on this thread cut into (at most) `tasks` parts, whatever
-/// its size, and run through the pool (in order, natively).
-#[cfg(test)]
-pub(crate) fn with_tasks<R>(tasks: usize, f: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            FORCED_TASKS.with(|t| t.set(0));
-        }
-    }
-    let _reset = Reset;
-    FORCED_TASKS.with(|t| t.set(tasks));
-    f()
-}
+pub(crate) use crate::threadpool::with_tasks;
 
 /// The operands of one GEMM, shared by its tasks.
 struct Job<'a> {
@@ -197,10 +178,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     rsc: usize,
     csc: usize,
 ) {
-    #[cfg(test)]
-    let forced = FORCED_TASKS.with(|t| t.get());
-    #[cfg(not(test))]
-    let forced = 0;
+    let forced = crate::threadpool::forced_tasks();
     let split = if forced > 0 {
         Split::into_tasks(m, n, K::MR, K::NR, forced)
     } else {

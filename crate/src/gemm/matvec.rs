@@ -36,19 +36,70 @@ unsafe fn contiguous_x(k: usize, x: *const f32, incx: usize) -> Vec<f32> {
     (0..k).map(|p| unsafe { *x.add(p * incx) }).collect()
 }
 
+/// Columns of y per unit of a thread split: every body's widest block (32 columns; the 4-wide
+/// tails and dot products divide it), so each part meets the same blocks at the same columns
+/// as the whole product, and each y[j] the same arithmetic: bit for bit the one-thread result.
+pub(crate) const SPLIT_UNIT: usize = 32;
+
+/// A [`Gemv`] shared by the tasks of one split.
+struct Shared(Gemv);
+// safety: the tasks only read x and B and write disjoint column ranges of y (see `run`); the
+// caller of `run` guarantees the views for its duration.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// The product (a method, so closures capture the `Sync` wrapper, not its field).
+    fn get(&self) -> Gemv {
+        self.0
+    }
+}
+
 impl Gemv {
+    /// On the pool's threads when the product is large enough (at least
+    /// [`crate::threadpool::MIN_TASK_WORK`] multiply-adds per task): y's columns in parts of
+    /// whole [`SPLIT_UNIT`]s, the result bit for bit the one-thread one.
+    ///
     /// # Safety
     /// `x` as above; every `b + p*rsb + j*csb` (p < k, j < n) readable; every `y + j*incy`
     /// (j < n) a distinct writable float. k, n ≥ 1.
     pub(crate) unsafe fn run(self, kind: KernelKind) {
         // safety: forwarded from the caller.
         let xs = unsafe { contiguous_x(self.k, self.x, self.incx) };
+        let tasks = crate::threadpool::tasks_for(self.k.saturating_mul(self.n));
+        let split = crate::threadpool::Chunks::new(self.n, SPLIT_UNIT, tasks);
+        if split.parts <= 1 {
+            // safety: forwarded from the caller.
+            return unsafe { self.run_part(kind, &xs) };
+        }
+        let shared = Shared(self);
+        crate::threadpool::parallel_for(split.parts, &|i| {
+            let g = shared.get();
+            let cols = split.range(i);
+            // safety: columns cols.start .. cols.end < n of B and y lie inside the caller's
+            // views; the parts' column ranges are disjoint.
+            unsafe {
+                Gemv {
+                    n: cols.len(),
+                    b: g.b.add(cols.start * g.csb),
+                    y: g.y.add(cols.start * g.incy),
+                    ..g
+                }
+                .run_part(kind, &xs)
+            }
+        });
+    }
+
+    /// [`Gemv::run`] on this thread; `xs` is x made contiguous.
+    ///
+    /// # Safety
+    /// As [`Gemv::run`].
+    unsafe fn run_part(self, kind: KernelKind, xs: &[f32]) {
         super::with_madd!(kind, F => {
             // safety: forwarded from the caller.
-            unsafe { self.run_simd::<F>(&xs) }
+            unsafe { self.run_simd::<F>(xs) }
         }, else => {
             // safety: forwarded from the caller.
-            unsafe { self.run_portable(&xs) }
+            unsafe { self.run_portable(xs) }
         })
     }
 
@@ -209,7 +260,8 @@ impl Gemv {
 }
 
 /// M = 1 against a `PackedB` (panels of `nr` columns, k-major, panel stride k·nr):
-/// `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]`.
+/// `y[j] ← α·Σ_p x[p]·B[p, j] + β·y[j]`. On the pool's threads when the product is large
+/// enough: whole panels per task, each column the same arithmetic as on one thread.
 ///
 /// # Safety
 /// `x + p*incx` readable for p < k; `data` holds ceil(n/nr)·k·nr floats; `y + j*incy` writable
@@ -230,18 +282,77 @@ pub(crate) unsafe fn gemv_packed(
 ) {
     // safety: forwarded from the caller.
     let xs = unsafe { contiguous_x(k, x, incx) };
+    let panels = n.div_ceil(nr);
+    let split = crate::threadpool::Chunks::new(
+        panels,
+        1,
+        crate::threadpool::tasks_for(k.saturating_mul(n)),
+    );
+    if split.parts <= 1 {
+        // safety: forwarded from the caller.
+        return unsafe { packed_panels(kind, &xs, n, nr, alpha, data, beta, y, incy) };
+    }
+    /// y's pointer, shared by the tasks.
+    struct Y(*mut f32);
+    // safety: the tasks write disjoint panels' columns of y (see below).
+    unsafe impl Sync for Y {}
+    impl Y {
+        /// The pointer (a method, so closures capture the `Sync` wrapper, not its field).
+        fn get(&self) -> *mut f32 {
+            self.0
+        }
+    }
+    let out = Y(y);
+    crate::threadpool::parallel_for(split.parts, &|i| {
+        let ps = split.range(i);
+        let j0 = ps.start * nr;
+        // safety: panels ps of `data` and their columns j0 .. min(ps.end·nr, n) of y lie
+        // inside the caller's views; the parts' panels are disjoint.
+        unsafe {
+            packed_panels(
+                kind,
+                &xs,
+                (ps.end * nr).min(n) - j0,
+                nr,
+                alpha,
+                &data[ps.start * k * nr..ps.end * k * nr],
+                beta,
+                out.get().add(j0 * incy),
+                incy,
+            )
+        }
+    });
+}
+
+/// [`gemv_packed`] on this thread, with x made contiguous (`xs`).
+///
+/// # Safety
+/// As [`gemv_packed`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn packed_panels(
+    kind: KernelKind,
+    xs: &[f32],
+    n: usize,
+    nr: usize,
+    alpha: f32,
+    data: &[f32],
+    beta: f32,
+    y: *mut f32,
+    incy: usize,
+) {
+    let k = xs.len();
     let mut lanes = [0.0f32; 16];
     for (panel, pd) in data.chunks_exact(k * nr).take(n.div_ceil(nr)).enumerate() {
         let j0 = panel * nr;
         let sums = &mut lanes[..nr.min(16)];
         sums.fill(0.0);
         // safety: the panel is k·nr contiguous floats with row stride nr.
-        let done = unsafe { packed_panel_simd(kind, &xs, pd, nr, sums) };
+        let done = unsafe { packed_panel_simd(kind, xs, pd, nr, sums) };
         if !done && nr == 8 {
             // The portable micro-kernel's width: a fixed-size accumulator the compiler vectorises.
-            sums.copy_from_slice(&portable::axpy_rows::<8>(&xs, pd, 8));
+            sums.copy_from_slice(&portable::axpy_rows::<8>(xs, pd, 8));
         } else if !done {
-            portable::axpy_rows_dyn(&xs, pd, nr, sums);
+            portable::axpy_rows_dyn(xs, pd, nr, sums);
         }
         for (l, &v) in sums.iter().enumerate().take(n - j0) {
             // safety: j0 + l < n.

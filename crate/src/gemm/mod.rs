@@ -36,6 +36,8 @@ pub(crate) mod variants;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub use gathered::{sgemm_b_gathered, sgemm_gathered, sgemm_packed_gathered, Gathered};
+/// Columns per unit of a matrix-vector product's thread split (its widest block).
+pub(crate) use matvec::SPLIT_UNIT as MATVEC_SPLIT_UNIT;
 pub use packed::{sgemm_packed, PackedB};
 
 use crate::error::{Error, Result};

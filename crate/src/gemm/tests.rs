@@ -1116,3 +1116,60 @@ fn split_gemm_equals_one_thread_bit_for_bit() {
         })
     }
 }
+
+/// The matrix-vector products (M = 1 or N = 1, and M = 1 against a `PackedB`) cut into 2, 3
+/// and 4 parts give the one-part result bit for bit, for every micro-kernel: B read by rows, by
+/// columns and strided both ways, widths with 32-wide blocks, 4-wide tails and single columns.
+#[test]
+fn split_matvec_equals_one_thread_bit_for_bit() {
+    let mut rng = Rng::new(0x3a7e);
+    for &kind in available_kernels() {
+        with_forced(kind, || {
+            for &(k, n) in &[(5, 40), (3, 97), (300, 131), (64, 1000), (17, 33), (2, 7)] {
+                // B by rows (csb = 1), by columns (rsb = 1), strided.
+                for (rsb, csb) in [(n + 1, 1), (1, k + 2), (2 * n, 2)] {
+                    let b = rng.uniform_vec((k - 1) * rsb + (n - 1) * csb + 1, -1.0, 1.0);
+                    let x = rng.uniform_vec(2 * k, -1.0, 1.0);
+                    let y0 = rng.uniform_vec(3 * n, -1.0, 1.0);
+                    let pb = PackedB::new(k, n, &b, rsb as isize, csb as isize).unwrap();
+                    let run = |entry: usize| {
+                        let mut y = y0.clone();
+                        let xs = MatRef::new(&x, 1, 2);
+                        match entry {
+                            // y(1×n) = x·B, x strided, y strided
+                            0 => sgemm(
+                                [1, k, n],
+                                0.5,
+                                xs,
+                                MatRef::new(&b, rsb as isize, csb as isize),
+                                1.0,
+                                MatMut::new(&mut y, 1, 3),
+                            ),
+                            // yᵀ(n×1) = Bᵀ·xᵀ: the N = 1 case
+                            1 => sgemm(
+                                [n, k, 1],
+                                1.0,
+                                MatRef::new(&b, csb as isize, rsb as isize),
+                                MatRef::new(&x, 2, 1),
+                                0.0,
+                                MatMut::new(&mut y, 3, 1),
+                            ),
+                            _ => sgemm_packed(1, 1.0, xs, &pb, 0.0, MatMut::new(&mut y, 1, 3)),
+                        }
+                        .unwrap();
+                        bits(&y)
+                    };
+                    for entry in 0..3 {
+                        let one = driver::with_tasks(1, || run(entry));
+                        for tasks in [2, 3, 4] {
+                            assert!(
+                                driver::with_tasks(tasks, || run(entry)) == one,
+                                "{kind:?} matvec entry {entry} k {k} n {n} strides ({rsb}, {csb}) in {tasks} tasks"
+                            );
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
