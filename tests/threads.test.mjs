@@ -5,6 +5,8 @@
 // `cargo xtask build` skipped the threads build (no nightly toolchain). The page loads the
 // threaded build, shows its threads and follows setThreads; without isolation it falls back and
 // says why; a training run on 2 threads equals one on 2 one-thread workers (its shards).
+// Convolutions (direct, implicit GEMM, grouped, depthwise, transposed by phases and by col2im),
+// matrix-vector products and the cnn's conv gradients on 2 threads equal 1 thread bit for bit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, withoutIsolation, BASE_URL } from './browser.mjs';
@@ -116,8 +118,9 @@ test('threaded GEMM on 2 threads equals 1 thread bit for bit; setThreads(1) work
   assert.match(worker.headers.get('content-type'), /javascript/);
   const { page, context, errors } = await openPage(browser);
   // m × k × n: square (columns split), ragged in every dimension, tall (rows split), deep
-  // (k past one 256-deep block), wide (n past one 1024-wide block).
-  const shapes = [[512, 512, 512], [130, 70, 67], [37, 300, 83], [257, 129, 131], [83, 600, 29], [600, 64, 17], [9, 64, 1500]];
+  // (k past one 256-deep block), wide (n past one 1024-wide block); matrix-vector products
+  // (M = 1 and N = 1, columns split in 32-wide blocks).
+  const shapes = [[512, 512, 512], [130, 70, 67], [37, 300, 83], [257, 129, 131], [83, 600, 29], [600, 64, 17], [9, 64, 1500], [1, 1024, 1000], [1000, 1024, 1]];
   const r = await page.evaluate(threadedGemm, shapes);
   assert.equal(r.before, 1);
   assert.equal(r.build, 'relaxed');
@@ -132,6 +135,98 @@ test('threaded GEMM on 2 threads equals 1 thread bit for bit; setThreads(1) work
   assert.deepEqual(r.diffTwoAgain, zero, 'after setThreads(2) again');
   assert.match(r.tooMany, /^invalid n = 17: must be a whole number from 1 to 16/);
   assert.equal(r.final, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/**
+ * Runs in the page: loads the threaded build and computes every conv case (conv2d or
+ * convTranspose2d with a bias) on 1 thread and on 2, and a cnn Trainer's gradients of one batch
+ * (the convs' backward passes: dX and dW) likewise; returns, per case, how many output
+ * elements differ between the two and the output's length.
+ */
+async function threadedConvs(cases) {
+  const api = await import('/pkg/threads/api.js');
+  await api.default({ module_or_path: '/pkg/threads/convscope_bg.wasm' });
+  let seed = 777;
+  const rand = (len) => Float32Array.from({ length: len }, () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 31 - 1;
+  });
+  const count = (shape) => shape.reduce((a, b) => a * b, 1);
+  const operands = cases.map(({ x, w, bias }) => [new api.Tensor(rand(count(x)), x), new api.Tensor(rand(count(w)), w), new api.Tensor(rand(bias), [bias])]);
+  const outputs = () => cases.map(({ op, opts }, i) => {
+    const [x, w, b] = operands[i];
+    const y = op === 'conv2d' ? api.conv2d(x, w, b, opts) : api.convTranspose2d(x, w, b, opts);
+    const bits = new Uint32Array(y.toArray().buffer.slice(0));
+    y.free();
+    return bits;
+  });
+  const bytes = async (n) => new Uint8Array(await (await fetch(`data/mnist/${n}`)).arrayBuffer());
+  const ds = api.Dataset.load(await bytes('train-images-idx3-ubyte.gz'), await bytes('train-labels-idx1-ubyte.gz'));
+  const settings = { model: 'cnn', optimizer: 'sgd', lr: 0.01, batch: 64, init: 'seeded', seed: 5, augment: false };
+  // One shard of one batch: computed by this thread, its convs split across the pool.
+  const gradients = () => {
+    const tr = new api.Trainer(ds, settings);
+    const g = tr.gradients(ds, 0, 1);
+    tr.free();
+    return new Uint32Array(g.buffer.slice(g.byteOffset, g.byteOffset + g.byteLength));
+  };
+  const diff = (a, b) => {
+    let d = a.length === b.length ? 0 : -1;
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) d++;
+    return d;
+  };
+  const out = { before: await api.setThreads(1) };
+  const one = [...outputs(), gradients()];
+  out.two = await api.setThreads(2);
+  const two = [...outputs(), gradients()];
+  out.back = await api.setThreads(1);
+  const oneAgain = [...outputs(), gradients()];
+  out.diff = two.map((t, i) => diff(t, one[i]));
+  out.diffBack = oneAgain.map((t, i) => diff(t, one[i]));
+  out.lengths = one.map((t) => t.length);
+  out.nan = one.map((t) => new Float32Array(t.buffer).some(Number.isNaN));
+  for (const ts of operands) for (const t of ts) t.free();
+  ds.free();
+  out.live = api.liveObjects();
+  return out;
+}
+
+test('threaded conv2d, convTranspose2d and the cnn\'s conv gradients on 2 threads equal 1 thread bit for bit', async (t) => {
+  if (!(await threadsBuilt())) {
+    t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
+    return;
+  }
+  const { page, context, errors } = await openPage(browser);
+  // Each big enough to split on 2 threads: by output channels (one image: the direct path's
+  // panels, the phases' image channels), by whole images or groups (batches, grouped and
+  // depthwise convs), and inside the GEMM (the stride-1 transposed conv's col2im path).
+  const cases = [
+    { name: 'conv2d 1→32 5×5, 1 image (direct)', op: 'conv2d', x: [1, 1, 96, 96], w: [32, 1, 5, 5], bias: 32, opts: { padding: 2 } },
+    { name: 'conv2d 1→32 5×5, 8 images (direct)', op: 'conv2d', x: [8, 1, 28, 28], w: [32, 1, 5, 5], bias: 32, opts: { padding: 2 } },
+    { name: 'conv2d 32→64 3×3 56×56', op: 'conv2d', x: [1, 32, 56, 56], w: [64, 32, 3, 3], bias: 64, opts: { padding: 1 } },
+    { name: 'conv2d 32→64 3×3, 2 images', op: 'conv2d', x: [2, 32, 28, 28], w: [64, 32, 3, 3], bias: 64, opts: { padding: 1 } },
+    { name: 'conv2d 32→64 3×3 stride 2 (implicit GEMM)', op: 'conv2d', x: [1, 32, 56, 56], w: [64, 32, 3, 3], bias: 64, opts: { padding: 1, stride: 2 } },
+    { name: 'conv2d grouped 32→64, 4 groups', op: 'conv2d', x: [1, 32, 28, 28], w: [64, 8, 3, 3], bias: 64, opts: { padding: 1, groups: 4 } },
+    { name: 'conv2d depthwise 64 3×3', op: 'conv2d', x: [1, 64, 56, 56], w: [64, 1, 3, 3], bias: 64, opts: { padding: 1, groups: 64 } },
+    { name: 'convTranspose2d 64→32 4×4 stride 2 (phases)', op: 'convT', x: [1, 64, 28, 28], w: [64, 32, 4, 4], bias: 32, opts: { stride: 2, padding: 1 } },
+    { name: 'convTranspose2d 16→8 4×4 stride 2, 2 images', op: 'convT', x: [2, 16, 14, 14], w: [16, 8, 4, 4], bias: 8, opts: { stride: 2, padding: 1 } },
+    { name: 'convTranspose2d 32→16 3×3 stride 1 (GEMM + col2im)', op: 'convT', x: [1, 32, 28, 28], w: [32, 16, 3, 3], bias: 16, opts: { padding: 1 } },
+    { name: 'convTranspose2d grouped, 2 groups, stride 2', op: 'convT', x: [2, 32, 14, 14], w: [32, 16, 3, 3], bias: 32, opts: { stride: 2, groups: 2 } },
+  ];
+  const r = await page.evaluate(threadedConvs, cases);
+  const names = [...cases.map((c) => c.name), 'cnn Trainer gradients of one batch of 64'];
+  assert.equal(r.before, 1);
+  assert.equal(r.two, 2);
+  assert.equal(r.back, 1);
+  const zero = names.map(() => 0);
+  const per = (d) => Object.fromEntries(names.map((n, i) => [n, d[i]]));
+  assert.deepEqual(per(r.diff), per(zero), 'elements that differ on 2 threads');
+  assert.deepEqual(per(r.diffBack), per(zero), 'elements that differ after setThreads(1)');
+  assert.deepEqual(per(r.nan), per(names.map(() => false)), 'NaN in an output');
+  for (const [i, n] of r.lengths.entries()) assert.ok(n > 1000, `${names[i]}: ${n} values`);
+  assert.equal(r.live.tensors, 0);
   assert.deepEqual(errors, []);
   await context.close();
 });
