@@ -89,11 +89,23 @@ pub(crate) fn forced_tasks() -> usize {
     0
 }
 
-/// How many tasks a computation of `work` multiply-adds should be cut into: one per thread,
-/// but none below [`MIN_TASK_WORK`] each (at least 1); the forced count in tests.
+/// How many threads a computation started now can run on: [`threads`], or 1 inside a task of
+/// a running [`parallel_for`] (whose nested calls run their tasks in order on one thread, so
+/// cutting the work there would only add the parts' overhead).
+pub(crate) fn free_threads() -> usize {
+    if imp::busy() {
+        1
+    } else {
+        threads()
+    }
+}
+
+/// How many tasks a computation of `work` multiply-adds should be cut into: one per free
+/// thread ([`free_threads`]), but none below [`MIN_TASK_WORK`] each (at least 1); the forced
+/// count in tests.
 pub(crate) fn tasks_for(work: usize) -> usize {
     match forced_tasks() {
-        0 => threads().min(work / MIN_TASK_WORK).max(1),
+        0 => free_threads().min(work / MIN_TASK_WORK).max(1),
         forced => forced,
     }
 }
@@ -164,6 +176,10 @@ mod imp {
 
     pub fn threads() -> usize {
         1
+    }
+
+    pub fn busy() -> bool {
+        false
     }
 
     pub fn set_threads(n: usize) -> Result<()> {
@@ -239,6 +255,12 @@ mod imp {
 
     pub fn threads() -> usize {
         1 + ACTIVE.load(Ordering::Relaxed)
+    }
+
+    /// Whether a job (or a change of the worker count) is running: a `parallel_for` now would
+    /// run its tasks in order on its own thread.
+    pub fn busy() -> bool {
+        RUNNING.load(Ordering::Relaxed)
     }
 
     /// Reserves the next worker slot for a worker JavaScript is about to start.

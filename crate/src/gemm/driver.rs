@@ -182,7 +182,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     let split = if forced > 0 {
         Split::into_tasks(m, n, K::MR, K::NR, forced)
     } else {
-        Split::plan(m, k, n, K::MR, K::NR, crate::threadpool::threads())
+        Split::plan(m, k, n, K::MR, K::NR, crate::threadpool::free_threads())
     };
     if split == Split::One {
         // safety: the caller's guarantees.
