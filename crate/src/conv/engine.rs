@@ -175,7 +175,11 @@ pub fn image_to_small(
         Ok(())
     };
     let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
-    for_pairs(pairs, tasks, opg * p, small, col, &pair)
+    // Inside a pair the direct path splits its output channels (when it has two runs of
+    // them), the other paths their GEMM.
+    let inner = chosen != Path::Direct || direct_split(kind, opg, per_group > 0, tasks).parts > 1;
+    let split = split_pairs(pairs, tasks, inner);
+    for_pairs(pairs, tasks, split, opg * p, small, col, &pair)
 }
 
 /// Multiply-adds of one (image, group) pair of `plan`'s convolution (either direction, or its
@@ -187,10 +191,12 @@ fn pair_work(plan: &ConvPlan) -> usize {
 }
 
 /// Whether `pairs` (image, group) pairs are cut into whole pairs per task: when there are at
-/// least as many as tasks, and every task gets as many or each at least four (else the
-/// pairs run one after another, each split inside: output channels, or the GEMM's tiles).
-fn split_pairs(pairs: usize, tasks: usize) -> bool {
-    tasks > 1 && pairs >= tasks && (pairs.is_multiple_of(tasks) || pairs >= 4 * tasks)
+/// least as many as tasks, and every task gets as many or each at least four, or a pair
+/// cannot split inside (`inner` false). Else the pairs run one after another, each split
+/// inside (output channels, or the GEMM's tiles): 3 pairs on 2 threads take 1.5 pairs' time
+/// that way, 2 as whole pairs.
+pub(crate) fn split_pairs(pairs: usize, tasks: usize, inner: bool) -> bool {
+    tasks > 1 && pairs >= tasks && (!inner || pairs.is_multiple_of(tasks) || pairs >= 4 * tasks)
 }
 
 /// Checks the lengths of a plan's image, small and weight buffers (`batch · groups` pairs of
@@ -215,19 +221,20 @@ fn check_lengths(plan: &ConvPlan, image: usize, small: usize, w: usize) -> Resul
 type PairTask<'a> = dyn Fn(usize, &mut [f32], &mut [f32], usize) -> Result<()> + Sync + 'a;
 
 /// Runs `pair(i, out_i, scratch, inner)` for every (image, group) pair `i`, where `out_i` is
-/// the pair's `out_len` floats of `out`: whole pairs per task when [`split_pairs`] says so
+/// the pair's `out_len` floats of `out`: whole pairs per task when `split` ([`split_pairs`])
 /// (each task with its own scratch as long as `col`, the first task `col` itself; `inner` = 1),
 /// else pair after pair with `col` and `inner` = `tasks` (the pair splits itself).
 fn for_pairs(
     pairs: usize,
     tasks: usize,
+    split: bool,
     out_len: usize,
     out: &mut [f32],
     col: &mut [f32],
     pair: &PairTask,
 ) -> Result<()> {
     let out_len = out_len.max(1);
-    if !split_pairs(pairs, tasks) {
+    if !split {
         for (i, out) in out.chunks_exact_mut(out_len).enumerate() {
             pair(i, out, col, tasks)?;
         }
@@ -426,7 +433,9 @@ pub fn small_to_image(
     };
     let pairs = plan.batch * plan.groups;
     let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
-    for_pairs(pairs, tasks, img_g, image, col, &pair)
+    // Inside a pair the GEMM splits.
+    let split = split_pairs(pairs, tasks, true);
+    for_pairs(pairs, tasks, split, img_g, image, col, &pair)
 }
 
 /// One group's weights as a transposed conv's GEMM reads them (B = `W_g`, `[C_in/groups, K]`):
@@ -588,7 +597,8 @@ fn small_to_image_phases(
                 &packed[g * packed_len..(g + 1) * packed_len],
             )
         };
-        if split_pairs(pairs, tasks) {
+        let split = Chunks::new(win.channels, direct::panel_width(win.channels), tasks);
+        if split_pairs(pairs, tasks, split.parts > 1) {
             let chunks = Chunks::new(pairs, 1, tasks);
             let items: Vec<&mut [f32]> = image.chunks_mut(chunks.chunk * img_g.max(1)).collect();
             return try_for_each(items, &|t, images| {
@@ -602,7 +612,6 @@ fn small_to_image_phases(
                 })
             });
         }
-        let split = Chunks::new(win.channels, direct::panel_width(win.channels), tasks);
         with_buf(&PHASE_PADDED, padded_len, |padded| {
             for (i, img) in image.chunks_exact_mut(img_g.max(1)).enumerate() {
                 let (sm, pk) = of_pair(i);
@@ -735,7 +744,8 @@ pub fn weight_grad(
     };
     let tasks = tasks_for(pair_work(plan).saturating_mul(plan.batch * plan.groups));
     let group_len = (opg * k).max(1);
-    if split_pairs(plan.groups, tasks) {
+    let split = tap_split(k, tap_unit(selected_kernel()), tasks);
+    if split_pairs(plan.groups, tasks, split.parts > 1) {
         let chunks = Chunks::new(plan.groups, 1, tasks);
         let mut scratch: Vec<Vec<f32>> = (1..chunks.parts).map(|_| vec![0.0; col.len()]).collect();
         let cols = std::iter::once(col).chain(scratch.iter_mut().map(Vec::as_mut_slice));
@@ -748,7 +758,6 @@ pub fn weight_grad(
             Ok(())
         });
     }
-    let split = tap_split(k, tap_unit(selected_kernel()), tasks);
     for (g, dwg) in dw.chunks_exact_mut(group_len).enumerate() {
         if split.parts <= 1 {
             wg.taps(g, 0..k, dwg, col)?;

@@ -1895,6 +1895,11 @@ fn conv_split_plans_cover_every_output_once() {
         }
     }
     assert_eq!(engine::tap_split(33, 32, 2).parts, 1);
+    // Whole pairs when every task gets as many, or at least 4, or a pair cannot split inside.
+    assert!(!engine::split_pairs(1, 2, true) && !engine::split_pairs(1, 2, false));
+    assert!(engine::split_pairs(2, 2, true) && engine::split_pairs(4, 2, true));
+    assert!(!engine::split_pairs(3, 2, true) && engine::split_pairs(3, 2, false));
+    assert!(engine::split_pairs(9, 2, true) && !engine::split_pairs(9, 1, false));
     assert_eq!(engine::tap_split(288, 32, 2).parts, 2);
 }
 
