@@ -12,7 +12,9 @@
 //! with C written straight into NCHW (`rsc = 1, csc = P`), so a conv with few output channels
 //! still gives the GEMM a long M = P.
 
-use super::geometry::{col2im, col2im_rows, im2col, im2col_rows, ConvPlan, Window};
+use super::geometry::{
+    col2im, col2im_rows, col2im_rows_channels, im2col, im2col_rows, ConvPlan, Window,
+};
 use super::{direct, implicit, phases};
 use crate::error::Result;
 use crate::gemm::{
@@ -429,7 +431,7 @@ pub fn small_to_image(
         let sm = &small[i * opg * p..][..opg * p];
         let wg = &w[g * opg * k..(g + 1) * opg * k];
         let bg = bias.map(|b| &b[g * win.channels..(g + 1) * win.channels]);
-        transpose_group(win, opg, sm, GroupB::Raw(wg), bg, img, col)
+        transpose_group(win, opg, sm, GroupB::Raw(wg), bg, img, col, _tasks)
     };
     let pairs = plan.batch * plan.groups;
     let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
@@ -451,7 +453,9 @@ pub(crate) enum GroupB<'a> {
 /// (`PreparedConvTranspose2d`). The planes start as the bias and every path adds onto them:
 /// packed weights run `Cᵀ[P, K] = smᵀ · W_g` and scatter whole kernel rows ([`col2im_rows`]);
 /// raw ones take the pointwise product, kernel-row stamps ([`stamp_rows`]) or `[K, P]` rows
-/// and [`col2im`]. `col` holds at least the window's column matrix.
+/// and [`col2im`]. `col` holds at least the window's column matrix. On `tasks` threads the
+/// GEMM splits itself and the scatter its image channels.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn transpose_group(
     win: &Window,
     opg: usize,
@@ -460,12 +464,25 @@ pub(crate) fn transpose_group(
     bias: Option<&[f32]>,
     img: &mut [f32],
     col: &mut [f32],
+    tasks: usize,
 ) -> Result<()> {
     let (k, p) = (win.rows(), win.cols());
     let hw = win.height * win.width;
     for (c, plane) in img.chunks_exact_mut(hw.max(1)).enumerate() {
         plane.fill(bias.map_or(0.0, |b| b[c]));
     }
+    // The scatter's image channels in runs across `tasks` threads (no run below the minimum
+    // work in additions): each pixel gets its terms in the one-thread order.
+    let scatter = Chunks::new(win.channels, 1, tasks.min(tasks_for(k.saturating_mul(p))));
+    let rows = |colt: &[f32], img: &mut [f32]| -> Result<()> {
+        if scatter.parts <= 1 {
+            return col2im_rows(win, colt, img);
+        }
+        let items: Vec<&mut [f32]> = img.chunks_mut(scatter.chunk * hw.max(1)).collect();
+        try_for_each(items, &|t, planes| {
+            col2im_rows_channels(win, colt, scatter.range(t), planes)
+        })
+    };
     match w {
         GroupB::Packed(wg) => {
             let colt = &mut col[..win.col_len()];
@@ -478,7 +495,7 @@ pub(crate) fn transpose_group(
                 0.0,
                 MatMut::new(colt, k as isize, 1),
             )?;
-            col2im_rows(win, colt, img)
+            rows(colt, img)
         }
         // C[K, P] += A[K, O] · B[O, P]: A = W_gᵀ, B = the small planes (β = 1: onto the bias).
         GroupB::Raw(wg) if win.is_pointwise() => sgemm(
@@ -500,7 +517,7 @@ pub(crate) fn transpose_group(
                 0.0,
                 MatMut::new(colt, k as isize, 1),
             )?;
-            col2im_rows(win, colt, img)
+            rows(colt, img)
         }
         GroupB::Raw(wg) => {
             let col = &mut col[..win.col_len()];
@@ -512,7 +529,22 @@ pub(crate) fn transpose_group(
                 0.0,
                 MatMut::new(col, p as isize, 1),
             )?;
-            col2im(win, col, img)
+            if scatter.parts <= 1 {
+                return col2im(win, col, img);
+            }
+            // Channel c's taps are rows c·kh·kw .. (c + 1)·kh·kw of col: a run of channels is
+            // the same scatter over a window of fewer channels.
+            let col: &[f32] = col;
+            let taps = win.kernel[0] * win.kernel[1] * p;
+            let items: Vec<&mut [f32]> = img.chunks_mut(scatter.chunk * hw.max(1)).collect();
+            try_for_each(items, &|t, planes| {
+                let cs = scatter.range(t);
+                let sub = Window {
+                    channels: cs.len(),
+                    ..*win
+                };
+                col2im(&sub, &col[cs.start * taps..cs.end * taps], planes)
+            })
         }
     }
 }

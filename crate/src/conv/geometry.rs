@@ -663,7 +663,28 @@ pub fn col2im(win: &Window, col: &[f32], image: &mut [f32]) -> Result<()> {
 /// (one float at a time when the stride is above 1) is what this replaces for the transposed
 /// conv. `image` is accumulated into, not cleared.
 pub fn col2im_rows(win: &Window, colt: &[f32], image: &mut [f32]) -> Result<()> {
-    check_len("image", image.len(), win.image_len())?;
+    col2im_rows_channels(win, colt, 0..win.channels, image)
+}
+
+/// [`col2im_rows`] for the image channels `channels` only: `image` holds their planes. Each
+/// pixel gets the same terms in the same order as in the whole scatter (a thread's part of it).
+pub fn col2im_rows_channels(
+    win: &Window,
+    colt: &[f32],
+    channels: std::ops::Range<usize>,
+    image: &mut [f32],
+) -> Result<()> {
+    if channels.start > channels.end || channels.end > win.channels {
+        return Err(Error::shape(format!(
+            "col2im channels {channels:?} are not inside the window's {}",
+            win.channels
+        )));
+    }
+    let part = Window {
+        channels: channels.len(),
+        ..*win
+    };
+    check_len("image", image.len(), part.image_len())?;
     check_len("col", colt.len(), win.col_len())?;
     let [oh, ow] = win.out;
     let [kh, kw] = win.kernel;
@@ -693,8 +714,8 @@ pub fn col2im_rows(win: &Window, colt: &[f32], image: &mut [f32]) -> Result<()> 
             if y >= h {
                 continue;
             }
-            for c in 0..win.channels {
-                let row = &mut image[c * plane + y * w..][..w];
+            for c in channels.clone() {
+                let row = &mut image[(c - channels.start) * plane + y * w..][..w];
                 let src = &stamp[(c * kh + ky) * kw..][lo..hi];
                 if d1 == 1 {
                     add_assign(&mut row[x0..x0 + src.len()], src);

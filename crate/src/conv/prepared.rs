@@ -300,6 +300,8 @@ impl PreparedConvTranspose2d {
             }
             return Ok(());
         }
+        // On threads the GEMM splits itself, then the scatter its image channels.
+        let tasks = crate::threadpool::tasks_for(cpg.saturating_mul(p).saturating_mul(win.rows()));
         for (g, wg) in self.packed.iter().enumerate() {
             let sm = &x[g * cpg * p..(g + 1) * cpg * p];
             let img = &mut out[g * img_g..(g + 1) * img_g];
@@ -315,6 +317,7 @@ impl PreparedConvTranspose2d {
                 bg,
                 img,
                 &mut self.col,
+                tasks,
             )?;
         }
         Ok(())
