@@ -739,7 +739,7 @@ pub fn input_grad(
 ///
 /// The sum over the batch runs image after image (β = 1 after the first) for every element,
 /// whatever the threads: they split the groups (whole groups per task), or else each group's
-/// taps `k` (runs of [`tap_unit`] taps, each task building only its rows of the column
+/// taps `k` (runs of `tap_unit` taps, each task building only its rows of the column
 /// matrix and summing its columns of dW over every image in order), so the result is bit for
 /// bit the one-thread one.
 pub fn weight_grad(
