@@ -201,7 +201,8 @@ pub(crate) fn conv_padded(
 /// once and `small` once. `image` is `[batch, groups·channels, h, w]`, `small` `[batch,
 /// groups·opg, oh, ow]`, `dw` `[groups·opg, channels, kh, kw]` (fully written). Returns false
 /// (nothing written) where it does not apply: the portable kernel, dilation across, more than
-/// 16 output channels per group, sizes past the scratch limit.
+/// 16 output channels per group, sizes past the scratch limit. On `tasks` threads each group's
+/// input channels in runs (each weight the same chain of sums: the one-thread bits).
 pub fn weight_grad(
     kind: KernelKind,
     win: &Window,
@@ -209,8 +210,9 @@ pub fn weight_grad(
     image: &[f32],
     small: &[f32],
     dw: &mut [f32],
+    tasks: usize,
 ) -> bool {
-    let _ = (groups, opg, image, small, &dw);
+    let _ = (groups, opg, image, small, &dw, tasks);
     // Up to 16 output channels per group (one weight panel), where the GEMM's packing of the
     // column matrix costs the most per multiply-add (1/opg floats each); wider layers keep the
     // GEMM (not yet measured against the tiles there).
@@ -221,7 +223,7 @@ pub fn weight_grad(
     {
         return false;
     }
-    crate::gemm::with_madd!(kind, F => weight_grad_simd::<F>(win, (groups, opg, batch), image, small, dw), else => false)
+    crate::gemm::with_madd!(kind, F => weight_grad_simd::<F>(win, (groups, opg, batch), image, small, dw, tasks), else => false)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -231,6 +233,7 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
     image: &[f32],
     small: &[f32],
     dw: &mut [f32],
+    tasks: usize,
 ) -> bool {
     let (cpg, h, wd) = (win.channels, win.height, win.width);
     let ([oh, ow], [kh, kw]) = (win.out, win.kernel);
@@ -286,9 +289,9 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
                 }
             }
         }
-        for c in 0..cpg {
-            // Channel c of every image, zero-padded: padded row i, column j ↔ image row i − pt,
-            // column j − pl.
+        // Channel c of every image, zero-padded: padded row i, column j ↔ image row i − pt,
+        // column j − pl.
+        let pad_channel = |c: usize, padded: &mut [f32]| {
             for n in 0..batch {
                 let img = &image[(n * ic + g * cpg + c) * h * wd..][..h * wd];
                 let dst = &mut padded[n * ph * pw..][..ph * pw];
@@ -304,19 +307,55 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
                     row[hi..].fill(0.0);
                 }
             }
-            let grid = Grid {
-                rows: kh,
-                cols: kw,
-                src: 0,
-                src_row: d0 * pw,
-                taps: (batch, oh, ow),
-                steps: (ph * pw, s0 * pw, s1),
-                channels: opg,
-                dst: (g * opg * cpg + c) * k,
-                dst_steps: (cpg * k, kw, 1),
-                live: None,
-            };
-            tiles_simd::<F>(&grid, nr, &padded[..padded_len], &wp[..packed], dw);
+        };
+        // Channel c's taps of every output channel: at `dst`, `ocs` floats between output
+        // channels.
+        let grid = |dst: usize, ocs: usize| Grid {
+            rows: kh,
+            cols: kw,
+            src: 0,
+            src_row: d0 * pw,
+            taps: (batch, oh, ow),
+            steps: (ph * pw, s0 * pw, s1),
+            channels: opg,
+            dst,
+            dst_steps: (ocs, kw, 1),
+            live: None,
+        };
+        // On threads the input channels in runs, each task with its own padded images and a
+        // block of dW it copies in after; each weight the same chain of sums as on one thread.
+        let split = crate::threadpool::Chunks::new(cpg, 1, tasks);
+        if split.parts <= 1 {
+            for c in 0..cpg {
+                pad_channel(c, &mut padded[..padded_len]);
+                let g = grid((g * opg * cpg + c) * k, cpg * k);
+                tiles_simd::<F>(&g, nr, &padded[..padded_len], &wp[..packed], dw);
+            }
+            continue;
+        }
+        let wp: &[f32] = &wp[..packed];
+        let mut blocks: Vec<Vec<f32>> = (0..split.parts)
+            .map(|t| vec![0.0; opg * split.range(t).len() * k])
+            .collect();
+        let done = crate::threadpool::try_for_each(blocks.iter_mut().collect(), &|t, block| {
+            let cs = split.range(t);
+            let mut padded = vec![0.0; padded_len];
+            for c in cs.clone() {
+                pad_channel(c, &mut padded);
+                let g = grid((c - cs.start) * k, cs.len() * k);
+                tiles_simd::<F>(&g, nr, &padded, wp, block);
+            }
+            Ok(())
+        });
+        if done.is_err() {
+            return false; // unreachable: the tasks return Ok
+        }
+        for (t, block) in blocks.iter().enumerate() {
+            let cs = split.range(t);
+            for (o, src) in block.chunks_exact(cs.len() * k).enumerate() {
+                let at = ((g * opg + o) * cpg + cs.start) * k;
+                dw[at..at + src.len()].copy_from_slice(src);
+            }
         }
     }
     GRAD_SCRATCH.with(|c| c.set((padded, wp)));

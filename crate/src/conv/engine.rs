@@ -755,7 +755,8 @@ pub fn weight_grad(
     check_lengths(plan, image.len(), small.len(), dw.len())?;
     // Where the forward takes the direct path, so does dW (the SIMD pixel tiles).
     let shape = (plan.groups, opg, plan.batch);
-    if direct::weight_grad(selected_kernel(), win, shape, image, small, dw) {
+    let tasks = tasks_for(pair_work(plan).saturating_mul(plan.batch * plan.groups));
+    if direct::weight_grad(selected_kernel(), win, shape, image, small, dw, tasks) {
         return Ok(());
     }
     let padded_len = implicit::padded_len(win).unwrap_or(usize::MAX);
@@ -774,7 +775,6 @@ pub fn weight_grad(
         small,
         offsets: offsets.as_ref(),
     };
-    let tasks = tasks_for(pair_work(plan).saturating_mul(plan.batch * plan.groups));
     let group_len = (opg * k).max(1);
     let split = tap_split(k, tap_unit(selected_kernel()), tasks);
     if split_pairs(plan.groups, tasks, split.parts > 1) {
