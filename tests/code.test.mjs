@@ -145,9 +145,9 @@ test('Train: #code is the model as an nn.Sequential and its optimiser, following
   text = await codeText(page);
   assert.match(text, /nn\.Conv2d\(1, 8, kernel_size=5, padding=2\),  # conv1/);
   assert.match(text, /nn\.MaxPool2d\(2\),  # pool1/);
-  assert.match(text, /torch\.optim\.Adam\(model\.parameters\(\), lr=0\.002\)/);
+  assert.match(text, /torch\.optim\.Adam\(model\.parameters\(\), lr=0\.003\)/);
   await page.selectOption('#train-opt', 'momentum');
-  assert.match(await codeText(page), /torch\.optim\.SGD\(model\.parameters\(\), lr=0\.002, momentum=0\.9\)/);
+  assert.match(await codeText(page), /torch\.optim\.SGD\(model\.parameters\(\), lr=0\.003, momentum=0\.9\)/);
   assert.equal(await copied(page), await codeText(page));
   assert.deepEqual(errors, []);
   await context.close();
