@@ -435,11 +435,14 @@ export class TrainScene extends Scene {
       this.poolReady = (async () => {
         const data = await loadMnist((loaded, total) => this.phase({ phase: 'download', loaded, total }));
         this.phase({ phase: 'decode' });
-        await this.pool.start({ flavour: this.ctx.flavour, data, settings: this.settings(), count, threads });
+        // The settings the workers start with: those changed while MNIST loaded go after them
+        // (applySettings compares with these).
+        const settings = this.settings();
+        await this.pool.start({ flavour: this.ctx.flavour, data, settings, count, threads });
         this.poolThreads = threads;
         this.phase({ phase: 'ready' });
         this.pool.send({ type: 'pace', pace: this.state.pace === 'full' ? 0 : Number(this.state.pace) });
-        this.settingsSent = JSON.stringify(this.settings());
+        this.settingsSent = JSON.stringify(settings);
       })();
       this.poolReady.catch((err) => {
         this.poolReady = null;
@@ -1189,6 +1192,9 @@ export class TrainScene extends Scene {
     this.ctx.changed();
     this.deferWeights = true;
     this.draw();
+    // MNIST downloads and the workers start while the visitor reads the scene, so that Start
+    // trains at once (a failure shows in the error box, and Start tries again).
+    if (!this.poolReady && !this.refused) this.ensurePool().catch(() => {});
   }
 
   hide() {
