@@ -4,7 +4,8 @@
 // worker, and the builds without threads refuse n > 1 by name. The threaded tests skip when
 // `cargo xtask build` skipped the threads build (no nightly toolchain). The page loads the
 // threaded build, shows its threads and follows setThreads; without isolation it falls back and
-// says why; a training run on 2 threads equals one on 2 one-thread workers (its shards).
+// says why; a training run on 2 threads equals one on 2 one-thread workers (its shards), and a
+// dense model's on 2 threads its run on 1.
 // Convolutions (direct, implicit GEMM, grouped, depthwise, transposed by phases and by col2im),
 // matrix-vector products and the cnn's conv gradients on 2 threads equal 1 thread bit for bit.
 import { test, before, after } from 'node:test';
@@ -294,7 +295,7 @@ test('without cross-origin isolation the page falls back to one thread and says 
   await context.close();
 });
 
-test('a training run on 2 threads equals the same run on 2 one-thread workers bit for bit', async (t) => {
+test('a training run on 2 threads equals the same run on 2 one-thread workers bit for bit (a dense model: the one-thread run)', async (t) => {
   if (!(await threadsBuilt())) {
     t.skip('no threads build (cargo xtask build skipped it: no nightly toolchain)');
     return;
@@ -324,8 +325,18 @@ test('a training run on 2 threads equals the same run on 2 one-thread workers bi
     const tensors = (tr) => { const f = tr.save(); return f.subarray(8 + Number(new DataView(f.buffer, f.byteOffset).getBigUint64(0, true))); };
     const diff = (a, b) => { let d = a.length === b.length ? 0 : -1; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) d++; return d; };
     const [tt, tw0, tw1] = [threaded, ...workers].map(tensors);
-    const out = { samples: s.samples, loss: s.batchLoss, workersLoss: w.batchLoss, bytes: tt.length, workers: diff(tt, tw0), workersAgree: diff(tw0, tw1) };
-    for (const tr of [threaded, ...workers]) tr.free();
+    // A dense model keeps its batch whole on 2 threads (its products split inside): the
+    // one-thread run, bit for bit.
+    const dense = { ...settings, model: 'mlp', optimizer: 'sgd', lr: 0.1 };
+    await api.setThreads(2);
+    const mlp2 = new api.Trainer(ds, dense);
+    const m2 = mlp2.run(ds, STEPS);
+    await api.setThreads(1);
+    const mlp1 = new api.Trainer(ds, dense);
+    const m1 = mlp1.run(ds, STEPS);
+    const [tm2, tm1] = [mlp2, mlp1].map(tensors);
+    const out = { samples: s.samples, loss: s.batchLoss, workersLoss: w.batchLoss, bytes: tt.length, workers: diff(tt, tw0), workersAgree: diff(tw0, tw1), mlp: diff(tm2, tm1), mlpBytes: tm1.length, mlpLoss: [m2.batchLoss, m1.batchLoss] };
+    for (const tr of [threaded, ...workers, mlp2, mlp1]) tr.free();
     ds.free();
     return out;
   });
@@ -334,6 +345,9 @@ test('a training run on 2 threads equals the same run on 2 one-thread workers bi
   assert.equal(r.workers, 0, 'bytes of the saved model that differ between 2 threads and 2 one-thread workers');
   assert.equal(r.workersAgree, 0, 'the two workers hold the same weights');
   assert.equal(r.loss, r.workersLoss);
+  assert.ok(r.mlpBytes > 100000, `${r.mlpBytes} bytes of the mlp's tensors`);
+  assert.equal(r.mlp, 0, 'bytes of the mlp that differ between 2 threads and 1');
+  assert.equal(r.mlpLoss[0], r.mlpLoss[1]);
   assert.deepEqual(errors, []);
   await context.close();
 });
