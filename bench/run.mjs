@@ -1,6 +1,6 @@
 // Drives the benchmark page in headless Chromium and writes bench/results.json and bench/results.md.
 // Started by `cargo xtask bench`, which serves the page and passes its address:
-//   node bench/run.mjs --url http://127.0.0.1:PORT/ [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
+//   node bench/run.mjs --url http://127.0.0.1:PORT/ [--app-url http://127.0.0.1:PORT2/] [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
 //     [--allow-load] [--max-load 1.0] [--wait-load SECONDS] [--no-threads REASON]
 // Honest conditions: it waits (polling every 5 s, up to --wait-load, default 300 s) for the
 // one-minute load average to fall to --max-load (default 1.0), and refuses to measure when it
@@ -11,14 +11,16 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
+import { trainToTarget, trainTable } from './train-page.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function args() {
   const a = process.argv.slice(2);
-  const out = { url: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null, threads: true, noThreads: null };
+  const out = { url: null, appUrl: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null, threads: true, noThreads: null };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--url') out.url = a[++i];
+    else if (a[i] === '--app-url') out.appUrl = a[++i];
     else if (a[i] === '--markdown') out.markdown = a[++i];
     else if (a[i] === '--training') out.training = a[++i];
     else if (a[i] === '--quick') out.quick = true;
@@ -175,7 +177,29 @@ function markdown(res) {
     L.push('');
   }
   if (res.threads) L.push(...threadsMarkdown(res.threads, res));
+  if (res.toTarget) L.push(...toTargetMarkdown(res.toTarget));
   return L.join('\n');
+}
+
+/** The cnn on the Train page from Start to 98.5% on the test subset (`trainToTarget`). */
+function toTargetMarkdown(t) {
+  const L = ['### Time to 98.5% (the cnn on the Train page)', ''];
+  if (t.skipped || t.error) {
+    L.push(t.skipped ? `**Not measured**: ${t.skipped}.` : `**Failed**: ${t.error}`);
+    L.push('');
+    return L;
+  }
+  L.push(`The playground as a visitor meets it (\`bench/train-page.mjs\`): the Train page with the ${t.model}'s defaults at full speed, `
+    + `Start pressed once the scene says MNIST is ready (it loads as the scene opens), the status read every 50 ms until the test `
+    + `subset (1,000 images) reaches ${(100 * t.target).toFixed(1)}%. Setups: *threads*, the page as served (cross-origin isolated: `
+    + 'the threaded build in one worker); *workers*, the same responses without COOP/COEP (the relaxed build, one worker per core '
+    + `exchanging gradients). ${t.rounds} rounds alternating the setups, medians; the seconds are "–" unless every round reached the `
+    + `target within ${t.limit} s. The longest frame is the page's own thread. Load average at the start ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')}, `
+    + `at the end ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')}.`);
+  L.push('');
+  L.push(trainTable(t));
+  L.push('');
+  return L;
 }
 
 const med = (xs) => {
@@ -403,6 +427,16 @@ async function main() {
         res.threads = { error: String(e.message ?? e).split('\n')[0] };
         console.error(`bench: the threads section failed: ${e.stack ?? e}`);
       }
+    }
+    if (a.training && a.appUrl && !a.quick) {
+      try {
+        res.toTarget = await trainToTarget(browser, { base: a.appUrl.replace(/\/$/, ''), model: 'cnn', target: 0.985, rounds: 3, log: (l) => console.log(`  ${l}`) });
+      } catch (e) {
+        res.toTarget = { error: String(e.message ?? e).split('\n')[0] };
+        console.error(`bench: the time-to-98.5% section failed: ${e.stack ?? e}`);
+      }
+    } else if (a.training) {
+      res.toTarget = { skipped: a.quick ? 'skipped with --quick' : 'no playground address (--app-url)' };
     }
     res.machine.loadavg = loadavg();
     writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);

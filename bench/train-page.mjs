@@ -15,28 +15,14 @@
 //                             [--workers N] [--only threads|workers] [--params 'b=32&lr=0.002']
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { withoutIsolation } from '../tests/browser.mjs';
+import { withoutIsolation } from '../tests/isolation.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, d) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
-const model = opt('model', 'cnn');
-const rounds = Number(opt('rounds', 3));
-const target = Number(opt('target', 0.985));
-const limit = Number(opt('limit', 60));
-const only = opt('only', null); // one setup by name
-const workers = opt('workers', null); // the Workers setting (default: the page's for the model)
-const extra = opt('params', ''); // more of the page's link keys, e.g. `b=32&lr=0.002`
-const base = process.env.BASE_URL ?? 'http://127.0.0.1:8790';
-
-const { chromium } = createRequire(join(root, 'tests/package.json'))('playwright-core');
-const before = loadavg();
-const browser = await chromium.launch({ executablePath: process.env.CHROME ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 
 /** One run: Start, then the status every 50 ms; returns what the page showed. */
-async function run(isolated) {
+async function run(browser, { base, model, target, limit, workers, extra }, isolated) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   if (!isolated) await withoutIsolation(context);
   const page = await context.newPage();
@@ -75,26 +61,81 @@ async function run(isolated) {
   return { build, ...out };
 }
 
-const setups = [['threads', true], ['workers', false]].filter(([name]) => !only || name === only);
-const results = Object.fromEntries(setups.map(([name]) => [name, []]));
-try {
+const median = (xs) => { const s = xs.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
+
+/**
+ * The measurement on `browser` against the playground at `base`: `rounds` runs of each setup,
+ * interleaved. Returns `{ model, target, limit, rounds, loadStart, loadEnd, setups: [{ name,
+ * build, workers, runs, ready, at5, end, seconds, longestFrameMs }] }`, the figures medians
+ * over the rounds (`seconds` null when the target was not reached within `limit`).
+ */
+export async function trainToTarget(browser, { base, model = 'cnn', target = 0.985, limit = 60, rounds = 3, only = null, workers = null, extra = '', log = () => {} }) {
+  const o = { base, model, target, limit, workers, extra };
+  const setups = [['threads', true], ['workers', false]].filter(([name]) => !only || name === only);
+  const results = Object.fromEntries(setups.map(([name]) => [name, []]));
+  const loadStart = loadavg();
   for (let r = 0; r < rounds; r++) {
     for (const [name, isolated] of (r % 2 ? [...setups].reverse() : setups)) {
-      const x = await run(isolated);
+      const x = await run(browser, o, isolated);
       results[name].push(x);
-      console.log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms`);
+      log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms`);
     }
   }
-} finally {
-  await browser.close();
+  return {
+    model, target, limit, rounds, loadStart, loadEnd: loadavg(),
+    setups: setups.map(([name]) => {
+      const xs = results[name];
+      return {
+        name,
+        build: xs[0].build,
+        workers: xs[0].workers,
+        runs: xs.map((x) => ({ ready: x.ready, at5: x.at5?.rate ?? null, end: (x.reached ?? x.last)?.rate ?? null, seconds: x.reached?.t ?? null, samples: x.reached?.samples ?? null, longestFrameMs: x.longestFrameMs })),
+        ready: median(xs.map((x) => x.ready)),
+        at5: median(xs.map((x) => x.at5?.rate ?? null)),
+        end: median(xs.map((x) => (x.reached ?? x.last)?.rate ?? null)),
+        // Null when any round missed the target: the median of the rounds that made it would flatter.
+        seconds: xs.every((x) => x.reached) ? median(xs.map((x) => x.reached.t)) : null,
+        longestFrameMs: median(xs.map((x) => x.longestFrameMs)),
+      };
+    }),
+  };
 }
-const median = (xs) => { const s = xs.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
-const after = loadavg();
-console.log(`\n${model}, ${rounds} rounds, target ${(100 * target).toFixed(1)}% (test subset); load ${before.map((v) => v.toFixed(2)).join(' / ')} → ${after.map((v) => v.toFixed(2)).join(' / ')}`);
-console.log('| setup | build | MNIST ready after opening (s) | samples/s at 5 s | samples/s at the end | s from Start to target | longest frame (ms) |');
-console.log('|---|---|---|---|---|---|---|');
-for (const [name] of setups) {
-  const xs = results[name];
-  const f = (v, d = 0) => (v === null ? '–' : v.toFixed(d));
-  console.log(`| ${name} | ${xs[0].build}, ${xs[0].workers} worker(s) | ${f(median(xs.map((x) => x.ready)), 1)} | ${f(median(xs.map((x) => x.at5?.rate ?? null)))} | ${f(median(xs.map((x) => (x.reached ?? x.last)?.rate ?? null)))} | ${f(median(xs.map((x) => x.reached?.t ?? null)), 1)} | ${f(median(xs.map((x) => x.longestFrameMs)))} |`);
+
+/** The table of `trainToTarget`'s result, in Markdown. */
+export function trainTable(t) {
+  const f = (v, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
+  const L = [
+    '| setup | build | MNIST ready after opening (s) | samples/s at 5 s | samples/s at the end | s from Start to target | longest frame (ms) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const s of t.setups) {
+    L.push(`| ${s.name} | ${s.build}, ${s.workers} worker(s) | ${f(s.ready, 1)} | ${f(s.at5)} | ${f(s.end)} | ${s.seconds === null ? `not in ${t.limit} s` : f(s.seconds, 1)} | ${f(s.longestFrameMs)} |`);
+  }
+  return L.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const opt = (name, d) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
+  const o = {
+    base: process.env.BASE_URL ?? 'http://127.0.0.1:8790',
+    model: opt('model', 'cnn'),
+    rounds: Number(opt('rounds', 3)),
+    target: Number(opt('target', 0.985)),
+    limit: Number(opt('limit', 60)),
+    only: opt('only', null), // one setup by name
+    workers: opt('workers', null), // the Workers setting (default: the page's for the model)
+    extra: opt('params', ''), // more of the page's link keys, e.g. `b=32&lr=0.002`
+    log: (line) => console.log(line),
+  };
+  const { chromium } = createRequire(join(root, 'tests/package.json'))('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROME ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  let t;
+  try {
+    t = await trainToTarget(browser, o);
+  } finally {
+    await browser.close();
+  }
+  console.log(`\n${t.model}, ${t.rounds} rounds, target ${(100 * t.target).toFixed(1)}% (test subset); load ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')} → ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')}`);
+  console.log(trainTable(t));
 }

@@ -20,7 +20,8 @@ commands:
   pack               build, then write the npm package (target/npm/convscope-*.tgz) and print its path
   bench [--quick] [--rows LIST] [--no-model] [--no-training] [--no-threads] [--allow-load]
                      side-by-side benchmark in headless Chromium → bench/results.{json,md}
-                     (with a threads section: 1 and 2 threads beside TF.js's)
+                     (with a threads section: 1 and 2 threads beside TF.js's, and the
+                     cnn's time to 98.5% on the Train page; --no-training skips it)
   train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
