@@ -140,8 +140,10 @@ mod simd {
     }
 
     /// [`super::pool_2x2_row`] four windows at a time: the even and odd columns of both rows
-    /// pulled apart with shuffles, then the same tree lane by lane. Returns how many windows it
-    /// did (a multiple of four; the caller does the rest).
+    /// pulled apart with shuffles, then the same tree lane by lane. A row of at least four
+    /// windows that is not a multiple of four ends with a quad that overlaps the one before
+    /// (its shared windows computed again, to the same values and indices), so the row is done
+    /// in SIMD. Returns how many windows it did (the caller does the rest: rows under four).
     pub(super) fn pool_2x2_quads(
         r0: &[f32],
         r1: &[f32],
@@ -150,12 +152,16 @@ mod simd {
         out: &mut [f32],
         arg: &mut [u32],
     ) -> usize {
-        let quads = out.len().min(arg.len()).min(r0.len() / 2).min(r1.len() / 2) / 4;
+        let n = out.len().min(arg.len()).min(r0.len() / 2).min(r1.len() / 2);
+        if n < 4 {
+            return 0;
+        }
         let one = i32x4_splat(1);
         let lanes = i32x4(0, 2, 4, 6);
-        for q in 0..quads {
-            let (a, b) = (&r0[8 * q..8 * q + 8], &r1[8 * q..8 * q + 8]);
-            let (o, g) = (&mut out[4 * q..4 * q + 4], &mut arg[4 * q..4 * q + 4]);
+        let bottom_row = i32x4_splat(w as i32);
+        let mut quad = |s: usize| {
+            let (a, b) = (&r0[2 * s..2 * s + 8], &r1[2 * s..2 * s + 8]);
+            let (o, g) = (&mut out[s..s + 4], &mut arg[s..s + 4]);
             // safety: each slice above holds the 8 (or 4) floats read or written.
             unsafe {
                 let (a0, a1) = (
@@ -177,14 +183,20 @@ mod simd {
                 let (best, f) = later_wins(top, bottom);
                 // Offsets in the window: 0 or 1 in the top row, w or w + 1 in the bottom one.
                 let top_at = v128_and(t, one);
-                let bottom_at = i32x4_add(i32x4_splat(w as i32), v128_and(u, one));
-                let first = i32x4_add(i32x4_splat((at + 8 * q as u32) as i32), lanes);
+                let bottom_at = i32x4_add(bottom_row, v128_and(u, one));
+                let first = i32x4_add(i32x4_splat((at + 2 * s as u32) as i32), lanes);
                 let idx = i32x4_add(first, v128_bitselect(bottom_at, top_at, f));
                 v128_store(o.as_mut_ptr() as *mut v128, best);
                 v128_store(g.as_mut_ptr() as *mut v128, idx);
             }
+        };
+        for q in 0..n / 4 {
+            quad(4 * q);
         }
-        4 * quads
+        if n % 4 != 0 {
+            quad(n - 4);
+        }
+        n
     }
 }
 
