@@ -193,7 +193,7 @@ mod simd {
         for q in 0..n / 4 {
             quad(4 * q);
         }
-        if n % 4 != 0 {
+        if !n.is_multiple_of(4) {
             quad(n - 4);
         }
         n
