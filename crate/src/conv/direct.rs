@@ -226,6 +226,46 @@ pub fn weight_grad(
     crate::gemm::with_madd!(kind, F => weight_grad_simd::<F>(win, (groups, opg, batch), image, small, dw, tasks), else => false)
 }
 
+/// `rows[t·nr + l] = planes[l·plane + t]` for the taps `t` of whole groups of four (`nr` a
+/// multiple of 4, `planes` holding `nr` planes): each 4×4 block read as four vectors of one
+/// plane and written as four of one row. Returns how many taps it did (the caller does the
+/// rest).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn transpose_planes(planes: &[f32], plane: usize, nr: usize, rows: &mut [f32]) -> usize {
+    use core::arch::wasm32::*;
+    let quads = plane / 4;
+    if !nr.is_multiple_of(4) || planes.len() < nr * plane || rows.len() < nr * plane {
+        return 0;
+    }
+    for q in 0..quads {
+        let t = 4 * q;
+        for l in (0..nr).step_by(4) {
+            // safety: planes l .. l + 4 hold taps t .. t + 4 (t + 4 ≤ plane), and rows
+            // t .. t + 4 hold lanes l .. l + 4 (l + 4 ≤ nr): inside the lengths checked above.
+            unsafe {
+                let src = planes.as_ptr().add(l * plane + t);
+                let [a, b, c, d] =
+                    [0, 1, 2, 3].map(|i| v128_load(src.add(i * plane) as *const v128));
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+                let t1 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+                let t2 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+                let out = [
+                    i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+                    i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+                    i32x4_shuffle::<0, 1, 4, 5>(t2, t3),
+                    i32x4_shuffle::<2, 3, 6, 7>(t2, t3),
+                ];
+                let dst = rows.as_mut_ptr().add(t * nr + l);
+                for (i, v) in out.into_iter().enumerate() {
+                    v128_store(dst.add(i * nr) as *mut v128, v);
+                }
+            }
+        }
+    }
+    4 * quads
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn weight_grad_simd<F: crate::gemm::MulAdd>(
     win: &Window,
@@ -277,8 +317,16 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
                 // each tap row written whole.
                 let first = (n * sc + g * opg + j * nr) * plane;
                 let planes = &small[first..first + lanes * plane];
-                let rows = panel[n * plane * nr..(n + 1) * plane * nr].chunks_exact_mut(nr);
-                for (t, row) in rows.enumerate() {
+                let image_rows = &mut panel[n * plane * nr..(n + 1) * plane * nr];
+                // Whole panels four taps by four channels at a time (a 4×4 transpose), the
+                // rest one value at a time.
+                let done = if lanes == nr {
+                    transpose_planes(planes, plane, nr, image_rows)
+                } else {
+                    0
+                };
+                let rows = image_rows[done * nr..].chunks_exact_mut(nr);
+                for (t, row) in (done..).zip(rows) {
                     for (l, v) in row.iter_mut().enumerate() {
                         *v = if l < lanes {
                             planes[l * plane + t]

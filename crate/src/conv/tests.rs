@@ -1503,6 +1503,99 @@ fn implicit_offsets_address_the_column_matrix() {
     }
 }
 
+/// `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64.
+fn naive_dw(
+    x: &[f32],
+    xs: [usize; 4],
+    dy: &[f32],
+    ys: [usize; 4],
+    ws: [usize; 4],
+    p: &Conv2dParams,
+) -> Vec<f64> {
+    let [n, c_in, h, wd] = xs;
+    let [_, c_out, oh, ow] = ys;
+    let [_, cpg, kh, kw] = ws;
+    let opg = c_out / p.groups;
+    let mut dw = vec![0.0f64; ws.iter().product()];
+    for b in 0..n {
+        for o in 0..c_out {
+            let g = o / opg;
+            for c in 0..cpg {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let mut acc = 0.0;
+                        for oy in 0..oh {
+                            for ox in 0..ow {
+                                let iy = (oy * p.stride[0] + ky * p.dilation[0]) as i64
+                                    - p.padding[0] as i64;
+                                let ix = (ox * p.stride[1] + kx * p.dilation[1]) as i64
+                                    - p.padding[1] as i64;
+                                if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                    continue;
+                                }
+                                acc += dy[((b * c_out + o) * oh + oy) * ow + ox] as f64
+                                    * x[((b * c_in + g * cpg + c) * h + iy as usize) * wd
+                                        + ix as usize] as f64;
+                            }
+                        }
+                        dw[((o * cpg + c) * kh + ky) * kw + kx] += acc;
+                    }
+                }
+            }
+        }
+    }
+    dw
+}
+
+/// The direct path's weight gradient (the pixel tiles, up to 16 output channels per group)
+/// against the definition: whole panels of 4, 8 and 16 channels and partial ones, output
+/// planes with and without a multiple of four pixels, groups and batch; every micro-kernel.
+#[test]
+fn direct_weight_grad_matches_the_definition() {
+    use crate::gemm::{available_kernels, with_forced};
+    let mut rng = Rng::new(23);
+    for round in 0..24 {
+        let opg = [4, 8, 16, 3, 12, 16][round % 6];
+        let groups = 1 + round % 2;
+        let (kh, kw) = (rng.pick(1..=5), rng.pick(1..=5));
+        let cpg = rng.pick(1..=3);
+        let pad = rng.pick(0..=2);
+        let p = Conv2dParams {
+            stride: [1 + round % 3 / 2, 1],
+            padding: [pad, pad, pad, pad],
+            dilation: [1, 1],
+            groups,
+            output_padding: [0, 0],
+        };
+        let xs = [
+            rng.pick(1..=3),
+            cpg * groups,
+            rng.pick(5..=15),
+            rng.pick(5..=15),
+        ];
+        let ws = [opg * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        let x = rand_t(&mut rng, &xs);
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        let dy = rand_t(&mut rng, &ys);
+        let want = naive_dw(x.data(), xs, dy.data(), ys, ws, &p);
+        for &kind in available_kernels() {
+            with_forced(kind, || {
+                let (dw, _) = conv2d_backward_weight(&x, &w, &dy, &p).unwrap();
+                assert_close(
+                    &format!("{kind:?} {xs:?} {ws:?} {p:?}"),
+                    dw.data(),
+                    &want,
+                    1e-4,
+                );
+            });
+        }
+    }
+}
+
 /// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
 /// against `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64,
 /// for `conv2d_backward_weight` / `conv2d_backward` and, through the same engine, the
@@ -1511,47 +1604,6 @@ fn implicit_offsets_address_the_column_matrix() {
 fn implicit_weight_grad_matches_the_definition() {
     use crate::gemm::{available_kernels, with_forced};
     let mut rng = Rng::new(19);
-    let naive_dw = |x: &[f32],
-                    xs: [usize; 4],
-                    dy: &[f32],
-                    ys: [usize; 4],
-                    ws: [usize; 4],
-                    p: &Conv2dParams| {
-        let [n, c_in, h, wd] = xs;
-        let [_, c_out, oh, ow] = ys;
-        let [_, cpg, kh, kw] = ws;
-        let opg = c_out / p.groups;
-        let mut dw = vec![0.0f64; ws.iter().product()];
-        for b in 0..n {
-            for o in 0..c_out {
-                let g = o / opg;
-                for c in 0..cpg {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            let mut acc = 0.0;
-                            for oy in 0..oh {
-                                for ox in 0..ow {
-                                    let iy = (oy * p.stride[0] + ky * p.dilation[0]) as i64
-                                        - p.padding[0] as i64;
-                                    let ix = (ox * p.stride[1] + kx * p.dilation[1]) as i64
-                                        - p.padding[1] as i64;
-                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
-                                        continue;
-                                    }
-                                    acc += dy[((b * c_out + o) * oh + oy) * ow + ox] as f64
-                                        * x[((b * c_in + g * cpg + c) * h + iy as usize) * wd
-                                            + ix as usize]
-                                            as f64;
-                                }
-                            }
-                            dw[((o * cpg + c) * kh + ky) * kw + kx] += acc;
-                        }
-                    }
-                }
-            }
-        }
-        dw
-    };
     let (mut done, mut transposed) = (0, 0);
     while done < 20 {
         let (kh, kw) = (rng.pick(1..=3), rng.pick(1..=3));
