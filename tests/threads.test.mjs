@@ -6,8 +6,9 @@
 // threaded build, shows its threads and follows setThreads; without isolation it falls back and
 // says why; a training run on 2 threads equals one on 2 one-thread workers (its shards), and a
 // dense model's on 2 threads its run on 1.
-// Convolutions (direct, implicit GEMM, grouped, depthwise, transposed by phases and by col2im),
-// matrix-vector products and the cnn's conv gradients on 2 threads equal 1 thread bit for bit.
+// Convolutions (direct and the phases in bands of rows, implicit GEMM, grouped, depthwise,
+// transposed by phases and by col2im), matrix-vector products and the cnn's conv gradients on
+// 2 threads equal 1 thread bit for bit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, withoutIsolation, BASE_URL } from './browser.mjs';
@@ -200,10 +201,14 @@ test('threaded conv2d, convTranspose2d and the cnn\'s conv gradients on 2 thread
     return;
   }
   const { page, context, errors } = await openPage(browser);
-  // Each big enough to split on 2 threads: by output channels (one image: the direct path's
-  // panels, the phases' image channels), by whole images or groups (batches, grouped and
-  // depthwise convs), and inside the GEMM (the stride-1 transposed conv's col2im path).
+  // Each big enough to split on 2 threads: by bands of output rows (one image: the direct
+  // path, the phases), by whole images or groups (batches, grouped and depthwise convs), and
+  // inside the GEMM (the stride-1 transposed conv's col2im path).
   const cases = [
+    { name: 'conv2d 8→16 5×5 14×14 (the cnn\'s conv2: one panel, 2 bands of rows)', op: 'conv2d', x: [1, 8, 14, 14], w: [16, 8, 5, 5], bias: 16, opts: { padding: 2 } },
+    { name: 'conv2d 3→24 3×3 stride [3, 1], dilation [2, 1], padding [2, 1, 0, 3] (21 rows: 11 and 10)', op: 'conv2d', x: [1, 3, 64, 50], w: [24, 3, 3, 3], bias: 24, opts: { stride: [3, 1], dilation: [2, 1], padding: [2, 1, 0, 3] } },
+    { name: 'conv2d 3 groups of 8→8 on one image (each group in bands of rows)', op: 'conv2d', x: [1, 24, 33, 33], w: [24, 8, 3, 3], bias: 24, opts: { padding: 1, groups: 3 } },
+    { name: 'convTranspose2d 32→16 3×3 stride 3, 15×15 → 43×43 (bands of rows of every phase)', op: 'convT', x: [1, 32, 15, 15], w: [32, 16, 3, 3], bias: 16, opts: { stride: 3, padding: 1 } },
     { name: 'conv2d 1→32 5×5, 1 image (direct)', op: 'conv2d', x: [1, 1, 96, 96], w: [32, 1, 5, 5], bias: 32, opts: { padding: 2 } },
     { name: 'conv2d 1→32 5×5, 8 images (direct)', op: 'conv2d', x: [8, 1, 28, 28], w: [32, 1, 5, 5], bias: 32, opts: { padding: 2 } },
     { name: 'conv2d 32→64 3×3 56×56', op: 'conv2d', x: [1, 32, 56, 56], w: [64, 32, 3, 3], bias: 64, opts: { padding: 1 } },

@@ -135,6 +135,24 @@ impl Chunks {
         }
     }
 
+    /// [`Chunks::new`], with fewer parts while the last (the smallest) would do fewer than
+    /// [`MIN_TASK_WORK`] multiply-adds, `item_work` an item; a forced count ([`with_tasks`]) as
+    /// asked.
+    pub(crate) fn for_work(len: usize, unit: usize, item_work: usize, tasks: usize) -> Chunks {
+        let mut tasks = tasks;
+        loop {
+            let c = Chunks::new(len, unit, tasks);
+            let last = c.range(c.parts - 1).len();
+            if c.parts <= 1
+                || forced_tasks() != 0
+                || last.saturating_mul(item_work) >= MIN_TASK_WORK
+            {
+                return c;
+            }
+            tasks = c.parts - 1;
+        }
+    }
+
     /// The items of part `i` (empty past the last part).
     pub(crate) fn range(&self, i: usize) -> std::ops::Range<usize> {
         let start = (i * self.chunk).min(self.len);

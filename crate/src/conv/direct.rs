@@ -9,6 +9,8 @@
 //! pairs (with their multiply-add) or the portable loop, so a forced micro-kernel runs its own
 //! code here too.
 
+use std::ops::Range;
+
 use super::geometry::Window;
 use crate::gemm::KernelKind;
 use crate::tensor::MAX_ELEMENTS;
@@ -85,18 +87,54 @@ pub fn conv_bias(
 /// `scratch` (row r ↔ image row r − pad_top) and returns that buffer, which [`conv_padded`]
 /// reads (`None` when the window's padded size overflows; callers check [`scratch_len`]).
 pub(crate) fn pad<'a>(win: &Window, img: &[f32], scratch: &'a mut [f32]) -> Option<&'a [f32]> {
+    let (ph, _) = padded_dims(win)?;
+    pad_rows(win, img, 0..ph, scratch)
+}
+
+/// The padded rows (of [`pad`]'s buffer) that the output rows `rows` read, every channel
+/// alike: from the first row's first kernel row to the last row's last,
+/// `rows.start·s0 .. (rows.end − 1)·s0 + (kh − 1)·d0 + 1` (empty for no rows).
+pub(crate) fn band_rows(win: &Window, rows: Range<usize>) -> Range<usize> {
+    if rows.is_empty() {
+        return 0..0;
+    }
+    let s0 = win.stride[0];
+    rows.start * s0..(rows.end - 1) * s0 + (win.kernel[0] - 1) * win.dilation[0] + 1
+}
+
+/// Floats of [`pad_rows`]' buffer for the output rows `rows` (`None` past the padded image).
+pub(crate) fn band_len(win: &Window, rows: Range<usize>) -> Option<usize> {
     let (ph, pw) = padded_dims(win)?;
+    let band = band_rows(win, rows);
+    (band.end <= ph).then(|| win.channels * band.len() * pw)
+}
+
+/// [`pad`] for the padded rows `rows` alone (the [`band_rows`] of a band of output rows): band
+/// row r ↔ padded row `rows.start + r` ↔ image row `rows.start + r − pad_top`, each channel's
+/// `rows.len()` rows of `pw` floats in turn, at the start of `scratch` (which holds at least
+/// [`band_len`] floats). `None` past the padded image.
+pub(crate) fn pad_rows<'a>(
+    win: &Window,
+    img: &[f32],
+    rows: Range<usize>,
+    scratch: &'a mut [f32],
+) -> Option<&'a [f32]> {
+    let (ph, pw) = padded_dims(win)?;
+    if rows.end > ph {
+        return None;
+    }
+    let bh = rows.len();
     let (h, wd) = (win.height, win.width);
     let [pt, pl] = win.pad;
-    let padded = &mut scratch[..win.channels * ph * pw];
+    let padded = &mut scratch[..win.channels * bh * pw];
     padded.fill(0.0);
     for c in 0..win.channels {
-        for r in 0..ph {
-            let iy = r.wrapping_sub(pt);
+        for r in 0..bh {
+            let iy = (rows.start + r).wrapping_sub(pt);
             if iy >= h {
                 continue;
             }
-            let dst = &mut padded[(c * ph + r) * pw..][..pw];
+            let dst = &mut padded[(c * bh + r) * pw..][..pw];
             let src = &img[(c * h + iy) * wd..][..wd];
             // image column ix lands at pl + ix; only the columns the windows reach are kept
             if pl < pw {
@@ -122,21 +160,113 @@ pub(crate) fn conv_padded(
     packed: Option<(&[f32], usize)>,
     out: &mut [f32],
 ) {
-    let Some((ph, pw)) = padded_dims(win) else {
+    let k = win.rows().max(1);
+    let opg = (out.len() / win.cols().max(1)).min(w.len() / k);
+    // safety: `out` is borrowed mutably here, so no other thread touches it.
+    unsafe {
+        conv_band(
+            kind,
+            win,
+            padded,
+            0..win.out[0],
+            &w[..opg * k],
+            bias,
+            packed,
+            Planes::new(out),
+        )
+    };
+}
+
+/// Output planes that several threads write at once, each only its own rows: a band of rows
+/// of every plane is not one slice, so the tasks share this pointer to them. It holds the
+/// exclusive borrow of the planes for its lifetime; only the functions whose contract keeps
+/// the threads' rows apart ([`conv_band`], [`tiles_simd_to`], the phases' `run_rows`) write
+/// through it.
+#[derive(Clone, Copy)]
+pub(crate) struct Planes<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// safety: a `Planes` is written only by functions whose callers promise that no two threads
+// write (or read) the same cells (each its own rows), and it borrows the planes exclusively.
+unsafe impl Send for Planes<'_> {}
+unsafe impl Sync for Planes<'_> {}
+
+impl<'a> Planes<'a> {
+    pub(crate) fn new(out: &'a mut [f32]) -> Planes<'a> {
+        Planes {
+            ptr: out.as_mut_ptr(),
+            len: out.len(),
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// Floats of the planes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The `len` floats from `at` as a slice.
+    ///
+    /// # Safety
+    /// No other thread reads or writes those floats while the slice lives.
+    unsafe fn slice(self, at: usize, len: usize) -> &'a mut [f32] {
+        assert!(at + len <= self.len, "a write past the planes");
+        // safety: inside the planes (asserted), which this borrows exclusively; the caller
+        // keeps other threads off these floats.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(at), len) }
+    }
+}
+
+/// [`conv_padded`] for the output rows `rows` of every channel (`w` their `[opg, K]` rows,
+/// `bias`, `packed` as there), reading `band`: [`pad_rows`]' buffer of their [`band_rows`]
+/// (all of [`pad`]'s buffer when `rows` are all the rows). `out` is the `[opg, oh, ow]`
+/// planes. Every output meets the same arithmetic as in one call over all the rows (a row's
+/// tiles, and which kernel rows they skip, do not depend on the band): the row split of
+/// [`super::engine`].
+///
+/// # Safety
+/// No other thread reads or writes rows `rows` of `out`'s planes during the call (other
+/// threads may write other rows).
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn conv_band(
+    kind: KernelKind,
+    win: &Window,
+    band: &[f32],
+    rows: Range<usize>,
+    w: &[f32],
+    bias: Option<&[f32]>,
+    packed: Option<(&[f32], usize)>,
+    out: Planes,
+) {
+    let Some((_, pw)) = padded_dims(win) else {
         return;
     };
-    // 2. accumulate LANES output pixels of one row at a time, every tap read from `padded`
+    // accumulate output pixels of one row at a time, every tap read from `band`
     let [oh, ow] = win.out;
     let [kh, kw] = win.kernel;
     let k = win.rows();
+    let opg = w.len() / k.max(1);
+    let plane = oh * ow;
+    let bh = band_rows(win, rows.clone()).len();
+    assert!(
+        rows.end <= oh && opg * plane <= out.len() && win.channels * bh * pw <= band.len(),
+        "conv_band: rows, planes or band too short"
+    );
+    if rows.is_empty() {
+        return;
+    }
     let (s0, d0, d1) = (win.stride[0], win.dilation[0], win.dilation[1]);
     // Pairs of output channels with the SIMD micro-kernel's multiply-add (each tap's source
     // vectors feed both channels); the portable loop below takes the rest, or everything.
     let bias_of = |o: usize| bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
     let done = crate::gemm::with_madd!(kind, F => {
-        let opg = (out.len() / (oh * ow)).min(w.len() / k);
+        let grid = Grid::of_band(win, pw, rows.clone(), opg);
         match packed {
-            Some((packed, nr)) => tiles_simd::<F>(&Grid::of_window(win, (ph, pw), opg), nr, padded, packed, out),
+            // safety: the grid writes rows `rows` of `out` alone (the caller's promise).
+            Some((packed, nr)) => unsafe { tiles_simd_to::<F>(&grid, nr, band, packed, out) },
             None => {
                 let len = packed_len(k, opg).unwrap_or(0);
                 let mut buf = PACKED.with(|c| c.take());
@@ -144,8 +274,8 @@ pub(crate) fn conv_padded(
                     buf.resize(len, 0.0);
                 }
                 pack_weights(k, opg, w, bias, &mut buf[..len]);
-                let grid = Grid::of_window(win, (ph, pw), opg);
-                let done = tiles_simd::<F>(&grid, panel_width(opg), padded, &buf[..len], out);
+                // safety: as above.
+                let done = unsafe { tiles_simd_to::<F>(&grid, panel_width(opg), band, &buf[..len], out) };
                 PACKED.with(|c| c.set(buf));
                 done
             }
@@ -154,20 +284,20 @@ pub(crate) fn conv_padded(
         let _ = packed;
         0
     });
-    let (w, out) = (&w[done * k..], &mut out[done * oh * ow..]);
-    for (o, (wo, out_o)) in w
-        .chunks_exact(k)
-        .zip(out.chunks_exact_mut(oh * ow))
-        .enumerate()
-    {
-        let b = bias_of(done + o);
-        for (oy, orow) in out_o.chunks_exact_mut(ow).enumerate() {
+    for o in done..opg {
+        let wo = &w[o * k..(o + 1) * k];
+        let b = bias_of(o);
+        for oy in rows.clone() {
+            // safety: row oy of plane o, one of the rows no other thread touches.
+            let orow = unsafe { out.slice(o * plane + oy * ow, ow) };
+            // Band row of this output row's first kernel row.
+            let r0 = (oy - rows.start) * s0;
             for ox0 in (0..ow).step_by(LANES) {
                 let mut acc = [0.0f32; LANES];
                 let mut taps = wo.iter();
                 for c in 0..win.channels {
                     for ky in 0..kh {
-                        let row = &padded[(c * ph + oy * s0 + ky * d0) * pw..][..pw];
+                        let row = &band[(c * bh + r0 + ky * d0) * pw..][..pw];
                         for kx in 0..kw {
                             let wv = *taps.next().unwrap_or(&0.0);
                             let at = ox0 + kx * d1;
@@ -189,6 +319,24 @@ pub(crate) fn conv_padded(
             }
         }
     }
+}
+
+thread_local! {
+    /// Each thread's padded band of input rows (the row split of [`super::engine`]), reused
+    /// across calls.
+    static BAND: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's band buffer (at least `len` floats, kept between calls; [`pad_rows`]
+/// writes every float it reads).
+pub(crate) fn with_band<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    let mut buf = BAND.with(|c| c.take());
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let r = f(&mut buf[..len]);
+    BAND.with(|c| c.set(buf));
+    r
 }
 
 /// `dW` of a conv whose forward takes this path, by the same SIMD pixel tiles:
@@ -528,23 +676,25 @@ impl LiveRows {
     allow(dead_code)
 )]
 impl Grid {
-    /// The direct conv of `win` over its padded image (`pw` floats a row, `ph` rows), into
-    /// `[channels, oh, ow]` planes.
-    fn of_window(win: &Window, (ph, pw): (usize, usize), channels: usize) -> Grid {
+    /// The direct conv of `win` for the output rows `rows`, into `[channels, oh, ow]` planes,
+    /// over [`pad_rows`]' buffer of their [`band_rows`] (`pw` floats a row).
+    fn of_band(win: &Window, pw: usize, rows: Range<usize>, channels: usize) -> Grid {
         let [oh, ow] = win.out;
+        let bh = band_rows(win, rows.clone()).len();
         Grid {
-            rows: oh,
+            rows: rows.len(),
             cols: ow,
             src: 0,
             src_row: win.stride[0] * pw,
             taps: (win.channels, win.kernel[0], win.kernel[1]),
-            steps: (ph * pw, win.dilation[0] * pw, win.dilation[1]),
+            steps: (bh * pw, win.dilation[0] * pw, win.dilation[1]),
             channels,
-            dst: 0,
+            dst: rows.start * ow,
             dst_steps: (oh * ow, ow, 1),
-            // Padded row r holds image row r − pad_top (see `conv_bias`).
+            // Output row oy reads padded rows from oy·s0 on, and padded row r holds image row
+            // r − pad_top (see `pad`): the same kernel rows are skipped in any band.
             live: Some(LiveRows {
-                first: 0,
+                first: rows.start * win.stride[0],
                 lo: win.pad[0],
                 hi: win.pad[0] + win.height,
                 row_step: win.stride[0],
@@ -566,10 +716,29 @@ pub(crate) fn tiles_simd<F: crate::gemm::MulAdd>(
     packed: &[f32],
     out: &mut [f32],
 ) -> usize {
-    match nr {
-        16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
-        8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
-        _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),
+    // safety: `out` is borrowed mutably here, so no other thread touches it.
+    unsafe { tiles_simd_to::<F>(grid, nr, padded, packed, Planes::new(out)) }
+}
+
+/// [`tiles_simd`] into planes that other threads write too (other cells).
+///
+/// # Safety
+/// No other thread reads or writes the cells `grid` writes during the call.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) unsafe fn tiles_simd_to<F: crate::gemm::MulAdd>(
+    grid: &Grid,
+    nr: usize,
+    padded: &[f32],
+    packed: &[f32],
+    out: Planes,
+) -> usize {
+    // safety: the caller's promise.
+    unsafe {
+        match nr {
+            16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
+            8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
+            _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),
+        }
     }
     grid.channels
 }
@@ -583,7 +752,7 @@ pub(crate) fn tiles_simd<F: crate::gemm::MulAdd>(
 mod tiles {
     use core::arch::wasm32::*;
 
-    use super::Grid;
+    use super::{Grid, Planes};
     use crate::gemm::MulAdd;
 
     /// Accumulates one tile: the bias, then the products of every tap, or with `SKIP` only of
@@ -668,11 +837,14 @@ mod tiles {
 
     /// Every tile of every panel of `grid`; `packed` holds the panels of
     /// [`super::pack_weights`].
-    pub(super) fn run<F: MulAdd, const R: usize, const V: usize>(
+    ///
+    /// # Safety
+    /// No other thread reads or writes the cells of `out` the grid writes during the call.
+    pub(super) unsafe fn run<F: MulAdd, const R: usize, const V: usize>(
         g: &Grid,
         padded: &[f32],
         packed: &[f32],
-        out: &mut [f32],
+        out: Planes,
     ) {
         let nr = 4 * V;
         let (channels, kh, kw) = g.taps;
@@ -699,7 +871,7 @@ mod tiles {
             );
         }
         let last_dst = g.dst + (g.channels - 1) * ocs + (g.rows - 1) * ors + (g.cols - 1) * occ;
-        assert!(last_dst < out.len(), "pixel tiles write past the output");
+        assert!(last_dst < out.len, "pixel tiles write past the output");
         assert!(
             packed.len() >= panels * (k + 1) * nr,
             "packed weights too short"
@@ -726,8 +898,8 @@ mod tiles {
                     let n = R.min(g.cols - ox0);
                     if n == R && full_panel {
                         // safety: channels ch0 .. ch0 + nr ≤ channels and pixels at .. at + R
-                        // of one output row (bounded by `last_dst`).
-                        unsafe { store::<R, V>(&acc, out.as_mut_ptr().add(at), ocs, occ) };
+                        // of one output row (bounded by `last_dst`), cells of this grid.
+                        unsafe { store::<R, V>(&acc, out.ptr.add(at), ocs, occ) };
                         continue;
                     }
                     for (r, row) in acc.iter().enumerate() {
@@ -738,7 +910,8 @@ mod tiles {
                     }
                     for l in 0..nr.min(g.channels - ch0) {
                         for (r, lane) in lanes.iter().enumerate().take(n) {
-                            out[at + l * ocs + r * occ] = lane[l];
+                            // safety: a cell of this grid (bounded by `last_dst`).
+                            unsafe { *out.ptr.add(at + l * ocs + r * occ) = lane[l] };
                         }
                     }
                 }

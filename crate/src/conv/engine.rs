@@ -177,9 +177,10 @@ pub fn image_to_small(
         Ok(())
     };
     let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
-    // Inside a pair the direct path splits its output channels (when it has two runs of
-    // them), the other paths their GEMM.
-    let inner = chosen != Path::Direct || direct_split(kind, opg, per_group > 0, tasks).parts > 1;
+    // Inside a pair the direct path splits its output rows or channels (when it has two
+    // parts of them), the other paths their GEMM.
+    let inner =
+        chosen != Path::Direct || direct_pair_split(kind, win, opg, per_group > 0, tasks).is_some();
     let split = split_pairs(pairs, tasks, inner);
     for_pairs(pairs, tasks, split, opg * p, small, col, &pair)
 }
@@ -255,9 +256,10 @@ fn for_pairs(
     })
 }
 
-/// [`forward_group`] on `tasks` threads: the direct path's output channels in runs (whole
-/// panels of its SIMD tiles) over one padded copy of the image, each channel computed as in
-/// one call; the other paths as [`forward_group`] (their GEMM splits itself).
+/// [`forward_group`] on `tasks` threads: the direct path's output rows in bands, each task
+/// padding only the input rows its band reads, or its output channels in runs (whole panels
+/// of its SIMD tiles) over one padded copy of the image ([`direct_pair_split`]), each output
+/// computed as in one call; the other paths as [`forward_group`] (their GEMM splits itself).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward_group_split(
     kind: KernelKind,
@@ -271,34 +273,130 @@ pub(crate) fn forward_group_split(
     col: &mut [f32],
     tasks: usize,
 ) -> Result<()> {
-    let split = direct_split(kind, opg, w.direct.is_some(), tasks);
-    if path != Path::Direct || split.parts <= 1 {
-        return forward_group(kind, win, opg, path, offsets, img, w, out, col);
-    }
+    let split = match path {
+        Path::Direct => direct_pair_split(kind, win, opg, w.direct.is_some(), tasks),
+        _ => None,
+    };
     let (k, p, nr) = (win.rows(), win.cols(), direct::panel_width(opg));
-    let padded = direct::pad(win, img, col)
-        .ok_or_else(|| crate::Error::shape("the direct path's padded image is too large"))?;
-    let items: Vec<&mut [f32]> = out.chunks_mut(split.chunk * p.max(1)).collect();
-    try_for_each(items, &|t, out| {
-        let o = split.range(t);
-        // A run starts on a panel (the split's unit), so its panels are a slice of them.
-        let packed = w.direct.map(|d| (&d[o.start / nr * (k + 1) * nr..], nr));
-        let raw = &w.raw[o.start * k..o.end * k];
-        let bias = w.bias.map(|b| &b[o.clone()]);
-        direct::conv_padded(kind, win, padded, raw, bias, packed, out);
-        Ok(())
-    })
+    match split {
+        None => forward_group(kind, win, opg, path, offsets, img, w, out, col),
+        Some(Split::Rows(split)) => {
+            let packed = w.direct.map(|d| (d, nr));
+            let planes = direct::Planes::new(out);
+            try_for_each(vec![(); split.parts], &|t, ()| {
+                let rows = split.range(t);
+                let too_large =
+                    || crate::Error::shape("the direct path's padded band is too large");
+                let len = direct::band_len(win, rows.clone()).ok_or_else(too_large)?;
+                direct::with_band(len, |buf| {
+                    let band =
+                        direct::pad_rows(win, img, direct::band_rows(win, rows.clone()), buf)
+                            .ok_or_else(too_large)?;
+                    // safety: the bands of `split` are disjoint rows, each run by one task.
+                    unsafe {
+                        direct::conv_band(kind, win, band, rows, w.raw, w.bias, packed, planes)
+                    };
+                    Ok(())
+                })
+            })
+        }
+        Some(Split::Channels(split)) => {
+            let padded = direct::pad(win, img, col).ok_or_else(|| {
+                crate::Error::shape("the direct path's padded image is too large")
+            })?;
+            let items: Vec<&mut [f32]> = out.chunks_mut(split.chunk * p.max(1)).collect();
+            try_for_each(items, &|t, out| {
+                let o = split.range(t);
+                // A run starts on a panel (the split's unit), so its panels are a slice of them.
+                let packed = w.direct.map(|d| (&d[o.start / nr * (k + 1) * nr..], nr));
+                let raw = &w.raw[o.start * k..o.end * k];
+                let bias = w.bias.map(|b| &b[o.clone()]);
+                direct::conv_padded(kind, win, padded, raw, bias, packed, out);
+                Ok(())
+            })
+        }
+    }
 }
 
-/// How the direct path cuts `opg` output channels for `tasks` threads: runs of whole panels
-/// of the SIMD tiles' packed weights (when they are given: `packed`), else of single channels.
-pub(crate) fn direct_split(kind: KernelKind, opg: usize, packed: bool, tasks: usize) -> Chunks {
-    let unit = if packed && is_simd(kind) {
+/// How one (image, group) pair of the direct path or of the phases is cut for its threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// Bands of output rows, every output channel in each: a task reads only the input rows
+    /// its band needs.
+    Rows(Chunks),
+    /// Runs of output channels (whole panels of the SIMD tiles), each over the whole input.
+    Channels(Chunks),
+}
+
+/// Cuts a pair of `rows` output rows (`row_work` multiply-adds each) and `channels` output
+/// channels (in runs of whole `unit`s) for `tasks` threads: by rows or by channels, whichever
+/// leaves the smaller largest part (the time the pair takes), rows on a tie (their tasks read
+/// only their own input rows: measured faster, docs/conv.md "Threads"); `None` when neither
+/// makes two parts. No band of rows is below [`crate::threadpool::MIN_TASK_WORK`]
+/// ([`Chunks::for_work`]).
+pub(crate) fn pair_split(
+    rows: usize,
+    row_work: usize,
+    channels: usize,
+    unit: usize,
+    tasks: usize,
+) -> Option<Split> {
+    let unit = unit.max(1);
+    let by_rows = Chunks::for_work(rows, 1, row_work, tasks);
+    let by_channels = Chunks::for_work(
+        channels,
+        unit,
+        row_work.saturating_mul(rows) / channels.max(1),
+        tasks,
+    );
+    match (by_rows.parts > 1, by_channels.parts > 1) {
+        (false, false) => None,
+        (true, false) => Some(Split::Rows(by_rows)),
+        (false, true) => Some(Split::Channels(by_channels)),
+        (true, true) => {
+            // The largest part's share: chunk / rows against (chunk / unit) / panels (a
+            // panel's tiles cost the same however many of its channels are real).
+            let panels = channels.div_ceil(unit);
+            let rows_share = by_rows.chunk.saturating_mul(panels);
+            let channels_share = (by_channels.chunk / unit).saturating_mul(rows);
+            Some(if rows_share <= channels_share {
+                Split::Rows(by_rows)
+            } else {
+                Split::Channels(by_channels)
+            })
+        }
+    }
+}
+
+/// [`pair_split`] for one group of the direct path ([`direct_split`]'s channel runs).
+pub(crate) fn direct_pair_split(
+    kind: KernelKind,
+    win: &Window,
+    opg: usize,
+    packed: bool,
+    tasks: usize,
+) -> Option<Split> {
+    let unit = direct_unit(kind, opg, packed);
+    let row_work = opg.saturating_mul(win.out[1]).saturating_mul(win.rows());
+    pair_split(win.out[0], row_work, opg, unit, tasks)
+}
+
+/// The direct path's unit of output channels: a panel of the SIMD tiles' packed weights (when
+/// they are given: `packed`), else one channel.
+fn direct_unit(kind: KernelKind, opg: usize, packed: bool) -> usize {
+    if packed && is_simd(kind) {
         direct::panel_width(opg)
     } else {
         1
-    };
-    Chunks::new(opg, unit, tasks)
+    }
+}
+
+/// How the direct path cuts `opg` output channels for `tasks` threads: runs of whole panels
+/// of the SIMD tiles' packed weights (when they are given: `packed`), else of single channels
+/// ([`direct_pair_split`]'s runs of channels, but for its limit on small parts).
+#[cfg(test)]
+pub(crate) fn direct_split(kind: KernelKind, opg: usize, packed: bool, tasks: usize) -> Chunks {
+    Chunks::new(opg, direct_unit(kind, opg, packed), tasks)
 }
 
 /// One group's weights as a forward conv reads them: raw `W_g` (`[C_out/groups, K]` row-major),
@@ -598,8 +696,8 @@ fn with_buf<R>(
 
 /// [`small_to_image`] phase by phase: every group of every image, the bias in the tiles'
 /// accumulators. Only [`phases_path`] plans come here (SIMD kinds). On threads: whole
-/// (image, group) pairs per task, or pair after pair with each pair's image channels in runs
-/// of whole panels ([`phases::Phases::run_channels`]) over one padded copy.
+/// (image, group) pairs per task, or pair after pair, each split by [`phases_split`] over one
+/// padded copy of its `small`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn small_to_image_phases(
     plan: &ConvPlan,
@@ -611,7 +709,7 @@ fn small_to_image_phases(
 ) -> Result<()> {
     let win = &plan.win;
     let (k, p, opg) = (win.rows(), win.cols(), plan.small_per_group());
-    let (img_g, hw) = (win.image_len(), win.height * win.width);
+    let img_g = win.image_len();
     let (padded_len, packed_len) = (phases.padded_len(), phases.packed_len(win.channels));
     let pairs = plan.batch * plan.groups;
     let tasks = tasks_for(pair_work(plan).saturating_mul(pairs));
@@ -629,8 +727,8 @@ fn small_to_image_phases(
                 &packed[g * packed_len..(g + 1) * packed_len],
             )
         };
-        let split = Chunks::new(win.channels, direct::panel_width(win.channels), tasks);
-        if split_pairs(pairs, tasks, split.parts > 1) {
+        let split = phases_pair_split(win, pair_work(plan), tasks);
+        if split_pairs(pairs, tasks, split.is_some()) {
             let chunks = Chunks::new(pairs, 1, tasks);
             let items: Vec<&mut [f32]> = image.chunks_mut(chunks.chunk * img_g.max(1)).collect();
             return try_for_each(items, &|t, images| {
@@ -647,16 +745,57 @@ fn small_to_image_phases(
         with_buf(&PHASE_PADDED, padded_len, |padded| {
             for (i, img) in image.chunks_exact_mut(img_g.max(1)).enumerate() {
                 let (sm, pk) = of_pair(i);
-                phases.pad(win, sm, padded);
-                let padded: &[f32] = padded;
-                let items: Vec<&mut [f32]> = img.chunks_mut(split.chunk * hw.max(1)).collect();
-                try_for_each(items, &|t, planes| {
-                    phases.run_channels(win, padded, pk, split.range(t), planes)
-                })?;
+                match split {
+                    None => phases.group(win, sm, padded, pk, img)?,
+                    Some(split) => {
+                        phases.pad(win, sm, padded);
+                        phases_split(phases, win, padded, pk, split, img)?;
+                    }
+                }
             }
             Ok(())
         })
     })
+}
+
+/// [`pair_split`] for one (image, group) pair of the phases of `win` doing `work`
+/// multiply-adds: bands of image rows, or runs of image channels in whole panels.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) fn phases_pair_split(win: &Window, work: usize, tasks: usize) -> Option<Split> {
+    let unit = direct::panel_width(win.channels);
+    let row_work = work / win.height.max(1);
+    pair_split(win.height, row_work, win.channels, unit, tasks)
+}
+
+/// One group's image planes `img` of the phases on threads, from the padded copy of its
+/// `small` ([`phases::Phases::pad`]) and its `packed` weights: each task a band of image rows
+/// ([`phases::Phases::run_rows`]) or a run of image channels
+/// ([`phases::Phases::run_channels`]), every pixel computed as in one call.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) fn phases_split(
+    phases: &phases::Phases,
+    win: &Window,
+    padded: &[f32],
+    packed: &[f32],
+    split: Split,
+    img: &mut [f32],
+) -> Result<()> {
+    match split {
+        Split::Rows(split) => {
+            let planes = direct::Planes::new(img);
+            try_for_each(vec![(); split.parts], &|t, ()| {
+                // safety: the bands of `split` are disjoint rows, each run by one task.
+                unsafe { phases.run_rows(win, padded, packed, split.range(t), planes) }
+            })
+        }
+        Split::Channels(split) => {
+            let hw = (win.height * win.width).max(1);
+            let items: Vec<&mut [f32]> = img.chunks_mut(split.chunk * hw).collect();
+            try_for_each(items, &|t, planes| {
+                phases.run_channels(win, padded, packed, split.range(t), planes)
+            })
+        }
+    }
 }
 
 /// conv2d's input gradient as a forward conv, when that can run as an implicit GEMM: at stride

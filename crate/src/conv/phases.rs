@@ -231,52 +231,90 @@ impl Phases {
         image: &mut [f32],
     ) -> crate::error::Result<()> {
         crate::gemm::with_madd!(crate::gemm::selected_kernel(), F => {
-            self.run::<F>(win, padded, packed, channels, image);
+            // safety: `image` is borrowed mutably here, so no other thread touches it.
+            unsafe {
+                self.run::<F>(win, padded, packed, channels, 0..win.height, direct::Planes::new(image))
+            };
             Ok(())
         }, else => Err(crate::error::Error::shape(
             "the transposed conv's phases need a SIMD micro-kernel",
         )))
     }
 
-    /// `image = conv_transpose(small) + bias` for one group's image channels `channels` with
-    /// micro-kernel `F`: `padded` from [`Phases::pad`], `packed` from [`Phases::pack`] (the
-    /// whole group's), `image` the planes of those channels, every cell of which is written.
+    /// [`Phases::run`] under the micro-kernel in force for the image rows `rows` of every
+    /// image channel of the group: `image` holds the group's planes, `packed` is its
+    /// [`Phases::pack`]. Each phase's output rows in the band are whole rows of its grid, so
+    /// every pixel meets the same arithmetic as in one call over all the rows: the row split
+    /// of [`super::engine`]. Errors under a kind without SIMD (nothing is written).
+    ///
+    /// # Safety
+    /// No other thread reads or writes rows `rows` of `image`'s planes during the call.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    pub(crate) fn run<F: crate::gemm::MulAdd>(
+    pub(crate) unsafe fn run_rows(
+        &self,
+        win: &Window,
+        padded: &[f32],
+        packed: &[f32],
+        rows: std::ops::Range<usize>,
+        image: direct::Planes,
+    ) -> crate::error::Result<()> {
+        crate::gemm::with_madd!(crate::gemm::selected_kernel(), F => {
+            // safety: the caller's promise.
+            unsafe { self.run::<F>(win, padded, packed, 0..win.channels, rows, image) };
+            Ok(())
+        }, else => Err(crate::error::Error::shape(
+            "the transposed conv's phases need a SIMD micro-kernel",
+        )))
+    }
+
+    /// `image = conv_transpose(small) + bias` for one group's image channels `channels` and
+    /// image rows `rows` with micro-kernel `F`: `padded` from [`Phases::pad`], `packed` from
+    /// [`Phases::pack`] (the whole group's), `image` the planes of those channels, every cell
+    /// of those rows of which is written.
+    ///
+    /// # Safety
+    /// No other thread reads or writes rows `rows` of `image`'s planes during the call.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub(crate) unsafe fn run<F: crate::gemm::MulAdd>(
         &self,
         win: &Window,
         padded: &[f32],
         packed: &[f32],
         channels: std::ops::Range<usize>,
-        image: &mut [f32],
+        rows: std::ops::Range<usize>,
+        image: direct::Planes,
     ) {
         let (h, w) = (win.height, win.width);
         let [sy, sx] = win.stride;
         let nr = direct::panel_width(win.channels);
         // The panels of these channels in each phase's block.
         let (p0, p1) = (channels.start / nr, channels.end.div_ceil(nr));
+        // The first grid row of phase `a` at or below image row `y`: output row φ + s·q ≥ y.
+        let first_q = |a: &Axis, y: usize| y.saturating_sub(a.phase).div_ceil(sy).min(a.count);
         let mut at = 0;
         for (r, c) in self.each() {
             let taps = self.opg * r.taps * c.taps;
             let len = direct::packed_len(taps, win.channels).unwrap_or(0);
             let panel = (taps + 1) * nr;
-            // The first window's first tap; a phase without taps reads nothing.
+            // This band's grid rows q0 .. q1 of the phase.
+            let (q0, q1) = (first_q(&r, rows.start), first_q(&r, rows.end));
+            // The band's first window's first tap; a phase without taps reads nothing.
             let (src, y0) = if taps > 0 {
-                let y0 = (self.top as isize + r.base) as usize;
+                let y0 = (self.top as isize + r.base) as usize + q0;
                 let x0 = (self.left as isize + c.base) as usize;
                 (y0 * self.pw + x0, y0)
             } else {
                 (0, 0)
             };
             let grid = direct::Grid {
-                rows: r.count,
+                rows: q1.saturating_sub(q0),
                 cols: c.count,
                 src,
                 src_row: self.pw,
                 taps: (self.opg, r.taps, c.taps),
                 steps: (self.ph * self.pw, self.pw, 1),
                 channels: channels.len(),
-                dst: r.phase * w + c.phase,
+                dst: (r.phase + sy * q0) * w + c.phase,
                 dst_steps: (h * w, sy * w, sx),
                 // Grid row q, sub-kernel row j reads padded row y0 + q + j; the small
                 // image fills padded rows top .. top + oh.
@@ -289,7 +327,10 @@ impl Phases {
                 }),
             };
             let block = &packed[at..at + len];
-            direct::tiles_simd::<F>(&grid, nr, padded, &block[p0 * panel..p1 * panel], image);
+            // safety: the grid writes rows `rows` of these planes alone (the caller's promise).
+            unsafe {
+                direct::tiles_simd_to::<F>(&grid, nr, padded, &block[p0 * panel..p1 * panel], image)
+            };
             at += len;
         }
     }

@@ -126,8 +126,8 @@ impl PreparedConv2d {
         }
         let k = win.rows();
         let per_group = self.direct_packed.len() / plan.groups;
-        // On threads the direct path splits each group's output channels (the GEMM paths
-        // split inside the GEMM): every value as on one thread.
+        // On threads the direct path splits each group's output rows or channels (the GEMM
+        // paths split inside the GEMM): every value as on one thread.
         let tasks = crate::threadpool::tasks_for(opg.saturating_mul(p).saturating_mul(k));
         for (g, wg) in self.packed.iter().enumerate() {
             let img = &x[g * img_g..(g + 1) * img_g];
@@ -275,28 +275,22 @@ impl PreparedConvTranspose2d {
         if let (Some((ph, packed)), true) = (&self.phases, engine::is_simd(selected_kernel())) {
             let per_group = packed.len() / self.plan.groups;
             let padded = &mut self.col[..ph.padded_len()];
-            // On threads each group's image channels in runs of whole panels.
+            // On threads each group's image rows in bands (or its image channels in runs of
+            // whole panels).
             let work = cpg.saturating_mul(p).saturating_mul(win.rows());
-            let hw = (win.height * win.width).max(1);
-            let split = crate::threadpool::Chunks::new(
-                win.channels,
-                super::direct::panel_width(win.channels),
-                crate::threadpool::tasks_for(work),
-            );
+            let tasks = crate::threadpool::tasks_for(work);
+            let split = engine::phases_pair_split(win, work, tasks);
             for g in 0..self.plan.groups {
                 let sm = &x[g * cpg * p..(g + 1) * cpg * p];
                 let img = &mut out[g * img_g..(g + 1) * img_g];
                 let pk = &packed[g * per_group..(g + 1) * per_group];
-                if split.parts <= 1 {
-                    ph.group(win, sm, padded, pk, img)?;
-                    continue;
+                match split {
+                    None => ph.group(win, sm, padded, pk, img)?,
+                    Some(split) => {
+                        ph.pad(win, sm, padded);
+                        engine::phases_split(ph, win, padded, pk, split, img)?;
+                    }
                 }
-                ph.pad(win, sm, padded);
-                let padded: &[f32] = padded;
-                let items: Vec<&mut [f32]> = img.chunks_mut(split.chunk * hw).collect();
-                crate::threadpool::try_for_each(items, &|t, planes| {
-                    ph.run_channels(win, padded, pk, split.range(t), planes)
-                })?;
             }
             return Ok(());
         }

@@ -1953,6 +1953,91 @@ fn conv_split_plans_cover_every_output_once() {
     assert!(!engine::split_pairs(3, 2, true) && engine::split_pairs(3, 2, false));
     assert!(engine::split_pairs(9, 2, true) && !engine::split_pairs(9, 1, false));
     assert_eq!(engine::tap_split(288, 32, 2).parts, 2);
+    // A pair of the direct path or the phases: bands of rows or runs of channel panels,
+    // whichever leaves the smaller largest part, rows on a tie; no band below the minimum work.
+    use crate::threadpool::MIN_TASK_WORK;
+    use engine::Split;
+    for rows in [1, 2, 3, 7, 14, 19, 56, 64] {
+        for row_work in [1, 1000, MIN_TASK_WORK / 3, MIN_TASK_WORK, 5 * MIN_TASK_WORK] {
+            for (channels, unit) in [(1, 1), (8, 8), (16, 16), (20, 16), (64, 16), (64, 1)] {
+                for tasks in 1..=6 {
+                    let what = format!(
+                        "{rows} rows of {row_work}, {channels} channels in {unit}s, {tasks} tasks"
+                    );
+                    match engine::pair_split(rows, row_work, channels, unit, tasks) {
+                        Some(Split::Rows(c)) => {
+                            covers(&c, rows, 1, tasks, &what);
+                            assert!(c.parts > 1, "{what}: {c:?}");
+                            for t in 0..c.parts {
+                                assert!(
+                                    c.range(t).len() * row_work >= MIN_TASK_WORK,
+                                    "{what}: band {t} of {c:?}"
+                                );
+                            }
+                        }
+                        Some(Split::Channels(c)) => {
+                            covers(&c, channels, unit, tasks, &what);
+                            assert!(c.parts > 1, "{what}: {c:?}");
+                        }
+                        None => {
+                            // Not even two parts: two bands or two channel runs would leave
+                            // the smaller one below the minimum work.
+                            let panels = channels.div_ceil(unit);
+                            let channel_work = rows * row_work / channels;
+                            let second = channels.saturating_sub(panels.div_ceil(2) * unit);
+                            assert!(
+                                tasks == 1
+                                    || (rows / 2 * row_work < MIN_TASK_WORK
+                                        && (panels < 2 || second * channel_work < MIN_TASK_WORK)),
+                                "{what}: no split"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let big = 4 * MIN_TASK_WORK;
+    // The 32 → 64 3×3 conv: 4 panels or 56 rows on 2 threads: a tie, rows.
+    assert!(
+        matches!(engine::pair_split(56, big, 64, 16, 2), Some(Split::Rows(c)) if c.chunk == 28)
+    );
+    // One panel (the cnn's 8 → 16 5×5): rows only.
+    assert!(
+        matches!(engine::pair_split(14, MIN_TASK_WORK / 6, 16, 16, 2), Some(Split::Rows(c)) if c.parts == 2)
+    );
+    assert_eq!(engine::pair_split(14, MIN_TASK_WORK / 8, 16, 16, 2), None);
+    // One row: channels; 7 rows (4 and 3) against 4 panels (2 and 2): channels.
+    assert!(
+        matches!(engine::pair_split(1, big, 64, 16, 2), Some(Split::Channels(c)) if c.chunk == 32)
+    );
+    assert!(matches!(
+        engine::pair_split(7, big, 64, 16, 2),
+        Some(Split::Channels(_))
+    ));
+    // Forced counts (tests) ignore the minimum work.
+    let forced = crate::threadpool::with_tasks(4, || engine::pair_split(10, 1, 1, 1, 4));
+    assert!(matches!(forced, Some(Split::Rows(c)) if c.parts == 4 && c.chunk == 3));
+    // `band_rows`: the padded rows a band reads, from its first row's first tap to its last
+    // row's last.
+    let win = ConvPlan::conv2d(
+        &[1, 2, 29, 13],
+        &[5, 2, 3, 3],
+        &Conv2dParams {
+            stride: [3, 1],
+            dilation: [2, 1],
+            padding: [1, 0, 2, 1],
+            ..Conv2dParams::default()
+        },
+    )
+    .unwrap()
+    .win;
+    assert_eq!(
+        direct::band_rows(&win, 0..win.out[0]),
+        0..(win.out[0] - 1) * 3 + 5
+    );
+    assert_eq!(direct::band_rows(&win, 2..5), 6..17);
+    assert_eq!(direct::band_rows(&win, 3..3), 0..0);
 }
 
 /// Runs `f` as one part and as 2, 3 and 4 (every split of this thread forced), and asserts
@@ -2043,6 +2128,75 @@ fn split_conv2d_equals_one_part_bit_for_bit() {
             [8, 128, 3, 3],
             Conv2dParams::default().pad(1),
         ),
+        // The direct path's bands of rows (K ≤ 32: every kind, the portable loop's too):
+        // 23 rows (leftover rows in 2, 3 and 4 bands), asymmetric padding.
+        (
+            [1, 1, 23, 17],
+            [6, 1, 5, 5],
+            Conv2dParams {
+                padding: [3, 0, 1, 2],
+                ..Conv2dParams::default()
+            },
+        ),
+        // vertical stride 3 and 2 (bands start mid-stride in the padded rows), vertical dilation
+        (
+            [1, 2, 29, 13],
+            [5, 2, 3, 3],
+            Conv2dParams {
+                stride: [3, 1],
+                dilation: [2, 1],
+                padding: [1, 0, 2, 1],
+                ..Conv2dParams::default()
+            },
+        ),
+        (
+            [1, 3, 21, 18],
+            [7, 3, 3, 3],
+            Conv2dParams {
+                stride: [2, 1],
+                dilation: [2, 2],
+                padding: [2, 1, 0, 3],
+                ..Conv2dParams::default()
+            },
+        ),
+        // top and bottom rows that read only padding (the bias alone), in bands of their own
+        (
+            [1, 1, 9, 12],
+            [4, 1, 3, 3],
+            Conv2dParams {
+                padding: [5, 1, 5, 0],
+                ..Conv2dParams::default()
+            },
+        ),
+        // groups: 3 pairs on 2 and 4 parts are split inside, by rows; batch 3
+        (
+            [1, 6, 15, 15],
+            [9, 2, 3, 3],
+            Conv2dParams {
+                stride: [2, 1],
+                groups: 3,
+                ..Conv2dParams::default().pad(1)
+            },
+        ),
+        (
+            [3, 1, 11, 10],
+            [8, 1, 5, 5],
+            Conv2dParams {
+                stride: [2, 1],
+                ..Conv2dParams::default().pad(2)
+            },
+        ),
+        // one output row: runs of output channels
+        ([1, 2, 5, 40], [40, 2, 5, 3], Conv2dParams::default()),
+        // wide SIMD rows: 32 → 40 3×3 (three panels, one partial) on 13 rows, stride 2 down
+        (
+            [1, 32, 26, 9],
+            [40, 32, 3, 3],
+            Conv2dParams {
+                stride: [2, 1],
+                ..Conv2dParams::default().pad(1)
+            },
+        ),
     ];
     let mut rng = Rng::new(0x5b1d);
     let mut paths = std::collections::BTreeSet::new();
@@ -2056,10 +2210,21 @@ fn split_conv2d_equals_one_part_bit_for_bit() {
         let mut layer = PreparedConv2d::new(&w, Some(&b), p, [xs[1], xs[2], xs[3]]).unwrap();
         for &kind in available_kernels() {
             with_forced(kind, || {
-                paths.insert(format!(
-                    "{:?}",
-                    engine::path(kind, &plan.win, plan.small_per_group())
-                ));
+                let (win, opg) = (&plan.win, plan.small_per_group());
+                let path = engine::path(kind, win, opg);
+                paths.insert(format!("{path:?}"));
+                // How the direct path cuts a pair in 2 parts (rows or channels).
+                if path == engine::Path::Direct {
+                    let simd = engine::is_simd(kind);
+                    let split = crate::threadpool::with_tasks(2, || {
+                        engine::direct_pair_split(kind, win, opg, simd, 2)
+                    });
+                    paths.insert(match split {
+                        Some(engine::Split::Rows(_)) => "direct rows".into(),
+                        Some(engine::Split::Channels(_)) => "direct channels".into(),
+                        None => "direct whole".into(),
+                    });
+                }
                 let what = format!("{kind:?} conv2d {xs:?} {ws:?} {p:?}");
                 same_bits_in_parts(&what, || {
                     let y = conv2d(&x, &w, Some(&b), p).unwrap();
@@ -2082,7 +2247,14 @@ fn split_conv2d_equals_one_part_bit_for_bit() {
             });
         }
     }
-    for path in ["Direct", "Implicit", "Im2col", "Pointwise"] {
+    for path in [
+        "Direct",
+        "Implicit",
+        "Im2col",
+        "Pointwise",
+        "direct rows",
+        "direct channels",
+    ] {
         assert!(
             paths.contains(path),
             "no case took the {path} path: {paths:?}"
@@ -2133,12 +2305,72 @@ fn split_conv_transpose2d_equals_one_part_bit_for_bit() {
             [8, 1, 4, 4],
             Conv2dParams::default().stride(2).pad(1).groups(8),
         ),
+        // The phases' bands of image rows: 25 rows at stride 3 (leftover rows, bands that
+        // start on every phase), strides 2 × 3 with asymmetric padding, 3 groups of one image
+        // (split inside, by rows), a kernel smaller than the stride (empty phases)
+        (
+            [1, 6, 9, 7],
+            [6, 5, 3, 3],
+            Conv2dParams::default().stride(3).pad(1),
+        ),
+        (
+            [1, 4, 7, 8],
+            [4, 9, 4, 5],
+            Conv2dParams {
+                stride: [2, 3],
+                padding: [2, 1, 0, 2],
+                output_padding: [1, 0],
+                ..Conv2dParams::default()
+            },
+        ),
+        (
+            [1, 6, 6, 9],
+            [6, 4, 3, 3],
+            Conv2dParams::default()
+                .stride(2)
+                .groups(3)
+                .output_padding(1),
+        ),
+        (
+            [1, 5, 8, 6],
+            [5, 3, 2, 2],
+            Conv2dParams::default().stride(3),
+        ),
+        // one image row: runs of image channels (two panels)
+        (
+            [1, 16, 1, 14],
+            [16, 32, 1, 4],
+            Conv2dParams {
+                stride: [1, 2],
+                ..Conv2dParams::default()
+            },
+        ),
     ];
     let mut rng = Rng::new(0x7a5e);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let mut splits = std::collections::BTreeSet::new();
     for (xs, ws, p) in cases {
         let x = rand_t(&mut rng, xs);
         let w = rand_t(&mut rng, ws);
         let plan = ConvPlan::conv_transpose2d(xs, ws, p).unwrap();
+        // How the phases cut a pair in 2 parts (rows or channels).
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if engine::phases_path(
+            crate::gemm::KernelKind::Relaxed,
+            &plan.win,
+            plan.small_per_group(),
+        )
+        .is_some()
+        {
+            let work = plan.small_per_group() * plan.win.cols() * plan.win.rows();
+            let split =
+                crate::threadpool::with_tasks(2, || engine::phases_pair_split(&plan.win, work, 2));
+            splits.insert(match split {
+                Some(engine::Split::Rows(_)) => "rows",
+                Some(engine::Split::Channels(_)) => "channels",
+                None => "whole",
+            });
+        }
         let b = rand_t(&mut rng, &[plan.image_channels]);
         let y = conv_transpose2d(&x, &w, Some(&b), p).unwrap();
         let dy = rand_t(&mut rng, y.shape());
@@ -2165,4 +2397,9 @@ fn split_conv_transpose2d_equals_one_part_bit_for_bit() {
             });
         }
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    assert!(
+        splits.contains("rows") && splits.contains("channels"),
+        "the phases' splits: {splits:?}"
+    );
 }
