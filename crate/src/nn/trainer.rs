@@ -852,7 +852,7 @@ impl Trainer {
 const EVAL_CHUNK: usize = 50;
 
 /// Mean loss and accuracy of `model` on the first `n` samples of `data` (all when `n` is
-/// larger), in chunks of [`EVAL_CHUNK`] images shared out among the free threads (runs of
+/// larger), in chunks of 50 images (`EVAL_CHUNK`) shared out among the free threads (runs of
 /// consecutive chunks), their sums added in chunk order.
 pub fn evaluate(model: &Model, data: &Dataset, n: usize) -> Result<(f32, f32)> {
     use crate::threadpool::{tasks_for, try_for_each, Chunks, MIN_TASK_WORK};
