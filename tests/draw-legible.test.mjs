@@ -112,10 +112,20 @@ for (const [vname, viewport] of [['1280×800', DESKTOP], ['phone', PHONE]]) {
     const { page, context, errors } = await open(viewport);
     for (const [layer, ch, y, x, ty, tx] of [['conv1', 2, 14, 14, 3, 25], ['relu1', 5, 9, 9, 27, 0], ['conv2', 6, 7, 7, 1, 12], ['pool2', 9, 3, 3, 6, 0]]) {
       await pickCell(page, layer, ch, y, x);
-      const lens = page.locator('#draw-lens .lens-pick canvas');
+      const lens = page.locator(`#draw-lens .lens-pick[data-channel="${ch}"] canvas`);
       const px = await lens.evaluate((c) => ({ x: c.clientWidth / c.width, y: c.clientHeight / c.height }));
       assert.ok(px.x >= 8 && px.y >= 8, `${layer}: ${px.x.toFixed(2)} × ${px.y.toFixed(2)} px a cell`);
-      await lens.scrollIntoViewIfNeeded();
+      // The lens may be drawn again while the page settles (a loaded machine, CI): a canvas
+      // replaced mid-scroll is looked up again, a few frames later.
+      for (let tries = 1; ; tries++) {
+        try {
+          await lens.scrollIntoViewIfNeeded();
+          break;
+        } catch (e) {
+          if (tries >= 5 || !/not attached/.test(e.message)) throw e;
+          await frames(page);
+        }
+      }
       const p = await contentPoint(lens, ty + 0.5, tx + 0.5);
       await page.mouse.click(p.x, p.y);
       await page.waitForFunction((want) => document.querySelector('#dot h5')?.textContent.startsWith(want), `${layer}[${ch}][${ty}][${tx}]`);
