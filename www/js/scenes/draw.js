@@ -275,12 +275,16 @@ export class DrawScene extends Scene {
    * small batches (yielding between them) until the last ten are within 2× of the fastest.
    */
   async warmUp() {
-    const blank = new Float32Array(this.net.inputShape.reduce((a, b) => a * b, 1));
+    const size = () => this.net.inputShape.reduce((a, b) => a * b, 1);
+    // Sized again when another model came in while this waited between batches (a dropped
+    // file: its input may be 3 × 32 × 32); the warm-up goes on with it.
+    let blank = new Float32Array(size());
     const t0 = performance.now();
     const recent = [];
     let best = Infinity;
     let calls = 0;
     while (performance.now() - t0 < 5000) {
+      if (blank.length !== size()) blank = new Float32Array(size());
       const a = performance.now();
       this.net.forward(blank);
       const us = (performance.now() - a) * 1000;
