@@ -1,5 +1,8 @@
 // The page's one DOM helper.
 
+/** The namespace of the SVG elements the views build. */
+export const SVG = 'http://www.w3.org/2000/svg';
+
 /** `el('div#id.class', {attrs}, ...children)`: a tiny element builder. */
 export function el(tag, attrs = {}, ...children) {
   const [head, ...classes] = tag.split('.');

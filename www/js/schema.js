@@ -154,6 +154,28 @@ export function writeLink(schema, values) {
   return out;
 }
 
+/**
+ * The `ui` of a (rows, columns) pair: ids `<scene>-<id>-h` / `-w`, labels "Stride rows" /
+ * "Stride columns", one field "Stride (rows, cols)"; the scene names the rule itself.
+ */
+export const pairUi = (scene, id, label) => ({
+  ids: ['h', 'w'].map((a) => `${scene}-${id}-${a}`),
+  labels: ['rows', 'columns'].map((a) => `${label} ${a}`),
+  group: `${label} (rows, cols)`,
+  says: false,
+});
+
+/** The `ui` of a padding's four sides: ids `<scene>-pad-top` …, one field. */
+export const paddingUi = (scene) => {
+  const sides = ['top', 'left', 'bottom', 'right'];
+  return {
+    ids: sides.map((a) => `${scene}-pad-${a}`),
+    labels: sides.map((a) => `Padding ${a}`),
+    group: `Padding (${sides.join(', ')})`,
+    says: false,
+  };
+};
+
 /** The player speeds (steps per second) a link may name. */
 export const SPEEDS = [['0.5', 1.5], ['1', 4], ['2', 10], ['4', 30], ['max', 120]];
 /** A speed's visible label: '0.5×' … '4×', and 'max' (as fast as the page draws). */

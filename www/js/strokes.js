@@ -2,7 +2,8 @@
 // in the URL hash: each point is two bytes (coordinates halved), strokes are separated by 255,
 // and the bytes are base64url. A shared link therefore carries the digit itself.
 
-export const PAD = 280;
+/** The pad's side in its own pixels: strokes are in 0 … PAD_SIZE on both axes. */
+export const PAD_SIZE = 280;
 
 /** Strokes → base64url string. */
 export function encodeStrokes(strokes) {
@@ -110,5 +111,5 @@ function smooth(pts, n = 6) {
 
 /** Example digit `d` as strokes in pad coordinates, scaled by `size` (0..1) around (cx, cy). */
 export function example(d, { size = 0.72, cx = 0.5, cy = 0.5 } = {}) {
-  return EXAMPLES[d].map((s) => smooth(s).map(([x, y]) => [PAD * (cx + (x - 0.5) * size), PAD * (cy + (y - 0.5) * size)]));
+  return EXAMPLES[d].map((s) => smooth(s).map(([x, y]) => [PAD_SIZE * (cx + (x - 0.5) * size), PAD_SIZE * (cy + (y - 0.5) * size)]));
 }

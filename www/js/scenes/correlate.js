@@ -15,7 +15,7 @@ import { colour, dark, Legend } from '../views/colour.js';
 import { Player } from '../stepper/player.js';
 import { learnedKernel, formulaConv } from '../stepper/formulas.js';
 import { CodeView } from '../views/code.js';
-import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls, defaultsOf } from '../schema.js';
+import { int, ints, oneOf, flag, custom, speed, readLink, writeLink, buildControls, defaultsOf, pairUi, paddingUi } from '../schema.js';
 import { rasterise, PAD_SIZE } from '../views/pad.js';
 import { encodeStrokes, decodeStrokes } from '../strokes.js';
 import { ShowMe } from '../views/showme.js';
@@ -47,10 +47,6 @@ const numbers = (text) => {
   return v.length >= 1 && v.length <= 25 && v.every(Number.isFinite) ? v : null;
 };
 
-const AXES = ['rows', 'columns'];
-const SIDES = ['top', 'left', 'bottom', 'right'];
-const pairIds = (name) => ({ ids: ['h', 'w'].map((a) => `corr-${name}-${a}`) });
-
 /**
  * Every setting of the scene, its control and its URL key; `lim`: the scene's control ranges
  * from wasm (`traceControls().correlate`: input and kernel sides, the geometry's cap).
@@ -63,9 +59,9 @@ export const schemaOf = (lim) => [
   int('kernelSize=ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'corr-ksize', group: 'Kernel' }),
   custom('kernelValues=kv', 'Kernel values', numbers, (v) => v.join(','), null, 'is not a list of up to 25 numbers'),
   int('learnedIndex=li', 'Learned kernel number', 0, 63, 0, { id: 'corr-learned', group: 'Kernel' }),
-  ints('stride=s', 'Stride', 2, 1, lim.cap, [1, 1], { ...pairIds('stride'), labels: AXES.map((a) => `Stride ${a}`), group: 'Stride (rows, cols)', says: false }),
-  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `corr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
-  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], { ...pairIds('dil'), labels: AXES.map((a) => `Dilation ${a}`), group: 'Dilation (rows, cols)', says: false }),
+  ints('stride=s', 'Stride', 2, 1, lim.cap, [1, 1], pairUi('corr', 'stride', 'Stride')),
+  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], paddingUi('corr')),
+  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], pairUi('corr', 'dil', 'Dilation')),
   flag('flip=f', 'Flip', false, { id: 'corr-flip', place: 'own' }),
   flag('normalized=nc', 'Normalised (NCC)', false, { id: 'corr-ncc', place: 'own' }),
   int('step=t', 'Step', 0, 99999, 0),

@@ -10,7 +10,7 @@ import { Grid, fmt } from '../stepper/grid.js';
 import { largestScale } from '../wasm.js';
 import { Player, field } from '../stepper/player.js';
 import { formulaTranspose } from '../stepper/formulas.js';
-import { int, ints, oneOf, speed, readLink, writeLink, buildControls, defaultsOf } from '../schema.js';
+import { int, ints, oneOf, speed, readLink, writeLink, buildControls, defaultsOf, pairUi, paddingUi } from '../schema.js';
 import { CheckerboardView } from '../views/checkerboard.js';
 import { ShowMe } from '../views/showme.js';
 
@@ -38,12 +38,8 @@ import { CodeView } from '../views/code.js';
 
 const INPUTS = [['ones', 'all ones'], ['dot', 'single dot'], ['letter', 'letter A'], ['edges', 'edges'], ['checker', 'checkerboard'], ['random', 'random']];
 const KERNELS = [['ones', 'ones'], ['bilinear', 'bilinear (tent)'], ['box', 'box'], ['delta', 'delta'], ['random', 'random']];
-const AXES = ['rows', 'columns'];
 /** Grids with more cells than this are drawn on one canvas (a div per cell was too slow). */
 const CANVAS_AT = 256;
-const SIDES = ['top', 'left', 'bottom', 'right'];
-
-const PAIR = (name, what) => ({ ids: ['h', 'w'].map((a) => `tr-${name}-${a}`), labels: AXES.map((a) => `${what} ${a}`), group: `${what} (rows, cols)`, says: false });
 
 /**
  * Every setting of the scene, its control and its URL key; `lim`: the control ranges from wasm
@@ -54,10 +50,10 @@ export const schemaOf = ({ transpose: lim, checkerboard: cb }) => [
   int('size=n', 'Input size', lim.size[0], lim.size[1], 4, { id: 'tr-size', label: 'Input size (cells per side)', group: 'Input' }),
   oneOf('kernel=k', 'Kernel', KERNELS, 'ones', { id: 'tr-kernel', group: 'Kernel' }),
   int('kernelSize=ks', 'Kernel size', lim.kernelSize[0], lim.kernelSize[1], 3, { id: 'tr-ksize', group: 'Kernel' }),
-  ints('stride=s', 'Stride', 2, 1, lim.cap, [2, 2], PAIR('stride', 'Stride')),
-  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], { ids: SIDES.map((a) => `tr-pad-${a}`), labels: SIDES.map((a) => `Padding ${a}`), group: 'Padding (top, left, bottom, right)', says: false }),
-  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], PAIR('dil', 'Dilation')),
-  ints('outputPadding=op', 'Output padding', 2, 0, lim.cap, [0, 0], PAIR('op', 'Output padding')),
+  ints('stride=s', 'Stride', 2, 1, lim.cap, [2, 2], pairUi('tr', 'stride', 'Stride')),
+  ints('padding=p', 'Padding', 4, 0, lim.cap, [0, 0, 0, 0], paddingUi('tr')),
+  ints('dilation=d', 'Dilation', 2, 1, lim.cap, [1, 1], pairUi('tr', 'dil', 'Dilation')),
+  ints('outputPadding=op', 'Output padding', 2, 0, lim.cap, [0, 0], pairUi('tr', 'op', 'Output padding')),
   int('step=t', 'Step', 0, 99999, 0),
   speed(),
   // The checkerboard section (two stacked layers beside resize-then-conv), with its own controls.

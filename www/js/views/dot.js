@@ -3,12 +3,11 @@
 // and the sum + bias. Every number, the sums and their rounding (the shown terms add up to the
 // shown sum, 3 decimals) come from wasm; this view only lays them out.
 
-import { el } from '../dom.js';
+import { el, SVG } from '../dom.js';
 import { Heatmap } from './heatmap.js';
 import { largestScale } from '../wasm.js';
 import { colour, inkOn } from './colour.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
 /** A value at 3 decimals, − for minus, −0 as 0. */
 const f3 = (v) => {

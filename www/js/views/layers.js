@@ -7,12 +7,11 @@
 // `mark(explanation)` outlines the receptive field wasm computed and dims the channels that
 // do not feed the cell.
 
-import { el } from '../dom.js';
+import { el, SVG } from '../dom.js';
 import { Heatmap } from './heatmap.js';
 import { largestScale } from '../wasm.js';
 import { Legend } from './colour.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
 const KIND_TEXT = {
   input: 'the image the network receives, 0 to 1',

@@ -3,7 +3,9 @@
 // whatever its CSS size, so a stroke is always about a tenth of the pad wide, as in MNIST
 // where a 20-px digit has 2–3-px strokes. `onChange` fires at most once per animation frame.
 
-export const PAD_SIZE = 280;
+import { PAD_SIZE } from '../strokes.js';
+
+export { PAD_SIZE };
 const PAPER = '#ffffff';
 const INK = '#16181d';
 const WIDTH = 19; // stroke width in pad pixels
