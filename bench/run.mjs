@@ -1,13 +1,14 @@
 // Drives the benchmark page in headless Chromium and writes bench/results.json and bench/results.md.
 // Started by `cargo xtask bench`, which serves the page and passes its address:
 //   node bench/run.mjs --url http://127.0.0.1:PORT/ [--app-url http://127.0.0.1:PORT2/] [--training FILE.json] [--quick] [--rows "GEMM 64³,..."]
-//     [--allow-load] [--max-load 1.0] [--wait-load SECONDS] [--no-threads REASON]
+//     [--allow-load] [--max-load 1.0] [--wait-load SECONDS] [--no-threads REASON] [--no-node]
 // Honest conditions: it waits (polling every 5 s, up to --wait-load, default 300 s) for the
 // one-minute load average to fall to --max-load (default 1.0), and refuses to measure when it
 // does not; with --allow-load it measures anyway and marks the run INVALID in both files. The
 // load average is recorded at the start and at the end.
 import { chromium } from 'playwright-core';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function args() {
   const a = process.argv.slice(2);
-  const out = { url: null, appUrl: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null, threads: true, noThreads: null };
+  const out = { url: null, appUrl: null, training: null, quick: false, rows: null, model: true, allowLoad: false, maxLoad: 1.0, waitLoad: 300, markdown: null, threads: true, noThreads: null, node: true };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--url') out.url = a[++i];
     else if (a[i] === '--app-url') out.appUrl = a[++i];
@@ -30,6 +31,7 @@ function args() {
     else if (a[i] === '--max-load') out.maxLoad = Number(a[++i]);
     else if (a[i] === '--wait-load') out.waitLoad = Number(a[++i]);
     else if (a[i] === '--no-threads') { out.threads = false; out.noThreads = a[++i]; }
+    else if (a[i] === '--no-node') out.node = false;
     else throw new Error(`unknown argument ${a[i]}`);
   }
   if (!out.url && !out.markdown) throw new Error('--url is required (or --markdown results.json to re-render a run)');
@@ -178,6 +180,7 @@ function markdown(res) {
   }
   if (res.threads) L.push(...threadsMarkdown(res.threads, res));
   if (res.toTarget) L.push(...toTargetMarkdown(res.toTarget));
+  if (res.node) L.push(...nodeMarkdown(res.node, res));
   return L.join('\n');
 }
 
@@ -198,6 +201,71 @@ function toTargetMarkdown(t) {
     + `at the end ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')}.`);
   L.push('');
   L.push(trainTable(t));
+  L.push('');
+  return L;
+}
+
+/**
+ * The node 20 section (`bench/node-bench.mjs`, its own process: node needs
+ * --experimental-wasm-relaxed-simd for the relaxed build).
+ */
+function measureNode(a) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'convscope-node-bench-'));
+  const json = path.join(dir, 'node.json');
+  const argv = ['--experimental-wasm-relaxed-simd', path.join(HERE, 'node-bench.mjs'), '--json', json];
+  if (a.quick) argv.push('--quick');
+  if (a.rows) argv.push('--rows', a.rows.join(','));
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 30 * 60 * 1000 });
+  if (r.status !== 0) return { error: `bench/node-bench.mjs exited with ${r.status ?? r.signal}` };
+  return JSON.parse(readFileSync(json, 'utf8'));
+}
+
+/** The node 20 section of results.md. */
+function nodeMarkdown(n, res) {
+  const L = ['### Node 20', ''];
+  if (n.skipped || n.error) {
+    L.push(n.skipped ? `**Not measured**: ${n.skipped}.` : `**Failed**: ${n.error}`);
+    L.push('');
+    return L;
+  }
+  const chromium = Object.fromEntries((res.rows ?? []).map((r) => [r.label, r]));
+  L.push(`What the npm package meets in node (${n.env.node}; \`bench/node-bench.mjs\`, one process, one thread): ours, the relaxed build `
+    + '(with `--experimental-wasm-relaxed-simd`) and the simd128 build (what node runs without the flag), timed inside wasm as on the page; '
+    + `TF.js ${n.env.tfjs.version}'s wasm backend in node (single-threaded SIMD binary: it has no threads under node), timed around its calls. `
+    + `${n.options.passes} pass${n.options.passes === 1 ? '' : 'es'} alternating and rotating the three, medians; the limit is the relaxed FMA chains sampled between the passes `
+    + `(${n.limit.fma.toFixed(1)} GFLOPS before the rows, ${n.limit.fmaAfter.toFixed(1)} after; simd128 mul+add ${n.limit.mulAdd.toFixed(1)}). `
+    + 'The last column sets the simd128 build in node beside the one-core table\'s simd128 column (Chromium, this run: the relaxed '
+    + `build with its simd128 micro-kernel forced). Load average at the section's start ${n.loadavgStart.map((v) => v.toFixed(2)).join(' / ')}, `
+    + `at its end ${n.loadavgEnd.map((v) => v.toFixed(2)).join(' / ')}.`);
+  L.push('');
+  L.push('| shape | ours relaxed | ours simd128 build | TF.js wasm | limit | relaxed / TF.js | simd128 / TF.js | relaxed / limit | simd128: node / Chromium |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const r of n.rows) {
+    const g = r.gflops;
+    const c = chromium[r.label]?.gflops?.simd128;
+    L.push(`| ${r.label} | ${f1(g.relaxed)} | ${f1(g.simd128)} | ${f1(g.tfjs)} | ${f1(r.limit)} | ${ratio(g.relaxed, g.tfjs)} | `
+      + `${ratio(g.simd128, g.tfjs)} | ${pct(g.relaxed, r.limit)} | ${ratio(g.simd128, c)} |`);
+  }
+  L.push('');
+  const tr = n.training;
+  L.push(`Training in node, samples/s (MNIST, batch ${tr.batch}, ${tr.optimizer}, no augmentation; the median of ${tr.windows} window(s) of `
+    + `${tr.windowMs / 1000} s after ${tr.warmMs} ms of steps, the three alternating): ours, each build's \`Trainer.run\` on one thread; `
+    + 'TF.js, the same network in tfjs-core on its wasm backend in node (where that backend lacks a kernel, its CPU backend: plain JS).');
+  L.push('');
+  L.push('| model | ours relaxed | ours simd128 build | TF.js | relaxed / TF.js | simd128 / TF.js |');
+  L.push('|---|--:|--:|--:|--:|--:|');
+  for (const [name, m] of Object.entries(tr.models)) {
+    const tfCell = m.tfjs == null ? '—' : `${f1(m.tfjs)}${m.tfjsBackend === 'wasm' ? '' : ` (${m.tfjsBackend})`}`;
+    L.push(`| ${name} | ${f1(m.relaxed)} | ${f1(m.simd128)} | ${tfCell} | ${ratio(m.relaxed, m.tfjs)} | ${ratio(m.simd128, m.tfjs)} |`);
+  }
+  const why = Object.entries(tr.models).flatMap(([name, m]) => (m.tfjsWhy ? [`${name}: ${m.tfjsWhy}`] : []));
+  if (why.length) L.push(`\nCPU backend where the wasm backend cannot train it (${why.join('; ')}).`);
+  L.push('');
+  const t = n.toTarget;
+  const cell = (r) => (r.seconds == null ? `not within ${t.limitS} s` : `${r.seconds.toFixed(1)} s (${r.samples.toLocaleString('en')} samples)`);
+  L.push(`The cnn to ${(100 * t.target).toFixed(1)}% in node: a fresh \`Trainer\` with the page's cnn defaults (Adam, lr 0.003, batch 64, seed 1), `
+    + 'one thread, the test subset (1,000 images) checked at every 10,000 samples as the page\'s fixed points are; seconds include '
+    + `the checks. Relaxed build: ${cell(t.builds.relaxed)}; simd128 build: ${cell(t.builds.simd128)}.`);
   L.push('');
   return L;
 }
@@ -437,6 +505,12 @@ async function main() {
       }
     } else if (a.training) {
       res.toTarget = { skipped: a.quick ? 'skipped with --quick' : 'no playground address (--app-url)' };
+    }
+    if (a.node) {
+      // The browser's pages are done: node runs alone.
+      res.node = measureNode(a);
+    } else {
+      res.node = { skipped: 'skipped with --no-node' };
     }
     res.machine.loadavg = loadavg();
     writeFileSync(path.join(HERE, 'results.json'), `${JSON.stringify(res, null, 2)}\n`);

@@ -12,12 +12,11 @@
 //   `tf.wasm.setThreadsCount(n)`, timed by the one-core page's runner (common.js).
 // - training: our `Trainer` (the threaded build: a step splits its batch into a shard per
 //   thread) on this page's thread, and the same network, batch and optimiser in TF.js on this
-//   page's wasm backend (train.js's `tfModel`), where that backend has the kernels.
+//   page's wasm backend (common.js's `tfModel`), where that backend has the kernels.
 //
 // The page answers `window.threads*` calls and keeps the row or model being measured between them.
 
-import { noise, ROWS, flops, tfRunner, plan } from './common.js';
-import { tfModel } from './train.js';
+import { noise, ROWS, flops, tfRunner, plan, tfModel } from './common.js';
 
 const N = Number(new URLSearchParams(location.search).get('threads') ?? '1');
 const PKG = '/pkg-threads/';

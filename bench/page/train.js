@@ -5,6 +5,7 @@
 // figure is the median of its windows' samples/s.
 
 import { TrainPool, loadMnist } from '/js/train/pool.js';
+import { tfModel } from './common.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
@@ -31,40 +32,6 @@ async function oursWindow(pool, ms, warmMs, longest) {
   obs.disconnect();
   if (!a || !b || b.t === a.t) return null;
   return ((b.samples - a.samples) * 1000) / (b.t - a.t);
-}
-
-/** The same network in TF.js (NHWC), SGD, softmax cross-entropy: one step of `batch` samples. */
-export function tfModel(tf, name, batch) {
-  const v = (shape, fanIn) => tf.variable(tf.randomUniform(shape, -Math.sqrt(6 / fanIn), Math.sqrt(6 / fanIn)));
-  const z = (n) => tf.variable(tf.zeros([n]));
-  const dense = (i, o) => [v([i, o], i), z(o)];
-  let params;
-  let forward;
-  if (name === 'slp') {
-    params = dense(784, 10);
-    forward = (x) => tf.add(tf.matMul(x, params[0]), params[1]);
-  } else if (name === 'mlp') {
-    params = [...dense(784, 128), ...dense(128, 10)];
-    forward = (x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, params[0]), params[1])), params[2]), params[3]);
-  } else {
-    params = [v([5, 5, 1, 8], 25), z(8), v([5, 5, 8, 16], 200), z(16), ...dense(784, 64), ...dense(64, 10)];
-    forward = (x) => {
-      let h = tf.reshape(x, [-1, 28, 28, 1]);
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, params[0], 1, 'same'), params[1])), 2, 2, 'valid');
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, params[2], 1, 'same'), params[3])), 2, 2, 'valid');
-      h = tf.reshape(h, [-1, 784]);
-      h = tf.relu(tf.add(tf.matMul(h, params[4]), params[5]));
-      return tf.add(tf.matMul(h, params[6]), params[7]);
-    };
-  }
-  const opt = tf.train.sgd(0.05);
-  const xs = tf.randomUniform([batch, 784]);
-  const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32'), 10);
-  const step = () => tf.tidy(() => {
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, forward(xs)), true, params);
-    return loss.dataSync()[0];
-  });
-  return { step, dispose: () => { tf.dispose([...params, xs, ys]); opt.dispose(); } };
 }
 
 async function tfWindow(m, batch, ms) {

@@ -40,6 +40,7 @@ struct Options {
     training: bool,
     allow_load: bool,
     threads: bool,
+    node: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -50,6 +51,7 @@ fn parse(args: &[String]) -> Result<Options> {
         training: true,
         allow_load: false,
         threads: true,
+        node: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -59,6 +61,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--no-training" => o.training = false,
             "--allow-load" => o.allow_load = true,
             "--no-threads" => o.threads = false,
+            "--no-node" => o.node = false,
             "--rows" => {
                 o.rows = Some(
                     it.next()
@@ -68,7 +71,7 @@ fn parse(args: &[String]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "bench takes --quick, --rows LIST, --no-model, --no-training, --no-threads, --allow-load; got `{other}`"
+                    "bench takes --quick, --rows LIST, --no-model, --no-training, --no-threads, --no-node, --allow-load; got `{other}`"
                 ))
             }
         }
@@ -152,6 +155,9 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if let Err(why) = &threads {
         cmd.arg("--no-threads").arg(why);
+    }
+    if !o.node {
+        cmd.arg("--no-node");
     }
     if let Some(rows) = &o.rows {
         cmd.args(["--rows", rows]);

@@ -18,10 +18,12 @@ commands:
   test               fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests
   fuzz [--calls N] [--seed S]   hostile calls at the JS boundary, each build (default 10^6)
   pack               build, then write the npm package (target/npm/convscope-*.tgz) and print its path
-  bench [--quick] [--rows LIST] [--no-model] [--no-training] [--no-threads] [--allow-load]
+  bench [--quick] [--rows LIST] [--no-model] [--no-training] [--no-threads] [--no-node]
+        [--allow-load]
                      side-by-side benchmark in headless Chromium → bench/results.{json,md}
                      (with a threads section: 1 and 2 threads beside TF.js's, and the
-                     cnn's time to 98.5% on the Train page; --no-training skips it)
+                     cnn's time to 98.5% on the Train page; --no-training skips it), then
+                     the same kernels and training in node 20 (--no-node skips it)
   train [--model cnn|slp|mlp] [--epochs N] [--seed S] [--out PATH]   train an MNIST model (native)
 ";
 
