@@ -197,7 +197,9 @@ function toTargetMarkdown(t) {
     + `subset (1,000 images) reaches ${(100 * t.target).toFixed(1)}%. Setups: *threads*, the page as served (cross-origin isolated: `
     + 'the threaded build in one worker); *workers*, the same responses without COOP/COEP (the relaxed build, one worker per core '
     + `exchanging gradients). ${t.rounds} rounds alternating the setups, medians; the seconds are "–" unless every round reached the `
-    + `target within ${t.limit} s. The longest frame is the page's own thread. Load average at the start ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')}, `
+    + `target within ${t.limit} s. The longest frame is the longest gap between the page's animation frames; the longest task is its own `
+    + 'thread\'s longest task (the browser reports only those over 50 ms): a long frame with no long task is the page\'s thread waiting '
+    + `for a core both training threads hold, not blocked by the page. Load average at the start ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')}, `
     + `at the end ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')}.`);
   L.push('');
   L.push(trainTable(t));
