@@ -40,6 +40,11 @@ const SHOW_ME_RUN = { model: 'slp', optimizer: 'sgd', lr: '0.1', batch: '64', in
 const LIKE_DIGITS = 0.6;
 /** Longest stretch of weight-tile drawing in one animation frame (ms). */
 const TILE_BUDGET_MS = 4;
+/**
+ * New tile figures per animation frame: the cnn's 136 in one frame (or 74 in 4 ms of script)
+ * made a main-thread task of 57–65 ms while both cores trained, most of it style and layout.
+ */
+const TILES_PER_FRAME = 16;
 /** While tiles are still being drawn, newer weights wait this long at most (ms). */
 const WEIGHTS_EVERY_MS = 250;
 /** How many training images the one-step view looks through for the one the model gets most wrong. */
@@ -508,6 +513,7 @@ export class TrainScene extends Scene {
     this.tilesFor = null;
     this.maps = [];
     this.tileQueue = [];
+    this.tileBuild = [];
     this.legend.replaceChildren();
     this.stepBody.replaceChildren();
     this.stepPicked.textContent = '';
@@ -692,15 +698,24 @@ export class TrainScene extends Scene {
       this.maps = [];
       this.gradMaps = [];
       // `grads`: the first layer's tiles, each with its gradient of the last batch beside it.
+      // The figures are made a few per animation frame (drawTiles, before any is filled:
+      // TILES_PER_FRAME).
+      this.tileBuild = [];
+      this.gradsMade = 0;
+      let made = 0; // the tiles the queue below fills, made or to be made
       const add = (n, size, caption, grads = false) => {
+        made += n;
+        if (grads) this.gradsMade = n;
         for (let i = 0; i < n; i++) {
-          const f = el('figure.tile', { 'data-index': String(i) });
-          const pair = el('div.tile-pair');
-          f.append(pair);
-          this.maps.push(new Heatmap(pair, { label: caption(i), signed: true, size }));
-          if (grads) this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${caption(i)}, last batch`, signed: true, size: Math.round(size * 0.6) }));
-          f.append(el('figcaption', { text: caption(i).replace(/^.* /, '') }));
-          this.tiles.append(f);
+          this.tileBuild.push(() => {
+            const f = el('figure.tile', { 'data-index': String(i) });
+            const pair = el('div.tile-pair');
+            f.append(pair);
+            this.maps.push(new Heatmap(pair, { label: caption(i), signed: true, size }));
+            if (grads) this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${caption(i)}, last batch`, signed: true, size: Math.round(size * 0.6) }));
+            f.append(el('figcaption', { text: caption(i).replace(/^.* /, '') }));
+            this.tiles.append(f);
+          });
         }
       };
       this.tiles.className = `train-tiles ${arch}`;
@@ -723,12 +738,13 @@ export class TrainScene extends Scene {
         this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
         add(8, 48, (i) => `conv1 kernel ${i}`, true);
-        this.tiles.append(el('div.break'));
+        this.tileBuild.push(() => this.tiles.append(el('div.break')));
         // conv2's 16 output channels × 8 input channels, named in that order (no index arithmetic).
         const names = [];
         for (let o = 0; o < 16; o++) for (let c = 0; c < 8; c++) names.push(`conv2 kernel ${o}.${c}`);
         add(names.length, 22, (i) => names[i]);
       }
+      this.tilesMade = made;
     }
     const parts = arch === 'cnn' ? [weights.conv1, weights.conv2] : [weights.fc1];
     const scale = parts.map((w) => w.scale);
@@ -739,12 +755,14 @@ export class TrainScene extends Scene {
       const [rows, ...rest] = w.shape;
       const per = rest.reduce((a, b) => a * b, 1);
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
-      const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.maps.length);
+      const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.tilesMade);
       const step = arch === 'cnn' ? h * ww : per;
-      for (let i = 0; i < count && tile < this.maps.length; i++) {
-        const g = j === 0 && w.grad ? this.gradMaps[i] : null;
-        queue.push({ map: this.maps[tile++], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
-        if (g) queue.push({ map: g, args: { data: w.grad, h, w: ww, offset: i * step, scale: w.gradScale } });
+      // The maps by index: drawTiles makes the figures before it fills them.
+      const gradMaps = j === 0 && w.grad ? this.gradsMade : 0;
+      for (let i = 0; i < count && tile < this.tilesMade; i++) {
+        const k = tile++;
+        queue.push({ map: () => this.maps[k], args: { data: w.data, h, w: ww, offset: i * step, scale: scale[j] } });
+        if (i < gradMaps) queue.push({ map: () => this.gradMaps[i], args: { data: w.grad, h, w: ww, offset: i * step, scale: w.gradScale } });
       }
     });
     scale.forEach((sc, j) => this.legends[j].update(sc));
@@ -920,12 +938,16 @@ export class TrainScene extends Scene {
     this.tileFrame = requestAnimationFrame(() => {
       this.tileFrame = 0;
       const t0 = performance.now();
+      // The figures still to make come first, TILES_PER_FRAME at most (showWeights): their
+      // style, layout and first paint cost more than the script that makes them.
+      const build = this.tileBuild ?? [];
+      for (let i = 0; build.length && i < TILES_PER_FRAME && performance.now() - t0 < TILE_BUDGET_MS; i++) build.shift()();
       const q = this.tileQueue;
-      while (q.length && performance.now() - t0 < TILE_BUDGET_MS) {
+      while (!build.length && q.length && performance.now() - t0 < TILE_BUDGET_MS) {
         const { map, args } = q.shift();
-        map.update(args);
+        (typeof map === 'function' ? map() : map).update(args);
       }
-      if (q.length) this.drawTiles();
+      if (q.length || build.length) this.drawTiles();
       else {
         this.weightsDrawnAt = performance.now();
         this.tiles.dataset.drawn = this.drawnAt ?? '';
