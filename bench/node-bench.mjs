@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { median, ROWS, flops, tfRunner, plan, tfModel } from './page/common.js';
+import { median, ROWS, flops, tfRunner, plan, tfModel, chunkedTrainer } from './page/common.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -91,19 +91,6 @@ async function measureRow(builds, r, opts) {
 
 const mnistFile = (n) => new Uint8Array(readFileSync(path.join(ROOT, 'data/mnist', n)));
 
-/** A `Trainer` of `settings` on `builds[flavour]`, run in chunks of about 20 ms. */
-function oursTrainer(ours, data, settings) {
-  const t = new ours.Trainer(data, settings);
-  let steps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    t.run(data, steps);
-    if (performance.now() - t0 > 20 || steps >= 1024) break;
-    steps *= 2;
-  }
-  return { samples: () => t.status().samples, chunk: () => t.run(data, steps), free: () => t.free() };
-}
-
 /** Samples/s over `ms` after `warmMs` of chunks. */
 function window_(tr, { ms, warmMs }) {
   const w0 = performance.now();
@@ -120,8 +107,8 @@ async function measureTraining(builds, data, { windows, ms, warmMs }) {
   for (const name of ['slp', 'mlp', 'cnn']) {
     const settings = { model: name, optimizer: 'sgd', lr: 0.05, batch, init: 'seeded', augment: false };
     const trainers = {
-      relaxed: oursTrainer(builds.relaxed, data.relaxed, settings),
-      simd128: oursTrainer(builds.simd128, data.simd128, settings),
+      relaxed: chunkedTrainer(builds.relaxed, data.relaxed, settings),
+      simd128: chunkedTrainer(builds.simd128, data.simd128, settings),
     };
     let tfBackend = null;
     let tfWhy = null;

@@ -129,3 +129,19 @@ export function tfModel(tf, name, batch) {
   });
   return { step, dispose: () => { tf.dispose([...params, xs, ys]); opt.dispose(); } };
 }
+
+/**
+ * Our `Trainer` of `settings` on `data` (from the API module `api`), run in chunks of about
+ * 20 ms (few returns to JS, and a page stays responsive between them): `{ samples, chunk, free }`.
+ */
+export function chunkedTrainer(api, data, settings) {
+  const t = new api.Trainer(data, settings);
+  let steps = 1;
+  for (;;) {
+    const t0 = performance.now();
+    t.run(data, steps);
+    if (performance.now() - t0 > 20 || steps >= 1024) break;
+    steps *= 2;
+  }
+  return { samples: () => t.status().samples, chunk: () => t.run(data, steps), free: () => t.free() };
+}

@@ -16,7 +16,7 @@
 //
 // The page answers `window.threads*` calls and keeps the row or model being measured between them.
 
-import { noise, ROWS, flops, tfRunner, plan, tfModel } from './common.js';
+import { noise, ROWS, flops, tfRunner, plan, tfModel, chunkedTrainer } from './common.js';
 
 const N = Number(new URLSearchParams(location.search).get('threads') ?? '1');
 const PKG = '/pkg-threads/';
@@ -159,20 +159,7 @@ window.threadsTrainWindow = async (who, name, { batch = 64, ms = 3000, warmMs = 
   if (!trainers[key]) {
     if (who === 'ours') {
       const settings = { model: name, optimizer: 'sgd', lr: 0.05, batch, init: 'seeded', augment: false };
-      const t = new api.Trainer(await mnist(), settings);
-      let steps = 1;
-      // Chunks of about 20 ms: few returns to JS, and the page stays responsive between them.
-      for (;;) {
-        const t0 = performance.now();
-        t.run(dataset, steps);
-        if (performance.now() - t0 > 20 || steps >= 1024) break;
-        steps *= 2;
-      }
-      trainers[key] = {
-        samples: () => t.status().samples,
-        chunk: () => t.run(dataset, steps),
-        free: () => t.free(),
-      };
+      trainers[key] = chunkedTrainer(api, await mnist(), settings);
     } else {
       let m = null;
       try {
