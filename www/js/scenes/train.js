@@ -757,7 +757,7 @@ export class TrainScene extends Scene {
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
       const count = arch === 'cnn' ? rows * w.shape[1] : Math.min(rows, this.tilesMade);
       const step = arch === 'cnn' ? h * ww : per;
-      // The maps by index: drawTiles makes the figures before it fills them.
+      // The maps by index (a function: drawTiles makes the figures before it fills them).
       const gradMaps = j === 0 && w.grad ? this.gradsMade : 0;
       for (let i = 0; i < count && tile < this.tilesMade; i++) {
         const k = tile++;
@@ -787,6 +787,7 @@ export class TrainScene extends Scene {
     if (this.tilesFor !== key) {
       this.tilesFor = key;
       this.tiles.replaceChildren();
+      this.tileBuild = [];
       this.tiles.className = 'train-tiles custom';
       this.legend.replaceChildren();
       this.maps = [];
@@ -809,23 +810,26 @@ export class TrainScene extends Scene {
         ? `The kernels of ${name}, the design's first conv layer (${w.shape[0]} × ${w.shape[1]} of ${h} × ${ww}${count < names.length ? `; the first ${count}` : ''})`
         : `The first ${count} neurons of ${name}, the design's first dense layer${image ? ' (28 × 28 images)' : ''}`;
       this.weightsText.textContent = 'Red raises the output, blue lowers it; watch them form out of the random start.';
+      // Made TILES_PER_FRAME at a time by drawTiles, as the presets' tiles are.
       for (let i = 0; i < count; i++) {
-        const f = el('figure.tile', { 'data-index': String(i) });
-        const pair = el('div.tile-pair');
-        f.append(pair);
-        const size = conv ? 40 : image ? 64 : 96;
-        this.maps.push(new Heatmap(pair, { label: names[i], signed: true, size }));
-        this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${names[i]}, last batch`, signed: true, size: Math.round(size * 0.6) }));
-        f.append(el('figcaption', { text: names[i].replace(/^.* /, '') }));
-        this.tiles.append(f);
+        this.tileBuild.push(() => {
+          const f = el('figure.tile', { 'data-index': String(i) });
+          const pair = el('div.tile-pair');
+          f.append(pair);
+          const size = conv ? 40 : image ? 64 : 96;
+          this.maps.push(new Heatmap(pair, { label: names[i], signed: true, size }));
+          this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${names[i]}, last batch`, signed: true, size: Math.round(size * 0.6) }));
+          f.append(el('figcaption', { text: names[i].replace(/^.* /, '') }));
+          this.tiles.append(f);
+        });
       }
     }
     if (!w) return;
     const scale = w.scale;
-    this.tileQueue = this.maps.flatMap((map, i) => [
-      { map, args: { data: w.data, h, w: ww, offset: i * per, scale } },
-      ...(w.grad ? [{ map: this.gradMaps[i], args: { data: w.grad, h, w: ww, offset: i * per, scale: w.gradScale } }] : []),
-    ]);
+    this.tileQueue = Array.from({ length: count }, (_, i) => [
+      { map: () => this.maps[i], args: { data: w.data, h, w: ww, offset: i * per, scale } },
+      ...(w.grad ? [{ map: () => this.gradMaps[i], args: { data: w.grad, h, w: ww, offset: i * per, scale: w.gradScale } }] : []),
+    ]).flat();
     this.legends[0].update(scale);
     this.gradLegend?.update(w.gradScale ?? 1);
     this.drawTiles();
@@ -945,7 +949,7 @@ export class TrainScene extends Scene {
       const q = this.tileQueue;
       while (!build.length && q.length && performance.now() - t0 < TILE_BUDGET_MS) {
         const { map, args } = q.shift();
-        (typeof map === 'function' ? map() : map).update(args);
+        map().update(args);
       }
       if (q.length || build.length) this.drawTiles();
       else {
