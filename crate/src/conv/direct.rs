@@ -429,11 +429,14 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
     let [pt, pl] = win.pad;
     let k = kh * kw;
     let plane = oh * ow;
-    let nr = panel_width(opg);
-    let r = match nr {
-        16 => 2,
-        8 => 4,
-        _ => 8,
+    // The tile's pixels are the kernel's columns: five-wide kernels take a 5-pixel × 8-channel
+    // tile (every computed pixel used; the 2 × 16 and 4 × 8 tiles compute 6 or 8 for 5), with
+    // more than 4 output channels (panels of 8).
+    let (nr, r) = match panel_width(opg) {
+        _ if kw == 5 && opg > 4 => (8, 5),
+        16 => (16, 2),
+        8 => (8, 4),
+        nr => (nr, 8),
     };
     // Padded rows and columns: every tap of every window, and the last tile's R − 1 floats.
     let ph = (oh - 1) * s0 + (kh - 1) * d0 + 1;
@@ -441,7 +444,8 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
     let taps = batch * plane;
     let (Some(padded_len), Some(packed)) = (
         batch.checked_mul(ph).and_then(|n| n.checked_mul(pw)),
-        packed_len(taps, opg),
+        taps.checked_add(1)
+            .and_then(|t| t.checked_mul(opg.div_ceil(nr) * nr)),
     ) else {
         return false;
     };
@@ -525,7 +529,7 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
             for c in 0..cpg {
                 pad_channel(c, &mut padded[..padded_len]);
                 let g = grid((g * opg * cpg + c) * k, cpg * k);
-                tiles_simd::<F>(&g, nr, &padded[..padded_len], &wp[..packed], dw);
+                grad_tiles::<F>(&g, nr, r, &padded[..padded_len], &wp[..packed], dw);
             }
             continue;
         }
@@ -539,7 +543,7 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
             for c in cs.clone() {
                 pad_channel(c, &mut padded);
                 let g = grid((c - cs.start) * k, cs.len() * k);
-                tiles_simd::<F>(&g, nr, &padded, wp, block);
+                grad_tiles::<F>(&g, nr, r, &padded, wp, block);
             }
             Ok(())
         });
@@ -556,6 +560,25 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
     }
     GRAD_SCRATCH.with(|c| c.set((padded, wp)));
     true
+}
+
+/// [`weight_grad_simd`]'s tiles: `r` pixels × `nr` channels (5 × 8, or [`tiles_simd`]'s tile
+/// for `nr`).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn grad_tiles<F: crate::gemm::MulAdd>(
+    grid: &Grid,
+    nr: usize,
+    r: usize,
+    padded: &[f32],
+    packed: &[f32],
+    out: &mut [f32],
+) {
+    if (nr, r) == (8, 5) {
+        // safety: `out` is borrowed mutably here, so no other thread touches it.
+        unsafe { tiles::run::<F, 5, 2>(grid, padded, packed, Planes::new(out)) };
+    } else {
+        tiles_simd::<F>(grid, nr, padded, packed, out);
+    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -953,6 +976,15 @@ mod tiles {
                     v128_store64_lane::<0>(hi, o.add(2 * plane) as *mut u64);
                     v128_store64_lane::<1>(hi, o.add(3 * plane) as *mut u64);
                 } else {
+                    // Pixels past the last whole four (the 5-pixel tile's fifth): a lane each.
+                    for r in R / 4 * 4..R {
+                        let a = acc[r][v];
+                        let p = o.add(r);
+                        v128_store32_lane::<0>(a, p as *mut u32);
+                        v128_store32_lane::<1>(a, p.add(plane) as *mut u32);
+                        v128_store32_lane::<2>(a, p.add(2 * plane) as *mut u32);
+                        v128_store32_lane::<3>(a, p.add(3 * plane) as *mut u32);
+                    }
                     for q in 0..R / 4 {
                         let c = transpose4(
                             acc[4 * q][v],
