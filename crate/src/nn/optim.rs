@@ -5,32 +5,54 @@ use super::Grads;
 use crate::tensor::Tensor;
 
 pub trait Optimizer: Send + Sync {
-    /// Applies one update with `grads` (one (dW, db) per parameterised layer).
-    fn step(&mut self, params: Vec<(&mut Tensor, &mut Tensor)>, grads: &Grads);
+    /// Applies one update with `grads` (one (dW, db) per parameterised layer) when every
+    /// weight and every number of the optimiser's state it makes is finite; otherwise changes
+    /// nothing (weights, state, step count) and says what would have broken. Two passes over
+    /// the parameters, the first only reading: no copy is kept to undo a step.
+    fn step(
+        &mut self,
+        params: Vec<(&mut Tensor, &mut Tensor)>,
+        grads: &Grads,
+    ) -> Result<(), Broken>;
     /// Changes the learning rate (for schedules).
     fn set_lr(&mut self, lr: f32);
-    /// A copy of the optimiser and its state (to undo a step that went wrong).
-    fn boxed_clone(&self) -> Box<dyn Optimizer>;
-    /// Whether every number of the optimiser's state is finite (an infinite moment would
-    /// stop or break every later step).
-    fn state_is_finite(&self) -> bool;
 }
 
-fn all_finite(state: &[Vec<f32>]) -> bool {
-    state.iter().all(|s| crate::ops::slice::all_finite(s))
+/// What a refused step would have made NaN or infinite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// The weights or biases of this parameterised layer (the first such).
+    Layer(usize),
+    /// Only the optimiser's state (its moments).
+    State,
 }
+
+/// The exponent bits of an f32: all ones exactly for NaN and the infinities.
+const EXP: u32 = 0x7f80_0000;
 
 fn pairs<'a>(
     params: Vec<(&'a mut Tensor, &'a mut Tensor)>,
     grads: &'a Grads,
-) -> impl Iterator<Item = (&'a mut [f32], &'a [f32])> {
+) -> Vec<(&'a mut [f32], &'a [f32])> {
     params
         .into_iter()
         .zip(grads)
         .flat_map(|((w, b), (dw, db))| [(w.data_mut(), dw.data()), (b.data_mut(), db.data())])
+        .collect()
 }
 
-/// Adam (Kingma & Ba), with bias correction.
+/// The first pass's verdict: `layers[k]` the exponent fold of parameter tensor `k`'s new values
+/// (weights and biases alternate, so its layer is `k / 2`), `state` that of the new state.
+fn verdict(layers: impl IntoIterator<Item = u32>, state: u32) -> Result<(), Broken> {
+    if let Some(k) = layers.into_iter().position(|e| e == EXP) {
+        return Err(Broken::Layer(k / 2));
+    }
+    if state == EXP {
+        return Err(Broken::State);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct Adam {
     pub lr: f32,
@@ -56,42 +78,69 @@ impl Adam {
     }
 }
 
+/// One element of an Adam step: the new weight, first and second moments.
+#[inline(always)]
+fn adam1((b1, b2, step, eps): (f32, f32, f32, f32), p: f32, g: f32, m: f32, v: f32) -> [f32; 3] {
+    let m = b1 * m + (1.0 - b1) * g;
+    let v = b2 * v + (1.0 - b2) * g * g;
+    [p - step * m / (v.sqrt() + eps), m, v]
+}
+
 impl Optimizer for Adam {
-    fn step(&mut self, params: Vec<(&mut Tensor, &mut Tensor)>, grads: &Grads) {
-        self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
-        let step = self.lr * c2.sqrt() / c1;
-        for (k, (p, g)) in pairs(params, grads).enumerate() {
-            if self.m.len() <= k {
-                self.m.push(vec![0.0; p.len()]);
-                self.v.push(vec![0.0; p.len()]);
+    fn step(
+        &mut self,
+        params: Vec<(&mut Tensor, &mut Tensor)>,
+        grads: &Grads,
+    ) -> Result<(), Broken> {
+        let t = self.t + 1;
+        let c1 = 1.0 - self.beta1.powi(t);
+        let c2 = 1.0 - self.beta2.powi(t);
+        let k = (
+            self.beta1,
+            self.beta2,
+            self.lr * c2.sqrt() / c1,
+            self.eps * c2.sqrt(),
+        );
+        let mut pairs = pairs(params, grads);
+        for (p, _) in pairs.iter().skip(self.m.len()) {
+            self.m.push(vec![0.0; p.len()]);
+            self.v.push(vec![0.0; p.len()]);
+        }
+        // The first pass: what the step would make, read only.
+        let mut state = 0u32;
+        let mut layers = Vec::with_capacity(pairs.len());
+        for ((p, g), (m, v)) in pairs.iter().zip(self.m.iter().zip(&self.v)) {
+            let mut w = 0u32;
+            for (((&p, &g), &m), &v) in p.iter().zip(g.iter()).zip(m).zip(v) {
+                let [p, m, v] = adam1(k, p, g, m, v);
+                w = w.max(p.to_bits() & EXP);
+                state = state.max((m.to_bits() & EXP).max(v.to_bits() & EXP));
             }
-            let (b1, b2, eps) = (self.beta1, self.beta2, self.eps * c2.sqrt());
-            // Zipped (no index checks), so the compiler runs it four lanes at a time.
-            let state = self.m[k].iter_mut().zip(self.v[k].iter_mut());
-            for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(state) {
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                *p -= step * *m / (v.sqrt() + eps);
+            layers.push(w);
+        }
+        verdict(layers, state)?;
+        self.t = t;
+        for ((p, g), (m, v)) in pairs
+            .iter_mut()
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
+        {
+            for (((p, &g), m), v) in p
+                .iter_mut()
+                .zip(g.iter())
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+            {
+                [*p, *m, *v] = adam1(k, *p, g, *m, *v);
             }
         }
+        Ok(())
     }
 
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
     }
-
-    fn boxed_clone(&self) -> Box<dyn Optimizer> {
-        Box::new(self.clone())
-    }
-
-    fn state_is_finite(&self) -> bool {
-        all_finite(&self.m) && all_finite(&self.v)
-    }
 }
 
-/// SGD with (heavy-ball) momentum: v ← μ·v + g, p ← p − lr·v.
 #[derive(Debug, Clone)]
 pub struct Sgd {
     pub lr: f32,
@@ -110,29 +159,40 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: Vec<(&mut Tensor, &mut Tensor)>, grads: &Grads) {
-        for (k, (p, g)) in pairs(params, grads).enumerate() {
-            if self.v.len() <= k {
-                self.v.push(vec![0.0; p.len()]);
+    fn step(
+        &mut self,
+        params: Vec<(&mut Tensor, &mut Tensor)>,
+        grads: &Grads,
+    ) -> Result<(), Broken> {
+        let (mu, lr) = (self.momentum, self.lr);
+        let mut pairs = pairs(params, grads);
+        for (p, _) in pairs.iter().skip(self.v.len()) {
+            self.v.push(vec![0.0; p.len()]);
+        }
+        // The first pass: what the step would make, read only.
+        let mut state = 0u32;
+        let mut layers = Vec::with_capacity(pairs.len());
+        for ((p, g), v) in pairs.iter().zip(&self.v) {
+            let mut w = 0u32;
+            for ((&p, &g), &v) in p.iter().zip(g.iter()).zip(v) {
+                let vel = mu * v + g;
+                w = w.max((p - lr * vel).to_bits() & EXP);
+                state = state.max(vel.to_bits() & EXP);
             }
-            let (mu, lr) = (self.momentum, self.lr);
-            for ((p, &g), v) in p.iter_mut().zip(g).zip(self.v[k].iter_mut()) {
+            layers.push(w);
+        }
+        verdict(layers, state)?;
+        for ((p, g), v) in pairs.iter_mut().zip(self.v.iter_mut()) {
+            for ((p, &g), v) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
                 *v = mu * *v + g;
                 *p -= lr * *v;
             }
         }
+        Ok(())
     }
 
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
-    }
-
-    fn boxed_clone(&self) -> Box<dyn Optimizer> {
-        Box::new(self.clone())
-    }
-
-    fn state_is_finite(&self) -> bool {
-        all_finite(&self.v)
     }
 }
 
@@ -157,12 +217,58 @@ mod tests {
                     Tensor::new(gw, &[4]).unwrap(),
                     Tensor::new(gb, &[1]).unwrap(),
                 )];
-                opt.step(vec![(&mut w, &mut b)], &g);
+                opt.step(vec![(&mut w, &mut b)], &g).unwrap();
             }
             assert!(
                 w.data().iter().all(|&x| (x - 3.0).abs() < 1e-2),
                 "{:?}",
                 w.data()
+            );
+        }
+    }
+
+    /// A step that would make a weight or a moment NaN or infinite changes nothing (weights,
+    /// state, Adam's step count) and says which: the next good step is a fresh optimiser's.
+    #[test]
+    fn a_step_that_would_break_changes_nothing() {
+        let t = |v: Vec<f32>| Tensor::new(v.clone(), &[v.len()]).unwrap();
+        let good = vec![(t(vec![0.5, -0.25]), t(vec![1.0]))];
+        let bits = |w: &Tensor, b: &Tensor| -> Vec<u32> {
+            w.data()
+                .iter()
+                .chain(b.data())
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        // Adam with g = 1e30: g² overflows the second moment, the weight stays finite (m/√v
+        // → 0): only the state would break. SGD at lr 1e30: the bias would.
+        type Case = (Box<dyn Optimizer>, Box<dyn Optimizer>, Grads, Broken);
+        let cases: Vec<Case> = vec![
+            (
+                Box::new(Adam::new(0.1)),
+                Box::new(Adam::new(0.1)),
+                vec![(t(vec![1.0, 1e30]), t(vec![0.0]))],
+                Broken::State,
+            ),
+            (
+                Box::new(Sgd::new(1e30, 0.9)),
+                Box::new(Sgd::new(1e30, 0.9)),
+                vec![(t(vec![0.0, 0.0]), t(vec![1e10]))],
+                Broken::Layer(0),
+            ),
+        ];
+        for (mut opt, mut fresh, bad, why) in cases {
+            let (mut w, mut b) = (t(vec![1.0, 2.0]), t(vec![3.0]));
+            let before = bits(&w, &b);
+            assert_eq!(opt.step(vec![(&mut w, &mut b)], &bad), Err(why));
+            assert_eq!(bits(&w, &b), before, "{why:?}: the weights are unchanged");
+            let (mut w2, mut b2) = (t(vec![1.0, 2.0]), t(vec![3.0]));
+            opt.step(vec![(&mut w, &mut b)], &good).unwrap();
+            fresh.step(vec![(&mut w2, &mut b2)], &good).unwrap();
+            assert_eq!(
+                bits(&w, &b),
+                bits(&w2, &b2),
+                "{why:?}: the state is unchanged"
             );
         }
     }

@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 
 use super::history::{self, History, Moment};
+use super::optim::Broken;
 use super::spec::Spec;
 use super::{argmax, layers, Adam, Grads, Layer, Model, Optimizer, Preset, Sgd};
 use crate::error::{Error, Result};
@@ -569,33 +570,36 @@ impl Trainer {
                 }
             }
         }
-        // One shard's mean is its gradient (0 + 1·g is g): copied, not summed.
-        let one = shards.len() == 1;
-        let mut mean: Grads = shards[0]
-            .grads
-            .iter()
-            .map(|(w, b)| match one {
-                true => Ok((w.clone(), b.clone())),
-                false => Ok((Tensor::zeros(w.shape())?, Tensor::zeros(b.shape())?)),
-            })
-            .collect::<Result<_>>()?;
-        for s in shards.iter().filter(|_| !one) {
-            let f = s.count as f32 / total as f32;
-            for ((mw, mb), (w, b)) in mean.iter_mut().zip(&s.grads) {
-                if mw.shape() != w.shape() || mb.shape() != b.shape() {
-                    return Err(Error::shape("the shards' gradients differ in shape"));
+        // One shard's mean is its gradient (0 + 1·g is g): used as it is, not summed.
+        let summed: Option<Grads> = match shards {
+            [_] => None,
+            _ => {
+                let mut mean: Grads = shards[0]
+                    .grads
+                    .iter()
+                    .map(|(w, b)| Ok((Tensor::zeros(w.shape())?, Tensor::zeros(b.shape())?)))
+                    .collect::<Result<_>>()?;
+                for s in shards {
+                    let f = s.count as f32 / total as f32;
+                    for ((mw, mb), (w, b)) in mean.iter_mut().zip(&s.grads) {
+                        if mw.shape() != w.shape() || mb.shape() != b.shape() {
+                            return Err(Error::shape("the shards' gradients differ in shape"));
+                        }
+                        for (m, g) in mw.data_mut().iter_mut().zip(w.data()) {
+                            *m += f * g;
+                        }
+                        for (m, g) in mb.data_mut().iter_mut().zip(b.data()) {
+                            *m += f * g;
+                        }
+                    }
                 }
-                for (m, g) in mw.data_mut().iter_mut().zip(w.data()) {
-                    *m += f * g;
-                }
-                for (m, g) in mb.data_mut().iter_mut().zip(b.data()) {
-                    *m += f * g;
-                }
+                Some(mean)
             }
-        }
+        };
+        let mean: &Grads = summed.as_ref().unwrap_or(&shards[0].grads);
         {
             let params = self.model.params_mut();
-            for ((w, b), (gw, gb)) in params.iter().zip(&mean) {
+            for ((w, b), (gw, gb)) in params.iter().zip(mean) {
                 if w.shape() != gw.shape() || b.shape() != gb.shape() {
                     return Err(Error::shape(format!(
                         "gradient {:?} does not match its parameter {:?}",
@@ -608,28 +612,11 @@ impl Trainer {
         let lr_before = self.lr;
         self.lr = self.lr_at(self.steps);
         // Finite gradients can still make a weight infinite (3e38 at a learning rate of 10):
-        // the step is undone, weights and optimiser state, and refused naming the layer.
-        let before: Vec<(Tensor, Tensor)> = self
-            .model
-            .params_mut()
-            .into_iter()
-            .map(|(w, b)| (w.clone(), b.clone()))
-            .collect();
-        let opt_before = self.opt.boxed_clone();
+        // the optimiser then changes nothing (weights and state), and the step is refused
+        // naming the layer.
         self.opt.set_lr(self.lr);
-        self.opt.step(self.model.params_mut(), &mean);
-        let broken = self
-            .model
-            .params_mut()
-            .iter()
-            .position(|(w, b)| !all_finite(w.data()) || !all_finite(b.data()));
-        let state_broken = !self.opt.state_is_finite();
-        if broken.is_some() || state_broken {
-            for ((w, b), (w0, b0)) in self.model.params_mut().into_iter().zip(before) {
-                *w = w0;
-                *b = b0;
-            }
-            self.opt = opt_before;
+        if let Err(broken) = self.opt.step(self.model.params_mut(), mean) {
+            self.opt.set_lr(lr_before);
             let lr = std::mem::replace(&mut self.lr, lr_before);
             return Err(Error::param(
                 "grads",
@@ -641,17 +628,21 @@ impl Trainer {
                 format!(
                     "this step would make {} NaN or infinite (learning rate {lr}): the training diverged (try a smaller learning rate); the weights are unchanged",
                     match broken {
-                        Some(layer) => format!(
+                        Broken::Layer(layer) => format!(
                             "the weights of layer {}",
                             names.get(layer).map_or("?", String::as_str)
                         ),
-                        None => format!("the {} optimiser's moments", self.settings.optimizer.name()),
+                        Broken::State => format!("the {} optimiser's moments", self.settings.optimizer.name()),
                     }
                 ),
             ));
         }
-        // The first weighted layer's gradient stays for the page (moved, not copied).
-        self.last_grad = mean.into_iter().next().map(|(w, _)| w);
+        // The first weighted layer's gradient stays for the page (the sum moved, one shard's
+        // copied).
+        self.last_grad = match summed {
+            Some(mean) => mean.into_iter().next().map(|(w, _)| w),
+            None => shards[0].grads.first().map(|(w, _)| w.clone()),
+        };
         let loss_sum: f64 = shards.iter().map(|s| s.loss_sum).sum();
         let correct: usize = shards.iter().map(|s| s.correct).sum();
         self.batch_loss = (loss_sum / total as f64) as f32;
