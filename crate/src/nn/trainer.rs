@@ -528,6 +528,33 @@ impl Trainer {
     /// summed in the order given (so every worker that applies the same shards gets the same
     /// weights).
     pub fn apply(&mut self, shards: &[ShardGrads]) -> Result<Status> {
+        let summed = self.update(shards)?;
+        // The first weighted layer's gradient stays for the page (the sum moved, one shard's
+        // copied).
+        let first = match summed {
+            Some(mean) => mean.into_iter().next().map(|(w, _)| w),
+            None => shards[0].grads.first().map(|(w, _)| w.clone()),
+        };
+        Ok(self.updated(shards, first))
+    }
+
+    /// [`Trainer::apply`] of shards the caller gives away: one shard's first gradient is
+    /// kept for the page as it is (the mlp's is 100k floats), not copied.
+    fn apply_owned(&mut self, mut shards: Vec<ShardGrads>) -> Result<Status> {
+        let summed = self.update(&shards)?;
+        let first = match summed {
+            Some(mean) => mean.into_iter().next().map(|(w, _)| w),
+            None => match shards[0].grads.is_empty() {
+                true => None,
+                false => Some(shards[0].grads.swap_remove(0).0),
+            },
+        };
+        Ok(self.updated(&shards, first))
+    }
+
+    /// The update of [`Trainer::apply`], checked: the weights and the optimiser change, or
+    /// nothing does. Returns the weighted sum when there was more than one shard.
+    fn update(&mut self, shards: &[ShardGrads]) -> Result<Option<Grads>> {
         let total: usize = shards.iter().map(|s| s.count).sum();
         if total == 0 {
             return Err(Error::param("shards", 0, "hold no samples"));
@@ -637,12 +664,14 @@ impl Trainer {
                 ),
             ));
         }
-        // The first weighted layer's gradient stays for the page (the sum moved, one shard's
-        // copied).
-        self.last_grad = match summed {
-            Some(mean) => mean.into_iter().next().map(|(w, _)| w),
-            None => shards[0].grads.first().map(|(w, _)| w.clone()),
-        };
+        Ok(summed)
+    }
+
+    /// The bookkeeping after an update of `shards` (counts, losses, the step, the history):
+    /// `first` is the first weighted layer's gradient, kept for the page.
+    fn updated(&mut self, shards: &[ShardGrads], first: Option<Tensor>) -> Status {
+        let total: usize = shards.iter().map(|s| s.count).sum();
+        self.last_grad = first;
         let loss_sum: f64 = shards.iter().map(|s| s.loss_sum).sum();
         let correct: usize = shards.iter().map(|s| s.correct).sum();
         self.batch_loss = (loss_sum / total as f64) as f32;
@@ -653,7 +682,7 @@ impl Trainer {
         self.samples += total as u64;
         self.steps += 1;
         self.remember();
-        Ok(self.status())
+        self.status()
     }
 
     /// The names of the parameterised layers, in the order of their gradients.
@@ -789,7 +818,7 @@ impl Trainer {
         let shards = shards.min(b.indices.len()).max(1);
         if shards == 1 {
             let g = self.shard_gradients(data, b.epoch, &b.indices)?;
-            return self.apply(&[g]);
+            return self.apply_owned(vec![g]);
         }
         // One slot per shard, each written by its own task only (so its lock never waits).
         let slots: Vec<std::sync::Mutex<Option<Result<ShardGrads>>>> =
@@ -808,7 +837,7 @@ impl Trainer {
                 None => return Err(Error::shape("a shard of the batch was not computed")),
             }
         }
-        self.apply(&grads)
+        self.apply_owned(grads)
     }
 
     pub fn status(&self) -> Status {
