@@ -759,31 +759,11 @@ pub(crate) unsafe fn tiles_simd_to<F: crate::gemm::MulAdd>(
     unsafe {
         match nr {
             16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
-            8 if five_wide(grid, padded.len()) => tiles::run::<F, 5, 2>(grid, padded, packed, out),
             8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
             _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),
         }
     }
     grid.channels
-}
-
-/// Whether 8-channel panels take the 5-pixel tile rather than the 4-pixel one: where it
-/// computes fewer pixels per row (14-wide rows: 15 against 16) and its last tile's reads stay
-/// inside `padded` (the 4-pixel tile's slack is what callers leave).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn five_wide(g: &Grid, padded: usize) -> bool {
-    let (channels, kh, kw) = g.taps;
-    let (cs, rs, d1) = g.steps;
-    let fewer = g.cols.div_ceil(5) * 5 < g.cols.div_ceil(4) * 4;
-    let reads = || -> Option<usize> {
-        (channels.checked_sub(1)? * cs)
-            .checked_add(g.src)?
-            .checked_add(kh.checked_sub(1)? * rs)?
-            .checked_add(kw.checked_sub(1)? * d1)?
-            .checked_add(g.rows.checked_sub(1)? * g.src_row)?
-            .checked_add(g.cols.div_ceil(5) * 5)
-    };
-    fewer && reads().is_some_and(|end| end <= padded)
 }
 
 /// The pixel tiles: R neighbouring output pixels of one row × 4V output channels, eight
