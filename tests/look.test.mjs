@@ -42,6 +42,9 @@ for (const [label, viewport] of [['1280×800', { width: 1280, height: 800 }], ['
     await page.waitForFunction(() => document.querySelector('#look-occlusion')?.dataset.class === '8');
     await page.$eval('#look-eps', (e) => { e.value = '25'; e.dispatchEvent(new Event('input')); });
     await page.waitForFunction(() => document.querySelector('#look-adv-pred')?.dataset.eps === '0.25');
+    // The page's longest task so far (its entries delivered): the check below loads a model and
+    // runs ten FGSM steps on the page's thread itself, which is the test's work, not the page's.
+    const longest = await page.evaluate(() => new Promise((r) => setTimeout(() => r(window.__long), 100)));
     const [shown, want] = await page.evaluate(async () => {
       const { api } = await import('./js/wasm.js').then((m) => m.loadWasm());
       const m = api.Model.load(new Uint8Array(await (await fetch('data/models/cnn.safetensors')).arrayBuffer()));
@@ -54,7 +57,7 @@ for (const [label, viewport] of [['1280×800', { width: 1280, height: 800 }], ['
     assert.equal(shown, want);
     // The link keeps the class and ε.
     await page.waitForFunction(() => /c=8/.test(location.hash) && /e=25/.test(location.hash));
-    assert.ok(await page.evaluate(() => window.__long) <= 50, `a main-thread task of ${await page.evaluate(() => window.__long)} ms`);
+    assert.ok(longest <= 50, `a main-thread task of ${longest} ms`);
     await screenshot(page, `look-${viewport.width}`);
     assert.deepEqual(await axeViolations(page, '#scene-look'), []);
     assert.deepEqual(errors, []);
