@@ -2,6 +2,7 @@
 //! [`super::Model::params_mut`] gives them (weight, bias, weight, bias, …).
 
 use super::Grads;
+use crate::ops::slice::EXP;
 use crate::tensor::Tensor;
 
 pub trait Optimizer: Send + Sync {
@@ -27,8 +28,6 @@ pub enum Broken {
     State,
 }
 
-/// The exponent bits of an f32: all ones exactly for NaN and the infinities.
-const EXP: u32 = 0x7f80_0000;
 
 fn pairs<'a>(
     params: Vec<(&'a mut Tensor, &'a mut Tensor)>,

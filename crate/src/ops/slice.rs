@@ -16,11 +16,14 @@ fn relu1(v: f32) -> f32 {
     }
 }
 
-/// Whether every value of `x` is finite (no NaN, no ±∞): the largest exponent field, an
-/// integer maximum the compiler vectorises (the trainer checks every gradient, weight and
-/// optimiser moment of every step with it).
+/// The exponent bits of an f32: all ones exactly for NaN and the infinities. The largest
+/// `bits & EXP` over some values is `EXP` when one of them is not finite (an integer maximum
+/// the compiler vectorises).
+pub(crate) const EXP: u32 = 0x7f80_0000;
+
+/// Whether every value of `x` is finite (no NaN, no ±∞): the largest exponent field (the
+/// trainer checks every gradient of every step with it; the optimisers fold the same way).
 pub fn all_finite(x: &[f32]) -> bool {
-    const EXP: u32 = 0x7f80_0000;
     x.iter().fold(0u32, |m, v| m.max(v.to_bits() & EXP)) != EXP
 }
 
