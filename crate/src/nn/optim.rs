@@ -28,7 +28,6 @@ pub enum Broken {
     State,
 }
 
-
 fn pairs<'a>(
     params: Vec<(&'a mut Tensor, &'a mut Tensor)>,
     grads: &'a Grads,
