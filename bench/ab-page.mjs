@@ -24,14 +24,16 @@ export async function runPage(dirs, page, files = {}) {
   const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); return; }
+    const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+    if (url.pathname === '/') { res.writeHead(200, { 'content-type': 'text/html', ...isolated }); res.end(page); return; }
     let file = files[url.pathname] ?? null;
     const m = url.pathname.match(/^\/([ab])\/([\w./-]+)$/);
     if (m && m[2].split('/').includes('..')) { res.writeHead(404); res.end(); return; }
     if (m) file = join(resolve(dirs[m[1] === 'a' ? 0 : 1]), m[2]);
     try {
       const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+      // Cross-origin isolated (as `cargo xtask serve`), so that threaded builds can share memory.
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', ...isolated });
       res.end(body);
     } catch { res.writeHead(404); res.end(); }
   });

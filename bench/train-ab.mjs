@@ -1,14 +1,16 @@
-// Before/after of a training step in headless Chromium, one thread: two builds in one page, the
+// Before/after of a training step in headless Chromium (one thread unless `--threads`): two builds in one page, the
 // same model, settings and seed, rounds interleaved (each round alternates which build goes
 // first). Build the bench flavour of both (`cargo xtask build --bench` in each checkout), then:
-//   node bench/train-ab.mjs DIR_A DIR_B [--rounds 8] [--steps 40] [--model cnn|mlp|slp]
-// Each DIR holds api.js + convscope.js + convscope_bg.wasm (bench/pkg/relaxed of a build).
+//   node bench/train-ab.mjs DIR_A DIR_B [--rounds 8] [--steps 40] [--model cnn|mlp|slp] [--threads 1]
+// Each DIR holds api.js + convscope.js + convscope_bg.wasm (bench/pkg/relaxed of a build). With
+// `--threads N` above 1 each DIR is a threaded build (www/pkg/threads of `cargo xtask build`,
+// with its pool-worker.js), each with its own pool of N - 1 workers.
 // Prints per build the median samples/s over rounds of `steps` steps with the page's optimiser
 // and batch for the model, and the ratio B / A. Benchmark only on a quiet machine (load < 1).
 import { parseArgs, runPage, root } from './ab-page.mjs';
 import { join } from 'node:path';
 
-const { dirs, opts: { rounds, steps } } = parseArgs('train-ab.mjs DIR_A DIR_B [--rounds N] [--steps N] [--model cnn]', { rounds: 8, steps: 40 });
+const { dirs, opts: { rounds, steps, threads } } = parseArgs('train-ab.mjs DIR_A DIR_B [--rounds N] [--steps N] [--model cnn] [--threads N]', { rounds: 8, steps: 40, threads: 1 });
 const args = process.argv.slice(2);
 const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : 'cnn';
 // The page's defaults (www/js/scenes/train.js): Adam 3e-3 for the cnn, SGD 0.1 for dense models.
@@ -21,6 +23,7 @@ const builds = [];
 for (const name of ['a', 'b']) {
   const api = await import('/' + name + '/api.js');
   await api.default({ module_or_path: '/' + name + '/convscope_bg.wasm' });
+  if (${threads} > 1 && await api.setThreads(${threads}) !== ${threads}) throw new Error('build ' + name + ' runs ' + api.threads() + ' threads');
   const ds = api.Dataset.load(images, labels);
   const t = new api.Trainer(ds, ${JSON.stringify(settings)});
   t.run(ds, ${steps});
@@ -39,5 +42,5 @@ window.result = builds.map((b) => ({ rate: median(b.rates), rates: b.rates.map(M
 const mnist = (n) => join(root, 'data/mnist', n);
 const files = Object.fromEntries(['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((n) => [`/mnist/${n}`, mnist(n)]));
 const { result: [a, b], load: [before, after] } = await runPage(dirs, page, files);
-console.log(`${model} training, one thread, median samples/s over ${rounds} rounds of ${steps} steps, load ${before.toFixed(2)} → ${after.toFixed(2)}`);
+console.log(`${model} training, ${threads} thread${threads > 1 ? "s" : ""}, median samples/s over ${rounds} rounds of ${steps} steps, load ${before.toFixed(2)} → ${after.toFixed(2)}`);
 console.log(`A ${a.rate.toFixed(0)} ${JSON.stringify(a.rates)}\nB ${b.rate.toFixed(0)} ${JSON.stringify(b.rates)}\nB / A ${(b.rate / a.rate).toFixed(3)}`);

@@ -1290,7 +1290,16 @@ impl Model {
         d[start] = Some(dlogits);
         let mut grads: Vec<Option<(Tensor, Tensor)>> = vec![None; self.layers.len()];
         let mut kept: Vec<Option<Tensor>> = vec![None; trace.acts.len()];
-        for i in (0..start).rev() {
+        // Without `keep`, nothing before the first parameterised layer needs a gradient: the
+        // pass stops there, and that layer computes no input gradient (the mlp's fc1 after a
+        // flatten: a third of its step's multiply-adds).
+        let stop = match keep {
+            true => 0,
+            false => (self.layers.iter())
+                .position(|l| l.params().is_some())
+                .unwrap_or(start),
+        };
+        for i in (stop..start).rev() {
             let Some(dy) = d[i + 1].take() else {
                 continue;
             };
@@ -1299,7 +1308,7 @@ impl Model {
             }
             let x = &trace.acts[i];
             let y = &trace.acts[i + 1];
-            let need_dx = i > 0 || keep;
+            let need_dx = i > stop || keep;
             let n = x.shape()[0];
             let dx: Option<Tensor> = match &self.layers[i] {
                 Layer::Conv2d {
@@ -1311,6 +1320,8 @@ impl Model {
                     // A first layer's input needs no gradient: its dX (a conv as large as
                     // the forward) is skipped.
                     let (dx, dw, mut db) = if need_dx {
+                        #[cfg(test)]
+                        INPUT_GRADS.with(|c| c.set(c.get() + 1));
                         let (dx, dw, db) = layers::conv_backward(x, weight, &dy, params)?;
                         (Some(dx), dw, db)
                     } else {
@@ -1391,6 +1402,8 @@ impl Model {
                     let mut dw = vec![0.0; weight.len()];
                     let mut db = vec![0.0; bias.len()];
                     let mut dx = if need_dx {
+                        #[cfg(test)]
+                        INPUT_GRADS.with(|c| c.set(c.get() + 1));
                         vec![0.0; x.len()]
                     } else {
                         Vec::new()
@@ -1461,7 +1474,7 @@ impl Model {
                 }
             };
             if let Some(dx) = dx {
-                if i > 0 || keep {
+                if i > stop || keep {
                     // Moved into an empty slot (the usual case: only an add's input has two).
                     match &mut d[i] {
                         None => d[i] = Some(dx),
@@ -1483,6 +1496,13 @@ impl Model {
             .filter_map(|l| l.params_mut())
             .collect()
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: how many input gradients of convolutions and dense layers this thread's
+    /// backward passes computed.
+    static INPUT_GRADS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Adds `g` into the gradient slot `slot` (which may be empty).
@@ -1973,6 +1993,39 @@ mod tests {
             Preset::Cnn,
             &[(0, 3), (0, 112), (1, 500), (2, 4000), (3, 77)],
         );
+    }
+
+    /// The backward pass computes no input gradient for the first parameterised layer (its
+    /// input is the image, or the image flattened), only the weights' gradients, the same as
+    /// when every activation's gradient is kept.
+    #[test]
+    fn backward_skips_the_first_weighted_layers_input_gradient() {
+        let mut rng = Rng::new(4);
+        for (arch, weighted) in [(Preset::Slp, 1), (Preset::Mlp, 2), (Preset::Cnn, 4)] {
+            let m = arch.init(2);
+            let n = 2;
+            let x: Vec<f32> = (0..n * 784).map(|_| rng.unit()).collect();
+            let t = m
+                .forward_batch(Tensor::new(x, &[n, 1, 28, 28]).unwrap())
+                .unwrap();
+            let d: Vec<f32> = (0..n * 10).map(|_| rng.unit() - 0.5).collect();
+            let dy = || Tensor::new(d.clone(), &[n, 10]).unwrap();
+            let count = |keep| {
+                INPUT_GRADS.with(|c| c.set(0));
+                let (g, kept) = m.backward_keeping(&t, dy(), keep).unwrap();
+                (g, kept, INPUT_GRADS.with(|c| c.get()))
+            };
+            let (g, kept, computed) = count(false);
+            assert_eq!(computed, weighted - 1, "{}", arch.name());
+            assert!(kept.iter().all(Option::is_none));
+            let (g_kept, kept, computed) = count(true);
+            assert_eq!(computed, weighted, "{}", arch.name());
+            assert_eq!(g, g_kept, "{}", arch.name());
+            assert_eq!(
+                kept[0].as_ref().map(|t| t.shape().to_vec()),
+                Some(vec![n, 1, 28, 28])
+            );
+        }
     }
 
     fn check_gradients(arch: Preset, at: &[(usize, usize)]) {
