@@ -41,13 +41,25 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// Image `i` scaled to 0..1.
+    /// Image `i` scaled to 0..1 (each pixel `p as f32 / 255.0`).
     pub fn image_f32(&self, i: usize, out: &mut [f32]) {
         for (o, &p) in out.iter_mut().zip(self.images.image(i)) {
-            *o = p as f32 / 255.0;
+            *o = SCALED[p as usize];
         }
     }
 }
+
+/// `p as f32 / 255.0` for every byte `p`: a table lookup per pixel, where the division (which
+/// the compiler leaves scalar) cost 7% of the mlp's training step.
+static SCALED: [f32; 256] = {
+    let mut t = [0.0f32; 256];
+    let mut p = 0;
+    while p < 256 {
+        t[p] = p as f32 / 255.0;
+        p += 1;
+    }
+    t
+};
 
 fn data_err(file: &str, msg: impl std::fmt::Display) -> Error {
     Error::Data(format!("{file}: {msg}"))
@@ -241,6 +253,29 @@ mod tests {
         }
         v.extend_from_slice(data);
         v
+    }
+
+    /// Every byte value scales to exactly `p as f32 / 255.0` (the table is made at compile
+    /// time; a runtime division must give the same bits).
+    #[test]
+    fn image_f32_divides_every_byte_by_255() {
+        let pixels: Vec<u8> = (0..=255).rev().collect();
+        let labels = vec![0; 1];
+        let d = Dataset {
+            images: Images {
+                count: 1,
+                rows: 16,
+                cols: 16,
+                pixels: pixels.clone(),
+            },
+            labels,
+        };
+        let mut out = [f32::NAN; 256];
+        d.image_f32(0, &mut out);
+        let by = std::hint::black_box(255.0f32);
+        for (&o, &p) in out.iter().zip(&pixels) {
+            assert_eq!(o.to_bits(), (p as f32 / by).to_bits(), "pixel {p}");
+        }
     }
 
     #[test]

@@ -453,14 +453,14 @@ impl Trainer {
                     format!("holds fewer samples than the trainer's {}", self.per_epoch),
                 ));
             }
-            data.image_f32(i, &mut img);
             let dst = &mut x[j * PIXELS..(j + 1) * PIXELS];
             match &self.settings.augment {
                 Some(a) => {
+                    data.image_f32(i, &mut img);
                     let mut rng = rng_for(self.settings.seed, 2 + epoch as u64, i as u64);
                     augment(&img, dst, a, &mut rng)
                 }
-                None => dst.copy_from_slice(&img),
+                None => data.image_f32(i, dst),
             }
         }
         Tensor::new(x, &[indices.len(), 1, 28, 28])
