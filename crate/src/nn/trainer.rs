@@ -129,12 +129,13 @@ pub const MAX_BATCH: usize = 60_000;
 pub const MAX_LR: f32 = 10.0;
 
 impl Settings {
-    /// The page's defaults for `arch`: the slp as the templates article trains it (plain SGD,
-    /// lr 0.1, from zeros, no augmentation), the others with Adam from a seeded start.
+    /// The page's defaults for `arch` (the Train scene's, `www/js/scenes/train.js`): the slp as
+    /// the templates article trains it (plain SGD, lr 0.1, from zeros, no augmentation), the
+    /// mlp with the same SGD from a seeded start, the cnn with Adam 3e-3 from a seeded start.
     pub fn for_page(arch: Preset) -> Settings {
         let (optimizer, lr, init) = match arch {
             Preset::Slp => (OptimizerKind::Sgd, 0.1, Init::Zeros),
-            Preset::Mlp => (OptimizerKind::Adam, 1e-3, Init::seeded(1)),
+            Preset::Mlp => (OptimizerKind::Sgd, 0.1, Init::seeded(1)),
             Preset::Cnn => (OptimizerKind::Adam, 3e-3, Init::seeded(1)),
         };
         Settings {
