@@ -53,6 +53,17 @@ async function run(browser, { base, model, target, limit, workers, extra }, isol
     let longestTask = 0;
     const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) longestTask = Math.max(longestTask, e.duration); });
     obs.observe({ type: 'longtask', buffered: false });
+    // What the page's scripts did in its longest animation frame over 50 ms (Long Animation
+    // Frame timing: each script's entry point and duration, the frame's total besides).
+    let loaf = null;
+    const loafs = new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        if (loaf && e.duration <= loaf.total) continue;
+        const scripts = e.scripts.map((x) => `${x.sourceFunctionName || x.invoker || x.invokerType} ${Math.round(x.duration)} ms`).join('; ');
+        loaf = { total: Math.round(e.duration), blocking: Math.round(e.blockingDuration), scripts: scripts || 'no script' };
+      }
+    });
+    loafs.observe({ type: 'long-animation-frame', buffered: false });
     while (performance.now() - t0 < limit * 1000) {
       await new Promise((r) => setTimeout(r, 50));
       const s = { t: (performance.now() - t0) / 1000, samples: Number(st.dataset.samples), rate: Number(st.dataset.samplesPerS), acc: st.dataset.testAcc === '' ? null : Number(st.dataset.testAcc) };
@@ -61,7 +72,8 @@ async function run(browser, { base, model, target, limit, workers, extra }, isol
       if (s.acc !== null && s.acc >= target) { reached = s; break; }
     }
     obs.disconnect();
-    return { at5, ready, reached, last, longestFrameMs: longest, longestTaskMs: longestTask, workers: document.querySelector('#train-workers')?.value };
+    loafs.disconnect();
+    return { at5, ready, reached, last, longestFrameMs: longest, longestTaskMs: longestTask, loaf, workers: document.querySelector('#train-workers')?.value };
   }, { target, limit });
   await context.close();
   return { build, ...out };
@@ -84,7 +96,7 @@ export async function trainToTarget(browser, { base, model = 'cnn', target = 0.9
     for (const [name, isolated] of (r % 2 ? [...setups].reverse() : setups)) {
       const x = await run(browser, o, isolated);
       results[name].push(x);
-      log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms; longest task ${x.longestTaskMs ? `${x.longestTaskMs.toFixed(0)} ms` : 'none over 50 ms'}`);
+      log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms; longest task ${x.longestTaskMs ? `${x.longestTaskMs.toFixed(0)} ms` : 'none over 50 ms'}${x.loaf ? `; longest animation frame ${x.loaf.total} ms (blocking ${x.loaf.blocking} ms; scripts: ${x.loaf.scripts})` : ''}`);
     }
   }
   return {
