@@ -130,7 +130,7 @@ test('rewind: the cnn shows its conv1 kernels with their gradients; looking back
   const { page, context, errors } = await openPage(browser, '#train?m=cnn&w=1&pace=full');
   await page.click('#train-start');
   await page.waitForFunction(() => Number(document.querySelector('#train-scrub').max) >= 5, null, { timeout: 60000 });
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 8 + 128);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 8 + 1);
   await page.fill('#train-scrub', '1');
   await page.waitForFunction(() => !document.querySelector('#scene-train').classList.contains('training'));
   assert.equal(await page.isDisabled('#train-start'), false, 'looking back paused the run');

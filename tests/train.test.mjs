@@ -100,7 +100,7 @@ test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the
   const diff = Number(await page.getAttribute('#train-adjoint', 'data-diff'));
   assert.ok(diff >= 0 && diff < 1e-4, `adjoint differs by ${diff}`);
   assert.equal(await page.locator('.onestep-dx canvas').count(), 16);
-  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 8 + 128);
+  await page.waitForFunction(() => document.querySelectorAll('#train-tiles canvas').length === 2 * 8 + 1);
   await screenshot(page, 'train-cnn');
   // Draw runs the trained cnn once asked to.
   await page.click('#train-use');
@@ -108,6 +108,52 @@ test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the
   await page.waitForFunction(() => /trained here/.test(document.querySelector('#model-source')?.textContent ?? ''));
   await page.click('#example');
   await page.waitForFunction(() => document.querySelector('#prediction')?.dataset.digit > '');
+  assert.deepEqual(errors, [], 'console errors');
+  await context.close();
+});
+
+test('train: the cnn\'s conv2 kernels on one canvas, kernel o.c in column o, row c, each in its scale\'s colours', async () => {
+  // One canvas for the 128 kernels (each drawn canvas is a compositor layer of its own); what
+  // it shows is checked against the weights the page downloads, cell by cell.
+  const { page, context, errors } = await openPage(browser, '#train?m=cnn&w=1');
+  for (let i = 1; i <= 2; i++) {
+    await page.click('#train-step');
+    await waitFor(page, (x) => Number(x.samples) === 64 * i);
+  }
+  await page.waitForFunction(() => document.querySelector('#train-tiles').dataset.drawn === '');
+  assert.equal(await page.locator('#train-tiles figure.sheet canvas').count(), 1);
+  assert.equal(await page.locator('#train-tiles canvas').count(), 2 * 8 + 1, 'conv1\'s 8 kernels and their gradients, and the sheet');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+  const bytes = readFileSync(await download.path());
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString());
+  const t = header['conv2.weight'];
+  assert.deepEqual(t.shape, [16, 8, 5, 5]);
+  const body = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]);
+  const w = Array.from({ length: body.length / 4 }, (_, i) => body.readFloatLE(4 * i));
+  const bad = await page.evaluate(async (w) => {
+    const { colour } = await import('./js/views/colour.js');
+    const c = document.querySelector('#train-tiles figure.sheet canvas');
+    const scale = Number(document.querySelector('#train-tiles').parentElement.querySelectorAll('.scale-legend [data-scale]')[1].dataset.scale);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const wrong = [];
+    if (c.width !== 16 * 6 - 1 || c.height !== 8 * 6 - 1) wrong.push(`canvas ${c.width}×${c.height}`);
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const [row, col, ky, kx] = [Math.floor(y / 6), Math.floor(x / 6), y % 6, x % 6];
+        const want = ky === 5 || kx === 5 ? [255, 255, 255] : colour(w[((col * 8 + row) * 5 + ky) * 5 + kx], scale, true);
+        const got = [d[4 * (y * c.width + x)], d[4 * (y * c.width + x) + 1], d[4 * (y * c.width + x) + 2]];
+        if (got.join() !== want.join()) wrong.push(`(${y}, ${x}): ${got} for ${want}`);
+      }
+    }
+    return wrong;
+  }, w);
+  assert.deepEqual(bad.slice(0, 5), [], `${bad.length} cells differ`);
+  // Hovering names the kernel under the pointer.
+  const box = await page.locator('#train-tiles figure.sheet canvas').boundingBox();
+  const cell = box.width / (16 * 6 - 1);
+  await page.mouse.move(box.x + 1 + (3 * 6 + 2.5) * cell, box.y + 1 + (5 * 6 + 2.5) * cell);
+  assert.match(await page.textContent('#train-tiles figure.sheet figcaption'), /^conv2 kernel 3\.5: output channel 3 over conv1 channel 5/);
   assert.deepEqual(errors, [], 'console errors');
   await context.close();
 });

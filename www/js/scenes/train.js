@@ -736,13 +736,26 @@ export class TrainScene extends Scene {
         add(32, 64, (i) => `hidden neuron ${i}`, true);
       } else {
         this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
-        this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors; each row of conv2 is one output channel\'s kernels over the 8 conv1 channels.';
+        this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors. In conv2, each column is one output channel: its 8 kernels, one over each conv1 channel, top to bottom.';
         add(8, 48, (i) => `conv1 kernel ${i}`, true);
         this.tileBuild.push(() => this.tiles.append(el('div.break')));
-        // conv2's 16 output channels × 8 input channels, named in that order (no index arithmetic).
-        const names = [];
-        for (let o = 0; o < 16; o++) for (let c = 0; c < 8; c++) names.push(`conv2 kernel ${o}.${c}`);
-        add(names.length, 22, (i) => names[i]);
+        // conv2's 128 kernels on one canvas (one layer for the compositor, not 128).
+        this.tileBuild.push(() => {
+          const all = 'conv2\'s 128 kernels: a column per output channel (0–15), a row per conv1 channel it reads (0–7)';
+          const f = el('figure.tile.sheet', { 'data-layer': 'conv2' });
+          const caption = el('figcaption', { text: all });
+          this.sheet = new Heatmap(f, {
+            label: all,
+            signed: true,
+            size: 382,
+            onHover: (y, x) => {
+              const t = y === null ? null : this.sheet.tileAt(y, x);
+              caption.textContent = t ? `conv2 kernel ${t.col}.${t.row}: output channel ${t.col} over conv1 channel ${t.row}` : all;
+            },
+          });
+          f.append(caption);
+          this.tiles.append(f);
+        });
       }
       this.tilesMade = made;
     }
@@ -752,6 +765,13 @@ export class TrainScene extends Scene {
     const queue = [];
     let tile = 0; // the next tile to fill (the queue also holds the gradients)
     parts.forEach((w, j) => {
+      if (arch === 'cnn' && j === 1) {
+        // conv2 [out, in, kh, kw] on the sheet: column o, row c is kernel o.c.
+        const [outs, ins, kh, kw] = w.shape;
+        const at = (i) => ((i % outs) * ins + Math.floor(i / outs)) * kh * kw;
+        queue.push({ map: () => this.sheet, draw: 'updateTiles', args: { data: w.data, count: outs * ins, h: kh, w: kw, cols: outs, scale: scale[j], at } });
+        return;
+      }
       const [rows, ...rest] = w.shape;
       const per = rest.reduce((a, b) => a * b, 1);
       const [h, ww] = arch === 'cnn' ? [w.shape[2], w.shape[3]] : [28, 28];
@@ -948,8 +968,8 @@ export class TrainScene extends Scene {
       for (let i = 0; build.length && i < TILES_PER_FRAME && performance.now() - t0 < TILE_BUDGET_MS; i++) build.shift()();
       const q = this.tileQueue;
       while (!build.length && q.length && performance.now() - t0 < TILE_BUDGET_MS) {
-        const { map, args } = q.shift();
-        map().update(args);
+        const { map, args, draw = 'update' } = q.shift();
+        map()[draw](args);
       }
       if (q.length || build.length) this.drawTiles();
       else {

@@ -4,7 +4,7 @@
 // shown sum, 3 decimals) come from wasm; this view only lays them out.
 
 import { el, SVG } from '../dom.js';
-import { Heatmap } from './heatmap.js';
+import { Heatmap, paintTiles } from './heatmap.js';
 import { largestScale } from '../wasm.js';
 import { colour, inkOn } from './colour.js';
 
@@ -49,32 +49,14 @@ function numberGrid(values, [kh, kw], { scale, signed = true, title, hi = -1, pa
  */
 function tiles(container, data, [c, h, w], { cols, signed, scale, px, label }) {
   const rows = Math.ceil(c / cols);
-  const W = cols * (w + 1) - 1;
-  const H = rows * (h + 1) - 1;
   const canvas = document.createElement('canvas');
   canvas.className = 'heatmap tiles';
-  canvas.width = W;
-  canvas.height = H;
-  canvas.style.width = `${W * px + 2}px`;
+  canvas.width = cols * (w + 1) - 1;
+  canvas.height = rows * (h + 1) - 1;
+  canvas.style.width = `${canvas.width * px + 2}px`;
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);
-  const g = canvas.getContext('2d');
-  const img = g.createImageData(W, H);
-  img.data.fill(255);
-  for (let ch = 0; ch < c; ch++) {
-    const x0 = (ch % cols) * (w + 1);
-    const y0 = Math.floor(ch / cols) * (h + 1);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const [r, gg, b] = colour(data[(ch * h + y) * w + x], scale, signed);
-        const o = 4 * ((y0 + y) * W + x0 + x);
-        img.data[o] = r;
-        img.data[o + 1] = gg;
-        img.data[o + 2] = b;
-      }
-    }
-  }
-  g.putImageData(img, 0, 0);
+  paintTiles(canvas, { data, count: c, h, w, cols, scale, signed });
   container.append(canvas);
 }
 

@@ -106,6 +106,37 @@ export class Heatmap {
     ctx.putImageData(img, 0, 0);
   }
 
+  /**
+   * `count` tiles of h×w values on this one canvas, `cols` to a row, a blank pixel between
+   * them (see {@link paintTiles}). One canvas instead of one per tile: every drawn canvas is a
+   * layer of its own for the compositor, and the cnn's 128 conv2 kernels as 128 canvases cost
+   * the page's thread more than all else it draws while training. `tileAt(y, x)` gives a
+   * cell's tile back.
+   */
+  updateTiles({ data, count, h, w, cols, scale, at }) {
+    const c = this.canvas;
+    const rows = Math.ceil(count / cols);
+    const [W, H] = [cols * (w + 1) - 1, rows * (h + 1) - 1];
+    if (c.width !== W || c.height !== H) {
+      c.width = W;
+      c.height = H;
+      if (!this.strip) this.box.style.aspectRatio = `${W} / ${H}`;
+    }
+    this.h = H;
+    this.w = W;
+    this.grid = { count, h, w, cols };
+    paintTiles(c, { data, count, h, w, cols, scale, signed: this.signed, at });
+  }
+
+  /** The tile (index, row and column of the grid) under cell [y, x] of `updateTiles`; null in a gap. */
+  tileAt(y, x) {
+    const g = this.grid;
+    if (!g || y % (g.h + 1) === g.h || x % (g.w + 1) === g.w) return null;
+    const [row, col] = [Math.floor(y / (g.h + 1)), Math.floor(x / (g.w + 1))];
+    const index = row * g.cols + col;
+    return index < g.count ? { index, row, col } : null;
+  }
+
   /** Outlines cells: `rects` = [{y0, x0, y1, x1, kind}] (inclusive, clipped to the map). */
   mark(rects = []) {
     for (const m of this.marks) m.remove();
@@ -128,4 +159,31 @@ export class Heatmap {
       this.marks.push(d);
     }
   }
+}
+
+/**
+ * Draws `count` tiles of h×w values of `data` on `canvas` (already W×H: `cols` tiles to a
+ * row, one white pixel between them): tile i is `data[at(i) … at(i) + h·w]` (by default the
+ * i-th slice in order), coloured on one scale.
+ */
+export function paintTiles(canvas, { data, count, h, w, cols, scale, signed, at = (i) => i * h * w }) {
+  const W = canvas.width;
+  const g = canvas.getContext('2d');
+  const img = g.createImageData(W, canvas.height);
+  img.data.fill(255);
+  for (let t = 0; t < count; t++) {
+    const x0 = (t % cols) * (w + 1);
+    const y0 = Math.floor(t / cols) * (h + 1);
+    const base = at(t);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const [r, gg, b] = colour(data[base + y * w + x], scale, signed);
+        const o = 4 * ((y0 + y) * W + x0 + x);
+        img.data[o] = r;
+        img.data[o + 1] = gg;
+        img.data[o + 2] = b;
+      }
+    }
+  }
+  g.putImageData(img, 0, 0);
 }
