@@ -81,6 +81,12 @@ pub(crate) enum BSource<'a> {
     },
 }
 
+/// Below this many multiply-adds per task a GEMM stays on one thread: half of
+/// [`MIN_TASK_WORK`], so that a 64³ product (2¹⁸) runs on 2 threads. A GEMM's parts share
+/// nothing but the packed A, and a 2¹⁷ part takes about 3 µs against the ~1 µs of waking a
+/// spinning worker and joining it (TF.js's pool splits 64³ too: 1.4–1.6× its one thread).
+pub(crate) const GEMM_MIN_TASK_WORK: usize = MIN_TASK_WORK / 2;
+
 /// How a GEMM is cut into tasks: C's columns (or rows) in parts of `chunk`, a multiple of the
 /// micro-kernel's NR (or MR), so that every part meets the same MR × NR tiles, full or edge,
 /// as the whole product and each element sums its k terms in the same order: the result is
@@ -93,7 +99,7 @@ pub(crate) enum Split {
 }
 
 impl Split {
-    /// The split for `threads` threads: none below [`MIN_TASK_WORK`] per task.
+    /// The split for `threads` threads: none below [`GEMM_MIN_TASK_WORK`] per task.
     pub(crate) fn plan(
         m: usize,
         k: usize,
@@ -103,7 +109,7 @@ impl Split {
         threads: usize,
     ) -> Split {
         let work = m.saturating_mul(k).saturating_mul(n);
-        Split::into_tasks(m, n, mr, nr, threads.min(work / MIN_TASK_WORK))
+        Split::into_tasks(m, n, mr, nr, threads.min(work / GEMM_MIN_TASK_WORK))
     }
 
     /// At most `tasks` parts of whole tiles. Columns when C is at least as wide as it is tall

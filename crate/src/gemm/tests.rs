@@ -1024,7 +1024,22 @@ fn thread_split_cuts_whole_tiles_covering_c_once() {
         Split::Rows { .. }
     ));
     assert_eq!(Split::plan(512, 512, 512, 2, 16, 1), Split::One);
-    assert_eq!(Split::plan(64, 64, 64, 2, 16, 2), Split::One);
+    // 64³ (2¹⁸ multiply-adds) pays for two parts of 2¹⁷; anything smaller stays whole.
+    assert_eq!(
+        Split::plan(64, 64, 64, 2, 16, 2),
+        Split::Cols {
+            chunk: 32,
+            parts: 2
+        }
+    );
+    assert_eq!(Split::plan(64, 64, 63, 2, 16, 2), Split::One);
+    assert_eq!(
+        Split::plan(64, 64, 64, 2, 16, 4),
+        Split::Cols {
+            chunk: 32,
+            parts: 2
+        }
+    );
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
