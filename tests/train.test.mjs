@@ -112,51 +112,67 @@ test('train: one step slowed down; for the cnn, dX by convTranspose2d equals the
   await context.close();
 });
 
-test('train: the cnn\'s conv2 kernels on one canvas, kernel o.c in column o, row c, each in its scale\'s colours', async () => {
-  // One canvas for the 128 kernels (each drawn canvas is a compositor layer of its own); what
-  // it shows is checked against the weights the page downloads, cell by cell.
-  const { page, context, errors } = await openPage(browser, '#train?m=cnn&w=1');
-  for (let i = 1; i <= 2; i++) {
-    await page.click('#train-step');
-    await waitFor(page, (x) => Number(x.samples) === 64 * i);
-  }
-  await page.waitForFunction(() => document.querySelector('#train-tiles').dataset.drawn === '');
-  assert.equal(await page.locator('#train-tiles figure.sheet canvas').count(), 1);
-  assert.equal(await page.locator('#train-tiles canvas').count(), 2 * 8 + 1, 'conv1\'s 8 kernels and their gradients, and the sheet');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
-  const bytes = readFileSync(await download.path());
-  const n = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString());
-  const t = header['conv2.weight'];
-  assert.deepEqual(t.shape, [16, 8, 5, 5]);
-  const body = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]);
-  const w = Array.from({ length: body.length / 4 }, (_, i) => body.readFloatLE(4 * i));
-  const bad = await page.evaluate(async (w) => {
-    const { colour } = await import('./js/views/colour.js');
-    const c = document.querySelector('#train-tiles figure.sheet canvas');
-    const scale = Number(document.querySelector('#train-tiles').parentElement.querySelectorAll('.scale-legend [data-scale]')[1].dataset.scale);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const wrong = [];
-    if (c.width !== 16 * 6 - 1 || c.height !== 8 * 6 - 1) wrong.push(`canvas ${c.width}×${c.height}`);
-    for (let y = 0; y < c.height; y++) {
-      for (let x = 0; x < c.width; x++) {
-        const [row, col, ky, kx] = [Math.floor(y / 6), Math.floor(x / 6), y % 6, x % 6];
-        const want = ky === 5 || kx === 5 ? [255, 255, 255] : colour(w[((col * 8 + row) * 5 + ky) * 5 + kx], scale, true);
-        const got = [d[4 * (y * c.width + x)], d[4 * (y * c.width + x) + 1], d[4 * (y * c.width + x) + 2]];
-        if (got.join() !== want.join()) wrong.push(`(${y}, ${x}): ${got} for ${want}`);
-      }
+// Each sheet: the tensor it draws, its grid, where tile (row, col) starts in the tensor, which
+// legend holds its scale, and what hovering tile (row 1, col 3) names.
+const SHEETS = {
+  cnn: { layer: 'conv2', tensor: 'conv2.weight', shape: [16, 8, 5, 5], rows: 8, cols: 16, h: 5, w: 5, at: (r, c) => (c * 8 + r) * 25, legend: 1, hover: /^conv2 kernel 3\.1: output channel 3 over conv1 channel 1/ },
+  mlp: { layer: 'fc1', tensor: 'fc1.weight', shape: [128, 784], rows: 4, cols: 8, h: 28, w: 28, at: (r, c) => (r * 8 + c) * 784, legend: 0, hover: /^hidden neuron 11$/ },
+};
+
+for (const [model, sh] of Object.entries(SHEETS)) {
+  test(`train: the ${model}'s ${sh.layer} weights on one canvas, each tile where its caption says, in its scale's colours`, async () => {
+    // One canvas for many tiles (each drawn canvas is a compositor layer of its own); what it
+    // shows is checked against the weights the page downloads, cell by cell.
+    const { page, context, errors } = await openPage(browser, `#train?m=${model}&w=1`);
+    for (let i = 1; i <= 2; i++) {
+      await page.click('#train-step');
+      await waitFor(page, (x) => Number(x.samples) === 64 * i);
     }
-    return wrong;
-  }, w);
-  assert.deepEqual(bad.slice(0, 5), [], `${bad.length} cells differ`);
-  // Hovering names the kernel under the pointer.
-  const box = await page.locator('#train-tiles figure.sheet canvas').boundingBox();
-  const cell = box.width / (16 * 6 - 1);
-  await page.mouse.move(box.x + 1 + (3 * 6 + 2.5) * cell, box.y + 1 + (5 * 6 + 2.5) * cell);
-  assert.match(await page.textContent('#train-tiles figure.sheet figcaption'), /^conv2 kernel 3\.5: output channel 3 over conv1 channel 5/);
-  assert.deepEqual(errors, [], 'console errors');
-  await context.close();
-});
+    await page.waitForFunction(() => document.querySelector('#train-tiles').dataset.drawn === '');
+    const canvas = `#train-tiles figure.sheet[data-layer="${sh.layer}"] canvas`;
+    assert.equal(await page.locator(canvas).count(), 1);
+    assert.equal(await page.locator('#train-tiles canvas').count(), model === 'cnn' ? 2 * 8 + 1 : 2, 'the cnn: conv1\'s kernels, their gradients and the sheet; the mlp: weights and gradients');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    const bytes = readFileSync(await download.path());
+    const n = Number(bytes.readBigUInt64LE(0));
+    const t = JSON.parse(bytes.subarray(8, 8 + n).toString())[sh.tensor];
+    assert.deepEqual(t.shape, sh.shape);
+    const body = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]);
+    const w = Array.from({ length: body.length / 4 }, (_, i) => body.readFloatLE(4 * i));
+    // The value each pixel must show (null: a gap between tiles), from the tensor.
+    const want = [];
+    for (let y = 0; y < sh.rows * (sh.h + 1) - 1; y++) {
+      const row = [];
+      for (let x = 0; x < sh.cols * (sh.w + 1) - 1; x++) {
+        const [r, c, ky, kx] = [Math.floor(y / (sh.h + 1)), Math.floor(x / (sh.w + 1)), y % (sh.h + 1), x % (sh.w + 1)];
+        row.push(ky === sh.h || kx === sh.w ? null : w[sh.at(r, c) + ky * sh.w + kx]);
+      }
+      want.push(row);
+    }
+    const bad = await page.evaluate(async ({ want, canvas, legend }) => {
+      const { colour } = await import('./js/views/colour.js');
+      const c = document.querySelector(canvas);
+      const scale = Number(document.querySelector('#train-tiles').parentElement.querySelectorAll('.scale-legend [data-scale]')[legend].dataset.scale);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      if (c.width !== want[0].length || c.height !== want.length) return [`canvas ${c.width}×${c.height}`];
+      const wrong = [];
+      want.forEach((row, y) => row.forEach((v, x) => {
+        const rgb = v === null ? [255, 255, 255] : colour(v, scale, true);
+        const o = 4 * (y * c.width + x);
+        if ([d[o], d[o + 1], d[o + 2]].join() !== rgb.join()) wrong.push(`(${y}, ${x}): ${[d[o], d[o + 1], d[o + 2]]} for ${rgb}`);
+      }));
+      return wrong;
+    }, { want, canvas, legend: sh.legend });
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} cells differ`);
+    // Hovering names the tile under the pointer (row 1, column 3).
+    const box = await page.locator(canvas).boundingBox();
+    const cell = (box.width - 2) / (sh.cols * (sh.w + 1) - 1);
+    await page.mouse.move(box.x + 1 + (3 * (sh.w + 1) + sh.w / 2) * cell, box.y + 1 + (1 * (sh.h + 1) + sh.h / 2) * cell);
+    assert.match(await page.textContent(`#train-tiles figure.sheet[data-layer="${sh.layer}"] figcaption`), sh.hover);
+    assert.deepEqual(errors, [], 'console errors');
+    await context.close();
+  });
+}
 
 test('train: use the trained slp in Templates, download it, load it back (same answers), a corrupt file gets the loader\'s message', async () => {
   const { page, context, errors } = await openPage(browser, '#train?m=slp&w=1');

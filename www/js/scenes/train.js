@@ -718,6 +718,25 @@ export class TrainScene extends Scene {
           });
         }
       };
+      // Many tiles on one canvas (see Heatmap.updateTiles): `hover(t)` names the tile under the
+      // pointer in the caption. this.sheets[key] is filled by the queue below.
+      this.sheets = {};
+      const sheet = (key, { label, size, hover }) => this.tileBuild.push(() => {
+        const f = el('figure.tile.sheet', { 'data-layer': key });
+        const caption = el('figcaption', { text: label });
+        const map = new Heatmap(f, {
+          label,
+          signed: true,
+          size,
+          onHover: (y, x) => {
+            const t = y === null ? null : map.tileAt(y, x);
+            caption.textContent = t ? hover(t) : label;
+          },
+        });
+        f.append(caption);
+        this.tiles.append(f);
+        this.sheets[key] = map;
+      });
       this.tiles.className = `train-tiles ${arch}`;
       this.legend.replaceChildren();
       this.legends = (arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1']).map((n) => {
@@ -733,28 +752,20 @@ export class TrainScene extends Scene {
       } else if (arch === 'mlp') {
         this.weightsTitle.textContent = 'The first 32 of 128 hidden neurons (fc1 weights as 28 × 28 images)';
         this.weightsText.textContent = 'Hidden neurons answer strokes and parts, not whole digits; watch them sharpen out of the random start.';
-        add(32, 64, (i) => `hidden neuron ${i}`, true);
+        // Two sheets (two compositor layers, not 64): the neurons, and their gradients in the
+        // same places.
+        sheet('fc1', { label: 'hidden neurons 0–31, eight to a row', size: 464, hover: (t) => `hidden neuron ${t.index}` });
+        sheet('fc1 gradient', { label: 'their gradients of the last batch, in the same places', size: 326, hover: (t) => `gradient of hidden neuron ${t.index}, last batch` });
       } else {
         this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors. In conv2, each column is one output channel: its 8 kernels, one over each conv1 channel, top to bottom.';
         add(8, 48, (i) => `conv1 kernel ${i}`, true);
         this.tileBuild.push(() => this.tiles.append(el('div.break')));
         // conv2's 128 kernels on one canvas (one layer for the compositor, not 128).
-        this.tileBuild.push(() => {
-          const all = 'conv2\'s 128 kernels: a column per output channel (0–15), a row per conv1 channel it reads (0–7)';
-          const f = el('figure.tile.sheet', { 'data-layer': 'conv2' });
-          const caption = el('figcaption', { text: all });
-          this.sheet = new Heatmap(f, {
-            label: all,
-            signed: true,
-            size: 382,
-            onHover: (y, x) => {
-              const t = y === null ? null : this.sheet.tileAt(y, x);
-              caption.textContent = t ? `conv2 kernel ${t.col}.${t.row}: output channel ${t.col} over conv1 channel ${t.row}` : all;
-            },
-          });
-          f.append(caption);
-          this.tiles.append(f);
+        sheet('conv2', {
+          label: 'conv2\'s 128 kernels: a column per output channel (0–15), a row per conv1 channel it reads (0–7)',
+          size: 382,
+          hover: (t) => `conv2 kernel ${t.col}.${t.row}: output channel ${t.col} over conv1 channel ${t.row}`,
         });
       }
       this.tilesMade = made;
@@ -769,7 +780,14 @@ export class TrainScene extends Scene {
         // conv2 [out, in, kh, kw] on the sheet: column o, row c is kernel o.c.
         const [outs, ins, kh, kw] = w.shape;
         const at = (i) => ((i % outs) * ins + Math.floor(i / outs)) * kh * kw;
-        queue.push({ map: () => this.sheet, draw: 'updateTiles', args: { data: w.data, count: outs * ins, h: kh, w: kw, cols: outs, scale: scale[j], at } });
+        queue.push({ map: () => this.sheets.conv2, draw: 'updateTiles', args: { data: w.data, count: outs * ins, h: kh, w: kw, cols: outs, scale: scale[j], at } });
+        return;
+      }
+      if (arch === 'mlp') {
+        // The rows sent (the first 32 neurons), as 28 × 28 images in rows of eight.
+        const args = { count: w.shape[0], h: 28, w: 28, cols: 8 };
+        queue.push({ map: () => this.sheets.fc1, draw: 'updateTiles', args: { ...args, data: w.data, scale: scale[j] } });
+        if (w.grad) queue.push({ map: () => this.sheets['fc1 gradient'], draw: 'updateTiles', args: { ...args, data: w.grad, scale: w.gradScale } });
         return;
       }
       const [rows, ...rest] = w.shape;

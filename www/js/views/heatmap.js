@@ -83,8 +83,8 @@ export class Heatmap {
     return [y, x];
   }
 
-  /** Draws `data[offset .. offset + h*w]`; `scale` defaults to the slice's largest |value|. */
-  update({ data, h, w, offset = 0, scale }) {
+  /** Makes the canvas h×w cells (its box keeps that aspect); returns it. */
+  resize(h, w) {
     const c = this.canvas;
     if (c.width !== w || c.height !== h) {
       c.width = w;
@@ -93,6 +93,13 @@ export class Heatmap {
     }
     this.h = h;
     this.w = w;
+    return c;
+  }
+
+  /** Draws `data[offset .. offset + h*w]`; `scale` defaults to the slice's largest |value|. */
+  update({ data, h, w, offset = 0, scale }) {
+    const c = this.resize(h, w);
+    this.grid = null;
     const ctx = c.getContext('2d');
     const img = ctx.createImageData(w, h);
     const s = scale ?? largestScale(data, offset, h * w);
@@ -114,16 +121,8 @@ export class Heatmap {
    * cell's tile back.
    */
   updateTiles({ data, count, h, w, cols, scale, at }) {
-    const c = this.canvas;
     const rows = Math.ceil(count / cols);
-    const [W, H] = [cols * (w + 1) - 1, rows * (h + 1) - 1];
-    if (c.width !== W || c.height !== H) {
-      c.width = W;
-      c.height = H;
-      if (!this.strip) this.box.style.aspectRatio = `${W} / ${H}`;
-    }
-    this.h = H;
-    this.w = W;
+    const c = this.resize(rows * (h + 1) - 1, cols * (w + 1) - 1);
     this.grid = { count, h, w, cols };
     paintTiles(c, { data, count, h, w, cols, scale, signed: this.signed, at });
   }
