@@ -80,7 +80,16 @@ test('a design trains on MNIST, its kernels drawn; downloaded as safetensors and
   await page.click('#train-step');
   await page.waitForFunction(() => Number(document.querySelector('#train-status')?.dataset.samples) >= 128, null, { timeout: 60000 });
   assert.match(await page.textContent('.train-weights h3'), /The kernels of conv1/);
-  assert.ok(await page.$$eval('#train-tiles .tile', (t) => t.length) >= 8);
+  // Its 8 kernels of 3 × 3 on one canvas (in a row: one input channel), their gradients on another.
+  assert.equal(await page.locator('#train-tiles figure.sheet canvas').count(), 2);
+  await page.waitForFunction(() => document.querySelector('#train-tiles').dataset.drawn === '');
+  const sheet = '#train-tiles figure.sheet[data-layer="weights"]';
+  assert.deepEqual(await page.$eval(`${sheet} canvas`, (c) => [c.width, c.height]), [8 * 4 - 1, 3]);
+  const box = await page.locator(`${sheet} canvas`).boundingBox();
+  const cell = (box.width - 2) / (8 * 4 - 1);
+  // (The position is in the canvas's padding box, inside its 1 px border.)
+  await page.locator(`${sheet} canvas`).hover({ position: { x: (5 * 4 + 1.5) * cell, y: 1.5 * cell } });
+  assert.equal(await page.textContent(`${sheet} figcaption`), 'conv1 kernel 5.0');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]).catch(async (e) => { throw new Error(`${e.message}; status: ${await page.textContent('#model-status')} ${await page.textContent('#train-error')}`); });
   assert.match(dl.suggestedFilename(), /convscope-custom\.safetensors/);
   const st = await (await import('node:fs/promises')).readFile(await dl.path());

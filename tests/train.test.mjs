@@ -167,7 +167,8 @@ for (const [model, sh] of Object.entries(SHEETS)) {
     // Hovering names the tile under the pointer (row 1, column 3).
     const box = await page.locator(canvas).boundingBox();
     const cell = (box.width - 2) / (sh.cols * (sh.w + 1) - 1);
-    await page.mouse.move(box.x + 1 + (3 * (sh.w + 1) + sh.w / 2) * cell, box.y + 1 + (1 * (sh.h + 1) + sh.h / 2) * cell);
+    // (The position is in the canvas's padding box, inside its 1 px border.)
+    await page.locator(canvas).hover({ position: { x: (3 * (sh.w + 1) + sh.w / 2) * cell, y: (1 * (sh.h + 1) + sh.h / 2) * cell } });
     assert.match(await page.textContent(`#train-tiles figure.sheet[data-layer="${sh.layer}"] figcaption`), sh.hover);
     assert.deepEqual(errors, [], 'console errors');
     await context.close();

@@ -718,25 +718,8 @@ export class TrainScene extends Scene {
           });
         }
       };
-      // Many tiles on one canvas (see Heatmap.updateTiles): `hover(t)` names the tile under the
-      // pointer in the caption. this.sheets[key] is filled by the queue below.
       this.sheets = {};
-      const sheet = (key, { label, size, hover }) => this.tileBuild.push(() => {
-        const f = el('figure.tile.sheet', { 'data-layer': key });
-        const caption = el('figcaption', { text: label });
-        const map = new Heatmap(f, {
-          label,
-          signed: true,
-          size,
-          onHover: (y, x) => {
-            const t = y === null ? null : map.tileAt(y, x);
-            caption.textContent = t ? hover(t) : label;
-          },
-        });
-        f.append(caption);
-        this.tiles.append(f);
-        this.sheets[key] = map;
-      });
+      const sheet = (key, opts) => this.makeSheet(key, opts);
       this.tiles.className = `train-tiles ${arch}`;
       this.legend.replaceChildren();
       this.legends = (arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1']).map((n) => {
@@ -810,9 +793,33 @@ export class TrainScene extends Scene {
   }
 
   /**
-   * A design's first conv layer's kernels (up to 64: each output channel's kernel over each
-   * input channel) or its first dense layer's neurons (28 × 28 images when it reads the
-   * flattened image, else one row each), on one colour scale.
+   * Queues (in tileBuild) a figure of many tiles on one canvas (Heatmap.updateTiles: every
+   * drawn canvas is a compositor layer of its own); `hover(t)` names the tile under the
+   * pointer in its caption. `this.sheets[key]` once made.
+   */
+  makeSheet(key, { label, size, hover }) {
+    this.tileBuild.push(() => {
+      const f = el('figure.tile.sheet', { 'data-layer': key });
+      const caption = el('figcaption', { text: label });
+      const map = new Heatmap(f, {
+        label,
+        signed: true,
+        size,
+        onHover: (y, x) => {
+          const t = y === null ? null : map.tileAt(y, x);
+          caption.textContent = t ? hover(t) : label;
+        },
+      });
+      f.append(caption);
+      this.tiles.append(f);
+      this.sheets[key] = map;
+    });
+  }
+
+  /**
+   * A design's first conv layer's kernels (up to 64) or its first dense layer's neurons (28 × 28
+   * images when it reads the flattened image, else one row each), on one colour scale: one
+   * sheet of weights and one of their gradients, in the same places.
    */
   showDesignWeights(weights) {
     const [name, w] = Object.entries(weights)[0] ?? [];
@@ -820,16 +827,21 @@ export class TrainScene extends Scene {
     const conv = w?.shape.length === 4;
     const image = w && !conv && w.shape[1] === 784;
     const [h, ww] = conv ? [w.shape[2], w.shape[3]] : image ? [28, 28] : [1, w?.shape[1] ?? 1];
-    const per = conv ? h * ww : w ? w.shape[1] : 0;
-    const count = w ? Math.min(64, conv ? w.shape[0] * w.shape[1] : w.shape[0]) : 0;
+    const per = h * ww;
+    const [outs, ins] = w ? [w.shape[0], conv ? w.shape[1] : 1] : [0, 1];
+    // The first 64 in the weights' order: kernels 16 to a row (the first conv reads the one
+    // image channel), 28 × 28 neurons 8 to a row, other neurons a row each.
+    const count = w ? Math.min(64, outs * ins) : 0;
+    const cols = conv ? Math.min(count, 16) : image ? 8 : 1;
     if (this.tilesFor !== key) {
       this.tilesFor = key;
       this.tiles.replaceChildren();
       this.tileBuild = [];
+      this.sheets = {};
       this.tiles.className = 'train-tiles custom';
       this.legend.replaceChildren();
-      this.maps = [];
       this.legends = [];
+      this.gradLegend = null;
       if (!w) {
         this.weightsTitle.textContent = 'This design has no conv or dense layer to draw';
         this.weightsText.textContent = '';
@@ -840,35 +852,30 @@ export class TrainScene extends Scene {
       this.legends = [new Legend(box, { signed: true, label: `${name} weights` })];
       // The tiles' names, in the weights' order (no index arithmetic on values).
       const names = [];
-      if (conv) for (let o = 0; o < w.shape[0]; o++) for (let c = 0; c < w.shape[1]; c++) names.push(`${name} kernel ${o}.${c}`);
-      else for (let o = 0; o < w.shape[0]; o++) names.push(`${name} neuron ${o}`);
-      this.gradMaps = [];
+      if (conv) for (let o = 0; o < outs; o++) for (let c = 0; c < ins; c++) names.push(`${name} kernel ${o}.${c}`);
+      else for (let o = 0; o < outs; o++) names.push(`${name} neuron ${o}`);
+      const nameOf = (t) => names[t.index];
       this.gradLegend = this.gradLegendIn(name);
+      const layout = `${count < names.length ? `the first ${count} of ${names.length}` : `all ${count}`}, in order`;
       this.weightsTitle.textContent = conv
-        ? `The kernels of ${name}, the design's first conv layer (${w.shape[0]} × ${w.shape[1]} of ${h} × ${ww}${count < names.length ? `; the first ${count}` : ''})`
+        ? `The kernels of ${name}, the design's first conv layer (${outs} × ${ins} of ${h} × ${ww})`
         : `The first ${count} neurons of ${name}, the design's first dense layer${image ? ' (28 × 28 images)' : ''}`;
       this.weightsText.textContent = 'Red raises the output, blue lowers it; watch them form out of the random start.';
-      // Made TILES_PER_FRAME at a time by drawTiles, as the presets' tiles are.
-      for (let i = 0; i < count; i++) {
-        this.tileBuild.push(() => {
-          const f = el('figure.tile', { 'data-index': String(i) });
-          const pair = el('div.tile-pair');
-          f.append(pair);
-          const size = conv ? 40 : image ? 64 : 96;
-          this.maps.push(new Heatmap(pair, { label: names[i], signed: true, size }));
-          this.gradMaps.push(new Heatmap(pair, { label: `gradient of ${names[i]}, last batch`, signed: true, size: Math.round(size * 0.6) }));
-          f.append(el('figcaption', { text: names[i].replace(/^.* /, '') }));
-          this.tiles.append(f);
-        });
-      }
+      const W = cols * (ww + 1) - 1;
+      // Screen pixels per value: a kernel about 40 px wide, a 28 × 28 image 56, a row of other
+      // inputs as wide as fits; the sheet at most 720 px wide.
+      const fit = conv ? Math.floor(40 / Math.max(h, ww)) : image ? 2 : Infinity;
+      const px = Math.max(1, Math.min(fit, Math.floor(720 / W)));
+      this.makeSheet('weights', { label: `${name}: ${layout}`, size: W * px + 2, hover: nameOf });
+      this.makeSheet('gradients', { label: 'their gradients of the last batch, in the same places', size: Math.max(24, Math.round(W * px * 0.7)) + 2, hover: (t) => `gradient of ${nameOf(t)}, last batch` });
     }
     if (!w) return;
-    const scale = w.scale;
-    this.tileQueue = Array.from({ length: count }, (_, i) => [
-      { map: () => this.maps[i], args: { data: w.data, h, w: ww, offset: i * per, scale } },
-      ...(w.grad ? [{ map: () => this.gradMaps[i], args: { data: w.grad, h, w: ww, offset: i * per, scale: w.gradScale } }] : []),
-    ]).flat();
-    this.legends[0].update(scale);
+    const args = { count, h, w: ww, cols };
+    this.tileQueue = [
+      { map: () => this.sheets.weights, draw: 'updateTiles', args: { ...args, data: w.data, scale: w.scale } },
+      ...(w.grad ? [{ map: () => this.sheets.gradients, draw: 'updateTiles', args: { ...args, data: w.grad, scale: w.gradScale } }] : []),
+    ];
+    this.legends[0].update(w.scale);
     this.gradLegend?.update(w.gradScale ?? 1);
     this.drawTiles();
   }
