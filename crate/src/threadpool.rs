@@ -56,7 +56,8 @@ pub fn parallel_for(n_tasks: usize, task: &(dyn Fn(usize) + Sync)) {
 
 /// Below this many multiply-adds per task a computation stays on one thread: waking a worker
 /// and waiting for it costs a few microseconds, and 2¹⁸ multiply-adds take about 10 µs. The
-/// GEMM, the matrix-vector product and the convolutions' own splits all follow it.
+/// matrix-vector product and the convolutions' own splits follow it; the GEMM splits down to
+/// half of it (`gemm::driver::GEMM_MIN_TASK_WORK`).
 pub(crate) const MIN_TASK_WORK: usize = 1 << 18;
 
 #[cfg(test)]

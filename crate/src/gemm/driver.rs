@@ -82,9 +82,9 @@ pub(crate) enum BSource<'a> {
 }
 
 /// Below this many multiply-adds per task a GEMM stays on one thread: half of
-/// [`MIN_TASK_WORK`], so that a 64³ product (2¹⁸) runs on 2 threads. A GEMM's parts share
-/// nothing but the packed A, and a 2¹⁷ part takes about 3 µs against the ~1 µs of waking a
-/// spinning worker and joining it (TF.js's pool splits 64³ too: 1.4–1.6× its one thread).
+/// [`MIN_TASK_WORK`], so that a 64³ product (2¹⁸) runs on 2 threads, two parts of about 5 µs
+/// each. Measured in Chromium on 2 cores through the JS API: 64³ 1.34–1.39× its one thread
+/// (TF.js's pool splits it too: 1.26–1.64×); docs/bench.md, seventh session.
 pub(crate) const GEMM_MIN_TASK_WORK: usize = MIN_TASK_WORK / 2;
 
 /// How a GEMM is cut into tasks: C's columns (or rows) in parts of `chunk`, a multiple of the

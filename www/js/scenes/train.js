@@ -719,7 +719,6 @@ export class TrainScene extends Scene {
         }
       };
       this.sheets = {};
-      const sheet = (key, opts) => this.makeSheet(key, opts);
       this.tiles.className = `train-tiles ${arch}`;
       this.legend.replaceChildren();
       this.legends = (arch === 'cnn' ? ['conv1', 'conv2'] : ['fc1']).map((n) => {
@@ -737,15 +736,15 @@ export class TrainScene extends Scene {
         this.weightsText.textContent = 'Hidden neurons answer strokes and parts, not whole digits; watch them sharpen out of the random start.';
         // Two sheets (two compositor layers, not 64): the neurons, and their gradients in the
         // same places.
-        sheet('fc1', { label: 'hidden neurons 0–31, eight to a row', size: 464, hover: (t) => `hidden neuron ${t.index}` });
-        sheet('fc1 gradient', { label: 'their gradients of the last batch, in the same places', size: 326, hover: (t) => `gradient of hidden neuron ${t.index}, last batch` });
+        this.makeSheet('fc1', { label: 'hidden neurons 0–31, eight to a row', size: 464, hover: (t) => `hidden neuron ${t.index}` });
+        this.makeSheet('fc1 gradient', { label: 'their gradients of the last batch, in the same places', size: 326, hover: (t) => `gradient of hidden neuron ${t.index}, last batch` });
       } else {
         this.weightsTitle.textContent = 'The conv kernels: conv1 (8 of 5 × 5) and conv2 (16 × 8 of 5 × 5)';
         this.weightsText.textContent = 'conv1\'s kernels become edge and stroke detectors. In conv2, each column is one output channel: its 8 kernels, one over each conv1 channel, top to bottom.';
         add(8, 48, (i) => `conv1 kernel ${i}`, true);
         this.tileBuild.push(() => this.tiles.append(el('div.break')));
         // conv2's 128 kernels on one canvas (one layer for the compositor, not 128).
-        sheet('conv2', {
+        this.makeSheet('conv2', {
           label: 'conv2\'s 128 kernels: a column per output channel (0–15), a row per conv1 channel it reads (0–7)',
           size: 382,
           hover: (t) => `conv2 kernel ${t.col}.${t.row}: output channel ${t.col} over conv1 channel ${t.row}`,
@@ -827,7 +826,6 @@ export class TrainScene extends Scene {
     const conv = w?.shape.length === 4;
     const image = w && !conv && w.shape[1] === 784;
     const [h, ww] = conv ? [w.shape[2], w.shape[3]] : image ? [28, 28] : [1, w?.shape[1] ?? 1];
-    const per = h * ww;
     const [outs, ins] = w ? [w.shape[0], conv ? w.shape[1] : 1] : [0, 1];
     // The first 64 in the weights' order: kernels 16 to a row (the first conv reads the one
     // image channel), 28 × 28 neurons 8 to a row, other neurons a row each.

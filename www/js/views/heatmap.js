@@ -121,6 +121,7 @@ export class Heatmap {
    * cell's tile back.
    */
   updateTiles({ data, count, h, w, cols, scale, at }) {
+    if (!(count >= 1 && cols >= 1 && h >= 1 && w >= 1)) throw new Error(`updateTiles: count, cols, h and w must be at least 1, got ${count}, ${cols}, ${h}, ${w}`);
     const rows = Math.ceil(count / cols);
     const c = this.resize(rows * (h + 1) - 1, cols * (w + 1) - 1);
     this.grid = { count, h, w, cols };
