@@ -5,6 +5,8 @@
 //   cargo xtask build --bench && node bench/profile-train.mjs [--model cnn] [--steps 150]
 //                                  [--batch 64] [--build relaxed] [--top 30] [--augment]
 //                                  [--optimizer adam|sgd|momentum] [--lr 0.003]
+//                                  [--callers tiles_simd_to] (that function's self time split
+//                                  by its callers, --depth levels up, 3 unless told)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, dirname, extname, normalize } from 'node:path';
@@ -20,6 +22,8 @@ const steps = Number(opt('steps', 150));
 const batch = Number(opt('batch', 64));
 const build = opt('build', 'relaxed');
 const top = Number(opt('top', 30));
+const callersOf = opt('callers', null);
+const depth = Number(opt('depth', 3));
 const augment = args.includes('--augment'); // the page's default is off
 // The page's optimiser and learning rate for the model (www/js/scenes/train.js DEFAULTS).
 const optimizer = opt('optimizer', model === 'cnn' ? 'adam' : 'sgd');
@@ -95,6 +99,23 @@ try {
   console.log('| self % | function |');
   console.log('|---|---|');
   for (const [n, h] of rows) console.log(`| ${((100 * h) / total).toFixed(1)} | ${n} |`);
+  if (callersOf) {
+    const parent = new Map();
+    for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node);
+    const short = (node) => demangle(node.callFrame.functionName || '(program)').replace(/::h[0-9a-f]{16}$/, '').replace(/^convscope::/, '');
+    const paths = new Map();
+    let sum = 0;
+    for (const node of profile.nodes) {
+      if (!node.hitCount || !demangle(node.callFrame.functionName).includes(callersOf)) continue;
+      const chain = [];
+      for (let p = parent.get(node.id); p && chain.length < depth; p = parent.get(p.id)) chain.push(short(p));
+      const key = chain.join(' ← ');
+      paths.set(key, (paths.get(key) ?? 0) + node.hitCount);
+      sum += node.hitCount;
+    }
+    console.log(`\n${callersOf}: ${((100 * sum) / total).toFixed(1)}% of the samples, by caller`);
+    for (const [k, h] of [...paths].sort((a, b) => b[1] - a[1])) console.log(`  ${((100 * h) / total).toFixed(1)}%  ${k}`);
+  }
 } finally {
   await browser.close();
   server.close();

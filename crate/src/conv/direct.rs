@@ -576,7 +576,7 @@ fn grad_tiles<F: crate::gemm::MulAdd>(
 ) {
     if (nr, r) == (8, 5) {
         // safety: `out` is borrowed mutably here, so no other thread touches it.
-        unsafe { tiles::run::<F, 5, 2>(grid, padded, packed, Planes::new(out)) };
+        unsafe { tiles::run::<F, 5, 2, 0>(grid, padded, packed, Planes::new(out)) };
     } else {
         tiles_simd::<F>(grid, nr, padded, packed, out);
     }
@@ -759,9 +759,9 @@ pub(crate) unsafe fn tiles_simd_to<F: crate::gemm::MulAdd>(
     // safety: the caller's promise.
     unsafe {
         match nr {
-            16 => tiles::run::<F, 2, 4>(grid, padded, packed, out),
-            8 => tiles::run::<F, 4, 2>(grid, padded, packed, out),
-            _ => tiles::run::<F, 8, 1>(grid, padded, packed, out),
+            16 => tiles::run::<F, 2, 4, 1>(grid, padded, packed, out),
+            8 => tiles::run::<F, 4, 2, 2>(grid, padded, packed, out),
+            _ => tiles::run::<F, 8, 1, 4>(grid, padded, packed, out),
         }
     }
     grid.channels
@@ -781,27 +781,40 @@ mod tiles {
 
     /// Accumulates one tile: the bias, then the products of every tap, or with `SKIP` only of
     /// kernel rows `ky0 .. ky1` of every channel (the rows outside read only zero padding; a
-    /// separate instance, so that the interior tiles pay nothing for the skipping).
+    /// separate instance, so that the interior tiles pay nothing for the skipping). The tile
+    /// is C neighbouring pixels of each of ROWS grid rows, the second row's windows
+    /// `row_off` floats after the first's.
     ///
     /// # Safety
-    /// For every tap `(c, ky, kx)` and `r < R`, `src + c·cs + ky·rs + kx·d1 + r` is readable;
-    /// `w` is readable for `(taps + 1)·4V` floats (tap rows, then the bias row);
-    /// `ky0 ≤ ky1 ≤ kh`.
+    /// For every tap `(c, ky, kx)`, row `i < ROWS` and `r < C`, `src + i·row_off + c·cs +
+    /// ky·rs + kx·d1 + r` is readable; `w` is readable for `(taps + 1)·4V` floats (tap rows,
+    /// then the bias row); `ky0 ≤ ky1 ≤ kh`.
     #[inline(always)]
-    unsafe fn tile<F: MulAdd, const R: usize, const V: usize, const SKIP: bool>(
+    unsafe fn tile<
+        F: MulAdd,
+        const C: usize,
+        const ROWS: usize,
+        const V: usize,
+        const SKIP: bool,
+    >(
         (channels, kh, kw): (usize, usize, usize),
         (cs, rs, d1): (usize, usize, usize),
         (ky0, ky1): (usize, usize),
         src: *const f32,
+        row_off: usize,
         w: *const f32,
-    ) -> [[v128; V]; R] {
-        let mut acc = [[f32x4_splat(0.0); V]; R];
+    ) -> [[[v128; V]; C]; ROWS] {
+        let mut acc = [[[f32x4_splat(0.0); V]; C]; ROWS];
         let taps = channels * kh * kw;
         for v in 0..V {
             // safety: the bias row follows the `taps` weight rows.
             let b = unsafe { v128_load(w.add((taps * V + v) * 4) as *const v128) };
+            // Nested loops, not `flatten()`: LLVM then unrolls them and keeps the
+            // accumulators in locals (with `flatten` they stayed in memory, stored every tap).
             for row in acc.iter_mut() {
-                row[v] = b;
+                for px in row.iter_mut() {
+                    px[v] = b;
+                }
             }
         }
         let (ky0, ky1) = if SKIP { (ky0, ky1) } else { (0, kh) };
@@ -822,11 +835,14 @@ mod tiles {
                         // safety: one of the `taps` weight rows of 4V floats.
                         *b = unsafe { v128_load(w.add(4 * v) as *const v128) };
                     }
-                    for (r, row) in acc.iter_mut().enumerate() {
-                        // safety: pixel r of this tap (see above).
-                        let a = unsafe { v128_load32_splat(p.add(r) as *const u32) };
-                        for (accv, &b) in row.iter_mut().zip(&bv) {
-                            *accv = F::madd(a, b, *accv);
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        for (r, px) in row.iter_mut().enumerate() {
+                            // safety: pixel r of row i of this tap (see above).
+                            let a =
+                                unsafe { v128_load32_splat(p.add(i * row_off + r) as *const u32) };
+                            for (accv, &b) in px.iter_mut().zip(&bv) {
+                                *accv = F::madd(a, b, *accv);
+                            }
                         }
                     }
                     // safety: the next tap of this kernel row, or one past the last.
@@ -860,11 +876,17 @@ mod tiles {
     }
 
     /// Every tile of every panel of `grid`; `packed` holds the panels of
-    /// [`super::pack_weights`].
+    /// [`super::pack_weights`]. Tiles are R pixels of one row, or H pixels of each of two
+    /// neighbouring rows (2H = R, the same accumulators; H = 0: never) where those leave fewer
+    /// pixels idle: a 14-wide row takes 16 pixels of 4-pixel tiles but 14 of 2 × 2 ones, a
+    /// five-wide kernel's weight gradient (5 × 5 "pixels") 30 of 2-pixel tiles but 26 of
+    /// pairs of rows and 2-pixel tiles on the last. Two rows pair up only when they skip the
+    /// same kernel rows, so every pixel is the same sum, in the same order, as in an R-pixel
+    /// tile (the same bits at any band split).
     ///
     /// # Safety
     /// No other thread reads or writes the cells of `out` the grid writes during the call.
-    pub(super) unsafe fn run<F: MulAdd, const R: usize, const V: usize>(
+    pub(super) unsafe fn run<F: MulAdd, const R: usize, const V: usize, const H: usize>(
         g: &Grid,
         padded: &[f32],
         packed: &[f32],
@@ -873,7 +895,7 @@ mod tiles {
         let nr = 4 * V;
         let (channels, kh, kw) = g.taps;
         let (cs, rs, d1) = g.steps;
-        let (ocs, ors, occ) = g.dst_steps;
+        let ocs = g.dst_steps.0;
         let k = channels * kh * kw;
         let panels = g.channels.div_ceil(nr);
         if g.rows == 0 || g.cols == 0 || g.channels == 0 {
@@ -894,51 +916,109 @@ mod tiles {
                 "pixel tiles read past the padded input"
             );
         }
+        let (ors, occ) = (g.dst_steps.1, g.dst_steps.2);
         let last_dst = g.dst + (g.channels - 1) * ocs + (g.rows - 1) * ors + (g.cols - 1) * occ;
         assert!(last_dst < out.len, "pixel tiles write past the output");
         assert!(
             packed.len() >= panels * (k + 1) * nr,
             "packed weights too short"
         );
-        let mut lanes = [[0.0f32; 16]; R];
+        let pairs = H > 0 && 2 * H == R && g.cols.div_ceil(H) * H < g.cols.div_ceil(R) * R;
+        let live = |oy: usize| g.live.map_or((0, kh), |l| l.kernel_rows(oy, kh));
         for j in 0..panels {
             let wp = packed[j * (k + 1) * nr..].as_ptr();
-            let ch0 = j * nr;
-            let full_panel = ch0 + nr <= g.channels;
-            for oy in 0..g.rows {
-                let rows = g.live.map_or((0, kh), |l| l.kernel_rows(oy, kh));
-                for ox0 in (0..g.cols).step_by(R) {
-                    let first = padded.as_ptr().wrapping_add(g.src + oy * g.src_row + ox0);
-                    // safety: the tile's reads are bounded by `last` (asserted above); the
-                    // panel holds k + 1 rows of nr floats; `kernel_rows` gives ky0 ≤ ky1 ≤ kh.
-                    let acc = unsafe {
-                        if rows == (0, kh) {
-                            tile::<F, R, V, false>(g.taps, g.steps, rows, first, wp)
-                        } else {
-                            tile::<F, R, V, true>(g.taps, g.steps, rows, first, wp)
-                        }
-                    };
-                    let at = g.dst + ch0 * ocs + oy * ors + ox0 * occ;
-                    let n = R.min(g.cols - ox0);
-                    if n == R && full_panel {
-                        // safety: channels ch0 .. ch0 + nr ≤ channels and pixels at .. at + R
-                        // of one output row (bounded by `last_dst`), cells of this grid.
-                        unsafe { store::<R, V>(&acc, out.ptr.add(at), ocs, occ) };
-                        continue;
+            let mut oy = 0;
+            while oy < g.rows {
+                let rows = live(oy);
+                // safety (both): the reads of a row's tiles, or a pair's, are within those of
+                // its R-pixel tiles (bounded by `last`); the panel holds k + 1 rows of nr
+                // floats; `kernel_rows` gives ky0 ≤ ky1 ≤ kh; the writes are this grid's.
+                if pairs && oy + 1 < g.rows && live(oy + 1) == rows {
+                    unsafe { row_tiles::<F, H, 2, V>(g, padded, rows, wp, out, j * nr, oy) };
+                    oy += 2;
+                } else {
+                    unsafe { row_tiles::<F, R, 1, V>(g, padded, rows, wp, out, j * nr, oy) };
+                    oy += 1;
+                }
+            }
+        }
+    }
+
+    /// The tiles of grid row `oy` (and `oy + 1` when ROWS = 2), C pixels of each row a tile,
+    /// for the panel of channels `ch0 ..` at `wp`, kernel rows `rows`. A function of its own
+    /// per tile shape, so that V8 allocates each tile's registers as it did with one shape.
+    ///
+    /// # Safety
+    /// As [`run`]'s tiles: the reads within the grid's, the writes its cells, no other
+    /// thread's.
+    #[inline(never)]
+    unsafe fn row_tiles<F: MulAdd, const C: usize, const ROWS: usize, const V: usize>(
+        g: &Grid,
+        padded: &[f32],
+        rows: (usize, usize),
+        wp: *const f32,
+        out: Planes,
+        ch0: usize,
+        oy: usize,
+    ) {
+        let skip = rows != (0, g.taps.1);
+        let row = padded.as_ptr().wrapping_add(g.src + oy * g.src_row);
+        let (ocs, ors, occ) = g.dst_steps;
+        for ox0 in (0..g.cols).step_by(C) {
+            let first = row.wrapping_add(ox0);
+            // safety: the caller's promise.
+            let acc = unsafe {
+                match skip {
+                    false => {
+                        tile::<F, C, ROWS, V, false>(g.taps, g.steps, rows, first, g.src_row, wp)
                     }
-                    for (r, row) in acc.iter().enumerate() {
-                        for (v, &a) in row.iter().enumerate() {
-                            // safety: 4v + 4 ≤ 16 floats of lanes[r].
-                            unsafe { v128_store(lanes[r].as_mut_ptr().add(4 * v) as *mut v128, a) };
-                        }
-                    }
-                    for l in 0..nr.min(g.channels - ch0) {
-                        for (r, lane) in lanes.iter().enumerate().take(n) {
-                            // safety: a cell of this grid (bounded by `last_dst`).
-                            unsafe { *out.ptr.add(at + l * ocs + r * occ) = lane[l] };
-                        }
+                    true => {
+                        tile::<F, C, ROWS, V, true>(g.taps, g.steps, rows, first, g.src_row, wp)
                     }
                 }
+            };
+            for (i, pixels) in acc.iter().enumerate() {
+                let at = g.dst + ch0 * ocs + (oy + i) * ors + ox0 * occ;
+                // safety: row oy + i of this grid's cells.
+                unsafe { put(g, out, pixels, ch0, at, ox0) };
+            }
+        }
+    }
+
+    /// Writes the C pixels of one row of a tile (fewer at the row's end, fewer channels in
+    /// the last panel) from column `ox0`, pixel (0, channel 0) at `at`.
+    ///
+    /// # Safety
+    /// The cells written are this grid's (bounded as `run` asserts) and no other thread's.
+    #[inline(always)]
+    unsafe fn put<const C: usize, const V: usize>(
+        g: &Grid,
+        out: Planes,
+        acc: &[[v128; V]; C],
+        ch0: usize,
+        at: usize,
+        ox0: usize,
+    ) {
+        let (ocs, occ) = (g.dst_steps.0, g.dst_steps.2);
+        let n = C.min(g.cols - ox0);
+        let lanes_here = (4 * V).min(g.channels - ch0);
+        if n == C && lanes_here == 4 * V {
+            // safety: channels ch0 .. ch0 + 4V ≤ channels and pixels at .. at + C of one
+            // output row, cells of this grid (the caller's promise).
+            unsafe { store::<C, V>(acc, out.ptr.add(at), ocs, occ) };
+            return;
+        }
+        let mut lanes = [[0.0f32; 16]; C];
+        for (r, px) in acc.iter().enumerate() {
+            for (v, &a) in px.iter().enumerate() {
+                // safety: 4v + 4 ≤ 16 floats of lanes[r].
+                unsafe { v128_store(lanes[r].as_mut_ptr().add(4 * v) as *mut v128, a) };
+            }
+        }
+        for l in 0..lanes_here {
+            for (r, lane) in lanes.iter().enumerate().take(n) {
+                // safety: a cell of this grid (the caller's promise).
+                unsafe { *out.ptr.add(at + l * ocs + r * occ) = lane[l] };
             }
         }
     }
