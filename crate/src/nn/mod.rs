@@ -1157,11 +1157,7 @@ impl Model {
                     .collect();
                 Tensor::new(y, &[n, c, 1, 1])?
             }
-            Layer::Relu => {
-                let mut y = x.clone();
-                slice::relu(y.data_mut());
-                y
-            }
+            Layer::Relu => Tensor::new(slice::relu_of(x.data()), x.shape())?,
             Layer::LeakyRelu { slope } => map(&|v| if v < 0.0 { v * slope } else { v })?,
             Layer::Sigmoid => map(&|v| 1.0 / (1.0 + (-v).exp()))?,
             Layer::Tanh => map(&f32::tanh)?,

@@ -34,6 +34,12 @@ pub fn relu(x: &mut [f32]) {
     }
 }
 
+/// `max(x, 0)` (NaN stays NaN) as a new vector, in one pass (a copy and then [`relu`] in
+/// place read and wrote every value twice).
+pub fn relu_of(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|&v| relu1(v)).collect()
+}
+
 /// `y ← max(x, 0)` (NaN stays NaN), over the shorter of the two.
 pub fn relu_into(x: &[f32], y: &mut [f32]) {
     for (o, &v) in y.iter_mut().zip(x) {
