@@ -275,37 +275,6 @@ for (const [model, figures] of [['cnn', 9], ['mlp', 2]]) {
   });
 }
 
-test('train: each report\'s weights are drawn in the frame that draws its curves (one frame a report, not two)', async () => {
-  // The page's frames cost the cores that train (commits, paints, layout): a report's tiles
-  // drawn one frame after its curves doubled them. `data-drawn` is "pending" from the moment a
-  // report's weights are taken until its tiles are all drawn; a MutationObserver's callback runs
-  // after each task, so a batch of records that ends on "pending" is a report whose tiles were
-  // left for a later frame. Counted, not timed.
-  const { page, context, errors } = await openPage(browser, '#train?m=cnn&pace=full', DESKTOP);
-  await page.evaluate(() => {
-    window.drawnBatches = { together: 0, later: 0, seq: [] };
-    const tiles = document.querySelector('#train-tiles');
-    new MutationObserver(() => {
-      const now = tiles.dataset.drawn;
-      window.drawnBatches.seq.push(now);
-      if (now === 'pending') window.drawnBatches.later++;
-      else window.drawnBatches.together++;
-    }).observe(tiles, { attributes: true, attributeFilter: ['data-drawn'] });
-  });
-  await page.waitForFunction(() => /MNIST ready/.test(document.querySelector('.loadline')?.textContent ?? ''));
-  await page.click('#train-start');
-  await waitFor(page, (s) => Number(s.samples) > 20000);
-  await page.click('#train-pause');
-  const { together, later, seq } = await page.evaluate(() => window.drawnBatches);
-  console.log(`cnn reports whose tiles were drawn in their own frame: ${together}, left for a later frame: ${later} (${seq.join(' ')})`);
-  assert.ok(together >= 5, `too few reports drawn: ${together}`);
-  // The first reports make the figures (at most 16 a frame) and may spill over; after that,
-  // nearly every report's tiles are done within its frame's 4 ms budget.
-  assert.ok(later <= Math.max(2, 0.2 * together), `tiles left for a later frame in ${later} of ${together + later} reports`);
-  assert.deepEqual(errors, [], 'console errors');
-  await context.close();
-});
-
 test('train and templates: scene switches under 100 ms after the first visit, while the mlp trains', async () => {
   const { page, context, errors } = await openPage(browser, '#train?m=mlp&w=1&pace=full', DESKTOP);
   await page.click('#train-start');

@@ -788,8 +788,7 @@ export class TrainScene extends Scene {
     scale.forEach((sc, j) => this.legends[j].update(sc));
     this.gradLegend?.update(parts[0].gradScale ?? 1);
     this.tileQueue = queue;
-    // showWeights runs inside draw()'s animation frame: the tiles go in the same frame.
-    this.drawTiles(true);
+    this.drawTiles();
   }
 
   /**
@@ -876,7 +875,7 @@ export class TrainScene extends Scene {
     ];
     this.legends[0].update(w.scale);
     this.gradLegend?.update(w.gradScale ?? 1);
-    this.drawTiles(true); // in draw()'s frame, as showWeights
+    this.drawTiles();
   }
 
   /** The legend of the first layer's gradients (drawn beside its tiles). */
@@ -979,34 +978,28 @@ export class TrainScene extends Scene {
   /**
    * Draws the queued weight tiles for at most TILE_BUDGET_MS per animation frame, the rest in
    * the next frames, so that no drawing task grows long (the mlp shows 32 tiles, the cnn 136).
-   * Newer weights replace the queue: a tile is never drawn twice for one report. `now`: in
-   * this frame (showWeights runs in the frame that draws the curves: one frame a report, not
-   * two, and so half the page's commits and paints while a model trains).
+   * Newer weights replace the queue: a tile is never drawn twice for one report.
    */
-  drawTiles(now = false) {
-    if (!now) {
-      if (this.tileFrame || !this.tileQueue?.length) return;
-      this.tileFrame = requestAnimationFrame(() => {
-        this.tileFrame = 0;
-        this.drawTiles(true);
-      });
-      return;
-    }
-    const t0 = performance.now();
-    // The figures still to make come first, TILES_PER_FRAME at most (showWeights): their
-    // style, layout and first paint cost more than the script that makes them.
-    const build = this.tileBuild ?? [];
-    for (let i = 0; build.length && i < TILES_PER_FRAME && performance.now() - t0 < TILE_BUDGET_MS; i++) build.shift()();
-    const q = this.tileQueue ?? [];
-    while (!build.length && q.length && performance.now() - t0 < TILE_BUDGET_MS) {
-      const { map, args, draw = 'update' } = q.shift();
-      map()[draw](args);
-    }
-    if (q.length || build.length) this.drawTiles();
-    else {
-      this.weightsDrawnAt = performance.now();
-      this.tiles.dataset.drawn = this.drawnAt ?? '';
-    }
+  drawTiles() {
+    if (this.tileFrame || !this.tileQueue?.length) return;
+    this.tileFrame = requestAnimationFrame(() => {
+      this.tileFrame = 0;
+      const t0 = performance.now();
+      // The figures still to make come first, TILES_PER_FRAME at most (showWeights): their
+      // style, layout and first paint cost more than the script that makes them.
+      const build = this.tileBuild ?? [];
+      for (let i = 0; build.length && i < TILES_PER_FRAME && performance.now() - t0 < TILE_BUDGET_MS; i++) build.shift()();
+      const q = this.tileQueue;
+      while (!build.length && q.length && performance.now() - t0 < TILE_BUDGET_MS) {
+        const { map, args, draw = 'update' } = q.shift();
+        map()[draw](args);
+      }
+      if (q.length || build.length) this.drawTiles();
+      else {
+        this.weightsDrawnAt = performance.now();
+        this.tiles.dataset.drawn = this.drawnAt ?? '';
+      }
+    });
   }
 
   /** Explains the image in the field, or (the field empty) the one the model gets most wrong. */
