@@ -10,6 +10,7 @@ import { int, custom, readLink, writeLink, buildControls, fieldOf, defaultsOf } 
 import { ShowMe } from '../views/showme.js';
 import { roving } from '../views/roving.js';
 import { CodeView } from '../views/code.js';
+import { grouped } from '../dom.js';
 
 export const ACTIVITIES = ['sleep', 'running', 'commute', 'work', 'reading', 'study'];
 const DEFAULT_A = '000000122333333333244400';
@@ -32,7 +33,7 @@ export const SHOW_ME = {
     { moment: 'best', caption: (m) => `Shift ${signed(m.t)}: B’s day lines up with A’s, F(${signed(m.t)}) = ${fmt(m.f)} matching hours, the most of any shift. A conv layer finds it.` },
     { moment: 'zero', caption: (m) => `Shift 0: F(0) = ${fmt(m.f)} matching hours, exactly the dense layer’s value (${fmt(m.dense)}): a dense layer only sees this bar.` },
     { moment: 'oneByOne', caption: (m) => `A 1×1 conv is a dense layer over channels: at pixel (${m.row}, ${m.col}) the 2×3 weights on its channel vector give ${m.values.map((v) => fmt(v, 3)).join(' and ')}, just as the conv does.` },
-    { moment: 'params', caption: (m) => `A ${m.img}×${m.img} image into ${fmt(m.hidden)} hidden units takes ${m.dense.toLocaleString('en-US')} dense parameters; a ${m.k}×${m.k} conv takes ${m.conv.toLocaleString('en-US')}, whatever the image size.` },
+    { moment: 'params', caption: (m) => `A ${m.img}×${m.img} image into ${fmt(m.hidden)} hidden units takes ${grouped(m.dense)} dense parameters; a ${m.k}×${m.k} conv takes ${grouped(m.conv)}, whatever the image size.` },
   ],
 };
 
@@ -402,7 +403,7 @@ export class DenseScene extends Scene {
       return;
     }
     this.paramCode.set(this.api.pytorchCode({ op: 'paramCounts', size: s.size, channelsIn: s.channelsIn, channelsOut: s.channelsOut, kernelSize: s.kernelSize, hidden: s.hidden }));
-    const n = (v) => v.toLocaleString('en-US');
+    const n = grouped;
     const row = (id, what, v) => el('tr', {}, el('th', { scope: 'row' }, what), el('td', { id, 'data-value': String(v) }, n(v)));
     this.paramTable.replaceChildren(
       row('param-inputs', `inputs (${s.size}×${s.size}×${s.channelsIn})`, p.inputs),

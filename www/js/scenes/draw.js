@@ -16,6 +16,7 @@ import { custom, readLink, writeLink } from '../schema.js';
 import { CodeView } from '../views/code.js';
 import { ShowMe } from '../views/showme.js';
 import { setDisabled } from '../views/disabled.js';
+import { grouped } from '../dom.js';
 
 const TIMES_KEPT = 15;
 
@@ -179,7 +180,7 @@ export class DrawScene extends Scene {
     const source = this.own ? this.own.source : this.shared.modelSource('cnn');
     const shape = this.net.inputShape.join(' × ');
     this.source.textContent = this.own
-      ? `Running ${source}: input ${shape}, ${this.net.layers.length} layers, ${this.net.model.numParams.toLocaleString('en-US')} parameters.`
+      ? `Running ${source}: input ${shape}, ${this.net.layers.length} layers, ${grouped(this.net.model.numParams)} parameters.`
       : source ? `Running the cnn ${source}.` : '';
     this.btnShipped.hidden = !this.own;
     // Show me's moments and captions are the shipped cnn's (its conv1, conv2, fc2).

@@ -12,6 +12,7 @@ import { Heatmap } from '../views/heatmap.js';
 import { ShowMe } from '../views/showme.js';
 import { encodeStrokes, decodeStrokes, snap, example } from '../strokes.js';
 import { custom, int, readLink, writeLink } from '../schema.js';
+import { grouped } from '../dom.js';
 
 const SHOW_ME = {
   idea: 'The backward pass that trains a network also runs to its input: the gradient says which pixels made it answer, and a few grey pixels along it change the answer.',
@@ -40,7 +41,8 @@ export class LookScene extends Scene {
     this.eps = 0.1;
     this.build();
     this.ready = this.load();
-    this.shared.addEventListener('digit', () => { if (!this.root.hidden) { this.syncPad(); this.update(); } });
+    // Another scene's digit (this scene's own is explained by share(), not twice).
+    this.shared.addEventListener('digit', () => { if (!this.root.hidden && !this.sharing) { this.syncPad(); this.update(); } });
   }
 
   build() {
@@ -211,7 +213,7 @@ export class LookScene extends Scene {
     } else this.adjStampCap.textContent = 'no stamp lands on the picked cell';
     const f = (v) => v.toPrecision(4);
     Object.assign(this.adjCheck.dataset, { diff: String(a.maxDiff), transpose: String(a.byTranspose), model: String(a.byModel), stamps: String(a.byStamps), cell: a.cell.join(',') });
-    this.adjCheck.textContent = `dX[${c}, ${y}, ${x}]: convTranspose2d gives ${f(a.byTranspose)}; the backward pass gives ${f(a.byModel)}; its ${a.stamps} stamps add up to ${f(a.byStamps)}. Over all ${(ci * h * w).toLocaleString('en-US')} cells of dX the largest difference is ${a.maxDiff.toExponential(1)}: the same numbers.`;
+    this.adjCheck.textContent = `dX[${c}, ${y}, ${x}]: convTranspose2d gives ${f(a.byTranspose)}; the backward pass gives ${f(a.byModel)}; its ${a.stamps} stamps add up to ${f(a.byStamps)}. Over all ${grouped(ci * h * w)} cells of dX the largest difference is ${a.maxDiff.toExponential(1)}: the same numbers.`;
   }
 
   async load() {
@@ -239,7 +241,12 @@ export class LookScene extends Scene {
 
   share() {
     const x = this.digitOfPad();
-    this.shared.setDigit(x, x ? this.pad.paths : null);
+    this.sharing = true;
+    try {
+      this.shared.setDigit(x, x ? this.pad.paths : null);
+    } finally {
+      this.sharing = false;
+    }
     this.version = this.shared.version;
     this.auto = true;
     this.update(x);
@@ -270,9 +277,15 @@ export class LookScene extends Scene {
     this.ctx.changed();
   }
 
+  /**
+   * Explains digit `x` for the class picked: the answer at once, then each map in a task of its
+   * own (a few ms each on a quiet machine), so that no task of the page's runs long even on a
+   * slow or busy one. A newer digit, class or layer drops the rest of an older explanation.
+   */
   async update(x = this.shared.digit) {
     await this.ready;
     this.x = x;
+    const ticket = (this.ticket = (this.ticket ?? 0) + 1);
     const blank = new Float32Array(784);
     if (!x) {
       this.answer.textContent = 'Draw a digit (or press Example).';
@@ -290,26 +303,33 @@ export class LookScene extends Scene {
     this.markClass();
     this.answer.dataset.digit = String(top);
     this.answer.textContent = `The cnn reads a ${top} (${(100 * p[top]).toFixed(0)}%); explaining class ${this.cls} (${(100 * p[this.cls]).toFixed(1)}%).`;
-    const c = this.cls;
-    this.sal.map.update({ data: this.model.inputGradient(x, { target: c }), h: 28, w: 28 });
-    this.gx.map.update({ data: this.model.inputGradient(x, { target: c, timesInput: true }), h: 28, w: 28 });
-    const cam = this.model.gradCam(x, { layer: Number(this.layerSel.value), target: c });
-    this.cam.map.update({ data: cam.upsampled, h: cam.inputH, w: cam.inputW });
-    this.cam.f.dataset.h = String(cam.h);
     this.top = top;
-    // The backward step in a task of its own (one forward and backward, a few ms).
-    clearTimeout(this.adjTimer);
-    this.adjTimer = setTimeout(() => { if (this.x === x) this.updateAdjoint(); }, 0);
-    // The occlusion map (64 forwards) and the adversarial digit in a task of their own.
-    clearTimeout(this.occTimer);
-    this.occTimer = setTimeout(() => {
-      if (this.x !== x) return;
-      const occ = this.model.occlusion(x, { target: c, patch: 7, stride: 3 });
-      this.occ.map.update({ data: occ.map, h: occ.h, w: occ.w });
-      this.occ.f.dataset.h = String(occ.h);
-      this.occ.f.dataset.class = String(c);
-      this.updateAdversarial();
-    }, 0);
+    const c = this.cls;
+    const parts = [
+      () => this.sal.map.update({ data: this.model.inputGradient(x, { target: c }), h: 28, w: 28 }),
+      () => this.gx.map.update({ data: this.model.inputGradient(x, { target: c, timesInput: true }), h: 28, w: 28 }),
+      () => {
+        const cam = this.model.gradCam(x, { layer: Number(this.layerSel.value), target: c });
+        this.cam.map.update({ data: cam.upsampled, h: cam.inputH, w: cam.inputW });
+        this.cam.f.dataset.h = String(cam.h);
+      },
+      // The conv layer's backward step (one forward and backward).
+      () => this.updateAdjoint(),
+      // The occlusion map: 65 forwards.
+      () => {
+        const occ = this.model.occlusion(x, { target: c, patch: 7, stride: 3 });
+        this.occ.map.update({ data: occ.map, h: occ.h, w: occ.w });
+        this.occ.f.dataset.h = String(occ.h);
+        this.occ.f.dataset.class = String(c);
+      },
+      // The adversarial digit: ten gradients and a forward.
+      () => this.updateAdversarial(),
+    ];
+    for (const part of parts) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (ticket !== this.ticket) return;
+      part();
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { ArchEditor } from '../views/arch.js';
 import { CodeView } from '../views/code.js';
 import { setDisabled } from '../views/disabled.js';
 import { ShowMe } from '../views/showme.js';
+import { grouped } from '../dom.js';
 
 /**
  * "Show me": the scene's idea and its guided run, in one place. The run trains the slp from
@@ -249,7 +250,7 @@ export class TrainScene extends Scene {
     this.stepPicked = el('p#train-explain-picked.small', { role: 'status' });
     this.stepCard.append(
       el('h3', { text: 'One step, slowed down' }),
-      el('p.small', { text: `One training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone. Left empty, the image is the one the current model gets most wrong among the first ${HARDEST_OF.toLocaleString('en-US')}.` }),
+      el('p.small', { text: `One training image: its forward values, dout = softmax − one-hot, and the update each neuron would get from this image alone. Left empty, the image is the one the current model gets most wrong among the first ${grouped(HARDEST_OF)}.` }),
       el('div.buttons', {}, el('label.field', {}, el('span', { text: 'Training image' }), this.stepIndex),
         el('button#train-explain-next.secondary', { type: 'button', text: 'Next image', onclick: () => { this.stepIndex.value = String((this.shownIndex ?? -1) + 1); this.ctx.changed(); this.explain(); } }),
         el('button#train-explain-hardest.secondary', { type: 'button', text: 'One it gets wrong', onclick: () => { this.stepIndex.value = ''; this.ctx.changed(); this.explain(); } }),
@@ -671,11 +672,11 @@ export class TrainScene extends Scene {
     const left = r > 0 ? (s.perEpoch - s.done) / r : NaN;
     const parts = [
       `epoch ${s.epoch + 1}`,
-      `${s.done.toLocaleString('en-US')} / ${s.perEpoch.toLocaleString('en-US')} images`,
-      `${s.samples.toLocaleString('en-US')} samples in all`,
+      `${grouped(s.done)} / ${grouped(s.perEpoch)} images`,
+      `${grouped(s.samples)} samples in all`,
     ];
     const threads = this.poolThreads > 1 ? ` × ${this.poolThreads} threads` : '';
-    if (this.running && r > 0) parts.push(`${r.toLocaleString('en-US')} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}${threads}${this.state.pace === 'full' ? '' : ' (slowed to watch)'}`, `epoch ends in ${fmtTime(left)}`);
+    if (this.running && r > 0) parts.push(`${grouped(r)} samples/s on ${this.pool.count} worker${this.pool.count > 1 ? 's' : ''}${threads}${this.state.pace === 'full' ? '' : ' (slowed to watch)'}`, `epoch ends in ${fmtTime(left)}`);
     if (this.testAcc !== undefined) parts.push(`test subset ${(100 * this.testAcc).toFixed(1)}%`);
     if (this.fullAcc) parts.push(`epoch ${this.fullAcc.epoch + 1}: ${(100 * this.fullAcc.accuracy).toFixed(2)}% on all 10,000`);
     st.textContent = parts.join(' · ');
@@ -946,17 +947,17 @@ export class TrainScene extends Scene {
     const m = this.at === null ? null : h?.moments[this.at];
     const s = m ?? this.lastStatus;
     Object.assign(t.dataset, { at: this.at === null ? '' : String(this.at), samples: s ? String(s.samples) : '', steps: s ? String(s.steps) : '' });
-    this.scrub.setAttribute('aria-valuetext', m ? `step ${m.steps.toLocaleString('en-US')}` : 'now');
+    this.scrub.setAttribute('aria-valuetext', m ? `step ${grouped(m.steps)}` : 'now');
     if (!h) { t.textContent = 'Nothing kept yet: train first.'; return; }
     if (h.off) { t.textContent = `No history for this run: ${h.off}.`; return; }
-    const kept = `${h.moments.length} moments kept, one every ${h.every.toLocaleString('en-US')} step${h.every > 1 ? 's' : ''}`;
+    const kept = `${h.moments.length} moments kept, one every ${grouped(h.every)} step${h.every > 1 ? 's' : ''}`;
     if (!m) {
-      t.textContent = s ? `Now: step ${s.steps.toLocaleString('en-US')}, ${s.samples.toLocaleString('en-US')} samples (${kept}).` : kept;
+      t.textContent = s ? `Now: step ${grouped(s.steps)}, ${grouped(s.samples)} samples (${kept}).` : kept;
       delete this.weightsCard.dataset.at;
       return;
     }
     const loss = m.batchLoss === undefined || m.batchLoss === null ? 'the start, before any batch' : `that batch's loss ${m.batchLoss.toFixed(3)}, accuracy ${(100 * m.batchAccuracy).toFixed(0)}%`;
-    t.textContent = `Looking back at step ${m.steps.toLocaleString('en-US')} (${m.samples.toLocaleString('en-US')} samples, epoch ${m.epoch + 1}): ${loss}. Training is paused; "Train on from here" goes on from this moment, "Back to now" returns.`;
+    t.textContent = `Looking back at step ${grouped(m.steps)} (${grouped(m.samples)} samples, epoch ${m.epoch + 1}): ${loss}. Training is paused; "Train on from here" goes on from this moment, "Back to now" returns.`;
   }
 
   /** Goes to the first kept moment whose templates all look like their digits (wasm's scores). */
@@ -1020,10 +1021,10 @@ export class TrainScene extends Scene {
     this.stepCard.dataset.picked = picked ? 'hardest' : 'typed';
     Object.assign(this.stepCard.dataset, { loss: String(step.loss), label: String(label), predicted: picked ? String(picked.predicted) : '' });
     this.stepPicked.textContent = picked
-      ? `Training image ${index}: of the first ${picked.count.toLocaleString('en-US')}, the one the model gets most wrong (loss ${picked.loss.toFixed(2)}; it answers ${picked.predicted} for this ${label}, and gets ${picked.wrong.toLocaleString('en-US')} of the ${picked.count.toLocaleString('en-US')} wrong).`
+      ? `Training image ${index}: of the first ${grouped(picked.count)}, the one the model gets most wrong (loss ${picked.loss.toFixed(2)}; it answers ${picked.predicted} for this ${label}, and gets ${grouped(picked.wrong)} of the ${grouped(picked.count)} wrong).`
       : `Training image ${index}, as picked.`;
     const then = at === null || at === undefined ? null : this.hist?.moments[at];
-    if (then) this.stepPicked.textContent += ` By the weights of step ${then.steps.toLocaleString('en-US')} (looking back).`;
+    if (then) this.stepPicked.textContent += ` By the weights of step ${grouped(then.steps)} (looking back).`;
     const fig = (title, data, h, w, opts = {}) => {
       const f = el('figure.tile');
       new Heatmap(f, { label: title, signed: opts.signed ?? true, size: opts.size ?? 72 }).update({ data, h, w, offset: opts.offset ?? 0, scale: opts.scale });
@@ -1103,12 +1104,12 @@ export class TrainScene extends Scene {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.useStatus.textContent = `Saved convscope-${arch}.${ext} (${bytes.length.toLocaleString('en-US')} bytes).`;
+      this.useStatus.textContent = `Saved convscope-${arch}.${ext} (${grouped(bytes.length)} bytes).`;
       return;
     }
     try {
       const m = this.api.Model.load(bytes);
-      this.shared.useModel(m, `trained here (${(this.lastStatus?.samples ?? 0).toLocaleString('en-US')} samples)`);
+      this.shared.useModel(m, `trained here (${grouped(this.lastStatus?.samples ?? 0)} samples)`);
     } catch (err) {
       this.useStatus.textContent = err.message;
     }

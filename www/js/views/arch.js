@@ -4,7 +4,7 @@
 // building it; `specRanges`: the ranges each option is offered in). The editor holds a spec
 // (`{ input, layers }`, what `Model.fromSpec` and the trainer take) and does no arithmetic.
 
-import { el } from '../dom.js';
+import { el, grouped } from '../dom.js';
 
 /** What a new layer of each kind starts as. */
 const FRESH = {
@@ -141,7 +141,7 @@ export class ArchEditor {
     this.list.replaceChildren(...this.spec.layers.map((l, i) => this.row(l, i, rows[i], err && err.layer === i)));
     this.error.hidden = !err;
     this.error.textContent = err ? `This design does not fit: ${err.message}` : '';
-    this.total.textContent = info && !err ? `${rows.length} layers, ${info.params.toLocaleString('en-US')} parameters, output ${rows[rows.length - 1]?.shape.join(' × ') ?? '–'}` : '';
+    this.total.textContent = info && !err ? `${rows.length} layers, ${grouped(info.params)} parameters, output ${rows[rows.length - 1]?.shape.join(' × ') ?? '–'}` : '';
     this.node.dataset.valid = String(!!info && !err);
     return info;
   }
@@ -178,7 +178,7 @@ export class ArchEditor {
     }
     li.append(opts);
     li.append(el('span.arch-shape', { text: r ? `→ ${r.shape.join(' × ')}` : '' }),
-      el('span.arch-params', { text: r && r.params ? `${r.params.toLocaleString('en-US')} params` : '' }));
+      el('span.arch-params', { text: r && r.params ? `${grouped(r.params)} params` : '' }));
     li.append(el('span.arch-buttons', {},
       el('button.arch-up.secondary', { type: 'button', text: '↑', 'aria-label': `Move ${name || l.kind} up`, disabled: i === 0, onclick: () => this.move(i, -1) }),
       el('button.arch-down.secondary', { type: 'button', text: '↓', 'aria-label': `Move ${name || l.kind} down`, disabled: i === n - 1, onclick: () => this.move(i, 1) }),

@@ -1,7 +1,7 @@
 // Line charts of training: x = samples seen, y = a value per series (loss, accuracy). The
 // points come from the trainer in wasm; this view only scales them to the canvas.
 
-import { el } from '../dom.js';
+import { el, grouped } from '../dom.js';
 
 export class Curves {
   /**
@@ -88,7 +88,7 @@ export class Curves {
     ctx.textAlign = 'left';
     ctx.fillText('0', padL, H - 4 * dpr);
     ctx.textAlign = 'right';
-    ctx.fillText(`${xMax.toLocaleString('en-US')} samples`, W - 4 * dpr, H - 4 * dpr);
+    ctx.fillText(`${grouped(xMax)} samples`, W - 4 * dpr, H - 4 * dpr);
     const cur = this.cursor ?? null;
     this.box.dataset.pointsShown = String(cur === null ? all.length : all.filter((p) => p[0] <= cur).length);
     if (cur !== null) {
