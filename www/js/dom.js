@@ -21,9 +21,9 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 /**
- * An integer with its thousands set apart by commas, `12,345` (what `toLocaleString('en-US')`
- * writes): without waking the browser's locale data, whose first use blocks the page's thread
- * for about 20 ms.
+ * A number with its thousands set apart by commas, `12,345` (what `toLocaleString('en-US')`
+ * writes for whole numbers): without waking the browser's locale data, whose first use blocks
+ * the page's thread for about 20 ms.
  */
 export function grouped(n) {
   const [whole, frac] = String(n).split('.');

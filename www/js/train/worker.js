@@ -153,8 +153,8 @@ async function loop() {
   if (looping) return;
   looping = true;
   let lastReport = 0;
-  // Not a test point right after the first chunk: the model's last one is recent (made with
-  // the trainer, or the run before a pause), and on the cnn it cost 60–100 ms of a fresh run
+  // Not a test point right after the first chunk: the model has one already (made with the
+  // trainer, or by the run before a pause), and on the cnn it cost 60–100 ms of a fresh run
   // (cold code), about 1% of its way to 98.5%.
   let lastEval = performance.now();
   let budget = 1;
