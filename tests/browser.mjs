@@ -60,4 +60,16 @@ export async function axeViolations(page, context = 'body') {
   }, context);
 }
 
+/**
+ * The renderer main thread's tasks of a trace over 50 ms of wall time, each with its CPU time
+ * (`tdur`): on a machine shared with other work a task can take longer than the page's own work
+ * in it, and the CPU time tells the two apart.
+ */
+export function longRunTasks(trace) {
+  const ev = JSON.parse(trace.toString()).traceEvents;
+  const main = new Set(ev.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  return ev.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main.has(`${e.pid}:${e.tid}`) && e.dur > 50000)
+    .map((e) => ({ wall: Math.round(e.dur / 1000), cpu: Math.round((e.tdur ?? e.dur) / 1000) }));
+}
+
 export { withoutIsolation } from './isolation.mjs';

@@ -6,7 +6,7 @@
 // moments the trace's data gives (screenshots of each pause: tests/artifacts/transpose-showme-*).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, screenshot, axeViolations, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, screenshot, axeViolations, longRunTasks, ARTIFACTS } from './browser.mjs';
 import path from 'node:path';
 
 let browser;
@@ -98,18 +98,6 @@ const longTasks = async (page) => {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 60)))));
   return page.evaluate(() => window.__long.splice(0));
 };
-
-/**
- * The renderer main thread's tasks of a trace over 50 ms of wall time, each with its CPU time
- * (`tdur`): on a machine shared with other work a task can take longer than the page's own work
- * in it, and the CPU time tells the two apart.
- */
-function longRunTasks(trace) {
-  const ev = JSON.parse(trace.toString()).traceEvents;
-  const main = new Set(ev.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-  return ev.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main.has(`${e.pid}:${e.tid}`) && e.dur > 50000)
-    .map((e) => ({ wall: Math.round(e.dur / 1000), cpu: Math.round((e.tdur ?? e.dur) / 1000) }));
-}
 
 test('no main-thread task over 50 ms while changing settings, stepping and playing, the checkerboard at its largest included', async (t) => {
   const { page, context, errors } = await openPage(browser, '#transpose', DESKTOP);
