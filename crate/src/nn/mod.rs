@@ -1295,6 +1295,8 @@ impl Model {
                 .position(|l| l.params().is_some())
                 .unwrap_or(start),
         };
+        // A relu whose backward pass the max pool after it made already (see below).
+        let mut relu_done = None;
         for i in (stop..start).rev() {
             let Some(dy) = d[i + 1].take() else {
                 continue;
@@ -1346,6 +1348,27 @@ impl Model {
                 }
                 Layer::MaxPool2d { .. } => {
                     let am = trace.argmax[i].as_ref().expect("pool keeps argmax");
+                    // After a relu whose output only this pool reads (no add takes it), the
+                    // relu's pass is made on the pool's output instead, a quarter of the cells
+                    // for MaxPool2d(2): a window's output is its winner's value, the only cell
+                    // the window's gradient reaches, so masking that gradient where the output
+                    // is not above 0 leaves the same gradients as masking the pool's input
+                    // after it. Not when the gradients are kept: the relu's output keeps its
+                    // gradient as it is.
+                    let fused = !keep
+                        && i > stop
+                        && matches!(self.layers[i - 1], Layer::Relu)
+                        && !self
+                            .layers
+                            .iter()
+                            .any(|l| matches!(l, Layer::Add { from } if *from == i));
+                    let mut dy = dy;
+                    if fused {
+                        #[cfg(test)]
+                        RELU_FUSED.with(|c| c.set(c.get() + 1));
+                        relu_done = Some(i - 1);
+                        slice::relu_backward(y.data(), dy.data_mut());
+                    }
                     Some(layers::max_pool_backward(&dy, am, x.shape())?)
                 }
                 Layer::AvgPool2d {
@@ -1366,6 +1389,7 @@ impl Model {
                         .collect();
                     Some(Tensor::new(dx, x.shape())?)
                 }
+                Layer::Relu if relu_done == Some(i) => Some(dy),
                 Layer::Relu => {
                     let mut d = dy;
                     slice::relu_backward(y.data(), d.data_mut());
@@ -1499,6 +1523,8 @@ thread_local! {
     /// Tests: how many input gradients of convolutions and dense layers this thread's
     /// backward passes computed.
     static INPUT_GRADS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Tests: how many relus' backward passes this thread's max pools made.
+    static RELU_FUSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Adds `g` into the gradient slot `slot` (which may be empty).
@@ -2021,6 +2047,64 @@ mod tests {
                 kept[0].as_ref().map(|t| t.shape().to_vec()),
                 Some(vec![n, 1, 28, 28])
             );
+        }
+    }
+
+    /// A max pool after a relu makes the relu's backward pass on its own output (without kept
+    /// gradients), with windows that tile and that overlap, and the gradients are those of the
+    /// relu's own pass, bit for bit; not where an add also reads the relu's output (its
+    /// gradient there is not the pool's alone).
+    #[test]
+    fn a_max_pool_after_a_relu_makes_its_backward_pass() {
+        let specs = [
+            (
+                r#"{"input":[1,12,12],"layers":[
+                  {"kind":"conv2d","outChannels":4,"kernelSize":3,"padding":1},
+                  {"kind":"relu"},
+                  {"kind":"maxpool2d","kernelSize":2},
+                  {"kind":"conv2d","outChannels":3,"kernelSize":3},
+                  {"kind":"relu"},
+                  {"kind":"maxpool2d","kernelSize":3,"stride":1,"padding":1},
+                  {"kind":"flatten"},
+                  {"kind":"linear","outFeatures":10},
+                  {"kind":"softmax"}]}"#,
+                2,
+            ),
+            (
+                r#"{"input":[1,10,10],"layers":[
+                  {"kind":"conv2d","outChannels":3,"kernelSize":3,"padding":1},
+                  {"kind":"relu"},
+                  {"kind":"maxpool2d","kernelSize":3,"stride":1,"padding":1},
+                  {"kind":"add","from":2},
+                  {"kind":"flatten"},
+                  {"kind":"linear","outFeatures":10},
+                  {"kind":"softmax"}]}"#,
+                0,
+            ),
+        ];
+        let bits = |g: &Grads| -> Vec<u32> {
+            g.iter()
+                .flat_map(|(w, b)| w.data().iter().chain(b.data()).map(|v| v.to_bits()))
+                .collect()
+        };
+        for (s, (json, fused)) in specs.iter().enumerate() {
+            let m = random_model(&Spec::from_json(json).unwrap(), 3 + s as u64);
+            let mut rng = Rng::new(8);
+            let n = 3;
+            let mut shape = vec![n];
+            shape.extend(m.input_shape());
+            let x: Vec<f32> = (0..n * m.input_len())
+                .map(|_| rng.uniform(-1.0, 1.0))
+                .collect();
+            let t = m.forward_batch(Tensor::new(x, &shape).unwrap()).unwrap();
+            let d: Vec<f32> = (0..n * 10).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let dy = || Tensor::new(d.clone(), &[n, 10]).unwrap();
+            RELU_FUSED.with(|c| c.set(0));
+            let (fast, _) = m.backward_keeping(&t, dy(), false).unwrap();
+            assert_eq!(RELU_FUSED.with(|c| c.get()), *fused, "spec {s}");
+            let (kept, _) = m.backward_keeping(&t, dy(), true).unwrap();
+            assert_eq!(RELU_FUSED.with(|c| c.get()), *fused, "spec {s}: kept, none");
+            assert_eq!(bits(&fast), bits(&kept), "spec {s}");
         }
     }
 
