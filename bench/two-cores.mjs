@@ -17,12 +17,10 @@ import { loadavg } from 'node:os';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 if (!isMainThread) {
-  // The raw bindings for benchPeak; the API module (its classes) for training.
+  // The raw bindings for benchPeak; the API module over the same instance for its classes.
   const api = await import(join(root, 'bench/pkg/relaxed/convscope.js'));
-  const wasm = readFileSync(join(root, 'bench/pkg/relaxed/convscope_bg.wasm'));
-  api.initSync({ module: wasm });
+  api.initSync({ module: readFileSync(join(root, 'bench/pkg/relaxed/convscope_bg.wasm')) });
   const classes = await import(join(root, 'bench/pkg/relaxed/api.js'));
-  classes.initSync({ module: wasm });
   let trainer = null;
   let data = null;
   const work = {
@@ -47,6 +45,7 @@ if (!isMainThread) {
 } else {
   const args = process.argv.slice(2);
   const times = args.includes('--times') ? Number(args[args.indexOf('--times') + 1]) : 4;
+  if (!Number.isInteger(times) || times < 1) throw new Error(`--times must be a whole number of at least 1, not ${args[args.indexOf('--times') + 1]}`);
   const what = args.includes('--work') ? args[args.indexOf('--work') + 1] : 'peak';
   if (!['peak', 'train'].includes(what)) throw new Error(`--work must be peak or train, not ${what}`);
   const unit = what === 'peak' ? 'GFLOPS' : 'samples/s';

@@ -301,7 +301,7 @@ test('train and templates: scene switches under 100 ms after the first visit, wh
     times.push(pair.map(Math.round));
   }
   console.log(`scene switches (ms, templates and back): ${times.map((p) => p.join(', ')).join(' | ')}`);
-  assert.ok(times.length >= 1 && times.some(([a, b]) => a < 100 && b < 100), `scene switches ${JSON.stringify(times)}`);
+  assert.ok(times.some(([a, b]) => a < 100 && b < 100), `scene switches ${JSON.stringify(times)}`);
   await page.click('#train-pause');
   assert.deepEqual(errors, [], 'console errors');
   await context.close();

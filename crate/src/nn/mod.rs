@@ -1632,6 +1632,16 @@ mod tests {
         .collect()
     }
 
+    /// `n` inputs of `m` with values uniform in [−1, 1), and the batch's shape.
+    pub(crate) fn random_batch(m: &Model, n: usize, rng: &mut Rng) -> (Vec<f32>, Vec<usize>) {
+        let mut shape = vec![n];
+        shape.extend(m.input_shape());
+        let x = (0..n * m.input_len())
+            .map(|_| rng.uniform(-1.0, 1.0))
+            .collect();
+        (x, shape)
+    }
+
     /// A model of `spec` with random weights and batch-norm statistics.
     pub(crate) fn random_model(spec: &Spec, seed: u64) -> Model {
         let mut m = Model::init(spec, seed).unwrap();
@@ -1732,11 +1742,7 @@ mod tests {
             let mut m = random_model(spec, 11 + s as u64);
             let mut rng = Rng::new(5);
             let n = 2;
-            let mut shape = vec![n];
-            shape.extend(m.input_shape());
-            let x: Vec<f32> = (0..n * m.input_len())
-                .map(|_| rng.uniform(-1.0, 1.0))
-                .collect();
+            let (x, shape) = random_batch(&m, n, &mut rng);
             // The loss: Σ r · logits for fixed random r (any smooth function of the logits).
             let li = m.logits_index();
             let r_len = n * m.shapes()[li].iter().product::<usize>();
@@ -2091,11 +2097,7 @@ mod tests {
             let m = random_model(&Spec::from_json(json).unwrap(), 3 + s as u64);
             let mut rng = Rng::new(8);
             let n = 3;
-            let mut shape = vec![n];
-            shape.extend(m.input_shape());
-            let x: Vec<f32> = (0..n * m.input_len())
-                .map(|_| rng.uniform(-1.0, 1.0))
-                .collect();
+            let (x, shape) = random_batch(&m, n, &mut rng);
             let t = m.forward_batch(Tensor::new(x, &shape).unwrap()).unwrap();
             let d: Vec<f32> = (0..n * 10).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let dy = || Tensor::new(d.clone(), &[n, 10]).unwrap();
