@@ -360,10 +360,37 @@ pub fn weight_grad(
     dw: &mut [f32],
     tasks: usize,
 ) -> bool {
-    let _ = (groups, opg, image, small, &dw, tasks);
+    weight_grad_with(
+        kind,
+        win,
+        (groups, opg, batch),
+        image,
+        small,
+        dw,
+        tasks,
+        None,
+    )
+}
+
+/// [`weight_grad`] with the choice between the pixel tiles and [`weight_grad_sparse`] made by
+/// the caller (`Some(true)`: the sparse sums where they apply) or by the share of nonzero
+/// values in `small` (`None`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn weight_grad_with(
+    kind: KernelKind,
+    win: &Window,
+    shape: (usize, usize, usize),
+    image: &[f32],
+    small: &[f32],
+    dw: &mut [f32],
+    tasks: usize,
+    sparse: Option<bool>,
+) -> bool {
+    let _ = (image, small, &dw, tasks, sparse);
     // Up to 16 output channels per group (one weight panel), where the GEMM's packing of the
     // column matrix costs the most per multiply-add (1/opg floats each); wider layers keep the
     // GEMM (not yet measured against the tiles there).
+    let (_, opg, batch) = shape;
     if scratch_len(kind, win).is_none()
         || win.dilation[1] != 1
         || batch == 0
@@ -371,7 +398,48 @@ pub fn weight_grad(
     {
         return false;
     }
-    crate::gemm::with_madd!(kind, F => weight_grad_simd::<F>(win, (groups, opg, batch), image, small, dw, tasks), else => false)
+    crate::gemm::with_madd!(kind, F => {
+        let sparse = sparse.unwrap_or_else(|| sparse_pays(win, small));
+        (sparse && weight_grad_sparse::<F>(win, shape, image, small, dw, tasks))
+            || weight_grad_simd::<F>(win, shape, image, small, dw, tasks)
+    }, else => false)
+}
+
+/// The sparse sums' vectors per kernel row for a kernel `kw` wide (taps `kx` as lanes).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn sparse_vectors(kw: usize) -> usize {
+    kw.div_ceil(4)
+}
+
+/// Whether [`weight_grad_sparse`] takes `win` and costs less than the pixel tiles for
+/// `small`: it multiplies 4V lanes per kernel row for each nonzero value of `small`, at about
+/// a third of the tiles' speed per lane (loads and a splat for each value), where the tiles
+/// multiply every value by every tap. A max pool's gradient (one cell of each window, the
+/// rest zeros; fewer after a relu) is a quarter or less of `small`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn sparse_pays(win: &Window, small: &[f32]) -> bool {
+    let [kh, kw] = win.kernel;
+    if sparse_kernel_rows(kw).is_none_or(|max| kh > max) {
+        return false;
+    }
+    let nonzero = small.iter().filter(|&&v| v != 0.0).count();
+    let dense = small.len().saturating_mul(kh * kw);
+    nonzero.saturating_mul(SPARSE_COST * kh * 4 * sparse_vectors(kw)) <= dense
+}
+
+/// The sparse sums' cost per lane against the pixel tiles' (see [`sparse_pays`]).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const SPARSE_COST: usize = 3;
+
+/// Kernel rows the sparse sums keep in registers for a kernel `kw` wide: 12 vectors of
+/// accumulators at most (8 rows of one vector, 5 of two), `None` past 8 columns.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn sparse_kernel_rows(kw: usize) -> Option<usize> {
+    match sparse_vectors(kw) {
+        1 => Some(8),
+        2 => Some(5),
+        _ => None,
+    }
 }
 
 /// `rows[t·nr + l] = planes[l·plane + t]` for the taps `t` of whole groups of four (`nr` a
@@ -561,6 +629,200 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
     }
     GRAD_SCRATCH.with(|c| c.set((padded, wp)));
     true
+}
+
+/// [`weight_grad`] summing only the nonzero values of `small`: for each output channel `o`, the
+/// list of its nonzero `small[n, o, y, x]` in the order `(n, y, x)`, then for each input
+/// channel the kernel's `kh × kw` taps in registers (a kernel row's taps `kx` as the lanes of
+/// V vectors), each value multiplying the window it reads. Each weight is the pixel tiles'
+/// chain of sums without its zero terms (`a + v·0 = a` for a sum that started at +0 and
+/// finite images), so the same bits. Why: after a max pool (and a relu) most of a conv's
+/// output gradient is zeros (docs/bench.md). Returns false (nothing written) where the
+/// kernel is wider than 8 or taller than [`sparse_kernel_rows`], or past the size limit.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn weight_grad_sparse<F: crate::gemm::MulAdd>(
+    win: &Window,
+    (groups, opg, batch): (usize, usize, usize),
+    image: &[f32],
+    small: &[f32],
+    dw: &mut [f32],
+    tasks: usize,
+) -> bool {
+    use core::arch::wasm32::*;
+    let (cpg, h, wd) = (win.channels, win.height, win.width);
+    let ([oh, ow], [kh, kw]) = (win.out, win.kernel);
+    let ([s0, s1], [d0, _]) = (win.stride, win.dilation);
+    let [pt, pl] = win.pad;
+    let (k, plane, v) = (kh * kw, oh * ow, sparse_vectors(kw));
+    let sums = match (kh, v) {
+        (1, 1) => sparse_sums::<F, 1, 1>,
+        (2, 1) => sparse_sums::<F, 2, 1>,
+        (3, 1) => sparse_sums::<F, 3, 1>,
+        (4, 1) => sparse_sums::<F, 4, 1>,
+        (5, 1) => sparse_sums::<F, 5, 1>,
+        (6, 1) => sparse_sums::<F, 6, 1>,
+        (7, 1) => sparse_sums::<F, 7, 1>,
+        (8, 1) => sparse_sums::<F, 8, 1>,
+        (1, 2) => sparse_sums::<F, 1, 2>,
+        (2, 2) => sparse_sums::<F, 2, 2>,
+        (3, 2) => sparse_sums::<F, 3, 2>,
+        (4, 2) => sparse_sums::<F, 4, 2>,
+        (5, 2) => sparse_sums::<F, 5, 2>,
+        _ => return false,
+    };
+    // Padded rows and columns: every tap of every window; the last window's last row reads
+    // 4V − kw floats past it (slack at the end).
+    let ph = (oh - 1) * s0 + (kh - 1) * d0 + 1;
+    let pw = (ow - 1) * s1 + kw;
+    let Some(padded_len) = batch
+        .checked_mul(ph)
+        .and_then(|n| n.checked_mul(pw))
+        .and_then(|n| n.checked_add(4 * v))
+        .filter(|&n| n <= MAX_ELEMENTS && n <= u32::MAX as usize)
+    else {
+        return false;
+    };
+    let (ic, sc) = (groups * cpg, groups * opg);
+    // Channel c of every image, zero-padded: padded row i, column j ↔ image row i − pt,
+    // column j − pl.
+    let pad_channel = |g: usize, c: usize, padded: &mut [f32]| {
+        for n in 0..batch {
+            let img = &image[(n * ic + g * cpg + c) * h * wd..][..h * wd];
+            let dst = &mut padded[n * ph * pw..][..ph * pw];
+            for (i, row) in dst.chunks_exact_mut(pw).enumerate() {
+                let Some(iy) = i.checked_sub(pt).filter(|&iy| iy < h) else {
+                    row.fill(0.0);
+                    continue;
+                };
+                let (lo, hi) = (pl.min(pw), (pl + wd).min(pw));
+                row[..lo].fill(0.0);
+                row[lo..hi].copy_from_slice(&img[iy * wd..][..hi - lo]);
+                row[hi..].fill(0.0);
+            }
+        }
+        padded[batch * ph * pw..].fill(0.0);
+    };
+    let (mut offsets, mut values, mut padded) = SPARSE_SCRATCH.with(|c| c.take());
+    padded.resize(padded_len, 0.0);
+    let mut starts = Vec::with_capacity(opg + 1);
+    for g in 0..groups {
+        // Each output channel's nonzero values and where their windows start, (n, y, x) order.
+        offsets.clear();
+        values.clear();
+        starts.clear();
+        for o in 0..opg {
+            starts.push(values.len());
+            for n in 0..batch {
+                let vals = &small[(n * sc + g * opg + o) * plane..][..plane];
+                for (i, &x) in vals.iter().enumerate() {
+                    if x != 0.0 {
+                        let (y, xx) = (i / ow, i % ow);
+                        offsets.push((n * ph * pw + y * s0 * pw + xx * s1) as u32);
+                        values.push(x);
+                    }
+                }
+            }
+        }
+        starts.push(values.len());
+        // Input channels `cs` of this group into `block` (`[opg, cs.len(), k]`).
+        let run = |cs: Range<usize>, padded: &mut [f32], block: &mut [f32]| {
+            for c in cs.clone() {
+                pad_channel(g, c, padded);
+                for o in 0..opg {
+                    let (a, b) = (starts[o], starts[o + 1]);
+                    // safety: each channel's offsets rise with (n, y, x).
+                    let acc = unsafe { sums(padded, d0 * pw, &offsets[a..b], &values[a..b]) };
+                    let at = (o * cs.len() + c - cs.start) * k;
+                    for (ky, row) in block[at..at + k].chunks_exact_mut(kw).enumerate() {
+                        let mut lanes = [0.0f32; 8];
+                        for (i, x) in acc[ky].iter().enumerate() {
+                            // safety: lanes 4i .. 4i + 4 of an array of 8 (i < 2).
+                            unsafe { v128_store(lanes.as_mut_ptr().add(4 * i) as *mut v128, *x) };
+                        }
+                        row.copy_from_slice(&lanes[..kw]);
+                    }
+                }
+            }
+        };
+        // On threads the input channels in runs, as the pixel tiles split them.
+        let split = crate::threadpool::Chunks::new(cpg, 1, tasks);
+        let dwg = &mut dw[g * opg * cpg * k..(g + 1) * opg * cpg * k];
+        if split.parts <= 1 {
+            run(0..cpg, &mut padded, dwg);
+            continue;
+        }
+        let mut blocks: Vec<Vec<f32>> = (0..split.parts)
+            .map(|t| vec![0.0; opg * split.range(t).len() * k])
+            .collect();
+        let done = crate::threadpool::try_for_each(blocks.iter_mut().collect(), &|t, block| {
+            run(split.range(t), &mut vec![0.0; padded_len], block);
+            Ok(())
+        });
+        if done.is_err() {
+            return false; // unreachable: the tasks return Ok
+        }
+        for (t, block) in blocks.iter().enumerate() {
+            let cs = split.range(t);
+            for (o, src) in block.chunks_exact(cs.len() * k).enumerate() {
+                let at = (o * cpg + cs.start) * k;
+                dwg[at..at + src.len()].copy_from_slice(src);
+            }
+        }
+    }
+    SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
+    true
+}
+
+/// The sums of [`weight_grad_sparse`] for one output and one input channel: `acc[ky][i]` lane
+/// `l` is `Σ values[j] · padded[offsets[j] + ky·row + 4i + l]` in the order of the list (`KH`
+/// kernel rows of `V` vectors; the rest of the array zeros). Panics when a read would leave
+/// `padded` (the offsets rise, so the last one bounds them).
+///
+/// # Safety
+/// `offsets` rise (none above the last).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(never)]
+unsafe fn sparse_sums<F: crate::gemm::MulAdd, const KH: usize, const V: usize>(
+    padded: &[f32],
+    row: usize,
+    offsets: &[u32],
+    values: &[f32],
+) -> [[core::arch::wasm32::v128; 2]; 8] {
+    use core::arch::wasm32::*;
+    assert_eq!(offsets.len(), values.len());
+    if let Some(&last) = offsets.last() {
+        assert!(
+            last as usize + (KH - 1) * row + 4 * V <= padded.len(),
+            "sparse sums read past the padded images"
+        );
+    }
+    let mut acc = [[f32x4_splat(0.0); V]; KH];
+    let base = padded.as_ptr();
+    for (&at, &x) in offsets.iter().zip(values) {
+        let xv = f32x4_splat(x);
+        // safety: at ≤ the last offset (the caller's promise), whose reads (ky·row + 4V
+        // floats on) are inside `padded` (checked above).
+        let p = unsafe { base.add(at as usize) };
+        for (ky, accs) in acc.iter_mut().enumerate() {
+            for (i, a) in accs.iter_mut().enumerate() {
+                // safety: see above.
+                let img = unsafe { v128_load(p.add(ky * row + 4 * i) as *const v128) };
+                *a = F::madd(img, xv, *a);
+            }
+        }
+    }
+    let mut out = [[f32x4_splat(0.0); 2]; 8];
+    for (o, a) in out.iter_mut().zip(&acc) {
+        o[..V].copy_from_slice(a);
+    }
+    out
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+thread_local! {
+    /// [`weight_grad_sparse`]'s lists of offsets and values and its padded images.
+    static SPARSE_SCRATCH: std::cell::Cell<(Vec<u32>, Vec<f32>, Vec<f32>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// [`weight_grad_simd`]'s tiles: `r` pixels × `nr` channels (5 × 8, or [`tiles_simd`]'s tile

@@ -1600,6 +1600,96 @@ fn direct_weight_grad_matches_the_definition() {
     }
 }
 
+/// The weight gradient's sparse sums (only dY's nonzero values, as after a max pool and a
+/// relu) against the pixel tiles bit for bit, and both against the definition: kernels up
+/// to 8 × 8 (those past the sparse sums' registers fall back to the tiles), strides, vertical
+/// dilation, groups, padding, zeros of both signs, one and two tasks, every SIMD micro-kernel.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[test]
+fn sparse_weight_grad_is_the_tiles_without_their_zeros() {
+    use crate::gemm::{available_kernels, KernelKind};
+    let mut rng = Rng::new(43);
+    let mut sparse = 0;
+    for round in 0..40 {
+        let opg = rng.pick(1..=16);
+        let groups = rng.pick(1..=2);
+        let (kh, kw) = if round % 3 == 0 {
+            (5, 5)
+        } else {
+            (rng.pick(1..=8), rng.pick(1..=8))
+        };
+        let cpg = rng.pick(1..=3);
+        let p = Conv2dParams {
+            stride: [rng.pick(1..=2), rng.pick(1..=2)],
+            padding: [0, 0, 0, 0].map(|_| rng.pick(0..=2)),
+            dilation: [rng.pick(1..=2), 1],
+            groups,
+            output_padding: [0, 0],
+        };
+        let xs = [
+            rng.pick(1..=3),
+            cpg * groups,
+            rng.pick(6..=16),
+            rng.pick(6..=16),
+        ];
+        let ws = [opg * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        let x = rand_t(&mut rng, &xs);
+        let ys = plan.small_shape();
+        // Three quarters zeros (a third of them −0), as a pool's gradient leaves.
+        let dy: Vec<f32> = (0..ys.iter().product::<usize>())
+            .map(|_| match rng.pick(0..=7) {
+                0..=3 => 0.0,
+                4 | 5 => -0.0,
+                _ => rng.uniform(-1.0, 1.0),
+            })
+            .collect();
+        let want = naive_dw(x.data(), xs, &dy, ys, ws, &p);
+        let shape = (groups, opg, xs[0]);
+        let takes = kw <= 8 && kh <= if kw <= 4 { 8 } else { 5 };
+        for &kind in available_kernels() {
+            if kind == KernelKind::Portable {
+                continue;
+            }
+            for tasks in [1, 2] {
+                let what = format!("{kind:?} {xs:?} {ws:?} {p:?} tasks {tasks}");
+                let mut got = [
+                    vec![f32::NAN; ws.iter().product()],
+                    vec![f32::NAN; ws.iter().product()],
+                ];
+                let done = [true, false].map(|s| {
+                    let dw = &mut got[usize::from(!s)];
+                    direct::weight_grad_with(
+                        kind,
+                        &plan.win,
+                        shape,
+                        x.data(),
+                        &dy,
+                        dw,
+                        tasks,
+                        Some(s),
+                    )
+                });
+                assert_eq!(done[0], done[1], "{what}: the same applicability");
+                if !done[0] {
+                    continue;
+                }
+                sparse += usize::from(takes);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got[0]),
+                    bits(&got[1]),
+                    "{what}: sparse against the tiles"
+                );
+                assert_close(&what, &got[0], &want, 1e-4);
+            }
+        }
+    }
+    assert!(sparse >= 40, "only {sparse} runs of the sparse sums");
+}
+
 /// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
 /// against `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64,
 /// for `conv2d_backward_weight` / `conv2d_backward` and, through the same engine, the
