@@ -399,47 +399,10 @@ pub(crate) fn weight_grad_with(
         return false;
     }
     crate::gemm::with_madd!(kind, F => {
-        let sparse = sparse.unwrap_or_else(|| sparse_pays(win, small));
-        (sparse && weight_grad_sparse::<F>(win, shape, image, small, dw, tasks))
+        (sparse != Some(false)
+            && weight_grad_sparse::<F>(win, shape, image, small, dw, tasks, sparse.is_none()))
             || weight_grad_simd::<F>(win, shape, image, small, dw, tasks)
     }, else => false)
-}
-
-/// The sparse sums' vectors per kernel row for a kernel `kw` wide (taps `kx` as lanes).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn sparse_vectors(kw: usize) -> usize {
-    kw.div_ceil(4)
-}
-
-/// Whether [`weight_grad_sparse`] takes `win` and costs less than the pixel tiles for
-/// `small`: it multiplies 4V lanes per kernel row for each nonzero value of `small`, at about
-/// a third of the tiles' speed per lane (loads and a splat for each value), where the tiles
-/// multiply every value by every tap. A max pool's gradient (one cell of each window, the
-/// rest zeros; fewer after a relu) is a quarter or less of `small`.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn sparse_pays(win: &Window, small: &[f32]) -> bool {
-    let [kh, kw] = win.kernel;
-    if sparse_kernel_rows(kw).is_none_or(|max| kh > max) {
-        return false;
-    }
-    let nonzero = small.iter().filter(|&&v| v != 0.0).count();
-    let dense = small.len().saturating_mul(kh * kw);
-    nonzero.saturating_mul(SPARSE_COST * kh * 4 * sparse_vectors(kw)) <= dense
-}
-
-/// The sparse sums' cost per lane against the pixel tiles' (see [`sparse_pays`]).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-const SPARSE_COST: usize = 3;
-
-/// Kernel rows the sparse sums keep in registers for a kernel `kw` wide: 12 vectors of
-/// accumulators at most (8 rows of one vector, 5 of two), `None` past 8 columns.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn sparse_kernel_rows(kw: usize) -> Option<usize> {
-    match sparse_vectors(kw) {
-        1 => Some(8),
-        2 => Some(5),
-        _ => None,
-    }
 }
 
 /// `rows[t·nr + l] = planes[l·plane + t]` for the taps `t` of whole groups of four (`nr` a
@@ -638,7 +601,8 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
 /// chain of sums without its zero terms (`a + v·0 = a` for a sum that started at +0 and
 /// finite images), so the same bits. Why: after a max pool (and a relu) most of a conv's
 /// output gradient is zeros (docs/bench.md). Returns false (nothing written) where the
-/// kernel is wider than 8 or taller than [`sparse_kernel_rows`], or past the size limit.
+/// kernel is wider than 8, taller than 8 (4 wide or less) or 5 (wider), past the size limit,
+/// or, with `auto`, where `small` has too many nonzero values for the sums to pay.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn weight_grad_sparse<F: crate::gemm::MulAdd>(
     win: &Window,
@@ -647,13 +611,14 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
     small: &[f32],
     dw: &mut [f32],
     tasks: usize,
+    auto: bool,
 ) -> bool {
     use core::arch::wasm32::*;
     let (cpg, h, wd) = (win.channels, win.height, win.width);
     let ([oh, ow], [kh, kw]) = (win.out, win.kernel);
     let ([s0, s1], [d0, _]) = (win.stride, win.dilation);
     let [pt, pl] = win.pad;
-    let (k, plane, v) = (kh * kw, oh * ow, sparse_vectors(kw));
+    let (k, plane, v) = (kh * kw, oh * ow, kw.div_ceil(4)); // v: vectors per kernel row
     let sums = match (kh, v) {
         (1, 1) => sparse_sums::<F, 1, 1>,
         (2, 1) => sparse_sums::<F, 2, 1>,
@@ -703,27 +668,42 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
         padded[batch * ph * pw..].fill(0.0);
     };
     let (mut offsets, mut values, mut padded) = SPARSE_SCRATCH.with(|c| c.take());
-    padded.resize(padded_len, 0.0);
-    let mut starts = Vec::with_capacity(opg + 1);
-    for g in 0..groups {
-        // Each output channel's nonzero values and where their windows start, (n, y, x) order.
-        offsets.clear();
-        values.clear();
-        starts.clear();
-        for o in 0..opg {
-            starts.push(values.len());
-            for n in 0..batch {
-                let vals = &small[(n * sc + g * opg + o) * plane..][..plane];
-                for (i, &x) in vals.iter().enumerate() {
-                    if x != 0.0 {
-                        let (y, xx) = (i / ow, i % ow);
-                        offsets.push((n * ph * pw + y * s0 * pw + xx * s1) as u32);
-                        values.push(x);
-                    }
-                }
-            }
+    // Every output channel's nonzero values and where their windows start, in the order
+    // (n, y, x), four values at a time (room for four past the last value); `pos` the
+    // offset of each output pixel's window within an image.
+    offsets.resize(small.len() + 4, 0);
+    values.resize(small.len() + 4, 0.0);
+    let pos: Vec<u32> = (0..plane)
+        .map(|i| ((i / ow) * s0 * pw + (i % ow) * s1) as u32)
+        .collect();
+    let mut starts = Vec::with_capacity(sc + 1);
+    let mut len = 0;
+    for o in 0..sc {
+        starts.push(len);
+        for n in 0..batch {
+            let vals = &small[(n * sc + o) * plane..][..plane];
+            len = compact_nonzero(
+                vals,
+                (n * ph * pw) as u32,
+                &pos,
+                &mut offsets,
+                &mut values,
+                len,
+            );
         }
-        starts.push(values.len());
+    }
+    starts.push(len);
+    // Where the caller leaves the choice: the sums pay when they multiply fewer lanes than
+    // the tiles, at about a third of the tiles' speed per lane (loads and a splat for each
+    // value). A max pool's gradient (one cell of each window; fewer after a relu) is a
+    // quarter or less of `small`.
+    if auto && len.saturating_mul(3 * kh * 4 * v) > small.len().saturating_mul(k) {
+        SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
+        return false;
+    }
+    padded.resize(padded_len, 0.0);
+    for g in 0..groups {
+        let starts = &starts[g * opg..=(g + 1) * opg];
         // Input channels `cs` of this group into `block` (`[opg, cs.len(), k]`).
         let run = |cs: Range<usize>, padded: &mut [f32], block: &mut [f32]| {
             for c in cs.clone() {
@@ -771,6 +751,73 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
     }
     SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
     true
+}
+
+/// Appends the nonzero values of `vals` to `values[len..]` and their `base + pos[i]` to
+/// `offsets[len..]`, in order, and returns the new length: four values at a time, each
+/// quad's nonzero lanes moved to its front by a shuffle (the four lanes stored, the length
+/// moved on by how many were nonzero). `offsets` and `values` hold `len + vals.len() + 4`
+/// or more; `pos` holds `vals.len()`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn compact_nonzero(
+    vals: &[f32],
+    base: u32,
+    pos: &[u32],
+    offsets: &mut [u32],
+    values: &mut [f32],
+    mut len: usize,
+) -> usize {
+    use core::arch::wasm32::*;
+    /// For each mask of nonzero lanes, the byte shuffle that moves those lanes to the front.
+    const FRONT: [[u8; 16]; 16] = {
+        let mut t = [[0u8; 16]; 16];
+        let mut m = 0;
+        while m < 16 {
+            let (mut lane, mut at) = (0, 0);
+            while lane < 4 {
+                if m & (1 << lane) != 0 {
+                    let mut b = 0;
+                    while b < 4 {
+                        t[m][4 * at + b] = (4 * lane + b) as u8;
+                        b += 1;
+                    }
+                    at += 1;
+                }
+                lane += 1;
+            }
+            m += 1;
+        }
+        t
+    };
+    let n = vals.len();
+    assert!(pos.len() >= n && offsets.len() >= len + n + 4 && values.len() >= len + n + 4);
+    let basev = u32x4_splat(base);
+    let quads = n / 4;
+    for q in 0..quads {
+        // safety: floats 4q .. 4q + 4 of `vals` and `pos` (4q + 4 ≤ n), and four lanes at
+        // `len` ≤ (floats so far) of `offsets` and `values`, whose room is checked above.
+        unsafe {
+            let v = v128_load(vals.as_ptr().add(4 * q) as *const v128);
+            let mask = i32x4_bitmask(f32x4_ne(v, f32x4_splat(0.0))) as usize;
+            let shuffle = v128_load(FRONT[mask].as_ptr() as *const v128);
+            let at = u32x4_add(basev, v128_load(pos.as_ptr().add(4 * q) as *const v128));
+            v128_store(
+                values.as_mut_ptr().add(len) as *mut v128,
+                i8x16_swizzle(v, shuffle),
+            );
+            v128_store(
+                offsets.as_mut_ptr().add(len) as *mut v128,
+                i8x16_swizzle(at, shuffle),
+            );
+            len += mask.count_ones() as usize;
+        }
+    }
+    for i in 4 * quads..n {
+        offsets[len] = base + pos[i];
+        values[len] = vals[i];
+        len += usize::from(vals[i] != 0.0);
+    }
+    len
 }
 
 /// The sums of [`weight_grad_sparse`] for one output and one input channel: `acc[ky][i]` lane
