@@ -1608,6 +1608,7 @@ fn direct_weight_grad_matches_the_definition() {
 #[test]
 fn sparse_weight_grad_is_the_tiles_without_their_zeros() {
     use crate::gemm::{available_kernels, KernelKind};
+    assert!(available_kernels().contains(&KernelKind::Portable));
     let mut rng = Rng::new(43);
     let mut sparse = 0;
     for round in 0..40 {
@@ -1687,7 +1688,12 @@ fn sparse_weight_grad_is_the_tiles_without_their_zeros() {
             }
         }
     }
-    assert!(sparse >= 40, "only {sparse} runs of the sparse sums");
+    // 18 of the 40 shapes with seed 43, at two task counts, on each SIMD micro-kernel.
+    let kinds = available_kernels().len() - 1;
+    assert!(
+        sparse >= 30 * kinds,
+        "only {sparse} runs of the sparse sums"
+    );
 }
 
 /// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
