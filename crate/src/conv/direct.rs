@@ -405,6 +405,209 @@ pub(crate) fn weight_grad_with(
     }, else => false)
 }
 
+/// conv2d's input gradient at stride 1 from the nonzero values of its output gradient `small`
+/// alone: each value `small[n, o, y, x]` adds itself times `w[o, c, ·, ·]` to the window of
+/// `dx[n, c]` it was read from (a scatter; a kernel row's taps as the lanes of V vectors),
+/// values in the order `(o, y, x)` and every cell starting at +0. That is the order of the
+/// pixel tiles' chain for the same cell when they compute `dX` as the correlation of `dY`
+/// with the turned kernel ([`super::engine::input_grad`]), so the same bits (finite values).
+/// `win` is the forward conv's window, `dx` `[batch, groups·cpg, h, w]` (fully written).
+/// Returns false (nothing written) where it does not apply: the portable kernel, strides or
+/// dilations above 1, kernels past [`weight_grad_sparse`]'s registers, sizes past the
+/// limit, or with `auto` where `small` has too many nonzero values for the scatter to pay.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn input_grad_sparse(
+    kind: KernelKind,
+    win: &Window,
+    shape: (usize, usize, usize),
+    small: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    tasks: usize,
+    auto: bool,
+) -> bool {
+    let _ = (win, shape, small, w, &dx, tasks, auto);
+    crate::gemm::with_madd!(kind, F => input_grad_sparse_simd::<F>(win, shape, small, w, dx, tasks, auto), else => false)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
+    win: &Window,
+    (groups, opg, batch): (usize, usize, usize),
+    small: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    tasks: usize,
+    auto: bool,
+) -> bool {
+    let (cpg, h, wd) = (win.channels, win.height, win.width);
+    let ([oh, ow], [kh, kw]) = (win.out, win.kernel);
+    let [pt, pl] = win.pad;
+    let (plane, v) = (oh * ow, kw.div_ceil(4));
+    if win.stride != [1, 1] || win.dilation != [1, 1] || batch == 0 || plane == 0 || cpg == 0 {
+        return false;
+    }
+    let scatter = match (kh, v) {
+        (1, 1) => sparse_scatter::<F, 1, 1>,
+        (2, 1) => sparse_scatter::<F, 2, 1>,
+        (3, 1) => sparse_scatter::<F, 3, 1>,
+        (4, 1) => sparse_scatter::<F, 4, 1>,
+        (5, 1) => sparse_scatter::<F, 5, 1>,
+        (6, 1) => sparse_scatter::<F, 6, 1>,
+        (7, 1) => sparse_scatter::<F, 7, 1>,
+        (8, 1) => sparse_scatter::<F, 8, 1>,
+        (1, 2) => sparse_scatter::<F, 1, 2>,
+        (2, 2) => sparse_scatter::<F, 2, 2>,
+        (3, 2) => sparse_scatter::<F, 3, 2>,
+        (4, 2) => sparse_scatter::<F, 4, 2>,
+        (5, 2) => sparse_scatter::<F, 5, 2>,
+        _ => return false,
+    };
+    let (ic, sc) = (groups * cpg, groups * opg);
+    // One image's cells of a group, padded: buffer row r, column j ↔ dX row r − pt, column
+    // j − pl; every window of `small` inside, and 4V − kw lanes past the last.
+    let (bh, bw) = (oh + kh - 1, ow - 1 + 4 * v);
+    let Some(per_image) = cpg
+        .checked_mul(bh)
+        .and_then(|n| n.checked_mul(bw))
+        .filter(|&n| n <= MAX_ELEMENTS && n <= u32::MAX as usize)
+    else {
+        return false;
+    };
+    if small.len() != batch * sc * plane
+        || dx.len() != batch * ic * h * wd
+        || w.len() != sc * cpg * kh * kw
+        || pt + h > bh
+        || pl + wd > bw
+    {
+        return false;
+    }
+    // Every (image, output channel)'s nonzero values and where their windows start.
+    let (mut offsets, mut values, padded) = SPARSE_SCRATCH.with(|c| c.take());
+    offsets.resize(small.len() + 4, 0);
+    values.resize(small.len() + 4, 0.0);
+    let pos: Vec<u32> = (0..plane)
+        .map(|i| ((i / ow) * bw + i % ow) as u32)
+        .collect();
+    let mut starts = Vec::with_capacity(batch * sc + 1);
+    let mut len = 0;
+    for plane_vals in small.chunks_exact(plane) {
+        starts.push(len);
+        len = compact_nonzero(plane_vals, 0, &pos, &mut offsets, &mut values, len);
+    }
+    starts.push(len);
+    // Each value touches cpg·kh·4V cells (a load, a multiply-add and a store each), where the
+    // tiles multiply every cell by every tap; about three times the tiles' cost per lane.
+    if auto && len.saturating_mul(3 * cpg * kh * 4 * v) > dx.len().saturating_mul(opg * kh * kw) {
+        SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
+        return false;
+    }
+    // The weights as kernel rows of 4V lanes (zeros past kw): [o, c, ky, 4V].
+    let row = 4 * v;
+    let mut wv = vec![0.0f32; sc * cpg * kh * row];
+    for (dst, src) in wv.chunks_exact_mut(row).zip(w.chunks_exact(kw)) {
+        dst[..kw].copy_from_slice(src);
+    }
+    // Images `ns` into their cells of dX.
+    let run = |ns: Range<usize>, dx: &mut [f32]| {
+        let mut buf = vec![0.0f32; per_image];
+        for n in ns.clone() {
+            for g in 0..groups {
+                buf.fill(0.0);
+                for o in 0..opg {
+                    let list = n * sc + g * opg + o;
+                    let (a, b) = (starts[list], starts[list + 1]);
+                    let wo = &wv[(g * opg + o) * cpg * kh * row..][..cpg * kh * row];
+                    // safety: each list's offsets rise with (y, x).
+                    unsafe {
+                        scatter(
+                            &mut buf,
+                            bw,
+                            bh * bw,
+                            cpg,
+                            &offsets[a..b],
+                            &values[a..b],
+                            wo,
+                        )
+                    };
+                }
+                for c in 0..cpg {
+                    let cells = &mut dx[((n - ns.start) * ic + g * cpg + c) * h * wd..][..h * wd];
+                    for (y, out) in cells.chunks_exact_mut(wd).enumerate() {
+                        out.copy_from_slice(&buf[c * bh * bw + (y + pt) * bw + pl..][..wd]);
+                    }
+                }
+            }
+        }
+    };
+    let split = crate::threadpool::Chunks::new(batch, 1, tasks);
+    if split.parts <= 1 {
+        run(0..batch, dx);
+    } else {
+        let parts: Vec<&mut [f32]> = dx.chunks_mut(split.chunk * ic * h * wd).collect();
+        let done = crate::threadpool::try_for_each(parts, &|t, part| {
+            run(split.range(t), part);
+            Ok(())
+        });
+        if done.is_err() {
+            return false; // unreachable: the tasks return Ok
+        }
+    }
+    SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
+    true
+}
+
+/// [`input_grad_sparse`]'s scatter of one output channel's values into one image's padded
+/// cells of every input channel: for each value (in order), each channel `c < cpg` (`cstep`
+/// floats apart in `buf`) and kernel row `ky`, `buf[at + c·cstep + ky·bw ..][..4V] +=
+/// value · w[c, ky, ..4V]` (`w` as `[cpg, KH, 4V]`). Panics when a read or write would
+/// leave `buf` or `w`.
+///
+/// # Safety
+/// `offsets` rise (none above the last).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(never)]
+unsafe fn sparse_scatter<F: crate::gemm::MulAdd, const KH: usize, const V: usize>(
+    buf: &mut [f32],
+    bw: usize,
+    cstep: usize,
+    cpg: usize,
+    offsets: &[u32],
+    values: &[f32],
+    w: &[f32],
+) {
+    use core::arch::wasm32::*;
+    assert_eq!(offsets.len(), values.len());
+    assert!(w.len() >= cpg * KH * 4 * V);
+    let Some(&last) = offsets.last() else {
+        return;
+    };
+    assert!(
+        cpg > 0 && last as usize + (cpg - 1) * cstep + (KH - 1) * bw + 4 * V <= buf.len(),
+        "sparse scatter writes past its buffer"
+    );
+    let (base, wp) = (buf.as_mut_ptr(), w.as_ptr());
+    for (&at, &x) in offsets.iter().zip(values) {
+        let xv = f32x4_splat(x);
+        for c in 0..cpg {
+            // safety (all): at ≤ the last offset (the caller's promise); its cells of channel
+            // c, row ky, lanes ..4V are inside `buf`, and w's rows inside `w` (both checked
+            // above).
+            let p = unsafe { base.add(at as usize + c * cstep) };
+            let wc = unsafe { wp.add(c * KH * 4 * V) };
+            for ky in 0..KH {
+                for i in 0..V {
+                    unsafe {
+                        let d = p.add(ky * bw + 4 * i) as *mut v128;
+                        let wv = v128_load(wc.add((ky * V + i) * 4) as *const v128);
+                        v128_store(d, F::madd(xv, wv, v128_load(d)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `rows[t·nr + l] = planes[l·plane + t]` for the taps `t` of whole groups of four (`nr` a
 /// multiple of 4, `planes` holding `nr` planes): each 4×4 block read as four vectors of one
 /// plane and written as four of one row. Returns how many taps it did (the caller does the

@@ -845,9 +845,32 @@ pub fn input_grad(
     dx: &mut [f32],
     col: &mut [f32],
 ) -> Result<()> {
+    input_grad_with(plan, dy, w, dx, col, None)
+}
+
+/// [`input_grad`], where the turned kernel's correlation takes the direct path, with the
+/// choice of [`direct::input_grad_sparse`] (the same bits) made by the caller (`Some`) or by
+/// the share of nonzero values in `dy` (`None`: after a max pool most are zeros).
+pub(crate) fn input_grad_with(
+    plan: &ConvPlan,
+    dy: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    col: &mut [f32],
+    sparse: Option<bool>,
+) -> Result<()> {
     let Some(flipped) = input_grad_as_conv(plan) else {
         return small_to_image(plan, dy, w, None, dx, col);
     };
+    let kind = selected_kernel();
+    if sparse != Some(false) && path(kind, &flipped.win, flipped.small_per_group()) == Path::Direct
+    {
+        let shape = (plan.groups, plan.small_per_group(), plan.batch);
+        let tasks = tasks_for(pair_work(plan).saturating_mul(plan.batch * plan.groups));
+        if direct::input_grad_sparse(kind, &plan.win, shape, dy, w, dx, tasks, sparse.is_none()) {
+            return Ok(());
+        }
+    }
     // W'[g·cpg + c, o, ky', kx'] = W[g·opg + o, c, kh−1−ky', kw−1−kx']
     let (opg, cpg) = (plan.small_per_group(), plan.win.channels);
     let [kh, kw] = plan.win.kernel;

@@ -1696,6 +1696,107 @@ fn sparse_weight_grad_is_the_tiles_without_their_zeros() {
     );
 }
 
+/// conv2d's input gradient by the sparse scatter (only dY's nonzero values) against the pixel
+/// tiles' correlation with the turned kernel, bit for bit, and both against the transposed
+/// conv's definition (the adjoint): kernels up to 8 × 8, groups, padding up to the kernel's
+/// reach, zeros of both signs, every SIMD micro-kernel (threads split the images).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[test]
+fn sparse_input_grad_is_the_tiles_without_their_zeros() {
+    use crate::gemm::{available_kernels, with_forced, KernelKind};
+    assert!(available_kernels().contains(&KernelKind::Portable));
+    let mut rng = Rng::new(47);
+    let mut sparse = 0;
+    for round in 0..40 {
+        let opg = rng.pick(1..=16);
+        let groups = rng.pick(1..=2);
+        let (kh, kw) = if round % 3 == 0 {
+            (5, 5)
+        } else {
+            (rng.pick(1..=8), rng.pick(1..=8))
+        };
+        let cpg = rng.pick(1..=8);
+        let p = Conv2dParams {
+            stride: [1, 1],
+            padding: [kh, kw, kh, kw].map(|k| rng.pick(0..=k - 1)),
+            dilation: [1, 1],
+            groups,
+            output_padding: [0, 0],
+        };
+        let xs = [
+            rng.pick(1..=3),
+            cpg * groups,
+            rng.pick(6..=16),
+            rng.pick(6..=16),
+        ];
+        let ws = [opg * groups, cpg, kh, kw];
+        let Ok(plan) = ConvPlan::conv2d(&xs, &ws, &p) else {
+            continue;
+        };
+        let w = rand_t(&mut rng, &ws);
+        let ys = plan.small_shape();
+        // Three quarters zeros (a third of them −0), as a pool's gradient leaves.
+        let dy: Vec<f32> = (0..ys.iter().product::<usize>())
+            .map(|_| match rng.pick(0..=7) {
+                0..=3 => 0.0,
+                4 | 5 => -0.0,
+                _ => rng.uniform(-1.0, 1.0),
+            })
+            .collect();
+        let (want, shape) = r::conv_transpose2d(&to_f64(&dy), ys, &to_f64(w.data()), ws, None, &p);
+        assert_eq!(shape, xs);
+        let takes = kw <= 8 && kh <= if kw <= 4 { 8 } else { 5 };
+        for &kind in available_kernels() {
+            if kind == KernelKind::Portable {
+                continue;
+            }
+            with_forced(kind, || {
+                let what = format!("{kind:?} {xs:?} {ws:?} {p:?}");
+                let direct = engine::input_grad_as_conv(&plan)
+                    .is_some_and(|f| engine::path(kind, &f.win, cpg) == engine::Path::Direct);
+                let got = [true, false].map(|s| {
+                    let mut dx = vec![f32::NAN; xs.iter().product()];
+                    let mut col = engine::col_scratch(&plan);
+                    engine::input_grad_with(&plan, &dy, w.data(), &mut dx, &mut col, Some(s))
+                        .unwrap();
+                    dx
+                });
+                sparse += usize::from(takes && direct);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got[0]),
+                    bits(&got[1]),
+                    "{what}: sparse against the tiles"
+                );
+                // The images split in two tasks.
+                let mut dx = vec![f32::NAN; xs.iter().product()];
+                let shape = (groups, opg, xs[0]);
+                if direct
+                    && direct::input_grad_sparse(
+                        kind,
+                        &plan.win,
+                        shape,
+                        &dy,
+                        w.data(),
+                        &mut dx,
+                        2,
+                        false,
+                    )
+                {
+                    assert_eq!(bits(&dx), bits(&got[1]), "{what}: in two tasks");
+                }
+                assert_close(&what, &got[0], &want, 1e-4);
+            });
+        }
+    }
+    // 18 of the 40 shapes with seed 47 on each SIMD micro-kernel.
+    let kinds = available_kernels().len() - 1;
+    assert!(
+        sparse >= 15 * kinds,
+        "only {sparse} runs of the sparse scatter"
+    );
+}
+
 /// The weight gradient on the implicit path (no im2col: taps gathered from the padded image)
 /// against `dW[o, c, ky, kx] = Σ_n Σ_(oy, ox) dy[n, o, oy, ox] · x[n, g·cpg + c, iy, ix]` in f64,
 /// for `conv2d_backward_weight` / `conv2d_backward` and, through the same engine, the
