@@ -13,16 +13,21 @@
 //   cargo xtask serve --port 8790 &
 //   node bench/train-page.mjs [--model cnn] [--rounds 3] [--target 0.985] [--limit 60]
 //                             [--workers N] [--only threads|workers] [--params 'b=32&lr=0.002']
+//                             [--trace]
+// `--trace` records a Chrome trace of each round and prints every task of the page's thread
+// over 50 ms with its CPU time beside its wall time (a task's wall time also counts the time
+// the thread waited for a core, which two training threads on two cores make likely).
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { withoutIsolation } from '../tests/isolation.mjs';
+import { longRunTasks } from '../tests/browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** One run: Start, then the status every 50 ms; returns what the page showed. */
-async function run(browser, { base, model, target, limit, workers, extra }, isolated) {
+async function run(browser, { base, model, target, limit, workers, extra, trace }, isolated) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   if (!isolated) await withoutIsolation(context);
   const page = await context.newPage();
@@ -30,6 +35,7 @@ async function run(browser, { base, model, target, limit, workers, extra }, isol
   await page.goto(`${base}/#train?m=${model}&pace=full${workers ? `&w=${workers}` : ''}${extra ? `&${extra}` : ''}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
   const build = await page.$eval('#build', (b) => `${b.dataset.flavour} × ${b.dataset.threads}`);
+  if (trace) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   const out = await page.evaluate(async ({ target, limit }) => {
     const st = document.querySelector('#train-status');
     // The scene loads MNIST and starts its workers when it opens: a visitor presses Start
@@ -75,8 +81,9 @@ async function run(browser, { base, model, target, limit, workers, extra }, isol
     loafs.disconnect();
     return { at5, ready, reached, last, longestFrameMs: longest, longestTaskMs: longestTask, loaf, workers: document.querySelector('#train-workers')?.value };
   }, { target, limit });
+  const tasks = trace ? longRunTasks(await browser.stopTracing()) : null;
   await context.close();
-  return { build, ...out };
+  return { build, ...out, tasks };
 }
 
 const median = (xs) => { const s = xs.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : null; };
@@ -87,8 +94,8 @@ const median = (xs) => { const s = xs.filter((v) => v !== null && Number.isFinit
  * build, workers, runs, ready, at5, end, seconds, longestFrameMs }] }`, the figures medians
  * over the rounds (`seconds` null when the target was not reached within `limit`).
  */
-export async function trainToTarget(browser, { base, model = 'cnn', target = 0.985, limit = 60, rounds = 3, only = null, workers = null, extra = '', log = () => {} }) {
-  const o = { base, model, target, limit, workers, extra };
+export async function trainToTarget(browser, { base, model = 'cnn', target = 0.985, limit = 60, rounds = 3, only = null, workers = null, extra = '', trace = false, log = () => {} }) {
+  const o = { base, model, target, limit, workers, extra, trace };
   const setups = [['threads', true], ['workers', false]].filter(([name]) => !only || name === only);
   const results = Object.fromEntries(setups.map(([name]) => [name, []]));
   const loadStart = loadavg();
@@ -96,7 +103,7 @@ export async function trainToTarget(browser, { base, model = 'cnn', target = 0.9
     for (const [name, isolated] of (r % 2 ? [...setups].reverse() : setups)) {
       const x = await run(browser, o, isolated);
       results[name].push(x);
-      log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms; longest task ${x.longestTaskMs ? `${x.longestTaskMs.toFixed(0)} ms` : 'none over 50 ms'}${x.loaf ? `; longest animation frame ${x.loaf.total} ms (blocking ${x.loaf.blocking} ms; scripts: ${x.loaf.scripts})` : ''}`);
+      log(`${name} round ${r + 1}: ${x.build}, ${x.workers} worker(s); MNIST ready ${x.ready?.toFixed(1)} s after the scene opened; at 5 s ${x.at5?.rate?.toFixed(0)} samples/s; ${x.reached ? `${(100 * target).toFixed(1)}% at ${x.reached.t.toFixed(1)} s (${x.reached.samples} samples)` : `not reached in ${limit} s (last ${x.last?.acc})`}; end ${x.last?.rate?.toFixed(0)} samples/s; longest frame ${x.longestFrameMs.toFixed(0)} ms; longest task ${x.longestTaskMs ? `${x.longestTaskMs.toFixed(0)} ms` : 'none over 50 ms'}${x.loaf ? `; longest animation frame ${x.loaf.total} ms (blocking ${x.loaf.blocking} ms; scripts: ${x.loaf.scripts})` : ''}${x.tasks ? `; traced tasks over 50 ms (wall/CPU ms): ${x.tasks.map((t) => `${t.wall}/${t.cpu}`).join(', ') || 'none'}` : ''}`);
     }
   }
   return {
@@ -146,6 +153,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     only: opt('only', null), // one setup by name
     workers: opt('workers', null), // the Workers setting (default: the page's for the model)
     extra: opt('params', ''), // more of the page's link keys, e.g. `b=32&lr=0.002`
+    trace: args.includes('--trace'),
     log: (line) => console.log(line),
   };
   const { chromium } = createRequire(join(root, 'tests/package.json'))('playwright-core');
