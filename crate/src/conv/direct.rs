@@ -407,14 +407,15 @@ pub(crate) fn weight_grad_with(
 
 /// conv2d's input gradient at stride 1 from the nonzero values of its output gradient `small`
 /// alone: each value `small[n, o, y, x]` adds itself times `w[o, c, ·, ·]` to the window of
-/// `dx[n, c]` it was read from (a scatter; a kernel row's taps as the lanes of V vectors),
+/// `dx[n, c]` it was read from (a scatter),
 /// values in the order `(o, y, x)` and every cell starting at +0. That is the order of the
 /// pixel tiles' chain for the same cell when they compute `dX` as the correlation of `dY`
 /// with the turned kernel ([`super::engine::input_grad`]), so the same bits (finite values).
 /// `win` is the forward conv's window, `dx` `[batch, groups·cpg, h, w]` (fully written).
 /// Returns false (nothing written) where it does not apply: the portable kernel, strides or
-/// dilations above 1, kernels past [`weight_grad_sparse`]'s registers, sizes past the
-/// limit, or with `auto` where `small` has too many nonzero values for the scatter to pay.
+/// dilations above 1, sizes past the limit, or with `auto` where `small` has too many nonzero
+/// values for the scatter to pay. The cells are kept channels last while the values scatter,
+/// so a window's kernel row is one run of `kw·C_in` floats (no lanes idle between channels).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn input_grad_sparse(
     kind: KernelKind,
@@ -443,33 +444,22 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
     let (cpg, h, wd) = (win.channels, win.height, win.width);
     let ([oh, ow], [kh, kw]) = (win.out, win.kernel);
     let [pt, pl] = win.pad;
-    let (plane, v) = (oh * ow, kw.div_ceil(4));
+    let plane = oh * ow;
     if win.stride != [1, 1] || win.dilation != [1, 1] || batch == 0 || plane == 0 || cpg == 0 {
         return false;
     }
-    let scatter = match (kh, v) {
-        (1, 1) => sparse_scatter::<F, 1, 1>,
-        (2, 1) => sparse_scatter::<F, 2, 1>,
-        (3, 1) => sparse_scatter::<F, 3, 1>,
-        (4, 1) => sparse_scatter::<F, 4, 1>,
-        (5, 1) => sparse_scatter::<F, 5, 1>,
-        (6, 1) => sparse_scatter::<F, 6, 1>,
-        (7, 1) => sparse_scatter::<F, 7, 1>,
-        (8, 1) => sparse_scatter::<F, 8, 1>,
-        (1, 2) => sparse_scatter::<F, 1, 2>,
-        (2, 2) => sparse_scatter::<F, 2, 2>,
-        (3, 2) => sparse_scatter::<F, 3, 2>,
-        (4, 2) => sparse_scatter::<F, 4, 2>,
-        (5, 2) => sparse_scatter::<F, 5, 2>,
-        _ => return false,
-    };
     let (ic, sc) = (groups * cpg, groups * opg);
-    // One image's cells of a group, padded: buffer row r, column j ↔ dX row r − pt, column
-    // j − pl; every window of `small` inside, and 4V − kw lanes past the last.
-    let (bh, bw) = (oh + kh - 1, ow - 1 + 4 * v);
-    let Some(per_image) = cpg
-        .checked_mul(bh)
-        .and_then(|n| n.checked_mul(bw))
+    // One image's cells of a group, padded and channels last: buffer row r, column j,
+    // channel c at `(r·bw + j)·cpg + c` ↔ dX row r − pt, column j − pl. A kernel row of a
+    // window is then `kw·cpg` consecutive floats (every input channel's taps), written as
+    // `nv` vectors; the last one's lanes past them reach 4·nv − kw·cpg floats further (slack
+    // at the end).
+    let (bh, bw) = (oh + kh - 1, ow - 1 + kw);
+    let (span, row_floats) = (kw * cpg, bw * cpg);
+    let nv = span.div_ceil(4);
+    let Some(per_image) = bh
+        .checked_mul(row_floats)
+        .and_then(|n| n.checked_add(4 * nv))
         .filter(|&n| n <= MAX_ELEMENTS && n <= u32::MAX as usize)
     else {
         return false;
@@ -487,7 +477,7 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
     offsets.resize(small.len() + 4, 0);
     values.resize(small.len() + 4, 0.0);
     let pos: Vec<u32> = (0..plane)
-        .map(|i| ((i / ow) * bw + i % ow) as u32)
+        .map(|i| ((i / ow) * row_floats + (i % ow) * cpg) as u32)
         .collect();
     let mut starts = Vec::with_capacity(batch * sc + 1);
     let mut len = 0;
@@ -496,17 +486,25 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
         len = compact_nonzero(plane_vals, 0, &pos, &mut offsets, &mut values, len);
     }
     starts.push(len);
-    // Each value touches cpg·kh·4V cells (a load, a multiply-add and a store each), where the
-    // tiles multiply every cell by every tap; about three times the tiles' cost per lane.
-    if auto && len.saturating_mul(3 * cpg * kh * 4 * v) > dx.len().saturating_mul(opg * kh * kw) {
+    // Each value touches kh·nv vectors of cells (a load, a multiply-add and a store each),
+    // where the tiles multiply every cell by every tap; about three times the tiles' cost
+    // per lane.
+    if auto && len.saturating_mul(3 * kh * 4 * nv) > dx.len().saturating_mul(opg * kh * kw) {
         SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
         return false;
     }
-    // The weights as kernel rows of 4V lanes (zeros past kw): [o, c, ky, 4V].
-    let row = 4 * v;
-    let mut wv = vec![0.0f32; sc * cpg * kh * row];
-    for (dst, src) in wv.chunks_exact_mut(row).zip(w.chunks_exact(kw)) {
-        dst[..kw].copy_from_slice(src);
+    // The weights as kernel rows of every input channel's taps, channels last, zeros past
+    // them: [o, ky, 4·nv] with lane kx·cpg + c = w[o, c, ky, kx].
+    let row = 4 * nv;
+    let mut wv = vec![0.0f32; sc * kh * row];
+    for o in 0..sc {
+        for c in 0..cpg {
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    wv[(o * kh + ky) * row + kx * cpg + c] = w[((o * cpg + c) * kh + ky) * kw + kx];
+                }
+            }
+        }
     }
     // Images `ns` into their cells of dX.
     let run = |ns: Range<usize>, dx: &mut [f32]| {
@@ -517,14 +515,12 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
                 for o in 0..opg {
                     let list = n * sc + g * opg + o;
                     let (a, b) = (starts[list], starts[list + 1]);
-                    let wo = &wv[(g * opg + o) * cpg * kh * row..][..cpg * kh * row];
+                    let wo = &wv[(g * opg + o) * kh * row..][..kh * row];
                     // safety: each list's offsets rise with (y, x).
                     unsafe {
-                        scatter(
+                        sparse_scatter::<F>(
                             &mut buf,
-                            bw,
-                            bh * bw,
-                            cpg,
+                            (kh, nv, row_floats),
                             &offsets[a..b],
                             &values[a..b],
                             wo,
@@ -534,7 +530,10 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
                 for c in 0..cpg {
                     let cells = &mut dx[((n - ns.start) * ic + g * cpg + c) * h * wd..][..h * wd];
                     for (y, out) in cells.chunks_exact_mut(wd).enumerate() {
-                        out.copy_from_slice(&buf[c * bh * bw + (y + pt) * bw + pl..][..wd]);
+                        let src = &buf[(y + pt) * row_floats + pl * cpg + c..];
+                        for (x, v) in out.iter_mut().enumerate() {
+                            *v = src[x * cpg];
+                        }
                     }
                 }
             }
@@ -557,51 +556,45 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
     true
 }
 
-/// [`input_grad_sparse`]'s scatter of one output channel's values into one image's padded
-/// cells of every input channel: for each value (in order), each channel `c < cpg` (`cstep`
-/// floats apart in `buf`) and kernel row `ky`, `buf[at + c·cstep + ky·bw ..][..4V] +=
-/// value · w[c, ky, ..4V]` (`w` as `[cpg, KH, 4V]`). Panics when a read or write would
-/// leave `buf` or `w`.
+/// [`input_grad_sparse`]'s scatter of one output channel's values into one image's padded,
+/// channels-last cells: for each value (in order) and kernel row `ky < kh`, `buf[at +
+/// ky·row_floats ..][..4·nv] += value · w[ky, ..4·nv]` (`w` as `[kh, 4·nv]`), nv vectors.
+/// Panics when a read or write would leave `buf` or `w`.
 ///
 /// # Safety
 /// `offsets` rise (none above the last).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(never)]
-unsafe fn sparse_scatter<F: crate::gemm::MulAdd, const KH: usize, const V: usize>(
+unsafe fn sparse_scatter<F: crate::gemm::MulAdd>(
     buf: &mut [f32],
-    bw: usize,
-    cstep: usize,
-    cpg: usize,
+    (kh, nv, row_floats): (usize, usize, usize),
     offsets: &[u32],
     values: &[f32],
     w: &[f32],
 ) {
     use core::arch::wasm32::*;
     assert_eq!(offsets.len(), values.len());
-    assert!(w.len() >= cpg * KH * 4 * V);
+    assert!(w.len() >= kh * 4 * nv);
     let Some(&last) = offsets.last() else {
         return;
     };
     assert!(
-        cpg > 0 && last as usize + (cpg - 1) * cstep + (KH - 1) * bw + 4 * V <= buf.len(),
+        kh > 0 && last as usize + (kh - 1) * row_floats + 4 * nv <= buf.len(),
         "sparse scatter writes past its buffer"
     );
     let (base, wp) = (buf.as_mut_ptr(), w.as_ptr());
     for (&at, &x) in offsets.iter().zip(values) {
         let xv = f32x4_splat(x);
-        for c in 0..cpg {
-            // safety (all): at ≤ the last offset (the caller's promise); its cells of channel
-            // c, row ky, lanes ..4V are inside `buf`, and w's rows inside `w` (both checked
-            // above).
-            let p = unsafe { base.add(at as usize + c * cstep) };
-            let wc = unsafe { wp.add(c * KH * 4 * V) };
-            for ky in 0..KH {
-                for i in 0..V {
-                    unsafe {
-                        let d = p.add(ky * bw + 4 * i) as *mut v128;
-                        let wv = v128_load(wc.add((ky * V + i) * 4) as *const v128);
-                        v128_store(d, F::madd(xv, wv, v128_load(d)));
-                    }
+        for ky in 0..kh {
+            // safety (all): at ≤ the last offset (the caller's promise); its cells of row ky,
+            // lanes ..4·nv, are inside `buf`, and w's row inside `w` (both checked above).
+            let p = unsafe { base.add(at as usize + ky * row_floats) };
+            let wr = unsafe { wp.add(ky * 4 * nv) };
+            for i in 0..nv {
+                unsafe {
+                    let d = p.add(4 * i) as *mut v128;
+                    let wv = v128_load(wr.add(4 * i) as *const v128);
+                    v128_store(d, F::madd(xv, wv, v128_load(d)));
                 }
             }
         }
