@@ -506,6 +506,11 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
             }
         }
     }
+    // A kernel row of 40 floats (the cnn's 5 × 5 over 8 channels) in ten vectors unrolled.
+    let scatter = match nv {
+        10 => sparse_scatter::<F, 10>,
+        _ => sparse_scatter::<F, 0>,
+    };
     // Images `ns` into their cells of dX.
     let run = |ns: Range<usize>, dx: &mut [f32]| {
         let mut buf = vec![0.0f32; per_image];
@@ -518,7 +523,7 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
                     let wo = &wv[(g * opg + o) * kh * row..][..kh * row];
                     // safety: each list's offsets rise with (y, x).
                     unsafe {
-                        sparse_scatter::<F>(
+                        scatter(
                             &mut buf,
                             (kh, nv, row_floats),
                             &offsets[a..b],
@@ -558,14 +563,14 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
 
 /// [`input_grad_sparse`]'s scatter of one output channel's values into one image's padded,
 /// channels-last cells: for each value (in order) and kernel row `ky < kh`, `buf[at +
-/// ky·row_floats ..][..4·nv] += value · w[ky, ..4·nv]` (`w` as `[kh, 4·nv]`), nv vectors.
-/// Panics when a read or write would leave `buf` or `w`.
+/// ky·row_floats ..][..4·nv] += value · w[ky, ..4·nv]` (`w` as `[kh, 4·nv]`), nv vectors
+/// (`NV` when above 0, which the caller sets to `nv`). Panics when a read or write would leave `buf` or `w`.
 ///
 /// # Safety
 /// `offsets` rise (none above the last).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(never)]
-unsafe fn sparse_scatter<F: crate::gemm::MulAdd>(
+unsafe fn sparse_scatter<F: crate::gemm::MulAdd, const NV: usize>(
     buf: &mut [f32],
     (kh, nv, row_floats): (usize, usize, usize),
     offsets: &[u32],
@@ -573,6 +578,8 @@ unsafe fn sparse_scatter<F: crate::gemm::MulAdd>(
     w: &[f32],
 ) {
     use core::arch::wasm32::*;
+    // NV > 0: the vectors per row fixed (a loop LLVM unrolls), else `nv`.
+    let nv = if NV > 0 { NV } else { nv };
     assert_eq!(offsets.len(), values.len());
     assert!(w.len() >= kh * 4 * nv);
     let Some(&last) = offsets.last() else {
