@@ -648,6 +648,77 @@ fn transpose_planes(planes: &[f32], plane: usize, nr: usize, rows: &mut [f32]) -
     4 * quads
 }
 
+/// Channel `ch` (of `ic`) of every image of `image` (`[batch, ic, h, w]`), zero-padded into the
+/// first `batch·ph·pw` floats of `padded`: padded row i, column j ↔ image row i − pt, column
+/// j − pl (the image's columns as far as a padded row reaches).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn pad_channel_of_batch(
+    image: &[f32],
+    (batch, ic, ch): (usize, usize, usize),
+    (h, wd): (usize, usize),
+    (ph, pw): (usize, usize),
+    (pt, pl): (usize, usize),
+    padded: &mut [f32],
+) {
+    for n in 0..batch {
+        let img = &image[(n * ic + ch) * h * wd..][..h * wd];
+        let dst = &mut padded[n * ph * pw..][..ph * pw];
+        for (i, row) in dst.chunks_exact_mut(pw).enumerate() {
+            let Some(iy) = i.checked_sub(pt).filter(|&iy| iy < h) else {
+                row.fill(0.0);
+                continue;
+            };
+            let (lo, hi) = (pl.min(pw), (pl + wd).min(pw));
+            row[..lo].fill(0.0);
+            row[lo..hi].copy_from_slice(&img[iy * wd..][..hi - lo]);
+            row[hi..].fill(0.0);
+        }
+    }
+}
+
+/// A run of input channels into its block of dW (see [`by_channel_runs`]).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type ChannelRun<'a> = dyn Fn(Range<usize>, &mut [f32], &mut [f32]) + Sync + 'a;
+
+/// One group's dW (`dwg`, `[opg, cpg, k]`) by runs of its input channels: `run(cs, padded,
+/// block)` writes channels `cs` into `block` (`[opg, cs.len(), k]`) with `padded` (as long as
+/// the caller's) as its scratch. On one task straight into `dwg` with the caller's `padded`;
+/// on threads each task with its own padded images and block, copied in after (each weight
+/// the same chain of sums as on one thread). False only if a task failed (they do not).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn by_channel_runs(
+    (cpg, opg, k): (usize, usize, usize),
+    tasks: usize,
+    padded: &mut [f32],
+    dwg: &mut [f32],
+    run: &ChannelRun<'_>,
+) -> bool {
+    let split = crate::threadpool::Chunks::new(cpg, 1, tasks);
+    if split.parts <= 1 {
+        run(0..cpg, padded, dwg);
+        return true;
+    }
+    let padded_len = padded.len();
+    let mut blocks: Vec<Vec<f32>> = (0..split.parts)
+        .map(|t| vec![0.0; opg * split.range(t).len() * k])
+        .collect();
+    let done = crate::threadpool::try_for_each(blocks.iter_mut().collect(), &|t, block| {
+        run(split.range(t), &mut vec![0.0; padded_len], block);
+        Ok(())
+    });
+    if done.is_err() {
+        return false;
+    }
+    for (t, block) in blocks.iter().enumerate() {
+        let cs = split.range(t);
+        for (o, src) in block.chunks_exact(cs.len() * k).enumerate() {
+            let at = (o * cpg + cs.start) * k;
+            dwg[at..at + src.len()].copy_from_slice(src);
+        }
+    }
+    true
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn weight_grad_simd<F: crate::gemm::MulAdd>(
     win: &Window,
@@ -724,24 +795,9 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
                 }
             }
         }
-        // Channel c of every image, zero-padded: padded row i, column j ↔ image row i − pt,
-        // column j − pl.
         let pad_channel = |c: usize, padded: &mut [f32]| {
-            for n in 0..batch {
-                let img = &image[(n * ic + g * cpg + c) * h * wd..][..h * wd];
-                let dst = &mut padded[n * ph * pw..][..ph * pw];
-                for (i, row) in dst.chunks_exact_mut(pw).enumerate() {
-                    let Some(iy) = i.checked_sub(pt).filter(|&iy| iy < h) else {
-                        row.fill(0.0);
-                        continue;
-                    };
-                    // Columns pl .. pl + wd hold the image row (as far as the row reaches).
-                    let (lo, hi) = (pl.min(pw), (pl + wd).min(pw));
-                    row[..lo].fill(0.0);
-                    row[lo..hi].copy_from_slice(&img[iy * wd..][..hi - lo]);
-                    row[hi..].fill(0.0);
-                }
-            }
+            let images = (batch, ic, g * cpg + c);
+            pad_channel_of_batch(image, images, (h, wd), (ph, pw), (pt, pl), padded);
         };
         // Channel c's taps of every output channel: at `dst`, `ocs` floats between output
         // channels.
@@ -757,40 +813,17 @@ fn weight_grad_simd<F: crate::gemm::MulAdd>(
             dst_steps: (ocs, kw, 1),
             live: None,
         };
-        // On threads the input channels in runs, each task with its own padded images and a
-        // block of dW it copies in after; each weight the same chain of sums as on one thread.
-        let split = crate::threadpool::Chunks::new(cpg, 1, tasks);
-        if split.parts <= 1 {
-            for c in 0..cpg {
-                pad_channel(c, &mut padded[..padded_len]);
-                let g = grid((g * opg * cpg + c) * k, cpg * k);
-                grad_tiles::<F>(&g, nr, r, &padded[..padded_len], &wp[..packed], dw);
-            }
-            continue;
-        }
         let wp: &[f32] = &wp[..packed];
-        let mut blocks: Vec<Vec<f32>> = (0..split.parts)
-            .map(|t| vec![0.0; opg * split.range(t).len() * k])
-            .collect();
-        let done = crate::threadpool::try_for_each(blocks.iter_mut().collect(), &|t, block| {
-            let cs = split.range(t);
-            let mut padded = vec![0.0; padded_len];
+        let run = |cs: Range<usize>, padded: &mut [f32], block: &mut [f32]| {
             for c in cs.clone() {
-                pad_channel(c, &mut padded);
+                pad_channel(c, padded);
                 let g = grid((c - cs.start) * k, cs.len() * k);
-                grad_tiles::<F>(&g, nr, r, &padded, wp, block);
+                grad_tiles::<F>(&g, nr, r, padded, wp, block);
             }
-            Ok(())
-        });
-        if done.is_err() {
-            return false; // unreachable: the tasks return Ok
-        }
-        for (t, block) in blocks.iter().enumerate() {
-            let cs = split.range(t);
-            for (o, src) in block.chunks_exact(cs.len() * k).enumerate() {
-                let at = ((g * opg + o) * cpg + cs.start) * k;
-                dw[at..at + src.len()].copy_from_slice(src);
-            }
+        };
+        let dwg = &mut dw[g * opg * cpg * k..(g + 1) * opg * cpg * k];
+        if !by_channel_runs((cpg, opg, k), tasks, &mut padded[..padded_len], dwg, &run) {
+            return false;
         }
     }
     GRAD_SCRATCH.with(|c| c.set((padded, wp)));
@@ -851,23 +884,9 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
         return false;
     };
     let (ic, sc) = (groups * cpg, groups * opg);
-    // Channel c of every image, zero-padded: padded row i, column j ↔ image row i − pt,
-    // column j − pl.
     let pad_channel = |g: usize, c: usize, padded: &mut [f32]| {
-        for n in 0..batch {
-            let img = &image[(n * ic + g * cpg + c) * h * wd..][..h * wd];
-            let dst = &mut padded[n * ph * pw..][..ph * pw];
-            for (i, row) in dst.chunks_exact_mut(pw).enumerate() {
-                let Some(iy) = i.checked_sub(pt).filter(|&iy| iy < h) else {
-                    row.fill(0.0);
-                    continue;
-                };
-                let (lo, hi) = (pl.min(pw), (pl + wd).min(pw));
-                row[..lo].fill(0.0);
-                row[lo..hi].copy_from_slice(&img[iy * wd..][..hi - lo]);
-                row[hi..].fill(0.0);
-            }
-        }
+        let images = (batch, ic, g * cpg + c);
+        pad_channel_of_batch(image, images, (h, wd), (ph, pw), (pt, pl), padded);
         padded[batch * ph * pw..].fill(0.0);
     };
     let (mut offsets, mut values, mut padded) = SPARSE_SCRATCH.with(|c| c.take());
@@ -927,29 +946,9 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
                 }
             }
         };
-        // On threads the input channels in runs, as the pixel tiles split them.
-        let split = crate::threadpool::Chunks::new(cpg, 1, tasks);
         let dwg = &mut dw[g * opg * cpg * k..(g + 1) * opg * cpg * k];
-        if split.parts <= 1 {
-            run(0..cpg, &mut padded, dwg);
-            continue;
-        }
-        let mut blocks: Vec<Vec<f32>> = (0..split.parts)
-            .map(|t| vec![0.0; opg * split.range(t).len() * k])
-            .collect();
-        let done = crate::threadpool::try_for_each(blocks.iter_mut().collect(), &|t, block| {
-            run(split.range(t), &mut vec![0.0; padded_len], block);
-            Ok(())
-        });
-        if done.is_err() {
-            return false; // unreachable: the tasks return Ok
-        }
-        for (t, block) in blocks.iter().enumerate() {
-            let cs = split.range(t);
-            for (o, src) in block.chunks_exact(cs.len() * k).enumerate() {
-                let at = (o * cpg + cs.start) * k;
-                dwg[at..at + src.len()].copy_from_slice(src);
-            }
+        if !by_channel_runs((cpg, opg, k), tasks, &mut padded, dwg, &run) {
+            return false;
         }
     }
     SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));

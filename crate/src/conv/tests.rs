@@ -1600,6 +1600,18 @@ fn direct_weight_grad_matches_the_definition() {
     }
 }
 
+/// `len` values, three quarters zeros (a third of those −0), as a max pool's gradient leaves.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn pool_like(rng: &mut Rng, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|_| match rng.pick(0..=7) {
+            0..=3 => 0.0,
+            4 | 5 => -0.0,
+            _ => rng.uniform(-1.0, 1.0),
+        })
+        .collect()
+}
+
 /// The weight gradient's sparse sums (only dY's nonzero values, as after a max pool and a
 /// relu) against the pixel tiles bit for bit, and both against the definition: kernels up
 /// to 8 × 8 (those past the sparse sums' registers fall back to the tiles), strides, vertical
@@ -1639,14 +1651,7 @@ fn sparse_weight_grad_is_the_tiles_without_their_zeros() {
         };
         let x = rand_t(&mut rng, &xs);
         let ys = plan.small_shape();
-        // Three quarters zeros (a third of them −0), as a pool's gradient leaves.
-        let dy: Vec<f32> = (0..ys.iter().product::<usize>())
-            .map(|_| match rng.pick(0..=7) {
-                0..=3 => 0.0,
-                4 | 5 => -0.0,
-                _ => rng.uniform(-1.0, 1.0),
-            })
-            .collect();
+        let dy = pool_like(&mut rng, ys.iter().product());
         let want = naive_dw(x.data(), xs, &dy, ys, ws, &p);
         let shape = (groups, opg, xs[0]);
         let takes = kw <= 8 && kh <= if kw <= 4 { 8 } else { 5 };
@@ -1737,14 +1742,7 @@ fn sparse_input_grad_is_the_tiles_without_their_zeros() {
         };
         let w = rand_t(&mut rng, &ws);
         let ys = plan.small_shape();
-        // Three quarters zeros (a third of them −0), as a pool's gradient leaves.
-        let dy: Vec<f32> = (0..ys.iter().product::<usize>())
-            .map(|_| match rng.pick(0..=7) {
-                0..=3 => 0.0,
-                4 | 5 => -0.0,
-                _ => rng.uniform(-1.0, 1.0),
-            })
-            .collect();
+        let dy = pool_like(&mut rng, ys.iter().product());
         let (want, shape) = r::conv_transpose2d(&to_f64(&dy), ys, &to_f64(w.data()), ws, None, &p);
         assert_eq!(shape, xs);
         for &kind in available_kernels() {
