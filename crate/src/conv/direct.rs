@@ -472,6 +472,14 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
     {
         return false;
     }
+    // Each value touches kh·nv vectors of cells (a load, a multiply-add and a store each),
+    // where the tiles multiply every cell by every tap; about three times the tiles' cost
+    // per lane: 3·kh·4nv lanes a value against len(dX)·C_out·kh·kw for all of them.
+    let cost = 3 * kh * 4 * nv;
+    let budget = dx.len() as u64 * (opg * kh * kw) as u64;
+    if auto && looks_dense(small, cost as u64 * small.len() as u64, budget) {
+        return false;
+    }
     // Every (image, output channel)'s nonzero values and where their windows start.
     let (mut offsets, mut values, padded) = SPARSE_SCRATCH.with(|c| c.take());
     offsets.resize(small.len() + 4, 0);
@@ -486,10 +494,8 @@ fn input_grad_sparse_simd<F: crate::gemm::MulAdd>(
         len = compact_nonzero(plane_vals, 0, &pos, &mut offsets, &mut values, len);
     }
     starts.push(len);
-    // Each value touches kh·nv vectors of cells (a load, a multiply-add and a store each),
-    // where the tiles multiply every cell by every tap; about three times the tiles' cost
-    // per lane.
-    if auto && len.saturating_mul(3 * kh * 4 * nv) > dx.len().saturating_mul(opg * kh * kw) {
+    // Where the caller leaves the choice, the exact count decides.
+    if auto && len as u64 * cost as u64 > budget {
         SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
         return false;
     }
@@ -889,6 +895,14 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
         pad_channel_of_batch(image, images, (h, wd), (ph, pw), (pt, pl), padded);
         padded[batch * ph * pw..].fill(0.0);
     };
+    // The sums pay when they multiply fewer lanes than the tiles, at about a third of the
+    // tiles' speed per lane (loads and a splat for each value): per value 3·kh·4V lanes
+    // against kh·kw. A max pool's gradient (one cell of each window; fewer after a relu) is a
+    // quarter or less of `small`.
+    let (cost, budget) = (3 * kh * 4 * v, k);
+    if auto && looks_dense(small, cost as u64, budget as u64) {
+        return false;
+    }
     let (mut offsets, mut values, mut padded) = SPARSE_SCRATCH.with(|c| c.take());
     // Every output channel's nonzero values and where their windows start, in the order
     // (n, y, x), four values at a time (room for four past the last value); `pos` the
@@ -915,11 +929,8 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
         }
     }
     starts.push(len);
-    // Where the caller leaves the choice: the sums pay when they multiply fewer lanes than
-    // the tiles, at about a third of the tiles' speed per lane (loads and a splat for each
-    // value). A max pool's gradient (one cell of each window; fewer after a relu) is a
-    // quarter or less of `small`.
-    if auto && len.saturating_mul(3 * kh * 4 * v) > small.len().saturating_mul(k) {
+    // Where the caller leaves the choice, the exact count decides.
+    if auto && len as u64 * cost as u64 > small.len() as u64 * budget as u64 {
         SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
         return false;
     }
@@ -953,6 +964,26 @@ fn weight_grad_sparse<F: crate::gemm::MulAdd>(
     }
     SPARSE_SCRATCH.with(|c| c.set((offsets, values, padded)));
     true
+}
+
+/// Whether `small` looks too dense for a sparse pass that pays only while at most
+/// `budget / cost` of its values are nonzero: 256 values spread over it are counted, and it is
+/// too dense when their share is above that by a quarter. Cheap (the lists cost about
+/// two cycles a value, which a dense pass of few channels would feel); the exact count
+/// decides the rest. Only the speed depends on it: both passes give the same bits.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) fn looks_dense(small: &[f32], cost: u64, budget: u64) -> bool {
+    const SAMPLE: usize = 256;
+    if small.len() < 4 * SAMPLE {
+        return false;
+    }
+    // One value of each of 256 even blocks, at a place that moves from block to block (an
+    // even stride alone can land on the same pixel of every plane).
+    let step = small.len() / SAMPLE;
+    let nonzero = (0..SAMPLE)
+        .filter(|i| small[i * step + (i * 37 + 11) % step] != 0.0)
+        .count();
+    nonzero as f64 / SAMPLE as f64 > 1.25 * budget as f64 / cost.max(1) as f64
 }
 
 /// Appends the nonzero values of `vals` to `values[len..]` and their `base + pos[i]` to

@@ -1612,6 +1612,35 @@ fn pool_like(rng: &mut Rng, len: usize) -> Vec<f32> {
         .collect()
 }
 
+/// The sampled density check that keeps a dense dY from paying for the sparse passes' lists:
+/// dense gradients look dense, a max pool's (a quarter nonzero, after a 2 × 2 pool of 14 × 14
+/// planes) does not, at the cnn's budgets; short ones are left to the exact count.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[test]
+fn dense_gradients_look_dense() {
+    let mut rng = Rng::new(53);
+    let dense = rng.uniform_vec(64 * 16 * 196, -1.0, 1.0);
+    // conv2's dW budget: 3 · 5 · 8 lanes a value against 25.
+    assert!(direct::looks_dense(&dense, 120, 25));
+    // One cell of each 2 × 2 window of 14 × 14 planes, the rest zeros.
+    let pooled: Vec<f32> = (0..64 * 16 * 196)
+        .map(|i| {
+            let (y, x) = (i % 196 / 14, i % 14);
+            let pick = (i / 196 * 7 + y / 2 * 3 + x / 2) % 4; // the window's winner
+            if (y % 2) * 2 + x % 2 == pick {
+                rng.uniform(0.1, 1.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    assert!(!direct::looks_dense(&pooled, 120, 25));
+    assert!(
+        !direct::looks_dense(&dense[..1000], 120, 25),
+        "short: the exact count decides"
+    );
+}
+
 /// The weight gradient's sparse sums (only dY's nonzero values, as after a max pool and a
 /// relu) against the pixel tiles bit for bit, and both against the definition: kernels up
 /// to 8 × 8 (those past the sparse sums' registers fall back to the tiles), strides, vertical
