@@ -189,19 +189,79 @@ pub(crate) unsafe fn pack_b<K: MicroKernel>(
                 let src = unsafe { std::slice::from_raw_parts(b.add(p * rsb + c0), nr_full) };
                 o.copy_from_slice(src);
             }
-        } else {
-            for (p, o) in out.chunks_exact_mut(nr_full).enumerate() {
-                for (c, v) in o.iter_mut().enumerate() {
-                    *v = if c < cols {
-                        // safety: p < kc and c0 + c < nc.
-                        unsafe { *b.add(p * rsb + (c0 + c) * csb) }
-                    } else {
-                        0.0
-                    };
-                }
+            continue;
+        }
+        #[allow(unused_mut)]
+        let mut p0 = 0;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if cols == nr_full && rsb == 1 && nr_full % 4 == 0 {
+            // Column-major B (a transposed row-major matrix, as a dense layer's Wᵀ): 4 × 4
+            // blocks transposed in registers, 4 floats read per column instead of 1.
+            // safety: columns c0..c0+NR of rows 0..kc lie in the readable view.
+            p0 = unsafe { transpose_panel(kc, nr_full, b.add(c0 * csb), csb, out) };
+        }
+        for (p, o) in out.chunks_exact_mut(nr_full).enumerate().skip(p0) {
+            for (c, v) in o.iter_mut().enumerate() {
+                *v = if c < cols {
+                    // safety: p < kc and c0 + c < nc.
+                    unsafe { *b.add(p * rsb + (c0 + c) * csb) }
+                } else {
+                    0.0
+                };
             }
         }
     }
+}
+
+/// One `nr`-wide panel of a column-major B (element (p, c) at `b + p + c·csb`):
+/// `out[p·nr + c]` for the rows p below the largest multiple of 4 ≤ kc, which it returns.
+///
+/// # Safety
+/// Every `b + p + c·csb` for p < kc, c < nr is readable; `out` holds kc·nr floats; nr is a
+/// multiple of 4.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn transpose_panel(
+    kc: usize,
+    nr: usize,
+    b: *const f32,
+    csb: usize,
+    out: &mut [f32],
+) -> usize {
+    use core::arch::wasm32::*;
+    let rows = kc / 4 * 4;
+    assert!(out.len() >= kc * nr && nr % 4 == 0);
+    let o = out.as_mut_ptr();
+    for c in (0..nr).step_by(4) {
+        // safety (all below): columns c..c+4 hold kc readable floats each (caller); the stores
+        // are at (p + q)·nr + c + 0..4 < kc·nr.
+        let col = |j: usize| unsafe { b.add((c + j) * csb) };
+        let (s0, s1, s2, s3) = (col(0), col(1), col(2), col(3));
+        for p in (0..rows).step_by(4) {
+            unsafe {
+                let r0 = v128_load(s0.add(p) as *const v128);
+                let r1 = v128_load(s1.add(p) as *const v128);
+                let r2 = v128_load(s2.add(p) as *const v128);
+                let r3 = v128_load(s3.add(p) as *const v128);
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+                let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+                let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+                let d = o.add(p * nr + c);
+                v128_store(d as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t2));
+                v128_store(d.add(nr) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t2));
+                v128_store(
+                    d.add(2 * nr) as *mut v128,
+                    i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
+                );
+                v128_store(
+                    d.add(3 * nr) as *mut v128,
+                    i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
+                );
+            }
+        }
+    }
+    rows
 }
 
 /// Packs the `kc × nc` block of a gathered B, element (p, c) at `b + rows[p] + cols[c]`, into

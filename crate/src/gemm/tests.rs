@@ -1188,3 +1188,49 @@ fn split_matvec_equals_one_thread_bit_for_bit() {
         })
     }
 }
+
+/// A column-major B (a transposed row-major matrix, as a dense layer's Wᵀ) packs into the same
+/// panels as its row-major copy, bit for bit: with simd128 its 4 × 4 blocks are transposed in
+/// registers, and the rows past the last whole block, the edge panel's missing columns (zeros)
+/// and a padded column stride go the scalar way.
+#[test]
+fn column_major_b_packs_as_its_row_major_copy() {
+    fn check<K: super::micro_kernel::MicroKernel>(rng: &mut Rng) {
+        let nr = K::NR;
+        for kc in [1, 3, 4, 5, 8, 11, 196] {
+            for nc in [1, nr - 1, nr, nr + 3, 3 * nr] {
+                let pad = rng.below(3);
+                let vals: Vec<f32> = (0..kc * nc).map(|_| rng.uniform(-1.0, 1.0)).collect();
+                // Row-major (p, c) at p·nc + c; column-major at c·(kc + pad) + p.
+                let mut cm = vec![f32::NAN; nc * (kc + pad)];
+                for p in 0..kc {
+                    for c in 0..nc {
+                        cm[c * (kc + pad) + p] = vals[p * nc + c];
+                    }
+                }
+                let len = nc.div_ceil(nr) * kc * nr;
+                let (mut want, mut got) = (vec![f32::NAN; len], vec![f32::NAN; len]);
+                // safety: both views hold kc × nc readable floats at the strides given.
+                unsafe {
+                    super::packing::pack_b::<K>(kc, nc, vals.as_ptr(), nc, 1, &mut want);
+                    super::packing::pack_b::<K>(kc, nc, cm.as_ptr(), 1, kc + pad, &mut got);
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "NR {nr}, kc {kc}, nc {nc}, pad {pad}"
+                );
+            }
+        }
+    }
+    let mut rng = Rng::new(0x5eed_00b7);
+    check::<super::portable::Portable>(&mut rng);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use super::simd128::{SeparateMulAdd, Tile};
+        check::<Tile<SeparateMulAdd, 2, 4, 1>>(&mut rng);
+        check::<Tile<SeparateMulAdd, 4, 2, 1>>(&mut rng);
+        check::<Tile<SeparateMulAdd, 3, 3, 1>>(&mut rng);
+    }
+}

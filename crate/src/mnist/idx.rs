@@ -41,16 +41,64 @@ impl Dataset {
         self.labels.is_empty()
     }
 
+    /// Reads one byte of every 64 of images `indices` (those in range), all before any is
+    /// used: the images of a shuffled batch lie far apart in 47 MB, and read one after the
+    /// other each waited for its own page walk and cache misses; read like this, the misses
+    /// overlap.
+    pub fn touch(&self, indices: &[u32]) {
+        let n = self.images.rows * self.images.cols;
+        let mut sum = 0u8;
+        for &i in indices {
+            if let Some(px) = self.images.pixels.get(i as usize * n..(i as usize + 1) * n) {
+                for line in px.iter().step_by(64) {
+                    sum ^= line;
+                }
+            }
+        }
+        std::hint::black_box(sum);
+    }
+
     /// Image `i` scaled to 0..1 (each pixel `p as f32 / 255.0`).
     pub fn image_f32(&self, i: usize, out: &mut [f32]) {
-        for (o, &p) in out.iter_mut().zip(self.images.image(i)) {
-            *o = SCALED[p as usize];
-        }
+        scale_pixels(self.images.image(i), out);
     }
 }
 
-/// `p as f32 / 255.0` for every byte `p`: a table lookup per pixel, where the division (which
-/// the compiler leaves scalar) cost 7% of the mlp's training step.
+/// `out[j] = px[j] as f32 / 255.0` for every pixel both hold. With simd128, 16 pixels at a
+/// time: widened to four `f32x4` (exact: bytes are small integers) and divided by 255, which
+/// IEEE rounds as the scalar division does, so the bits are the same. One table lookup per
+/// pixel (the scalar path) cost 8% of the mlp's training step; this costs a fifth of that.
+fn scale_pixels(px: &[u8], out: &mut [f32]) {
+    let n = px.len().min(out.len());
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = {
+        use core::arch::wasm32::*;
+        let by = f32x4_splat(255.0);
+        let to_f32 = |v: v128| f32x4_div(f32x4_convert_u32x4(v), by);
+        for (src, dst) in px[..n].chunks_exact(16).zip(out.chunks_exact_mut(16)) {
+            // safety: `src` holds 16 bytes and `dst` 16 floats (chunks_exact); unaligned
+            // loads and stores are allowed.
+            unsafe {
+                let v = v128_load(src.as_ptr() as *const v128);
+                let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+                let d = dst.as_mut_ptr() as *mut v128;
+                v128_store(d, to_f32(u32x4_extend_low_u16x8(lo)));
+                v128_store(d.add(1), to_f32(u32x4_extend_high_u16x8(lo)));
+                v128_store(d.add(2), to_f32(u32x4_extend_low_u16x8(hi)));
+                v128_store(d.add(3), to_f32(u32x4_extend_high_u16x8(hi)));
+            }
+        }
+        n / 16 * 16
+    };
+    for (o, &p) in out[done..n].iter_mut().zip(&px[done..n]) {
+        *o = SCALED[p as usize];
+    }
+}
+
+/// `p as f32 / 255.0` for every byte `p`, made at compile time: a table lookup per pixel where
+/// the division would stay scalar (native builds, and the last pixels of an image).
 static SCALED: [f32; 256] = {
     let mut t = [0.0f32; 256];
     let mut p = 0;
@@ -276,6 +324,43 @@ mod tests {
         for (&o, &p) in out.iter().zip(&pixels) {
             assert_eq!(o.to_bits(), (p as f32 / by).to_bits(), "pixel {p}");
         }
+        // Lengths that are not whole runs of 16 (the SIMD path's tail), from every offset.
+        for len in [0, 1, 15, 17, 63, 255] {
+            for start in [0, 1, 7] {
+                let px = &pixels[start..start + len.min(256 - start)];
+                let mut out = vec![f32::NAN; px.len() + 3];
+                scale_pixels(px, &mut out);
+                for (j, (&o, &p)) in out.iter().zip(px).enumerate() {
+                    assert_eq!(
+                        o.to_bits(),
+                        (p as f32 / by).to_bits(),
+                        "len {len}, pixel {j}"
+                    );
+                }
+                assert!(
+                    out[px.len()..].iter().all(|v| v.is_nan()),
+                    "len {len}: past the end"
+                );
+            }
+        }
+    }
+
+    /// `touch` only reads: any index, in range or not, leaves the data as it was.
+    #[test]
+    fn touch_reads_any_index_without_failing() {
+        let d = Dataset {
+            images: Images {
+                count: 2,
+                rows: 10,
+                cols: 10,
+                pixels: (0..200).map(|v| v as u8).collect(),
+            },
+            labels: vec![3, 4],
+        };
+        let before = d.clone();
+        d.touch(&[1, 0, 2, u32::MAX]);
+        d.touch(&[]);
+        assert_eq!(d, before);
     }
 
     #[test]

@@ -445,6 +445,7 @@ impl Trainer {
     pub fn inputs(&self, data: &Dataset, epoch: usize, indices: &[u32]) -> Result<Tensor> {
         let mut x = vec![0.0f32; indices.len() * PIXELS];
         let mut img = [0.0f32; PIXELS];
+        data.touch(indices);
         for (j, &i) in indices.iter().enumerate() {
             let i = i as usize;
             if i >= data.len() {
