@@ -226,14 +226,19 @@ mod imp {
     //! writing the job's fields, then a fresh epoch number into `go[s]` of every active slot
     //! (release), and notifies. A worker wakes when its `go` word differs from the last epoch
     //! it saw (its first `seen` is 0, which `prepare_worker` stores, so a worker still
-    //! starting cannot miss a job), claims tasks from `next` until they run out, and then
-    //! decrements `pending`. The caller claims tasks too, then spins until `pending` is 0:
+    //! starting cannot miss a job), claims tasks until they run out, and then decrements
+    //! `pending`. A job of up to 64 tasks is claimed through the bits of `claimed`, each thread
+    //! its own task first (the caller task 0, slot s task s + 1) and then any left: so the
+    //! thread that computed a part of one product computes the same part of the next (a dense
+    //! layer's rows of weights in its forward pass, their gradient, their update) and finds
+    //! its data in its own cache, while a late worker's task is still taken by a thread that
+    //! is free. Longer jobs are claimed in order from `next`. The caller claims tasks too, then spins until `pending` is 0:
     //! only then has every worker left the job, so the borrowed closure may end. Since every
     //! active worker checks in for every job, no worker can run a stale job's tasks.
 
     use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
     use std::cell::UnsafeCell;
-    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
     use super::MAX_THREADS;
     use crate::error::{Error, Result};
@@ -241,8 +246,10 @@ mod imp {
     const SLOTS: usize = MAX_THREADS - 1;
 
     /// Spins before a worker sleeps: jobs come in bursts (every GEMM of a forward pass), and
-    /// waking from `memory.atomic.wait32` costs tens of microseconds.
-    const SPINS: u32 = 1 << 16;
+    /// waking from `memory.atomic.wait32` costs tens of microseconds. 2²⁰ spins last 1–2 ms
+    /// in Chromium on the 2-core test machine; 2¹⁶ ran out between a dense layer's products
+    /// (training the mlp, its worker slept before 60–90% of its jobs).
+    const SPINS: u32 = 1 << 20;
 
     type Task = &'static (dyn Fn(usize) + Sync);
 
@@ -256,6 +263,8 @@ mod imp {
     static JOB: JobCell = JobCell(UnsafeCell::new(None));
     static N_TASKS: AtomicUsize = AtomicUsize::new(0);
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// Tasks claimed, one bit each, in a job of at most 64 tasks.
+    static CLAIMED: AtomicU64 = AtomicU64::new(0);
     static PENDING: AtomicUsize = AtomicUsize::new(0);
     /// Held by the one thread publishing a job (or changing the worker count).
     static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -343,14 +352,32 @@ mod imp {
         Ok(())
     }
 
-    /// Claims and runs tasks of the current job until none are left.
-    fn run_tasks() {
+    /// Claims and runs tasks of the current job until none are left: thread `me` (0 the
+    /// caller, slot s is s + 1) first its own.
+    fn run_tasks(me: usize) {
         // safety: JOB holds the current job's closure for as long as this thread takes part
         // (see JobCell).
         let Some(task) = (unsafe { *JOB.0.get() }) else {
             return;
         };
         let n = N_TASKS.load(Ordering::Relaxed);
+        if n <= 64 {
+            let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            let mut want = me;
+            loop {
+                if want < n {
+                    let bit = 1u64 << want;
+                    if CLAIMED.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                        task(want);
+                    }
+                }
+                let free = !CLAIMED.load(Ordering::Relaxed) & all;
+                if free == 0 {
+                    return;
+                }
+                want = free.trailing_zeros() as usize;
+            }
+        }
         loop {
             let i = NEXT.fetch_add(1, Ordering::Relaxed);
             if i >= n {
@@ -377,11 +404,12 @@ mod imp {
         unsafe { *JOB.0.get() = Some(job) };
         N_TASKS.store(n_tasks, Ordering::Relaxed);
         NEXT.store(0, Ordering::Relaxed);
+        CLAIMED.store(0, Ordering::Relaxed);
         PENDING.store(workers, Ordering::Relaxed);
         for slot in 0..workers {
             signal(slot);
         }
-        run_tasks();
+        run_tasks(0);
         while PENDING.load(Ordering::Acquire) != 0 {
             if FAILED.load(Ordering::Relaxed) {
                 panic!("a thread-pool worker failed during a computation");
@@ -417,7 +445,7 @@ mod imp {
             if QUIT[slot].load(Ordering::Acquire) {
                 return;
             }
-            run_tasks();
+            run_tasks(slot + 1);
             PENDING.fetch_sub(1, Ordering::Release);
         }
     }

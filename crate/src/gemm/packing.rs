@@ -194,7 +194,7 @@ pub(crate) unsafe fn pack_b<K: MicroKernel>(
         #[allow(unused_mut)]
         let mut p0 = 0;
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if cols == nr_full && rsb == 1 && nr_full % 4 == 0 {
+        if cols == nr_full && rsb == 1 && nr_full.is_multiple_of(4) {
             // Column-major B (a transposed row-major matrix, as a dense layer's Wᵀ): 4 × 4
             // blocks transposed in registers, 4 floats read per column instead of 1.
             // safety: columns c0..c0+NR of rows 0..kc lie in the readable view.
@@ -230,7 +230,7 @@ unsafe fn transpose_panel(
 ) -> usize {
     use core::arch::wasm32::*;
     let rows = kc / 4 * 4;
-    assert!(out.len() >= kc * nr && nr % 4 == 0);
+    assert!(out.len() >= kc * nr && nr.is_multiple_of(4));
     let o = out.as_mut_ptr();
     for c in (0..nr).step_by(4) {
         // safety (all below): columns c..c+4 hold kc readable floats each (caller); the stores

@@ -28,15 +28,100 @@ pub enum Broken {
     State,
 }
 
-fn pairs<'a>(
-    params: Vec<(&'a mut Tensor, &'a mut Tensor)>,
-    grads: &'a Grads,
-) -> Vec<(&'a mut [f32], &'a [f32])> {
+/// A parameter tensor (weights or biases), its gradient, and the length of one of its rows
+/// (the floats per output channel or neuron): parts of it are whole rows.
+type Param<'a> = (&'a mut [f32], &'a [f32], usize);
+
+fn pairs<'a>(params: Vec<(&'a mut Tensor, &'a mut Tensor)>, grads: &'a Grads) -> Vec<Param<'a>> {
+    let row = |t: &Tensor| t.shape().iter().skip(1).product::<usize>().max(1);
     params
         .into_iter()
         .zip(grads)
-        .flat_map(|((w, b), (dw, db))| [(w.data_mut(), dw.data()), (b.data_mut(), db.data())])
+        .flat_map(|((w, b), (dw, db))| {
+            let (rw, rb) = (row(w), row(b));
+            [(w.data_mut(), dw.data(), rw), (b.data_mut(), db.data(), rb)]
+        })
         .collect()
+}
+
+/// What one parameter costs the optimiser, in multiply-adds of the GEMM (the unit of
+/// [`crate::threadpool::tasks_for`]): an SGD or Adam update of one float, read and written
+/// twice, takes about as long as 16 to 32 multiply-adds in the micro-kernel.
+const PARAM_WORK: usize = 32;
+
+/// The first pass over a part: its weights, gradients and state in, the exponent folds of the
+/// new weights and the new state out.
+type Check<'a, const S: usize> = dyn Fn(&[f32], &[f32], [&[f32]; S]) -> (u32, u32) + Sync + 'a;
+/// The second pass over a part: its weights and state updated from its gradients.
+type Apply<'a, const S: usize> = dyn Fn(&mut [f32], &[f32], [&mut [f32]; S]) + Sync + 'a;
+
+/// The two passes of an optimiser step over every parameter tensor and its `S` state arrays
+/// (one per tensor each, as long as it), cut into parts of whole rows run on the pool's threads:
+/// `check` reads a part (weights, gradients, state) and returns the exponent folds of the new
+/// weights and the new state; unless [`verdict`] refuses the step, `apply` writes the part.
+/// Every float is updated by itself, so the result is the same bit for bit whatever the cut.
+/// Cut this way, each part of a dense layer's weights is the rows (output neurons) one thread
+/// multiplied in the forward pass, which it then finds in its own cache.
+fn two_passes<const S: usize>(
+    pairs: &mut [Param<'_>],
+    state: [&mut [Vec<f32>]; S],
+    check: &Check<'_, S>,
+    apply: &Apply<'_, S>,
+) -> Result<(), Broken> {
+    use crate::threadpool::{tasks_for, try_for_each, Chunks};
+    let total: usize = pairs.iter().map(|(p, _, _)| p.len()).sum();
+    let tasks = tasks_for(total.saturating_mul(PARAM_WORK));
+    let cuts: Vec<Chunks> = pairs
+        .iter()
+        .map(|(p, _, row)| Chunks::new(p.len(), *row, tasks))
+        .collect();
+    // The first pass: per part and tensor, what the step would make, read only.
+    let mut folds = vec![(0u32, 0u32); tasks * pairs.len()];
+    {
+        let (pairs, state): (&[Param<'_>], [&[Vec<f32>]; S]) =
+            (pairs, state.each_ref().map(|s| &**s));
+        let items: Vec<(usize, &mut [(u32, u32)])> =
+            folds.chunks_mut(pairs.len().max(1)).enumerate().collect();
+        // Nothing in a part can fail: the verdict comes after.
+        let _ = try_for_each(items, &|_, (t, out)| {
+            for (k, ((p, g, _), o)) in pairs.iter().zip(out.iter_mut()).enumerate() {
+                let r = cuts[k].range(t);
+                *o = check(
+                    &p[r.clone()],
+                    &g[r.clone()],
+                    state.map(|s| &s[k][r.clone()]),
+                );
+            }
+            Ok(())
+        });
+    }
+    let layer = |k: usize| folds.iter().skip(k).step_by(pairs.len()).map(|f| f.0).max();
+    verdict(
+        (0..pairs.len()).map(|k| layer(k).unwrap_or(0)),
+        folds.iter().map(|f| f.1).max().unwrap_or(0),
+    )?;
+    // The second pass: each part writes its own rows.
+    type Part<'a, const S: usize> = Vec<(&'a mut [f32], &'a [f32], [&'a mut [f32]; S])>;
+    let mut parts: Vec<Part<'_, S>> = (0..tasks).map(|_| Vec::new()).collect();
+    let mut state = state.map(|s| s.iter_mut());
+    for ((p, g, _), cut) in pairs.iter_mut().zip(&cuts) {
+        let mut st = state
+            .each_mut()
+            .map(|s| s.next().map(|v| v.chunks_mut(cut.chunk)));
+        for (t, (pc, gc)) in p.chunks_mut(cut.chunk).zip(g.chunks(cut.chunk)).enumerate() {
+            let sc = st
+                .each_mut()
+                .map(|s| s.as_mut().and_then(|c| c.next()).unwrap_or_default());
+            parts[t].push((pc, gc, sc));
+        }
+    }
+    let _ = try_for_each(parts, &|_, part| {
+        for (p, g, sc) in part {
+            apply(p, g, sc);
+        }
+        Ok(())
+    });
+    Ok(())
 }
 
 /// The first pass's verdict: `layers[k]` the exponent fold of parameter tensor `k`'s new values
@@ -100,37 +185,29 @@ impl Optimizer for Adam {
             self.eps * c2.sqrt(),
         );
         let mut pairs = pairs(params, grads);
-        for (p, _) in pairs.iter().skip(self.m.len()) {
+        for (p, _, _) in pairs.iter().skip(self.m.len()) {
             self.m.push(vec![0.0; p.len()]);
             self.v.push(vec![0.0; p.len()]);
         }
-        // The first pass: what the step would make, read only.
-        let mut state = 0u32;
-        let mut layers = Vec::with_capacity(pairs.len());
-        for ((p, g), (m, v)) in pairs.iter().zip(self.m.iter().zip(&self.v)) {
-            let mut w = 0u32;
-            for (((&p, &g), &m), &v) in p.iter().zip(g.iter()).zip(m).zip(v) {
-                let [p, m, v] = adam1(k, p, g, m, v);
-                w = w.max(p.to_bits() & EXP);
-                state = state.max((m.to_bits() & EXP).max(v.to_bits() & EXP));
-            }
-            layers.push(w);
-        }
-        verdict(layers, state)?;
+        two_passes(
+            &mut pairs,
+            [&mut self.m, &mut self.v],
+            &|p, g, [m, v]| {
+                let (mut w, mut state) = (0u32, 0u32);
+                for (((&p, &g), &m), &v) in p.iter().zip(g).zip(m).zip(v) {
+                    let [p, m, v] = adam1(k, p, g, m, v);
+                    w = w.max(p.to_bits() & EXP);
+                    state = state.max((m.to_bits() & EXP).max(v.to_bits() & EXP));
+                }
+                (w, state)
+            },
+            &|p, g, [m, v]| {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    [*p, *m, *v] = adam1(k, *p, g, *m, *v);
+                }
+            },
+        )?;
         self.t = t;
-        for ((p, g), (m, v)) in pairs
-            .iter_mut()
-            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
-        {
-            for (((p, &g), m), v) in p
-                .iter_mut()
-                .zip(g.iter())
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                [*p, *m, *v] = adam1(k, *p, g, *m, *v);
-            }
-        }
         Ok(())
     }
 
@@ -164,29 +241,28 @@ impl Optimizer for Sgd {
     ) -> Result<(), Broken> {
         let (mu, lr) = (self.momentum, self.lr);
         let mut pairs = pairs(params, grads);
-        for (p, _) in pairs.iter().skip(self.v.len()) {
+        for (p, _, _) in pairs.iter().skip(self.v.len()) {
             self.v.push(vec![0.0; p.len()]);
         }
-        // The first pass: what the step would make, read only.
-        let mut state = 0u32;
-        let mut layers = Vec::with_capacity(pairs.len());
-        for ((p, g), v) in pairs.iter().zip(&self.v) {
-            let mut w = 0u32;
-            for ((&p, &g), &v) in p.iter().zip(g.iter()).zip(v) {
-                let vel = mu * v + g;
-                w = w.max((p - lr * vel).to_bits() & EXP);
-                state = state.max(vel.to_bits() & EXP);
-            }
-            layers.push(w);
-        }
-        verdict(layers, state)?;
-        for ((p, g), v) in pairs.iter_mut().zip(self.v.iter_mut()) {
-            for ((p, &g), v) in p.iter_mut().zip(g.iter()).zip(v.iter_mut()) {
-                *v = mu * *v + g;
-                *p -= lr * *v;
-            }
-        }
-        Ok(())
+        two_passes(
+            &mut pairs,
+            [&mut self.v],
+            &|p, g, [v]| {
+                let (mut w, mut state) = (0u32, 0u32);
+                for ((&p, &g), &v) in p.iter().zip(g).zip(v) {
+                    let vel = mu * v + g;
+                    w = w.max((p - lr * vel).to_bits() & EXP);
+                    state = state.max(vel.to_bits() & EXP);
+                }
+                (w, state)
+            },
+            &|p, g, [v]| {
+                for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
+                    *v = mu * *v + g;
+                    *p -= lr * *v;
+                }
+            },
+        )
     }
 
     fn set_lr(&mut self, lr: f32) {
@@ -222,6 +298,69 @@ mod tests {
                 "{:?}",
                 w.data()
             );
+        }
+    }
+
+    /// Cut into parts on the pool's threads (1 to 4 parts, forced), a step gives the same bits
+    /// as in one part: weights, state, and which step is refused.
+    #[test]
+    fn a_step_in_parts_is_the_step_in_one() {
+        use crate::threadpool::with_tasks;
+        let mut rng = crate::rng::Rng::new(0x0b7_5eed);
+        let mut t = |shape: &[usize], scale: f32| {
+            let n = shape.iter().product();
+            Tensor::new(rng.uniform_vec(n, -scale, scale), shape).unwrap()
+        };
+        // Two layers: 13 × 7 weights (rows of 7 floats) and a 3 × 2 × 5 kernel.
+        let params = vec![
+            (t(&[13, 7], 1.0), t(&[13], 1.0)),
+            (t(&[3, 2, 5], 1.0), t(&[3], 1.0)),
+        ];
+        let grads: Vec<Grads> = (0..3)
+            .map(|_| {
+                vec![
+                    (t(&[13, 7], 2.0), t(&[13], 2.0)),
+                    (t(&[3, 2, 5], 2.0), t(&[3], 2.0)),
+                ]
+            })
+            .collect();
+        let bits = |ps: &[(Tensor, Tensor)]| -> Vec<u32> {
+            ps.iter()
+                .flat_map(|(w, b)| w.data().iter().chain(b.data()).map(|v| v.to_bits()))
+                .collect()
+        };
+        let mut bad = grads[0].clone();
+        bad[1].0.data_mut()[17] = 3e38;
+        let run = |tasks: usize, mut opt: Box<dyn Optimizer>| {
+            let mut ps = params.clone();
+            let mut out = Vec::new();
+            with_tasks(tasks, || {
+                for g in &grads {
+                    let refs = ps.iter_mut().map(|(w, b)| (w, b)).collect();
+                    opt.step(refs, g).unwrap();
+                    out.push(bits(&ps));
+                }
+                opt.set_lr(1e30);
+                let refs = ps.iter_mut().map(|(w, b)| (w, b)).collect();
+                out.push(vec![match opt.step(refs, &bad) {
+                    Ok(()) => 0,
+                    Err(Broken::State) => 1,
+                    Err(Broken::Layer(l)) => 2 + l as u32,
+                }]);
+                out.push(bits(&ps));
+            });
+            out
+        };
+        for make in [
+            || -> Box<dyn Optimizer> { Box::new(Adam::new(0.01)) },
+            || -> Box<dyn Optimizer> { Box::new(Sgd::new(0.05, 0.9)) },
+            || -> Box<dyn Optimizer> { Box::new(Sgd::new(0.1, 0.0)) },
+        ] {
+            let one = run(1, make());
+            assert_ne!(one[3], [0], "the last step is refused");
+            for tasks in 2..=4 {
+                assert_eq!(run(tasks, make()), one, "{tasks} parts");
+            }
         }
     }
 
