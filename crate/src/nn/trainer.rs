@@ -441,30 +441,54 @@ impl Trainer {
         b
     }
 
-    /// The inputs for `indices` of `batch`'s epoch, augmented when the settings say so.
+    /// The inputs for `indices` of `batch`'s epoch, augmented when the settings say so: runs of
+    /// images shared out among the free threads (each image is made by itself, so the cut
+    /// changes nothing).
     pub fn inputs(&self, data: &Dataset, epoch: usize, indices: &[u32]) -> Result<Tensor> {
-        let mut x = vec![0.0f32; indices.len() * PIXELS];
-        let mut img = [0.0f32; PIXELS];
-        data.touch(indices);
-        for (j, &i) in indices.iter().enumerate() {
-            let i = i as usize;
-            if i >= data.len() {
-                return Err(Error::param(
-                    "dataset",
-                    data.len(),
-                    format!("holds fewer samples than the trainer's {}", self.per_epoch),
-                ));
-            }
-            let dst = &mut x[j * PIXELS..(j + 1) * PIXELS];
-            match &self.settings.augment {
-                Some(a) => {
-                    data.image_f32(i, &mut img);
-                    let mut rng = rng_for(self.settings.seed, 2 + epoch as u64, i as u64);
-                    augment(&img, dst, a, &mut rng)
-                }
-                None => data.image_f32(i, dst),
-            }
+        use crate::threadpool::{tasks_for, try_for_each, Chunks};
+        if let Some(&i) = indices.iter().find(|&&i| i as usize >= data.len()) {
+            return Err(Error::param(
+                "dataset",
+                data.len(),
+                format!(
+                    "holds fewer samples than the trainer's {} (no sample {i})",
+                    self.per_epoch
+                ),
+            ));
         }
+        let mut x = vec![0.0f32; indices.len() * PIXELS];
+        // A pixel scaled costs about as long as 16 of the GEMM's multiply-adds; augmented
+        // (a bilinear warp), four times that.
+        let work = match self.settings.augment {
+            Some(_) => 64,
+            None => 16,
+        } * PIXELS;
+        let parts = Chunks::for_work(
+            indices.len(),
+            1,
+            work,
+            tasks_for(indices.len().saturating_mul(work)),
+        );
+        let items: Vec<(&[u32], &mut [f32])> = indices
+            .chunks(parts.chunk)
+            .zip(x.chunks_mut(parts.chunk * PIXELS))
+            .collect();
+        try_for_each(items, &|_, (indices, x)| {
+            data.touch(indices);
+            let mut img = [0.0f32; PIXELS];
+            for (&i, dst) in indices.iter().zip(x.chunks_exact_mut(PIXELS)) {
+                let i = i as usize;
+                match &self.settings.augment {
+                    Some(a) => {
+                        data.image_f32(i, &mut img);
+                        let mut rng = rng_for(self.settings.seed, 2 + epoch as u64, i as u64);
+                        augment(&img, dst, a, &mut rng)
+                    }
+                    None => data.image_f32(i, dst),
+                }
+            }
+            Ok(())
+        })?;
         Tensor::new(x, &[indices.len(), 1, 28, 28])
     }
 
@@ -1004,6 +1028,44 @@ mod tests {
             assert_eq!(seen, (0..30).collect::<Vec<_>>());
         }
         assert_eq!(t.next_batch().epoch, 2);
+    }
+
+    /// A batch's inputs made in parts on the pool (1 to 5, forced) are the inputs made in one,
+    /// plain and augmented; an index past the data is refused by name whatever the cut.
+    #[test]
+    fn inputs_in_parts_are_the_inputs_in_one() {
+        use crate::threadpool::with_tasks;
+        let data = toy(40, 9);
+        let indices: Vec<u32> = (0..37).map(|i| (i * 7 % 40) as u32).collect();
+        for augment in [None, Some(Augment::default())] {
+            let t = Trainer::new(
+                Settings {
+                    augment,
+                    ..Settings::for_page(Preset::Cnn)
+                },
+                data.len(),
+            )
+            .unwrap();
+            let bits = |tasks| -> Vec<u32> {
+                with_tasks(tasks, || t.inputs(&data, 3, &indices))
+                    .unwrap()
+                    .data()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect()
+            };
+            let one = bits(1);
+            assert_eq!(one.len(), 37 * PIXELS);
+            for tasks in 2..=5 {
+                assert_eq!(bits(tasks), one, "{tasks} parts, augment {augment:?}");
+            }
+            for tasks in [1, 3] {
+                let e = with_tasks(tasks, || t.inputs(&data, 0, &[3, 40, 1]))
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("dataset") && e.contains("no sample 40"), "{e}");
+            }
+        }
     }
 
     /// The slp from zeros learns the toy set, and the loss falls.
