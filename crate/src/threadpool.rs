@@ -232,9 +232,10 @@ mod imp {
     //! thread that computed a part of one product computes the same part of the next (a dense
     //! layer's rows of weights in its forward pass, their gradient, their update) and finds
     //! its data in its own cache, while a late worker's task is still taken by a thread that
-    //! is free. Longer jobs are claimed in order from `next`. The caller claims tasks too, then spins until `pending` is 0:
-    //! only then has every worker left the job, so the borrowed closure may end. Since every
-    //! active worker checks in for every job, no worker can run a stale job's tasks.
+    //! is free. Longer jobs are claimed in order from `next`. The caller claims tasks too, then
+    //! spins until `pending` is 0: only then has every worker left the job, so the borrowed
+    //! closure may end. Since every active worker checks in for every job, no worker can run a
+    //! stale job's tasks.
 
     use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
     use std::cell::UnsafeCell;
