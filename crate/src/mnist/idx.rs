@@ -49,7 +49,12 @@ impl Dataset {
         let n = self.images.rows * self.images.cols;
         let mut sum = 0u8;
         for &i in indices {
-            if let Some(px) = self.images.pixels.get(i as usize * n..(i as usize + 1) * n) {
+            // An index too large to have an image (its offset may not even fit a usize on
+            // wasm32) is passed over.
+            let Some(start) = (i as usize).checked_mul(n) else {
+                continue;
+            };
+            if let Some(px) = self.images.pixels.get(start..start.saturating_add(n)) {
                 for line in px.iter().step_by(64) {
                     sum ^= line;
                 }
