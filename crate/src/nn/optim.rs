@@ -86,11 +86,8 @@ fn two_passes<const S: usize>(
         let _ = try_for_each(items, &|_, (t, out)| {
             for (k, ((p, g, _), o)) in pairs.iter().zip(out.iter_mut()).enumerate() {
                 let r = cuts[k].range(t);
-                *o = check(
-                    &p[r.clone()],
-                    &g[r.clone()],
-                    state.map(|s| &s[k][r.clone()]),
-                );
+                let st = state.map(|s| s.get(k).map_or(&[][..], |v| clamped(v, &r)));
+                *o = check(clamped(p, &r), clamped(g, &r), st);
             }
             Ok(())
         });
@@ -122,6 +119,13 @@ fn two_passes<const S: usize>(
         Ok(())
     });
     Ok(())
+}
+
+/// `s[r]`, cut short where `s` is: a gradient or a state shorter than its weights (the trainer
+/// checks their shapes; a direct caller may not) updates as many floats as both hold, as the
+/// element-wise zips do, and never reads past either.
+fn clamped<'a>(s: &'a [f32], r: &std::ops::Range<usize>) -> &'a [f32] {
+    &s[r.start.min(s.len())..r.end.min(s.len())]
 }
 
 /// The first pass's verdict: `layers[k]` the exponent fold of parameter tensor `k`'s new values
@@ -360,6 +364,29 @@ mod tests {
             assert_ne!(one[3], [0], "the last step is refused");
             for tasks in 2..=4 {
                 assert_eq!(run(tasks, make()), one, "{tasks} parts");
+            }
+        }
+    }
+
+    /// Gradients shorter than their weights (a direct caller's mistake; the trainer checks
+    /// shapes first) update the floats both hold, in one part or several, and never panic.
+    #[test]
+    fn short_gradients_update_what_they_cover() {
+        use crate::threadpool::with_tasks;
+        for tasks in [1, 3] {
+            for mut opt in [
+                Box::new(Sgd::new(0.5, 0.0)) as Box<dyn Optimizer>,
+                Box::new(Adam::new(0.5)),
+            ] {
+                let mut w = Tensor::new(vec![1.0; 12], &[6, 2]).unwrap();
+                let mut b = Tensor::new(vec![1.0; 6], &[6]).unwrap();
+                let g = vec![(
+                    Tensor::new(vec![1.0; 5], &[5]).unwrap(),
+                    Tensor::new(vec![1.0; 2], &[2]).unwrap(),
+                )];
+                with_tasks(tasks, || opt.step(vec![(&mut w, &mut b)], &g)).unwrap();
+                let moved = |t: &Tensor| t.data().iter().filter(|&&v| v != 1.0).count();
+                assert_eq!((moved(&w), moved(&b)), (5, 2), "{tasks} parts");
             }
         }
     }
